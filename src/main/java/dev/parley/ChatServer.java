@@ -1,0 +1,214 @@
+package dev.parley;
+
+import dev.parley.auth.PasswordHasher;
+import dev.parley.auth.TokenService;
+import dev.parley.broker.Broker;
+import dev.parley.broker.LocalBroker;
+import dev.parley.chat.ChatService;
+import dev.parley.chat.Limits;
+import dev.parley.chat.RoomHub;
+import dev.parley.config.ChatConfig;
+import dev.parley.http.Health;
+import dev.parley.http.HttpRoutes;
+import dev.parley.metrics.ChatMetrics;
+import dev.parley.presence.LocalPresence;
+import dev.parley.presence.Presence;
+import dev.parley.store.Database;
+import dev.parley.store.MessageStore;
+import dev.parley.store.UserStore;
+import dev.parley.ws.CloseCode;
+import dev.parley.ws.WsEndpoint;
+import io.vertx.core.DeploymentOptions;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerOptions;
+import io.vertx.ext.web.Router;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.SecureRandom;
+import java.time.Clock;
+import java.util.Base64;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * The composition root: builds every part from a {@link ChatConfig}, in one place and in plain
+ * Java. {@link #start} returns once the node listens; {@link #close} drains it.
+ */
+public final class ChatServer {
+    private static final Logger log = LoggerFactory.getLogger(ChatServer.class);
+
+    private final ChatConfig config;
+    private final Vertx vertx;
+    private final Database db;
+    private final Broker broker;
+    private final Presence presence;
+    private final MessageStore store;
+    private final WsEndpoint ws;
+    private final Health health;
+    private final ChatMetrics metrics;
+    private final TokenService tokens;
+    private final Router router;
+    private final AtomicInteger port = new AtomicInteger();
+    private String deploymentId;
+    private long reconcileTimer = -1;
+    private volatile boolean closing;
+
+    private ChatServer(ChatConfig config) {
+        this.config = config;
+        this.vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(config.eventLoopCount()).setPreferNativeTransport(true));
+        this.metrics = new ChatMetrics();
+        this.tokens = new TokenService(secret(config), config.tokenTtl(), config.jwksUrl(), Clock.systemUTC());
+        this.db = new Database(config.databaseUrl(), config.databaseUser(), config.databasePassword(), config.databasePoolSize());
+        this.broker = newBroker(config);
+        this.presence = newPresence(config);
+        Broker b = broker;
+        this.store = new MessageStore(db, config.appendBatchMax(), committed -> ChatService.publishCommitted(b, committed), metrics);
+        RoomHub hub = new RoomHub(vertx, store, broker, config.replayLimit(), 100, metrics);
+        broker.start(hub::onEvent);
+        ChatService chat = new ChatService(vertx, new Limits(config), new UserStore(db), store, hub, broker, presence,
+                new PasswordHasher(config.bcryptCost()), tokens);
+        this.ws = new WsEndpoint(vertx, config, chat, tokens, metrics);
+        this.health = new Health(vertx, db, broker, presence, config.nodeId());
+        this.router = HttpRoutes.create(vertx, chat, tokens, metrics, ws, health);
+        if (broker.distributed()) {
+            // The broker may lose messages: compare with the store often, and more often while it is down.
+            this.reconcileTimer = vertx.setPeriodic(250, new io.vertx.core.Handler<>() {
+                long ticks;
+
+                @Override
+                public void handle(Long id) {
+                    if (!broker.healthy() || ++ticks % 4 == 0) hub.reconcile();
+                }
+            });
+        }
+    }
+
+    /** Starts a node and completes when it listens. */
+    public static Future<ChatServer> start(ChatConfig config) {
+        ChatServer server;
+        try {
+            server = new ChatServer(config);
+        } catch (RuntimeException e) {
+            return Future.failedFuture(e);
+        }
+        return server.listen().map(server).recover(err -> server.close().transform(x -> Future.failedFuture(err)));
+    }
+
+    private Future<Void> listen() {
+        HttpServerOptions options = new HttpServerOptions()
+                .setHost(config.host())
+                .setPort(config.port())
+                .setMaxWebSocketFrameSize(config.maxFrameBytes())
+                .setMaxWebSocketMessageSize(config.maxFrameBytes())
+                .setPerMessageWebSocketCompressionSupported(false)
+                .setPerFrameWebSocketCompressionSupported(false)
+                .setTcpNoDelay(true)
+                .setIdleTimeout(0);
+        int instances = config.port() == 0 ? 1 : config.eventLoopCount();
+        return vertx.deployVerticle(() -> new VerticleBase() {
+            @Override
+            public Future<?> start() {
+                return vertx.createHttpServer(options).requestHandler(router).listen().onSuccess(s -> port.set(s.actualPort()));
+            }
+        }, new DeploymentOptions().setInstances(instances)).map(id -> {
+            deploymentId = id;
+            log.info("Parley listening on http://{}:{} node={} database={} broker={}", config.host(), port(),
+                    config.nodeId(), config.h2() ? "H2 (embedded)" : "PostgreSQL", broker.distributed() ? "Redis" : "in-process");
+            return null;
+        });
+    }
+
+    public int port() {
+        return port.get();
+    }
+
+    public ChatConfig config() {
+        return config;
+    }
+
+    public Vertx vertx() {
+        return vertx;
+    }
+
+    public ChatMetrics metrics() {
+        return metrics;
+    }
+
+    public TokenService tokens() {
+        return tokens;
+    }
+
+    /**
+     * Drains the node: it turns not-ready and refuses new connections, commits what is pending (so
+     * every acked message is stored and its ack sent), closes clients with 1001, then stops.
+     */
+    public Future<Void> close() {
+        if (closing) return Future.succeededFuture();
+        closing = true;
+        log.info("draining node={}", config.nodeId());
+        health.draining();
+        ws.startDraining();
+        if (reconcileTimer >= 0) vertx.cancelTimer(reconcileTimer);
+        Promise<Void> done = Promise.promise();
+        vertx.executeBlocking(() -> {
+            store.close(config.drainTimeout());
+            return null;
+        }).compose(x -> ws.closeAll(CloseCode.GOING_AWAY, 2000))
+                .compose(x -> deploymentId == null ? Future.succeededFuture() : vertx.undeploy(deploymentId))
+                .transform(x -> Future.join(broker.close(), presence.close()))
+                .onComplete(x -> {
+                    db.close();
+                    vertx.close().onComplete(y -> {
+                        log.info("stopped node={}", config.nodeId());
+                        done.complete();
+                    });
+                });
+        return done.future();
+    }
+
+    private static Broker newBroker(ChatConfig config) {
+        if (config.clustered()) throw new dev.parley.config.ConfigException("CHAT_REDIS_URL: the Redis broker is not available in this build");
+        return new LocalBroker();
+    }
+
+    private static Presence newPresence(ChatConfig config) {
+        return new LocalPresence();
+    }
+
+    /** The configured HS256 secret, or one generated on first start and kept in the data dir. */
+    private static byte[] secret(ChatConfig config) {
+        if (!config.jwtSecret().isEmpty()) return config.jwtSecret().getBytes(StandardCharsets.UTF_8);
+        Path file = config.dataDir().resolve("jwt-secret");
+        try {
+            Files.createDirectories(config.dataDir());
+            if (!Files.exists(file)) {
+                byte[] key = new byte[48];
+                new SecureRandom().nextBytes(key);
+                Files.writeString(file, Base64.getEncoder().encodeToString(key));
+                try {
+                    Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-------"));
+                } catch (UnsupportedOperationException ignored) {
+                    // not a POSIX file system
+                }
+                log.warn("generated a JWT secret in {}: fine for one node, but production must set CHAT_JWT_SECRET "
+                        + "(the same on every node)", file);
+            } else {
+                log.warn("using the generated JWT secret in {}; production must set CHAT_JWT_SECRET", file);
+            }
+            return Files.readString(file).trim().getBytes(StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read or create the JWT secret in " + file, e);
+        }
+    }
+}

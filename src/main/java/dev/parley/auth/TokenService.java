@@ -1,0 +1,136 @@
+package dev.parley.auth;
+
+import com.nimbusds.jose.JOSEException;
+import com.nimbusds.jose.JWSAlgorithm;
+import com.nimbusds.jose.JWSHeader;
+import com.nimbusds.jose.crypto.MACSigner;
+import com.nimbusds.jose.jwk.source.JWKSource;
+import com.nimbusds.jose.jwk.source.JWKSourceBuilder;
+import com.nimbusds.jose.proc.JWSVerificationKeySelector;
+import com.nimbusds.jose.proc.SecurityContext;
+import com.nimbusds.jose.crypto.MACVerifier;
+import com.nimbusds.jwt.JWTClaimsSet;
+import com.nimbusds.jwt.SignedJWT;
+import com.nimbusds.jwt.proc.DefaultJWTProcessor;
+
+import java.net.URI;
+import java.net.URL;
+import java.nio.charset.StandardCharsets;
+import java.text.ParseException;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Date;
+import java.util.Optional;
+import java.util.Set;
+import java.util.UUID;
+
+import static java.util.Objects.requireNonNull;
+
+/**
+ * Issues HS256 tokens and verifies them, plus RS256/ES256 tokens of an identity provider when a
+ * JWKS URL is configured. A token is valid with a signature we trust, a {@code sub}, and an
+ * {@code exp} in the future; anything else is rejected the same way.
+ */
+public final class TokenService {
+    private final byte[] secret;
+    private final MACSigner signer;
+    private final MACVerifier verifier;
+    private final Duration ttl;
+    private final Clock clock;
+    private final DefaultJWTProcessor<SecurityContext> jwksProcessor;
+
+    /** A verified token: who, and until when. */
+    public record Identity(String username, Instant expiresAt) {}
+
+    /** An issued token. */
+    public record Issued(String token, String username, Instant expiresAt) {}
+
+    public TokenService(byte[] secret, Duration ttl, String jwksUrl, Clock clock) {
+        this.secret = requireNonNull(secret, "secret").clone();
+        this.ttl = requireNonNull(ttl, "ttl");
+        this.clock = requireNonNull(clock, "clock");
+        try {
+            this.signer = new MACSigner(this.secret);
+            this.verifier = new MACVerifier(this.secret);
+        } catch (JOSEException e) {
+            throw new IllegalArgumentException("JWT secret must be at least 32 bytes", e);
+        }
+        this.jwksProcessor = jwksUrl == null || jwksUrl.isBlank() ? null : jwksProcessor(jwksUrl);
+    }
+
+    public static TokenService hs256(String secret, Duration ttl) {
+        return new TokenService(secret.getBytes(StandardCharsets.UTF_8), ttl, null, Clock.systemUTC());
+    }
+
+    public Issued issue(String username) {
+        Instant now = clock.instant();
+        Instant exp = now.plus(ttl).truncatedTo(java.time.temporal.ChronoUnit.SECONDS);
+        return issue(username, exp);
+    }
+
+    /** A token with the given expiry; tests use it for tokens that expire soon or already have. */
+    public Issued issue(String username, Instant expiresAt) {
+        JWTClaimsSet claims = new JWTClaimsSet.Builder()
+                .subject(username)
+                .issueTime(Date.from(clock.instant()))
+                .expirationTime(Date.from(expiresAt))
+                .jwtID(UUID.randomUUID().toString())
+                .build();
+        SignedJWT jwt = new SignedJWT(new JWSHeader(JWSAlgorithm.HS256), claims);
+        try {
+            jwt.sign(signer);
+        } catch (JOSEException e) {
+            throw new IllegalStateException("could not sign a token", e);
+        }
+        return new Issued(jwt.serialize(), username, expiresAt);
+    }
+
+    /**
+     * @return the identity, or empty for a missing, malformed, forged or expired token. Blocking only
+     * when a JWKS is configured and its keys are not cached yet.
+     */
+    public Optional<Identity> verify(String token) {
+        if (token == null || token.isBlank() || token.length() > 8192) return Optional.empty();
+        try {
+            SignedJWT jwt = SignedJWT.parse(token);
+            JWSAlgorithm alg = jwt.getHeader().getAlgorithm();
+            JWTClaimsSet claims;
+            if (JWSAlgorithm.HS256.equals(alg)) {
+                if (!jwt.verify(verifier)) return Optional.empty();
+                claims = jwt.getJWTClaimsSet();
+            } else if (jwksProcessor != null && (JWSAlgorithm.Family.RSA.contains(alg) || JWSAlgorithm.Family.EC.contains(alg))) {
+                claims = jwksProcessor.process(jwt, null);
+            } else {
+                return Optional.empty();
+            }
+            String sub = claims.getSubject();
+            Date exp = claims.getExpirationTime();
+            if (sub == null || sub.isBlank() || exp == null) return Optional.empty();
+            Instant expiresAt = exp.toInstant();
+            if (!expiresAt.isAfter(clock.instant())) return Optional.empty();
+            return Optional.of(new Identity(sub, expiresAt));
+        } catch (ParseException | JOSEException | com.nimbusds.jose.proc.BadJOSEException | RuntimeException e) {
+            return Optional.empty();
+        }
+    }
+
+    public boolean usesJwks() {
+        return jwksProcessor != null;
+    }
+
+    private static DefaultJWTProcessor<SecurityContext> jwksProcessor(String jwksUrl) {
+        try {
+            URL url = URI.create(jwksUrl).toURL();
+            JWKSource<SecurityContext> keys = JWKSourceBuilder.create(url).retrying(true).build();
+            DefaultJWTProcessor<SecurityContext> p = new DefaultJWTProcessor<>();
+            p.setJWSKeySelector(new JWSVerificationKeySelector<>(
+                    Set.of(JWSAlgorithm.RS256, JWSAlgorithm.ES256), keys));
+            // Expiry is checked by verify() against our clock, with no leeway.
+            p.setJWTClaimsSetVerifier((claims, ctx) -> {});
+            return p;
+        } catch (java.net.MalformedURLException | IllegalArgumentException e) {
+            throw new IllegalArgumentException("CHAT_JWKS_URL: " + jwksUrl + " (expected: an http(s) URL)", e);
+        }
+    }
+}

@@ -1,0 +1,32 @@
+package dev.parley.broker;
+
+import io.vertx.core.Future;
+
+import java.util.function.Consumer;
+
+/**
+ * Moves events between the nodes of a cluster. {@link #publish} hands the event to this node's
+ * handler at once and to other nodes at most once: an event may be lost on the way (Redis down, a
+ * network blip). Nothing depends on the broker for correctness: RoomHub repairs lost or late
+ * messages from the MessageStore, and typing and presence are ephemeral by nature.
+ */
+public interface Broker {
+    /** Sets where events of subscribed rooms go, this node's own included. Called once, before any publish. */
+    void start(Consumer<BrokerEvent> handler);
+
+    void publish(BrokerEvent event);
+
+    /** Start receiving other nodes' events for the room; called when the room gets its first local member. */
+    void subscribe(String room);
+
+    /** Called when the room's last local member leaves. */
+    void unsubscribe(String room);
+
+    /** False while events from other nodes may be missed; RoomHub then polls the store instead. */
+    boolean healthy();
+
+    /** True if there can be other nodes at all. */
+    boolean distributed();
+
+    Future<Void> close();
+}

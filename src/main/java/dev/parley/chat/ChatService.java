@@ -1,0 +1,203 @@
+package dev.parley.chat;
+
+import dev.parley.auth.PasswordHasher;
+import dev.parley.auth.TokenService;
+import dev.parley.broker.Broker;
+import dev.parley.broker.BrokerEvent;
+import dev.parley.presence.Presence;
+import dev.parley.store.MessageStore;
+import dev.parley.store.StoreException;
+import dev.parley.store.UserStore;
+import io.vertx.core.Context;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+
+import static java.util.Objects.requireNonNull;
+
+/**
+ * The use cases of PROTOCOL.md, independent of transport: the HTTP routes and the WebSocket frames
+ * both call these. Every method runs on an event loop and returns a Future; blocking work goes
+ * through {@link Blocking}.
+ */
+public final class ChatService {
+    private final Vertx vertx;
+    private final Limits limits;
+    private final UserStore users;
+    private final MessageStore store;
+    private final RoomHub hub;
+    private final Broker broker;
+    private final Presence presence;
+    private final PasswordHasher hasher;
+    private final TokenService tokens;
+    private final String dummyHash;
+
+    public ChatService(Vertx vertx, Limits limits, UserStore users, MessageStore store, RoomHub hub, Broker broker,
+                       Presence presence, PasswordHasher hasher, TokenService tokens) {
+        this.vertx = requireNonNull(vertx, "vertx");
+        this.limits = requireNonNull(limits, "limits");
+        this.users = requireNonNull(users, "users");
+        this.store = requireNonNull(store, "store");
+        this.hub = requireNonNull(hub, "hub");
+        this.broker = requireNonNull(broker, "broker");
+        this.presence = requireNonNull(presence, "presence");
+        this.hasher = requireNonNull(hasher, "hasher");
+        this.tokens = requireNonNull(tokens, "tokens");
+        this.dummyHash = hasher.dummyHash();
+    }
+
+    public Limits limits() {
+        return limits;
+    }
+
+    // --- accounts ---
+
+    public Future<TokenService.Issued> register(String username, String password) {
+        try {
+            limits.username(username);
+            limits.password(password);
+        } catch (ChatException e) {
+            return Future.failedFuture(e);
+        }
+        return Blocking.run(vertx, () -> {
+            if (!users.create(username, hasher.hash(password))) {
+                throw new ChatException(ErrorCode.CONFLICT, "username " + username + " is taken");
+            }
+            return tokens.issue(username);
+        });
+    }
+
+    public Future<TokenService.Issued> login(String username, String password) {
+        if (username == null || password == null) return Future.failedFuture(ChatException.badRequest("username and password are required"));
+        return Blocking.run(vertx, () -> {
+            var user = users.find(username);
+            // Verify against a dummy hash for unknown users too, so the answer takes as long either way.
+            boolean ok = hasher.verify(password, user.map(UserStore.User::passwordHash).orElse(dummyHash));
+            if (user.isEmpty() || !ok) throw new ChatException(ErrorCode.UNAUTHORIZED, "wrong username or password");
+            return tokens.issue(user.get().username());
+        });
+    }
+
+    // --- rooms ---
+
+    public record RoomSummary(String name, long lastSeq, int online) {}
+
+    public Future<List<RoomSummary>> rooms() {
+        return Blocking.run(vertx, store::rooms).compose(rooms -> presence.counts(rooms.stream().map(MessageStore.RoomInfo::name).toList())
+                .map(counts -> rooms.stream().map(r -> new RoomSummary(r.name(), r.lastSeq(), counts.getOrDefault(r.name(), 0))).toList()));
+    }
+
+    public Future<MessageStore.Page> history(String room, Long before, Long after, Integer limit) {
+        int n;
+        try {
+            limits.room(room);
+            Limits.cursor("before", before);
+            Limits.cursor("after", after);
+            if (before != null && after != null) throw ChatException.badRequest("give before or after, not both");
+            n = limits.historyLimit(limit);
+        } catch (ChatException e) {
+            return Future.failedFuture(e);
+        }
+        return Blocking.run(vertx, () -> {
+            if (store.lastSeq(room).isEmpty()) throw ChatException.notFound("no room " + room);
+            return store.page(room, before, after, n);
+        });
+    }
+
+    public Future<List<String>> presence(String room) {
+        try {
+            limits.room(room);
+        } catch (ChatException e) {
+            return Future.failedFuture(e);
+        }
+        return Blocking.run(vertx, () -> store.lastSeq(room).isPresent()).compose(exists -> exists
+                ? presence.members(room)
+                : Future.failedFuture(ChatException.notFound("no room " + room)));
+    }
+
+    // --- a connection's session ---
+
+    /**
+     * Joins the subscriber to the room: it counts as present, gets {@code joined} and, with
+     * {@code since}, the replay, then live messages. Announces the user online if this is their first
+     * connection in the room. A join of a room the subscriber is already in ({@code replacing}) starts
+     * its stream afresh without touching presence.
+     */
+    public Future<RoomHub.Membership> join(Subscriber sub, String room, Long since, String ref, RoomHub.Membership replacing) {
+        try {
+            limits.room(room);
+            if (since != null && since < 0) throw ChatException.badRequest("since must be a non-negative integer");
+        } catch (ChatException e) {
+            return Future.failedFuture(e);
+        }
+        String user = sub.user();
+        if (replacing != null) {
+            hub.leave(replacing);
+            return presence.members(room).compose(members -> hub.join(sub, room, since, ref, members.size(), firstMembers(members)));
+        }
+        return presence.join(room, user).compose(first -> presence.members(room)
+                .compose(members -> hub.join(sub, room, since, ref, members.size(), firstMembers(members)))
+                .onSuccess(m -> {
+                    if (first) broker.publish(new BrokerEvent.PresenceChanged(room, user, true));
+                })
+                .recover(err -> presence.leave(room, user).transform(x -> Future.failedFuture(err))));
+    }
+
+    private static List<String> firstMembers(List<String> members) {
+        return members.size() > 500 ? members.subList(0, 500) : members;
+    }
+
+    /** Leaves the room; announces the user offline if that was their last connection in it. */
+    public Future<Void> leave(RoomHub.Membership membership) {
+        hub.leave(membership);
+        String room = membership.room();
+        String user = membership.subscriber().user();
+        return presence.leave(room, user).map(last -> {
+            if (last) broker.publish(new BrokerEvent.PresenceChanged(room, user, false));
+            return null;
+        });
+    }
+
+    /**
+     * Stores the message and completes once it is durably committed; the room's members receive it
+     * through the hub. A retry with the same clientId completes with the first copy.
+     */
+    public Future<MessageStore.Appended> send(String room, String user, String clientId, String text) {
+        String t;
+        try {
+            limits.clientId(clientId);
+            t = limits.text(text);
+        } catch (ChatException e) {
+            return Future.failedFuture(e);
+        }
+        return onContext(store.append(room, user, clientId, t));
+    }
+
+    public void typing(String room, String user) {
+        broker.publish(new BrokerEvent.Typing(room, user));
+    }
+
+    /** Called by the store on its writer thread after each commit: hands new messages to the broker (and so to local members). */
+    public static void publishCommitted(Broker broker, List<dev.parley.chat.Message> committed) {
+        for (dev.parley.chat.Message m : committed) broker.publish(new BrokerEvent.MessageCommitted(m));
+    }
+
+    private <T> Future<T> onContext(CompletableFuture<T> cf) {
+        Context ctx = vertx.getOrCreateContext();
+        Promise<T> p = Promise.promise();
+        cf.whenComplete((v, err) -> ctx.runOnContext(x -> {
+            if (err == null) p.complete(v);
+            else if (err instanceof StoreException) p.fail(ChatException.unavailable("storage is unavailable, the message was not stored; retry with the same clientId"));
+            else p.fail(err);
+        }));
+        return p.future();
+    }
+
+    public Map<String, Object> status() {
+        return Map.of("pendingAppends", store.pendingAppends(), "brokerHealthy", broker.healthy(), "presenceHealthy", presence.healthy());
+    }
+}

@@ -1,0 +1,35 @@
+package dev.parley.chat;
+
+import java.util.Locale;
+
+/**
+ * The error codes of PROTOCOL.md, each with its HTTP status and what a client should do about it.
+ * The WebSocket layer sends them as {@code error} frames; the HTTP layer as a status and a JSON body.
+ */
+public enum ErrorCode {
+    BAD_REQUEST(400, "fix the request; retrying it unchanged fails again"),
+    NOT_JOINED(409, "join the room first"),
+    FORBIDDEN(403, "do not retry"),
+    NOT_FOUND(404, "check the name"),
+    TOO_LARGE(413, "shorten the text"),
+    RATE_LIMITED(429, "slow down; sustained abuse closes the connection with 4029"),
+    UNAUTHORIZED(401, "log in again for a new token"),
+    CONFLICT(409, "choose another value"),
+    UNAVAILABLE(503, "a backend is down; retry later with the same clientId"),
+    INTERNAL(500, "retry later; report it if it persists");
+
+    public final int httpStatus;
+    public final String clientAction;
+    private final String wire;
+
+    ErrorCode(int httpStatus, String clientAction) {
+        this.httpStatus = httpStatus;
+        this.clientAction = clientAction;
+        this.wire = name().toLowerCase(Locale.ROOT);
+    }
+
+    /** The code as it appears on the wire, e.g. {@code rate_limited}. */
+    public String wire() {
+        return wire;
+    }
+}

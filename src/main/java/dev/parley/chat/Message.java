@@ -1,0 +1,70 @@
+package dev.parley.chat;
+
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.util.function.Function;
+
+import static java.util.Objects.requireNonNull;
+
+/**
+ * A stored chat message. Immutable, except for one memo: the encoded wire frame, computed once
+ * by whoever delivers the message first and shared by every recipient on this node.
+ */
+public final class Message {
+    private static final DateTimeFormatter TS = DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss.SSS'Z'").withZone(ZoneOffset.UTC);
+
+    private final String room;
+    private final long seq;
+    private final String id;
+    private final String from;
+    private final String text;
+    private final long tsMillis;
+    private final String clientId;
+    private volatile Object encoded;
+
+    public Message(String room, long seq, String id, String from, String text, long tsMillis, String clientId) {
+        this.room = requireNonNull(room, "room");
+        this.seq = seq;
+        this.id = requireNonNull(id, "id");
+        this.from = requireNonNull(from, "from");
+        this.text = requireNonNull(text, "text");
+        this.tsMillis = tsMillis;
+        this.clientId = requireNonNull(clientId, "clientId");
+    }
+
+    public String room() { return room; }
+    public long seq() { return seq; }
+    public String id() { return id; }
+    public String from() { return from; }
+    public String text() { return text; }
+    public long tsMillis() { return tsMillis; }
+    public String clientId() { return clientId; }
+
+    /** {@code 2026-11-23T15:04:05.123Z}: always UTC, always milliseconds. */
+    public String ts() {
+        return formatTs(tsMillis);
+    }
+
+    public static String formatTs(long millis) {
+        return TS.format(Instant.ofEpochMilli(millis));
+    }
+
+    /** The wire form, encoded by {@code encoder} the first time and shared afterwards. */
+    @SuppressWarnings("unchecked")
+    public <T> T encoded(Function<Message, T> encoder) {
+        Object e = encoded;
+        if (e == null) {
+            synchronized (this) {
+                e = encoded;
+                if (e == null) encoded = e = encoder.apply(this);
+            }
+        }
+        return (T) e;
+    }
+
+    @Override
+    public String toString() {
+        return "Message[" + room + "#" + seq + " " + id + " from " + from + "]";
+    }
+}

@@ -1,0 +1,349 @@
+package dev.parley.chat;
+
+import dev.parley.broker.Broker;
+import dev.parley.broker.BrokerEvent;
+import dev.parley.store.MessageStore;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
+
+import static java.util.Objects.requireNonNull;
+
+/**
+ * The rooms of this node: their local members and the last seq delivered. This is what turns an
+ * at-most-once broker into exactly-once, in-order delivery:
+ * <ul>
+ *   <li>messages are delivered strictly in seq order; one that arrives early waits, and a gap not
+ *       filled within {@code gapMillis} is read back from the store;</li>
+ *   <li>while the broker is unhealthy, or a message was lost with nothing after it, the periodic
+ *       {@link #reconcile()} compares each room with the store and fills what is missing;</li>
+ *   <li>a join registers the member first and buffers what is delivered meanwhile, then replays
+ *       from the store and flushes the buffer, skipping seqs already sent: no gap and no duplicate at
+ *       the seam.</li>
+ * </ul>
+ * Each room's state is guarded by the room's own lock; delivery only queues frames on subscribers.
+ */
+public final class RoomHub {
+    private static final Logger log = LoggerFactory.getLogger(RoomHub.class);
+    private static final Membership[] NONE = new Membership[0];
+
+    private final Vertx vertx;
+    private final MessageStore store;
+    private final Broker broker;
+    private final int replayLimit;
+    private final long gapMillis;
+    private final Listener listener;
+    private final ConcurrentHashMap<String, Room> rooms = new ConcurrentHashMap<>();
+
+    /** Told about deliveries and resumes; the metrics listen here. */
+    public interface Listener {
+        void delivered(int recipients);
+
+        void resumed(boolean recovered);
+
+        Listener NONE = new Listener() {
+            @Override
+            public void delivered(int recipients) {}
+
+            @Override
+            public void resumed(boolean recovered) {}
+        };
+    }
+
+    public RoomHub(Vertx vertx, MessageStore store, Broker broker, int replayLimit, long gapMillis, Listener listener) {
+        this.vertx = requireNonNull(vertx, "vertx");
+        this.store = requireNonNull(store, "store");
+        this.broker = requireNonNull(broker, "broker");
+        this.replayLimit = replayLimit;
+        this.gapMillis = gapMillis;
+        this.listener = requireNonNull(listener, "listener");
+    }
+
+    private static final class Room {
+        final String name;
+        long lastDelivered = -1; // unknown until the first join has read the store
+        final TreeMap<Long, Message> early = new TreeMap<>();
+        Membership[] members = NONE;
+        int joining;
+        boolean filling;
+        boolean dead;
+
+        Room(String name) {
+            this.name = name;
+        }
+    }
+
+    /** One subscriber in one room. */
+    public static final class Membership {
+        private final Room room;
+        private final Subscriber subscriber;
+        private long lastSent;
+        private List<Message> buffer = new ArrayList<>(); // non-null until the join's replay is sent
+
+        private Membership(Room room, Subscriber subscriber) {
+            this.room = room;
+            this.subscriber = subscriber;
+        }
+
+        public String room() {
+            return room.name;
+        }
+
+        public Subscriber subscriber() {
+            return subscriber;
+        }
+
+        // Called with the room's lock held.
+        private void deliver(Message m) {
+            if (buffer != null) {
+                buffer.add(m);
+            } else if (m.seq() > lastSent) {
+                lastSent = m.seq();
+                subscriber.message(m);
+            }
+        }
+    }
+
+    /** Handles an event of the broker: this node's own, or another node's. */
+    public void onEvent(BrokerEvent event) {
+        switch (event) {
+            case BrokerEvent.MessageCommitted mc -> offer(mc.message());
+            case BrokerEvent.Typing t -> {
+                for (Membership m : members(t.room())) {
+                    if (m.buffer == null && !m.subscriber.user().equals(t.user())) m.subscriber.typing(t.room(), t.user());
+                }
+            }
+            case BrokerEvent.PresenceChanged p -> {
+                for (Membership m : members(p.room())) {
+                    if (m.buffer == null && !m.subscriber.user().equals(p.user())) m.subscriber.presence(p.room(), p.user(), p.online());
+                }
+            }
+        }
+    }
+
+    private Membership[] members(String room) {
+        Room r = rooms.get(room);
+        if (r == null) return NONE;
+        synchronized (r) {
+            return r.members;
+        }
+    }
+
+    /** Delivers a committed message to local members, in seq order. Any thread. */
+    public void offer(Message m) {
+        Room r = rooms.get(m.room());
+        if (r == null) return; // nobody here: nothing to deliver, nothing to track
+        boolean gap;
+        synchronized (r) {
+            gap = offerLocked(r, m);
+        }
+        if (gap) scheduleFill(r);
+    }
+
+    /** @return true if a gap is now waiting to be filled */
+    private boolean offerLocked(Room r, Message m) {
+        if (r.lastDelivered < 0) {
+            r.early.put(m.seq(), m);
+            return false;
+        }
+        if (m.seq() <= r.lastDelivered) return false;
+        if (m.seq() != r.lastDelivered + 1) {
+            r.early.put(m.seq(), m);
+            return true;
+        }
+        deliverLocked(r, m);
+        drainEarlyLocked(r);
+        return !r.early.isEmpty();
+    }
+
+    private void deliverLocked(Room r, Message m) {
+        r.lastDelivered = m.seq();
+        Membership[] ms = r.members;
+        for (Membership member : ms) member.deliver(m);
+        listener.delivered(ms.length);
+    }
+
+    private void drainEarlyLocked(Room r) {
+        while (!r.early.isEmpty()) {
+            Map.Entry<Long, Message> first = r.early.firstEntry();
+            if (first.getKey() <= r.lastDelivered) {
+                r.early.pollFirstEntry();
+            } else if (first.getKey() == r.lastDelivered + 1) {
+                r.early.pollFirstEntry();
+                deliverLocked(r, first.getValue());
+            } else {
+                return;
+            }
+        }
+    }
+
+    /**
+     * Subscribes {@code subscriber} to {@code room}. The subscriber gets {@code joined}, then (with
+     * {@code since}) every stored message after it, then live messages, each exactly once in order.
+     * If more than the replay limit were missed, only the newest ones are replayed and {@code joined}
+     * says {@code recovered: false}.
+     */
+    public Future<Membership> join(Subscriber subscriber, String room, Long since, String ref, int online, List<String> members) {
+        Room r;
+        Membership m;
+        boolean first;
+        while (true) {
+            r = rooms.computeIfAbsent(room, Room::new);
+            synchronized (r) {
+                if (r.dead) continue;
+                first = r.members.length == 0 && r.joining == 0;
+                r.joining++;
+                m = new Membership(r, subscriber);
+                r.members = append(r.members, m);
+                break;
+            }
+        }
+        if (first) broker.subscribe(room);
+        Room room0 = r;
+        Membership member = m;
+        return Blocking.run(vertx, () -> {
+            long last = store.ensureRoom(room);
+            List<Message> replay = List.of();
+            long from = last;
+            if (since != null && since < last) {
+                from = Math.max(since, last - replayLimit);
+                replay = store.range(room, from, last);
+            }
+            return new Replay(last, from, replay, since == null || last - since <= replayLimit);
+        }).compose(replay -> {
+            boolean gap;
+            synchronized (room0) {
+                room0.joining--;
+                if (room0.lastDelivered < 0) {
+                    room0.lastDelivered = replay.last;
+                    drainEarlyLocked(room0);
+                }
+                gap = !room0.early.isEmpty() || room0.lastDelivered < replay.last;
+                subscriber.joined(new Subscriber.Joined(room, ref, replay.last, online, members, replay.recovered));
+                member.lastSent = replay.from;
+                for (Message msg : replay.messages) {
+                    if (msg.seq() > member.lastSent) {
+                        member.lastSent = msg.seq();
+                        subscriber.message(msg);
+                    }
+                }
+                List<Message> buffered = member.buffer;
+                member.buffer = null;
+                for (Message msg : buffered) member.deliver(msg);
+            }
+            if (since != null) listener.resumed(replay.recovered);
+            if (gap) scheduleFill(room0);
+            return Future.succeededFuture(member);
+        }, err -> {
+            synchronized (room0) {
+                room0.joining--;
+            }
+            leave(member);
+            return Future.failedFuture(err);
+        });
+    }
+
+    private record Replay(long last, long from, List<Message> messages, boolean recovered) {}
+
+    /** Removes the membership; the room is forgotten when its last local member leaves. */
+    public void leave(Membership m) {
+        Room r = m.room;
+        boolean empty;
+        synchronized (r) {
+            int i = Arrays.asList(r.members).indexOf(m);
+            if (i < 0) return;
+            Membership[] next = new Membership[r.members.length - 1];
+            System.arraycopy(r.members, 0, next, 0, i);
+            System.arraycopy(r.members, i + 1, next, i, r.members.length - i - 1);
+            r.members = next;
+            empty = next.length == 0 && r.joining == 0;
+            if (empty) {
+                r.dead = true;
+                rooms.remove(r.name, r);
+            }
+        }
+        if (empty) broker.unsubscribe(r.name);
+    }
+
+    /** Rooms with local members. */
+    public List<String> activeRooms() {
+        return new ArrayList<>(rooms.keySet());
+    }
+
+    /** How many local members the room has on this node. */
+    public int localMembers(String room) {
+        return members(room).length;
+    }
+
+    private void scheduleFill(Room r) {
+        synchronized (r) {
+            if (r.filling || r.dead) return;
+            r.filling = true;
+        }
+        vertx.setTimer(gapMillis, id -> fill(r));
+    }
+
+    /** Reads what this node has not delivered from the store and offers it, until the room is caught up. */
+    private void fill(Room r) {
+        long from;
+        synchronized (r) {
+            from = r.lastDelivered;
+            if (r.dead || from < 0) {
+                r.filling = false;
+                return;
+            }
+        }
+        Blocking.run(vertx, () -> {
+            long last = store.lastSeq(r.name).orElse(0);
+            return last > from ? store.range(r.name, from, Math.min(last, from + replayLimit)) : List.<Message>of();
+        }).onComplete(ar -> {
+            boolean again;
+            synchronized (r) {
+                if (ar.succeeded()) {
+                    for (Message m : ar.result()) offerLocked(r, m);
+                } else {
+                    log.warn("could not fill the gap of room {} after seq {}: {}", r.name, from, ar.cause().getMessage());
+                }
+                r.filling = false;
+                again = !r.dead && (ar.failed() || !r.early.isEmpty() || (ar.result().size() == replayLimit));
+            }
+            if (again) scheduleFill(r);
+        });
+    }
+
+    /**
+     * Compares every local room with the store and fills what was missed. Run periodically in a
+     * cluster: it is what delivers messages while the broker is down, and a lost message that no
+     * later message reveals as a gap.
+     */
+    public Future<Void> reconcile() {
+        List<String> names = activeRooms();
+        if (names.isEmpty()) return Future.succeededFuture();
+        return Blocking.run(vertx, () -> store.lastSeqs(names)).map(lasts -> {
+            lasts.forEach((name, last) -> {
+                Room r = rooms.get(name);
+                if (r == null) return;
+                boolean behind;
+                synchronized (r) {
+                    behind = r.lastDelivered >= 0 && r.lastDelivered < last;
+                }
+                if (behind) scheduleFill(r);
+            });
+            return null;
+        });
+    }
+
+    private static Membership[] append(Membership[] ms, Membership m) {
+        Membership[] next = Arrays.copyOf(ms, ms.length + 1);
+        next[ms.length] = m;
+        return next;
+    }
+}

@@ -1,0 +1,238 @@
+package dev.parley.config;
+
+import java.net.InetAddress;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.EnumMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.regex.Pattern;
+import java.util.regex.PatternSyntaxException;
+
+/**
+ * The whole configuration of a node, validated. Built from {@link Setting}: a flag wins over
+ * its environment variable, which wins over the default.
+ */
+public record ChatConfig(
+        String host,
+        int port,
+        Path dataDir,
+        String databaseUrl,
+        String databaseUser,
+        String databasePassword,
+        int databasePoolSize,
+        String redisUrl,
+        String jwtSecret,
+        String jwksUrl,
+        Duration tokenTtl,
+        List<String> allowedOrigins,
+        String nodeId,
+        double rateLimit,
+        int rateBurst,
+        int maxFrameBytes,
+        int maxTextLength,
+        Pattern usernamePattern,
+        Pattern roomPattern,
+        int passwordMin,
+        int passwordMax,
+        int bcryptCost,
+        int outboxFrames,
+        int replayLimit,
+        Duration heartbeatInterval,
+        Duration heartbeatTimeout,
+        int appendBatchMax,
+        int eventLoops,
+        Duration drainTimeout,
+        String logFormat) {
+
+    /** Defaults only: what {@code serve} with no flags and no CHAT_* variables runs with. */
+    public static ChatConfig defaults() {
+        return load(Map.of(), Map.of());
+    }
+
+    /**
+     * @param env   environment variables (only CHAT_* ones are read)
+     * @param flags values given as flags, keyed by setting
+     */
+    public static ChatConfig load(Map<String, String> env, Map<Setting, String> flags) {
+        Map<Setting, String> v = new EnumMap<>(Setting.class);
+        for (Setting s : Setting.values()) {
+            String value = flags.get(s);
+            if (value == null) value = env.get(s.env);
+            v.put(s, value == null ? s.defaultValue : value.trim());
+        }
+        Path dataDir = Path.of(v.get(Setting.DATA_DIR));
+        String dbUrl = v.get(Setting.DATABASE_URL);
+        if (dbUrl.isEmpty()) {
+            // WRITE_DELAY=0: H2 otherwise keeps commits in memory for up to 500 ms, and a
+            // SIGKILL in that window would lose messages that were already acked.
+            dbUrl = "jdbc:h2:file:" + dataDir.toAbsolutePath().normalize().resolve("parley")
+                    + ";MODE=PostgreSQL;DATABASE_TO_LOWER=TRUE;DEFAULT_NULL_ORDERING=HIGH;WRITE_DELAY=0";
+        }
+        String nodeId = v.get(Setting.NODE_ID);
+        if (nodeId.isEmpty()) nodeId = hostName() + "-" + Integer.toHexString(ThreadLocalRandom.current().nextInt(0x10000, 0xfffff));
+        ChatConfig c = new ChatConfig(
+                v.get(Setting.HOST),
+                integer(v, Setting.PORT, 0, 65535),
+                dataDir,
+                dbUrl,
+                v.get(Setting.DATABASE_USER),
+                v.get(Setting.DATABASE_PASSWORD),
+                integer(v, Setting.DATABASE_POOL_SIZE, 1, 200),
+                v.get(Setting.REDIS_URL),
+                v.get(Setting.JWT_SECRET),
+                v.get(Setting.JWKS_URL),
+                duration(v, Setting.TOKEN_TTL),
+                origins(v.get(Setting.ALLOWED_ORIGINS)),
+                nodeId,
+                decimal(v, Setting.RATE_LIMIT),
+                integer(v, Setting.RATE_BURST, 1, 1_000_000),
+                integer(v, Setting.MAX_FRAME_BYTES, 256, 16 * 1024 * 1024),
+                integer(v, Setting.MAX_TEXT_LENGTH, 1, 1_000_000),
+                pattern(v, Setting.USERNAME_PATTERN),
+                pattern(v, Setting.ROOM_PATTERN),
+                integer(v, Setting.PASSWORD_MIN, 1, 1024),
+                integer(v, Setting.PASSWORD_MAX, 1, 4096),
+                integer(v, Setting.BCRYPT_COST, 4, 31),
+                integer(v, Setting.OUTBOX_FRAMES, 4, 1_000_000),
+                integer(v, Setting.REPLAY_LIMIT, 1, 1_000_000),
+                duration(v, Setting.HEARTBEAT_INTERVAL),
+                duration(v, Setting.HEARTBEAT_TIMEOUT),
+                integer(v, Setting.APPEND_BATCH_MAX, 1, 10_000),
+                integer(v, Setting.EVENT_LOOPS, 0, 1024),
+                duration(v, Setting.DRAIN_TIMEOUT),
+                v.get(Setting.LOG_FORMAT).toLowerCase(Locale.ROOT));
+        c.validate();
+        return c;
+    }
+
+    private void validate() {
+        if (!databaseUrl.startsWith("jdbc:h2:") && !databaseUrl.startsWith("jdbc:postgresql:")) {
+            throw new ConfigException(Setting.DATABASE_URL.env + ": " + databaseUrl + " (expected: a jdbc:h2: or jdbc:postgresql: URL)");
+        }
+        if (!redisUrl.isEmpty() && !redisUrl.startsWith("redis://") && !redisUrl.startsWith("rediss://")) {
+            throw new ConfigException(Setting.REDIS_URL.env + ": " + redisUrl + " (expected: redis://host:port)");
+        }
+        if (!jwtSecret.isEmpty() && jwtSecret.getBytes(java.nio.charset.StandardCharsets.UTF_8).length < 32) {
+            throw new ConfigException(Setting.JWT_SECRET.env + ": too short (expected: at least 32 bytes)");
+        }
+        if (passwordMin > passwordMax) {
+            throw new ConfigException(Setting.PASSWORD_MIN.env + ": " + passwordMin + " (expected: <= " + Setting.PASSWORD_MAX.env + " " + passwordMax + ")");
+        }
+        if (rateLimit <= 0) {
+            throw new ConfigException(Setting.RATE_LIMIT.env + ": " + rateLimit + " (expected: > 0)");
+        }
+        if (heartbeatTimeout.compareTo(heartbeatInterval) <= 0) {
+            throw new ConfigException(Setting.HEARTBEAT_TIMEOUT.env + ": " + heartbeatTimeout + " (expected: longer than the heartbeat interval " + heartbeatInterval + ")");
+        }
+        if (!logFormat.equals("text") && !logFormat.equals("json")) {
+            throw new ConfigException(Setting.LOG_FORMAT.env + ": " + logFormat + " (expected: text or json)");
+        }
+        if (tokenTtl.isZero() || tokenTtl.isNegative()) {
+            throw new ConfigException(Setting.TOKEN_TTL.env + ": " + tokenTtl + " (expected: > 0)");
+        }
+    }
+
+    public boolean clustered() {
+        return !redisUrl.isEmpty();
+    }
+
+    public boolean h2() {
+        return databaseUrl.startsWith("jdbc:h2:");
+    }
+
+    public int eventLoopCount() {
+        return eventLoops > 0 ? eventLoops : Runtime.getRuntime().availableProcessors();
+    }
+
+    /** One line per setting, secrets masked: what the node logs once at start-up. */
+    public Map<String, String> describe() {
+        Map<String, String> out = new LinkedHashMap<>();
+        out.put(Setting.HOST.env, host);
+        out.put(Setting.PORT.env, String.valueOf(port));
+        out.put(Setting.DATA_DIR.env, dataDir.toString());
+        out.put(Setting.DATABASE_URL.env, databaseUrl.replaceAll("(?i)(password=)[^&;]*", "$1****"));
+        out.put(Setting.DATABASE_USER.env, databaseUser);
+        out.put(Setting.DATABASE_PASSWORD.env, databasePassword.isEmpty() ? "" : "****");
+        out.put(Setting.REDIS_URL.env, redisUrl.replaceAll("//[^@/]*@", "//****@"));
+        out.put(Setting.JWT_SECRET.env, jwtSecret.isEmpty() ? "(generated)" : "****");
+        out.put(Setting.JWKS_URL.env, jwksUrl);
+        out.put(Setting.TOKEN_TTL.env, tokenTtl.toString());
+        out.put(Setting.ALLOWED_ORIGINS.env, allowedOrigins.isEmpty() ? "(same origin + localhost)" : String.join(",", allowedOrigins));
+        out.put(Setting.NODE_ID.env, nodeId);
+        out.put(Setting.RATE_LIMIT.env, rateLimit + "/s burst " + rateBurst);
+        out.put(Setting.OUTBOX_FRAMES.env, String.valueOf(outboxFrames));
+        out.put(Setting.EVENT_LOOPS.env, String.valueOf(eventLoopCount()));
+        return out;
+    }
+
+    private static int integer(Map<Setting, String> v, Setting s, int min, int max) {
+        String raw = v.get(s);
+        try {
+            int n = Integer.parseInt(raw);
+            if (n < min || n > max) throw new NumberFormatException();
+            return n;
+        } catch (NumberFormatException e) {
+            throw new ConfigException(s.env + ": " + raw + " (expected: a whole number from " + min + " to " + max + ")");
+        }
+    }
+
+    private static double decimal(Map<Setting, String> v, Setting s) {
+        String raw = v.get(s);
+        try {
+            return Double.parseDouble(raw);
+        } catch (NumberFormatException e) {
+            throw new ConfigException(s.env + ": " + raw + " (expected: a number)");
+        }
+    }
+
+    private static Pattern pattern(Map<Setting, String> v, Setting s) {
+        try {
+            return Pattern.compile(v.get(s));
+        } catch (PatternSyntaxException e) {
+            throw new ConfigException(s.env + ": " + v.get(s) + " (expected: a regular expression)");
+        }
+    }
+
+    /** Accepts 250ms, 90s, 30m, 24h, 7d, or an ISO-8601 duration such as PT1H. */
+    static Duration duration(Map<Setting, String> v, Setting s) {
+        String raw = v.get(s);
+        try {
+            return parseDuration(raw);
+        } catch (RuntimeException e) {
+            throw new ConfigException(s.env + ": " + raw + " (expected: a duration such as 250ms, 90s, 30m, 24h or 7d)");
+        }
+    }
+
+    public static Duration parseDuration(String raw) {
+        String t = raw.trim().toLowerCase(Locale.ROOT);
+        if (t.startsWith("p")) return Duration.parse(t.toUpperCase(Locale.ROOT));
+        if (t.endsWith("ms")) return Duration.ofMillis(Long.parseLong(t.substring(0, t.length() - 2)));
+        long n = Long.parseLong(t.substring(0, t.length() - 1));
+        return switch (t.charAt(t.length() - 1)) {
+            case 's' -> Duration.ofSeconds(n);
+            case 'm' -> Duration.ofMinutes(n);
+            case 'h' -> Duration.ofHours(n);
+            case 'd' -> Duration.ofDays(n);
+            default -> throw new IllegalArgumentException(raw);
+        };
+    }
+
+    private static List<String> origins(String raw) {
+        if (raw.isBlank()) return List.of();
+        return java.util.Arrays.stream(raw.split(",")).map(String::trim).filter(o -> !o.isEmpty())
+                .map(o -> o.endsWith("/") ? o.substring(0, o.length() - 1) : o).toList();
+    }
+
+    private static String hostName() {
+        try {
+            return InetAddress.getLocalHost().getHostName();
+        } catch (Exception e) {
+            return "node";
+        }
+    }
+
+}

@@ -1,0 +1,56 @@
+package dev.parley.config;
+
+/**
+ * Every setting of the server, once: its environment variable, its {@code serve} flag, its
+ * default and what it means. The variable names are public interface (deploy files and
+ * operators use them), so a rename here is a breaking change. docs/CONFIG.md lists the
+ * same table, and a test keeps the two in step.
+ */
+public enum Setting {
+    HOST("CHAT_HOST", "--host", "0.0.0.0", "address to listen on"),
+    PORT("CHAT_PORT", "--port", "8080", "HTTP and WebSocket port (0 picks a free one)"),
+    DATA_DIR("CHAT_DATA_DIR", "--data-dir", "./data", "folder of the H2 database file and the generated secret"),
+    DATABASE_URL("CHAT_DATABASE_URL", "--database-url", "", "a jdbc:h2: or jdbc:postgresql: URL; empty means an H2 file in the data dir"),
+    DATABASE_USER("CHAT_DATABASE_USER", "--database-user", "", "database user"),
+    DATABASE_PASSWORD("CHAT_DATABASE_PASSWORD", "--database-password", "", "database password (masked in logs)"),
+    DATABASE_POOL_SIZE("CHAT_DATABASE_POOL_SIZE", "--database-pool-size", "8", "JDBC connections in the pool"),
+    REDIS_URL("CHAT_REDIS_URL", "--redis-url", "", "redis://host:port to join a cluster; empty means the in-process broker"),
+    JWT_SECRET("CHAT_JWT_SECRET", "--jwt-secret", "", "HS256 key, at least 32 UTF-8 bytes; empty means generated and kept in the data dir"),
+    JWKS_URL("CHAT_JWKS_URL", "--jwks-url", "", "also accept RS256/ES256 tokens signed by a key of this JWKS"),
+    TOKEN_TTL("CHAT_TOKEN_TTL", "--token-ttl", "24h", "lifetime of the tokens this server issues (e.g. 90s, 30m, 24h, 7d)"),
+    ALLOWED_ORIGINS("CHAT_ALLOWED_ORIGINS", "--allowed-origins", "", "comma-separated origins allowed to open /ws, * for any; empty means same origin and localhost"),
+    NODE_ID("CHAT_NODE_ID", "--node-id", "", "name of this node in a cluster; empty means host name + random suffix"),
+    RATE_LIMIT("CHAT_RATE_LIMIT", "--rate-limit", "20", "sends per second per connection"),
+    RATE_BURST("CHAT_RATE_BURST", "--rate-burst", "40", "burst of sends per connection"),
+    MAX_FRAME_BYTES("CHAT_MAX_FRAME_BYTES", "--max-frame-bytes", "16384", "largest WebSocket frame accepted; larger closes with 1009"),
+    MAX_TEXT_LENGTH("CHAT_MAX_TEXT_LENGTH", "--max-text-length", "4000", "longest message text, in characters after trimming"),
+    USERNAME_PATTERN("CHAT_USERNAME_PATTERN", "--username-pattern", "^[A-Za-z0-9_.-]{3,32}$", "what a username must match"),
+    ROOM_PATTERN("CHAT_ROOM_PATTERN", "--room-pattern", "^[a-z0-9][a-z0-9_-]{0,63}$", "what a room name must match"),
+    PASSWORD_MIN("CHAT_PASSWORD_MIN", "--password-min", "8", "shortest password"),
+    PASSWORD_MAX("CHAT_PASSWORD_MAX", "--password-max", "128", "longest password"),
+    BCRYPT_COST("CHAT_BCRYPT_COST", "--bcrypt-cost", "10", "bcrypt cost factor of password hashes (4..31)"),
+    OUTBOX_FRAMES("CHAT_OUTBOX_FRAMES", "--outbox-frames", "1024", "outgoing queue of a connection; past half, typing and presence are dropped; full closes with 4002"),
+    REPLAY_LIMIT("CHAT_REPLAY_LIMIT", "--replay-limit", "1000", "most messages replayed on a join with since"),
+    HEARTBEAT_INTERVAL("CHAT_HEARTBEAT_INTERVAL", "--heartbeat-interval", "25s", "how often the server pings each connection"),
+    HEARTBEAT_TIMEOUT("CHAT_HEARTBEAT_TIMEOUT", "--heartbeat-timeout", "60s", "a connection silent this long is closed"),
+    APPEND_BATCH_MAX("CHAT_APPEND_BATCH_MAX", "--append-batch-max", "512", "most messages committed in one group-commit transaction"),
+    EVENT_LOOPS("CHAT_EVENT_LOOPS", "--event-loops", "0", "event-loop threads serving connections; 0 means one per core"),
+    DRAIN_TIMEOUT("CHAT_DRAIN_TIMEOUT", "--drain-timeout", "10s", "on SIGTERM, how long to wait for pending commits before closing"),
+    LOG_FORMAT("CHAT_LOG_FORMAT", "--log-format", "text", "text or json (one JSON object per line)");
+
+    public final String env;
+    public final String flag;
+    public final String defaultValue;
+    public final String description;
+
+    Setting(String env, String flag, String defaultValue, String description) {
+        this.env = env;
+        this.flag = flag;
+        this.defaultValue = defaultValue;
+        this.description = description;
+    }
+
+    public boolean secret() {
+        return this == JWT_SECRET || this == DATABASE_PASSWORD;
+    }
+}

@@ -1,0 +1,67 @@
+package dev.parley.http;
+
+import dev.parley.auth.TokenService;
+import dev.parley.chat.ChatService;
+import dev.parley.metrics.ChatMetrics;
+import dev.parley.ws.WsEndpoint;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpHeaders;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.handler.StaticHandler;
+
+/** Builds the router: every route of PROTOCOL.md section 1, the WebSocket endpoint, the web client and the API docs. */
+public final class HttpRoutes {
+    private static final String SWAGGER_UI = "META-INF/resources/webjars/swagger-ui/" + swaggerVersion();
+    private static final String CSP_APP = "default-src 'self'; connect-src 'self' ws: wss:; img-src 'self' data:; "
+            + "style-src 'self'; script-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'";
+    // Swagger UI styles itself inline, and the docs page starts it with an inline script.
+    private static final String CSP_DOCS = "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
+            + "script-src 'self' 'unsafe-inline'; object-src 'none'; frame-ancestors 'none'";
+
+    private HttpRoutes() {}
+
+    public static Router create(Vertx vertx, ChatService chat, TokenService tokens, ChatMetrics metrics, WsEndpoint ws, Health health) {
+        Router router = Router.router(vertx);
+        router.route().handler(ctx -> {
+            var h = ctx.response().headers();
+            h.set("X-Content-Type-Options", "nosniff");
+            h.set("Referrer-Policy", "no-referrer");
+            h.set("Content-Security-Policy", ctx.request().path().startsWith("/docs") ? CSP_DOCS : CSP_APP);
+            ctx.next();
+        });
+        router.get("/ws").handler(ctx -> ws.handle(ctx.request()));
+        new ApiRoutes(chat, tokens, metrics).mount(router);
+        health.mount(router);
+        router.get("/metrics").handler(ctx -> ctx.response()
+                .putHeader(HttpHeaders.CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")
+                .end(metrics.scrape()));
+        router.get("/openapi.yaml").handler(ctx -> {
+            ctx.response().putHeader(HttpHeaders.CONTENT_TYPE, "application/yaml; charset=utf-8");
+            ctx.response().sendFile("openapi.yaml");
+        });
+        router.get("/docs").handler(ctx -> ctx.redirect("/docs/"));
+        router.get("/docs/assets/*").handler(StaticHandler.create(SWAGGER_UI).setCachingEnabled(true));
+        router.get("/docs/*").handler(StaticHandler.create("docs").setIndexPage("index.html"));
+        router.get("/*").handler(StaticHandler.create("web").setIndexPage("index.html"));
+        router.errorHandler(500, ctx -> HttpErrors.send(ctx, metrics, ctx.failure()));
+        router.errorHandler(404, ctx -> HttpErrors.write(ctx, 404, "not_found", "no such resource"));
+        router.errorHandler(405, ctx -> HttpErrors.write(ctx, 405, "bad_request", "method not allowed"));
+        router.errorHandler(413, ctx -> HttpErrors.write(ctx, 413, "too_large", "request body too large"));
+        router.errorHandler(400, ctx -> HttpErrors.write(ctx, 400, "bad_request", "bad request"));
+        return router;
+    }
+
+    private static String swaggerVersion() {
+        // The webjar's version, read from its Maven metadata so a dependency bump needs no code change.
+        try (var in = HttpRoutes.class.getResourceAsStream("/META-INF/maven/org.webjars/swagger-ui/pom.properties")) {
+            if (in != null) {
+                var p = new java.util.Properties();
+                p.load(in);
+                return p.getProperty("version", "5.18.2");
+            }
+        } catch (java.io.IOException ignored) {
+            // fall through to the version the build pins
+        }
+        return "5.18.2";
+    }
+}

@@ -1,0 +1,131 @@
+package dev.parley.metrics;
+
+import dev.parley.chat.ErrorCode;
+import dev.parley.chat.RoomHub;
+import dev.parley.store.MessageStore;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.DistributionSummary;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.Timer;
+import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
+import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+
+import java.util.EnumMap;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * Every meter of the server, named once here under the {@code parley_} prefix and served at
+ * {@code /metrics} in the Prometheus format. Hot paths hold their counters in fields: no lookups by
+ * name per frame.
+ */
+public final class ChatMetrics implements RoomHub.Listener, MessageStore.BatchObserver {
+    public static final String PREFIX = "parley.";
+    public static final String CONNECTIONS_OPEN = PREFIX + "connections.open";
+    public static final String FRAMES_IN = PREFIX + "frames.in";
+    public static final String FRAMES_OUT = PREFIX + "frames.out";
+    public static final String MESSAGES_APPENDED = PREFIX + "messages.appended";
+    public static final String APPEND_BATCH_SIZE = PREFIX + "append.batch.size";
+    public static final String APPEND_BATCH_LATENCY = PREFIX + "append.batch.latency";
+    public static final String DELIVERIES = PREFIX + "deliveries";
+    public static final String ERRORS = PREFIX + "errors";
+    public static final String SLOW_CONSUMER_CLOSES = PREFIX + "slow.consumer.closes";
+    public static final String EPHEMERAL_DROPPED = PREFIX + "ephemeral.dropped";
+    public static final String RESUMES = PREFIX + "resumes";
+
+    private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    private final AtomicInteger connections = new AtomicInteger();
+    private final Map<String, Counter> framesIn = new ConcurrentHashMap<>();
+    private final Map<String, Counter> framesOut = new ConcurrentHashMap<>();
+    private final Map<ErrorCode, Counter> errors = new EnumMap<>(ErrorCode.class);
+    private final Counter appended;
+    private final DistributionSummary batchSize;
+    private final Timer batchLatency;
+    private final Counter deliveries;
+    private final Counter slowCloses;
+    private final Counter ephemeralDropped;
+    private final Counter resumedFully;
+    private final Counter resumedPartly;
+
+    public ChatMetrics() {
+        new JvmMemoryMetrics().bindTo(registry);
+        new JvmGcMetrics().bindTo(registry);
+        new JvmThreadMetrics().bindTo(registry);
+        new ProcessorMetrics().bindTo(registry);
+        Gauge.builder(CONNECTIONS_OPEN, connections, AtomicInteger::get).description("WebSocket connections open").register(registry);
+        for (ErrorCode c : ErrorCode.values()) {
+            errors.put(c, Counter.builder(ERRORS).tag("code", c.wire()).description("errors sent to clients, by code").register(registry));
+        }
+        appended = Counter.builder(MESSAGES_APPENDED).description("messages stored").register(registry);
+        batchSize = DistributionSummary.builder(APPEND_BATCH_SIZE).description("messages per group commit").register(registry);
+        batchLatency = Timer.builder(APPEND_BATCH_LATENCY).description("time of one group commit").publishPercentiles(0.5, 0.99).register(registry);
+        deliveries = Counter.builder(DELIVERIES).description("messages handed to local connections").register(registry);
+        slowCloses = Counter.builder(SLOW_CONSUMER_CLOSES).description("connections closed with 4002 because their queue was full").register(registry);
+        ephemeralDropped = Counter.builder(EPHEMERAL_DROPPED).description("typing and presence events dropped for slow connections").register(registry);
+        resumedFully = Counter.builder(RESUMES).tag("recovered", "true").description("joins with since").register(registry);
+        resumedPartly = Counter.builder(RESUMES).tag("recovered", "false").description("joins with since").register(registry);
+    }
+
+    public PrometheusMeterRegistry registry() {
+        return registry;
+    }
+
+    public String scrape() {
+        return registry.scrape();
+    }
+
+    public void connectionOpened() {
+        connections.incrementAndGet();
+    }
+
+    public void connectionClosed() {
+        connections.decrementAndGet();
+    }
+
+    public int openConnections() {
+        return connections.get();
+    }
+
+    public void frameIn(String type) {
+        framesIn.computeIfAbsent(type, t -> Counter.builder(FRAMES_IN).tag("type", t).description("frames received, by type").register(registry)).increment();
+    }
+
+    public Counter frameOutCounter(String type) {
+        return framesOut.computeIfAbsent(type, t -> Counter.builder(FRAMES_OUT).tag("type", t).description("frames queued to clients, by type").register(registry));
+    }
+
+    public void error(ErrorCode code) {
+        errors.get(code).increment();
+    }
+
+    public void slowConsumerClosed() {
+        slowCloses.increment();
+    }
+
+    public void ephemeralDropped() {
+        ephemeralDropped.increment();
+    }
+
+    @Override
+    public void delivered(int recipients) {
+        deliveries.increment(recipients);
+    }
+
+    @Override
+    public void resumed(boolean recovered) {
+        (recovered ? resumedFully : resumedPartly).increment();
+    }
+
+    @Override
+    public void batchCommitted(int size, long nanos) {
+        appended.increment(size);
+        batchSize.record(size);
+        batchLatency.record(nanos, TimeUnit.NANOSECONDS);
+    }
+}

@@ -1,0 +1,31 @@
+package dev.parley.presence;
+
+import io.vertx.core.Future;
+
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Who is online in which room. Presence is per user: a user is online in a room while at least one
+ * of their connections, on any node, has joined it. Callers announce the transitions these methods
+ * report.
+ */
+public interface Presence {
+    /** Counts one more connection of the user in the room. True if the user was offline there before. */
+    Future<Boolean> join(String room, String user);
+
+    /** Counts one connection less. True if that was the user's last one in the room. */
+    Future<Boolean> leave(String room, String user);
+
+    /** The users online in the room, sorted. */
+    Future<List<String>> members(String room);
+
+    /** How many users are online in each of the rooms (rooms with nobody are left out). */
+    Future<Map<String, Integer>> counts(Collection<String> rooms);
+
+    /** False while presence may be stale (its backend is down). */
+    boolean healthy();
+
+    Future<Void> close();
+}

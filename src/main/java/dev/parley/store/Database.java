@@ -1,0 +1,63 @@
+package dev.parley.store;
+
+import com.zaxxer.hikari.HikariConfig;
+import com.zaxxer.hikari.HikariDataSource;
+import org.flywaydb.core.Flyway;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import javax.sql.DataSource;
+import java.sql.Connection;
+import java.sql.SQLException;
+
+/** The connection pool and the schema. H2 and PostgreSQL go through the same code and the same migrations. */
+public final class Database implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(Database.class);
+
+    private final HikariDataSource pool;
+
+    public Database(String url, String user, String password, int poolSize) {
+        HikariConfig hc = new HikariConfig();
+        hc.setJdbcUrl(url);
+        if (!user.isEmpty()) hc.setUsername(user);
+        if (!password.isEmpty()) hc.setPassword(password);
+        hc.setMaximumPoolSize(poolSize);
+        hc.setMinimumIdle(Math.min(2, poolSize));
+        hc.setPoolName("parley-db");
+        // Fail fast while the database is down, so a send gets `unavailable` in about a second
+        // instead of hanging; the pool reconnects by itself when the database is back.
+        hc.setConnectionTimeout(1500);
+        hc.setValidationTimeout(1000);
+        hc.setInitializationFailTimeout(30_000);
+        if (url.startsWith("jdbc:postgresql:")) {
+            hc.addDataSourceProperty("reWriteBatchedInserts", "true");
+            hc.addDataSourceProperty("socketTimeout", "30");
+            hc.addDataSourceProperty("connectTimeout", "5");
+        }
+        this.pool = new HikariDataSource(hc);
+        Flyway.configure().dataSource(pool).locations("classpath:db/migration").load().migrate();
+        log.info("database ready url={}", url.replaceAll("(?i)(password=)[^&;]*", "$1****"));
+    }
+
+    public DataSource dataSource() {
+        return pool;
+    }
+
+    public Connection connection() throws SQLException {
+        return pool.getConnection();
+    }
+
+    /** True if a connection can be had and answers, within about a second. */
+    public boolean healthy() {
+        try (Connection c = pool.getConnection()) {
+            return c.isValid(1);
+        } catch (SQLException e) {
+            return false;
+        }
+    }
+
+    @Override
+    public void close() {
+        pool.close();
+    }
+}

@@ -1,0 +1,375 @@
+package dev.parley.store;
+
+import dev.parley.chat.Ids;
+import dev.parley.chat.Message;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.OptionalLong;
+import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+
+import static java.util.Objects.requireNonNull;
+
+/**
+ * The source of truth for order. {@link #append} assigns the room's next seq and stores the message;
+ * concurrent appends are committed together by one writer thread (group commit), so a burst of
+ * sends costs one transaction, not one each. The room row is locked for the transaction, which keeps
+ * seqs gap-free when several nodes append to the same room. A unique key on (room, sender, clientId)
+ * makes a retried send return the first copy instead of storing a second one.
+ *
+ * <p>Reads are plain blocking JDBC: callers run them off the event loop.
+ */
+public final class MessageStore implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(MessageStore.class);
+    private static final String COLUMNS = "room, seq, id, sender, text, ts, client_id";
+
+    private final Database db;
+    private final int batchMax;
+    private final Consumer<List<Message>> onCommit;
+    private final BatchObserver observer;
+    private final LinkedBlockingQueue<Pending> queue = new LinkedBlockingQueue<>();
+    private final Thread writer;
+    private volatile boolean running = true;
+
+    /** What an append produced: the stored message, and whether it was stored before (a retry). */
+    public record Appended(Message message, boolean duplicate) {}
+
+    public record Page(List<Message> messages, boolean hasMore) {}
+
+    public record RoomInfo(String name, long lastSeq) {}
+
+    /** Told the size and duration of each committed batch; the metrics listen here. */
+    public interface BatchObserver {
+        void batchCommitted(int size, long nanos);
+
+        BatchObserver NONE = (size, nanos) -> {};
+    }
+
+    private record Pending(String room, String sender, String clientId, String text, CompletableFuture<Appended> result) {}
+
+    /**
+     * @param onCommit called on the writer thread with each transaction's new messages, in seq order
+     *                 per room, after the commit and before any append future completes
+     */
+    public MessageStore(Database db, int batchMax, Consumer<List<Message>> onCommit, BatchObserver observer) {
+        this.db = requireNonNull(db, "db");
+        this.batchMax = batchMax;
+        this.onCommit = requireNonNull(onCommit, "onCommit");
+        this.observer = requireNonNull(observer, "observer");
+        this.writer = Thread.ofPlatform().name("parley-group-commit").daemon(true).unstarted(this::writeLoop);
+        this.writer.start();
+    }
+
+    /** Queues a message for the next group commit. Completes on the writer thread. */
+    public CompletableFuture<Appended> append(String room, String sender, String clientId, String text) {
+        CompletableFuture<Appended> result = new CompletableFuture<>();
+        if (!running) {
+            result.completeExceptionally(new StoreException("store is closed", null));
+            return result;
+        }
+        queue.add(new Pending(room, sender, clientId, text, result));
+        return result;
+    }
+
+    /** Appends waiting for a commit. */
+    public int pendingAppends() {
+        return queue.size();
+    }
+
+    private void writeLoop() {
+        List<Pending> batch = new ArrayList<>(batchMax);
+        while (running || !queue.isEmpty()) {
+            try {
+                Pending first = queue.poll(100, TimeUnit.MILLISECONDS);
+                if (first == null) continue;
+                batch.add(first);
+                queue.drainTo(batch, batchMax - 1);
+                commit(batch);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            } catch (Throwable t) {
+                log.error("group commit failed unexpectedly", t);
+                for (Pending p : batch) p.result.completeExceptionally(t);
+            } finally {
+                batch.clear();
+            }
+        }
+        for (Pending p; (p = queue.poll()) != null; ) {
+            p.result.completeExceptionally(new StoreException("store is closed", null));
+        }
+    }
+
+    private void commit(List<Pending> batch) {
+        long start = System.nanoTime();
+        List<Appended> results;
+        List<Message> fresh = new ArrayList<>(batch.size());
+        try (Connection c = db.connection()) {
+            c.setAutoCommit(false);
+            try {
+                results = appendAll(c, batch, fresh);
+                c.commit();
+            } catch (SQLException | RuntimeException e) {
+                rollbackQuietly(c);
+                throw e;
+            }
+        } catch (SQLException e) {
+            log.warn("group commit of {} messages failed: {}", batch.size(), e.getMessage());
+            StoreException failure = new StoreException("the database is unavailable", e);
+            for (Pending p : batch) p.result.completeExceptionally(failure);
+            return;
+        }
+        observer.batchCommitted(batch.size(), System.nanoTime() - start);
+        if (!fresh.isEmpty()) {
+            try {
+                onCommit.accept(fresh);
+            } catch (RuntimeException e) {
+                log.error("commit listener failed", e);
+            }
+        }
+        for (int i = 0; i < batch.size(); i++) batch.get(i).result.complete(results.get(i));
+    }
+
+    private List<Appended> appendAll(Connection c, List<Pending> batch, List<Message> fresh) throws SQLException {
+        // Rooms are locked in name order so that two nodes committing the same rooms cannot deadlock.
+        Map<String, List<Integer>> byRoom = new TreeMap<>();
+        for (int i = 0; i < batch.size(); i++) byRoom.computeIfAbsent(batch.get(i).room, r -> new ArrayList<>()).add(i);
+        Appended[] results = new Appended[batch.size()];
+        long now = System.currentTimeMillis();
+        try (PreparedStatement insert = c.prepareStatement("INSERT INTO messages (" + COLUMNS + ") VALUES (?, ?, ?, ?, ?, ?, ?)");
+             PreparedStatement bump = c.prepareStatement("UPDATE rooms SET last_seq = ? WHERE name = ?")) {
+            for (Map.Entry<String, List<Integer>> e : byRoom.entrySet()) {
+                String room = e.getKey();
+                long seq = lockRoom(c, room);
+                Map<String, Message> known = existing(c, room, batch, e.getValue());
+                for (int i : e.getValue()) {
+                    Pending p = batch.get(i);
+                    String key = p.sender + '\u0000' + p.clientId;
+                    Message prior = known.get(key);
+                    if (prior != null) {
+                        results[i] = new Appended(prior, true);
+                        continue;
+                    }
+                    Message m = new Message(room, ++seq, Ids.next(now), p.sender, p.text, now, p.clientId);
+                    known.put(key, m);
+                    results[i] = new Appended(m, false);
+                    fresh.add(m);
+                    bind(insert, m);
+                    insert.addBatch();
+                }
+                bump.setLong(1, seq);
+                bump.setString(2, room);
+                bump.addBatch();
+            }
+            insert.executeBatch();
+            bump.executeBatch();
+        }
+        return List.of(results);
+    }
+
+    /** Locks the room row for this transaction and returns its last seq, creating the room if needed. */
+    private long lockRoom(Connection c, String room) throws SQLException {
+        for (int attempt = 0; attempt < 2; attempt++) {
+            try (PreparedStatement ps = c.prepareStatement("SELECT last_seq FROM rooms WHERE name = ? FOR UPDATE")) {
+                ps.setString(1, room);
+                try (ResultSet rs = ps.executeQuery()) {
+                    if (rs.next()) return rs.getLong(1);
+                }
+            }
+            insertRoom(c, room);
+        }
+        throw new SQLException("room " + room + " could not be created");
+    }
+
+    private static void insertRoom(Connection c, String room) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement(
+                "INSERT INTO rooms (name, last_seq, created_at) VALUES (?, 0, ?) ON CONFLICT DO NOTHING")) {
+            ps.setString(1, room);
+            ps.setLong(2, System.currentTimeMillis());
+            ps.executeUpdate();
+        }
+    }
+
+    /** Messages already stored under the batch's (sender, clientId) keys for this room. */
+    private Map<String, Message> existing(Connection c, String room, List<Pending> batch, List<Integer> indexes) throws SQLException {
+        Map<String, Message> found = new HashMap<>();
+        for (int from = 0; from < indexes.size(); from += 100) {
+            List<Integer> chunk = indexes.subList(from, Math.min(indexes.size(), from + 100));
+            String marks = String.join(",", Collections.nCopies(chunk.size(), "?"));
+            try (PreparedStatement ps = c.prepareStatement(
+                    "SELECT " + COLUMNS + " FROM messages WHERE room = ? AND client_id IN (" + marks + ")")) {
+                ps.setString(1, room);
+                for (int k = 0; k < chunk.size(); k++) ps.setString(k + 2, batch.get(chunk.get(k)).clientId);
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        Message m = read(rs);
+                        found.put(m.from() + '\u0000' + m.clientId(), m);
+                    }
+                }
+            }
+        }
+        return found;
+    }
+
+    /** Creates the room if it does not exist; returns its last seq. Blocking. */
+    public long ensureRoom(String room) {
+        try (Connection c = db.connection()) {
+            OptionalLong last = lastSeq(c, room);
+            if (last.isPresent()) return last.getAsLong();
+            insertRoom(c, room);
+            return lastSeq(c, room).orElseThrow();
+        } catch (SQLException e) {
+            throw new StoreException("could not create room", e);
+        }
+    }
+
+    /** The room's last seq, or empty if no one ever joined it. Blocking. */
+    public OptionalLong lastSeq(String room) {
+        try (Connection c = db.connection()) {
+            return lastSeq(c, room);
+        } catch (SQLException e) {
+            throw new StoreException("could not read room", e);
+        }
+    }
+
+    private static OptionalLong lastSeq(Connection c, String room) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("SELECT last_seq FROM rooms WHERE name = ?")) {
+            ps.setString(1, room);
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next() ? OptionalLong.of(rs.getLong(1)) : OptionalLong.empty();
+            }
+        }
+    }
+
+    /** Every room, by name. Blocking. */
+    public List<RoomInfo> rooms() {
+        try (Connection c = db.connection();
+             PreparedStatement ps = c.prepareStatement("SELECT name, last_seq FROM rooms ORDER BY name");
+             ResultSet rs = ps.executeQuery()) {
+            List<RoomInfo> out = new ArrayList<>();
+            while (rs.next()) out.add(new RoomInfo(rs.getString(1), rs.getLong(2)));
+            return out;
+        } catch (SQLException e) {
+            throw new StoreException("could not list rooms", e);
+        }
+    }
+
+    /**
+     * One page of a room's history, ascending by seq. With neither cursor: the newest {@code limit};
+     * {@code before}: the newest {@code limit} below it; {@code after}: the oldest {@code limit} above it.
+     * {@code hasMore} says whether more exist beyond the page in the direction of paging. Blocking.
+     */
+    public Page page(String room, Long before, Long after, int limit) {
+        boolean forward = after != null;
+        String sql = "SELECT " + COLUMNS + " FROM messages WHERE room = ?"
+                + (before != null ? " AND seq < ?" : "") + (after != null ? " AND seq > ?" : "")
+                + (forward ? " ORDER BY seq ASC" : " ORDER BY seq DESC") + " LIMIT ?";
+        try (Connection c = db.connection(); PreparedStatement ps = c.prepareStatement(sql)) {
+            int i = 1;
+            ps.setString(i++, room);
+            if (before != null) ps.setLong(i++, before);
+            if (after != null) ps.setLong(i++, after);
+            ps.setInt(i, limit + 1);
+            List<Message> rows = new ArrayList<>(limit + 1);
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) rows.add(read(rs));
+            }
+            boolean hasMore = rows.size() > limit;
+            if (hasMore) rows.remove(rows.size() - 1);
+            if (!forward) Collections.reverse(rows);
+            return new Page(rows, hasMore);
+        } catch (SQLException e) {
+            throw new StoreException("could not read history", e);
+        }
+    }
+
+    /** Messages with {@code after < seq <= upTo}, ascending. Blocking. */
+    public List<Message> range(String room, long after, long upTo) {
+        try (Connection c = db.connection();
+             PreparedStatement ps = c.prepareStatement("SELECT " + COLUMNS
+                     + " FROM messages WHERE room = ? AND seq > ? AND seq <= ? ORDER BY seq ASC")) {
+            ps.setString(1, room);
+            ps.setLong(2, after);
+            ps.setLong(3, upTo);
+            List<Message> out = new ArrayList<>();
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) out.add(read(rs));
+            }
+            return out;
+        } catch (SQLException e) {
+            throw new StoreException("could not read messages", e);
+        }
+    }
+
+    /** Last seqs of the named rooms that exist. Blocking. */
+    public Map<String, Long> lastSeqs(List<String> rooms) {
+        Map<String, Long> out = new HashMap<>();
+        if (rooms.isEmpty()) return out;
+        try (Connection c = db.connection()) {
+            for (int from = 0; from < rooms.size(); from += 100) {
+                List<String> chunk = rooms.subList(from, Math.min(rooms.size(), from + 100));
+                String marks = String.join(",", Collections.nCopies(chunk.size(), "?"));
+                try (PreparedStatement ps = c.prepareStatement("SELECT name, last_seq FROM rooms WHERE name IN (" + marks + ")")) {
+                    for (int k = 0; k < chunk.size(); k++) ps.setString(k + 1, chunk.get(k));
+                    try (ResultSet rs = ps.executeQuery()) {
+                        while (rs.next()) out.put(rs.getString(1), rs.getLong(2));
+                    }
+                }
+            }
+            return out;
+        } catch (SQLException e) {
+            throw new StoreException("could not read rooms", e);
+        }
+    }
+
+    private static void bind(PreparedStatement ps, Message m) throws SQLException {
+        ps.setString(1, m.room());
+        ps.setLong(2, m.seq());
+        ps.setString(3, m.id());
+        ps.setString(4, m.from());
+        ps.setString(5, m.text());
+        ps.setLong(6, m.tsMillis());
+        ps.setString(7, m.clientId());
+    }
+
+    private static Message read(ResultSet rs) throws SQLException {
+        return new Message(rs.getString(1), rs.getLong(2), rs.getString(3), rs.getString(4), rs.getString(5), rs.getLong(6), rs.getString(7));
+    }
+
+    private static void rollbackQuietly(Connection c) {
+        try {
+            c.rollback();
+        } catch (SQLException ignored) {
+            // the connection is broken; the pool discards it
+        }
+    }
+
+    /** Stops taking appends, commits what is queued (waiting at most {@code timeout}), then stops the writer. */
+    @Override
+    public void close() {
+        close(Duration.ofSeconds(10));
+    }
+
+    public void close(Duration timeout) {
+        running = false;
+        try {
+            writer.join(timeout.toMillis());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

@@ -1,0 +1,261 @@
+package dev.parley.ws;
+
+import com.fasterxml.jackson.core.JsonEncoding;
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonToken;
+import com.fasterxml.jackson.core.util.ByteArrayBuilder;
+import dev.parley.chat.ErrorCode;
+import dev.parley.chat.Message;
+import dev.parley.chat.Subscriber;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+
+import java.io.IOException;
+import java.util.List;
+
+/**
+ * The only place frames meet JSON. Decoding is a single streaming pass that type-checks every
+ * field; encoding produces complete WebSocket text frames (header and payload), so a message is
+ * encoded once and the same bytes go to every recipient on this node.
+ */
+final class FrameCodec {
+    private static final JsonFactory JSON = JsonFactory.builder().build();
+
+    private FrameCodec() {}
+
+    // --- decoding ---
+
+    static ClientFrame decode(String text) {
+        String type = null, ref = null, room = null, textField = null, clientId = null, token = null;
+        Long since = null, before = null;
+        Integer limit = null;
+        boolean hasText = false;
+        try (JsonParser p = JSON.createParser(text)) {
+            if (p.nextToken() != JsonToken.START_OBJECT) throw bad("a frame must be a JSON object", null);
+            while (p.nextToken() == JsonToken.FIELD_NAME) {
+                String field = p.currentName();
+                JsonToken t = p.nextToken();
+                switch (field) {
+                    case "type" -> type = string(p, t, "type", ref);
+                    case "ref" -> ref = string(p, t, "ref", null);
+                    case "room" -> room = string(p, t, "room", ref);
+                    case "text" -> { textField = string(p, t, "text", ref); hasText = true; }
+                    case "clientId" -> clientId = string(p, t, "clientId", ref);
+                    case "token" -> token = string(p, t, "token", ref);
+                    case "since" -> since = integer(p, t, "since", ref);
+                    case "before" -> before = integer(p, t, "before", ref);
+                    case "limit" -> {
+                        Long l = integer(p, t, "limit", ref);
+                        limit = l == null ? null : (int) Math.max(Integer.MIN_VALUE, Math.min(Integer.MAX_VALUE, l));
+                    }
+                    default -> p.skipChildren(); // unknown fields are ignored, so clients can add their own
+                }
+            }
+            if (p.currentToken() != JsonToken.END_OBJECT || p.nextToken() != null) throw bad("a frame must be exactly one JSON object", ref);
+        } catch (FrameException e) {
+            throw e;
+        } catch (IOException e) {
+            throw bad("malformed JSON", ref);
+        }
+        if (ref != null && (ref.isEmpty() || ref.length() > 128)) throw bad("ref must be 1 to 128 characters", null);
+        if (type == null) throw bad("type is required", ref);
+        return switch (type) {
+            case "join" -> new ClientFrame.Join(ref, required(room, "room", ref), nonNegative(since, "since", ref));
+            case "leave" -> new ClientFrame.Leave(ref, required(room, "room", ref));
+            case "send" -> {
+                required(room, "room", ref);
+                if (!hasText) throw bad("text is required", ref);
+                yield new ClientFrame.Send(ref, room, textField, required(clientId, "clientId", ref));
+            }
+            case "typing" -> new ClientFrame.Typing(ref, required(room, "room", ref));
+            case "history" -> new ClientFrame.History(ref, required(room, "room", ref), before, limit);
+            case "refresh" -> new ClientFrame.Refresh(ref, required(token, "token", ref));
+            case "ping" -> new ClientFrame.Ping(ref);
+            default -> throw bad("unknown frame type: " + (type.length() > 32 ? type.substring(0, 32) + "…" : type), ref);
+        };
+    }
+
+    private static String string(JsonParser p, JsonToken t, String field, String ref) throws IOException {
+        if (t == JsonToken.VALUE_NULL) return null;
+        if (t != JsonToken.VALUE_STRING) {
+            p.skipChildren();
+            throw bad(field + " must be a string", ref);
+        }
+        return p.getText();
+    }
+
+    private static Long integer(JsonParser p, JsonToken t, String field, String ref) throws IOException {
+        if (t == JsonToken.VALUE_NULL) return null;
+        if (t != JsonToken.VALUE_NUMBER_INT || p.getNumberType() == JsonParser.NumberType.BIG_INTEGER) {
+            p.skipChildren();
+            throw bad(field + " must be an integer", ref);
+        }
+        return p.getLongValue();
+    }
+
+    private static String required(String value, String field, String ref) {
+        if (value == null) throw bad(field + " is required", ref);
+        return value;
+    }
+
+    private static Long nonNegative(Long value, String field, String ref) {
+        if (value != null && value < 0) throw bad(field + " must be a non-negative integer", ref);
+        return value;
+    }
+
+    private static FrameException bad(String message, String ref) {
+        return new FrameException(ErrorCode.BAD_REQUEST, message, ref);
+    }
+
+    // --- encoding ---
+
+    interface Body {
+        void write(JsonGenerator g) throws IOException;
+    }
+
+    /** A complete WebSocket text frame holding the JSON that {@code body} writes. */
+    static ByteBuf frame(Body body) {
+        ByteArrayBuilder bytes = new ByteArrayBuilder(256);
+        try (JsonGenerator g = JSON.createGenerator(bytes, JsonEncoding.UTF8)) {
+            g.writeStartObject();
+            body.write(g);
+            g.writeEndObject();
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot encode a frame", e);
+        }
+        byte[] payload = bytes.toByteArray();
+        int n = payload.length;
+        int header = n < 126 ? 2 : n < 65536 ? 4 : 10;
+        ByteBuf buf = Unpooled.buffer(header + n, header + n);
+        buf.writeByte(0x81); // FIN + text; server frames are never masked
+        if (n < 126) {
+            buf.writeByte(n);
+        } else if (n < 65536) {
+            buf.writeByte(126);
+            buf.writeShort(n);
+        } else {
+            buf.writeByte(127);
+            buf.writeLong(n);
+        }
+        buf.writeBytes(payload);
+        return buf;
+    }
+
+    /**
+     * The message frame, shared by every recipient on this node. It lives in JDK-managed direct
+     * memory (freed by the garbage collector with the Message), so sockets write it without a copy,
+     * and it is unreleasable because many writes hold duplicates of it at once.
+     */
+    static ByteBuf message(Message m) {
+        return m.encoded(msg -> {
+            ByteBuf heap = frame(g -> {
+                g.writeStringField("type", "message");
+                writeMessageFields(g, msg);
+            });
+            java.nio.ByteBuffer direct = java.nio.ByteBuffer.allocateDirect(heap.readableBytes());
+            heap.readBytes(direct);
+            direct.flip();
+            return Unpooled.unreleasableBuffer(Unpooled.wrappedBuffer(direct));
+        });
+    }
+
+    private static void writeMessageFields(JsonGenerator g, Message m) throws IOException {
+        g.writeStringField("room", m.room());
+        g.writeNumberField("seq", m.seq());
+        g.writeStringField("id", m.id());
+        g.writeStringField("from", m.from());
+        g.writeStringField("text", m.text());
+        g.writeStringField("ts", m.ts());
+        g.writeStringField("clientId", m.clientId());
+    }
+
+    static ByteBuf joined(Subscriber.Joined j) {
+        return frame(g -> {
+            g.writeStringField("type", "joined");
+            ref(g, j.ref());
+            g.writeStringField("room", j.room());
+            g.writeNumberField("lastSeq", j.lastSeq());
+            g.writeNumberField("online", j.online());
+            g.writeArrayFieldStart("members");
+            for (String u : j.members()) g.writeString(u);
+            g.writeEndArray();
+            g.writeBooleanField("recovered", j.recovered());
+        });
+    }
+
+    static ByteBuf ack(String ref, Message m) {
+        return frame(g -> {
+            g.writeStringField("type", "ack");
+            ref(g, ref);
+            g.writeStringField("room", m.room());
+            g.writeStringField("clientId", m.clientId());
+            g.writeNumberField("seq", m.seq());
+            g.writeStringField("id", m.id());
+            g.writeStringField("ts", m.ts());
+        });
+    }
+
+    static ByteBuf presence(String room, String user, boolean online) {
+        return frame(g -> {
+            g.writeStringField("type", "presence");
+            g.writeStringField("room", room);
+            g.writeStringField("user", user);
+            g.writeStringField("status", online ? "online" : "offline");
+        });
+    }
+
+    static ByteBuf typing(String room, String user) {
+        return frame(g -> {
+            g.writeStringField("type", "typing");
+            g.writeStringField("room", room);
+            g.writeStringField("user", user);
+        });
+    }
+
+    static ByteBuf history(String ref, String room, List<Message> messages, boolean hasMore) {
+        return frame(g -> {
+            g.writeStringField("type", "history");
+            ref(g, ref);
+            g.writeStringField("room", room);
+            g.writeArrayFieldStart("messages");
+            for (Message m : messages) {
+                g.writeStartObject();
+                g.writeStringField("type", "message");
+                writeMessageFields(g, m);
+                g.writeEndObject();
+            }
+            g.writeEndArray();
+            g.writeBooleanField("hasMore", hasMore);
+        });
+    }
+
+    static ByteBuf left(String ref, String room) {
+        return frame(g -> {
+            g.writeStringField("type", "left");
+            ref(g, ref);
+            g.writeStringField("room", room);
+        });
+    }
+
+    static ByteBuf pong(String ref) {
+        return frame(g -> {
+            g.writeStringField("type", "pong");
+            ref(g, ref);
+        });
+    }
+
+    static ByteBuf error(String ref, ErrorCode code, String message) {
+        return frame(g -> {
+            g.writeStringField("type", "error");
+            ref(g, ref);
+            g.writeStringField("code", code.wire());
+            g.writeStringField("message", message);
+        });
+    }
+
+    private static void ref(JsonGenerator g, String ref) throws IOException {
+        if (ref != null) g.writeStringField("ref", ref);
+    }
+}

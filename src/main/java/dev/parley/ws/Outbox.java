@@ -1,0 +1,114 @@
+package dev.parley.ws;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.util.internal.PlatformDependent;
+
+import java.util.Queue;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import static java.util.Objects.requireNonNull;
+
+/**
+ * A connection's bounded outgoing queue (PROTOCOL.md guarantee 8). Any thread may offer a frame;
+ * the connection's event loop writes queued frames to the Netty channel without flushing and then
+ * flushes once, so a burst costs one socket write per connection instead of one per frame.
+ *
+ * <p>Past half full, droppable frames (typing, presence) are refused; when the queue is full the
+ * connection is too slow and {@code onOverflow} runs on the event loop (it closes with 4002). Frames
+ * are held back while the channel is not writable (the peer is not reading), so a stalled reader
+ * fills this queue, which is bounded, and not Netty's buffer, which is not.
+ */
+final class Outbox implements Runnable {
+    private static final int MAX_FRAMES_PER_FLUSH = 512;
+
+    private final ChannelHandlerContext ctx;
+    private final int capacity;
+    private final Runnable onOverflow;
+    private final Queue<ByteBuf> queue = PlatformDependent.newMpscQueue();
+    private final AtomicInteger size = new AtomicInteger();
+    private final AtomicBoolean scheduled = new AtomicBoolean();
+    private volatile boolean closed;
+
+    Outbox(ChannelHandlerContext ctx, int capacity, Runnable onOverflow) {
+        this.ctx = requireNonNull(ctx, "ctx");
+        this.capacity = capacity;
+        this.onOverflow = requireNonNull(onOverflow, "onOverflow");
+        ctx.pipeline().addFirst("parley-writability", new ChannelInboundHandlerAdapter() {
+            @Override
+            public void channelWritabilityChanged(ChannelHandlerContext c) throws Exception {
+                if (c.channel().isWritable()) schedule();
+                super.channelWritabilityChanged(c);
+            }
+        });
+    }
+
+    /** Queues a frame that must arrive. @return false if the outbox is closed or just overflowed */
+    boolean offer(ByteBuf frame) {
+        if (closed) return false;
+        if (size.incrementAndGet() > capacity) {
+            size.decrementAndGet();
+            overflow();
+            return false;
+        }
+        queue.offer(frame);
+        schedule();
+        return true;
+    }
+
+    /** Queues a frame that may be dropped. @return false if it was dropped */
+    boolean offerDroppable(ByteBuf frame) {
+        if (closed || size.get() >= capacity / 2) return false;
+        return offer(frame);
+    }
+
+    int size() {
+        return size.get();
+    }
+
+    private void overflow() {
+        if (closed) return;
+        closed = true;
+        ctx.executor().execute(onOverflow);
+    }
+
+    private void schedule() {
+        if (scheduled.compareAndSet(false, true)) ctx.executor().execute(this);
+    }
+
+    /** Writes what the channel takes, then flushes once. Runs on the event loop. */
+    @Override
+    public void run() {
+        scheduled.set(false);
+        if (closed && !ctx.channel().isActive()) {
+            discard();
+            return;
+        }
+        int written = 0;
+        ByteBuf frame;
+        while (written < MAX_FRAMES_PER_FLUSH && ctx.channel().isWritable() && (frame = queue.poll()) != null) {
+            size.decrementAndGet();
+            // A duplicate: the same bytes may be queued on many connections at once.
+            ctx.write(frame.duplicate(), ctx.voidPromise());
+            written++;
+        }
+        if (written > 0) ctx.flush();
+        if (!queue.isEmpty() && ctx.channel().isWritable()) schedule();
+    }
+
+    /** Writes everything still queued, if the channel takes it; used before a deliberate close. */
+    void drainNow() {
+        if (ctx.executor().inEventLoop()) run();
+    }
+
+    void close() {
+        closed = true;
+        ctx.executor().execute(this::discard);
+    }
+
+    private void discard() {
+        while (queue.poll() != null) size.decrementAndGet();
+    }
+}

@@ -1,0 +1,159 @@
+package dev.parley.ws;
+
+import dev.parley.auth.TokenService;
+import dev.parley.chat.ChatService;
+import dev.parley.config.ChatConfig;
+import dev.parley.metrics.ChatMetrics;
+import io.vertx.core.Context;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpHeaders;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.json.JsonObject;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.net.URI;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+
+import static java.util.Objects.requireNonNull;
+
+/**
+ * {@code GET /ws}: checks the Origin (403) and the token (401) before upgrading, so that a rejected
+ * client never gets a socket. Keeps the set of open connections for the heartbeat and the drain.
+ * The token arrives in the query string or the Authorization header and is never logged.
+ */
+public final class WsEndpoint {
+    private static final Logger log = LoggerFactory.getLogger(WsEndpoint.class);
+    private static final Set<String> LOCAL_HOSTS = Set.of("localhost", "127.0.0.1", "[::1]", "::1");
+
+    private final Vertx vertx;
+    private final ChatConfig config;
+    private final ChatService chat;
+    private final TokenService tokens;
+    private final ChatMetrics metrics;
+    private final Set<Connection> connections = ConcurrentHashMap.newKeySet();
+    private final long heartbeatTimer;
+    private volatile boolean draining;
+
+    public WsEndpoint(Vertx vertx, ChatConfig config, ChatService chat, TokenService tokens, ChatMetrics metrics) {
+        this.vertx = requireNonNull(vertx, "vertx");
+        this.config = requireNonNull(config, "config");
+        this.chat = requireNonNull(chat, "chat");
+        this.tokens = requireNonNull(tokens, "tokens");
+        this.metrics = requireNonNull(metrics, "metrics");
+        long timeoutNanos = config.heartbeatTimeout().toNanos();
+        this.heartbeatTimer = vertx.setPeriodic(config.heartbeatInterval().toMillis(), id -> {
+            for (Connection c : connections) c.context().runOnContext(v -> c.heartbeat(timeoutNanos));
+        });
+    }
+
+    public void handle(HttpServerRequest req) {
+        if (draining) {
+            refuse(req, 503, "unavailable", "this node is shutting down; connect to another");
+            return;
+        }
+        if (!originAllowed(req.getHeader(HttpHeaders.ORIGIN), req.getHeader(HttpHeaders.HOST))) {
+            refuse(req, 403, "forbidden", "origin not allowed");
+            return;
+        }
+        String token = tokenOf(req);
+        Future<Optional<TokenService.Identity>> verified = tokens.usesJwks()
+                ? vertx.executeBlocking(() -> tokens.verify(token), false)
+                : Future.succeededFuture(tokens.verify(token));
+        verified.onComplete(ar -> {
+            if (ar.failed() || ar.result().isEmpty()) {
+                refuse(req, 401, "unauthorized", "missing, invalid or expired token");
+                return;
+            }
+            TokenService.Identity identity = ar.result().get();
+            req.toWebSocket().onComplete(up -> {
+                if (up.failed()) {
+                    log.debug("upgrade failed: {}", up.cause().toString());
+                    return;
+                }
+                Context ctx = vertx.getOrCreateContext();
+                Connection c = new Connection(up.result(), ctx, vertx, config, chat, tokens, metrics, this, identity);
+                connections.add(c);
+                metrics.connectionOpened();
+                c.start();
+            });
+        });
+    }
+
+    void closed(Connection c) {
+        if (connections.remove(c)) metrics.connectionClosed();
+    }
+
+    public int openConnections() {
+        return connections.size();
+    }
+
+    /** Stops accepting connections (they get 503); existing ones stay until {@link #closeAll}. */
+    public void startDraining() {
+        draining = true;
+    }
+
+    /** Closes every connection with {@code code} after sending what is queued for it. */
+    public Future<Void> closeAll(CloseCode code, long timeoutMillis) {
+        vertx.cancelTimer(heartbeatTimer);
+        List<Future<Void>> all = new ArrayList<>();
+        for (Connection c : connections) {
+            Promise<Void> p = Promise.promise();
+            c.context().runOnContext(v -> {
+                c.close(code);
+                p.complete();
+            });
+            all.add(p.future());
+        }
+        Promise<Void> done = Promise.promise();
+        Future.join(all).onComplete(x -> {
+            long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
+            // Give the close handshakes a moment, so clients see the code rather than a reset.
+            vertx.setPeriodic(20, id -> {
+                if (connections.isEmpty() || System.nanoTime() > deadline) {
+                    vertx.cancelTimer(id);
+                    done.tryComplete();
+                }
+            });
+        });
+        return done.future();
+    }
+
+    boolean originAllowed(String origin, String host) {
+        if (origin == null) return true; // not a browser: browsers always send Origin on WebSocket requests
+        List<String> allowed = config.allowedOrigins();
+        if (allowed.contains("*")) return true;
+        String o = origin.toLowerCase(Locale.ROOT);
+        if (!allowed.isEmpty()) return allowed.stream().anyMatch(a -> a.equalsIgnoreCase(o));
+        try {
+            URI u = URI.create(o);
+            String originHost = u.getHost();
+            if (originHost == null) return false;
+            if (LOCAL_HOSTS.contains(originHost)) return true;
+            String hostPort = originHost + (u.getPort() >= 0 ? ":" + u.getPort() : "");
+            return host != null && (host.equalsIgnoreCase(hostPort) || host.equalsIgnoreCase(originHost) && u.getPort() < 0);
+        } catch (IllegalArgumentException e) {
+            return false;
+        }
+    }
+
+    private static String tokenOf(HttpServerRequest req) {
+        String auth = req.getHeader(HttpHeaders.AUTHORIZATION);
+        if (auth != null && auth.regionMatches(true, 0, "Bearer ", 0, 7)) return auth.substring(7).trim();
+        return req.getParam("token");
+    }
+
+    private static void refuse(HttpServerRequest req, int status, String code, String message) {
+        req.response().setStatusCode(status)
+                .putHeader(HttpHeaders.CONTENT_TYPE, "application/json")
+                .end(new JsonObject().put("error", code).put("message", message).encode());
+    }
+}

@@ -1,0 +1,680 @@
+/*
+ * Parley web UI, on top of ChatClient (chat-client.js). No framework, no build step.
+ *
+ * Stable hooks for browser tests (keep in sync with index.html):
+ *   #auth-view, #auth-form       the sign-in screen (hidden while signed in)
+ *   #username, #password         credentials
+ *   #login-btn                   submit (Enter in the form also logs in)
+ *   #register-btn                sign up (then signed in directly)
+ *   #auth-error                  role=alert; API errors, "session expired"
+ *   #chat-view                   the chat screen (hidden while signed out)
+ *   #me                          the signed-in username
+ *   #logout-btn
+ *   #conn-status                 role=status; data-state = connecting|open|reconnecting|closed;
+ *                                hidden while open, text "Connecting…" / "Reconnecting…" otherwise
+ *   #room-input, #join-btn       join (or create) a room; #room-error (role=alert) for bad names
+ *   #room-list > li[data-room="<name>"]
+ *                                data-joined="true|false", data-current="true" on the room in view;
+ *                                children .room-btn (click: join / switch), .room-name, .online (count),
+ *                                .unread (badge with the count; hidden when 0), .leave-btn (joined only)
+ *   #current-room                the name of the room in view ('' when none)
+ *   #online-count                "3 online"
+ *   #messages                    role=log, aria-live=polite; scrolls; scrolling to the top loads older
+ *     li.message                data-seq (set once acked), data-client-id, data-from,
+ *                               data-status = sending|sent|failed; class .own for our messages;
+ *                               children .from, .time (<time datetime=ISO>), .text, .status,
+ *                               .retry-btn (only when failed)
+ *     li.history-marker         "Loading…" / "This is the beginning of #room."
+ *   #jump-btn                    "New messages ↓" while scrolled up
+ *   #typing                      data-active="true|false"; "alice is typing…"; hidden 3 s after the last event
+ *   #presence-list > li[data-user="<name>"]   users online in the room in view (.me = ourselves)
+ *   #composer (textarea), #send-btn, #composer-form   Enter sends, Shift+Enter is a newline
+ *   #notice                      role=status; transient errors
+ *   window.parleyApp = { client }   the ChatClient instance
+ *
+ * localStorage: parley.session = {token, username, expiresAt};
+ *               parley.rooms:<user> = [joined rooms]; parley.current:<user> = room in view.
+ */
+import { ChatClient, ROOM_NAME_RE, expiryMillis } from './chat-client.js';
+
+const SESSION_KEY = 'parley.session';
+const ROOM_REFRESH_MS = 10_000;
+const TYPING_TTL_MS = 3_000;
+const NEAR_BOTTOM_PX = 48;
+const NEAR_TOP_PX = 120;
+const AVATAR_COLORS = ['#4f46e5', '#0f766e', '#b45309', '#be185d', '#1d4ed8', '#7e22ce', '#15803d', '#c2410c', '#0e7490', '#9f1239'];
+
+const $ = (id) => document.getElementById(id);
+const ui = {
+  authView: $('auth-view'), authForm: $('auth-form'), username: $('username'), password: $('password'),
+  loginBtn: $('login-btn'), registerBtn: $('register-btn'), authError: $('auth-error'),
+  chatView: $('chat-view'), account: $('account'), me: $('me'), logoutBtn: $('logout-btn'),
+  conn: $('conn-status'),
+  joinForm: $('join-form'), roomInput: $('room-input'), roomError: $('room-error'), roomList: $('room-list'),
+  currentRoom: $('current-room'), onlineCount: $('online-count'), presenceList: $('presence-list'),
+  presenceTitle: $('presence-title'),
+  messages: $('messages'), jumpBtn: $('jump-btn'), typing: $('typing'),
+  composerForm: $('composer-form'), composer: $('composer'), composerLabel: $('composer-label'), sendBtn: $('send-btn'),
+  notice: $('notice'),
+};
+
+const client = new ChatClient();
+window.parleyApp = { client };
+
+let me = null;             // signed-in username
+let current = null;        // room in view
+let joined = [];           // rooms the user joined, persisted
+let directory = new Map(); // name -> {name, lastSeq, online} from GET /api/rooms
+const views = new Map();   // room -> view state, see ensureView
+let refreshTimer = 0;
+let refreshSoonTimer = 0;
+let expiryTimer = 0;
+let noticeTimer = 0;
+let typingFadeTimer = 0;
+
+// --- small helpers ----------------------------------------------------------------------
+
+/** createElement with attributes; string children become text nodes (never parsed as HTML). */
+function h(tag, attrs = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (v == null || v === false) continue;
+    if (k === 'class') node.className = v;
+    else node.setAttribute(k, v === true ? '' : String(v));
+  }
+  node.append(...children.filter((c) => c != null && c !== false));
+  return node;
+}
+
+const store = {
+  get(key, fallback) {
+    try { const v = localStorage.getItem(key); return v == null ? fallback : JSON.parse(v); } catch { return fallback; }
+  },
+  set(key, value) {
+    try { localStorage.setItem(key, JSON.stringify(value)); } catch { /* private mode or full: only persistence is lost */ }
+  },
+  del(key) {
+    try { localStorage.removeItem(key); } catch { /* same */ }
+  },
+};
+const roomsKey = () => `parley.rooms:${me}`;
+const currentKey = () => `parley.current:${me}`;
+
+const finePointer = window.matchMedia('(pointer: fine)');
+const collator = new Intl.Collator(undefined, { sensitivity: 'base', numeric: true });
+const timeFmt = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit' });
+const dayTimeFmt = new Intl.DateTimeFormat(undefined, { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' });
+const fullFmt = new Intl.DateTimeFormat(undefined, { dateStyle: 'full', timeStyle: 'medium' });
+
+function notice(text) {
+  ui.notice.textContent = text;
+  clearTimeout(noticeTimer);
+  noticeTimer = setTimeout(() => { ui.notice.textContent = ''; }, 6_000);
+}
+
+function isAtBottom() {
+  const m = ui.messages;
+  return m.scrollHeight - m.scrollTop - m.clientHeight < NEAR_BOTTOM_PX;
+}
+
+function scrollToBottom() {
+  ui.messages.scrollTop = ui.messages.scrollHeight;
+  ui.jumpBtn.hidden = true;
+}
+
+// --- session ----------------------------------------------------------------------------
+
+function readSession() {
+  const s = store.get(SESSION_KEY, null);
+  if (s && typeof s.token === 'string' && typeof s.username === 'string'
+      && expiryMillis(s.expiresAt, s.token) > Date.now()) return s;
+  store.del(SESSION_KEY);
+  return null;
+}
+
+async function authenticate(register) {
+  const username = ui.username.value.trim();
+  const password = ui.password.value;
+  if (!username || !password) {
+    ui.authError.textContent = 'Enter a username and a password.';
+    return;
+  }
+  ui.authError.textContent = '';
+  ui.loginBtn.disabled = ui.registerBtn.disabled = true;
+  ui.authForm.setAttribute('aria-busy', 'true');
+  try {
+    const s = register ? await client.register(username, password) : await client.login(username, password);
+    ui.password.value = '';
+    startSession({ token: s.token, username: s.username ?? username, expiresAt: s.expiresAt });
+  } catch (e) {
+    ui.authError.textContent = e.message || 'Something went wrong. Please try again.';
+  } finally {
+    ui.loginBtn.disabled = ui.registerBtn.disabled = false;
+    ui.authForm.removeAttribute('aria-busy');
+  }
+}
+
+function startSession(s) {
+  store.set(SESSION_KEY, s);
+  me = s.username;
+  client.setAuth(s);
+  ui.me.textContent = me;
+  ui.authError.textContent = '';
+  ui.authView.hidden = true;
+  ui.chatView.hidden = false;
+  ui.account.hidden = false;
+
+  joined = store.get(roomsKey(), []).filter((r) => typeof r === 'string' && ROOM_NAME_RE.test(r));
+  joined = [...new Set(joined)];
+  client.connect();
+  for (const room of joined) {
+    ensureView(room);
+    client.join(room);
+  }
+  const saved = store.get(currentKey(), null);
+  showRoom(joined.includes(saved) ? saved : (joined[0] ?? null));
+
+  refreshDirectory();
+  refreshTimer = setInterval(refreshDirectory, ROOM_REFRESH_MS);
+  const ttl = expiryMillis(s.expiresAt, s.token) - Date.now();
+  if (Number.isFinite(ttl)) {
+    expiryTimer = setTimeout(() => endSession('Your session has expired. Please log in again.'),
+      Math.min(Math.max(ttl, 0), 2 ** 31 - 1));
+  }
+  if (!joined.length) ui.roomInput.focus();
+}
+
+function endSession(reason = '') {
+  clearInterval(refreshTimer);
+  clearTimeout(refreshSoonTimer);
+  clearTimeout(expiryTimer);
+  me = null; // first, so the client's closing events see a signed-out UI
+  client.logout();
+  store.del(SESSION_KEY);
+  for (const v of views.values()) for (const t of v.typing.values()) clearTimeout(t);
+  views.clear();
+  directory = new Map();
+  joined = [];
+  current = null;
+  ui.messages.replaceChildren();
+  ui.roomList.replaceChildren();
+  ui.presenceList.replaceChildren();
+  ui.currentRoom.textContent = '';
+  ui.onlineCount.textContent = '';
+  ui.roomError.textContent = '';
+  ui.composer.value = '';
+  ui.chatView.hidden = true;
+  ui.account.hidden = true;
+  ui.authView.hidden = false;
+  ui.authError.textContent = reason;
+  updateConn(client.state);
+  renderTyping();
+  document.title = 'Parley';
+  ui.username.focus();
+}
+
+// --- rooms ------------------------------------------------------------------------------
+
+function ensureView(room) {
+  let v = views.get(room);
+  if (v) return v;
+  const marker = h('li', { class: 'history-marker' }, 'Loading messages…');
+  v = {
+    room,
+    list: h('ol', { class: 'message-list' }, marker),
+    marker,
+    local: new Map(),  // clientId -> li of our messages not yet echoed by the server
+    unread: 0,
+    atBottom: true,
+    scrollTop: 0,
+    hasMore: true,
+    typing: new Map(), // user -> timeout
+  };
+  views.set(room, v);
+  return v;
+}
+
+function joinRoom(room) {
+  if (!joined.includes(room)) {
+    joined.push(room);
+    store.set(roomsKey(), joined);
+    ensureView(room);
+    client.join(room);
+  }
+  showRoom(room);
+}
+
+function leaveRoom(room) {
+  client.leave(room);
+  forgetRoom(room);
+}
+
+function forgetRoom(room) {
+  joined = joined.filter((r) => r !== room);
+  store.set(roomsKey(), joined);
+  const v = views.get(room);
+  if (v) for (const t of v.typing.values()) clearTimeout(t);
+  views.delete(room);
+  if (current === room) showRoom(joined[0] ?? null);
+  else renderRooms();
+  updateTitle();
+}
+
+function showRoom(room) {
+  const prev = current && views.get(current);
+  if (prev) { prev.atBottom = isAtBottom(); prev.scrollTop = ui.messages.scrollTop; }
+  current = room;
+  if (me) store.set(currentKey(), room);
+  const v = room ? ensureView(room) : null;
+  ui.currentRoom.textContent = room ?? '';
+  if (v) ui.messages.replaceChildren(v.list);
+  else ui.messages.replaceChildren(h('p', { class: 'empty-state' }, 'Join a room to start chatting.'));
+  ui.composer.disabled = ui.sendBtn.disabled = !v;
+  ui.composer.placeholder = v ? `Message #${room}` : 'Join a room to start chatting';
+  ui.composerLabel.textContent = v ? `Message #${room}` : 'Message';
+  ui.jumpBtn.hidden = true;
+  if (v) {
+    v.unread = 0;
+    if (v.atBottom) scrollToBottom(); else ui.messages.scrollTop = v.scrollTop;
+    if (finePointer.matches) ui.composer.focus();
+  }
+  renderRooms();
+  renderPresence();
+  renderTyping();
+  updateTitle();
+  maybeLoadOlder();
+}
+
+async function refreshDirectory() {
+  const who = me;
+  if (!who) return;
+  try {
+    const list = await client.rooms();
+    if (me !== who) return;
+    directory = new Map((Array.isArray(list) ? list : [])
+      .filter((r) => r && typeof r.name === 'string' && ROOM_NAME_RE.test(r.name))
+      .map((r) => [r.name, r]));
+    renderRooms();
+  } catch {
+    // Transient: the next tick retries; a 401 has already signed us out via `unauthorized`.
+  }
+}
+
+function refreshDirectorySoon() {
+  clearTimeout(refreshSoonTimer);
+  refreshSoonTimer = setTimeout(refreshDirectory, 300);
+}
+
+const othersLabel = h('li', { class: 'group-label', 'aria-hidden': 'true' }, 'Other rooms');
+
+function renderRooms() {
+  const mine = [...joined].sort(collator.compare);
+  const others = [...directory.keys()].filter((n) => !joined.includes(n)).sort(collator.compare);
+  const existing = new Map();
+  for (const li of ui.roomList.children) if (li.dataset.room) existing.set(li.dataset.room, li);
+  const wanted = mine.map((n) => roomItem(existing.get(n), n, true));
+  if (others.length) wanted.push(othersLabel);
+  for (const n of others) wanted.push(roomItem(existing.get(n), n, false));
+  // Re-inserting nodes would drop keyboard focus, so only do it when the order changed.
+  const kids = ui.roomList.children;
+  if (wanted.length !== kids.length || wanted.some((n, i) => kids[i] !== n)) ui.roomList.replaceChildren(...wanted);
+}
+
+function roomItem(li, name, isJoined) {
+  if (!li) {
+    li = h('li', { class: 'room', 'data-room': name },
+      h('button', { type: 'button', class: 'room-btn' },
+        h('span', { class: 'room-name' }, name),
+        h('span', { class: 'online' }),
+        h('span', { class: 'unread', hidden: true })),
+      h('button', { type: 'button', class: 'leave-btn', 'aria-label': `Leave #${name}`, title: `Leave #${name}` }, '×'));
+  }
+  const unread = views.get(name)?.unread ?? 0;
+  const online = client.online(name) ?? directory.get(name)?.online ?? 0;
+  const isCurrent = name === current;
+  li.dataset.joined = String(isJoined);
+  if (isCurrent) li.dataset.current = 'true'; else delete li.dataset.current;
+  const btn = li.querySelector('.room-btn');
+  if (isCurrent) btn.setAttribute('aria-current', 'page'); else btn.removeAttribute('aria-current');
+  btn.setAttribute('aria-label', [`#${name}`, `${online} online`, unread ? `${unread} unread` : '', isJoined ? '' : 'not joined']
+    .filter(Boolean).join(', '));
+  li.querySelector('.online').textContent = String(online);
+  const badge = li.querySelector('.unread');
+  badge.textContent = unread ? String(unread) : '';
+  badge.hidden = !(isJoined && unread > 0);
+  li.querySelector('.leave-btn').hidden = !isJoined;
+  return li;
+}
+
+function updateTitle() {
+  let total = 0;
+  for (const v of views.values()) total += v.unread;
+  document.title = total ? `(${total}) Parley` : 'Parley';
+}
+
+// --- messages ---------------------------------------------------------------------------
+
+function avatarColor(name) {
+  let x = 0;
+  for (const ch of name) x = (x * 31 + ch.codePointAt(0)) >>> 0;
+  return AVATAR_COLORS[x % AVATAR_COLORS.length];
+}
+
+const URL_RE = /\bhttps?:\/\/[^\s<>"']*[^\s<>"'.,;:!?)\]}]/g;
+
+/** Text with http(s) links as <a>; everything else stays plain text nodes. */
+function linkify(text) {
+  const parts = [];
+  let last = 0;
+  for (const m of text.matchAll(URL_RE)) {
+    if (m.index > last) parts.push(text.slice(last, m.index));
+    parts.push(h('a', { href: m[0], target: '_blank', rel: 'noopener noreferrer nofollow' }, m[0]));
+    last = m.index + m[0].length;
+  }
+  if (last < text.length) parts.push(text.slice(last));
+  return parts;
+}
+
+function setTime(node, iso) {
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) { node.textContent = ''; return; }
+  node.dateTime = d.toISOString();
+  node.textContent = (d.toDateString() === new Date().toDateString() ? timeFmt : dayTimeFmt).format(d);
+  node.title = fullFmt.format(d);
+}
+
+function messageNode(m, status) {
+  const from = String(m.from ?? '?');
+  const avatar = h('span', { class: 'avatar', 'aria-hidden': 'true' }, ([...from][0] ?? '?').toUpperCase());
+  avatar.style.backgroundColor = avatarColor(from);
+  const time = h('time', { class: 'time' });
+  const li = h('li', { class: from === me ? 'message own' : 'message', 'data-from': from },
+    avatar,
+    h('div', { class: 'body' },
+      h('div', { class: 'meta' }, h('span', { class: 'from' }, from), time, h('span', { class: 'status' })),
+      h('div', { class: 'text' }, ...linkify(String(m.text ?? '')))));
+  if (m.clientId) li.dataset.clientId = m.clientId;
+  setTime(time, m.ts);
+  setStatus(li, status, m.seq);
+  return li;
+}
+
+function setStatus(li, status, seq, reason) {
+  li.dataset.status = status;
+  if (seq != null) li.dataset.seq = String(seq);
+  li.querySelector('.status').textContent = status === 'sending' ? 'Sending…'
+    : status === 'failed' ? `Not sent${reason ? `: ${reason}` : ''}` : '';
+  let retry = li.querySelector('.retry-btn');
+  if (status === 'failed' && !retry) {
+    retry = h('button', { type: 'button', class: 'retry-btn link-btn' }, 'Retry');
+    li.querySelector('.meta').append(retry);
+  } else if (status !== 'failed' && retry) {
+    retry.remove();
+  }
+}
+
+/** Applies a change to a room's list, keeping the view pinned to the bottom if it was there. */
+function mutate(v, change, forceBottom = false) {
+  if (v.room !== current) { change(); return; }
+  const stick = forceBottom || isAtBottom();
+  change();
+  if (stick) scrollToBottom(); else ui.jumpBtn.hidden = false;
+}
+
+function onMessage({ room, message: m, pending }) {
+  const v = views.get(room);
+  if (!v) return;
+  if (pending) {
+    const li = messageNode(m, 'sending');
+    li.classList.add('local');
+    v.local.set(m.clientId, li);
+    mutate(v, () => v.list.append(li), true);
+    return;
+  }
+  let li = m.from === me && m.clientId ? v.local.get(m.clientId) : undefined;
+  if (li) {
+    v.local.delete(m.clientId);
+    li.classList.remove('local');
+    setStatus(li, 'sent', m.seq);
+    setTime(li.querySelector('.time'), m.ts);
+  } else {
+    li = messageNode(m, 'sent');
+    if (room !== current && m.from !== me) {
+      v.unread += 1;
+      renderRooms();
+      updateTitle();
+    }
+  }
+  // Confirmed messages are in seq order; our unconfirmed ones stay below them.
+  mutate(v, () => v.list.insertBefore(li, v.list.querySelector(':scope > .local')));
+  stopTyping(v, m.from);
+}
+
+function onHistory({ room, messages, hasMore, initial }) {
+  const v = views.get(room);
+  if (!v) return;
+  v.hasMore = hasMore;
+  v.marker.textContent = hasMore ? '' : `This is the beginning of #${room}.`;
+  if (messages.length) {
+    const frag = document.createDocumentFragment();
+    for (const m of messages) frag.append(messageNode(m, 'sent'));
+    if (room !== current) {
+      v.marker.after(frag);
+    } else {
+      const box = ui.messages;
+      const stick = initial || isAtBottom();
+      const height = box.scrollHeight;
+      const top = box.scrollTop;
+      v.marker.after(frag);
+      // Keep what the reader was looking at in place while the page grows above it.
+      if (stick) scrollToBottom(); else box.scrollTop = top + (box.scrollHeight - height);
+    }
+  }
+  if (room === current) maybeLoadOlder();
+}
+
+function maybeLoadOlder() {
+  const v = current && views.get(current);
+  if (!v || !v.hasMore) return;
+  const box = ui.messages;
+  if (box.scrollTop > NEAR_TOP_PX && box.scrollHeight > box.clientHeight) return;
+  if (client.loadOlder(current)) v.marker.textContent = 'Loading older messages…';
+}
+
+function sendCurrent() {
+  const text = ui.composer.value;
+  if (!current || !text.trim()) return;
+  try {
+    client.send(current, text);
+  } catch (e) {
+    notice(e.message);
+    return;
+  }
+  ui.composer.value = '';
+  autosize();
+}
+
+function autosize() {
+  ui.composer.style.height = 'auto';
+  ui.composer.style.height = `${Math.min(ui.composer.scrollHeight + 2, 200)}px`;
+}
+
+// --- presence and typing ----------------------------------------------------------------
+
+function renderPresence() {
+  const users = current ? client.members(current).sort(collator.compare) : [];
+  ui.presenceList.replaceChildren(...users.map((u) =>
+    h('li', { 'data-user': u, class: u === me ? 'me' : null }, h('span', { class: 'dot', 'aria-hidden': 'true' }), u)));
+  const online = current ? (client.online(current) ?? users.length) : 0;
+  ui.onlineCount.textContent = current ? `${online} online` : '';
+  ui.presenceTitle.textContent = current ? `Online — ${online}` : 'Online';
+}
+
+function typingText(users) {
+  if (users.length === 1) return `${users[0]} is typing…`;
+  if (users.length === 2) return `${users[0]} and ${users[1]} are typing…`;
+  if (users.length === 3) return `${users[0]}, ${users[1]} and ${users[2]} are typing…`;
+  return 'Several people are typing…';
+}
+
+function renderTyping() {
+  const users = [...(views.get(current)?.typing.keys() ?? [])];
+  clearTimeout(typingFadeTimer);
+  if (users.length) {
+    ui.typing.textContent = typingText(users);
+    ui.typing.dataset.active = 'true';
+  } else {
+    ui.typing.dataset.active = 'false';
+    // Let the fade-out finish before the text goes.
+    typingFadeTimer = setTimeout(() => { ui.typing.textContent = ''; }, 350);
+  }
+}
+
+function stopTyping(v, user) {
+  if (!v.typing.has(user)) return;
+  clearTimeout(v.typing.get(user));
+  v.typing.delete(user);
+  if (v.room === current) renderTyping();
+}
+
+function updateConn(state) {
+  ui.conn.dataset.state = state;
+  ui.conn.textContent = { connecting: 'Connecting…', reconnecting: 'Reconnecting…', closed: 'Disconnected' }[state] ?? '';
+  ui.conn.hidden = state === 'open' || !me;
+}
+
+// --- client events ----------------------------------------------------------------------
+
+client.on('state', ({ state }) => updateConn(state));
+client.on('message', onMessage);
+client.on('history', onHistory);
+
+client.on('ack', ({ room, clientId, seq, ts }) => {
+  const li = views.get(room)?.local.get(clientId);
+  if (!li) return;
+  setStatus(li, 'sent', seq);
+  setTime(li.querySelector('.time'), ts);
+});
+
+client.on('sendfailed', ({ room, clientId, message }) => {
+  const li = views.get(room)?.local.get(clientId);
+  if (li) setStatus(li, 'failed', null, message);
+});
+
+client.on('joined', ({ room, lastSeq, resumed }) => {
+  const v = views.get(room);
+  if (!v) return;
+  if (!resumed && lastSeq === 0) {
+    v.hasMore = false;
+    v.marker.textContent = `This is the beginning of #${room}.`;
+  }
+  renderRooms();
+  if (room === current) { renderPresence(); maybeLoadOlder(); }
+  refreshDirectorySoon();
+});
+
+client.on('presence', ({ room, user, status, online }) => {
+  const entry = directory.get(room);
+  if (entry) entry.online = online;
+  if (status === 'offline') { const v = views.get(room); if (v) stopTyping(v, user); }
+  if (room === current) renderPresence();
+  renderRooms();
+});
+
+client.on('typing', ({ room, user }) => {
+  const v = views.get(room);
+  if (!v || user === me) return;
+  clearTimeout(v.typing.get(user));
+  v.typing.set(user, setTimeout(() => stopTyping(v, user), TYPING_TTL_MS));
+  if (room === current) renderTyping();
+});
+
+client.on('left', ({ room }) => {
+  // Only a leave we did not ask for reaches here with the room still listed.
+  if (joined.includes(room)) { forgetRoom(room); notice(`You are no longer in #${room}.`); }
+});
+
+client.on('error', ({ code, message, room, frame }) => {
+  if (frame === 'send' || frame === 'typing') return; // shown on the message / not worth a word
+  if (frame === 'join' && room && !client.isJoined(room)) {
+    ui.roomError.textContent = `Could not join #${room}: ${message}`;
+    forgetRoom(room);
+    return;
+  }
+  if (frame === 'history' && room) {
+    const v = views.get(room);
+    if (v) v.marker.textContent = 'Could not load older messages.';
+  }
+  notice(message || code || 'Something went wrong.');
+});
+
+client.on('unauthorized', () => endSession('Your session has expired. Please log in again.'));
+
+// --- DOM events -------------------------------------------------------------------------
+
+ui.authForm.addEventListener('submit', (ev) => { ev.preventDefault(); authenticate(false); });
+ui.registerBtn.addEventListener('click', () => authenticate(true));
+ui.logoutBtn.addEventListener('click', () => endSession());
+
+ui.joinForm.addEventListener('submit', (ev) => {
+  ev.preventDefault();
+  const name = ui.roomInput.value.trim();
+  if (!ROOM_NAME_RE.test(name)) {
+    ui.roomError.textContent = name
+      ? 'Room names are 1–64 lowercase letters, digits, "-" or "_", starting with a letter or digit.'
+      : 'Enter a room name.';
+    ui.roomInput.setAttribute('aria-invalid', 'true');
+    return;
+  }
+  ui.roomError.textContent = '';
+  ui.roomInput.removeAttribute('aria-invalid');
+  ui.roomInput.value = '';
+  joinRoom(name);
+});
+ui.roomInput.addEventListener('input', () => {
+  ui.roomError.textContent = '';
+  ui.roomInput.removeAttribute('aria-invalid');
+});
+
+ui.roomList.addEventListener('click', (ev) => {
+  const li = ev.target.closest('li[data-room]');
+  if (!li) return;
+  if (ev.target.closest('.leave-btn')) leaveRoom(li.dataset.room);
+  else if (ev.target.closest('.room-btn')) joinRoom(li.dataset.room);
+});
+
+ui.messages.addEventListener('scroll', () => {
+  if (isAtBottom()) ui.jumpBtn.hidden = true;
+  maybeLoadOlder();
+}, { passive: true });
+
+ui.messages.addEventListener('click', (ev) => {
+  const btn = ev.target.closest('.retry-btn');
+  const li = btn?.closest('.message');
+  if (li && client.retry(li.dataset.clientId)) setStatus(li, 'sending');
+});
+
+ui.jumpBtn.addEventListener('click', scrollToBottom);
+
+ui.composer.addEventListener('keydown', (ev) => {
+  // isComposing / 229: Enter that confirms an IME composition must not send.
+  if (ev.key === 'Enter' && !ev.shiftKey && !ev.isComposing && ev.keyCode !== 229) {
+    ev.preventDefault();
+    sendCurrent();
+  }
+});
+ui.composer.addEventListener('input', () => {
+  autosize();
+  if (current && ui.composer.value.trim()) client.typing(current);
+});
+ui.composerForm.addEventListener('submit', (ev) => { ev.preventDefault(); sendCurrent(); });
+
+// --- start --------------------------------------------------------------------------------
+
+const session = readSession();
+if (session) {
+  startSession(session);
+} else {
+  ui.authView.hidden = false;
+  ui.username.focus();
+}

@@ -1,0 +1,637 @@
+/**
+ * ChatClient: the Parley protocol v1 (docs/PROTOCOL.md) over HTTP + WebSocket, without any UI.
+ *
+ *   const client = new ChatClient();              // same origin; or new ChatClient('https://host')
+ *   await client.login('alice', 'secret-pass');   // or client.setAuth({token, username, expiresAt})
+ *   client.on('message', ({room, message}) => …);
+ *   client.connect();
+ *   client.join('general');
+ *   client.send('general', 'hello');
+ *
+ * Delivery model: every joined room keeps `lastSeq`, the highest seq handed to the app. Newer
+ * messages (live, replayed after a reconnect, or fetched to fill a gap) come out as `message`
+ * events strictly in seq order, each exactly once. Older pages (the first screen after a join,
+ * then `loadOlder`) come out as `history` events and are always below everything seen so far.
+ *
+ * Events (CustomEvent; the payload is `event.detail`, or the first argument of an `on` handler):
+ *   state        {state: 'connecting'|'open'|'reconnecting'|'closed', code?, delay?}
+ *   message      {room, message: {room, seq, id, from, text, ts, clientId}, pending, local}
+ *                pending: the optimistic copy of our own send (seq and id are null);
+ *                local: the message was sent by this client (its pending copy exists)
+ *   ack          {room, clientId, seq, id, ts}
+ *   sendfailed   {room, clientId, code, message}
+ *   joined       {room, lastSeq, online, members, recovered, resumed}
+ *   left         {room}
+ *   history      {room, messages, hasMore, initial}
+ *   presence     {room, user, status, online, members}
+ *   typing       {room, user}
+ *   pong         {}
+ *   error        {code, message, ref?, room?, frame?}   frame: the type of the frame it answers
+ *   unauthorized {reason}   the token is expired or rejected; the client has stopped
+ */
+
+export const ROOM_NAME_RE = /^[a-z0-9][a-z0-9_-]{0,63}$/;
+
+const BACKOFF_MIN_MS = 500;
+const BACKOFF_MAX_MS = 15_000;
+const BACKOFF_FLOOR_MS = { 4029: 30_000, 1008: 60_000 }; // the server asked us to go away for a while
+const STABLE_AFTER_MS = 5_000; // only a connection that lasts this long resets the backoff
+const HEARTBEAT_MS = 25_000;
+const TYPING_EVERY_MS = 2_000;
+const MAX_FRAME_BYTES = 16 * 1024;
+const PAGE = 100;
+const MAX_REFS = 1_000;
+
+/** Milliseconds since the epoch at which a session ends (Infinity if unknown). */
+export function expiryMillis(expiresAt, token) {
+  if (typeof expiresAt === 'number' && Number.isFinite(expiresAt)) {
+    return expiresAt < 1e12 ? expiresAt * 1000 : expiresAt; // seconds or milliseconds
+  }
+  if (typeof expiresAt === 'string' && expiresAt) {
+    if (/^\d+$/.test(expiresAt)) return expiryMillis(Number(expiresAt));
+    const t = Date.parse(expiresAt);
+    if (!Number.isNaN(t)) return t;
+  }
+  try {
+    const claims = JSON.parse(atob(token.split('.')[1].replace(/-/g, '+').replace(/_/g, '/')));
+    if (typeof claims.exp === 'number') return claims.exp * 1000;
+  } catch { /* not a readable JWT */ }
+  return Infinity;
+}
+
+function apiError(status, code, message) {
+  const err = new Error(message);
+  err.status = status;
+  err.code = code;
+  return err;
+}
+
+// crypto.randomUUID only exists in secure contexts; plain-http deployments still need ids.
+function uuid() {
+  const c = globalThis.crypto;
+  if (typeof c?.randomUUID === 'function') return c.randomUUID();
+  const b = c.getRandomValues(new Uint8Array(16));
+  b[6] = (b[6] & 0x0f) | 0x40;
+  b[8] = (b[8] & 0x3f) | 0x80;
+  const x = Array.from(b, (v) => v.toString(16).padStart(2, '0')).join('');
+  return `${x.slice(0, 8)}-${x.slice(8, 12)}-${x.slice(12, 16)}-${x.slice(16, 20)}-${x.slice(20)}`;
+}
+
+const utf8 = new TextEncoder();
+
+function toMessage(m, room) {
+  return { room: m.room ?? room, seq: m.seq, id: m.id ?? null, from: m.from, text: m.text, ts: m.ts, clientId: m.clientId ?? null };
+}
+
+function newRoom(name) {
+  return {
+    name,
+    ready: false,       // `joined` received on the current connection
+    lastSeq: null,      // null until the first `joined`
+    lowestSeq: null,    // lowest seq handed out (older pages go below it)
+    hasOlder: false,
+    loadingOlder: false,
+    loadedOlder: false, // the first older page is the "initial" one
+    buffer: new Map(),  // seq -> message that arrived ahead of a gap
+    target: 0,          // a seq we know exists and must reach
+    catchingUp: false,
+    members: new Set(),
+    online: null,
+    typingAt: 0,
+  };
+}
+
+export class ChatClient extends EventTarget {
+  /**
+   * @param {string} [baseUrl] origin of the server (default: this page's origin)
+   * @param {object} [options] {WebSocket, fetch} to inject implementations (tests, Node);
+   *                           {token, username, expiresAt} to start with a session
+   */
+  constructor(baseUrl, options = {}) {
+    super();
+    this.baseUrl = String(baseUrl ?? globalThis.location?.origin ?? '').replace(/\/+$/, '');
+    this._WebSocket = options.WebSocket ?? globalThis.WebSocket;
+    this._fetch = options.fetch ?? ((...args) => globalThis.fetch(...args));
+    this.token = null;
+    this.username = null;
+    this.expiresAt = null;
+    this._state = 'closed';
+    this._rooms = new Map();
+    this._leaving = new Set();
+    this._unacked = new Map(); // clientId -> {room, text, clientId, ts}: re-sent after every (re)join
+    this._failed = new Map();
+    this._sent = new Set();    // clientIds this client created, to recognise our own echoes
+    this._refs = new Map();    // ref -> {type, room, clientId}
+    this._refSeq = 0;
+    this._ws = null;
+    this._stopped = true;
+    this._attempt = 0;
+    this._everOpened = false;
+    this._unauthorizedSent = false;
+    this._timers = { retry: null, stable: null, heartbeat: null };
+    this._lastRx = 0;
+    this._pingAt = 0;
+    this._wake = () => { if (!this._stopped && !this._ws) this._open(); };
+    if (options.token) this.setAuth(options);
+  }
+
+  // --- state --------------------------------------------------------------------------
+
+  get state() { return this._state; }
+  get joinedRooms() { return [...this._rooms.keys()]; }
+  isJoined(room) { return this._rooms.has(room); }
+  isReady(room) { return !!this._rooms.get(room)?.ready; }
+  members(room) { return [...(this._rooms.get(room)?.members ?? [])]; }
+  online(room) { return this._rooms.get(room)?.online ?? null; }
+  lastSeq(room) { return this._rooms.get(room)?.lastSeq ?? null; }
+  hasOlder(room) { return !!this._rooms.get(room)?.hasOlder; }
+  pendingMessages() { return [...this._unacked.values()].map((e) => ({ ...e })); }
+  failedMessages() { return [...this._failed.values()].map((e) => ({ ...e })); }
+
+  /** addEventListener that hands `detail` to the handler; returns an unsubscribe function. */
+  on(type, handler) {
+    const listener = (ev) => handler(ev.detail, ev);
+    this.addEventListener(type, listener);
+    return () => this.removeEventListener(type, listener);
+  }
+
+  setAuth({ token, username, expiresAt }) {
+    this.token = token;
+    this.username = username;
+    this.expiresAt = expiresAt ?? null;
+    this._unauthorizedSent = false;
+  }
+
+  // --- HTTP ---------------------------------------------------------------------------
+
+  register(username, password) { return this._auth('/api/auth/register', username, password); }
+  login(username, password) { return this._auth('/api/auth/login', username, password); }
+
+  rooms() { return this._request('GET', '/api/rooms'); }
+
+  presence(room) { return this._request('GET', `/api/rooms/${encodeURIComponent(room)}/presence`); }
+
+  /** One page of a room's messages, ascending: {room, messages, hasMore}. */
+  history(room, { before, after, limit } = {}) {
+    const q = new URLSearchParams();
+    for (const [k, v] of Object.entries({ before, after, limit })) if (v != null) q.set(k, String(v));
+    const qs = q.toString();
+    return this._request('GET', `/api/rooms/${encodeURIComponent(room)}/messages${qs ? `?${qs}` : ''}`);
+  }
+
+  async _auth(path, username, password) {
+    const data = await this._request('POST', path, { username, password }, false);
+    this.setAuth({ token: data.token, username: data.username ?? username, expiresAt: data.expiresAt });
+    return data;
+  }
+
+  async _request(method, path, body, withToken = true) {
+    const headers = { Accept: 'application/json' };
+    if (body !== undefined) headers['Content-Type'] = 'application/json';
+    if (withToken && this.token) headers.Authorization = `Bearer ${this.token}`;
+    let res;
+    try {
+      res = await this._fetch(this.baseUrl + path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+    } catch {
+      throw apiError(0, 'network', 'Cannot reach the server. Check your connection and try again.');
+    }
+    const text = await res.text().catch(() => '');
+    let data = null;
+    try { data = text ? JSON.parse(text) : null; } catch { /* an HTML error page from a proxy */ }
+    if (res.ok) return data;
+    if (withToken && res.status === 401) this._unauthorized('http_401');
+    throw apiError(res.status, data?.error ?? `http_${res.status}`, data?.message ?? (res.statusText || `Request failed (HTTP ${res.status})`));
+  }
+
+  // --- connection ---------------------------------------------------------------------
+
+  connect() {
+    if (!this.token) throw new Error('ChatClient.connect(): log in or setAuth() first');
+    this._stopped = false;
+    globalThis.addEventListener?.('online', this._wake);
+    if (!this._ws) this._open();
+  }
+
+  /** Closes the socket and stops reconnecting; rooms and unsent messages are kept. */
+  close() {
+    this._stopped = true;
+    this._clearTimers();
+    globalThis.removeEventListener?.('online', this._wake);
+    const ws = this._ws;
+    this._ws = null;
+    for (const r of this._rooms.values()) { r.ready = false; r.loadingOlder = false; }
+    if (ws) try { ws.close(1000, 'bye'); } catch { /* already closing */ }
+    this._setState('closed');
+  }
+
+  /** close() and forget everything about the session. */
+  logout() {
+    this.close();
+    this._rooms.clear();
+    this._leaving.clear();
+    this._unacked.clear();
+    this._failed.clear();
+    this._sent.clear();
+    this._refs.clear();
+    this.token = this.username = this.expiresAt = null;
+    this._everOpened = false;
+    this._attempt = 0;
+  }
+
+  _wsUrl() {
+    const url = new URL(`${this.baseUrl}/ws`);
+    url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
+    url.searchParams.set('token', this.token);
+    return url.href;
+  }
+
+  _open() {
+    clearTimeout(this._timers.retry);
+    this._timers.retry = null;
+    this._setState(this._everOpened || this._attempt > 0 ? 'reconnecting' : 'connecting');
+    let ws;
+    try {
+      ws = new this._WebSocket(this._wsUrl());
+    } catch (e) {
+      this._emit('error', { code: 'connect_failed', message: String(e?.message ?? e) });
+      this._retry();
+      return;
+    }
+    this._ws = ws;
+    let opened = false;
+    // Handlers check identity so a socket we have given up on can never touch the state again.
+    ws.onopen = () => { if (ws === this._ws) { opened = true; this._onOpen(); } };
+    ws.onmessage = (ev) => { if (ws === this._ws) this._onFrame(ev.data); };
+    ws.onclose = (ev) => { if (ws === this._ws) this._onClose(ev.code, opened); };
+  }
+
+  _onOpen() {
+    this._everOpened = true;
+    this._lastRx = Date.now();
+    this._pingAt = 0;
+    this._setState('open');
+    this._timers.stable = setTimeout(() => { this._attempt = 0; }, STABLE_AFTER_MS);
+    this._timers.heartbeat = setInterval(() => this._heartbeat(), HEARTBEAT_MS);
+    for (const r of this._rooms.values()) this._sendJoin(r);
+  }
+
+  // A half-open TCP connection (sleeping laptop, dead Wi-Fi) never fires `close` by itself.
+  _heartbeat() {
+    if (this._pingAt && this._lastRx < this._pingAt) {
+      const ws = this._ws;
+      this._onClose(1006, true);
+      try { ws?.close(); } catch { /* ignore */ }
+      return;
+    }
+    this._pingAt = Date.now();
+    this._frame({ type: 'ping' });
+  }
+
+  _onClose(code, opened) {
+    this._ws = null;
+    clearTimeout(this._timers.stable);
+    clearInterval(this._timers.heartbeat);
+    for (const r of this._rooms.values()) { r.ready = false; r.loadingOlder = false; }
+    if (this._stopped) { this._setState('closed', { code }); return; }
+    if (code === 4001) { this._unauthorized('token_expired'); return; }
+    if (!opened) {
+      // A browser hides the status of a refused upgrade; ask the HTTP API whether the token is the problem.
+      if (expiryMillis(this.expiresAt, this.token) <= Date.now()) { this._unauthorized('token_expired'); return; }
+      this._setState('reconnecting', { code });
+      this.rooms().then(() => this._retry(code), (e) => { if (e.status !== 401) this._retry(code); });
+      return;
+    }
+    this._retry(code);
+  }
+
+  _retry(code) {
+    if (this._stopped || this._ws) return;
+    const base = Math.min(BACKOFF_MAX_MS, BACKOFF_MIN_MS * 2 ** Math.min(this._attempt++, 10));
+    const span = Math.max(base, BACKOFF_FLOOR_MS[code] ?? 0);
+    const delay = Math.round(span * (0.5 + Math.random() * 0.5)); // jitter spreads a fleet's reconnects
+    clearTimeout(this._timers.retry);
+    this._timers.retry = setTimeout(() => { this._timers.retry = null; this._open(); }, delay);
+    this._setState('reconnecting', { code, delay });
+  }
+
+  _unauthorized(reason) {
+    if (this._unauthorizedSent) return;
+    this._unauthorizedSent = true;
+    this.close();
+    this._emit('unauthorized', { reason });
+  }
+
+  _clearTimers() {
+    clearTimeout(this._timers.retry);
+    clearTimeout(this._timers.stable);
+    clearInterval(this._timers.heartbeat);
+    this._timers.retry = null;
+  }
+
+  _setState(state, extra = {}) {
+    this._state = state;
+    this._emit('state', { state, ...extra });
+  }
+
+  _emit(type, detail) {
+    this.dispatchEvent(new CustomEvent(type, { detail }));
+  }
+
+  /** Sends a frame with a fresh `ref`; returns the ref, or null when not connected. */
+  _frame(frame, info) {
+    const ws = this._ws;
+    if (!ws || ws.readyState !== 1) return null;
+    const ref = `${frame.type}-${++this._refSeq}`;
+    this._refs.set(ref, { type: frame.type, ...info });
+    if (this._refs.size > MAX_REFS) this._refs.delete(this._refs.keys().next().value);
+    ws.send(JSON.stringify({ ...frame, ref }));
+    return ref;
+  }
+
+  // --- commands -----------------------------------------------------------------------
+
+  join(room) {
+    if (!ROOM_NAME_RE.test(room)) throw apiError(0, 'bad_request', `Invalid room name: ${room}`);
+    if (this._rooms.has(room)) return false;
+    const r = newRoom(room);
+    this._rooms.set(room, r);
+    this._sendJoin(r);
+    return true;
+  }
+
+  _sendJoin(r) {
+    r.ready = false;
+    const frame = { type: 'join', room: r.name };
+    if (r.lastSeq !== null) frame.since = r.lastSeq;
+    this._frame(frame, { room: r.name });
+  }
+
+  leave(room) {
+    if (!this._rooms.delete(room)) return false;
+    for (const [id, e] of this._unacked) if (e.room === room) this._unacked.delete(id);
+    if (this._frame({ type: 'leave', room }, { room })) this._leaving.add(room);
+    return true;
+  }
+
+  /** Posts `text` (trimmed) to a joined room; returns its clientId, or null if there is nothing to send. */
+  send(room, text) {
+    const body = typeof text === 'string' ? text.trim() : '';
+    if (!body) return null;
+    if (!this._rooms.has(room)) throw apiError(0, 'not_joined', `Join #${room} before sending to it.`);
+    const entry = { room, text: body, clientId: uuid(), ts: new Date().toISOString() };
+    this._unacked.set(entry.clientId, entry);
+    this._sent.add(entry.clientId);
+    if (this._sent.size > 5_000) this._sent.delete(this._sent.values().next().value);
+    this._emit('message', {
+      room,
+      message: { room, seq: null, id: null, from: this.username, text: body, ts: entry.ts, clientId: entry.clientId },
+      pending: true,
+      local: true,
+    });
+    this._transmit(entry);
+    return entry.clientId;
+  }
+
+  /** Sends a failed message again, with its original clientId. */
+  retry(clientId) {
+    const entry = this._failed.get(clientId);
+    if (!entry) return false;
+    this._failed.delete(clientId);
+    if (!this._rooms.has(entry.room)) { this._fail(entry, 'not_joined', `You left #${entry.room}.`); return false; }
+    this._unacked.set(clientId, entry);
+    this._transmit(entry);
+    return true;
+  }
+
+  // Not yet joined (or disconnected): the entry waits in _unacked and goes out on `joined`.
+  _transmit(entry) {
+    if (!this._rooms.get(entry.room)?.ready) return;
+    const frame = { type: 'send', room: entry.room, text: entry.text, clientId: entry.clientId };
+    // An oversized frame would close the socket (1009) and be re-sent forever after reconnecting.
+    if (utf8.encode(JSON.stringify(frame)).length > MAX_FRAME_BYTES - 256) {
+      this._fail(entry, 'too_large', 'This message is too long.');
+      return;
+    }
+    this._frame(frame, { room: entry.room, clientId: entry.clientId });
+  }
+
+  _fail(entry, code, message) {
+    this._unacked.delete(entry.clientId);
+    this._failed.set(entry.clientId, entry);
+    this._emit('sendfailed', { room: entry.room, clientId: entry.clientId, code, message });
+  }
+
+  /** At most one `typing` frame per room every 2 s; returns whether one was sent. */
+  typing(room) {
+    const r = this._rooms.get(room);
+    const now = Date.now();
+    if (!r?.ready || now - r.typingAt < TYPING_EVERY_MS) return false;
+    if (!this._frame({ type: 'typing', room }, { room })) return false;
+    r.typingAt = now;
+    return true;
+  }
+
+  /** Asks for the page below the lowest loaded seq; the answer is a `history` event. */
+  loadOlder(room, limit = 50) {
+    const r = this._rooms.get(room);
+    if (!r?.ready || r.loadingOlder || !r.hasOlder || !(r.lowestSeq > 1)) return false;
+    if (!this._frame({ type: 'history', room, before: r.lowestSeq, limit }, { room })) return false;
+    r.loadingOlder = true;
+    return true;
+  }
+
+  ping() { return this._frame({ type: 'ping' }) !== null; }
+
+  /** Replaces the connection's token (same user) before it expires; also used for reconnects. */
+  refresh(token, expiresAt) {
+    this.token = token;
+    if (expiresAt !== undefined) this.expiresAt = expiresAt;
+    this._unauthorizedSent = false;
+    return this._frame({ type: 'refresh', token }, {}) !== null;
+  }
+
+  // --- incoming -----------------------------------------------------------------------
+
+  _onFrame(raw) {
+    this._lastRx = Date.now();
+    let f;
+    try { f = JSON.parse(raw); } catch { return; }
+    if (!f || typeof f !== 'object') return;
+    switch (f.type) {
+      case 'message': this._onMessage(f); break;
+      case 'joined': this._onJoined(f); break;
+      case 'ack': this._onAck(f); break;
+      case 'history': this._onHistory(f); break;
+      case 'presence': this._onPresence(f); break;
+      case 'typing': if (this._rooms.has(f.room)) this._emit('typing', { room: f.room, user: f.user }); break;
+      case 'left': this._onLeft(f); break;
+      case 'pong': this._emit('pong', {}); break;
+      case 'error': this._onError(f); break;
+      default: break; // newer servers may add frame types
+    }
+  }
+
+  _onJoined(f) {
+    const r = this._rooms.get(f.room);
+    if (!r) return;
+    const first = r.lastSeq === null;
+    const roomLast = Number.isInteger(f.lastSeq) ? f.lastSeq : 0;
+    r.ready = true;
+    r.members = new Set(Array.isArray(f.members) ? f.members : []);
+    r.online = Number.isInteger(f.online) ? f.online : r.members.size;
+    if (first) {
+      // Live messages continue after lastSeq; everything up to it is "older" and paged in.
+      r.lastSeq = roomLast;
+      r.lowestSeq = roomLast + 1;
+      r.hasOlder = roomLast > 0;
+    } else if (f.recovered === false) {
+      // Only the newest messages are replayed: the hole before them is filled from history.
+      r.target = Math.max(r.target, roomLast);
+    }
+    this._emit('joined', {
+      room: r.name, lastSeq: roomLast, online: r.online, members: [...r.members],
+      recovered: f.recovered !== false, resumed: !first,
+    });
+    this._drain(r);
+    for (const e of [...this._unacked.values()]) if (e.room === r.name) this._transmit(e);
+    if (!r.loadedOlder && r.hasOlder) this.loadOlder(r.name); // the first screenful
+    if (r.buffer.size || r.target > r.lastSeq) this._catchUp(r);
+  }
+
+  _onMessage(f) {
+    const r = this._rooms.get(f.room);
+    if (!r || !Number.isInteger(f.seq)) return;
+    if (r.lastSeq !== null && f.seq <= r.lastSeq) return;
+    if (r.lastSeq !== null && f.seq === r.lastSeq + 1) {
+      this._deliver(r, f);
+      this._drain(r);
+      return;
+    }
+    // Ahead of what we have (or before the first `joined`): hold it until the gap is filled.
+    r.buffer.set(f.seq, f);
+    if (r.lastSeq !== null) this._catchUp(r);
+  }
+
+  _deliver(r, raw) {
+    const message = toMessage(raw, r.name);
+    r.lastSeq = message.seq;
+    if (r.lowestSeq === null || message.seq < r.lowestSeq) r.lowestSeq = message.seq;
+    const local = !!message.clientId && message.from === this.username && this._sent.has(message.clientId);
+    if (local) {
+      // Our own echo proves the message is stored, even if its ack was lost with a connection.
+      const entry = this._unacked.get(message.clientId) ?? this._failed.get(message.clientId);
+      if (entry) this._settle(entry, message);
+    }
+    this._emit('message', { room: r.name, message, pending: false, local });
+  }
+
+  _drain(r) {
+    if (r.lastSeq === null) return;
+    for (const seq of r.buffer.keys()) if (seq <= r.lastSeq) r.buffer.delete(seq);
+    while (r.buffer.has(r.lastSeq + 1)) {
+      const m = r.buffer.get(r.lastSeq + 1);
+      r.buffer.delete(m.seq);
+      this._deliver(r, m);
+    }
+  }
+
+  /** Pages the room forward over HTTP until the gap before buffered messages (or `target`) is closed. */
+  async _catchUp(r) {
+    if (r.catchingUp) return;
+    r.catchingUp = true;
+    try {
+      while (this._rooms.get(r.name) === r) {
+        let goal = r.target;
+        for (const seq of r.buffer.keys()) if (seq > goal) goal = seq;
+        if (r.lastSeq >= goal && r.buffer.size === 0) break;
+        const from = r.lastSeq;
+        // `after` must be >= 1, so a room we saw empty is read from its start with `before`.
+        const page = await this.history(r.name, from > 0
+          ? { after: from, limit: PAGE }
+          : { before: Math.min(goal, PAGE) + 1, limit: PAGE });
+        if (this._rooms.get(r.name) !== r) break;
+        for (const m of page?.messages ?? []) if (Number.isInteger(m.seq) && m.seq > r.lastSeq) this._deliver(r, m);
+        this._drain(r);
+        if (r.lastSeq === from) {
+          // The store has nothing more: whatever is missing is gone (retention), so move on.
+          const rest = [...r.buffer.values()].sort((a, b) => a.seq - b.seq);
+          r.buffer.clear();
+          for (const m of rest) if (m.seq > r.lastSeq) this._deliver(r, m);
+          r.target = 0;
+          break;
+        }
+      }
+    } catch (e) {
+      this._emit('error', { code: e.code ?? 'internal', message: e.message, room: r.name, frame: 'catchup' });
+      if (e.status !== 401 && e.status !== 404) {
+        setTimeout(() => { if (this._rooms.get(r.name) === r) this._catchUp(r); }, 3_000);
+      }
+    } finally {
+      r.catchingUp = false;
+    }
+  }
+
+  _onAck(f) {
+    const entry = this._unacked.get(f.clientId) ?? this._failed.get(f.clientId);
+    if (entry && (!f.room || entry.room === f.room)) this._settle(entry, f);
+  }
+
+  _settle(entry, { seq, id, ts }) {
+    this._unacked.delete(entry.clientId);
+    this._failed.delete(entry.clientId);
+    this._emit('ack', { room: entry.room, clientId: entry.clientId, seq, id, ts });
+  }
+
+  _onHistory(f) {
+    const r = this._rooms.get(f.room);
+    if (!r) return;
+    r.loadingOlder = false;
+    const floor = r.lowestSeq ?? Infinity;
+    const messages = (Array.isArray(f.messages) ? f.messages : [])
+      .filter((m) => Number.isInteger(m.seq) && m.seq < floor)
+      .sort((a, b) => a.seq - b.seq)
+      .map((m) => toMessage(m, r.name));
+    if (messages.length) r.lowestSeq = messages[0].seq;
+    r.hasOlder = !!f.hasMore && messages.length > 0 && r.lowestSeq > 1;
+    const initial = !r.loadedOlder;
+    r.loadedOlder = true;
+    this._emit('history', { room: r.name, messages, hasMore: r.hasOlder, initial });
+  }
+
+  _onPresence(f) {
+    const r = this._rooms.get(f.room);
+    if (!r) return;
+    const had = r.members.has(f.user);
+    if (f.status === 'online' && !had) { r.members.add(f.user); r.online = (r.online ?? 0) + 1; }
+    if (f.status === 'offline' && had) { r.members.delete(f.user); r.online = Math.max(0, (r.online ?? 1) - 1); }
+    this._emit('presence', { room: r.name, user: f.user, status: f.status, online: r.online, members: [...r.members] });
+  }
+
+  _onLeft(f) {
+    // A `left` we asked for must not drop a room joined again since.
+    if (this._leaving.delete(f.room)) { this._emit('left', { room: f.room }); return; }
+    if (this._rooms.delete(f.room)) this._emit('left', { room: f.room });
+  }
+
+  _onError(f) {
+    const info = f.ref ? this._refs.get(f.ref) : undefined;
+    if (info) this._refs.delete(f.ref);
+    const detail = { code: f.code, message: f.message ?? f.code, ref: f.ref, room: info?.room, frame: info?.type };
+    if (info?.type === 'send') {
+      const entry = this._unacked.get(info.clientId);
+      if (entry) this._fail(entry, f.code, detail.message);
+    } else if (info?.type === 'join') {
+      const r = this._rooms.get(info.room);
+      if (r && ['rate_limited', 'unavailable', 'internal'].includes(f.code)) {
+        setTimeout(() => { if (this._rooms.get(info.room) === r && !r.ready) this._sendJoin(r); }, 3_000);
+      } else if (r) {
+        this._rooms.delete(info.room);
+        for (const e of [...this._unacked.values()]) if (e.room === info.room) this._fail(e, f.code, detail.message);
+      }
+    } else if (info?.type === 'history') {
+      const r = this._rooms.get(info.room);
+      if (r) r.loadingOlder = false;
+    }
+    this._emit('error', detail);
+  }
+}

@@ -80,7 +80,7 @@ public final class ChatServer {
                 new PasswordHasher(config.bcryptCost()), tokens);
         this.ws = new WsEndpoint(vertx, config, chat, tokens, metrics);
         this.health = new Health(vertx, db, broker, presence, config.nodeId());
-        this.router = HttpRoutes.create(vertx, chat, tokens, metrics, ws, health);
+        this.router = HttpRoutes.create(vertx, chat, tokens, metrics, health);
         if (broker.distributed()) {
             // The broker may lose messages: compare with the store often, and more often while it is down.
             this.reconcileTimer = vertx.setPeriodic(250, new io.vertx.core.Handler<>() {
@@ -119,7 +119,11 @@ public final class ChatServer {
         return vertx.deployVerticle(() -> new VerticleBase() {
             @Override
             public Future<?> start() {
-                return vertx.createHttpServer(options).requestHandler(router).listen().onSuccess(s -> port.set(s.actualPort()));
+                // /ws is served outside the router: vertx-web wraps the socket, and the Outbox needs Vert.x's own.
+                return vertx.createHttpServer(options).requestHandler(req -> {
+                    if ("/ws".equals(req.path())) ws.handle(req);
+                    else router.handle(req);
+                }).listen().onSuccess(s -> port.set(s.actualPort()));
             }
         }, new DeploymentOptions().setInstances(instances)).map(id -> {
             deploymentId = id;

@@ -3,13 +3,12 @@ package dev.parley.http;
 import dev.parley.auth.TokenService;
 import dev.parley.chat.ChatService;
 import dev.parley.metrics.ChatMetrics;
-import dev.parley.ws.WsEndpoint;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.handler.StaticHandler;
 
-/** Builds the router: every route of PROTOCOL.md section 1, the WebSocket endpoint, the web client and the API docs. */
+/** Builds the router: every route of PROTOCOL.md section 1 but {@code /ws} (see ChatServer), the web client and the API docs. */
 public final class HttpRoutes {
     private static final String SWAGGER_UI = "META-INF/resources/webjars/swagger-ui/" + swaggerVersion();
     private static final String CSP_APP = "default-src 'self'; connect-src 'self' ws: wss:; img-src 'self' data:; "
@@ -20,7 +19,7 @@ public final class HttpRoutes {
 
     private HttpRoutes() {}
 
-    public static Router create(Vertx vertx, ChatService chat, TokenService tokens, ChatMetrics metrics, WsEndpoint ws, Health health) {
+    public static Router create(Vertx vertx, ChatService chat, TokenService tokens, ChatMetrics metrics, Health health) {
         Router router = Router.router(vertx);
         router.route().handler(ctx -> {
             var h = ctx.response().headers();
@@ -29,7 +28,6 @@ public final class HttpRoutes {
             h.set("Content-Security-Policy", ctx.request().path().startsWith("/docs") ? CSP_DOCS : CSP_APP);
             ctx.next();
         });
-        router.get("/ws").handler(ctx -> ws.handle(ctx.request()));
         new ApiRoutes(chat, tokens, metrics).mount(router);
         health.mount(router);
         router.get("/metrics").handler(ctx -> ctx.response()

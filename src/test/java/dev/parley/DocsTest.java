@@ -1,0 +1,41 @@
+package dev.parley;
+
+import dev.parley.config.Setting;
+import org.junit.jupiter.api.Test;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** The documentation a user reads says what the code does. */
+class DocsTest {
+    @Test
+    void every_setting_is_documented_in_CONFIG_md_with_its_flag_and_default() throws Exception {
+        String config = Files.readString(Path.of("docs/CONFIG.md"));
+        for (Setting s : Setting.values()) {
+            String row = config.lines().filter(l -> l.startsWith("| `" + s.env + "` ")).findFirst()
+                    .orElseThrow(() -> new AssertionError(s.env + " is not in docs/CONFIG.md"));
+            assertThat(row).as(s.env).contains("`" + s.flag + "`");
+            if (!s.defaultValue.isEmpty()) assertThat(row).as(s.env).contains("`" + s.defaultValue.replace("|", "\\|") + "`");
+        }
+    }
+
+    @Test
+    void ci_runs_the_test_command_the_README_gives() throws Exception {
+        String readme = Files.readString(Path.of("README.md"));
+        String ci = Files.readString(Path.of(".ci/run"));
+        assertThat(readme).contains("./parley serve").contains("./mvnw verify");
+        assertThat(ci.lines().map(String::trim)).contains("./mvnw verify");
+    }
+
+    @Test
+    void the_README_names_the_cluster_variables_operators_use() throws Exception {
+        String readme = Files.readString(Path.of("README.md"));
+        for (String env : new String[]{"CHAT_HOST", "CHAT_PORT", "CHAT_DATA_DIR", "CHAT_DATABASE_URL", "CHAT_REDIS_URL",
+                "CHAT_JWT_SECRET", "CHAT_JWKS_URL", "CHAT_TOKEN_TTL", "CHAT_ALLOWED_ORIGINS", "CHAT_NODE_ID",
+                "CHAT_RATE_LIMIT", "CHAT_RATE_BURST"}) {
+            assertThat(readme).as(env).contains(env);
+        }
+    }
+}

@@ -27,7 +27,9 @@ final class Outbox implements Runnable {
     private final ChannelHandlerContext ctx;
     private final int capacity;
     private final Runnable onOverflow;
-    private final Queue<ByteBuf> queue = PlatformDependent.newMpscQueue();
+    // Small chunks: most connections are idle, and the default chunk (1024 slots) alone would cost
+    // about 4 KiB per connection. The size counter, not the queue, enforces the capacity.
+    private final Queue<ByteBuf> queue = PlatformDependent.newMpscQueue(16, Integer.MAX_VALUE / 2);
     private final AtomicInteger size = new AtomicInteger();
     private final AtomicBoolean scheduled = new AtomicBoolean();
     private volatile boolean closed;

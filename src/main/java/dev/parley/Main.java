@@ -1,5 +1,6 @@
 package dev.parley;
 
+import dev.parley.cli.ClientCommand;
 import dev.parley.cli.ServeCommand;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -13,6 +14,7 @@ public final class Main implements Runnable {
         chooseLogFormat(args);
         CommandLine cli = new CommandLine(new Main());
         cli.addSubcommand("serve", ServeCommand.commandLine());
+        cli.addSubcommand("client", new ClientCommand());
         System.exit(cli.execute(args));
     }
 

@@ -1,0 +1,155 @@
+package dev.parley.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.io.PrintStream;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.net.http.WebSocket;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.time.ZoneId;
+import java.time.format.DateTimeFormatter;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.Callable;
+
+/**
+ * {@code client}: chat from a terminal. Logs in (or registers), joins a room, prints its messages
+ * and sends each line typed. A plain PROTOCOL.md client on the JDK's own WebSocket.
+ */
+@Command(name = "client", mixinStandardHelpOptions = true,
+        description = "Chat from the terminal: join a room, print its messages, send each line you type.")
+public final class ClientCommand implements Callable<Integer> {
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final DateTimeFormatter TIME = DateTimeFormatter.ofPattern("HH:mm").withZone(ZoneId.systemDefault());
+
+    @Option(names = "--url", defaultValue = "http://localhost:8080", description = "server URL (default: ${DEFAULT-VALUE})")
+    String url;
+
+    @Option(names = {"-u", "--user"}, required = true, description = "username")
+    String user;
+
+    @Option(names = {"-p", "--password"}, description = "password (default: the PARLEY_PASSWORD variable, else asked)")
+    String password;
+
+    @Option(names = {"-r", "--room"}, defaultValue = "lobby", description = "room to join (default: ${DEFAULT-VALUE})")
+    String room;
+
+    @Option(names = "--register", description = "create the account first")
+    boolean register;
+
+    @Option(names = "--history", defaultValue = "20", description = "messages of history to show on join (default: ${DEFAULT-VALUE})")
+    int history;
+
+    @Override
+    public Integer call() throws Exception {
+        PrintStream out = new PrintStream(System.out, true, StandardCharsets.UTF_8);
+        String pw = password != null ? password : System.getenv("PARLEY_PASSWORD");
+        if (pw == null && System.console() != null) pw = new String(System.console().readPassword("password: "));
+        if (pw == null) {
+            System.err.println("no password: use --password, PARLEY_PASSWORD, or a terminal");
+            return 2;
+        }
+        HttpClient http = HttpClient.newHttpClient();
+        String base = url.endsWith("/") ? url.substring(0, url.length() - 1) : url;
+        ObjectNode creds = JSON.createObjectNode().put("username", user).put("password", pw);
+        HttpResponse<String> auth = http.send(HttpRequest.newBuilder(URI.create(base + (register ? "/api/auth/register" : "/api/auth/login")))
+                .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(creds.toString())).build(),
+                HttpResponse.BodyHandlers.ofString());
+        JsonNode body = JSON.readTree(auth.body());
+        if (auth.statusCode() / 100 != 2) {
+            System.err.println("login failed: " + body.path("message").asText(auth.body()));
+            return 1;
+        }
+        String token = body.get("token").asText();
+        CompletableFuture<Integer> closed = new CompletableFuture<>();
+        URI ws = URI.create(base.replaceFirst("^http", "ws") + "/ws");
+        Printer printer = new Printer(out, closed);
+        WebSocket socket = http.newWebSocketBuilder().header("Authorization", "Bearer " + token)
+                .buildAsync(ws, printer).join();
+        if (history > 0) {
+            HttpResponse<String> page = http.send(HttpRequest.newBuilder(URI.create(base + "/api/rooms/" + room + "/messages?limit=" + Math.min(100, history)))
+                    .header("Authorization", "Bearer " + token).build(), HttpResponse.BodyHandlers.ofString());
+            if (page.statusCode() == 200) for (JsonNode m : JSON.readTree(page.body()).path("messages")) print(out, m);
+        }
+        socket.sendText(JSON.createObjectNode().put("type", "join").put("room", room).toString(), true).join();
+        out.println("-- joined #" + room + " as " + user + "; type a message and press Enter, Ctrl-D to quit");
+        BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
+        int sent = 0;
+        for (String line; !closed.isDone() && (line = in.readLine()) != null; ) {
+            if (line.isBlank()) continue;
+            ObjectNode send = JSON.createObjectNode().put("type", "send").put("room", room).put("text", line)
+                    .put("clientId", UUID.randomUUID().toString());
+            socket.sendText(send.toString(), true).join();
+            sent++;
+        }
+        // Input ended (Ctrl-D or a pipe): wait for the acks of what was sent, then leave.
+        long deadline = System.nanoTime() + 5_000_000_000L;
+        while (!closed.isDone() && printer.acked.get() < sent && System.nanoTime() < deadline) Thread.sleep(20);
+        if (!closed.isDone()) socket.sendClose(WebSocket.NORMAL_CLOSURE, "bye").join();
+        return 0;
+    }
+
+    private static void print(PrintStream out, JsonNode m) {
+        String time = TIME.format(Instant.parse(m.path("ts").asText(Instant.now().toString())));
+        out.println("[" + time + "] " + m.path("from").asText() + ": " + m.path("text").asText());
+    }
+
+    private static final class Printer implements WebSocket.Listener {
+        private final PrintStream out;
+        private final CompletableFuture<Integer> closed;
+        private final StringBuilder partial = new StringBuilder();
+        final java.util.concurrent.atomic.AtomicInteger acked = new java.util.concurrent.atomic.AtomicInteger();
+
+        Printer(PrintStream out, CompletableFuture<Integer> closed) {
+            this.out = out;
+            this.closed = closed;
+        }
+
+        @Override
+        public CompletionStage<?> onText(WebSocket ws, CharSequence data, boolean last) {
+            partial.append(data);
+            if (last) {
+                try {
+                    JsonNode f = JSON.readTree(partial.toString());
+                    switch (f.path("type").asText()) {
+                        case "message" -> print(out, f);
+                        case "ack" -> acked.incrementAndGet();
+                        case "presence" -> out.println("-- " + f.path("user").asText() + " is " + f.path("status").asText());
+                        case "error" -> out.println("-- error " + f.path("code").asText() + ": " + f.path("message").asText());
+                        case "joined" -> out.println("-- " + f.path("online").asInt() + " online: " + f.path("members"));
+                        default -> { }
+                    }
+                } catch (Exception e) {
+                    out.println("-- unreadable frame");
+                }
+                partial.setLength(0);
+            }
+            ws.request(1);
+            return null;
+        }
+
+        @Override
+        public CompletionStage<?> onClose(WebSocket ws, int code, String reason) {
+            out.println("-- connection closed: " + code + " " + reason);
+            closed.complete(code);
+            return null;
+        }
+
+        @Override
+        public void onError(WebSocket ws, Throwable error) {
+            out.println("-- connection failed: " + error.getMessage());
+            closed.complete(-1);
+        }
+    }
+}

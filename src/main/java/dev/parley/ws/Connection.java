@@ -149,8 +149,17 @@ final class Connection implements Subscriber {
         queue(FrameCodec.left(l.ref(), l.room()), "left");
     }
 
+    /**
+     * Joined, or joining: frames are handled in order, so a client may pipeline a send right after
+     * its join without waiting for {@code joined}; its membership is registered before the join's
+     * store read, so it receives its own message either way.
+     */
+    private boolean inRoom(String room) {
+        return rooms.containsKey(room) || joining.contains(room);
+    }
+
     private void send(ClientFrame.Send s) {
-        if (!rooms.containsKey(s.room())) throw new ChatException(ErrorCode.NOT_JOINED, "join " + s.room() + " before sending to it");
+        if (!inRoom(s.room())) throw new ChatException(ErrorCode.NOT_JOINED, "join " + s.room() + " before sending to it");
         if (!sendLimit.tryAcquire()) {
             if (++rateLimitedInWindow > 2 * config.rateBurst()) {
                 close(CloseCode.RATE_LIMITED);
@@ -168,7 +177,7 @@ final class Connection implements Subscriber {
     }
 
     private void typing(ClientFrame.Typing t) {
-        if (!rooms.containsKey(t.room())) throw new ChatException(ErrorCode.NOT_JOINED, "join " + t.room() + " first");
+        if (!inRoom(t.room())) throw new ChatException(ErrorCode.NOT_JOINED, "join " + t.room() + " first");
         if (typingLimit.tryAcquire()) chat.typing(t.room(), user);
     }
 

@@ -1,0 +1,92 @@
+package dev.parley.testing;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.Socket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * Debian's nginx running {@code deploy/nginx.conf} as shipped, except for the listen port and the
+ * upstream servers, which point at nodes of the test. Its pid file, logs and temp files stay in a
+ * temp directory.
+ */
+public final class Nginx implements AutoCloseable {
+    private final Path dir;
+    private final int port;
+    private Process process;
+
+    private Nginx(Path dir, int port) {
+        this.dir = dir;
+        this.port = port;
+    }
+
+    public static boolean available() {
+        return Files.isExecutable(Path.of("/usr/sbin/nginx"));
+    }
+
+    public static Nginx start(List<Integer> upstreamPorts) {
+        try {
+            Path dir = Files.createTempDirectory("parley-nginx");
+            int port = Ports.free();
+            String conf = Files.readString(Path.of("deploy/nginx.conf"));
+            Matcher upstream = Pattern.compile("(upstream parley \\{.*?)(\\s+server [^;]+;)+", Pattern.DOTALL).matcher(conf);
+            if (!upstream.find()) throw new IllegalStateException("deploy/nginx.conf has no upstream parley block");
+            StringBuilder servers = new StringBuilder();
+            for (int p : upstreamPorts) servers.append("\n        server 127.0.0.1:").append(p).append(" max_fails=1 fail_timeout=5s;");
+            conf = conf.substring(0, upstream.start()) + upstream.group(1) + servers + conf.substring(upstream.end());
+            conf = conf.replaceFirst("listen 8080;", "listen 127.0.0.1:" + port + ";");
+            conf = conf.replaceFirst("worker_processes auto;", "worker_processes 1;\npid " + dir.resolve("nginx.pid") + ";\nerror_log "
+                    + dir.resolve("error.log") + " warn;");
+            conf = conf.replaceFirst("http \\{", "http {\n    access_log " + dir.resolve("access.log") + ";\n    client_body_temp_path "
+                    + dir.resolve("body") + ";\n    proxy_temp_path " + dir.resolve("proxy") + ";");
+            Path file = dir.resolve("nginx.conf");
+            Files.writeString(file, conf);
+            Nginx n = new Nginx(dir, port);
+            n.process = new ProcessBuilder("/usr/sbin/nginx", "-p", dir.toString(), "-c", file.toString(), "-g", "daemon off;")
+                    .redirectErrorStream(true).redirectOutput(dir.resolve("stdout.log").toFile()).start();
+            Await.until("nginx to listen on " + port, () -> {
+                if (!n.process.isAlive()) throw new AssertionError("nginx exited: " + n.log());
+                try (Socket s = new Socket("127.0.0.1", port)) {
+                    return true;
+                } catch (IOException e) {
+                    return false;
+                }
+            });
+            return n;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    public int port() {
+        return port;
+    }
+
+    public String baseUrl() {
+        return "http://127.0.0.1:" + port;
+    }
+
+    public String log() {
+        try {
+            return Files.readString(dir.resolve("error.log"));
+        } catch (IOException e) {
+            return "";
+        }
+    }
+
+    @Override
+    public void close() {
+        if (process == null) return;
+        process.destroy();
+        try {
+            if (!process.waitFor(10, TimeUnit.SECONDS)) process.destroyForcibly();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

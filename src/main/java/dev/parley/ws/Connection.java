@@ -120,6 +120,11 @@ final class Connection implements Subscriber {
             }
         } catch (ChatException e) {
             reject(frame.ref(), e);
+        } catch (RuntimeException e) {
+            // A bug, not bad input: the connection's state can no longer be trusted.
+            log.error("unexpected failure handling a {} frame of user={}", ClientFrame.typeOf(frame), user, e);
+            metrics.error(ErrorCode.INTERNAL);
+            close(CloseCode.INTERNAL);
         }
     }
 

@@ -69,8 +69,10 @@ public record ChatConfig(
         if (dbUrl.isEmpty()) {
             // WRITE_DELAY=0: H2 otherwise keeps commits in memory for up to 500 ms, and a
             // SIGKILL in that window would lose messages that were already acked.
+            // DB_CLOSE_ON_EXIT=FALSE: H2's own shutdown hook would close the database on SIGTERM
+            // while our drain is still committing what is queued; the drain closes it instead.
             dbUrl = "jdbc:h2:file:" + dataDir.toAbsolutePath().normalize().resolve("parley")
-                    + ";MODE=PostgreSQL;DATABASE_TO_LOWER=TRUE;DEFAULT_NULL_ORDERING=HIGH;WRITE_DELAY=0";
+                    + ";MODE=PostgreSQL;DATABASE_TO_LOWER=TRUE;DEFAULT_NULL_ORDERING=HIGH;WRITE_DELAY=0;DB_CLOSE_ON_EXIT=FALSE";
         }
         String nodeId = v.get(Setting.NODE_ID);
         if (nodeId.isEmpty()) nodeId = hostName() + "-" + Integer.toHexString(ThreadLocalRandom.current().nextInt(0x10000, 0xfffff));

@@ -165,6 +165,9 @@ class CrashRecoveryIT {
         assertThat(finalLast).isEqualTo(WARM_UP + BURST + 1);
         Set<String> clientIds = new HashSet<>();
         for (JsonNode m : finalHistory.values()) assertThat(clientIds.add(m.get("clientId").asText())).isTrue();
+        // Live delivery after the resume: still every seq once, none twice (a late duplicate shows here).
+        assertResumed(bobAgain, bobSaw, finalLast, finalHistory);
+        assertResumed(carolAgain, carolSaw, finalLast, finalHistory);
 
         for (WsClient c : List.of(aliceAgain, bobAgain, carolAgain)) c.close();
         second.terminate();

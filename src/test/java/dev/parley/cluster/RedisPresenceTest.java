@@ -125,6 +125,14 @@ class RedisPresenceTest implements PresenceContract {
         Await.until("every node's entries to be written again", Duration.ofSeconds(10),
                 () -> Futures.await(b.members(room)).equals(List.of("alice", "bob", "carol")));
         assertThat(Futures.await(a.members(room))).containsExactly("alice", "bob", "carol");
+        // The other nodes missed carol's join and the leave: they are told now, once. Entries Redis
+        // merely lost come back without a word.
+        Await.until("the missed join and leave announced", Duration.ofSeconds(10), () -> announced(room).size() >= 2);
+        long until = System.nanoTime() + Duration.ofSeconds(1).toNanos(); // more refresh rounds
+        Await.until("more refresh rounds", Duration.ofSeconds(5), () -> System.nanoTime() > until);
+        assertThat(announced(room)).containsExactlyInAnyOrder(
+                new Announced("n1", room, "carol", true),
+                new Announced("n1", room, "gone-while-down", false));
         List<String> lines = CapturedLogs.since(mark).stream().filter(l -> l.contains("RedisPresence")).toList();
         assertThat(lines.stream().filter(l -> l.contains("WARN")).count()).as("WARN lines: " + lines).isEqualTo(2); // one per node
         assertThat(lines.stream().filter(l -> l.contains("INFO")).count()).as("INFO lines: " + lines).isEqualTo(2);

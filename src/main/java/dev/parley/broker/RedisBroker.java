@@ -298,13 +298,6 @@ public final class RedisBroker implements Broker {
         return dropped.sum();
     }
 
-    /** Rooms this node is subscribed to. */
-    public int subscribedRooms() {
-        synchronized (subscriptions) {
-            return subscriptions.size();
-        }
-    }
-
     static byte[] channel(String room) {
         return (CHANNEL_PREFIX + room).getBytes(StandardCharsets.UTF_8);
     }

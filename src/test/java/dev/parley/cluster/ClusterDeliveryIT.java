@@ -1,5 +1,6 @@
 package dev.parley.cluster;
 
+import dev.parley.testing.Await;
 import dev.parley.testing.Cluster;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -29,6 +30,10 @@ class ClusterDeliveryIT {
                     rooms, soak.members.size(), total, (acked - start) / 1e9, total / ((acked - start) / 1e9),
                     deliveries, (delivered - start) / 1e9, deliveries / ((delivered - start) / 1e9));
             for (String room : soak.rooms) assertThat(cluster.subscribers(room)).as("one subscription per node").isEqualTo(3);
+            soak.close();
+            for (String room : soak.rooms) {
+                Await.until("every node to unsubscribe from " + room + " after its last member left", () -> cluster.subscribers(room) == 0);
+            }
         }
     }
 }

@@ -15,7 +15,7 @@ class ClusterDeliveryIT {
 
     @Test
     void every_member_on_every_node_gets_every_message_of_its_room_once_in_order_while_all_nodes_send_at_once() {
-        int rooms = 4, perNodePerRoom = 2, each = 25;
+        int rooms = 4, perNodePerRoom = 2, each = Integer.getInteger("soak.each", 25); // -Dsoak.each=100 for a longer measurement
         try (Soak soak = new Soak(cluster, "soak", rooms, perNodePerRoom)) {
             int total = soak.members.size() * each;
             int deliveries = total * 3 * perNodePerRoom;

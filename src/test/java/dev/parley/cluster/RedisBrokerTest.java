@@ -122,4 +122,16 @@ class RedisBrokerTest implements BrokerContract {
         System.out.printf("RedisBroker: %d messages node to node in %.3f s (%.0f/s)%n", n, seconds, n / seconds);
         assertThat(((RedisBroker) a.broker()).dropped()).isZero();
     }
+
+    @Test
+    void a_node_closes_promptly_while_redis_is_down() {
+        Node a = newNode();
+        a.broker().subscribe(BrokerContract.room("closing"));
+        redis.stop();
+        Await.until("a to see Redis down", WAIT, () -> !a.broker().healthy());
+        a.broker().publish(new BrokerEvent.Typing(BrokerContract.room("closing"), "x"));
+        long start = System.nanoTime();
+        Futures.await(a.broker().close());
+        assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(5));
+    }
 }

@@ -194,4 +194,15 @@ class RedisPresenceTest implements PresenceContract {
         assertThat(Futures.await(b.members(room))).containsExactly("bob");
         assertThat(announced(room)).containsExactly(new Announced("n1", room, "alice", false));
     }
+
+    @Test
+    void a_node_closes_promptly_while_redis_is_down() {
+        RedisPresence a = (RedisPresence) newNode();
+        Futures.await(a.join(PresenceContract.room("closing"), "alice"));
+        redis.stop();
+        Await.until("a to see Redis down", Duration.ofSeconds(10), () -> !a.healthy());
+        long start = System.nanoTime();
+        Futures.await(a.close());
+        assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(5));
+    }
 }

@@ -3,7 +3,10 @@ package dev.parley;
 import dev.parley.auth.PasswordHasher;
 import dev.parley.auth.TokenService;
 import dev.parley.broker.Broker;
+import dev.parley.broker.BrokerEvent;
 import dev.parley.broker.LocalBroker;
+import dev.parley.broker.RedisBroker;
+import dev.parley.broker.RedisClients;
 import dev.parley.chat.ChatService;
 import dev.parley.chat.Limits;
 import dev.parley.chat.RoomHub;
@@ -13,11 +16,13 @@ import dev.parley.http.HttpRoutes;
 import dev.parley.metrics.ChatMetrics;
 import dev.parley.presence.LocalPresence;
 import dev.parley.presence.Presence;
+import dev.parley.presence.RedisPresence;
 import dev.parley.store.Database;
 import dev.parley.store.MessageStore;
 import dev.parley.store.UserStore;
 import dev.parley.ws.CloseCode;
 import dev.parley.ws.WsEndpoint;
+import io.lettuce.core.resource.ClientResources;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -38,6 +43,7 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.SecureRandom;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.Base64;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -51,6 +57,7 @@ public final class ChatServer {
     private final ChatConfig config;
     private final Vertx vertx;
     private final Database db;
+    private final ClientResources redisResources; // null unless clustered
     private final Broker broker;
     private final Presence presence;
     private final MessageStore store;
@@ -70,8 +77,20 @@ public final class ChatServer {
         this.metrics = new ChatMetrics();
         this.tokens = new TokenService(secret(config), config.tokenTtl(), config.jwksUrl(), Clock.systemUTC());
         this.db = new Database(config.databaseUrl(), config.databaseUser(), config.databasePassword(), config.databasePoolSize());
-        this.broker = newBroker(config);
-        this.presence = newPresence(config);
+        this.redisResources = config.clustered() ? RedisClients.resources() : null;
+        Broker newBroker = null;
+        try {
+            newBroker = newBroker(config, redisResources);
+            this.presence = newPresence(config, newBroker, redisResources);
+        } catch (RuntimeException e) {
+            // Nothing else holds these yet: let go of them before failing the start (Redis unreachable).
+            if (newBroker != null) newBroker.close();
+            if (redisResources != null) redisResources.shutdown();
+            db.close();
+            vertx.close();
+            throw e;
+        }
+        this.broker = newBroker;
         Broker b = broker;
         this.store = new MessageStore(db, config.appendBatchMax(), committed -> ChatService.publishCommitted(b, committed), metrics);
         RoomHub hub = new RoomHub(vertx, store, broker, config.replayLimit(), 100, metrics);
@@ -170,8 +189,11 @@ public final class ChatServer {
             return null;
         }).compose(x -> ws.closeAll(CloseCode.GOING_AWAY, 2000))
                 .compose(x -> deploymentId == null ? Future.succeededFuture() : vertx.undeploy(deploymentId))
-                .transform(x -> Future.join(broker.close(), presence.close()))
+                // Presence first: its last leaves announce users offline through the broker.
+                .transform(x -> presence.close())
+                .transform(x -> broker.close())
                 .onComplete(x -> {
+                    if (redisResources != null) redisResources.shutdown(0, 2, java.util.concurrent.TimeUnit.SECONDS);
                     db.close();
                     vertx.close().onComplete(y -> {
                         log.info("stopped node={}", config.nodeId());
@@ -181,13 +203,16 @@ public final class ChatServer {
         return done.future();
     }
 
-    private static Broker newBroker(ChatConfig config) {
-        if (config.clustered()) throw new dev.parley.config.ConfigException("CHAT_REDIS_URL: the Redis broker is not available in this build");
-        return new LocalBroker();
+    private static Broker newBroker(ChatConfig config, ClientResources redis) {
+        if (!config.clustered()) return new LocalBroker();
+        return new RedisBroker(config.redisUrl(), config.nodeId(), redis);
     }
 
-    private static Presence newPresence(ChatConfig config) {
-        return new LocalPresence();
+    private static Presence newPresence(ChatConfig config, Broker broker, ClientResources redis) {
+        if (!config.clustered()) return new LocalPresence();
+        Duration ttl = config.presenceTtl();
+        return new RedisPresence(config.redisUrl(), config.nodeId(), redis, ttl, ttl.dividedBy(3),
+                (room, user, online) -> broker.publish(new BrokerEvent.PresenceChanged(room, user, online)));
     }
 
     /** The configured HS256 secret, or one generated on first start and kept in the data dir. */

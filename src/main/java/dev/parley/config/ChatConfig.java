@@ -25,6 +25,7 @@ public record ChatConfig(
         String databasePassword,
         int databasePoolSize,
         String redisUrl,
+        Duration presenceTtl,
         String jwtSecret,
         String jwksUrl,
         Duration tokenTtl,
@@ -85,6 +86,7 @@ public record ChatConfig(
                 v.get(Setting.DATABASE_PASSWORD),
                 integer(v, Setting.DATABASE_POOL_SIZE, 1, 200),
                 v.get(Setting.REDIS_URL),
+                duration(v, Setting.PRESENCE_TTL),
                 v.get(Setting.JWT_SECRET),
                 v.get(Setting.JWKS_URL),
                 duration(v, Setting.TOKEN_TTL),
@@ -120,6 +122,9 @@ public record ChatConfig(
         }
         if (!jwksUrl.isEmpty() && !jwksUrl.startsWith("https://") && !jwksUrl.startsWith("http://")) {
             throw new ConfigException(Setting.JWKS_URL.env + ": " + jwksUrl + " (expected: an http(s) URL)");
+        }
+        if (presenceTtl.compareTo(java.time.Duration.ofMillis(300)) < 0) {
+            throw new ConfigException(Setting.PRESENCE_TTL.env + ": " + presenceTtl + " (expected: at least 300ms)");
         }
         if (!jwtSecret.isEmpty() && jwtSecret.getBytes(java.nio.charset.StandardCharsets.UTF_8).length < 32) {
             throw new ConfigException(Setting.JWT_SECRET.env + ": too short (expected: at least 32 bytes)");
@@ -160,6 +165,7 @@ public record ChatConfig(
         out.put(Setting.DATABASE_USER.env, databaseUser);
         out.put(Setting.DATABASE_PASSWORD.env, databasePassword.isEmpty() ? "" : "****");
         out.put(Setting.REDIS_URL.env, maskRedisUrl(redisUrl));
+        out.put(Setting.PRESENCE_TTL.env, presenceTtl.toString());
         out.put(Setting.JWT_SECRET.env, jwtSecret.isEmpty() ? "(generated)" : "****");
         out.put(Setting.JWKS_URL.env, jwksUrl);
         out.put(Setting.TOKEN_TTL.env, tokenTtl.toString());

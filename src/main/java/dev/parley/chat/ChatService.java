@@ -137,18 +137,15 @@ public final class ChatService {
         String user = sub.user();
         if (replacing != null) {
             hub.leave(replacing);
-            return presence.members(room).compose(members -> hub.join(sub, room, since, ref, members.size(), firstMembers(members)));
+            return hub.join(sub, room, since, ref, presence.members(room));
         }
-        return presence.join(room, user).compose(first -> presence.members(room)
-                .compose(members -> hub.join(sub, room, since, ref, members.size(), firstMembers(members)))
+        Future<Boolean> present = presence.join(room, user);
+        return hub.join(sub, room, since, ref, present.compose(first -> presence.members(room)))
                 .onSuccess(m -> {
-                    if (first) broker.publish(new BrokerEvent.PresenceChanged(room, user, true));
+                    if (present.result()) broker.publish(new BrokerEvent.PresenceChanged(room, user, true));
                 })
-                .recover(err -> presence.leave(room, user).transform(x -> Future.failedFuture(err))));
-    }
-
-    private static List<String> firstMembers(List<String> members) {
-        return members.size() > 500 ? members.subList(0, 500) : members;
+                .recover(err -> (present.succeeded() ? presence.leave(room, user).<Void>mapEmpty() : Future.<Void>succeededFuture())
+                        .transform(x -> Future.failedFuture(err)));
     }
 
     /** Leaves the room; announces the user offline if that was their last connection in it. */

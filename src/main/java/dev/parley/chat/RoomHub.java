@@ -34,6 +34,8 @@ import static java.util.Objects.requireNonNull;
 public final class RoomHub {
     private static final Logger log = LoggerFactory.getLogger(RoomHub.class);
     private static final Membership[] NONE = new Membership[0];
+    /** {@code joined} lists at most this many members (PROTOCOL.md); {@code online} counts them all. */
+    static final int MAX_MEMBERS_LISTED = 500;
 
     private final Vertx vertx;
     private final MessageStore store;
@@ -191,7 +193,7 @@ public final class RoomHub {
      * If more than the replay limit were missed, only the newest ones are replayed and {@code joined}
      * says {@code recovered: false}.
      */
-    public Future<Membership> join(Subscriber subscriber, String room, Long since, String ref, int online, List<String> members) {
+    public Future<Membership> join(Subscriber subscriber, String room, Long since, String ref, Future<List<String>> presentUsers) {
         Room r;
         Membership m;
         boolean first;
@@ -209,7 +211,9 @@ public final class RoomHub {
         if (first) broker.subscribe(room);
         Room room0 = r;
         Membership member = m;
-        return Blocking.run(vertx, () -> {
+        // Registered above, before anything asynchronous: a send that the client pipelined right
+        // after its join is delivered back to it, whenever it commits.
+        Future<Replay> stored = Blocking.run(vertx, () -> {
             long last = store.ensureRoom(room);
             List<Message> replay = List.of();
             long from = last;
@@ -218,7 +222,11 @@ public final class RoomHub {
                 replay = store.range(room, from, last);
             }
             return new Replay(last, from, replay, since == null || last - since <= replayLimit);
-        }).compose(replay -> {
+        });
+        return Future.all(stored, presentUsers).compose(both -> {
+            Replay replay = stored.result();
+            List<String> users = presentUsers.result();
+            List<String> members = users.size() > MAX_MEMBERS_LISTED ? users.subList(0, MAX_MEMBERS_LISTED) : users;
             boolean gap;
             synchronized (room0) {
                 room0.joining--;
@@ -227,7 +235,7 @@ public final class RoomHub {
                     drainEarlyLocked(room0);
                 }
                 gap = !room0.early.isEmpty() || room0.lastDelivered < replay.last;
-                subscriber.joined(new Subscriber.Joined(room, ref, replay.last, online, members, replay.recovered));
+                subscriber.joined(new Subscriber.Joined(room, ref, replay.last, users.size(), members, replay.recovered));
                 member.lastSent = replay.from;
                 for (Message msg : replay.messages) {
                     if (msg.seq() > member.lastSent) {

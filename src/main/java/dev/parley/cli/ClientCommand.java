@@ -88,14 +88,18 @@ public final class ClientCommand implements Callable<Integer> {
         int sent = 0;
         for (String line; !closed.isDone() && (line = in.readLine()) != null; ) {
             if (line.isBlank()) continue;
-            ObjectNode send = JSON.createObjectNode().put("type", "send").put("room", room).put("text", line)
-                    .put("clientId", UUID.randomUUID().toString());
+            String clientId = UUID.randomUUID().toString();
+            printer.sentIds.add(clientId);
+            ObjectNode send = JSON.createObjectNode().put("type", "send").put("room", room).put("text", line).put("clientId", clientId);
             socket.sendText(send.toString(), true).join();
             sent++;
         }
-        // Input ended (Ctrl-D or a pipe): wait for the acks of what was sent, then leave.
+        // Input ended (Ctrl-D or a pipe): wait until what was sent is acked and shown, then leave.
+        // (An ack may overtake its message: the message waits for the join's replay to go first.)
         long deadline = System.nanoTime() + 5_000_000_000L;
-        while (!closed.isDone() && printer.acked.get() < sent && System.nanoTime() < deadline) Thread.sleep(20);
+        while (!closed.isDone() && (printer.acked.get() < sent || printer.echoed.get() < sent) && System.nanoTime() < deadline) {
+            Thread.sleep(20);
+        }
         if (!closed.isDone()) socket.sendClose(WebSocket.NORMAL_CLOSURE, "bye").join();
         return 0;
     }
@@ -110,6 +114,8 @@ public final class ClientCommand implements Callable<Integer> {
         private final CompletableFuture<Integer> closed;
         private final StringBuilder partial = new StringBuilder();
         final java.util.concurrent.atomic.AtomicInteger acked = new java.util.concurrent.atomic.AtomicInteger();
+        final java.util.concurrent.atomic.AtomicInteger echoed = new java.util.concurrent.atomic.AtomicInteger();
+        final java.util.Set<String> sentIds = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
         Printer(PrintStream out, CompletableFuture<Integer> closed) {
             this.out = out;
@@ -123,7 +129,10 @@ public final class ClientCommand implements Callable<Integer> {
                 try {
                     JsonNode f = JSON.readTree(partial.toString());
                     switch (f.path("type").asText()) {
-                        case "message" -> print(out, f);
+                        case "message" -> {
+                            print(out, f);
+                            if (sentIds.remove(f.path("clientId").asText())) echoed.incrementAndGet();
+                        }
                         case "ack" -> acked.incrementAndGet();
                         case "presence" -> out.println("-- " + f.path("user").asText() + " is " + f.path("status").asText());
                         case "error" -> out.println("-- error " + f.path("code").asText() + ": " + f.path("message").asText());

@@ -52,5 +52,6 @@ class NginxProxyIT {
         assertThatThrownBy(() -> WsClient.connect(ws, Map.of("Origin", "http://evil.example")))
                 .isInstanceOfSatisfying(WsClient.Refused.class, r -> assertThat(r.status).isEqualTo(403));
         assertThat(http.get("/health/ready", null).status()).isEqualTo(200);
+        assertThat(nginx.accessLog()).as("nginx access log").contains("GET /ws ").doesNotContain(alice);
     }
 }

@@ -42,8 +42,9 @@ public final class Nginx implements AutoCloseable {
             conf = conf.replaceFirst("listen 8080;", "listen 127.0.0.1:" + port + ";");
             conf = conf.replaceFirst("worker_processes auto;", "worker_processes 1;\npid " + dir.resolve("nginx.pid") + ";\nerror_log "
                     + dir.resolve("error.log") + " warn;");
-            conf = conf.replaceFirst("http \\{", "http {\n    access_log " + dir.resolve("access.log") + ";\n    client_body_temp_path "
-                    + dir.resolve("body") + ";\n    proxy_temp_path " + dir.resolve("proxy") + ";");
+            conf = conf.replace("access_log /var/log/nginx/access.log parley;", "access_log " + dir.resolve("access.log") + " parley;");
+            conf = conf.replaceFirst("http \\{", "http {\n    client_body_temp_path " + dir.resolve("body") + ";\n    proxy_temp_path "
+                    + dir.resolve("proxy") + ";");
             Path file = dir.resolve("nginx.conf");
             Files.writeString(file, conf);
             Nginx n = new Nginx(dir, port);
@@ -69,6 +70,14 @@ public final class Nginx implements AutoCloseable {
 
     public String baseUrl() {
         return "http://127.0.0.1:" + port;
+    }
+
+    public String accessLog() {
+        try {
+            return Files.readString(dir.resolve("access.log"));
+        } catch (IOException e) {
+            return "";
+        }
     }
 
     public String log() {

@@ -140,6 +140,7 @@ async function authenticate(register) {
     return;
   }
   ui.authError.textContent = '';
+  for (const field of [ui.username, ui.password]) field.removeAttribute('aria-invalid');
   ui.loginBtn.disabled = ui.registerBtn.disabled = true;
   ui.authForm.setAttribute('aria-busy', 'true');
   try {
@@ -147,10 +148,40 @@ async function authenticate(register) {
     ui.password.value = '';
     startSession({ token: s.token, username: s.username ?? username, expiresAt: s.expiresAt });
   } catch (e) {
-    ui.authError.textContent = e.message || 'Something went wrong. Please try again.';
+    showAuthError(e, username);
   } finally {
     ui.loginBtn.disabled = ui.registerBtn.disabled = false;
     ui.authForm.removeAttribute('aria-busy');
+  }
+}
+
+const sentence = (text) => {
+  const t = String(text ?? '').trim();
+  if (!t) return 'Something went wrong. Please try again.';
+  return t[0].toUpperCase() + t.slice(1) + (/[.!?]$/.test(t) ? '' : '.');
+};
+
+/** Says what the server refused in words a person can act on, and marks the field at fault. */
+function showAuthError(e, username) {
+  let text = sentence(e.message);
+  let field = null;
+  if (e.status === 409) {
+    text = `The username “${username}” is taken. Pick another one, or log in if it is yours.`;
+    field = ui.username;
+  } else if (e.status === 401) {
+    text = 'Wrong username or password.';
+  } else if (e.status === 400 && /^password/i.test(e.message ?? '')) {
+    field = ui.password;
+  } else if (e.status === 400 && /^username/i.test(e.message ?? '')) {
+    // The server states its rule as a regular expression; the default one reads better in words.
+    const m = /^username must match \^\[A-Za-z0-9_.-\]\{(\d+),(\d+)\}\$$/.exec(e.message);
+    if (m) text = `Usernames are ${m[1]} to ${m[2]} characters: letters, digits, “.”, “_” or “-”.`;
+    field = ui.username;
+  }
+  ui.authError.textContent = text;
+  if (field) {
+    field.setAttribute('aria-invalid', 'true');
+    field.focus();
   }
 }
 
@@ -613,6 +644,7 @@ client.on('unauthorized', () => endSession('Your session has expired. Please log
 // --- DOM events -------------------------------------------------------------------------
 
 ui.authForm.addEventListener('submit', (ev) => { ev.preventDefault(); authenticate(false); });
+for (const field of [ui.username, ui.password]) field.addEventListener('input', () => field.removeAttribute('aria-invalid'));
 ui.registerBtn.addEventListener('click', () => authenticate(true));
 ui.logoutBtn.addEventListener('click', () => endSession());
 

@@ -80,6 +80,14 @@ public final class Chromium implements BeforeAllCallback, AfterAllCallback, Afte
         return newPage(name, new Browser.NewContextOptions().setViewportSize(1280, 800));
     }
 
+    /**
+     * A desktop page that ignores the Content-Security-Policy, for XSS tests: the CSP would block an
+     * injected inline handler by itself, hiding an escaping bug in the client behind it.
+     */
+    public Page newPageWithoutCsp(String name) {
+        return newPage(name, new Browser.NewContextOptions().setViewportSize(1280, 800).setBypassCSP(true));
+    }
+
     /** A phone: small viewport, touch, the meta viewport honoured. */
     public Page newPhonePage(String name, int width, int height) {
         return newPage(name, new Browser.NewContextOptions().setViewportSize(width, height).setIsMobile(true).setHasTouch(true));

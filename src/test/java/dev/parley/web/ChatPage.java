@@ -3,6 +3,7 @@ package dev.parley.web;
 import com.microsoft.playwright.Locator;
 import com.microsoft.playwright.Page;
 import com.microsoft.playwright.options.AriaRole;
+import dev.parley.auth.TokenService;
 
 import java.util.List;
 import java.util.Map;
@@ -14,19 +15,25 @@ import static com.microsoft.playwright.assertions.PlaywrightAssertions.assertTha
  * action goes through the UI (typing, clicking, pressing keys); reads come from the DOM.
  */
 final class ChatPage {
-    // Records every data-status a message of ours goes through, however briefly: "sending" may last
-    // only a millisecond on a local server, too short to catch by polling.
-    private static final String STATUS_RECORDER = """
+    // Records every data-status a message of ours goes through, however briefly ("sending" may last
+    // a millisecond on a local server, too short to catch by polling), and when the typing line
+    // turned on and off, on the page's own clock.
+    private static final String RECORDER = """
             window.__statusLog = {};
+            window.__typingLog = [];
             new MutationObserver((records) => {
               for (const r of records) {
+                if (r.type === 'attributes' && r.target.id === 'typing') {
+                  window.__typingLog.push({ active: r.target.dataset.active, at: performance.now() });
+                  continue;
+                }
                 for (const n of r.type === 'attributes' ? [r.target] : r.addedNodes) {
                   if (!(n instanceof HTMLElement) || !n.matches('li.message[data-client-id]')) continue;
                   const log = (window.__statusLog[n.dataset.clientId] ??= []);
                   if (log[log.length - 1] !== n.dataset.status) log.push(n.dataset.status);
                 }
               }
-            }).observe(document, { subtree: true, childList: true, attributes: true, attributeFilter: ['data-status'] });
+            }).observe(document, { subtree: true, childList: true, attributes: true, attributeFilter: ['data-status', 'data-active'] });
             """;
 
     final Page page;
@@ -35,7 +42,7 @@ final class ChatPage {
     ChatPage(Page page, String name, String baseUrl) {
         this.page = page;
         this.name = name;
-        page.addInitScript(STATUS_RECORDER);
+        page.addInitScript(RECORDER);
         page.navigate(baseUrl + "/");
     }
 
@@ -63,6 +70,19 @@ final class ChatPage {
         assertThat(page.locator("#auth-view")).isHidden();
         assertThat(page.locator("#me")).hasText(username);
         return this;
+    }
+
+    /** Signs in with a token the test minted, as the page would after a log-in (the stored session), and reloads. */
+    ChatPage signInWithToken(TokenService.Issued issued) {
+        page.evaluate("s => localStorage.setItem('parley.session', JSON.stringify(s))",
+                Map.of("token", issued.token(), "username", issued.username(), "expiresAt", issued.expiresAt().toString()));
+        page.reload();
+        return expectSignedIn(issued.username());
+    }
+
+    /** The signed-in username, as shown in the header. */
+    String me() {
+        return page.locator("#me").textContent();
     }
 
     Locator authError() {
@@ -138,10 +158,34 @@ final class ChatPage {
         return (List<String>) page.locator("#messages li.message.own").evaluateAll("els => els.map(e => e.dataset.clientId)");
     }
 
-    /** Every data-status a message of ours went through, by clientId (see STATUS_RECORDER). */
+    /** Every data-status a message of ours went through, by clientId (see RECORDER). */
     @SuppressWarnings("unchecked")
     Map<String, List<String>> statusLog() {
         return (Map<String, List<String>>) page.evaluate("() => window.__statusLog");
+    }
+
+    /** Scrolls the message list up to its top with the mouse wheel, as a reader would. */
+    void scrollMessagesToTop() {
+        page.locator("#messages").hover();
+        page.mouse().wheel(0, -100_000);
+    }
+
+    /** How many CSS pixels the document is wider than the viewport (0 when there is no horizontal scroll). */
+    int horizontalOverflow() {
+        return ((Number) page.evaluate("() => Math.max(document.documentElement.scrollWidth, document.body.scrollWidth) - window.innerWidth")).intValue();
+    }
+
+    /** Milliseconds from the last typing event shown (data-active set "true") to the line turning off. */
+    double lastTypingSpell() {
+        return ((Number) page.evaluate("""
+                () => {
+                  const log = window.__typingLog;
+                  const off = log.findLastIndex((e) => e.active === 'false');
+                  const on = log.slice(0, off).findLastIndex((e) => e.active === 'true');
+                  if (off < 0 || on < 0) throw new Error('no spell in ' + JSON.stringify(log));
+                  return log[off].at - log[on].at;
+                }
+                """)).doubleValue();
     }
 
     Locator connStatus() {

@@ -1,17 +1,34 @@
 package dev.parley.web;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.microsoft.playwright.Locator;
+import com.microsoft.playwright.Page;
+import com.microsoft.playwright.WebSocketRoute;
+import com.microsoft.playwright.options.AriaRole;
+import dev.parley.config.Setting;
 import dev.parley.testing.Chromium;
+import dev.parley.testing.Http;
 import dev.parley.testing.ParleyServer;
+import dev.parley.testing.WsClient;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
+import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.stream.LongStream;
 
 import static com.microsoft.playwright.assertions.PlaywrightAssertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThat;
 
-/** The web client in Debian's Chromium against a real server: what a person sees and does. */
+/**
+ * The web client in Debian's Chromium against a real server: what a person sees and does. Each test
+ * leaves target/screenshots/<test>.png (and one per other page) for a reviewer.
+ */
 class WebClientIT {
     @RegisterExtension
     static ParleyServer server = ParleyServer.create();
@@ -19,13 +36,24 @@ class WebClientIT {
     static Chromium browser = Chromium.create();
 
     private static final AtomicInteger ROOMS = new AtomicInteger();
+    private static final String IMG_XSS = "<img src=x onerror=\"window.__xss=1\">";
+    private static final String SCRIPT_XSS = "<script>window.__xss=1</script>";
 
     private static String room(String base) {
         return base + "-" + ROOMS.incrementAndGet() + "-" + Long.toString(System.nanoTime() % 1_000_000, 36);
     }
 
+    private static List<Long> range(long from, long to) {
+        return LongStream.rangeClosed(from, to).boxed().toList();
+    }
+
     private ChatPage page(String name) {
         return new ChatPage(browser.newPage(name), name, server.baseUrl());
+    }
+
+    /** A page signed up through the form, in the given room. */
+    private ChatPage member(String name, String room) {
+        return page(name).register(ParleyServer.unique(name), name + "-password").join(room);
     }
 
     @Test
@@ -50,22 +78,424 @@ class WebClientIT {
             assertThat(p.seqs()).containsExactly(1L, 2L, 3L);
             assertThat(p.texts()).isEqualTo(conversation);
             assertThat(p.messages().locator(".from")).hasText(new String[] {alice, bob, alice});
-            // Timestamps: machine-readable ISO time and a human "HH:MM" in the page's locale.
+            // Timestamps: a machine-readable ISO time and a human "HH:MM" (today's messages).
             for (int i = 0; i < 3; i++) {
-                var time = p.messages().nth(i).locator("time.time");
+                Locator time = p.messages().nth(i).locator("time.time");
                 assertThat(time.getAttribute("datetime")).matches("\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{3}Z");
                 assertThat(time.textContent()).matches("\\d\\d:\\d\\d");
             }
         }
-        assertThat(a.page.locator("#messages li.message.own")).hasCount(2);
-        assertThat(b.page.locator("#messages li.message.own")).hasCount(1);
-
-        // Each of our own messages was shown as "sending" first, then "sent" once the server acked it.
-        var aliceLog = a.statusLog();
-        List<String> aliceIds = a.ownClientIds();
-        assertThat(aliceIds).hasSize(2);
-        for (String id : aliceIds) assertThat(aliceLog.get(id)).as("statuses of %s", id).containsExactly("sending", "sent");
+        assertThat(a.ownClientIds()).hasSize(2);
         assertThat(b.ownClientIds()).hasSize(1);
-        assertThat(b.statusLog().get(b.ownClientIds().get(0))).containsExactly("sending", "sent");
+        // Each of our messages was shown as "sending" first, then "sent" once the server acked it.
+        for (ChatPage p : List.of(a, b)) {
+            Map<String, List<String>> log = p.statusLog();
+            for (String id : p.ownClientIds()) assertThat(log.get(id)).as("statuses of %s on %s", id, p.name).containsExactly("sending", "sent");
+        }
+    }
+
+    @Test
+    void the_sign_in_form_shows_the_servers_errors_next_to_the_fields() {
+        String taken = ParleyServer.unique("carol");
+        server.http().register(taken);
+        ChatPage p = page("visitor");
+        Locator error = p.authError();
+        assertThat(error).isHidden();
+
+        p.fillCredentials(taken, "another-password");
+        p.page.getByRole(AriaRole.BUTTON, new Page.GetByRoleOptions().setName("Sign up")).click();
+        assertThat(error).isVisible();
+        assertThat(error).hasText("The username “" + taken + "” is taken. Pick another one, or log in if it is yours.");
+        assertThat(p.page.locator("#username")).hasAttribute("aria-invalid", "true");
+
+        p.fillCredentials(taken, "not-the-password");
+        p.page.getByRole(AriaRole.BUTTON, new Page.GetByRoleOptions().setName("Log in")).click();
+        assertThat(error).hasText("Wrong username or password.");
+
+        p.fillCredentials(ParleyServer.unique("dave"), "short");
+        p.page.getByRole(AriaRole.BUTTON, new Page.GetByRoleOptions().setName("Sign up")).click();
+        assertThat(error).hasText("Password must be 8 to 128 characters.");
+        assertThat(p.page.locator("#password")).hasAttribute("aria-invalid", "true");
+        assertThat(p.page.locator("#password")).isFocused();
+
+        p.fillCredentials("no spaces allowed", "long-enough-password");
+        p.page.getByRole(AriaRole.BUTTON, new Page.GetByRoleOptions().setName("Sign up")).click();
+        assertThat(error).hasText("Usernames are 3 to 32 characters: letters, digits, “.”, “_” or “-”.");
+        assertThat(p.page.locator("#username")).hasAttribute("aria-invalid", "true");
+        assertThat(p.page.locator("#password")).not().hasAttribute("aria-invalid", "true");
+
+        // The message sits in the form, between the fields and the buttons, and is announced.
+        assertThat(p.page.locator("#auth-form #auth-error[role=alert]")).hasCount(1);
+        assertThat(error.boundingBox().y).isGreaterThan(p.page.locator("#password").boundingBox().y);
+        assertThat(error.boundingBox().y).isLessThan(p.page.locator("#login-btn").boundingBox().y);
+        assertThat(p.page.locator("#chat-view")).isHidden();
+
+        p.login(taken, "password-" + taken);
+        assertThat(error).isHidden();
+    }
+
+    @Test
+    void presence_lists_both_people_and_typing_shows_on_the_other_side_then_fades() {
+        String room = room("presence");
+        ChatPage a = member("alice", room);
+        ChatPage b = member("bob", room);
+        String alice = a.me(), bob = b.me();
+        for (ChatPage p : List.of(a, b)) {
+            assertThat(p.page.locator("#presence-list > li")).hasCount(2);
+            assertThat(p.page.locator("#presence-list > li[data-user='" + alice + "']")).isVisible();
+            assertThat(p.page.locator("#presence-list > li[data-user='" + bob + "']")).isVisible();
+            assertThat(p.page.locator("#online-count")).hasText("2 online");
+        }
+        assertThat(a.page.locator("#presence-list > li.me")).hasAttribute("data-user", alice);
+
+        Locator typing = a.page.locator("#typing");
+        assertThat(typing).hasAttribute("data-active", "false");
+        b.composer().pressSequentially("I am wri");
+        assertThat(typing).hasAttribute("data-active", "true");
+        assertThat(typing).hasText(bob + " is typing…");
+        assertThat(b.page.locator("#typing")).hasAttribute("data-active", "false"); // never for oneself
+        // It fades by itself a few seconds (3) after the last typing event: not at once, and not never.
+        assertThat(typing).hasAttribute("data-active", "false");
+        assertThat(a.lastTypingSpell()).isBetween(2_500.0, 4_500.0);
+        assertThat(typing).isHidden();
+
+        // Typing again shows it again; the message itself ends it at once.
+        b.composer().pressSequentially("ting");
+        assertThat(typing).hasAttribute("data-active", "true");
+        b.composer().press("Enter");
+        assertThat(a.message("I am writing")).isVisible();
+        assertThat(typing.getAttribute("data-active")).isEqualTo("false");
+
+        // Leaving takes bob out of alice's list.
+        b.page.getByRole(AriaRole.BUTTON, new Page.GetByRoleOptions().setName("Log out")).click();
+        assertThat(a.page.locator("#presence-list > li")).hasCount(1);
+        assertThat(a.page.locator("#online-count")).hasText("1 online");
+    }
+
+    @Test
+    void hostile_text_and_names_render_as_plain_text_and_never_run() {
+        String room = room("xss");
+        // Without the CSP, which would block injected handlers even if the client let markup through.
+        ChatPage a = new ChatPage(browser.newPageWithoutCsp("alice"), "alice", server.baseUrl())
+                .register(ParleyServer.unique("alice"), "alice-password").join(room);
+        // Usernames are restricted at sign-up, but an identity provider may issue any `sub`: mint one.
+        String hostile = "<svg onload=window.__xss=1><script>window.__xss=1</script>";
+        ChatPage m = new ChatPage(browser.newPageWithoutCsp("mallory"), "mallory", server.baseUrl()).signInWithToken(server.server().tokens().issue(hostile)).join(room);
+
+        m.composer().pressSequentially("<b>");
+        assertThat(a.page.locator("#typing")).hasText(hostile + " is typing…");
+        m.send(IMG_XSS);
+        m.send(SCRIPT_XSS);
+        a.send(IMG_XSS + " " + SCRIPT_XSS);
+        String links = "javascript:window.__xss=1 https://example.com/\"onmouseover=\"window.__xss=1";
+        a.send(links);
+
+        List<String> expected = List.of(IMG_XSS, SCRIPT_XSS, IMG_XSS + " " + SCRIPT_XSS, links);
+        for (ChatPage p : List.of(a, m)) {
+            assertThat(p.messages()).hasCount(4);
+            assertThat(p.messages().last()).hasAttribute("data-status", "sent");
+            assertThat(p.texts()).isEqualTo(expected);
+            assertThat(p.messages().nth(0).locator(".from")).hasText(hostile);
+            assertThat(p.page.locator("#presence-list > li")).hasCount(2);
+            assertThat(p.page.locator("#presence-list")).containsText(hostile);
+            // Nothing was parsed as markup anywhere, and no handler ran.
+            assertThat(p.page.locator("img, svg, script:not([src]), #messages b, [onerror], [onload], [onmouseover]")).hasCount(0);
+            assertThat(p.eval("() => typeof window.__xss")).isEqualTo("undefined");
+            // Only the http(s) URL became a link, cut before the quote.
+            assertThat(p.page.locator("#messages a")).hasCount(1);
+            assertThat(p.page.locator("#messages a")).hasAttribute("href", "https://example.com/");
+            assertThat(p.page.locator("#messages a")).hasAttribute("rel", "noopener noreferrer nofollow");
+        }
+        assertThat(m.page.locator("#me")).hasText(hostile);
+
+        // The room field rejects markup instead of using it.
+        a.page.getByLabel("Join or create a room").fill(IMG_XSS);
+        a.page.getByLabel("Join or create a room").press("Enter");
+        assertThat(a.page.locator("#room-error")).containsText("Room names are");
+        assertThat(a.page.locator("#room-list > li[data-joined=true]")).hasCount(1);
+        assertThat(a.page.locator("img, svg")).hasCount(0);
+        assertThat(a.eval("() => typeof window.__xss")).isEqualTo("undefined");
+    }
+
+    @Test
+    void a_reload_keeps_the_session_the_rooms_and_the_history_and_log_out_returns_to_the_form() {
+        String first = room("first"), second = room("second");
+        ChatPage a = member("alice", first);
+        a.send("one in the first room");
+        a.send("two in the first room");
+        a.join(second);
+        a.send("one in the second room");
+        assertThat(a.messages().last()).hasAttribute("data-status", "sent");
+
+        a.page.reload();
+        a.expectSignedIn(a.me());
+        assertThat(a.page.locator("#current-room")).hasText(second);
+        assertThat(a.page.locator("#room-list > li[data-joined=true]")).hasCount(2);
+        assertThat(a.messages()).hasCount(1);
+        assertThat(a.message("one in the second room")).hasAttribute("data-seq", "1");
+        a.switchTo(first);
+        assertThat(a.messages()).hasCount(2);
+        assertThat(a.texts()).containsExactly("one in the first room", "two in the first room");
+        assertThat(a.seqs()).containsExactly(1L, 2L);
+        a.send("three, after the reload");
+        assertThat(a.messages().last()).hasAttribute("data-seq", "3");
+
+        a.page.getByRole(AriaRole.BUTTON, new Page.GetByRoleOptions().setName("Log out")).click();
+        assertThat(a.page.locator("#auth-view")).isVisible();
+        assertThat(a.page.locator("#chat-view")).isHidden();
+        assertThat(a.page.locator("#messages li.message")).hasCount(0);
+        assertThat(a.eval("() => localStorage.getItem('parley.session')")).isNull();
+        a.page.reload();
+        assertThat(a.page.locator("#auth-view")).isVisible();
+        assertThat(a.page.locator("#chat-view")).isHidden();
+        assertThat(a.page.getByLabel("Username")).isFocused();
+    }
+
+    @Test
+    void after_a_server_restart_both_pages_reconnect_by_themselves_and_show_every_message_once_in_order() {
+        String room = room("restart");
+        ChatPage a = member("alice", room);
+        ChatPage b = member("bob", room);
+        a.send("before the restart, from alice");
+        b.send("before the restart, from bob");
+        assertThat(a.messages()).hasCount(2);
+        assertThat(b.messages()).hasCount(2);
+
+        // stop() and start() rather than restart(), to look at the pages while the server is away.
+        server.with(Setting.PORT, String.valueOf(server.port()));
+        server.stop();
+        for (ChatPage p : List.of(a, b)) {
+            assertThat(p.connStatus()).isVisible();
+            assertThat(p.connStatus()).hasAttribute("data-state", "reconnecting");
+            assertThat(p.connStatus()).hasText("Reconnecting…");
+        }
+        a.send("typed while the server was down");
+        Locator offline = a.message("typed while the server was down");
+        assertThat(offline).hasAttribute("data-status", "sending");
+        String clientId = offline.getAttribute("data-client-id");
+        server.start();
+
+        Duration reconnect = Duration.ofSeconds(30);
+        for (ChatPage p : List.of(a, b)) {
+            assertThat(p.connStatus()).hasAttribute("data-state", "open",
+                    new com.microsoft.playwright.assertions.LocatorAssertions.HasAttributeOptions().setTimeout(reconnect.toMillis()));
+            assertThat(p.connStatus()).isHidden();
+        }
+        assertThat(offline).hasAttribute("data-status", "sent");
+        assertThat(offline).hasAttribute("data-seq", "3");
+        b.send("after the restart, from bob");
+        a.send("after the restart, from alice");
+        b.send("and the last one");
+
+        List<String> expected = List.of("before the restart, from alice", "before the restart, from bob",
+                "typed while the server was down", "after the restart, from bob", "after the restart, from alice", "and the last one");
+        for (ChatPage p : List.of(a, b)) {
+            assertThat(p.messages()).hasCount(expected.size());
+            assertThat(p.messages().last()).hasAttribute("data-status", "sent");
+            assertThat(p.seqs()).as("seqs on %s", p.name).isEqualTo(range(1, expected.size()));
+            assertThat(p.texts()).as("texts on %s", p.name).isEqualTo(expected);
+        }
+        // The message sent while offline was stored once, under the clientId the page gave it.
+        Http.Response history = server.http().get("/api/rooms/" + room + "/messages", server.newUser("reader"));
+        assertThat(history.status()).isEqualTo(200);
+        List<JsonNode> stored = new ArrayList<>();
+        history.json().get("messages").forEach(stored::add);
+        assertThat(stored).hasSize(expected.size());
+        assertThat(stored.stream().filter(n -> n.get("text").asText().equals("typed while the server was down")))
+                .singleElement().satisfies(n -> assertThat(n.get("clientId").asText()).isEqualTo(clientId));
+    }
+
+    @Test
+    void a_message_whose_ack_was_lost_is_resent_under_the_same_client_id_and_shown_once() {
+        String room = room("lost-ack");
+        // Alice's WebSocket goes through the test, which can go deaf to the server and then cut the line.
+        AtomicBoolean deaf = new AtomicBoolean();
+        List<String> sends = new CopyOnWriteArrayList<>();
+        List<WebSocketRoute[]> lines = new CopyOnWriteArrayList<>();
+        Page alicePage = browser.newPage("alice");
+        alicePage.routeWebSocket(url -> url.contains("/ws"), toPage -> {
+            WebSocketRoute toServer = toPage.connectToServer();
+            lines.add(new WebSocketRoute[] {toPage, toServer});
+            toPage.onMessage(f -> {
+                if (f.text().contains("\"type\":\"send\"")) sends.add(f.text());
+                toServer.send(f.text());
+            });
+            toServer.onMessage(f -> {
+                if (!deaf.get()) toPage.send(f.text());
+            });
+        });
+        ChatPage a = new ChatPage(alicePage, "alice", server.baseUrl()).register(ParleyServer.unique("alice"), "alice-password").join(room);
+        ChatPage b = member("bob", room);
+        a.send("the first one");
+        assertThat(b.messages()).hasCount(1);
+
+        deaf.set(true);
+        a.send("its ack gets lost");
+        assertThat(b.message("its ack gets lost")).isVisible(); // stored and delivered: only alice did not hear back
+        Locator lost = a.message("its ack gets lost");
+        assertThat(lost).hasAttribute("data-status", "sending");
+        String clientId = lost.getAttribute("data-client-id");
+        deaf.set(false);
+        WebSocketRoute[] line = lines.get(lines.size() - 1);
+        line[1].close();
+        line[0].close(new WebSocketRoute.CloseOptions().setCode(1001).setReason("test cut the line"));
+
+        assertThat(lost).hasAttribute("data-status", "sent");
+        assertThat(lost).hasAttribute("data-seq", "2");
+        assertThat(a.connStatus()).isHidden();
+        assertThat(lines).hasSize(2);
+        a.send("and one after it");
+        for (ChatPage p : List.of(a, b)) {
+            assertThat(p.messages()).hasCount(3);
+            assertThat(p.messages().last()).hasAttribute("data-status", "sent");
+            assertThat(p.seqs()).containsExactly(1L, 2L, 3L);
+            assertThat(p.texts()).containsExactly("the first one", "its ack gets lost", "and one after it");
+        }
+        // The page sent it again under the same clientId, and the server kept a single copy.
+        assertThat(sends.stream().filter(f -> f.contains(clientId))).hasSize(2);
+        Http.Response history = server.http().get("/api/rooms/" + room + "/messages", server.newUser("reader"));
+        assertThat(history.json().get("messages")).hasSize(3);
+    }
+
+    @Test
+    void rooms_not_in_view_count_unread_messages_until_opened() {
+        String general = room("general"), random = room("random");
+        ChatPage a = member("alice", general).join(random);
+        ChatPage b = member("bob", general).join(random);
+        assertThat(a.page.locator("#current-room")).hasText(random);
+
+        b.switchTo(general);
+        b.send("news one");
+        b.send("news two");
+        b.send("news three");
+        Locator badge = a.roomItem(general).locator(".unread");
+        assertThat(badge).isVisible();
+        assertThat(badge).hasText("3");
+        assertThat(a.roomItem(random).locator(".unread")).isHidden();
+        assertThat(a.page).hasTitle("(3) Parley");
+        assertThat(a.messages()).hasCount(0);
+
+        a.switchTo(general);
+        assertThat(a.roomItem(general)).hasAttribute("data-current", "true");
+        assertThat(badge).isHidden();
+        assertThat(a.page).hasTitle("Parley");
+        assertThat(a.texts()).containsExactly("news one", "news two", "news three");
+
+        b.switchTo(random);
+        b.send("over here");
+        assertThat(a.roomItem(random).locator(".unread")).hasText("1");
+        assertThat(a.messages()).hasCount(3); // the room in view did not change
+        a.switchTo(random);
+        assertThat(a.roomItem(random).locator(".unread")).isHidden();
+        assertThat(a.texts()).containsExactly("over here");
+        assertThat(a.roomItem(general).locator(".unread")).isHidden();
+    }
+
+    @Test
+    void scrolling_up_loads_older_history_page_by_page_keeping_the_place() {
+        String room = room("history");
+        seed(room, 120);
+        ChatPage a = member("alice", room);
+        assertThat(a.messages()).hasCount(50); // only the newest page at first
+        assertThat(a.seqs()).isEqualTo(range(71, 120));
+        assertThat(a.messages().last()).isInViewport();
+
+        a.scrollMessagesToTop();
+        assertThat(a.messages()).hasCount(100);
+        assertThat(a.seqs()).isEqualTo(range(21, 120));
+        // The page grew above what the reader was looking at; the view did not jump to the top.
+        assertThat(a.page.locator("#messages li.message[data-seq='71']")).isInViewport();
+        assertThat(a.page.locator("#messages li.message[data-seq='21']")).not().isInViewport();
+
+        a.scrollMessagesToTop();
+        assertThat(a.messages()).hasCount(120);
+        assertThat(a.seqs()).isEqualTo(range(1, 120));
+        assertThat(a.texts().get(0)).isEqualTo("seeded 1");
+        assertThat(a.texts().get(119)).isEqualTo("seeded 120");
+        a.scrollMessagesToTop();
+        assertThat(a.page.locator("#messages .history-marker")).hasText("This is the beginning of #" + room + ".");
+        assertThat(a.page.locator("#messages .history-marker")).isInViewport();
+        assertThat(a.messages()).hasCount(120);
+    }
+
+    /** Posts n messages "seeded 1".."seeded n" in order, through the WebSocket API. */
+    private void seed(String room, int n) {
+        String token = server.newUser("seeder");
+        int perConnection = 30; // under the default burst of 40 sends per connection
+        for (int start = 1; start <= n; start += perConnection) {
+            try (WsClient ws = server.connect(token)) {
+                ws.send("type", "join", "room", room, "ref", "j");
+                ws.await("joined", "j");
+                for (int i = start; i < Math.min(n + 1, start + perConnection); i++) {
+                    ws.send("type", "send", "room", room, "text", "seeded " + i, "clientId", "seed-" + i, "ref", "s" + i);
+                    ws.await("ack", "s" + i);
+                }
+            }
+        }
+    }
+
+    @Test
+    void on_a_phone_the_page_fits_the_screen_and_enter_sends_while_shift_enter_breaks_the_line() {
+        String room = room("phone");
+        ChatPage phone = new ChatPage(browser.newPhonePage("phone", 360, 740), "phone", server.baseUrl());
+        assertThat(phone.horizontalOverflow()).as("sign-in screen overflow").isZero();
+        phone.register(ParleyServer.unique("pat"), "pat-password").join(room);
+        ChatPage desk = member("desk", room);
+        assertThat(phone.horizontalOverflow()).as("chat screen overflow").isZero();
+
+        phone.composer().pressSequentially("line one");
+        phone.composer().press("Shift+Enter");
+        phone.composer().pressSequentially("line two");
+        assertThat(phone.composer()).hasValue("line one\nline two");
+        phone.composer().press("Enter");
+        assertThat(phone.composer()).hasValue("");
+        assertThat(desk.messages()).hasCount(1);
+        assertThat(desk.texts()).containsExactly("line one\nline two");
+        assertThat(desk.messages().locator(".text")).hasText("line one\nline two"); // rendered on two lines
+        assertThat(desk.messages().locator(".text").evaluate("e => e.getClientRects()[0].height > 1.5 * parseFloat(getComputedStyle(e).lineHeight)"))
+                .isEqualTo(true);
+
+        desk.send("x".repeat(300));
+        desk.send("https://example.com/" + "very-long-path/".repeat(20));
+        desk.send("Messages from the big screen arrive on the phone too.");
+        assertThat(phone.messages()).hasCount(4);
+        assertThat(phone.texts().get(3)).isEqualTo("Messages from the big screen arrive on the phone too.");
+        assertThat(phone.horizontalOverflow()).as("overflow with long words").isZero();
+        for (String selector : List.of("#composer", "#send-btn", "#messages li.message >> nth=1", "#current-room")) {
+            var box = phone.page.locator(selector).boundingBox();
+            assertThat(box.x + box.width).as("right edge of %s", selector).isLessThanOrEqualTo(360.5);
+        }
+        phone.page.locator("#send-btn").scrollIntoViewIfNeeded();
+        assertThat(phone.page.locator("#send-btn")).isInViewport();
+    }
+
+    @Test
+    void every_field_has_a_label_focus_is_visible_and_text_contrast_meets_wcag_aa() {
+        ChatPage p = page("a11y");
+        Accessibility.assertLabelled(p.page);
+        assertThat(p.page.getByLabel("Username")).isFocused(); // where the page puts it
+        Accessibility.assertFocusVisible(p.page);
+        p.page.keyboard().press("Tab");
+        assertThat(p.page.getByLabel("Password")).isFocused();
+        Accessibility.assertFocusVisible(p.page);
+        p.page.keyboard().press("Tab");
+        assertThat(p.page.locator("#login-btn")).isFocused();
+        Accessibility.assertFocusVisible(p.page);
+        Accessibility.assertContrast(p.page);
+
+        String room = room("a11y");
+        p.register(ParleyServer.unique("ada"), "ada-password").join(room);
+        ChatPage other = member("grace", room);
+        other.send("Contrast check: a message from someone else, with a link https://example.com/");
+        p.send("And one of ours.");
+        assertThat(p.messages()).hasCount(2);
+        p.page.locator("#join-btn").focus();
+        Accessibility.assertLabelled(p.page);
+        p.composer().focus();
+        p.page.keyboard().press("Shift+Tab");
+        p.page.keyboard().press("Tab");
+        assertThat(p.composer()).isFocused();
+        Accessibility.assertFocusVisible(p.page);
+        Accessibility.assertContrast(p.page);
     }
 }

@@ -523,6 +523,7 @@ function sendCurrent() {
   }
   ui.composer.value = '';
   autosize();
+  ui.composer.focus(); // after a click or tap on Send, the next message can be typed at once
 }
 
 function autosize() {
@@ -700,6 +701,8 @@ ui.composer.addEventListener('input', () => {
   if (current && ui.composer.value.trim()) client.typing(current);
 });
 ui.composerForm.addEventListener('submit', (ev) => { ev.preventDefault(); sendCurrent(); });
+// A press on Send must not take the focus from the box: on phones that would drop the keyboard.
+ui.sendBtn.addEventListener('mousedown', (ev) => ev.preventDefault());
 
 // --- start --------------------------------------------------------------------------------
 

@@ -23,7 +23,7 @@
  *     li.message                data-seq (set once acked), data-client-id, data-from,
  *                               data-status = sending|sent|failed; class .own for our messages;
  *                               children .from, .time (<time datetime=ISO>), .text, .status,
- *                               .retry-btn (only when failed)
+ *                               .retry-btn (only when failed, and not for a refusal of the text itself)
  *     li.history-marker         "Loading…" / "This is the beginning of #room."
  *   #jump-btn                    "New messages ↓" while scrolled up
  *   #typing                      data-active="true|false"; "alice is typing…"; hidden 3 s after the last event
@@ -430,13 +430,16 @@ function messageNode(m, status) {
   return li;
 }
 
-function setStatus(li, status, seq, reason) {
+// Refusals about the message itself: sending the same text again would be refused again.
+const FINAL_REFUSALS = new Set(['too_large', 'bad_request', 'forbidden']);
+
+function setStatus(li, status, seq, reason, code) {
   li.dataset.status = status;
   if (seq != null) li.dataset.seq = String(seq);
   li.querySelector('.status').textContent = status === 'sending' ? 'Sending…'
     : status === 'failed' ? `Not sent${reason ? `: ${reason}` : ''}` : '';
   let retry = li.querySelector('.retry-btn');
-  if (status === 'failed' && !retry) {
+  if (status === 'failed' && !retry && !FINAL_REFUSALS.has(code)) {
     retry = h('button', { type: 'button', class: 'retry-btn link-btn' }, 'Retry');
     li.querySelector('.meta').append(retry);
   } else if (status !== 'failed' && retry) {
@@ -588,9 +591,9 @@ client.on('ack', ({ room, clientId, seq, ts }) => {
   setTime(li.querySelector('.time'), ts);
 });
 
-client.on('sendfailed', ({ room, clientId, message }) => {
+client.on('sendfailed', ({ room, clientId, code, message }) => {
   const li = views.get(room)?.local.get(clientId);
-  if (li) setStatus(li, 'failed', null, message);
+  if (li) setStatus(li, 'failed', null, message, code);
 });
 
 client.on('joined', ({ room, lastSeq, resumed }) => {

@@ -68,8 +68,11 @@ class WebClientIT {
         assertThat(b.message("Hello Bob!")).hasAttribute("data-from", alice);
         b.send("Hi Alice, good to see you.");
         assertThat(a.message("Hi Alice, good to see you.")).hasAttribute("data-from", bob);
-        a.send("Shall we start?");
+        a.composer().fill("Shall we start?");
+        a.page.getByRole(AriaRole.BUTTON, new Page.GetByRoleOptions().setName("Send")).click();
         assertThat(b.message("Shall we start?")).isVisible();
+        assertThat(a.composer()).hasValue("");
+        assertThat(a.composer()).isFocused(); // the next message can be typed straight away
 
         List<String> conversation = List.of("Hello Bob!", "Hi Alice, good to see you.", "Shall we start?");
         for (ChatPage p : List.of(a, b)) {
@@ -92,6 +95,24 @@ class WebClientIT {
             Map<String, List<String>> log = p.statusLog();
             for (String id : p.ownClientIds()) assertThat(log.get(id)).as("statuses of %s on %s", id, p.name).containsExactly("sending", "sent");
         }
+    }
+
+    @Test
+    void a_message_the_server_refuses_is_marked_not_sent_with_the_reason() {
+        String room = room("refused");
+        ChatPage a = member("alice", room);
+        ChatPage b = member("bob", room);
+        a.send("x".repeat(4001)); // the default limit is 4000 characters
+        Locator refused = a.messages().first();
+        assertThat(refused).hasAttribute("data-status", "failed");
+        assertThat(refused.locator(".status")).hasText("Not sent: text is longer than 4000 characters");
+        // Sending the same text again cannot work: no Retry button that would fail forever.
+        assertThat(refused.locator(".retry-btn")).hasCount(0);
+        a.send("a shorter one");
+        assertThat(a.message("a shorter one")).hasAttribute("data-seq", "1");
+        assertThat(b.messages()).hasCount(1);
+        assertThat(b.texts()).containsExactly("a shorter one");
+        assertThat(a.messages()).hasCount(2);
     }
 
     @Test
@@ -413,9 +434,22 @@ class WebClientIT {
         assertThat(a.texts().get(0)).isEqualTo("seeded 1");
         assertThat(a.texts().get(119)).isEqualTo("seeded 120");
         a.scrollMessagesToTop();
-        assertThat(a.page.locator("#messages .history-marker")).hasText("This is the beginning of #" + room + ".");
-        assertThat(a.page.locator("#messages .history-marker")).isInViewport();
+        Locator beginning = a.page.locator("#messages .history-marker");
+        assertThat(beginning).hasText("This is the beginning of #" + room + ".");
+        assertThat(beginning).isInViewport();
         assertThat(a.messages()).hasCount(120);
+
+        // A new message while reading old ones: the view stays, a button offers to jump down.
+        Locator jump = a.page.getByRole(AriaRole.BUTTON, new Page.GetByRoleOptions().setName("New messages"));
+        assertThat(jump).isHidden();
+        ChatPage b = member("bob", room);
+        b.send("something new");
+        assertThat(a.messages()).hasCount(121);
+        assertThat(jump).isVisible();
+        assertThat(beginning).isInViewport();
+        jump.click();
+        assertThat(a.message("something new")).isInViewport();
+        assertThat(jump).isHidden();
     }
 
     /** Posts n messages "seeded 1".."seeded n" in order, through the WebSocket API. */
@@ -449,17 +483,21 @@ class WebClientIT {
         assertThat(phone.composer()).hasValue("line one\nline two");
         phone.composer().press("Enter");
         assertThat(phone.composer()).hasValue("");
-        assertThat(desk.messages()).hasCount(1);
-        assertThat(desk.texts()).containsExactly("line one\nline two");
-        assertThat(desk.messages().locator(".text")).hasText("line one\nline two"); // rendered on two lines
-        assertThat(desk.messages().locator(".text").evaluate("e => e.getClientRects()[0].height > 1.5 * parseFloat(getComputedStyle(e).lineHeight)"))
+        phone.composer().fill("sent with a tap");
+        phone.page.locator("#send-btn").tap();
+        assertThat(phone.message("sent with a tap")).hasAttribute("data-status", "sent");
+        assertThat(phone.composer()).isFocused(); // the keyboard stays up for the next message
+        assertThat(desk.messages()).hasCount(2);
+        assertThat(desk.texts()).containsExactly("line one\nline two", "sent with a tap");
+        assertThat(desk.messages().first().locator(".text")).hasText("line one\nline two"); // rendered on two lines
+        assertThat(desk.messages().first().locator(".text").evaluate("e => e.getClientRects()[0].height > 1.5 * parseFloat(getComputedStyle(e).lineHeight)"))
                 .isEqualTo(true);
 
         desk.send("x".repeat(300));
         desk.send("https://example.com/" + "very-long-path/".repeat(20));
         desk.send("Messages from the big screen arrive on the phone too.");
-        assertThat(phone.messages()).hasCount(4);
-        assertThat(phone.texts().get(3)).isEqualTo("Messages from the big screen arrive on the phone too.");
+        assertThat(phone.messages()).hasCount(5);
+        assertThat(phone.texts().get(4)).isEqualTo("Messages from the big screen arrive on the phone too.");
         assertThat(phone.horizontalOverflow()).as("overflow with long words").isZero();
         for (String selector : List.of("#composer", "#send-btn", "#messages li.message >> nth=1", "#current-room")) {
             var box = phone.page.locator(selector).boundingBox();

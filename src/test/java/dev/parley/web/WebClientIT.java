@@ -108,6 +108,7 @@ class WebClientIT {
         assertThat(refused.locator(".status")).hasText("Not sent: text is longer than 4000 characters");
         // Sending the same text again cannot work: no Retry button that would fail forever.
         assertThat(refused.locator(".retry-btn")).hasCount(0);
+        Accessibility.assertContrast(a.page); // the red of a failed message too
         a.send("a shorter one");
         assertThat(a.message("a shorter one")).hasAttribute("data-seq", "1");
         assertThat(b.messages()).hasCount(1);
@@ -150,6 +151,7 @@ class WebClientIT {
         assertThat(error.boundingBox().y).isGreaterThan(p.page.locator("#password").boundingBox().y);
         assertThat(error.boundingBox().y).isLessThan(p.page.locator("#login-btn").boundingBox().y);
         assertThat(p.page.locator("#chat-view")).isHidden();
+        Accessibility.assertContrast(p.page);
 
         p.login(taken, "password-" + taken);
         assertThat(error).isHidden();
@@ -290,6 +292,7 @@ class WebClientIT {
             assertThat(p.connStatus()).hasAttribute("data-state", "reconnecting");
             assertThat(p.connStatus()).hasText("Reconnecting…");
         }
+        Accessibility.assertContrast(a.page); // the banner is readable
         a.send("typed while the server was down");
         Locator offline = a.message("typed while the server was down");
         assertThat(offline).hasAttribute("data-status", "sending");
@@ -304,6 +307,7 @@ class WebClientIT {
         }
         assertThat(offline).hasAttribute("data-status", "sent");
         assertThat(offline).hasAttribute("data-seq", "3");
+        for (ChatPage p : List.of(a, b)) assertThat(p.page.locator("#presence-list > li")).hasCount(2);
         b.send("after the restart, from bob");
         a.send("after the restart, from alice");
         b.send("and the last one");

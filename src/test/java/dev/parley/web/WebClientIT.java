@@ -13,6 +13,9 @@ import dev.parley.testing.WsClient;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -20,6 +23,8 @@ import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.stream.LongStream;
 
 import static com.microsoft.playwright.assertions.PlaywrightAssertions.assertThat;
@@ -539,5 +544,35 @@ class WebClientIT {
         assertThat(p.composer()).isFocused();
         Accessibility.assertFocusVisible(p.page);
         Accessibility.assertContrast(p.page);
+    }
+
+    @Test
+    void the_example_in_web_client_md_works() throws IOException {
+        Matcher example = Pattern.compile("```html\n(.*?)```", Pattern.DOTALL).matcher(Files.readString(Path.of("docs", "WEB_CLIENT.md")));
+        assertThat(example.find()).as("an html example in docs/WEB_CLIENT.md").isTrue();
+        // The example logs in as alice / alice-password; this class's server has a data dir of its own.
+        assertThat(server.http().post("/api/auth/register", "{\"username\":\"alice\",\"password\":\"alice-password\"}").status())
+                .isEqualTo(201);
+        // The example must run in a document of the server's origin, without the CSP of the bundled
+        // client (it is the user's own page). A document Playwright fulfills itself counts as a
+        // public one for Chromium's Local Network Access checks, which then refuse the WebSocket to
+        // 127.0.0.1; so the example is written into a document the server served.
+        Page minimal = browser.newPageWithoutCsp("example");
+        minimal.navigate(server.baseUrl() + "/health/live");
+        minimal.setContent(example.group(1));
+        assertThat(minimal).hasTitle("Parley (open)");
+
+        ChatPage b = member("bob", "general");
+        b.send("hello from the full client");
+        Locator lines = minimal.locator("#log li");
+        assertThat(lines).hasText(new String[] {b.me() + ": hello from the full client"});
+        minimal.getByLabel("Message").fill("hi from the minimal page");
+        minimal.getByLabel("Message").press("Enter");
+        assertThat(b.message("hi from the minimal page")).hasAttribute("data-from", "alice");
+        String[] both = {b.me() + ": hello from the full client", "alice: hi from the minimal page"};
+        assertThat(lines).hasText(both);
+        minimal.navigate(server.baseUrl() + "/health/live"); // open it again: now both come from the history
+        minimal.setContent(example.group(1));
+        assertThat(lines).hasText(both);
     }
 }

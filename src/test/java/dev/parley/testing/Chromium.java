@@ -45,7 +45,7 @@ public final class Chromium implements BeforeAllCallback, AfterAllCallback, Afte
     private final List<Tab> tabs = new ArrayList<>();
 
     /** A page in its own browser context (own cookies and localStorage: another user) and what it reported. */
-    public record Tab(String name, BrowserContext context, Page page, List<String> problems, List<String> console) {}
+    private record Tab(String name, BrowserContext context, Page page, List<String> problems, List<String> console) {}
 
     private Chromium() {}
 
@@ -106,11 +106,6 @@ public final class Chromium implements BeforeAllCallback, AfterAllCallback, Afte
         page.onPageError(err -> tab.problems().add("uncaught error: " + err));
         tabs.add(tab);
         return page;
-    }
-
-    /** The console of a page opened in this test, as {@code "<type>: <text>"} lines. */
-    public List<String> console(Page page) {
-        return tabs.stream().filter(t -> t.page() == page).findFirst().map(Tab::console).orElseThrow();
     }
 
     @Override

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.microsoft.playwright.Locator;
 import com.microsoft.playwright.Page;
 import com.microsoft.playwright.WebSocketRoute;
+import com.microsoft.playwright.assertions.LocatorAssertions;
 import com.microsoft.playwright.options.AriaRole;
 import dev.parley.config.Setting;
 import dev.parley.testing.Chromium;
@@ -208,7 +209,8 @@ class WebClientIT {
                 .register(ParleyServer.unique("alice"), "alice-password").join(room);
         // Usernames are restricted at sign-up, but an identity provider may issue any `sub`: mint one.
         String hostile = "<svg onload=window.__xss=1><script>window.__xss=1</script>";
-        ChatPage m = new ChatPage(browser.newPageWithoutCsp("mallory"), "mallory", server.baseUrl()).signInWithToken(server.server().tokens().issue(hostile)).join(room);
+        ChatPage m = new ChatPage(browser.newPageWithoutCsp("mallory"), "mallory", server.baseUrl())
+                .signInWithToken(server.server().tokens().issue(hostile)).join(room);
 
         m.composer().pressSequentially("<b>");
         assertThat(a.page.locator("#typing")).hasText(hostile + " is typing…");
@@ -292,22 +294,26 @@ class WebClientIT {
         // stop() and start() rather than restart(), to look at the pages while the server is away.
         server.with(Setting.PORT, String.valueOf(server.port()));
         server.stop();
-        for (ChatPage p : List.of(a, b)) {
-            assertThat(p.connStatus()).isVisible();
-            assertThat(p.connStatus()).hasAttribute("data-state", "reconnecting");
-            assertThat(p.connStatus()).hasText("Reconnecting…");
+        Locator offline;
+        try {
+            for (ChatPage p : List.of(a, b)) {
+                assertThat(p.connStatus()).isVisible();
+                assertThat(p.connStatus()).hasAttribute("data-state", "reconnecting");
+                assertThat(p.connStatus()).hasText("Reconnecting…");
+            }
+            Accessibility.assertContrast(a.page); // the banner is readable
+            a.send("typed while the server was down");
+            offline = a.message("typed while the server was down");
+            assertThat(offline).hasAttribute("data-status", "sending");
+        } finally {
+            server.start(); // whatever happened, the next tests need it
         }
-        Accessibility.assertContrast(a.page); // the banner is readable
-        a.send("typed while the server was down");
-        Locator offline = a.message("typed while the server was down");
-        assertThat(offline).hasAttribute("data-status", "sending");
         String clientId = offline.getAttribute("data-client-id");
-        server.start();
 
-        Duration reconnect = Duration.ofSeconds(30);
+        // The retry delay has grown while the server was away (at most 15 s between attempts).
+        var reconnect = new LocatorAssertions.HasAttributeOptions().setTimeout(Duration.ofSeconds(30).toMillis());
         for (ChatPage p : List.of(a, b)) {
-            assertThat(p.connStatus()).hasAttribute("data-state", "open",
-                    new com.microsoft.playwright.assertions.LocatorAssertions.HasAttributeOptions().setTimeout(reconnect.toMillis()));
+            assertThat(p.connStatus()).hasAttribute("data-state", "open", reconnect);
             assertThat(p.connStatus()).isHidden();
         }
         assertThat(offline).hasAttribute("data-status", "sent");
@@ -536,7 +542,6 @@ class WebClientIT {
         other.send("Contrast check: a message from someone else, with a link https://example.com/");
         p.send("And one of ours.");
         assertThat(p.messages()).hasCount(2);
-        p.page.locator("#join-btn").focus();
         Accessibility.assertLabelled(p.page);
         p.composer().focus();
         p.page.keyboard().press("Shift+Tab");

@@ -23,7 +23,7 @@
  *     li.message                data-seq (set once acked), data-client-id, data-from,
  *                               data-status = sending|sent|failed; class .own for our messages;
  *                               children .from, .time (<time datetime=ISO>), .text, .status,
- *                               .retry-btn (only when failed)
+ *                               .retry-btn (only when failed, and not for a refusal of the text itself)
  *     li.history-marker         "Loading…" / "This is the beginning of #room."
  *   #jump-btn                    "New messages ↓" while scrolled up
  *   #typing                      data-active="true|false"; "alice is typing…"; hidden 3 s after the last event
@@ -140,6 +140,7 @@ async function authenticate(register) {
     return;
   }
   ui.authError.textContent = '';
+  for (const field of [ui.username, ui.password]) field.removeAttribute('aria-invalid');
   ui.loginBtn.disabled = ui.registerBtn.disabled = true;
   ui.authForm.setAttribute('aria-busy', 'true');
   try {
@@ -147,10 +148,40 @@ async function authenticate(register) {
     ui.password.value = '';
     startSession({ token: s.token, username: s.username ?? username, expiresAt: s.expiresAt });
   } catch (e) {
-    ui.authError.textContent = e.message || 'Something went wrong. Please try again.';
+    showAuthError(e, username);
   } finally {
     ui.loginBtn.disabled = ui.registerBtn.disabled = false;
     ui.authForm.removeAttribute('aria-busy');
+  }
+}
+
+const sentence = (text) => {
+  const t = String(text ?? '').trim();
+  if (!t) return 'Something went wrong. Please try again.';
+  return t[0].toUpperCase() + t.slice(1) + (/[.!?]$/.test(t) ? '' : '.');
+};
+
+/** Says what the server refused in words a person can act on, and marks the field at fault. */
+function showAuthError(e, username) {
+  let text = sentence(e.message);
+  let field = null;
+  if (e.status === 409) {
+    text = `The username “${username}” is taken. Pick another one, or log in if it is yours.`;
+    field = ui.username;
+  } else if (e.status === 401) {
+    text = 'Wrong username or password.';
+  } else if (e.status === 400 && /^password/i.test(e.message ?? '')) {
+    field = ui.password;
+  } else if (e.status === 400 && /^username/i.test(e.message ?? '')) {
+    // The server states its rule as a regular expression; the default one reads better in words.
+    const m = /^username must match \^\[A-Za-z0-9_.-\]\{(\d+),(\d+)\}\$$/.exec(e.message);
+    if (m) text = `Usernames are ${m[1]} to ${m[2]} characters: letters, digits, “.”, “_” or “-”.`;
+    field = ui.username;
+  }
+  ui.authError.textContent = text;
+  if (field) {
+    field.setAttribute('aria-invalid', 'true');
+    field.focus();
   }
 }
 
@@ -399,13 +430,16 @@ function messageNode(m, status) {
   return li;
 }
 
-function setStatus(li, status, seq, reason) {
+// Refusals about the message itself: sending the same text again would be refused again.
+const FINAL_REFUSALS = new Set(['too_large', 'bad_request', 'forbidden']);
+
+function setStatus(li, status, seq, reason, code) {
   li.dataset.status = status;
   if (seq != null) li.dataset.seq = String(seq);
   li.querySelector('.status').textContent = status === 'sending' ? 'Sending…'
     : status === 'failed' ? `Not sent${reason ? `: ${reason}` : ''}` : '';
   let retry = li.querySelector('.retry-btn');
-  if (status === 'failed' && !retry) {
+  if (status === 'failed' && !retry && !FINAL_REFUSALS.has(code)) {
     retry = h('button', { type: 'button', class: 'retry-btn link-btn' }, 'Retry');
     li.querySelector('.meta').append(retry);
   } else if (status !== 'failed' && retry) {
@@ -492,6 +526,7 @@ function sendCurrent() {
   }
   ui.composer.value = '';
   autosize();
+  ui.composer.focus(); // after a click or tap on Send, the next message can be typed at once
 }
 
 function autosize() {
@@ -556,9 +591,9 @@ client.on('ack', ({ room, clientId, seq, ts }) => {
   setTime(li.querySelector('.time'), ts);
 });
 
-client.on('sendfailed', ({ room, clientId, message }) => {
+client.on('sendfailed', ({ room, clientId, code, message }) => {
   const li = views.get(room)?.local.get(clientId);
-  if (li) setStatus(li, 'failed', null, message);
+  if (li) setStatus(li, 'failed', null, message, code);
 });
 
 client.on('joined', ({ room, lastSeq, resumed }) => {
@@ -613,6 +648,7 @@ client.on('unauthorized', () => endSession('Your session has expired. Please log
 // --- DOM events -------------------------------------------------------------------------
 
 ui.authForm.addEventListener('submit', (ev) => { ev.preventDefault(); authenticate(false); });
+for (const field of [ui.username, ui.password]) field.addEventListener('input', () => field.removeAttribute('aria-invalid'));
 ui.registerBtn.addEventListener('click', () => authenticate(true));
 ui.logoutBtn.addEventListener('click', () => endSession());
 
@@ -668,6 +704,8 @@ ui.composer.addEventListener('input', () => {
   if (current && ui.composer.value.trim()) client.typing(current);
 });
 ui.composerForm.addEventListener('submit', (ev) => { ev.preventDefault(); sendCurrent(); });
+// A press on Send must not take the focus from the box: on phones that would drop the keyboard.
+ui.sendBtn.addEventListener('mousedown', (ev) => ev.preventDefault());
 
 // --- start --------------------------------------------------------------------------------
 

@@ -29,10 +29,19 @@ import static java.util.Objects.requireNonNull;
 
 /**
  * Issues HS256 tokens and verifies them, plus RS256/ES256 tokens of an identity provider when a
- * JWKS URL is configured. A token is valid with a signature we trust, a {@code sub}, and an
- * {@code exp} in the future; anything else is rejected the same way.
+ * JWKS URL is configured. A token is valid with a signature we trust, a {@code sub} of at most
+ * {@link #MAX_SUBJECT_LENGTH} characters, and an {@code exp} in the future; anything else is
+ * rejected the same way.
  */
 public final class TokenService {
+    /**
+     * The longest {@code sub} accepted. It is stored as the sender of every message, in a column of
+     * this width (users.username and messages.sender in V1__init.sql): a longer one, which an identity
+     * provider may issue, fails the INSERT and with it the whole group commit, other users' messages
+     * included.
+     */
+    public static final int MAX_SUBJECT_LENGTH = 64;
+
     private final byte[] secret;
     private final MACSigner signer;
     private final MACVerifier verifier;
@@ -106,7 +115,7 @@ public final class TokenService {
             }
             String sub = claims.getSubject();
             Date exp = claims.getExpirationTime();
-            if (sub == null || sub.isBlank() || exp == null) return Optional.empty();
+            if (sub == null || sub.isBlank() || sub.length() > MAX_SUBJECT_LENGTH || exp == null) return Optional.empty();
             Instant expiresAt = exp.toInstant();
             if (!expiresAt.isAfter(clock.instant())) return Optional.empty();
             return Optional.of(new Identity(sub, expiresAt));

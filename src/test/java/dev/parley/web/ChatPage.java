@@ -1,0 +1,198 @@
+package dev.parley.web;
+
+import com.microsoft.playwright.Locator;
+import com.microsoft.playwright.Page;
+import com.microsoft.playwright.options.AriaRole;
+import dev.parley.auth.TokenService;
+
+import java.util.List;
+import java.util.Map;
+
+import static com.microsoft.playwright.assertions.PlaywrightAssertions.assertThat;
+
+/**
+ * The web client as a user sees it, through the DOM hooks documented at the top of app.js. Every
+ * action goes through the UI (typing, clicking, pressing keys); reads come from the DOM.
+ */
+final class ChatPage {
+    // Records every data-status a message of ours goes through, however briefly ("sending" may last
+    // a millisecond on a local server, too short to catch by polling), and when the typing line
+    // turned on and off, on the page's own clock.
+    private static final String RECORDER = """
+            window.__statusLog = {};
+            window.__typingLog = [];
+            new MutationObserver((records) => {
+              for (const r of records) {
+                if (r.type === 'attributes' && r.target.id === 'typing') {
+                  window.__typingLog.push({ active: r.target.dataset.active, at: performance.now() });
+                  continue;
+                }
+                for (const n of r.type === 'attributes' ? [r.target] : r.addedNodes) {
+                  if (!(n instanceof HTMLElement) || !n.matches('li.message[data-client-id]')) continue;
+                  const log = (window.__statusLog[n.dataset.clientId] ??= []);
+                  if (log[log.length - 1] !== n.dataset.status) log.push(n.dataset.status);
+                }
+              }
+            }).observe(document, { subtree: true, childList: true, attributes: true, attributeFilter: ['data-status', 'data-active'] });
+            """;
+
+    final Page page;
+    final String name;
+
+    ChatPage(Page page, String name, String baseUrl) {
+        this.page = page;
+        this.name = name;
+        page.addInitScript(RECORDER);
+        page.navigate(baseUrl + "/");
+    }
+
+    // --- signing in ------------------------------------------------------------------
+
+    void fillCredentials(String username, String password) {
+        page.getByLabel("Username").fill(username);
+        page.getByLabel("Password").fill(password);
+    }
+
+    ChatPage register(String username, String password) {
+        fillCredentials(username, password);
+        page.getByRole(AriaRole.BUTTON, new Page.GetByRoleOptions().setName("Sign up")).click();
+        return expectSignedIn(username);
+    }
+
+    ChatPage login(String username, String password) {
+        fillCredentials(username, password);
+        page.locator("#password").press("Enter");
+        return expectSignedIn(username);
+    }
+
+    ChatPage expectSignedIn(String username) {
+        assertThat(page.locator("#chat-view")).isVisible();
+        assertThat(page.locator("#auth-view")).isHidden();
+        assertThat(page.locator("#me")).hasText(username);
+        return this;
+    }
+
+    /** Signs in with a token the test minted, as the page would after a log-in (the stored session), and reloads. */
+    ChatPage signInWithToken(TokenService.Issued issued) {
+        page.evaluate("s => localStorage.setItem('parley.session', JSON.stringify(s))",
+                Map.of("token", issued.token(), "username", issued.username(), "expiresAt", issued.expiresAt().toString()));
+        page.reload();
+        return expectSignedIn(issued.username());
+    }
+
+    /** The signed-in username, as shown in the header. */
+    String me() {
+        return page.locator("#me").textContent();
+    }
+
+    Locator authError() {
+        return page.locator("#auth-error");
+    }
+
+    // --- rooms -----------------------------------------------------------------------
+
+    /** Joins a room by typing its name in the sidebar form, and waits until the server confirmed it. */
+    ChatPage join(String room) {
+        page.getByLabel("Join or create a room").fill(room);
+        page.getByLabel("Join or create a room").press("Enter");
+        assertThat(page.locator("#current-room")).hasText(room);
+        awaitReady(room);
+        return this;
+    }
+
+    void awaitReady(String room) {
+        page.waitForFunction("room => window.parleyApp.client.isReady(room)", room);
+    }
+
+    Locator roomItem(String room) {
+        return page.locator("#room-list > li[data-room=\"" + room + "\"]");
+    }
+
+    /** Brings a joined room into view by clicking it in the room list. */
+    ChatPage switchTo(String room) {
+        roomItem(room).locator(".room-btn").click();
+        assertThat(page.locator("#current-room")).hasText(room);
+        return this;
+    }
+
+    // --- messages --------------------------------------------------------------------
+
+    Locator composer() {
+        return page.locator("#composer");
+    }
+
+    /** Types a message the way a person does and presses Enter. */
+    ChatPage send(String text) {
+        composer().fill(text);
+        composer().press("Enter");
+        assertThat(composer()).hasValue("");
+        return this;
+    }
+
+    Locator messages() {
+        return page.locator("#messages li.message");
+    }
+
+    /** The message whose text is exactly {@code text}. */
+    Locator message(String text) {
+        return messages().filter(new Locator.FilterOptions().setHas(
+                page.locator(".text").getByText(text, new Locator.GetByTextOptions().setExact(true))));
+    }
+
+    /** data-seq of every message in the room in view, top to bottom (0 for one not acked yet). */
+    List<Long> seqs() {
+        @SuppressWarnings("unchecked")
+        List<Number> raw = (List<Number>) messages().evaluateAll("els => els.map(e => Number(e.dataset.seq ?? 0))");
+        return raw.stream().map(Number::longValue).toList();
+    }
+
+    /** The text of every message in the room in view, top to bottom, as rendered. */
+    @SuppressWarnings("unchecked")
+    List<String> texts() {
+        return (List<String>) messages().evaluateAll("els => els.map(e => e.querySelector('.text').textContent)");
+    }
+
+    /** data-client-id of our own messages in the room in view, top to bottom. */
+    @SuppressWarnings("unchecked")
+    List<String> ownClientIds() {
+        return (List<String>) page.locator("#messages li.message.own").evaluateAll("els => els.map(e => e.dataset.clientId)");
+    }
+
+    /** Every data-status a message of ours went through, by clientId (see RECORDER). */
+    @SuppressWarnings("unchecked")
+    Map<String, List<String>> statusLog() {
+        return (Map<String, List<String>>) page.evaluate("() => window.__statusLog");
+    }
+
+    /** Scrolls the message list up to its top with the mouse wheel, as a reader would. */
+    void scrollMessagesToTop() {
+        page.locator("#messages").hover();
+        page.mouse().wheel(0, -100_000);
+    }
+
+    /** How many CSS pixels the document is wider than the viewport (0 when there is no horizontal scroll). */
+    int horizontalOverflow() {
+        return ((Number) page.evaluate("() => Math.max(document.documentElement.scrollWidth, document.body.scrollWidth) - window.innerWidth")).intValue();
+    }
+
+    /** Milliseconds from the last typing event shown (data-active set "true") to the line turning off. */
+    double lastTypingSpell() {
+        return ((Number) page.evaluate("""
+                () => {
+                  const log = window.__typingLog;
+                  const off = log.findLastIndex((e) => e.active === 'false');
+                  const on = log.slice(0, off).findLastIndex((e) => e.active === 'true');
+                  if (off < 0 || on < 0) throw new Error('no spell in ' + JSON.stringify(log));
+                  return log[off].at - log[on].at;
+                }
+                """)).doubleValue();
+    }
+
+    Locator connStatus() {
+        return page.locator("#conn-status");
+    }
+
+    Object eval(String js) {
+        return page.evaluate(js);
+    }
+}

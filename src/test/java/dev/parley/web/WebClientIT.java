@@ -1,0 +1,583 @@
+package dev.parley.web;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.microsoft.playwright.Locator;
+import com.microsoft.playwright.Page;
+import com.microsoft.playwright.WebSocketRoute;
+import com.microsoft.playwright.assertions.LocatorAssertions;
+import com.microsoft.playwright.options.AriaRole;
+import dev.parley.config.Setting;
+import dev.parley.testing.Chromium;
+import dev.parley.testing.Http;
+import dev.parley.testing.ParleyServer;
+import dev.parley.testing.WsClient;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.LongStream;
+
+import static com.microsoft.playwright.assertions.PlaywrightAssertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The web client in Debian's Chromium against a real server: what a person sees and does. Each test
+ * leaves target/screenshots/<test>.png (and one per other page) for a reviewer.
+ */
+class WebClientIT {
+    @RegisterExtension
+    static ParleyServer server = ParleyServer.create();
+    @RegisterExtension
+    static Chromium browser = Chromium.create();
+
+    private static final AtomicInteger ROOMS = new AtomicInteger();
+    private static final String IMG_XSS = "<img src=x onerror=\"window.__xss=1\">";
+    private static final String SCRIPT_XSS = "<script>window.__xss=1</script>";
+
+    private static String room(String base) {
+        return base + "-" + ROOMS.incrementAndGet() + "-" + Long.toString(System.nanoTime() % 1_000_000, 36);
+    }
+
+    private static List<Long> range(long from, long to) {
+        return LongStream.rangeClosed(from, to).boxed().toList();
+    }
+
+    private ChatPage page(String name) {
+        return new ChatPage(browser.newPage(name), name, server.baseUrl());
+    }
+
+    /** A page signed up through the form, in the given room. */
+    private ChatPage member(String name, String room) {
+        return page(name).register(ParleyServer.unique(name), name + "-password").join(room);
+    }
+
+    @Test
+    void two_people_sign_up_join_a_room_by_name_and_chat_both_ways() {
+        String alice = ParleyServer.unique("alice"), bob = ParleyServer.unique("bob");
+        String room = room("lobby");
+        ChatPage a = page("alice").register(alice, "alice-password").join(room);
+        ChatPage b = page("bob").register(bob, "bob-password").join(room);
+
+        a.send("Hello Bob!");
+        assertThat(a.message("Hello Bob!")).hasAttribute("data-status", "sent");
+        assertThat(b.message("Hello Bob!")).hasAttribute("data-from", alice);
+        b.send("Hi Alice, good to see you.");
+        assertThat(a.message("Hi Alice, good to see you.")).hasAttribute("data-from", bob);
+        a.composer().fill("Shall we start?");
+        a.page.getByRole(AriaRole.BUTTON, new Page.GetByRoleOptions().setName("Send")).click();
+        assertThat(b.message("Shall we start?")).isVisible();
+        assertThat(a.composer()).hasValue("");
+        assertThat(a.composer()).isFocused(); // the next message can be typed straight away
+
+        List<String> conversation = List.of("Hello Bob!", "Hi Alice, good to see you.", "Shall we start?");
+        for (ChatPage p : List.of(a, b)) {
+            assertThat(p.messages()).hasCount(3);
+            assertThat(p.messages().last()).hasAttribute("data-status", "sent");
+            assertThat(p.seqs()).containsExactly(1L, 2L, 3L);
+            assertThat(p.texts()).isEqualTo(conversation);
+            assertThat(p.messages().locator(".from")).hasText(new String[] {alice, bob, alice});
+            // Timestamps: a machine-readable ISO time and a human "HH:MM" (today's messages).
+            for (int i = 0; i < 3; i++) {
+                Locator time = p.messages().nth(i).locator("time.time");
+                assertThat(time.getAttribute("datetime")).matches("\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{3}Z");
+                assertThat(time.textContent()).matches("\\d\\d:\\d\\d");
+            }
+        }
+        assertThat(a.ownClientIds()).hasSize(2);
+        assertThat(b.ownClientIds()).hasSize(1);
+        // Each of our messages was shown as "sending" first, then "sent" once the server acked it.
+        for (ChatPage p : List.of(a, b)) {
+            Map<String, List<String>> log = p.statusLog();
+            for (String id : p.ownClientIds()) assertThat(log.get(id)).as("statuses of %s on %s", id, p.name).containsExactly("sending", "sent");
+        }
+    }
+
+    @Test
+    void a_message_the_server_refuses_is_marked_not_sent_with_the_reason() {
+        String room = room("refused");
+        ChatPage a = member("alice", room);
+        ChatPage b = member("bob", room);
+        a.send("x".repeat(4001)); // the default limit is 4000 characters
+        Locator refused = a.messages().first();
+        assertThat(refused).hasAttribute("data-status", "failed");
+        assertThat(refused.locator(".status")).hasText("Not sent: text is longer than 4000 characters");
+        // Sending the same text again cannot work: no Retry button that would fail forever.
+        assertThat(refused.locator(".retry-btn")).hasCount(0);
+        Accessibility.assertContrast(a.page); // the red of a failed message too
+        a.send("a shorter one");
+        assertThat(a.message("a shorter one")).hasAttribute("data-seq", "1");
+        assertThat(b.messages()).hasCount(1);
+        assertThat(b.texts()).containsExactly("a shorter one");
+        assertThat(a.messages()).hasCount(2);
+    }
+
+    @Test
+    void the_sign_in_form_shows_the_servers_errors_next_to_the_fields() {
+        String taken = ParleyServer.unique("carol");
+        server.http().register(taken);
+        ChatPage p = page("visitor");
+        Locator error = p.authError();
+        assertThat(error).isHidden();
+
+        p.fillCredentials(taken, "another-password");
+        p.page.getByRole(AriaRole.BUTTON, new Page.GetByRoleOptions().setName("Sign up")).click();
+        assertThat(error).isVisible();
+        assertThat(error).hasText("The username “" + taken + "” is taken. Pick another one, or log in if it is yours.");
+        assertThat(p.page.locator("#username")).hasAttribute("aria-invalid", "true");
+
+        p.fillCredentials(taken, "not-the-password");
+        p.page.getByRole(AriaRole.BUTTON, new Page.GetByRoleOptions().setName("Log in")).click();
+        assertThat(error).hasText("Wrong username or password.");
+
+        p.fillCredentials(ParleyServer.unique("dave"), "short");
+        p.page.getByRole(AriaRole.BUTTON, new Page.GetByRoleOptions().setName("Sign up")).click();
+        assertThat(error).hasText("Password must be 8 to 128 characters.");
+        assertThat(p.page.locator("#password")).hasAttribute("aria-invalid", "true");
+        assertThat(p.page.locator("#password")).isFocused();
+
+        p.fillCredentials("no spaces allowed", "long-enough-password");
+        p.page.getByRole(AriaRole.BUTTON, new Page.GetByRoleOptions().setName("Sign up")).click();
+        assertThat(error).hasText("Usernames are 3 to 32 characters: letters, digits, “.”, “_” or “-”.");
+        assertThat(p.page.locator("#username")).hasAttribute("aria-invalid", "true");
+        assertThat(p.page.locator("#password")).not().hasAttribute("aria-invalid", "true");
+
+        // The message sits in the form, between the fields and the buttons, and is announced.
+        assertThat(p.page.locator("#auth-form #auth-error[role=alert]")).hasCount(1);
+        assertThat(error.boundingBox().y).isGreaterThan(p.page.locator("#password").boundingBox().y);
+        assertThat(error.boundingBox().y).isLessThan(p.page.locator("#login-btn").boundingBox().y);
+        assertThat(p.page.locator("#chat-view")).isHidden();
+        Accessibility.assertContrast(p.page);
+
+        p.login(taken, "password-" + taken);
+        assertThat(error).isHidden();
+    }
+
+    @Test
+    void presence_lists_both_people_and_typing_shows_on_the_other_side_then_fades() {
+        String room = room("presence");
+        ChatPage a = member("alice", room);
+        ChatPage b = member("bob", room);
+        String alice = a.me(), bob = b.me();
+        for (ChatPage p : List.of(a, b)) {
+            assertThat(p.page.locator("#presence-list > li")).hasCount(2);
+            assertThat(p.page.locator("#presence-list > li[data-user='" + alice + "']")).isVisible();
+            assertThat(p.page.locator("#presence-list > li[data-user='" + bob + "']")).isVisible();
+            assertThat(p.page.locator("#online-count")).hasText("2 online");
+        }
+        assertThat(a.page.locator("#presence-list > li.me")).hasAttribute("data-user", alice);
+
+        Locator typing = a.page.locator("#typing");
+        assertThat(typing).hasAttribute("data-active", "false");
+        b.composer().pressSequentially("I am wri");
+        assertThat(typing).hasAttribute("data-active", "true");
+        assertThat(typing).hasText(bob + " is typing…");
+        assertThat(b.page.locator("#typing")).hasAttribute("data-active", "false"); // never for oneself
+        // It fades by itself a few seconds (3) after the last typing event: not at once, and not never.
+        assertThat(typing).hasAttribute("data-active", "false");
+        assertThat(a.lastTypingSpell()).isBetween(2_500.0, 4_500.0);
+        assertThat(typing).isHidden();
+
+        // Typing again shows it again; the message itself ends it at once.
+        b.composer().pressSequentially("ting");
+        assertThat(typing).hasAttribute("data-active", "true");
+        b.composer().press("Enter");
+        assertThat(a.message("I am writing")).isVisible();
+        assertThat(typing.getAttribute("data-active")).isEqualTo("false");
+
+        // Leaving takes bob out of alice's list.
+        b.page.getByRole(AriaRole.BUTTON, new Page.GetByRoleOptions().setName("Log out")).click();
+        assertThat(a.page.locator("#presence-list > li")).hasCount(1);
+        assertThat(a.page.locator("#online-count")).hasText("1 online");
+    }
+
+    @Test
+    void hostile_text_and_names_render_as_plain_text_and_never_run() {
+        String room = room("xss");
+        // Without the CSP, which would block injected handlers even if the client let markup through.
+        ChatPage a = new ChatPage(browser.newPageWithoutCsp("alice"), "alice", server.baseUrl())
+                .register(ParleyServer.unique("alice"), "alice-password").join(room);
+        // Usernames are restricted at sign-up, but an identity provider may issue any `sub`: mint one.
+        String hostile = "<svg onload=window.__xss=1><script>window.__xss=1</script>";
+        ChatPage m = new ChatPage(browser.newPageWithoutCsp("mallory"), "mallory", server.baseUrl())
+                .signInWithToken(server.server().tokens().issue(hostile)).join(room);
+
+        m.composer().pressSequentially("<b>");
+        assertThat(a.page.locator("#typing")).hasText(hostile + " is typing…");
+        m.send(IMG_XSS);
+        m.send(SCRIPT_XSS);
+        a.send(IMG_XSS + " " + SCRIPT_XSS);
+        String links = "javascript:window.__xss=1 https://example.com/\"onmouseover=\"window.__xss=1";
+        a.send(links);
+
+        List<String> expected = List.of(IMG_XSS, SCRIPT_XSS, IMG_XSS + " " + SCRIPT_XSS, links);
+        for (ChatPage p : List.of(a, m)) {
+            assertThat(p.messages()).hasCount(4);
+            assertThat(p.messages().last()).hasAttribute("data-status", "sent");
+            assertThat(p.texts()).isEqualTo(expected);
+            assertThat(p.messages().nth(0).locator(".from")).hasText(hostile);
+            assertThat(p.page.locator("#presence-list > li")).hasCount(2);
+            assertThat(p.page.locator("#presence-list")).containsText(hostile);
+            // Nothing was parsed as markup anywhere, and no handler ran.
+            assertThat(p.page.locator("img, svg, script:not([src]), #messages b, [onerror], [onload], [onmouseover]")).hasCount(0);
+            assertThat(p.eval("() => typeof window.__xss")).isEqualTo("undefined");
+            // Only the http(s) URL became a link, cut before the quote.
+            assertThat(p.page.locator("#messages a")).hasCount(1);
+            assertThat(p.page.locator("#messages a")).hasAttribute("href", "https://example.com/");
+            assertThat(p.page.locator("#messages a")).hasAttribute("rel", "noopener noreferrer nofollow");
+        }
+        assertThat(m.page.locator("#me")).hasText(hostile);
+
+        // The room field rejects markup instead of using it.
+        a.page.getByLabel("Join or create a room").fill(IMG_XSS);
+        a.page.getByLabel("Join or create a room").press("Enter");
+        assertThat(a.page.locator("#room-error")).containsText("Room names are");
+        assertThat(a.page.locator("#room-list > li[data-joined=true]")).hasCount(1);
+        assertThat(a.page.locator("img, svg")).hasCount(0);
+        assertThat(a.eval("() => typeof window.__xss")).isEqualTo("undefined");
+    }
+
+    @Test
+    void a_reload_keeps_the_session_the_rooms_and_the_history_and_log_out_returns_to_the_form() {
+        String first = room("first"), second = room("second");
+        ChatPage a = member("alice", first);
+        a.send("one in the first room");
+        a.send("two in the first room");
+        a.join(second);
+        a.send("one in the second room");
+        assertThat(a.messages().last()).hasAttribute("data-status", "sent");
+
+        a.page.reload();
+        a.expectSignedIn(a.me());
+        assertThat(a.page.locator("#current-room")).hasText(second);
+        assertThat(a.page.locator("#room-list > li[data-joined=true]")).hasCount(2);
+        assertThat(a.messages()).hasCount(1);
+        assertThat(a.message("one in the second room")).hasAttribute("data-seq", "1");
+        a.switchTo(first);
+        assertThat(a.messages()).hasCount(2);
+        assertThat(a.texts()).containsExactly("one in the first room", "two in the first room");
+        assertThat(a.seqs()).containsExactly(1L, 2L);
+        a.send("three, after the reload");
+        assertThat(a.messages().last()).hasAttribute("data-seq", "3");
+
+        a.page.getByRole(AriaRole.BUTTON, new Page.GetByRoleOptions().setName("Log out")).click();
+        assertThat(a.page.locator("#auth-view")).isVisible();
+        assertThat(a.page.locator("#chat-view")).isHidden();
+        assertThat(a.page.locator("#messages li.message")).hasCount(0);
+        assertThat(a.eval("() => localStorage.getItem('parley.session')")).isNull();
+        a.page.reload();
+        assertThat(a.page.locator("#auth-view")).isVisible();
+        assertThat(a.page.locator("#chat-view")).isHidden();
+        assertThat(a.page.getByLabel("Username")).isFocused();
+    }
+
+    @Test
+    void after_a_server_restart_both_pages_reconnect_by_themselves_and_show_every_message_once_in_order() {
+        String room = room("restart");
+        ChatPage a = member("alice", room);
+        ChatPage b = member("bob", room);
+        a.send("before the restart, from alice");
+        b.send("before the restart, from bob");
+        assertThat(a.messages()).hasCount(2);
+        assertThat(b.messages()).hasCount(2);
+
+        // stop() and start() rather than restart(), to look at the pages while the server is away.
+        server.with(Setting.PORT, String.valueOf(server.port()));
+        server.stop();
+        Locator offline;
+        try {
+            for (ChatPage p : List.of(a, b)) {
+                assertThat(p.connStatus()).isVisible();
+                assertThat(p.connStatus()).hasAttribute("data-state", "reconnecting");
+                assertThat(p.connStatus()).hasText("Reconnecting…");
+            }
+            Accessibility.assertContrast(a.page); // the banner is readable
+            a.send("typed while the server was down");
+            offline = a.message("typed while the server was down");
+            assertThat(offline).hasAttribute("data-status", "sending");
+        } finally {
+            server.start(); // whatever happened, the next tests need it
+        }
+        String clientId = offline.getAttribute("data-client-id");
+
+        // The retry delay has grown while the server was away (at most 15 s between attempts).
+        var reconnect = new LocatorAssertions.HasAttributeOptions().setTimeout(Duration.ofSeconds(30).toMillis());
+        for (ChatPage p : List.of(a, b)) {
+            assertThat(p.connStatus()).hasAttribute("data-state", "open", reconnect);
+            assertThat(p.connStatus()).isHidden();
+        }
+        assertThat(offline).hasAttribute("data-status", "sent");
+        assertThat(offline).hasAttribute("data-seq", "3");
+        for (ChatPage p : List.of(a, b)) assertThat(p.page.locator("#presence-list > li")).hasCount(2);
+        b.send("after the restart, from bob");
+        a.send("after the restart, from alice");
+        b.send("and the last one");
+
+        List<String> expected = List.of("before the restart, from alice", "before the restart, from bob",
+                "typed while the server was down", "after the restart, from bob", "after the restart, from alice", "and the last one");
+        for (ChatPage p : List.of(a, b)) {
+            assertThat(p.messages()).hasCount(expected.size());
+            assertThat(p.messages().last()).hasAttribute("data-status", "sent");
+            assertThat(p.seqs()).as("seqs on %s", p.name).isEqualTo(range(1, expected.size()));
+            assertThat(p.texts()).as("texts on %s", p.name).isEqualTo(expected);
+        }
+        // The message sent while offline was stored once, under the clientId the page gave it.
+        Http.Response history = server.http().get("/api/rooms/" + room + "/messages", server.newUser("reader"));
+        assertThat(history.status()).isEqualTo(200);
+        List<JsonNode> stored = new ArrayList<>();
+        history.json().get("messages").forEach(stored::add);
+        assertThat(stored).hasSize(expected.size());
+        assertThat(stored.stream().filter(n -> n.get("text").asText().equals("typed while the server was down")))
+                .singleElement().satisfies(n -> assertThat(n.get("clientId").asText()).isEqualTo(clientId));
+    }
+
+    @Test
+    void a_message_whose_ack_was_lost_is_resent_under_the_same_client_id_and_shown_once() {
+        String room = room("lost-ack");
+        // Alice's WebSocket goes through the test, which can go deaf to the server and then cut the line.
+        AtomicBoolean deaf = new AtomicBoolean();
+        List<String> sends = new CopyOnWriteArrayList<>();
+        List<WebSocketRoute[]> lines = new CopyOnWriteArrayList<>();
+        Page alicePage = browser.newPage("alice");
+        alicePage.routeWebSocket(url -> url.contains("/ws"), toPage -> {
+            WebSocketRoute toServer = toPage.connectToServer();
+            lines.add(new WebSocketRoute[] {toPage, toServer});
+            toPage.onMessage(f -> {
+                if (f.text().contains("\"type\":\"send\"")) sends.add(f.text());
+                toServer.send(f.text());
+            });
+            toServer.onMessage(f -> {
+                if (!deaf.get()) toPage.send(f.text());
+            });
+        });
+        ChatPage a = new ChatPage(alicePage, "alice", server.baseUrl()).register(ParleyServer.unique("alice"), "alice-password").join(room);
+        ChatPage b = member("bob", room);
+        a.send("the first one");
+        assertThat(b.messages()).hasCount(1);
+
+        deaf.set(true);
+        a.send("its ack gets lost");
+        assertThat(b.message("its ack gets lost")).isVisible(); // stored and delivered: only alice did not hear back
+        Locator lost = a.message("its ack gets lost");
+        assertThat(lost).hasAttribute("data-status", "sending");
+        String clientId = lost.getAttribute("data-client-id");
+        deaf.set(false);
+        WebSocketRoute[] line = lines.get(lines.size() - 1);
+        line[1].close();
+        line[0].close(new WebSocketRoute.CloseOptions().setCode(1001).setReason("test cut the line"));
+
+        assertThat(lost).hasAttribute("data-status", "sent");
+        assertThat(lost).hasAttribute("data-seq", "2");
+        assertThat(a.connStatus()).isHidden();
+        assertThat(lines).hasSize(2);
+        a.send("and one after it");
+        for (ChatPage p : List.of(a, b)) {
+            assertThat(p.messages()).hasCount(3);
+            assertThat(p.messages().last()).hasAttribute("data-status", "sent");
+            assertThat(p.seqs()).containsExactly(1L, 2L, 3L);
+            assertThat(p.texts()).containsExactly("the first one", "its ack gets lost", "and one after it");
+        }
+        // The page sent it again under the same clientId, and the server kept a single copy.
+        assertThat(sends.stream().filter(f -> f.contains(clientId))).hasSize(2);
+        Http.Response history = server.http().get("/api/rooms/" + room + "/messages", server.newUser("reader"));
+        assertThat(history.json().get("messages")).hasSize(3);
+    }
+
+    @Test
+    void rooms_not_in_view_count_unread_messages_until_opened() {
+        String general = room("general"), random = room("random");
+        ChatPage a = member("alice", general).join(random);
+        ChatPage b = member("bob", general).join(random);
+        assertThat(a.page.locator("#current-room")).hasText(random);
+
+        b.switchTo(general);
+        b.send("news one");
+        b.send("news two");
+        b.send("news three");
+        Locator badge = a.roomItem(general).locator(".unread");
+        assertThat(badge).isVisible();
+        assertThat(badge).hasText("3");
+        assertThat(a.roomItem(random).locator(".unread")).isHidden();
+        assertThat(a.page).hasTitle("(3) Parley");
+        assertThat(a.messages()).hasCount(0);
+
+        a.switchTo(general);
+        assertThat(a.roomItem(general)).hasAttribute("data-current", "true");
+        assertThat(badge).isHidden();
+        assertThat(a.page).hasTitle("Parley");
+        assertThat(a.texts()).containsExactly("news one", "news two", "news three");
+
+        b.switchTo(random);
+        b.send("over here");
+        assertThat(a.roomItem(random).locator(".unread")).hasText("1");
+        assertThat(a.messages()).hasCount(3); // the room in view did not change
+        a.switchTo(random);
+        assertThat(a.roomItem(random).locator(".unread")).isHidden();
+        assertThat(a.texts()).containsExactly("over here");
+        assertThat(a.roomItem(general).locator(".unread")).isHidden();
+    }
+
+    @Test
+    void scrolling_up_loads_older_history_page_by_page_keeping_the_place() {
+        String room = room("history");
+        seed(room, 120);
+        ChatPage a = member("alice", room);
+        assertThat(a.messages()).hasCount(50); // only the newest page at first
+        assertThat(a.seqs()).isEqualTo(range(71, 120));
+        assertThat(a.messages().last()).isInViewport();
+
+        a.scrollMessagesToTop();
+        assertThat(a.messages()).hasCount(100);
+        assertThat(a.seqs()).isEqualTo(range(21, 120));
+        // The page grew above what the reader was looking at; the view did not jump to the top.
+        assertThat(a.page.locator("#messages li.message[data-seq='71']")).isInViewport();
+        assertThat(a.page.locator("#messages li.message[data-seq='21']")).not().isInViewport();
+
+        a.scrollMessagesToTop();
+        assertThat(a.messages()).hasCount(120);
+        assertThat(a.seqs()).isEqualTo(range(1, 120));
+        assertThat(a.texts().get(0)).isEqualTo("seeded 1");
+        assertThat(a.texts().get(119)).isEqualTo("seeded 120");
+        a.scrollMessagesToTop();
+        Locator beginning = a.page.locator("#messages .history-marker");
+        assertThat(beginning).hasText("This is the beginning of #" + room + ".");
+        assertThat(beginning).isInViewport();
+        assertThat(a.messages()).hasCount(120);
+
+        // A new message while reading old ones: the view stays, a button offers to jump down.
+        Locator jump = a.page.getByRole(AriaRole.BUTTON, new Page.GetByRoleOptions().setName("New messages"));
+        assertThat(jump).isHidden();
+        ChatPage b = member("bob", room);
+        b.send("something new");
+        assertThat(a.messages()).hasCount(121);
+        assertThat(jump).isVisible();
+        assertThat(beginning).isInViewport();
+        jump.click();
+        assertThat(a.message("something new")).isInViewport();
+        assertThat(jump).isHidden();
+    }
+
+    /** Posts n messages "seeded 1".."seeded n" in order, through the WebSocket API. */
+    private void seed(String room, int n) {
+        String token = server.newUser("seeder");
+        int perConnection = 30; // under the default burst of 40 sends per connection
+        for (int start = 1; start <= n; start += perConnection) {
+            try (WsClient ws = server.connect(token)) {
+                ws.send("type", "join", "room", room, "ref", "j");
+                ws.await("joined", "j");
+                for (int i = start; i < Math.min(n + 1, start + perConnection); i++) {
+                    ws.send("type", "send", "room", room, "text", "seeded " + i, "clientId", "seed-" + i, "ref", "s" + i);
+                    ws.await("ack", "s" + i);
+                }
+            }
+        }
+    }
+
+    @Test
+    void on_a_phone_the_page_fits_the_screen_and_enter_sends_while_shift_enter_breaks_the_line() {
+        String room = room("phone");
+        ChatPage phone = new ChatPage(browser.newPhonePage("phone", 360, 740), "phone", server.baseUrl());
+        assertThat(phone.horizontalOverflow()).as("sign-in screen overflow").isZero();
+        phone.register(ParleyServer.unique("pat"), "pat-password").join(room);
+        ChatPage desk = member("desk", room);
+        assertThat(phone.horizontalOverflow()).as("chat screen overflow").isZero();
+
+        phone.composer().pressSequentially("line one");
+        phone.composer().press("Shift+Enter");
+        phone.composer().pressSequentially("line two");
+        assertThat(phone.composer()).hasValue("line one\nline two");
+        phone.composer().press("Enter");
+        assertThat(phone.composer()).hasValue("");
+        phone.composer().fill("sent with a tap");
+        phone.page.locator("#send-btn").tap();
+        assertThat(phone.message("sent with a tap")).hasAttribute("data-status", "sent");
+        assertThat(phone.composer()).isFocused(); // the keyboard stays up for the next message
+        assertThat(desk.messages()).hasCount(2);
+        assertThat(desk.texts()).containsExactly("line one\nline two", "sent with a tap");
+        assertThat(desk.messages().first().locator(".text")).hasText("line one\nline two"); // rendered on two lines
+        assertThat(desk.messages().first().locator(".text").evaluate("e => e.getClientRects()[0].height > 1.5 * parseFloat(getComputedStyle(e).lineHeight)"))
+                .isEqualTo(true);
+
+        desk.send("x".repeat(300));
+        desk.send("https://example.com/" + "very-long-path/".repeat(20));
+        desk.send("Messages from the big screen arrive on the phone too.");
+        assertThat(phone.messages()).hasCount(5);
+        assertThat(phone.texts().get(4)).isEqualTo("Messages from the big screen arrive on the phone too.");
+        assertThat(phone.horizontalOverflow()).as("overflow with long words").isZero();
+        for (String selector : List.of("#composer", "#send-btn", "#messages li.message >> nth=1", "#current-room")) {
+            var box = phone.page.locator(selector).boundingBox();
+            assertThat(box.x + box.width).as("right edge of %s", selector).isLessThanOrEqualTo(360.5);
+        }
+        phone.page.locator("#send-btn").scrollIntoViewIfNeeded();
+        assertThat(phone.page.locator("#send-btn")).isInViewport();
+    }
+
+    @Test
+    void every_field_has_a_label_focus_is_visible_and_text_contrast_meets_wcag_aa() {
+        ChatPage p = page("a11y");
+        Accessibility.assertLabelled(p.page);
+        assertThat(p.page.getByLabel("Username")).isFocused(); // where the page puts it
+        Accessibility.assertFocusVisible(p.page);
+        p.page.keyboard().press("Tab");
+        assertThat(p.page.getByLabel("Password")).isFocused();
+        Accessibility.assertFocusVisible(p.page);
+        p.page.keyboard().press("Tab");
+        assertThat(p.page.locator("#login-btn")).isFocused();
+        Accessibility.assertFocusVisible(p.page);
+        Accessibility.assertContrast(p.page);
+
+        String room = room("a11y");
+        p.register(ParleyServer.unique("ada"), "ada-password").join(room);
+        ChatPage other = member("grace", room);
+        other.send("Contrast check: a message from someone else, with a link https://example.com/");
+        p.send("And one of ours.");
+        assertThat(p.messages()).hasCount(2);
+        Accessibility.assertLabelled(p.page);
+        p.composer().focus();
+        p.page.keyboard().press("Shift+Tab");
+        p.page.keyboard().press("Tab");
+        assertThat(p.composer()).isFocused();
+        Accessibility.assertFocusVisible(p.page);
+        Accessibility.assertContrast(p.page);
+    }
+
+    @Test
+    void the_example_in_web_client_md_works() throws IOException {
+        Matcher example = Pattern.compile("```html\n(.*?)```", Pattern.DOTALL).matcher(Files.readString(Path.of("docs", "WEB_CLIENT.md")));
+        assertThat(example.find()).as("an html example in docs/WEB_CLIENT.md").isTrue();
+        // The example logs in as alice / alice-password; this class's server has a data dir of its own.
+        assertThat(server.http().post("/api/auth/register", "{\"username\":\"alice\",\"password\":\"alice-password\"}").status())
+                .isEqualTo(201);
+        // The example must run in a document of the server's origin, without the CSP of the bundled
+        // client (it is the user's own page). A document Playwright fulfills itself counts as a
+        // public one for Chromium's Local Network Access checks, which then refuse the WebSocket to
+        // 127.0.0.1; so the example is written into a document the server served.
+        Page minimal = browser.newPageWithoutCsp("example");
+        minimal.navigate(server.baseUrl() + "/health/live");
+        minimal.setContent(example.group(1));
+        assertThat(minimal).hasTitle("Parley (open)");
+
+        ChatPage b = member("bob", "general");
+        b.send("hello from the full client");
+        Locator lines = minimal.locator("#log li");
+        assertThat(lines).hasText(new String[] {b.me() + ": hello from the full client"});
+        minimal.getByLabel("Message").fill("hi from the minimal page");
+        minimal.getByLabel("Message").press("Enter");
+        assertThat(b.message("hi from the minimal page")).hasAttribute("data-from", "alice");
+        String[] both = {b.me() + ": hello from the full client", "alice: hi from the minimal page"};
+        assertThat(lines).hasText(both);
+        minimal.navigate(server.baseUrl() + "/health/live"); // open it again: now both come from the history
+        minimal.setContent(example.group(1));
+        assertThat(lines).hasText(both);
+    }
+}

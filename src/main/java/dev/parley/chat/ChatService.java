@@ -188,6 +188,7 @@ public final class ChatService {
         Promise<T> p = Promise.promise();
         cf.whenComplete((v, err) -> ctx.runOnContext(x -> {
             if (err == null) p.complete(v);
+            else if (err instanceof dev.parley.store.RefusedException) p.fail(ChatException.badRequest("the message cannot be stored"));
             else if (err instanceof StoreException) p.fail(ChatException.unavailable("storage is unavailable, the message was not stored; retry with the same clientId"));
             else p.fail(err);
         }));

@@ -128,6 +128,18 @@ public final class MessageStore implements AutoCloseable {
                 throw e;
             }
         } catch (SQLException e) {
+            if (refusesData(e)) {
+                if (batch.size() > 1) {
+                    // One message the database refuses must not fail the others committed with it:
+                    // commit each on its own, so that only the culprit fails.
+                    log.warn("group commit of {} messages refused ({}); committing them one by one", batch.size(), e.getMessage());
+                    for (Pending p : batch) commit(List.of(p));
+                } else {
+                    log.warn("the database refused a message of {} to room {}: {}", batch.get(0).sender, batch.get(0).room, e.getMessage());
+                    batch.get(0).result.completeExceptionally(new RefusedException("the message cannot be stored", e));
+                }
+                return;
+            }
             log.warn("group commit of {} messages failed: {}", batch.size(), e.getMessage());
             StoreException failure = new StoreException("the database is unavailable", e);
             for (Pending p : batch) p.result.completeExceptionally(failure);
@@ -142,6 +154,19 @@ public final class MessageStore implements AutoCloseable {
             }
         }
         for (int i = 0; i < batch.size(); i++) batch.get(i).result.complete(results.get(i));
+    }
+
+    /**
+     * A data exception (SQLSTATE class 22: a value too long, a bad character) or an integrity
+     * violation (23) is about the message, not the database: retrying it would fail again.
+     */
+    private static boolean refusesData(SQLException e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof SQLException s && s.getSQLState() != null && (s.getSQLState().startsWith("22") || s.getSQLState().startsWith("23"))) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private List<Appended> appendAll(Connection c, List<Pending> batch, List<Message> fresh) throws SQLException {

@@ -207,6 +207,27 @@ abstract class MessageStoreContract {
     }
 
     @Test
+    void a_message_the_database_refuses_fails_alone_and_the_rest_of_its_batch_is_stored() throws Exception {
+        Recorder rec = new Recorder();
+        Gate gate = new Gate();
+        MessageStore store = open(target, 512, rec.also(gate));
+        CompletableFuture<MessageStore.Appended> first = store.append("alpha", "alice", "gate", "first");
+        gate.awaitEntered();
+        List<CompletableFuture<MessageStore.Appended>> good = new ArrayList<>();
+        for (int i = 0; i < 10; i++) good.add(store.append("alpha", "alice", "g" + i, "good " + i));
+        // A room name longer than the column: only a misconfigured room pattern lets one through.
+        CompletableFuture<MessageStore.Appended> bad = store.append("r".repeat(300), "alice", "bad", "refused");
+        for (int i = 10; i < 20; i++) good.add(store.append("alpha", "alice", "g" + i, "good " + i));
+        gate.open();
+
+        get(first);
+        for (var f : good) assertThat(get(f).duplicate()).isFalse();
+        assertThatThrownBy(() -> bad.get(10, java.util.concurrent.TimeUnit.SECONDS))
+                .hasCauseInstanceOf(dev.parley.store.RefusedException.class);
+        assertThat(seqs(store.range("alpha", 0, 100))).containsExactlyElementsOf(oneTo(21));
+    }
+
+    @Test
     void a_batch_holds_at_most_batch_max_appends() throws Exception {
         Recorder rec = new Recorder();
         Gate gate = new Gate();

@@ -3,7 +3,8 @@ package dev.parley.cluster;
 import dev.parley.testing.Await;
 import dev.parley.testing.Http;
 import dev.parley.testing.Nginx;
-import dev.parley.testing.NodeProcess;
+import dev.parley.testing.JarProcesses;
+import dev.parley.testing.JarProcesses.JarProcess;
 import dev.parley.testing.ParleyServer;
 import dev.parley.testing.Postgres;
 import dev.parley.testing.Redis;
@@ -11,6 +12,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.net.URI;
 import java.time.Duration;
@@ -36,9 +38,12 @@ class LoadBalancerIT {
     static final int SENDERS = 3;
     static final int EACH = 60;
 
+    @RegisterExtension
+    final JarProcesses processes = new JarProcesses();
+
     Redis redis;
-    NodeProcess a;
-    NodeProcess b;
+    JarProcess a;
+    JarProcess b;
     Nginx nginx;
     final List<ResumingClient> clients = new ArrayList<>();
 
@@ -50,8 +55,8 @@ class LoadBalancerIT {
                 "CHAT_DATABASE_URL", Postgres.shared().newDatabase(), "CHAT_DATABASE_USER", "postgres", "CHAT_DATABASE_PASSWORD", "postgres",
                 "CHAT_REDIS_URL", redis.url(), "CHAT_PRESENCE_TTL", "3s", "CHAT_DRAIN_TIMEOUT", "5s", "CHAT_EVENT_LOOPS", "1",
                 "CHAT_RATE_LIMIT", "1000", "CHAT_RATE_BURST", "1000");
-        a = NodeProcess.start("lb-a", env);
-        b = NodeProcess.start("lb-b", env);
+        a = processes.node("lb-a", env);
+        b = processes.node("lb-b", env);
         nginx = Nginx.start(List.of(a.port(), b.port()));
     }
 
@@ -59,8 +64,6 @@ class LoadBalancerIT {
     void stop() {
         clients.forEach(ResumingClient::close);
         if (nginx != null) nginx.close();
-        if (a != null) a.close();
-        if (b != null) b.close();
         if (redis != null) redis.close();
     }
 
@@ -79,7 +82,7 @@ class LoadBalancerIT {
     @Test
     void a_node_killed_with_SIGKILL_loses_no_acknowledged_message_for_clients_that_resume_elsewhere() throws Exception {
         String room = "crash-" + System.nanoTime() % 100_000;
-        converse(room, () -> a.kill());
+        converse(room, a::kill);
         assertThat(clients.stream().mapToInt(ResumingClient::connectionCount).sum()).isGreaterThan(CLIENTS);
     }
 
@@ -123,7 +126,7 @@ class LoadBalancerIT {
             for (ResumingClient c : clients) {
                 System.out.println("client: unacked=" + c.unacked() + " closes=" + c.closeCodes() + " seqs=" + c.seqs());
             }
-            System.out.println("--- node a ---\n" + a.output() + "\n--- node b ---\n" + b.output() + "\n--- nginx ---\n" + nginx.log());
+            System.out.println("--- nginx ---\n" + nginx.log()); // the nodes' output is printed by JarProcesses
             throw t;
         } finally {
             pool.shutdownNow();

@@ -2,11 +2,13 @@ package dev.parley.cluster;
 
 import dev.parley.testing.Http;
 import dev.parley.testing.Nginx;
-import dev.parley.testing.NodeProcess;
+import dev.parley.testing.JarProcesses;
+import dev.parley.testing.JarProcesses.JarProcess;
 import dev.parley.testing.ParleyServer;
 import dev.parley.testing.WsClient;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.Test;
 
 import java.net.URI;
@@ -20,20 +22,22 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /** deploy/nginx.conf in front of a real node: WebSocket upgrades, Host and Origin pass through. */
 class NginxProxyIT {
-    static NodeProcess node;
-    static Nginx nginx;
+    @RegisterExtension
+    final JarProcesses processes = new JarProcesses();
 
-    @BeforeAll
-    static void start() {
+    JarProcess node;
+    Nginx nginx;
+
+    @BeforeEach
+    void start() {
         assumeTrue(Nginx.available() || System.getenv("CI") != null, "nginx is not installed (apt-get install nginx)");
-        node = NodeProcess.start("proxy-node", Map.of());
+        node = processes.node("proxy-node", Map.of());
         nginx = Nginx.start(List.of(node.port()));
     }
 
-    @AfterAll
-    static void stop() {
+    @AfterEach
+    void stop() {
         if (nginx != null) nginx.close();
-        if (node != null) node.close();
     }
 
     @Test

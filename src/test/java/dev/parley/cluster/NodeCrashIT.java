@@ -5,16 +5,14 @@ import dev.parley.config.Setting;
 import dev.parley.testing.Await;
 import dev.parley.testing.Cluster;
 import dev.parley.testing.Http;
+import dev.parley.testing.JarProcesses;
+import dev.parley.testing.JarProcesses.JarProcess;
 import dev.parley.testing.ParleyServer;
-import dev.parley.testing.Ports;
 import dev.parley.testing.WsClient;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
-import java.io.IOException;
 import java.net.URI;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -29,50 +27,12 @@ class NodeCrashIT {
     @RegisterExtension
     static Cluster cluster = Cluster.of(1).with(Setting.PRESENCE_TTL, TTL);
 
+    @RegisterExtension
+    final JarProcesses processes = new JarProcesses();
+
     private static long presence(WsClient c, String room, String user, String status) {
         return c.frames("presence").stream().filter(f -> f.get("room").asText().equals(room)
                 && f.get("user").asText().equals(user) && f.get("status").asText().equals(status)).count();
-    }
-
-    /** Starts a node process of the cluster from the jar and waits until it is ready. */
-    private static Process startNode(String nodeId, int port, Path log) throws IOException {
-        String jar = System.getProperty("parley.jar");
-        assertThat(jar).as("the parley.jar system property (run as a failsafe IT)").isNotNull();
-        String java = ProcessHandle.current().info().command().orElse("java");
-        ProcessBuilder pb = new ProcessBuilder(java, "-Xmx256m", "-jar", jar, "serve")
-                .redirectErrorStream(true).redirectOutput(log.toFile());
-        Map<String, String> env = pb.environment();
-        env.keySet().removeIf(k -> k.startsWith("CHAT_"));
-        env.put(Setting.HOST.env, "127.0.0.1");
-        env.put(Setting.PORT.env, String.valueOf(port));
-        env.put(Setting.DATA_DIR.env, Files.createTempDirectory("parley-node").toString());
-        env.put(Setting.DATABASE_URL.env, cluster.databaseUrl());
-        env.put(Setting.DATABASE_USER.env, "postgres");
-        env.put(Setting.DATABASE_PASSWORD.env, "postgres");
-        env.put(Setting.REDIS_URL.env, cluster.redis().url());
-        env.put(Setting.JWT_SECRET.env, ParleyServer.SECRET);
-        env.put(Setting.NODE_ID.env, nodeId);
-        env.put(Setting.PRESENCE_TTL.env, TTL);
-        env.put(Setting.EVENT_LOOPS.env, "2");
-        Process p = pb.start();
-        Http http = new Http("http://127.0.0.1:" + port);
-        Await.until(nodeId + " to be ready (log " + log + ")", Duration.ofSeconds(90), () -> {
-            if (!p.isAlive()) throw new AssertionError(nodeId + " exited with " + p.exitValue() + ":\n" + read(log));
-            try {
-                return http.get("/health/ready", null).status() == 200;
-            } catch (RuntimeException e) {
-                return false;
-            }
-        });
-        return p;
-    }
-
-    private static String read(Path log) {
-        try {
-            return Files.readString(log);
-        } catch (IOException e) {
-            return "(no log: " + e + ")";
-        }
     }
 
     @Test
@@ -81,9 +41,11 @@ class NodeCrashIT {
         String alice = ParleyServer.unique("alice"), bob = ParleyServer.unique("bob");
         String ta = http.register(alice), tb = http.register(bob);
         String room = "crash-" + System.nanoTime() % 100_000;
-        int port = Ports.free();
-        Path log = Files.createTempFile("parley-victim", ".log");
-        Process victim = startNode("victim", port, log);
+        JarProcess victim = processes.node("victim", Map.of(
+                Setting.DATABASE_URL.env, cluster.databaseUrl(), Setting.DATABASE_USER.env, "postgres",
+                Setting.DATABASE_PASSWORD.env, "postgres", Setting.REDIS_URL.env, cluster.redis().url(),
+                Setting.PRESENCE_TTL.env, TTL, Setting.EVENT_LOOPS.env, "2"));
+        int port = victim.port();
         try (WsClient b = cluster.node(1).connect(tb)) {
             b.send("type", "join", "room", room, "ref", "j");
             b.await("joined", "j");
@@ -98,8 +60,7 @@ class NodeCrashIT {
             b.awaitMessages(room, n, Duration.ofSeconds(20));
 
             long killed = System.nanoTime();
-            victim.destroyForcibly(); // SIGKILL
-            assertThat(victim.waitFor()).isNotZero();
+            assertThat(victim.kill()).as("exit code after SIGKILL").isNotZero();
             a.awaitClose(Duration.ofSeconds(10));
 
             // Alice's entry outlives the victim by the TTL, then n1's sweep announces her offline.
@@ -123,11 +84,6 @@ class NodeCrashIT {
                 }
                 b.await(f -> presence(b, room, alice, "online") == 2, Duration.ofSeconds(10), "alice online again");
             }
-        } catch (AssertionError | RuntimeException e) {
-            System.out.println("----- victim log -----\n" + read(log) + "----- end of victim log -----");
-            throw e;
-        } finally {
-            victim.destroyForcibly();
         }
     }
 }

@@ -58,6 +58,7 @@ class ChatConfigTest {
         d.put(Setting.APPEND_BATCH_MAX, "512");
         d.put(Setting.EVENT_LOOPS, "0");          // one per core
         d.put(Setting.DRAIN_TIMEOUT, "10s");
+        d.put(Setting.PRESENCE_TTL, "15s");
         d.put(Setting.LOG_FORMAT, "text");
         return d;
     }
@@ -103,6 +104,7 @@ class ChatConfigTest {
         assertThat(c.eventLoops()).isZero();
         assertThat(c.eventLoopCount()).isEqualTo(Runtime.getRuntime().availableProcessors());
         assertThat(c.drainTimeout()).isEqualTo(Duration.ofSeconds(10));
+        assertThat(c.presenceTtl()).isEqualTo(Duration.ofSeconds(15));
         assertThat(c.logFormat()).isEqualTo("text");
     }
 
@@ -154,6 +156,7 @@ class ChatConfigTest {
         values.put(Setting.APPEND_BATCH_MAX, "64");
         values.put(Setting.EVENT_LOOPS, "3");
         values.put(Setting.DRAIN_TIMEOUT, "1500ms");
+        values.put(Setting.PRESENCE_TTL, "4s");
         values.put(Setting.LOG_FORMAT, "JSON");
         assertThat(values.keySet()).containsExactlyInAnyOrder(Setting.values());
 
@@ -190,6 +193,7 @@ class ChatConfigTest {
             assertThat(c.appendBatchMax()).isEqualTo(64);
             assertThat(c.eventLoopCount()).isEqualTo(3);
             assertThat(c.drainTimeout()).isEqualTo(Duration.ofMillis(1500));
+            assertThat(c.presenceTtl()).isEqualTo(Duration.ofSeconds(4));
             assertThat(c.logFormat()).isEqualTo("json");
         }
     }
@@ -253,6 +257,8 @@ class ChatConfigTest {
                 Arguments.of(Setting.DRAIN_TIMEOUT, "0s", positive),
                 Arguments.of(Setting.DRAIN_TIMEOUT, "-5s", positive),
                 Arguments.of(Setting.DRAIN_TIMEOUT, "10", duration),
+                Arguments.of(Setting.PRESENCE_TTL, "100ms", "expected: at least 300ms"),
+                Arguments.of(Setting.PRESENCE_TTL, "15", duration),
                 Arguments.of(Setting.LOG_FORMAT, "xml", "expected: text or json"));
     }
 

@@ -57,8 +57,38 @@ public final class JarProcesses implements BeforeEachCallback, AfterEachCallback
         return jar;
     }
 
+    /**
+     * Starts a node ({@code serve}) configured by {@code settings} (CHAT_* variables) on top of test
+     * defaults: a free port, a data dir of its own, the test JWT secret, fast password hashing.
+     * Returns once it is ready.
+     */
+    public JarProcess node(String name, Map<String, String> settings) {
+        try {
+            Path dir = Files.createTempDirectory("parley-" + name);
+            Map<String, String> env = new java.util.LinkedHashMap<>();
+            env.put("CHAT_HOST", "127.0.0.1");
+            env.put("CHAT_PORT", String.valueOf(Ports.free()));
+            env.put("CHAT_DATA_DIR", dir.resolve("data").toString());
+            env.put("CHAT_JWT_SECRET", ParleyServer.SECRET);
+            env.put("CHAT_BCRYPT_COST", "4");
+            env.put("CHAT_NODE_ID", name);
+            env.putAll(settings);
+            JarProcess p = start(name, dir, List.of("serve"), env);
+            p.port = Integer.parseInt(env.get("CHAT_PORT"));
+            p.awaitReady(p.port, Duration.ofSeconds(90));
+            return p;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
     /** Starts {@code java -jar <jar> <args>} in {@code workDir}, without any CHAT_* variable of this environment. */
     public JarProcess start(String name, Path workDir, List<String> args) {
+        return start(name, workDir, args, Map.of());
+    }
+
+    /** The same, with {@code extraEnv} added to the environment. */
+    public JarProcess start(String name, Path workDir, List<String> args, Map<String, String> extraEnv) {
         String java = ProcessHandle.current().info().command().orElseThrow(() -> new IllegalStateException("cannot tell which java runs this test"));
         List<String> command = new ArrayList<>(List.of(java, "-Xmx256m", "-jar", jar().toString()));
         command.addAll(args);
@@ -67,6 +97,7 @@ public final class JarProcesses implements BeforeEachCallback, AfterEachCallback
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
         Map<String, String> env = pb.environment();
         env.keySet().removeIf(k -> k.startsWith("CHAT_") || k.equals("PARLEY_LOG_LEVEL"));
+        env.putAll(extraEnv);
         try {
             JarProcess p = new JarProcess(name, pb.start(), log);
             started.add(p);
@@ -81,6 +112,7 @@ public final class JarProcesses implements BeforeEachCallback, AfterEachCallback
         private final String name;
         private final Process process;
         private final Path log;
+        private int port = -1;
 
         private JarProcess(String name, Process process, Path log) {
             this.name = name;
@@ -123,6 +155,22 @@ public final class JarProcesses implements BeforeEachCallback, AfterEachCallback
                 Thread.currentThread().interrupt();
                 throw new AssertionError(e);
             }
+        }
+
+        /** The port of a process started with {@link JarProcesses#node}. */
+        public int port() {
+            if (port < 0) throw new IllegalStateException(name + " was not started as a node");
+            return port;
+        }
+
+        public String baseUrl() {
+            return "http://127.0.0.1:" + port();
+        }
+
+        /** SIGTERM, then waits for the drain to finish and the process to exit. @return its exit code */
+        public int stop() {
+            terminate();
+            return waitFor(Duration.ofSeconds(60));
         }
 
         public boolean isAlive() {

@@ -133,6 +133,17 @@ public final class WsClient implements AutoCloseable {
         reading = false;
     }
 
+    /** Asks for frames again after {@link #stopReading()}: what the server queued meanwhile arrives, then its close if it closed. */
+    public void resumeReading() {
+        reading = true;
+        socket.request(1);
+    }
+
+    /** Drops the connection without a closing handshake, as a client that vanishes does. */
+    public void abort() {
+        socket.abort();
+    }
+
     public List<JsonNode> frames() {
         synchronized (frames) {
             return new ArrayList<>(frames);

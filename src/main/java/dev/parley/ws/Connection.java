@@ -147,14 +147,14 @@ final class Connection implements Subscriber {
     }
 
     private void leave(ClientFrame.Leave l) {
-        RoomHub.Membership m = rooms.remove(l.room());
+        RoomHub.Membership m = rooms.remove(chat.limits().room(l.room()));
         if (m == null) throw new ChatException(ErrorCode.NOT_JOINED, "not joined to " + l.room());
         chat.leave(m);
         queue(FrameCodec.left(l.ref(), l.room()), "left");
     }
 
     private void send(ClientFrame.Send s) {
-        if (!rooms.containsKey(s.room())) throw new ChatException(ErrorCode.NOT_JOINED, "join " + s.room() + " before sending to it");
+        if (!rooms.containsKey(chat.limits().room(s.room()))) throw new ChatException(ErrorCode.NOT_JOINED, "join " + s.room() + " before sending to it");
         if (!sendLimit.tryAcquire()) {
             if (++rateLimitedInWindow > 2 * config.rateBurst()) {
                 close(CloseCode.RATE_LIMITED);
@@ -172,7 +172,7 @@ final class Connection implements Subscriber {
     }
 
     private void typing(ClientFrame.Typing t) {
-        if (!rooms.containsKey(t.room())) throw new ChatException(ErrorCode.NOT_JOINED, "join " + t.room() + " first");
+        if (!rooms.containsKey(chat.limits().room(t.room()))) throw new ChatException(ErrorCode.NOT_JOINED, "join " + t.room() + " first");
         if (typingLimit.tryAcquire()) chat.typing(t.room(), user);
     }
 

@@ -116,10 +116,15 @@ final class RawWebSocket implements AutoCloseable {
     }
 
     /** Sends one final frame, masked as a client must. */
-    synchronized void send(int opcode, byte[] payload) {
+    void send(int opcode, byte[] payload) {
+        send(opcode, payload, true);
+    }
+
+    /** Sends one frame; {@code fin} false starts or continues a fragmented message (continuation opcode 0). */
+    synchronized void send(int opcode, byte[] payload, boolean fin) {
         try {
             ByteArrayOutputStream f = new ByteArrayOutputStream(payload.length + 14);
-            f.write(0x80 | opcode);
+            f.write((fin ? 0x80 : 0) | opcode);
             int n = payload.length;
             if (n < 126) {
                 f.write(0x80 | n);

@@ -1,6 +1,7 @@
 package dev.parley.ws;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.parley.testing.ParleyServer;
 import dev.parley.testing.WsClient;
 
 import java.time.Duration;
@@ -73,5 +74,19 @@ final class Ws {
         List<Long> out = new ArrayList<>(messages.size());
         for (JsonNode m : messages) out.add(m.get("seq").asLong());
         return out;
+    }
+
+    /** The room's whole history over HTTP, paged backwards from the newest, ascending. */
+    static List<JsonNode> history(ParleyServer server, String token, String room) {
+        List<JsonNode> out = new ArrayList<>();
+        String query = "?limit=100";
+        while (true) {
+            JsonNode page = server.http().get("/api/rooms/" + room + "/messages" + query, token).json();
+            List<JsonNode> messages = new ArrayList<>();
+            page.get("messages").forEach(messages::add);
+            out.addAll(0, messages);
+            if (!page.get("hasMore").asBoolean()) return out;
+            query = "?limit=100&before=" + messages.get(0).get("seq").asLong();
+        }
     }
 }

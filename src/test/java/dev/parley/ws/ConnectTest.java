@@ -99,6 +99,17 @@ class ConnectTest {
     }
 
     @Test
+    void a_plain_request_to_the_websocket_path_is_answered_400_not_left_hanging() {
+        String token = server.newUser("plain");
+
+        Http.Response r = Http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(server.baseUrl() + "/ws?token=" + token))
+                .timeout(Duration.ofSeconds(15)).build());
+
+        assertThat(r.status()).isEqualTo(400);
+        assertThat(parse(r.body()).get("error").asText()).isEqualTo("bad_request");
+    }
+
+    @Test
     void a_bad_origin_is_refused_before_the_token_is_looked_at() {
         RawWebSocket.Handshake h = RawWebSocket.handshake(server.port(), "/ws", Map.of("Origin", "http://evil.example"));
 

@@ -34,7 +34,7 @@ class RefreshAndExpiryTest {
         String user = ParleyServer.unique("expiring");
         server.http().register(user);
         String room = Ws.room("expiry");
-        try (WsClient c = server.connect(expiringIn(user, 3).token())) {
+        try (WsClient c = server.connect(expiringIn(user, 4).token())) {
             Ws.join(c, room);
 
             assertThat(c.awaitClose(Duration.ofSeconds(30))).isEqualTo(4001);
@@ -45,7 +45,7 @@ class RefreshAndExpiryTest {
     void a_refresh_with_a_new_token_of_the_same_user_keeps_the_connection_past_the_first_token_expiry() {
         String user = ParleyServer.unique("refresher");
         server.http().register(user);
-        TokenService.Issued first = expiringIn(user, 3);
+        TokenService.Issued first = expiringIn(user, 4);
         String room = Ws.room("refresh");
         try (WsClient c = server.connect(first.token())) {
             Ws.join(c, room);
@@ -66,7 +66,7 @@ class RefreshAndExpiryTest {
         String user = ParleyServer.unique("owner"), other = ParleyServer.unique("other");
         server.http().register(user);
         String otherToken = server.http().register(other);
-        try (WsClient c = server.connect(expiringIn(user, 3).token())) {
+        try (WsClient c = server.connect(expiringIn(user, 4).token())) {
             c.send("type", "refresh", "token", otherToken, "ref", "steal");
             JsonNode err = c.await(Ws.is("error", "steal"), Ws.T, "error");
 

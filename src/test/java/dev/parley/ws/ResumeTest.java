@@ -16,6 +16,9 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Supplier;
 import java.util.stream.LongStream;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -33,6 +36,7 @@ class ResumeTest {
 
     private static final int SENDERS = 2;
     private static final int RESUMES = 8;
+    private static final int AHEAD = 250;
 
     /** One connection of the resuming client: what it asked for and what it got, in order. */
     private record Session(long since, JsonNode joined, List<Long> seqs) {}
@@ -42,6 +46,8 @@ class ResumeTest {
         String room = Ws.room("seam");
         String readerToken = server.newUser("reader");
         AtomicBoolean stop = new AtomicBoolean();
+        AtomicInteger sent = new AtomicInteger();
+        AtomicLong readerAt = new AtomicLong();
         List<CompletableFuture<Integer>> senders = new ArrayList<>();
         List<WsClient> senderClients = new ArrayList<>();
         for (int s = 0; s < SENDERS; s++) {
@@ -53,11 +59,12 @@ class ResumeTest {
         ExecutorService pool = Executors.newFixedThreadPool(SENDERS);
         try {
             WsClient reader = server.connect(readerToken);
-            JsonNode firstJoin = Ws.join(reader, room);
-            for (int s = 0; s < SENDERS; s++) senders.add(CompletableFuture.supplyAsync(stream(senderClients.get(s), room, "s" + s, stop), pool));
+            JsonNode joined = Ws.join(reader, room);
+            for (int s = 0; s < SENDERS; s++) {
+                senders.add(CompletableFuture.supplyAsync(stream(senderClients.get(s), room, "s" + s, stop, sent, readerAt), pool));
+            }
 
             long since = 0;
-            JsonNode joined = firstJoin;
             for (int k = 0; k <= RESUMES; k++) {
                 long from = since;
                 // Read a while: until some 30 to 80 messages more than where this session started.
@@ -74,6 +81,7 @@ class ResumeTest {
                 // Resume while the senders are still at it.
                 reader = server.connect(readerToken);
                 joined = Ws.join(reader, room, since);
+                readerAt.set(since);
             }
             stop.set(true);
             int sum = 0;
@@ -115,17 +123,33 @@ class ResumeTest {
         }
     }
 
-    /** Sends until told to stop (and at least 300), keeping at most 10 sends unacknowledged; returns how many. */
-    private static java.util.function.Supplier<Integer> stream(WsClient c, String room, String prefix, AtomicBoolean stop) {
+    /**
+     * Sends until told to stop (and at least 300), keeping at most 10 sends unacknowledged and staying
+     * at most {@link #AHEAD} messages ahead of the reader, so that a resume never misses more than the
+     * replay limit however slowly the reader reconnects. Returns how many it sent.
+     */
+    private static Supplier<Integer> stream(WsClient c, String room, String prefix, AtomicBoolean stop, AtomicInteger sent, AtomicLong readerAt) {
         return () -> {
             int i = 0;
             while (!stop.get() || i < 300) {
+                while (!stop.get() && sent.get() - readerAt.get() > AHEAD) pace();
                 i++;
+                sent.incrementAndGet();
                 c.send("type", "send", "room", room, "text", prefix + " message " + i, "clientId", prefix + "-" + i, "ref", prefix + "-" + i);
                 if (i > 10) c.await(Ws.is("ack", prefix + "-" + (i - 10)), Duration.ofSeconds(60), "ack " + (i - 10));
             }
             return i;
         };
+    }
+
+    /** Flow control of the senders (not a synchronisation): wait a moment for the reader. */
+    private static void pace() {
+        try {
+            Thread.sleep(1);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
     }
 
     private static void awaitAck(WsClient c, String ref) {

@@ -66,10 +66,6 @@ final class Ws {
                 && user.equals(f.path("user").asText()) && status.equals(f.path("status").asText());
     }
 
-    static List<JsonNode> ofType(WsClient c, String type, String room) {
-        return c.frames().stream().filter(f -> type.equals(f.path("type").asText()) && room.equals(f.path("room").asText())).toList();
-    }
-
     static List<Long> seqs(List<JsonNode> messages) {
         List<Long> out = new ArrayList<>(messages.size());
         for (JsonNode m : messages) out.add(m.get("seq").asLong());

@@ -29,7 +29,7 @@ public enum Setting {
     PASSWORD_MIN("CHAT_PASSWORD_MIN", "--password-min", "8", "shortest password"),
     PASSWORD_MAX("CHAT_PASSWORD_MAX", "--password-max", "128", "longest password"),
     BCRYPT_COST("CHAT_BCRYPT_COST", "--bcrypt-cost", "10", "bcrypt cost factor of password hashes (4..31)"),
-    OUTBOX_FRAMES("CHAT_OUTBOX_FRAMES", "--outbox-frames", "1024", "outgoing queue of a connection; past half, typing and presence are dropped; full closes with 4002"),
+    OUTBOX_FRAMES("CHAT_OUTBOX_FRAMES", "--outbox-frames", "2048", "outgoing queue of a connection; past half, typing and presence are dropped; full closes with 4002"),
     REPLAY_LIMIT("CHAT_REPLAY_LIMIT", "--replay-limit", "1000", "most messages replayed on a join with since"),
     HEARTBEAT_INTERVAL("CHAT_HEARTBEAT_INTERVAL", "--heartbeat-interval", "25s", "how often the server pings each connection"),
     HEARTBEAT_TIMEOUT("CHAT_HEARTBEAT_TIMEOUT", "--heartbeat-timeout", "60s", "a connection silent this long is closed"),

@@ -193,6 +193,37 @@ class ResumeTest {
     }
 
     @Test
+    void with_the_default_settings_a_resume_that_missed_1000_messages_gets_them_all_and_1001_is_not_recovered() {
+        String room = Ws.room("thousand");
+        String token = server.newUser("long-gone");
+        try (WsClient writer = server.connect(server.newUser("writer"))) {
+            Ws.join(writer, room);
+            for (int i = 1; i <= 1005; i++) {
+                writer.send("type", "send", "room", room, "text", "m" + i, "clientId", "c" + i, "ref", "r" + i);
+                if (i > 20) writer.await(Ws.is("ack", "r" + (i - 20)), Ws.T, "ack r" + (i - 20));
+            }
+            writer.await(Ws.is("ack", "r1005"), Ws.T, "last ack");
+        }
+        try (WsClient c = server.connect(token)) {
+            JsonNode joined = Ws.join(c, room, 5);
+            c.awaitMessages(room, 1000, Duration.ofSeconds(60));
+            Ws.alive(c);
+
+            assertThat(c.isOpen()).as("closed with %s", c.closeCode()).isTrue();
+            assertThat(joined.get("recovered").asBoolean()).isTrue();
+            assertThat(Ws.seqs(c.messages(room))).containsExactlyElementsOf(LongStream.rangeClosed(6, 1005).boxed().toList());
+        }
+        try (WsClient c = server.connect(token)) {
+            JsonNode joined = Ws.join(c, room, 4);
+            c.awaitMessages(room, 1000, Duration.ofSeconds(60));
+            Ws.alive(c);
+
+            assertThat(joined.get("recovered").asBoolean()).isFalse();
+            assertThat(Ws.seqs(c.messages(room))).containsExactlyElementsOf(LongStream.rangeClosed(6, 1005).boxed().toList());
+        }
+    }
+
+    @Test
     void joining_again_with_since_on_the_same_connection_restarts_the_stream_from_there() {
         String token = server.newUser("rejoiner");
         String room = Ws.room("rejoin");

@@ -96,6 +96,10 @@ class BadInputTest {
                 arguments("text with ESC", "{\"ref\":\"r\"," + send.substring(1) + q("\u001b[31mred") + "}", "bad_request", "r"),
                 arguments("text with CR", "{\"ref\":\"r\"," + send.substring(1) + q("line\rline") + "}", "bad_request", "r"),
                 arguments("text with a leading SOH", "{\"ref\":\"r\"," + send.substring(1) + q("\u0001hi") + "}", "bad_request", "r"),
+                // control characters that are also whitespace are refused too, even where trimming would drop them
+                arguments("text ending in CR LF", "{\"ref\":\"r\"," + send.substring(1) + q("line\r\n") + "}", "bad_request", "r"),
+                arguments("text starting with VT", "{\"ref\":\"r\"," + send.substring(1) + q("\u000bhi") + "}", "bad_request", "r"),
+                arguments("text ending in a unit separator", "{\"ref\":\"r\"," + send.substring(1) + q("hi\u001f") + "}", "bad_request", "r"),
                 arguments("text empty", "{\"ref\":\"r\"," + send.substring(1) + q("") + "}", "bad_request", "r"),
                 arguments("text blank", "{\"ref\":\"r\"," + send.substring(1) + q("  \n\t  ") + "}", "bad_request", "r"),
                 arguments("text null", "{\"ref\":\"r\"," + send.substring(1) + "null}", "bad_request", "r"),

@@ -93,7 +93,12 @@ public final class ChatServer {
         this.broker = newBroker;
         Broker b = broker;
         this.store = new MessageStore(db, config.appendBatchMax(), committed -> ChatService.publishCommitted(b, committed), metrics);
-        RoomHub hub = new RoomHub(vertx, store, broker, config.replayLimit(), 100, metrics);
+        // A replay is queued on the connection's outbox at once: if it could fill the outbox, the
+        // resuming client would be closed with 4002 again and again. Past half the outbox, the join
+        // says recovered:false and the client pages the rest with history, at its own pace. (The
+        // default outbox, 2048, keeps the replay limit PROTOCOL.md documents, 1000.)
+        int replayLimit = Math.min(config.replayLimit(), Math.max(1, config.outboxFrames() / 2));
+        RoomHub hub = new RoomHub(vertx, store, broker, replayLimit, 100, metrics);
         broker.start(hub::onEvent);
         ChatService chat = new ChatService(vertx, new Limits(config), new UserStore(db), store, hub, broker, presence,
                 new PasswordHasher(config.bcryptCost()), tokens);

@@ -51,8 +51,9 @@ public final class Limits {
         String t = text.strip();
         if (t.isEmpty()) throw ChatException.badRequest("text must not be empty");
         if (t.length() > textMax) throw new ChatException(ErrorCode.TOO_LARGE, "text is longer than " + textMax + " characters");
-        for (int i = 0; i < t.length(); i++) {
-            char c = t.charAt(i);
+        // The whole text, not the trimmed one: strip() would hide a \r or a U+001F at either end.
+        for (int i = 0; i < text.length(); i++) {
+            char c = text.charAt(i);
             if ((c < 0x20 && c != '\n' && c != '\t') || c == 0x7f) {
                 throw ChatException.badRequest("text must not contain control characters (found U+" + String.format("%04X", (int) c) + ")");
             }

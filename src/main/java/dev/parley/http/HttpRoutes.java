@@ -37,7 +37,11 @@ public final class HttpRoutes {
             ctx.response().putHeader(HttpHeaders.CONTENT_TYPE, "application/yaml; charset=utf-8");
             ctx.response().sendFile("openapi.yaml");
         });
-        router.get("/docs").handler(ctx -> ctx.redirect("/docs/"));
+        router.get("/docs").handler(ctx -> {
+            // vertx-web matches "/docs/" on this route too: redirecting that would loop forever.
+            if (ctx.request().path().endsWith("/")) ctx.next();
+            else ctx.redirect("/docs/");
+        });
         router.get("/docs/assets/*").handler(StaticHandler.create(SWAGGER_UI).setCachingEnabled(true));
         router.get("/docs/*").handler(StaticHandler.create("docs").setIndexPage("index.html"));
         router.get("/*").handler(StaticHandler.create("web").setIndexPage("index.html"));

@@ -12,6 +12,7 @@ import dev.parley.config.ChatConfig;
 import dev.parley.metrics.ChatMetrics;
 import io.micrometer.core.instrument.Counter;
 import io.netty.buffer.ByteBuf;
+import io.netty.handler.codec.http.websocketx.CorruptedWebSocketFrameException;
 import io.vertx.core.Context;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.ServerWebSocket;
@@ -85,7 +86,10 @@ final class Connection implements Subscriber {
             reject(null, ChatException.badRequest("frames must be JSON text frames"));
         });
         ws.pongHandler(b -> heard());
-        ws.exceptionHandler(err -> log.debug("connection error user={}: {}", user, err.toString()));
+        ws.exceptionHandler(err -> {
+            log.debug("connection error user={}: {}", user, err.toString());
+            if (tooBig(err)) close(CloseCode.TOO_BIG);
+        });
         ws.closeHandler(v -> onClosed());
         scheduleExpiry();
     }
@@ -148,7 +152,7 @@ final class Connection implements Subscriber {
     }
 
     private void leave(ClientFrame.Leave l) {
-        RoomHub.Membership m = rooms.remove(l.room());
+        RoomHub.Membership m = rooms.remove(chat.limits().room(l.room()));
         if (m == null) throw new ChatException(ErrorCode.NOT_JOINED, "not joined to " + l.room());
         chat.leave(m);
         queue(FrameCodec.left(l.ref(), l.room()), "left");
@@ -164,7 +168,7 @@ final class Connection implements Subscriber {
     }
 
     private void send(ClientFrame.Send s) {
-        if (!inRoom(s.room())) throw new ChatException(ErrorCode.NOT_JOINED, "join " + s.room() + " before sending to it");
+        if (!inRoom(chat.limits().room(s.room()))) throw new ChatException(ErrorCode.NOT_JOINED, "join " + s.room() + " before sending to it");
         if (!sendLimit.tryAcquire()) {
             if (++rateLimitedInWindow > 2 * config.rateBurst()) {
                 close(CloseCode.RATE_LIMITED);
@@ -182,7 +186,7 @@ final class Connection implements Subscriber {
     }
 
     private void typing(ClientFrame.Typing t) {
-        if (!inRoom(t.room())) throw new ChatException(ErrorCode.NOT_JOINED, "join " + t.room() + " first");
+        if (!inRoom(chat.limits().room(t.room()))) throw new ChatException(ErrorCode.NOT_JOINED, "join " + t.room() + " first");
         if (typingLimit.tryAcquire()) chat.typing(t.room(), user);
     }
 
@@ -334,6 +338,16 @@ final class Connection implements Subscriber {
         rooms.clear();
         outbox.close();
         endpoint.closed(this);
+    }
+
+    /**
+     * A frame over the size limit (Netty's decoder), or a fragmented message over it (Vert.x's
+     * aggregator, which reports it with an IllegalStateException and drops the message). Vert.x
+     * would otherwise close the first with 1000 and silently ignore the second.
+     */
+    private static boolean tooBig(Throwable err) {
+        if (err instanceof CorruptedWebSocketFrameException c) return c.closeStatus().code() == CloseCode.TOO_BIG.code;
+        return err instanceof IllegalStateException && String.valueOf(err.getMessage()).contains("max message size");
     }
 
     private static String fmt(double d) {

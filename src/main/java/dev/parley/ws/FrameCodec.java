@@ -32,25 +32,30 @@ final class FrameCodec {
         Long since = null, before = null;
         Integer limit = null;
         boolean hasText = false;
+        String fieldError = null; // the first field of a wrong type, reported once the ref is known
         try (JsonParser p = JSON.createParser(text)) {
             if (p.nextToken() != JsonToken.START_OBJECT) throw bad("a frame must be a JSON object", null);
             while (p.nextToken() == JsonToken.FIELD_NAME) {
                 String field = p.currentName();
                 JsonToken t = p.nextToken();
-                switch (field) {
-                    case "type" -> type = string(p, t, "type", ref);
-                    case "ref" -> ref = string(p, t, "ref", null);
-                    case "room" -> room = string(p, t, "room", ref);
-                    case "text" -> { textField = string(p, t, "text", ref); hasText = true; }
-                    case "clientId" -> clientId = string(p, t, "clientId", ref);
-                    case "token" -> token = string(p, t, "token", ref);
-                    case "since" -> since = integer(p, t, "since", ref);
-                    case "before" -> before = integer(p, t, "before", ref);
-                    case "limit" -> {
-                        Long l = integer(p, t, "limit", ref);
-                        limit = l == null ? null : (int) Math.max(Integer.MIN_VALUE, Math.min(Integer.MAX_VALUE, l));
+                try {
+                    switch (field) {
+                        case "type" -> type = string(p, t, "type", ref);
+                        case "ref" -> ref = string(p, t, "ref", null);
+                        case "room" -> room = string(p, t, "room", ref);
+                        case "text" -> { textField = string(p, t, "text", ref); hasText = true; }
+                        case "clientId" -> clientId = string(p, t, "clientId", ref);
+                        case "token" -> token = string(p, t, "token", ref);
+                        case "since" -> since = integer(p, t, "since", ref);
+                        case "before" -> before = integer(p, t, "before", ref);
+                        case "limit" -> {
+                            Long l = integer(p, t, "limit", ref);
+                            limit = l == null ? null : (int) Math.max(Integer.MIN_VALUE, Math.min(Integer.MAX_VALUE, l));
+                        }
+                        default -> p.skipChildren(); // unknown fields are ignored, so clients can add their own
                     }
-                    default -> p.skipChildren(); // unknown fields are ignored, so clients can add their own
+                } catch (FrameException e) {
+                    if (fieldError == null) fieldError = e.getMessage();
                 }
             }
             if (p.currentToken() != JsonToken.END_OBJECT || p.nextToken() != null) throw bad("a frame must be exactly one JSON object", ref);
@@ -60,6 +65,7 @@ final class FrameCodec {
             throw bad("malformed JSON", ref);
         }
         if (ref != null && (ref.isEmpty() || ref.length() > 128)) throw bad("ref must be 1 to 128 characters", null);
+        if (fieldError != null) throw bad(fieldError, ref);
         if (type == null) throw bad("type is required", ref);
         return switch (type) {
             case "join" -> new ClientFrame.Join(ref, required(room, "room", ref), nonNegative(since, "since", ref));

@@ -82,6 +82,8 @@ public final class WsEndpoint {
             req.toWebSocket().onComplete(up -> {
                 if (up.failed()) {
                     log.debug("upgrade failed: {}", up.cause().toString());
+                    // Not a WebSocket handshake: Vert.x leaves the request unanswered, and the client waits forever.
+                    if (!req.response().headWritten()) refuse(req, 400, "bad_request", "a WebSocket upgrade is required");
                     return;
                 }
                 Context ctx = vertx.getOrCreateContext();

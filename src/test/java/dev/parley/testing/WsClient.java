@@ -133,6 +133,17 @@ public final class WsClient implements AutoCloseable {
         reading = false;
     }
 
+    /** Asks for frames again after {@link #stopReading()}: what the server queued meanwhile arrives, then its close if it closed. */
+    public void resumeReading() {
+        reading = true;
+        socket.request(1);
+    }
+
+    /** Drops the connection without a closing handshake, as a client that vanishes does. */
+    public void abort() {
+        socket.abort();
+    }
+
     public List<JsonNode> frames() {
         synchronized (frames) {
             return new ArrayList<>(frames);
@@ -151,8 +162,9 @@ public final class WsClient implements AutoCloseable {
     public JsonNode await(Predicate<JsonNode> match, Duration timeout, String what) {
         long deadline = System.nanoTime() + timeout.toNanos();
         synchronized (frames) {
+            int scanned = 0; // frames are only ever appended: look at each once
             while (true) {
-                for (JsonNode f : frames) if (match.test(f)) return f;
+                for (; scanned < frames.size(); scanned++) if (match.test(frames.get(scanned))) return frames.get(scanned);
                 long left = deadline - System.nanoTime();
                 if (left <= 0 || (closeCode != null && !match.test(Http.JSON.createObjectNode()))) {
                     throw new AssertionError("no frame " + what + " within " + timeout + "; close=" + closeCode + " got " + tail());

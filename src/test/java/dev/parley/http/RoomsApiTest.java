@@ -1,0 +1,120 @@
+package dev.parley.http;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.parley.auth.TokenService;
+import dev.parley.testing.Await;
+import dev.parley.testing.Http;
+import dev.parley.testing.ParleyServer;
+import dev.parley.testing.WsClient;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+import java.net.URI;
+import java.net.http.HttpRequest;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.StreamSupport;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** PROTOCOL.md section 1: the room list, presence, and the bearer token every /api route but auth needs. */
+class RoomsApiTest {
+    @RegisterExtension
+    static ParleyServer server = ParleyServer.create();
+
+    @ParameterizedTest(name = "[{index}] {0}")
+    @ValueSource(strings = {"/api/rooms", "/api/rooms/lobby/messages", "/api/rooms/lobby/messages?limit=5",
+            "/api/rooms/lobby/presence", "/api/rooms/Not%20A%20Room/messages", "/api/no-such-route"})
+    void every_api_route_but_register_and_login_answers_401_without_a_valid_bearer_token(String path) {
+        String user = ParleyServer.unique("owner");
+        List<Http.Response> answers = new ArrayList<>();
+        answers.add(server.http().get(path, null));
+        answers.add(server.http().get(path, "not-a-jwt"));
+        answers.add(server.http().get(path, TokenService.hs256("another-secret-0123456789-0123456789-xyz", Duration.ofHours(1))
+                .issue(user).token()));
+        answers.add(server.http().get(path, TokenService.hs256(ParleyServer.SECRET, Duration.ofHours(1))
+                .issue(user, Instant.now().minusSeconds(5)).token()));
+        String valid = server.http().register(user);
+        answers.add(Http.send(HttpRequest.newBuilder(URI.create(server.baseUrl() + path)).header("Authorization", "Basic " + valid).build()));
+        answers.add(Http.send(HttpRequest.newBuilder(URI.create(server.baseUrl() + path + (path.contains("?") ? "&" : "?") + "token=" + valid)).build()));
+
+        for (Http.Response r : answers) {
+            assertThat(r.status()).as(r.body()).isEqualTo(401);
+            assertThat(r.json().get("error").asText()).isEqualTo("unauthorized");
+        }
+    }
+
+    @Test
+    void rooms_lists_every_room_with_its_last_seq_and_the_count_of_users_online() {
+        String alice = ParleyServer.unique("alice"), bob = ParleyServer.unique("bob");
+        String ta = server.http().register(alice), tb = server.http().register(bob);
+        String busy = Rooms.unique("busy"), quiet = Rooms.unique("quiet");
+        try (WsClient a = server.connect(ta); WsClient a2 = server.connect(ta); WsClient b = server.connect(tb)) {
+            Rooms.join(a, busy);
+            Rooms.join(a2, busy); // the same user twice counts once
+            Rooms.join(b, busy);
+            Rooms.join(b, quiet);
+            Rooms.post(a, busy, 3);
+            b.send("type", "leave", "room", quiet, "ref", "l");
+            b.await("left", "l");
+
+            Http.Response r = server.http().get("/api/rooms", ta);
+
+            assertThat(r.status()).isEqualTo(200);
+            assertThat(room(r.json(), busy).get("lastSeq").asLong()).isEqualTo(3);
+            assertThat(room(r.json(), busy).get("online").asInt()).isEqualTo(2);
+            assertThat(room(r.json(), quiet).get("lastSeq").asLong()).isZero();
+            assertThat(room(r.json(), quiet).get("online").asInt()).isZero();
+        }
+    }
+
+    private static JsonNode room(JsonNode rooms, String name) {
+        assertThat(rooms.isArray()).isTrue();
+        return StreamSupport.stream(rooms.spliterator(), false).filter(n -> name.equals(n.path("name").asText())).findFirst()
+                .orElseThrow(() -> new AssertionError("no room " + name + " in " + rooms));
+    }
+
+    @Test
+    void presence_lists_the_users_online_in_a_room_and_forgets_those_who_left() {
+        String alice = ParleyServer.unique("alice"), bob = ParleyServer.unique("bob");
+        String ta = server.http().register(alice), tb = server.http().register(bob);
+        String room = Rooms.unique("here");
+        try (WsClient a = server.connect(ta)) {
+            Rooms.join(a, room);
+            try (WsClient b = server.connect(tb)) {
+                Rooms.join(b, room);
+
+                JsonNode both = server.http().get("/api/rooms/" + room + "/presence", ta).json();
+                assertThat(both.get("room").asText()).isEqualTo(room);
+                assertThat(both.get("users")).extracting(JsonNode::asText).containsExactlyInAnyOrder(alice, bob);
+            }
+            awaitPresence(ta, room, List.of(alice));
+        }
+    }
+
+    @Test
+    void presence_of_an_unknown_room_is_a_404_and_of_an_invalid_name_a_400() {
+        String token = server.newUser("viewer");
+
+        Http.Response unknown = server.http().get("/api/rooms/" + Rooms.unique("never") + "/presence", token);
+        Http.Response invalid = server.http().get("/api/rooms/NOT_LOWER/presence", token);
+
+        assertThat(unknown.status()).isEqualTo(404);
+        assertThat(unknown.json().get("error").asText()).isEqualTo("not_found");
+        assertThat(invalid.status()).isEqualTo(400);
+        assertThat(invalid.json().get("error").asText()).isEqualTo("bad_request");
+    }
+
+    /** Waits for the presence route to show exactly these users. */
+    private static void awaitPresence(String token, String room, List<String> users) {
+        Await.until("presence of " + room + " to be " + users, Duration.ofSeconds(15), () -> {
+            List<String> now = new ArrayList<>();
+            server.http().get("/api/rooms/" + room + "/presence", token).json().get("users").forEach(u -> now.add(u.asText()));
+            return now.equals(users);
+        });
+    }
+}

@@ -51,7 +51,7 @@ class ChatConfigTest {
         d.put(Setting.PASSWORD_MIN, "8");
         d.put(Setting.PASSWORD_MAX, "128");
         d.put(Setting.BCRYPT_COST, "10");
-        d.put(Setting.OUTBOX_FRAMES, "1024");
+        d.put(Setting.OUTBOX_FRAMES, "2048");
         d.put(Setting.REPLAY_LIMIT, "1000");
         d.put(Setting.HEARTBEAT_INTERVAL, "25s");
         d.put(Setting.HEARTBEAT_TIMEOUT, "60s");
@@ -96,7 +96,7 @@ class ChatConfigTest {
         assertThat(c.passwordMin()).isEqualTo(8);
         assertThat(c.passwordMax()).isEqualTo(128);
         assertThat(c.bcryptCost()).isEqualTo(10);
-        assertThat(c.outboxFrames()).isEqualTo(1024);
+        assertThat(c.outboxFrames()).isEqualTo(2048);
         assertThat(c.replayLimit()).isEqualTo(1000);
         assertThat(c.heartbeatInterval()).isEqualTo(Duration.ofSeconds(25));
         assertThat(c.heartbeatTimeout()).isEqualTo(Duration.ofSeconds(60));

@@ -96,7 +96,7 @@ public final class ClientCommand implements Callable<Integer> {
         }
         // Input ended (Ctrl-D or a pipe): wait until what was sent is acked and shown, then leave.
         // (An ack may overtake its message: the message waits for the join's replay to go first.)
-        long deadline = System.nanoTime() + 5_000_000_000L;
+        long deadline = System.nanoTime() + 15_000_000_000L;
         while (!closed.isDone() && (printer.acked.get() < sent || printer.echoed.get() < sent) && System.nanoTime() < deadline) {
             Thread.sleep(20);
         }

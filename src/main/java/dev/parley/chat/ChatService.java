@@ -14,7 +14,7 @@ import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 
 import java.util.List;
-import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 
 import static java.util.Objects.requireNonNull;
@@ -80,6 +80,15 @@ public final class ChatService {
             if (user.isEmpty() || !ok) throw new ChatException(ErrorCode.UNAUTHORIZED, "wrong username or password");
             return tokens.issue(user.get().username());
         });
+    }
+
+    /**
+     * The identity a token proves, or empty for a missing, malformed, forged or expired one. With a
+     * JWKS configured, verification may fetch the identity provider's keys, so it runs off the loop.
+     */
+    public Future<Optional<TokenService.Identity>> authenticate(String token) {
+        if (!tokens.usesJwks()) return Future.succeededFuture(tokens.verify(token));
+        return vertx.executeBlocking(() -> tokens.verify(token), false);
     }
 
     // --- rooms ---
@@ -193,9 +202,5 @@ public final class ChatService {
             else p.fail(err);
         }));
         return p.future();
-    }
-
-    public Map<String, Object> status() {
-        return Map.of("pendingAppends", store.pendingAppends(), "brokerHealthy", broker.healthy(), "presenceHealthy", presence.healthy());
     }
 }

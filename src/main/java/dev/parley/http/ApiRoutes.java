@@ -75,10 +75,7 @@ final class ApiRoutes {
     private void authenticate(RoutingContext ctx) {
         String auth = ctx.request().getHeader(HttpHeaders.AUTHORIZATION);
         String token = auth != null && auth.regionMatches(true, 0, "Bearer ", 0, 7) ? auth.substring(7).trim() : null;
-        Future<Optional<TokenService.Identity>> id = tokens.usesJwks()
-                ? ctx.vertx().executeBlocking(() -> tokens.verify(token), false)
-                : Future.succeededFuture(tokens.verify(token));
-        id.onComplete(ar -> {
+        chat.authenticate(token).onComplete(ar -> {
             if (ar.failed() || ar.result().isEmpty()) {
                 HttpErrors.send(ctx, metrics, new ChatException(ErrorCode.UNAUTHORIZED, "a valid bearer token is required"));
             } else {

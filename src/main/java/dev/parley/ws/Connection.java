@@ -201,17 +201,10 @@ final class Connection implements Subscriber {
     }
 
     private void refresh(ClientFrame.Refresh r) {
-        var verified = tokens.usesJwks()
-                ? null
-                : tokens.verify(r.token());
-        if (verified == null) {
-            vertx.executeBlocking(() -> tokens.verify(r.token()), false).onComplete(ar -> {
-                if (ar.succeeded()) applyRefresh(r, ar.result());
-                else reject(r.ref(), ar.cause());
-            });
-        } else {
-            applyRefresh(r, verified);
-        }
+        chat.authenticate(r.token()).onComplete(ar -> {
+            if (ar.succeeded()) applyRefresh(r, ar.result());
+            else reject(r.ref(), ar.cause());
+        });
     }
 
     private void applyRefresh(ClientFrame.Refresh r, java.util.Optional<TokenService.Identity> id) {

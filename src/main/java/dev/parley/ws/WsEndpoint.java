@@ -65,14 +65,9 @@ public final class WsEndpoint {
             return;
         }
         String token = tokenOf(req);
-        Future<Optional<TokenService.Identity>> verified;
-        if (tokens.usesJwks()) {
-            // Fetching the identity provider's keys may block; the request waits, paused, meanwhile.
-            req.pause();
-            verified = vertx.executeBlocking(() -> tokens.verify(token), false);
-        } else {
-            verified = Future.succeededFuture(tokens.verify(token));
-        }
+        // Verification may wait for the identity provider's keys: the request waits, paused, meanwhile.
+        if (tokens.usesJwks()) req.pause();
+        Future<Optional<TokenService.Identity>> verified = chat.authenticate(token);
         verified.onComplete(ar -> {
             if (ar.failed() || ar.result().isEmpty()) {
                 refuse(req, 401, "unauthorized", "missing, invalid or expired token");

@@ -12,10 +12,9 @@ import java.util.concurrent.TimeUnit;
 
 /** {@code bench capacity}: N authenticated, joined, idle connections; connect rate and memory per connection. */
 @Command(name = "capacity", mixinStandardHelpOptions = true, sortOptions = false,
-        description = {"Opens --connections WebSockets (authenticated, each joined to one of --rooms rooms), holds them idle for",
-                "--hold, and reports the connect rate and, with --server-pid, the server's resident memory per connection.",
-                "Past 28,000 connections to a loopback server it connects from several 127.0.0.x addresses.",
-                "Each process needs a file descriptor per connection: check ulimit -n on both sides."})
+        description = {"Many idle joined connections: connect rate, memory per connection.",
+                "Opens --connections WebSockets (authenticated, each joined to one of --rooms rooms), holds them idle for --hold, and reports the connect rate and, with --server-pid, the server's resident memory per connection.",
+                "Past 28,000 connections to a loopback server it connects from several 127.0.0.x addresses. Each process needs a file descriptor per connection: check ulimit -n on both sides."})
 final class CapacityCommand implements Callable<Integer> {
     @Mixin
     CommonOptions common;
@@ -30,6 +29,10 @@ final class CapacityCommand implements Callable<Integer> {
             description = "how long to keep them open and idle before measuring. Default: ${DEFAULT-VALUE}")
     Duration hold;
 
+    @Option(names = "--server-gc", negatable = true, defaultValue = "true", fallbackValue = "true",
+            description = "with --server-pid: run a full GC in the server (jcmd PID GC.run) before each memory reading, so that garbage and heap grown by the connecting do not count as per-connection memory. Default: ${DEFAULT-VALUE}")
+    boolean serverGc;
+
     @Override
     public Integer call() throws Exception {
         if (connections < 1) throw new IllegalArgumentException("--connections must be positive");
@@ -42,8 +45,10 @@ final class CapacityCommand implements Callable<Integer> {
         config.put("threads", common.threads);
         ProcStats[] server = new ProcStats[1];
         ProcStats[] self = new ProcStats[1];
+        long[] heapBefore = {-1};
         Map<String, Object> out = FanoutCommand.header("capacity", common, config);
         try (Fleet fleet = Fleet.idle(common, connections, roomCount, System.err, () -> {
+            if (common.serverPid != null && serverGc) heapBefore[0] = Jcmd.gcAndHeapUsedKb(common.serverPid);
             server[0] = common.serverPid == null ? null : ProcStats.start(common.serverPid);
             self[0] = ProcStats.self();
         })) {
@@ -58,6 +63,7 @@ final class CapacityCommand implements Callable<Integer> {
                 TimeUnit.MILLISECONDS.sleep(Math.min(1000, Math.max(1, (deadline - System.nanoTime()) / 1_000_000)));
             }
             LoopStats.Counters c = fleet.client.counters();
+            long heapAfter = common.serverPid != null && serverGc ? Jcmd.gcAndHeapUsedKb(common.serverPid) : -1;
             ProcStats.Usage s = server[0] == null ? null : server[0].usage();
             ProcStats.Usage b = self[0].usage();
             out.put("established", established);
@@ -70,6 +76,10 @@ final class CapacityCommand implements Callable<Integer> {
             if (s != null) {
                 out.put("serverRssPerConnectionKiB", Report.round((s.rssKb() - s.startRssKb()) / (double) Math.max(1, established)));
                 out.put("serverCpuSecondsToConnect", serverAfterConnect == null ? null : Report.round(serverAfterConnect.cpuSeconds()));
+                out.put("serverGcBeforeReadings", serverGc && heapAfter >= 0);
+                if (heapBefore[0] >= 0 && heapAfter >= 0) {
+                    out.put("serverHeapUsedAfterGcPerConnectionKiB", Report.round((heapAfter - heapBefore[0]) / (double) Math.max(1, established)));
+                }
             }
             out.put("benchRssPerConnectionKiB", Report.round((b.rssKb() - b.startRssKb()) / (double) Math.max(1, established)));
             out.put("server", Report.usage(s));

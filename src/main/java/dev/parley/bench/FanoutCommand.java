@@ -12,10 +12,10 @@ import java.util.concurrent.Callable;
 
 /** {@code bench fanout}: R rooms x M members, S of them sending at a fixed rate; exactness and latency. */
 @Command(name = "fanout", mixinStandardHelpOptions = true, sortOptions = false,
-        description = {"R rooms x M members; the first S members of each room send at --rate messages/s each, open loop, for",
-                "--warmup + --duration. Reports sent, acked, expected and received deliveries, losses, duplicates and order",
-                "violations (all must be 0), delivered messages/s, end-to-end and ack latency, and the server's CPU and RSS.",
-                "Exit status 1 if any delivery was wrong."})
+        description = {"Fixed-rate fan-out: exactness, delivered rate, latency, server CPU and RSS.",
+                "R rooms x M members; the first S members of each room send --rate messages a second each, open loop (on a fixed schedule), for --warmup and then --duration.",
+                "Reports sent, acked, expected and received deliveries, losses, duplicates and order violations (all must be 0), delivered messages a second, end-to-end and ack latency, and with --server-pid the server's CPU and peak RSS.",
+                "Exit status 1 if any delivery went wrong."})
 final class FanoutCommand implements Callable<Integer> {
     @Mixin
     CommonOptions common;

@@ -26,6 +26,13 @@ final class LoopStats {
     long unknownFrames;
     long disconnects;
     final Map<String, Long> errors = new TreeMap<>();
+    /** Where the loop's connections copy a text frame to scan it: one array per loop, reused. */
+    private byte[] scratch = new byte[64 * 1024];
+
+    byte[] scratch(int size) {
+        if (size > scratch.length) scratch = new byte[Math.max(size, scratch.length * 2)];
+        return scratch;
+    }
 
     /** End-to-end latency, from the intended send time to receipt, of messages sent in the measured window. */
     final SingleWriterRecorder latency = recorder();

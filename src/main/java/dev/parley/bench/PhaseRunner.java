@@ -58,6 +58,7 @@ final class PhaseRunner {
         ProcStats.Usage[] usageAtEnd = null; // server, bench: over the measured window
         long nextTick = start + TimeUnit.SECONDS.toNanos(1);
         LoopStats.Counters last = before;
+        long lastTick = start;
         long drainDeadline = Long.MAX_VALUE;
         boolean drained = false;
         try {
@@ -93,9 +94,10 @@ final class PhaseRunner {
                         intervalAck.add(a);
                         lag.add(s.sendLag.getIntervalHistogram());
                     }
-                    if (!quiet) progress(label, now, phase, c, last, interval, intervalAck, server);
+                    if (!quiet) progress(label, now, (now - lastTick) / 1e9, phase, c, last, interval, intervalAck, server);
                     last = c;
-                    nextTick += TimeUnit.SECONDS.toNanos(1);
+                    lastTick = now;
+                    nextTick = Math.max(nextTick + TimeUnit.SECONDS.toNanos(1), now + TimeUnit.MILLISECONDS.toNanos(500));
                 }
                 Thread.sleep(20);
             }
@@ -156,13 +158,14 @@ final class PhaseRunner {
         return true;
     }
 
-    private void progress(String label, long now, RunClock.Phase phase, LoopStats.Counters c, LoopStats.Counters last,
+    private void progress(String label, long now, double seconds, RunClock.Phase phase, LoopStats.Counters c, LoopStats.Counters last,
                           Histogram lat, Histogram ack, ProcStats server) {
         String stage = now < phase.warmupEnd() ? "warm-up" : now < phase.sendEnd() ? "measure" : "drain";
         long t = TimeUnit.NANOSECONDS.toSeconds(now - phase.start());
         err.printf(Locale.ROOT, "%s[%3ds %-7s] sent %7d/s  acked %7d/s  recv %9d/s  lat p50 %7.3f p99 %8.3f max %8.3f ms"
                         + "  ack p99 %8.3f ms  gaps %d dup %d ooo %d disc %d%s%n",
-                label, t, stage, c.sent() - last.sent(), c.acked() - last.acked(), c.messages() - last.messages(),
+                label, t, stage, Math.round((c.sent() - last.sent()) / seconds), Math.round((c.acked() - last.acked()) / seconds),
+                Math.round((c.messages() - last.messages()) / seconds),
                 Report.ms(lat.getValueAtPercentile(50)), Report.ms(lat.getValueAtPercentile(99)), Report.ms(lat.getMaxValue()),
                 Report.ms(ack.getValueAtPercentile(99)), c.gaps(), c.duplicates(), c.outOfOrder(), c.disconnects(),
                 server == null ? "" : String.format(Locale.ROOT, "  server %.2f cores", server.usage().cores()));

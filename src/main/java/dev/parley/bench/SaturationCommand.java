@@ -13,9 +13,9 @@ import java.util.concurrent.Callable;
 
 /** {@code bench saturation}: raises the send rate step by step until p99 passes a bound or a delivery goes wrong. */
 @Command(name = "saturation", mixinStandardHelpOptions = true, sortOptions = false,
-        description = {"The fanout set-up, sending at --rate, then --step-factor times more each step, until a step's p99 exceeds",
-                "--p99-bound, a delivery is lost, duplicated or out of order, or --max-steps ran. Reports every step and the",
-                "highest delivered rate sustained within the bound."})
+        description = {"Steps the rate up until p99 or exactness fails; the highest sustained rate.",
+                "The fanout set-up, sending --rate messages a second per sender, then --step-factor times more each step, until a step's end-to-end p99 exceeds --p99-bound, a delivery is lost, duplicated or out of order, a connection drops, or --max-steps ran.",
+                "Reports every step and the highest delivered rate sustained within the bound."})
 final class SaturationCommand implements Callable<Integer> {
     @Mixin
     CommonOptions common;
@@ -107,7 +107,28 @@ final class SaturationCommand implements Callable<Integer> {
         out.put("highestSustainedRate", best == null ? 0.0 : best.get("rate"));
         out.put("highestSustainedP99Millis", best == null ? 0.0 : ((Map<?, ?>) best.get("latency")).get("p99"));
         out.put("steps", steps);
-        Report.print(System.out, out, common.json);
+        if (common.json) {
+            Report.print(System.out, out, true);
+        } else {
+            Map<String, Object> head = new LinkedHashMap<>(out);
+            head.remove("steps");
+            Report.print(System.out, head, false);
+            printSteps(steps);
+        }
         return 0;
+    }
+
+    private static void printSteps(List<Map<String, Object>> steps) {
+        System.out.printf("  %4s %12s %14s %14s %9s %9s %9s %7s %5s %5s %7s %7s  %s%n", "step", "rate/sender", "offered/s",
+                "delivered/s", "p50 ms", "p99 ms", "max ms", "losses", "dup", "ooo", "srv cpu", "bench", "sustained");
+        for (Map<String, Object> s : steps) {
+            Map<?, ?> lat = (Map<?, ?>) s.get("latency");
+            Map<?, ?> server = (Map<?, ?>) s.get("server");
+            Map<?, ?> bench = (Map<?, ?>) s.get("bench");
+            System.out.printf(java.util.Locale.ROOT, "  %4s %12.1f %14.0f %14.0f %9s %9s %9s %7s %5s %5s %7s %7s  %s%n",
+                    s.get("step"), (Double) s.get("rate"), (Double) s.get("offeredDeliveriesPerSecond"), (Double) s.get("deliveredPerSecond"),
+                    lat.get("p50"), lat.get("p99"), lat.get("max"), s.get("losses"), s.get("duplicates"), s.get("orderViolations"),
+                    server.isEmpty() ? "-" : server.get("cores"), bench.isEmpty() ? "-" : bench.get("cores"), s.get("sustained"));
+        }
     }
 }

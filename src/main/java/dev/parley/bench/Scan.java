@@ -46,6 +46,40 @@ final class Scan {
         return -1;
     }
 
+    /** {@link #after(ByteBuf, int, int, byte[])} on an array: the receive path copies each frame into one first. */
+    static int after(byte[] a, int from, int to, byte[] pattern) {
+        byte first = pattern[0];
+        int last = Math.min(to, a.length) - pattern.length;
+        outer:
+        for (int i = Math.max(0, from); i <= last; i++) {
+            if (a[i] != first) continue;
+            for (int k = 1; k < pattern.length; k++) {
+                if (a[i + k] != pattern[k]) continue outer;
+            }
+            return i + pattern.length;
+        }
+        return -1;
+    }
+
+    static long number(byte[] a, int at, int to) {
+        if (at < 0 || at >= to) return -1;
+        long v = 0;
+        int i = at;
+        for (; i < to; i++) {
+            int d = a[i] - '0';
+            if (d < 0 || d > 9) break;
+            v = v * 10 + d;
+        }
+        return i == at ? -1 : v;
+    }
+
+    static String string(byte[] a, int at, int to) {
+        if (at < 0) return "?";
+        int end = at;
+        while (end < to && a[end] != '"') end++;
+        return new String(a, at, end - at, StandardCharsets.UTF_8);
+    }
+
     /** The non-negative decimal at {@code at} (up to the first non-digit or {@code to}); -1 if there is none. */
     static long number(ByteBuf b, int at, int to) {
         if (at < 0 || at >= to) return -1;

@@ -10,9 +10,9 @@ import java.util.concurrent.TimeUnit;
 
 /** {@code bench stub}: a server that does almost nothing, to measure the bench's own ceiling against. */
 @Command(name = "stub", mixinStandardHelpOptions = true, sortOptions = false,
-        description = {"Runs a stand-in server that speaks just enough of the protocol for the bench (register, join, send) and",
-                "does almost nothing: no database, no JSON library, one pre-encoded frame per message, flushed once per",
-                "event-loop turn. Point fanout or saturation at it to measure the bench's own ceiling. Never a real server."})
+        description = {"A stand-in server that does almost nothing: the bench's own ceiling.",
+                "Speaks just enough of the protocol for the bench (register, join, send): no database, no JSON library, one pre-encoded frame per message, flushed once per event-loop turn.",
+                "Point fanout or saturation at it to measure the bench's own ceiling. It is not a chat server."})
 final class StubCommand implements Callable<Integer> {
     @Option(names = "--host", paramLabel = "<address>", defaultValue = "127.0.0.1", description = "address to listen on. Default: ${DEFAULT-VALUE}")
     String host;

@@ -27,12 +27,14 @@ import java.util.function.Function;
  */
 final class Client implements AutoCloseable {
     final RunClock clock;
+    final Pacer pacer;
     private final MultiThreadIoEventLoopGroup group;
     private final List<EventLoop> loops = new ArrayList<>();
     private final List<LoopStats> stats = new ArrayList<>();
 
     Client(int threads, RunClock clock) {
         this.clock = clock;
+        this.pacer = new Pacer(clock);
         this.group = new MultiThreadIoEventLoopGroup(threads, Thread.ofPlatform().name("bench-loop-", 0).daemon(true).factory(),
                 NioIoHandler.newFactory());
         for (EventExecutor e : group) {
@@ -110,6 +112,7 @@ final class Client implements AutoCloseable {
 
     @Override
     public void close() {
+        pacer.close();
         group.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(10, TimeUnit.SECONDS);
     }
 }

@@ -70,7 +70,7 @@ final class Fleet implements AutoCloseable {
             connections.add(c);
             room.members().add(c);
             if (room.members().size() <= sendersPerRoom) {
-                Sender s = new Sender(c, client.clock, payload);
+                Sender s = new Sender(c, client.clock, client.pacer, payload);
                 c.sender = s;
                 room.senders().add(s);
                 senders.add(s);

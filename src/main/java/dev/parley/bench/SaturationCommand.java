@@ -94,7 +94,8 @@ final class SaturationCommand implements Callable<Integer> {
                             result.deliveredPerSecond(), result.p99Millis(), sustained ? "sustained" : "NOT sustained");
                 }
                 if (!sustained) {
-                    stopped = !result.correct() ? "a delivery went wrong or a connection dropped" : "p99 above the bound";
+                    stopped = !result.drained() ? "overloaded: acks and deliveries did not catch up within --drain-timeout"
+                            : !result.correct() ? "a delivery went wrong or a connection dropped" : "p99 above the bound";
                     break;
                 }
                 best = s;

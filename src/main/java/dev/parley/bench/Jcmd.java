@@ -14,17 +14,19 @@ import java.util.regex.Pattern;
  * readings (G1 also returns free heap to the OS after a full GC).
  */
 final class Jcmd {
-    private static final Pattern USED = Pattern.compile("used (\\d+)K");
+    // The last line of GC.class_histogram: "Total <instances> <bytes>", live objects after a full GC,
+    // whatever the collector (a JVM pinned to one CPU picks Serial, whose heap_info splits generations).
+    private static final Pattern TOTAL = Pattern.compile("(?m)^Total\\s+\\d+\\s+(\\d+)\\s*$");
 
     private Jcmd() {}
 
-    /** Full GC in {@code pid}; then its heap in use, in KiB, or -1 if jcmd is not there or failed. */
+    /** Full GC in {@code pid}; then its live heap, in KiB, or -1 if jcmd is not there or failed. */
     static long gcAndHeapUsedKb(long pid) {
         if (run(pid, "GC.run") == null) return -1;
-        String info = run(pid, "GC.heap_info");
-        if (info == null) return -1;
-        Matcher m = USED.matcher(info);
-        return m.find() ? Long.parseLong(m.group(1)) : -1;
+        String histogram = run(pid, "GC.class_histogram");
+        if (histogram == null) return -1;
+        Matcher m = TOTAL.matcher(histogram);
+        return m.find() ? Long.parseLong(m.group(1)) / 1024 : -1;
     }
 
     private static String run(long pid, String command) {

@@ -46,6 +46,10 @@ final class SaturationCommand implements Callable<Integer> {
             description = "unmeasured sending at the start of each step. Default: ${DEFAULT-VALUE}")
     Duration warmup;
 
+    @Option(names = "--initial-warmup", paramLabel = "<time>", defaultValue = "15s", converter = CommonOptions.DurationConverter.class,
+            description = "sending at the first step's rate before step 1, not reported: a fresh server JVM compiles its hot paths meanwhile. Default: ${DEFAULT-VALUE}")
+    Duration initialWarmup;
+
     @Option(names = "--drain-timeout", paramLabel = "<time>", defaultValue = "10s", converter = CommonOptions.DurationConverter.class,
             description = "after each step, how long to wait for missing acks and deliveries. Default: ${DEFAULT-VALUE}")
     Duration drainTimeout;
@@ -69,6 +73,7 @@ final class SaturationCommand implements Callable<Integer> {
         config.put("startRate", rate);
         config.put("stepFactor", factor);
         config.put("maxSteps", maxSteps);
+        config.put("initialWarmupSeconds", initialWarmup.toMillis() / 1000.0);
         config.put("stepWarmupSeconds", warmup.toMillis() / 1000.0);
         config.put("stepDurationSeconds", duration.toMillis() / 1000.0);
         config.put("p99BoundMillis", (double) p99Bound.toMillis());
@@ -80,6 +85,7 @@ final class SaturationCommand implements Callable<Integer> {
         String stopped = "max steps reached";
         try (Fleet fleet = Fleet.open(common, rooms, members, senders, payload, System.err)) {
             PhaseRunner runner = new PhaseRunner(fleet, common.serverPid, System.err, common.quiet);
+            if (!initialWarmup.isZero()) runner.run("warm-up ", rate, initialWarmup, Duration.ofSeconds(1), drainTimeout);
             double r = rate;
             for (int step = 1; step <= maxSteps; step++) {
                 PhaseRunner.Result result = runner.run(String.format("step %2d ", step), r, warmup, duration, drainTimeout);

@@ -140,7 +140,7 @@ final class BenchConnection extends ChannelInboundHandlerAdapter {
 
     /** @return true once the 101 response is complete and checked */
     private boolean upgrade(ByteBuf buf) {
-        int end = Scan.after(buf, buf.readerIndex(), buf.writerIndex(), Scan.ascii("\r\n\r\n"));
+        int end = Scan.after(buf, buf.readerIndex(), buf.writerIndex(), Scan.END_OF_HEADERS);
         if (end < 0) {
             if (buf.readableBytes() > MAX_HEADERS) fail("the upgrade response has no end of headers");
             return false;

@@ -6,8 +6,8 @@ import java.nio.charset.StandardCharsets;
 
 /**
  * Byte scans of the server's JSON text frames. The receive path of the load generator reads the few
- * fields it needs ({@code seq}, the send time inside {@code text}, {@code clientId}) straight from the
- * frame's bytes: no String, no JSON parser, no allocation per frame. It relies on what PROTOCOL.md and
+ * fields it needs ({@code seq}, the send time inside {@code text}, {@code clientId}) from the frame's
+ * bytes: no String, no JSON parser, no allocation per frame. It relies on what PROTOCOL.md and
  * the server guarantee about these frames: one object, {@code type} first, the fields written as
  * {@code "name":value} without spaces, and texts the bench wrote itself (digits and letters, nothing
  * escaped).
@@ -19,6 +19,7 @@ final class Scan {
     static final byte[] CLIENT_ID = ascii("\"clientId\":\"");
     static final byte[] CODE = ascii("\"code\":\"");
     static final byte[] LAST_SEQ = ascii("\"lastSeq\":");
+    static final byte[] END_OF_HEADERS = ascii("\r\n\r\n");
 
     /** Where the type's first letter is: {@code {"type":"m...}. */
     static final int TYPE_AT = TYPE_PREFIX.length;
@@ -46,7 +47,7 @@ final class Scan {
         return -1;
     }
 
-    /** {@link #after(ByteBuf, int, int, byte[])} on an array: the receive path copies each frame into one first. */
+    /** The same on an array: the receive path copies each text frame into one and scans it there. */
     static int after(byte[] a, int from, int to, byte[] pattern) {
         byte first = pattern[0];
         int last = Math.min(to, a.length) - pattern.length;
@@ -61,6 +62,7 @@ final class Scan {
         return -1;
     }
 
+    /** The non-negative decimal at {@code at} (up to the first non-digit or {@code to}); -1 if there is none. */
     static long number(byte[] a, int at, int to) {
         if (at < 0 || at >= to) return -1;
         long v = 0;
@@ -73,24 +75,12 @@ final class Scan {
         return i == at ? -1 : v;
     }
 
+    /** The string value that starts at {@code at} (just after its opening quote), for the rare frames (errors). */
     static String string(byte[] a, int at, int to) {
         if (at < 0) return "?";
         int end = at;
         while (end < to && a[end] != '"') end++;
         return new String(a, at, end - at, StandardCharsets.UTF_8);
-    }
-
-    /** The non-negative decimal at {@code at} (up to the first non-digit or {@code to}); -1 if there is none. */
-    static long number(ByteBuf b, int at, int to) {
-        if (at < 0 || at >= to) return -1;
-        long v = 0;
-        int i = at;
-        for (; i < to; i++) {
-            int d = b.getByte(i) - '0';
-            if (d < 0 || d > 9) break;
-            v = v * 10 + d;
-        }
-        return i == at ? -1 : v;
     }
 
     /** The string value that starts at {@code at} (just after its opening quote), for the rare frames (errors). */

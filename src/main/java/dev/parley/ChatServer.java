@@ -126,7 +126,15 @@ public final class ChatServer {
         } catch (RuntimeException e) {
             return Future.failedFuture(e);
         }
-        return server.listen().map(server).recover(err -> server.close().transform(x -> Future.failedFuture(err)));
+        // A promise without a context: the listen future belongs to an event loop that close()
+        // shuts down, so a failure chained on it would never be delivered (serve hung 60 s on a
+        // port in use and then reported a TimeoutException instead of the bind error).
+        Promise<ChatServer> started = Promise.promise();
+        server.listen().onComplete(ar -> {
+            if (ar.succeeded()) started.complete(server);
+            else server.close().onComplete(x -> started.fail(ar.cause()));
+        });
+        return started.future();
     }
 
     private Future<Void> listen() {

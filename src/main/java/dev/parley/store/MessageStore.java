@@ -229,16 +229,25 @@ public final class MessageStore implements AutoCloseable {
         }
     }
 
-    /** Messages already stored under the batch's (sender, clientId) keys for this room. */
+    /**
+     * Messages already stored under the batch's (sender, clientId) keys for this room. The lookup is a
+     * row-value IN on all three columns of the (room, sender, client_id) unique index, so each key is
+     * an index probe; {@code room = ? AND client_id IN (...)} used only the room prefix and scanned all
+     * of the room's messages, which made appends slow down as rooms grew.
+     */
     private Map<String, Message> existing(Connection c, String room, List<Pending> batch, List<Integer> indexes) throws SQLException {
         Map<String, Message> found = new HashMap<>();
         for (int from = 0; from < indexes.size(); from += 100) {
             List<Integer> chunk = indexes.subList(from, Math.min(indexes.size(), from + 100));
-            String marks = String.join(",", Collections.nCopies(chunk.size(), "?"));
+            String marks = String.join(",", Collections.nCopies(chunk.size(), "(?, ?, ?)"));
             try (PreparedStatement ps = c.prepareStatement(
-                    "SELECT " + COLUMNS + " FROM messages WHERE room = ? AND client_id IN (" + marks + ")")) {
-                ps.setString(1, room);
-                for (int k = 0; k < chunk.size(); k++) ps.setString(k + 2, batch.get(chunk.get(k)).clientId);
+                    "SELECT " + COLUMNS + " FROM messages WHERE (room, sender, client_id) IN (" + marks + ")")) {
+                int k = 1;
+                for (int i : chunk) {
+                    ps.setString(k++, room);
+                    ps.setString(k++, batch.get(i).sender);
+                    ps.setString(k++, batch.get(i).clientId);
+                }
                 try (ResultSet rs = ps.executeQuery()) {
                     while (rs.next()) {
                         Message m = read(rs);

@@ -27,9 +27,7 @@ final class Outbox implements Runnable {
     private final ChannelHandlerContext ctx;
     private final int capacity;
     private final Runnable onOverflow;
-    // Small chunks: most connections are idle, and the default chunk (1024 slots) alone would cost
-    // about 4 KiB per connection. The size counter, not the queue, enforces the capacity.
-    private final Queue<ByteBuf> queue = PlatformDependent.newMpscQueue(16, Integer.MAX_VALUE / 2);
+    private final Queue<ByteBuf> queue;
     private final AtomicInteger size = new AtomicInteger();
     private final AtomicBoolean scheduled = new AtomicBoolean();
     private volatile boolean closed;
@@ -37,6 +35,10 @@ final class Outbox implements Runnable {
     Outbox(ChannelHandlerContext ctx, int capacity, Runnable onOverflow) {
         this.ctx = requireNonNull(ctx, "ctx");
         this.capacity = capacity;
+        // Chunks of 16 slots: an idle connection holds one 16-slot array. newMpscQueue() would
+        // allocate 1,025 slots (about 4 KiB) per connection up front, half the memory budget of an
+        // idle connection; this queue still grows, chunk by chunk, to what the size counter allows.
+        this.queue = PlatformDependent.newMpscQueue(16, Math.max(2 * capacity, 64));
         this.onOverflow = requireNonNull(onOverflow, "onOverflow");
         ctx.pipeline().addFirst("parley-writability", new ChannelInboundHandlerAdapter() {
             @Override
@@ -55,7 +57,11 @@ final class Outbox implements Runnable {
             overflow();
             return false;
         }
-        queue.offer(frame);
+        if (!queue.offer(frame)) { // cannot happen while size <= capacity; never lose a frame silently
+            size.decrementAndGet();
+            overflow();
+            return false;
+        }
         schedule();
         return true;
     }

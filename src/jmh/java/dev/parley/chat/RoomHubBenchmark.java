@@ -1,0 +1,103 @@
+package dev.parley.chat;
+
+import dev.parley.broker.LocalBroker;
+import dev.parley.store.Database;
+import dev.parley.store.MessageStore;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.annotations.Warmup;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
+
+/**
+ * {@link RoomHub#offer}: one committed message handed, in seq order, to N local subscribers. The
+ * subscribers fetch the shared encoding (as connections do) and count; the cost measured is the
+ * hub's: the room lock, the order check and the loop over members. Score is per message.
+ */
+@State(Scope.Thread)
+@BenchmarkMode(Mode.AverageTime)
+@OutputTimeUnit(TimeUnit.NANOSECONDS)
+@Warmup(iterations = 3, time = 1)
+@Measurement(iterations = 5, time = 1)
+@Fork(1)
+public class RoomHubBenchmark {
+    private static final Function<Message, byte[]> ENCODE = m -> new byte[]{1};
+
+    @Param({"1", "10", "100", "1000"})
+    int subscribers;
+
+    Vertx vertx;
+    Database db;
+    MessageStore store;
+    RoomHub hub;
+    Counting[] subs;
+    long seq;
+    String text = "x".repeat(100);
+
+    static final class Counting implements Subscriber {
+        long received;
+
+        @Override
+        public String user() {
+            return "u";
+        }
+
+        @Override
+        public void joined(Joined joined) {}
+
+        @Override
+        public void message(Message message) {
+            message.encoded(ENCODE);
+            received++;
+        }
+
+        @Override
+        public void presence(String room, String user, boolean online) {}
+
+        @Override
+        public void typing(String room, String user) {}
+    }
+
+    @Setup(Level.Trial)
+    public void setup() throws Exception {
+        vertx = Vertx.vertx();
+        db = new Database("jdbc:h2:mem:hub" + System.nanoTime() + ";DB_CLOSE_DELAY=-1;MODE=PostgreSQL;DATABASE_TO_LOWER=TRUE", "", "", 2);
+        store = new MessageStore(db, 512, committed -> {}, MessageStore.BatchObserver.NONE);
+        hub = new RoomHub(vertx, store, new LocalBroker(), 1000, 100, RoomHub.Listener.NONE);
+        subs = new Counting[subscribers];
+        List<Future<RoomHub.Membership>> joins = new ArrayList<>();
+        for (int i = 0; i < subscribers; i++) {
+            subs[i] = new Counting();
+            joins.add(hub.join(subs[i], "lobby", null, null, 0, List.of()));
+        }
+        Future.all(joins).toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+    }
+
+    @TearDown(Level.Trial)
+    public void tearDown() throws Exception {
+        store.close();
+        db.close();
+        vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+        for (Counting c : subs) if (c.received != seq) throw new IllegalStateException("a subscriber missed messages: " + c.received + " of " + seq);
+    }
+
+    @Benchmark
+    public void offer() {
+        hub.offer(new Message("lobby", ++seq, "01JDQ3ZK5V8W0000000000000", "alice", text, 1_795_000_000_000L, "c-1"));
+    }
+}

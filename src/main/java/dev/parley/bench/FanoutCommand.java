@@ -20,14 +20,8 @@ final class FanoutCommand implements Callable<Integer> {
     @Mixin
     CommonOptions common;
 
-    @Option(names = "--rooms", paramLabel = "<n>", defaultValue = "1", description = "rooms. Default: ${DEFAULT-VALUE}")
-    int rooms;
-
-    @Option(names = "--members", paramLabel = "<n>", defaultValue = "100", description = "connections joined to each room. Default: ${DEFAULT-VALUE}")
-    int members;
-
-    @Option(names = "--senders", paramLabel = "<n>", defaultValue = "10", description = "members of each room that send. Default: ${DEFAULT-VALUE}")
-    int senders;
+    @Mixin
+    RoomShape shape;
 
     @Option(names = "--rate", paramLabel = "<msgs/s>", defaultValue = "100", description = "messages a second per sender. Default: ${DEFAULT-VALUE}")
     double rate;
@@ -44,24 +38,19 @@ final class FanoutCommand implements Callable<Integer> {
             description = "after the last send, how long to wait for the missing acks and deliveries. Default: ${DEFAULT-VALUE}")
     Duration drainTimeout;
 
-    @Option(names = "--payload", paramLabel = "<bytes>", defaultValue = "100", description = "message text size (at least 16). Default: ${DEFAULT-VALUE}")
-    int payload;
-
     @Override
     public Integer call() throws Exception {
-        if (rooms < 1 || members < 1 || senders < 0 || senders > members) throw new IllegalArgumentException("need rooms >= 1, members >= 1, 0 <= senders <= members");
+        shape.validate(0);
         if (rate <= 0) throw new IllegalArgumentException("--rate must be positive");
         Map<String, Object> config = new LinkedHashMap<>();
         config.put("urls", common.urls);
-        config.put("rooms", rooms);
-        config.put("members", members);
-        config.put("senders", senders);
+        shape.describe(config);
         config.put("rate", rate);
         config.put("warmupSeconds", warmup.toMillis() / 1000.0);
         config.put("durationSeconds", duration.toMillis() / 1000.0);
-        config.put("payload", payload);
+        config.put("payload", shape.payload);
         config.put("threads", common.threads);
-        try (Fleet fleet = Fleet.open(common, rooms, members, senders, payload, System.err)) {
+        try (Fleet fleet = Fleet.open(common, shape.rooms, shape.members, shape.senders, shape.payload, System.err)) {
             PhaseRunner.Result result = new PhaseRunner(fleet, common.serverPid, System.err, common.quiet)
                     .run("fanout ", rate, warmup, duration, drainTimeout);
             Map<String, Object> out = header("fanout", common, config);

@@ -20,14 +20,8 @@ final class SaturationCommand implements Callable<Integer> {
     @Mixin
     CommonOptions common;
 
-    @Option(names = "--rooms", paramLabel = "<n>", defaultValue = "1", description = "rooms. Default: ${DEFAULT-VALUE}")
-    int rooms;
-
-    @Option(names = "--members", paramLabel = "<n>", defaultValue = "100", description = "connections joined to each room. Default: ${DEFAULT-VALUE}")
-    int members;
-
-    @Option(names = "--senders", paramLabel = "<n>", defaultValue = "10", description = "members of each room that send. Default: ${DEFAULT-VALUE}")
-    int senders;
+    @Mixin
+    RoomShape shape;
 
     @Option(names = "--rate", paramLabel = "<msgs/s>", defaultValue = "100", description = "first step's messages a second per sender. Default: ${DEFAULT-VALUE}")
     double rate;
@@ -58,18 +52,13 @@ final class SaturationCommand implements Callable<Integer> {
             description = "a step whose end-to-end p99 is above this is not sustained. Default: ${DEFAULT-VALUE}")
     Duration p99Bound;
 
-    @Option(names = "--payload", paramLabel = "<bytes>", defaultValue = "100", description = "message text size (at least 16). Default: ${DEFAULT-VALUE}")
-    int payload;
-
     @Override
     public Integer call() throws Exception {
-        if (rooms < 1 || members < 1 || senders < 1 || senders > members) throw new IllegalArgumentException("need rooms >= 1, members >= 1, 1 <= senders <= members");
+        shape.validate(1);
         if (rate <= 0 || factor <= 1) throw new IllegalArgumentException("--rate must be positive and --step-factor above 1");
         Map<String, Object> config = new LinkedHashMap<>();
         config.put("urls", common.urls);
-        config.put("rooms", rooms);
-        config.put("members", members);
-        config.put("senders", senders);
+        shape.describe(config);
         config.put("startRate", rate);
         config.put("stepFactor", factor);
         config.put("maxSteps", maxSteps);
@@ -77,13 +66,13 @@ final class SaturationCommand implements Callable<Integer> {
         config.put("stepWarmupSeconds", warmup.toMillis() / 1000.0);
         config.put("stepDurationSeconds", duration.toMillis() / 1000.0);
         config.put("p99BoundMillis", (double) p99Bound.toMillis());
-        config.put("payload", payload);
+        config.put("payload", shape.payload);
         config.put("threads", common.threads);
         double boundMillis = p99Bound.toNanos() / 1e6;
         List<Map<String, Object>> steps = new ArrayList<>();
         Map<String, Object> best = null;
         String stopped = "max steps reached";
-        try (Fleet fleet = Fleet.open(common, rooms, members, senders, payload, System.err)) {
+        try (Fleet fleet = Fleet.open(common, shape.rooms, shape.members, shape.senders, shape.payload, System.err)) {
             PhaseRunner runner = new PhaseRunner(fleet, common.serverPid, System.err, common.quiet);
             if (!initialWarmup.isZero()) runner.run("warm-up ", rate, initialWarmup, Duration.ofSeconds(1), drainTimeout);
             double r = rate;

@@ -21,7 +21,7 @@ public final class Message {
     private final String text;
     private final long tsMillis;
     private final String clientId;
-    private volatile Object encoded;
+    private final Memo encoded = new Memo();
 
     public Message(String room, long seq, String id, String from, String text, long tsMillis, String clientId) {
         this.room = requireNonNull(room, "room");
@@ -51,16 +51,8 @@ public final class Message {
     }
 
     /** The wire form, encoded by {@code encoder} the first time and shared afterwards. */
-    @SuppressWarnings("unchecked")
     public <T> T encoded(Function<Message, T> encoder) {
-        Object e = encoded;
-        if (e == null) {
-            synchronized (this) {
-                e = encoded;
-                if (e == null) encoded = e = encoder.apply(this);
-            }
-        }
-        return (T) e;
+        return encoded.get(() -> encoder.apply(this));
     }
 
     @Override

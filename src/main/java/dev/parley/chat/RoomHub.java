@@ -118,16 +118,15 @@ public final class RoomHub {
     public void onEvent(BrokerEvent event) {
         switch (event) {
             case BrokerEvent.MessageCommitted mc -> offer(mc.message());
-            case BrokerEvent.Typing t -> {
-                for (Membership m : members(t.room())) {
-                    if (m.buffer == null && !m.subscriber.user().equals(t.user())) m.subscriber.typing(t.room(), t.user());
-                }
-            }
-            case BrokerEvent.PresenceChanged p -> {
-                for (Membership m : members(p.room())) {
-                    if (m.buffer == null && !m.subscriber.user().equals(p.user())) m.subscriber.presence(p.room(), p.user(), p.online());
-                }
-            }
+            case BrokerEvent.Typing t -> notify(new Notice(Notice.Kind.TYPING, t.room(), t.user()));
+            case BrokerEvent.PresenceChanged p -> notify(new Notice(p.online() ? Notice.Kind.ONLINE : Notice.Kind.OFFLINE, p.room(), p.user()));
+        }
+    }
+
+    /** To every member of the room but the user it is about, and not during a join's replay. */
+    private void notify(Notice notice) {
+        for (Membership m : members(notice.room())) {
+            if (m.buffer == null && !m.subscriber.user().equals(notice.user())) m.subscriber.notice(notice);
         }
     }
 

@@ -15,9 +15,8 @@ public interface Subscriber {
 
     void message(Message message);
 
-    void presence(String room, String user, boolean online);
-
-    void typing(String room, String user);
+    /** Typing or presence: droppable, and the same instance goes to every member of the room. */
+    void notice(Notice notice);
 
     /** The answer to a join: sent before the replay it announces. */
     record Joined(String room, String ref, long lastSeq, int online, List<String> members, boolean recovered) {}

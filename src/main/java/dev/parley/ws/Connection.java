@@ -5,6 +5,7 @@ import dev.parley.chat.ChatException;
 import dev.parley.chat.ChatService;
 import dev.parley.chat.ErrorCode;
 import dev.parley.chat.Message;
+import dev.parley.chat.Notice;
 import dev.parley.chat.RateLimiter;
 import dev.parley.chat.RoomHub;
 import dev.parley.chat.Subscriber;
@@ -49,6 +50,8 @@ final class Connection implements Subscriber {
     private final String user;
     private final Outbox outbox;
     private final Counter messagesOut;
+    private final Counter typingOut;
+    private final Counter presenceOut;
     private final RateLimiter sendLimit;
     private final RateLimiter typingLimit;
     private final Map<String, RoomHub.Membership> rooms = new HashMap<>();
@@ -75,6 +78,8 @@ final class Connection implements Subscriber {
         this.expiresAt = identity.expiresAt();
         this.outbox = new Outbox(((WebSocketInternal) ws).channelHandlerContext(), config.outboxFrames(), this::tooSlow);
         this.messagesOut = metrics.frameOutCounter("message");
+        this.typingOut = metrics.frameOutCounter("typing");
+        this.presenceOut = metrics.frameOutCounter("presence");
         this.sendLimit = new RateLimiter(config.rateLimit(), config.rateBurst());
         this.typingLimit = new RateLimiter(TYPING_PER_SECOND, TYPING_PER_SECOND);
     }
@@ -231,25 +236,16 @@ final class Connection implements Subscriber {
     }
 
     @Override
-    public void presence(String room, String user, boolean online) {
-        queueDroppable(FrameCodec.presence(room, user, online), "presence");
-    }
-
-    @Override
-    public void typing(String room, String user) {
-        queueDroppable(FrameCodec.typing(room, user), "typing");
+    public void notice(Notice notice) {
+        if (outbox.offerDroppable(FrameCodec.notice(notice))) {
+            (notice.kind() == Notice.Kind.TYPING ? typingOut : presenceOut).increment();
+        } else {
+            metrics.ephemeralDropped();
+        }
     }
 
     private void queue(ByteBuf frame, String type) {
         if (outbox.offer(frame)) metrics.frameOutCounter(type).increment();
-    }
-
-    private void queueDroppable(ByteBuf frame, String type) {
-        if (outbox.offerDroppable(frame)) {
-            metrics.frameOutCounter(type).increment();
-        } else {
-            metrics.ephemeralDropped();
-        }
     }
 
     /** Answers a failed frame with an error frame; a connection that keeps failing is closed with 1008. */

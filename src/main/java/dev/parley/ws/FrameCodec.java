@@ -8,6 +8,7 @@ import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.core.util.ByteArrayBuilder;
 import dev.parley.chat.ErrorCode;
 import dev.parley.chat.Message;
+import dev.parley.chat.Notice;
 import dev.parley.chat.Subscriber;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
@@ -203,21 +204,20 @@ final class FrameCodec {
         });
     }
 
-    static ByteBuf presence(String room, String user, boolean online) {
-        return frame(g -> {
-            g.writeStringField("type", "presence");
-            g.writeStringField("room", room);
-            g.writeStringField("user", user);
-            g.writeStringField("status", online ? "online" : "offline");
-        });
-    }
-
-    static ByteBuf typing(String room, String user) {
-        return frame(g -> {
-            g.writeStringField("type", "typing");
-            g.writeStringField("room", room);
-            g.writeStringField("user", user);
-        });
+    /** A typing or presence frame, shared by every recipient like a message frame (heap: it is small). */
+    static ByteBuf notice(Notice n) {
+        return n.encoded(notice -> Unpooled.unreleasableBuffer(frame(g -> {
+            if (notice.kind() == Notice.Kind.TYPING) {
+                g.writeStringField("type", "typing");
+                g.writeStringField("room", notice.room());
+                g.writeStringField("user", notice.user());
+            } else {
+                g.writeStringField("type", "presence");
+                g.writeStringField("room", notice.room());
+                g.writeStringField("user", notice.user());
+                g.writeStringField("status", notice.kind() == Notice.Kind.ONLINE ? "online" : "offline");
+            }
+        })));
     }
 
     static ByteBuf history(String ref, String room, List<Message> messages, boolean hasMore) {

@@ -36,6 +36,10 @@ import static java.util.Objects.requireNonNull;
 public final class MessageStore implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(MessageStore.class);
     private static final String COLUMNS = "room, seq, id, sender, text, ts, client_id";
+    private static final String INSERT_ROOM = "INSERT INTO rooms (name, last_seq, created_at) VALUES (?, 0, ?) ON CONFLICT DO NOTHING";
+    private static final int RETRY_LOOKUP_CHUNK = 128;
+    private static final long SESSION_IDLE_CHECK_NANOS = TimeUnit.SECONDS.toNanos(1);
+    private static final long SESSION_RENEW_NANOS = TimeUnit.MINUTES.toNanos(5);
 
     private final Database db;
     private final int batchMax;
@@ -44,6 +48,7 @@ public final class MessageStore implements AutoCloseable {
     private final LinkedBlockingQueue<Pending> queue = new LinkedBlockingQueue<>();
     private final Thread writer;
     private volatile boolean running = true;
+    private WriterSession session; // the writer thread's only
 
     /** What an append produced: the stored message, and whether it was stored before (a retry). */
     public record Appended(Message message, boolean duplicate) {}
@@ -109,6 +114,7 @@ public final class MessageStore implements AutoCloseable {
                 batch.clear();
             }
         }
+        endSession();
         for (Pending p; (p = queue.poll()) != null; ) {
             p.result.completeExceptionally(new StoreException("store is closed", null));
         }
@@ -118,13 +124,14 @@ public final class MessageStore implements AutoCloseable {
         long start = System.nanoTime();
         List<Appended> results;
         List<Message> fresh = new ArrayList<>(batch.size());
-        try (Connection c = db.connection()) {
-            c.setAutoCommit(false);
+        try {
+            WriterSession w = session();
             try {
-                results = appendAll(c, batch, fresh);
-                c.commit();
+                results = appendAll(w, batch, fresh);
+                w.connection.commit();
             } catch (SQLException | RuntimeException e) {
-                rollbackQuietly(c);
+                rollbackQuietly(w.connection);
+                if (!(e instanceof SQLException s && refusesData(s))) endSession();
                 throw e;
             }
         } catch (SQLException e) {
@@ -157,6 +164,83 @@ public final class MessageStore implements AutoCloseable {
     }
 
     /**
+     * The writer's connection with its statements prepared once. Preparing them per commit made H2
+     * parse and plan four statements a commit: at 1,000 commits a second that was most of the
+     * server's garbage, and so of its GC pauses. The connection is checked when it has been idle
+     * (as the pool would on a borrow) and handed back to the pool now and then, so that the pool's
+     * max lifetime still applies to it.
+     */
+    private WriterSession session() throws SQLException {
+        long now = System.nanoTime();
+        if (session != null && now - session.borrowedAt > SESSION_RENEW_NANOS) endSession();
+        if (session != null && now - session.lastUsed > SESSION_IDLE_CHECK_NANOS && !session.connection.isValid(1)) endSession();
+        if (session == null) session = new WriterSession(db.connection(), now);
+        session.lastUsed = now;
+        return session;
+    }
+
+    private void endSession() {
+        if (session == null) return;
+        session.close();
+        session = null;
+    }
+
+    private static final class WriterSession implements AutoCloseable {
+        final Connection connection;
+        final long borrowedAt;
+        long lastUsed;
+        final PreparedStatement insert;
+        final PreparedStatement bump;
+        final PreparedStatement lockRoom;
+        final PreparedStatement insertRoom;
+        /** The retry lookup for 1, 2, 4, ... 128 keys; a smaller chunk repeats its last key. */
+        final PreparedStatement[] existing = new PreparedStatement[8];
+
+        WriterSession(Connection c, long now) throws SQLException {
+            this.connection = c;
+            this.borrowedAt = now;
+            try {
+                c.setAutoCommit(false);
+                insert = c.prepareStatement("INSERT INTO messages (" + COLUMNS + ") VALUES (?, ?, ?, ?, ?, ?, ?)");
+                bump = c.prepareStatement("UPDATE rooms SET last_seq = ? WHERE name = ?");
+                lockRoom = c.prepareStatement("SELECT last_seq FROM rooms WHERE name = ? FOR UPDATE");
+                insertRoom = c.prepareStatement(INSERT_ROOM);
+            } catch (SQLException e) {
+                closeQuietly(c);
+                throw e;
+            }
+        }
+
+        /** The power of two at or above {@code keys}: a handful of statement shapes instead of 128. */
+        static int lookupSlots(int keys) {
+            return 1 << (32 - Integer.numberOfLeadingZeros(keys - 1));
+        }
+
+        PreparedStatement existing(int slots) throws SQLException {
+            int slot = Integer.numberOfTrailingZeros(slots);
+            if (existing[slot] == null) {
+                String marks = String.join(",", Collections.nCopies(slots, "(?, ?, ?)"));
+                existing[slot] = connection.prepareStatement("SELECT " + COLUMNS + " FROM messages WHERE (room, sender, client_id) IN (" + marks + ")");
+            }
+            return existing[slot];
+        }
+
+        @Override
+        public void close() {
+            // Closing the connection closes its statements; a broken one is discarded by the pool.
+            closeQuietly(connection);
+        }
+
+        private static void closeQuietly(Connection c) {
+            try {
+                c.close();
+            } catch (SQLException ignored) {
+                // already broken
+            }
+        }
+    }
+
+    /**
      * A data exception (SQLSTATE class 22: a value too long, a bad character) or an integrity
      * violation (23) is about the message, not the database: retrying it would fail again.
      */
@@ -169,60 +253,60 @@ public final class MessageStore implements AutoCloseable {
         return false;
     }
 
-    private List<Appended> appendAll(Connection c, List<Pending> batch, List<Message> fresh) throws SQLException {
+    private List<Appended> appendAll(WriterSession w, List<Pending> batch, List<Message> fresh) throws SQLException {
         // Rooms are locked in name order so that two nodes committing the same rooms cannot deadlock.
         Map<String, List<Integer>> byRoom = new TreeMap<>();
         for (int i = 0; i < batch.size(); i++) byRoom.computeIfAbsent(batch.get(i).room, r -> new ArrayList<>()).add(i);
         Appended[] results = new Appended[batch.size()];
         long now = System.currentTimeMillis();
-        try (PreparedStatement insert = c.prepareStatement("INSERT INTO messages (" + COLUMNS + ") VALUES (?, ?, ?, ?, ?, ?, ?)");
-             PreparedStatement bump = c.prepareStatement("UPDATE rooms SET last_seq = ? WHERE name = ?")) {
-            for (Map.Entry<String, List<Integer>> e : byRoom.entrySet()) {
-                String room = e.getKey();
-                long seq = lockRoom(c, room);
-                Map<String, Message> known = existing(c, room, batch, e.getValue());
-                for (int i : e.getValue()) {
-                    Pending p = batch.get(i);
-                    String key = p.sender + '\u0000' + p.clientId;
-                    Message prior = known.get(key);
-                    if (prior != null) {
-                        results[i] = new Appended(prior, true);
-                        continue;
-                    }
-                    Message m = new Message(room, ++seq, Ids.next(now), p.sender, p.text, now, p.clientId);
-                    known.put(key, m);
-                    results[i] = new Appended(m, false);
-                    fresh.add(m);
-                    bind(insert, m);
-                    insert.addBatch();
+        PreparedStatement insert = w.insert;
+        PreparedStatement bump = w.bump;
+        insert.clearBatch(); // a failed transaction may have left rows batched
+        bump.clearBatch();
+        for (Map.Entry<String, List<Integer>> e : byRoom.entrySet()) {
+            String room = e.getKey();
+            long seq = lockRoom(w, room);
+            Map<String, Message> known = existing(w, room, batch, e.getValue());
+            for (int i : e.getValue()) {
+                Pending p = batch.get(i);
+                String key = p.sender + '\u0000' + p.clientId;
+                Message prior = known.get(key);
+                if (prior != null) {
+                    results[i] = new Appended(prior, true);
+                    continue;
                 }
-                bump.setLong(1, seq);
-                bump.setString(2, room);
-                bump.addBatch();
+                Message m = new Message(room, ++seq, Ids.next(now), p.sender, p.text, now, p.clientId);
+                known.put(key, m);
+                results[i] = new Appended(m, false);
+                fresh.add(m);
+                bind(insert, m);
+                insert.addBatch();
             }
-            insert.executeBatch();
-            bump.executeBatch();
+            bump.setLong(1, seq);
+            bump.setString(2, room);
+            bump.addBatch();
         }
+        insert.executeBatch();
+        bump.executeBatch();
         return List.of(results);
     }
 
     /** Locks the room row for this transaction and returns its last seq, creating the room if needed. */
-    private long lockRoom(Connection c, String room) throws SQLException {
+    private static long lockRoom(WriterSession w, String room) throws SQLException {
         for (int attempt = 0; attempt < 2; attempt++) {
-            try (PreparedStatement ps = c.prepareStatement("SELECT last_seq FROM rooms WHERE name = ? FOR UPDATE")) {
-                ps.setString(1, room);
-                try (ResultSet rs = ps.executeQuery()) {
-                    if (rs.next()) return rs.getLong(1);
-                }
+            w.lockRoom.setString(1, room);
+            try (ResultSet rs = w.lockRoom.executeQuery()) {
+                if (rs.next()) return rs.getLong(1);
             }
-            insertRoom(c, room);
+            w.insertRoom.setString(1, room);
+            w.insertRoom.setLong(2, System.currentTimeMillis());
+            w.insertRoom.executeUpdate();
         }
         throw new SQLException("room " + room + " could not be created");
     }
 
     private static void insertRoom(Connection c, String room) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement(
-                "INSERT INTO rooms (name, last_seq, created_at) VALUES (?, 0, ?) ON CONFLICT DO NOTHING")) {
+        try (PreparedStatement ps = c.prepareStatement(INSERT_ROOM)) {
             ps.setString(1, room);
             ps.setLong(2, System.currentTimeMillis());
             ps.executeUpdate();
@@ -235,24 +319,23 @@ public final class MessageStore implements AutoCloseable {
      * an index probe; {@code room = ? AND client_id IN (...)} used only the room prefix and scanned all
      * of the room's messages, which made appends slow down as rooms grew.
      */
-    private Map<String, Message> existing(Connection c, String room, List<Pending> batch, List<Integer> indexes) throws SQLException {
+    private static Map<String, Message> existing(WriterSession w, String room, List<Pending> batch, List<Integer> indexes) throws SQLException {
         Map<String, Message> found = new HashMap<>();
-        for (int from = 0; from < indexes.size(); from += 100) {
-            List<Integer> chunk = indexes.subList(from, Math.min(indexes.size(), from + 100));
-            String marks = String.join(",", Collections.nCopies(chunk.size(), "(?, ?, ?)"));
-            try (PreparedStatement ps = c.prepareStatement(
-                    "SELECT " + COLUMNS + " FROM messages WHERE (room, sender, client_id) IN (" + marks + ")")) {
-                int k = 1;
-                for (int i : chunk) {
-                    ps.setString(k++, room);
-                    ps.setString(k++, batch.get(i).sender);
-                    ps.setString(k++, batch.get(i).clientId);
-                }
-                try (ResultSet rs = ps.executeQuery()) {
-                    while (rs.next()) {
-                        Message m = read(rs);
-                        found.put(m.from() + '\u0000' + m.clientId(), m);
-                    }
+        for (int from = 0; from < indexes.size(); from += RETRY_LOOKUP_CHUNK) {
+            List<Integer> chunk = indexes.subList(from, Math.min(indexes.size(), from + RETRY_LOOKUP_CHUNK));
+            int slots = WriterSession.lookupSlots(chunk.size());
+            PreparedStatement ps = w.existing(slots);
+            int k = 1;
+            for (int n = 0; n < slots; n++) {
+                Pending p = batch.get(chunk.get(Math.min(n, chunk.size() - 1)));
+                ps.setString(k++, room);
+                ps.setString(k++, p.sender);
+                ps.setString(k++, p.clientId);
+            }
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    Message m = read(rs);
+                    found.put(m.from() + '\u0000' + m.clientId(), m);
                 }
             }
         }

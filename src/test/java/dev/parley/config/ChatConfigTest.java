@@ -58,6 +58,7 @@ class ChatConfigTest {
         d.put(Setting.APPEND_BATCH_MAX, "512");
         d.put(Setting.EVENT_LOOPS, "0");          // one per core
         d.put(Setting.DRAIN_TIMEOUT, "10s");
+        d.put(Setting.FLUSH_INTERVAL, "3ms");
         d.put(Setting.PRESENCE_TTL, "15s");
         d.put(Setting.LOG_FORMAT, "text");
         return d;
@@ -76,7 +77,7 @@ class ChatConfigTest {
         assertThat(c.port()).isEqualTo(8080);
         assertThat(c.dataDir()).isEqualTo(Path.of("./data"));
         Path h2File = Path.of("./data").toAbsolutePath().normalize().resolve("parley");
-        assertThat(c.databaseUrl()).isEqualTo("jdbc:h2:file:" + h2File + ";MODE=PostgreSQL;DATABASE_TO_LOWER=TRUE;DEFAULT_NULL_ORDERING=HIGH;WRITE_DELAY=0;DB_CLOSE_ON_EXIT=FALSE");
+        assertThat(c.databaseUrl()).isEqualTo("jdbc:h2:file:" + h2File + ";MODE=PostgreSQL;DATABASE_TO_LOWER=TRUE;DEFAULT_NULL_ORDERING=HIGH;WRITE_DELAY=0;DB_CLOSE_ON_EXIT=FALSE;CACHE_SIZE=2048");
         assertThat(c.h2()).isTrue();
         assertThat(c.databaseUser()).isEmpty();
         assertThat(c.databasePassword()).isEmpty();
@@ -97,6 +98,7 @@ class ChatConfigTest {
         assertThat(c.passwordMax()).isEqualTo(128);
         assertThat(c.bcryptCost()).isEqualTo(10);
         assertThat(c.outboxFrames()).isEqualTo(2048);
+        assertThat(c.flushInterval()).isEqualTo(Duration.ofMillis(3));
         assertThat(c.replayLimit()).isEqualTo(1000);
         assertThat(c.heartbeatInterval()).isEqualTo(Duration.ofSeconds(25));
         assertThat(c.heartbeatTimeout()).isEqualTo(Duration.ofSeconds(60));
@@ -150,6 +152,7 @@ class ChatConfigTest {
         values.put(Setting.PASSWORD_MAX, "64");
         values.put(Setting.BCRYPT_COST, "12");
         values.put(Setting.OUTBOX_FRAMES, "256");
+        values.put(Setting.FLUSH_INTERVAL, "0ms");
         values.put(Setting.REPLAY_LIMIT, "200");
         values.put(Setting.HEARTBEAT_INTERVAL, "10s");
         values.put(Setting.HEARTBEAT_TIMEOUT, "PT30S");
@@ -187,6 +190,7 @@ class ChatConfigTest {
             assertThat(c.passwordMax()).isEqualTo(64);
             assertThat(c.bcryptCost()).isEqualTo(12);
             assertThat(c.outboxFrames()).isEqualTo(256);
+            assertThat(c.flushInterval()).isZero();
             assertThat(c.replayLimit()).isEqualTo(200);
             assertThat(c.heartbeatInterval()).isEqualTo(Duration.ofSeconds(10));
             assertThat(c.heartbeatTimeout()).isEqualTo(Duration.ofSeconds(30));
@@ -247,6 +251,9 @@ class ChatConfigTest {
                 Arguments.of(Setting.BCRYPT_COST, "32", whole + "4 to 31"),
                 Arguments.of(Setting.OUTBOX_FRAMES, "2", whole + "4 to 1000000"),
                 Arguments.of(Setting.REPLAY_LIMIT, "0", whole + "1 to 1000000"),
+                Arguments.of(Setting.FLUSH_INTERVAL, "soon", "expected: a duration such as 2ms"),
+                Arguments.of(Setting.FLUSH_INTERVAL, "-1ms", "expected: 0ms to 100ms"),
+                Arguments.of(Setting.FLUSH_INTERVAL, "1s", "expected: 0ms to 100ms"),
                 Arguments.of(Setting.HEARTBEAT_INTERVAL, "0s", positive),
                 Arguments.of(Setting.HEARTBEAT_INTERVAL, "PT0.0001S", positive),
                 Arguments.of(Setting.HEARTBEAT_INTERVAL, "often", duration),

@@ -76,7 +76,7 @@ final class Connection implements Subscriber {
         this.endpoint = endpoint;
         this.user = identity.username();
         this.expiresAt = identity.expiresAt();
-        this.outbox = new Outbox(((WebSocketInternal) ws).channelHandlerContext(), config.outboxFrames(), this::tooSlow);
+        this.outbox = new Outbox(((WebSocketInternal) ws).channelHandlerContext(), config.outboxFrames(), config.flushInterval().toNanos(), this::tooSlow);
         this.messagesOut = metrics.frameOutCounter("message");
         this.typingOut = metrics.frameOutCounter("typing");
         this.presenceOut = metrics.frameOutCounter("presence");

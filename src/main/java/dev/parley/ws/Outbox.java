@@ -3,9 +3,13 @@ package dev.parley.ws;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.util.concurrent.EventExecutor;
+import io.netty.util.concurrent.FastThreadLocal;
 import io.netty.util.internal.PlatformDependent;
 
+import java.util.ArrayList;
 import java.util.Queue;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -20,6 +24,12 @@ import static java.util.Objects.requireNonNull;
  * connection is too slow and {@code onOverflow} runs on the event loop (it closes with 4002). Frames
  * are held back while the channel is not writable (the peer is not reading), so a stalled reader
  * fills this queue, which is bounded, and not Netty's buffer, which is not.
+ *
+ * <p>Flushes are paced: a connection flushed less than {@code flushIntervalNanos} ago is flushed
+ * again when that interval has passed, not at once. A socket write costs about as much as the
+ * frames it carries several times over, so a busy connection (a big room) gets several frames per
+ * write, each delayed by at most the interval; a quiet connection, whose last flush is older than
+ * the interval, is flushed at once and pays nothing.
  */
 final class Outbox implements Runnable {
     private static final int MAX_FRAMES_PER_FLUSH = 512;
@@ -30,11 +40,15 @@ final class Outbox implements Runnable {
     private final Queue<ByteBuf> queue;
     private final AtomicInteger size = new AtomicInteger();
     private final AtomicBoolean scheduled = new AtomicBoolean();
+    private final long flushIntervalNanos;
     private volatile boolean closed;
+    private long lastFlushNanos; // event loop only
+    private boolean flushDeferred; // event loop only
 
-    Outbox(ChannelHandlerContext ctx, int capacity, Runnable onOverflow) {
+    Outbox(ChannelHandlerContext ctx, int capacity, long flushIntervalNanos, Runnable onOverflow) {
         this.ctx = requireNonNull(ctx, "ctx");
         this.capacity = capacity;
+        this.flushIntervalNanos = flushIntervalNanos;
         // Chunks of 16 slots: an idle connection holds one 16-slot array. newMpscQueue() would
         // allocate 1,025 slots (about 4 KiB) per connection up front, half the memory budget of an
         // idle connection; this queue still grows, chunk by chunk, to what the size counter allows.
@@ -86,13 +100,17 @@ final class Outbox implements Runnable {
         if (scheduled.compareAndSet(false, true)) ctx.executor().execute(this);
     }
 
-    /** Writes what the channel takes, then flushes once. Runs on the event loop. */
+    /** Writes what the channel takes, then flushes once (now or paced). Runs on the event loop. */
     @Override
     public void run() {
+        if (write() > 0) flushOrDefer();
+    }
+
+    private int write() {
         scheduled.set(false);
         if (closed && !ctx.channel().isActive()) {
             discard();
-            return;
+            return 0;
         }
         int written = 0;
         ByteBuf frame;
@@ -102,13 +120,33 @@ final class Outbox implements Runnable {
             ctx.write(frame.duplicate(), ctx.voidPromise());
             written++;
         }
-        if (written > 0) ctx.flush();
         if (!queue.isEmpty() && ctx.channel().isWritable()) schedule();
+        return written;
     }
 
-    /** Writes everything still queued, if the channel takes it; used before a deliberate close. */
+    private void flushOrDefer() {
+        if (flushDeferred) return; // the pacer flushes this connection soon, with what was just written
+        long now = System.nanoTime();
+        long wait = lastFlushNanos + flushIntervalNanos - now;
+        if (wait <= 0 || flushIntervalNanos == 0) {
+            flush(now);
+        } else {
+            flushDeferred = true;
+            Pacer.PER_LOOP.get().defer(this, ctx.executor(), wait);
+        }
+    }
+
+    private void flush(long now) {
+        flushDeferred = false;
+        lastFlushNanos = now;
+        ctx.flush();
+    }
+
+    /** Writes everything still queued, if the channel takes it, and flushes; used before a deliberate close. */
     void drainNow() {
-        if (ctx.executor().inEventLoop()) run();
+        if (!ctx.executor().inEventLoop()) return;
+        write();
+        flush(System.nanoTime());
     }
 
     void close() {
@@ -118,5 +156,45 @@ final class Outbox implements Runnable {
 
     private void discard() {
         while (queue.poll() != null) size.decrementAndGet();
+    }
+
+    /**
+     * One per event loop: flushes the connections whose flush was deferred, all at one tick. The
+     * connections of a loop mostly receive the same messages at the same moments, so one timer
+     * serves them all instead of one timer each.
+     */
+    private static final class Pacer implements Runnable {
+        static final FastThreadLocal<Pacer> PER_LOOP = new FastThreadLocal<>() {
+            @Override
+            protected Pacer initialValue() {
+                return new Pacer();
+            }
+        };
+
+        private ArrayList<Outbox> waiting = new ArrayList<>();
+        private ArrayList<Outbox> flushing = new ArrayList<>();
+        private boolean armed;
+
+        void defer(Outbox o, EventExecutor loop, long delayNanos) {
+            waiting.add(o);
+            if (!armed) {
+                armed = true;
+                loop.schedule(this, delayNanos, TimeUnit.NANOSECONDS);
+            }
+        }
+
+        @Override
+        public void run() {
+            armed = false;
+            ArrayList<Outbox> due = waiting;
+            waiting = flushing;
+            flushing = due;
+            long now = System.nanoTime();
+            for (int i = 0; i < due.size(); i++) {
+                Outbox o = due.get(i);
+                if (o.flushDeferred) o.flush(now);
+            }
+            due.clear();
+        }
     }
 }

@@ -1,0 +1,126 @@
+package dev.parley.ws;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelDuplexHandler;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.embedded.EmbeddedChannel;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The Outbox's flush pacing on Netty's EmbeddedChannel: what reaches the socket, in how many
+ * writes, and when. A flush here is one socket write on a real channel.
+ */
+class OutboxTest {
+    private static final long INTERVAL_NANOS = TimeUnit.MILLISECONDS.toNanos(40);
+
+    private final List<List<String>> writes = new ArrayList<>();
+    private final List<String> unflushed = new ArrayList<>();
+    private EmbeddedChannel channel;
+    private boolean overflowed;
+
+    private Outbox outbox(long intervalNanos) {
+        channel = new EmbeddedChannel();
+        // Records frames per flush, the way the socket would receive them.
+        channel.pipeline().addLast("socket", new ChannelDuplexHandler() {
+            @Override
+            public void write(ChannelHandlerContext ctx, Object msg, io.netty.channel.ChannelPromise promise) {
+                ByteBuf b = (ByteBuf) msg;
+                unflushed.add(b.toString(StandardCharsets.UTF_8));
+                b.release();
+            }
+
+            @Override
+            public void flush(ChannelHandlerContext ctx) {
+                if (!unflushed.isEmpty()) writes.add(List.copyOf(unflushed));
+                unflushed.clear();
+            }
+        });
+        channel.pipeline().addLast("connection", new ChannelInboundHandlerAdapter());
+        return new Outbox(channel.pipeline().context("connection"), 64, intervalNanos, () -> overflowed = true);
+    }
+
+    @AfterEach
+    void close() {
+        if (channel != null) channel.finishAndReleaseAll();
+    }
+
+    private static ByteBuf frame(String text) {
+        return Unpooled.unreleasableBuffer(Unpooled.copiedBuffer(text, StandardCharsets.UTF_8));
+    }
+
+    @Test
+    void a_frame_to_a_quiet_connection_is_written_at_once() {
+        Outbox o = outbox(INTERVAL_NANOS);
+        o.offer(frame("a"));
+        channel.runPendingTasks();
+        assertThat(writes).containsExactly(List.of("a"));
+    }
+
+    @Test
+    void frames_within_the_interval_travel_together_in_one_write_after_it() throws InterruptedException {
+        Outbox o = outbox(INTERVAL_NANOS);
+        o.offer(frame("a"));
+        channel.runPendingTasks();
+        long firstWrite = System.nanoTime();
+
+        o.offer(frame("b"));
+        channel.runPendingTasks();
+        o.offer(frame("c"));
+        channel.runPendingTasks();
+        assertThat(writes).as("b and c wait for the interval").containsExactly(List.of("a"));
+
+        while (writes.size() < 2 && System.nanoTime() - firstWrite < TimeUnit.SECONDS.toNanos(5)) {
+            Thread.sleep(2);
+            channel.runScheduledPendingTasks();
+            channel.runPendingTasks();
+        }
+        assertThat(writes).containsExactly(List.of("a"), List.of("b", "c"));
+        assertThat(System.nanoTime() - firstWrite).as("no sooner than the interval").isGreaterThanOrEqualTo(INTERVAL_NANOS);
+        assertThat(o.size()).isZero();
+        assertThat(overflowed).isFalse();
+    }
+
+    @Test
+    void after_a_quiet_interval_the_next_frame_is_written_at_once_again() throws InterruptedException {
+        Outbox o = outbox(INTERVAL_NANOS);
+        o.offer(frame("a"));
+        channel.runPendingTasks();
+        Thread.sleep(TimeUnit.NANOSECONDS.toMillis(INTERVAL_NANOS) + 5);
+        o.offer(frame("b"));
+        channel.runPendingTasks();
+        assertThat(writes).containsExactly(List.of("a"), List.of("b"));
+    }
+
+    @Test
+    void with_no_interval_every_turn_writes() {
+        Outbox o = outbox(0);
+        for (String s : List.of("a", "b", "c")) {
+            o.offer(frame(s));
+            channel.runPendingTasks();
+        }
+        assertThat(writes).containsExactly(List.of("a"), List.of("b"), List.of("c"));
+    }
+
+    @Test
+    void a_deliberate_close_writes_what_waits_without_waiting_for_the_interval() {
+        Outbox o = outbox(TimeUnit.SECONDS.toNanos(10));
+        o.offer(frame("a"));
+        channel.runPendingTasks();
+        o.offer(frame("b"));
+        channel.runPendingTasks();
+        assertThat(writes).containsExactly(List.of("a"));
+        channel.eventLoop().execute(o::drainNow);
+        channel.runPendingTasks();
+        assertThat(writes).containsExactly(List.of("a"), List.of("b"));
+    }
+}

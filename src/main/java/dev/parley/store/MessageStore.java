@@ -127,11 +127,21 @@ public final class MessageStore implements AutoCloseable {
         try {
             WriterSession w = session();
             try {
-                results = appendAll(w, batch, fresh);
+                results = appendAll(w, batch, fresh, false);
                 w.connection.commit();
-            } catch (SQLException | RuntimeException e) {
+            } catch (SQLException e) {
                 rollbackQuietly(w.connection);
-                if (!(e instanceof SQLException s && refusesData(s))) endSession();
+                if (!integrityViolation(e)) {
+                    if (!refusesData(e)) endSession();
+                    throw e;
+                }
+                // Most likely a retried send whose first copy is stored (or is in this batch): do it
+                // again, looking every key up first. A value the database refuses fails here again.
+                fresh.clear();
+                results = appendWithLookup(w, batch, fresh);
+            } catch (RuntimeException e) {
+                rollbackQuietly(w.connection);
+                endSession();
                 throw e;
             }
         } catch (SQLException e) {
@@ -161,6 +171,25 @@ public final class MessageStore implements AutoCloseable {
             }
         }
         for (int i = 0; i < batch.size(); i++) batch.get(i).result.complete(results.get(i));
+    }
+
+    private List<Appended> appendWithLookup(WriterSession w, List<Pending> batch, List<Message> fresh) throws SQLException {
+        try {
+            List<Appended> results = appendAll(w, batch, fresh, true);
+            w.connection.commit();
+            return results;
+        } catch (SQLException | RuntimeException e) {
+            rollbackQuietly(w.connection);
+            if (!(e instanceof SQLException s && refusesData(s))) endSession();
+            throw e;
+        }
+    }
+
+    private static boolean integrityViolation(SQLException e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof SQLException s && s.getSQLState() != null && s.getSQLState().startsWith("23")) return true;
+        }
+        return false;
     }
 
     /**
@@ -201,6 +230,15 @@ public final class MessageStore implements AutoCloseable {
             this.borrowedAt = now;
             try {
                 c.setAutoCommit(false);
+                if ("PostgreSQL".equals(c.getMetaData().getDatabaseProductName())) {
+                    // Until autovacuum first analyzes a new messages table, PostgreSQL guesses it is
+                    // tiny and answers the retry lookup with a scan of the whole table, on every
+                    // commit: appends slowed as the table grew, and two nodes sharing one core fell
+                    // behind within seconds. Every statement of this session has an index to use.
+                    try (var st = c.createStatement()) {
+                        st.execute("SET enable_seqscan = off");
+                    }
+                }
                 insert = c.prepareStatement("INSERT INTO messages (" + COLUMNS + ") VALUES (?, ?, ?, ?, ?, ?, ?)");
                 bump = c.prepareStatement("UPDATE rooms SET last_seq = ? WHERE name = ?");
                 lockRoom = c.prepareStatement("SELECT last_seq FROM rooms WHERE name = ? FOR UPDATE");
@@ -253,7 +291,12 @@ public final class MessageStore implements AutoCloseable {
         return false;
     }
 
-    private List<Appended> appendAll(WriterSession w, List<Pending> batch, List<Message> fresh) throws SQLException {
+    /**
+     * Stores the batch in the current transaction. Without {@code lookup} it assumes no retries (the
+     * common case, and one query fewer a room): a retry then breaks the unique key and the caller
+     * runs the batch again with {@code lookup}, which finds the stored copies first.
+     */
+    private List<Appended> appendAll(WriterSession w, List<Pending> batch, List<Message> fresh, boolean lookup) throws SQLException {
         // Rooms are locked in name order so that two nodes committing the same rooms cannot deadlock.
         Map<String, List<Integer>> byRoom = new TreeMap<>();
         for (int i = 0; i < batch.size(); i++) byRoom.computeIfAbsent(batch.get(i).room, r -> new ArrayList<>()).add(i);
@@ -266,7 +309,7 @@ public final class MessageStore implements AutoCloseable {
         for (Map.Entry<String, List<Integer>> e : byRoom.entrySet()) {
             String room = e.getKey();
             long seq = lockRoom(w, room);
-            Map<String, Message> known = existing(w, room, batch, e.getValue());
+            Map<String, Message> known = lookup ? existing(w, room, batch, e.getValue()) : new HashMap<>();
             for (int i : e.getValue()) {
                 Pending p = batch.get(i);
                 String key = p.sender + '\u0000' + p.clientId;

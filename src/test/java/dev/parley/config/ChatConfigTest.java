@@ -55,7 +55,7 @@ class ChatConfigTest {
         d.put(Setting.REPLAY_LIMIT, "1000");
         d.put(Setting.HEARTBEAT_INTERVAL, "25s");
         d.put(Setting.HEARTBEAT_TIMEOUT, "60s");
-        d.put(Setting.APPEND_BATCH_MAX, "4096");
+        d.put(Setting.APPEND_BATCH_MAX, "1024");
         d.put(Setting.EVENT_LOOPS, "0");          // one per core
         d.put(Setting.DRAIN_TIMEOUT, "10s");
         d.put(Setting.FLUSH_INTERVAL, "3ms");
@@ -102,7 +102,7 @@ class ChatConfigTest {
         assertThat(c.replayLimit()).isEqualTo(1000);
         assertThat(c.heartbeatInterval()).isEqualTo(Duration.ofSeconds(25));
         assertThat(c.heartbeatTimeout()).isEqualTo(Duration.ofSeconds(60));
-        assertThat(c.appendBatchMax()).isEqualTo(4096);
+        assertThat(c.appendBatchMax()).isEqualTo(1024);
         assertThat(c.eventLoops()).isZero();
         assertThat(c.eventLoopCount()).isEqualTo(Runtime.getRuntime().availableProcessors());
         assertThat(c.drainTimeout()).isEqualTo(Duration.ofSeconds(10));

@@ -50,9 +50,11 @@ final class Connection implements Subscriber {
     private final Counter typingOut;
     private final Counter presenceOut;
     private final RateLimiter sendLimit;
-    private final RateLimiter typingLimit;
-    private final Map<String, RoomHub.Membership> rooms = new HashMap<>();
-    private final Set<String> joining = new HashSet<>();
+    // Allocated when first needed, and small: an idle connection is mostly these fields (issue 5).
+    private RateLimiter typingLimit;
+    private final Map<String, RoomHub.Membership> rooms = new HashMap<>(4);
+    /** Rooms with a join in progress; null when there is none, which is most of the time. */
+    private Set<String> joining;
     private Instant expiresAt;
     private ScheduledFuture<?> expiryTimer;
     private volatile long lastHeardNanos = System.nanoTime();
@@ -79,7 +81,6 @@ final class Connection implements Subscriber {
         this.typingOut = metrics.frameOutCounter("typing");
         this.presenceOut = metrics.frameOutCounter("presence");
         this.sendLimit = new RateLimiter(config.rateLimit(), config.rateBurst());
-        this.typingLimit = new RateLimiter(TYPING_PER_SECOND, TYPING_PER_SECOND);
     }
 
     /** Once the handshake is done. */
@@ -127,10 +128,12 @@ final class Connection implements Subscriber {
 
     private void join(ClientFrame.Join j) {
         String room = chat.limits().room(j.room());
+        if (joining == null) joining = new HashSet<>(4);
         if (!joining.add(room)) throw ChatException.badRequest("a join of " + room + " is already in progress");
         RoomHub.Membership previous = rooms.remove(room);
         chat.join(this, room, j.since(), j.ref(), previous).onComplete(ar -> {
             joining.remove(room);
+            if (joining.isEmpty()) joining = null;
             if (ar.succeeded()) {
                 if (closed) {
                     chat.leave(ar.result());
@@ -157,7 +160,7 @@ final class Connection implements Subscriber {
      * store read, so it receives its own message either way.
      */
     private boolean inRoom(String room) {
-        return rooms.containsKey(room) || joining.contains(room);
+        return rooms.containsKey(room) || joining != null && joining.contains(room);
     }
 
     private void send(ClientFrame.Send s) {
@@ -180,6 +183,7 @@ final class Connection implements Subscriber {
 
     private void typing(ClientFrame.Typing t) {
         if (!inRoom(chat.limits().room(t.room()))) throw new ChatException(ErrorCode.NOT_JOINED, "join " + t.room() + " first");
+        if (typingLimit == null) typingLimit = new RateLimiter(TYPING_PER_SECOND, TYPING_PER_SECOND);
         if (typingLimit.tryAcquire()) chat.typing(t.room(), user);
     }
 
@@ -303,10 +307,15 @@ final class Connection implements Subscriber {
 
     /** Sends what is queued, then closes with the code. Runs on the event loop. */
     void close(CloseCode code) {
+        close(code.code, code.reason);
+    }
+
+    /** The same with any code: the frame layer's failures use RFC 6455's own (1002, 1007). */
+    void close(int code, String reason) {
         if (closed) return;
         outbox.drainNow();
         outbox.close(); // no data frame may follow the close frame (RFC 6455 section 5.5.1)
-        frames.close(code.code, code.reason, false);
+        frames.close(code, reason, false);
     }
 
     Context context() {

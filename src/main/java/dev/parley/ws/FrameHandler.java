@@ -113,8 +113,7 @@ final class FrameHandler extends ChannelInboundHandlerAdapter {
             fragmentedBytes += content.readableBytes();
             if (fragmentedBytes > maxMessageBytes) {
                 logError("a message in fragments of more than " + maxMessageBytes + " bytes");
-                endFragments();
-                tooBig(); // sends the close frame: the rest of the message is dropped
+                fail(CloseCode.TOO_BIG.code, CloseCode.TOO_BIG.reason); // the rest of the message is dropped
                 return;
             }
             if (fragments != null) fragments.addComponent(true, content.retain());
@@ -151,7 +150,7 @@ final class FrameHandler extends ChannelInboundHandlerAdapter {
         // RFC 6455 section 8.1: text that is not UTF-8 fails the connection (1007).
         if (!ByteBufUtil.isText(utf8, CharsetUtil.UTF_8)) {
             logError("a text message that is not UTF-8");
-            close(INVALID_PAYLOAD, "invalid UTF-8", false);
+            fail(INVALID_PAYLOAD, "invalid UTF-8");
             return;
         }
         String text = utf8.toString(CharsetUtil.UTF_8);
@@ -172,13 +171,9 @@ final class FrameHandler extends ChannelInboundHandlerAdapter {
         }
     }
 
-    private void tooBig() {
-        ContextInternal previous = context.beginDispatch();
-        try {
-            connection.close(CloseCode.TOO_BIG);
-        } finally {
-            context.endDispatch(previous);
-        }
+    /** Closes for what the client sent, after what is queued for it. */
+    private void fail(int code, String reason) {
+        connection.close(code, reason);
     }
 
     private void heard() {
@@ -222,9 +217,7 @@ final class FrameHandler extends ChannelInboundHandlerAdapter {
         endFragments();
         ChannelFutureListener then = now ? ChannelFutureListener.CLOSE : f -> {
             if (f.channel().isActive()) {
-                closingTimeout = f.channel().eventLoop().schedule(() -> {
-                    f.channel().close();
-                }, CLOSING_TIMEOUT_SECONDS, TimeUnit.SECONDS);
+                closingTimeout = f.channel().eventLoop().schedule(() -> f.channel().close(), CLOSING_TIMEOUT_SECONDS, TimeUnit.SECONDS);
             }
         };
         ctx.writeAndFlush(new CloseWebSocketFrame(code, reason)).addListener(then);
@@ -241,8 +234,7 @@ final class FrameHandler extends ChannelInboundHandlerAdapter {
         if (cause instanceof CorruptedWebSocketFrameException e && connection != null) {
             // Netty's decoder now drops all input, the client's close frame too: the closing timeout ends the connection.
             int code = e.closeStatus().code();
-            if (code == CloseCode.TOO_BIG.code) tooBig();
-            else close(code, e.closeStatus().reasonText().toLowerCase(Locale.ROOT), false);
+            fail(code, code == CloseCode.TOO_BIG.code ? CloseCode.TOO_BIG.reason : e.closeStatus().reasonText().toLowerCase(Locale.ROOT));
             return;
         }
         ctx.close();

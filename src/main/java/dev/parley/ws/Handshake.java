@@ -44,6 +44,18 @@ final class Handshake {
 
     private Handshake() {}
 
+    /** The frame decoder's settings, the same for every connection (each decoder would otherwise hold its own). */
+    static WebSocketDecoderConfig decoderConfig(int maxFrameBytes) {
+        return WebSocketDecoderConfig.newBuilder()
+                .maxFramePayloadLength(maxFrameBytes)
+                .allowExtensions(false)
+                .expectMaskedFrames(true)
+                .allowMaskMismatch(false)
+                // FrameHandler closes, with the code of the violation.
+                .closeOnProtocolViolation(false)
+                .build();
+    }
+
     /** Why {@code req} is not a WebSocket opening handshake, or null if it is one (of any version). */
     static String problem(HttpServerRequest req) {
         if (req.version() != HttpVersion.HTTP_1_1) return "a WebSocket upgrade needs HTTP/1.1";
@@ -87,7 +99,7 @@ final class Handshake {
      *
      * @return null if the channel is no longer Vert.x's HTTP/1 channel (it closed meanwhile)
      */
-    static ChannelFuture takeOver(HttpServerRequest req, FullHttpRequest handshake, FrameHandler frames, int maxFrameBytes) {
+    static ChannelFuture takeOver(HttpServerRequest req, FullHttpRequest handshake, FrameHandler frames, WebSocketDecoderConfig decoder) {
         ConnectionBase http = (ConnectionBase) req.connection();
         ChannelHandlerContext vertx = http.channelHandlerContext();
         Channel channel = vertx.channel();
@@ -102,14 +114,6 @@ final class Handshake {
         p.replace(vertx.handler(), "parley-ws", frames);
         // Paused while a token was verified (WsEndpoint): the WebSocket reads on its own from now on.
         channel.config().setAutoRead(true);
-        WebSocketDecoderConfig decoder = WebSocketDecoderConfig.newBuilder()
-                .maxFramePayloadLength(maxFrameBytes)
-                .allowExtensions(false)
-                .expectMaskedFrames(true)
-                .allowMaskMismatch(false)
-                // FrameHandler closes, with the code of the violation, once what is queued is sent.
-                .closeOnProtocolViolation(false)
-                .build();
         // The location is only written by handshakes older than the versions taken here.
         WebSocketServerHandshaker handshaker = new WebSocketServerHandshakerFactory(req.path(), null, decoder).newHandshaker(handshake);
         return handshaker.handshake(channel, handshake, null, channel.newPromise());

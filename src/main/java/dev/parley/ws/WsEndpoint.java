@@ -8,6 +8,7 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.websocketx.WebSocketDecoderConfig;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
@@ -44,6 +45,7 @@ public final class WsEndpoint {
     private final ChatService chat;
     private final TokenService tokens;
     private final ChatMetrics metrics;
+    private final WebSocketDecoderConfig decoderConfig;
     private final Set<Connection> connections = ConcurrentHashMap.newKeySet();
     private final long heartbeatTimer;
     private volatile boolean draining;
@@ -54,6 +56,7 @@ public final class WsEndpoint {
         this.chat = requireNonNull(chat, "chat");
         this.tokens = requireNonNull(tokens, "tokens");
         this.metrics = requireNonNull(metrics, "metrics");
+        this.decoderConfig = Handshake.decoderConfig(config.maxFrameBytes());
         long timeoutNanos = config.heartbeatTimeout().toNanos();
         this.heartbeatTimer = vertx.setPeriodic(config.heartbeatInterval().toMillis(), id -> {
             for (Connection c : connections) c.context().runOnContext(v -> c.heartbeat(timeoutNanos));
@@ -115,7 +118,7 @@ public final class WsEndpoint {
             FrameHandler frames = new FrameHandler(context, config.maxFrameBytes());
             ChannelFuture shaken;
             try {
-                shaken = Handshake.takeOver(req, handshake, frames, config.maxFrameBytes());
+                shaken = Handshake.takeOver(req, handshake, frames, decoderConfig);
             } catch (RuntimeException e) {
                 log.error("WebSocket handshake failed", e);
                 channel.close();
@@ -133,6 +136,7 @@ public final class WsEndpoint {
                 connections.add(c);
                 metrics.connectionOpened();
                 c.start();
+                if (draining) c.close(CloseCode.GOING_AWAY); // upgraded while closeAll went by
             });
         });
     }

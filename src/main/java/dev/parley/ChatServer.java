@@ -141,8 +141,8 @@ public final class ChatServer {
         HttpServerOptions options = new HttpServerOptions()
                 .setHost(config.host())
                 .setPort(config.port())
-                .setMaxWebSocketFrameSize(config.maxFrameBytes())
-                .setMaxWebSocketMessageSize(config.maxFrameBytes())
+                // No compression: Vert.x would otherwise put a WebSocket extension handler in every
+                // HTTP/1 pipeline, which would then negotiate deflate in the handshake of WsEndpoint.
                 .setPerMessageWebSocketCompressionSupported(false)
                 .setPerFrameWebSocketCompressionSupported(false)
                 .setTcpNoDelay(true)
@@ -151,7 +151,8 @@ public final class ChatServer {
         return vertx.deployVerticle(() -> new VerticleBase() {
             @Override
             public Future<?> start() {
-                // /ws is served outside the router: vertx-web wraps the socket, and the Outbox needs Vert.x's own.
+                // /ws is served outside the router: WsEndpoint takes the request's Netty channel over,
+                // which vertx-web's wrapped request would not let it reach.
                 return vertx.createHttpServer(options).requestHandler(req -> {
                     if ("/ws".equals(req.path())) ws.handle(req);
                     else router.handle(req);

@@ -13,11 +13,8 @@ import dev.parley.config.ChatConfig;
 import dev.parley.metrics.ChatMetrics;
 import io.micrometer.core.instrument.Counter;
 import io.netty.buffer.ByteBuf;
-import io.netty.handler.codec.http.websocketx.CorruptedWebSocketFrameException;
+import io.netty.util.concurrent.ScheduledFuture;
 import io.vertx.core.Context;
-import io.vertx.core.Vertx;
-import io.vertx.core.http.ServerWebSocket;
-import io.vertx.core.internal.http.WebSocketInternal;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -27,11 +24,13 @@ import java.util.HashMap;
 import java.util.HashSet;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.TimeUnit;
 
 /**
  * One WebSocket: decodes frames, calls ChatService, and queues replies and deliveries on its
- * {@link Outbox}. Everything but the {@link Subscriber} methods runs on the connection's event loop;
- * those may be called from any thread and only queue.
+ * {@link Outbox}. Its {@link FrameHandler} hands it whole text messages. Everything but the
+ * {@link Subscriber} methods runs on the connection's event loop, with {@link #context()} as the
+ * current Vert.x context; the Subscriber methods may be called from any thread and only queue.
  */
 final class Connection implements Subscriber {
     private static final Logger log = LoggerFactory.getLogger(Connection.class);
@@ -39,12 +38,10 @@ final class Connection implements Subscriber {
     private static final int ABUSE_ERRORS = 100;
     private static final int TYPING_PER_SECOND = 5;
 
-    private final ServerWebSocket ws;
+    private final FrameHandler frames;
     private final Context context;
-    private final Vertx vertx;
     private final ChatConfig config;
     private final ChatService chat;
-    private final TokenService tokens;
     private final ChatMetrics metrics;
     private final WsEndpoint endpoint;
     private final String user;
@@ -53,49 +50,41 @@ final class Connection implements Subscriber {
     private final Counter typingOut;
     private final Counter presenceOut;
     private final RateLimiter sendLimit;
-    private final RateLimiter typingLimit;
-    private final Map<String, RoomHub.Membership> rooms = new HashMap<>();
-    private final Set<String> joining = new HashSet<>();
+    // Allocated when first needed, and small: an idle connection is mostly these fields (issue 5).
+    private RateLimiter typingLimit;
+    private final Map<String, RoomHub.Membership> rooms = new HashMap<>(4);
+    /** Rooms with a join in progress; null when there is none, which is most of the time. */
+    private Set<String> joining;
     private Instant expiresAt;
-    private long expiryTimer = -1;
+    private ScheduledFuture<?> expiryTimer;
     private volatile long lastHeardNanos = System.nanoTime();
     private long windowStart = System.nanoTime();
     private int errorsInWindow;
     private int rateLimitedInWindow;
     private boolean closed;
 
-    Connection(ServerWebSocket ws, Context context, Vertx vertx, ChatConfig config, ChatService chat, TokenService tokens,
-               ChatMetrics metrics, WsEndpoint endpoint, TokenService.Identity identity) {
-        this.ws = ws;
+    /** @param context a Vert.x context on the channel's event loop */
+    Connection(FrameHandler frames, Context context, ChatConfig config, ChatService chat, ChatMetrics metrics, WsEndpoint endpoint,
+               TokenService.Identity identity) {
+        this.frames = frames;
         this.context = context;
-        this.vertx = vertx;
         this.config = config;
         this.chat = chat;
-        this.tokens = tokens;
         this.metrics = metrics;
         this.endpoint = endpoint;
         this.user = identity.username();
         this.expiresAt = identity.expiresAt();
-        this.outbox = new Outbox(((WebSocketInternal) ws).channelHandlerContext(), config.outboxFrames(), config.flushInterval().toNanos(), this::tooSlow);
+        // Writes from the frame handler's place in the pipeline: the Outbox's frames are already
+        // encoded, and the frame encoder before it lets bytes pass as they are.
+        this.outbox = new Outbox(frames.channelHandlerContext(), config.outboxFrames(), config.flushInterval().toNanos(), this::tooSlow);
         this.messagesOut = metrics.frameOutCounter("message");
         this.typingOut = metrics.frameOutCounter("typing");
         this.presenceOut = metrics.frameOutCounter("presence");
         this.sendLimit = new RateLimiter(config.rateLimit(), config.rateBurst());
-        this.typingLimit = new RateLimiter(TYPING_PER_SECOND, TYPING_PER_SECOND);
     }
 
+    /** Once the handshake is done. */
     void start() {
-        ws.textMessageHandler(this::onText);
-        ws.binaryMessageHandler(b -> {
-            heard();
-            reject(null, ChatException.badRequest("frames must be JSON text frames"));
-        });
-        ws.pongHandler(b -> heard());
-        ws.exceptionHandler(err -> {
-            log.debug("connection error user={}: {}", user, err.toString());
-            if (tooBig(err)) close(CloseCode.TOO_BIG);
-        });
-        ws.closeHandler(v -> onClosed());
         scheduleExpiry();
     }
 
@@ -106,8 +95,8 @@ final class Connection implements Subscriber {
 
     // --- frames in ---
 
-    private void onText(String text) {
-        heard();
+    /** A whole text message (its fragments put together), valid UTF-8. */
+    void onText(String text) {
         ClientFrame frame;
         try {
             frame = FrameCodec.decode(text);
@@ -139,10 +128,12 @@ final class Connection implements Subscriber {
 
     private void join(ClientFrame.Join j) {
         String room = chat.limits().room(j.room());
+        if (joining == null) joining = new HashSet<>(4);
         if (!joining.add(room)) throw ChatException.badRequest("a join of " + room + " is already in progress");
         RoomHub.Membership previous = rooms.remove(room);
         chat.join(this, room, j.since(), j.ref(), previous).onComplete(ar -> {
             joining.remove(room);
+            if (joining.isEmpty()) joining = null;
             if (ar.succeeded()) {
                 if (closed) {
                     chat.leave(ar.result());
@@ -169,7 +160,7 @@ final class Connection implements Subscriber {
      * store read, so it receives its own message either way.
      */
     private boolean inRoom(String room) {
-        return rooms.containsKey(room) || joining.contains(room);
+        return rooms.containsKey(room) || joining != null && joining.contains(room);
     }
 
     private void send(ClientFrame.Send s) {
@@ -192,6 +183,7 @@ final class Connection implements Subscriber {
 
     private void typing(ClientFrame.Typing t) {
         if (!inRoom(chat.limits().room(t.room()))) throw new ChatException(ErrorCode.NOT_JOINED, "join " + t.room() + " first");
+        if (typingLimit == null) typingLimit = new RateLimiter(TYPING_PER_SECOND, TYPING_PER_SECOND);
         if (typingLimit.tryAcquire()) chat.typing(t.room(), user);
     }
 
@@ -268,9 +260,14 @@ final class Connection implements Subscriber {
         }
     }
 
+    void onBinary() {
+        reject(null, ChatException.badRequest("frames must be JSON text frames"));
+    }
+
     // --- lifecycle ---
 
-    private void heard() {
+    /** Any frame from the client, control frames included. */
+    void heard() {
         long now = System.nanoTime();
         lastHeardNanos = now;
         if (now - windowStart > ABUSE_WINDOW_NANOS) {
@@ -285,58 +282,55 @@ final class Connection implements Subscriber {
         if (closed) return;
         if (System.nanoTime() - lastHeardNanos > timeoutNanos) {
             log.info("closing connection of user={}: no answer to pings", user);
-            ws.close((short) 1001, "heartbeat timeout");
-            ((WebSocketInternal) ws).channelHandlerContext().close();
+            frames.close(CloseCode.GOING_AWAY.code, "heartbeat timeout", true);
             return;
         }
-        ws.writePing(io.vertx.core.buffer.Buffer.buffer("hb"));
+        frames.ping();
     }
 
+    /** On the channel's event loop directly: a Netty timer costs an idle connection less than a Vert.x one. */
     private void scheduleExpiry() {
-        if (expiryTimer >= 0) vertx.cancelTimer(expiryTimer);
+        if (expiryTimer != null) expiryTimer.cancel(false);
         long ms = Math.max(1, expiresAt.toEpochMilli() - System.currentTimeMillis());
-        expiryTimer = vertx.setTimer(ms, id -> {
-            expiryTimer = -1;
+        expiryTimer = frames.channelHandlerContext().executor().schedule(() -> {
+            expiryTimer = null;
             if (!closed && !Instant.now().isBefore(expiresAt)) close(CloseCode.TOKEN_EXPIRED);
-        });
+        }, ms, TimeUnit.MILLISECONDS);
     }
 
     private void tooSlow() {
         if (closed) return;
         log.warn("closing slow connection of user={}: {} frames queued, the client is not reading", user, config.outboxFrames());
         metrics.slowConsumerClosed();
-        ws.close(CloseCode.TOO_SLOW.code, CloseCode.TOO_SLOW.reason);
+        frames.close(CloseCode.TOO_SLOW.code, CloseCode.TOO_SLOW.reason, false);
     }
 
     /** Sends what is queued, then closes with the code. Runs on the event loop. */
     void close(CloseCode code) {
+        close(code.code, code.reason);
+    }
+
+    /** The same with any code: the frame layer's failures use RFC 6455's own (1002, 1007). */
+    void close(int code, String reason) {
         if (closed) return;
         outbox.drainNow();
-        ws.close(code.code, code.reason);
+        outbox.close(); // no data frame may follow the close frame (RFC 6455 section 5.5.1)
+        frames.close(code, reason, false);
     }
 
     Context context() {
         return context;
     }
 
-    private void onClosed() {
+    /** The TCP connection ended, whoever ended it. */
+    void onClosed() {
         if (closed) return;
         closed = true;
-        if (expiryTimer >= 0) vertx.cancelTimer(expiryTimer);
+        if (expiryTimer != null) expiryTimer.cancel(false);
         for (RoomHub.Membership m : new ArrayList<>(rooms.values())) chat.leave(m);
         rooms.clear();
         outbox.close();
         endpoint.closed(this);
-    }
-
-    /**
-     * A frame over the size limit (Netty's decoder), or a fragmented message over it (Vert.x's
-     * aggregator, which reports it with an IllegalStateException and drops the message). Vert.x
-     * would otherwise close the first with 1000 and silently ignore the second.
-     */
-    private static boolean tooBig(Throwable err) {
-        if (err instanceof CorruptedWebSocketFrameException c) return c.closeStatus().code() == CloseCode.TOO_BIG.code;
-        return err instanceof IllegalStateException && String.valueOf(err.getMessage()).contains("max message size");
     }
 
     private static String fmt(double d) {

@@ -4,12 +4,17 @@ import dev.parley.auth.TokenService;
 import dev.parley.chat.ChatService;
 import dev.parley.config.ChatConfig;
 import dev.parley.metrics.ChatMetrics;
-import io.vertx.core.Context;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.handler.codec.http.FullHttpRequest;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.websocketx.WebSocketDecoderConfig;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.internal.ContextInternal;
 import io.vertx.core.json.JsonObject;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -27,8 +32,9 @@ import static java.util.Objects.requireNonNull;
 
 /**
  * {@code GET /ws}: checks the Origin (403) and the token (401) before upgrading, so that a rejected
- * client never gets a socket. Keeps the set of open connections for the heartbeat and the drain.
- * The token arrives in the query string or the Authorization header and is never logged.
+ * client never gets a socket, then does the WebSocket handshake on the Netty channel. Keeps the set of
+ * open connections for the heartbeat and the drain. The token arrives in the query string or the
+ * Authorization header and is never logged.
  */
 public final class WsEndpoint {
     private static final Logger log = LoggerFactory.getLogger(WsEndpoint.class);
@@ -39,6 +45,7 @@ public final class WsEndpoint {
     private final ChatService chat;
     private final TokenService tokens;
     private final ChatMetrics metrics;
+    private final WebSocketDecoderConfig decoderConfig;
     private final Set<Connection> connections = ConcurrentHashMap.newKeySet();
     private final long heartbeatTimer;
     private volatile boolean draining;
@@ -49,6 +56,7 @@ public final class WsEndpoint {
         this.chat = requireNonNull(chat, "chat");
         this.tokens = requireNonNull(tokens, "tokens");
         this.metrics = requireNonNull(metrics, "metrics");
+        this.decoderConfig = Handshake.decoderConfig(config.maxFrameBytes());
         long timeoutNanos = config.heartbeatTimeout().toNanos();
         this.heartbeatTimer = vertx.setPeriodic(config.heartbeatInterval().toMillis(), id -> {
             for (Connection c : connections) c.context().runOnContext(v -> c.heartbeat(timeoutNanos));
@@ -73,19 +81,62 @@ public final class WsEndpoint {
                 refuse(req, 401, "unauthorized", "missing, invalid or expired token");
                 return;
             }
-            TokenService.Identity identity = ar.result().get();
-            req.toWebSocket().onComplete(up -> {
-                if (up.failed()) {
-                    log.debug("upgrade failed: {}", up.cause().toString());
-                    // Not a WebSocket handshake: Vert.x leaves the request unanswered, and the client waits forever.
-                    if (!req.response().headWritten()) refuse(req, 400, "bad_request", "a WebSocket upgrade is required");
+            upgrade(req, ar.result().get());
+        });
+    }
+
+    /**
+     * Answers the handshake and runs the WebSocket on the Netty channel itself (see {@link Handshake}):
+     * an idle connection then holds the channel, its frame codec, a {@link FrameHandler} and a
+     * {@link Connection}, and nothing of Vert.x's HTTP request or connection.
+     */
+    private void upgrade(HttpServerRequest req, TokenService.Identity identity) {
+        String problem = Handshake.problem(req);
+        if (problem != null) {
+            log.debug("upgrade failed: {}", problem);
+            refuse(req, 400, "bad_request", problem);
+            return;
+        }
+        if (!Handshake.supportedVersion(req)) {
+            log.debug("upgrade failed: WebSocket version {}", req.getHeader(HttpHeaderNames.SEC_WEBSOCKET_VERSION));
+            req.response().putHeader(HttpHeaderNames.SEC_WEBSOCKET_VERSION, Handshake.VERSION);
+            refuse(req, 426, "bad_request", "WebSocket version " + Handshake.VERSION + " is required");
+            return;
+        }
+        // The event loop's own context, not the request's duplicate: shared by every connection on
+        // this loop, so that Futures and timers started by a connection complete on its channel's thread.
+        ContextInternal context = ((ContextInternal) vertx.getOrCreateContext()).unwrap();
+        Channel channel = Handshake.channelOf(req);
+        if (context.nettyEventLoop() != channel.eventLoop()) {
+            log.error("the request's context runs on another event loop than its channel; refusing the upgrade");
+            refuse(req, 500, "internal", "unexpected server error");
+            return;
+        }
+        FullHttpRequest handshake = Handshake.nettyRequest(req);
+        // Outside Vert.x's handling of the request, which is still on the stack here.
+        channel.eventLoop().execute(() -> {
+            FrameHandler frames = new FrameHandler(context, config.maxFrameBytes());
+            ChannelFuture shaken;
+            try {
+                shaken = Handshake.takeOver(req, handshake, frames, decoderConfig);
+            } catch (RuntimeException e) {
+                log.error("WebSocket handshake failed", e);
+                channel.close();
+                return;
+            }
+            if (shaken == null) return; // the client left
+            Connection c = new Connection(frames, context, config, chat, metrics, this, identity);
+            frames.connection(c);
+            shaken.addListener(f -> {
+                if (!f.isSuccess()) {
+                    log.debug("WebSocket handshake failed: {}", f.cause().toString());
+                    channel.close();
                     return;
                 }
-                Context ctx = vertx.getOrCreateContext();
-                Connection c = new Connection(up.result(), ctx, vertx, config, chat, tokens, metrics, this, identity);
                 connections.add(c);
                 metrics.connectionOpened();
                 c.start();
+                if (draining) c.close(CloseCode.GOING_AWAY); // upgraded while closeAll went by
             });
         });
     }

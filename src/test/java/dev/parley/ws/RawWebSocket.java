@@ -12,6 +12,7 @@ import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Base64;
+import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.ThreadLocalRandom;
 
@@ -50,16 +51,27 @@ final class RawWebSocket implements AutoCloseable {
 
     /** Sends the upgrade request for {@code pathAndQuery} with the extra headers and reads the answer. */
     static Handshake handshake(int port, String pathAndQuery, Map<String, String> headers) {
+        String key = Base64.getEncoder().encodeToString(randomBytes(16));
+        Map<String, String> all = new LinkedHashMap<>();
+        all.put("Upgrade", "websocket");
+        all.put("Connection", "Upgrade");
+        all.put("Sec-WebSocket-Key", key);
+        all.put("Sec-WebSocket-Version", "13");
+        all.putAll(headers);
+        return request(port, "GET", pathAndQuery, all);
+    }
+
+    /**
+     * Sends one HTTP/1.1 request with exactly these headers (and Host) and reads the answer; a 101
+     * leaves the socket open as a WebSocket.
+     */
+    static Handshake request(int port, String method, String pathAndQuery, Map<String, String> headers) {
         try {
             Socket s = new Socket("127.0.0.1", port);
             s.setSoTimeout(15_000);
-            String key = Base64.getEncoder().encodeToString(randomBytes(16));
             StringBuilder req = new StringBuilder()
-                    .append("GET ").append(pathAndQuery).append(" HTTP/1.1\r\n")
-                    .append("Host: 127.0.0.1:").append(port).append("\r\n")
-                    .append("Upgrade: websocket\r\nConnection: Upgrade\r\n")
-                    .append("Sec-WebSocket-Key: ").append(key).append("\r\n")
-                    .append("Sec-WebSocket-Version: 13\r\n");
+                    .append(method).append(' ').append(pathAndQuery).append(" HTTP/1.1\r\n")
+                    .append("Host: 127.0.0.1:").append(port).append("\r\n");
             headers.forEach((k, v) -> req.append(k).append(": ").append(v).append("\r\n"));
             req.append("\r\n");
             s.getOutputStream().write(req.toString().getBytes(StandardCharsets.ISO_8859_1));
@@ -121,23 +133,29 @@ final class RawWebSocket implements AutoCloseable {
     }
 
     /** Sends one frame; {@code fin} false starts or continues a fragmented message (continuation opcode 0). */
-    synchronized void send(int opcode, byte[] payload, boolean fin) {
+    void send(int opcode, byte[] payload, boolean fin) {
+        send(opcode, payload, fin, true);
+    }
+
+    /** Sends one frame, unmasked if {@code masked} is false (which a client must never do). */
+    synchronized void send(int opcode, byte[] payload, boolean fin, boolean masked) {
         try {
             ByteArrayOutputStream f = new ByteArrayOutputStream(payload.length + 14);
             f.write((fin ? 0x80 : 0) | opcode);
             int n = payload.length;
+            int maskBit = masked ? 0x80 : 0;
             if (n < 126) {
-                f.write(0x80 | n);
+                f.write(maskBit | n);
             } else if (n < 65536) {
-                f.write(0x80 | 126);
+                f.write(maskBit | 126);
                 f.write(n >>> 8);
                 f.write(n);
             } else {
-                f.write(0x80 | 127);
+                f.write(maskBit | 127);
                 for (int i = 7; i >= 0; i--) f.write((int) ((long) n >>> (8 * i)));
             }
-            byte[] mask = randomBytes(4);
-            f.write(mask);
+            byte[] mask = masked ? randomBytes(4) : new byte[4];
+            if (masked) f.write(mask);
             for (int i = 0; i < n; i++) f.write(payload[i] ^ mask[i & 3]);
             out.write(f.toByteArray());
             out.flush();

@@ -1,0 +1,259 @@
+package dev.parley.ws;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufUtil;
+import io.netty.buffer.CompositeByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.codec.http.websocketx.BinaryWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.CloseWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.ContinuationWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.CorruptedWebSocketFrameException;
+import io.netty.handler.codec.http.websocketx.PingWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.PongWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.WebSocketCloseStatus;
+import io.netty.handler.codec.http.websocketx.WebSocketFrame;
+import io.netty.util.CharsetUtil;
+import io.netty.util.ReferenceCountUtil;
+import io.netty.util.concurrent.ScheduledFuture;
+import io.vertx.core.internal.ContextInternal;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.Locale;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The frame layer of one WebSocket (RFC 6455), on the Netty channel after the handshake, between
+ * Netty's frame decoder and a {@link Connection}: aggregates fragmented messages up to the size limit,
+ * checks that text is UTF-8, answers pings, and runs the closing handshake. The connection sees whole
+ * text messages, binary messages (to refuse them) and every frame as a sign of life.
+ *
+ * <p>Runs on the channel's event loop. Calls into the connection run with its Vert.x context as the
+ * current one, so that the Futures and timers it starts stay on this event loop.
+ */
+final class FrameHandler extends ChannelInboundHandlerAdapter {
+    private static final Logger log = LoggerFactory.getLogger(FrameHandler.class);
+    /** How long to wait for the client's answer to our close frame before ending the TCP connection (Vert.x's default). */
+    private static final long CLOSING_TIMEOUT_SECONDS = 10;
+    /** A ping frame as the server sends it (final, unmasked, payload "hb"), written as bytes like the Outbox's frames. */
+    private static final ByteBuf HEARTBEAT_PING = Unpooled.unreleasableBuffer(
+            Unpooled.wrappedBuffer(new byte[]{(byte) 0x89, 2, 'h', 'b'}).asReadOnly());
+    private static final int INVALID_PAYLOAD = 1007;
+
+    private final ContextInternal context;
+    private final int maxMessageBytes;
+    private Connection connection;
+    private ChannelHandlerContext ctx;
+    /** The text message being received in fragments, or null. */
+    private CompositeByteBuf fragments;
+    /** Bytes so far of a message received in fragments, text or binary; -1 between messages. */
+    private int fragmentedBytes = -1;
+    private boolean closeSent;
+    private ScheduledFuture<?> closingTimeout;
+
+    FrameHandler(ContextInternal context, int maxMessageBytes) {
+        this.context = context;
+        this.maxMessageBytes = maxMessageBytes;
+    }
+
+    /** Set once, before the first frame can arrive (frames flow after the 101, which comes after this). */
+    void connection(Connection connection) {
+        this.connection = connection;
+    }
+
+    ChannelHandlerContext channelHandlerContext() {
+        return ctx;
+    }
+
+    @Override
+    public void handlerAdded(ChannelHandlerContext ctx) {
+        this.ctx = ctx;
+    }
+
+    // --- frames in ---
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        // What Vert.x's HTTP decoder still passes on after the handshake (the request's end) is not ours.
+        if (!(msg instanceof WebSocketFrame frame) || connection == null) {
+            ReferenceCountUtil.release(msg);
+            return;
+        }
+        try {
+            read(frame);
+        } finally {
+            frame.release();
+        }
+    }
+
+    private void read(WebSocketFrame frame) {
+        switch (frame) {
+            case CloseWebSocketFrame close -> onClose(close);
+            case PingWebSocketFrame ping -> {
+                heard();
+                if (!closeSent) ctx.writeAndFlush(new PongWebSocketFrame(ping.content().retain()));
+            }
+            case PongWebSocketFrame pong -> heard();
+            default -> {
+                heard();
+                // After our close frame, the client may still send what it had in flight: it is dropped.
+                if (!closeSent) onData(frame);
+            }
+        }
+    }
+
+    /** Text, binary or continuation; Netty's decoder has checked that the fragments come in a legal order. */
+    private void onData(WebSocketFrame frame) {
+        ByteBuf content = frame.content();
+        if (frame instanceof ContinuationWebSocketFrame) {
+            fragmentedBytes += content.readableBytes();
+            if (fragmentedBytes > maxMessageBytes) {
+                logError("a message in fragments of more than " + maxMessageBytes + " bytes");
+                fail(CloseCode.TOO_BIG.code, CloseCode.TOO_BIG.reason); // the rest of the message is dropped
+                return;
+            }
+            if (fragments != null) fragments.addComponent(true, content.retain());
+            if (frame.isFinalFragment()) {
+                CompositeByteBuf text = fragments;
+                fragments = null;
+                fragmentedBytes = -1;
+                if (text == null) {
+                    binary();
+                } else {
+                    try {
+                        text(text);
+                    } finally {
+                        text.release();
+                    }
+                }
+            }
+            return;
+        }
+        boolean isText = frame instanceof TextWebSocketFrame;
+        if (frame.isFinalFragment()) {
+            if (isText) text(content);
+            else if (frame instanceof BinaryWebSocketFrame) binary();
+            return;
+        }
+        fragmentedBytes = content.readableBytes();
+        if (isText) {
+            fragments = ctx.alloc().compositeBuffer();
+            fragments.addComponent(true, content.retain());
+        }
+    }
+
+    private void text(ByteBuf utf8) {
+        // RFC 6455 section 8.1: text that is not UTF-8 fails the connection (1007).
+        if (!ByteBufUtil.isText(utf8, CharsetUtil.UTF_8)) {
+            logError("a text message that is not UTF-8");
+            fail(INVALID_PAYLOAD, "invalid UTF-8");
+            return;
+        }
+        String text = utf8.toString(CharsetUtil.UTF_8);
+        ContextInternal previous = context.beginDispatch();
+        try {
+            connection.onText(text);
+        } finally {
+            context.endDispatch(previous);
+        }
+    }
+
+    private void binary() {
+        ContextInternal previous = context.beginDispatch();
+        try {
+            connection.onBinary();
+        } finally {
+            context.endDispatch(previous);
+        }
+    }
+
+    /** Closes for what the client sent, after what is queued for it. */
+    private void fail(int code, String reason) {
+        connection.close(code, reason);
+    }
+
+    private void heard() {
+        connection.heard();
+    }
+
+    private void endFragments() {
+        fragmentedBytes = -1;
+        if (fragments != null) {
+            fragments.release();
+            fragments = null;
+        }
+    }
+
+    // --- closing ---
+
+    private void onClose(CloseWebSocketFrame close) {
+        if (closeSent) {
+            // The client's answer to our close: the handshake is complete, and the server ends TCP (RFC 6455 section 7.1.1).
+            ctx.close();
+            return;
+        }
+        closeSent = true;
+        int code = close.statusCode();
+        // Echo the client's code (none if it sent none), then end the TCP connection. (Netty's decoder
+        // has refused codes a close frame may not carry.)
+        CloseWebSocketFrame answer = WebSocketCloseStatus.isValidStatusCode(code) ? new CloseWebSocketFrame(code, null) : new CloseWebSocketFrame();
+        ctx.writeAndFlush(answer).addListener(ChannelFutureListener.CLOSE);
+    }
+
+    /**
+     * Sends a close frame. The TCP connection ends when the client answers it, or after a timeout; at
+     * once if {@code now} (the client is not answering anything any more).
+     */
+    void close(int code, String reason, boolean now) {
+        if (closeSent || !ctx.channel().isActive()) {
+            if (now) ctx.close();
+            return;
+        }
+        closeSent = true;
+        endFragments();
+        ChannelFutureListener then = now ? ChannelFutureListener.CLOSE : f -> {
+            if (f.channel().isActive()) {
+                closingTimeout = f.channel().eventLoop().schedule(() -> f.channel().close(), CLOSING_TIMEOUT_SECONDS, TimeUnit.SECONDS);
+            }
+        };
+        ctx.writeAndFlush(new CloseWebSocketFrame(code, reason)).addListener(then);
+    }
+
+    /** A WebSocket ping; the answer (or any frame) counts as a sign of life. */
+    void ping() {
+        if (!closeSent) ctx.writeAndFlush(HEARTBEAT_PING.duplicate(), ctx.voidPromise());
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        logError(cause.toString());
+        if (cause instanceof CorruptedWebSocketFrameException e && connection != null) {
+            // Netty's decoder now drops all input, the client's close frame too: the closing timeout ends the connection.
+            int code = e.closeStatus().code();
+            fail(code, code == CloseCode.TOO_BIG.code ? CloseCode.TOO_BIG.reason : e.closeStatus().reasonText().toLowerCase(Locale.ROOT));
+            return;
+        }
+        ctx.close();
+    }
+
+    private void logError(String what) {
+        log.debug("connection error user={}: {}", connection == null ? null : connection.user(), what);
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+        endFragments();
+        if (closingTimeout != null) closingTimeout.cancel(false);
+        if (connection == null) return;
+        ContextInternal previous = context.beginDispatch();
+        try {
+            connection.onClosed();
+        } finally {
+            context.endDispatch(previous);
+        }
+    }
+}

@@ -80,7 +80,7 @@ public class RoomHubBenchmark {
         List<Future<RoomHub.Membership>> joins = new ArrayList<>();
         for (int i = 0; i < subscribers; i++) {
             subs[i] = new Counting();
-            joins.add(hub.join(subs[i], "lobby", null, null, Future.succeededFuture(List.of())));
+            joins.add(hub.join(subs[i], "lobby", null, null, () -> Future.succeededFuture(List.of())));
         }
         Future.all(joins).toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
     }

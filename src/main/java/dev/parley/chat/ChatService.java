@@ -146,10 +146,10 @@ public final class ChatService {
         String user = sub.user();
         if (replacing != null) {
             hub.leave(replacing);
-            return hub.join(sub, room, since, ref, presence.members(room));
+            return hub.join(sub, room, since, ref, () -> presence.members(room));
         }
         Future<Boolean> present = presence.join(room, user);
-        return hub.join(sub, room, since, ref, present.compose(first -> presence.members(room)))
+        return hub.join(sub, room, since, ref, () -> present.compose(first -> presence.members(room)))
                 .onSuccess(m -> {
                     if (present.result()) broker.publish(new BrokerEvent.PresenceChanged(room, user, true));
                 })

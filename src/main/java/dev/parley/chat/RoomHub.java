@@ -14,6 +14,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Supplier;
 
 import static java.util.Objects.requireNonNull;
 
@@ -89,6 +90,7 @@ public final class RoomHub {
         private final Subscriber subscriber;
         private long lastSent;
         private List<Message> buffer = new ArrayList<>(); // non-null until the join's replay is sent
+        private List<Notice> notices; // typing and presence that came while the join was read
 
         private Membership(Room room, Subscriber subscriber) {
             this.room = room;
@@ -123,10 +125,32 @@ public final class RoomHub {
         }
     }
 
-    /** To every member of the room but the user it is about, and not during a join's replay. */
+    /**
+     * To every member of the room but the user it is about. A member still joining gets it after
+     * {@code joined}: its list of present users may have been read before this change, and a
+     * presence change dropped meanwhile would leave that list wrong until the next one.
+     */
     private void notify(Notice notice) {
-        for (Membership m : members(notice.room())) {
-            if (m.buffer == null && !m.subscriber.user().equals(notice.user())) m.subscriber.notice(notice);
+        Room r = rooms.get(notice.room());
+        if (r == null) return;
+        Membership[] members;
+        synchronized (r) {
+            members = r.members;
+        }
+        for (Membership m : members) {
+            if (m.subscriber.user().equals(notice.user())) continue;
+            if (m.buffer == null) {
+                m.subscriber.notice(notice);
+                continue;
+            }
+            synchronized (r) {
+                if (m.buffer != null) {
+                    if (m.notices == null) m.notices = new ArrayList<>(4);
+                    m.notices.add(notice);
+                    continue;
+                }
+            }
+            m.subscriber.notice(notice);
         }
     }
 
@@ -192,7 +216,7 @@ public final class RoomHub {
      * If more than the replay limit were missed, only the newest ones are replayed and {@code joined}
      * says {@code recovered: false}.
      */
-    public Future<Membership> join(Subscriber subscriber, String room, Long since, String ref, Future<List<String>> presentUsers) {
+    public Future<Membership> join(Subscriber subscriber, String room, Long since, String ref, Supplier<Future<List<String>>> presentUsersAfterRegistering) {
         Room r;
         Membership m;
         boolean first;
@@ -222,6 +246,8 @@ public final class RoomHub {
             }
             return new Replay(last, from, replay, since == null || last - since <= replayLimit);
         });
+        // Read after registering: a presence change from now on reaches this member (after joined).
+        Future<List<String>> presentUsers = presentUsersAfterRegistering.get();
         return Future.all(stored, presentUsers).compose(both -> {
             Replay replay = stored.result();
             List<String> users = presentUsers.result();
@@ -241,6 +267,11 @@ public final class RoomHub {
                         member.lastSent = msg.seq();
                         subscriber.message(msg);
                     }
+                }
+                // Still buffering while these go out, so a notice arriving meanwhile waits for the lock.
+                if (member.notices != null) {
+                    for (Notice n : member.notices) subscriber.notice(n);
+                    member.notices = null;
                 }
                 List<Message> buffered = member.buffer;
                 member.buffer = null;

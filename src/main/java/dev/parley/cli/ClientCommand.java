@@ -82,7 +82,18 @@ public final class ClientCommand implements Callable<Integer> {
                     .header("Authorization", "Bearer " + token).build(), HttpResponse.BodyHandlers.ofString());
             if (page.statusCode() == 200) for (JsonNode m : JSON.readTree(page.body()).path("messages")) print(out, m);
         }
-        socket.sendText(JSON.createObjectNode().put("type", "join").put("room", room).toString(), true).join();
+        socket.sendText(JSON.createObjectNode().put("type", "join").put("room", room).put("ref", "join").toString(), true).join();
+        // Typed lines go out once the join is done: a send committed while the join is read counts
+        // as history (at or below joined's lastSeq) and would not come back to be printed.
+        try {
+            CompletableFuture.anyOf(printer.joined, closed).get(15, java.util.concurrent.TimeUnit.SECONDS);
+        } catch (java.util.concurrent.TimeoutException e) {
+            System.err.println("no answer to the join within 15 s");
+            return 1;
+        } catch (java.util.concurrent.ExecutionException e) {
+            return 1; // the join was refused; the printer showed the error
+        }
+        if (!printer.joined.isDone()) return 1; // closed, or refused: the printer said why
         out.println("-- joined #" + room + " as " + user + "; type a message and press Enter, Ctrl-D to quit");
         BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
         int sent = 0;
@@ -116,6 +127,7 @@ public final class ClientCommand implements Callable<Integer> {
         final java.util.concurrent.atomic.AtomicInteger acked = new java.util.concurrent.atomic.AtomicInteger();
         final java.util.concurrent.atomic.AtomicInteger echoed = new java.util.concurrent.atomic.AtomicInteger();
         final java.util.Set<String> sentIds = java.util.concurrent.ConcurrentHashMap.newKeySet();
+        final CompletableFuture<Void> joined = new CompletableFuture<>();
 
         Printer(PrintStream out, CompletableFuture<Integer> closed) {
             this.out = out;
@@ -135,8 +147,14 @@ public final class ClientCommand implements Callable<Integer> {
                         }
                         case "ack" -> acked.incrementAndGet();
                         case "presence" -> out.println("-- " + f.path("user").asText() + " is " + f.path("status").asText());
-                        case "error" -> out.println("-- error " + f.path("code").asText() + ": " + f.path("message").asText());
-                        case "joined" -> out.println("-- " + f.path("online").asInt() + " online: " + f.path("members"));
+                        case "error" -> {
+                            out.println("-- error " + f.path("code").asText() + ": " + f.path("message").asText());
+                            if ("join".equals(f.path("ref").asText())) joined.completeExceptionally(new IllegalStateException(f.path("code").asText()));
+                        }
+                        case "joined" -> {
+                            out.println("-- " + f.path("online").asInt() + " online: " + f.path("members"));
+                            joined.complete(null);
+                        }
                         default -> { }
                     }
                 } catch (Exception e) {

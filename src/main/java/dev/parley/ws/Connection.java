@@ -156,8 +156,9 @@ final class Connection implements Subscriber {
 
     /**
      * Joined, or joining: frames are handled in order, so a client may pipeline a send right after
-     * its join without waiting for {@code joined}; its membership is registered before the join's
-     * store read, so it receives its own message either way.
+     * its join without waiting for {@code joined}. If that message commits before the join reads
+     * the room, it is history (at or below joined's lastSeq) and reaches the client in its ack only
+     * (PROTOCOL.md, send).
      */
     private boolean inRoom(String room) {
         return rooms.containsKey(room) || joining != null && joining.contains(room);

@@ -43,7 +43,10 @@ final class Outbox implements Runnable {
     private final long flushIntervalNanos;
     private volatile boolean closed;
     private long lastFlushNanos; // event loop only
-    private boolean flushDeferred; // event loop only
+    private boolean flushPending; // event loop only
+    private final Runnable flushTask = () -> {
+        if (flushPending) flush(System.nanoTime());
+    };
 
     Outbox(ChannelHandlerContext ctx, int capacity, long flushIntervalNanos, Runnable onOverflow) {
         this.ctx = requireNonNull(ctx, "ctx");
@@ -76,7 +79,13 @@ final class Outbox implements Runnable {
             overflow();
             return false;
         }
-        schedule();
+        if (ctx.executor().inEventLoop()) {
+            // Offered by the connection itself (an ack, a reply): written now, in this turn, so that
+            // it shares the flush of whatever else this turn writes; a scheduled run writes it otherwise.
+            if (!scheduled.get()) run();
+        } else {
+            schedule();
+        }
         return true;
     }
 
@@ -124,20 +133,24 @@ final class Outbox implements Runnable {
         return written;
     }
 
+    /**
+     * A flush not paced is still not done at once but by a task at the end of the loop's queue: the
+     * tasks already queued (an ack completing right after the commit that delivered the message it
+     * acknowledges) write their frames first and share the write.
+     */
     private void flushOrDefer() {
-        if (flushDeferred) return; // the pacer flushes this connection soon, with what was just written
-        long now = System.nanoTime();
-        long wait = lastFlushNanos + flushIntervalNanos - now;
+        if (flushPending) return; // a flush task or the pacer flushes this connection soon, with what was just written
+        flushPending = true;
+        long wait = lastFlushNanos + flushIntervalNanos - System.nanoTime();
         if (wait <= 0 || flushIntervalNanos == 0) {
-            flush(now);
+            ctx.executor().execute(flushTask);
         } else {
-            flushDeferred = true;
             Pacer.PER_LOOP.get().defer(this, ctx.executor(), wait);
         }
     }
 
     private void flush(long now) {
-        flushDeferred = false;
+        flushPending = false;
         lastFlushNanos = now;
         ctx.flush();
     }
@@ -192,7 +205,7 @@ final class Outbox implements Runnable {
             long now = System.nanoTime();
             for (int i = 0; i < due.size(); i++) {
                 Outbox o = due.get(i);
-                if (o.flushDeferred) o.flush(now);
+                if (o.flushPending) o.flush(now);
             }
             due.clear();
         }

@@ -5,13 +5,16 @@ import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelDuplexHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.DefaultEventLoop;
 import io.netty.channel.embedded.EmbeddedChannel;
+import io.netty.channel.local.LocalChannel;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -122,5 +125,58 @@ class OutboxTest {
         channel.eventLoop().execute(o::drainNow);
         channel.runPendingTasks();
         assertThat(writes).containsExactly(List.of("a"), List.of("b"));
+    }
+
+    /**
+     * The writer thread delivers a message and then completes its ack, which the connection queues
+     * from its own event loop. On a real loop (EmbeddedChannel runs everything in the caller's
+     * thread) both must leave in one write: before, the message was flushed alone and the ack
+     * waited out the interval, which put the sender's ack 2 ms behind everyone's delivery.
+     */
+    @Test
+    void an_ack_queued_by_the_connection_right_after_a_delivery_shares_its_write() throws Exception {
+        DefaultEventLoop loop = new DefaultEventLoop();
+        try {
+            LocalChannel ch = new LocalChannel();
+            loop.register(ch).sync();
+            List<List<String>> flushed = new java.util.concurrent.CopyOnWriteArrayList<>();
+            List<String> pending = new ArrayList<>();
+            ch.pipeline().addLast("socket", new ChannelDuplexHandler() {
+                @Override
+                public void write(ChannelHandlerContext ctx, Object msg, io.netty.channel.ChannelPromise promise) {
+                    ByteBuf b = (ByteBuf) msg;
+                    pending.add(b.toString(StandardCharsets.UTF_8));
+                    b.release();
+                }
+
+                @Override
+                public void flush(ChannelHandlerContext ctx) {
+                    if (!pending.isEmpty()) flushed.add(List.copyOf(pending));
+                    pending.clear();
+                }
+            });
+            ch.pipeline().addLast("connection", new ChannelInboundHandlerAdapter());
+            Outbox o = new Outbox(ch.pipeline().context("connection"), 64, INTERVAL_NANOS, () -> overflowed = true);
+
+            CountDownLatch hold = new CountDownLatch(1);
+            loop.execute(() -> {
+                try {
+                    hold.await(); // the loop is busy while the writer thread queues both
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            });
+            o.offer(frame("message"));             // from the writer thread: schedules the outbox
+            loop.execute(() -> o.offer(frame("ack"))); // the ack, queued on the connection's loop
+            hold.countDown();
+
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+            while (flushed.isEmpty() && System.nanoTime() < deadline) Thread.sleep(1);
+            Thread.sleep(TimeUnit.NANOSECONDS.toMillis(INTERVAL_NANOS) * 2); // a paced second write would come by now
+            assertThat(flushed).containsExactly(List.of("message", "ack"));
+            ch.close().sync();
+        } finally {
+            loop.shutdownGracefully(0, 1, TimeUnit.SECONDS).sync();
+        }
     }
 }

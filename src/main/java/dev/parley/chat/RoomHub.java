@@ -131,19 +131,13 @@ public final class RoomHub {
      * presence change dropped meanwhile would leave that list wrong until the next one.
      */
     private void notify(Notice notice) {
-        Room r = rooms.get(notice.room());
-        if (r == null) return;
-        Membership[] members;
-        synchronized (r) {
-            members = r.members;
-        }
-        for (Membership m : members) {
+        for (Membership m : members(notice.room())) {
             if (m.subscriber.user().equals(notice.user())) continue;
             if (m.buffer == null) {
                 m.subscriber.notice(notice);
                 continue;
             }
-            synchronized (r) {
+            synchronized (m.room) {
                 if (m.buffer != null) {
                     if (m.notices == null) m.notices = new ArrayList<>(4);
                     m.notices.add(notice);

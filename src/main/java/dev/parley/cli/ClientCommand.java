@@ -19,9 +19,12 @@ import java.time.Instant;
 import java.time.ZoneId;
 import java.time.format.DateTimeFormatter;
 import java.util.UUID;
+import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
-import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 /**
  * {@code client}: chat from a terminal. Logs in (or registers), joins a room, prints its messages
@@ -86,11 +89,11 @@ public final class ClientCommand implements Callable<Integer> {
         // Typed lines go out once the join is done: a send committed while the join is read counts
         // as history (at or below joined's lastSeq) and would not come back to be printed.
         try {
-            CompletableFuture.anyOf(printer.joined, closed).get(15, java.util.concurrent.TimeUnit.SECONDS);
-        } catch (java.util.concurrent.TimeoutException e) {
+            CompletableFuture.anyOf(printer.joined, closed).get(15, TimeUnit.SECONDS);
+        } catch (TimeoutException e) {
             System.err.println("no answer to the join within 15 s");
             return 1;
-        } catch (java.util.concurrent.ExecutionException e) {
+        } catch (ExecutionException e) {
             return 1; // the join was refused; the printer showed the error
         }
         if (!printer.joined.isDone()) return 1; // closed, or refused: the printer said why

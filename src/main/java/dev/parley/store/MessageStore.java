@@ -185,11 +185,9 @@ public final class MessageStore implements AutoCloseable {
         }
     }
 
+    /** An integrity violation (SQLSTATE class 23): on the fast path, most likely a retried send. */
     private static boolean integrityViolation(SQLException e) {
-        for (Throwable t = e; t != null; t = t.getCause()) {
-            if (t instanceof SQLException s && s.getSQLState() != null && s.getSQLState().startsWith("23")) return true;
-        }
-        return false;
+        return hasSqlStateClass(e, "23");
     }
 
     /**
@@ -257,21 +255,18 @@ public final class MessageStore implements AutoCloseable {
         }
 
         PreparedStatement existing(int slots) throws SQLException {
-            int slot = Integer.numberOfTrailingZeros(slots);
-            if (existing[slot] == null) {
-                String marks = String.join(",", Collections.nCopies(slots, "(?, ?, ?)"));
-                existing[slot] = connection.prepareStatement("SELECT " + COLUMNS + " FROM messages WHERE (room, sender, client_id) IN (" + marks + ")");
-            }
-            return existing[slot];
+            return shaped(existing, slots, "SELECT " + COLUMNS + " FROM messages WHERE (room, sender, client_id) IN (%s)", "(?, ?, ?)");
         }
 
         PreparedStatement lockRooms(int slots) throws SQLException {
+            return shaped(lockRooms, slots, "SELECT name, last_seq FROM rooms WHERE name IN (%s) ORDER BY name FOR UPDATE", "?");
+        }
+
+        /** The statement of {@code sql} with {@code slots} (a power of two) copies of {@code mark} in its IN list, prepared once. */
+        private PreparedStatement shaped(PreparedStatement[] cache, int slots, String sql, String mark) throws SQLException {
             int slot = Integer.numberOfTrailingZeros(slots);
-            if (lockRooms[slot] == null) {
-                String marks = String.join(",", Collections.nCopies(slots, "?"));
-                lockRooms[slot] = connection.prepareStatement("SELECT name, last_seq FROM rooms WHERE name IN (" + marks + ") ORDER BY name FOR UPDATE");
-            }
-            return lockRooms[slot];
+            if (cache[slot] == null) cache[slot] = connection.prepareStatement(sql.formatted(String.join(",", Collections.nCopies(slots, mark))));
+            return cache[slot];
         }
 
         @Override
@@ -294,10 +289,12 @@ public final class MessageStore implements AutoCloseable {
      * violation (23) is about the message, not the database: retrying it would fail again.
      */
     private static boolean refusesData(SQLException e) {
+        return hasSqlStateClass(e, "22") || hasSqlStateClass(e, "23");
+    }
+
+    private static boolean hasSqlStateClass(SQLException e, String sqlStateClass) {
         for (Throwable t = e; t != null; t = t.getCause()) {
-            if (t instanceof SQLException s && s.getSQLState() != null && (s.getSQLState().startsWith("22") || s.getSQLState().startsWith("23"))) {
-                return true;
-            }
+            if (t instanceof SQLException s && s.getSQLState() != null && s.getSQLState().startsWith(sqlStateClass)) return true;
         }
         return false;
     }

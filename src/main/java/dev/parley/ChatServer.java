@@ -18,7 +18,9 @@ import dev.parley.presence.LocalPresence;
 import dev.parley.presence.Presence;
 import dev.parley.presence.RedisPresence;
 import dev.parley.store.Database;
+import dev.parley.store.Journal;
 import dev.parley.store.MessageStore;
+import dev.parley.store.StoreException;
 import dev.parley.store.UserStore;
 import dev.parley.ws.CloseCode;
 import dev.parley.ws.WsEndpoint;
@@ -79,11 +81,16 @@ public final class ChatServer {
         this.db = new Database(config.databaseUrl(), config.databaseUser(), config.databasePassword(), config.databasePoolSize());
         this.redisResources = config.clustered() ? RedisClients.resources() : null;
         Broker newBroker = null;
+        Presence newPresence = null;
         try {
             newBroker = newBroker(config, redisResources);
-            this.presence = newPresence(config, newBroker, redisResources);
+            newPresence = newPresence(config, newBroker, redisResources);
+            Broker b = newBroker;
+            this.store = new MessageStore(db, journal(config), config.appendBatchMax(), committed -> ChatService.publishCommitted(b, committed), metrics);
         } catch (RuntimeException e) {
-            // Nothing else holds these yet: let go of them before failing the start (Redis unreachable).
+            // Nothing else holds these yet: let go of them before failing the start (Redis
+            // unreachable, a journal that cannot be read).
+            if (newPresence != null) newPresence.close();
             if (newBroker != null) newBroker.close();
             if (redisResources != null) redisResources.shutdown();
             db.close();
@@ -91,8 +98,7 @@ public final class ChatServer {
             throw e;
         }
         this.broker = newBroker;
-        Broker b = broker;
-        this.store = new MessageStore(db, config.appendBatchMax(), committed -> ChatService.publishCommitted(b, committed), metrics);
+        this.presence = newPresence;
         // A replay is queued on the connection's outbox at once: if it could fill the outbox, the
         // resuming client would be closed with 4002 again and again. Past half the outbox, the join
         // says recovered:false and the client pages the rest with history, at its own pace. (The
@@ -215,6 +221,16 @@ public final class ChatServer {
                     });
                 });
         return done.future();
+    }
+
+    /** The embedded database's journal (see {@link Journal}); none for a database URL the operator gave. */
+    private static Journal journal(ChatConfig config) {
+        if (!config.embeddedDatabase()) return null;
+        try {
+            return Journal.open(config.dataDir().resolve("parley.journal"));
+        } catch (IOException e) {
+            throw new StoreException("could not open the journal in " + config.dataDir(), e);
+        }
     }
 
     private static Broker newBroker(ChatConfig config, ClientResources redis) {

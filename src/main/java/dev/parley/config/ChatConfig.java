@@ -68,17 +68,7 @@ public record ChatConfig(
         }
         Path dataDir = Path.of(v.get(Setting.DATA_DIR));
         String dbUrl = v.get(Setting.DATABASE_URL);
-        if (dbUrl.isEmpty()) {
-            // WRITE_DELAY=0: H2 otherwise keeps commits in memory for up to 500 ms, and a
-            // SIGKILL in that window would lose messages that were already acked.
-            // DB_CLOSE_ON_EXIT=FALSE: H2's own shutdown hook would close the database on SIGTERM
-            // while our drain is still committing what is queued; the drain closes it instead.
-            // CACHE_SIZE=2048 (KiB): every commit puts fresh pages in H2's page cache and evicts old
-            // ones; a bigger cache keeps them alive just long enough to be copied by each young GC,
-            // which doubled the GC pauses (and so the latency tail) under steady sends.
-            dbUrl = "jdbc:h2:file:" + dataDir.toAbsolutePath().normalize().resolve("parley")
-                    + ";MODE=PostgreSQL;DATABASE_TO_LOWER=TRUE;DEFAULT_NULL_ORDERING=HIGH;WRITE_DELAY=0;DB_CLOSE_ON_EXIT=FALSE;CACHE_SIZE=2048";
-        }
+        if (dbUrl.isEmpty()) dbUrl = embeddedDatabaseUrl(dataDir);
         String nodeId = v.get(Setting.NODE_ID);
         if (nodeId.isEmpty()) nodeId = hostName() + "-" + Integer.toHexString(ThreadLocalRandom.current().nextInt(0x10000, 0xfffff));
         ChatConfig c = new ChatConfig(
@@ -154,6 +144,27 @@ public record ChatConfig(
 
     public boolean h2() {
         return databaseUrl.startsWith("jdbc:h2:");
+    }
+
+    /**
+     * The H2 file in the data dir that an empty {@code CHAT_DATABASE_URL} means.
+     * No WRITE_DELAY=0: H2 writes every commit itself only with it, at about 185 µs a commit; instead
+     * the group commit appends each batch to a journal beside the file (see {@code store.Journal})
+     * and H2 writes its pages every half second.
+     * DB_CLOSE_ON_EXIT=FALSE: H2's own shutdown hook would close the database on SIGTERM while our
+     * drain is still committing what is queued; the drain closes it instead.
+     * CACHE_SIZE=2048 (KiB): every commit puts fresh pages in H2's page cache and evicts old ones; a
+     * bigger cache keeps them alive just long enough to be copied by each young GC, which doubled the
+     * GC pauses (and so the latency tail) under steady sends.
+     */
+    public static String embeddedDatabaseUrl(Path dataDir) {
+        return "jdbc:h2:file:" + dataDir.toAbsolutePath().normalize().resolve("parley")
+                + ";MODE=PostgreSQL;DATABASE_TO_LOWER=TRUE;DEFAULT_NULL_ORDERING=HIGH;DB_CLOSE_ON_EXIT=FALSE;CACHE_SIZE=2048";
+    }
+
+    /** True for the embedded default: this node alone writes the database, so it may keep a journal for it. */
+    public boolean embeddedDatabase() {
+        return databaseUrl.equals(embeddedDatabaseUrl(dataDir));
     }
 
     public int eventLoopCount() {

@@ -11,12 +11,15 @@ import org.slf4j.LoggerFactory;
 import javax.sql.DataSource;
 import java.sql.Connection;
 import java.sql.SQLException;
+import java.sql.Statement;
 
 /** The connection pool and the schema. H2 and PostgreSQL go through the same code and the same migrations. */
 public final class Database implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Database.class);
 
     private final HikariDataSource pool;
+    private final boolean h2File;
+    private volatile boolean checkpointAllowed = true;
 
     public Database(String url, String user, String password, int poolSize) {
         HikariConfig hc = new HikariConfig();
@@ -42,7 +45,14 @@ public final class Database implements AutoCloseable {
             hc.addDataSourceProperty("connectTimeout", "5");
         }
         this.pool = new HikariDataSource(hc);
+        this.h2File = url.startsWith("jdbc:h2:file:");
         Flyway.configure().dataSource(pool).locations("classpath:db/migration").load().migrate();
+        try (Connection c = pool.getConnection()) {
+            persist(c);
+        } catch (SQLException e) {
+            pool.close();
+            throw new StoreException("could not write the schema", e);
+        }
         log.info("database ready url={}", url.replaceAll("(?i)(password=)[^&;]*", "$1****"));
     }
 
@@ -62,6 +72,30 @@ public final class Database implements AutoCloseable {
 
     public Connection connection() throws SQLException {
         return pool.getConnection();
+    }
+
+    /**
+     * Writes what is committed to the database file now, where the database would otherwise hold it
+     * in memory for a while: an H2 file without WRITE_DELAY=0, as the embedded default is. Messages
+     * have the journal for that; the rare other writes (a sign-up, a new room) call this after their
+     * commit, before they are acknowledged. A no-op elsewhere, and cheap when nothing is unwritten.
+     *
+     * @return false if the database may still hold commits in memory: an H2 user without the right to
+     *         CHECKPOINT
+     */
+    public boolean persist(Connection c) throws SQLException {
+        if (!h2File) return true;
+        if (!checkpointAllowed) return false;
+        try (Statement st = c.createStatement()) {
+            st.execute("CHECKPOINT");
+            return true;
+        } catch (SQLException e) {
+            if (e.getErrorCode() != ErrorCode.ADMIN_RIGHTS_REQUIRED) throw e;
+            // A database URL of the operator's own, with a user who may not: H2 writes on its own schedule.
+            checkpointAllowed = false;
+            log.warn("the database user may not CHECKPOINT; sign-ups and new rooms are written on H2's own schedule");
+            return false;
+        }
     }
 
     /** True if a connection can be had and answers, within about a second. */

@@ -5,6 +5,7 @@ import dev.parley.chat.Message;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.io.IOException;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -40,8 +41,12 @@ public final class MessageStore implements AutoCloseable {
     private static final int RETRY_LOOKUP_CHUNK = 128;
     private static final long SESSION_IDLE_CHECK_NANOS = TimeUnit.SECONDS.toNanos(1);
     private static final long SESSION_RENEW_NANOS = TimeUnit.MINUTES.toNanos(5);
+    /** How much journal to let pile up before H2 is told to write its pages and the journal is emptied. */
+    private static final long JOURNAL_CHECKPOINT_BYTES = 8 << 20;
 
     private final Database db;
+    private final Journal journal; // null: the database makes each commit durable itself
+    private long journalCheckpointAt = JOURNAL_CHECKPOINT_BYTES;
     private final int batchMax;
     private final Consumer<List<Message>> onCommit;
     private final BatchObserver observer;
@@ -71,7 +76,28 @@ public final class MessageStore implements AutoCloseable {
      *                 per room, after the commit and before any append future completes
      */
     public MessageStore(Database db, int batchMax, Consumer<List<Message>> onCommit, BatchObserver observer) {
+        this(db, null, batchMax, onCommit, observer);
+    }
+
+    /**
+     * @param journal the embedded database's {@link Journal}, which this store then owns: whatever it
+     *                holds that the database lacks is put back before the first append
+     */
+    public MessageStore(Database db, Journal journal, int batchMax, Consumer<List<Message>> onCommit, BatchObserver observer) {
         this.db = requireNonNull(db, "db");
+        this.journal = journal;
+        if (journal != null) {
+            try {
+                recover(db, journal);
+            } catch (RuntimeException e) {
+                try {
+                    journal.close();
+                } catch (IOException suppressed) {
+                    e.addSuppressed(suppressed);
+                }
+                throw e;
+            }
+        }
         this.batchMax = batchMax;
         this.onCommit = requireNonNull(onCommit, "onCommit");
         this.observer = requireNonNull(observer, "observer");
@@ -114,10 +140,91 @@ public final class MessageStore implements AutoCloseable {
                 batch.clear();
             }
         }
+        if (journal != null) {
+            if (journal.size() > 0) checkpoint();
+            try {
+                journal.close();
+            } catch (IOException e) {
+                log.warn("closing the journal failed: {}", e.toString());
+            }
+        }
         endSession();
         for (Pending p; (p = queue.poll()) != null; ) {
             p.result.completeExceptionally(new StoreException("store is closed", null));
         }
+    }
+
+    /**
+     * Appends the transaction's new messages to the journal before it commits: once it commits, its
+     * senders may be acknowledged. If the write fails the transaction is rolled back, so the journal
+     * never lacks a committed message; if the commit fails after the write, the journal holds
+     * messages that were not acknowledged, which a replay stores and a retry of the send then finds.
+     */
+    private void journal(List<Message> fresh) throws SQLException {
+        if (journal == null || fresh.isEmpty()) return;
+        try {
+            journal.append(fresh);
+        } catch (IOException e) {
+            // SQLSTATE 58030, an I/O error: the batch fails as if the database were unavailable.
+            throw new SQLException("journal write failed: " + e.getMessage(), "58030", e);
+        }
+    }
+
+    /**
+     * Has H2 write everything committed (so far only in memory and the journal) to its file, then
+     * empties the journal. Runs on the writer thread, which alone appends, so nothing committed can
+     * slip in between. On failure the journal is kept and grows until the next try.
+     */
+    private void checkpoint() {
+        try {
+            WriterSession w = session();
+            if (!db.persist(w.connection)) throw new SQLException("the database cannot be told to write its pages now");
+            journal.clear();
+            journalCheckpointAt = JOURNAL_CHECKPOINT_BYTES;
+        } catch (SQLException | IOException e) {
+            journalCheckpointAt = journal.size() + JOURNAL_CHECKPOINT_BYTES;
+            log.warn("checkpoint failed, keeping the journal ({} bytes): {}", journal.size(), e.toString());
+        }
+    }
+
+    /**
+     * Stores what the journal holds and the database lacks: the commits of the last half second or so
+     * before a crash, which H2 had not written yet. A message already stored (same room and seq) is
+     * skipped, so a journal that was not emptied before a clean stop replays to no effect.
+     */
+    private static void recover(Database db, Journal journal) {
+        List<Message> messages = new ArrayList<>();
+        try {
+            journal.replay(messages::addAll);
+        } catch (IOException e) {
+            throw new StoreException("could not read the journal " + journal.path(), e);
+        }
+        if (messages.isEmpty()) return;
+        int restored = 0;
+        try (Connection c = db.connection()) {
+            c.setAutoCommit(false);
+            try (PreparedStatement room = c.prepareStatement(INSERT_ROOM);
+                 PreparedStatement insert = c.prepareStatement("INSERT INTO messages (" + COLUMNS + ") VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING");
+                 PreparedStatement bump = c.prepareStatement("UPDATE rooms SET last_seq = GREATEST(last_seq, ?) WHERE name = ?")) {
+                for (Message m : messages) {
+                    room.setString(1, m.room());
+                    room.setLong(2, m.tsMillis());
+                    room.executeUpdate();
+                    bind(insert, m);
+                    if (insert.executeUpdate() == 0) continue;
+                    restored++;
+                    bump.setLong(1, m.seq());
+                    bump.setString(2, m.room());
+                    bump.executeUpdate();
+                }
+            }
+            c.commit();
+            if (!db.persist(c)) throw new SQLException("the database cannot be told to write its pages now");
+            journal.clear();
+        } catch (SQLException | IOException e) {
+            throw new StoreException("could not restore the journal " + journal.path() + " into the database", e);
+        }
+        log.info("journal {}: {} messages, {} of them restored to the database", journal.path(), messages.size(), restored);
     }
 
     private void commit(List<Pending> batch) {
@@ -128,6 +235,7 @@ public final class MessageStore implements AutoCloseable {
             WriterSession w = session();
             try {
                 results = appendAll(w, batch, fresh, false);
+                journal(fresh);
                 w.connection.commit();
             } catch (SQLException e) {
                 rollbackQuietly(w.connection);
@@ -163,6 +271,7 @@ public final class MessageStore implements AutoCloseable {
             return;
         }
         observer.batchCommitted(batch.size(), System.nanoTime() - start);
+        if (journal != null && journal.size() >= journalCheckpointAt) checkpoint();
         if (!fresh.isEmpty()) {
             try {
                 onCommit.accept(fresh);
@@ -176,6 +285,7 @@ public final class MessageStore implements AutoCloseable {
     private List<Appended> appendWithLookup(WriterSession w, List<Pending> batch, List<Message> fresh) throws SQLException {
         try {
             List<Appended> results = appendAll(w, batch, fresh, true);
+            journal(fresh);
             w.connection.commit();
             return results;
         } catch (SQLException | RuntimeException e) {
@@ -423,6 +533,7 @@ public final class MessageStore implements AutoCloseable {
             OptionalLong last = lastSeq(c, room);
             if (last.isPresent()) return last.getAsLong();
             insertRoom(c, room);
+            db.persist(c);
             return lastSeq(c, room).orElseThrow();
         } catch (SQLException e) {
             throw new StoreException("could not create room", e);

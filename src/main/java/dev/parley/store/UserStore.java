@@ -29,6 +29,7 @@ public final class UserStore {
             ps.setString(3, passwordHash);
             ps.setLong(4, System.currentTimeMillis());
             ps.executeUpdate();
+            db.persist(c);
             return true;
         } catch (SQLException e) {
             if (isUniqueViolation(e)) return false;

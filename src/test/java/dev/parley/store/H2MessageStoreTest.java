@@ -1,14 +1,22 @@
 package dev.parley.store;
 
+import dev.parley.chat.Message;
 import dev.parley.config.ChatConfig;
 import dev.parley.config.Setting;
 import org.h2.tools.Server;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
+
+import static org.assertj.core.api.Assertions.assertThat;
 
 /** The store on H2, as a single node runs it: an embedded file database with the URL ChatConfig builds. */
 class H2MessageStoreTest extends MessageStoreContract {
@@ -21,7 +29,62 @@ class H2MessageStoreTest extends MessageStoreContract {
     protected Target newTarget() {
         Path dataDir = tmp.resolve("data" + databases.incrementAndGet());
         String url = ChatConfig.load(Map.of(), Map.of(Setting.DATA_DIR, dataDir.toString())).databaseUrl();
-        return new Target(url, "", "");
+        return new Target(url, "", "", dataDir.resolve("parley.journal"));
+    }
+
+    /**
+     * H2 runs with a write delay and the journal makes commits durable: the commits H2 had not written
+     * when the process died are in the journal only. Played here by writing them to the journal of a
+     * closed database, as the writer would have, and opening the store again.
+     */
+    @Test
+    void messages_only_the_journal_holds_are_stored_again_when_the_store_opens() throws IOException {
+        Target t = newTarget();
+        try (Database db = t.open(); MessageStore store = t.store(db, 64, batch -> {}, MessageStore.BatchObserver.NONE)) {
+            for (int i = 1; i <= 3; i++) store.append("alpha", "alice", "c" + i, "stored " + i).join();
+        }
+        Message lost4 = new Message("alpha", 4, "id-4", "bob", "only in the journal 4", 1_700_000_000_004L, "b4");
+        Message lost5 = new Message("alpha", 5, "id-5", "bob", "only in the journal 5", 1_700_000_000_005L, "b5");
+        Message newRoom = new Message("bravo", 1, "id-b1", "carol", "a room made by the lost commit", 1_700_000_000_006L, "k1");
+        try (Journal j = Journal.open(t.journal())) {
+            j.append(List.of(lost4));
+            j.append(List.of(lost5, newRoom));
+        }
+
+        try (Database db = t.open(); MessageStore store = t.store(db, 64, batch -> {}, MessageStore.BatchObserver.NONE)) {
+            assertThat(store.range("alpha", 0, 100)).extracting(Message::text)
+                    .containsExactly("stored 1", "stored 2", "stored 3", "only in the journal 4", "only in the journal 5");
+            Message restored = store.range("alpha", 4, 5).get(0);
+            assertThat(List.of(restored.id(), restored.from(), restored.tsMillis(), restored.clientId()))
+                    .isEqualTo(List.of("id-5", "bob", 1_700_000_000_005L, "b5"));
+            assertThat(store.lastSeq("alpha")).hasValue(5);
+            assertThat(store.lastSeq("bravo")).hasValue(1);
+            assertThat(store.range("bravo", 0, 10)).extracting(Message::text).containsExactly("a room made by the lost commit");
+            // The sender of a restored message never saw its ack; its retry must find it, not store it again.
+            MessageStore.Appended retry = store.append("alpha", "bob", "b5", "only in the journal 5").join();
+            assertThat(retry.duplicate()).isTrue();
+            assertThat(retry.message().seq()).isEqualTo(5);
+            assertThat(store.append("alpha", "alice", "c6", "after").join().message().seq()).isEqualTo(6);
+        }
+        assertThat(Files.size(t.journal())).as("emptied once the database has it all").isEqualTo(8);
+    }
+
+    @Test
+    void a_journal_whose_messages_the_database_has_changes_nothing() throws IOException {
+        Target t = newTarget();
+        List<Message> stored = new ArrayList<>();
+        try (Database db = t.open(); MessageStore store = t.store(db, 64, batch -> {}, MessageStore.BatchObserver.NONE)) {
+            for (int i = 1; i <= 3; i++) stored.add(store.append("alpha", "alice", "c" + i, "stored " + i).join().message());
+        }
+        try (Journal j = Journal.open(t.journal())) {
+            j.append(stored);
+            j.append(stored.subList(1, 2));
+        }
+        try (Database db = t.open(); MessageStore store = t.store(db, 64, batch -> {}, MessageStore.BatchObserver.NONE)) {
+            assertThat(store.range("alpha", 0, 100)).extracting(Message::seq).containsExactly(1L, 2L, 3L);
+            assertThat(store.lastSeq("alpha")).hasValue(3);
+            assertThat(store.append("alpha", "alice", "c4", "next").join().message().seq()).isEqualTo(4);
+        }
     }
 
     /**

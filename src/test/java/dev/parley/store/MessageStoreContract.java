@@ -6,6 +6,9 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -37,10 +40,25 @@ import static org.assertj.core.api.Assertions.fail;
 abstract class MessageStoreContract {
     private static final Duration WAIT = Duration.ofSeconds(30);
 
-    /** Where a database is; {@link #open} connects a new pool to it (and migrates it). */
-    protected record Target(String url, String user, String password) {
+    /**
+     * Where a database is; {@link #open} connects a new pool to it (and migrates it). {@code journal}:
+     * the file of its {@link Journal}, for the embedded database that runs with one; or null.
+     */
+    protected record Target(String url, String user, String password, Path journal) {
+        Target(String url, String user, String password) {
+            this(url, user, password, null);
+        }
+
         Database open() {
             return new Database(url, user, password, 4);
+        }
+
+        MessageStore store(Database db, int batchMax, Consumer<List<Message>> onCommit, MessageStore.BatchObserver observer) {
+            try {
+                return new MessageStore(db, journal == null ? null : Journal.open(journal), batchMax, onCommit, observer);
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
         }
     }
 
@@ -342,7 +360,7 @@ abstract class MessageStoreContract {
     @Test
     void a_retry_after_the_database_is_closed_and_reopened_returns_the_original_message() {
         Database db = track(target.open());
-        MessageStore store = new MessageStore(db, 512, batch -> {}, MessageStore.BatchObserver.NONE);
+        MessageStore store = target.store(db, 512, batch -> {}, MessageStore.BatchObserver.NONE);
         MessageStore.Appended original = append(store, "alpha", "alice", "c1", "before the restart");
         store.close();
         db.close();
@@ -576,7 +594,7 @@ abstract class MessageStoreContract {
 
     private MessageStore open(Target t, int batchMax, Recorder rec) {
         Database db = track(t.open());
-        return track(new MessageStore(db, batchMax, rec, rec));
+        return track(t.store(db, batchMax, rec, rec));
     }
 
     private <T extends AutoCloseable> T track(T closeable) {

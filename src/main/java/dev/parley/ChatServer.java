@@ -23,6 +23,7 @@ import dev.parley.store.MessageStore;
 import dev.parley.store.StoreException;
 import dev.parley.store.UserStore;
 import dev.parley.ws.CloseCode;
+import dev.parley.ws.HandOff;
 import dev.parley.ws.WsEndpoint;
 import io.lettuce.core.resource.ClientResources;
 import io.vertx.core.DeploymentOptions;
@@ -86,7 +87,7 @@ public final class ChatServer {
             newBroker = newBroker(config, redisResources);
             newPresence = newPresence(config, newBroker, redisResources);
             Broker b = newBroker;
-            this.store = new MessageStore(db, journal(config), config.appendBatchMax(), committed -> ChatService.publishCommitted(b, committed), metrics);
+            this.store = new MessageStore(db, journal(config), config.appendBatchMax(), committed -> HandOff.together(() -> ChatService.publishCommitted(b, committed)), metrics);
         } catch (RuntimeException e) {
             // Nothing else holds these yet: let go of them before failing the start (Redis
             // unreachable, a journal that cannot be read).
@@ -105,7 +106,7 @@ public final class ChatServer {
         // default outbox, 2048, keeps the replay limit PROTOCOL.md documents, 1000.)
         int replayLimit = Math.min(config.replayLimit(), Math.max(1, config.outboxFrames() / 2));
         RoomHub hub = new RoomHub(vertx, store, broker, replayLimit, 100, metrics);
-        broker.start(hub::onEvent);
+        broker.start(event -> HandOff.together(() -> hub.onEvent(event)));
         ChatService chat = new ChatService(vertx, new Limits(config), new UserStore(db), store, hub, broker, presence,
                 new PasswordHasher(config.bcryptCost()), tokens);
         this.ws = new WsEndpoint(vertx, config, chat, tokens, metrics);

@@ -238,7 +238,7 @@ final class Connection implements Subscriber {
     }
 
     private void queue(ByteBuf frame, String type) {
-        if (outbox.offer(frame)) metrics.frameOutCounter(type).increment();
+        if (outbox.offerReply(frame)) metrics.frameOutCounter(type).increment();
     }
 
     /** Answers a failed frame with an error frame; a connection that keeps failing is closed with 1008. */

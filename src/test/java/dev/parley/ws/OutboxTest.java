@@ -115,6 +115,34 @@ class OutboxTest {
     }
 
     @Test
+    void a_reply_right_after_a_flush_is_written_at_once_not_after_the_interval() {
+        Outbox o = outbox(TimeUnit.SECONDS.toNanos(10));
+        o.offer(frame("own message"));
+        channel.runPendingTasks();
+        o.offerReply(frame("ack"));
+        channel.runPendingTasks();
+        assertThat(writes).containsExactly(List.of("own message"), List.of("ack"));
+    }
+
+    @Test
+    void a_reply_rides_with_a_paced_flush_that_is_already_waiting() throws InterruptedException {
+        Outbox o = outbox(INTERVAL_NANOS);
+        o.offer(frame("a"));
+        channel.runPendingTasks();
+        long firstWrite = System.nanoTime();
+        o.offer(frame("b"));
+        o.offerReply(frame("ack"));
+        channel.runPendingTasks();
+        assertThat(writes).as("the reply does not pull b forward").containsExactly(List.of("a"));
+        while (writes.size() < 2 && System.nanoTime() - firstWrite < TimeUnit.SECONDS.toNanos(5)) {
+            Thread.sleep(2);
+            channel.runScheduledPendingTasks();
+            channel.runPendingTasks();
+        }
+        assertThat(writes).containsExactly(List.of("a"), List.of("b", "ack"));
+    }
+
+    @Test
     void a_deliberate_close_writes_what_waits_without_waiting_for_the_interval() {
         Outbox o = outbox(TimeUnit.SECONDS.toNanos(10));
         o.offer(frame("a"));

@@ -1,5 +1,6 @@
 package dev.parley.store;
 
+import dev.parley.config.ChatConfig;
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -47,6 +48,7 @@ public class MessageStoreBenchmark {
     Path dir;
     EmbeddedPostgres pg;
     Database db;
+    Journal journal; // H2 only
     MessageStore store;
     long next;
     String text = "x".repeat(100);
@@ -55,13 +57,15 @@ public class MessageStoreBenchmark {
     public void setup() throws Exception {
         dir = Files.createTempDirectory("parley-jmh-store");
         if (database.equals("h2")) {
-            db = new Database("jdbc:h2:file:" + dir.resolve("parley") + ";MODE=PostgreSQL;DATABASE_TO_LOWER=TRUE;DEFAULT_NULL_ORDERING=HIGH;WRITE_DELAY=0", "", "", 8);
+            // As a single node runs it: the embedded URL, with its journal.
+            db = new Database(ChatConfig.embeddedDatabaseUrl(dir), "", "", 8);
+            journal = Journal.open(dir.resolve("parley.journal"));
         } else {
             // PostgreSQL's defaults, fsync on: an ack means the commit is on disk.
             pg = EmbeddedPostgres.builder().setDataDirectory(dir.resolve("pg")).setCleanDataDirectory(true).start();
             db = new Database(pg.getJdbcUrl("postgres", "postgres"), "postgres", "postgres", 8);
         }
-        store = new MessageStore(db, 512, committed -> {}, MessageStore.BatchObserver.NONE);
+        store = new MessageStore(db, journal, 512, committed -> {}, MessageStore.BatchObserver.NONE);
         store.ensureRoom("lobby");
         while (next < existing) burst(512);
         if (pg != null) {

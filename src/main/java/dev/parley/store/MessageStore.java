@@ -42,11 +42,12 @@ public final class MessageStore implements AutoCloseable {
     private static final long SESSION_IDLE_CHECK_NANOS = TimeUnit.SECONDS.toNanos(1);
     private static final long SESSION_RENEW_NANOS = TimeUnit.MINUTES.toNanos(5);
     /** How much journal to let pile up before H2 is told to write its pages and the journal is emptied. */
-    private static final long JOURNAL_CHECKPOINT_BYTES = 8 << 20;
+    static final long JOURNAL_CHECKPOINT_BYTES = 8 << 20;
 
     private final Database db;
     private final Journal journal; // null: the database makes each commit durable itself
-    private long journalCheckpointAt = JOURNAL_CHECKPOINT_BYTES;
+    private final long journalCheckpointBytes;
+    private long journalCheckpointAt;
     private final int batchMax;
     private final Consumer<List<Message>> onCommit;
     private final BatchObserver observer;
@@ -84,8 +85,15 @@ public final class MessageStore implements AutoCloseable {
      *                holds that the database lacks is put back before the first append
      */
     public MessageStore(Database db, Journal journal, int batchMax, Consumer<List<Message>> onCommit, BatchObserver observer) {
+        this(db, journal, JOURNAL_CHECKPOINT_BYTES, batchMax, onCommit, observer);
+    }
+
+    /** @param journalCheckpointBytes how much journal makes the writer have H2 write its pages and empty it */
+    MessageStore(Database db, Journal journal, long journalCheckpointBytes, int batchMax, Consumer<List<Message>> onCommit, BatchObserver observer) {
         this.db = requireNonNull(db, "db");
         this.journal = journal;
+        this.journalCheckpointBytes = journalCheckpointBytes;
+        this.journalCheckpointAt = journalCheckpointBytes;
         if (journal != null) {
             try {
                 recover(db, journal);
@@ -180,9 +188,9 @@ public final class MessageStore implements AutoCloseable {
             WriterSession w = session();
             if (!db.persist(w.connection)) throw new SQLException("the database cannot be told to write its pages now");
             journal.clear();
-            journalCheckpointAt = JOURNAL_CHECKPOINT_BYTES;
+            journalCheckpointAt = journalCheckpointBytes;
         } catch (SQLException | IOException e) {
-            journalCheckpointAt = journal.size() + JOURNAL_CHECKPOINT_BYTES;
+            journalCheckpointAt = journal.size() + journalCheckpointBytes;
             log.warn("checkpoint failed, keeping the journal ({} bytes): {}", journal.size(), e.toString());
         }
     }
@@ -271,7 +279,6 @@ public final class MessageStore implements AutoCloseable {
             return;
         }
         observer.batchCommitted(batch.size(), System.nanoTime() - start);
-        if (journal != null && journal.size() >= journalCheckpointAt) checkpoint();
         if (!fresh.isEmpty()) {
             try {
                 onCommit.accept(fresh);
@@ -280,6 +287,8 @@ public final class MessageStore implements AutoCloseable {
             }
         }
         for (int i = 0; i < batch.size(); i++) batch.get(i).result.complete(results.get(i));
+        // After the acks: the checkpoint writes every page H2 has not written yet, which takes a while.
+        if (journal != null && journal.size() >= journalCheckpointAt) checkpoint();
     }
 
     private List<Appended> appendWithLookup(WriterSession w, List<Pending> batch, List<Message> fresh) throws SQLException {

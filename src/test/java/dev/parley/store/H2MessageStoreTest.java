@@ -70,6 +70,22 @@ class H2MessageStoreTest extends MessageStoreContract {
     }
 
     @Test
+    void a_journal_past_its_limit_is_emptied_once_the_database_has_written_its_pages() throws IOException {
+        Target t = newTarget();
+        try (Database db = t.open();
+             MessageStore store = new MessageStore(db, Journal.open(t.journal()), 2048, 64, batch -> {}, MessageStore.BatchObserver.NONE)) {
+            for (int i = 1; i <= 200; i++) {
+                store.append("alpha", "alice", "c" + i, "message number " + i + " of a journal that passes its limit").join();
+                assertThat(Files.size(t.journal())).as("after append %d", i).isLessThan(2048 + 1024);
+            }
+            assertThat(store.range("alpha", 0, 1000)).hasSize(200);
+        }
+        try (Database db = t.open(); MessageStore store = t.store(db, 64, batch -> {}, MessageStore.BatchObserver.NONE)) {
+            assertThat(store.range("alpha", 0, 1000)).extracting(Message::seq).hasSize(200).last().isEqualTo(200L);
+        }
+    }
+
+    @Test
     void a_journal_whose_messages_the_database_has_changes_nothing() throws IOException {
         Target t = newTarget();
         List<Message> stored = new ArrayList<>();

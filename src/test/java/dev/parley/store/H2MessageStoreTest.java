@@ -17,6 +17,7 @@ import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /** The store on H2, as a single node runs it: an embedded file database with the URL ChatConfig builds. */
 class H2MessageStoreTest extends MessageStoreContract {
@@ -82,6 +83,26 @@ class H2MessageStoreTest extends MessageStoreContract {
         }
         try (Database db = t.open(); MessageStore store = t.store(db, 64, batch -> {}, MessageStore.BatchObserver.NONE)) {
             assertThat(store.range("alpha", 0, 1000)).extracting(Message::seq).hasSize(200).last().isEqualTo(200L);
+        }
+    }
+
+    /**
+     * A batch that cannot be written to the journal (a full disk) must not be acknowledged, and must
+     * not be committed either: otherwise H2 would show a message that a crash could take back.
+     */
+    @Test
+    void a_batch_the_journal_cannot_take_fails_and_is_not_stored() throws IOException {
+        Target t = newTarget();
+        try (Database db = t.open()) {
+            Journal journal = Journal.open(t.journal());
+            try (MessageStore store = new MessageStore(db, journal, 64, batch -> {}, MessageStore.BatchObserver.NONE)) {
+                store.append("alpha", "alice", "c1", "before").join();
+                journal.close(); // every write now fails, as on a full disk
+                assertThatThrownBy(() -> store.append("alpha", "alice", "c2", "not journaled").join())
+                        .hasCauseInstanceOf(StoreException.class);
+                assertThat(store.range("alpha", 0, 10)).extracting(Message::text).containsExactly("before");
+                assertThat(store.lastSeq("alpha")).hasValue(1);
+            }
         }
     }
 

@@ -37,6 +37,7 @@ import static java.util.Objects.requireNonNull;
 public final class MessageStore implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(MessageStore.class);
     private static final String COLUMNS = "room, seq, id, sender, text, ts, client_id";
+    private static final String INSERT_MESSAGE = "INSERT INTO messages (" + COLUMNS + ") VALUES (?, ?, ?, ?, ?, ?, ?)";
     private static final String INSERT_ROOM = "INSERT INTO rooms (name, last_seq, created_at) VALUES (?, 0, ?) ON CONFLICT DO NOTHING";
     private static final int RETRY_LOOKUP_CHUNK = 128;
     private static final long SESSION_IDLE_CHECK_NANOS = TimeUnit.SECONDS.toNanos(1);
@@ -186,13 +187,18 @@ public final class MessageStore implements AutoCloseable {
     private void checkpoint() {
         try {
             WriterSession w = session();
-            if (!db.persist(w.connection)) throw new SQLException("the database cannot be told to write its pages now");
+            persistAll(db, w.connection);
             journal.clear();
             journalCheckpointAt = journalCheckpointBytes;
         } catch (SQLException | IOException e) {
             journalCheckpointAt = journal.size() + journalCheckpointBytes;
             log.warn("checkpoint failed, keeping the journal ({} bytes): {}", journal.size(), e.toString());
         }
+    }
+
+    /** Has the database write everything committed; the journal may only be emptied after this. */
+    private static void persistAll(Database db, Connection c) throws SQLException {
+        if (!db.persist(c)) throw new SQLException("the database cannot be told to write its pages now");
     }
 
     /**
@@ -212,7 +218,7 @@ public final class MessageStore implements AutoCloseable {
         try (Connection c = db.connection()) {
             c.setAutoCommit(false);
             try (PreparedStatement room = c.prepareStatement(INSERT_ROOM);
-                 PreparedStatement insert = c.prepareStatement("INSERT INTO messages (" + COLUMNS + ") VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING");
+                 PreparedStatement insert = c.prepareStatement(INSERT_MESSAGE + " ON CONFLICT DO NOTHING");
                  PreparedStatement bump = c.prepareStatement("UPDATE rooms SET last_seq = GREATEST(last_seq, ?) WHERE name = ?")) {
                 for (Message m : messages) {
                     room.setString(1, m.room());
@@ -227,7 +233,7 @@ public final class MessageStore implements AutoCloseable {
                 }
             }
             c.commit();
-            if (!db.persist(c)) throw new SQLException("the database cannot be told to write its pages now");
+            persistAll(db, c);
             journal.clear();
         } catch (SQLException | IOException e) {
             throw new StoreException("could not restore the journal " + journal.path() + " into the database", e);
@@ -358,7 +364,7 @@ public final class MessageStore implements AutoCloseable {
                         st.execute("SET enable_seqscan = off");
                     }
                 }
-                insert = c.prepareStatement("INSERT INTO messages (" + COLUMNS + ") VALUES (?, ?, ?, ?, ?, ?, ?)");
+                insert = c.prepareStatement(INSERT_MESSAGE);
                 bump = c.prepareStatement("UPDATE rooms SET last_seq = ? WHERE name = ?");
                 lockRoom = c.prepareStatement("SELECT last_seq FROM rooms WHERE name = ? FOR UPDATE");
                 insertRoom = c.prepareStatement(INSERT_ROOM);

@@ -33,8 +33,15 @@ class OutboxTest {
 
     private Outbox outbox(long intervalNanos) {
         channel = new EmbeddedChannel();
-        // Records frames per flush, the way the socket would receive them.
-        channel.pipeline().addLast("socket", new ChannelDuplexHandler() {
+        return outboxOn(channel, writes, unflushed, intervalNanos);
+    }
+
+    /**
+     * An Outbox on {@code ch}, behind a stand-in socket that records the frames of each flush in
+     * {@code flushed}, the way the socket would receive them ({@code unflushed}: written, not yet flushed).
+     */
+    private Outbox outboxOn(io.netty.channel.Channel ch, List<List<String>> flushed, List<String> unflushed, long intervalNanos) {
+        ch.pipeline().addLast("socket", new ChannelDuplexHandler() {
             @Override
             public void write(ChannelHandlerContext ctx, Object msg, io.netty.channel.ChannelPromise promise) {
                 ByteBuf b = (ByteBuf) msg;
@@ -44,12 +51,12 @@ class OutboxTest {
 
             @Override
             public void flush(ChannelHandlerContext ctx) {
-                if (!unflushed.isEmpty()) writes.add(List.copyOf(unflushed));
+                if (!unflushed.isEmpty()) flushed.add(List.copyOf(unflushed));
                 unflushed.clear();
             }
         });
-        channel.pipeline().addLast("connection", new ChannelInboundHandlerAdapter());
-        return new Outbox(channel.pipeline().context("connection"), 64, intervalNanos, () -> overflowed = true);
+        ch.pipeline().addLast("connection", new ChannelInboundHandlerAdapter());
+        return new Outbox(ch.pipeline().context("connection"), 64, intervalNanos, () -> overflowed = true);
     }
 
     @AfterEach
@@ -168,23 +175,7 @@ class OutboxTest {
             LocalChannel ch = new LocalChannel();
             loop.register(ch).sync();
             List<List<String>> flushed = new java.util.concurrent.CopyOnWriteArrayList<>();
-            List<String> pending = new ArrayList<>();
-            ch.pipeline().addLast("socket", new ChannelDuplexHandler() {
-                @Override
-                public void write(ChannelHandlerContext ctx, Object msg, io.netty.channel.ChannelPromise promise) {
-                    ByteBuf b = (ByteBuf) msg;
-                    pending.add(b.toString(StandardCharsets.UTF_8));
-                    b.release();
-                }
-
-                @Override
-                public void flush(ChannelHandlerContext ctx) {
-                    if (!pending.isEmpty()) flushed.add(List.copyOf(pending));
-                    pending.clear();
-                }
-            });
-            ch.pipeline().addLast("connection", new ChannelInboundHandlerAdapter());
-            Outbox o = new Outbox(ch.pipeline().context("connection"), 64, INTERVAL_NANOS, () -> overflowed = true);
+            Outbox o = outboxOn(ch, flushed, new ArrayList<>(), INTERVAL_NANOS);
 
             CountDownLatch hold = new CountDownLatch(1);
             loop.execute(() -> {

@@ -87,7 +87,7 @@ public final class ChatServer {
             newBroker = newBroker(config, redisResources);
             newPresence = newPresence(config, newBroker, redisResources);
             Broker b = newBroker;
-            this.store = new MessageStore(db, journal(config), config.appendBatchMax(), committed -> HandOff.together(() -> ChatService.publishCommitted(b, committed)), metrics);
+            this.store = new MessageStore(db, journal(config), config.appendBatchMax(), config.appendLinger().toNanos(), committed -> HandOff.together(() -> ChatService.publishCommitted(b, committed)), metrics);
         } catch (RuntimeException e) {
             // Nothing else holds these yet: let go of them before failing the start (Redis
             // unreachable, a journal that cannot be read).

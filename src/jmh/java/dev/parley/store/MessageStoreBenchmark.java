@@ -65,7 +65,7 @@ public class MessageStoreBenchmark {
             pg = EmbeddedPostgres.builder().setDataDirectory(dir.resolve("pg")).setCleanDataDirectory(true).start();
             db = new Database(pg.getJdbcUrl("postgres", "postgres"), "postgres", "postgres", 8);
         }
-        store = new MessageStore(db, journal, 512, committed -> {}, MessageStore.BatchObserver.NONE);
+        store = new MessageStore(db, journal, 512, 0, committed -> {}, MessageStore.BatchObserver.NONE);
         store.ensureRoom("lobby");
         while (next < existing) burst(512);
         if (pg != null) {

@@ -45,6 +45,7 @@ public record ChatConfig(
         int replayLimit,
         Duration heartbeatInterval,
         Duration heartbeatTimeout,
+        Duration appendLinger,
         int appendBatchMax,
         int eventLoops,
         Duration drainTimeout,
@@ -96,10 +97,11 @@ public record ChatConfig(
                 integer(v, Setting.PASSWORD_MAX, 1, 4096),
                 integer(v, Setting.BCRYPT_COST, 4, 31),
                 integer(v, Setting.OUTBOX_FRAMES, 4, 1_000_000),
-                flushInterval(v),
+                shortDuration(v, Setting.FLUSH_INTERVAL),
                 integer(v, Setting.REPLAY_LIMIT, 1, 1_000_000),
                 duration(v, Setting.HEARTBEAT_INTERVAL),
                 duration(v, Setting.HEARTBEAT_TIMEOUT),
+                shortDuration(v, Setting.APPEND_LINGER),
                 integer(v, Setting.APPEND_BATCH_MAX, 1, 10_000),
                 integer(v, Setting.EVENT_LOOPS, 0, 1024),
                 duration(v, Setting.DRAIN_TIMEOUT),
@@ -201,6 +203,7 @@ public record ChatConfig(
         out.put(Setting.REPLAY_LIMIT.env, String.valueOf(replayLimit));
         out.put(Setting.HEARTBEAT_INTERVAL.env, heartbeatInterval.toString());
         out.put(Setting.HEARTBEAT_TIMEOUT.env, heartbeatTimeout.toString());
+        out.put(Setting.APPEND_LINGER.env, appendLinger.toMillis() + "ms");
         out.put(Setting.APPEND_BATCH_MAX.env, String.valueOf(appendBatchMax));
         out.put(Setting.EVENT_LOOPS.env, String.valueOf(eventLoopCount()));
         out.put(Setting.DRAIN_TIMEOUT.env, drainTimeout.toString());
@@ -259,16 +262,19 @@ public record ChatConfig(
         return d;
     }
 
-    /** 0ms (no pacing) up to 100ms: longer would only add latency, since a write carries at most 512 frames. */
-    static Duration flushInterval(Map<Setting, String> v) {
-        String raw = v.get(Setting.FLUSH_INTERVAL);
+    /**
+     * 0ms (off) up to 100ms, for the latency a setting trades for fewer writes: the flush interval
+     * (longer would only add latency, since a write carries at most 512 frames) and the append linger.
+     */
+    static Duration shortDuration(Map<Setting, String> v, Setting s) {
+        String raw = v.get(s);
         Duration d;
         try {
             d = parseDuration(raw);
         } catch (RuntimeException e) {
-            throw new ConfigException(Setting.FLUSH_INTERVAL.env + ": " + raw + " (expected: a duration such as 2ms)");
+            throw new ConfigException(s.env + ": " + raw + " (expected: a duration such as 2ms)");
         }
-        if (d.isNegative() || d.toMillis() > 100) throw new ConfigException(Setting.FLUSH_INTERVAL.env + ": " + raw + " (expected: 0ms to 100ms)");
+        if (d.isNegative() || d.toMillis() > 100) throw new ConfigException(s.env + ": " + raw + " (expected: 0ms to 100ms)");
         return d;
     }
 

@@ -35,6 +35,7 @@ public enum Setting {
     REPLAY_LIMIT("CHAT_REPLAY_LIMIT", "--replay-limit", "1000", "most messages replayed on a join with since (at most half of CHAT_OUTBOX_FRAMES)"),
     HEARTBEAT_INTERVAL("CHAT_HEARTBEAT_INTERVAL", "--heartbeat-interval", "25s", "how often the server pings each connection"),
     HEARTBEAT_TIMEOUT("CHAT_HEARTBEAT_TIMEOUT", "--heartbeat-timeout", "60s", "a connection silent this long is closed"),
+    APPEND_LINGER("CHAT_APPEND_LINGER", "--append-linger", "1ms", "on a busy node (4 or more sends expected meanwhile), how long a send may wait for others to share its group commit; 0ms commits at once"),
     APPEND_BATCH_MAX("CHAT_APPEND_BATCH_MAX", "--append-batch-max", "1024", "most messages committed in one group-commit transaction; keep it at most half of CHAT_OUTBOX_FRAMES (a commit reaches a room's members all at once)"),
     EVENT_LOOPS("CHAT_EVENT_LOOPS", "--event-loops", "0", "event-loop threads serving connections; 0 means one per core"),
     DRAIN_TIMEOUT("CHAT_DRAIN_TIMEOUT", "--drain-timeout", "10s", "on SIGTERM, how long to wait for pending commits before closing"),

@@ -21,6 +21,7 @@ import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
 import java.util.function.Consumer;
 
 import static java.util.Objects.requireNonNull;
@@ -50,6 +51,7 @@ public final class MessageStore implements AutoCloseable {
     private final long journalCheckpointBytes;
     private long journalCheckpointAt;
     private final int batchMax;
+    private final Linger linger; // the writer thread's only
     private final Consumer<List<Message>> onCommit;
     private final BatchObserver observer;
     private final LinkedBlockingQueue<Pending> queue = new LinkedBlockingQueue<>();
@@ -71,26 +73,27 @@ public final class MessageStore implements AutoCloseable {
         BatchObserver NONE = (size, nanos) -> {};
     }
 
-    private record Pending(String room, String sender, String clientId, String text, CompletableFuture<Appended> result) {}
+    private record Pending(String room, String sender, String clientId, String text, CompletableFuture<Appended> result, long queuedAt) {}
 
     /**
      * @param onCommit called on the writer thread with each transaction's new messages, in seq order
      *                 per room, after the commit and before any append future completes
      */
     public MessageStore(Database db, int batchMax, Consumer<List<Message>> onCommit, BatchObserver observer) {
-        this(db, null, batchMax, onCommit, observer);
+        this(db, null, batchMax, 0, onCommit, observer);
     }
 
     /**
      * @param journal the embedded database's {@link Journal}, which this store then owns: whatever it
      *                holds that the database lacks is put back before the first append
+     * @param lingerNanos under load, how long appends may wait for others to share their commit (see {@link Linger})
      */
-    public MessageStore(Database db, Journal journal, int batchMax, Consumer<List<Message>> onCommit, BatchObserver observer) {
-        this(db, journal, JOURNAL_CHECKPOINT_BYTES, batchMax, onCommit, observer);
+    public MessageStore(Database db, Journal journal, int batchMax, long lingerNanos, Consumer<List<Message>> onCommit, BatchObserver observer) {
+        this(db, journal, JOURNAL_CHECKPOINT_BYTES, batchMax, lingerNanos, onCommit, observer);
     }
 
     /** @param journalCheckpointBytes how much journal makes the writer have H2 write its pages and empty it */
-    MessageStore(Database db, Journal journal, long journalCheckpointBytes, int batchMax, Consumer<List<Message>> onCommit, BatchObserver observer) {
+    MessageStore(Database db, Journal journal, long journalCheckpointBytes, int batchMax, long lingerNanos, Consumer<List<Message>> onCommit, BatchObserver observer) {
         this.db = requireNonNull(db, "db");
         this.journal = journal;
         this.journalCheckpointBytes = journalCheckpointBytes;
@@ -108,6 +111,7 @@ public final class MessageStore implements AutoCloseable {
             }
         }
         this.batchMax = batchMax;
+        this.linger = new Linger(lingerNanos, System.nanoTime());
         this.onCommit = requireNonNull(onCommit, "onCommit");
         this.observer = requireNonNull(observer, "observer");
         this.writer = Thread.ofPlatform().name("parley-group-commit").daemon(true).unstarted(this::writeLoop);
@@ -121,7 +125,7 @@ public final class MessageStore implements AutoCloseable {
             result.completeExceptionally(new StoreException("store is closed", null));
             return result;
         }
-        queue.add(new Pending(room, sender, clientId, text, result));
+        queue.add(new Pending(room, sender, clientId, text, result, System.nanoTime()));
         return result;
     }
 
@@ -138,6 +142,14 @@ public final class MessageStore implements AutoCloseable {
                 if (first == null) continue;
                 batch.add(first);
                 queue.drainTo(batch, batchMax - 1);
+                if (batch.size() < batchMax) {
+                    long wait = linger.waitNanos(first.queuedAt, System.nanoTime());
+                    if (wait > 0) {
+                        LockSupport.parkNanos(wait);
+                        queue.drainTo(batch, batchMax - batch.size());
+                    }
+                }
+                linger.taken(batch.size());
                 commit(batch);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();

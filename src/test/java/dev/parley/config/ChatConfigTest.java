@@ -56,6 +56,7 @@ class ChatConfigTest {
         d.put(Setting.HEARTBEAT_INTERVAL, "25s");
         d.put(Setting.HEARTBEAT_TIMEOUT, "60s");
         d.put(Setting.APPEND_BATCH_MAX, "1024");
+        d.put(Setting.APPEND_LINGER, "1ms");
         d.put(Setting.EVENT_LOOPS, "0");          // one per core
         d.put(Setting.DRAIN_TIMEOUT, "10s");
         d.put(Setting.FLUSH_INTERVAL, "3ms");
@@ -103,6 +104,7 @@ class ChatConfigTest {
         assertThat(c.heartbeatInterval()).isEqualTo(Duration.ofSeconds(25));
         assertThat(c.heartbeatTimeout()).isEqualTo(Duration.ofSeconds(60));
         assertThat(c.appendBatchMax()).isEqualTo(1024);
+        assertThat(c.appendLinger()).isEqualTo(Duration.ofMillis(1));
         assertThat(c.eventLoops()).isZero();
         assertThat(c.eventLoopCount()).isEqualTo(Runtime.getRuntime().availableProcessors());
         assertThat(c.drainTimeout()).isEqualTo(Duration.ofSeconds(10));
@@ -157,6 +159,7 @@ class ChatConfigTest {
         values.put(Setting.HEARTBEAT_INTERVAL, "10s");
         values.put(Setting.HEARTBEAT_TIMEOUT, "PT30S");
         values.put(Setting.APPEND_BATCH_MAX, "64");
+        values.put(Setting.APPEND_LINGER, "0ms");
         values.put(Setting.EVENT_LOOPS, "3");
         values.put(Setting.DRAIN_TIMEOUT, "1500ms");
         values.put(Setting.PRESENCE_TTL, "4s");
@@ -195,6 +198,7 @@ class ChatConfigTest {
             assertThat(c.heartbeatInterval()).isEqualTo(Duration.ofSeconds(10));
             assertThat(c.heartbeatTimeout()).isEqualTo(Duration.ofSeconds(30));
             assertThat(c.appendBatchMax()).isEqualTo(64);
+            assertThat(c.appendLinger()).isZero();
             assertThat(c.eventLoopCount()).isEqualTo(3);
             assertThat(c.drainTimeout()).isEqualTo(Duration.ofMillis(1500));
             assertThat(c.presenceTtl()).isEqualTo(Duration.ofSeconds(4));
@@ -260,6 +264,8 @@ class ChatConfigTest {
                 Arguments.of(Setting.HEARTBEAT_TIMEOUT, "10s", "expected: longer than the heartbeat interval"),
                 Arguments.of(Setting.HEARTBEAT_TIMEOUT, "1.5m", duration),
                 Arguments.of(Setting.APPEND_BATCH_MAX, "0", whole + "1 to 10000"),
+                Arguments.of(Setting.APPEND_LINGER, "later", "expected: a duration such as 2ms"),
+                Arguments.of(Setting.APPEND_LINGER, "101ms", "expected: 0ms to 100ms"),
                 Arguments.of(Setting.EVENT_LOOPS, "-1", whole + "0 to 1024"),
                 Arguments.of(Setting.DRAIN_TIMEOUT, "0s", positive),
                 Arguments.of(Setting.DRAIN_TIMEOUT, "-5s", positive),

@@ -74,7 +74,7 @@ class H2MessageStoreTest extends MessageStoreContract {
     void a_journal_past_its_limit_is_emptied_once_the_database_has_written_its_pages() throws IOException {
         Target t = newTarget();
         try (Database db = t.open();
-             MessageStore store = new MessageStore(db, Journal.open(t.journal()), 2048, 64, batch -> {}, MessageStore.BatchObserver.NONE)) {
+             MessageStore store = new MessageStore(db, Journal.open(t.journal()), 2048, 64, 0, batch -> {}, MessageStore.BatchObserver.NONE)) {
             for (int i = 1; i <= 200; i++) {
                 store.append("alpha", "alice", "c" + i, "message number " + i + " of a journal that passes its limit").join();
                 assertThat(Files.size(t.journal())).as("after append %d", i).isLessThan(2048 + 1024);
@@ -95,7 +95,7 @@ class H2MessageStoreTest extends MessageStoreContract {
         Target t = newTarget();
         try (Database db = t.open()) {
             Journal journal = Journal.open(t.journal());
-            try (MessageStore store = new MessageStore(db, journal, 64, batch -> {}, MessageStore.BatchObserver.NONE)) {
+            try (MessageStore store = new MessageStore(db, journal, 64, 0, batch -> {}, MessageStore.BatchObserver.NONE)) {
                 store.append("alpha", "alice", "c1", "before").join();
                 journal.close(); // every write now fails, as on a full disk
                 assertThatThrownBy(() -> store.append("alpha", "alice", "c2", "not journaled").join())

@@ -55,7 +55,7 @@ abstract class MessageStoreContract {
 
         MessageStore store(Database db, int batchMax, Consumer<List<Message>> onCommit, MessageStore.BatchObserver observer) {
             try {
-                return new MessageStore(db, journal == null ? null : Journal.open(journal), batchMax, onCommit, observer);
+                return new MessageStore(db, journal == null ? null : Journal.open(journal), batchMax, 0, onCommit, observer);
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
             }

@@ -23,12 +23,7 @@ class LingerTest {
     @Test
     void a_busy_store_waits_until_the_oldest_append_is_linger_old() {
         Linger linger = new Linger(MS, 0);
-        long t = 0;
-        // 10,000 appends a second, committed 5 at a time every half millisecond, for 100 ms.
-        for (; t < 100 * MS; t += MS / 2) {
-            linger.waitNanos(t, t);
-            linger.taken(5);
-        }
+        long t = busyFor100ms(linger);
         // Ten are expected during the next millisecond: the batch waits out the linger, counted
         // from when its oldest append was queued, not from now.
         assertThat(linger.waitNanos(t, t)).isEqualTo(MS);
@@ -39,11 +34,7 @@ class LingerTest {
     @Test
     void the_first_append_after_a_pause_is_not_held() {
         Linger linger = new Linger(MS, 0);
-        long t = 0;
-        for (; t < 100 * MS; t += MS / 2) {
-            linger.waitNanos(t, t);
-            linger.taken(5);
-        }
+        long t = busyFor100ms(linger);
         assertThat(linger.waitNanos(t, t)).isPositive();
         linger.taken(5);
         // Ten seconds of silence: the window that closes now holds five appends over ten seconds.
@@ -58,5 +49,15 @@ class LingerTest {
             assertThat(linger.waitNanos(t, t)).isZero();
             linger.taken(50);
         }
+    }
+
+    /** 10,000 appends a second, committed 5 at a time every half millisecond, for 100 ms; returns the time after. */
+    private static long busyFor100ms(Linger linger) {
+        long t = 0;
+        for (; t < 100 * MS; t += MS / 2) {
+            linger.waitNanos(t, t);
+            linger.taken(5);
+        }
+        return t;
     }
 }

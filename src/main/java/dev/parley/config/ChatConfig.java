@@ -251,12 +251,7 @@ public record ChatConfig(
     /** Accepts 250ms, 90s, 30m, 24h, 7d, or an ISO-8601 duration such as PT1H; at least a millisecond. */
     static Duration duration(Map<Setting, String> v, Setting s) {
         String raw = v.get(s);
-        Duration d;
-        try {
-            d = parseDuration(raw);
-        } catch (RuntimeException e) {
-            throw new ConfigException(s.env + ": " + raw + " (expected: a duration such as 250ms, 90s, 30m, 24h or 7d)");
-        }
+        Duration d = parsed(raw, s, "250ms, 90s, 30m, 24h or 7d");
         // Zero or negative breaks every user: a periodic timer of 0 ms throws, and a drain of 0 waits forever.
         if (d.toMillis() < 1) throw new ConfigException(s.env + ": " + raw + " (expected: a duration of at least 1ms)");
         return d;
@@ -268,14 +263,17 @@ public record ChatConfig(
      */
     static Duration shortDuration(Map<Setting, String> v, Setting s) {
         String raw = v.get(s);
-        Duration d;
-        try {
-            d = parseDuration(raw);
-        } catch (RuntimeException e) {
-            throw new ConfigException(s.env + ": " + raw + " (expected: a duration such as 2ms)");
-        }
+        Duration d = parsed(raw, s, "2ms");
         if (d.isNegative() || d.toMillis() > 100) throw new ConfigException(s.env + ": " + raw + " (expected: 0ms to 100ms)");
         return d;
+    }
+
+    private static Duration parsed(String raw, Setting s, String examples) {
+        try {
+            return parseDuration(raw);
+        } catch (RuntimeException e) {
+            throw new ConfigException(s.env + ": " + raw + " (expected: a duration such as " + examples + ")");
+        }
     }
 
     public static Duration parseDuration(String raw) {

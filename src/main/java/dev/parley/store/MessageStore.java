@@ -40,7 +40,8 @@ public final class MessageStore implements AutoCloseable {
     private static final String COLUMNS = "room, seq, id, sender, text, ts, client_id";
     private static final String INSERT_MESSAGE = "INSERT INTO messages (" + COLUMNS + ") VALUES (?, ?, ?, ?, ?, ?, ?)";
     private static final String INSERT_ROOM = "INSERT INTO rooms (name, last_seq, created_at) VALUES (?, 0, ?) ON CONFLICT DO NOTHING";
-    private static final int RETRY_LOOKUP_CHUNK = 128;
+    /** Most keys (or rooms) one statement looks up or locks with an IN list. */
+    private static final int IN_LIST_CHUNK = 128;
     private static final long SESSION_IDLE_CHECK_NANOS = TimeUnit.SECONDS.toNanos(1);
     private static final long SESSION_RENEW_NANOS = TimeUnit.MINUTES.toNanos(5);
     /** How much journal to let pile up before H2 is told to write its pages and the journal is emptied. */
@@ -491,8 +492,8 @@ public final class MessageStore implements AutoCloseable {
      */
     private static Map<String, Long> lockRooms(WriterSession w, List<String> sortedRooms) throws SQLException {
         Map<String, Long> out = new HashMap<>();
-        for (int from = 0; from < sortedRooms.size(); from += RETRY_LOOKUP_CHUNK) {
-            List<String> chunk = sortedRooms.subList(from, Math.min(sortedRooms.size(), from + RETRY_LOOKUP_CHUNK));
+        for (int from = 0; from < sortedRooms.size(); from += IN_LIST_CHUNK) {
+            List<String> chunk = sortedRooms.subList(from, Math.min(sortedRooms.size(), from + IN_LIST_CHUNK));
             int slots = WriterSession.lookupSlots(chunk.size());
             PreparedStatement ps = w.lockRooms(slots);
             for (int n = 0; n < slots; n++) ps.setString(n + 1, chunk.get(Math.min(n, chunk.size() - 1)));
@@ -533,8 +534,8 @@ public final class MessageStore implements AutoCloseable {
      */
     private static Map<String, Message> existing(WriterSession w, String room, List<Pending> batch, List<Integer> indexes) throws SQLException {
         Map<String, Message> found = new HashMap<>();
-        for (int from = 0; from < indexes.size(); from += RETRY_LOOKUP_CHUNK) {
-            List<Integer> chunk = indexes.subList(from, Math.min(indexes.size(), from + RETRY_LOOKUP_CHUNK));
+        for (int from = 0; from < indexes.size(); from += IN_LIST_CHUNK) {
+            List<Integer> chunk = indexes.subList(from, Math.min(indexes.size(), from + IN_LIST_CHUNK));
             int slots = WriterSession.lookupSlots(chunk.size());
             PreparedStatement ps = w.existing(slots);
             int k = 1;

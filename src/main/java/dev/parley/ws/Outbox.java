@@ -157,12 +157,11 @@ final class Outbox implements Runnable {
      * acknowledges) write their frames first and share the write.
      */
     private void flushOrDefer() {
-        if (flushPending) return; // a flush task or the pacer flushes this connection soon, with what was just written
-        flushPending = true;
         long wait = lastFlushNanos + flushIntervalNanos - System.nanoTime();
         if (wait <= 0 || flushIntervalNanos == 0) {
-            ctx.executor().execute(flushTask);
-        } else {
+            flushSoon();
+        } else if (!flushPending) { // else a flush task or the pacer flushes this connection soon, with what was just written
+            flushPending = true;
             Pacer.PER_LOOP.get().defer(this, ctx.executor(), wait);
         }
     }

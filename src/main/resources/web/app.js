@@ -34,6 +34,7 @@
  *
  * localStorage: parley.session = {token, username, expiresAt};
  *               parley.rooms:<user> = [joined rooms]; parley.current:<user> = room in view.
+ * sessionStorage (ChatClient): parley.unsent:<user> = [sends not yet acknowledged].
  */
 import { ChatClient, ROOM_NAME_RE, expiryMillis } from './chat-client.js';
 
@@ -58,7 +59,9 @@ const ui = {
   notice: $('notice'),
 };
 
-const client = new ChatClient();
+// Per tab, so that two tabs of one user do not overwrite each other's unsent messages; a reload keeps it.
+const tabStorage = (() => { try { return window.sessionStorage; } catch { return null; } })();
+const client = new ChatClient(undefined, { storage: tabStorage });
 window.parleyApp = { client };
 
 let me = null;             // signed-in username
@@ -220,7 +223,7 @@ function endSession(reason = '') {
   clearTimeout(refreshSoonTimer);
   clearTimeout(expiryTimer);
   me = null; // first, so the client's closing events see a signed-out UI
-  client.logout();
+  client.logout({ keepUnsent: reason !== '' }); // an expired session keeps them for the next sign-in
   store.del(SESSION_KEY);
   for (const v of views.values()) for (const t of v.typing.values()) clearTimeout(t);
   views.clear();
@@ -584,9 +587,17 @@ client.on('state', ({ state }) => updateConn(state));
 client.on('message', onMessage);
 client.on('history', onHistory);
 
-client.on('ack', ({ room, clientId, seq, ts }) => {
-  const li = views.get(room)?.local.get(clientId);
+client.on('ack', ({ room, clientId, seq, ts, earlier }) => {
+  const v = views.get(room);
+  const li = v?.local.get(clientId);
   if (!li) return;
+  if (earlier) {
+    // Stored before this page joined (sent again after a reload): no echo will come, and its
+    // place is among the older messages, where history shows it.
+    v.local.delete(clientId);
+    mutate(v, () => li.remove());
+    return;
+  }
   setStatus(li, 'sent', seq);
   setTime(li.querySelector('.time'), ts);
 });

@@ -18,7 +18,9 @@
  *   message      {room, message: {room, seq, id, from, text, ts, clientId}, pending, local}
  *                pending: the optimistic copy of our own send (seq and id are null);
  *                local: the message was sent by this client (its pending copy exists)
- *   ack          {room, clientId, seq, id, ts}
+ *   ack          {room, clientId, seq, id, ts, earlier}
+ *                earlier: the message was stored before this client joined (re-sent after a
+ *                reload); no echo follows, and it belongs among the older messages
  *   sendfailed   {room, clientId, code, message}
  *   joined       {room, lastSeq, online, members, recovered, resumed}
  *   left         {room}
@@ -105,7 +107,9 @@ export class ChatClient extends EventTarget {
   /**
    * @param {string} [baseUrl] origin of the server (default: this page's origin)
    * @param {object} [options] {WebSocket, fetch} to inject implementations (tests, Node);
-   *                           {token, username, expiresAt} to start with a session
+   *                           {token, username, expiresAt} to start with a session;
+   *                           {storage} a Web Storage (the page passes sessionStorage) in which
+   *                           unacknowledged sends outlive a reload of the page
    */
   constructor(baseUrl, options = {}) {
     super();
@@ -120,6 +124,8 @@ export class ChatClient extends EventTarget {
     this._leaving = new Set();
     this._unacked = new Map(); // clientId -> {room, text, clientId, ts}: re-sent after every (re)join
     this._failed = new Map();
+    this._storage = options.storage ?? null;
+    this._restored = [];       // unsent entries read from storage, taken up as their rooms are joined
     this._sent = new Set();    // clientIds this client created, to recognise our own echoes
     this._refs = new Map();    // ref -> {type, room, clientId}
     this._refSeq = 0;
@@ -156,10 +162,12 @@ export class ChatClient extends EventTarget {
   }
 
   setAuth({ token, username, expiresAt }) {
+    const sameUser = username === this.username;
     this.token = token;
     this.username = username;
     this.expiresAt = expiresAt ?? null;
     this._unauthorizedSent = false;
+    if (!sameUser) this._restored = this._readUnsent();
   }
 
   // --- HTTP ---------------------------------------------------------------------------
@@ -224,12 +232,17 @@ export class ChatClient extends EventTarget {
     this._setState('closed');
   }
 
-  /** close() and forget everything about the session. */
-  logout() {
+  /**
+   * close() and forget everything about the session. With `keepUnsent` the unacknowledged sends
+   * stay in `storage`, to go out when the same user signs in again in this tab (a session that expired).
+   */
+  logout({ keepUnsent = false } = {}) {
     this.close();
+    this._unacked.clear();
+    this._restored = [];
+    if (!keepUnsent) this._saveUnsent(); // nothing left: removes the stored list
     this._rooms.clear();
     this._leaving.clear();
-    this._unacked.clear();
     this._failed.clear();
     this._sent.clear();
     this._refs.clear();
@@ -355,6 +368,7 @@ export class ChatClient extends EventTarget {
     if (this._rooms.has(room)) return false;
     const r = newRoom(room);
     this._rooms.set(room, r);
+    this._takeUpRestored(room);
     this._sendJoin(r);
     return true;
   }
@@ -369,6 +383,8 @@ export class ChatClient extends EventTarget {
   leave(room) {
     if (!this._rooms.delete(room)) return false;
     for (const [id, e] of this._unacked) if (e.room === room) this._unacked.delete(id);
+    this._restored = this._restored.filter((e) => e.room !== room);
+    this._saveUnsent();
     if (this._frame({ type: 'leave', room }, { room })) this._leaving.add(room);
     return true;
   }
@@ -380,14 +396,9 @@ export class ChatClient extends EventTarget {
     if (!this._rooms.has(room)) throw apiError(0, 'not_joined', `Join #${room} before sending to it.`);
     const entry = { room, text: body, clientId: uuid(), ts: new Date().toISOString() };
     this._unacked.set(entry.clientId, entry);
-    this._sent.add(entry.clientId);
-    if (this._sent.size > 5_000) this._sent.delete(this._sent.values().next().value);
-    this._emit('message', {
-      room,
-      message: { room, seq: null, id: null, from: this.username, text: body, ts: entry.ts, clientId: entry.clientId },
-      pending: true,
-      local: true,
-    });
+    this._remember(entry.clientId);
+    this._saveUnsent();
+    this._emitPending(entry);
     this._transmit(entry);
     return entry.clientId;
   }
@@ -399,6 +410,7 @@ export class ChatClient extends EventTarget {
     this._failed.delete(clientId);
     if (!this._rooms.has(entry.room)) { this._fail(entry, 'not_joined', `You left #${entry.room}.`); return false; }
     this._unacked.set(clientId, entry);
+    this._saveUnsent();
     this._transmit(entry);
     return true;
   }
@@ -418,7 +430,64 @@ export class ChatClient extends EventTarget {
   _fail(entry, code, message) {
     this._unacked.delete(entry.clientId);
     this._failed.set(entry.clientId, entry);
+    this._saveUnsent();
     this._emit('sendfailed', { room: entry.room, clientId: entry.clientId, code, message });
+  }
+
+  /** The optimistic copy of our own send, shown until the server's echo replaces it. */
+  _emitPending({ room, text, ts, clientId }) {
+    this._emit('message', {
+      room,
+      message: { room, seq: null, id: null, from: this.username, text, ts, clientId },
+      pending: true,
+      local: true,
+    });
+  }
+
+  _remember(clientId) {
+    this._sent.add(clientId);
+    if (this._sent.size > 5_000) this._sent.delete(this._sent.values().next().value);
+  }
+
+  // --- unsent messages across a reload ---------------------------------------------------
+  // Kept per user under parley.unsent:<user>, rewritten whenever the set changes. A message the
+  // server stored but whose ack the reload cut off is sent again under its clientId, and the
+  // server answers with the original ack instead of storing a copy.
+
+  _unsentKey() { return `parley.unsent:${this.username}`; }
+
+  _readUnsent() {
+    if (!this._storage || !this.username) return [];
+    try {
+      const list = JSON.parse(this._storage.getItem(this._unsentKey()) ?? '[]');
+      return (Array.isArray(list) ? list : []).filter((e) => e && typeof e.clientId === 'string'
+        && typeof e.text === 'string' && typeof e.room === 'string' && ROOM_NAME_RE.test(e.room))
+        .map((e) => ({ room: e.room, text: e.text, clientId: e.clientId, ts: typeof e.ts === 'string' ? e.ts : new Date().toISOString() }));
+    } catch {
+      return []; // unreadable: nothing to restore
+    }
+  }
+
+  _saveUnsent() {
+    if (!this._storage || !this.username) return;
+    const all = [...this._unacked.values(), ...this._restored];
+    try {
+      if (all.length) this._storage.setItem(this._unsentKey(), JSON.stringify(all));
+      else this._storage.removeItem(this._unsentKey());
+    } catch { /* full or unavailable: they live in this page's memory only */ }
+  }
+
+  /** On join: the room's restored entries become pending sends again, shown as such and sent once joined. */
+  _takeUpRestored(room) {
+    const mine = this._restored.filter((e) => e.room === room);
+    if (!mine.length) return;
+    this._restored = this._restored.filter((e) => e.room !== room);
+    for (const entry of mine) {
+      if (this._unacked.has(entry.clientId)) continue;
+      this._unacked.set(entry.clientId, entry);
+      this._remember(entry.clientId);
+      this._emitPending(entry);
+    }
   }
 
   /** At most one `typing` frame per room every 2 s; returns whether one was sent. */
@@ -573,13 +642,17 @@ export class ChatClient extends EventTarget {
 
   _onAck(f) {
     const entry = this._unacked.get(f.clientId) ?? this._failed.get(f.clientId);
-    if (entry && (!f.room || entry.room === f.room)) this._settle(entry, f);
+    if (!entry || (f.room && entry.room !== f.room)) return;
+    // At or below what was delivered, yet not settled by its echo: stored before this join.
+    const lastSeq = this._rooms.get(entry.room)?.lastSeq;
+    this._settle(entry, f, Number.isInteger(f.seq) && lastSeq != null && f.seq <= lastSeq);
   }
 
-  _settle(entry, { seq, id, ts }) {
+  _settle(entry, { seq, id, ts }, earlier = false) {
     this._unacked.delete(entry.clientId);
     this._failed.delete(entry.clientId);
-    this._emit('ack', { room: entry.room, clientId: entry.clientId, seq, id, ts });
+    this._saveUnsent();
+    this._emit('ack', { room: entry.room, clientId: entry.clientId, seq, id, ts, earlier });
   }
 
   _onHistory(f) {
@@ -595,6 +668,11 @@ export class ChatClient extends EventTarget {
     r.hasOlder = !!f.hasMore && messages.length > 0 && r.lowestSeq > 1;
     const initial = !r.loadedOlder;
     r.loadedOlder = true;
+    for (const m of messages) {
+      // A send re-sent after a reload may already be stored: history proves it.
+      const entry = m.from === this.username && m.clientId ? this._unacked.get(m.clientId) : undefined;
+      if (entry && entry.room === r.name) this._settle(entry, m, true);
+    }
     this._emit('history', { room: r.name, messages, hasMore: r.hasOlder, initial });
   }
 

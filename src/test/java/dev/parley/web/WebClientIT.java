@@ -393,6 +393,72 @@ class WebClientIT {
         assertThat(history.json().get("messages")).hasSize(3);
     }
 
+    /**
+     * Faults on the page's own WebSocket, set from the test through {@code window.__line}: deaf (frames
+     * from the server are dropped), mute (frames to it are dropped), and {@code cut()}. It is installed
+     * again on every load, with no fault, and lets the page reload with its socket open, which a
+     * Playwright route cannot (Playwright-Java fails on a routed socket the page closes itself).
+     */
+    private static final String FAULTY_LINE = """
+            (() => {
+              const Native = window.WebSocket;
+              const line = window.__line = { deaf: false, mute: false, sockets: [], cut() { this.sockets.at(-1)?.close(3000, 'test cut the line'); } };
+              window.WebSocket = class extends Native {
+                constructor(...args) { super(...args); line.sockets.push(this); }
+                send(data) { if (!line.mute) super.send(data); }
+                get onmessage() { return super.onmessage; }
+                set onmessage(fn) { super.onmessage = (ev) => { if (!line.deaf) fn(ev); }; }
+              };
+            })();
+            """;
+
+    @Test
+    void messages_not_yet_acknowledged_outlive_a_reload_and_are_stored_once() {
+        String room = room("reload-unsent");
+        Page alicePage = browser.newPage("alice");
+        alicePage.addInitScript(FAULTY_LINE);
+        ChatPage a = new ChatPage(alicePage, "alice", server.baseUrl()).register(ParleyServer.unique("alice"), "alice-password").join(room);
+        ChatPage b = member("bob", room);
+        a.send("the first one");
+        assertThat(b.messages()).hasCount(1);
+
+        a.eval("() => { window.__line.deaf = true; }");
+        a.send("stored, but the reload cut off its ack");
+        assertThat(b.message("stored, but the reload cut off its ack")).isVisible();
+        String cutOff = a.message("stored, but the reload cut off its ack").getAttribute("data-client-id");
+        // A server out of reach behind a proxy: the line opens again, then carries nothing.
+        a.eval("() => { window.__line.mute = true; window.__line.cut(); }");
+        a.send("typed while the server was out of reach");
+        Locator offline = a.message("typed while the server was out of reach");
+        assertThat(offline).hasAttribute("data-status", "sending");
+        String typedOffline = offline.getAttribute("data-client-id");
+        assertThat(a.message("stored, but the reload cut off its ack")).hasAttribute("data-status", "sending");
+
+        a.page.reload(); // the line is whole again after it
+        a.expectSignedIn(a.me());
+        List<String> expected = List.of("the first one", "stored, but the reload cut off its ack", "typed while the server was out of reach");
+        for (ChatPage p : List.of(a, b)) {
+            assertThat(p.messages()).hasCount(3);
+            assertThat(p.messages().last()).hasAttribute("data-status", "sent");
+            assertThat(p.seqs()).as("seqs on %s", p.name).containsExactly(1L, 2L, 3L);
+            assertThat(p.texts()).as("texts on %s", p.name).isEqualTo(expected);
+        }
+        assertThat(a.page.locator("#messages li.message[data-status=sending]")).hasCount(0);
+        // Each stored once, under the clientId the page gave it before the reload.
+        Http.Response history = server.http().get("/api/rooms/" + room + "/messages", server.newUser("reader"));
+        List<String> clientIds = new ArrayList<>();
+        history.json().get("messages").forEach(n -> clientIds.add(n.get("clientId").asText()));
+        assertThat(clientIds).hasSize(3).endsWith(cutOff, typedOffline);
+
+        // Nothing is left to send: another reload shows the same three, none of them pending.
+        a.page.reload();
+        a.expectSignedIn(a.me());
+        assertThat(a.messages()).hasCount(3);
+        assertThat(a.texts()).isEqualTo(expected);
+        assertThat(a.page.locator("#messages li.message[data-status=sending]")).hasCount(0);
+        assertThat(a.eval("() => Object.keys(sessionStorage).filter(k => k.startsWith('parley.unsent'))")).isEqualTo(List.of());
+    }
+
     @Test
     void rooms_not_in_view_count_unread_messages_until_opened() {
         String general = room("general"), random = room("random");

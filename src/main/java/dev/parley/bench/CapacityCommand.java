@@ -36,6 +36,8 @@ final class CapacityCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         if (connections < 1) throw new IllegalArgumentException("--connections must be positive");
+        if (common.serverPids.size() > 1) throw new IllegalArgumentException("capacity measures one server process: give --server-pid once");
+        Long serverPid = common.serverPids.isEmpty() ? null : common.serverPids.get(0);
         int roomCount = rooms > 0 ? rooms : Math.max(1, (connections + 99) / 100);
         Map<String, Object> config = new LinkedHashMap<>();
         config.put("urls", common.urls);
@@ -48,8 +50,8 @@ final class CapacityCommand implements Callable<Integer> {
         long[] heapBefore = {-1};
         Map<String, Object> out = FanoutCommand.header("capacity", common, config);
         try (Fleet fleet = Fleet.idle(common, connections, roomCount, System.err, () -> {
-            if (common.serverPid != null && serverGc) heapBefore[0] = Jcmd.gcAndHeapUsedKb(common.serverPid);
-            server[0] = common.serverPid == null ? null : ProcStats.start(common.serverPid);
+            if (serverPid != null && serverGc) heapBefore[0] = Jcmd.gcAndHeapUsedKb(serverPid);
+            server[0] = serverPid == null ? null : ProcStats.start(serverPid);
             self[0] = ProcStats.self();
         })) {
             int established = connections - fleet.failed;
@@ -58,12 +60,12 @@ final class CapacityCommand implements Callable<Integer> {
             while (System.nanoTime() < deadline) {
                 if (!common.quiet) {
                     System.err.printf("holding: %d open%s%n", fleet.open(), server[0] == null ? ""
-                            : String.format(", server RSS %d MiB", ProcStats.rssKb(common.serverPid) / 1024));
+                            : String.format(", server RSS %d MiB", ProcStats.rssKb(serverPid) / 1024));
                 }
                 TimeUnit.MILLISECONDS.sleep(Math.min(1000, Math.max(1, (deadline - System.nanoTime()) / 1_000_000)));
             }
             LoopStats.Counters c = fleet.client.counters();
-            long heapAfter = common.serverPid != null && serverGc ? Jcmd.gcAndHeapUsedKb(common.serverPid) : -1;
+            long heapAfter = serverPid != null && serverGc ? Jcmd.gcAndHeapUsedKb(serverPid) : -1;
             ProcStats.Usage s = server[0] == null ? null : server[0].usage();
             ProcStats.Usage b = self[0].usage();
             out.put("established", established);

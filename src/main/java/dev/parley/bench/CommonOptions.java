@@ -17,8 +17,9 @@ final class CommonOptions {
             description = "a server node, http://host:port; repeat for several nodes (users are spread round-robin). Default: ${DEFAULT-VALUE}")
     List<String> urls = new ArrayList<>();
 
-    @Option(names = "--server-pid", paramLabel = "<pid>", description = "the server's process id: report its CPU seconds and peak RSS (Linux /proc)")
-    Long serverPid;
+    @Option(names = "--server-pid", paramLabel = "<pid>",
+            description = "a server process to measure (Linux /proc): its CPU seconds, with those of its child processes (a PostgreSQL's backends), and its peak RSS. Repeat it to measure several as one (two nodes, Redis, PostgreSQL): the report gives their sum and each one's")
+    List<Long> serverPids = new ArrayList<>();
 
     @Option(names = "--json", description = "print the summary as one JSON object on stdout (progress stays on stderr)")
     boolean json;

@@ -51,7 +51,7 @@ final class FanoutCommand implements Callable<Integer> {
         config.put("payload", shape.payload);
         config.put("threads", common.threads);
         try (Fleet fleet = Fleet.open(common, shape.rooms, shape.members, shape.senders, shape.payload, System.err)) {
-            PhaseRunner.Result result = new PhaseRunner(fleet, common.serverPid, System.err, common.quiet)
+            PhaseRunner.Result result = new PhaseRunner(fleet, common.serverPids, System.err, common.quiet)
                     .run("fanout ", rate, warmup, duration, drainTimeout);
             Map<String, Object> out = header("fanout", common, config);
             out.putAll(result.report());

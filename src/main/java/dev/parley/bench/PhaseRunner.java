@@ -19,13 +19,13 @@ import java.util.concurrent.TimeUnit;
  */
 final class PhaseRunner {
     private final Fleet fleet;
-    private final Long serverPid;
+    private final List<Long> serverPids;
     private final PrintStream err;
     private final boolean quiet;
 
-    PhaseRunner(Fleet fleet, Long serverPid, PrintStream err, boolean quiet) {
+    PhaseRunner(Fleet fleet, List<Long> serverPids, PrintStream err, boolean quiet) {
         this.fleet = fleet;
-        this.serverPid = serverPid;
+        this.serverPids = serverPids;
         this.err = err;
         this.quiet = quiet;
     }
@@ -65,7 +65,7 @@ final class PhaseRunner {
             while (true) {
                 long now = clock.now();
                 if (server == null && self == null && now >= phase.warmupEnd()) {
-                    server = serverPid == null ? null : ProcStats.start(serverPid);
+                    server = ProcStats.start(serverPids);
                     self = ProcStats.self();
                 }
                 if (now >= phase.sendEnd() && drainDeadline == Long.MAX_VALUE) {

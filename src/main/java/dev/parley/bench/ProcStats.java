@@ -1,41 +1,67 @@
 package dev.parley.bench;
 
 import java.io.IOException;
+import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /**
- * CPU time and resident memory of a process, from Linux's {@code /proc}: {@code utime + stime} of
- * {@code /proc/PID/stat} (in clock ticks, {@code getconf CLK_TCK}), and {@code VmRSS} of
- * {@code /proc/PID/status} sampled every 100 ms for the peak. Measures the server given by
- * {@code --server-pid}, and the bench itself.
+ * CPU time and resident memory of one or more processes, from Linux's {@code /proc}; measures the
+ * servers given by {@code --server-pid}, and the bench itself.
+ *
+ * <ul>
+ *   <li>CPU: {@code utime + stime} of {@code /proc/PID/stat} (in clock ticks, {@code getconf CLK_TCK}),
+ *       with that of the process's descendants: the live ones, and through {@code cutime + cstime}
+ *       those that ended. So a PostgreSQL counts with its backends.</li>
+ *   <li>Memory: {@code VmRSS} of {@code /proc/PID/status} of the processes themselves (not their
+ *       descendants, which share much of it), sampled every 100 ms for the peak.</li>
+ * </ul>
+ * Several processes (two nodes, Redis, PostgreSQL) are measured as a group: the usage is their sum,
+ * with each one's own.
  */
 final class ProcStats implements AutoCloseable {
     static final long TICKS_PER_SECOND = clockTicks();
 
-    private final long pid;
-    private final long startTicks;
+    private final long[] pids;
+    private final long[] startTicks;
+    private final long[] startRssKb;
+    private final long[] lastRssKb;  // guarded by this
+    private final long[] peakRssKb;  // guarded by this
+    private long peakTotalRssKb;     // guarded by this
     private final long startNanos = System.nanoTime();
-    private final long startRssKb;
-    private volatile long peakRssKb;
-    private volatile long lastRssKb;
     private final Thread sampler;
     private volatile boolean running = true;
 
-    private ProcStats(long pid) {
-        this.pid = pid;
-        this.startTicks = cpuTicks(pid);
-        this.startRssKb = rssKb(pid);
-        this.peakRssKb = startRssKb;
-        this.lastRssKb = startRssKb;
-        this.sampler = Thread.ofPlatform().name("bench-rss-" + pid).daemon(true).start(this::sample);
+    private ProcStats(long[] pids) {
+        this.pids = pids;
+        Map<Long, List<Long>> children = children();
+        this.startTicks = new long[pids.length];
+        this.startRssKb = new long[pids.length];
+        for (int i = 0; i < pids.length; i++) {
+            startTicks[i] = treeTicks(pids[i], children);
+            startRssKb[i] = rssKb(pids[i]);
+        }
+        this.lastRssKb = startRssKb.clone();
+        this.peakRssKb = startRssKb.clone();
+        this.peakTotalRssKb = sum(startRssKb);
+        this.sampler = Thread.ofPlatform().name("bench-rss").daemon(true).start(this::sample);
     }
 
     /** Starts measuring {@code pid}; null if it is not a running process this Linux shows us. */
     static ProcStats start(long pid) {
-        if (!Files.isReadable(Path.of("/proc/" + pid + "/stat"))) return null;
-        return new ProcStats(pid);
+        return start(List.of(pid));
+    }
+
+    /** Starts measuring the group; null if one of them is not a running process this Linux shows us. */
+    static ProcStats start(List<Long> pids) {
+        if (pids.isEmpty()) return null;
+        for (long pid : pids) if (!Files.isReadable(Path.of("/proc/" + pid + "/stat"))) return null;
+        return new ProcStats(pids.stream().mapToLong(Long::longValue).toArray());
     }
 
     static ProcStats self() {
@@ -44,11 +70,9 @@ final class ProcStats implements AutoCloseable {
 
     private void sample() {
         while (running) {
-            long rss = rssKb(pid);
-            if (rss > 0) {
-                lastRssKb = rss;
-                if (rss > peakRssKb) peakRssKb = rss;
-            }
+            long[] now = new long[pids.length];
+            for (int i = 0; i < pids.length; i++) now[i] = rssKb(pids[i]);
+            record(now);
             try {
                 TimeUnit.MILLISECONDS.sleep(100);
             } catch (InterruptedException e) {
@@ -57,16 +81,42 @@ final class ProcStats implements AutoCloseable {
         }
     }
 
-    /** What the process used since {@link #start}. */
-    Usage usage() {
-        long ticks = cpuTicks(pid) - startTicks;
-        double seconds = (System.nanoTime() - startNanos) / 1e9;
-        double cpu = ticks / (double) TICKS_PER_SECOND;
-        long rss = rssKb(pid);
-        return new Usage(pid, cpu, seconds, cpu / seconds, startRssKb, rss > 0 ? rss : lastRssKb, Math.max(peakRssKb, rss));
+    /** Takes in a reading of every process's RSS (0: gone) and returns the current one of each. */
+    private synchronized long[] record(long[] rss) {
+        for (int i = 0; i < pids.length; i++) {
+            if (rss[i] > 0) lastRssKb[i] = rss[i];
+            peakRssKb[i] = Math.max(peakRssKb[i], lastRssKb[i]);
+        }
+        peakTotalRssKb = Math.max(peakTotalRssKb, sum(lastRssKb));
+        return lastRssKb.clone();
     }
 
-    record Usage(long pid, double cpuSeconds, double wallSeconds, double cores, long startRssKb, long rssKb, long peakRssKb) {}
+    /** What the processes used since {@link #start}: their sum, and each one's in {@link Usage#each()}. */
+    Usage usage() {
+        Map<Long, List<Long>> children = children();
+        double seconds = (System.nanoTime() - startNanos) / 1e9;
+        long[] rssNow = new long[pids.length];
+        for (int i = 0; i < pids.length; i++) rssNow[i] = rssKb(pids[i]);
+        long[] rss = record(rssNow);
+        List<Usage> each = new ArrayList<>(pids.length);
+        double cpuTotal = 0;
+        long peakTotal;
+        synchronized (this) {
+            for (int i = 0; i < pids.length; i++) {
+                double cpu = Math.max(0, treeTicks(pids[i], children) - startTicks[i]) / (double) TICKS_PER_SECOND;
+                cpuTotal += cpu;
+                each.add(new Usage(List.of(pids[i]), cpu, seconds, cpu / seconds, startRssKb[i], rss[i], peakRssKb[i], List.of()));
+            }
+            peakTotal = peakTotalRssKb;
+        }
+        if (pids.length == 1) return each.get(0);
+        List<Long> all = new ArrayList<>(pids.length);
+        for (long pid : pids) all.add(pid);
+        return new Usage(all, cpuTotal, seconds, cpuTotal / seconds, sum(startRssKb), sum(rss), peakTotal, each);
+    }
+
+    /** @param each for a group, each process's own usage; empty for a single process */
+    record Usage(List<Long> pids, double cpuSeconds, double wallSeconds, double cores, long startRssKb, long rssKb, long peakRssKb, List<Usage> each) {}
 
     @Override
     public void close() {
@@ -74,15 +124,51 @@ final class ProcStats implements AutoCloseable {
         sampler.interrupt();
     }
 
-    /** utime + stime; fields 14 and 15 of /proc/PID/stat, counted after the command name in parentheses. */
-    static long cpuTicks(long pid) {
+    private static long sum(long[] values) {
+        long s = 0;
+        for (long v : values) s += v;
+        return s;
+    }
+
+    /** CPU ticks of {@code pid} and its descendants, live or ended (and waited for). */
+    private static long treeTicks(long pid, Map<Long, List<Long>> children) {
+        long[] own = statTimes(pid);
+        long total = own[0] + own[1];
+        for (long child : children.getOrDefault(pid, List.of())) total += treeTicks(child, children);
+        return total;
+    }
+
+    /**
+     * {utime + stime, cutime + cstime}: fields 14 to 17 of /proc/PID/stat, counted after the
+     * command name in parentheses (which may hold spaces); zeros if the process is gone.
+     */
+    private static long[] statTimes(long pid) {
         try {
             String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
             String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-            return Long.parseLong(f[11]) + Long.parseLong(f[12]);
+            return new long[] {Long.parseLong(f[11]) + Long.parseLong(f[12]), Long.parseLong(f[13]) + Long.parseLong(f[14])};
         } catch (IOException | RuntimeException e) {
-            return 0;
+            return new long[2];
         }
+    }
+
+    /** Parent pid to its children, for every process /proc shows. */
+    private static Map<Long, List<Long>> children() {
+        Map<Long, List<Long>> out = new HashMap<>();
+        try (DirectoryStream<Path> procs = Files.newDirectoryStream(Path.of("/proc"), p -> p.getFileName().toString().chars().allMatch(Character::isDigit))) {
+            for (Path p : procs) {
+                try {
+                    String stat = Files.readString(p.resolve("stat"));
+                    long ppid = Long.parseLong(stat.substring(stat.lastIndexOf(')') + 2).split(" ", 3)[1]);
+                    out.computeIfAbsent(ppid, k -> new ArrayList<>()).add(Long.parseLong(p.getFileName().toString()));
+                } catch (IOException | RuntimeException e) {
+                    // ended meanwhile
+                }
+            }
+        } catch (IOException e) {
+            // no /proc: no descendants counted
+        }
+        return out;
     }
 
     static long rssKb(long pid) {

@@ -34,13 +34,15 @@ final class Report {
     static Map<String, Object> usage(ProcStats.Usage u) {
         Map<String, Object> m = new LinkedHashMap<>();
         if (u == null) return m;
-        m.put("pid", u.pid());
+        if (u.pids().size() == 1) m.put("pid", u.pids().get(0));
+        else m.put("pids", u.pids());
         m.put("cpuSeconds", round(u.cpuSeconds()));
         m.put("wallSeconds", round(u.wallSeconds()));
         m.put("cores", round(u.cores()));
         m.put("startRssKiB", u.startRssKb());
         m.put("endRssKiB", u.rssKb());
         m.put("peakRssKiB", u.peakRssKb());
+        if (!u.each().isEmpty()) m.put("each", u.each().stream().map(Report::usage).toList());
         return m;
     }
 

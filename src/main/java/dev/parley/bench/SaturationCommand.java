@@ -73,7 +73,7 @@ final class SaturationCommand implements Callable<Integer> {
         Map<String, Object> best = null;
         String stopped = "max steps reached";
         try (Fleet fleet = Fleet.open(common, shape.rooms, shape.members, shape.senders, shape.payload, System.err)) {
-            PhaseRunner runner = new PhaseRunner(fleet, common.serverPid, System.err, common.quiet);
+            PhaseRunner runner = new PhaseRunner(fleet, common.serverPids, System.err, common.quiet);
             if (!initialWarmup.isZero()) runner.run("warm-up ", rate, initialWarmup, Duration.ofSeconds(1), drainTimeout);
             double r = rate;
             for (int step = 1; step <= maxSteps; step++) {

@@ -22,6 +22,7 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.offset;
 
 /**
  * The load generator as CI runs it: the built jar serves on a free port, and {@code bench fanout}
@@ -69,7 +70,7 @@ class BenchSmokeIT {
     void fanout_against_the_built_jar_delivers_every_acked_message_once_and_in_order() throws Exception {
         Result r = bench("fanout", "--url", "http://127.0.0.1:" + port, "--rooms", "2", "--members", "5", "--senders", "2",
                 "--rate", "20", "--warmup", "1s", "--duration", "3s", "--drain-timeout", "20s", "--threads", "2",
-                "--server-pid", String.valueOf(server.pid()), "--json");
+                "--server-pid", String.valueOf(server.pid()), "--server-pid", String.valueOf(ProcessHandle.current().pid()), "--json");
         JsonNode report = r.json();
         String context = "report:\n" + report.toPrettyString() + "\nbench stderr:\n" + log("bench.err");
         assertThat(r.exit()).as(context).isZero();
@@ -84,7 +85,12 @@ class BenchSmokeIT {
         assertThat(report.get("orderViolations").asLong()).as(context).isZero();
         assertThat(report.get("disconnects").asLong()).as(context).isZero();
         assertThat(report.get("correct").asBoolean()).as(context).isTrue();
-        assertThat(report.at("/server/pid").asLong()).as(context).isEqualTo(server.pid());
+        // Two --server-pid (the server, and this test's JVM standing in for a second process): their sum, and each.
+        assertThat(report.at("/server/pids/0").asLong()).as(context).isEqualTo(server.pid());
+        assertThat(report.at("/server/each/0/pid").asLong()).as(context).isEqualTo(server.pid());
+        assertThat(report.at("/server/each/1/pid").asLong()).as(context).isEqualTo(ProcessHandle.current().pid());
+        assertThat(report.at("/server/cpuSeconds").asDouble()).as(context)
+                .isCloseTo(report.at("/server/each/0/cpuSeconds").asDouble() + report.at("/server/each/1/cpuSeconds").asDouble(), offset(0.002));
         assertThat(report.at("/latency/count").asLong()).as(context).isPositive();
     }
 

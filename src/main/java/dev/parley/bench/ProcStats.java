@@ -5,6 +5,7 @@ import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -48,7 +49,7 @@ final class ProcStats implements AutoCloseable {
         }
         this.lastRssKb = startRssKb.clone();
         this.peakRssKb = startRssKb.clone();
-        this.peakTotalRssKb = sum(startRssKb);
+        this.peakTotalRssKb = Arrays.stream(startRssKb).sum();
         this.sampler = Thread.ofPlatform().name("bench-rss").daemon(true).start(this::sample);
     }
 
@@ -87,7 +88,7 @@ final class ProcStats implements AutoCloseable {
             if (rss[i] > 0) lastRssKb[i] = rss[i];
             peakRssKb[i] = Math.max(peakRssKb[i], lastRssKb[i]);
         }
-        peakTotalRssKb = Math.max(peakTotalRssKb, sum(lastRssKb));
+        peakTotalRssKb = Math.max(peakTotalRssKb, Arrays.stream(lastRssKb).sum());
         return lastRssKb.clone();
     }
 
@@ -96,23 +97,25 @@ final class ProcStats implements AutoCloseable {
         Map<Long, List<Long>> children = children();
         double seconds = (System.nanoTime() - startNanos) / 1e9;
         long[] rssNow = new long[pids.length];
-        for (int i = 0; i < pids.length; i++) rssNow[i] = rssKb(pids[i]);
-        long[] rss = record(rssNow);
-        List<Usage> each = new ArrayList<>(pids.length);
-        double cpuTotal = 0;
+        double[] cpu = new double[pids.length];
+        for (int i = 0; i < pids.length; i++) {
+            rssNow[i] = rssKb(pids[i]);
+            cpu[i] = Math.max(0, treeTicks(pids[i], children) - startTicks[i]) / (double) TICKS_PER_SECOND;
+        }
+        long[] rss, peak;
         long peakTotal;
         synchronized (this) {
-            for (int i = 0; i < pids.length; i++) {
-                double cpu = Math.max(0, treeTicks(pids[i], children) - startTicks[i]) / (double) TICKS_PER_SECOND;
-                cpuTotal += cpu;
-                each.add(new Usage(List.of(pids[i]), cpu, seconds, cpu / seconds, startRssKb[i], rss[i], peakRssKb[i], List.of()));
-            }
+            rss = record(rssNow);
+            peak = peakRssKb.clone();
             peakTotal = peakTotalRssKb;
         }
+        List<Usage> each = new ArrayList<>(pids.length);
+        for (int i = 0; i < pids.length; i++) {
+            each.add(new Usage(List.of(pids[i]), cpu[i], seconds, cpu[i] / seconds, startRssKb[i], rss[i], peak[i], List.of()));
+        }
         if (pids.length == 1) return each.get(0);
-        List<Long> all = new ArrayList<>(pids.length);
-        for (long pid : pids) all.add(pid);
-        return new Usage(all, cpuTotal, seconds, cpuTotal / seconds, sum(startRssKb), sum(rss), peakTotal, each);
+        double cpuTotal = Arrays.stream(cpu).sum();
+        return new Usage(Arrays.stream(pids).boxed().toList(), cpuTotal, seconds, cpuTotal / seconds, Arrays.stream(startRssKb).sum(), Arrays.stream(rss).sum(), peakTotal, each);
     }
 
     /** @param each for a group, each process's own usage; empty for a single process */
@@ -122,12 +125,6 @@ final class ProcStats implements AutoCloseable {
     public void close() {
         running = false;
         sampler.interrupt();
-    }
-
-    private static long sum(long[] values) {
-        long s = 0;
-        for (long v : values) s += v;
-        return s;
     }
 
     /** CPU ticks of {@code pid} and its descendants, live or ended (and waited for). */

@@ -23,7 +23,8 @@
  *     li.message                data-seq (set once acked), data-client-id, data-from,
  *                               data-status = sending|sent|failed; class .own for our messages;
  *                               children .from, .time (<time datetime=ISO>), .text, .status,
- *                               .retry-btn (only when failed, and not for a refusal of the text itself)
+ *                               .retry-btn (only when failed, and not for a refusal of the text itself),
+ *                               .discard-btn (only when failed: forgets it)
  *     li.history-marker         "Loading…" / "This is the beginning of #room."
  *   #jump-btn                    "New messages ↓" while scrolled up
  *   #typing                      data-active="true|false"; "alice is typing…"; hidden 3 s after the last event
@@ -34,7 +35,7 @@
  *
  * localStorage: parley.session = {token, username, expiresAt};
  *               parley.rooms:<user> = [joined rooms]; parley.current:<user> = room in view.
- * sessionStorage (ChatClient): parley.unsent:<user> = [sends not yet acknowledged].
+ * sessionStorage (ChatClient): parley.unsent:<user> = [sends not yet acknowledged, and refused ones].
  */
 import { ChatClient, ROOM_NAME_RE, expiryMillis } from './chat-client.js';
 
@@ -448,6 +449,14 @@ function setStatus(li, status, seq, reason, code) {
   } else if (status !== 'failed' && retry) {
     retry.remove();
   }
+  // A refused message is kept, across reloads too, until it is sent or thrown away.
+  let discard = li.querySelector('.discard-btn');
+  if (status === 'failed' && !discard) {
+    discard = h('button', { type: 'button', class: 'discard-btn link-btn' }, 'Discard');
+    li.querySelector('.meta').append(discard);
+  } else if (status !== 'failed' && discard) {
+    discard.remove();
+  }
 }
 
 /** Applies a change to a room's list, keeping the view pinned to the bottom if it was there. */
@@ -696,9 +705,15 @@ ui.messages.addEventListener('scroll', () => {
 }, { passive: true });
 
 ui.messages.addEventListener('click', (ev) => {
-  const btn = ev.target.closest('.retry-btn');
-  const li = btn?.closest('.message');
-  if (li && client.retry(li.dataset.clientId)) setStatus(li, 'sending');
+  const li = ev.target.closest('.message');
+  if (!li) return;
+  if (ev.target.closest('.retry-btn')) {
+    if (client.retry(li.dataset.clientId)) setStatus(li, 'sending');
+  } else if (ev.target.closest('.discard-btn')) {
+    client.discard(li.dataset.clientId);
+    views.get(current)?.local.delete(li.dataset.clientId);
+    li.remove();
+  }
 });
 
 ui.jumpBtn.addEventListener('click', scrollToBottom);

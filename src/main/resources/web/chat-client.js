@@ -21,7 +21,7 @@
  *   ack          {room, clientId, seq, id, ts, earlier}
  *                earlier: the message was stored before this client joined (re-sent after a
  *                reload); no echo follows, and it belongs among the older messages
- *   sendfailed   {room, clientId, code, message}
+ *   sendfailed   {room, clientId, code, message}   kept (see failedMessages) until retry() or discard()
  *   joined       {room, lastSeq, online, members, recovered, resumed}
  *   left         {room}
  *   history      {room, messages, hasMore, initial}
@@ -239,11 +239,11 @@ export class ChatClient extends EventTarget {
   logout({ keepUnsent = false } = {}) {
     this.close();
     this._unacked.clear();
+    this._failed.clear();
     this._restored = [];
     if (!keepUnsent) this._saveUnsent(); // nothing left: removes the stored list
     this._rooms.clear();
     this._leaving.clear();
-    this._failed.clear();
     this._sent.clear();
     this._refs.clear();
     this.token = this.username = this.expiresAt = null;
@@ -383,6 +383,7 @@ export class ChatClient extends EventTarget {
   leave(room) {
     if (!this._rooms.delete(room)) return false;
     for (const [id, e] of this._unacked) if (e.room === room) this._unacked.delete(id);
+    for (const [id, e] of this._failed) if (e.room === room) this._failed.delete(id);
     this._restored = this._restored.filter((e) => e.room !== room);
     this._saveUnsent();
     if (this._frame({ type: 'leave', room }, { room })) this._leaving.add(room);
@@ -408,10 +409,18 @@ export class ChatClient extends EventTarget {
     const entry = this._failed.get(clientId);
     if (!entry) return false;
     this._failed.delete(clientId);
+    delete entry.failed;
     if (!this._rooms.has(entry.room)) { this._fail(entry, 'not_joined', `You left #${entry.room}.`); return false; }
     this._unacked.set(clientId, entry);
     this._saveUnsent();
     this._transmit(entry);
+    return true;
+  }
+
+  /** Forgets a failed message for good (it is not sent); returns whether there was one. */
+  discard(clientId) {
+    if (!this._failed.delete(clientId)) return false;
+    this._saveUnsent();
     return true;
   }
 
@@ -429,9 +438,14 @@ export class ChatClient extends EventTarget {
 
   _fail(entry, code, message) {
     this._unacked.delete(entry.clientId);
+    entry.failed = { code, message }; // kept with it, so that a reload shows why
     this._failed.set(entry.clientId, entry);
     this._saveUnsent();
-    this._emit('sendfailed', { room: entry.room, clientId: entry.clientId, code, message });
+    this._emitFailed(entry);
+  }
+
+  _emitFailed({ room, clientId, failed }) {
+    this._emit('sendfailed', { room, clientId, code: failed.code, message: failed.message });
   }
 
   /** The optimistic copy of our own send, shown until the server's echo replaces it. */
@@ -452,7 +466,8 @@ export class ChatClient extends EventTarget {
   // --- unsent messages across a reload ---------------------------------------------------
   // Kept per user under parley.unsent:<user>, rewritten whenever the set changes. A message the
   // server stored but whose ack the reload cut off is sent again under its clientId, and the
-  // server answers with the original ack instead of storing a copy.
+  // server answers with the original ack instead of storing a copy. A refused one comes back
+  // refused, with its reason, until it is retried or discarded: the text is still the user's.
 
   _unsentKey() { return `parley.unsent:${this.username}`; }
 
@@ -462,7 +477,13 @@ export class ChatClient extends EventTarget {
       const list = JSON.parse(this._storage.getItem(this._unsentKey()) ?? '[]');
       return (Array.isArray(list) ? list : []).filter((e) => e && typeof e.clientId === 'string'
         && typeof e.text === 'string' && typeof e.room === 'string' && ROOM_NAME_RE.test(e.room))
-        .map((e) => ({ room: e.room, text: e.text, clientId: e.clientId, ts: typeof e.ts === 'string' ? e.ts : new Date().toISOString() }));
+        .map((e) => {
+          const entry = { room: e.room, text: e.text, clientId: e.clientId, ts: typeof e.ts === 'string' ? e.ts : new Date().toISOString() };
+          if (e.failed && typeof e.failed.code === 'string' && typeof e.failed.message === 'string') {
+            entry.failed = { code: e.failed.code, message: e.failed.message };
+          }
+          return entry;
+        });
     } catch {
       return []; // unreadable: nothing to restore
     }
@@ -470,23 +491,31 @@ export class ChatClient extends EventTarget {
 
   _saveUnsent() {
     if (!this._storage || !this.username) return;
-    const all = [...this._unacked.values(), ...this._restored];
+    const all = [...this._unacked.values(), ...this._failed.values(), ...this._restored];
     try {
       if (all.length) this._storage.setItem(this._unsentKey(), JSON.stringify(all));
       else this._storage.removeItem(this._unsentKey());
     } catch { /* full or unavailable: they live in this page's memory only */ }
   }
 
-  /** On join: the room's restored entries become pending sends again, shown as such and sent once joined. */
+  /**
+   * On join: the room's restored entries become pending sends again, shown as such and sent once
+   * joined; refused ones are shown refused again, and wait for retry() or discard().
+   */
   _takeUpRestored(room) {
     const mine = this._restored.filter((e) => e.room === room);
     if (!mine.length) return;
     this._restored = this._restored.filter((e) => e.room !== room);
     for (const entry of mine) {
-      if (this._unacked.has(entry.clientId)) continue;
-      this._unacked.set(entry.clientId, entry);
+      if (this._unacked.has(entry.clientId) || this._failed.has(entry.clientId)) continue;
       this._remember(entry.clientId);
       this._emitPending(entry);
+      if (entry.failed) {
+        this._failed.set(entry.clientId, entry);
+        this._emitFailed(entry);
+      } else {
+        this._unacked.set(entry.clientId, entry);
+      }
     }
   }
 

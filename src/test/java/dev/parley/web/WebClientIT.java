@@ -123,6 +123,51 @@ class WebClientIT {
     }
 
     @Test
+    void a_refused_message_stays_through_a_reload_until_it_is_discarded() {
+        String room = room("refused-kept");
+        ChatPage a = member("alice", room);
+        ChatPage b = member("bob", room);
+        String tooLong = "y".repeat(4001);
+        a.send(tooLong);
+        assertThat(a.message(tooLong)).hasAttribute("data-status", "failed");
+        a.send("this one is fine");
+        assertThat(b.message("this one is fine")).hasAttribute("data-seq", "1");
+
+        a.page.reload();
+        a.expectSignedIn(a.me());
+        // Still the user's text, still refused for the same reason, and never sent again by itself.
+        Locator refused = a.message(tooLong);
+        assertThat(refused).hasAttribute("data-status", "failed");
+        assertThat(refused.locator(".status")).hasText("Not sent: text is longer than 4000 characters");
+        assertThat(refused.locator(".retry-btn")).hasCount(0);
+        assertThat(a.message("this one is fine")).hasAttribute("data-seq", "1");
+        assertThat(a.messages()).hasCount(2);
+
+        refused.locator(".discard-btn").click();
+        assertThat(a.messages()).hasCount(1);
+        assertThat(a.eval("() => Object.keys(sessionStorage).filter(k => k.startsWith('parley.unsent'))")).isEqualTo(List.of());
+        a.page.reload();
+        a.expectSignedIn(a.me());
+        assertThat(a.message("this one is fine")).hasAttribute("data-seq", "1");
+        assertThat(a.messages()).hasCount(1);
+        // Nothing refused was stored or delivered.
+        assertThat(b.texts()).containsExactly("this one is fine");
+        Http.Response history = server.http().get("/api/rooms/" + room + "/messages", server.newUser("reader"));
+        assertThat(history.json().get("messages")).hasSize(1);
+
+        // Logging out forgets a refused message as well.
+        String alice = a.me();
+        a.send(tooLong);
+        assertThat(a.message(tooLong)).hasAttribute("data-status", "failed");
+        a.page.getByRole(AriaRole.BUTTON, new Page.GetByRoleOptions().setName("Log out")).click();
+        assertThat(a.page.locator("#auth-view")).isVisible();
+        assertThat(a.eval("() => Object.keys(sessionStorage).filter(k => k.startsWith('parley.unsent'))")).isEqualTo(List.of());
+        a.login(alice, "alice-password").join(room);
+        assertThat(a.message("this one is fine")).hasAttribute("data-seq", "1");
+        assertThat(a.messages()).hasCount(1);
+    }
+
+    @Test
     void the_sign_in_form_shows_the_servers_errors_next_to_the_fields() {
         String taken = ParleyServer.unique("carol");
         server.http().register(taken);

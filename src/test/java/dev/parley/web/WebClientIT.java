@@ -168,6 +168,35 @@ class WebClientIT {
     }
 
     @Test
+    void messages_refused_for_the_rate_are_kept_through_a_reload_and_go_out_on_retry() {
+        String room = room("refused-retry");
+        ChatPage a = member("alice", room);
+        // The default burst is 40 sends: of 42 at once, the last two are refused, and can be retried.
+        a.page.evaluate("room => { for (let i = 1; i <= 42; i++) window.parleyApp.client.send(room, 'burst ' + i); }", room);
+        assertThat(a.page.locator("#messages li.message[data-status=sent]")).hasCount(40);
+        Locator failed = a.page.locator("#messages li.message[data-status=failed]");
+        assertThat(failed).hasCount(2);
+        assertThat(failed.locator(".status").first()).hasText("Not sent: more than 20 sends per second; slow down");
+
+        a.page.reload();
+        a.expectSignedIn(a.me());
+        assertThat(a.page.locator("#messages li.message[data-status=sent]")).hasCount(40);
+        assertThat(failed).hasCount(2);
+        assertThat(failed.locator(".retry-btn")).hasCount(2);
+        assertThat(a.message("burst 41")).hasAttribute("data-status", "failed");
+        assertThat(a.message("burst 42")).hasAttribute("data-status", "failed");
+
+        a.message("burst 41").locator(".retry-btn").click();
+        assertThat(a.message("burst 41")).hasAttribute("data-seq", "41");
+        a.message("burst 42").locator(".retry-btn").click();
+        assertThat(a.message("burst 42")).hasAttribute("data-seq", "42");
+        assertThat(failed).hasCount(0);
+        assertThat(a.eval("() => Object.keys(sessionStorage).filter(k => k.startsWith('parley.unsent'))")).isEqualTo(List.of());
+        Http.Response history = server.http().get("/api/rooms/" + room + "/messages?limit=100", server.newUser("reader"));
+        assertThat(history.json().get("messages")).hasSize(42);
+    }
+
+    @Test
     void the_sign_in_form_shows_the_servers_errors_next_to_the_fields() {
         String taken = ParleyServer.unique("carol");
         server.http().register(taken);

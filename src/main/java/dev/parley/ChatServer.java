@@ -167,8 +167,12 @@ public final class ChatServer {
             }
         }, new DeploymentOptions().setInstances(instances)).map(id -> {
             deploymentId = id;
-            log.info("Parley listening on http://{}:{} node={} database={} broker={}", config.host(), port(),
-                    config.nodeId(), config.h2() ? "H2 (embedded)" : "PostgreSQL", broker.distributed() ? "Redis" : "in-process");
+            log.info("Parley listening on http://{}:{} node={} database={} broker={} transport={}", config.host(), port(),
+                    config.nodeId(), config.h2() ? "H2 (embedded)" : "PostgreSQL", broker.distributed() ? "Redis" : "in-process",
+                    vertx.isNativeTransportEnabled() ? "epoll" : "NIO");
+            if (!vertx.isNativeTransportEnabled() && vertx.unavailableNativeTransportCause() != null) {
+                log.info("native transport unavailable, NIO used instead: {}", vertx.unavailableNativeTransportCause().toString());
+            }
             return null;
         });
     }

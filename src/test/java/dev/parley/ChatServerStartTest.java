@@ -5,7 +5,7 @@ import dev.parley.config.Setting;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.net.BindException;
+import java.io.IOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.nio.file.Path;
@@ -15,6 +15,7 @@ import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowable;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 class ChatServerStartTest {
     @TempDir
@@ -27,7 +28,25 @@ class ChatServerStartTest {
                     Setting.HOST, "127.0.0.1", Setting.PORT, String.valueOf(taken.getLocalPort()),
                     Setting.DATA_DIR, dir.toString(), Setting.BCRYPT_COST, "4"));
             Throwable failure = catchThrowable(() -> ChatServer.start(config).toCompletionStage().toCompletableFuture().get(20, TimeUnit.SECONDS));
-            assertThat(failure).isInstanceOf(ExecutionException.class).hasRootCauseInstanceOf(BindException.class);
+            // A BindException on NIO, Netty's NativeIoException on epoll: the same words either way.
+            assertThat(failure).isInstanceOf(ExecutionException.class).hasRootCauseInstanceOf(IOException.class);
+            assertThat(failure).rootCause().hasMessageContaining("Address already in use");
+        }
+    }
+
+    @Test
+    void on_linux_the_server_runs_on_the_epoll_transport() throws Exception {
+        String arch = System.getProperty("os.arch");
+        assumeTrue(System.getProperty("os.name").startsWith("Linux") && (arch.equals("amd64") || arch.equals("aarch64")),
+                "the jar ships epoll for Linux on x86_64 and aarch64 only");
+        ChatConfig config = ChatConfig.load(Map.of(), Map.of(
+                Setting.HOST, "127.0.0.1", Setting.PORT, "0", Setting.DATA_DIR, dir.toString(), Setting.BCRYPT_COST, "4"));
+        ChatServer server = ChatServer.start(config).toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
+        try {
+            assertThat(server.vertx().unavailableNativeTransportCause()).isNull();
+            assertThat(server.vertx().isNativeTransportEnabled()).isTrue();
+        } finally {
+            server.close().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
         }
     }
 }

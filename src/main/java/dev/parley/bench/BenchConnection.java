@@ -258,9 +258,9 @@ final class BenchConnection extends ChannelInboundHandlerAdapter {
         if (stamp < 0) return; // not one of ours
         if (clock.phase().measured(stamp)) {
             stats.measuredMessages++;
-            LoopStats.record(stats.latency, now - stamp);
+            stats.latency.record(now - stamp);
         } else {
-            LoopStats.record(stats.latencyOutside, now - stamp);
+            stats.latencyOutside.record(now - stamp);
         }
     }
 

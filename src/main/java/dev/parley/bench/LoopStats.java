@@ -35,24 +35,36 @@ final class LoopStats {
     }
 
     /** End-to-end latency, from the intended send time to receipt, of messages sent in the measured window. */
-    final SingleWriterRecorder latency = recorder();
+    final Recorder latency = new Recorder();
     /** The same during warm-up and drain: shown live, never in the summary. */
-    final SingleWriterRecorder latencyOutside = recorder();
-    final SingleWriterRecorder ackLatency = recorder();
+    final Recorder latencyOutside = new Recorder();
+    final Recorder ackLatency = new Recorder();
     /** How late the bench itself wrote each send after its intended time: its own scheduling error. */
-    final SingleWriterRecorder sendLag = recorder();
-
-    static SingleWriterRecorder recorder() {
-        return new SingleWriterRecorder(1, HIGHEST_MICROS, 3);
-    }
+    final Recorder sendLag = new Recorder();
 
     static Histogram histogram() {
         return new Histogram(1, HIGHEST_MICROS, 3);
     }
 
-    static void record(SingleWriterRecorder r, long nanos) {
-        long micros = nanos / 1000;
-        r.recordValue(micros < 1 ? 1 : Math.min(micros, HIGHEST_MICROS));
+    /**
+     * Latencies in microseconds, written by the loop and read an interval at a time by the progress
+     * thread. The interval histograms are recycled: a new one each second per recorder was 180 KB to
+     * allocate and zero on the bench's core, in the middle of the sends it times.
+     */
+    static final class Recorder {
+        private final SingleWriterRecorder recorder = new SingleWriterRecorder(1, HIGHEST_MICROS, 3);
+        private Histogram spare; // the interval handed out last; reused by the next call
+
+        void record(long nanos) {
+            long micros = nanos / 1000;
+            recorder.recordValue(micros < 1 ? 1 : Math.min(micros, HIGHEST_MICROS));
+        }
+
+        /** What was recorded since the last call; valid until the next call, which reuses it. One reading thread. */
+        Histogram interval() {
+            spare = recorder.getIntervalHistogram(spare);
+            return spare;
+        }
     }
 
     void error(String code) {

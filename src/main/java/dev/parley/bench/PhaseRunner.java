@@ -39,12 +39,13 @@ final class PhaseRunner {
         LoopStats.Counters before = client.counters();
         long lossesBefore = fleet.losses(), expectedBefore = fleet.expected(), sentBefore = fleet.sent(), ackedBefore = fleet.acked();
         for (LoopStats s : client.stats()) {
-            s.latency.getIntervalHistogram();
-            s.latencyOutside.getIntervalHistogram();
-            s.ackLatency.getIntervalHistogram();
-            s.sendLag.getIntervalHistogram();
+            s.latency.interval();
+            s.latencyOutside.interval();
+            s.ackLatency.interval();
+            s.sendLag.interval();
         }
         Histogram latency = LoopStats.histogram(), ack = LoopStats.histogram(), lag = LoopStats.histogram();
+        Histogram interval = LoopStats.histogram(), intervalAck = LoopStats.histogram(); // the progress line's second
 
         long start = clock.now() + TimeUnit.MILLISECONDS.toNanos(200);
         RunClock.Phase phase = new RunClock.Phase(start, start + warmup.toNanos(), start + warmup.toNanos() + duration.toNanos());
@@ -54,7 +55,10 @@ final class PhaseRunner {
         List<CompletableFuture<Void>> sending = new ArrayList<>();
         for (int i = 0; i < n; i++) sending.add(fleet.senders.get(i).start(phase, rate, (long) (i * period / n)));
 
-        ProcStats server = null, self = null;
+        // Started with the warm-up and restarted when the window opens: their code is then warm when it
+        // counts, instead of being compiled on the bench's core during the first seconds of the window.
+        ProcStats server = ProcStats.start(serverPids), self = ProcStats.self();
+        boolean windowOpen = false;
         ProcStats.Usage[] usageAtEnd = null; // server, bench: over the measured window
         long nextTick = start + TimeUnit.SECONDS.toNanos(1);
         LoopStats.Counters last = before;
@@ -64,9 +68,10 @@ final class PhaseRunner {
         try {
             while (true) {
                 long now = clock.now();
-                if (server == null && self == null && now >= phase.warmupEnd()) {
-                    server = ProcStats.start(serverPids);
-                    self = ProcStats.self();
+                if (!windowOpen && now >= phase.warmupEnd()) {
+                    windowOpen = true;
+                    if (server != null) server.restart();
+                    if (self != null) self.restart();
                 }
                 if (now >= phase.sendEnd() && drainDeadline == Long.MAX_VALUE) {
                     drainDeadline = now + drainTimeout.toNanos();
@@ -83,16 +88,17 @@ final class PhaseRunner {
                 }
                 if (now >= nextTick) {
                     LoopStats.Counters c = client.countersNow();
-                    Histogram interval = LoopStats.histogram(), intervalAck = LoopStats.histogram();
+                    interval.reset();
+                    intervalAck.reset();
                     for (LoopStats s : client.stats()) {
-                        Histogram m = s.latency.getIntervalHistogram();
+                        Histogram m = s.latency.interval();
                         latency.add(m);
                         interval.add(m);
-                        interval.add(s.latencyOutside.getIntervalHistogram());
-                        Histogram a = s.ackLatency.getIntervalHistogram();
+                        interval.add(s.latencyOutside.interval());
+                        Histogram a = s.ackLatency.interval();
                         ack.add(a);
                         intervalAck.add(a);
-                        lag.add(s.sendLag.getIntervalHistogram());
+                        lag.add(s.sendLag.interval());
                     }
                     if (!quiet) progress(label, now, (now - lastTick) / 1e9, phase, c, last, interval, intervalAck, server);
                     last = c;
@@ -109,9 +115,9 @@ final class PhaseRunner {
         for (CompletableFuture<Void> s : sending) s.cancel(false);
         LoopStats.Counters delta = client.counters().minus(before);
         for (LoopStats s : client.stats()) {
-            latency.add(s.latency.getIntervalHistogram());
-            ack.add(s.ackLatency.getIntervalHistogram());
-            lag.add(s.sendLag.getIntervalHistogram());
+            latency.add(s.latency.interval());
+            ack.add(s.ackLatency.interval());
+            lag.add(s.sendLag.interval());
         }
         long sent = fleet.sent() - sentBefore, acked = fleet.acked() - ackedBefore;
         long expected = fleet.expected() - expectedBefore, losses = fleet.losses() - lossesBefore;
@@ -168,6 +174,6 @@ final class PhaseRunner {
                 Math.round((c.messages() - last.messages()) / seconds),
                 Report.ms(lat.getValueAtPercentile(50)), Report.ms(lat.getValueAtPercentile(99)), Report.ms(lat.getMaxValue()),
                 Report.ms(ack.getValueAtPercentile(99)), c.gaps(), c.duplicates(), c.outOfOrder(), c.disconnects(),
-                server == null ? "" : String.format(Locale.ROOT, "  server %.2f cores", server.usage().cores()));
+                server == null ? "" : String.format(Locale.ROOT, "  server %.2f cores", server.usageForProgress().cores()));
     }
 }

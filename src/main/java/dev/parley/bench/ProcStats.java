@@ -29,28 +29,35 @@ final class ProcStats implements AutoCloseable {
     static final long TICKS_PER_SECOND = clockTicks();
 
     private final long[] pids;
-    private final long[] startTicks;
-    private final long[] startRssKb;
-    private final long[] lastRssKb;  // guarded by this
-    private final long[] peakRssKb;  // guarded by this
+    private long[] startTicks;       // guarded by this
+    private long[] startRssKb;       // guarded by this
+    private long[] lastRssKb;        // guarded by this
+    private long[] peakRssKb;        // guarded by this
     private long peakTotalRssKb;     // guarded by this
-    private final long startNanos = System.nanoTime();
+    private long startNanos;         // guarded by this
+    private Map<Long, List<Long>> children; // the last scan of /proc; guarded by this
     private final Thread sampler;
     private volatile boolean running = true;
 
     private ProcStats(long[] pids) {
         this.pids = pids;
-        Map<Long, List<Long>> children = children();
-        this.startTicks = new long[pids.length];
-        this.startRssKb = new long[pids.length];
+        restart();
+        this.sampler = Thread.ofPlatform().name("bench-rss").daemon(true).start(this::sample);
+    }
+
+    /** Counts from now on: CPU, start and peak memory. */
+    synchronized void restart() {
+        children = children();
+        startTicks = new long[pids.length];
+        startRssKb = new long[pids.length];
         for (int i = 0; i < pids.length; i++) {
             startTicks[i] = treeTicks(pids[i], children);
             startRssKb[i] = rssKb(pids[i]);
         }
-        this.lastRssKb = startRssKb.clone();
-        this.peakRssKb = startRssKb.clone();
-        this.peakTotalRssKb = Arrays.stream(startRssKb).sum();
-        this.sampler = Thread.ofPlatform().name("bench-rss").daemon(true).start(this::sample);
+        lastRssKb = startRssKb.clone();
+        peakRssKb = startRssKb.clone();
+        peakTotalRssKb = Arrays.stream(startRssKb).sum();
+        startNanos = System.nanoTime();
     }
 
     /** Starts measuring {@code pid}; null if it is not a running process this Linux shows us. */
@@ -92,9 +99,21 @@ final class ProcStats implements AutoCloseable {
         return lastRssKb.clone();
     }
 
-    /** What the processes used since {@link #start}: their sum, and each one's in {@link Usage#each()}. */
+    /** What the processes used since {@link #start} or {@link #restart}: their sum, and each one's in {@link Usage#each()}. */
     Usage usage() {
-        Map<Long, List<Long>> children = children();
+        return usage(true);
+    }
+
+    /**
+     * The same for a progress line, with the descendants found by the last full reading: listing
+     * /proc and reading every process's stat each second took milliseconds of the bench's core.
+     */
+    Usage usageForProgress() {
+        return usage(false);
+    }
+
+    private synchronized Usage usage(boolean rescan) {
+        if (rescan) children = children();
         double seconds = (System.nanoTime() - startNanos) / 1e9;
         long[] rssNow = new long[pids.length];
         double[] cpu = new double[pids.length];
@@ -102,13 +121,9 @@ final class ProcStats implements AutoCloseable {
             rssNow[i] = rssKb(pids[i]);
             cpu[i] = Math.max(0, treeTicks(pids[i], children) - startTicks[i]) / (double) TICKS_PER_SECOND;
         }
-        long[] rss, peak;
-        long peakTotal;
-        synchronized (this) {
-            rss = record(rssNow);
-            peak = peakRssKb.clone();
-            peakTotal = peakTotalRssKb;
-        }
+        long[] rss = record(rssNow);
+        long[] peak = peakRssKb.clone();
+        long peakTotal = peakTotalRssKb;
         List<Usage> each = new ArrayList<>(pids.length);
         for (int i = 0; i < pids.length; i++) {
             each.add(new Usage(List.of(pids[i]), cpu[i], seconds, cpu[i] / seconds, startRssKb[i], rss[i], peak[i], List.of()));
@@ -168,15 +183,21 @@ final class ProcStats implements AutoCloseable {
         return out;
     }
 
+    /** {@code VmRSS} of /proc/PID/status in KiB; 0 if the process is gone. Ten times a second, so no regex. */
     static long rssKb(long pid) {
         try {
-            for (String line : Files.readAllLines(Path.of("/proc/" + pid + "/status"))) {
-                if (line.startsWith("VmRSS:")) return Long.parseLong(line.replaceAll("[^0-9]", ""));
+            String status = Files.readString(Path.of("/proc/" + pid + "/status"));
+            int i = status.indexOf("\nVmRSS:");
+            if (i < 0) return 0;
+            long kb = 0;
+            for (i += 7; i < status.length() && status.charAt(i) != '\n'; i++) {
+                char c = status.charAt(i);
+                if (c >= '0' && c <= '9') kb = kb * 10 + (c - '0');
             }
+            return kb;
         } catch (IOException | RuntimeException e) {
-            // the process is gone
+            return 0; // the process is gone
         }
-        return 0;
     }
 
     private static long clockTicks() {

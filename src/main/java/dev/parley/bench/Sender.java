@@ -91,7 +91,7 @@ final class Sender {
             long due = dueAt(sentInPhase);
             if (due > now) break;
             send(nextId++, due);
-            LoopStats.record(conn.stats.sendLag, now - due);
+            conn.stats.sendLag.record(now - due);
             sentInPhase++;
             n++;
         }
@@ -121,7 +121,7 @@ final class Sender {
         acked++;
         if (id < phaseFirstId || id >= phaseFirstId + dueInPhase) return; // an earlier phase's
         long intended = dueAt(id - phaseFirstId);
-        if (clock.phase().measured(intended)) LoopStats.record(conn.stats.ackLatency, now - intended);
+        if (clock.phase().measured(intended)) conn.stats.ackLatency.record(now - intended);
     }
 
     /** The connection is gone: nothing more will be sent. */

@@ -84,4 +84,21 @@ class ProcStatsTest {
         assertThat(ProcStats.start(gone.pid())).isNull();
         assertThat(ProcStats.start(List.of())).isNull();
     }
+
+    @Test
+    void a_restart_counts_from_then_on() throws Exception {
+        // The phase runner starts measuring with the warm-up and restarts when the window opens.
+        Process p = sh(BUSY + "; echo worked; sleep 60");
+        try (ProcStats stats = ProcStats.start(p.pid())) {
+            assertThat(p.inputReader().readLine()).isEqualTo("worked");
+            assertThat(stats.usage().cpuSeconds()).isGreaterThan(0.1);
+            assertThat(stats.usageForProgress().cpuSeconds()).isGreaterThan(0.1);
+            stats.restart();
+            ProcStats.Usage u = stats.usage();
+            assertThat(u.cpuSeconds()).isLessThan(0.05); // only sleeping since
+            assertThat(u.wallSeconds()).isLessThan(1);
+            assertThat(u.rssKb()).isPositive();
+            assertThat(u.startRssKb()).isEqualTo(ProcStats.rssKb(p.pid()));
+        }
+    }
 }

@@ -173,8 +173,26 @@ public final class ChatServer {
             if (!vertx.isNativeTransportEnabled() && vertx.unavailableNativeTransportCause() != null) {
                 log.info("native transport unavailable, NIO used instead: {}", vertx.unavailableNativeTransportCause().toString());
             }
-            return null;
-        });
+            return (Void) null;
+        }).recover(err -> Future.<Void>failedFuture(addressInUse(err)
+                ? new StartFailure("cannot listen on " + config.host() + ":" + config.port() + ": the address is already in use"
+                        + " (another Parley, or another program?); stop it, or choose another port with --port or CHAT_PORT", err)
+                : err));
+    }
+
+    /** A bind refused because something listens there already: NIO's BindException, or epoll's NativeIoException with the same words. */
+    private static boolean addressInUse(Throwable err) {
+        for (Throwable t = err; t != null; t = t.getCause()) {
+            if (t instanceof java.net.BindException || (t.getMessage() != null && t.getMessage().contains("Address already in use"))) return true;
+        }
+        return false;
+    }
+
+    /** A start that failed for a reason the operator can fix, said in words: {@code serve} prints it without a stack trace. */
+    public static final class StartFailure extends RuntimeException {
+        StartFailure(String message, Throwable cause) {
+            super(message, cause);
+        }
     }
 
     public int port() {

@@ -28,8 +28,12 @@ class ChatServerStartTest {
                     Setting.HOST, "127.0.0.1", Setting.PORT, String.valueOf(taken.getLocalPort()),
                     Setting.DATA_DIR, dir.toString(), Setting.BCRYPT_COST, "4"));
             Throwable failure = catchThrowable(() -> ChatServer.start(config).toCompletionStage().toCompletableFuture().get(20, TimeUnit.SECONDS));
-            // A BindException on NIO, Netty's NativeIoException on epoll: the same words either way.
-            assertThat(failure).isInstanceOf(ExecutionException.class).hasRootCauseInstanceOf(IOException.class);
+            // Said in words an operator can act on (serve prints it without a stack trace)...
+            assertThat(failure).isInstanceOf(ExecutionException.class).cause().isInstanceOf(ChatServer.StartFailure.class)
+                    .hasMessageContaining("127.0.0.1:" + taken.getLocalPort()).hasMessageContaining("already in use")
+                    .hasMessageContaining("--port or CHAT_PORT");
+            // ...over the bind error itself: a BindException on NIO, Netty's NativeIoException on epoll.
+            assertThat(failure).hasRootCauseInstanceOf(IOException.class);
             assertThat(failure).rootCause().hasMessageContaining("Address already in use");
         }
     }

@@ -15,6 +15,7 @@ import java.util.EnumMap;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -60,7 +61,9 @@ public final class ServeCommand implements Callable<Integer> {
         try {
             server = ChatServer.start(config).toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
         } catch (Exception e) {
-            log.error("could not start: {}", rootMessage(e), e);
+            Throwable cause = e instanceof ExecutionException && e.getCause() != null ? e.getCause() : e;
+            if (cause instanceof ChatServer.StartFailure f) log.error("could not start: {}", f.getMessage());
+            else log.error("could not start: {}", rootMessage(e), e);
             return 1;
         }
         CountDownLatch stopped = new CountDownLatch(1);

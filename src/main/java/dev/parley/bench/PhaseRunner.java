@@ -164,6 +164,13 @@ final class PhaseRunner {
         return true;
     }
 
+    /** The servers' cores since the readings (re)started; nothing in the instant after a restart, which would read 0.00. */
+    private static String serverCores(ProcStats server) {
+        if (server == null) return "";
+        ProcStats.Usage u = server.usageForProgress();
+        return u.wallSeconds() < 0.5 ? "" : String.format(Locale.ROOT, "  server %.2f cores", u.cores());
+    }
+
     private void progress(String label, long now, double seconds, RunClock.Phase phase, LoopStats.Counters c, LoopStats.Counters last,
                           Histogram lat, Histogram ack, ProcStats server) {
         String stage = now < phase.warmupEnd() ? "warm-up" : now < phase.sendEnd() ? "measure" : "drain";
@@ -174,6 +181,6 @@ final class PhaseRunner {
                 Math.round((c.messages() - last.messages()) / seconds),
                 Report.ms(lat.getValueAtPercentile(50)), Report.ms(lat.getValueAtPercentile(99)), Report.ms(lat.getMaxValue()),
                 Report.ms(ack.getValueAtPercentile(99)), c.gaps(), c.duplicates(), c.outOfOrder(), c.disconnects(),
-                server == null ? "" : String.format(Locale.ROOT, "  server %.2f cores", server.usageForProgress().cores()));
+                serverCores(server));
     }
 }

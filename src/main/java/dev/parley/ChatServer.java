@@ -38,6 +38,7 @@ import io.vertx.ext.web.Router;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.net.BindException;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
@@ -183,7 +184,7 @@ public final class ChatServer {
     /** A bind refused because something listens there already: NIO's BindException, or epoll's NativeIoException with the same words. */
     private static boolean addressInUse(Throwable err) {
         for (Throwable t = err; t != null; t = t.getCause()) {
-            if (t instanceof java.net.BindException || (t.getMessage() != null && t.getMessage().contains("Address already in use"))) return true;
+            if (t instanceof BindException || (t.getMessage() != null && t.getMessage().contains("Address already in use"))) return true;
         }
         return false;
     }

@@ -29,15 +29,15 @@ final class ProcStats implements AutoCloseable {
     static final long TICKS_PER_SECOND = clockTicks();
 
     private final long[] pids;
-    private long[] startTicks;       // guarded by this
-    private long[] startRssKb;       // guarded by this
+    private volatile Baseline baseline;              // what usage() counts from
+    private volatile Map<Long, List<Long>> children; // the last listing of /proc
     private long[] lastRssKb;        // guarded by this
     private long[] peakRssKb;        // guarded by this
     private long peakTotalRssKb;     // guarded by this
-    private long startNanos;         // guarded by this
-    private Map<Long, List<Long>> children; // the last scan of /proc; guarded by this
     private final Thread sampler;
     private volatile boolean running = true;
+
+    private record Baseline(long nanos, long[] ticks, long[] rssKb) {}
 
     private ProcStats(long[] pids) {
         this.pids = pids;
@@ -45,19 +45,22 @@ final class ProcStats implements AutoCloseable {
         this.sampler = Thread.ofPlatform().name("bench-rss").daemon(true).start(this::sample);
     }
 
-    /** Counts from now on: CPU, start and peak memory. */
-    synchronized void restart() {
-        children = children();
-        startTicks = new long[pids.length];
-        startRssKb = new long[pids.length];
+    /** Counts from now on: CPU, start and peak memory. /proc is read outside the lock, as in usage(). */
+    void restart() {
+        Map<Long, List<Long>> scan = children();
+        long[] ticks = new long[pids.length];
+        long[] rss = new long[pids.length];
         for (int i = 0; i < pids.length; i++) {
-            startTicks[i] = treeTicks(pids[i], children);
-            startRssKb[i] = rssKb(pids[i]);
+            ticks[i] = treeTicks(pids[i], scan);
+            rss[i] = rssKb(pids[i]);
         }
-        lastRssKb = startRssKb.clone();
-        peakRssKb = startRssKb.clone();
-        peakTotalRssKb = Arrays.stream(startRssKb).sum();
-        startNanos = System.nanoTime();
+        synchronized (this) {
+            lastRssKb = rss.clone();
+            peakRssKb = rss.clone();
+            peakTotalRssKb = Arrays.stream(rss).sum();
+        }
+        children = scan;
+        baseline = new Baseline(System.nanoTime(), ticks, rss);
     }
 
     /** Starts measuring {@code pid}; null if it is not a running process this Linux shows us. */
@@ -112,25 +115,30 @@ final class ProcStats implements AutoCloseable {
         return usage(false);
     }
 
-    private synchronized Usage usage(boolean rescan) {
-        if (rescan) children = children();
-        double seconds = (System.nanoTime() - startNanos) / 1e9;
+    private Usage usage(boolean rescan) {
+        Map<Long, List<Long>> kids = rescan ? (children = children()) : children;
+        Baseline from = baseline;
+        double seconds = (System.nanoTime() - from.nanos()) / 1e9;
         long[] rssNow = new long[pids.length];
         double[] cpu = new double[pids.length];
         for (int i = 0; i < pids.length; i++) {
             rssNow[i] = rssKb(pids[i]);
-            cpu[i] = Math.max(0, treeTicks(pids[i], children) - startTicks[i]) / (double) TICKS_PER_SECOND;
+            cpu[i] = Math.max(0, treeTicks(pids[i], kids) - from.ticks()[i]) / (double) TICKS_PER_SECOND;
         }
-        long[] rss = record(rssNow);
-        long[] peak = peakRssKb.clone();
-        long peakTotal = peakTotalRssKb;
+        long[] rss, peak;
+        long peakTotal;
+        synchronized (this) {
+            rss = record(rssNow);
+            peak = peakRssKb.clone();
+            peakTotal = peakTotalRssKb;
+        }
         List<Usage> each = new ArrayList<>(pids.length);
         for (int i = 0; i < pids.length; i++) {
-            each.add(new Usage(List.of(pids[i]), cpu[i], seconds, cpu[i] / seconds, startRssKb[i], rss[i], peak[i], List.of()));
+            each.add(new Usage(List.of(pids[i]), cpu[i], seconds, cpu[i] / seconds, from.rssKb()[i], rss[i], peak[i], List.of()));
         }
         if (pids.length == 1) return each.get(0);
         double cpuTotal = Arrays.stream(cpu).sum();
-        return new Usage(Arrays.stream(pids).boxed().toList(), cpuTotal, seconds, cpuTotal / seconds, Arrays.stream(startRssKb).sum(), Arrays.stream(rss).sum(), peakTotal, each);
+        return new Usage(Arrays.stream(pids).boxed().toList(), cpuTotal, seconds, cpuTotal / seconds, Arrays.stream(from.rssKb()).sum(), Arrays.stream(rss).sum(), peakTotal, each);
     }
 
     /** @param each for a group, each process's own usage; empty for a single process */

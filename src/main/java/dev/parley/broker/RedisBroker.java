@@ -4,8 +4,6 @@ import io.lettuce.core.ClientOptions;
 import io.lettuce.core.RedisChannelHandler;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.RedisConnectionStateListener;
-import io.lettuce.core.api.StatefulRedisConnection;
-import io.lettuce.core.api.async.RedisAsyncCommands;
 import io.lettuce.core.codec.ByteArrayCodec;
 import io.lettuce.core.pubsub.RedisPubSubAdapter;
 import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
@@ -14,6 +12,7 @@ import io.vertx.core.Future;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.io.IOException;
 import java.net.SocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -21,9 +20,9 @@ import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedQueue;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -44,12 +43,14 @@ import static java.util.Objects.requireNonNull;
  *       join racing in RoomHub cannot leave a room with members unsubscribed.</li>
  *   <li>{@link #publish} hands the event to this node's handler at once, so local delivery never
  *       depends on Redis, then queues it for a single publishing thread that encodes it once and
- *       publishes it. It never blocks: the group-commit writer thread calls it. While Redis is down,
- *       or if the queue is full, the event is dropped; RoomHub reads missed messages from the store.</li>
+ *       publishes it through {@link RedisPublisher} (no replies). It never blocks: the group-commit
+ *       writer thread calls it. While Redis is down, or if the queue is full, the event is dropped;
+ *       RoomHub reads missed messages from the store.</li>
  *   <li>Every event carries the publishing instance's id; a node ignores its own echo.</li>
- *   <li>Lettuce reconnects by itself and resubscribes every channel it had; a subscribe asked for
- *       while Redis is down waits in Lettuce's reconnect buffer. {@link #healthy()} is false while
- *       either connection is down, which makes RoomHub poll the store.</li>
+ *   <li>Lettuce reconnects the subscribing connection by itself and resubscribes every channel it
+ *       had; a subscribe asked for while Redis is down waits in Lettuce's reconnect buffer. The
+ *       publisher reconnects itself. {@link #healthy()} is false while either connection is down,
+ *       which makes RoomHub poll the store.</li>
  * </ul>
  */
 public final class RedisBroker implements Broker {
@@ -57,24 +58,20 @@ public final class RedisBroker implements Broker {
     static final String CHANNEL_PREFIX = "parley:room:";
     private static final int MAX_QUEUED_EVENTS = 20_000;
     private static final int MAX_PER_FLUSH = 512;
-    private static final Duration PUBLISH_TIMEOUT = Duration.ofSeconds(5);
 
     private final String url;
     private final String origin;
     private final RedisClient subClient;
-    private final RedisClient pubClient;
     private final StatefulRedisPubSubConnection<byte[], byte[]> sub;
-    private final StatefulRedisConnection<byte[], byte[]> pub;
-    private final RedisAsyncCommands<byte[], byte[]> pubCommands;
+    private final RedisPublisher pub;
     private final Map<String, Integer> subscriptions = new HashMap<>(); // guarded by itself
     private final ConcurrentLinkedQueue<Object> outgoing = new ConcurrentLinkedQueue<>();
     private final AtomicInteger queuedEvents = new AtomicInteger();
     private final AtomicBoolean drainScheduled = new AtomicBoolean();
-    private final ExecutorService publisher;
+    private final ScheduledExecutorService publishing;
     private final LongAdder dropped = new LongAdder();
     private volatile Consumer<BrokerEvent> handler = event -> {};
     private volatile boolean subUp = true;
-    private volatile boolean pubUp = true;
     private final AtomicBoolean closing = new AtomicBoolean();
     private volatile boolean closed;
     private boolean reportedUp = true; // guarded by this
@@ -95,21 +92,18 @@ public final class RedisBroker implements Broker {
         requireNonNull(resources, "resources");
         // Subscriptions wait in the reconnect buffer while Redis is down, and must not time out there.
         this.subClient = RedisClients.client(resources, url, "parley-sub-" + nodeId, null, ClientOptions.DisconnectedBehavior.DEFAULT);
-        // Publishing is at most once: while Redis is down, fail at once rather than buffer.
-        this.pubClient = RedisClients.client(resources, url, "parley-pub-" + nodeId, PUBLISH_TIMEOUT, ClientOptions.DisconnectedBehavior.REJECT_COMMANDS);
+        this.publishing = Executors.newSingleThreadScheduledExecutor(Thread.ofPlatform().name("parley-redis-publish").daemon(true).factory());
         try {
+            // Publishing is at most once: while Redis is down, events are dropped rather than buffered.
+            this.pub = new RedisPublisher(url, "parley-pub-" + nodeId, RedisClients.CONNECT_TIMEOUT, publishing, this::healthChanged);
+            this.pub.connect();
             this.sub = subClient.connectPubSub(ByteArrayCodec.INSTANCE);
-            this.pub = pubClient.connect(ByteArrayCodec.INSTANCE);
-        } catch (RuntimeException e) {
+        } catch (IOException | RuntimeException e) {
             subClient.shutdown();
-            pubClient.shutdown();
+            publishing.shutdownNow();
             throw new IllegalStateException("cannot connect to Redis at " + this.url + ": " + e.getMessage(), e);
         }
-        this.pub.setAutoFlushCommands(false); // the publishing thread flushes once per batch
-        this.pubCommands = pub.async();
-        this.sub.addListener(stateListener(true));
-        this.pub.addListener(stateListener(false));
-        this.publisher = Executors.newSingleThreadExecutor(Thread.ofPlatform().name("parley-redis-publish").daemon(true).factory());
+        this.sub.addListener(subscriberState());
         log.info("Redis broker connected to {} as {}", this.url, origin);
     }
 
@@ -129,7 +123,7 @@ public final class RedisBroker implements Broker {
     @Override
     public void publish(BrokerEvent event) {
         handler.accept(event);
-        if (closing.get() || !pubUp) {
+        if (closing.get() || !pub.up()) {
             dropped.increment();
             return;
         }
@@ -172,7 +166,7 @@ public final class RedisBroker implements Broker {
     private void scheduleDrain() {
         if (!drainScheduled.compareAndSet(false, true)) return;
         try {
-            publisher.execute(this::drain);
+            publishing.execute(this::drain);
         } catch (RejectedExecutionException e) {
             // closing: close() sends what is left itself
         }
@@ -193,14 +187,11 @@ public final class RedisBroker implements Broker {
             try {
                 if (item instanceof BrokerEvent event) {
                     queuedEvents.decrementAndGet();
-                    if (!pubUp) {
+                    if (!pub.up()) {
                         dropped.increment();
                         continue;
                     }
-                    pubCommands.publish(channel(event.room()), BrokerCodec.encode(origin, event))
-                            .whenComplete((receivers, err) -> {
-                                if (err != null) dropped.increment();
-                            });
+                    pub.add(channel(event.room()), BrokerCodec.encode(origin, event));
                     published++;
                 } else if (item instanceof Subscription s) {
                     // The subscription connection flushes each command itself.
@@ -214,7 +205,7 @@ public final class RedisBroker implements Broker {
                 if (!closed) log.warn("Redis broker could not send a command: {}", e.toString());
             }
         }
-        if (published > 0) pub.flushCommands();
+        if (published > 0) dropped.add(pub.flush());
         if (queuedEvents.get() < MAX_QUEUED_EVENTS / 2) overflowChanged(false);
     }
 
@@ -239,19 +230,17 @@ public final class RedisBroker implements Broker {
 
     // --- health ---
 
-    private RedisConnectionStateListener stateListener(boolean subscriber) {
+    private RedisConnectionStateListener subscriberState() {
         return new RedisConnectionStateListener() {
             @Override
             public void onRedisConnected(RedisChannelHandler<?, ?> connection, SocketAddress address) {
-                if (subscriber) subUp = true;
-                else pubUp = true;
+                subUp = true;
                 healthChanged();
             }
 
             @Override
             public void onRedisDisconnected(RedisChannelHandler<?, ?> connection) {
-                if (subscriber) subUp = false;
-                else pubUp = false;
+                subUp = false;
                 healthChanged();
             }
         };
@@ -285,7 +274,7 @@ public final class RedisBroker implements Broker {
 
     @Override
     public boolean healthy() {
-        return subUp && pubUp && !closed;
+        return subUp && pub.up() && !closed;
     }
 
     @Override
@@ -308,24 +297,25 @@ public final class RedisBroker implements Broker {
         if (!closing.compareAndSet(false, true)) return Future.succeededFuture();
         CompletableFuture<Void> done = new CompletableFuture<>();
         Thread.ofPlatform().name("parley-redis-broker-close").daemon(true).start(() -> {
-            publisher.shutdown();
+            publishing.shutdown();
+            boolean stopped = false;
             try {
-                if (!publisher.awaitTermination(2, TimeUnit.SECONDS)) publisher.shutdownNow();
-                while (!outgoing.isEmpty()) drainBatch(); // the publishing thread is gone: this thread is the only writer now
-                if (pubUp) {
-                    var ping = pubCommands.ping();
-                    pub.flushCommands();
-                    ping.get(2, TimeUnit.SECONDS); // answered after every publish before it
-                }
+                stopped = publishing.awaitTermination(2, TimeUnit.SECONDS);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
-            } catch (Exception e) {
-                log.debug("Redis broker closes without confirming its last publishes: {}", e.toString());
+            }
+            if (stopped) {
+                while (!outgoing.isEmpty()) drainBatch(); // the publishing thread is gone: this thread is the only writer now
+                pub.close(Duration.ofSeconds(2)); // waits for Redis to have taken every publish
+            } else {
+                // Stuck in a write Redis does not take: closing the socket ends it.
+                publishing.shutdownNow();
+                pub.close(Duration.ZERO);
             }
             closed = true;
-            CompletableFuture.allOf(sub.closeAsync(), pub.closeAsync())
+            sub.closeAsync()
                     .exceptionally(err -> null)
-                    .thenCompose(x -> CompletableFuture.allOf(subClient.shutdownAsync(0, 2, TimeUnit.SECONDS), pubClient.shutdownAsync(0, 2, TimeUnit.SECONDS)))
+                    .thenCompose(x -> subClient.shutdownAsync(0, 2, TimeUnit.SECONDS))
                     .whenComplete((x, err) -> done.complete(null));
         });
         return Future.fromCompletionStage(done);

@@ -136,4 +136,72 @@ class RedisBrokerTest implements BrokerContract {
         Futures.await(a.broker().close());
         assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(5));
     }
+
+    @Test
+    void events_published_just_before_close_all_reach_the_other_node() {
+        Node a = newNode(), b = newNode();
+        String room = BrokerContract.room("closing-flush");
+        b.broker().subscribe(room);
+        BrokerContract.awaitSubscribed(a, b, room);
+        int n = 3000;
+        for (int i = 1; i <= n; i++) a.broker().publish(new BrokerEvent.MessageCommitted(BrokerContract.message(room, i, "x".repeat(200))));
+        Futures.await(a.broker().close());
+        Await.until(n + " messages at b", WAIT, () -> b.events().count(e -> e instanceof BrokerEvent.MessageCommitted) >= n);
+        assertThat(((RedisBroker) a.broker()).dropped()).isZero();
+    }
+
+    @Test
+    void a_redis_that_stops_taking_data_makes_the_publishing_node_unhealthy_and_it_reconnects_when_redis_goes_on() {
+        Node a = newNode(), b = newNode();
+        String room = BrokerContract.room("hung");
+        b.broker().subscribe(room);
+        BrokerContract.awaitSubscribed(a, b, room);
+        int mark = CapturedLogs.mark();
+        redis.pause();
+        try {
+            // More than the two sockets' buffers hold, so that a write blocks.
+            String text = "x".repeat(8_000);
+            for (int i = 1; i <= 5_000; i++) a.broker().publish(new BrokerEvent.MessageCommitted(BrokerContract.message(room, i, text)));
+            Await.until("a to see that Redis takes nothing", Duration.ofSeconds(20), () -> !a.broker().healthy());
+            assertThat(CapturedLogs.since(mark)).anyMatch(l -> l.contains("WARN") && l.contains("Redis took nothing for 5 s"));
+        } finally {
+            redis.resume();
+        }
+        Await.until("a to reconnect", WAIT, () -> a.broker().healthy());
+        a.broker().publish(new BrokerEvent.Typing(room, "after-the-hang"));
+        b.events().await("an event published after the reconnect", BrokerContract.typing(room, "after-the-hang"));
+    }
+
+    @Test
+    void a_node_authenticates_with_the_password_in_the_url_and_a_wrong_one_fails_at_start_without_showing_it() {
+        try (Redis locked = Redis.startNew("requirepass s3cret-pw")) {
+            String good = "redis://:s3cret-pw@127.0.0.1:" + locked.port();
+            RedisBroker a = new RedisBroker(good, "auth-a", resources), b = new RedisBroker(good, "auth-b", resources);
+            try {
+                Events atB = new Events();
+                a.start(e -> {});
+                b.start(atB);
+                String room = BrokerContract.room("auth");
+                b.subscribe(room);
+                Await.until("b's subscription and an event from a", WAIT, () -> {
+                    a.publish(new BrokerEvent.Typing(room, "authenticated"));
+                    return atB.count(e -> e instanceof BrokerEvent.Typing) > 0;
+                });
+                assertThat(a.healthy()).isTrue();
+            } finally {
+                Futures.await(a.close());
+                Futures.await(b.close());
+            }
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> new RedisBroker("redis://:not-the-pw@127.0.0.1:" + locked.port(), "auth-c", resources))
+                    .hasMessageContaining("refused the credentials")
+                    .hasMessageContaining("127.0.0.1:" + locked.port())
+                    .satisfies(e -> assertThat(e.getMessage()).doesNotContain("not-the-pw"));
+        }
+    }
+
+    @Test
+    void a_redis_url_the_publisher_cannot_use_is_refused_with_what_it_can() {
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> new RedisBroker("rediss://127.0.0.1:" + redis.port(), "tls", resources))
+                .hasMessageContaining("redis://[[user]:password@]host[:port]");
+    }
 }

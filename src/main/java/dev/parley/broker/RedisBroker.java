@@ -310,7 +310,7 @@ public final class RedisBroker implements Broker {
             } else {
                 // Stuck in a write Redis does not take: closing the socket ends it.
                 publishing.shutdownNow();
-                pub.close(Duration.ZERO);
+                pub.closeNow();
             }
             closed = true;
             sub.closeAsync()

@@ -173,8 +173,8 @@ final class RedisPublisher {
 
     /**
      * Asks Redis to answer again and to answer a {@code PING}: its {@code PONG} comes after every
-     * {@code PUBLISH} written before it has been taken. Then closes. On the publishing thread, or once
-     * it has stopped.
+     * {@code PUBLISH} written before it has been taken. Then closes. Once the publishing thread has
+     * stopped.
      */
     void close(Duration wait) {
         closed = true;
@@ -185,14 +185,26 @@ final class RedisPublisher {
             pong = confirmed;
             command(CLIENT, ascii("REPLY"), ascii("ON"));
             command(ascii("PING"));
+            writingSince = System.nanoTime() | 1; // a Redis that takes nothing is cut off by the reader
             stream.write(buf, 0, len);
+            writingSince = 0;
             len = 0;
             confirmed.get(wait.toMillis(), TimeUnit.MILLISECONDS);
         } catch (Exception e) {
             log.debug("Redis publisher closes without confirming its last publishes: {}", e.toString());
         } finally {
-            if (current.compareAndSet(s, null)) closeQuietly(s);
+            closeNow();
         }
+    }
+
+    /**
+     * Closes without a word to Redis, on any thread: what the publishing thread is writing fails
+     * (the way out of a write to a Redis that takes nothing).
+     */
+    void closeNow() {
+        closed = true;
+        Socket s = current.getAndSet(null);
+        if (s != null) closeQuietly(s);
     }
 
     /** On the reader thread: Redis sends nothing here, so whatever happens to the read is news. */
@@ -208,6 +220,7 @@ final class RedisPublisher {
             } catch (SocketTimeoutException e) {
                 long since = writingSince;
                 if (since != 0 && System.nanoTime() - since > WRITE_TIMEOUT.toNanos()) {
+                    log.warn("Redis took nothing for {} s from the publishing connection: closing it", WRITE_TIMEOUT.toSeconds());
                     lost(s, "Redis took nothing for " + WRITE_TIMEOUT.toSeconds() + " s");
                     return;
                 }
@@ -247,7 +260,7 @@ final class RedisPublisher {
     private void lost(Socket s, String why) {
         closeQuietly(s);
         if (!current.compareAndSet(s, null)) return;
-        if (!closed) log.warn("Redis publishing connection lost: {}", why);
+        if (!closed) log.info("Redis publishing connection lost: {}", why);
         stateChanged.run();
         retryLater();
     }
@@ -265,7 +278,7 @@ final class RedisPublisher {
         if (closed || up()) return;
         try {
             connect();
-            log.info("Redis publishing connection is back");
+            log.debug("Redis publishing connection is back");
         } catch (IOException | RuntimeException e) {
             log.debug("Redis publishing connection: reconnect failed: {}", e.toString());
             retryMillis = Math.min(retryMillis * 2, LAST_RETRY_MILLIS);

@@ -204,4 +204,20 @@ class RedisBrokerTest implements BrokerContract {
         org.assertj.core.api.Assertions.assertThatThrownBy(() -> new RedisBroker("rediss://127.0.0.1:" + redis.port(), "tls", resources))
                 .hasMessageContaining("redis://[[user]:password@]host[:port]");
     }
+
+    @Test
+    void a_node_closes_promptly_while_redis_takes_nothing() {
+        Node a = newNode();
+        String room = BrokerContract.room("hung-close");
+        redis.pause();
+        try {
+            String text = "x".repeat(8_000);
+            for (int i = 1; i <= 5_000; i++) a.broker().publish(new BrokerEvent.MessageCommitted(BrokerContract.message(room, i, text)));
+            long start = System.nanoTime();
+            Futures.await(a.broker().close());
+            assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(8));
+        } finally {
+            redis.resume();
+        }
+    }
 }

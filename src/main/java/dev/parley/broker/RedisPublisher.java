@@ -1,6 +1,7 @@
 package dev.parley.broker;
 
 import io.lettuce.core.RedisURI;
+import io.lettuce.core.SslVerifyMode;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -12,6 +13,8 @@ import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
+import java.security.GeneralSecurityException;
+import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.concurrent.CompletableFuture;
@@ -19,6 +22,12 @@ import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLParameters;
+import javax.net.ssl.SSLSocket;
+import javax.net.ssl.SSLSocketFactory;
+import javax.net.ssl.TrustManager;
+import javax.net.ssl.X509TrustManager;
 
 import static java.util.Objects.requireNonNull;
 
@@ -33,7 +42,8 @@ import static java.util.Objects.requireNonNull;
  * back. Measured in docs/BENCHMARKS.md (change 24): two nodes, 1 x 100 fanout, the Lettuce threads
  * went from 0.055 to 0.034 core and Redis from 0.026 to 0.023.
  *
- * <p>What Lettuce did that is done here: connecting with a timeout, {@code AUTH} and a client name;
+ * <p>What Lettuce did that is done here: connecting with a timeout, TLS for {@code rediss://}
+ * (verified as Lettuce verifies it), {@code AUTH} and a client name;
  * noticing at once that the connection is gone (a reader thread blocks on the socket: Redis sends
  * nothing on it, so end of stream or an error is the news); a write that Redis does not take within
  * {@link #WRITE_TIMEOUT} closes the connection; reconnecting with a back-off of 0.1 to 1 s.
@@ -50,6 +60,8 @@ final class RedisPublisher {
     private static final byte[] PUBLISH = ascii("PUBLISH");
     private static final byte[] CLIENT = ascii("CLIENT");
 
+    private final SSLSocketFactory tls;  // null for redis://
+    private final boolean verifyHost;
     private final String host;
     private final int port;
     private final String user;
@@ -71,16 +83,18 @@ final class RedisPublisher {
     private boolean reportedError; // the reader thread's
 
     /**
-     * @param url            {@code redis://[[user]:password@]host[:port]}
+     * @param url            {@code redis://} or {@code rediss://[[user]:password@]host[:port]}, with {@code ?verifyPeer=NONE|CA|FULL} for TLS
      * @param thread         the one thread that calls {@link #add}, {@link #flush} and {@link #connect}; reconnects run on it
      * @param stateChanged   told (on any thread) when the connection goes up or down
      * @throws IllegalArgumentException for a URL this publisher cannot use
      */
     RedisPublisher(String url, String name, Duration connectTimeout, ScheduledExecutorService thread, Runnable stateChanged) {
         RedisURI uri = RedisURI.create(requireNonNull(url, "url"));
-        if (uri.isSsl() || uri.getSentinels() != null && !uri.getSentinels().isEmpty() || uri.getSocket() != null) {
-            throw new IllegalArgumentException("the Redis URL must be redis://[[user]:password@]host[:port] (TLS, Sentinel and Unix sockets are not supported)");
+        if (uri.getSentinels() != null && !uri.getSentinels().isEmpty() || uri.getSocket() != null) {
+            throw new IllegalArgumentException("the Redis URL must be redis:// or rediss://[[user]:password@]host[:port] (Sentinel and Unix sockets are not supported)");
         }
+        this.tls = uri.isSsl() ? tls(uri.getVerifyMode()) : null;
+        this.verifyHost = uri.isSsl() && uri.getVerifyMode() == SslVerifyMode.FULL;
         this.host = uri.getHost();
         this.port = uri.getPort();
         this.user = uri.getUsername();
@@ -128,14 +142,25 @@ final class RedisPublisher {
 
     /** Connects, authenticates, names the connection and turns replies off. On the publishing thread, or before it starts. */
     void connect() throws IOException {
-        Socket s = new Socket();
+        Socket s = new Socket(); // the TCP socket: closing it ends whatever TLS is doing on top of it
         try {
             s.connect(new InetSocketAddress(host, port), (int) connectTimeout.toMillis());
             s.setTcpNoDelay(true);
             s.setKeepAlive(true);
             s.setSoTimeout((int) connectTimeout.toMillis());
-            OutputStream out = s.getOutputStream();
-            InputStream in = new BufferedInputStream(s.getInputStream(), 512);
+            Socket io = s;
+            if (tls != null) {
+                SSLSocket ssl = (SSLSocket) tls.createSocket(s, host, port, true);
+                if (verifyHost) {
+                    SSLParameters params = ssl.getSSLParameters();
+                    params.setEndpointIdentificationAlgorithm("HTTPS");
+                    ssl.setSSLParameters(params);
+                }
+                ssl.startHandshake();
+                io = ssl;
+            }
+            OutputStream out = io.getOutputStream();
+            InputStream in = new BufferedInputStream(io.getInputStream(), 512);
             len = 0;
             commands = 0;
             if (password != null) {
@@ -330,6 +355,33 @@ final class RedisPublisher {
         }
         if (sb.isEmpty()) throw new IOException("Redis sent an empty line");
         return sb.toString();
+    }
+
+    /**
+     * TLS as Lettuce does it for the same URL: {@code verifyPeer=FULL} (the default) checks the
+     * certificate against the JVM's trust store and the host name, {@code CA} the certificate only,
+     * {@code NONE} nothing.
+     */
+    private static SSLSocketFactory tls(SslVerifyMode mode) {
+        if (mode != SslVerifyMode.NONE) return (SSLSocketFactory) SSLSocketFactory.getDefault();
+        try {
+            SSLContext context = SSLContext.getInstance("TLS");
+            context.init(null, new TrustManager[] {new X509TrustManager() {
+                @Override
+                public void checkClientTrusted(X509Certificate[] chain, String authType) {}
+
+                @Override
+                public void checkServerTrusted(X509Certificate[] chain, String authType) {}
+
+                @Override
+                public X509Certificate[] getAcceptedIssuers() {
+                    return new X509Certificate[0];
+                }
+            }}, null);
+            return context.getSocketFactory();
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException("no TLS in this JVM", e);
+        }
     }
 
     private static byte[] ascii(String s) {

@@ -115,7 +115,7 @@ public record ChatConfig(
             throw new ConfigException(Setting.DATABASE_URL.env + ": " + maskDatabaseUrl(databaseUrl) + " (expected: a jdbc:h2: or jdbc:postgresql: URL)");
         }
         if (!redisUrl.isEmpty() && !redisUrl.startsWith("redis://") && !redisUrl.startsWith("rediss://")) {
-            throw new ConfigException(Setting.REDIS_URL.env + ": " + maskRedisUrl(redisUrl) + " (expected: redis://host:port)");
+            throw new ConfigException(Setting.REDIS_URL.env + ": " + maskRedisUrl(redisUrl) + " (expected: redis://[[user]:password@]host[:port], or rediss:// for TLS)");
         }
         if (!jwksUrl.isEmpty() && !jwksUrl.startsWith("https://") && !jwksUrl.startsWith("http://")) {
             throw new ConfigException(Setting.JWKS_URL.env + ": " + jwksUrl + " (expected: an http(s) URL)");

@@ -14,7 +14,7 @@ public enum Setting {
     DATABASE_USER("CHAT_DATABASE_USER", "--database-user", "", "database user"),
     DATABASE_PASSWORD("CHAT_DATABASE_PASSWORD", "--database-password", "", "database password (masked in logs)"),
     DATABASE_POOL_SIZE("CHAT_DATABASE_POOL_SIZE", "--database-pool-size", "8", "JDBC connections in the pool"),
-    REDIS_URL("CHAT_REDIS_URL", "--redis-url", "", "redis://[[user]:password@]host[:port] to join a cluster (no TLS, Sentinel or Unix socket); empty means the in-process broker"),
+    REDIS_URL("CHAT_REDIS_URL", "--redis-url", "", "redis://[[user]:password@]host[:port] to join a cluster, or rediss:// for TLS (verifyPeer=FULL by default; ?verifyPeer=CA or NONE); empty means the in-process broker"),
     PRESENCE_TTL("CHAT_PRESENCE_TTL", "--presence-ttl", "15s", "in a cluster, how long a node's presence entries outlive their last refresh (every third of it): the users of a node that died go offline within about 4/3 of this"),
     JWT_SECRET("CHAT_JWT_SECRET", "--jwt-secret", "", "HS256 key, at least 32 UTF-8 bytes; empty means generated and kept in the data dir"),
     JWKS_URL("CHAT_JWKS_URL", "--jwks-url", "", "also accept RS256/ES256 tokens signed by a key of this JWKS"),

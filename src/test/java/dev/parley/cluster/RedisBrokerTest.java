@@ -15,6 +15,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -201,8 +202,40 @@ class RedisBrokerTest implements BrokerContract {
 
     @Test
     void a_redis_url_the_publisher_cannot_use_is_refused_with_what_it_can() {
-        org.assertj.core.api.Assertions.assertThatThrownBy(() -> new RedisBroker("rediss://127.0.0.1:" + redis.port(), "tls", resources))
-                .hasMessageContaining("redis://[[user]:password@]host[:port]");
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> new RedisBroker("redis-sentinel://127.0.0.1:" + redis.port() + "#mymaster", "sentinel", resources))
+                .hasMessageContaining("redis:// or rediss://");
+    }
+
+    @Test
+    void over_tls_nodes_exchange_events_and_a_certificate_the_jvm_does_not_trust_fails_at_start() throws Exception {
+        Path cert = Path.of(getClass().getResource("/tls/redis-test-cert.pem").toURI());
+        Path key = Path.of(getClass().getResource("/tls/redis-test-key.pem").toURI());
+        int tlsPort = dev.parley.testing.Ports.free();
+        try (Redis tls = Redis.startNew("tls-port " + tlsPort, "tls-cert-file " + cert, "tls-key-file " + key,
+                "tls-ca-cert-file " + cert, "tls-auth-clients no")) {
+            // The test certificate is self-signed: only verifyPeer=NONE accepts it.
+            String url = "rediss://127.0.0.1:" + tlsPort + "?verifyPeer=NONE";
+            RedisBroker a = new RedisBroker(url, "tls-a", resources), b = new RedisBroker(url, "tls-b", resources);
+            try {
+                Events atB = new Events();
+                a.start(e -> {});
+                b.start(atB);
+                String room = BrokerContract.room("tls");
+                b.subscribe(room);
+                Await.until("an event from a over TLS", WAIT, () -> {
+                    a.publish(new BrokerEvent.Typing(room, "over-tls"));
+                    return atB.count(BrokerContract.typing(room, "over-tls")) > 0;
+                });
+                try (RedisClient client = RedisClient.create(tls.url()); StatefulRedisConnection<String, String> c = client.connect()) {
+                    assertThat(c.sync().clientList()).as("the publishing connections").contains("name=parley-pub-tls-a", "name=parley-pub-tls-b");
+                }
+            } finally {
+                Futures.await(a.close());
+                Futures.await(b.close());
+            }
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> new RedisBroker("rediss://127.0.0.1:" + tlsPort, "tls-verified", resources))
+                    .hasMessageContaining("cannot connect to Redis at rediss://127.0.0.1:" + tlsPort);
+        }
     }
 
     @Test

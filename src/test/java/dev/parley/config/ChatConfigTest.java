@@ -233,7 +233,7 @@ class ChatConfigTest {
                 Arguments.of(Setting.PORT, "", whole + "0 to 65535"),
                 Arguments.of(Setting.DATABASE_URL, "jdbc:mysql://db/chat", "expected: a jdbc:h2: or jdbc:postgresql: URL"),
                 Arguments.of(Setting.DATABASE_POOL_SIZE, "0", whole + "1 to 200"),
-                Arguments.of(Setting.REDIS_URL, "cache:6379", "expected: redis://host:port"),
+                Arguments.of(Setting.REDIS_URL, "cache:6379", "expected: redis://[[user]:password@]host[:port], or rediss:// for TLS"),
                 Arguments.of(Setting.JWT_SECRET, "too-short-secret", "expected: at least 32 bytes"),
                 Arguments.of(Setting.JWKS_URL, "idp.example/jwks.json", "expected: an http(s) URL"),
                 Arguments.of(Setting.TOKEN_TTL, "forever", duration),

@@ -168,6 +168,7 @@ final class RedisPublisher {
                 if (user == null) command(ascii("AUTH"), pw);
                 else command(ascii("AUTH"), user.getBytes(StandardCharsets.UTF_8), pw);
                 out.write(buf, 0, len);
+                Arrays.fill(buf, 0, len, (byte) 0); // not left in the heap longer than needed
                 len = 0;
                 String reply = line(in);
                 // The reply names the failure (WRONGPASS, NOAUTH), never the password.

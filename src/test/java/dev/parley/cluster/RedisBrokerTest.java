@@ -176,23 +176,7 @@ class RedisBrokerTest implements BrokerContract {
     @Test
     void a_node_authenticates_with_the_password_in_the_url_and_a_wrong_one_fails_at_start_without_showing_it() {
         try (Redis locked = Redis.startNew("requirepass s3cret-pw")) {
-            String good = "redis://:s3cret-pw@127.0.0.1:" + locked.port();
-            RedisBroker a = new RedisBroker(good, "auth-a", resources), b = new RedisBroker(good, "auth-b", resources);
-            try {
-                Events atB = new Events();
-                a.start(e -> {});
-                b.start(atB);
-                String room = BrokerContract.room("auth");
-                b.subscribe(room);
-                Await.until("b's subscription and an event from a", WAIT, () -> {
-                    a.publish(new BrokerEvent.Typing(room, "authenticated"));
-                    return atB.count(e -> e instanceof BrokerEvent.Typing) > 0;
-                });
-                assertThat(a.healthy()).isTrue();
-            } finally {
-                Futures.await(a.close());
-                Futures.await(b.close());
-            }
+            twoNodesExchangeAnEvent("redis://:s3cret-pw@127.0.0.1:" + locked.port(), "auth", () -> {});
             org.assertj.core.api.Assertions.assertThatThrownBy(() -> new RedisBroker("redis://:not-the-pw@127.0.0.1:" + locked.port(), "auth-c", resources))
                     .hasMessageContaining("refused the credentials")
                     .hasMessageContaining("127.0.0.1:" + locked.port())
@@ -214,25 +198,11 @@ class RedisBrokerTest implements BrokerContract {
         try (Redis tls = Redis.startNew("tls-port " + tlsPort, "tls-cert-file " + cert, "tls-key-file " + key,
                 "tls-ca-cert-file " + cert, "tls-auth-clients no")) {
             // The test certificate is self-signed: only verifyPeer=NONE accepts it.
-            String url = "rediss://127.0.0.1:" + tlsPort + "?verifyPeer=NONE";
-            RedisBroker a = new RedisBroker(url, "tls-a", resources), b = new RedisBroker(url, "tls-b", resources);
-            try {
-                Events atB = new Events();
-                a.start(e -> {});
-                b.start(atB);
-                String room = BrokerContract.room("tls");
-                b.subscribe(room);
-                Await.until("an event from a over TLS", WAIT, () -> {
-                    a.publish(new BrokerEvent.Typing(room, "over-tls"));
-                    return atB.count(BrokerContract.typing(room, "over-tls")) > 0;
-                });
+            twoNodesExchangeAnEvent("rediss://127.0.0.1:" + tlsPort + "?verifyPeer=NONE", "tls", () -> {
                 try (RedisClient client = RedisClient.create(tls.url()); StatefulRedisConnection<String, String> c = client.connect()) {
                     assertThat(c.sync().clientList()).as("the publishing connections").contains("name=parley-pub-tls-a", "name=parley-pub-tls-b");
                 }
-            } finally {
-                Futures.await(a.close());
-                Futures.await(b.close());
-            }
+            });
             org.assertj.core.api.Assertions.assertThatThrownBy(() -> new RedisBroker("rediss://127.0.0.1:" + tlsPort, "tls-verified", resources))
                     .hasMessageContaining("cannot connect to Redis at rediss://127.0.0.1:" + tlsPort);
         }
@@ -251,6 +221,27 @@ class RedisBrokerTest implements BrokerContract {
             assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(8));
         } finally {
             redis.resume();
+        }
+    }
+
+    /** Starts nodes {@code name-a} and {@code name-b} on {@code url}; b receives an event of a; then {@code check} runs and both close. */
+    private static void twoNodesExchangeAnEvent(String url, String name, Runnable check) {
+        RedisBroker a = new RedisBroker(url, name + "-a", resources), b = new RedisBroker(url, name + "-b", resources);
+        try {
+            Events atB = new Events();
+            a.start(e -> {});
+            b.start(atB);
+            String room = BrokerContract.room(name);
+            b.subscribe(room);
+            Await.until("b's subscription and an event from a", WAIT, () -> {
+                a.publish(new BrokerEvent.Typing(room, name));
+                return atB.count(BrokerContract.typing(room, name)) > 0;
+            });
+            assertThat(a.healthy() && b.healthy()).as("both healthy").isTrue();
+            check.run();
+        } finally {
+            Futures.await(a.close());
+            Futures.await(b.close());
         }
     }
 }

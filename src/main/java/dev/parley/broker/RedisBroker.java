@@ -93,12 +93,19 @@ public final class RedisBroker implements Broker {
         // Subscriptions wait in the reconnect buffer while Redis is down, and must not time out there.
         this.subClient = RedisClients.client(resources, url, "parley-sub-" + nodeId, null, ClientOptions.DisconnectedBehavior.DEFAULT);
         this.publishing = Executors.newSingleThreadScheduledExecutor(Thread.ofPlatform().name("parley-redis-publish").daemon(true).factory());
+        // Publishing is at most once: while Redis is down, events are dropped rather than buffered.
         try {
-            // Publishing is at most once: while Redis is down, events are dropped rather than buffered.
             this.pub = new RedisPublisher(url, "parley-pub-" + nodeId, RedisClients.CONNECT_TIMEOUT, publishing, this::healthChanged);
-            this.pub.connect();
+        } catch (RuntimeException e) {
+            subClient.shutdown();
+            publishing.shutdownNow();
+            throw new IllegalStateException("cannot use the Redis URL " + this.url + ": " + e.getMessage(), e);
+        }
+        try {
+            pub.connect();
             this.sub = subClient.connectPubSub(ByteArrayCodec.INSTANCE);
         } catch (IOException | RuntimeException e) {
+            pub.closeNow();
             subClient.shutdown();
             publishing.shutdownNow();
             throw new IllegalStateException("cannot connect to Redis at " + this.url + ": " + e.getMessage(), e);

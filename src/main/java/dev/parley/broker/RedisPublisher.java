@@ -186,11 +186,12 @@ final class RedisPublisher {
             len = 0;
             s.setSoTimeout(READER_TICK_MILLIS);
             stream = out;
+            current.set(s); // before the reader starts: an end it sees at once must find this socket current
             Thread.ofPlatform().name("parley-redis-publish-reader").daemon(true).start(() -> read(s, in));
-            current.set(s);
             retryMillis = FIRST_RETRY_MILLIS;
         } catch (IOException | RuntimeException e) {
             len = 0;
+            current.compareAndSet(s, null);
             closeQuietly(s);
             throw e;
         }

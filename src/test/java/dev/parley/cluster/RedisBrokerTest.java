@@ -113,14 +113,12 @@ class RedisBrokerTest implements BrokerContract {
 
     @Test
     void publishing_hundreds_of_messages_is_fast() {
-        Node a = newNode(), b = newNode();
         String room = BrokerContract.room("speed");
-        b.broker().subscribe(room);
-        BrokerContract.awaitSubscribed(a, b, room);
+        Node a = newNode(), b = subscribedTo(a, room);
         int n = 5000;
         long start = System.nanoTime();
-        for (int i = 1; i <= n; i++) a.broker().publish(new BrokerEvent.MessageCommitted(BrokerContract.message(room, i, "x".repeat(100))));
-        Await.until(n + " messages at b", Duration.ofSeconds(30), () -> b.events().count(e -> e instanceof BrokerEvent.MessageCommitted) >= n);
+        publishMessages(a, room, n, 100);
+        awaitMessages(b, n, Duration.ofSeconds(30));
         double seconds = (System.nanoTime() - start) / 1e9;
         System.out.printf("RedisBroker: %d messages node to node in %.3f s (%.0f/s)%n", n, seconds, n / seconds);
         assertThat(((RedisBroker) a.broker()).dropped()).isZero();
@@ -140,29 +138,23 @@ class RedisBrokerTest implements BrokerContract {
 
     @Test
     void events_published_just_before_close_all_reach_the_other_node() {
-        Node a = newNode(), b = newNode();
         String room = BrokerContract.room("closing-flush");
-        b.broker().subscribe(room);
-        BrokerContract.awaitSubscribed(a, b, room);
+        Node a = newNode(), b = subscribedTo(a, room);
         int n = 3000;
-        for (int i = 1; i <= n; i++) a.broker().publish(new BrokerEvent.MessageCommitted(BrokerContract.message(room, i, "x".repeat(200))));
+        publishMessages(a, room, n, 200);
         Futures.await(a.broker().close());
-        Await.until(n + " messages at b", WAIT, () -> b.events().count(e -> e instanceof BrokerEvent.MessageCommitted) >= n);
+        awaitMessages(b, n, WAIT);
         assertThat(((RedisBroker) a.broker()).dropped()).isZero();
     }
 
     @Test
     void a_redis_that_stops_taking_data_makes_the_publishing_node_unhealthy_and_it_reconnects_when_redis_goes_on() {
-        Node a = newNode(), b = newNode();
         String room = BrokerContract.room("hung");
-        b.broker().subscribe(room);
-        BrokerContract.awaitSubscribed(a, b, room);
+        Node a = newNode(), b = subscribedTo(a, room);
         int mark = CapturedLogs.mark();
         redis.pause();
         try {
-            // More than the two sockets' buffers hold, so that a write blocks.
-            String text = "x".repeat(8_000);
-            for (int i = 1; i <= 5_000; i++) a.broker().publish(new BrokerEvent.MessageCommitted(BrokerContract.message(room, i, text)));
+            publishMoreThanSocketsHold(a, room);
             Await.until("a to see that Redis takes nothing", Duration.ofSeconds(20), () -> !a.broker().healthy());
             assertThat(CapturedLogs.since(mark)).anyMatch(l -> l.contains("WARN") && l.contains("Redis took nothing for 5 s"));
         } finally {
@@ -214,8 +206,7 @@ class RedisBrokerTest implements BrokerContract {
         String room = BrokerContract.room("hung-close");
         redis.pause();
         try {
-            String text = "x".repeat(8_000);
-            for (int i = 1; i <= 5_000; i++) a.broker().publish(new BrokerEvent.MessageCommitted(BrokerContract.message(room, i, text)));
+            publishMoreThanSocketsHold(a, room);
             long start = System.nanoTime();
             Futures.await(a.broker().close());
             assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(8));
@@ -243,5 +234,28 @@ class RedisBrokerTest implements BrokerContract {
             Futures.await(a.close());
             Futures.await(b.close());
         }
+    }
+
+    /** A new node subscribed to {@code room}, with its subscription live for events from {@code from}. */
+    private Node subscribedTo(Node from, String room) {
+        Node to = newNode();
+        to.broker().subscribe(room);
+        BrokerContract.awaitSubscribed(from, to, room);
+        return to;
+    }
+
+    /** Messages 1 to {@code n} of {@code room}, each {@code chars} long, published by {@code node}. */
+    private static void publishMessages(Node node, String room, int n, int chars) {
+        String text = "x".repeat(chars);
+        for (int i = 1; i <= n; i++) node.broker().publish(new BrokerEvent.MessageCommitted(BrokerContract.message(room, i, text)));
+    }
+
+    /** 40 MB: more than the publishing socket's and Redis's buffers hold, so that a write blocks. */
+    private static void publishMoreThanSocketsHold(Node node, String room) {
+        publishMessages(node, room, 5_000, 8_000);
+    }
+
+    private static void awaitMessages(Node node, int n, Duration within) {
+        Await.until(n + " messages at the other node", within, () -> node.events().count(e -> e instanceof BrokerEvent.MessageCommitted) >= n);
     }
 }

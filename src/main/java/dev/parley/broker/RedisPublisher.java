@@ -170,15 +170,13 @@ final class RedisPublisher {
                 out.write(buf, 0, len);
                 Arrays.fill(buf, 0, len, (byte) 0); // not left in the heap longer than needed
                 len = 0;
-                String reply = line(in);
                 // The reply names the failure (WRONGPASS, NOAUTH), never the password.
-                if (!reply.startsWith("+")) throw new IOException("Redis refused the credentials: " + reply.substring(1));
+                expectOk(in, "the credentials");
             }
             command(CLIENT, ascii("SETNAME"), name.getBytes(StandardCharsets.UTF_8));
             out.write(buf, 0, len);
             len = 0;
-            String reply = line(in);
-            if (!reply.startsWith("+")) throw new IOException("Redis refused CLIENT SETNAME: " + reply.substring(1));
+            expectOk(in, "CLIENT SETNAME");
             // No reply to this one, nor to anything after it. Should a server refuse it, its error and
             // PUBLISH's replies arrive anyway, and the reader reads them and drops them.
             command(CLIENT, ascii("REPLY"), ascii("OFF"));
@@ -236,14 +234,9 @@ final class RedisPublisher {
 
     /** On the reader thread: Redis sends nothing here, so whatever happens to the read is news. */
     private void read(Socket s, InputStream in) {
-        byte[] line = new byte[256];
-        int at = 0;
-        boolean lineStart = true;
-        boolean keep = false;
         while (true) {
-            int b;
             try {
-                b = in.read();
+                reply(line(in));
             } catch (SocketTimeoutException e) {
                 long since = writingSince;
                 if (since != 0 && System.nanoTime() - since > WRITE_TIMEOUT.toNanos()) {
@@ -251,29 +244,15 @@ final class RedisPublisher {
                     lost(s, "Redis took nothing for " + WRITE_TIMEOUT.toSeconds() + " s");
                     return;
                 }
-                continue;
             } catch (IOException e) {
                 lost(s, e.getMessage());
                 return;
             }
-            if (b < 0) {
-                lost(s, "Redis closed the connection");
-                return;
-            }
-            if (b == '\n') {
-                if (keep) reply(new String(line, 0, at, StandardCharsets.UTF_8).strip());
-                at = 0;
-                lineStart = true;
-            } else {
-                if (lineStart) keep = b == '+' || b == '-'; // a number (PUBLISH's reply, if replies are on) is not kept
-                lineStart = false;
-                if (keep && at < line.length) line[at++] = (byte) b;
-            }
         }
     }
 
+    /** A line Redis sent: only {@code PONG} (at close) and errors matter; numbers are replies to PUBLISH if replies are on. */
     private void reply(String line) {
-        if (line.isEmpty()) return;
         if (line.equals("+PONG")) {
             CompletableFuture<Void> p = pong;
             if (p != null) p.complete(null);
@@ -349,14 +328,19 @@ final class RedisPublisher {
         if (len + more > buf.length) buf = Arrays.copyOf(buf, Math.max(buf.length * 2, len + more));
     }
 
+    /** One line of RESP without its CR LF (at most 512 characters kept). */
     private static String line(InputStream in) throws IOException {
         StringBuilder sb = new StringBuilder();
         for (int b; (b = in.read()) != '\n'; ) {
             if (b < 0) throw new IOException("Redis closed the connection");
             if (b != '\r' && sb.length() < 512) sb.append((char) b);
         }
-        if (sb.isEmpty()) throw new IOException("Redis sent an empty line");
         return sb.toString();
+    }
+
+    private static void expectOk(InputStream in, String what) throws IOException {
+        String reply = line(in);
+        if (!reply.startsWith("+")) throw new IOException("Redis refused " + what + ": " + (reply.isEmpty() ? "(no reply)" : reply.substring(1)));
     }
 
     /**

@@ -358,6 +358,8 @@ public final class MessageStore implements AutoCloseable {
         final PreparedStatement bump;
         final PreparedStatement lockRoom;
         final PreparedStatement insertRoom;
+        /** PostgreSQL only (null on H2): adds to a room's last seq and returns the new one. */
+        final PreparedStatement reserveSeqs;
         /** The retry lookup for 1, 2, 4, ... 128 keys; a smaller chunk repeats its last key. */
         final PreparedStatement[] existing = new PreparedStatement[8];
         /** Locks 1, 2, 4, ... 128 rooms at once, in name order; a smaller chunk repeats its last room. */
@@ -368,7 +370,8 @@ public final class MessageStore implements AutoCloseable {
             this.borrowedAt = now;
             try {
                 c.setAutoCommit(false);
-                if ("PostgreSQL".equals(c.getMetaData().getDatabaseProductName())) {
+                boolean postgres = "PostgreSQL".equals(c.getMetaData().getDatabaseProductName());
+                if (postgres) {
                     // Until autovacuum first analyzes a new messages table, PostgreSQL guesses it is
                     // tiny and answers the retry lookup with a scan of the whole table, on every
                     // commit: appends slowed as the table grew, and two nodes sharing one core fell
@@ -381,6 +384,8 @@ public final class MessageStore implements AutoCloseable {
                 bump = c.prepareStatement("UPDATE rooms SET last_seq = ? WHERE name = ?");
                 lockRoom = c.prepareStatement("SELECT last_seq FROM rooms WHERE name = ? FOR UPDATE");
                 insertRoom = c.prepareStatement(INSERT_ROOM);
+                // H2 has no UPDATE ... RETURNING, and in-process statements cost it no round trip.
+                reserveSeqs = postgres ? c.prepareStatement("UPDATE rooms SET last_seq = last_seq + ? WHERE name = ? RETURNING last_seq") : null;
             } catch (SQLException e) {
                 closeQuietly(c);
                 throw e;
@@ -452,6 +457,10 @@ public final class MessageStore implements AutoCloseable {
         PreparedStatement bump = w.bump;
         insert.clearBatch(); // a failed transaction may have left rows batched
         bump.clearBatch();
+        if (!lookup && byRoom.size() == 1 && w.reserveSeqs != null) {
+            Map.Entry<String, List<Integer>> only = byRoom.entrySet().iterator().next();
+            if (appendToOneRoom(w, only.getKey(), batch, only.getValue(), results, fresh, now)) return List.of(results);
+        }
         Map<String, Long> lastSeqs = lockRooms(w, new ArrayList<>(byRoom.keySet()));
         for (Map.Entry<String, List<Integer>> e : byRoom.entrySet()) {
             String room = e.getKey();
@@ -480,6 +489,44 @@ public final class MessageStore implements AutoCloseable {
         insert.executeBatch();
         bump.executeBatch();
         return List.of(results);
+    }
+
+    /**
+     * The batch of one room on PostgreSQL, which is every commit at a moderate rate: one
+     * {@code UPDATE ... RETURNING} takes the room's row lock and its seqs at once, where the general
+     * path locks with {@code SELECT ... FOR UPDATE} and bumps with a second statement. That is one
+     * round trip to the database fewer per commit, and where two nodes append to the same room, the
+     * lock they queue on is held that much shorter. Sends repeated within the batch (same sender and
+     * clientId) share one seq, as on the general path.
+     *
+     * @return false if the room does not exist yet (nothing was done): the general path creates it
+     */
+    private static boolean appendToOneRoom(WriterSession w, String room, List<Pending> batch, List<Integer> indexes,
+                                           Appended[] results, List<Message> fresh, long now) throws SQLException {
+        Map<String, Integer> firstOfKey = new HashMap<>();
+        for (int i : indexes) firstOfKey.putIfAbsent(batch.get(i).sender + '\u0000' + batch.get(i).clientId, i);
+        w.reserveSeqs.setLong(1, firstOfKey.size());
+        w.reserveSeqs.setString(2, room);
+        long seq;
+        try (ResultSet rs = w.reserveSeqs.executeQuery()) {
+            if (!rs.next()) return false;
+            seq = rs.getLong(1) - firstOfKey.size();
+        }
+        for (int i : indexes) {
+            Pending p = batch.get(i);
+            int first = firstOfKey.get(p.sender + '\u0000' + p.clientId);
+            if (first != i) {
+                results[i] = new Appended(results[first].message(), true);
+                continue;
+            }
+            Message m = new Message(room, ++seq, Ids.next(now), p.sender, p.text, now, p.clientId);
+            results[i] = new Appended(m, false);
+            fresh.add(m);
+            bind(w.insert, m);
+            w.insert.addBatch();
+        }
+        w.insert.executeBatch();
+        return true;
     }
 
     /**

@@ -278,6 +278,23 @@ abstract class MessageStoreContract {
         }
     }
 
+    @Test
+    void two_stores_appending_one_at_a_time_to_one_room_share_its_sequence_without_gaps() throws Exception {
+        // Batches of one room: on PostgreSQL the path that takes the seqs with UPDATE ... RETURNING.
+        MessageStore one = open(target, 512, new Recorder());
+        MessageStore two = open(target, 512, new Recorder());
+        List<CompletableFuture<MessageStore.Appended>> all = new ArrayList<>();
+        for (int i = 0; i < 200; i++) {
+            all.add(one.append("shared", "alice", "one-" + i, "from one"));
+            all.add(two.append("shared", "bob", "two-" + i, "from two"));
+            if (i % 20 == 0) for (var f : all) get(f); // some batches of one message, some larger
+        }
+        for (var f : all) get(f);
+        assertThat(seqs(one.range("shared", 0, Long.MAX_VALUE))).containsExactlyElementsOf(oneTo(400));
+        assertThat(all).extracting(f -> get(f).message().seq()).doesNotHaveDuplicates();
+        assertThat(two.lastSeq("shared")).hasValue(400);
+    }
+
     // --- the commit listener ---
 
     @Test
@@ -355,6 +372,8 @@ abstract class MessageStoreContract {
         assertSame(get(retry).message(), get(original).message());
         assertSame(get(retryAgain).message(), get(original).message());
         assertThat(store.range("alpha", 0, 10)).extracting(Message::text).containsExactly("gate", "first try");
+        assertThat(store.lastSeq("alpha")).as("no seq taken for the retries").hasValue(2);
+        assertThat(get(store.append("alpha", "alice", "c2", "next")).message().seq()).isEqualTo(3);
     }
 
     @Test

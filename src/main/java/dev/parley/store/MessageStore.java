@@ -358,9 +358,9 @@ public final class MessageStore implements AutoCloseable {
         final PreparedStatement bump;
         final PreparedStatement lockRoom;
         final PreparedStatement insertRoom;
-        /** PostgreSQL only (null on H2): adds to a room's last seq and returns the new one. */
+        /** Adds to a room's last seq and returns the new one. */
         final PreparedStatement reserveSeqs;
-        /** PostgreSQL only: takes a room's next seq and inserts one message with it. */
+        /** PostgreSQL only (null on H2): takes a room's next seq and inserts one message with it. */
         final PreparedStatement appendOne;
         /** The retry lookup for 1, 2, 4, ... 128 keys; a smaller chunk repeats its last key. */
         final PreparedStatement[] existing = new PreparedStatement[8];
@@ -386,8 +386,10 @@ public final class MessageStore implements AutoCloseable {
                 bump = c.prepareStatement("UPDATE rooms SET last_seq = ? WHERE name = ?");
                 lockRoom = c.prepareStatement("SELECT last_seq FROM rooms WHERE name = ? FOR UPDATE");
                 insertRoom = c.prepareStatement(INSERT_ROOM);
-                // H2 has no UPDATE ... RETURNING, and in-process statements cost it no round trip.
-                reserveSeqs = postgres ? c.prepareStatement("UPDATE rooms SET last_seq = last_seq + ? WHERE name = ? RETURNING last_seq") : null;
+                // H2 has no UPDATE ... RETURNING; it reads what an UPDATE wrote through FINAL TABLE.
+                reserveSeqs = c.prepareStatement(postgres
+                        ? "UPDATE rooms SET last_seq = last_seq + ? WHERE name = ? RETURNING last_seq"
+                        : "SELECT last_seq FROM FINAL TABLE (UPDATE rooms SET last_seq = last_seq + ? WHERE name = ?)");
                 appendOne = postgres ? c.prepareStatement("WITH r AS (UPDATE rooms SET last_seq = last_seq + 1 WHERE name = ? RETURNING last_seq) "
                         + "INSERT INTO messages (room, seq, id, sender, text, ts, client_id) SELECT ?, last_seq, ?, ?, ?, ?, ? FROM r RETURNING seq") : null;
             } catch (SQLException e) {
@@ -461,10 +463,10 @@ public final class MessageStore implements AutoCloseable {
         PreparedStatement bump = w.bump;
         insert.clearBatch(); // a failed transaction may have left rows batched
         bump.clearBatch();
-        if (!lookup && byRoom.size() == 1 && w.reserveSeqs != null) {
+        if (!lookup && byRoom.size() == 1) {
             String room = byRoom.keySet().iterator().next();
             // On its own only without a journal, which must hold the message before it commits.
-            boolean done = batch.size() == 1 && journal == null
+            boolean done = batch.size() == 1 && journal == null && w.appendOne != null
                     ? appendOne(w, room, batch.get(0), results, fresh, now)
                     : appendToOneRoom(w, room, batch, byRoom.get(room), results, fresh, now);
             if (done) return List.of(results);

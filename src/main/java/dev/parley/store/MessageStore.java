@@ -535,12 +535,12 @@ public final class MessageStore implements AutoCloseable {
     }
 
     /**
-     * A batch of several messages, all in one room, on PostgreSQL: one
-     * {@code UPDATE ... RETURNING} takes the room's row lock and its seqs at once, where the general
-     * path locks with {@code SELECT ... FOR UPDATE} and bumps with a second statement. That is one
-     * round trip to the database fewer per commit, and where two nodes append to the same room, the
-     * lock they queue on is held that much shorter. Sends repeated within the batch (same sender and
-     * clientId) share one seq, as on the general path.
+     * A batch of one room (on H2 also a batch of one message): one statement takes the room's row
+     * lock and its seqs at once, where the general path locks with {@code SELECT ... FOR UPDATE}
+     * and bumps with a second statement. On PostgreSQL that is one round trip fewer per commit, and
+     * where two nodes append to the same room, the lock they queue on is held that much shorter; on
+     * H2 it is one change of the rooms table instead of two (H2 marks a row locked by writing it).
+     * Sends repeated within the batch (same sender and clientId) share one seq, as on the general path.
      *
      * @return false if the room does not exist yet (nothing was done): the general path creates it
      */

@@ -391,7 +391,7 @@ public final class MessageStore implements AutoCloseable {
                         ? "UPDATE rooms SET last_seq = last_seq + ? WHERE name = ? RETURNING last_seq"
                         : "SELECT last_seq FROM FINAL TABLE (UPDATE rooms SET last_seq = last_seq + ? WHERE name = ?)");
                 appendOne = postgres ? c.prepareStatement("WITH r AS (UPDATE rooms SET last_seq = last_seq + 1 WHERE name = ? RETURNING last_seq) "
-                        + "INSERT INTO messages (room, seq, id, sender, text, ts, client_id) SELECT ?, last_seq, ?, ?, ?, ?, ? FROM r RETURNING seq") : null;
+                        + "INSERT INTO messages (" + COLUMNS + ") SELECT ?, last_seq, ?, ?, ?, ?, ? FROM r RETURNING seq") : null;
             } catch (SQLException e) {
                 closeQuietly(c);
                 throw e;
@@ -546,8 +546,14 @@ public final class MessageStore implements AutoCloseable {
      */
     private static boolean appendToOneRoom(WriterSession w, String room, List<Pending> batch, List<Integer> indexes,
                                            Appended[] results, List<Message> fresh, long now) throws SQLException {
+        // The first index of each (sender, clientId) in the batch: later ones are retries of it.
         Map<String, Integer> firstOfKey = new HashMap<>();
-        for (int i : indexes) firstOfKey.putIfAbsent(batch.get(i).sender + '\u0000' + batch.get(i).clientId, i);
+        int[] first = new int[indexes.size()];
+        for (int n = 0; n < indexes.size(); n++) {
+            int i = indexes.get(n);
+            Integer earlier = firstOfKey.putIfAbsent(batch.get(i).sender + '\u0000' + batch.get(i).clientId, i);
+            first[n] = earlier != null ? earlier : i;
+        }
         w.reserveSeqs.setLong(1, firstOfKey.size());
         w.reserveSeqs.setString(2, room);
         long seq;
@@ -555,13 +561,13 @@ public final class MessageStore implements AutoCloseable {
             if (!rs.next()) return false;
             seq = rs.getLong(1) - firstOfKey.size();
         }
-        for (int i : indexes) {
-            Pending p = batch.get(i);
-            int first = firstOfKey.get(p.sender + '\u0000' + p.clientId);
-            if (first != i) {
-                results[i] = new Appended(results[first].message(), true);
+        for (int n = 0; n < indexes.size(); n++) {
+            int i = indexes.get(n);
+            if (first[n] != i) {
+                results[i] = new Appended(results[first[n]].message(), true);
                 continue;
             }
+            Pending p = batch.get(i);
             Message m = new Message(room, ++seq, Ids.next(now), p.sender, p.text, now, p.clientId);
             results[i] = new Appended(m, false);
             fresh.add(m);

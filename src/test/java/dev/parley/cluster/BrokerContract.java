@@ -67,15 +67,21 @@ interface BrokerContract {
         return e -> e instanceof BrokerEvent.Typing t && t.room().equals(room) && t.user().equals(user);
     }
 
-    /** Publishes probes from {@code from} until {@code to} receives one: its subscription to the room is live. */
+    /**
+     * Publishes probes from {@code from} until {@code to} receives one: its subscription to the room is
+     * live. The probes of each call are its own: a node's handler also gets the probes it published
+     * itself, so counting any probe let a second call in the other direction return at once, before
+     * the subscription it was waiting for was live.
+     */
     static void awaitSubscribed(Node from, Node to, String room) {
         long deadline = System.nanoTime() + WAIT.toNanos();
+        String tag = "probe-" + Long.toHexString(ThreadLocalRandom.current().nextLong()) + "-";
         for (int i = 0; ; i++) {
-            String probe = "probe-" + i;
+            String probe = tag + i;
             from.broker().publish(new BrokerEvent.Typing(room, probe));
             long until = System.nanoTime() + Duration.ofMillis(100).toNanos();
             while (System.nanoTime() < until) {
-                if (to.events().count(e -> e instanceof BrokerEvent.Typing t && t.room().equals(room) && t.user().startsWith("probe-")) > 0) return;
+                if (to.events().count(e -> e instanceof BrokerEvent.Typing t && t.room().equals(room) && t.user().startsWith(tag)) > 0) return;
                 Thread.onSpinWait();
             }
             if (System.nanoTime() > deadline) throw new AssertionError("the subscription to " + room + " did not become live within " + WAIT);

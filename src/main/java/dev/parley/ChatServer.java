@@ -49,6 +49,7 @@ import java.security.SecureRandom;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Base64;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -79,6 +80,7 @@ public final class ChatServer {
         this.config = config;
         this.vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(config.eventLoopCount()).setPreferNativeTransport(true));
         this.metrics = new ChatMetrics();
+        if (config.embeddedDatabase() || config.jwtSecret().isEmpty()) createDataDir(config.dataDir());
         this.tokens = new TokenService(secret(config), config.tokenTtl(), config.jwksUrl(), Clock.systemUTC());
         this.db = new Database(config.databaseUrl(), config.databaseUser(), config.databasePassword(), config.databasePoolSize());
         this.redisResources = config.clustered() ? RedisClients.resources() : null;
@@ -154,7 +156,14 @@ public final class ChatServer {
                 .setPerMessageWebSocketCompressionSupported(false)
                 .setPerFrameWebSocketCompressionSupported(false)
                 .setTcpNoDelay(true)
-                .setIdleTimeout(0);
+                // HTTP/1.1 only: nothing here gains from HTTP/2 in clear text, the WebSocket needs HTTP/1.1,
+                // and Vert.x's h2c upgrade broke the stream of a HEAD request.
+                .setHttp2ClearTextEnabled(false)
+                // An HTTP connection that sends nothing is closed after the heartbeat's timeout, so idle
+                // or half-sent requests cannot hold sockets for ever. A WebSocket drops this watch at its
+                // handshake (Handshake.takeOver): the heartbeat watches it from then on.
+                .setIdleTimeout((int) Math.min(Integer.MAX_VALUE, config.heartbeatTimeout().toMillis()))
+                .setIdleTimeoutUnit(TimeUnit.MILLISECONDS);
         int instances = config.port() == 0 ? 1 : config.eventLoopCount();
         return vertx.deployVerticle(() -> new VerticleBase() {
             @Override
@@ -251,9 +260,40 @@ public final class ChatServer {
     private static Journal journal(ChatConfig config) {
         if (!config.embeddedDatabase()) return null;
         try {
-            return Journal.open(config.dataDir().resolve("parley.journal"));
+            Journal journal = Journal.open(config.dataDir().resolve("parley.journal"));
+            // Both hold every message and, in H2, the password hashes. A data dir made by an older
+            // version, or by the operator, may let others in; these two files at least do not.
+            ownerOnly(config.dataDir().resolve("parley.journal"));
+            ownerOnly(config.dataDir().resolve("parley.mv.db"));
+            return journal;
         } catch (IOException e) {
             throw new StoreException("could not open the journal in " + config.dataDir(), e);
+        }
+    }
+
+    /** Creates the data dir, if it is missing, for this user alone: it holds messages, password hashes and maybe the secret. */
+    private static void createDataDir(Path dir) {
+        if (Files.isDirectory(dir)) return;
+        try {
+            try {
+                Files.createDirectories(dir, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+            } catch (UnsupportedOperationException e) { // not a POSIX file system
+                Files.createDirectories(dir);
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot create the data directory " + dir, e);
+        }
+    }
+
+    /** Makes a file readable and writable by this user only, where the file system knows such a thing. */
+    private static void ownerOnly(Path file) {
+        if (!Files.exists(file)) return;
+        try {
+            Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-------"));
+        } catch (UnsupportedOperationException e) {
+            // not a POSIX file system
+        } catch (IOException e) {
+            log.warn("could not make {} readable by its owner only: {}", file, e.toString());
         }
     }
 
@@ -279,11 +319,7 @@ public final class ChatServer {
                 byte[] key = new byte[48];
                 new SecureRandom().nextBytes(key);
                 Files.writeString(file, Base64.getEncoder().encodeToString(key));
-                try {
-                    Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-------"));
-                } catch (UnsupportedOperationException ignored) {
-                    // not a POSIX file system
-                }
+                ownerOnly(file);
                 log.warn("generated a JWT secret in {}: fine for one node, but production must set CHAT_JWT_SECRET "
                         + "(the same on every node)", file);
             } else {

@@ -34,7 +34,7 @@ public enum Setting {
     FLUSH_INTERVAL("CHAT_FLUSH_INTERVAL", "--flush-interval", "3ms", "least time between two socket writes to one connection; frames meanwhile travel together; 0ms writes each at once"),
     REPLAY_LIMIT("CHAT_REPLAY_LIMIT", "--replay-limit", "1000", "most messages replayed on a join with since (at most half of CHAT_OUTBOX_FRAMES)"),
     HEARTBEAT_INTERVAL("CHAT_HEARTBEAT_INTERVAL", "--heartbeat-interval", "25s", "how often the server pings each connection"),
-    HEARTBEAT_TIMEOUT("CHAT_HEARTBEAT_TIMEOUT", "--heartbeat-timeout", "60s", "a connection silent this long is closed"),
+    HEARTBEAT_TIMEOUT("CHAT_HEARTBEAT_TIMEOUT", "--heartbeat-timeout", "60s", "a connection silent this long is closed: a WebSocket that answers no ping, or an HTTP connection that sends nothing"),
     APPEND_LINGER("CHAT_APPEND_LINGER", "--append-linger", "1ms", "on a busy node (4 or more sends expected meanwhile), how long a send may wait for others to share its group commit; 0ms commits at once"),
     APPEND_BATCH_MAX("CHAT_APPEND_BATCH_MAX", "--append-batch-max", "1024", "most messages committed in one group-commit transaction; keep it at most half of CHAT_OUTBOX_FRAMES (a commit reaches a room's members all at once)"),
     EVENT_LOOPS("CHAT_EVENT_LOOPS", "--event-loops", "0", "event-loop threads serving connections; 0 means one per core"),

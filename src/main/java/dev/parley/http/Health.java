@@ -35,9 +35,9 @@ public final class Health {
     }
 
     void mount(Router router) {
-        router.get("/health/live").handler(ctx -> ctx.response().putHeader(HttpHeaders.CONTENT_TYPE, "application/json")
+        HttpRoutes.getOrHead(router, "/health/live").handler(ctx -> ctx.response().putHeader(HttpHeaders.CONTENT_TYPE, "application/json")
                 .end(new JsonObject().put("status", "UP").put("node", nodeId).encode()));
-        router.get("/health/ready").handler(ctx -> vertx.executeBlocking(db::healthy, false).onComplete(ar -> {
+        HttpRoutes.getOrHead(router, "/health/ready").handler(ctx -> vertx.executeBlocking(db::healthy, false).onComplete(ar -> {
             boolean dbUp = ar.succeeded() && ar.result();
             boolean brokerUp = broker.healthy();
             boolean presenceUp = presence.healthy();

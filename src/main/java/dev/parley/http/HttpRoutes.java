@@ -6,7 +6,8 @@ import dev.parley.metrics.ChatMetrics;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.ext.web.Router;
-import io.vertx.ext.web.handler.StaticHandler;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.ext.web.Route;
 
 /** Builds the router: every route of PROTOCOL.md section 1 but {@code /ws} (see ChatServer), the web client and the API docs. */
 public final class HttpRoutes {
@@ -33,24 +34,26 @@ public final class HttpRoutes {
         router.get("/metrics").handler(ctx -> ctx.response()
                 .putHeader(HttpHeaders.CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")
                 .end(metrics.scrape()));
-        router.get("/openapi.yaml").handler(ctx -> {
-            ctx.response().putHeader(HttpHeaders.CONTENT_TYPE, "application/yaml; charset=utf-8");
-            ctx.response().sendFile("openapi.yaml");
-        });
-        router.get("/docs").handler(ctx -> {
+        getOrHead(router, "/openapi.yaml").handler(JarFiles.single(vertx, "/openapi.yaml", "openapi.yaml"));
+        getOrHead(router, "/docs").handler(ctx -> {
             // vertx-web matches "/docs/" on this route too: redirecting that would loop forever.
             if (ctx.request().path().endsWith("/")) ctx.next();
             else ctx.redirect("/docs/");
         });
-        router.get("/docs/assets/*").handler(StaticHandler.create(SWAGGER_UI).setCachingEnabled(true));
-        router.get("/docs/*").handler(StaticHandler.create("docs").setIndexPage("index.html"));
-        router.get("/*").handler(StaticHandler.create("web").setIndexPage("index.html"));
+        getOrHead(router, "/docs/assets/*").handler(new JarFiles(vertx, "/docs/assets/", SWAGGER_UI, null));
+        getOrHead(router, "/docs/*").handler(new JarFiles(vertx, "/docs/", "docs", "index.html"));
+        getOrHead(router, "/*").handler(new JarFiles(vertx, "/", "web", "index.html"));
         router.errorHandler(500, ctx -> HttpErrors.send(ctx, metrics, ctx.failure()));
         router.errorHandler(404, ctx -> HttpErrors.write(ctx, 404, "not_found", "no such resource"));
         router.errorHandler(405, ctx -> HttpErrors.write(ctx, 405, "bad_request", "method not allowed"));
         router.errorHandler(413, ctx -> HttpErrors.write(ctx, 413, "too_large", "request body too large"));
         router.errorHandler(400, ctx -> HttpErrors.write(ctx, 400, "bad_request", "bad request"));
         return router;
+    }
+
+    /** A route for GET and HEAD: probes and link checkers often ask with HEAD, and HTTP says a GET resource answers it too. */
+    static Route getOrHead(Router router, String path) {
+        return router.route(path).method(HttpMethod.GET).method(HttpMethod.HEAD);
     }
 
     private static String swaggerVersion() {

@@ -111,6 +111,9 @@ final class Handshake {
         // Compression and decompression are off (ChatServer); were they on, they would not belong here.
         if (p.get("deflater") != null) p.remove("deflater");
         if (p.get("inflater") != null) p.remove("inflater");
+        // Vert.x's idle watch of HTTP connections (ChatServer): the heartbeat watches a WebSocket, and
+        // the watch's timer would cost every idle connection memory and wake-ups.
+        if (p.get("idle") != null) p.remove("idle");
         p.replace(vertx.handler(), "parley-ws", frames);
         // Paused while a token was verified (WsEndpoint): the WebSocket reads on its own from now on.
         channel.config().setAutoRead(true);

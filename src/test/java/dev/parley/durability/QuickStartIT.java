@@ -49,6 +49,10 @@ class QuickStartIT {
         String secretText = Files.readString(secret).trim();
         assertThat(secretText).hasSizeGreaterThanOrEqualTo(32);
         assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(secret))).isEqualTo("rw-------");
+        // Messages and password hashes are for this user's eyes only too.
+        assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(data))).isEqualTo("rwx------");
+        assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(data.resolve("parley.mv.db")))).isEqualTo("rw-------");
+        assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(data.resolve("parley.journal")))).isEqualTo("rw-------");
         assertThat(node.output()).contains("WARN", "generated a JWT secret", "production must set CHAT_JWT_SECRET");
 
         Http http = new Http("http://127.0.0.1:" + port);

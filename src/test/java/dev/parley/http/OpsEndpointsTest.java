@@ -11,6 +11,8 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -122,12 +124,81 @@ class OpsEndpointsTest {
         assertThat(r.headers().firstValue("Content-Type").orElse("")).startsWith("text/html");
     }
 
+    @Test
+    void files_in_the_working_directory_are_not_served_in_place_of_the_jars() throws Exception {
+        // Vert.x's own file serving looks in the working directory first; in the Docker image that is
+        // the data volume. A file planted there must not reach the web client's origin.
+        Path cwd = Path.of("").toAbsolutePath();
+        Path webDir = cwd.resolve("web");
+        boolean madeWebDir = !Files.exists(webDir);
+        Path planted = webDir.resolve("planted-" + System.nanoTime() + ".js");
+        Path openapi = cwd.resolve("openapi.yaml");
+        assertThat(openapi).as("a stray openapi.yaml in %s", cwd).doesNotExist();
+        try {
+            Files.createDirectories(webDir);
+            Files.writeString(planted, "alert('planted')");
+            Files.writeString(openapi, "openapi: 0.0.0 planted");
+
+            assertThat(raw("/" + planted.getFileName()).statusCode()).isEqualTo(404);
+            HttpResponse<String> api = raw("/openapi.yaml");
+            assertThat(api.statusCode()).isEqualTo(200);
+            assertThat(api.body()).startsWith("openapi: 3").doesNotContain("planted");
+        } finally {
+            Files.deleteIfExists(planted);
+            Files.deleteIfExists(openapi);
+            if (madeWebDir) Files.deleteIfExists(webDir);
+        }
+    }
+
+    @Test
+    void static_files_are_revalidated_by_etag_so_an_upgrade_shows_at_once() {
+        for (String path : new String[] {"/", "/app.js", "/openapi.yaml", "/docs/", "/docs/assets/swagger-ui-bundle.js"}) {
+            HttpResponse<String> first = raw(path);
+            assertThat(first.statusCode()).as(path).isEqualTo(200);
+            assertThat(first.headers().firstValue("Cache-Control")).as(path).hasValue("no-cache");
+            String etag = first.headers().firstValue("ETag").orElseThrow(() -> new AssertionError("no ETag on " + path));
+
+            HttpResponse<String> again = send(HttpRequest.newBuilder(URI.create(server.baseUrl() + path)).header("If-None-Match", etag));
+            assertThat(again.statusCode()).as(path).isEqualTo(304);
+            assertThat(again.body()).as(path).isEmpty();
+
+            HttpResponse<String> other = send(HttpRequest.newBuilder(URI.create(server.baseUrl() + path)).header("If-None-Match", "\"other\""));
+            assertThat(other.statusCode()).as(path).isEqualTo(200);
+            assertThat(other.body()).as(path).isEqualTo(first.body());
+        }
+    }
+
+    @Test
+    void head_answers_like_get_without_a_body() {
+        for (String path : new String[] {"/health/live", "/health/ready", "/", "/openapi.yaml"}) {
+            HttpResponse<String> get = raw(path);
+            HttpResponse<String> head = send(HttpRequest.newBuilder(URI.create(server.baseUrl() + path)).method("HEAD", HttpRequest.BodyPublishers.noBody()));
+
+            assertThat(head.statusCode()).as(path).isEqualTo(200);
+            assertThat(head.body()).as(path).isEmpty();
+            assertThat(head.headers().firstValue("Content-Type")).as(path).isEqualTo(get.headers().firstValue("Content-Type"));
+        }
+    }
+
+    @Test
+    void paths_that_leave_the_served_folders_find_nothing() {
+        for (String path : new String[] {"/..%2f..%2fetc%2fpasswd", "/%2e%2e/%2e%2e/etc/passwd", "/docs/..%2f..%2fpom.xml",
+                "/docs/assets/..%2f..%2f..%2fMETA-INF/MANIFEST.MF", "/db/migration/V1__init.sql", "/logback.xml", "/web/index.html"}) {
+            HttpResponse<String> r = raw(path);
+            assertThat(r.statusCode()).as(path).isIn(400, 404);
+            assertThat(r.body()).as(path).doesNotContain("root:", "CREATE TABLE", "<configuration", "Manifest-Version");
+        }
+    }
+
     private static HttpResponse<String> raw(String path) {
+        return send(HttpRequest.newBuilder(URI.create(server.baseUrl() + path)));
+    }
+
+    private static HttpResponse<String> send(HttpRequest.Builder request) {
         try (HttpClient client = HttpClient.newBuilder().followRedirects(HttpClient.Redirect.NEVER).build()) {
-            return client.send(HttpRequest.newBuilder(URI.create(server.baseUrl() + path)).timeout(Duration.ofSeconds(15)).build(),
-                    HttpResponse.BodyHandlers.ofString());
+            return client.send(request.timeout(Duration.ofSeconds(15)).build(), HttpResponse.BodyHandlers.ofString());
         } catch (Exception e) {
-            throw new AssertionError("GET " + path, e);
+            throw new AssertionError(request.build().method() + " " + request.build().uri(), e);
         }
     }
 }

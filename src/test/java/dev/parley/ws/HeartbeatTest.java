@@ -9,6 +9,8 @@ import dev.parley.testing.WsClient;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 
@@ -77,6 +79,40 @@ class HeartbeatTest {
                 assertThat(pong.get("type").asText()).isEqualTo("pong");
                 assertThat(pong.get("ref").asText()).isEqualTo("k" + n);
                 keepaliveInterval();
+            }
+        }
+    }
+
+    @Test
+    void an_http_connection_that_sends_nothing_or_half_a_request_is_closed_after_the_timeout() throws Exception {
+        for (String sent : new String[] {"", "GET /health/live HTTP/1.1\r\nHost: 127.0.0.1\r\n"}) {
+            try (Socket socket = new Socket("127.0.0.1", server.port())) {
+                socket.setSoTimeout((int) Duration.ofSeconds(20).toMillis());
+                socket.getOutputStream().write(sent.getBytes(StandardCharsets.US_ASCII));
+                long start = System.nanoTime();
+
+                int read = socket.getInputStream().read(); // blocks until the server closes (or the 20 s run out)
+
+                assertThat(read).as("after sending %s", sent.isEmpty() ? "nothing" : "half a request").isEqualTo(-1);
+                assertThat(Duration.ofNanos(System.nanoTime() - start)).isGreaterThanOrEqualTo(Duration.ofMillis(1500));
+            }
+        }
+    }
+
+    @Test
+    void an_http_connection_kept_alive_serves_requests_spaced_within_the_timeout() throws Exception {
+        try (Socket socket = new Socket("127.0.0.1", server.port())) {
+            socket.setSoTimeout((int) Ws.T.toMillis());
+            var in = new java.io.BufferedReader(new java.io.InputStreamReader(socket.getInputStream(), StandardCharsets.US_ASCII));
+            for (int i = 0; i < 4; i++) {
+                socket.getOutputStream().write("GET /health/live HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+                assertThat(in.readLine()).isEqualTo("HTTP/1.1 200 OK");
+                int length = 0;
+                for (String line = in.readLine(); !line.isEmpty(); line = in.readLine()) {
+                    if (line.toLowerCase(java.util.Locale.ROOT).startsWith("content-length:")) length = Integer.parseInt(line.substring(15).trim());
+                }
+                in.skip(length);
+                Thread.sleep(1000); // half the timeout between requests
             }
         }
     }

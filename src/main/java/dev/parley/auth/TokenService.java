@@ -45,6 +45,9 @@ public final class TokenService {
     private final byte[] secret;
     private final MACSigner signer;
     private final MACVerifier verifier;
+    /** How far a token's {@code nbf} may lie ahead of this node's clock. */
+    static final Duration NOT_BEFORE_LEEWAY = Duration.ofSeconds(60);
+
     private final Duration ttl;
     private final Clock clock;
     private final DefaultJWTProcessor<SecurityContext> jwksProcessor;
@@ -117,7 +120,11 @@ public final class TokenService {
             Date exp = claims.getExpirationTime();
             if (sub == null || sub.isBlank() || sub.length() > MAX_SUBJECT_LENGTH || exp == null) return Optional.empty();
             Instant expiresAt = exp.toInstant();
-            if (!expiresAt.isAfter(clock.instant())) return Optional.empty();
+            Instant now = clock.instant();
+            if (!expiresAt.isAfter(now)) return Optional.empty();
+            // "Not before": an identity provider's clock may run a little ahead of ours, hence the leeway.
+            Date nbf = claims.getNotBeforeTime();
+            if (nbf != null && nbf.toInstant().isAfter(now.plus(NOT_BEFORE_LEEWAY))) return Optional.empty();
             return Optional.of(new Identity(sub, expiresAt));
         } catch (ParseException | JOSEException | com.nimbusds.jose.proc.BadJOSEException | RuntimeException e) {
             return Optional.empty();

@@ -32,7 +32,10 @@ public final class Limits {
     }
 
     public String password(String password) {
-        if (password == null || password.length() < passwordMin || password.length() > passwordMax) {
+        if (password == null) throw ChatException.badRequest("password is required");
+        wellFormed("password", password);
+        int n = length(password);
+        if (n < passwordMin || n > passwordMax) {
             throw ChatException.badRequest("password must be " + passwordMin + " to " + passwordMax + " characters");
         }
         return password;
@@ -45,26 +48,29 @@ public final class Limits {
         return name;
     }
 
-    /** @return the text trimmed, as it is stored */
+    /** @return the text without the white space at either end, as it is stored */
     public String text(String text) {
         if (text == null) throw ChatException.badRequest("text is required");
-        String t = text.strip();
-        if (t.isEmpty()) throw ChatException.badRequest("text must not be empty");
-        if (t.length() > textMax) throw new ChatException(ErrorCode.TOO_LARGE, "text is longer than " + textMax + " characters");
-        // The whole text, not the trimmed one: strip() would hide a \r or a U+001F at either end.
+        wellFormed("text", text);
+        // The whole text, not the trimmed one: trimming would hide a \r or a U+001F at either end.
         for (int i = 0; i < text.length(); i++) {
             char c = text.charAt(i);
-            if ((c < 0x20 && c != '\n' && c != '\t') || c == 0x7f) {
+            if (Character.getType(c) == Character.CONTROL && c != '\n' && c != '\t') {
                 throw ChatException.badRequest("text must not contain control characters (found U+" + String.format("%04X", (int) c) + ")");
             }
         }
+        String t = strip(text);
+        if (t.isEmpty()) throw ChatException.badRequest("text must not be empty");
+        if (length(t) > textMax) throw new ChatException(ErrorCode.TOO_LARGE, "text is longer than " + textMax + " characters");
         return t;
     }
 
+    /** Counted in UTF-16 code units, not characters: the column holds 64 of those on every database. */
     public String clientId(String clientId) {
         if (clientId == null || clientId.isEmpty() || clientId.length() > CLIENT_ID_MAX) {
             throw ChatException.badRequest("clientId must be 1 to " + CLIENT_ID_MAX + " characters");
         }
+        wellFormed("clientId", clientId);
         return clientId;
     }
 
@@ -72,6 +78,40 @@ public final class Limits {
         if (limit == null) return HISTORY_DEFAULT;
         if (limit < 1 || limit > HISTORY_MAX) throw ChatException.badRequest("limit must be 1 to " + HISTORY_MAX);
         return limit;
+    }
+
+    /** Characters as PROTOCOL.md counts them: Unicode code points, so an emoji is one, not two. */
+    static int length(String s) {
+        return s.codePointCount(0, s.length());
+    }
+
+    /**
+     * Refuses a string with half a surrogate pair, which JSON's escapes can spell ("\\ud800") but no
+     * encoding can store: it would have been written as "?", so what was acknowledged (or the password
+     * that was set) would not be what came back.
+     */
+    static void wellFormed(String field, String s) {
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if (Character.isHighSurrogate(c) && i + 1 < s.length() && Character.isLowSurrogate(s.charAt(i + 1))) {
+                i++;
+            } else if (Character.isSurrogate(c)) {
+                throw ChatException.badRequest(field + " must be valid Unicode (found an unpaired surrogate U+" + String.format("%04X", (int) c) + ")");
+            }
+        }
+    }
+
+    /** Without the white space at either end: Unicode's White_Space, the no-break spaces included. */
+    static String strip(String s) {
+        int start = 0;
+        int end = s.length();
+        while (start < end && whiteSpace(s.charAt(start))) start++;
+        while (end > start && whiteSpace(s.charAt(end - 1))) end--;
+        return s.substring(start, end);
+    }
+
+    private static boolean whiteSpace(char c) {
+        return Character.isWhitespace(c) || Character.isSpaceChar(c);
     }
 
     public static Long cursor(String name, Long value) {

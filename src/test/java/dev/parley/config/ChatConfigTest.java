@@ -239,6 +239,7 @@ class ChatConfigTest {
                 Arguments.of(Setting.TOKEN_TTL, "forever", duration),
                 Arguments.of(Setting.TOKEN_TTL, "0s", positive),
                 Arguments.of(Setting.TOKEN_TTL, "-1h", positive),
+                Arguments.of(Setting.TOKEN_TTL, "400ms", "expected: at least 1s"),
                 Arguments.of(Setting.RATE_LIMIT, "fast", "expected: a number"),
                 Arguments.of(Setting.RATE_LIMIT, "0", "expected: a finite number > 0"),
                 Arguments.of(Setting.RATE_LIMIT, "NaN", "expected: a finite number > 0"),

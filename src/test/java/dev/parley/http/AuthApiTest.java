@@ -42,6 +42,8 @@ class AuthApiTest {
             "{\"username\":\"a23456789012345678901234567890123\",\"password\":\"long enough\"}", // 33 characters
             "{\"username\":\"valid_name\",\"password\":\"short\"}",               // password under 8
             "{\"username\":\"valid_name\",\"password\":\"p123456789p123456789p123456789p123456789p123456789p123456789p123456789p123456789p123456789p123456789p123456789p123456789p12345678\"}", // password of 129
+            "{\"username\":\"valid_name\",\"password\":\"abcdefg\\ud800h\"}",         // half a surrogate pair: it would be stored as "?"
+            "{\"username\":\"valid_name\",\"password\":\"\uD83D\uDE00\uD83D\uDE00\uD83D\uDE00\uD83D\uDE00\"}", // four characters, eight UTF-16 units
             "{\"username\":\"valid_name\"}",                                        // no password
             "{\"password\":\"long enough\"}",                                       // no username
             "{\"username\":5,\"password\":\"long enough\"}",                       // not a string

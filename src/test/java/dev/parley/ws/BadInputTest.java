@@ -12,6 +12,7 @@ import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 import java.util.stream.Stream;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -100,7 +101,17 @@ class BadInputTest {
                 arguments("text ending in CR LF", "{\"ref\":\"r\"," + send.substring(1) + q("line\r\n") + "}", "bad_request", "r"),
                 arguments("text starting with VT", "{\"ref\":\"r\"," + send.substring(1) + q("\u000bhi") + "}", "bad_request", "r"),
                 arguments("text ending in a unit separator", "{\"ref\":\"r\"," + send.substring(1) + q("hi\u001f") + "}", "bad_request", "r"),
+                arguments("text with DEL", "{\"ref\":\"r\"," + send.substring(1) + q("a\u007fb") + "}", "bad_request", "r"),
+                arguments("text with a C1 control (NEL)", "{\"ref\":\"r\"," + send.substring(1) + q("a\u0085b") + "}", "bad_request", "r"),
+                // half a surrogate pair, spelled with JSON's escapes: no encoding can store it
+                arguments("text with an unpaired high surrogate", "{\"ref\":\"r\"," + send.substring(1) + "\"a\\ud800b\"}", "bad_request", "r"),
+                arguments("text ending in a high surrogate", "{\"ref\":\"r\"," + send.substring(1) + "\"ab\\ud83d\"}", "bad_request", "r"),
+                arguments("text with an unpaired low surrogate", "{\"ref\":\"r\"," + send.substring(1) + "\"a\\ude00b\"}", "bad_request", "r"),
+                arguments("text with the halves of a pair reversed", "{\"ref\":\"r\"," + send.substring(1) + "\"\\ude00\\ud83d\"}", "bad_request", "r"),
+                arguments("clientId with an unpaired surrogate", "{\"type\":\"send\",\"ref\":\"r\",\"room\":\"ROOM\",\"text\":\"t\",\"clientId\":\"c\\udfff\"}", "bad_request", "r"),
                 arguments("text empty", "{\"ref\":\"r\"," + send.substring(1) + q("") + "}", "bad_request", "r"),
+                arguments("text of no-break spaces", "{\"ref\":\"r\"," + send.substring(1) + q("\u00a0\u202f\u3000") + "}", "bad_request", "r"),
+                arguments("text over the limit in emoji", "{\"ref\":\"r\"," + send.substring(1) + q("\uD83D\uDE00".repeat(4001)) + "}", "too_large", "r"),
                 arguments("text blank", "{\"ref\":\"r\"," + send.substring(1) + q("  \n\t  ") + "}", "bad_request", "r"),
                 arguments("text null", "{\"ref\":\"r\"," + send.substring(1) + "null}", "bad_request", "r"),
                 arguments("text over the limit", "{\"ref\":\"r\"," + send.substring(1) + q("x".repeat(4001)) + "}", "too_large", "r"),
@@ -156,6 +167,25 @@ class BadInputTest {
             c.send("{\"type\":\"send\",\"room\":\"" + room + "\",\"text\":\"t\",\"clientId\":\"" + "c".repeat(64) + "\",\"ref\":\"k\",\"extra\":{\"a\":[1,2]}}");
 
             assertThat(c.await(Ws.is("ack", "k"), Ws.T, "ack").get("clientId").asText()).hasSize(64);
+        }
+    }
+
+    @Test
+    void characters_are_code_points_and_white_space_includes_the_no_break_spaces() {
+        String room = Ws.room("unicode");
+        String emoji = "\uD83D\uDE00".repeat(4000); // 4,000 characters, 8,000 UTF-16 units, 16,000 bytes
+        try (WsClient c = server.connect(token)) {
+            Ws.join(c, room);
+
+            c.send("{\"type\":\"send\",\"room\":\"" + room + "\",\"clientId\":\"e\",\"ref\":\"e\",\"text\":" + q(emoji) + "}");
+            c.send("{\"type\":\"send\",\"room\":\"" + room + "\",\"clientId\":\"n\",\"ref\":\"n\",\"text\":" + q("\u00a0 hi \u200b\u3000") + "}");
+            c.await(Ws.is("ack", "e"), Ws.T, "ack of 4,000 emoji");
+            c.await(Ws.is("ack", "n"), Ws.T, "ack of the spaced text");
+
+            List<JsonNode> got = c.awaitMessages(room, 2, Ws.T);
+            assertThat(got.get(0).get("text").asText()).isEqualTo(emoji);
+            // U+200B (zero width space) is a format character, not white space: it stays
+            assertThat(got.get(1).get("text").asText()).isEqualTo("hi \u200b");
         }
     }
 

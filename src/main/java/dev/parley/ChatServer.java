@@ -108,6 +108,14 @@ public final class ChatServer {
         // says recovered:false and the client pages the rest with history, at its own pace. (The
         // default outbox, 2048, keeps the replay limit PROTOCOL.md documents, 1000.)
         int replayLimit = Math.min(config.replayLimit(), Math.max(1, config.outboxFrames() / 2));
+        if (replayLimit < config.replayLimit()) {
+            log.warn("CHAT_REPLAY_LIMIT {} is more than half of CHAT_OUTBOX_FRAMES ({}): a join replays at most {}",
+                    config.replayLimit(), config.outboxFrames(), replayLimit);
+        }
+        if (config.appendBatchMax() > config.outboxFrames() / 2) {
+            log.warn("CHAT_APPEND_BATCH_MAX {} is more than half of CHAT_OUTBOX_FRAMES ({}): one commit to a busy room can "
+                    + "close its members as slow consumers", config.appendBatchMax(), config.outboxFrames());
+        }
         RoomHub hub = new RoomHub(vertx, store, broker, replayLimit, 100, metrics);
         broker.start(event -> HandOff.together(() -> hub.onEvent(event)));
         ChatService chat = new ChatService(vertx, new Limits(config), new UserStore(db), store, hub, broker, presence,

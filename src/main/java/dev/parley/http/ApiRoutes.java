@@ -68,6 +68,7 @@ final class ApiRoutes {
             return;
         }
         Future<TokenService.Issued> issued = register ? chat.register(username, password) : chat.login(username, password);
+        ctx.response().putHeader(HttpHeaders.CACHE_CONTROL, "no-store"); // a token: no cache may keep it
         reply(ctx, register ? 201 : 200, issued.map(t -> new JsonObject()
                 .put("token", t.token()).put("username", t.username()).put("expiresAt", Message.formatTs(t.expiresAt().toEpochMilli()))));
     }

@@ -169,6 +169,20 @@ class OpsEndpointsTest {
     }
 
     @Test
+    void answers_that_carry_a_token_are_not_to_be_cached() {
+        String name = ParleyServer.unique("nostore");
+        String body = "{\"username\":\"" + name + "\",\"password\":\"correct horse\"}";
+        for (String path : new String[] {"/api/auth/register", "/api/auth/login"}) {
+            HttpResponse<String> r = send(HttpRequest.newBuilder(URI.create(server.baseUrl() + path))
+                    .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(body)));
+
+            assertThat(r.statusCode()).as(path).isIn(200, 201);
+            assertThat(r.body()).as(path).contains("\"token\"");
+            assertThat(r.headers().firstValue("Cache-Control")).as(path).hasValue("no-store");
+        }
+    }
+
+    @Test
     void head_answers_like_get_without_a_body() {
         for (String path : new String[] {"/health/live", "/health/ready", "/", "/openapi.yaml"}) {
             HttpResponse<String> get = raw(path);

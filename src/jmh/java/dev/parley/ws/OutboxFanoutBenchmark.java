@@ -50,7 +50,7 @@ public class OutboxFanoutBenchmark {
             ChannelInboundHandlerAdapter tail = new ChannelInboundHandlerAdapter();
             channels[i] = new EmbeddedChannel(tail);
             ChannelHandlerContext ctx = channels[i].pipeline().context(tail);
-            outboxes[i] = new Outbox(ctx, 1024, 0, () -> { throw new IllegalStateException("overflow"); });
+            outboxes[i] = new Outbox(ctx, 1024, 1L << 30, 0, () -> { throw new IllegalStateException("overflow"); });
         }
     }
 

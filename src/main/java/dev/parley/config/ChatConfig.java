@@ -41,6 +41,7 @@ public record ChatConfig(
         int passwordMax,
         int bcryptCost,
         int outboxFrames,
+        long outboxBytes,
         Duration flushInterval,
         int replayLimit,
         Duration heartbeatInterval,
@@ -97,6 +98,7 @@ public record ChatConfig(
                 integer(v, Setting.PASSWORD_MAX, 1, 4096),
                 integer(v, Setting.BCRYPT_COST, 4, 31),
                 integer(v, Setting.OUTBOX_FRAMES, 4, 1_000_000),
+                integer(v, Setting.OUTBOX_BYTES, 1 << 20, Integer.MAX_VALUE),
                 shortDuration(v, Setting.FLUSH_INTERVAL),
                 integer(v, Setting.REPLAY_LIMIT, 1, 1_000_000),
                 duration(v, Setting.HEARTBEAT_INTERVAL),
@@ -122,6 +124,10 @@ public record ChatConfig(
         }
         if (tokenTtl.compareTo(java.time.Duration.ofSeconds(1)) < 0) { // a token's exp is in whole seconds
             throw new ConfigException(Setting.TOKEN_TTL.env + ": " + tokenTtl + " (expected: at least 1s)");
+        }
+        if (outboxBytes < 128L * maxFrameBytes) { // a history page of 100 messages, each up to a frame, must fit
+            throw new ConfigException(Setting.OUTBOX_BYTES.env + ": " + outboxBytes + " (expected: at least 128 x "
+                    + Setting.MAX_FRAME_BYTES.env + " = " + 128L * maxFrameBytes + ")");
         }
         if (presenceTtl.compareTo(java.time.Duration.ofMillis(300)) < 0) {
             throw new ConfigException(Setting.PRESENCE_TTL.env + ": " + presenceTtl + " (expected: at least 300ms)");
@@ -202,6 +208,7 @@ public record ChatConfig(
         out.put(Setting.PASSWORD_MAX.env, String.valueOf(passwordMax));
         out.put(Setting.BCRYPT_COST.env, String.valueOf(bcryptCost));
         out.put(Setting.OUTBOX_FRAMES.env, String.valueOf(outboxFrames));
+        out.put(Setting.OUTBOX_BYTES.env, String.valueOf(outboxBytes));
         out.put(Setting.FLUSH_INTERVAL.env, flushInterval.toMillis() + "ms");
         out.put(Setting.REPLAY_LIMIT.env, String.valueOf(replayLimit));
         out.put(Setting.HEARTBEAT_INTERVAL.env, heartbeatInterval.toString());

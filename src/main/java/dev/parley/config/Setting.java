@@ -31,6 +31,7 @@ public enum Setting {
     PASSWORD_MAX("CHAT_PASSWORD_MAX", "--password-max", "128", "longest password"),
     BCRYPT_COST("CHAT_BCRYPT_COST", "--bcrypt-cost", "10", "bcrypt cost factor of password hashes (4..31)"),
     OUTBOX_FRAMES("CHAT_OUTBOX_FRAMES", "--outbox-frames", "2048", "outgoing queue of a connection; past half, typing and presence are dropped; full closes with 4002"),
+    OUTBOX_BYTES("CHAT_OUTBOX_BYTES", "--outbox-bytes", "16777216", "most bytes queued for a connection (16 MiB), whatever the frames: past it the connection is closed with 4002 like a full queue; at least 128 x CHAT_MAX_FRAME_BYTES, so a history page always fits"),
     FLUSH_INTERVAL("CHAT_FLUSH_INTERVAL", "--flush-interval", "3ms", "least time between two socket writes to one connection; frames meanwhile travel together; 0ms writes each at once"),
     REPLAY_LIMIT("CHAT_REPLAY_LIMIT", "--replay-limit", "1000", "most messages replayed on a join with since (at most half of CHAT_OUTBOX_FRAMES)"),
     HEARTBEAT_INTERVAL("CHAT_HEARTBEAT_INTERVAL", "--heartbeat-interval", "25s", "how often the server pings each connection"),

@@ -76,7 +76,7 @@ final class Connection implements Subscriber {
         this.expiresAt = identity.expiresAt();
         // Writes from the frame handler's place in the pipeline: the Outbox's frames are already
         // encoded, and the frame encoder before it lets bytes pass as they are.
-        this.outbox = new Outbox(frames.channelHandlerContext(), config.outboxFrames(), config.flushInterval().toNanos(), this::tooSlow);
+        this.outbox = new Outbox(frames.channelHandlerContext(), config.outboxFrames(), config.outboxBytes(), config.flushInterval().toNanos(), this::tooSlow);
         this.messagesOut = metrics.frameOutCounter("message");
         this.typingOut = metrics.frameOutCounter("typing");
         this.presenceOut = metrics.frameOutCounter("presence");
@@ -301,7 +301,8 @@ final class Connection implements Subscriber {
 
     private void tooSlow() {
         if (closed) return;
-        log.warn("closing slow connection of user={}: {} frames queued, the client is not reading", user, config.outboxFrames());
+        log.warn("closing slow connection of user={}: its outbox is full ({} frames or {} bytes), the client is not reading",
+                user, config.outboxFrames(), config.outboxBytes());
         metrics.slowConsumerClosed();
         frames.close(CloseCode.TOO_SLOW.code, CloseCode.TOO_SLOW.reason, false);
     }

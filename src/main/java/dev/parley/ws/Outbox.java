@@ -11,7 +11,7 @@ import java.util.ArrayList;
 import java.util.Queue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 
 import static java.util.Objects.requireNonNull;
 
@@ -20,8 +20,11 @@ import static java.util.Objects.requireNonNull;
  * the connection's event loop writes queued frames to the Netty channel without flushing and then
  * flushes once, so a burst costs one socket write per connection instead of one per frame.
  *
- * <p>Past half full, droppable frames (typing, presence) are refused; when the queue is full the
- * connection is too slow and {@code onOverflow} runs on the event loop (it closes with 4002). Frames
+ * <p>The queue is bounded in frames and in bytes. Past half the frames, droppable frames (typing,
+ * presence) are refused; when either bound is reached the connection is too slow and
+ * {@code onOverflow} runs on the event loop (it closes with 4002). The bound in bytes is what keeps a
+ * client that asks for history pages (up to 100 messages each) and reads none from holding a
+ * node's heap: by frames alone one connection could pin gigabytes. Frames
  * are held back while the channel is not writable (the peer is not reading), so a stalled reader
  * fills this queue, which is bounded, and not Netty's buffer, which is not.
  *
@@ -37,8 +40,17 @@ final class Outbox implements Runnable {
     private final ChannelHandlerContext ctx;
     private final int capacity;
     private final Runnable onOverflow;
+    /**
+     * Frames queued in the high bits, their bytes in the low {@value #BYTE_BITS}: one atomic add per
+     * frame keeps both, as one counter did before there were two bounds.
+     */
+    private static final int BYTE_BITS = 40;
+    private static final long ONE_FRAME = 1L << BYTE_BITS;
+    private static final long BYTE_MASK = ONE_FRAME - 1;
+
+    private final long maxBytes;
     private final Queue<ByteBuf> queue;
-    private final AtomicInteger size = new AtomicInteger();
+    private final AtomicLong queued = new AtomicLong();
     private final AtomicBoolean scheduled = new AtomicBoolean();
     private final long flushIntervalNanos;
     private volatile boolean closed;
@@ -48,9 +60,11 @@ final class Outbox implements Runnable {
         if (flushPending) flush(System.nanoTime());
     };
 
-    Outbox(ChannelHandlerContext ctx, int capacity, long flushIntervalNanos, Runnable onOverflow) {
+    Outbox(ChannelHandlerContext ctx, int capacity, long maxBytes, long flushIntervalNanos, Runnable onOverflow) {
         this.ctx = requireNonNull(ctx, "ctx");
         this.capacity = capacity;
+        if (maxBytes <= 0 || maxBytes > BYTE_MASK) throw new IllegalArgumentException("maxBytes " + maxBytes);
+        this.maxBytes = maxBytes;
         this.flushIntervalNanos = flushIntervalNanos;
         // Chunks of 16 slots: an idle connection holds one 16-slot array. newMpscQueue() would
         // allocate 1,025 slots (about 4 KiB) per connection up front, half the memory budget of an
@@ -84,13 +98,15 @@ final class Outbox implements Runnable {
 
     private boolean offer(ByteBuf frame, boolean reply) {
         if (closed) return false;
-        if (size.incrementAndGet() > capacity) {
-            size.decrementAndGet();
+        long weight = ONE_FRAME + frame.readableBytes();
+        long now = queued.addAndGet(weight);
+        if (now >>> BYTE_BITS > capacity || (now & BYTE_MASK) > maxBytes) {
+            queued.addAndGet(-weight);
             overflow();
             return false;
         }
         if (!queue.offer(frame)) { // cannot happen while size <= capacity; never lose a frame silently
-            size.decrementAndGet();
+            queued.addAndGet(-weight);
             overflow();
             return false;
         }
@@ -109,12 +125,16 @@ final class Outbox implements Runnable {
 
     /** Queues a frame that may be dropped. @return false if it was dropped */
     boolean offerDroppable(ByteBuf frame) {
-        if (closed || size.get() >= capacity / 2) return false;
+        if (closed || size() >= capacity / 2) return false;
         return offer(frame);
     }
 
     int size() {
-        return size.get();
+        return (int) (queued.get() >>> BYTE_BITS);
+    }
+
+    long bytes() {
+        return queued.get() & BYTE_MASK;
     }
 
     private void overflow() {
@@ -142,7 +162,8 @@ final class Outbox implements Runnable {
         int written = 0;
         ByteBuf frame;
         while (written < MAX_FRAMES_PER_FLUSH && ctx.channel().isWritable() && (frame = queue.poll()) != null) {
-            size.decrementAndGet();
+            // Frames are never changed once queued (they are shared), so this is the weight they were counted with.
+            queued.addAndGet(-(ONE_FRAME + frame.readableBytes()));
             // A duplicate: the same bytes may be queued on many connections at once.
             ctx.write(frame.duplicate(), ctx.voidPromise());
             written++;
@@ -192,7 +213,8 @@ final class Outbox implements Runnable {
     }
 
     private void discard() {
-        while (queue.poll() != null) size.decrementAndGet();
+        ByteBuf frame;
+        while ((frame = queue.poll()) != null) queued.addAndGet(-(ONE_FRAME + frame.readableBytes()));
     }
 
     /**

@@ -52,6 +52,7 @@ class ChatConfigTest {
         d.put(Setting.PASSWORD_MAX, "128");
         d.put(Setting.BCRYPT_COST, "10");
         d.put(Setting.OUTBOX_FRAMES, "2048");
+        d.put(Setting.OUTBOX_BYTES, "16777216"); // 16 MiB
         d.put(Setting.REPLAY_LIMIT, "1000");
         d.put(Setting.HEARTBEAT_INTERVAL, "25s");
         d.put(Setting.HEARTBEAT_TIMEOUT, "60s");
@@ -99,6 +100,7 @@ class ChatConfigTest {
         assertThat(c.passwordMax()).isEqualTo(128);
         assertThat(c.bcryptCost()).isEqualTo(10);
         assertThat(c.outboxFrames()).isEqualTo(2048);
+        assertThat(c.outboxBytes()).isEqualTo(16L << 20);
         assertThat(c.flushInterval()).isEqualTo(Duration.ofMillis(3));
         assertThat(c.replayLimit()).isEqualTo(1000);
         assertThat(c.heartbeatInterval()).isEqualTo(Duration.ofSeconds(25));
@@ -154,6 +156,7 @@ class ChatConfigTest {
         values.put(Setting.PASSWORD_MAX, "64");
         values.put(Setting.BCRYPT_COST, "12");
         values.put(Setting.OUTBOX_FRAMES, "256");
+        values.put(Setting.OUTBOX_BYTES, "1048576");
         values.put(Setting.FLUSH_INTERVAL, "0ms");
         values.put(Setting.REPLAY_LIMIT, "200");
         values.put(Setting.HEARTBEAT_INTERVAL, "10s");
@@ -193,6 +196,7 @@ class ChatConfigTest {
             assertThat(c.passwordMax()).isEqualTo(64);
             assertThat(c.bcryptCost()).isEqualTo(12);
             assertThat(c.outboxFrames()).isEqualTo(256);
+            assertThat(c.outboxBytes()).isEqualTo(1L << 20);
             assertThat(c.flushInterval()).isZero();
             assertThat(c.replayLimit()).isEqualTo(200);
             assertThat(c.heartbeatInterval()).isEqualTo(Duration.ofSeconds(10));
@@ -255,6 +259,8 @@ class ChatConfigTest {
                 Arguments.of(Setting.BCRYPT_COST, "3", whole + "4 to 31"),
                 Arguments.of(Setting.BCRYPT_COST, "32", whole + "4 to 31"),
                 Arguments.of(Setting.OUTBOX_FRAMES, "2", whole + "4 to 1000000"),
+                Arguments.of(Setting.OUTBOX_BYTES, "65536", whole + "1048576 to 2147483647"),
+                Arguments.of(Setting.OUTBOX_BYTES, "2000000", "expected: at least 128 x CHAT_MAX_FRAME_BYTES = 2097152"),
                 Arguments.of(Setting.REPLAY_LIMIT, "0", whole + "1 to 1000000"),
                 Arguments.of(Setting.FLUSH_INTERVAL, "soon", "expected: a duration such as 2ms"),
                 Arguments.of(Setting.FLUSH_INTERVAL, "-1ms", "expected: 0ms to 100ms"),

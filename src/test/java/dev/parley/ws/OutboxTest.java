@@ -56,7 +56,7 @@ class OutboxTest {
             }
         });
         ch.pipeline().addLast("connection", new ChannelInboundHandlerAdapter());
-        return new Outbox(ch.pipeline().context("connection"), 64, intervalNanos, () -> overflowed = true);
+        return new Outbox(ch.pipeline().context("connection"), 64, 1 << 20, intervalNanos, () -> overflowed = true);
     }
 
     @AfterEach

@@ -145,8 +145,11 @@ public final class ChatService {
         }
         String user = sub.user();
         if (replacing != null) {
+            // A join of a room this connection is in: it goes on from what it was given, so that
+            // nothing arrives twice (whatever since says) and nothing is skipped (without since).
             hub.leave(replacing);
-            return hub.join(sub, room, since, ref, () -> presence.members(room));
+            long given = replacing.lastSent();
+            return hub.join(sub, room, since == null ? given : Math.max(since, given), ref, () -> presence.members(room));
         }
         Future<Boolean> present = presence.join(room, user);
         return hub.join(sub, room, since, ref, () -> present.compose(first -> presence.members(room)))

@@ -105,6 +105,16 @@ public final class RoomHub {
             return subscriber;
         }
 
+        /**
+         * The highest seq this member was given, or passed over as history when it joined. Read it
+         * after {@link RoomHub#leave}: it changes under the room's lock until then.
+         */
+        public long lastSent() {
+            synchronized (room) {
+                return lastSent;
+            }
+        }
+
         // Called with the room's lock held.
         private void deliver(Message m) {
             if (buffer != null) {

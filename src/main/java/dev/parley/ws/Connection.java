@@ -19,11 +19,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.time.Instant;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -53,8 +52,11 @@ final class Connection implements Subscriber {
     // Allocated when first needed, and small: an idle connection is mostly these fields (issue 5).
     private RateLimiter typingLimit;
     private final Map<String, RoomHub.Membership> rooms = new HashMap<>(4);
-    /** Rooms with a join in progress; null when there is none, which is most of the time. */
-    private Set<String> joining;
+    /**
+     * Rooms with a join in progress, each with the frames that wait for it (null while none wait);
+     * null when no join is in progress, which is most of the time.
+     */
+    private Map<String, ArrayDeque<ClientFrame>> joining;
     private Instant expiresAt;
     private ScheduledFuture<?> expiryTimer;
     private volatile long lastHeardNanos = System.nanoTime();
@@ -106,6 +108,14 @@ final class Connection implements Subscriber {
             return;
         }
         metrics.frameIn(ClientFrame.typeOf(frame));
+        handle(frame);
+    }
+
+    /** Most frames that came after it wait for that join. */
+    private static final int MAX_WAITING_FOR_A_JOIN = 64;
+
+    private void handle(ClientFrame frame) {
+        if (joining != null && waitsForAJoin(frame)) return;
         try {
             switch (frame) {
                 case ClientFrame.Join j -> join(j);
@@ -126,13 +136,42 @@ final class Connection implements Subscriber {
         }
     }
 
+    /**
+     * Frames are handled in the order they came, and a join completes later. So a {@code leave} or
+     * another {@code join} of a room whose join is in progress waits for it, and so does every frame
+     * about that room after one that waits: "join, leave, join, leave" sent at once ends left. A
+     * {@code send} or {@code typing} right after a join does not wait (see {@link #inRoom}).
+     *
+     * @return whether the frame was put aside, to be handled when the join completes
+     */
+    private boolean waitsForAJoin(ClientFrame frame) {
+        String room = switch (frame) {
+            case ClientFrame.Join j -> j.room();
+            case ClientFrame.Leave l -> l.room();
+            case ClientFrame.Send s -> s.room();
+            case ClientFrame.Typing t -> t.room();
+            default -> null;
+        };
+        if (room == null || !joining.containsKey(room)) return false;
+        ArrayDeque<ClientFrame> waiting = joining.get(room);
+        if (waiting == null && !(frame instanceof ClientFrame.Join || frame instanceof ClientFrame.Leave)) return false;
+        if (waiting == null) joining.put(room, waiting = new ArrayDeque<>(4));
+        if (waiting.size() >= MAX_WAITING_FOR_A_JOIN) {
+            reject(frame.ref(), ChatException.badRequest("more than " + MAX_WAITING_FOR_A_JOIN + " frames about " + room
+                    + " wait for its join; wait for joined"));
+        } else {
+            waiting.add(frame);
+        }
+        return true;
+    }
+
     private void join(ClientFrame.Join j) {
         String room = chat.limits().room(j.room());
-        if (joining == null) joining = new HashSet<>(4);
-        if (!joining.add(room)) throw ChatException.badRequest("a join of " + room + " is already in progress");
+        if (joining == null) joining = new HashMap<>(4);
+        joining.put(room, null);
         RoomHub.Membership previous = rooms.remove(room);
         chat.join(this, room, j.since(), j.ref(), previous).onComplete(ar -> {
-            joining.remove(room);
+            ArrayDeque<ClientFrame> waiting = joining.remove(room);
             if (joining.isEmpty()) joining = null;
             if (ar.succeeded()) {
                 if (closed) {
@@ -143,6 +182,18 @@ final class Connection implements Subscriber {
             } else {
                 if (previous != null) chat.leave(previous);
                 reject(j.ref(), ar.cause());
+            }
+            while (waiting != null && !waiting.isEmpty() && !closed) {
+                handle(waiting.poll());
+                if (joining != null && joining.containsKey(room)) {
+                    // That frame was a join again: what is left waits for it in turn.
+                    if (!waiting.isEmpty()) {
+                        ArrayDeque<ClientFrame> next = joining.get(room);
+                        if (next == null) joining.put(room, waiting);
+                        else next.addAll(waiting);
+                    }
+                    break;
+                }
             }
         });
     }
@@ -161,7 +212,7 @@ final class Connection implements Subscriber {
      * (PROTOCOL.md, send).
      */
     private boolean inRoom(String room) {
-        return rooms.containsKey(room) || joining != null && joining.contains(room);
+        return rooms.containsKey(room) || joining != null && joining.containsKey(room);
     }
 
     private void send(ClientFrame.Send s) {

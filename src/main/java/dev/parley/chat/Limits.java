@@ -91,14 +91,20 @@ public final class Limits {
      * that was set) would not be what came back.
      */
     static void wellFormed(String field, String s) {
+        if (!wellFormed(s)) throw ChatException.badRequest(field + " must be valid Unicode (it has half a surrogate pair on its own)");
+    }
+
+    /** Whether {@code s} has no half of a surrogate pair on its own. */
+    public static boolean wellFormed(String s) {
         for (int i = 0; i < s.length(); i++) {
             char c = s.charAt(i);
             if (Character.isHighSurrogate(c) && i + 1 < s.length() && Character.isLowSurrogate(s.charAt(i + 1))) {
                 i++;
             } else if (Character.isSurrogate(c)) {
-                throw ChatException.badRequest(field + " must be valid Unicode (found an unpaired surrogate U+" + String.format("%04X", (int) c) + ")");
+                return false;
             }
         }
+        return true;
     }
 
     /** Without the white space at either end: Unicode's White_Space, the no-break spaces included. */

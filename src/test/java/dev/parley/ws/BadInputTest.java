@@ -79,6 +79,7 @@ class BadInputTest {
                 arguments("token a number", "{\"type\":\"refresh\",\"ref\":\"r\",\"token\":1}", "bad_request", "r"),
                 arguments("ref a number", "{\"type\":\"ping\",\"ref\":5}", "bad_request", null),
                 arguments("ref empty", "{\"type\":\"ping\",\"ref\":\"\"}", "bad_request", null),
+                arguments("ref with half a surrogate pair", "{\"type\":\"ping\",\"ref\":\"r\\ud800\"}", "bad_request", null),
                 arguments("ref too long", "{\"type\":\"ping\",\"ref\":\"" + "r".repeat(129) + "\"}", "bad_request", null),
                 // invalid room names, whatever the frame
                 arguments("join an upper-case room", "{\"type\":\"join\",\"ref\":\"r\",\"room\":\"Lobby\"}", "bad_request", "r"),

@@ -1,5 +1,6 @@
 package dev.parley.chat;
 
+import dev.parley.auth.LoginThrottle;
 import dev.parley.auth.PasswordHasher;
 import dev.parley.auth.TokenService;
 import dev.parley.broker.Broker;
@@ -35,6 +36,7 @@ public final class ChatService {
     private final PasswordHasher hasher;
     private final TokenService tokens;
     private final String dummyHash;
+    private final LoginThrottle logins = new LoginThrottle();
 
     public ChatService(Vertx vertx, Limits limits, UserStore users, MessageStore store, RoomHub hub, Broker broker,
                        Presence presence, PasswordHasher hasher, TokenService tokens) {
@@ -73,11 +75,17 @@ public final class ChatService {
 
     public Future<TokenService.Issued> login(String username, String password) {
         if (username == null || password == null) return Future.failedFuture(ChatException.badRequest("username and password are required"));
+        long wait = logins.attempt(username);
+        if (wait > 0) {
+            return Future.failedFuture(new ChatException(ErrorCode.RATE_LIMITED,
+                    "too many logins as " + username + " without the right password; try again in " + wait + " s"));
+        }
         return Blocking.run(vertx, () -> {
             var user = users.find(username);
             // Verify against a dummy hash for unknown users too, so the answer takes as long either way.
             boolean ok = hasher.verify(password, user.map(UserStore.User::passwordHash).orElse(dummyHash));
             if (user.isEmpty() || !ok) throw new ChatException(ErrorCode.UNAUTHORIZED, "wrong username or password");
+            logins.succeeded(username);
             return tokens.issue(user.get().username());
         });
     }

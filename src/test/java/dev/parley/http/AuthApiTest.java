@@ -60,6 +60,25 @@ class AuthApiTest {
     }
 
     @Test
+    void after_ten_logins_without_the_right_password_the_username_is_refused_for_a_while() {
+        String name = ParleyServer.unique("guessed");
+        assertThat(server.http().post("/api/auth/register", credentials(name, "correct horse")).status()).isEqualTo(201);
+
+        for (int i = 0; i < 10; i++) {
+            assertThat(server.http().post("/api/auth/login", credentials(name, "guess " + i)).status()).as("guess %d", i).isEqualTo(401);
+        }
+        Http.Response refused = server.http().post("/api/auth/login", credentials(name, "correct horse"));
+        Http.Response other = server.http().post("/api/auth/login", credentials(name.toUpperCase(java.util.Locale.ROOT), "correct horse"));
+
+        assertThat(refused.status()).as(refused.body()).isEqualTo(429);
+        assertThat(refused.json().get("error").asText()).isEqualTo("rate_limited");
+        assertThat(other.status()).as("the same account in other letters").isEqualTo(429);
+        String someoneElse = ParleyServer.unique("unguessed");
+        server.http().post("/api/auth/register", credentials(someoneElse, "correct horse"));
+        assertThat(server.http().post("/api/auth/login", credentials(someoneElse, "correct horse")).status()).isEqualTo(200);
+    }
+
+    @Test
     void the_password_length_limits_are_inclusive() {
         assertThat(server.http().post("/api/auth/register", credentials(ParleyServer.unique("pw"), "12345678")).status()).isEqualTo(201);
         assertThat(server.http().post("/api/auth/register", credentials(ParleyServer.unique("pw"), "x".repeat(128))).status()).isEqualTo(201);

@@ -369,6 +369,9 @@ final class Connection implements Subscriber {
         outbox.drainNow();
         outbox.close(); // no data frame may follow the close frame (RFC 6455 section 5.5.1)
         frames.close(code, reason, false);
+        // Gone for the rooms now, not when the client answers the close frame (or the closing
+        // handshake times out, 10 s later): others see it go offline at once.
+        onClosed();
     }
 
     Context context() {

@@ -42,6 +42,24 @@ class RefreshAndExpiryTest {
     }
 
     @Test
+    void a_client_closed_for_expiry_goes_offline_at_once_even_if_it_never_answers_the_close() {
+        String user = ParleyServer.unique("mute");
+        server.http().register(user);
+        String room = Ws.room("mute-expiry");
+        try (WsClient observer = server.connect(server.newUser("observer"));
+             RawWebSocket raw = RawWebSocket.open(server.port(), expiringIn(user, 3).token())) {
+            Ws.join(observer, room);
+            raw.sendText("{\"type\":\"join\",\"room\":\"" + room + "\",\"ref\":\"j\"}");
+            observer.await(Ws.presence(room, user, "online"), Ws.T, "online");
+
+            // The raw client reads nothing from here on, so it never answers the server's close frame.
+            JsonNode offline = observer.await(Ws.presence(room, user, "offline"), Duration.ofSeconds(8), "offline within seconds of the expiry");
+
+            assertThat(offline.get("user").asText()).isEqualTo(user);
+        }
+    }
+
+    @Test
     void a_refresh_with_a_new_token_of_the_same_user_keeps_the_connection_past_the_first_token_expiry() {
         String user = ParleyServer.unique("refresher");
         server.http().register(user);

@@ -370,8 +370,9 @@ final class Connection implements Subscriber {
         outbox.close(); // no data frame may follow the close frame (RFC 6455 section 5.5.1)
         frames.close(code, reason, false);
         // Gone for the rooms now, not when the client answers the close frame (or the closing
-        // handshake times out, 10 s later): others see it go offline at once.
-        onClosed();
+        // handshake times out, 10 s later): others see it go offline at once. The endpoint still
+        // counts it open until the channel ends, which is what a drain waits for.
+        leaveEverything();
     }
 
     Context context() {
@@ -380,13 +381,17 @@ final class Connection implements Subscriber {
 
     /** The TCP connection ended, whoever ended it. */
     void onClosed() {
+        leaveEverything();
+        endpoint.closed(this);
+    }
+
+    private void leaveEverything() {
         if (closed) return;
         closed = true;
         if (expiryTimer != null) expiryTimer.cancel(false);
         for (RoomHub.Membership m : new ArrayList<>(rooms.values())) chat.leave(m);
         rooms.clear();
         outbox.close();
-        endpoint.closed(this);
     }
 
     private static String fmt(double d) {

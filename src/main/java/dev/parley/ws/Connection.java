@@ -352,8 +352,8 @@ final class Connection implements Subscriber {
 
     private void tooSlow() {
         if (closed) return;
-        log.warn("closing slow connection of user={}: its outbox is full ({} frames or {} bytes), the client is not reading",
-                user, config.outboxFrames(), config.outboxBytes());
+        log.warn("closing slow connection of user={}: the client is not reading; queued {} of {} frames, {} of {} bytes",
+                user, outbox.size(), config.outboxFrames(), outbox.bytes(), config.outboxBytes());
         metrics.slowConsumerClosed();
         frames.close(CloseCode.TOO_SLOW.code, CloseCode.TOO_SLOW.reason, false);
     }

@@ -297,7 +297,7 @@ function forgetRoom(room) {
 
 function showRoom(room) {
   const prev = current && views.get(current);
-  if (prev) { prev.atBottom = isAtBottom(); prev.scrollTop = ui.messages.scrollTop; }
+  if (prev) { prev.atBottom = isAtBottom(); prev.scrollTop = ui.messages.scrollTop; prev.draft = ui.composer.value; }
   current = room;
   if (me) store.set(currentKey(), room);
   const v = room ? ensureView(room) : null;
@@ -307,6 +307,9 @@ function showRoom(room) {
   ui.composer.disabled = ui.sendBtn.disabled = !v;
   ui.composer.placeholder = v ? `Message #${room}` : 'Join a room to start chatting';
   ui.composerLabel.textContent = v ? `Message #${room}` : 'Message';
+  // Each room keeps what was typed in it: text typed for one room must not be sent to another.
+  ui.composer.value = v?.draft ?? '';
+  autosize();
   ui.jumpBtn.hidden = true;
   if (v) {
     v.unread = 0;
@@ -732,6 +735,11 @@ ui.composer.addEventListener('input', () => {
 ui.composerForm.addEventListener('submit', (ev) => { ev.preventDefault(); sendCurrent(); });
 // A press on Send must not take the focus from the box: on phones that would drop the keyboard.
 ui.sendBtn.addEventListener('mousedown', (ev) => ev.preventDefault());
+
+// Signing out in one tab signs out the others: they share the session in localStorage.
+window.addEventListener('storage', (ev) => {
+  if (ev.key === SESSION_KEY && ev.newValue === null && me) endSession('You signed out in another tab.');
+});
 
 // --- start --------------------------------------------------------------------------------
 

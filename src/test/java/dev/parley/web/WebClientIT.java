@@ -328,6 +328,45 @@ class WebClientIT {
     }
 
     @Test
+    void text_typed_in_one_room_stays_with_that_room_and_is_never_sent_to_another() {
+        String first = room("draft-a"), second = room("draft-b");
+        ChatPage a = member("alice", first);
+        a.join(second);
+        a.switchTo(first);
+        a.composer().fill("meant for the first room");
+
+        a.switchTo(second);
+        assertThat(a.composer()).hasValue("");
+        a.composer().press("Enter");
+        a.composer().fill("meant for the second room");
+        a.switchTo(first);
+        assertThat(a.composer()).hasValue("meant for the first room");
+        a.composer().press("Enter");
+        assertThat(a.message("meant for the first room")).hasAttribute("data-status", "sent");
+        a.switchTo(second);
+        assertThat(a.composer()).hasValue("meant for the second room");
+
+        assertThat(a.messages()).hasCount(0);
+        String reader = server.newUser("reader");
+        assertThat(server.http().get("/api/rooms/" + second + "/messages", reader).json().get("messages")).isEmpty();
+        assertThat(server.http().get("/api/rooms/" + first + "/messages", reader).json().get("messages")).hasSize(1);
+    }
+
+    @Test
+    void logging_out_in_one_tab_signs_out_the_others() {
+        String room = room("two-tabs");
+        ChatPage a = member("alice", room);
+        ChatPage second = new ChatPage(a.page.context().newPage(), "alice's second tab", server.baseUrl());
+        second.expectSignedIn(a.me());
+
+        a.page.getByRole(AriaRole.BUTTON, new Page.GetByRoleOptions().setName("Log out")).click();
+
+        assertThat(second.page.locator("#auth-view")).isVisible();
+        assertThat(second.page.locator("#chat-view")).isHidden();
+        assertThat(second.page.locator("#auth-error")).hasText("You signed out in another tab.");
+    }
+
+    @Test
     void a_reload_keeps_the_session_the_rooms_and_the_history_and_log_out_returns_to_the_form() {
         String first = room("first"), second = room("second");
         ChatPage a = member("alice", first);

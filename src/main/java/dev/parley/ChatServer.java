@@ -127,9 +127,18 @@ public final class ChatServer {
             // The broker may lose messages: compare with the store often, and more often while it is down.
             this.reconcileTimer = vertx.setPeriodic(250, new io.vertx.core.Handler<>() {
                 long ticks;
+                boolean wasUp = true;
 
                 @Override
                 public void handle(Long id) {
+                    boolean up = broker.healthy() && presence.healthy();
+                    if (up && !wasUp) {
+                        // Presence changes while Redis was away reached no other node. Once every live
+                        // node has written its entries again and a dead node's have expired (one
+                        // presence TTL), each node announces to its members what they missed.
+                        vertx.setTimer(config.presenceTtl().toMillis() + 1000, t -> hub.resyncPresence(presence::members));
+                    }
+                    wasUp = up;
                     if (!broker.healthy() || ++ticks % 4 == 0) hub.reconcile();
                 }
             });

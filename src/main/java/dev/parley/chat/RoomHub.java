@@ -78,6 +78,8 @@ public final class RoomHub {
         int joining;
         boolean filling;
         boolean dead;
+        /** The users this node's members were last told are present; null until the first join has read them. */
+        java.util.Set<String> announced;
 
         Room(String name) {
             this.name = name;
@@ -141,6 +143,17 @@ public final class RoomHub {
      * presence change dropped meanwhile would leave that list wrong until the next one.
      */
     private void notify(Notice notice) {
+        if (notice.kind() != Notice.Kind.TYPING) {
+            Room r = rooms.get(notice.room());
+            if (r != null) {
+                synchronized (r) {
+                    if (r.announced != null) {
+                        if (notice.kind() == Notice.Kind.ONLINE) r.announced.add(notice.user());
+                        else r.announced.remove(notice.user());
+                    }
+                }
+            }
+        }
         for (Membership m : members(notice.room())) {
             if (m.subscriber.user().equals(notice.user())) continue;
             if (m.buffer == null) {
@@ -265,6 +278,7 @@ public final class RoomHub {
                 }
                 gap = !room0.early.isEmpty() || room0.lastDelivered < replay.last;
                 subscriber.joined(new Subscriber.Joined(room, ref, replay.last, users.size(), members, replay.recovered));
+                if (room0.announced == null) room0.announced = new java.util.HashSet<>(users);
                 member.lastSent = replay.from;
                 for (Message msg : replay.messages) {
                     if (msg.seq() > member.lastSent) {
@@ -381,6 +395,30 @@ public final class RoomHub {
             });
             return null;
         });
+    }
+
+    /**
+     * Tells this node's members what changed in their rooms' presence while it could not be told:
+     * the broker delivers at most once, so arrivals and departures on other nodes during a Redis
+     * outage were announced to nobody here. Compares what the members were told with what
+     * {@code presentUsers} says now, and announces the difference as online and offline notices.
+     */
+    public void resyncPresence(java.util.function.Function<String, Future<List<String>>> presentUsers) {
+        for (String name : activeRooms()) {
+            presentUsers.apply(name).onSuccess(users -> {
+                Room r = rooms.get(name);
+                if (r == null) return;
+                List<Notice> changes = new ArrayList<>();
+                synchronized (r) {
+                    if (r.announced == null) return;
+                    java.util.Set<String> now = new java.util.HashSet<>(users);
+                    for (String u : r.announced) if (!now.contains(u)) changes.add(new Notice(Notice.Kind.OFFLINE, name, u));
+                    for (String u : now) if (!r.announced.contains(u)) changes.add(new Notice(Notice.Kind.ONLINE, name, u));
+                }
+                if (!changes.isEmpty()) log.info("room {}: {} presence changes missed while the broker was down, announced now", name, changes.size());
+                for (Notice n : changes) notify(n);
+            });
+        }
     }
 
     private static Membership[] append(Membership[] ms, Membership m) {

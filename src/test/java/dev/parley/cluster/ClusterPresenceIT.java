@@ -88,6 +88,41 @@ class ClusterPresenceIT {
     }
 
     @Test
+    void arrivals_and_departures_while_redis_was_down_are_announced_once_it_is_back() {
+        Http http = cluster.node(1).http();
+        String observer = ParleyServer.unique("obs"), leaver = ParleyServer.unique("leaver"), arriver = ParleyServer.unique("arriver");
+        String to = http.register(observer), tl = http.register(leaver), ta = http.register(arriver);
+        String room = "outage-" + System.nanoTime() % 100_000;
+        try (WsClient o = join(cluster.node(2), to, room)) {
+            WsClient l = join(cluster.node(1), tl, room);
+            awaitPresence(o, room, leaver, "online");
+
+            cluster.redis().stop();
+            Await.until("node 1 to notice that Redis is gone", Duration.ofSeconds(15),
+                    () -> cluster.node(1).http().get("/health/ready", null).status() == 503);
+            l.close();
+            WsClient a = join(cluster.node(1), ta, room);
+            // Until its commands to Redis time out (3 s), node 1 does not know whether these changes
+            // are the first or last anywhere; once they have, it falls back to its own users and
+            // announces both, into a broker that drops them (at most once): o hears of neither.
+            Await.until("node 1 to fall back to its own presence", Duration.ofSeconds(20), () -> {
+                String users = cluster.node(1).http().get("/api/rooms/" + room + "/presence", ta).body();
+                return users.contains(arriver) && !users.contains(leaver);
+            });
+            cluster.redis().start();
+
+            Await.until(arriver + " online and " + leaver + " offline at the observer on the other node", Duration.ofSeconds(30),
+                    () -> presence(o, room, arriver, "online") == 1 && presence(o, room, leaver, "offline") == 1);
+            a.close();
+            for (ParleyServer node : cluster.nodes()) {
+                Await.until("node " + node.port() + " ready again", Duration.ofSeconds(20), () -> node.http().get("/health/ready", null).status() == 200);
+            }
+        } finally {
+            cluster.redis().start();
+        }
+    }
+
+    @Test
     void room_list_counts_users_online_on_every_node() {
         Http http = cluster.node(1).http();
         String room = "count-" + System.nanoTime() % 100_000;

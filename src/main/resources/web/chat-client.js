@@ -43,6 +43,12 @@ const TYPING_EVERY_MS = 2_000;
 const MAX_FRAME_BYTES = 16 * 1024;
 const PAGE = 100;
 const MAX_REFS = 1_000;
+// The server's default send limit (PROTOCOL.md 12): 20 a second, bursts of 40. Sends are paced to
+// it, so a queue flushed after a reconnect, or a pasted burst, is not refused; if the server is
+// stricter, a refused send waits and goes again, and the pace halves.
+const SEND_BURST = 40;
+const SEND_RATE = 20;
+const RATE_LIMITED_WAIT_MS = 1_000;
 
 /** Milliseconds since the epoch at which a session ends (Infinity if unknown). */
 export function expiryMillis(expiresAt, token) {
@@ -134,7 +140,11 @@ export class ChatClient extends EventTarget {
     this._attempt = 0;
     this._everOpened = false;
     this._unauthorizedSent = false;
-    this._timers = { retry: null, stable: null, heartbeat: null };
+    this._timers = { retry: null, stable: null, heartbeat: null, pace: null };
+    this._paced = [];          // sends waiting for the pace, in the order they were typed
+    this._sendTokens = SEND_BURST;
+    this._sendRate = SEND_RATE;
+    this._tokensAt = Date.now();
     this._lastRx = 0;
     this._pingAt = 0;
     this._wake = () => { if (!this._stopped && !this._ws) this._open(); };
@@ -238,6 +248,9 @@ export class ChatClient extends EventTarget {
    */
   logout({ keepUnsent = false } = {}) {
     this.close();
+    this._paced = [];
+    clearTimeout(this._timers.pace);
+    this._timers.pace = null;
     this._unacked.clear();
     this._failed.clear();
     this._restored = [];
@@ -427,6 +440,16 @@ export class ChatClient extends EventTarget {
   // Not yet joined (or disconnected): the entry waits in _unacked and goes out on `joined`.
   _transmit(entry) {
     if (!this._rooms.get(entry.room)?.ready) return;
+    // Behind others that wait, or over the pace: wait too, in order.
+    if (this._paced.length || !this._takeSendToken()) {
+      if (!this._paced.includes(entry)) this._paced.push(entry);
+      this._schedulePace(1000 / this._sendRate);
+      return;
+    }
+    this._send(entry);
+  }
+
+  _send(entry) {
     const frame = { type: 'send', room: entry.room, text: entry.text, clientId: entry.clientId };
     // An oversized frame would close the socket (1009) and be re-sent forever after reconnecting.
     if (utf8.encode(JSON.stringify(frame)).length > MAX_FRAME_BYTES - 256) {
@@ -434,6 +457,30 @@ export class ChatClient extends EventTarget {
       return;
     }
     this._frame(frame, { room: entry.room, clientId: entry.clientId });
+  }
+
+  _takeSendToken() {
+    const now = Date.now();
+    this._sendTokens = Math.min(SEND_BURST, this._sendTokens + ((now - this._tokensAt) / 1000) * this._sendRate);
+    this._tokensAt = now;
+    if (this._sendTokens < 1) return false;
+    this._sendTokens -= 1;
+    return true;
+  }
+
+  _schedulePace(ms) {
+    if (this._timers.pace) return;
+    this._timers.pace = setTimeout(() => {
+      this._timers.pace = null;
+      while (this._paced.length) {
+        const entry = this._paced[0];
+        if (!this._unacked.has(entry.clientId) || !this._rooms.get(entry.room)?.ready) { this._paced.shift(); continue; }
+        if (!this._takeSendToken()) break;
+        this._paced.shift();
+        this._send(entry);
+      }
+      if (this._paced.length) this._schedulePace(1000 / this._sendRate);
+    }, ms);
   }
 
   _fail(entry, code, message) {
@@ -672,6 +719,7 @@ export class ChatClient extends EventTarget {
   _onAck(f) {
     const entry = this._unacked.get(f.clientId) ?? this._failed.get(f.clientId);
     if (!entry || (f.room && entry.room !== f.room)) return;
+    this._sendRate = Math.min(SEND_RATE, this._sendRate + 0.5); // back toward the default after a refusal
     // At or below what was delivered, yet not settled by its echo: stored before this join.
     const lastSeq = this._rooms.get(entry.room)?.lastSeq;
     this._settle(entry, f, Number.isInteger(f.seq) && lastSeq != null && f.seq <= lastSeq);
@@ -726,6 +774,18 @@ export class ChatClient extends EventTarget {
     const detail = { code: f.code, message: f.message ?? f.code, ref: f.ref, room: info?.room, frame: info?.type };
     if (info?.type === 'send') {
       const entry = this._unacked.get(info.clientId);
+      if (entry && f.code === 'rate_limited') {
+        // The server is stricter than the pace: this send goes again first, after a pause, and
+        // the pace halves (PROTOCOL.md 12: wait, then resend with the same clientId).
+        this._sendRate = Math.max(1, this._sendRate / 2);
+        this._sendTokens = 0;
+        this._tokensAt = Date.now();
+        if (!this._paced.includes(entry)) this._paced.unshift(entry);
+        clearTimeout(this._timers.pace);
+        this._timers.pace = null;
+        this._schedulePace(RATE_LIMITED_WAIT_MS);
+        return;
+      }
       if (entry) this._fail(entry, f.code, detail.message);
     } else if (info?.type === 'join') {
       const r = this._rooms.get(info.room);

@@ -111,7 +111,7 @@ final class Connection implements Subscriber {
         handle(frame);
     }
 
-    /** Most frames that came after it wait for that join. */
+    /** The most frames that may wait for one join; past it they are refused. */
     private static final int MAX_WAITING_FOR_A_JOIN = 64;
 
     private void handle(ClientFrame frame) {
@@ -356,6 +356,7 @@ final class Connection implements Subscriber {
                 user, outbox.size(), config.outboxFrames(), outbox.bytes(), config.outboxBytes());
         metrics.slowConsumerClosed();
         frames.close(CloseCode.TOO_SLOW.code, CloseCode.TOO_SLOW.reason, false);
+        leaveEverything(); // as in close(): a client that reads nothing will not answer the close frame either
     }
 
     /** Sends what is queued, then closes with the code. Runs on the event loop. */

@@ -45,6 +45,32 @@ class SlowConsumerTest {
     }
 
     @Test
+    void a_client_closed_as_too_slow_goes_offline_for_the_others_at_once() {
+        String room = Ws.room("slow-offline");
+        String frozenUser = ParleyServer.unique("stuck");
+        WsClient slow = server.connect(server.http().register(frozenUser));
+        try (WsClient sender = server.connect(server.newUser("pusher"))) {
+            Ws.join(sender, room);
+            Ws.join(slow, room);
+            sender.await(Ws.presence(room, frozenUser, "online"), Ws.T, "online");
+            slow.stopReading();
+            double closesBefore = slowCloses();
+            String text = "push ".repeat(650); // about 3 KB a message: the socket buffers fill quickly
+            for (int i = 1; slowCloses() == closesBefore; i++) {
+                sender.send("type", "send", "room", room, "text", text + i, "clientId", "p" + i, "ref", "p" + i);
+                sender.await(Ws.is("ack", "p" + i), Ws.T, "ack p" + i);
+                assertThat(i).as("the frozen client was not closed").isLessThan(5_000);
+            }
+
+            // The frozen client answers no close frame either: it must not take the closing
+            // handshake's 10 s timeout to go offline.
+            sender.await(Ws.presence(room, frozenUser, "offline"), Duration.ofSeconds(5), "offline within seconds of the 4002");
+        } finally {
+            slow.abort();
+        }
+    }
+
+    @Test
     void a_client_that_stops_reading_is_closed_with_4002_while_the_others_get_everything_and_it_resumes_losing_nothing() {
         String room = Ws.room("flood");
         String slowToken = server.newUser("frozen");

@@ -36,6 +36,7 @@
  * localStorage: parley.session = {token, username, expiresAt};
  *               parley.rooms:<user> = [joined rooms]; parley.current:<user> = room in view.
  * sessionStorage (ChatClient): parley.unsent:<user> = [sends not yet acknowledged, and refused ones].
+ * sessionStorage: parley.drafts:<user> = {room: text typed, not sent}, kept when a session ends by itself.
  */
 import { ChatClient, ROOM_NAME_RE, expiryMillis } from './chat-client.js';
 
@@ -206,6 +207,7 @@ function startSession(s) {
     ensureView(room);
     client.join(room);
   }
+  takeUpDrafts();
   const saved = store.get(currentKey(), null);
   showRoom(joined.includes(saved) ? saved : (joined[0] ?? null));
 
@@ -220,6 +222,7 @@ function startSession(s) {
 }
 
 function endSession(reason = '') {
+  if (reason && me) keepDrafts(me); // not a log out: what was typed waits for the next sign-in in this tab
   clearInterval(refreshTimer);
   clearTimeout(refreshSoonTimer);
   clearTimeout(expiryTimer);
@@ -293,6 +296,30 @@ function forgetRoom(room) {
   if (current === room) showRoom(joined[0] ?? null);
   else renderRooms();
   updateTitle();
+}
+
+function draftsKey(user) { return `parley.drafts:${user}`; }
+
+function keepDrafts(user) {
+  const drafts = {};
+  for (const [room, v] of views) if (v.draft) drafts[room] = v.draft;
+  if (current && ui.composer.value.trim()) drafts[current] = ui.composer.value;
+  try {
+    if (Object.keys(drafts).length) tabStorage?.setItem(draftsKey(user), JSON.stringify(drafts));
+  } catch { /* full or private mode: the drafts are lost, as before */ }
+}
+
+function takeUpDrafts() {
+  let drafts = null;
+  try {
+    drafts = JSON.parse(tabStorage?.getItem(draftsKey(me)) ?? 'null');
+    tabStorage?.removeItem(draftsKey(me));
+  } catch { /* unreadable: nothing to take up */ }
+  if (!drafts || typeof drafts !== 'object') return;
+  for (const [room, text] of Object.entries(drafts)) {
+    const v = views.get(room);
+    if (v && typeof text === 'string') v.draft = text;
+  }
 }
 
 function showRoom(room) {

@@ -353,6 +353,25 @@ class WebClientIT {
     }
 
     @Test
+    void text_typed_when_the_session_expires_is_there_again_after_logging_back_in() {
+        String room = room("expiring");
+        String name = ParleyServer.unique("alice");
+        server.http().register(name); // with the password "password-" + name
+        ChatPage a = page("alice")
+                .signInWithToken(server.server().tokens().issue(name, java.time.Instant.now().plusSeconds(6)))
+                .join(room);
+        a.composer().fill("half a thought");
+
+        assertThat(a.authError()).hasText("Your session has expired. Please log in again.",
+                new LocatorAssertions.HasTextOptions().setTimeout(20_000));
+        a.login(name, "password-" + name);
+
+        assertThat(a.page.locator("#current-room")).hasText(room);
+        assertThat(a.composer()).hasValue("half a thought");
+        assertThat(a.messages()).hasCount(0);
+    }
+
+    @Test
     void logging_out_in_one_tab_signs_out_the_others() {
         String room = room("two-tabs");
         ChatPage a = member("alice", room);

@@ -41,13 +41,12 @@ public final class TokenService {
      * included.
      */
     public static final int MAX_SUBJECT_LENGTH = 64;
+    /** How far a token's {@code nbf} may lie ahead of this node's clock. */
+    static final Duration NOT_BEFORE_LEEWAY = Duration.ofSeconds(60);
 
     private final byte[] secret;
     private final MACSigner signer;
     private final MACVerifier verifier;
-    /** How far a token's {@code nbf} may lie ahead of this node's clock. */
-    static final Duration NOT_BEFORE_LEEWAY = Duration.ofSeconds(60);
-
     private final Duration ttl;
     private final Clock clock;
     private final DefaultJWTProcessor<SecurityContext> jwksProcessor;

@@ -10,10 +10,13 @@ import org.slf4j.LoggerFactory;
 
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Function;
 import java.util.function.Supplier;
 
 import static java.util.Objects.requireNonNull;
@@ -79,7 +82,7 @@ public final class RoomHub {
         boolean filling;
         boolean dead;
         /** The users this node's members were last told are present; null until the first join has read them. */
-        java.util.Set<String> announced;
+        Set<String> announced;
 
         Room(String name) {
             this.name = name;
@@ -278,7 +281,7 @@ public final class RoomHub {
                 }
                 gap = !room0.early.isEmpty() || room0.lastDelivered < replay.last;
                 subscriber.joined(new Subscriber.Joined(room, ref, replay.last, users.size(), members, replay.recovered));
-                if (room0.announced == null) room0.announced = new java.util.HashSet<>(users);
+                if (room0.announced == null) room0.announced = new HashSet<>(users);
                 member.lastSent = replay.from;
                 for (Message msg : replay.messages) {
                     if (msg.seq() > member.lastSent) {
@@ -403,7 +406,7 @@ public final class RoomHub {
      * outage were announced to nobody here. Compares what the members were told with what
      * {@code presentUsers} says now, and announces the difference as online and offline notices.
      */
-    public void resyncPresence(java.util.function.Function<String, Future<List<String>>> presentUsers) {
+    public void resyncPresence(Function<String, Future<List<String>>> presentUsers) {
         for (String name : activeRooms()) {
             presentUsers.apply(name).onSuccess(users -> {
                 Room r = rooms.get(name);
@@ -411,7 +414,7 @@ public final class RoomHub {
                 List<Notice> changes = new ArrayList<>();
                 synchronized (r) {
                     if (r.announced == null) return;
-                    java.util.Set<String> now = new java.util.HashSet<>(users);
+                    Set<String> now = new HashSet<>(users);
                     for (String u : r.announced) if (!now.contains(u)) changes.add(new Notice(Notice.Kind.OFFLINE, name, u));
                     for (String u : now) if (!r.announced.contains(u)) changes.add(new Notice(Notice.Kind.ONLINE, name, u));
                 }

@@ -9,11 +9,7 @@ import io.vertx.ext.web.RoutingContext;
 
 import java.io.IOException;
 import java.io.InputStream;
-import java.net.JarURLConnection;
-import java.net.URISyntaxException;
 import java.net.URL;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
@@ -119,26 +115,12 @@ final class JarFiles implements Handler<RoutingContext> {
 
     private static File load(String name) throws IOException {
         URL url = JarFiles.class.getClassLoader().getResource(name);
-        if (url == null || isDirectory(url)) return null;
+        if (url == null) return null; // (a folder has no name with a served extension, so it never gets here)
         byte[] bytes;
         try (InputStream in = url.openStream()) {
             bytes = in.readAllBytes();
         }
         return new File(Buffer.buffer(bytes), type(name), etag(bytes));
-    }
-
-    private static boolean isDirectory(URL url) throws IOException {
-        if ("jar".equals(url.getProtocol())) {
-            return ((JarURLConnection) url.openConnection()).getJarEntry().isDirectory();
-        }
-        if ("file".equals(url.getProtocol())) {
-            try {
-                return Files.isDirectory(Path.of(url.toURI()));
-            } catch (URISyntaxException e) {
-                return true;
-            }
-        }
-        return false;
     }
 
     private static String etag(byte[] bytes) {

@@ -7,6 +7,7 @@ import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.core.util.ByteArrayBuilder;
 import dev.parley.chat.ErrorCode;
+import dev.parley.chat.Limits;
 import dev.parley.chat.Message;
 import dev.parley.chat.Notice;
 import dev.parley.chat.Subscriber;
@@ -66,7 +67,7 @@ final class FrameCodec {
             throw bad("malformed JSON", ref);
         }
         if (ref != null && (ref.isEmpty() || ref.length() > 128)) throw bad("ref must be 1 to 128 characters", null);
-        if (ref != null && !dev.parley.chat.Limits.wellFormed(ref)) throw bad("ref must be valid Unicode (it has half a surrogate pair)", null);
+        if (ref != null && !Limits.wellFormed(ref)) throw bad("ref must be valid Unicode (it has half a surrogate pair)", null);
         if (fieldError != null) throw bad(fieldError, ref);
         if (type == null) throw bad("type is required", ref);
         return switch (type) {

@@ -36,10 +36,6 @@ import static java.util.Objects.requireNonNull;
  */
 final class Outbox implements Runnable {
     private static final int MAX_FRAMES_PER_FLUSH = 512;
-
-    private final ChannelHandlerContext ctx;
-    private final int capacity;
-    private final Runnable onOverflow;
     /**
      * Frames queued in the high bits, their bytes in the low {@value #BYTE_BITS}: one atomic add per
      * frame keeps both, as one counter did before there were two bounds.
@@ -48,6 +44,9 @@ final class Outbox implements Runnable {
     private static final long ONE_FRAME = 1L << BYTE_BITS;
     private static final long BYTE_MASK = ONE_FRAME - 1;
 
+    private final ChannelHandlerContext ctx;
+    private final int capacity;
+    private final Runnable onOverflow;
     private final long maxBytes;
     private final Queue<ByteBuf> queue;
     private final AtomicLong queued = new AtomicLong();

@@ -3,7 +3,7 @@ package dev.parley;
 import dev.parley.auth.PasswordHasher;
 import dev.parley.auth.TokenService;
 import dev.parley.broker.Broker;
-import dev.parley.broker.BrokerEvent;
+import dev.parley.event.RoomEvent;
 import dev.parley.broker.LocalBroker;
 import dev.parley.broker.RedisBroker;
 import dev.parley.broker.RedisClients;
@@ -323,7 +323,7 @@ public final class ChatServer {
         if (!config.clustered()) return new LocalPresence();
         Duration ttl = config.presenceTtl();
         return new RedisPresence(config.redisUrl(), config.nodeId(), redis, ttl, ttl.dividedBy(3),
-                (room, user, online) -> broker.publish(new BrokerEvent.PresenceChanged(room, user, online)));
+                (room, user, online) -> broker.publish(new RoomEvent.PresenceChanged(room, user, online)));
     }
 
     /** The configured HS256 secret, or one generated on first start and kept in the data dir. */

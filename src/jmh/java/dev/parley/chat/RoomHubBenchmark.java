@@ -1,5 +1,7 @@
 package dev.parley.chat;
 
+import dev.parley.event.Message;
+import dev.parley.event.Notice;
 import dev.parley.broker.LocalBroker;
 import dev.parley.store.Database;
 import dev.parley.store.MessageStore;

@@ -1,6 +1,6 @@
 package dev.parley.ws;
 
-import dev.parley.chat.Message;
+import dev.parley.event.Message;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;

@@ -1,5 +1,6 @@
 package dev.parley.broker;
 
+import dev.parley.event.RoomEvent;
 import io.vertx.core.Future;
 
 import java.util.function.Consumer;
@@ -12,9 +13,9 @@ import java.util.function.Consumer;
  */
 public interface Broker {
     /** Sets where events of subscribed rooms go, this node's own included. Called once, before any publish. */
-    void start(Consumer<BrokerEvent> handler);
+    void start(Consumer<RoomEvent> handler);
 
-    void publish(BrokerEvent event);
+    void publish(RoomEvent event);
 
     /** Start receiving other nodes' events for the room; called when the room gets its first local member. */
     void subscribe(String room);

@@ -1,13 +1,14 @@
 package dev.parley.broker;
 
-import dev.parley.chat.Message;
+import dev.parley.event.RoomEvent;
+import dev.parley.event.Message;
 
 import java.nio.BufferUnderflowException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 
 /**
- * The wire form of a {@link BrokerEvent} between nodes: a small binary record, encoded once per
+ * The wire form of a {@link RoomEvent} between nodes: a small binary record, encoded once per
  * event on the publishing node and decoded once per event on each receiving node.
  *
  * <pre>
@@ -27,13 +28,13 @@ final class BrokerCodec {
     private BrokerCodec() {}
 
     /** An event and the instance of the node that published it. */
-    record Decoded(String origin, BrokerEvent event) {}
+    record Decoded(String origin, RoomEvent event) {}
 
-    static byte[] encode(String origin, BrokerEvent event) {
+    static byte[] encode(String origin, RoomEvent event) {
         byte[] o = utf8(origin);
         byte[] room = utf8(event.room());
         return switch (event) {
-            case BrokerEvent.MessageCommitted mc -> {
+            case RoomEvent.MessageCommitted mc -> {
                 Message m = mc.message();
                 byte[] id = utf8(m.id()), from = utf8(m.from()), text = utf8(m.text()), cid = utf8(m.clientId());
                 ByteBuffer b = header('M', o, room, 8 + 4 + id.length + 4 + from.length + 4 + text.length + 8 + 4 + cid.length);
@@ -45,13 +46,13 @@ final class BrokerCodec {
                 put(b, cid);
                 yield b.array();
             }
-            case BrokerEvent.Typing t -> {
+            case RoomEvent.Typing t -> {
                 byte[] user = utf8(t.user());
                 ByteBuffer b = header('T', o, room, 4 + user.length);
                 put(b, user);
                 yield b.array();
             }
-            case BrokerEvent.PresenceChanged p -> {
+            case RoomEvent.PresenceChanged p -> {
                 byte[] user = utf8(p.user());
                 ByteBuffer b = header('P', o, room, 4 + user.length + 1);
                 put(b, user);
@@ -70,15 +71,15 @@ final class BrokerCodec {
             byte kind = b.get();
             String origin = str(b);
             String room = str(b);
-            BrokerEvent event = switch (kind) {
+            RoomEvent event = switch (kind) {
                 case 'M' -> {
                     long seq = b.getLong();
                     String id = str(b), from = str(b), text = str(b);
                     long ts = b.getLong();
-                    yield new BrokerEvent.MessageCommitted(new Message(room, seq, id, from, text, ts, str(b)));
+                    yield new RoomEvent.MessageCommitted(new Message(room, seq, id, from, text, ts, str(b)));
                 }
-                case 'T' -> new BrokerEvent.Typing(room, str(b));
-                case 'P' -> new BrokerEvent.PresenceChanged(room, str(b), b.get() == 1);
+                case 'T' -> new RoomEvent.Typing(room, str(b));
+                case 'P' -> new RoomEvent.PresenceChanged(room, str(b), b.get() == 1);
                 default -> throw new IllegalArgumentException("unknown event kind " + kind);
             };
             if (b.hasRemaining()) throw new IllegalArgumentException(b.remaining() + " bytes after the event");

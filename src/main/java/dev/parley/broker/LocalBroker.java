@@ -1,5 +1,6 @@
 package dev.parley.broker;
 
+import dev.parley.event.RoomEvent;
 import io.vertx.core.Future;
 
 import java.util.function.Consumer;
@@ -11,15 +12,15 @@ import static java.util.Objects.requireNonNull;
  * thread. Choose it when one process serves everyone (the default); a cluster needs {@code RedisBroker}.
  */
 public final class LocalBroker implements Broker {
-    private volatile Consumer<BrokerEvent> handler = event -> {};
+    private volatile Consumer<RoomEvent> handler = event -> {};
 
     @Override
-    public void start(Consumer<BrokerEvent> handler) {
+    public void start(Consumer<RoomEvent> handler) {
         this.handler = requireNonNull(handler, "handler");
     }
 
     @Override
-    public void publish(BrokerEvent event) {
+    public void publish(RoomEvent event) {
         handler.accept(event);
     }
 

@@ -1,5 +1,6 @@
 package dev.parley.broker;
 
+import dev.parley.event.RoomEvent;
 import io.lettuce.core.ClientOptions;
 import io.lettuce.core.RedisChannelHandler;
 import io.lettuce.core.RedisClient;
@@ -70,7 +71,7 @@ public final class RedisBroker implements Broker {
     private final AtomicBoolean drainScheduled = new AtomicBoolean();
     private final ScheduledExecutorService publishing;
     private final LongAdder dropped = new LongAdder();
-    private volatile Consumer<BrokerEvent> handler = event -> {};
+    private volatile Consumer<RoomEvent> handler = event -> {};
     private volatile boolean subUp = true;
     private final AtomicBoolean closing = new AtomicBoolean();
     private volatile boolean closed;
@@ -115,7 +116,7 @@ public final class RedisBroker implements Broker {
     }
 
     @Override
-    public void start(Consumer<BrokerEvent> handler) {
+    public void start(Consumer<RoomEvent> handler) {
         this.handler = requireNonNull(handler, "handler");
         sub.addListener(new RedisPubSubAdapter<>() {
             @Override
@@ -128,7 +129,7 @@ public final class RedisBroker implements Broker {
     // --- out ---
 
     @Override
-    public void publish(BrokerEvent event) {
+    public void publish(RoomEvent event) {
         handler.accept(event);
         if (closing.get() || !pub.up()) {
             dropped.increment();
@@ -192,7 +193,7 @@ public final class RedisBroker implements Broker {
             Object item = outgoing.poll();
             if (item == null) break;
             try {
-                if (item instanceof BrokerEvent event) {
+                if (item instanceof RoomEvent event) {
                     queuedEvents.decrementAndGet();
                     if (!pub.up()) {
                         dropped.increment();

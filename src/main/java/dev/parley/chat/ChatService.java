@@ -1,10 +1,11 @@
 package dev.parley.chat;
 
+import dev.parley.event.Message;
 import dev.parley.auth.LoginThrottle;
 import dev.parley.auth.PasswordHasher;
 import dev.parley.auth.TokenService;
 import dev.parley.broker.Broker;
-import dev.parley.broker.BrokerEvent;
+import dev.parley.event.RoomEvent;
 import dev.parley.presence.Presence;
 import dev.parley.store.MessageStore;
 import dev.parley.store.StoreException;
@@ -162,7 +163,7 @@ public final class ChatService {
         Future<Boolean> present = presence.join(room, user);
         return hub.join(sub, room, since, ref, () -> present.compose(first -> presence.members(room)))
                 .onSuccess(m -> {
-                    if (present.result()) broker.publish(new BrokerEvent.PresenceChanged(room, user, true));
+                    if (present.result()) broker.publish(new RoomEvent.PresenceChanged(room, user, true));
                 })
                 .recover(err -> (present.succeeded() ? presence.leave(room, user).<Void>mapEmpty() : Future.<Void>succeededFuture())
                         .transform(x -> Future.failedFuture(err)));
@@ -174,7 +175,7 @@ public final class ChatService {
         String room = membership.room();
         String user = membership.subscriber().user();
         return presence.leave(room, user).map(last -> {
-            if (last) broker.publish(new BrokerEvent.PresenceChanged(room, user, false));
+            if (last) broker.publish(new RoomEvent.PresenceChanged(room, user, false));
             return null;
         });
     }
@@ -195,12 +196,12 @@ public final class ChatService {
     }
 
     public void typing(String room, String user) {
-        broker.publish(new BrokerEvent.Typing(room, user));
+        broker.publish(new RoomEvent.Typing(room, user));
     }
 
     /** Called by the store on its writer thread after each commit: hands new messages to the broker (and so to local members). */
-    public static void publishCommitted(Broker broker, List<dev.parley.chat.Message> committed) {
-        for (dev.parley.chat.Message m : committed) broker.publish(new BrokerEvent.MessageCommitted(m));
+    public static void publishCommitted(Broker broker, List<dev.parley.event.Message> committed) {
+        for (dev.parley.event.Message m : committed) broker.publish(new RoomEvent.MessageCommitted(m));
     }
 
     private <T> Future<T> onContext(CompletableFuture<T> cf) {

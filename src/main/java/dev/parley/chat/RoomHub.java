@@ -1,7 +1,9 @@
 package dev.parley.chat;
 
+import dev.parley.event.Message;
+import dev.parley.event.Notice;
 import dev.parley.broker.Broker;
-import dev.parley.broker.BrokerEvent;
+import dev.parley.event.RoomEvent;
 import dev.parley.store.MessageStore;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -132,11 +134,11 @@ public final class RoomHub {
     }
 
     /** Handles an event of the broker: this node's own, or another node's. */
-    public void onEvent(BrokerEvent event) {
+    public void onEvent(RoomEvent event) {
         switch (event) {
-            case BrokerEvent.MessageCommitted mc -> offer(mc.message());
-            case BrokerEvent.Typing t -> notify(new Notice(Notice.Kind.TYPING, t.room(), t.user()));
-            case BrokerEvent.PresenceChanged p -> notify(new Notice(p.online() ? Notice.Kind.ONLINE : Notice.Kind.OFFLINE, p.room(), p.user()));
+            case RoomEvent.MessageCommitted mc -> offer(mc.message());
+            case RoomEvent.Typing t -> notify(new Notice(Notice.Kind.TYPING, t.room(), t.user()));
+            case RoomEvent.PresenceChanged p -> notify(new Notice(p.online() ? Notice.Kind.ONLINE : Notice.Kind.OFFLINE, p.room(), p.user()));
         }
     }
 

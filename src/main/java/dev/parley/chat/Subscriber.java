@@ -1,5 +1,7 @@
 package dev.parley.chat;
 
+import dev.parley.event.Message;
+import dev.parley.event.Notice;
 import java.util.List;
 
 /**

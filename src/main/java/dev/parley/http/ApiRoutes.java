@@ -4,7 +4,7 @@ import dev.parley.auth.TokenService;
 import dev.parley.chat.ChatException;
 import dev.parley.chat.ChatService;
 import dev.parley.chat.ErrorCode;
-import dev.parley.chat.Message;
+import dev.parley.event.Message;
 import dev.parley.metrics.ChatMetrics;
 import dev.parley.store.MessageStore;
 import io.vertx.core.Future;

@@ -1,6 +1,6 @@
 package dev.parley.store;
 
-import dev.parley.chat.Message;
+import dev.parley.event.Message;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

@@ -1,7 +1,7 @@
 package dev.parley.store;
 
-import dev.parley.chat.Ids;
-import dev.parley.chat.Message;
+import dev.parley.event.Ids;
+import dev.parley.event.Message;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

@@ -1,6 +1,8 @@
 package dev.parley.chat;
 
-import dev.parley.broker.BrokerEvent;
+import dev.parley.event.Message;
+import dev.parley.event.Notice;
+import dev.parley.event.RoomEvent;
 import dev.parley.broker.LocalBroker;
 import dev.parley.config.ChatConfig;
 import dev.parley.config.Setting;
@@ -87,8 +89,8 @@ class RoomHubTest {
         Future<RoomHub.Membership> joining = hub.join(alice, "lobby", null, "j1", present::future);
 
         // bob comes online after alice's list of present users was read, before her join completes
-        hub.onEvent(new BrokerEvent.PresenceChanged("lobby", "bob", true));
-        hub.onEvent(new BrokerEvent.PresenceChanged("lobby", "alice", true)); // about herself: never told
+        hub.onEvent(new RoomEvent.PresenceChanged("lobby", "bob", true));
+        hub.onEvent(new RoomEvent.PresenceChanged("lobby", "alice", true)); // about herself: never told
         present.complete(List.of("alice"));
         joining.toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
 
@@ -101,7 +103,7 @@ class RoomHubTest {
         List<String> order = new CopyOnWriteArrayList<>();
         hub.join(alice, "lobby", null, "j1", () -> {
             // a presence change now must already reach alice (after joined), so she is registered
-            hub.onEvent(new BrokerEvent.PresenceChanged("lobby", "carol", true));
+            hub.onEvent(new RoomEvent.PresenceChanged("lobby", "carol", true));
             order.add("read");
             return Future.succeededFuture(List.of("alice"));
         }).toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);

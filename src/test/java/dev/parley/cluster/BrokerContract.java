@@ -1,8 +1,8 @@
 package dev.parley.cluster;
 
 import dev.parley.broker.Broker;
-import dev.parley.broker.BrokerEvent;
-import dev.parley.chat.Message;
+import dev.parley.event.RoomEvent;
+import dev.parley.event.Message;
 import dev.parley.testing.Await;
 import dev.parley.testing.Futures;
 import org.junit.jupiter.api.Test;
@@ -30,27 +30,27 @@ interface BrokerContract {
     record Node(Broker broker, Events events) {}
 
     /** What a node's handler received, in order. */
-    final class Events implements Consumer<BrokerEvent> {
-        private final List<BrokerEvent> list = new ArrayList<>();
+    final class Events implements Consumer<RoomEvent> {
+        private final List<RoomEvent> list = new ArrayList<>();
 
         @Override
-        public synchronized void accept(BrokerEvent e) {
+        public synchronized void accept(RoomEvent e) {
             list.add(e);
         }
 
-        public synchronized List<BrokerEvent> all() {
+        public synchronized List<RoomEvent> all() {
             return new ArrayList<>(list);
         }
 
-        public List<BrokerEvent> matching(Predicate<BrokerEvent> p) {
+        public List<RoomEvent> matching(Predicate<RoomEvent> p) {
             return all().stream().filter(p).toList();
         }
 
-        public long count(Predicate<BrokerEvent> p) {
+        public long count(Predicate<RoomEvent> p) {
             return all().stream().filter(p).count();
         }
 
-        public void await(String what, Predicate<BrokerEvent> p) {
+        public void await(String what, Predicate<RoomEvent> p) {
             Await.until(what, WAIT, () -> count(p) > 0);
         }
     }
@@ -63,8 +63,8 @@ interface BrokerContract {
         return new Message(room, seq, "id-" + room + "-" + seq, "alice", text, 1_700_000_000_123L + seq, "c-" + seq);
     }
 
-    static Predicate<BrokerEvent> typing(String room, String user) {
-        return e -> e instanceof BrokerEvent.Typing t && t.room().equals(room) && t.user().equals(user);
+    static Predicate<RoomEvent> typing(String room, String user) {
+        return e -> e instanceof RoomEvent.Typing t && t.room().equals(room) && t.user().equals(user);
     }
 
     /**
@@ -78,10 +78,10 @@ interface BrokerContract {
         String tag = "probe-" + Long.toHexString(ThreadLocalRandom.current().nextLong()) + "-";
         for (int i = 0; ; i++) {
             String probe = tag + i;
-            from.broker().publish(new BrokerEvent.Typing(room, probe));
+            from.broker().publish(new RoomEvent.Typing(room, probe));
             long until = System.nanoTime() + Duration.ofMillis(100).toNanos();
             while (System.nanoTime() < until) {
-                if (to.events().count(e -> e instanceof BrokerEvent.Typing t && t.room().equals(room) && t.user().startsWith(tag)) > 0) return;
+                if (to.events().count(e -> e instanceof RoomEvent.Typing t && t.room().equals(room) && t.user().startsWith(tag)) > 0) return;
                 Thread.onSpinWait();
             }
             if (System.nanoTime() > deadline) throw new AssertionError("the subscription to " + room + " did not become live within " + WAIT);
@@ -93,9 +93,9 @@ interface BrokerContract {
         Node a = newNode();
         String room = room("own");
         a.broker().subscribe(room);
-        a.broker().publish(new BrokerEvent.Typing(room, "bob"));
+        a.broker().publish(new RoomEvent.Typing(room, "bob"));
         assertThat(a.events().count(typing(room, "bob"))).isEqualTo(1);
-        a.broker().publish(new BrokerEvent.Typing("not-subscribed-" + room, "bob"));
+        a.broker().publish(new RoomEvent.Typing("not-subscribed-" + room, "bob"));
         assertThat(a.events().count(typing("not-subscribed-" + room, "bob"))).as("local delivery does not depend on subscriptions").isEqualTo(1);
     }
 
@@ -110,21 +110,21 @@ interface BrokerContract {
             awaitSubscribed(a, b, room);
         }
         Message m = message(room, 7, "héllo ✓ \"quoted\"\n\ttab 𝄞");
-        a.broker().publish(new BrokerEvent.MessageCommitted(m));
-        a.broker().publish(new BrokerEvent.PresenceChanged(room, "carol", true));
-        a.broker().publish(new BrokerEvent.PresenceChanged(room, "carol", false));
-        a.broker().publish(new BrokerEvent.Typing(room, "dave"));
+        a.broker().publish(new RoomEvent.MessageCommitted(m));
+        a.broker().publish(new RoomEvent.PresenceChanged(room, "carol", true));
+        a.broker().publish(new RoomEvent.PresenceChanged(room, "carol", false));
+        a.broker().publish(new RoomEvent.Typing(room, "dave"));
         b.events().await("the typing event", typing(room, "dave"));
 
-        List<BrokerEvent> got = b.events().matching(e -> e.room().equals(room) && !(e instanceof BrokerEvent.Typing t && t.user().startsWith("probe-")));
+        List<RoomEvent> got = b.events().matching(e -> e.room().equals(room) && !(e instanceof RoomEvent.Typing t && t.user().startsWith("probe-")));
         assertThat(got).hasSize(4);
-        Message r = ((BrokerEvent.MessageCommitted) got.get(0)).message();
+        Message r = ((RoomEvent.MessageCommitted) got.get(0)).message();
         assertThat(List.of(r.room(), r.seq(), r.id(), r.from(), r.text(), r.tsMillis(), r.clientId()))
                 .isEqualTo(List.of(m.room(), m.seq(), m.id(), m.from(), m.text(), m.tsMillis(), m.clientId()));
         assertThat(got.subList(1, 4)).containsExactly(
-                new BrokerEvent.PresenceChanged(room, "carol", true),
-                new BrokerEvent.PresenceChanged(room, "carol", false),
-                new BrokerEvent.Typing(room, "dave"));
+                new RoomEvent.PresenceChanged(room, "carol", true),
+                new RoomEvent.PresenceChanged(room, "carol", false),
+                new RoomEvent.Typing(room, "dave"));
     }
 
     @Test
@@ -135,8 +135,8 @@ interface BrokerContract {
         String joined = room("joined"), other = room("other");
         b.broker().subscribe(joined);
         awaitSubscribed(a, b, joined);
-        a.broker().publish(new BrokerEvent.Typing(other, "x"));
-        a.broker().publish(new BrokerEvent.Typing(joined, "y"));
+        a.broker().publish(new RoomEvent.Typing(other, "x"));
+        a.broker().publish(new RoomEvent.Typing(joined, "y"));
         b.events().await("y typing", typing(joined, "y"));
         assertThat(b.events().count(e -> e.room().equals(other))).isZero();
 
@@ -144,8 +144,8 @@ interface BrokerContract {
         String marker = room("marker");
         b.broker().subscribe(marker);
         awaitSubscribed(a, b, marker); // the unsubscribe went before this subscribe, on the same connection
-        a.broker().publish(new BrokerEvent.Typing(joined, "after-unsubscribe"));
-        a.broker().publish(new BrokerEvent.Typing(marker, "end"));
+        a.broker().publish(new RoomEvent.Typing(joined, "after-unsubscribe"));
+        a.broker().publish(new RoomEvent.Typing(marker, "end"));
         b.events().await("the end marker", typing(marker, "end"));
         assertThat(b.events().count(typing(joined, "after-unsubscribe"))).isZero();
     }
@@ -161,14 +161,14 @@ interface BrokerContract {
             awaitSubscribed(b, a, room);
             awaitSubscribed(a, b, room);
         }
-        a.broker().publish(new BrokerEvent.MessageCommitted(message(room, 1, "mine")));
+        a.broker().publish(new RoomEvent.MessageCommitted(message(room, 1, "mine")));
         if (b != null) {
-            b.events().await("a's message at b", e -> e instanceof BrokerEvent.MessageCommitted);
+            b.events().await("a's message at b", e -> e instanceof RoomEvent.MessageCommitted);
             // Redis sent a's echo to a before b's marker, on the same subscription.
-            b.broker().publish(new BrokerEvent.Typing(room, "marker"));
+            b.broker().publish(new RoomEvent.Typing(room, "marker"));
             a.events().await("b's marker at a", typing(room, "marker"));
         }
-        assertThat(a.events().count(e -> e instanceof BrokerEvent.MessageCommitted)).isEqualTo(1);
+        assertThat(a.events().count(e -> e instanceof RoomEvent.MessageCommitted)).isEqualTo(1);
     }
 
     @Test
@@ -180,10 +180,10 @@ interface BrokerContract {
         b.broker().subscribe(room);
         awaitSubscribed(a, b, room);
         int n = 300;
-        for (int i = 1; i <= n; i++) a.broker().publish(new BrokerEvent.MessageCommitted(message(room, i, "m" + i)));
-        Await.until(n + " messages at b", WAIT, () -> b.events().count(e -> e instanceof BrokerEvent.MessageCommitted) >= n);
-        List<Long> seqs = b.events().matching(e -> e instanceof BrokerEvent.MessageCommitted).stream()
-                .map(e -> ((BrokerEvent.MessageCommitted) e).message().seq()).toList();
+        for (int i = 1; i <= n; i++) a.broker().publish(new RoomEvent.MessageCommitted(message(room, i, "m" + i)));
+        Await.until(n + " messages at b", WAIT, () -> b.events().count(e -> e instanceof RoomEvent.MessageCommitted) >= n);
+        List<Long> seqs = b.events().matching(e -> e instanceof RoomEvent.MessageCommitted).stream()
+                .map(e -> ((RoomEvent.MessageCommitted) e).message().seq()).toList();
         assertThat(seqs).hasSize(n).isSorted().doesNotHaveDuplicates();
     }
 
@@ -198,7 +198,7 @@ interface BrokerContract {
         b.broker().subscribe(room);
         b.broker().unsubscribe(room);
         awaitSubscribed(a, b, room);
-        a.broker().publish(new BrokerEvent.Typing(room, "still-here"));
+        a.broker().publish(new RoomEvent.Typing(room, "still-here"));
         b.events().await("an event after one of two unsubscribes", typing(room, "still-here"));
     }
 
@@ -206,7 +206,7 @@ interface BrokerContract {
     default void publish_after_close_does_not_throw() {
         Node a = newNode();
         Futures.await(a.broker().close());
-        a.broker().publish(new BrokerEvent.Typing(room("closed"), "x"));
+        a.broker().publish(new RoomEvent.Typing(room("closed"), "x"));
         a.broker().subscribe(room("closed"));
     }
 }

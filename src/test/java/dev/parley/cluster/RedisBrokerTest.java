@@ -1,6 +1,6 @@
 package dev.parley.cluster;
 
-import dev.parley.broker.BrokerEvent;
+import dev.parley.event.RoomEvent;
 import dev.parley.broker.RedisBroker;
 import dev.parley.broker.RedisClients;
 import dev.parley.testing.Await;
@@ -69,10 +69,10 @@ class RedisBrokerTest implements BrokerContract {
         redis.stop();
         Await.until("both nodes to see Redis down", WAIT, () -> !a.broker().healthy() && !b.broker().healthy());
         long start = System.nanoTime();
-        for (int i = 1; i <= 1000; i++) a.broker().publish(new BrokerEvent.MessageCommitted(BrokerContract.message(room, i, "while down")));
+        for (int i = 1; i <= 1000; i++) a.broker().publish(new RoomEvent.MessageCommitted(BrokerContract.message(room, i, "while down")));
         long micros = (System.nanoTime() - start) / 1000;
         assertThat(micros).as("1000 publishes with Redis down, in µs").isLessThan(200_000);
-        assertThat(a.events().count(e -> e instanceof BrokerEvent.MessageCommitted)).as("local delivery while Redis is down").isEqualTo(1000);
+        assertThat(a.events().count(e -> e instanceof RoomEvent.MessageCommitted)).as("local delivery while Redis is down").isEqualTo(1000);
         // Asked for while Redis is down: they wait in Lettuce's reconnect buffer.
         b.broker().subscribe(later);
         b.broker().unsubscribe(dropped);
@@ -100,7 +100,7 @@ class RedisBrokerTest implements BrokerContract {
         try (RedisClient client = RedisClient.create(redis.url()); StatefulRedisConnection<String, String> c = client.connect()) {
             c.sync().publish("parley:room:" + room, "not an event");
         }
-        a.broker().publish(new BrokerEvent.Typing(room, "after-garbage"));
+        a.broker().publish(new RoomEvent.Typing(room, "after-garbage"));
         b.events().await("the event after the garbage", BrokerContract.typing(room, "after-garbage"));
     }
 
@@ -130,7 +130,7 @@ class RedisBrokerTest implements BrokerContract {
         a.broker().subscribe(BrokerContract.room("closing"));
         redis.stop();
         Await.until("a to see Redis down", WAIT, () -> !a.broker().healthy());
-        a.broker().publish(new BrokerEvent.Typing(BrokerContract.room("closing"), "x"));
+        a.broker().publish(new RoomEvent.Typing(BrokerContract.room("closing"), "x"));
         long start = System.nanoTime();
         Futures.await(a.broker().close());
         assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(5));
@@ -161,7 +161,7 @@ class RedisBrokerTest implements BrokerContract {
             redis.resume();
         }
         Await.until("a to reconnect", WAIT, () -> a.broker().healthy());
-        a.broker().publish(new BrokerEvent.Typing(room, "after-the-hang"));
+        a.broker().publish(new RoomEvent.Typing(room, "after-the-hang"));
         b.events().await("an event published after the reconnect", BrokerContract.typing(room, "after-the-hang"));
     }
 
@@ -225,7 +225,7 @@ class RedisBrokerTest implements BrokerContract {
             String room = BrokerContract.room(name);
             b.subscribe(room);
             Await.until("b's subscription and an event from a", WAIT, () -> {
-                a.publish(new BrokerEvent.Typing(room, name));
+                a.publish(new RoomEvent.Typing(room, name));
                 return atB.count(BrokerContract.typing(room, name)) > 0;
             });
             assertThat(a.healthy() && b.healthy()).as("both healthy").isTrue();
@@ -247,7 +247,7 @@ class RedisBrokerTest implements BrokerContract {
     /** Messages 1 to {@code n} of {@code room}, each {@code chars} long, published by {@code node}. */
     private static void publishMessages(Node node, String room, int n, int chars) {
         String text = "x".repeat(chars);
-        for (int i = 1; i <= n; i++) node.broker().publish(new BrokerEvent.MessageCommitted(BrokerContract.message(room, i, text)));
+        for (int i = 1; i <= n; i++) node.broker().publish(new RoomEvent.MessageCommitted(BrokerContract.message(room, i, text)));
     }
 
     /** 40 MB: more than the publishing socket's and Redis's buffers hold, so that a write blocks. */
@@ -256,6 +256,6 @@ class RedisBrokerTest implements BrokerContract {
     }
 
     private static void awaitMessages(Node node, int n, Duration within) {
-        Await.until(n + " messages at the other node", within, () -> node.events().count(e -> e instanceof BrokerEvent.MessageCommitted) >= n);
+        Await.until(n + " messages at the other node", within, () -> node.events().count(e -> e instanceof RoomEvent.MessageCommitted) >= n);
     }
 }

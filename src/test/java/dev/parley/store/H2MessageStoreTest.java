@@ -1,6 +1,6 @@
 package dev.parley.store;
 
-import dev.parley.chat.Message;
+import dev.parley.event.Message;
 import dev.parley.config.ChatConfig;
 import dev.parley.config.Setting;
 import org.h2.tools.Server;

@@ -1,6 +1,6 @@
 package dev.parley.store;
 
-import dev.parley.chat.Message;
+import dev.parley.event.Message;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 

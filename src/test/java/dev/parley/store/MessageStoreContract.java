@@ -1,6 +1,6 @@
 package dev.parley.store;
 
-import dev.parley.chat.Message;
+import dev.parley.event.Message;
 import dev.parley.testing.Await;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;

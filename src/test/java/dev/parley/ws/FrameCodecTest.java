@@ -1,7 +1,7 @@
 package dev.parley.ws;
 
-import dev.parley.chat.Message;
-import dev.parley.chat.Notice;
+import dev.parley.event.Message;
+import dev.parley.event.Notice;
 import io.netty.buffer.ByteBuf;
 import org.junit.jupiter.api.Test;
 

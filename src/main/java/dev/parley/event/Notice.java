@@ -1,4 +1,4 @@
-package dev.parley.chat;
+package dev.parley.event;
 
 import java.util.function.Function;
 

@@ -3,14 +3,15 @@ package dev.parley;
 import dev.parley.auth.PasswordHasher;
 import dev.parley.auth.TokenService;
 import dev.parley.broker.Broker;
-import dev.parley.event.RoomEvent;
 import dev.parley.broker.LocalBroker;
 import dev.parley.broker.RedisBroker;
 import dev.parley.broker.RedisClients;
 import dev.parley.chat.ChatService;
 import dev.parley.chat.Limits;
-import dev.parley.chat.RoomHub;
+import dev.parley.chat.ErrorCode;
 import dev.parley.config.ChatConfig;
+import dev.parley.delivery.Delivery;
+import dev.parley.event.Message;
 import dev.parley.http.Health;
 import dev.parley.http.HttpRoutes;
 import dev.parley.metrics.ChatMetrics;
@@ -23,7 +24,7 @@ import dev.parley.store.MessageStore;
 import dev.parley.store.StoreException;
 import dev.parley.store.UserStore;
 import dev.parley.ws.CloseCode;
-import dev.parley.ws.HandOff;
+import dev.parley.work.Blocking;
 import dev.parley.ws.WsEndpoint;
 import io.lettuce.core.resource.ClientResources;
 import io.vertx.core.DeploymentOptions;
@@ -48,7 +49,11 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.security.SecureRandom;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.Arrays;
 import java.util.Base64;
+import java.util.Deque;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -66,6 +71,7 @@ public final class ChatServer {
     private final Broker broker;
     private final Presence presence;
     private final MessageStore store;
+    private final Delivery delivery;
     private final WsEndpoint ws;
     private final Health health;
     private final ChatMetrics metrics;
@@ -73,76 +79,81 @@ public final class ChatServer {
     private final Router router;
     private final AtomicInteger port = new AtomicInteger();
     private String deploymentId;
-    private long reconcileTimer = -1;
     private volatile boolean closing;
 
     private ChatServer(ChatConfig config) {
         this.config = config;
-        this.vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(config.eventLoopCount()).setPreferNativeTransport(true));
-        this.metrics = new ChatMetrics();
-        if (config.embeddedDatabase() || config.jwtSecret().isEmpty()) createDataDir(config.dataDir());
-        this.tokens = new TokenService(secret(config), config.tokenTtl(), config.jwksUrl(), Clock.systemUTC());
-        this.db = new Database(config.databaseUrl(), config.databaseUser(), config.databasePassword(), config.databasePoolSize());
-        this.redisResources = config.clustered() ? RedisClients.resources() : null;
-        Broker newBroker = null;
-        Presence newPresence = null;
+        // What is built is closed again, in reverse, if a later step fails: a failed start leaves no
+        // thread, Redis client or event loop behind.
+        Deque<Runnable> undo = new ArrayDeque<>();
         try {
-            newBroker = newBroker(config, redisResources);
-            newPresence = newPresence(config, newBroker, redisResources);
-            Broker b = newBroker;
-            this.store = new MessageStore(db, journal(config), config.appendBatchMax(), config.appendLinger().toNanos(), committed -> HandOff.together(() -> ChatService.publishCommitted(b, committed)), metrics);
-        } catch (RuntimeException e) {
-            // Nothing else holds these yet: let go of them before failing the start (Redis
-            // unreachable, a journal that cannot be read).
-            if (newPresence != null) newPresence.close();
-            if (newBroker != null) newBroker.close();
-            if (redisResources != null) redisResources.shutdown();
-            db.close();
-            vertx.close();
-            throw e;
-        }
-        this.broker = newBroker;
-        this.presence = newPresence;
-        // A replay is queued on the connection's outbox at once: if it could fill the outbox, the
-        // resuming client would be closed with 4002 again and again. Past half the outbox, the join
-        // says recovered:false and the client pages the rest with history, at its own pace. (The
-        // default outbox, 2048, keeps the replay limit PROTOCOL.md documents, 1000.)
-        int replayLimit = Math.min(config.replayLimit(), Math.max(1, config.outboxFrames() / 2));
-        if (replayLimit < config.replayLimit()) {
-            log.warn("CHAT_REPLAY_LIMIT {} is more than half of CHAT_OUTBOX_FRAMES ({}): a join replays at most {}",
-                    config.replayLimit(), config.outboxFrames(), replayLimit);
-        }
-        if (config.appendBatchMax() > config.outboxFrames() / 2) {
-            log.warn("CHAT_APPEND_BATCH_MAX {} is more than half of CHAT_OUTBOX_FRAMES ({}): one commit to a busy room can "
-                    + "close its members as slow consumers", config.appendBatchMax(), config.outboxFrames());
-        }
-        RoomHub hub = new RoomHub(vertx, store, broker, replayLimit, 100, metrics);
-        broker.start(event -> HandOff.together(() -> hub.onEvent(event)));
-        ChatService chat = new ChatService(vertx, new Limits(config), new UserStore(db), store, hub, broker, presence,
-                new PasswordHasher(config.bcryptCost()), tokens);
-        this.ws = new WsEndpoint(vertx, config, chat, tokens, metrics);
-        this.health = new Health(vertx, db, broker, presence, config.nodeId());
-        this.router = HttpRoutes.create(vertx, chat, tokens, metrics, health);
-        if (broker.distributed()) {
-            // The broker may lose messages: compare with the store often, and more often while it is down.
-            this.reconcileTimer = vertx.setPeriodic(250, new io.vertx.core.Handler<>() {
-                long ticks;
-                boolean wasUp = true;
+            this.vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(config.eventLoopCount()).setPreferNativeTransport(true));
+            undo.push(() -> vertx.close());
+            this.metrics = new ChatMetrics(Arrays.stream(ErrorCode.values()).map(ErrorCode::wire).toList());
+            if (config.embeddedDatabase() || config.jwtSecret().isEmpty()) createDataDir(config.dataDir());
+            this.tokens = new TokenService(secret(config), config.tokenTtl(), config.jwksUrl(), Clock.systemUTC());
+            this.db = new Database(config.databaseUrl(), config.databaseUser(), config.databasePassword(), config.databasePoolSize());
+            undo.push(db::close);
+            this.redisResources = config.clustered() ? RedisClients.resources() : null;
+            if (redisResources != null) undo.push(() -> redisResources.shutdown());
+            this.broker = newBroker(config, redisResources);
+            undo.push(broker::close);
+            // Presence tells the delivery (built below, with the store) of users it found gone.
+            this.presence = newPresence(config, redisResources, this::presenceGone);
+            undo.push(presence::close);
+            this.store = new MessageStore(db, journal(config), config.appendBatchMax(), config.appendLinger().toNanos(),
+                    this::committed, metrics::batchCommitted);
+            undo.push(() -> store.close(Duration.ZERO));
+            // A replay is queued on the connection's outbox at once: if it could fill the outbox, the
+            // resuming client would be closed with 4002 again and again. Past half the outbox, the join
+            // says recovered:false and the client pages the rest with history, at its own pace. (The
+            // default outbox, 2048, keeps the replay limit PROTOCOL.md documents, 1000.)
+            int replayLimit = Math.min(config.replayLimit(), Math.max(1, config.outboxFrames() / 2));
+            if (replayLimit < config.replayLimit()) {
+                log.warn("CHAT_REPLAY_LIMIT {} is more than half of CHAT_OUTBOX_FRAMES ({}): a join replays at most {}",
+                        config.replayLimit(), config.outboxFrames(), replayLimit);
+            }
+            if (config.appendBatchMax() > config.outboxFrames() / 2) {
+                log.warn("CHAT_APPEND_BATCH_MAX {} is more than half of CHAT_OUTBOX_FRAMES ({}): one commit to a busy room can "
+                        + "close its members as slow consumers", config.appendBatchMax(), config.outboxFrames());
+            }
+            this.delivery = new Delivery(vertx, store, broker, presence, replayLimit, 100, config.presenceTtl(), new Delivery.Observer() {
+                @Override
+                public void delivered(int messages) {
+                    metrics.delivered(messages);
+                }
 
                 @Override
-                public void handle(Long id) {
-                    boolean up = broker.healthy() && presence.healthy();
-                    if (up && !wasUp) {
-                        // Presence changes while Redis was away reached no other node. Once every live
-                        // node has written its entries again and a dead node's have expired (one
-                        // presence TTL), each node announces to its members what they missed.
-                        vertx.setTimer(config.presenceTtl().toMillis() + 1000, t -> hub.resyncPresence(presence::members));
-                    }
-                    wasUp = up;
-                    if (!broker.healthy() || ++ticks % 4 == 0) hub.reconcile();
+                public void resumed(boolean recovered) {
+                    metrics.resumed(recovered);
                 }
             });
+            delivery.start();
+            undo.push(delivery::close);
+            ChatService chat = new ChatService(vertx, new Limits(config), new UserStore(db), store, delivery, presence,
+                    new PasswordHasher(config.bcryptCost()), tokens);
+            this.ws = new WsEndpoint(vertx, config, chat, tokens, metrics);
+            this.health = new Health(vertx, db, broker, presence, config.nodeId());
+            this.router = HttpRoutes.create(vertx, chat, tokens, metrics, health);
+        } catch (RuntimeException | Error e) {
+            while (!undo.isEmpty()) {
+                try {
+                    undo.pop().run();
+                } catch (RuntimeException suppressed) {
+                    e.addSuppressed(suppressed);
+                }
+            }
+            throw e;
         }
+    }
+
+    // The store and presence are built before the delivery they report to, which reads the store.
+    private void committed(List<Message> messages) {
+        delivery.committed(messages);
+    }
+
+    private void presenceGone(String room, String user, boolean online) {
+        delivery.presenceChanged(room, user, online);
     }
 
     /** Starts a node and completes when it listens. */
@@ -252,9 +263,9 @@ public final class ChatServer {
         log.info("draining node={}", config.nodeId());
         health.draining();
         ws.startDraining();
-        if (reconcileTimer >= 0) vertx.cancelTimer(reconcileTimer);
+        delivery.close();
         Promise<Void> done = Promise.promise();
-        vertx.executeBlocking(() -> {
+        Blocking.run(vertx, () -> {
             store.close(config.drainTimeout());
             return null;
         }).compose(x -> ws.closeAll(CloseCode.GOING_AWAY, 2000))
@@ -319,11 +330,10 @@ public final class ChatServer {
         return new RedisBroker(config.redisUrl(), config.nodeId(), redis);
     }
 
-    private static Presence newPresence(ChatConfig config, Broker broker, ClientResources redis) {
+    private static Presence newPresence(ChatConfig config, ClientResources redis, RedisPresence.Announcer gone) {
         if (!config.clustered()) return new LocalPresence();
         Duration ttl = config.presenceTtl();
-        return new RedisPresence(config.redisUrl(), config.nodeId(), redis, ttl, ttl.dividedBy(3),
-                (room, user, online) -> broker.publish(new RoomEvent.PresenceChanged(room, user, online)));
+        return new RedisPresence(config.redisUrl(), config.nodeId(), redis, ttl, ttl.dividedBy(3), gone);
     }
 
     /** The configured HS256 secret, or one generated on first start and kept in the data dir. */

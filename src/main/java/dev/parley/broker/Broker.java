@@ -6,13 +6,14 @@ import io.vertx.core.Future;
 import java.util.function.Consumer;
 
 /**
- * Moves events between the nodes of a cluster. {@link #publish} hands the event to this node's
- * handler at once and to other nodes at most once: an event may be lost on the way (Redis down, a
- * network blip). Nothing depends on the broker for correctness: RoomHub repairs lost or late
- * messages from the MessageStore, and typing and presence are ephemeral by nature.
+ * Moves events between the nodes of a cluster. {@link #publish} sends the event to the other nodes
+ * at most once: an event may be lost on the way (Redis down, a network blip). It does not hand it to
+ * this node: the node delivers its own events itself ({@code delivery.Delivery}), so local delivery
+ * never depends on the broker. Nothing depends on the broker for correctness: the delivery repairs
+ * lost or late messages from the store, and typing and presence are ephemeral by nature.
  */
 public interface Broker {
-    /** Sets where events of subscribed rooms go, this node's own included. Called once, before any publish. */
+    /** Sets where other nodes' events of subscribed rooms go. Called once, before any publish. */
     void start(Consumer<RoomEvent> handler);
 
     void publish(RoomEvent event);
@@ -23,7 +24,7 @@ public interface Broker {
     /** Called when the room's last local member leaves. */
     void unsubscribe(String room);
 
-    /** False while events from other nodes may be missed; RoomHub then polls the store instead. */
+    /** False while events from other nodes may be missed; the delivery then polls the store instead. */
     boolean healthy();
 
     /** True if there can be other nodes at all. */

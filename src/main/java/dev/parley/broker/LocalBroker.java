@@ -8,20 +8,19 @@ import java.util.function.Consumer;
 import static java.util.Objects.requireNonNull;
 
 /**
- * The broker of a single node: every event goes straight to this node's handler, on the caller's
- * thread. Choose it when one process serves everyone (the default); a cluster needs {@code RedisBroker}.
+ * The broker of a single node: there is no other node to tell, so publishing sends nothing and no
+ * event ever arrives. Choose it when one process serves everyone (the default); a cluster needs
+ * {@code RedisBroker}.
  */
 public final class LocalBroker implements Broker {
-    private volatile Consumer<RoomEvent> handler = event -> {};
-
     @Override
     public void start(Consumer<RoomEvent> handler) {
-        this.handler = requireNonNull(handler, "handler");
+        requireNonNull(handler, "handler");
     }
 
     @Override
     public void publish(RoomEvent event) {
-        handler.accept(event);
+        requireNonNull(event, "event");
     }
 
     @Override

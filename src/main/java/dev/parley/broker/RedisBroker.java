@@ -41,17 +41,17 @@ import static java.util.Objects.requireNonNull;
  * <ul>
  *   <li>A node subscribes to a room's channel while the room has local members: one subscription
  *       per room, not per connection. Subscribe and unsubscribe are counted, so that a leave and a
- *       join racing in RoomHub cannot leave a room with members unsubscribed.</li>
- *   <li>{@link #publish} hands the event to this node's handler at once, so local delivery never
- *       depends on Redis, then queues it for a single publishing thread that encodes it once and
- *       publishes it through {@link RedisPublisher} (no replies). It never blocks: the group-commit
- *       writer thread calls it. While Redis is down, or if the queue is full, the event is dropped;
- *       RoomHub reads missed messages from the store.</li>
+ *       join racing on the node cannot leave a room with members unsubscribed.</li>
+ *   <li>{@link #publish} queues the event for a single publishing thread that encodes it once and
+ *       publishes it through {@link RedisPublisher} (no replies). The node has delivered it to its
+ *       own members already, so local delivery never depends on Redis. It never blocks: the
+ *       group-commit writer thread calls it. While Redis is down, or if the queue is full, the event
+ *       is dropped; the delivery reads missed messages from the store.</li>
  *   <li>Every event carries the publishing instance's id; a node ignores its own echo.</li>
  *   <li>Lettuce reconnects the subscribing connection by itself and resubscribes every channel it
  *       had; a subscribe asked for while Redis is down waits in Lettuce's reconnect buffer. The
  *       publisher reconnects itself. {@link #healthy()} is false while either connection is down,
- *       which makes RoomHub poll the store.</li>
+ *       which makes the delivery poll the store.</li>
  * </ul>
  */
 public final class RedisBroker implements Broker {
@@ -130,7 +130,6 @@ public final class RedisBroker implements Broker {
 
     @Override
     public void publish(RoomEvent event) {
-        handler.accept(event);
         if (closing.get() || !pub.up()) {
             dropped.increment();
             return;
@@ -228,7 +227,7 @@ public final class RedisBroker implements Broker {
             log.warn("ignored an event this node cannot read ({} bytes): {}", bytes.length, e.getMessage());
             return;
         }
-        if (origin.equals(d.origin())) return; // our own echo: delivered locally at publish
+        if (origin.equals(d.origin())) return; // our own echo: the node delivered it when it published
         try {
             handler.accept(d.event());
         } catch (RuntimeException e) {

@@ -1,15 +1,17 @@
 package dev.parley.chat;
 
-import dev.parley.event.Message;
 import dev.parley.auth.LoginThrottle;
 import dev.parley.auth.PasswordHasher;
 import dev.parley.auth.TokenService;
-import dev.parley.broker.Broker;
-import dev.parley.event.RoomEvent;
+import dev.parley.delivery.Delivery;
+import dev.parley.delivery.Subscriber;
+import dev.parley.event.Message;
 import dev.parley.presence.Presence;
 import dev.parley.store.MessageStore;
+import dev.parley.store.RefusedException;
 import dev.parley.store.StoreException;
 import dev.parley.store.UserStore;
+import dev.parley.work.Blocking;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -17,36 +19,34 @@ import io.vertx.core.Vertx;
 
 import java.util.List;
 import java.util.Optional;
-import java.util.concurrent.CompletableFuture;
 
 import static java.util.Objects.requireNonNull;
 
 /**
  * The use cases of PROTOCOL.md, independent of transport: the HTTP routes and the WebSocket frames
  * both call these. Every method runs on an event loop and returns a Future; blocking work goes
- * through {@link Blocking}.
+ * through {@link Blocking}. This is where requests are validated (once) and where the store's
+ * failures become the protocol's error codes ({@link #translate}, the one place).
  */
 public final class ChatService {
     private final Vertx vertx;
     private final Limits limits;
     private final UserStore users;
     private final MessageStore store;
-    private final RoomHub hub;
-    private final Broker broker;
+    private final Delivery delivery;
     private final Presence presence;
     private final PasswordHasher hasher;
     private final TokenService tokens;
     private final String dummyHash;
     private final LoginThrottle logins = new LoginThrottle();
 
-    public ChatService(Vertx vertx, Limits limits, UserStore users, MessageStore store, RoomHub hub, Broker broker,
+    public ChatService(Vertx vertx, Limits limits, UserStore users, MessageStore store, Delivery delivery,
                        Presence presence, PasswordHasher hasher, TokenService tokens) {
         this.vertx = requireNonNull(vertx, "vertx");
         this.limits = requireNonNull(limits, "limits");
         this.users = requireNonNull(users, "users");
         this.store = requireNonNull(store, "store");
-        this.hub = requireNonNull(hub, "hub");
-        this.broker = requireNonNull(broker, "broker");
+        this.delivery = requireNonNull(delivery, "delivery");
         this.presence = requireNonNull(presence, "presence");
         this.hasher = requireNonNull(hasher, "hasher");
         this.tokens = requireNonNull(tokens, "tokens");
@@ -66,7 +66,7 @@ public final class ChatService {
         } catch (ChatException e) {
             return Future.failedFuture(e);
         }
-        return Blocking.run(vertx, () -> {
+        return blocking(() -> {
             if (!users.create(username, hasher.hash(password))) {
                 throw new ChatException(ErrorCode.CONFLICT, "username " + username + " is taken");
             }
@@ -81,7 +81,7 @@ public final class ChatService {
             return Future.failedFuture(new ChatException(ErrorCode.RATE_LIMITED,
                     "too many logins as " + username + " without the right password; try again in " + wait + " s"));
         }
-        return Blocking.run(vertx, () -> {
+        return blocking(() -> {
             var user = users.find(username);
             // Verify against a dummy hash for unknown users too, so the answer takes as long either way.
             boolean ok = hasher.verify(password, user.map(UserStore.User::passwordHash).orElse(dummyHash));
@@ -97,7 +97,7 @@ public final class ChatService {
      */
     public Future<Optional<TokenService.Identity>> authenticate(String token) {
         if (!tokens.usesJwks()) return Future.succeededFuture(tokens.verify(token));
-        return vertx.executeBlocking(() -> tokens.verify(token), false);
+        return Blocking.run(vertx, () -> tokens.verify(token));
     }
 
     // --- rooms ---
@@ -105,7 +105,7 @@ public final class ChatService {
     public record RoomSummary(String name, long lastSeq, int online) {}
 
     public Future<List<RoomSummary>> rooms() {
-        return Blocking.run(vertx, store::rooms).compose(rooms -> presence.counts(rooms.stream().map(MessageStore.RoomInfo::name).toList())
+        return blocking(store::rooms).compose(rooms -> presence.counts(rooms.stream().map(MessageStore.RoomInfo::name).toList())
                 .map(counts -> rooms.stream().map(r -> new RoomSummary(r.name(), r.lastSeq(), counts.getOrDefault(r.name(), 0))).toList()));
     }
 
@@ -120,7 +120,7 @@ public final class ChatService {
         } catch (ChatException e) {
             return Future.failedFuture(e);
         }
-        return Blocking.run(vertx, () -> {
+        return blocking(() -> {
             if (store.lastSeq(room).isEmpty()) throw ChatException.notFound("no room " + room);
             return store.page(room, before, after, n);
         });
@@ -132,7 +132,7 @@ public final class ChatService {
         } catch (ChatException e) {
             return Future.failedFuture(e);
         }
-        return Blocking.run(vertx, () -> store.lastSeq(room).isPresent()).compose(exists -> exists
+        return blocking(() -> store.lastSeq(room).isPresent()).compose(exists -> exists
                 ? presence.members(room)
                 : Future.failedFuture(ChatException.notFound("no room " + room)));
     }
@@ -140,79 +140,77 @@ public final class ChatService {
     // --- a connection's session ---
 
     /**
-     * Joins the subscriber to the room: it counts as present, gets {@code joined} and, with
-     * {@code since}, the replay, then live messages. Announces the user online if this is their first
-     * connection in the room. A join of a room the subscriber is already in ({@code replacing}) starts
-     * its stream afresh without touching presence.
+     * Joins the subscriber to the room (see {@link Delivery#join}): {@code joined}, then with
+     * {@code since} the replay, then live messages. Joining a room the subscriber is in already
+     * starts its stream afresh from what it was given.
      */
-    public Future<RoomHub.Membership> join(Subscriber sub, String room, Long since, String ref, RoomHub.Membership replacing) {
+    public Future<Void> join(Subscriber sub, String room, Long since, String ref) {
         try {
             limits.room(room);
             if (since != null && since < 0) throw ChatException.badRequest("since must be a non-negative integer");
         } catch (ChatException e) {
             return Future.failedFuture(e);
         }
-        String user = sub.user();
-        if (replacing != null) {
-            // A join of a room this connection is in: it goes on from what it was given, so that
-            // nothing arrives twice (whatever since says) and nothing is skipped (without since).
-            hub.leave(replacing);
-            long given = replacing.lastSent();
-            return hub.join(sub, room, since == null ? given : Math.max(since, given), ref, () -> presence.members(room));
-        }
-        Future<Boolean> present = presence.join(room, user);
-        return hub.join(sub, room, since, ref, () -> present.compose(first -> presence.members(room)))
-                .onSuccess(m -> {
-                    if (present.result()) broker.publish(new RoomEvent.PresenceChanged(room, user, true));
-                })
-                .recover(err -> (present.succeeded() ? presence.leave(room, user).<Void>mapEmpty() : Future.<Void>succeededFuture())
-                        .transform(x -> Future.failedFuture(err)));
+        return delivery.join(sub, room, since, ref).recover(ChatService::translate);
     }
 
     /** Leaves the room; announces the user offline if that was their last connection in it. */
-    public Future<Void> leave(RoomHub.Membership membership) {
-        hub.leave(membership);
-        String room = membership.room();
-        String user = membership.subscriber().user();
-        return presence.leave(room, user).map(last -> {
-            if (last) broker.publish(new RoomEvent.PresenceChanged(room, user, false));
-            return null;
-        });
+    public void leave(Subscriber sub, String room) {
+        limits.room(room);
+        if (!delivery.leave(sub, room)) throw new ChatException(ErrorCode.NOT_JOINED, "not joined to " + room);
     }
 
     /**
-     * Stores the message and completes once it is durably committed; the room's members receive it
-     * through the hub. A retry with the same clientId completes with the first copy.
+     * Stores the message and completes once it is durably committed, with the stored message; the
+     * room's members receive it through the delivery. A retry with the same clientId completes with
+     * the first copy.
      */
-    public Future<MessageStore.Appended> send(String room, String user, String clientId, String text) {
+    public Future<Message> send(Subscriber sub, String room, String clientId, String text) {
         String t;
         try {
+            limits.room(room);
+            if (!delivery.isMember(sub, room)) throw new ChatException(ErrorCode.NOT_JOINED, "join " + room + " before sending to it");
             limits.clientId(clientId);
             t = limits.text(text);
         } catch (ChatException e) {
             return Future.failedFuture(e);
         }
-        return onContext(store.append(room, user, clientId, t));
-    }
-
-    public void typing(String room, String user) {
-        broker.publish(new RoomEvent.Typing(room, user));
-    }
-
-    /** Called by the store on its writer thread after each commit: hands new messages to the broker (and so to local members). */
-    public static void publishCommitted(Broker broker, List<dev.parley.event.Message> committed) {
-        for (dev.parley.event.Message m : committed) broker.publish(new RoomEvent.MessageCommitted(m));
-    }
-
-    private <T> Future<T> onContext(CompletableFuture<T> cf) {
+        String user = sub.user();
         Context ctx = vertx.getOrCreateContext();
-        Promise<T> p = Promise.promise();
-        cf.whenComplete((v, err) -> ctx.runOnContext(x -> {
-            if (err == null) p.complete(v);
-            else if (err instanceof dev.parley.store.RefusedException) p.fail(ChatException.badRequest("the message cannot be stored"));
-            else if (err instanceof StoreException) p.fail(ChatException.unavailable("storage is unavailable, the message was not stored; retry with the same clientId"));
+        Promise<Message> p = Promise.promise();
+        store.append(room, user, clientId, t).whenComplete((v, err) -> ctx.runOnContext(x -> {
+            if (err == null) p.complete(v.message());
             else p.fail(err);
         }));
-        return p.future();
+        return p.future().recover(ChatService::translate);
+    }
+
+    /**
+     * Tells the room's other members that the user is typing, if {@code limit} allows (past it the
+     * frame is dropped without a word: typing is a hint). Throws for a room not joined.
+     */
+    public void typing(Subscriber sub, String room, RateLimiter limit) {
+        limits.room(room);
+        if (!delivery.isMember(sub, room)) throw new ChatException(ErrorCode.NOT_JOINED, "join " + room + " first");
+        if (limit.tryAcquire()) delivery.typing(room, sub.user());
+    }
+
+    /** Blocking work whose store failures become the protocol's errors. */
+    private <T> Future<T> blocking(java.util.concurrent.Callable<T> work) {
+        return Blocking.run(vertx, work).recover(ChatService::translate);
+    }
+
+    /**
+     * The one place where a failure of the store becomes an error a client is told: a value the
+     * database refuses is {@code bad_request}; a database that cannot be reached is
+     * {@code unavailable}, and for a send it is unknown whether the message was stored, which a retry
+     * with the same clientId settles. Anything else is passed on as it is.
+     */
+    static <T> Future<T> translate(Throwable err) {
+        if (err instanceof RefusedException) return Future.failedFuture(ChatException.badRequest("the message cannot be stored"));
+        if (err instanceof StoreException) {
+            return Future.failedFuture(ChatException.unavailable("storage is unavailable; try again (a send retried with the same clientId is never stored twice)"));
+        }
+        return Future.failedFuture(err);
     }
 }

@@ -33,7 +33,7 @@ final class HttpErrors {
             code = ErrorCode.INTERNAL;
             message = "unexpected server error";
         }
-        metrics.error(code);
+        metrics.error(code.wire());
         write(ctx, code.httpStatus, code.wire(), message);
     }
 

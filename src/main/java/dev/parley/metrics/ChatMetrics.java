@@ -1,8 +1,5 @@
 package dev.parley.metrics;
 
-import dev.parley.chat.ErrorCode;
-import dev.parley.chat.RoomHub;
-import dev.parley.store.MessageStore;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.Gauge;
@@ -14,7 +11,7 @@ import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 
-import java.util.EnumMap;
+import java.util.Collection;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
@@ -23,9 +20,10 @@ import java.util.concurrent.atomic.AtomicInteger;
 /**
  * Every meter of the server, named once here under the {@code parley_} prefix and served at
  * {@code /metrics} in the Prometheus format. Hot paths hold their counters in fields: no lookups by
- * name per frame.
+ * name per frame. It observes what it measures through the callbacks the composition root hands
+ * the parts ({@link #delivered}, {@link #resumed}, {@link #batchCommitted}), and imports none of them.
  */
-public final class ChatMetrics implements RoomHub.Listener, MessageStore.BatchObserver {
+public final class ChatMetrics {
     public static final String PREFIX = "parley.";
     public static final String CONNECTIONS_OPEN = PREFIX + "connections.open";
     public static final String FRAMES_IN = PREFIX + "frames.in";
@@ -43,7 +41,7 @@ public final class ChatMetrics implements RoomHub.Listener, MessageStore.BatchOb
     private final AtomicInteger connections = new AtomicInteger();
     private final Map<String, Counter> framesIn = new ConcurrentHashMap<>();
     private final Map<String, Counter> framesOut = new ConcurrentHashMap<>();
-    private final Map<ErrorCode, Counter> errors = new EnumMap<>(ErrorCode.class);
+    private final Map<String, Counter> errors = new ConcurrentHashMap<>();
     private final Counter appended;
     private final DistributionSummary batchSize;
     private final Timer batchLatency;
@@ -53,15 +51,14 @@ public final class ChatMetrics implements RoomHub.Listener, MessageStore.BatchOb
     private final Counter resumedFully;
     private final Counter resumedPartly;
 
-    public ChatMetrics() {
+    /** @param errorCodes every error code a client can be sent, so that each has its counter from the start */
+    public ChatMetrics(Collection<String> errorCodes) {
         new JvmMemoryMetrics().bindTo(registry);
         new JvmGcMetrics().bindTo(registry);
         new JvmThreadMetrics().bindTo(registry);
         new ProcessorMetrics().bindTo(registry);
         Gauge.builder(CONNECTIONS_OPEN, connections, AtomicInteger::get).description("WebSocket connections open").register(registry);
-        for (ErrorCode c : ErrorCode.values()) {
-            errors.put(c, Counter.builder(ERRORS).tag("code", c.wire()).description("errors sent to clients, by code").register(registry));
-        }
+        for (String c : errorCodes) errorCounter(c);
         appended = Counter.builder(MESSAGES_APPENDED).description("messages stored").register(registry);
         batchSize = DistributionSummary.builder(APPEND_BATCH_SIZE).description("messages per group commit").register(registry);
         batchLatency = Timer.builder(APPEND_BATCH_LATENCY).description("time of one group commit").publishPercentiles(0.5, 0.99).register(registry);
@@ -100,8 +97,13 @@ public final class ChatMetrics implements RoomHub.Listener, MessageStore.BatchOb
         return framesOut.computeIfAbsent(type, t -> Counter.builder(FRAMES_OUT).tag("type", t).description("frames queued to clients, by type").register(registry));
     }
 
-    public void error(ErrorCode code) {
-        errors.get(code).increment();
+    /** An error sent to a client, by its wire code. */
+    public void error(String code) {
+        errorCounter(code).increment();
+    }
+
+    private Counter errorCounter(String code) {
+        return errors.computeIfAbsent(code, c -> Counter.builder(ERRORS).tag("code", c).description("errors sent to clients, by code").register(registry));
     }
 
     public void slowConsumerClosed() {
@@ -112,17 +114,15 @@ public final class ChatMetrics implements RoomHub.Listener, MessageStore.BatchOb
         ephemeralDropped.increment();
     }
 
-    @Override
+    /** Messages handed to local connections (one per recipient). */
     public void delivered(int recipients) {
         deliveries.increment(recipients);
     }
 
-    @Override
     public void resumed(boolean recovered) {
         (recovered ? resumedFully : resumedPartly).increment();
     }
 
-    @Override
     public void batchCommitted(int size, long nanos) {
         appended.increment(size);
         batchSize.record(size);

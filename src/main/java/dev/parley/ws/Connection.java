@@ -4,12 +4,12 @@ import dev.parley.auth.TokenService;
 import dev.parley.chat.ChatException;
 import dev.parley.chat.ChatService;
 import dev.parley.chat.ErrorCode;
+import dev.parley.chat.RateLimiter;
+import dev.parley.delivery.HandOff;
+import dev.parley.delivery.Subscriber;
+import dev.parley.config.ChatConfig;
 import dev.parley.event.Message;
 import dev.parley.event.Notice;
-import dev.parley.chat.RateLimiter;
-import dev.parley.chat.RoomHub;
-import dev.parley.chat.Subscriber;
-import dev.parley.config.ChatConfig;
 import dev.parley.metrics.ChatMetrics;
 import io.micrometer.core.instrument.Counter;
 import io.netty.buffer.ByteBuf;
@@ -22,7 +22,10 @@ import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -51,7 +54,7 @@ final class Connection implements Subscriber {
     private final RateLimiter sendLimit;
     // Allocated when first needed, and small: an idle connection is mostly these fields (issue 5).
     private RateLimiter typingLimit;
-    private final Map<String, RoomHub.Membership> rooms = new HashMap<>(4);
+    private final Set<String> rooms = new HashSet<>(4); // joined, by name
     /**
      * Rooms with a join in progress, each with the frames that wait for it (null while none wait);
      * null when no join is in progress, which is most of the time.
@@ -131,7 +134,7 @@ final class Connection implements Subscriber {
         } catch (RuntimeException e) {
             // A bug, not bad input: the connection's state can no longer be trusted.
             log.error("unexpected failure handling a {} frame of user={}", ClientFrame.typeOf(frame), user, e);
-            metrics.error(ErrorCode.INTERNAL);
+            metrics.error(ErrorCode.INTERNAL.wire());
             close(CloseCode.INTERNAL);
         }
     }
@@ -166,21 +169,22 @@ final class Connection implements Subscriber {
     }
 
     private void join(ClientFrame.Join j) {
-        String room = chat.limits().room(j.room());
+        String room = j.room();
         if (joining == null) joining = new HashMap<>(4);
         joining.put(room, null);
-        RoomHub.Membership previous = rooms.remove(room);
-        chat.join(this, room, j.since(), j.ref(), previous).onComplete(ar -> {
+        // Joining a room again goes on from what this connection was given (ChatService.join);
+        // should it fail, the connection is out of the room.
+        rooms.remove(room);
+        chat.join(this, room, j.since(), j.ref()).onComplete(ar -> {
             ArrayDeque<ClientFrame> waiting = joining.remove(room);
             if (joining.isEmpty()) joining = null;
             if (ar.succeeded()) {
                 if (closed) {
-                    chat.leave(ar.result());
+                    leaveQuietly(room);
                 } else {
-                    rooms.put(room, ar.result());
+                    rooms.add(room);
                 }
             } else {
-                if (previous != null) chat.leave(previous);
                 reject(j.ref(), ar.cause());
             }
             while (waiting != null && !waiting.isEmpty() && !closed) {
@@ -199,24 +203,18 @@ final class Connection implements Subscriber {
     }
 
     private void leave(ClientFrame.Leave l) {
-        RoomHub.Membership m = rooms.remove(chat.limits().room(l.room()));
-        if (m == null) throw new ChatException(ErrorCode.NOT_JOINED, "not joined to " + l.room());
-        chat.leave(m);
+        chat.leave(this, l.room());
+        rooms.remove(l.room());
         queue(FrameCodec.left(l.ref(), l.room()), "left");
     }
 
     /**
-     * Joined, or joining: frames are handled in order, so a client may pipeline a send right after
-     * its join without waiting for {@code joined}. If that message commits before the join reads
-     * the room, it is history (at or below joined's lastSeq) and reaches the client in its ack only
-     * (PROTOCOL.md, send).
+     * A client may pipeline a send right after its join without waiting for {@code joined}: the
+     * join registers the connection in the room at once, and ChatService checks membership. If that
+     * message commits before the join reads the room, it is history (at or below joined's lastSeq)
+     * and reaches the client in its ack only (PROTOCOL.md, send).
      */
-    private boolean inRoom(String room) {
-        return rooms.containsKey(room) || joining != null && joining.containsKey(room);
-    }
-
     private void send(ClientFrame.Send s) {
-        if (!inRoom(chat.limits().room(s.room()))) throw new ChatException(ErrorCode.NOT_JOINED, "join " + s.room() + " before sending to it");
         if (!sendLimit.tryAcquire()) {
             if (++rateLimitedInWindow > 2 * config.rateBurst()) {
                 close(CloseCode.RATE_LIMITED);
@@ -224,9 +222,9 @@ final class Connection implements Subscriber {
             }
             throw new ChatException(ErrorCode.RATE_LIMITED, "more than " + fmt(config.rateLimit()) + " sends per second; slow down");
         }
-        chat.send(s.room(), user, s.clientId(), s.text()).onComplete(ar -> {
+        chat.send(this, s.room(), s.clientId(), s.text()).onComplete(ar -> {
             if (ar.succeeded()) {
-                queue(FrameCodec.ack(s.ref(), ar.result().message()), "ack");
+                queue(FrameCodec.ack(s.ref(), ar.result()), "ack");
             } else {
                 reject(s.ref(), ar.cause());
             }
@@ -234,9 +232,8 @@ final class Connection implements Subscriber {
     }
 
     private void typing(ClientFrame.Typing t) {
-        if (!inRoom(chat.limits().room(t.room()))) throw new ChatException(ErrorCode.NOT_JOINED, "join " + t.room() + " first");
         if (typingLimit == null) typingLimit = new RateLimiter(TYPING_PER_SECOND, TYPING_PER_SECOND);
-        if (typingLimit.tryAcquire()) chat.typing(t.room(), user);
+        chat.typing(this, t.room(), typingLimit);
     }
 
     private void history(ClientFrame.History h) {
@@ -270,18 +267,23 @@ final class Connection implements Subscriber {
     // --- frames out (any thread) ---
 
     @Override
-    public void joined(Joined joined) {
-        queue(FrameCodec.joined(joined), "joined");
+    public void joined(Joined joined, HandOff handOff) {
+        if (outbox.offerReply(FrameCodec.joined(joined), handOff)) metrics.frameOutCounter("joined").increment();
     }
 
     @Override
-    public void message(Message message) {
-        if (outbox.offer(FrameCodec.message(message))) messagesOut.increment();
+    public void message(Message message, HandOff handOff) {
+        if (outbox.offer(FrameCodec.message(message), handOff)) messagesOut.increment();
     }
 
     @Override
-    public void notice(Notice notice) {
-        if (outbox.offerDroppable(FrameCodec.notice(notice))) {
+    public void prepare(List<Message> replay) {
+        for (Message m : replay) FrameCodec.message(m);
+    }
+
+    @Override
+    public void notice(Notice notice, HandOff handOff) {
+        if (outbox.offerDroppable(FrameCodec.notice(notice), handOff)) {
             (notice.kind() == Notice.Kind.TYPING ? typingOut : presenceOut).increment();
         } else {
             metrics.ephemeralDropped();
@@ -304,7 +306,7 @@ final class Connection implements Subscriber {
             code = ErrorCode.INTERNAL;
             message = "unexpected server error";
         }
-        metrics.error(code);
+        metrics.error(code.wire());
         queue(FrameCodec.error(ref, code, message), "error");
         if (code != ErrorCode.UNAVAILABLE && code != ErrorCode.INTERNAL && code != ErrorCode.RATE_LIMITED && ++errorsInWindow > ABUSE_ERRORS) {
             log.warn("closing connection of user={}: more than {} invalid frames in 10 s", user, ABUSE_ERRORS);
@@ -390,9 +392,17 @@ final class Connection implements Subscriber {
         if (closed) return;
         closed = true;
         if (expiryTimer != null) expiryTimer.cancel(false);
-        for (RoomHub.Membership m : new ArrayList<>(rooms.values())) chat.leave(m);
+        for (String room : new ArrayList<>(rooms)) leaveQuietly(room);
         rooms.clear();
         outbox.close();
+    }
+
+    private void leaveQuietly(String room) {
+        try {
+            chat.leave(this, room);
+        } catch (ChatException e) {
+            // not in it after all: nothing to leave
+        }
     }
 
     private static String fmt(double d) {

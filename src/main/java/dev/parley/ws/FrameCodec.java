@@ -10,7 +10,7 @@ import dev.parley.chat.ErrorCode;
 import dev.parley.chat.Limits;
 import dev.parley.event.Message;
 import dev.parley.event.Notice;
-import dev.parley.chat.Subscriber;
+import dev.parley.delivery.Subscriber;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 

@@ -1,5 +1,6 @@
 package dev.parley.ws;
 
+import dev.parley.delivery.HandOff;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
@@ -73,15 +74,18 @@ final class Outbox implements Runnable {
         ctx.pipeline().addFirst("parley-writability", new ChannelInboundHandlerAdapter() {
             @Override
             public void channelWritabilityChanged(ChannelHandlerContext c) throws Exception {
-                if (c.channel().isWritable()) schedule();
+                if (c.channel().isWritable()) schedule(HandOff.NONE);
                 super.channelWritabilityChanged(c);
             }
         });
     }
 
-    /** Queues a frame that must arrive. @return false if the outbox is closed or just overflowed */
-    boolean offer(ByteBuf frame) {
-        return offer(frame, false);
+    /**
+     * Queues a frame that must arrive; offered from another thread, the write on the event loop goes
+     * through {@code handOff}. @return false if the outbox is closed or just overflowed
+     */
+    boolean offer(ByteBuf frame, HandOff handOff) {
+        return offer(frame, false, handOff);
     }
 
     /**
@@ -92,10 +96,15 @@ final class Outbox implements Runnable {
      * of the acks of a quiet room did.
      */
     boolean offerReply(ByteBuf frame) {
-        return offer(frame, true);
+        return offer(frame, true, HandOff.NONE);
     }
 
-    private boolean offer(ByteBuf frame, boolean reply) {
+    /** A reply delivered as part of a batch ({@code joined}, which comes with its replay). */
+    boolean offerReply(ByteBuf frame, HandOff handOff) {
+        return offer(frame, true, handOff);
+    }
+
+    private boolean offer(ByteBuf frame, boolean reply, HandOff handOff) {
         if (closed) return false;
         long weight = ONE_FRAME + frame.readableBytes();
         long now = queued.addAndGet(weight);
@@ -117,15 +126,15 @@ final class Outbox implements Runnable {
                 else flushOrDefer();
             }
         } else {
-            schedule();
+            schedule(handOff);
         }
         return true;
     }
 
     /** Queues a frame that may be dropped. @return false if it was dropped */
-    boolean offerDroppable(ByteBuf frame) {
+    boolean offerDroppable(ByteBuf frame, HandOff handOff) {
         if (closed || size() >= capacity / 2) return false;
-        return offer(frame);
+        return offer(frame, handOff);
     }
 
     int size() {
@@ -142,8 +151,8 @@ final class Outbox implements Runnable {
         ctx.executor().execute(onOverflow);
     }
 
-    private void schedule() {
-        if (scheduled.compareAndSet(false, true)) HandOff.execute(ctx.executor(), this);
+    private void schedule(HandOff handOff) {
+        if (scheduled.compareAndSet(false, true)) handOff.execute(ctx.executor(), this);
     }
 
     /** Writes what the channel takes, then flushes once (now or paced). Runs on the event loop. */
@@ -167,7 +176,7 @@ final class Outbox implements Runnable {
             ctx.write(frame.duplicate(), ctx.voidPromise());
             written++;
         }
-        if (!queue.isEmpty() && ctx.channel().isWritable()) schedule();
+        if (!queue.isEmpty() && ctx.channel().isWritable()) schedule(HandOff.NONE);
         return written;
     }
 

@@ -69,9 +69,8 @@ interface BrokerContract {
 
     /**
      * Publishes probes from {@code from} until {@code to} receives one: its subscription to the room is
-     * live. The probes of each call are its own: a node's handler also gets the probes it published
-     * itself, so counting any probe let a second call in the other direction return at once, before
-     * the subscription it was waiting for was live.
+     * live. The probes of each call are its own, so that a probe of an earlier call still on its way
+     * cannot make a later call return before the subscription it waits for is live.
      */
     static void awaitSubscribed(Node from, Node to, String room) {
         long deadline = System.nanoTime() + WAIT.toNanos();
@@ -89,26 +88,33 @@ interface BrokerContract {
     }
 
     @Test
-    default void publish_hands_the_event_to_this_nodes_own_handler_before_it_returns() {
+    default void publish_never_hands_the_event_to_this_nodes_own_handler() {
         Node a = newNode();
+        Node b = a.broker().distributed() ? newNode() : null;
         String room = room("own");
         a.broker().subscribe(room);
-        a.broker().publish(new RoomEvent.Typing(room, "bob"));
-        assertThat(a.events().count(typing(room, "bob"))).isEqualTo(1);
-        a.broker().publish(new RoomEvent.Typing("not-subscribed-" + room, "bob"));
-        assertThat(a.events().count(typing("not-subscribed-" + room, "bob"))).as("local delivery does not depend on subscriptions").isEqualTo(1);
-    }
-
-    @Test
-    default void every_kind_of_event_arrives_intact_on_every_node() {
-        Node a = newNode();
-        Node b = a.broker().distributed() ? newNode() : a;
-        String room = room("kinds");
-        a.broker().subscribe(room);
-        if (b != a) {
+        if (b != null) {
             b.broker().subscribe(room);
             awaitSubscribed(a, b, room);
         }
+        a.broker().publish(new RoomEvent.Typing(room, "bob"));
+        if (b != null) {
+            b.events().await("bob typing at b", typing(room, "bob"));
+            // Redis sent a's echo to a before b's marker, on the same subscription.
+            awaitSubscribed(b, a, room);
+        }
+        assertThat(a.events().count(typing(room, "bob"))).as("the node delivers its own events itself").isZero();
+    }
+
+    @Test
+    default void every_kind_of_event_arrives_intact_on_every_other_node() {
+        Node a = newNode();
+        assumeTrue(a.broker().distributed(), "a single-node broker has no other nodes");
+        Node b = newNode();
+        String room = room("kinds");
+        a.broker().subscribe(room);
+        b.broker().subscribe(room);
+        awaitSubscribed(a, b, room);
         Message m = message(room, 7, "héllo ✓ \"quoted\"\n\ttab 𝄞");
         a.broker().publish(new RoomEvent.MessageCommitted(m));
         a.broker().publish(new RoomEvent.PresenceChanged(room, "carol", true));
@@ -151,7 +157,7 @@ interface BrokerContract {
     }
 
     @Test
-    default void a_node_gets_its_own_events_once_and_not_again_as_an_echo() {
+    default void a_node_never_gets_its_own_events_back_as_an_echo() {
         Node a = newNode();
         Node b = a.broker().distributed() ? newNode() : null;
         String room = room("echo");
@@ -168,7 +174,7 @@ interface BrokerContract {
             b.broker().publish(new RoomEvent.Typing(room, "marker"));
             a.events().await("b's marker at a", typing(room, "marker"));
         }
-        assertThat(a.events().count(e -> e instanceof RoomEvent.MessageCommitted)).isEqualTo(1);
+        assertThat(a.events().count(e -> e instanceof RoomEvent.MessageCommitted)).isZero();
     }
 
     @Test

@@ -1,5 +1,6 @@
 package dev.parley.ws;
 
+import dev.parley.delivery.HandOff;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelDuplexHandler;
@@ -71,7 +72,7 @@ class OutboxTest {
     @Test
     void a_frame_to_a_quiet_connection_is_written_at_once() {
         Outbox o = outbox(INTERVAL_NANOS);
-        o.offer(frame("a"));
+        o.offer(frame("a"), HandOff.NONE);
         channel.runPendingTasks();
         assertThat(writes).containsExactly(List.of("a"));
     }
@@ -79,13 +80,13 @@ class OutboxTest {
     @Test
     void frames_within_the_interval_travel_together_in_one_write_after_it() throws InterruptedException {
         Outbox o = outbox(INTERVAL_NANOS);
-        o.offer(frame("a"));
+        o.offer(frame("a"), HandOff.NONE);
         channel.runPendingTasks();
         long firstWrite = System.nanoTime();
 
-        o.offer(frame("b"));
+        o.offer(frame("b"), HandOff.NONE);
         channel.runPendingTasks();
-        o.offer(frame("c"));
+        o.offer(frame("c"), HandOff.NONE);
         channel.runPendingTasks();
         assertThat(writes).as("b and c wait for the interval").containsExactly(List.of("a"));
 
@@ -103,10 +104,10 @@ class OutboxTest {
     @Test
     void after_a_quiet_interval_the_next_frame_is_written_at_once_again() throws InterruptedException {
         Outbox o = outbox(INTERVAL_NANOS);
-        o.offer(frame("a"));
+        o.offer(frame("a"), HandOff.NONE);
         channel.runPendingTasks();
         Thread.sleep(TimeUnit.NANOSECONDS.toMillis(INTERVAL_NANOS) + 5);
-        o.offer(frame("b"));
+        o.offer(frame("b"), HandOff.NONE);
         channel.runPendingTasks();
         assertThat(writes).containsExactly(List.of("a"), List.of("b"));
     }
@@ -115,7 +116,7 @@ class OutboxTest {
     void with_no_interval_every_turn_writes() {
         Outbox o = outbox(0);
         for (String s : List.of("a", "b", "c")) {
-            o.offer(frame(s));
+            o.offer(frame(s), HandOff.NONE);
             channel.runPendingTasks();
         }
         assertThat(writes).containsExactly(List.of("a"), List.of("b"), List.of("c"));
@@ -124,7 +125,7 @@ class OutboxTest {
     @Test
     void a_reply_right_after_a_flush_is_written_at_once_not_after_the_interval() {
         Outbox o = outbox(TimeUnit.SECONDS.toNanos(10));
-        o.offer(frame("own message"));
+        o.offer(frame("own message"), HandOff.NONE);
         channel.runPendingTasks();
         o.offerReply(frame("ack"));
         channel.runPendingTasks();
@@ -134,10 +135,10 @@ class OutboxTest {
     @Test
     void a_reply_rides_with_a_paced_flush_that_is_already_waiting() throws InterruptedException {
         Outbox o = outbox(INTERVAL_NANOS);
-        o.offer(frame("a"));
+        o.offer(frame("a"), HandOff.NONE);
         channel.runPendingTasks();
         long firstWrite = System.nanoTime();
-        o.offer(frame("b"));
+        o.offer(frame("b"), HandOff.NONE);
         o.offerReply(frame("ack"));
         channel.runPendingTasks();
         assertThat(writes).as("the reply does not pull b forward").containsExactly(List.of("a"));
@@ -152,9 +153,9 @@ class OutboxTest {
     @Test
     void a_deliberate_close_writes_what_waits_without_waiting_for_the_interval() {
         Outbox o = outbox(TimeUnit.SECONDS.toNanos(10));
-        o.offer(frame("a"));
+        o.offer(frame("a"), HandOff.NONE);
         channel.runPendingTasks();
-        o.offer(frame("b"));
+        o.offer(frame("b"), HandOff.NONE);
         channel.runPendingTasks();
         assertThat(writes).containsExactly(List.of("a"));
         channel.eventLoop().execute(o::drainNow);
@@ -185,8 +186,8 @@ class OutboxTest {
                     Thread.currentThread().interrupt();
                 }
             });
-            o.offer(frame("message"));             // from the writer thread: schedules the outbox
-            loop.execute(() -> o.offer(frame("ack"))); // the ack, queued on the connection's loop
+            o.offer(frame("message"), HandOff.NONE);             // from the writer thread: schedules the outbox
+            loop.execute(() -> o.offer(frame("ack"), HandOff.NONE)); // the ack, queued on the connection's loop
             hold.countDown();
 
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);

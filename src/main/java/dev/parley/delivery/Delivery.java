@@ -1,0 +1,326 @@
+package dev.parley.delivery;
+
+import dev.parley.broker.Broker;
+import dev.parley.event.Message;
+import dev.parley.event.Notice;
+import dev.parley.event.RoomEvent;
+import dev.parley.presence.Presence;
+import dev.parley.store.MessageStore;
+import dev.parley.work.Blocking;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.function.Supplier;
+
+import static java.util.Objects.requireNonNull;
+
+/**
+ * Where every event of a room goes on this node: the heart of delivery. It is the store's commit
+ * listener ({@link #committed}) and the broker's handler ({@link #received}), and it drives the
+ * {@link RoomHub}: a message committed here is delivered to this node's members at once and
+ * published to the other nodes; one committed elsewhere arrives from the broker and is delivered the
+ * same way. Joins, leaves, typing and presence come through here too.
+ *
+ * <p>The broker delivers at most once, so this is also where delivery repairs itself from the store,
+ * which is the source of truth for order: a gap the hub reports is read back from the store after
+ * {@code gapMillis}; in a cluster a periodic reconcile compares every local room with the store
+ * (every second, and every 250 ms while the broker is down), which is how messages still arrive
+ * while Redis is down and how a lost message with nothing after it is found.
+ *
+ * <p>Each batch of deliveries (a commit, an event from Redis, a fill, a join's replay) has its own
+ * {@link HandOff}, released when the batch is done.
+ */
+public final class Delivery {
+    private static final Logger log = LoggerFactory.getLogger(Delivery.class);
+    private static final long RECONCILE_MILLIS = 250;
+    /** {@code joined} lists at most this many members (PROTOCOL.md); {@code online} counts them all. */
+    static final int MAX_MEMBERS_LISTED = 500;
+
+    private final Vertx vertx;
+    private final MessageStore store;
+    private final Broker broker;
+    private final Presence presence;
+    private final int replayLimit;
+    private final long gapMillis;
+    private final Duration presenceTtl;
+    private final Observer observer;
+    private final RoomHub hub;
+    private long reconcileTimer = -1;
+    private volatile boolean closed;
+
+    /** Told about deliveries and resumes: the metrics listen here. */
+    public interface Observer {
+        void delivered(int messages);
+
+        void resumed(boolean recovered);
+
+        Observer NONE = new Observer() {
+            @Override
+            public void delivered(int messages) {}
+
+            @Override
+            public void resumed(boolean recovered) {}
+        };
+    }
+
+    /**
+     * @param replayLimit the most messages a join replays, and a fill reads at once
+     * @param gapMillis   how long a gap may wait for the broker before it is read from the store
+     * @param presenceTtl how long a dead node's presence entries live (the resync after an outage waits for them)
+     */
+    public Delivery(Vertx vertx, MessageStore store, Broker broker, Presence presence, int replayLimit, long gapMillis,
+                    Duration presenceTtl, Observer observer) {
+        this.vertx = requireNonNull(vertx, "vertx");
+        this.store = requireNonNull(store, "store");
+        this.broker = requireNonNull(broker, "broker");
+        this.presence = requireNonNull(presence, "presence");
+        this.replayLimit = replayLimit;
+        this.gapMillis = gapMillis;
+        this.presenceTtl = requireNonNull(presenceTtl, "presenceTtl");
+        this.observer = requireNonNull(observer, "observer");
+        this.hub = new RoomHub(observer::delivered);
+    }
+
+    /** Becomes the broker's handler and, in a cluster, starts the reconcile timer. */
+    public void start() {
+        broker.start(this::received);
+        if (broker.distributed()) reconcileTimer = vertx.setPeriodic(RECONCILE_MILLIS, new Reconciler());
+    }
+
+    /** Stops the timers; deliveries still under way finish. */
+    public void close() {
+        closed = true;
+        if (reconcileTimer >= 0) vertx.cancelTimer(reconcileTimer);
+    }
+
+    // --- events in ---
+
+    /** The store's commit listener, on its writer thread: a transaction's new messages, in seq order per room. */
+    public void committed(List<Message> messages) {
+        HandOff handOff = HandOff.open();
+        for (Message m : messages) {
+            RoomEvent e = new RoomEvent.MessageCommitted(m);
+            here(e, handOff);
+            broker.publish(e);
+        }
+        handOff.release();
+    }
+
+    /** The broker's handler: an event of another node, on a broker thread. */
+    void received(RoomEvent event) {
+        HandOff handOff = HandOff.open();
+        here(event, handOff);
+        handOff.release();
+    }
+
+    public void typing(String room, String user) {
+        publish(new RoomEvent.Typing(room, user));
+    }
+
+    /** A user came online or went offline in a room; also what a presence store calls when it finds a dead node's users gone. */
+    public void presenceChanged(String room, String user, boolean online) {
+        publish(new RoomEvent.PresenceChanged(room, user, online));
+    }
+
+    private void publish(RoomEvent event) {
+        HandOff handOff = HandOff.open();
+        here(event, handOff);
+        handOff.release();
+        broker.publish(event);
+    }
+
+    private void here(RoomEvent event, HandOff handOff) {
+        switch (event) {
+            case RoomEvent.MessageCommitted mc -> {
+                RoomHub.Room gap = hub.offer(mc.message(), handOff);
+                if (gap != null) scheduleFill(gap);
+            }
+            case RoomEvent.Typing t -> hub.notify(new Notice(Notice.Kind.TYPING, t.room(), t.user()), handOff);
+            case RoomEvent.PresenceChanged p ->
+                    hub.notify(new Notice(p.online() ? Notice.Kind.ONLINE : Notice.Kind.OFFLINE, p.room(), p.user()), handOff);
+        }
+    }
+
+    // --- joining and leaving ---
+
+    /**
+     * Subscribes {@code subscriber} to {@code room}: it counts as present, gets {@code joined}, then
+     * (with {@code since}) every stored message after it, then live messages, each exactly once in
+     * order. If more than the replay limit were missed, only the newest are replayed and
+     * {@code joined} says {@code recovered: false}. Announces the user online if this is their first
+     * connection in the room. Joining a room the subscriber is in already starts its stream afresh
+     * from what it was given (whatever {@code since} says), without touching presence.
+     */
+    public Future<Void> join(Subscriber subscriber, String room, Long since, String ref) {
+        String user = subscriber.user();
+        RoomHub.Membership previous = hub.find(subscriber, room);
+        if (previous != null) {
+            // It goes on from what it was given, so that nothing arrives twice and nothing is skipped.
+            long given = previous.lastSent();
+            if (hub.leave(previous)) broker.unsubscribe(room);
+            return open(subscriber, room, since == null ? given : Math.max(since, given), ref, () -> presence.members(room))
+                    .recover(err -> leavePresence(room, user).transform(x -> Future.failedFuture(err)));
+        }
+        Future<Boolean> present = presence.join(room, user);
+        return open(subscriber, room, since, ref, () -> present.compose(first -> presence.members(room)))
+                .onSuccess(x -> {
+                    if (present.result()) presenceChanged(room, user, true);
+                })
+                // Wait for the presence join, even if it is still under way: it must be undone, or the
+                // user stays present in a room they never joined.
+                .recover(err -> present.transform(ar -> ar.succeeded() ? presence.leave(room, user).<Void>mapEmpty() : Future.<Void>succeededFuture())
+                        .transform(x -> Future.failedFuture(err)));
+    }
+
+    /** Leaves the room; announces the user offline if that was their last connection in it. @return false if not in the room */
+    public boolean leave(Subscriber subscriber, String room) {
+        RoomHub.Membership m = hub.find(subscriber, room);
+        if (m == null) return false;
+        if (hub.leave(m)) broker.unsubscribe(room);
+        leavePresence(room, subscriber.user());
+        return true;
+    }
+
+    private Future<Void> leavePresence(String room, String user) {
+        return presence.leave(room, user).map(last -> {
+            if (last) presenceChanged(room, user, false);
+            return null;
+        });
+    }
+
+    private Future<Void> open(Subscriber subscriber, String room, Long since, String ref, Supplier<Future<List<String>>> presentUsersAfterRegistering) {
+        // Registered first, before anything asynchronous: a send that the client pipelined right
+        // after its join is delivered back to it, whenever it commits.
+        RoomHub.Registered registered = hub.register(subscriber, room);
+        if (registered.first()) broker.subscribe(room);
+        RoomHub.Membership member = registered.membership();
+        Future<Replay> stored = Blocking.run(vertx, () -> {
+            long last = store.ensureRoom(room);
+            List<Message> replay = List.of();
+            long from = last;
+            if (since != null && since < last) {
+                from = Math.max(since, last - replayLimit);
+                replay = store.range(room, from, last);
+            }
+            return new Replay(last, from, replay, since == null || last - since <= replayLimit);
+        });
+        // Read after registering: a presence change from now on reaches this member (after joined).
+        Future<List<String>> presentUsers = presentUsersAfterRegistering.get();
+        return Future.all(stored, presentUsers).compose(both -> {
+            Replay replay = stored.result();
+            List<String> users = presentUsers.result();
+            List<String> listed = users.size() > MAX_MEMBERS_LISTED ? users.subList(0, MAX_MEMBERS_LISTED) : users;
+            subscriber.prepare(replay.messages); // encoded here, on the joining loop, not by whoever delivers them
+            Subscriber.Joined joined = new Subscriber.Joined(room, ref, replay.last, users.size(), listed, replay.recovered);
+            HandOff handOff = HandOff.open();
+            boolean fill = hub.open(member, joined, replay.last, replay.from, replay.messages, users, handOff);
+            handOff.release();
+            if (since != null) observer.resumed(replay.recovered);
+            if (fill) scheduleFill(member.room);
+            return Future.<Void>succeededFuture();
+        }, err -> {
+            if (hub.abandon(member)) broker.unsubscribe(room);
+            return Future.failedFuture(err);
+        });
+    }
+
+    private record Replay(long last, long from, List<Message> messages, boolean recovered) {}
+
+    /** Whether the subscriber is in the room, or joining it. */
+    public boolean isMember(Subscriber subscriber, String room) {
+        return hub.find(subscriber, room) != null;
+    }
+
+    /** Rooms with local members. */
+    public List<String> activeRooms() {
+        return hub.activeRooms();
+    }
+
+    /** How many local members the room has on this node. */
+    public int localMembers(String room) {
+        return hub.localMembers(room);
+    }
+
+    // --- repair from the store ---
+
+    private void scheduleFill(RoomHub.Room r) {
+        if (!closed && hub.claimFill(r)) vertx.setTimer(gapMillis, id -> fill(r));
+    }
+
+    /** Reads what this node has not delivered from the store and offers it, until the room is caught up. */
+    private void fill(RoomHub.Room r) {
+        long from = hub.fillFrom(r);
+        if (from < 0) return;
+        Blocking.run(vertx, () -> {
+            long last = store.lastSeq(r.name).orElse(0);
+            return last > from ? store.range(r.name, from, Math.min(last, from + replayLimit)) : List.<Message>of();
+        }).onComplete(ar -> {
+            if (ar.failed()) log.warn("could not fill the gap of room {} after seq {}: {}", r.name, from, ar.cause().getMessage());
+            HandOff handOff = HandOff.open();
+            boolean again = hub.filled(r, ar.succeeded() ? ar.result() : null, replayLimit, handOff);
+            handOff.release();
+            if (again) scheduleFill(r);
+        });
+    }
+
+    /**
+     * Compares every local room with the store and fills what was missed: run periodically in a
+     * cluster. It delivers messages while the broker is down, and a lost message that no later
+     * message reveals as a gap.
+     */
+    Future<Void> reconcile() {
+        List<String> names = hub.activeRooms();
+        if (names.isEmpty()) return Future.succeededFuture();
+        return Blocking.run(vertx, () -> store.lastSeqs(names)).map(lasts -> {
+            lasts.forEach((name, last) -> {
+                RoomHub.Room r = hub.room(name);
+                if (r != null && hub.behind(r, last)) scheduleFill(r);
+            });
+            return null;
+        });
+    }
+
+    /**
+     * Tells this node's members what changed in their rooms' presence while it could not be told
+     * (see {@link PresenceBook}), and announces the difference as online and offline notices.
+     */
+    void resyncPresence() {
+        for (String name : hub.activeRooms()) {
+            presence.members(name).onSuccess(users -> {
+                RoomHub.Room r = hub.room(name);
+                if (r == null) return;
+                List<Notice> changes = hub.missedPresence(r, users);
+                if (changes.isEmpty()) return;
+                log.info("room {}: {} presence changes missed while the broker was down, announced now", name, changes.size());
+                HandOff handOff = HandOff.open();
+                for (Notice n : changes) hub.notify(n, handOff);
+                handOff.release();
+            });
+        }
+    }
+
+    /** The reconcile timer: every fourth tick, and every tick while the broker is down. */
+    private final class Reconciler implements io.vertx.core.Handler<Long> {
+        private long ticks;
+        private boolean wasUp = true;
+
+        @Override
+        public void handle(Long id) {
+            boolean up = broker.healthy() && presence.healthy();
+            if (up && !wasUp) {
+                // Presence changes while Redis was away reached no other node. Once every live node
+                // has written its entries again and a dead node's have expired (one presence TTL),
+                // each node announces to its members what they missed.
+                vertx.setTimer(presenceTtl.toMillis() + 1000, t -> {
+                    if (!closed) resyncPresence();
+                });
+            }
+            wasUp = up;
+            if (!broker.healthy() || ++ticks % 4 == 0) reconcile();
+        }
+    }
+}

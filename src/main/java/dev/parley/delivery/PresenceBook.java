@@ -1,0 +1,39 @@
+package dev.parley.delivery;
+
+import dev.parley.event.Notice;
+
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * Who one room's members on this node were last told is present. The broker delivers presence
+ * changes at most once, so arrivals and departures on other nodes during a Redis outage reach nobody
+ * here; once Redis is back, {@link #missed} compares this book with who is present now, and the
+ * difference is announced. Not thread-safe: the hub keeps one per room, under the room's lock.
+ */
+final class PresenceBook {
+    private Set<String> announced; // null until the room's first join read who is present
+
+    /** A join read who is present: the first one of the room starts the book. */
+    void seen(List<String> present) {
+        if (announced == null) announced = new HashSet<>(present);
+    }
+
+    void changed(String user, boolean online) {
+        if (announced == null) return;
+        if (online) announced.add(user);
+        else announced.remove(user);
+    }
+
+    /** The notices that would make the book agree with {@code presentNow}; nothing before the first join. */
+    List<Notice> missed(String room, List<String> presentNow) {
+        List<Notice> changes = new ArrayList<>();
+        if (announced == null) return changes;
+        Set<String> now = new HashSet<>(presentNow);
+        for (String u : announced) if (!now.contains(u)) changes.add(new Notice(Notice.Kind.OFFLINE, room, u));
+        for (String u : now) if (!announced.contains(u)) changes.add(new Notice(Notice.Kind.ONLINE, room, u));
+        return changes;
+    }
+}

@@ -1,0 +1,35 @@
+package dev.parley.delivery;
+
+import dev.parley.event.Message;
+import dev.parley.event.Notice;
+
+import java.util.List;
+
+/**
+ * A local receiver of a room's events: in practice one WebSocket connection. The delivery calls
+ * these from any thread (the group-commit writer, a Redis thread, an event loop), never while it
+ * holds a room's lock; implementations only queue, and must not block. For one room, calls arrive in
+ * order: {@code joined}, then messages in strictly increasing seq. Each call names the
+ * {@link HandOff} of the batch it belongs to: a write the implementation needs on its event loop
+ * goes through it.
+ */
+public interface Subscriber {
+    String user();
+
+    void joined(Joined joined, HandOff handOff);
+
+    void message(Message message, HandOff handOff);
+
+    /** Typing or presence: droppable, and the same instance goes to every member of the room. */
+    void notice(Notice notice, HandOff handOff);
+
+    /**
+     * Called with a join's replay before it is delivered, on the joining thread and with no lock
+     * held: the place to encode the frames, so that whichever thread delivers them (perhaps the
+     * group-commit writer) does not.
+     */
+    default void prepare(List<Message> replay) {}
+
+    /** The answer to a join: sent before the replay it announces. */
+    record Joined(String room, String ref, long lastSeq, int online, List<String> members, boolean recovered) {}
+}

@@ -1,0 +1,212 @@
+package dev.parley.delivery;
+
+import dev.parley.broker.LocalBroker;
+import dev.parley.config.ChatConfig;
+import dev.parley.config.Setting;
+import dev.parley.event.Message;
+import dev.parley.event.Notice;
+import dev.parley.event.RoomEvent;
+import dev.parley.presence.LocalPresence;
+import dev.parley.presence.Presence;
+import dev.parley.store.Database;
+import dev.parley.store.MessageStore;
+import dev.parley.testing.Await;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/** The node's delivery with a real store: the join seam for presence, rejoining, and what a failed join leaves behind. */
+class DeliveryTest {
+    @TempDir
+    Path tmp;
+
+    private Vertx vertx;
+    private Database db;
+    private MessageStore store;
+    private GatedPresence presence;
+    private Delivery delivery;
+
+    /** Records what the delivery tells it, as a connection would send it. */
+    private static final class Recorder implements Subscriber {
+        final String user;
+        final List<String> heard = new CopyOnWriteArrayList<>();
+
+        Recorder(String user) {
+            this.user = user;
+        }
+
+        @Override
+        public String user() {
+            return user;
+        }
+
+        @Override
+        public void joined(Joined joined, HandOff handOff) {
+            heard.add("joined " + joined.members());
+        }
+
+        @Override
+        public void message(Message message, HandOff handOff) {
+            heard.add("message " + message.seq());
+        }
+
+        @Override
+        public void notice(Notice notice, HandOff handOff) {
+            heard.add(notice.kind() + " " + notice.user());
+        }
+    }
+
+    /** The node's real in-process presence, whose answers a test can hold back. */
+    private static final class GatedPresence implements Presence {
+        final LocalPresence real = new LocalPresence();
+        volatile Supplier<Future<Void>> beforeJoin = Future::succeededFuture;
+        volatile Supplier<Future<Void>> beforeMembers = Future::succeededFuture;
+
+        @Override
+        public Future<Boolean> join(String room, String user) {
+            return beforeJoin.get().compose(x -> real.join(room, user));
+        }
+
+        @Override
+        public Future<Boolean> leave(String room, String user) {
+            return real.leave(room, user);
+        }
+
+        @Override
+        public Future<List<String>> members(String room) {
+            return beforeMembers.get().compose(x -> real.members(room));
+        }
+
+        @Override
+        public Future<Map<String, Integer>> counts(Collection<String> rooms) {
+            return real.counts(rooms);
+        }
+
+        @Override
+        public boolean healthy() {
+            return true;
+        }
+
+        @Override
+        public Future<Void> close() {
+            return real.close();
+        }
+    }
+
+    @BeforeEach
+    void start() {
+        vertx = Vertx.vertx();
+        String url = ChatConfig.load(Map.of(), Map.of(Setting.DATA_DIR, tmp.toString())).databaseUrl();
+        db = new Database(url, "", "", 2);
+        presence = new GatedPresence();
+        store = new MessageStore(db, 64, committed -> delivery.committed(committed), MessageStore.BatchObserver.NONE);
+        delivery = new Delivery(vertx, store, new LocalBroker(), presence, 100, 100, Duration.ofSeconds(1), Delivery.Observer.NONE);
+        delivery.start();
+    }
+
+    @AfterEach
+    void stop() throws Exception {
+        delivery.close();
+        store.close();
+        db.close();
+        vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    }
+
+    private static <T> T await(Future<T> f) throws Exception {
+        return f.toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    }
+
+    @Test
+    void someone_who_comes_online_while_a_member_is_joining_is_announced_to_it_after_joined() throws Exception {
+        Recorder alice = new Recorder("alice");
+        Promise<Void> membersRead = Promise.promise();
+        presence.beforeMembers = membersRead::future;
+        Future<Void> joining = delivery.join(alice, "lobby", null, "j1");
+
+        // bob comes online after alice's list of present users was read, before her join completes
+        delivery.received(new RoomEvent.PresenceChanged("lobby", "bob", true));
+        delivery.received(new RoomEvent.PresenceChanged("lobby", "alice", true)); // about herself: never told
+        membersRead.complete();
+        await(joining);
+
+        assertThat(alice.heard).containsExactly("joined [alice]", "ONLINE bob");
+    }
+
+    @Test
+    void the_present_users_are_read_after_the_member_is_registered() throws Exception {
+        Recorder alice = new Recorder("alice");
+        presence.beforeMembers = () -> {
+            // a presence change now must already reach alice (after joined), so she is registered
+            delivery.received(new RoomEvent.PresenceChanged("lobby", "carol", true));
+            return Future.succeededFuture();
+        };
+        await(delivery.join(alice, "lobby", null, "j1"));
+
+        assertThat(alice.heard).containsExactly("joined [alice]", "ONLINE carol");
+    }
+
+    @Test
+    void a_committed_message_reaches_every_local_member_once_and_the_sender_too() throws Exception {
+        Recorder alice = new Recorder("alice");
+        Recorder bob = new Recorder("bob");
+        await(delivery.join(alice, "lobby", null, "a"));
+        await(delivery.join(bob, "lobby", null, "b"));
+
+        store.append("lobby", "alice", "c-1", "hello").get(10, TimeUnit.SECONDS);
+        store.append("lobby", "alice", "c-2", "again").get(10, TimeUnit.SECONDS);
+
+        Await.until("both messages delivered", Duration.ofSeconds(10), () -> bob.heard.contains("message 2") && alice.heard.contains("message 2"));
+        assertThat(alice.heard).containsSubsequence("message 1", "message 2").filteredOn(s -> s.startsWith("message")).hasSize(2);
+        assertThat(bob.heard).filteredOn(s -> s.startsWith("message")).containsExactly("message 1", "message 2");
+    }
+
+    @Test
+    void joining_a_room_again_goes_on_from_what_was_given_without_repeating_it() throws Exception {
+        Recorder alice = new Recorder("alice");
+        await(delivery.join(alice, "lobby", null, "j1"));
+        store.append("lobby", "bob", "c-1", "one").get(10, TimeUnit.SECONDS);
+        Await.until("message 1 delivered", Duration.ofSeconds(10), () -> alice.heard.contains("message 1"));
+
+        await(delivery.join(alice, "lobby", 0L, "j2")); // since 0 asks for everything; she has message 1 already
+        store.append("lobby", "bob", "c-2", "two").get(10, TimeUnit.SECONDS);
+        Await.until("message 2 delivered", Duration.ofSeconds(10), () -> alice.heard.contains("message 2"));
+
+        assertThat(alice.heard).filteredOn(s -> s.startsWith("message")).containsExactly("message 1", "message 2");
+        assertThat(delivery.localMembers("lobby")).isEqualTo(1);
+        assertThat(await(presence.real.members("lobby"))).containsExactly("alice");
+    }
+
+    @Test
+    void a_join_that_fails_while_its_presence_join_is_under_way_leaves_the_user_absent() throws Exception {
+        Recorder alice = new Recorder("alice");
+        Promise<Void> presenceJoin = Promise.promise();
+        presence.beforeJoin = presenceJoin::future;
+        db.close(); // the store cannot be read: the join fails before presence has answered
+
+        Future<Void> joining = delivery.join(alice, "lobby", null, "j1");
+        // The store read fails (and alice is taken out of the room) while presence has not answered.
+        Await.until("the join's store read failed", Duration.ofSeconds(10), () -> delivery.localMembers("lobby") == 0);
+        presenceJoin.complete(); // presence answers only now: alice's presence entry must be undone
+
+        assertThatThrownBy(() -> await(joining)).hasCauseInstanceOf(dev.parley.store.StoreException.class);
+        Await.until("alice absent from lobby again", Duration.ofSeconds(10), () -> presence.real.members("lobby").result().isEmpty());
+        assertThat(delivery.localMembers("lobby")).isZero();
+        assertThat(delivery.activeRooms()).doesNotContain("lobby");
+    }
+}

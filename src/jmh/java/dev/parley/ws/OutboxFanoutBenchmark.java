@@ -1,6 +1,7 @@
 package dev.parley.ws;
 
 import dev.parley.event.Message;
+import dev.parley.delivery.HandOff;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
@@ -63,7 +64,7 @@ public class OutboxFanoutBenchmark {
     public int deliver() {
         Message m = new Message("lobby", ++seq, "01JDQ3ZK5V8W0000000000000", "alice", text, 1_795_000_000_000L, "c-1");
         ByteBuf frame = FrameCodec.message(m);
-        for (Outbox o : outboxes) o.offer(frame);
+        for (Outbox o : outboxes) o.offer(frame, HandOff.NONE);
         int written = 0;
         for (EmbeddedChannel c : channels) {
             c.runPendingTasks();

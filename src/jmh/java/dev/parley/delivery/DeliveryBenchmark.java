@@ -1,8 +1,9 @@
-package dev.parley.chat;
+package dev.parley.delivery;
 
 import dev.parley.event.Message;
 import dev.parley.event.Notice;
 import dev.parley.broker.LocalBroker;
+import dev.parley.presence.LocalPresence;
 import dev.parley.store.Database;
 import dev.parley.store.MessageStore;
 import io.vertx.core.Future;
@@ -21,15 +22,17 @@ import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 
 /**
- * {@link RoomHub#offer}: one committed message handed, in seq order, to N local subscribers. The
- * subscribers fetch the shared encoding (as connections do) and count; the cost measured is the
- * hub's: the room lock, the order check and the loop over members. Score is per message.
+ * {@link Delivery#committed}: one committed message handed, in seq order, to N local subscribers,
+ * as the store's writer thread does after a commit. The subscribers fetch the shared encoding (as
+ * connections do) and count; the cost measured is the delivery's: the room lock, the order check,
+ * the queue of deliveries and the loop over members. Score is per message.
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.AverageTime)
@@ -37,7 +40,7 @@ import java.util.function.Function;
 @Warmup(iterations = 3, time = 1)
 @Measurement(iterations = 5, time = 1)
 @Fork(1)
-public class RoomHubBenchmark {
+public class DeliveryBenchmark {
     private static final Function<Message, byte[]> ENCODE = m -> new byte[]{1};
 
     @Param({"1", "10", "100", "1000"})
@@ -46,7 +49,7 @@ public class RoomHubBenchmark {
     Vertx vertx;
     Database db;
     MessageStore store;
-    RoomHub hub;
+    Delivery delivery;
     Counting[] subs;
     long seq;
     String text = "x".repeat(100);
@@ -60,16 +63,16 @@ public class RoomHubBenchmark {
         }
 
         @Override
-        public void joined(Joined joined) {}
+        public void joined(Joined joined, HandOff handOff) {}
 
         @Override
-        public void message(Message message) {
+        public void message(Message message, HandOff handOff) {
             message.encoded(ENCODE);
             received++;
         }
 
         @Override
-        public void notice(Notice notice) {}
+        public void notice(Notice notice, HandOff handOff) {}
     }
 
     @Setup(Level.Trial)
@@ -77,12 +80,13 @@ public class RoomHubBenchmark {
         vertx = Vertx.vertx();
         db = new Database("jdbc:h2:mem:hub" + System.nanoTime() + ";DB_CLOSE_DELAY=-1;MODE=PostgreSQL;DATABASE_TO_LOWER=TRUE", "", "", 2);
         store = new MessageStore(db, 512, committed -> {}, MessageStore.BatchObserver.NONE);
-        hub = new RoomHub(vertx, store, new LocalBroker(), 1000, 100, RoomHub.Listener.NONE);
+        delivery = new Delivery(vertx, store, new LocalBroker(), new LocalPresence(), 1000, 100, Duration.ofSeconds(1), Delivery.Observer.NONE);
+        delivery.start();
         subs = new Counting[subscribers];
-        List<Future<RoomHub.Membership>> joins = new ArrayList<>();
+        List<Future<Void>> joins = new ArrayList<>();
         for (int i = 0; i < subscribers; i++) {
             subs[i] = new Counting();
-            joins.add(hub.join(subs[i], "lobby", null, null, () -> Future.succeededFuture(List.of())));
+            joins.add(delivery.join(subs[i], "lobby", null, null));
         }
         Future.all(joins).toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
     }
@@ -97,6 +101,6 @@ public class RoomHubBenchmark {
 
     @Benchmark
     public void offer() {
-        hub.offer(new Message("lobby", ++seq, "01JDQ3ZK5V8W0000000000000", "alice", text, 1_795_000_000_000L, "c-1"));
+        delivery.committed(List.of(new Message("lobby", ++seq, "01JDQ3ZK5V8W0000000000000", "alice", text, 1_795_000_000_000L, "c-1")));
     }
 }

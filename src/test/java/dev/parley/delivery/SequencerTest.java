@@ -1,0 +1,93 @@
+package dev.parley.delivery;
+
+import dev.parley.event.Message;
+import org.junit.jupiter.api.Test;
+
+import java.util.ArrayList;
+import java.util.List;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** The room's order, case by case; {@link SequencerProperties} checks it under random interleavings. */
+class SequencerTest {
+    private final Sequencer<String> order = new Sequencer<>();
+    private final List<String> sent = new ArrayList<>();
+    private final Sequencer.Out<String> out = (member, m) -> sent.add(member + ":" + m.seq());
+
+    private static Message m(long seq) {
+        return new Message("r", seq, "id" + seq, "u", "t", seq, "c" + seq);
+    }
+
+    private List<Message> range(long from, long to) {
+        List<Message> ms = new ArrayList<>();
+        for (long s = from + 1; s <= to; s++) ms.add(m(s));
+        return ms;
+    }
+
+    @Test
+    void nothing_is_delivered_before_the_first_join_tells_where_the_room_stands() {
+        Sequencer.Stream<String> a = order.add("a");
+        assertThat(order.offer(m(6), out)).as("no gap can be known yet").isFalse();
+        assertThat(sent).isEmpty();
+
+        assertThat(order.open(a, 5, 5, List.of(), out)).isFalse();
+        assertThat(sent).containsExactly("a:6");
+        assertThat(order.last()).isEqualTo(6);
+    }
+
+    @Test
+    void an_early_message_waits_for_the_missing_one_and_a_duplicate_is_dropped() {
+        Sequencer.Stream<String> a = order.add("a");
+        order.open(a, 0, 0, List.of(), out);
+
+        assertThat(order.offer(m(2), out)).as("seq 1 is missing").isTrue();
+        assertThat(order.hasGap()).isTrue();
+        assertThat(order.offer(m(1), out)).isFalse();
+        assertThat(order.offer(m(1), out)).isFalse();
+        assertThat(order.offer(m(2), out)).isFalse();
+
+        assertThat(sent).containsExactly("a:1", "a:2");
+        assertThat(order.hasGap()).isFalse();
+    }
+
+    @Test
+    void a_joining_member_gets_its_replay_then_what_came_meanwhile_each_once() {
+        Sequencer.Stream<String> live = order.add("live");
+        order.open(live, 3, 3, List.of(), out);
+        Sequencer.Stream<String> late = order.add("late"); // registered: joining
+        order.offer(m(4), out);                              // live gets it; late keeps it
+        order.offer(m(5), out);
+        assertThat(late.joining()).isTrue();
+
+        // late's read ran after 4 was committed: the store said 4, and late asked since 1
+        order.open(late, 4, 1, range(1, 4), out);
+
+        assertThat(sent).containsExactly("live:4", "live:5", "late:2", "late:3", "late:4", "late:5");
+        assertThat(late.joining()).isFalse();
+        assertThat(late.lastSent()).isEqualTo(5);
+    }
+
+    @Test
+    void a_room_behind_the_store_says_so_when_a_join_opens() {
+        Sequencer.Stream<String> a = order.add("a");
+        order.open(a, 3, 3, List.of(), out);
+        Sequencer.Stream<String> b = order.add("b");
+        assertThat(order.open(b, 7, 7, List.of(), out)).as("seqs 4 to 7 were never delivered here").isTrue();
+        assertThat(order.behind(7)).isTrue();
+        assertThat(order.behind(3)).isFalse();
+    }
+
+    @Test
+    void a_member_removed_gets_nothing_more() {
+        Sequencer.Stream<String> a = order.add("a");
+        Sequencer.Stream<String> b = order.add("b");
+        order.open(a, 0, 0, List.of(), out);
+        order.open(b, 0, 0, List.of(), out);
+        assertThat(order.remove(a)).isTrue();
+        assertThat(order.remove(a)).isFalse();
+        order.offer(m(1), out);
+        assertThat(sent).containsExactly("b:1");
+        assertThat(order.remove(b)).isTrue();
+        assertThat(order.isEmpty()).isTrue();
+    }
+}

@@ -2,14 +2,20 @@ package dev.parley;
 
 import dev.parley.config.ChatConfig;
 import dev.parley.config.Setting;
+import dev.parley.testing.Await;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.stream.Collectors;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 
@@ -52,5 +58,41 @@ class ChatServerStartTest {
         } finally {
             server.close().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
         }
+    }
+
+    /** Threads a node starts, new since {@code before}, still alive. */
+    private static List<String> nodeThreadsStartedSince(Set<Long> before) {
+        return Thread.getAllStackTraces().keySet().stream()
+                .filter(t -> t.isAlive() && !before.contains(t.threadId()))
+                .map(Thread::getName)
+                .filter(n -> n.startsWith("vert.x-") || n.startsWith("parley-") || n.startsWith("HikariPool") || n.startsWith("lettuce-"))
+                .toList();
+    }
+
+    @Test
+    void a_start_that_fails_after_the_event_loops_exist_leaves_no_thread_of_the_node_behind() throws Exception {
+        // The secret file cannot be read (it is a directory): the start fails after Vert.x is up.
+        Files.createDirectories(dir.resolve("jwt-secret"));
+        Set<Long> before = Thread.getAllStackTraces().keySet().stream().map(Thread::threadId).collect(Collectors.toSet());
+        ChatConfig config = ChatConfig.load(Map.of(), Map.of(
+                Setting.HOST, "127.0.0.1", Setting.PORT, "0", Setting.DATA_DIR, dir.toString(), Setting.BCRYPT_COST, "4"));
+
+        Throwable failure = catchThrowable(() -> ChatServer.start(config).toCompletionStage().toCompletableFuture().get(20, TimeUnit.SECONDS));
+
+        assertThat(failure).hasMessageContaining("jwt-secret");
+        Await.until("the failed node's threads to end", Duration.ofSeconds(10), () -> nodeThreadsStartedSince(before).isEmpty());
+    }
+
+    @Test
+    void a_start_whose_journal_cannot_be_opened_leaves_no_thread_of_the_node_behind() throws Exception {
+        Files.createDirectories(dir.resolve("parley.journal")); // the store's journal cannot be opened
+        Set<Long> before = Thread.getAllStackTraces().keySet().stream().map(Thread::threadId).collect(Collectors.toSet());
+        ChatConfig config = ChatConfig.load(Map.of(), Map.of(
+                Setting.HOST, "127.0.0.1", Setting.PORT, "0", Setting.DATA_DIR, dir.toString(), Setting.BCRYPT_COST, "4"));
+
+        Throwable failure = catchThrowable(() -> ChatServer.start(config).toCompletionStage().toCompletableFuture().get(20, TimeUnit.SECONDS));
+
+        assertThat(failure).hasMessageContaining("journal");
+        Await.until("the failed node's threads to end", Duration.ofSeconds(10), () -> nodeThreadsStartedSince(before).isEmpty());
     }
 }

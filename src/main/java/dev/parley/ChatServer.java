@@ -103,7 +103,7 @@ public final class ChatServer {
             undo.push(presence::close);
             this.store = new MessageStore(db, journal(config), config.appendBatchMax(), config.appendLinger().toNanos(),
                     this::committed, metrics::batchCommitted);
-            undo.push(() -> store.close(Duration.ZERO));
+            undo.push(() -> store.close(Duration.ofSeconds(5)));
             // A replay is queued on the connection's outbox at once: if it could fill the outbox, the
             // resuming client would be closed with 4002 again and again. Past half the outbox, the join
             // says recovered:false and the client pages the rest with history, at its own pace. (The

@@ -65,7 +65,7 @@ class ChatServerStartTest {
         return Thread.getAllStackTraces().keySet().stream()
                 .filter(t -> t.isAlive() && !before.contains(t.threadId()))
                 .map(Thread::getName)
-                .filter(n -> n.startsWith("vert.x-") || n.startsWith("parley-") || n.startsWith("HikariPool") || n.startsWith("lettuce-"))
+                .filter(n -> n.startsWith("vert.x-") || n.startsWith("vertx-") || n.startsWith("parley-") || n.startsWith("HikariPool") || n.startsWith("lettuce-"))
                 .toList();
     }
 

@@ -91,6 +91,7 @@ public final class ChatServer {
             newPresence = newPresence(config, newBroker, redisResources);
             Broker b = newBroker;
             this.store = new MessageStore(db, journal(config), config.appendBatchMax(), config.appendLinger().toNanos(), committed -> HandOff.together(() -> ChatService.publishCommitted(b, committed)), metrics);
+            this.store.start();
         } catch (RuntimeException e) {
             // Nothing else holds these yet: let go of them before failing the start (Redis
             // unreachable, a journal that cannot be read).

@@ -77,6 +77,7 @@ public class RoomHubBenchmark {
         vertx = Vertx.vertx();
         db = new Database("jdbc:h2:mem:hub" + System.nanoTime() + ";DB_CLOSE_DELAY=-1;MODE=PostgreSQL;DATABASE_TO_LOWER=TRUE", "", "", 2);
         store = new MessageStore(db, 512, committed -> {}, MessageStore.BatchObserver.NONE);
+        store.start();
         hub = new RoomHub(vertx, store, new LocalBroker(), 1000, 100, RoomHub.Listener.NONE);
         subs = new Counting[subscribers];
         List<Future<RoomHub.Membership>> joins = new ArrayList<>();

@@ -71,6 +71,7 @@ class RoomHubTest {
         db = new Database(url, "", "", 2);
         LocalBroker broker = new LocalBroker();
         store = new MessageStore(db, 64, committed -> {}, MessageStore.BatchObserver.NONE);
+        store.start();
         hub = new RoomHub(vertx, store, broker, 100, 100, RoomHub.Listener.NONE);
         broker.start(hub::onEvent);
     }

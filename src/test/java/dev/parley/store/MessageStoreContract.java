@@ -53,9 +53,12 @@ abstract class MessageStoreContract {
             return new Database(url, user, password, 4);
         }
 
+        /** A started store. */
         MessageStore store(Database db, int batchMax, Consumer<List<Message>> onCommit, MessageStore.BatchObserver observer) {
             try {
-                return new MessageStore(db, journal == null ? null : Journal.open(journal), batchMax, 0, onCommit, observer);
+                MessageStore store = new MessageStore(db, journal == null ? null : Journal.open(journal), batchMax, 0, onCommit, observer);
+                store.start();
+                return store;
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
             }

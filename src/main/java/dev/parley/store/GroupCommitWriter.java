@@ -46,9 +46,9 @@ final class GroupCommitWriter {
     private final Linger linger; // the writer thread's only
     private final Consumer<List<Message>> onCommit;
     private final BatchObserver observer;
-    private final LinkedBlockingQueue<Pending> queue = new LinkedBlockingQueue<>();
+    private final LinkedBlockingQueue<Pending> queue;
     private final Thread thread;
-    /** Written under this object's lock. */
+    /** Written under this object's lock, except to CLOSED by the writer thread as it ends. */
     private volatile int state = NEW;
     private WriterSession session; // the writer thread's only
 
@@ -58,9 +58,10 @@ final class GroupCommitWriter {
      * @param journal                which this writer then owns, and closes when it stops; or null
      * @param journalCheckpointBytes how much journal makes the writer have H2 write its pages and empty it
      * @param lingerNanos            under load, how long appends may wait for others to share their commit (see {@link Linger})
+     * @param queue                  empty; a parameter only so that a test can hold an append on its way in
      */
     GroupCommitWriter(Database db, Journal journal, long journalCheckpointBytes, int batchMax, long lingerNanos,
-                      Consumer<List<Message>> onCommit, BatchObserver observer) {
+                      Consumer<List<Message>> onCommit, BatchObserver observer, LinkedBlockingQueue<Pending> queue) {
         this.db = requireNonNull(db, "db");
         this.journal = journal;
         this.journalCheckpointBytes = journalCheckpointBytes;
@@ -69,6 +70,7 @@ final class GroupCommitWriter {
         this.linger = new Linger(lingerNanos, System.nanoTime());
         this.onCommit = requireNonNull(onCommit, "onCommit");
         this.observer = requireNonNull(observer, "observer");
+        this.queue = requireNonNull(queue, "queue");
         this.thread = Thread.ofPlatform().name("parley-group-commit").daemon(true).unstarted(this::writeLoop);
     }
 
@@ -89,6 +91,12 @@ final class GroupCommitWriter {
         }
         Pending p = new Pending(room, sender, clientId, text, result, System.nanoTime());
         queue.add(p);
+        // The store may have been closed since the check above, and the writer may have looked at the
+        // queue for the last time before the add: then nothing would ever complete this append. So it
+        // checks again, and whoever takes it out of the queue completes it. If this read still sees
+        // the store running, the close came after the add, and the writer, which reads the state
+        // before each look at the queue, sees it. A volatile read: no lock on the way in.
+        if (state == CLOSED && queue.remove(p)) result.completeExceptionally(closed());
         return result;
     }
 
@@ -145,6 +153,7 @@ final class GroupCommitWriter {
                 batch.clear();
             }
         }
+        state = CLOSED; // also when interrupted: an append from now on fails itself, or is failed below
         finish();
     }
 

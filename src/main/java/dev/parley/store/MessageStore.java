@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.OptionalLong;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.LinkedBlockingQueue;
 import java.util.function.Consumer;
 
 import static java.util.Objects.requireNonNull;
@@ -59,6 +60,12 @@ public final class MessageStore implements AutoCloseable {
 
     /** @param journalCheckpointBytes how much journal makes the writer have H2 write its pages and empty it */
     MessageStore(Database db, Journal journal, long journalCheckpointBytes, int batchMax, long lingerNanos, Consumer<List<Message>> onCommit, BatchObserver observer) {
+        this(db, journal, journalCheckpointBytes, batchMax, lingerNanos, onCommit, observer, new LinkedBlockingQueue<>());
+    }
+
+    /** @param queue the writer's, empty: a test's, to hold an append on its way in */
+    MessageStore(Database db, Journal journal, long journalCheckpointBytes, int batchMax, long lingerNanos, Consumer<List<Message>> onCommit,
+                 BatchObserver observer, LinkedBlockingQueue<GroupCommitWriter.Pending> queue) {
         requireNonNull(db, "db");
         if (journal != null) {
             try {
@@ -72,7 +79,7 @@ public final class MessageStore implements AutoCloseable {
                 throw e;
             }
         }
-        this.writer = new GroupCommitWriter(db, journal, journalCheckpointBytes, batchMax, lingerNanos, onCommit, observer);
+        this.writer = new GroupCommitWriter(db, journal, journalCheckpointBytes, batchMax, lingerNanos, onCommit, observer, queue);
         this.reads = new MessageReads(db);
     }
 

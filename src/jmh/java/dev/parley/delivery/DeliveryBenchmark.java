@@ -82,6 +82,7 @@ public class DeliveryBenchmark {
         store = new MessageStore(db, 512, committed -> {}, MessageStore.BatchObserver.NONE);
         delivery = new Delivery(vertx, store, new LocalBroker(), new LocalPresence(), 1000, 100, Duration.ofSeconds(1), Delivery.Observer.NONE);
         delivery.start();
+        store.start();
         subs = new Counting[subscribers];
         List<Future<Void>> joins = new ArrayList<>();
         for (int i = 0; i < subscribers; i++) {

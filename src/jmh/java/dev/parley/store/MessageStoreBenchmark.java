@@ -66,6 +66,7 @@ public class MessageStoreBenchmark {
             db = new Database(pg.getJdbcUrl("postgres", "postgres"), "postgres", "postgres", 8);
         }
         store = new MessageStore(db, journal, 512, 0, committed -> {}, MessageStore.BatchObserver.NONE);
+        store.start();
         store.ensureRoom("lobby");
         while (next < existing) burst(512);
         if (pg != null) {

@@ -10,6 +10,9 @@ import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Consumer;
@@ -20,7 +23,7 @@ import java.util.zip.CRC32C;
  * version of every B-tree page the commit touched (about 185 µs a commit here, most of a writer's
  * time); appending the committed messages to this file is one {@code write} call. H2 then runs with
  * its default write delay, and after a crash the messages it had not yet written are put back from
- * here before the server starts.
+ * here ({@link #recover}) before the server starts.
  *
  * <p>Durable means what it meant with H2 writing every commit: in the operating system's page cache
  * when the ack goes out, so a killed process loses nothing; neither syncs to the disk on each commit.
@@ -139,6 +142,54 @@ public final class Journal implements AutoCloseable {
     public void clear() throws IOException {
         channel.truncate(HEADER.length);
         end = HEADER.length;
+    }
+
+    /**
+     * Has the database write everything committed, then forgets every record: the journal may only
+     * be emptied once the database holds all of it on its own.
+     */
+    void clearOnceWritten(Database db, Connection c) throws SQLException, IOException {
+        if (!db.persist(c)) throw new SQLException("the database cannot be told to write its pages now");
+        clear();
+    }
+
+    /**
+     * Stores what the journal holds and the database lacks: the commits of the last half second or so
+     * before a crash, which H2 had not written yet. A message already stored (same room and seq) is
+     * skipped, so a journal that was not emptied before a clean stop replays to no effect.
+     */
+    void recover(Database db) {
+        List<Message> messages = new ArrayList<>();
+        try {
+            replay(messages::addAll);
+        } catch (IOException e) {
+            throw new StoreException("could not read the journal " + path, e);
+        }
+        if (messages.isEmpty()) return;
+        int restored = 0;
+        try (Connection c = db.connection()) {
+            c.setAutoCommit(false);
+            try (PreparedStatement room = c.prepareStatement(SqlDialect.INSERT_ROOM);
+                 PreparedStatement insert = c.prepareStatement(SqlDialect.INSERT_MESSAGE + " ON CONFLICT DO NOTHING");
+                 PreparedStatement bump = c.prepareStatement("UPDATE rooms SET last_seq = GREATEST(last_seq, ?) WHERE name = ?")) {
+                for (Message m : messages) {
+                    room.setString(1, m.room());
+                    room.setLong(2, m.tsMillis());
+                    room.executeUpdate();
+                    SqlDialect.bind(insert, m);
+                    if (insert.executeUpdate() == 0) continue;
+                    restored++;
+                    bump.setLong(1, m.seq());
+                    bump.setString(2, m.room());
+                    bump.executeUpdate();
+                }
+            }
+            c.commit();
+            clearOnceWritten(db, c);
+        } catch (SQLException | IOException e) {
+            throw new StoreException("could not restore the journal " + path + " into the database", e);
+        }
+        log.info("journal {}: {} messages, {} of them restored to the database", path, messages.size(), restored);
     }
 
     @Override

@@ -118,6 +118,7 @@ class DeliveryTest {
         store = new MessageStore(db, 64, committed -> delivery.committed(committed), MessageStore.BatchObserver.NONE);
         delivery = new Delivery(vertx, store, new LocalBroker(), presence, 100, 100, Duration.ofSeconds(1), Delivery.Observer.NONE);
         delivery.start();
+        store.start();
     }
 
     @AfterEach

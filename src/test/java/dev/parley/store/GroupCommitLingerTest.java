@@ -31,6 +31,7 @@ class GroupCommitLingerTest {
     void on_a_busy_store_a_later_append_shares_the_commit_of_one_still_lingering() throws Exception {
         try (Database db = h2();
              MessageStore store = new MessageStore(db, null, 512, TimeUnit.SECONDS.toNanos(1), c -> {}, (size, nanos) -> batches.add(size))) {
+            store.start();
             List<CompletableFuture<MessageStore.Appended>> burst = new ArrayList<>();
             for (int i = 0; i < 200; i++) burst.add(store.append("lobby", "alice", "burst-" + i, "hello"));
             for (CompletableFuture<MessageStore.Appended> f : burst) f.get(30, TimeUnit.SECONDS);
@@ -53,6 +54,7 @@ class GroupCommitLingerTest {
         // Nothing appended before: no rate says that more are coming (LingerTest covers slow rates).
         try (Database db = h2();
              MessageStore store = new MessageStore(db, null, 512, TimeUnit.SECONDS.toNanos(30), c -> {}, (size, nanos) -> batches.add(size))) {
+            store.start();
             Thread.sleep(150);
             long start = System.nanoTime();
             store.append("lobby", "alice", "c-1", "hello").get(30, TimeUnit.SECONDS);

@@ -75,6 +75,7 @@ class H2MessageStoreTest extends MessageStoreContract {
         Target t = newTarget();
         try (Database db = t.open();
              MessageStore store = new MessageStore(db, Journal.open(t.journal()), 2048, 64, 0, batch -> {}, MessageStore.BatchObserver.NONE)) {
+            store.start();
             for (int i = 1; i <= 200; i++) {
                 store.append("alpha", "alice", "c" + i, "message number " + i + " of a journal that passes its limit").join();
                 assertThat(Files.size(t.journal())).as("after append %d", i).isLessThan(2048 + 1024);
@@ -96,6 +97,7 @@ class H2MessageStoreTest extends MessageStoreContract {
         try (Database db = t.open()) {
             Journal journal = Journal.open(t.journal());
             try (MessageStore store = new MessageStore(db, journal, 64, 0, batch -> {}, MessageStore.BatchObserver.NONE)) {
+                store.start();
                 store.append("alpha", "alice", "c1", "before").join();
                 journal.close(); // every write now fails, as on a full disk
                 assertThatThrownBy(() -> store.append("alpha", "alice", "c2", "not journaled").join())

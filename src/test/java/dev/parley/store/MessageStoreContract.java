@@ -53,9 +53,12 @@ abstract class MessageStoreContract {
             return new Database(url, user, password, 4);
         }
 
+        /** A started store. */
         MessageStore store(Database db, int batchMax, Consumer<List<Message>> onCommit, MessageStore.BatchObserver observer) {
             try {
-                return new MessageStore(db, journal == null ? null : Journal.open(journal), batchMax, 0, onCommit, observer);
+                MessageStore store = new MessageStore(db, journal == null ? null : Journal.open(journal), batchMax, 0, onCommit, observer);
+                store.start();
+                return store;
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
             }
@@ -450,6 +453,28 @@ abstract class MessageStoreContract {
         assertPage(store.page("alpha", null, 5L, 3), List.of(6L, 7L), false);
         assertPage(store.page("alpha", null, 7L, 3), List.of(), false);
         assertPage(store.page("alpha", null, 0L, 7), oneTo(7), false);
+    }
+
+    /** {@code after} 0 is the start of the room (seqs start at 1): paging forward from it reads the room from its first message. */
+    @Test
+    void page_after_0_is_the_first_messages_of_the_room_and_paging_on_reads_it_all_in_order() {
+        MessageStore store = open(target, 512, new Recorder());
+        List<Message> appended = appendN(store, "alpha", 10);
+        appendN(store, "beta", 3);
+
+        MessageStore.Page first = store.page("alpha", null, 0L, 4);
+        assertPage(first, List.of(1L, 2L, 3L, 4L), true);
+        for (int i = 0; i < 4; i++) assertSame(first.messages().get(i), appended.get(i));
+
+        List<Long> read = new ArrayList<>(seqs(first.messages()));
+        MessageStore.Page page = first;
+        while (page.hasMore()) {
+            page = store.page("alpha", null, read.get(read.size() - 1), 4);
+            read.addAll(seqs(page.messages()));
+        }
+        assertThat(read).containsExactlyElementsOf(oneTo(10));
+        assertPage(store.page("alpha", null, 0L, 10), oneTo(10), false);
+        assertPage(store.page("alpha", null, 0L, 1), List.of(1L), true);
     }
 
     @Test

@@ -31,6 +31,7 @@ class MessageStoreRetryLookupTest {
         String user = database.equals("h2") ? "" : "postgres";
         try (Database db = new Database(url, user, user, 2);
              MessageStore store = new MessageStore(db, 512, committed -> {}, MessageStore.BatchObserver.NONE)) {
+            store.start();
             List<MessageStore.Appended> first = appendAll(store, List.of(
                     new String[]{"lobby", "alice", "c-1"}, new String[]{"lobby", "alice", "c-2"}, new String[]{"lobby", "bob", "c-9"}));
             assertThat(first).extracting(MessageStore.Appended::duplicate).containsOnly(false);

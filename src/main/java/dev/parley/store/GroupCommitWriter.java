@@ -1,0 +1,324 @@
+package dev.parley.store;
+
+import dev.parley.event.Message;
+import dev.parley.store.MessageStore.Appended;
+import dev.parley.store.MessageStore.BatchObserver;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
+import java.util.function.Consumer;
+
+import static java.util.Objects.requireNonNull;
+
+/**
+ * The group commit: appends are queued, and one thread takes everything queued and stores it in one
+ * transaction ({@link WriterSession}), so a burst of sends costs one transaction, not one each. After
+ * the commit it hands the new messages to the commit listener, and only then completes the appends.
+ * On the embedded database each commit's messages go to the {@link Journal} just before it commits,
+ * and the writer empties the journal once the database has written its pages.
+ *
+ * <p>{@link #start} starts the thread; {@link #close} stops taking appends, commits what is queued and
+ * stops it. Every append completes: committed, failed, or failed as "store is closed".
+ */
+final class GroupCommitWriter {
+    private static final Logger log = LoggerFactory.getLogger(GroupCommitWriter.class);
+    private static final long SESSION_IDLE_CHECK_NANOS = TimeUnit.SECONDS.toNanos(1);
+    private static final long SESSION_RENEW_NANOS = TimeUnit.MINUTES.toNanos(5);
+    /** How much journal to let pile up before H2 is told to write its pages and the journal is emptied. */
+    static final long JOURNAL_CHECKPOINT_BYTES = 8 << 20;
+    private static final int NEW = 0, RUNNING = 1, CLOSED = 2;
+
+    private final Database db;
+    private final Journal journal; // null: the database makes each commit durable itself
+    private final long journalCheckpointBytes;
+    private long journalCheckpointAt;
+    private final int batchMax;
+    private final Linger linger; // the writer thread's only
+    private final Consumer<List<Message>> onCommit;
+    private final BatchObserver observer;
+    private final LinkedBlockingQueue<Pending> queue;
+    private final Thread thread;
+    /** Written under this object's lock, except to CLOSED by the writer thread as it ends. */
+    private volatile int state = NEW;
+    private WriterSession session; // the writer thread's only
+
+    record Pending(String room, String sender, String clientId, String text, CompletableFuture<Appended> result, long queuedAt) {}
+
+    /**
+     * @param journal                which this writer then owns, and closes when it stops; or null
+     * @param journalCheckpointBytes how much journal makes the writer have H2 write its pages and empty it
+     * @param lingerNanos            under load, how long appends may wait for others to share their commit (see {@link Linger})
+     * @param queue                  empty; a parameter only so that a test can hold an append on its way in
+     */
+    GroupCommitWriter(Database db, Journal journal, long journalCheckpointBytes, int batchMax, long lingerNanos,
+                      Consumer<List<Message>> onCommit, BatchObserver observer, LinkedBlockingQueue<Pending> queue) {
+        this.db = requireNonNull(db, "db");
+        this.journal = journal;
+        this.journalCheckpointBytes = journalCheckpointBytes;
+        this.journalCheckpointAt = journalCheckpointBytes;
+        this.batchMax = batchMax;
+        this.linger = new Linger(lingerNanos, System.nanoTime());
+        this.onCommit = requireNonNull(onCommit, "onCommit");
+        this.observer = requireNonNull(observer, "observer");
+        this.queue = requireNonNull(queue, "queue");
+        this.thread = Thread.ofPlatform().name("parley-group-commit").daemon(true).unstarted(this::writeLoop);
+    }
+
+    synchronized void start() {
+        if (state != NEW) throw new IllegalStateException(state == RUNNING ? "the store is started already" : "the store is closed");
+        thread.start();
+        state = RUNNING; // after the start: a thread that could not be started leaves the store closable as new
+    }
+
+    /** Queues a message for the next group commit. Completes on the writer thread. */
+    CompletableFuture<Appended> append(String room, String sender, String clientId, String text) {
+        CompletableFuture<Appended> result = new CompletableFuture<>();
+        int s = state;
+        if (s != RUNNING) {
+            if (s == NEW) throw new IllegalStateException("the store is not started");
+            result.completeExceptionally(closed());
+            return result;
+        }
+        Pending p = new Pending(room, sender, clientId, text, result, System.nanoTime());
+        queue.add(p);
+        // The store may have been closed since the check above, and the writer may have looked at the
+        // queue for the last time before the add: then nothing would ever complete this append. So it
+        // checks again, and whoever takes it out of the queue completes it. If this read still sees
+        // the store running, the close came after the add, and the writer, which reads the state
+        // before each look at the queue, sees it. A volatile read: no lock on the way in.
+        if (state == CLOSED && queue.remove(p)) result.completeExceptionally(closed());
+        return result;
+    }
+
+    /** Appends waiting for a commit. */
+    int pendingAppends() {
+        return queue.size();
+    }
+
+    /** Stops taking appends, commits what is queued (waiting at most {@code timeout}), then stops the writer. */
+    void close(Duration timeout) {
+        synchronized (this) {
+            if (state == NEW) {
+                state = CLOSED;
+                finish(); // nothing was queued: an append before the start is refused
+                return;
+            }
+            state = CLOSED;
+        }
+        try {
+            thread.join(timeout.toMillis());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private static StoreException closed() {
+        return new StoreException("store is closed", null);
+    }
+
+    private void writeLoop() {
+        List<Pending> batch = new ArrayList<>(batchMax);
+        while (state != CLOSED || !queue.isEmpty()) {
+            try {
+                Pending first = queue.poll(100, TimeUnit.MILLISECONDS);
+                if (first == null) continue;
+                batch.add(first);
+                queue.drainTo(batch, batchMax - 1);
+                if (batch.size() < batchMax) {
+                    long wait = linger.waitNanos(first.queuedAt(), System.nanoTime());
+                    if (wait > 0) {
+                        LockSupport.parkNanos(wait);
+                        queue.drainTo(batch, batchMax - batch.size());
+                    }
+                }
+                linger.taken(batch.size());
+                commit(batch);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            } catch (Throwable t) {
+                log.error("group commit failed unexpectedly", t);
+                for (Pending p : batch) p.result().completeExceptionally(t);
+            } finally {
+                batch.clear();
+            }
+        }
+        state = CLOSED; // also when interrupted: an append from now on fails itself, or is failed below
+        finish();
+    }
+
+    /** Empties and closes the journal, lets go of the connection, and fails what is still queued. */
+    private void finish() {
+        if (journal != null) {
+            if (journal.size() > 0) checkpoint();
+            try {
+                journal.close();
+            } catch (IOException e) {
+                log.warn("closing the journal failed: {}", e.toString());
+            }
+        }
+        endSession();
+        for (Pending p; (p = queue.poll()) != null; ) {
+            p.result().completeExceptionally(closed());
+        }
+    }
+
+    /**
+     * Appends the transaction's new messages to the journal before it commits: once it commits, its
+     * senders may be acknowledged. If the write fails the transaction is rolled back, so the journal
+     * never lacks a committed message; if the commit fails after the write, the journal holds
+     * messages that were not acknowledged, which a replay stores and a retry of the send then finds.
+     */
+    private void journal(List<Message> fresh) throws SQLException {
+        if (journal == null || fresh.isEmpty()) return;
+        try {
+            journal.append(fresh);
+        } catch (IOException e) {
+            // SQLSTATE 58030, an I/O error: the batch fails as if the database were unavailable.
+            throw new SQLException("journal write failed: " + e.getMessage(), "58030", e);
+        }
+    }
+
+    /**
+     * Has H2 write everything committed (so far only in memory and the journal) to its file, then
+     * empties the journal. Runs on the writer thread, which alone appends, so nothing committed can
+     * slip in between. On failure the journal is kept and grows until the next try.
+     */
+    private void checkpoint() {
+        try {
+            WriterSession w = session();
+            journal.clearOnceWritten(db, w.connection);
+            journalCheckpointAt = journalCheckpointBytes;
+        } catch (SQLException | IOException e) {
+            journalCheckpointAt = journal.size() + journalCheckpointBytes;
+            log.warn("checkpoint failed, keeping the journal ({} bytes): {}", journal.size(), e.toString());
+        }
+    }
+
+    private void commit(List<Pending> batch) {
+        long start = System.nanoTime();
+        List<Appended> results;
+        List<Message> fresh = new ArrayList<>(batch.size());
+        try {
+            WriterSession w = session();
+            try {
+                results = w.appendAll(batch, fresh, false);
+                journal(fresh);
+                w.connection.commit();
+            } catch (SQLException e) {
+                rollbackQuietly(w.connection);
+                if (!integrityViolation(e)) {
+                    if (!refusesData(e)) endSession();
+                    throw e;
+                }
+                // Most likely a retried send whose first copy is stored (or is in this batch): do it
+                // again, looking every key up first. A value the database refuses fails here again.
+                fresh.clear();
+                results = appendWithLookup(w, batch, fresh);
+            } catch (RuntimeException e) {
+                rollbackQuietly(w.connection);
+                endSession();
+                throw e;
+            }
+        } catch (SQLException e) {
+            if (refusesData(e)) {
+                if (batch.size() > 1) {
+                    // One message the database refuses must not fail the others committed with it:
+                    // commit each on its own, so that only the culprit fails.
+                    log.warn("group commit of {} messages refused ({}); committing them one by one", batch.size(), e.getMessage());
+                    for (Pending p : batch) commit(List.of(p));
+                } else {
+                    log.warn("the database refused a message of {} to room {}: {}", batch.get(0).sender(), batch.get(0).room(), e.getMessage());
+                    batch.get(0).result().completeExceptionally(new RefusedException("the message cannot be stored", e));
+                }
+                return;
+            }
+            log.warn("group commit of {} messages failed: {}", batch.size(), e.getMessage());
+            StoreException failure = new StoreException("the database is unavailable", e);
+            for (Pending p : batch) p.result().completeExceptionally(failure);
+            return;
+        }
+        observer.batchCommitted(batch.size(), System.nanoTime() - start);
+        if (!fresh.isEmpty()) {
+            try {
+                onCommit.accept(fresh);
+            } catch (RuntimeException e) {
+                log.error("commit listener failed", e);
+            }
+        }
+        for (int i = 0; i < batch.size(); i++) batch.get(i).result().complete(results.get(i));
+        // After the acks: the checkpoint writes every page H2 has not written yet, which takes a while.
+        if (journal != null && journal.size() >= journalCheckpointAt) checkpoint();
+    }
+
+    private List<Appended> appendWithLookup(WriterSession w, List<Pending> batch, List<Message> fresh) throws SQLException {
+        try {
+            List<Appended> results = w.appendAll(batch, fresh, true);
+            journal(fresh);
+            w.connection.commit();
+            return results;
+        } catch (SQLException | RuntimeException e) {
+            rollbackQuietly(w.connection);
+            if (!(e instanceof SQLException s && refusesData(s))) endSession();
+            throw e;
+        }
+    }
+
+    /** An integrity violation (SQLSTATE class 23): on the fast path, most likely a retried send. */
+    private static boolean integrityViolation(SQLException e) {
+        return hasSqlStateClass(e, "23");
+    }
+
+    /**
+     * A data exception (SQLSTATE class 22: a value too long, a bad character) or an integrity
+     * violation (23) is about the message, not the database: retrying it would fail again.
+     */
+    private static boolean refusesData(SQLException e) {
+        return hasSqlStateClass(e, "22") || hasSqlStateClass(e, "23");
+    }
+
+    private static boolean hasSqlStateClass(SQLException e, String sqlStateClass) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof SQLException s && s.getSQLState() != null && s.getSQLState().startsWith(sqlStateClass)) return true;
+        }
+        return false;
+    }
+
+    /**
+     * The writer's session, renewed as needed. The connection is checked when it has been idle (as
+     * the pool would on a borrow) and handed back to the pool now and then, so that the pool's max
+     * lifetime still applies to it.
+     */
+    private WriterSession session() throws SQLException {
+        long now = System.nanoTime();
+        if (session != null && now - session.borrowedAt > SESSION_RENEW_NANOS) endSession();
+        if (session != null && now - session.lastUsed > SESSION_IDLE_CHECK_NANOS && !session.connection.isValid(1)) endSession();
+        if (session == null) session = new WriterSession(db.connection(), now, journal != null);
+        session.lastUsed = now;
+        return session;
+    }
+
+    private void endSession() {
+        if (session == null) return;
+        session.close();
+        session = null;
+    }
+
+    private static void rollbackQuietly(Connection c) {
+        try {
+            c.rollback();
+        } catch (SQLException ignored) {
+            // the connection is broken; the pool discards it
+        }
+    }
+}

@@ -1,0 +1,148 @@
+package dev.parley.store;
+
+import dev.parley.event.Message;
+import dev.parley.store.MessageStore.Page;
+import dev.parley.store.MessageStore.RoomInfo;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.OptionalLong;
+
+import static dev.parley.store.SqlDialect.COLUMNS;
+import static java.util.Objects.requireNonNull;
+
+/**
+ * The store's reads, and {@link #ensureRoom}, its one write outside the group commit: plain blocking
+ * JDBC on a pooled connection each, which callers run off the event loop. None of them differs
+ * between H2 and PostgreSQL.
+ */
+final class MessageReads {
+    private final Database db;
+
+    MessageReads(Database db) {
+        this.db = requireNonNull(db, "db");
+    }
+
+    /** Creates the room if it does not exist; returns its last seq. */
+    long ensureRoom(String room) {
+        try (Connection c = db.connection()) {
+            OptionalLong last = lastSeq(c, room);
+            if (last.isPresent()) return last.getAsLong();
+            insertRoom(c, room);
+            db.persist(c);
+            return lastSeq(c, room).orElseThrow();
+        } catch (SQLException e) {
+            throw new StoreException("could not create room", e);
+        }
+    }
+
+    private static void insertRoom(Connection c, String room) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement(SqlDialect.INSERT_ROOM)) {
+            ps.setString(1, room);
+            ps.setLong(2, System.currentTimeMillis());
+            ps.executeUpdate();
+        }
+    }
+
+    /** The room's last seq, or empty if no one ever joined it. */
+    OptionalLong lastSeq(String room) {
+        try (Connection c = db.connection()) {
+            return lastSeq(c, room);
+        } catch (SQLException e) {
+            throw new StoreException("could not read room", e);
+        }
+    }
+
+    private static OptionalLong lastSeq(Connection c, String room) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("SELECT last_seq FROM rooms WHERE name = ?")) {
+            ps.setString(1, room);
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next() ? OptionalLong.of(rs.getLong(1)) : OptionalLong.empty();
+            }
+        }
+    }
+
+    /** Every room, by name. */
+    List<RoomInfo> rooms() {
+        try (Connection c = db.connection();
+             PreparedStatement ps = c.prepareStatement("SELECT name, last_seq FROM rooms ORDER BY name");
+             ResultSet rs = ps.executeQuery()) {
+            List<RoomInfo> out = new ArrayList<>();
+            while (rs.next()) out.add(new RoomInfo(rs.getString(1), rs.getLong(2)));
+            return out;
+        } catch (SQLException e) {
+            throw new StoreException("could not list rooms", e);
+        }
+    }
+
+    /** See {@link MessageStore#page}. */
+    Page page(String room, Long before, Long after, int limit) {
+        boolean forward = after != null;
+        String sql = "SELECT " + COLUMNS + " FROM messages WHERE room = ?"
+                + (before != null ? " AND seq < ?" : "") + (after != null ? " AND seq > ?" : "")
+                + (forward ? " ORDER BY seq ASC" : " ORDER BY seq DESC") + " LIMIT ?";
+        try (Connection c = db.connection(); PreparedStatement ps = c.prepareStatement(sql)) {
+            int i = 1;
+            ps.setString(i++, room);
+            if (before != null) ps.setLong(i++, before);
+            if (after != null) ps.setLong(i++, after);
+            ps.setInt(i, limit + 1);
+            List<Message> rows = new ArrayList<>(limit + 1);
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) rows.add(SqlDialect.read(rs));
+            }
+            boolean hasMore = rows.size() > limit;
+            if (hasMore) rows.remove(rows.size() - 1);
+            if (!forward) Collections.reverse(rows);
+            return new Page(rows, hasMore);
+        } catch (SQLException e) {
+            throw new StoreException("could not read history", e);
+        }
+    }
+
+    /** Messages with {@code after < seq <= upTo}, ascending. */
+    List<Message> range(String room, long after, long upTo) {
+        try (Connection c = db.connection();
+             PreparedStatement ps = c.prepareStatement("SELECT " + COLUMNS
+                     + " FROM messages WHERE room = ? AND seq > ? AND seq <= ? ORDER BY seq ASC")) {
+            ps.setString(1, room);
+            ps.setLong(2, after);
+            ps.setLong(3, upTo);
+            List<Message> out = new ArrayList<>();
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) out.add(SqlDialect.read(rs));
+            }
+            return out;
+        } catch (SQLException e) {
+            throw new StoreException("could not read messages", e);
+        }
+    }
+
+    /** Last seqs of the named rooms that exist. */
+    Map<String, Long> lastSeqs(List<String> rooms) {
+        Map<String, Long> out = new HashMap<>();
+        if (rooms.isEmpty()) return out;
+        try (Connection c = db.connection()) {
+            for (int from = 0; from < rooms.size(); from += 100) {
+                List<String> chunk = rooms.subList(from, Math.min(rooms.size(), from + 100));
+                String marks = String.join(",", Collections.nCopies(chunk.size(), "?"));
+                try (PreparedStatement ps = c.prepareStatement("SELECT name, last_seq FROM rooms WHERE name IN (" + marks + ")")) {
+                    for (int k = 0; k < chunk.size(); k++) ps.setString(k + 1, chunk.get(k));
+                    try (ResultSet rs = ps.executeQuery()) {
+                        while (rs.next()) out.put(rs.getString(1), rs.getLong(2));
+                    }
+                }
+            }
+            return out;
+        } catch (SQLException e) {
+            throw new StoreException("could not read rooms", e);
+        }
+    }
+}

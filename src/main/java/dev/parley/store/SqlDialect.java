@@ -1,0 +1,97 @@
+package dev.parley.store;
+
+import dev.parley.event.Message;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+
+/**
+ * Where the message store's SQL differs between H2 and PostgreSQL, and the row shape its classes
+ * share. The schema is one (H2 runs in its PostgreSQL mode), so most statements are the same on
+ * both, {@code ON CONFLICT DO NOTHING} and {@code GREATEST} included: what differs is how a
+ * statement reads back what an {@code UPDATE} wrote, the single-statement append (worth it only
+ * where a statement is a round trip), and a planner setting. The connection says which database
+ * it is on. (Whether the database must be told to write its pages is {@link Database#persist}'s:
+ * that depends on H2 running from a file, not on the dialect.)
+ */
+enum SqlDialect {
+    H2 {
+        @Override
+        String reserveSeqs() {
+            // H2 has no UPDATE ... RETURNING; it reads what an UPDATE wrote through FINAL TABLE.
+            return "SELECT last_seq FROM FINAL TABLE (UPDATE rooms SET last_seq = last_seq + ? WHERE name = ?)";
+        }
+
+        @Override
+        String appendOne() {
+            // None: H2 has no UPDATE ... RETURNING to take the seq with, and the embedded H2's
+            // statements are no round trips to save.
+            return null;
+        }
+
+        @Override
+        void configure(Connection c) {}
+    },
+    POSTGRESQL {
+        @Override
+        String reserveSeqs() {
+            return "UPDATE rooms SET last_seq = last_seq + ? WHERE name = ? RETURNING last_seq";
+        }
+
+        @Override
+        String appendOne() {
+            return "WITH r AS (UPDATE rooms SET last_seq = last_seq + 1 WHERE name = ? RETURNING last_seq) "
+                    + "INSERT INTO messages (" + COLUMNS + ") SELECT ?, last_seq, ?, ?, ?, ?, ? FROM r RETURNING seq";
+        }
+
+        @Override
+        void configure(Connection c) throws SQLException {
+            // Until autovacuum first analyzes a new messages table, PostgreSQL guesses it is
+            // tiny and answers the retry lookup with a scan of the whole table, on every
+            // commit: appends slowed as the table grew, and two nodes sharing one core fell
+            // behind within seconds. Every statement of this session has an index to use.
+            try (Statement st = c.createStatement()) {
+                st.execute("SET enable_seqscan = off");
+            }
+        }
+    };
+
+    /** The columns of a message, in the order {@link #bind} and {@link #read} use. */
+    static final String COLUMNS = "room, seq, id, sender, text, ts, client_id";
+    static final String INSERT_MESSAGE = "INSERT INTO messages (" + COLUMNS + ") VALUES (?, ?, ?, ?, ?, ?, ?)";
+    static final String INSERT_ROOM = "INSERT INTO rooms (name, last_seq, created_at) VALUES (?, 0, ?) ON CONFLICT DO NOTHING";
+
+    /** The dialect of the database {@code c} is connected to: PostgreSQL, or else the embedded H2. */
+    static SqlDialect of(Connection c) throws SQLException {
+        return "PostgreSQL".equals(c.getMetaData().getDatabaseProductName()) ? POSTGRESQL : H2;
+    }
+
+    /** Adds its first parameter to the last seq of the room named by its second and returns the new one. */
+    abstract String reserveSeqs();
+
+    /**
+     * Takes a room's next seq and inserts one message with it, in one statement; parameters: the room,
+     * then the message's columns but its seq. Null where the dialect has no such statement.
+     */
+    abstract String appendOne();
+
+    /** Sets up the writer's connection, once per connection. */
+    abstract void configure(Connection c) throws SQLException;
+
+    static void bind(PreparedStatement ps, Message m) throws SQLException {
+        ps.setString(1, m.room());
+        ps.setLong(2, m.seq());
+        ps.setString(3, m.id());
+        ps.setString(4, m.from());
+        ps.setString(5, m.text());
+        ps.setLong(6, m.tsMillis());
+        ps.setString(7, m.clientId());
+    }
+
+    static Message read(ResultSet rs) throws SQLException {
+        return new Message(rs.getString(1), rs.getLong(2), rs.getString(3), rs.getString(4), rs.getString(5), rs.getLong(6), rs.getString(7));
+    }
+}

@@ -56,6 +56,8 @@ final class FrameHandler extends ChannelInboundHandlerAdapter {
     /** Bytes so far of a message received in fragments, text or binary; -1 between messages. */
     private int fragmentedBytes = -1;
     private boolean closeSent;
+    /** Closing for what the client sent: its data frames are no longer read, even before our close frame leaves. */
+    private boolean failed;
     /**
      * Netty's decoder met a protocol violation (1002, or a frame over the limit: 1009) and reads
      * nothing from then on, the client's answer to our close frame included.
@@ -109,7 +111,7 @@ final class FrameHandler extends ChannelInboundHandlerAdapter {
             default -> {
                 heard();
                 // After our close frame, the client may still send what it had in flight: it is dropped.
-                if (!closeSent) onData(frame);
+                if (!closeSent && !failed) onData(frame);
             }
         }
     }
@@ -179,8 +181,13 @@ final class FrameHandler extends ChannelInboundHandlerAdapter {
         }
     }
 
-    /** Closes for what the client sent, after what is queued for it. */
+    /**
+     * Closes for what the client sent, after what is queued for it. The connection may first wait
+     * for answers it owes, and sends the close frame then.
+     */
     private void fail(int code, String reason) {
+        failed = true;
+        endFragments();
         connection.close(code, reason);
     }
 

@@ -120,8 +120,15 @@ public final class Limits {
         return Character.isWhitespace(c) || Character.isSpaceChar(c);
     }
 
-    public static Long cursor(String name, Long value) {
-        if (value != null && value < 1) throw ChatException.badRequest(name + " must be a positive integer");
-        return value;
+    /** A page before {@code before}: 0 or less would be empty by definition, so it is a mistake. */
+    public static Long before(Long before) {
+        if (before != null && before < 1) throw ChatException.badRequest("before must be a positive integer");
+        return before;
+    }
+
+    /** A page after {@code after}; 0 is the start of the room, so that a client can page forwards from it. */
+    public static Long after(Long after) {
+        if (after != null && after < 0) throw ChatException.badRequest("after must be a non-negative integer");
+        return after;
     }
 }

@@ -16,7 +16,11 @@ import io.vertx.core.Vertx;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
 import java.net.SocketAddress;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -72,86 +76,18 @@ public final class RedisPresence implements Presence {
         void announce(String room, String user, boolean online);
     }
 
-    // KEYS: entries, users, offline. ARGV: node, ttl (ms), then per script. Every script first sweeps
-    // the room's dead entries: `gone` lists the users left with none, whom the caller announces offline.
-    // `offline` holds a tombstone for each user announced offline (by a sweep or a last leave) until
-    // they have an entry again, kept for an hour: a refresh that brings one back announces it online
-    // again, and a leave never announces an offline twice. A user swept and written again in the same
-    // call is in neither list: their presence did not change.
-    private static final String PRELUDE = """
-            local entries, users, offline, node, ttl = KEYS[1], KEYS[2], KEYS[3], ARGV[1], tonumber(ARGV[2])
-            local t = redis.call('TIME')
-            local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-            local expiry = string.format('%.0f', now + ttl)
-            local gone, swept = {}, {}
-            for _, m in ipairs(redis.call('ZRANGEBYSCORE', entries, '-inf', string.format('%.0f', now))) do
-              redis.call('ZREM', entries, m)
-              local user = string.sub(m, string.find(m, '|', 1, true) + 1)
-              if redis.call('HINCRBY', users, user, -1) <= 0 then
-                redis.call('HDEL', users, user)
-                gone[#gone + 1] = user
-                swept[user] = true
-              end
-            end
-            -- 0: the entry existed or the user has others; 1: first entry, silently; 2: first after an offline announcement
-            local function add(user)
-              if redis.call('ZADD', entries, expiry, node .. '|' .. user) == 0 or redis.call('HINCRBY', users, user, 1) > 1 then return 0 end
-              local announced = redis.call('HDEL', offline, user) == 1
-              if swept[user] then swept[user] = false return 0 end
-              return announced and 2 or 1
-            end
-            local function finish()
-              local out = {}
-              for _, user in ipairs(gone) do
-                if swept[user] then
-                  out[#out + 1] = user
-                  redis.call('HSET', offline, user, 1)
-                end
-              end
-              redis.call('PEXPIRE', offline, 3600000)
-              redis.call('PEXPIRE', entries, 2 * ttl)
-              redis.call('PEXPIRE', users, 2 * ttl)
-              return out
-            end
-            """;
-    /** ARGV[3]: the user. Returns {1 if first, gone}. */
-    private static final String JOIN = PRELUDE + """
-            local first = add(ARGV[3]) > 0 and 1 or 0
-            return {first, finish()}
-            """;
-    /**
-     * ARGV[3]: the user. Returns {1 if last, gone}. Last means the user has no entry left and nobody
-     * announced them offline yet: also when Redis had lost this node's entry (a restart), so that
-     * they do not stay online forever on the other nodes, and still only once.
-     */
-    private static final String LEAVE = PRELUDE + """
-            local user, last = ARGV[3], 0
-            if redis.call('ZREM', entries, node .. '|' .. user) == 1 and redis.call('HINCRBY', users, user, -1) <= 0 then
-              redis.call('HDEL', users, user)
-            end
-            if not swept[user] and redis.call('HEXISTS', users, user) == 0 and redis.call('HSETNX', offline, user, 1) == 1 then
-              last = 1
-            end
-            return {last, finish()}
-            """;
-    /**
-     * ARGV[3..]: this node's users in the room. Returns {gone, back, quiet}: users who had no entry
-     * until now, {@code back} after an offline announcement, {@code quiet} without one (Redis lost them).
-     */
-    private static final String REFRESH = PRELUDE + """
-            local back, quiet = {}, {}
-            for i = 3, #ARGV do
-              local r = add(ARGV[i])
-              if r == 2 then back[#back + 1] = ARGV[i] elseif r == 1 then quiet[#quiet + 1] = ARGV[i] end
-            end
-            return {finish(), back, quiet}
-            """;
-    /** KEYS: entries. Returns the live entries. */
-    private static final String LIVE = """
-            local t = redis.call('TIME')
-            local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-            return redis.call('ZRANGEBYSCORE', KEYS[1], '(' .. string.format('%.0f', now), '+inf')
-            """;
+    // The scripts, each one call to Redis, are in src/main/resources/redis with what their KEYS,
+    // ARGV and results are. Those that change a room start with the same prelude, which sweeps the
+    // room's dead entries first.
+    private static final String PRELUDE = script("presence-prelude.lua");
+    /** Returns {1 if first, gone}. */
+    private static final String JOIN = PRELUDE + script("presence-join.lua");
+    /** Returns {1 if last, gone}. */
+    private static final String LEAVE = PRELUDE + script("presence-leave.lua");
+    /** Returns {gone, back, quiet}. */
+    private static final String REFRESH = PRELUDE + script("presence-refresh.lua");
+    /** Returns the live entries. */
+    private static final String LIVE = script("presence-live.lua");
 
     private final String url;
     private final String node;
@@ -439,6 +375,16 @@ public final class RedisPresence implements Presence {
             announcer.announce(room, user, online);
         } catch (RuntimeException e) {
             log.error("announcing {} {} in room {} failed", user, online ? "online" : "offline", room, e);
+        }
+    }
+
+    /** A script of the jar, read once, when this class is loaded. */
+    private static String script(String name) {
+        try (InputStream in = RedisPresence.class.getResourceAsStream("/redis/" + name)) {
+            if (in == null) throw new IllegalStateException("the script redis/" + name + " is missing from the jar");
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read the script redis/" + name, e);
         }
     }
 

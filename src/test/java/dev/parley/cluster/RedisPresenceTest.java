@@ -14,6 +14,11 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -75,6 +80,18 @@ class RedisPresenceTest implements PresenceContract {
         synchronized (announced) {
             return announced.stream().filter(a -> a.room().equals(room)).toList();
         }
+    }
+
+    /** Each script is a file of the jar, where it can be read (and checked by a Lua tool) as it runs. */
+    @Test
+    void the_lua_scripts_are_files_of_the_jar_not_strings_in_the_code() throws IOException {
+        for (String name : List.of("presence-prelude", "presence-join", "presence-leave", "presence-refresh", "presence-live")) {
+            try (InputStream in = RedisPresence.class.getResourceAsStream("/redis/" + name + ".lua")) {
+                assertThat(in).as("redis/" + name + ".lua").isNotNull();
+                assertThat(new String(in.readAllBytes(), StandardCharsets.UTF_8)).as(name).contains("local ");
+            }
+        }
+        assertThat(Files.readString(Path.of("src/main/java/dev/parley/presence/RedisPresence.java"))).doesNotContain("redis.call(");
     }
 
     @Test

@@ -12,6 +12,7 @@ local expiry = string.format('%.0f', now + ttl)
 local gone, swept = {}, {}
 for _, m in ipairs(redis.call('ZRANGEBYSCORE', entries, '-inf', string.format('%.0f', now))) do
   redis.call('ZREM', entries, m)
+  -- An entry is <node>|<user>, split at the first '|': a node id has none (RedisPresence checks), a user name may.
   local user = string.sub(m, string.find(m, '|', 1, true) + 1)
   if redis.call('HINCRBY', users, user, -1) <= 0 then
     redis.call('HDEL', users, user)

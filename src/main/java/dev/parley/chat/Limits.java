@@ -45,6 +45,11 @@ public final class Limits {
         if (name == null || !room.matcher(name).matches()) {
             throw ChatException.badRequest("room must match " + room.pattern());
         }
+        // Whatever the configured pattern lets through: a room's presence keys in Redis share one
+        // Cluster slot by the hash tag {room}, which a brace or an empty name would break.
+        if (name.isEmpty() || name.indexOf('{') >= 0 || name.indexOf('}') >= 0) {
+            throw ChatException.badRequest("room must not be empty or contain { or }");
+        }
         return name;
     }
 

@@ -46,7 +46,8 @@ import static java.util.Objects.requireNonNull;
  *
  * <p>Each node counts its own connections per (room, user) in memory, and owns one entry per
  * (room, user) it has in Redis, which it refreshes every {@code refreshEvery}; an entry not refreshed
- * for {@code ttl} is dead. Per room, two keys (the braces keep them in one Redis Cluster slot):
+ * for {@code ttl} is dead. Per room, two keys (the braces keep them in one Redis Cluster slot; a
+ * name with braces is escaped, see {@link #hashTag}):
  * <ul>
  *   <li>{@code parley:presence:{room}:entries}, a sorted set of {@code <node>|<user>} scored by the
  *       entry's expiry time (Redis's clock, so the nodes' clocks do not matter);</li>
@@ -118,8 +119,13 @@ public final class RedisPresence implements Presence {
      */
     public RedisPresence(String url, String nodeId, ClientResources resources, Duration ttl, Duration refreshEvery, Announcer announcer) {
         this.url = RedisClients.masked(requireNonNull(url, "url"));
-        // '|' separates node from user in an entry; the random suffix keeps two nodes given one name apart.
-        this.node = requireNonNull(nodeId, "nodeId").replace('|', '_') + "#" + Integer.toHexString(ThreadLocalRandom.current().nextInt(0x100000, 0xffffff));
+        // An entry is <node>|<user>, split at the first '|': a user name may hold one, a node id may
+        // not (ChatConfig checks CHAT_NODE_ID; changing it here would hide the clash).
+        if (requireNonNull(nodeId, "nodeId").indexOf('|') >= 0) {
+            throw new IllegalArgumentException("node id " + nodeId + " holds '|', which ends the node id in a presence entry");
+        }
+        // The random suffix keeps two nodes given one name apart.
+        this.node = nodeId + "#" + Integer.toHexString(ThreadLocalRandom.current().nextInt(0x100000, 0xffffff));
         this.ttlMillis = requireNonNull(ttl, "ttl").toMillis();
         this.announcer = requireNonNull(announcer, "announcer");
         this.client = RedisClients.client(requireNonNull(resources, "resources"), url, "parley-presence-" + nodeId, COMMAND_TIMEOUT,
@@ -346,15 +352,28 @@ public final class RedisPresence implements Presence {
     }
 
     static String entriesKey(String room) {
-        return "parley:presence:{" + room + "}:entries";
+        return "parley:presence:{" + hashTag(room) + "}:entries";
     }
 
     static String usersKey(String room) {
-        return "parley:presence:{" + room + "}:users";
+        return "parley:presence:{" + hashTag(room) + "}:users";
     }
 
     static String offlineKey(String room) {
-        return "parley:presence:{" + room + "}:offline";
+        return "parley:presence:{" + hashTag(room) + "}:offline";
+    }
+
+    /**
+     * The room as it goes between braces: Redis Cluster hashes a key by what lies between its first
+     * '{' and the next '}', if that is not empty, so a '}' in the name or an empty name would put a
+     * room's keys in different slots (and its scripts fail with CROSSSLOT). Braces and '%' are
+     * escaped, so that two names never make one tag; the names Limits allows are left as they are,
+     * which keeps the keys of nodes running an older version. A lone '%' is no escaped name.
+     */
+    static String hashTag(String room) {
+        if (room.isEmpty()) return "%";
+        if (room.indexOf('{') < 0 && room.indexOf('}') < 0 && room.indexOf('%') < 0) return room;
+        return room.replace("%", "%25").replace("{", "%7B").replace("}", "%7D");
     }
 
     private static String userOf(String entry) {

@@ -113,8 +113,8 @@ public final class ChatService {
         int n;
         try {
             limits.room(room);
-            Limits.cursor("before", before);
-            Limits.cursor("after", after);
+            Limits.before(before);
+            Limits.after(after);
             if (before != null && after != null) throw ChatException.badRequest("give before or after, not both");
             n = limits.historyLimit(limit);
         } catch (ChatException e) {

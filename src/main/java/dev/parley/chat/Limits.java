@@ -45,6 +45,11 @@ public final class Limits {
         if (name == null || !room.matcher(name).matches()) {
             throw ChatException.badRequest("room must match " + room.pattern());
         }
+        // Whatever the configured pattern lets through: a room's presence keys in Redis share one
+        // Cluster slot by the hash tag {room}, which a brace or an empty name would break.
+        if (name.isEmpty() || name.indexOf('{') >= 0 || name.indexOf('}') >= 0) {
+            throw ChatException.badRequest("room must not be empty or contain { or }");
+        }
         return name;
     }
 
@@ -120,8 +125,15 @@ public final class Limits {
         return Character.isWhitespace(c) || Character.isSpaceChar(c);
     }
 
-    public static Long cursor(String name, Long value) {
-        if (value != null && value < 1) throw ChatException.badRequest(name + " must be a positive integer");
-        return value;
+    /** A page before {@code before}: 0 or less would be empty by definition, so it is a mistake. */
+    public static Long before(Long before) {
+        if (before != null && before < 1) throw ChatException.badRequest("before must be a positive integer");
+        return before;
+    }
+
+    /** A page after {@code after}; 0 is the start of the room, so that a client can page forwards from it. */
+    public static Long after(Long after) {
+        if (after != null && after < 0) throw ChatException.badRequest("after must be a non-negative integer");
+        return after;
     }
 }

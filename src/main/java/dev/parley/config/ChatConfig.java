@@ -52,6 +52,12 @@ public record ChatConfig(
         Duration drainTimeout,
         String logFormat) {
 
+    /**
+     * What a node id may be. It is written into Redis: presence entries are {@code <node>|<user>},
+     * split at the first '|', and the Redis client names (CLIENT SETNAME takes no spaces) carry it.
+     */
+    private static final Pattern NODE_ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_.-]{0,63}");
+
     /** Defaults only: what {@code serve} with no flags and no CHAT_* variables runs with. */
     public static ChatConfig defaults() {
         return load(Map.of(), Map.of());
@@ -72,7 +78,7 @@ public record ChatConfig(
         String dbUrl = v.get(Setting.DATABASE_URL);
         if (dbUrl.isEmpty()) dbUrl = embeddedDatabaseUrl(dataDir);
         String nodeId = v.get(Setting.NODE_ID);
-        if (nodeId.isEmpty()) nodeId = hostName() + "-" + Integer.toHexString(ThreadLocalRandom.current().nextInt(0x10000, 0xfffff));
+        if (nodeId.isEmpty()) nodeId = defaultNodeId(hostName());
         ChatConfig c = new ChatConfig(
                 v.get(Setting.HOST),
                 integer(v, Setting.PORT, 0, 65535),
@@ -143,6 +149,10 @@ public record ChatConfig(
         }
         if (heartbeatTimeout.compareTo(heartbeatInterval) <= 0) {
             throw new ConfigException(Setting.HEARTBEAT_TIMEOUT.env + ": " + heartbeatTimeout + " (expected: longer than the heartbeat interval " + heartbeatInterval + ")");
+        }
+        if (!NODE_ID.matcher(nodeId).matches()) {
+            throw new ConfigException(Setting.NODE_ID.env + ": " + nodeId
+                    + " (expected: 1 to 64 ASCII letters, digits, '_', '.' or '-', starting with a letter or digit)");
         }
         if (!logFormat.equals("text") && !logFormat.equals("json")) {
             throw new ConfigException(Setting.LOG_FORMAT.env + ": " + logFormat + " (expected: text or json)");
@@ -304,6 +314,14 @@ public record ChatConfig(
         if (raw.isBlank()) return List.of();
         return java.util.Arrays.stream(raw.split(",")).map(String::trim).filter(o -> !o.isEmpty())
                 .map(o -> o.endsWith("/") ? o.substring(0, o.length() - 1) : o).toList();
+    }
+
+    /** The host name, made to follow the node id rule (any host name does not), and a random suffix. */
+    static String defaultNodeId(String hostName) {
+        String host = hostName.replaceAll("[^A-Za-z0-9_.-]", "-").replaceAll("^[^A-Za-z0-9]+", "");
+        if (host.isEmpty()) host = "node";
+        // 58 + "-" + 5 hex digits: 64
+        return host.substring(0, Math.min(host.length(), 58)) + "-" + Integer.toHexString(ThreadLocalRandom.current().nextInt(0x10000, 0xfffff));
     }
 
     private static String hostName() {

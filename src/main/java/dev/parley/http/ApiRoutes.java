@@ -94,7 +94,7 @@ final class ApiRoutes {
             before = number(ctx, "before");
             after = number(ctx, "after");
             Long l = number(ctx, "limit");
-            limit = l == null ? null : (int) Math.min(Integer.MAX_VALUE, l);
+            limit = l == null ? null : Math.clamp(l, Integer.MIN_VALUE, Integer.MAX_VALUE); // a cast could wrap into range
         } catch (ChatException e) {
             HttpErrors.send(ctx, metrics, e);
             return;
@@ -111,16 +111,14 @@ final class ApiRoutes {
         return new JsonObject().put("room", room).put("messages", messages).put("hasMore", page.hasMore());
     }
 
-    /** A query parameter that must be a positive integer when present. */
+    /** A query parameter that must be an integer when present; ChatService.history checks its range. */
     private static Long number(RoutingContext ctx, String name) {
         String raw = ctx.request().getParam(name);
         if (raw == null) return null;
         try {
-            long v = Long.parseLong(raw.trim());
-            if (v < 1) throw new NumberFormatException();
-            return v;
+            return Long.parseLong(raw.trim());
         } catch (NumberFormatException e) {
-            throw ChatException.badRequest(name + " must be a positive integer");
+            throw ChatException.badRequest(name + " must be an integer");
         }
     }
 

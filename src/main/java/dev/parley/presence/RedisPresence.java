@@ -16,7 +16,11 @@ import io.vertx.core.Vertx;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
 import java.net.SocketAddress;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -42,7 +46,8 @@ import static java.util.Objects.requireNonNull;
  *
  * <p>Each node counts its own connections per (room, user) in memory, and owns one entry per
  * (room, user) it has in Redis, which it refreshes every {@code refreshEvery}; an entry not refreshed
- * for {@code ttl} is dead. Per room, two keys (the braces keep them in one Redis Cluster slot):
+ * for {@code ttl} is dead. Per room, two keys (the braces keep them in one Redis Cluster slot; a
+ * name with braces is escaped, see {@link #hashTag}):
  * <ul>
  *   <li>{@code parley:presence:{room}:entries}, a sorted set of {@code <node>|<user>} scored by the
  *       entry's expiry time (Redis's clock, so the nodes' clocks do not matter);</li>
@@ -72,86 +77,18 @@ public final class RedisPresence implements Presence {
         void announce(String room, String user, boolean online);
     }
 
-    // KEYS: entries, users, offline. ARGV: node, ttl (ms), then per script. Every script first sweeps
-    // the room's dead entries: `gone` lists the users left with none, whom the caller announces offline.
-    // `offline` holds a tombstone for each user announced offline (by a sweep or a last leave) until
-    // they have an entry again, kept for an hour: a refresh that brings one back announces it online
-    // again, and a leave never announces an offline twice. A user swept and written again in the same
-    // call is in neither list: their presence did not change.
-    private static final String PRELUDE = """
-            local entries, users, offline, node, ttl = KEYS[1], KEYS[2], KEYS[3], ARGV[1], tonumber(ARGV[2])
-            local t = redis.call('TIME')
-            local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-            local expiry = string.format('%.0f', now + ttl)
-            local gone, swept = {}, {}
-            for _, m in ipairs(redis.call('ZRANGEBYSCORE', entries, '-inf', string.format('%.0f', now))) do
-              redis.call('ZREM', entries, m)
-              local user = string.sub(m, string.find(m, '|', 1, true) + 1)
-              if redis.call('HINCRBY', users, user, -1) <= 0 then
-                redis.call('HDEL', users, user)
-                gone[#gone + 1] = user
-                swept[user] = true
-              end
-            end
-            -- 0: the entry existed or the user has others; 1: first entry, silently; 2: first after an offline announcement
-            local function add(user)
-              if redis.call('ZADD', entries, expiry, node .. '|' .. user) == 0 or redis.call('HINCRBY', users, user, 1) > 1 then return 0 end
-              local announced = redis.call('HDEL', offline, user) == 1
-              if swept[user] then swept[user] = false return 0 end
-              return announced and 2 or 1
-            end
-            local function finish()
-              local out = {}
-              for _, user in ipairs(gone) do
-                if swept[user] then
-                  out[#out + 1] = user
-                  redis.call('HSET', offline, user, 1)
-                end
-              end
-              redis.call('PEXPIRE', offline, 3600000)
-              redis.call('PEXPIRE', entries, 2 * ttl)
-              redis.call('PEXPIRE', users, 2 * ttl)
-              return out
-            end
-            """;
-    /** ARGV[3]: the user. Returns {1 if first, gone}. */
-    private static final String JOIN = PRELUDE + """
-            local first = add(ARGV[3]) > 0 and 1 or 0
-            return {first, finish()}
-            """;
-    /**
-     * ARGV[3]: the user. Returns {1 if last, gone}. Last means the user has no entry left and nobody
-     * announced them offline yet: also when Redis had lost this node's entry (a restart), so that
-     * they do not stay online forever on the other nodes, and still only once.
-     */
-    private static final String LEAVE = PRELUDE + """
-            local user, last = ARGV[3], 0
-            if redis.call('ZREM', entries, node .. '|' .. user) == 1 and redis.call('HINCRBY', users, user, -1) <= 0 then
-              redis.call('HDEL', users, user)
-            end
-            if not swept[user] and redis.call('HEXISTS', users, user) == 0 and redis.call('HSETNX', offline, user, 1) == 1 then
-              last = 1
-            end
-            return {last, finish()}
-            """;
-    /**
-     * ARGV[3..]: this node's users in the room. Returns {gone, back, quiet}: users who had no entry
-     * until now, {@code back} after an offline announcement, {@code quiet} without one (Redis lost them).
-     */
-    private static final String REFRESH = PRELUDE + """
-            local back, quiet = {}, {}
-            for i = 3, #ARGV do
-              local r = add(ARGV[i])
-              if r == 2 then back[#back + 1] = ARGV[i] elseif r == 1 then quiet[#quiet + 1] = ARGV[i] end
-            end
-            return {finish(), back, quiet}
-            """;
-    /** KEYS: entries. Returns the live entries. */
-    private static final String LIVE = """
-            local t = redis.call('TIME')
-            local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-            return redis.call('ZRANGEBYSCORE', KEYS[1], '(' .. string.format('%.0f', now), '+inf')
-            """;
+    // The scripts, each one call to Redis, are in src/main/resources/redis with what their KEYS,
+    // ARGV and results are. Those that change a room start with the same prelude, which sweeps the
+    // room's dead entries first.
+    private static final String PRELUDE = script("presence-prelude.lua");
+    /** Returns {1 if first, gone}. */
+    private static final String JOIN = PRELUDE + script("presence-join.lua");
+    /** Returns {1 if last, gone}. */
+    private static final String LEAVE = PRELUDE + script("presence-leave.lua");
+    /** Returns {gone, back, quiet}. */
+    private static final String REFRESH = PRELUDE + script("presence-refresh.lua");
+    /** Returns the live entries. */
+    private static final String LIVE = script("presence-live.lua");
 
     private final String url;
     private final String node;
@@ -182,8 +119,13 @@ public final class RedisPresence implements Presence {
      */
     public RedisPresence(String url, String nodeId, ClientResources resources, Duration ttl, Duration refreshEvery, Announcer announcer) {
         this.url = RedisClients.masked(requireNonNull(url, "url"));
-        // '|' separates node from user in an entry; the random suffix keeps two nodes given one name apart.
-        this.node = requireNonNull(nodeId, "nodeId").replace('|', '_') + "#" + Integer.toHexString(ThreadLocalRandom.current().nextInt(0x100000, 0xffffff));
+        // An entry is <node>|<user>, split at the first '|': a user name may hold one, a node id may
+        // not (ChatConfig checks CHAT_NODE_ID; changing it here would hide the clash).
+        if (requireNonNull(nodeId, "nodeId").indexOf('|') >= 0) {
+            throw new IllegalArgumentException("node id " + nodeId + " holds '|', which ends the node id in a presence entry");
+        }
+        // The random suffix keeps two nodes given one name apart.
+        this.node = nodeId + "#" + Integer.toHexString(ThreadLocalRandom.current().nextInt(0x100000, 0xffffff));
         this.ttlMillis = requireNonNull(ttl, "ttl").toMillis();
         this.announcer = requireNonNull(announcer, "announcer");
         this.client = RedisClients.client(requireNonNull(resources, "resources"), url, "parley-presence-" + nodeId, COMMAND_TIMEOUT,
@@ -410,15 +352,28 @@ public final class RedisPresence implements Presence {
     }
 
     static String entriesKey(String room) {
-        return "parley:presence:{" + room + "}:entries";
+        return "parley:presence:{" + hashTag(room) + "}:entries";
     }
 
     static String usersKey(String room) {
-        return "parley:presence:{" + room + "}:users";
+        return "parley:presence:{" + hashTag(room) + "}:users";
     }
 
     static String offlineKey(String room) {
-        return "parley:presence:{" + room + "}:offline";
+        return "parley:presence:{" + hashTag(room) + "}:offline";
+    }
+
+    /**
+     * The room as it goes between braces: Redis Cluster hashes a key by what lies between its first
+     * '{' and the next '}', if that is not empty, so a '}' in the name or an empty name would put a
+     * room's keys in different slots (and its scripts fail with CROSSSLOT). Braces and '%' are
+     * escaped, so that two names never make one tag; the names Limits allows are left as they are,
+     * which keeps the keys of nodes running an older version. A lone '%' is no escaped name.
+     */
+    static String hashTag(String room) {
+        if (room.isEmpty()) return "%";
+        if (room.indexOf('{') < 0 && room.indexOf('}') < 0 && room.indexOf('%') < 0) return room;
+        return room.replace("%", "%25").replace("{", "%7B").replace("}", "%7D");
     }
 
     private static String userOf(String entry) {
@@ -439,6 +394,16 @@ public final class RedisPresence implements Presence {
             announcer.announce(room, user, online);
         } catch (RuntimeException e) {
             log.error("announcing {} {} in room {} failed", user, online ? "online" : "offline", room, e);
+        }
+    }
+
+    /** A script of the jar, read once, when this class is loaded. */
+    private static String script(String name) {
+        try (InputStream in = RedisPresence.class.getResourceAsStream("/redis/" + name)) {
+            if (in == null) throw new IllegalStateException("the script redis/" + name + " is missing from the jar");
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read the script redis/" + name, e);
         }
     }
 

@@ -39,6 +39,8 @@ final class Connection implements Subscriber {
     private static final long ABUSE_WINDOW_NANOS = 10_000_000_000L;
     private static final int ABUSE_ERRORS = 100;
     private static final int TYPING_PER_SECOND = 5;
+    /** The longest a close by the server waits for the answers owed to frames it had taken. */
+    private static final long OWED_ANSWERS_WAIT_MILLIS = 5_000;
 
     private final FrameHandler frames;
     private final Context context;
@@ -66,7 +68,13 @@ final class Connection implements Subscriber {
     private long windowStart = System.nanoTime();
     private int errorsInWindow;
     private int rateLimitedInWindow;
+    /** Frames taken and not answered yet: sends in the store, history reads, joins, refreshes. */
+    private int owed;
+    /** A close decided by the server, waiting for what is owed; null otherwise (allocated only then). */
+    private PendingClose closing;
     private boolean closed;
+
+    private record PendingClose(int code, String reason, ScheduledFuture<?> deadline) {}
 
     /** @param context a Vert.x context on the channel's event loop */
     Connection(FrameHandler frames, Context context, ChatConfig config, ChatService chat, ChatMetrics metrics, WsEndpoint endpoint,
@@ -102,6 +110,7 @@ final class Connection implements Subscriber {
 
     /** A whole text message (its fragments put together), valid UTF-8. */
     void onText(String text) {
+        if (closing != null) return; // frames after the server decided to close are not taken
         ClientFrame frame;
         try {
             frame = FrameCodec.decode(text);
@@ -175,6 +184,7 @@ final class Connection implements Subscriber {
         // Joining a room again goes on from what this connection was given (ChatService.join);
         // should it fail, the connection is out of the room.
         rooms.remove(room);
+        owed++;
         chat.join(this, room, j.since(), j.ref()).onComplete(ar -> {
             ArrayDeque<ClientFrame> waiting = joining.remove(room);
             if (joining.isEmpty()) joining = null;
@@ -187,7 +197,8 @@ final class Connection implements Subscriber {
             } else {
                 reject(j.ref(), ar.cause());
             }
-            while (waiting != null && !waiting.isEmpty() && !closed) {
+            // Not taken yet when a close was decided: they get no answer.
+            while (waiting != null && !waiting.isEmpty() && !closed && closing == null) {
                 handle(waiting.poll());
                 if (joining != null && joining.containsKey(room)) {
                     // That frame was a join again: what is left waits for it in turn.
@@ -199,6 +210,7 @@ final class Connection implements Subscriber {
                     break;
                 }
             }
+            answered();
         });
     }
 
@@ -222,12 +234,14 @@ final class Connection implements Subscriber {
             }
             throw new ChatException(ErrorCode.RATE_LIMITED, "more than " + fmt(config.rateLimit()) + " sends per second; slow down");
         }
+        owed++;
         chat.send(this, s.room(), s.clientId(), s.text()).onComplete(ar -> {
             if (ar.succeeded()) {
                 queue(FrameCodec.ack(s.ref(), ar.result()), "ack");
             } else {
                 reject(s.ref(), ar.cause());
             }
+            answered();
         });
     }
 
@@ -237,19 +251,23 @@ final class Connection implements Subscriber {
     }
 
     private void history(ClientFrame.History h) {
+        owed++;
         chat.history(h.room(), h.before(), null, h.limit()).onComplete(ar -> {
             if (ar.succeeded()) {
                 queue(FrameCodec.history(h.ref(), h.room(), ar.result().messages(), ar.result().hasMore()), "history");
             } else {
                 reject(h.ref(), ar.cause());
             }
+            answered();
         });
     }
 
     private void refresh(ClientFrame.Refresh r) {
+        owed++;
         chat.authenticate(r.token()).onComplete(ar -> {
             if (ar.succeeded()) applyRefresh(r, ar.result());
             else reject(r.ref(), ar.cause());
+            answered();
         });
     }
 
@@ -315,6 +333,7 @@ final class Connection implements Subscriber {
     }
 
     void onBinary() {
+        if (closing != null) return;
         reject(null, ChatException.badRequest("frames must be JSON text frames"));
     }
 
@@ -354,6 +373,8 @@ final class Connection implements Subscriber {
 
     private void tooSlow() {
         if (closed) return;
+        // Nothing more fits in the outbox: a close waiting for owed answers gives up on them.
+        if (closing != null) closing.deadline().cancel(false);
         log.warn("closing slow connection of user={}: the client is not reading; queued {} of {} frames, {} of {} bytes",
                 user, outbox.size(), config.outboxFrames(), outbox.bytes(), config.outboxBytes());
         metrics.slowConsumerClosed();
@@ -361,14 +382,37 @@ final class Connection implements Subscriber {
         leaveEverything(); // as in close(): a client that reads nothing will not answer the close frame either
     }
 
-    /** Sends what is queued, then closes with the code. Runs on the event loop. */
+    /**
+     * Closes with the code once the answers owed to the frames already taken are queued (or after
+     * {@value #OWED_ANSWERS_WAIT_MILLIS} ms), then sends what is queued and the close frame. Frames
+     * that arrive meanwhile are not taken. Runs on the event loop.
+     */
     void close(CloseCode code) {
         close(code.code, code.reason);
     }
 
     /** The same with any code: the frame layer's failures use RFC 6455's own (1002, 1007). */
     void close(int code, String reason) {
+        if (closed || closing != null) return;
+        if (owed == 0) {
+            closeNow(code, reason);
+            return;
+        }
+        // An ack owed for a send in the store, lost to the close, would leave the client unsure
+        // whether its message was stored (PROTOCOL.md section 10).
+        closing = new PendingClose(code, reason, frames.channelHandlerContext().executor()
+                .schedule(() -> closeNow(code, reason), OWED_ANSWERS_WAIT_MILLIS, TimeUnit.MILLISECONDS));
+    }
+
+    /** A frame taken has its answer queued: a close waiting for the last one goes ahead. */
+    private void answered() {
+        owed--;
+        if (owed == 0 && closing != null && !closed) closeNow(closing.code(), closing.reason());
+    }
+
+    private void closeNow(int code, String reason) {
         if (closed) return;
+        if (closing != null) closing.deadline().cancel(false);
         outbox.drainNow();
         outbox.close(); // no data frame may follow the close frame (RFC 6455 section 5.5.1)
         frames.close(code, reason, false);
@@ -392,6 +436,7 @@ final class Connection implements Subscriber {
         if (closed) return;
         closed = true;
         if (expiryTimer != null) expiryTimer.cancel(false);
+        if (closing != null) closing.deadline().cancel(false);
         for (String room : new ArrayList<>(rooms)) leaveQuietly(room);
         rooms.clear();
         outbox.close();

@@ -4,9 +4,12 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.CompositeByteBuf;
 import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.socket.ChannelInputShutdownEvent;
+import io.netty.channel.socket.DuplexChannel;
 import io.netty.handler.codec.http.websocketx.BinaryWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.CloseWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.ContinuationWebSocketFrame;
@@ -53,6 +56,13 @@ final class FrameHandler extends ChannelInboundHandlerAdapter {
     /** Bytes so far of a message received in fragments, text or binary; -1 between messages. */
     private int fragmentedBytes = -1;
     private boolean closeSent;
+    /** Closing for what the client sent: its data frames are no longer read, even before our close frame leaves. */
+    private boolean failed;
+    /**
+     * Netty's decoder met a protocol violation (1002, or a frame over the limit: 1009) and reads
+     * nothing from then on, the client's answer to our close frame included.
+     */
+    private boolean decoderFailed;
     private ScheduledFuture<?> closingTimeout;
 
     FrameHandler(ContextInternal context, int maxMessageBytes) {
@@ -101,7 +111,7 @@ final class FrameHandler extends ChannelInboundHandlerAdapter {
             default -> {
                 heard();
                 // After our close frame, the client may still send what it had in flight: it is dropped.
-                if (!closeSent) onData(frame);
+                if (!closeSent && !failed) onData(frame);
             }
         }
     }
@@ -171,8 +181,13 @@ final class FrameHandler extends ChannelInboundHandlerAdapter {
         }
     }
 
-    /** Closes for what the client sent, after what is queued for it. */
+    /**
+     * Closes for what the client sent, after what is queued for it. The connection may first wait
+     * for answers it owes, and sends the close frame then.
+     */
     private void fail(int code, String reason) {
+        failed = true;
+        endFragments();
         connection.close(code, reason);
     }
 
@@ -216,11 +231,20 @@ final class FrameHandler extends ChannelInboundHandlerAdapter {
         closeSent = true;
         endFragments();
         ChannelFutureListener then = now ? ChannelFutureListener.CLOSE : f -> {
-            if (f.channel().isActive()) {
-                closingTimeout = f.channel().eventLoop().schedule(() -> f.channel().close(), CLOSING_TIMEOUT_SECONDS, TimeUnit.SECONDS);
-            }
+            if (!f.channel().isActive()) return;
+            // The client's answer cannot be read: the handshake would only end with the timeout, and a
+            // client that waits for the end of TCP after answering (RFC 6455 section 7.1.1) would wait
+            // all of it. Our side ends now; reading goes on (and drops everything) until the client ends
+            // its side, so that nothing it still sends meets a closed socket and resets the connection.
+            if (decoderFailed) endOutput(f.channel());
+            closingTimeout = f.channel().eventLoop().schedule(() -> f.channel().close(), CLOSING_TIMEOUT_SECONDS, TimeUnit.SECONDS);
         };
         ctx.writeAndFlush(new CloseWebSocketFrame(code, reason)).addListener(then);
+    }
+
+    private static void endOutput(Channel channel) {
+        if (channel instanceof DuplexChannel duplex) duplex.shutdownOutput();
+        else channel.close();
     }
 
     /** A WebSocket ping; the answer (or any frame) counts as a sign of life. */
@@ -232,7 +256,8 @@ final class FrameHandler extends ChannelInboundHandlerAdapter {
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
         logError(cause.toString());
         if (cause instanceof CorruptedWebSocketFrameException e && connection != null) {
-            // Netty's decoder now drops all input, the client's close frame too: the closing timeout ends the connection.
+            // Netty's decoder now drops all input, the client's close frame too (see close()).
+            decoderFailed = true;
             int code = e.closeStatus().code();
             fail(code, code == CloseCode.TOO_BIG.code ? CloseCode.TOO_BIG.reason : e.closeStatus().reasonText().toLowerCase(Locale.ROOT));
             return;
@@ -242,6 +267,16 @@ final class FrameHandler extends ChannelInboundHandlerAdapter {
 
     private void logError(String what) {
         log.debug("connection error user={}: {}", connection == null ? null : connection.user(), what);
+    }
+
+    /** The client ended its side (Netty passes this on only where half-closed connections are allowed). */
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) throws Exception {
+        if (evt instanceof ChannelInputShutdownEvent && closeSent) {
+            ctx.close();
+            return;
+        }
+        super.userEventTriggered(ctx, evt);
     }
 
     @Override

@@ -163,7 +163,10 @@ final class Outbox implements Runnable {
 
     private int write() {
         scheduled.set(false);
-        if (closed && !ctx.channel().isActive()) {
+        if (closed) {
+            // The close frame is written, or about to be (an overflow closes from a task queued
+            // before this run could be), and no data frame may follow it (RFC 6455 section 5.5.1).
+            // A deliberate close has written what it could first (drainNow).
             discard();
             return 0;
         }

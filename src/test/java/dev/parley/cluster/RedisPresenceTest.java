@@ -8,17 +8,26 @@ import dev.parley.testing.CapturedLogs;
 import dev.parley.testing.Futures;
 import dev.parley.testing.Redis;
 import dev.parley.testing.TcpProxy;
+import io.lettuce.core.RedisClient;
+import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.resource.ClientResources;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.stream.IntStream;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 class RedisPresenceTest implements PresenceContract {
     private static Redis redis;
@@ -75,6 +84,54 @@ class RedisPresenceTest implements PresenceContract {
         synchronized (announced) {
             return announced.stream().filter(a -> a.room().equals(room)).toList();
         }
+    }
+
+    /**
+     * On Redis Cluster a script may only touch keys of one slot: the three keys of a room share it
+     * through the hash tag {room}, which must stay whole whatever the name. (Limits refuses braces in
+     * room names; presence must not depend on it.) A node holding every slot is enough for Redis to
+     * refuse keys of different slots. A user name may hold the '|' that ends the node id in an entry.
+     */
+    @Test
+    void on_redis_cluster_the_keys_of_a_room_share_a_slot_whatever_its_name() throws IOException {
+        Path nodesFile = Files.createTempDirectory("parley-redis-cluster").resolve("nodes.conf");
+        try (Redis cluster = Redis.startNew("cluster-enabled yes", "cluster-config-file " + nodesFile)) {
+            try (RedisClient admin = RedisClient.create(cluster.url()); StatefulRedisConnection<String, String> c = admin.connect()) {
+                c.sync().clusterAddSlots(IntStream.range(0, 16384).toArray());
+                Await.until("the one-node cluster to serve", Duration.ofSeconds(10), () -> c.sync().clusterInfo().contains("cluster_state:ok"));
+            }
+            RedisPresence a = node(cluster.url(), Duration.ofSeconds(2), Duration.ofMillis(400));
+            RedisPresence b = node(cluster.url(), Duration.ofSeconds(2), Duration.ofMillis(400));
+
+            for (String room : List.of("general", "}x", "{", "a}b{c", "100%{}", "")) {
+                assertThat(Futures.await(a.join(room, "pipe|user"))).as(room).isTrue();
+                assertThat(Futures.await(b.members(room))).as(room).containsExactly("pipe|user");
+                assertThat(Futures.await(a.leave(room, "pipe|user"))).as(room).isTrue();
+                assertThat(Futures.await(b.members(room))).as(room).isEmpty();
+            }
+            assertThat(a.healthy()).as("no command failed").isTrue();
+            Futures.await(a.close());
+            Futures.await(b.close());
+        }
+    }
+
+    @Test
+    void a_node_id_with_the_separator_of_entries_is_refused() {
+        assertThatThrownBy(() -> new RedisPresence(redis.url(), "edge|1", resources, Duration.ofSeconds(2), Duration.ofMillis(400), (r, u, o) -> { }))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("edge|1");
+    }
+
+    /** Each script is a file of the jar, where it can be read (and checked by a Lua tool) as it runs. */
+    @Test
+    void the_lua_scripts_are_files_of_the_jar_not_strings_in_the_code() throws IOException {
+        for (String name : List.of("presence-prelude", "presence-join", "presence-leave", "presence-refresh", "presence-live")) {
+            try (InputStream in = RedisPresence.class.getResourceAsStream("/redis/" + name + ".lua")) {
+                assertThat(in).as("redis/" + name + ".lua").isNotNull();
+                assertThat(new String(in.readAllBytes(), StandardCharsets.UTF_8)).as(name).contains("local ");
+            }
+        }
+        assertThat(Files.readString(Path.of("src/main/java/dev/parley/presence/RedisPresence.java"))).doesNotContain("redis.call(");
     }
 
     @Test

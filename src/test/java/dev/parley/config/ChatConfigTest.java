@@ -1,5 +1,8 @@
 package dev.parley.config;
 
+import dev.parley.chat.ChatException;
+import dev.parley.chat.ErrorCode;
+import dev.parley.chat.Limits;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
@@ -89,7 +92,7 @@ class ChatConfigTest {
         assertThat(c.jwksUrl()).isEmpty();
         assertThat(c.tokenTtl()).isEqualTo(Duration.ofHours(24));
         assertThat(c.allowedOrigins()).isEmpty();
-        assertThat(c.nodeId()).matches(".+-[0-9a-f]{5}");
+        assertThat(c.nodeId()).matches(".+-[0-9a-f]{5}").matches(NODE_ID_RULE);
         assertThat(c.rateLimit()).isEqualTo(20.0);
         assertThat(c.rateBurst()).isEqualTo(40);
         assertThat(c.maxFrameBytes()).isEqualTo(16 * 1024);
@@ -225,7 +228,11 @@ class ChatConfigTest {
 
     /** Settings that take any text; every other setting must have a case in {@link #invalidValues()}. */
     private static final Set<Setting> FREE_TEXT = EnumSet.of(Setting.HOST, Setting.DATA_DIR, Setting.DATABASE_USER,
-            Setting.DATABASE_PASSWORD, Setting.ALLOWED_ORIGINS, Setting.NODE_ID);
+            Setting.DATABASE_PASSWORD, Setting.ALLOWED_ORIGINS);
+
+    /** What CHAT_NODE_ID takes (docs/CONFIG.md): it goes into Redis entries ({@code <node>|<user>}) and client names. */
+    private static final String NODE_ID_RULE = "[A-Za-z0-9][A-Za-z0-9_.-]{0,63}";
+    private static final String NODE_ID_EXPECTED = "expected: 1 to 64 ASCII letters, digits, '_', '.' or '-', starting with a letter or digit";
 
     static Stream<Arguments> invalidValues() {
         String whole = "expected: a whole number from ";
@@ -279,7 +286,40 @@ class ChatConfigTest {
                 Arguments.of(Setting.DRAIN_TIMEOUT, "10", duration),
                 Arguments.of(Setting.PRESENCE_TTL, "100ms", "expected: at least 300ms"),
                 Arguments.of(Setting.PRESENCE_TTL, "15", duration),
-                Arguments.of(Setting.LOG_FORMAT, "xml", "expected: text or json"));
+                Arguments.of(Setting.LOG_FORMAT, "xml", "expected: text or json"),
+                Arguments.of(Setting.NODE_ID, "edge|1", NODE_ID_EXPECTED),
+                Arguments.of(Setting.NODE_ID, "edge{1}", NODE_ID_EXPECTED),
+                Arguments.of(Setting.NODE_ID, "edge 1", NODE_ID_EXPECTED),
+                Arguments.of(Setting.NODE_ID, "-edge", NODE_ID_EXPECTED),
+                Arguments.of(Setting.NODE_ID, "n".repeat(65), NODE_ID_EXPECTED),
+                Arguments.of(Setting.NODE_ID, "nœud", NODE_ID_EXPECTED));
+    }
+
+    @Test
+    void a_node_id_that_could_break_redis_entries_is_refused_naming_it() {
+        assertThatThrownBy(() -> ChatConfig.load(Map.of("CHAT_NODE_ID", "edge|1"), Map.of()))
+                .isInstanceOf(ConfigException.class)
+                .hasMessage("CHAT_NODE_ID: edge|1 (" + NODE_ID_EXPECTED + ")");
+        assertThat(ChatConfig.load(Map.of("CHAT_NODE_ID", "eu-west.node_7"), Map.of()).nodeId()).isEqualTo("eu-west.node_7");
+    }
+
+    @Test
+    void a_room_pattern_that_admits_braces_or_nothing_still_cannot_let_them_into_a_room_name() {
+        Limits limits = new Limits(ChatConfig.load(Map.of("CHAT_ROOM_PATTERN", ".*"), Map.of()));
+
+        for (String name : new String[]{"{general}", "a}b", "{", "", "}x{"}) {
+            assertThatThrownBy(() -> limits.room(name)).as(name).isInstanceOfSatisfying(ChatException.class,
+                    e -> assertThat(e.code()).isEqualTo(ErrorCode.BAD_REQUEST));
+        }
+        assertThat(limits.room("Any.Name with:colons|bars")).isEqualTo("Any.Name with:colons|bars");
+    }
+
+    @Test
+    void a_node_id_made_of_the_host_name_follows_the_rule_whatever_the_host_name() {
+        for (String host : new String[]{"web-1.example.org", "my host|with{odd}chars", "-dash", "", "h".repeat(200), "hôte"}) {
+            assertThat(ChatConfig.defaultNodeId(host)).as(host).matches(NODE_ID_RULE);
+        }
+        assertThat(ChatConfig.defaultNodeId("web-1.example.org")).matches("web-1\\.example\\.org-[0-9a-f]{5}");
     }
 
     @Test

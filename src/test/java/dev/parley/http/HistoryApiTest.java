@@ -96,6 +96,9 @@ class HistoryApiTest {
             "?after=20&limit=5,  21, 25, false", // exactly `limit` left
             "?after=22&limit=5,  23, 25, false",
             "?after=10,          11, 25, false",
+            // after=0: from the start of the room
+            "?after=0&limit=5,   1,  5,  true",
+            "?after=0,           1,  25, false",
     })
     void a_page_is_ascending_and_has_more_exactly_when_messages_lie_beyond_it(String query, long from, long to, boolean hasMore) {
         JsonNode p = page(query);
@@ -132,11 +135,24 @@ class HistoryApiTest {
         assertThat(forwards).containsExactlyElementsOf(range(1, TOTAL));
     }
 
+    @Test
+    void paging_forwards_from_the_start_with_after_0_visits_every_message_once() {
+        List<Long> forwards = new ArrayList<>();
+        JsonNode p = page("?limit=7&after=0");
+        forwards.addAll(seqs(p));
+        while (p.get("hasMore").asBoolean()) {
+            p = page("?limit=7&after=" + forwards.get(forwards.size() - 1));
+            forwards.addAll(seqs(p));
+        }
+
+        assertThat(forwards).containsExactlyElementsOf(range(1, TOTAL));
+    }
+
     @ParameterizedTest(name = "[{index}] {0}")
     @ValueSource(strings = {"?limit=0", "?limit=101", "?limit=-1", "?limit=abc", "?limit=", "?limit=1.5",
-            "?limit=99999999999999999999", "?before=0", "?before=-3", "?before=x", "?after=x", "?after=0",
-            "?after=-1", "?before=5&after=2"})
-    void a_limit_before_or_after_that_is_not_a_positive_integer_in_range_is_a_400(String query) {
+            "?limit=99999999999999999999", "?limit=-4294967246", "?before=0", "?before=-3", "?before=x", "?after=x", "?after=-1",
+            "?after=99999999999999999999", "?before=5&after=2", "?before=0&after=0"})
+    void a_limit_before_or_after_that_is_not_an_integer_in_its_range_is_a_400(String query) {
         Http.Response r = server.http().get("/api/rooms/" + room + "/messages" + query, token);
 
         assertThat(r.status()).as(r.body()).isEqualTo(400);

@@ -3,12 +3,17 @@ package dev.parley.ws;
 import dev.parley.delivery.HandOff;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
+import io.netty.bootstrap.Bootstrap;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.Channel;
 import io.netty.channel.ChannelDuplexHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.DefaultEventLoop;
 import io.netty.channel.embedded.EmbeddedChannel;
+import io.netty.channel.local.LocalAddress;
 import io.netty.channel.local.LocalChannel;
+import io.netty.channel.local.LocalServerChannel;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -42,6 +47,11 @@ class OutboxTest {
      * {@code flushed}, the way the socket would receive them ({@code unflushed}: written, not yet flushed).
      */
     private Outbox outboxOn(io.netty.channel.Channel ch, List<List<String>> flushed, List<String> unflushed, long intervalNanos) {
+        return outboxOn(ch, flushed, unflushed, intervalNanos, 64, () -> overflowed = true);
+    }
+
+    private Outbox outboxOn(io.netty.channel.Channel ch, List<List<String>> flushed, List<String> unflushed, long intervalNanos,
+                            int capacity, Runnable onOverflow) {
         ch.pipeline().addLast("socket", new ChannelDuplexHandler() {
             @Override
             public void write(ChannelHandlerContext ctx, Object msg, io.netty.channel.ChannelPromise promise) {
@@ -57,7 +67,7 @@ class OutboxTest {
             }
         });
         ch.pipeline().addLast("connection", new ChannelInboundHandlerAdapter());
-        return new Outbox(ch.pipeline().context("connection"), 64, 1 << 20, intervalNanos, () -> overflowed = true);
+        return new Outbox(ch.pipeline().context("connection"), capacity, 1 << 20, intervalNanos, onOverflow);
     }
 
     @AfterEach
@@ -195,6 +205,57 @@ class OutboxTest {
             Thread.sleep(TimeUnit.NANOSECONDS.toMillis(INTERVAL_NANOS) * 2); // a paced second write would come by now
             assertThat(flushed).containsExactly(List.of("message", "ack"));
             ch.close().sync();
+        } finally {
+            loop.shutdownGracefully(0, 1, TimeUnit.SECONDS).sync();
+        }
+    }
+
+    /**
+     * The writer thread fills a connection's outbox past its bound within one hand-off: the overflow
+     * close (4002) goes to the event loop at once, the outbox's run only when the hand-off ends,
+     * after it. That run must not write the queued frames after the close frame (RFC 6455 section
+     * 5.5.1: nothing follows a close frame).
+     */
+    @Test
+    void no_frame_follows_the_close_frame_of_an_overflow_not_even_from_a_run_queued_before_it() throws Exception {
+        DefaultEventLoop loop = new DefaultEventLoop();
+        LocalAddress address = new LocalAddress("outbox-" + System.nanoTime());
+        try {
+            Channel peer = new ServerBootstrap().group(loop).channel(LocalServerChannel.class)
+                    .childHandler(new ChannelInboundHandlerAdapter()).bind(address).sync().channel();
+            Channel ch = new Bootstrap().group(loop).channel(LocalChannel.class)
+                    .handler(new ChannelInboundHandlerAdapter()).connect(address).sync().channel();
+            List<List<String>> flushed = new java.util.concurrent.CopyOnWriteArrayList<>();
+            List<String> unflushed = new java.util.concurrent.CopyOnWriteArrayList<>();
+            Outbox[] outbox = new Outbox[1];
+            outbox[0] = outboxOn(ch, flushed, unflushed, 0, 4, () -> {
+                // What Connection.tooSlow does: the close frame, through the same context, and the outbox closed.
+                ch.pipeline().context("connection").writeAndFlush(frame("close"));
+                outbox[0].close();
+            });
+
+            CountDownLatch hold = new CountDownLatch(1);
+            loop.execute(() -> {
+                try {
+                    hold.await(); // the loop is busy while the writer thread hands its deliveries over
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            });
+            HandOff handOff = HandOff.open();
+            for (int i = 1; i <= 5; i++) outbox[0].offer(frame("m" + i), handOff); // the fifth overflows
+            handOff.release();
+            hold.countDown();
+            loop.submit(() -> { }).sync(); // after the close and the run queued behind it
+            loop.submit(() -> { }).sync(); // and whatever they queued
+            List<String> written = new ArrayList<>(); // in write order, flushed or not
+            flushed.forEach(written::addAll);
+            written.addAll(unflushed);
+
+            assertThat(written).as("the frames written, in order").contains("close");
+            assertThat(written.subList(written.indexOf("close") + 1, written.size())).as("written after the close frame").isEmpty();
+            ch.close().sync();
+            peer.close().sync();
         } finally {
             loop.shutdownGracefully(0, 1, TimeUnit.SECONDS).sync();
         }

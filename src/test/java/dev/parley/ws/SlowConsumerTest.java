@@ -71,6 +71,27 @@ class SlowConsumerTest {
     }
 
     @Test
+    void a_client_closed_as_too_slow_that_reads_again_and_answers_the_close_sees_the_connection_end() {
+        String room = Ws.room("slow-handshake");
+        try (WsClient sender = server.connect(server.newUser("pusher"));
+             RawWebSocket raw = RawWebSocket.open(server.port(), server.newUser("dozy"))) {
+            Ws.join(sender, room);
+            raw.sendText("{\"type\":\"join\",\"room\":\"" + room + "\",\"ref\":\"j\"}");
+            assertThat(raw.readText(Ws.T).text()).contains("\"joined\"");
+            double closesBefore = slowCloses();
+            String text = "push ".repeat(650);
+            // The raw client reads nothing until the server gives up on it.
+            for (int i = 1; slowCloses() == closesBefore; i++) {
+                sender.send("type", "send", "room", room, "text", text + i, "clientId", "h" + i, "ref", "h" + i);
+                sender.await(Ws.is("ack", "h" + i), Ws.T, "ack h" + i);
+                assertThat(i).as("the dozy client was not closed").isLessThan(5_000);
+            }
+
+            ClosingHandshakeTest.answerTheCloseAndSeeTheEnd(raw, 4002);
+        }
+    }
+
+    @Test
     void a_client_that_stops_reading_is_closed_with_4002_while_the_others_get_everything_and_it_resumes_losing_nothing() {
         String room = Ws.room("flood");
         String slowToken = server.newUser("frozen");

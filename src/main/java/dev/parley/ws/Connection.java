@@ -21,10 +21,8 @@ import org.slf4j.LoggerFactory;
 import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 
@@ -33,6 +31,10 @@ import java.util.concurrent.TimeUnit;
  * {@link Outbox}. Its {@link FrameHandler} hands it whole text messages. Everything but the
  * {@link Subscriber} methods runs on the connection's event loop, with {@link #context()} as the
  * current Vert.x context; the Subscriber methods may be called from any thread and only queue.
+ *
+ * <p>A little over 400 lines: frames in, frames out, and the close (which waits for the answers owed
+ * to frames taken) all read and write the same few fields of one connection; the part that holds
+ * its own state, the frames waiting for a join, is {@link JoinWaits}.
  */
 final class Connection implements Subscriber {
     private static final Logger log = LoggerFactory.getLogger(Connection.class);
@@ -57,11 +59,7 @@ final class Connection implements Subscriber {
     // Allocated when first needed, and small: an idle connection is mostly these fields (issue 5).
     private RateLimiter typingLimit;
     private final Set<String> rooms = new HashSet<>(4); // joined, by name
-    /**
-     * Rooms with a join in progress, each with the frames that wait for it (null while none wait);
-     * null when no join is in progress, which is most of the time.
-     */
-    private Map<String, ArrayDeque<ClientFrame>> joining;
+    private JoinWaits joining; // null when no join is in progress, which is most of the time
     private Instant expiresAt;
     private ScheduledFuture<?> expiryTimer;
     private volatile long lastHeardNanos = System.nanoTime();
@@ -123,11 +121,8 @@ final class Connection implements Subscriber {
         handle(frame);
     }
 
-    /** The most frames that may wait for one join; past it they are refused. */
-    private static final int MAX_WAITING_FOR_A_JOIN = 64;
-
     private void handle(ClientFrame frame) {
-        if (joining != null && waitsForAJoin(frame)) return;
+        if (joining != null && putAside(frame)) return;
         try {
             switch (frame) {
                 case ClientFrame.Join j -> join(j);
@@ -148,45 +143,26 @@ final class Connection implements Subscriber {
         }
     }
 
-    /**
-     * Frames are handled in the order they came, and a join completes later. So a {@code leave} or
-     * another {@code join} of a room whose join is in progress waits for it, and so does every frame
-     * about that room after one that waits: "join, leave, join, leave" sent at once ends left. A
-     * {@code send} or {@code typing} right after a join does not wait (see {@link #inRoom}).
-     *
-     * @return whether the frame was put aside, to be handled when the join completes
-     */
-    private boolean waitsForAJoin(ClientFrame frame) {
-        String room = switch (frame) {
-            case ClientFrame.Join j -> j.room();
-            case ClientFrame.Leave l -> l.room();
-            case ClientFrame.Send s -> s.room();
-            case ClientFrame.Typing t -> t.room();
-            default -> null;
-        };
-        if (room == null || !joining.containsKey(room)) return false;
-        ArrayDeque<ClientFrame> waiting = joining.get(room);
-        if (waiting == null && !(frame instanceof ClientFrame.Join || frame instanceof ClientFrame.Leave)) return false;
-        if (waiting == null) joining.put(room, waiting = new ArrayDeque<>(4));
-        if (waiting.size() >= MAX_WAITING_FOR_A_JOIN) {
-            reject(frame.ref(), ChatException.badRequest("more than " + MAX_WAITING_FOR_A_JOIN + " frames about " + room
-                    + " wait for its join; wait for joined"));
-        } else {
-            waiting.add(frame);
+    /** @return whether the frame waits for a join in progress (see {@link JoinWaits}), or was refused for waiting */
+    private boolean putAside(ClientFrame frame) {
+        try {
+            return joining.putAside(frame);
+        } catch (ChatException e) {
+            reject(frame.ref(), e);
+            return true;
         }
-        return true;
     }
 
     private void join(ClientFrame.Join j) {
         String room = j.room();
-        if (joining == null) joining = new HashMap<>(4);
-        joining.put(room, null);
+        if (joining == null) joining = new JoinWaits();
+        joining.begin(room);
         // Joining a room again goes on from what this connection was given (ChatService.join);
         // should it fail, the connection is out of the room.
         rooms.remove(room);
         owed++;
         chat.join(this, room, j.since(), j.ref()).onComplete(ar -> {
-            ArrayDeque<ClientFrame> waiting = joining.remove(room);
+            ArrayDeque<ClientFrame> waiting = joining.end(room);
             if (joining.isEmpty()) joining = null;
             if (ar.succeeded()) {
                 if (closed) {
@@ -200,13 +176,8 @@ final class Connection implements Subscriber {
             // Not taken yet when a close was decided: they get no answer.
             while (waiting != null && !waiting.isEmpty() && !closed && closing == null) {
                 handle(waiting.poll());
-                if (joining != null && joining.containsKey(room)) {
-                    // That frame was a join again: what is left waits for it in turn.
-                    if (!waiting.isEmpty()) {
-                        ArrayDeque<ClientFrame> next = joining.get(room);
-                        if (next == null) joining.put(room, waiting);
-                        else next.addAll(waiting);
-                    }
+                if (joining != null && joining.inProgress(room)) { // that frame was a join again
+                    joining.waitAgain(room, waiting);
                     break;
                 }
             }

@@ -131,6 +131,7 @@ public final class ChatServer {
             delivery.start();
             undo.push(delivery::close);
             store.start(); // commits reach the delivery from now on
+            presence.start(); // and users presence finds gone
             ChatService chat = new ChatService(vertx, new Limits(config), new UserStore(db), store, delivery, presence,
                     new PasswordHasher(config.bcryptCost()), tokens);
             this.ws = new WsEndpoint(vertx, config, chat, tokens, metrics);

@@ -15,6 +15,9 @@ public final class LocalPresence implements Presence {
     private final ConcurrentHashMap<String, Map<String, Integer>> rooms = new ConcurrentHashMap<>();
 
     @Override
+    public void start() {}
+
+    @Override
     public Future<Boolean> join(String room, String user) {
         boolean[] first = {false};
         rooms.compute(room, (r, users) -> {

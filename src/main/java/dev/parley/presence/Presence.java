@@ -12,6 +12,9 @@ import java.util.Map;
  * report.
  */
 public interface Presence {
+    /** Starts what runs in the background (refreshing this node's entries); once, before use. {@link #close} stops it. */
+    void start();
+
     /** Counts one more connection of the user in the room. True if the user was offline there before. */
     Future<Boolean> join(String room, String user);
 

@@ -67,6 +67,10 @@ import static java.util.Objects.requireNonNull;
  * {@link LocalPresence} would give them), {@link #healthy()} is false, and the next refresh after
  * Redis is back writes this node's entries again and retries the leaves it could not write, and
  * tells the other nodes about the joins and leaves they missed.
+ *
+ * <p>Near 500 lines: the counts in memory, the scripts' keys and replies, the refresh and the
+ * fallback while Redis is away all read and write the same per-(room, user) state under one lock;
+ * the scripts themselves are files ({@code redis/presence-*.lua}).
  */
 public final class RedisPresence implements Presence {
     private static final Logger log = LoggerFactory.getLogger(RedisPresence.class);
@@ -98,6 +102,7 @@ public final class RedisPresence implements Presence {
     private final StatefulRedisConnection<String, String> connection;
     private final RedisAsyncCommands<String, String> redis;
     private final ScheduledExecutorService refresher;
+    private final long refreshMillis;
     private final Object lock = new Object();
     private final Map<String, Map<String, Integer>> local = new HashMap<>(); // guarded by lock
     private final Set<Entry> unwrittenLeaves = new HashSet<>();               // guarded by lock
@@ -152,8 +157,13 @@ public final class RedisPresence implements Presence {
                 healthChanged();
             }
         });
-        long every = refreshEvery.toMillis();
-        refresher.scheduleWithFixedDelay(this::refresh, every, every, TimeUnit.MILLISECONDS);
+        this.refreshMillis = refreshEvery.toMillis();
+    }
+
+    /** Refreshes this node's entries every {@code refreshEvery} from now on, until {@link #close}. */
+    @Override
+    public void start() {
+        refresher.scheduleWithFixedDelay(this::refresh, refreshMillis, refreshMillis, TimeUnit.MILLISECONDS);
     }
 
     @Override

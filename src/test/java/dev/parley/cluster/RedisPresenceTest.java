@@ -76,6 +76,7 @@ class RedisPresenceTest implements PresenceContract {
                 announced.add(new Announced(name, room, user, online));
             }
         });
+        p.start();
         nodes.add(p);
         return p;
     }

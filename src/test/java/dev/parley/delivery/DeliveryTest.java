@@ -79,6 +79,9 @@ class DeliveryTest {
         volatile Supplier<Future<Void>> beforeMembers = Future::succeededFuture;
 
         @Override
+        public void start() {}
+
+        @Override
         public Future<Boolean> join(String room, String user) {
             return beforeJoin.get().compose(x -> real.join(room, user));
         }

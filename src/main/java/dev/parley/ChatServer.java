@@ -7,6 +7,7 @@ import dev.parley.event.RoomEvent;
 import dev.parley.broker.LocalBroker;
 import dev.parley.broker.RedisBroker;
 import dev.parley.broker.RedisClients;
+import dev.parley.chat.Blocking;
 import dev.parley.chat.ChatService;
 import dev.parley.chat.Limits;
 import dev.parley.chat.RoomHub;
@@ -121,7 +122,7 @@ public final class ChatServer {
         ChatService chat = new ChatService(vertx, new Limits(config), new UserStore(db), store, hub, broker, presence,
                 new PasswordHasher(config.bcryptCost()), tokens);
         this.ws = new WsEndpoint(vertx, config, chat, tokens, metrics);
-        this.health = new Health(vertx, db, broker, presence, config.nodeId());
+        this.health = new Health(() -> Blocking.run(vertx, db::healthy), broker, presence, config.nodeId());
         this.router = HttpRoutes.create(vertx, chat, tokens, metrics, health);
         if (broker.distributed()) {
             // The broker may lose messages: compare with the store often, and more often while it is down.

@@ -4,9 +4,9 @@ import dev.parley.auth.TokenService;
 import dev.parley.chat.ChatException;
 import dev.parley.chat.ChatService;
 import dev.parley.chat.ErrorCode;
+import dev.parley.chat.HistoryPage;
 import dev.parley.event.Message;
 import dev.parley.metrics.ChatMetrics;
-import dev.parley.store.MessageStore;
 import io.vertx.core.Future;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.json.JsonArray;
@@ -102,7 +102,7 @@ final class ApiRoutes {
         reply(ctx, 200, chat.history(room, before, after, limit).map(page -> pageJson(room, page)));
     }
 
-    static JsonObject pageJson(String room, MessageStore.Page page) {
+    static JsonObject pageJson(String room, HistoryPage page) {
         JsonArray messages = new JsonArray();
         for (Message m : page.messages()) {
             messages.add(new JsonObject().put("type", "message").put("room", m.room()).put("seq", m.seq()).put("id", m.id())

@@ -13,6 +13,7 @@ import dev.parley.chat.Limits;
 import dev.parley.chat.RoomHub;
 import dev.parley.config.ChatConfig;
 import dev.parley.http.Health;
+import dev.parley.http.HttpErrors;
 import dev.parley.http.HttpRoutes;
 import dev.parley.metrics.ChatMetrics;
 import dev.parley.presence.LocalPresence;
@@ -188,7 +189,8 @@ public final class ChatServer {
             public Future<?> start() {
                 // /ws is served outside the router: WsEndpoint takes the request's Netty channel over,
                 // which vertx-web's wrapped request would not let it reach.
-                return vertx.createHttpServer(options).requestHandler(req -> {
+                // Requests Netty could not read (414, 431) are answered with the error body too.
+                return vertx.createHttpServer(options).invalidRequestHandler(HttpErrors.invalidRequests(metrics)).requestHandler(req -> {
                     if ("/ws".equals(req.path())) ws.handle(req);
                     else router.handle(req);
                 }).listen().onSuccess(s -> port.set(s.actualPort()));

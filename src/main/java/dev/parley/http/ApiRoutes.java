@@ -15,7 +15,9 @@ import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
 
-import java.util.Optional;
+import java.util.List;
+import java.util.Map;
+import java.util.regex.Pattern;
 
 import static java.util.Objects.requireNonNull;
 
@@ -37,18 +39,45 @@ final class ApiRoutes {
         router.route("/api/*").handler(BodyHandler.create(false).setBodyLimit(16 * 1024));
         router.post("/api/auth/register").handler(ctx -> credentials(ctx, true));
         router.post("/api/auth/login").handler(ctx -> credentials(ctx, false));
+        // Before the token check: a method a path does not take is wrong whoever asks.
+        router.route("/api/*").handler(this::methodAllowed);
         router.route("/api/*").handler(this::authenticate);
-        router.get("/api/rooms").handler(ctx -> reply(ctx, 200, chat.rooms().map(rooms -> {
+        HttpRoutes.getOrHead(router, "/api/rooms").handler(ctx -> reply(ctx, 200, chat.rooms().map(rooms -> {
             JsonArray out = new JsonArray();
             for (var r : rooms) out.add(new JsonObject().put("name", r.name()).put("lastSeq", r.lastSeq()).put("online", r.online()));
             return out;
         })));
-        router.get("/api/rooms/:room/messages").handler(this::messages);
-        router.get("/api/rooms/:room/presence").handler(ctx -> {
+        HttpRoutes.getOrHead(router, "/api/rooms/:room/messages").handler(this::messages);
+        HttpRoutes.getOrHead(router, "/api/rooms/:room/presence").handler(ctx -> {
             String room = ctx.pathParam("room");
             reply(ctx, 200, chat.presence(room).map(users -> new JsonObject().put("room", room).put("users", new JsonArray(users))));
         });
-        router.route("/api/*").handler(ctx -> HttpErrors.write(ctx, 404, "not_found", "no such API route: " + ctx.request().method() + " " + ctx.request().path()));
+        router.route("/api/*").handler(ctx -> HttpErrors.refuse(ctx.response(), metrics, ErrorCode.NOT_FOUND,
+                "no such API route: " + ctx.request().method() + " " + ctx.request().path()));
+    }
+
+    /**
+     * Every API path, with the methods it takes. The router finds a 405 by itself only where no route
+     * took the request: under {@code /api/} the token check and the 404 for unknown paths take every method.
+     */
+    private static final List<Map.Entry<Pattern, List<String>>> PATHS = List.of(
+            Map.entry(Pattern.compile("/api/auth/(register|login)"), List.of("POST")),
+            Map.entry(Pattern.compile("/api/rooms(/[^/]+/(messages|presence))?"), List.of("GET", "HEAD")));
+
+    private void methodAllowed(RoutingContext ctx) {
+        String path = ctx.request().path();
+        for (var p : PATHS) {
+            if (!p.getKey().matcher(path).matches()) continue;
+            if (p.getValue().contains(ctx.request().method().name())) {
+                ctx.next();
+            } else {
+                String allow = String.join(", ", p.getValue());
+                ctx.response().putHeader(HttpHeaders.ALLOW, allow);
+                HttpErrors.refuse(ctx.response(), metrics, ErrorCode.METHOD_NOT_ALLOWED, path + " takes " + allow + " only");
+            }
+            return;
+        }
+        ctx.next();
     }
 
     private void credentials(RoutingContext ctx, boolean register) {

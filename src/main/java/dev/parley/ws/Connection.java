@@ -334,7 +334,7 @@ final class Connection implements Subscriber {
         if (closed) return;
         if (System.nanoTime() - lastHeardNanos > timeoutNanos) {
             log.info("closing connection of user={}: no answer to pings", user);
-            frames.close(CloseCode.GOING_AWAY.code, "heartbeat timeout", true);
+            frames.close(CloseCode.HEARTBEAT_TIMEOUT.code, CloseCode.HEARTBEAT_TIMEOUT.reason, true);
             return;
         }
         frames.ping();

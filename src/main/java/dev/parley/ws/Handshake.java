@@ -56,10 +56,9 @@ final class Handshake {
                 .build();
     }
 
-    /** Why {@code req} is not a WebSocket opening handshake, or null if it is one (of any version). */
+    /** Why a GET {@code req} is not a WebSocket opening handshake, or null if it is one (of any version). */
     static String problem(HttpServerRequest req) {
         if (req.version() != HttpVersion.HTTP_1_1) return "a WebSocket upgrade needs HTTP/1.1";
-        if (req.method() != io.vertx.core.http.HttpMethod.GET) return "a WebSocket upgrade is a GET";
         if (!"websocket".equalsIgnoreCase(trim(req.getHeader(HttpHeaderNames.UPGRADE)))) return "a WebSocket upgrade is required";
         if (!hasToken(req.getHeader(HttpHeaderNames.CONNECTION), "upgrade")) return "a WebSocket upgrade is required";
         String key = req.getHeader(HttpHeaderNames.SEC_WEBSOCKET_KEY);

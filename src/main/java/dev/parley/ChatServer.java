@@ -105,20 +105,7 @@ public final class ChatServer {
         }
         this.broker = newBroker;
         this.presence = newPresence;
-        // A replay is queued on the connection's outbox at once: if it could fill the outbox, the
-        // resuming client would be closed with 4002 again and again. Past half the outbox, the join
-        // says recovered:false and the client pages the rest with history, at its own pace. (The
-        // default outbox, 2048, keeps the replay limit PROTOCOL.md documents, 1000.)
-        int replayLimit = Math.min(config.replayLimit(), Math.max(1, config.outboxFrames() / 2));
-        if (replayLimit < config.replayLimit()) {
-            log.warn("CHAT_REPLAY_LIMIT {} is more than half of CHAT_OUTBOX_FRAMES ({}): a join replays at most {}",
-                    config.replayLimit(), config.outboxFrames(), replayLimit);
-        }
-        if (config.appendBatchMax() > config.outboxFrames() / 2) {
-            log.warn("CHAT_APPEND_BATCH_MAX {} is more than half of CHAT_OUTBOX_FRAMES ({}): one commit to a busy room can "
-                    + "close its members as slow consumers", config.appendBatchMax(), config.outboxFrames());
-        }
-        RoomHub hub = new RoomHub(vertx, store, broker, replayLimit, 100, metrics);
+        RoomHub hub = new RoomHub(vertx, store, broker, config.effectiveReplayLimit(), 100, metrics);
         broker.start(event -> HandOff.together(() -> hub.onEvent(event)));
         ChatService chat = new ChatService(vertx, new Limits(config), new UserStore(db), store, hub, broker, presence,
                 new PasswordHasher(config.bcryptCost()), tokens);

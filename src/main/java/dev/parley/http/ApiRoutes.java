@@ -5,6 +5,7 @@ import dev.parley.chat.ChatException;
 import dev.parley.chat.ChatService;
 import dev.parley.chat.ErrorCode;
 import dev.parley.chat.HistoryPage;
+import dev.parley.chat.Limits;
 import dev.parley.event.Message;
 import dev.parley.metrics.ChatMetrics;
 import io.vertx.core.Future;
@@ -21,7 +22,7 @@ import java.util.regex.Pattern;
 
 import static java.util.Objects.requireNonNull;
 
-/** The {@code /api} routes of PROTOCOL.md section 1. Every route but register and login needs a bearer token. */
+/** The {@code /api} routes of PROTOCOL.md section 3. Every route but register, login and limits needs a bearer token. */
 final class ApiRoutes {
     static final String USER = "parley.user";
 
@@ -39,6 +40,8 @@ final class ApiRoutes {
         router.route("/api/*").handler(BodyHandler.create(false).setBodyLimit(16 * 1024));
         router.post("/api/auth/register").handler(ctx -> credentials(ctx, true));
         router.post("/api/auth/login").handler(ctx -> credentials(ctx, false));
+        // Open to all: a client needs the rules before it signs in, and they are in every refusal anyway.
+        HttpRoutes.getOrHead(router, "/api/limits").handler(this::limits);
         // Before the token check: a method a path does not take is wrong whoever asks.
         router.route("/api/*").handler(this::methodAllowed);
         router.route("/api/*").handler(this::authenticate);
@@ -62,6 +65,7 @@ final class ApiRoutes {
      */
     private static final List<Map.Entry<Pattern, List<String>>> PATHS = List.of(
             Map.entry(Pattern.compile("/api/auth/(register|login)"), List.of("POST")),
+            Map.entry(Pattern.compile("/api/limits"), List.of("GET", "HEAD")),
             Map.entry(Pattern.compile("/api/rooms(/[^/]+/(messages|presence))?"), List.of("GET", "HEAD")));
 
     private void methodAllowed(RoutingContext ctx) {
@@ -100,6 +104,34 @@ final class ApiRoutes {
         ctx.response().putHeader(HttpHeaders.CACHE_CONTROL, "no-store"); // a token: no cache may keep it
         reply(ctx, register ? 201 : 200, issued.map(t -> new JsonObject()
                 .put("token", t.token()).put("username", t.username()).put("expiresAt", Message.formatTs(t.expiresAt().toEpochMilli()))));
+    }
+
+    /** PROTOCOL.md 3.5: the limits this server keeps, as configured, for clients to keep to instead of copies. */
+    private void limits(RoutingContext ctx) {
+        Limits l = chat.limits();
+        JsonObject body = new JsonObject()
+                .put("sendRate", number(l.sendRate()))
+                .put("sendBurst", l.sendBurst())
+                .put("typingRate", Limits.TYPING_PER_SECOND)
+                .put("maxFrameBytes", l.maxFrameBytes())
+                .put("maxTextLength", l.maxTextLength())
+                .put("clientIdMaxLength", Limits.CLIENT_ID_MAX)
+                .put("roomPattern", l.roomPattern())
+                .put("roomNameMaxLength", l.roomNameMaxLength())
+                .put("usernamePattern", l.usernamePattern())
+                .put("passwordMinLength", l.passwordMin())
+                .put("passwordMaxLength", l.passwordMax())
+                .put("historyLimitDefault", Limits.HISTORY_DEFAULT)
+                .put("historyLimitMax", Limits.HISTORY_MAX)
+                .put("replayLimit", l.replayLimit());
+        // Settings change only with a restart, but then at once: a cache must ask again.
+        ctx.response().putHeader(HttpHeaders.CACHE_CONTROL, "no-cache")
+                .putHeader(HttpHeaders.CONTENT_TYPE, "application/json").end(body.encode());
+    }
+
+    /** A whole number as one (20, not 20.0), for clients that print it. */
+    private static Number number(double d) {
+        return d == Math.rint(d) && Math.abs(d) < 1e15 ? (Number) (long) d : (Number) d;
     }
 
     private void authenticate(RoutingContext ctx) {

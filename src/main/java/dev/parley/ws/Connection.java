@@ -4,6 +4,7 @@ import dev.parley.auth.TokenService;
 import dev.parley.chat.ChatException;
 import dev.parley.chat.ChatService;
 import dev.parley.chat.ErrorCode;
+import dev.parley.chat.Limits;
 import dev.parley.event.Message;
 import dev.parley.event.Notice;
 import dev.parley.chat.RateLimiter;
@@ -35,7 +36,6 @@ final class Connection implements Subscriber {
     private static final Logger log = LoggerFactory.getLogger(Connection.class);
     private static final long ABUSE_WINDOW_NANOS = 10_000_000_000L;
     private static final int ABUSE_ERRORS = 100;
-    private static final int TYPING_PER_SECOND = 5;
 
     private final FrameHandler frames;
     private final Context context;
@@ -235,7 +235,7 @@ final class Connection implements Subscriber {
 
     private void typing(ClientFrame.Typing t) {
         if (!inRoom(chat.limits().room(t.room()))) throw new ChatException(ErrorCode.NOT_JOINED, "join " + t.room() + " first");
-        if (typingLimit == null) typingLimit = new RateLimiter(TYPING_PER_SECOND, TYPING_PER_SECOND);
+        if (typingLimit == null) typingLimit = new RateLimiter(Limits.TYPING_PER_SECOND, Limits.TYPING_PER_SECOND);
         if (typingLimit.tryAcquire()) chat.typing(t.room(), user);
     }
 

@@ -18,7 +18,7 @@ public enum ErrorCode {
     CONFLICT(409, "choose another value"),
     UNAVAILABLE(503, "a backend is down; retry later with the same clientId"),
     INTERNAL(500, "retry later; report it if it persists"),
-    // HTTP only: refusals of a request before any route runs.
+    // HTTP only: refusals of the request itself, whatever it asks for.
     METHOD_NOT_ALLOWED(405, "use a method the path takes"),
     URI_TOO_LONG(414, "shorten the request line (the path and query)"),
     HEADERS_TOO_LARGE(431, "send fewer or shorter headers"),

@@ -26,6 +26,15 @@ import static java.util.Objects.requireNonNull;
 final class ApiRoutes {
     static final String USER = "parley.user";
 
+    /**
+     * Every API path, with the methods it takes. The router finds a 405 by itself only where no route
+     * took the request: under {@code /api/} the token check and the 404 for unknown paths take every method.
+     */
+    private static final List<Map.Entry<Pattern, List<String>>> PATHS = List.of(
+            Map.entry(Pattern.compile("/api/auth/(register|login)"), List.of("POST")),
+            Map.entry(Pattern.compile("/api/limits"), List.of("GET", "HEAD")),
+            Map.entry(Pattern.compile("/api/rooms(/[^/]+/(messages|presence))?"), List.of("GET", "HEAD")));
+
     private final ChatService chat;
     private final TokenService tokens;
     private final ChatMetrics metrics;
@@ -58,15 +67,6 @@ final class ApiRoutes {
         router.route("/api/*").handler(ctx -> HttpErrors.refuse(ctx.response(), metrics, ErrorCode.NOT_FOUND,
                 "no such API route: " + ctx.request().method() + " " + ctx.request().path()));
     }
-
-    /**
-     * Every API path, with the methods it takes. The router finds a 405 by itself only where no route
-     * took the request: under {@code /api/} the token check and the 404 for unknown paths take every method.
-     */
-    private static final List<Map.Entry<Pattern, List<String>>> PATHS = List.of(
-            Map.entry(Pattern.compile("/api/auth/(register|login)"), List.of("POST")),
-            Map.entry(Pattern.compile("/api/limits"), List.of("GET", "HEAD")),
-            Map.entry(Pattern.compile("/api/rooms(/[^/]+/(messages|presence))?"), List.of("GET", "HEAD")));
 
     private void methodAllowed(RoutingContext ctx) {
         String path = ctx.request().path();

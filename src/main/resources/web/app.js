@@ -33,12 +33,15 @@
  *   #notice                      role=status; transient errors
  *   window.parleyApp = { client }   the ChatClient instance
  *
+ * Rules come from the server (GET /api/limits, read before anything else; its defaults stand in if
+ * it does not answer): the room-name rule here, the send pace and text length in ChatClient.
+ *
  * localStorage: parley.session = {token, username, expiresAt};
  *               parley.rooms:<user> = [joined rooms]; parley.current:<user> = room in view.
  * sessionStorage (ChatClient): parley.unsent:<user> = [sends not yet acknowledged, and refused ones].
  * sessionStorage: parley.drafts:<user> = {room: text typed, not sent}, kept when a session ends by itself.
  */
-import { ChatClient, ROOM_NAME_RE, expiryMillis } from './chat-client.js';
+import { ChatClient, DEFAULT_LIMITS, expiryMillis } from './chat-client.js';
 
 const SESSION_KEY = 'parley.session';
 const ROOM_REFRESH_MS = 10_000;
@@ -200,8 +203,14 @@ function startSession(s) {
   ui.chatView.hidden = false;
   ui.account.hidden = false;
 
-  joined = store.get(roomsKey(), []).filter((r) => typeof r === 'string' && ROOM_NAME_RE.test(r));
-  joined = [...new Set(joined)];
+  const stored = [...new Set(store.get(roomsKey(), []).filter((r) => typeof r === 'string' && r))];
+  joined = stored.filter((r) => client.isValidRoomName(r));
+  // Rooms this server's rule no longer admits (its operator changed it): said, not dropped silently.
+  const refused = stored.filter((r) => !joined.includes(r));
+  if (refused.length) {
+    store.set(roomsKey(), joined);
+    ui.roomError.textContent = `Not joined again: ${refused.map((r) => `#${r}`).join(', ')}. ${roomRule()}`;
+  }
   client.connect();
   for (const room of joined) {
     ensureView(room);
@@ -272,8 +281,22 @@ function ensureView(room) {
   return v;
 }
 
+/** This server's room-name rule, in words where it is the default one. */
+function roomRule() {
+  const { roomPattern, roomNameMaxLength } = client.limits;
+  if (roomPattern === DEFAULT_LIMITS.roomPattern) {
+    return `Room names are 1–${roomNameMaxLength} lowercase letters, digits, "-" or "_", starting with a letter or digit.`;
+  }
+  return `Room names on this server must match ${roomPattern} (at most ${roomNameMaxLength} characters).`;
+}
+
 function joinRoom(room) {
   if (!joined.includes(room)) {
+    // A room the server lists may predate its rule: joining it fails, and says why.
+    if (!client.isValidRoomName(room)) {
+      ui.roomError.textContent = `Could not join #${room}: ${roomRule()}`;
+      return;
+    }
     joined.push(room);
     store.set(roomsKey(), joined);
     ensureView(room);
@@ -356,8 +379,9 @@ async function refreshDirectory() {
   try {
     const list = await client.rooms();
     if (me !== who) return;
+    // Every room the server lists is shown, whatever this page thinks of its name.
     directory = new Map((Array.isArray(list) ? list : [])
-      .filter((r) => r && typeof r.name === 'string' && ROOM_NAME_RE.test(r.name))
+      .filter((r) => r && typeof r.name === 'string' && r.name)
       .map((r) => [r.name, r]));
     renderRooms();
   } catch {
@@ -705,10 +729,8 @@ ui.logoutBtn.addEventListener('click', () => endSession());
 ui.joinForm.addEventListener('submit', (ev) => {
   ev.preventDefault();
   const name = ui.roomInput.value.trim();
-  if (!ROOM_NAME_RE.test(name)) {
-    ui.roomError.textContent = name
-      ? 'Room names are 1–64 lowercase letters, digits, "-" or "_", starting with a letter or digit.'
-      : 'Enter a room name.';
+  if (!name || !client.isValidRoomName(name)) {
+    ui.roomError.textContent = name ? roomRule() : 'Enter a room name.';
     ui.roomInput.setAttribute('aria-invalid', 'true');
     return;
   }
@@ -770,6 +792,9 @@ window.addEventListener('storage', (ev) => {
 
 // --- start --------------------------------------------------------------------------------
 
+// The server's limits first (bounded by a timeout: its defaults stand in), so that stored rooms and
+// typed names are checked against its rules, not a copy of the defaults.
+await client.loadLimits();
 const session = readSession();
 if (session) {
   startSession(session);

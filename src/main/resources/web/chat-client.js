@@ -30,8 +30,33 @@
  *   pong         {}
  *   error        {code, message, ref?, room?, frame?}   frame: the type of the frame it answers
  *   unauthorized {reason}   the token is expired or rejected; the client has stopped
+ *   limits       {limits}   the server's limits arrived (see `limits` and `loadLimits`)
+ *
+ * Limits: the client keeps to the server's own (GET /api/limits, PROTOCOL.md 3.5): the send rate
+ * and burst, the frame size, the text length and the room-name rule. It asks for them on
+ * connect() (or loadLimits()); until they arrive, or if the server does not answer, it keeps to
+ * the defaults and leaves the room-name check to the server.
  */
 
+/** The server's defaults (PROTOCOL.md 14), kept to until the server says otherwise. */
+export const DEFAULT_LIMITS = Object.freeze({
+  sendRate: 20,
+  sendBurst: 40,
+  typingRate: 5,
+  maxFrameBytes: 16 * 1024,
+  maxTextLength: 4000,
+  clientIdMaxLength: 64,
+  roomPattern: '^(?:[a-z0-9][a-z0-9_-]{0,63})$',
+  roomNameMaxLength: 64,
+  usernamePattern: '^(?:[A-Za-z0-9_.-]{3,32})$',
+  passwordMinLength: 8,
+  passwordMaxLength: 128,
+  historyLimitDefault: 50,
+  historyLimitMax: 100,
+  replayLimit: 1000,
+});
+
+/** The default room-name rule; a server may have another (ChatClient.isValidRoomName knows it). */
 export const ROOM_NAME_RE = /^[a-z0-9][a-z0-9_-]{0,63}$/;
 
 const BACKOFF_MIN_MS = 500;
@@ -40,15 +65,37 @@ const BACKOFF_FLOOR_MS = { 4029: 30_000, 1008: 60_000 }; // the server asked us 
 const STABLE_AFTER_MS = 5_000; // only a connection that lasts this long resets the backoff
 const HEARTBEAT_MS = 25_000;
 const TYPING_EVERY_MS = 2_000;
-const MAX_FRAME_BYTES = 16 * 1024;
-const PAGE = 100;
 const MAX_REFS = 1_000;
-// The server's default send limit (PROTOCOL.md 12): 20 a second, bursts of 40. Sends are paced to
-// it, so a queue flushed after a reconnect, or a pasted burst, is not refused; if the server is
-// stricter, a refused send waits and goes again, and the pace halves.
-const SEND_BURST = 40;
-const SEND_RATE = 20;
+const LIMITS_TIMEOUT_MS = 3_000;
+// Sends are paced to the server's limit (its burst, then its rate), so a queue flushed after a
+// reconnect, or a pasted burst, is not refused. With a margin: one token of the burst is kept in
+// reserve and the pace is a tenth under the rate, because the server counts from when it reads
+// each send, and a burst it reads late (its event loop busy) makes the next send look early. If
+// the server refuses one all the same, it waits and goes again, and the pace halves.
+const PACE = 0.9;
+const burstOf = (limits) => Math.max(1, limits.sendBurst - 1);
 const RATE_LIMITED_WAIT_MS = 1_000;
+// The largest `ref` this client writes, for measuring a frame before it is sent.
+const LONGEST_REF = 'history-000000000000';
+
+/** A server pattern as a RegExp, with the `u` flag where it compiles (a character is a code point, as on the server); null if it does not. */
+function compilePattern(source) {
+  for (const flags of ['u', '']) {
+    try { return new RegExp(source, flags); } catch { /* Java syntax JavaScript lacks */ }
+  }
+  return null;
+}
+
+/** The server's answer, field by field over the defaults; a field of the wrong type keeps its default. */
+function mergeLimits(raw) {
+  const out = { ...DEFAULT_LIMITS };
+  if (!raw || typeof raw !== 'object') return out;
+  for (const [k, v] of Object.entries(DEFAULT_LIMITS)) {
+    const got = raw[k];
+    if (typeof v === 'number' ? typeof got === 'number' && Number.isFinite(got) && got > 0 : typeof got === 'string') out[k] = got;
+  }
+  return out;
+}
 
 /** Milliseconds since the epoch at which a session ends (Infinity if unknown). */
 export function expiryMillis(expiresAt, token) {
@@ -142,8 +189,12 @@ export class ChatClient extends EventTarget {
     this._unauthorizedSent = false;
     this._timers = { retry: null, stable: null, heartbeat: null, pace: null };
     this._paced = [];          // sends waiting for the pace, in the order they were typed
-    this._sendTokens = SEND_BURST;
-    this._sendRate = SEND_RATE;
+    this.limits = { ...DEFAULT_LIMITS };
+    this._limitsLoaded = false;
+    this._limitsPromise = null;
+    this._roomRe = null;       // the server's room-name rule, once known and compilable
+    this._sendTokens = burstOf(this.limits);
+    this._sendRate = this.limits.sendRate * PACE;
     this._tokensAt = Date.now();
     this._lastRx = 0;
     this._pingAt = 0;
@@ -162,6 +213,13 @@ export class ChatClient extends EventTarget {
   lastSeq(room) { return this._rooms.get(room)?.lastSeq ?? null; }
   hasOlder(room) { return !!this._rooms.get(room)?.hasOlder; }
   pendingMessages() { return [...this._unacked.values()].map((e) => ({ ...e })); }
+  get limitsLoaded() { return this._limitsLoaded; }
+
+  /** Whether the server's rule admits `room`; true while that rule is unknown (the server judges then). */
+  isValidRoomName(room) {
+    if (typeof room !== 'string' || !room) return false;
+    return this._roomRe ? this._roomRe.test(room) : true;
+  }
   failedMessages() { return [...this._failed.values()].map((e) => ({ ...e })); }
 
   /** addEventListener that hands `detail` to the handler; returns an unsubscribe function. */
@@ -186,6 +244,36 @@ export class ChatClient extends EventTarget {
   login(username, password) { return this._auth('/api/auth/login', username, password); }
 
   rooms() { return this._request('GET', '/api/rooms'); }
+
+  /**
+   * Asks the server for its limits (GET /api/limits, no token needed) and keeps to them from then
+   * on. Resolves to `limits` whatever happens: if the server does not answer within a few seconds,
+   * or answers with an error (an older server), the defaults stay and a later call asks again.
+   */
+  loadLimits() {
+    if (this._limitsLoaded) return Promise.resolve(this.limits);
+    this._limitsPromise ??= this._fetchLimits().finally(() => { this._limitsPromise = null; });
+    return this._limitsPromise;
+  }
+
+  async _fetchLimits() {
+    const timeout = typeof AbortSignal?.timeout === 'function' ? AbortSignal.timeout(LIMITS_TIMEOUT_MS) : undefined;
+    try {
+      const res = await this._fetch(`${this.baseUrl}/api/limits`, { headers: { Accept: 'application/json' }, signal: timeout });
+      if (!res.ok) return this.limits;
+      this._applyLimits(mergeLimits(await res.json()));
+    } catch { /* unreachable, or not JSON: the defaults stay */ }
+    return this.limits;
+  }
+
+  _applyLimits(limits) {
+    this.limits = limits;
+    this._limitsLoaded = true;
+    this._roomRe = compilePattern(limits.roomPattern);
+    this._sendRate = limits.sendRate * PACE;
+    this._sendTokens = Math.min(this._sendTokens, burstOf(limits));
+    this._emit('limits', { limits: { ...limits } });
+  }
 
   presence(room) { return this._request('GET', `/api/rooms/${encodeURIComponent(room)}/presence`); }
 
@@ -227,6 +315,7 @@ export class ChatClient extends EventTarget {
     if (!this.token) throw new Error('ChatClient.connect(): log in or setAuth() first');
     this._stopped = false;
     globalThis.addEventListener?.('online', this._wake);
+    this.loadLimits();
     if (!this._ws) this._open();
   }
 
@@ -293,6 +382,7 @@ export class ChatClient extends EventTarget {
 
   _onOpen() {
     this._everOpened = true;
+    this.loadLimits(); // the server is reachable now, if it was not when the page loaded
     this._lastRx = Date.now();
     this._pingAt = 0;
     this._setState('open');
@@ -377,7 +467,7 @@ export class ChatClient extends EventTarget {
   // --- commands -----------------------------------------------------------------------
 
   join(room) {
-    if (!ROOM_NAME_RE.test(room)) throw apiError(0, 'bad_request', `Invalid room name: ${room}`);
+    if (!this.isValidRoomName(room)) throw apiError(0, 'bad_request', `Invalid room name: ${room}`);
     if (this._rooms.has(room)) return false;
     const r = newRoom(room);
     this._rooms.set(room, r);
@@ -439,33 +529,54 @@ export class ChatClient extends EventTarget {
 
   // Not yet joined (or disconnected): the entry waits in _unacked and goes out on `joined`.
   _transmit(entry) {
+    if (this._refuseLocally(entry)) return;
     if (!this._rooms.get(entry.room)?.ready) return;
     // Behind others that wait, or over the pace: wait too, in order.
     if (this._paced.length || !this._takeSendToken()) {
       if (!this._paced.includes(entry)) this._paced.push(entry);
-      this._schedulePace(1000 / this._sendRate);
+      this._schedulePace(this._nextTokenMs());
       return;
     }
     this._send(entry);
   }
 
-  _send(entry) {
-    const frame = { type: 'send', room: entry.room, text: entry.text, clientId: entry.clientId };
-    // An oversized frame would close the socket (1009) and be re-sent forever after reconnecting.
-    if (utf8.encode(JSON.stringify(frame)).length > MAX_FRAME_BYTES - 256) {
-      this._fail(entry, 'too_large', 'This message is too long.');
-      return;
+  /**
+   * Refuses, at once and without sending it, a text the server would refuse for its length (its
+   * own words), or whose frame would be over its frame size: that would close the socket (1009)
+   * and be re-sent forever after reconnecting.
+   */
+  _refuseLocally(entry) {
+    const { maxTextLength, maxFrameBytes } = this.limits;
+    if ([...entry.text].length > maxTextLength) {
+      this._fail(entry, 'too_large', `text is longer than ${maxTextLength} characters`);
+      return true;
     }
+    const frame = { type: 'send', room: entry.room, text: entry.text, clientId: entry.clientId, ref: LONGEST_REF };
+    if (utf8.encode(JSON.stringify(frame)).length > maxFrameBytes) {
+      this._fail(entry, 'too_large', 'This message is too long.');
+      return true;
+    }
+    return false;
+  }
+
+  _send(entry) {
+    if (this._refuseLocally(entry)) return; // the limits may have arrived since it was queued
+    const frame = { type: 'send', room: entry.room, text: entry.text, clientId: entry.clientId };
     this._frame(frame, { room: entry.room, clientId: entry.clientId });
   }
 
   _takeSendToken() {
     const now = Date.now();
-    this._sendTokens = Math.min(SEND_BURST, this._sendTokens + ((now - this._tokensAt) / 1000) * this._sendRate);
+    this._sendTokens = Math.min(burstOf(this.limits), this._sendTokens + ((now - this._tokensAt) / 1000) * this._sendRate);
     this._tokensAt = now;
     if (this._sendTokens < 1) return false;
     this._sendTokens -= 1;
     return true;
+  }
+
+  /** Milliseconds until the bucket holds a whole token again (one more, so that rounding never leaves it a hair short). */
+  _nextTokenMs() {
+    return Math.ceil((Math.max(0, 1 - this._sendTokens) * 1000) / this._sendRate) + 1;
   }
 
   _schedulePace(ms) {
@@ -479,7 +590,7 @@ export class ChatClient extends EventTarget {
         this._paced.shift();
         this._send(entry);
       }
-      if (this._paced.length) this._schedulePace(1000 / this._sendRate);
+      if (this._paced.length) this._schedulePace(this._nextTokenMs());
     }, ms);
   }
 
@@ -523,7 +634,7 @@ export class ChatClient extends EventTarget {
     try {
       const list = JSON.parse(this._storage.getItem(this._unsentKey()) ?? '[]');
       return (Array.isArray(list) ? list : []).filter((e) => e && typeof e.clientId === 'string'
-        && typeof e.text === 'string' && typeof e.room === 'string' && ROOM_NAME_RE.test(e.room))
+        && typeof e.text === 'string' && typeof e.room === 'string' && e.room)
         .map((e) => {
           const entry = { room: e.room, text: e.text, clientId: e.clientId, ts: typeof e.ts === 'string' ? e.ts : new Date().toISOString() };
           if (e.failed && typeof e.failed.code === 'string' && typeof e.failed.message === 'string') {
@@ -566,18 +677,19 @@ export class ChatClient extends EventTarget {
     }
   }
 
-  /** At most one `typing` frame per room every 2 s; returns whether one was sent. */
+  /** At most one `typing` frame per room every 2 s (or the server's typing rate, if slower); returns whether one was sent. */
   typing(room) {
     const r = this._rooms.get(room);
     const now = Date.now();
-    if (!r?.ready || now - r.typingAt < TYPING_EVERY_MS) return false;
+    const every = Math.max(TYPING_EVERY_MS, 1000 / this.limits.typingRate);
+    if (!r?.ready || now - r.typingAt < every) return false;
     if (!this._frame({ type: 'typing', room }, { room })) return false;
     r.typingAt = now;
     return true;
   }
 
   /** Asks for the page below the lowest loaded seq; the answer is a `history` event. */
-  loadOlder(room, limit = 50) {
+  loadOlder(room, limit = this.limits.historyLimitDefault) {
     const r = this._rooms.get(room);
     if (!r?.ready || r.loadingOlder || !r.hasOlder || !(r.lowestSeq > 1)) return false;
     if (!this._frame({ type: 'history', room, before: r.lowestSeq, limit }, { room })) return false;
@@ -690,10 +802,11 @@ export class ChatClient extends EventTarget {
         for (const seq of r.buffer.keys()) if (seq > goal) goal = seq;
         if (r.lastSeq >= goal && r.buffer.size === 0) break;
         const from = r.lastSeq;
+        const pageSize = this.limits.historyLimitMax;
         // `after` must be >= 1, so a room we saw empty is read from its start with `before`.
         const page = await this.history(r.name, from > 0
-          ? { after: from, limit: PAGE }
-          : { before: Math.min(goal, PAGE) + 1, limit: PAGE });
+          ? { after: from, limit: pageSize }
+          : { before: Math.min(goal, pageSize) + 1, limit: pageSize });
         if (this._rooms.get(r.name) !== r) break;
         for (const m of page?.messages ?? []) if (Number.isInteger(m.seq) && m.seq > r.lastSeq) this._deliver(r, m);
         this._drain(r);
@@ -719,7 +832,8 @@ export class ChatClient extends EventTarget {
   _onAck(f) {
     const entry = this._unacked.get(f.clientId) ?? this._failed.get(f.clientId);
     if (!entry || (f.room && entry.room !== f.room)) return;
-    this._sendRate = Math.min(SEND_RATE, this._sendRate + 0.5); // back toward the default after a refusal
+    // Back toward the server's rate after a refusal, a twentieth of it at a time.
+    this._sendRate = Math.min(this.limits.sendRate * PACE, this._sendRate + this.limits.sendRate / 20);
     // At or below what was delivered, yet not settled by its echo: stored before this join.
     const lastSeq = this._rooms.get(entry.room)?.lastSeq;
     this._settle(entry, f, Number.isInteger(f.seq) && lastSeq != null && f.seq <= lastSeq);
@@ -775,15 +889,16 @@ export class ChatClient extends EventTarget {
     if (info?.type === 'send') {
       const entry = this._unacked.get(info.clientId);
       if (entry && f.code === 'rate_limited') {
-        // The server is stricter than the pace: this send goes again first, after a pause, and
-        // the pace halves (PROTOCOL.md 12: wait, then resend with the same clientId).
-        this._sendRate = Math.max(1, this._sendRate / 2);
+        // The server is stricter than the pace (limits not known, or changed): this send goes
+        // again first, after a pause long enough for a token, and the pace halves (PROTOCOL.md
+        // 12: wait, then resend with the same clientId).
+        this._sendRate = Math.max(this.limits.sendRate / 16, this._sendRate / 2);
         this._sendTokens = 0;
         this._tokensAt = Date.now();
         if (!this._paced.includes(entry)) this._paced.unshift(entry);
         clearTimeout(this._timers.pace);
         this._timers.pace = null;
-        this._schedulePace(RATE_LIMITED_WAIT_MS);
+        this._schedulePace(Math.max(RATE_LIMITED_WAIT_MS, 1000 / this.limits.sendRate));
         return;
       }
       if (entry) this._fail(entry, f.code, detail.message);

@@ -13,6 +13,8 @@ import dev.parley.config.ChatConfig;
 import dev.parley.delivery.Delivery;
 import dev.parley.event.Message;
 import dev.parley.http.Health;
+import dev.parley.http.HttpErrors;
+import dev.parley.http.HttpErrors;
 import dev.parley.http.HttpRoutes;
 import dev.parley.metrics.ChatMetrics;
 import dev.parley.presence.LocalPresence;
@@ -104,20 +106,7 @@ public final class ChatServer {
             this.store = new MessageStore(db, journal(config), config.appendBatchMax(), config.appendLinger().toNanos(),
                     this::committed, metrics::batchCommitted);
             undo.push(() -> store.close(Duration.ofSeconds(5)));
-            // A replay is queued on the connection's outbox at once: if it could fill the outbox, the
-            // resuming client would be closed with 4002 again and again. Past half the outbox, the join
-            // says recovered:false and the client pages the rest with history, at its own pace. (The
-            // default outbox, 2048, keeps the replay limit PROTOCOL.md documents, 1000.)
-            int replayLimit = Math.min(config.replayLimit(), Math.max(1, config.outboxFrames() / 2));
-            if (replayLimit < config.replayLimit()) {
-                log.warn("CHAT_REPLAY_LIMIT {} is more than half of CHAT_OUTBOX_FRAMES ({}): a join replays at most {}",
-                        config.replayLimit(), config.outboxFrames(), replayLimit);
-            }
-            if (config.appendBatchMax() > config.outboxFrames() / 2) {
-                log.warn("CHAT_APPEND_BATCH_MAX {} is more than half of CHAT_OUTBOX_FRAMES ({}): one commit to a busy room can "
-                        + "close its members as slow consumers", config.appendBatchMax(), config.outboxFrames());
-            }
-            this.delivery = new Delivery(vertx, store, broker, presence, replayLimit, 100, config.presenceTtl(), new Delivery.Observer() {
+            this.delivery = new Delivery(vertx, store, broker, presence, config.effectiveReplayLimit(), 100, config.presenceTtl(), new Delivery.Observer() {
                 @Override
                 public void delivered(int messages) {
                     metrics.delivered(messages);
@@ -135,7 +124,8 @@ public final class ChatServer {
             ChatService chat = new ChatService(vertx, new Limits(config), new UserStore(db), store, delivery, presence,
                     new PasswordHasher(config.bcryptCost()), tokens);
             this.ws = new WsEndpoint(vertx, config, chat, tokens, metrics);
-            this.health = new Health(vertx, db, broker, presence, config.nodeId());
+            ws.start();
+            this.health = new Health(() -> Blocking.run(vertx, db::healthy), broker, presence, config.nodeId());
             this.router = HttpRoutes.create(vertx, chat, tokens, metrics, health);
         } catch (RuntimeException | Error e) {
             while (!undo.isEmpty()) {
@@ -200,7 +190,8 @@ public final class ChatServer {
             public Future<?> start() {
                 // /ws is served outside the router: WsEndpoint takes the request's Netty channel over,
                 // which vertx-web's wrapped request would not let it reach.
-                return vertx.createHttpServer(options).requestHandler(req -> {
+                // Requests Netty could not read (414, 431) are answered with the error body too.
+                return vertx.createHttpServer(options).invalidRequestHandler(HttpErrors.invalidRequests(metrics)).requestHandler(req -> {
                     if ("/ws".equals(req.path())) ws.handle(req);
                     else router.handle(req);
                 }).listen().onSuccess(s -> port.set(s.actualPort()));

@@ -1,6 +1,8 @@
 package dev.parley;
 
+import dev.parley.chat.ErrorCode;
 import dev.parley.config.Setting;
+import dev.parley.ws.CloseCode;
 import org.junit.jupiter.api.Test;
 
 import java.nio.file.Files;
@@ -36,6 +38,28 @@ class DocsTest {
                 "CHAT_JWT_SECRET", "CHAT_JWKS_URL", "CHAT_TOKEN_TTL", "CHAT_ALLOWED_ORIGINS", "CHAT_NODE_ID",
                 "CHAT_RATE_LIMIT", "CHAT_RATE_BURST"}) {
             assertThat(readme).as(env).contains(env);
+        }
+    }
+
+    @Test
+    void every_error_code_is_in_the_protocol_table_with_its_status_and_in_the_openapi_description() throws Exception {
+        String protocol = Files.readString(Path.of("docs/PROTOCOL.md"));
+        String openapi = Files.readString(Path.of("src/main/resources/openapi.yaml"));
+        for (ErrorCode c : ErrorCode.values()) {
+            String row = protocol.lines().filter(l -> l.startsWith("| `" + c.wire() + "` |")).findFirst()
+                    .orElseThrow(() -> new AssertionError(c.wire() + " is not in the error table of docs/PROTOCOL.md"));
+            String status = row.split("\\|")[2].trim();
+            // An empty status: a code of the WebSocket alone.
+            if (!status.isEmpty()) assertThat(status).as(c.wire()).isEqualTo(String.valueOf(c.httpStatus));
+            assertThat(openapi).as(c.wire() + " in openapi.yaml").contains("`" + c.wire() + "`");
+        }
+    }
+
+    @Test
+    void every_close_code_is_in_the_protocol_table() throws Exception {
+        String protocol = Files.readString(Path.of("docs/PROTOCOL.md"));
+        for (CloseCode c : CloseCode.values()) {
+            assertThat(protocol.lines().anyMatch(l -> l.startsWith("| " + c.code + " |"))).as(c + " in docs/PROTOCOL.md section 10").isTrue();
         }
     }
 }

@@ -109,7 +109,7 @@ public final class ChatService {
                 .map(counts -> rooms.stream().map(r -> new RoomSummary(r.name(), r.lastSeq(), counts.getOrDefault(r.name(), 0))).toList()));
     }
 
-    public Future<MessageStore.Page> history(String room, Long before, Long after, Integer limit) {
+    public Future<HistoryPage> history(String room, Long before, Long after, Integer limit) {
         int n;
         try {
             limits.room(room);
@@ -122,7 +122,8 @@ public final class ChatService {
         }
         return blocking(() -> {
             if (store.lastSeq(room).isEmpty()) throw ChatException.notFound("no room " + room);
-            return store.page(room, before, after, n);
+            MessageStore.Page page = store.page(room, before, after, n);
+            return new HistoryPage(page.messages(), page.hasMore());
         });
     }
 

@@ -5,6 +5,7 @@ import java.util.Locale;
 /**
  * The error codes of PROTOCOL.md, each with its HTTP status and what a client should do about it.
  * The WebSocket layer sends them as {@code error} frames; the HTTP layer as a status and a JSON body.
+ * Every refusal goes through here, so that an answer's status and its code always agree.
  */
 public enum ErrorCode {
     BAD_REQUEST(400, "fix the request; retrying it unchanged fails again"),
@@ -16,7 +17,12 @@ public enum ErrorCode {
     UNAUTHORIZED(401, "log in again for a new token"),
     CONFLICT(409, "choose another value"),
     UNAVAILABLE(503, "a backend is down; retry later with the same clientId"),
-    INTERNAL(500, "retry later; report it if it persists");
+    INTERNAL(500, "retry later; report it if it persists"),
+    // HTTP only: refusals of the request itself, whatever it asks for.
+    METHOD_NOT_ALLOWED(405, "use a method the path takes"),
+    URI_TOO_LONG(414, "shorten the request line (the path and query)"),
+    HEADERS_TOO_LARGE(431, "send fewer or shorter headers"),
+    UPGRADE_REQUIRED(426, "open the WebSocket with version 13 (RFC 6455)");
 
     public final int httpStatus;
     public final String clientAction;

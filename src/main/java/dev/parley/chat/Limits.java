@@ -4,17 +4,28 @@ import dev.parley.config.ChatConfig;
 
 import java.util.regex.Pattern;
 
-/** The validation rules of PROTOCOL.md, with their configured values. Each check throws a ChatException naming the field. */
+/**
+ * The validation rules of PROTOCOL.md, with their configured values, and the other limits a client
+ * keeps to, which {@code GET /api/limits} advertises. Each check throws a ChatException naming the field.
+ */
 public final class Limits {
     public static final int HISTORY_DEFAULT = 50;
     public static final int HISTORY_MAX = 100;
     public static final int CLIENT_ID_MAX = 64;
+    /** The rooms.name and messages.room columns are VARCHAR(128): a longer name could never be stored. */
+    public static final int ROOM_NAME_MAX = 128;
+    /** {@code typing} frames a connection may send a second; more are dropped without a word. */
+    public static final int TYPING_PER_SECOND = 5;
 
     private final Pattern username;
     private final Pattern room;
     private final int passwordMin;
     private final int passwordMax;
     private final int textMax;
+    private final double sendRate;
+    private final int sendBurst;
+    private final int maxFrameBytes;
+    private final int replayLimit;
 
     public Limits(ChatConfig c) {
         this.username = c.usernamePattern();
@@ -22,6 +33,65 @@ public final class Limits {
         this.passwordMin = c.passwordMin();
         this.passwordMax = c.passwordMax();
         this.textMax = c.maxTextLength();
+        this.sendRate = c.rateLimit();
+        this.sendBurst = c.rateBurst();
+        this.maxFrameBytes = c.maxFrameBytes();
+        this.replayLimit = c.effectiveReplayLimit();
+    }
+
+    public double sendRate() {
+        return sendRate;
+    }
+
+    public int sendBurst() {
+        return sendBurst;
+    }
+
+    public int maxFrameBytes() {
+        return maxFrameBytes;
+    }
+
+    public int maxTextLength() {
+        return textMax;
+    }
+
+    public int passwordMin() {
+        return passwordMin;
+    }
+
+    public int passwordMax() {
+        return passwordMax;
+    }
+
+    public int replayLimit() {
+        return replayLimit;
+    }
+
+    /** The room-name rule as a client can use it: see {@link #fullMatch}. */
+    public String roomPattern() {
+        return fullMatch(room.pattern());
+    }
+
+    public String usernamePattern() {
+        return fullMatch(username.pattern());
+    }
+
+    /** The longest room name the rule admits (never more than can be stored), in characters. */
+    public int roomNameMaxLength() {
+        return Math.min(ROOM_NAME_MAX, PatternLength.max(room.pattern()));
+    }
+
+    /**
+     * A configured pattern as a regular expression that must match the whole name, as the server
+     * applies it ({@code Matcher.matches}), for a client whose regex searches (JavaScript's
+     * {@code test}): anchored once, around a group. Written in Java's syntax, which for classes,
+     * quantifiers, groups and alternatives is JavaScript's too.
+     */
+    static String fullMatch(String pattern) {
+        String p = pattern;
+        if (p.startsWith("^")) p = p.substring(1);
+        if (p.endsWith("$") && !p.endsWith("\\$")) p = p.substring(0, p.length() - 1);
+        return "^(?:" + p + ")$";
     }
 
     public String username(String name) {
@@ -50,6 +120,8 @@ public final class Limits {
         if (name.isEmpty() || name.indexOf('{') >= 0 || name.indexOf('}') >= 0) {
             throw ChatException.badRequest("room must not be empty or contain { or }");
         }
+        // Only a pattern the operator loosened gets here with more: better refused than failed in storage.
+        if (name.length() > ROOM_NAME_MAX) throw ChatException.badRequest("room must be at most " + ROOM_NAME_MAX + " characters");
         return name;
     }
 

@@ -1,8 +1,12 @@
 package dev.parley.config;
 
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
 import java.net.InetAddress;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -51,6 +55,7 @@ public record ChatConfig(
         int eventLoops,
         Duration drainTimeout,
         String logFormat) {
+    private static final Logger log = LoggerFactory.getLogger(ChatConfig.class);
 
     /**
      * What a node id may be. It is written into Redis: presence entries are {@code <node>|<user>},
@@ -115,6 +120,7 @@ public record ChatConfig(
                 duration(v, Setting.DRAIN_TIMEOUT),
                 v.get(Setting.LOG_FORMAT).toLowerCase(Locale.ROOT));
         c.validate();
+        for (String w : c.warnings()) log.warn(w);
         return c;
     }
 
@@ -157,6 +163,34 @@ public record ChatConfig(
         if (!logFormat.equals("text") && !logFormat.equals("json")) {
             throw new ConfigException(Setting.LOG_FORMAT.env + ": " + logFormat + " (expected: text or json)");
         }
+    }
+
+    /**
+     * Allowed, but unwise, ways the settings combine; {@link #load} logs them once. Each names what
+     * the server does about it.
+     */
+    List<String> warnings() {
+        List<String> out = new ArrayList<>(2);
+        if (effectiveReplayLimit() < replayLimit) {
+            out.add(Setting.REPLAY_LIMIT.env + " " + replayLimit + " is more than half of " + Setting.OUTBOX_FRAMES.env
+                    + " (" + outboxFrames + "): a join replays at most " + effectiveReplayLimit());
+        }
+        if (appendBatchMax > outboxFrames / 2) {
+            out.add(Setting.APPEND_BATCH_MAX.env + " " + appendBatchMax + " is more than half of " + Setting.OUTBOX_FRAMES.env
+                    + " (" + outboxFrames + "): one commit to a busy room can close its members as slow consumers");
+        }
+        return out;
+    }
+
+    /**
+     * The most messages a join with {@code since} replays: {@code CHAT_REPLAY_LIMIT}, but at most half
+     * the outbox. A replay is queued on the connection's outbox at once: if it could fill the outbox,
+     * the resuming client would be closed with 4002 again and again. Past this, the join says
+     * {@code recovered:false} and the client pages the rest with history, at its own pace. (The
+     * default outbox, 2048, keeps the replay limit PROTOCOL.md documents, 1000.)
+     */
+    public int effectiveReplayLimit() {
+        return Math.min(replayLimit, Math.max(1, outboxFrames / 2));
     }
 
     public boolean clustered() {
@@ -220,7 +254,7 @@ public record ChatConfig(
         out.put(Setting.OUTBOX_FRAMES.env, String.valueOf(outboxFrames));
         out.put(Setting.OUTBOX_BYTES.env, String.valueOf(outboxBytes));
         out.put(Setting.FLUSH_INTERVAL.env, flushInterval.toMillis() + "ms");
-        out.put(Setting.REPLAY_LIMIT.env, String.valueOf(replayLimit));
+        out.put(Setting.REPLAY_LIMIT.env, replayLimit + (effectiveReplayLimit() < replayLimit ? " (in effect " + effectiveReplayLimit() + ")" : ""));
         out.put(Setting.HEARTBEAT_INTERVAL.env, heartbeatInterval.toString());
         out.put(Setting.HEARTBEAT_TIMEOUT.env, heartbeatTimeout.toString());
         out.put(Setting.APPEND_LINGER.env, appendLinger.toMillis() + "ms");

@@ -4,9 +4,10 @@ import dev.parley.auth.TokenService;
 import dev.parley.chat.ChatException;
 import dev.parley.chat.ChatService;
 import dev.parley.chat.ErrorCode;
+import dev.parley.chat.HistoryPage;
+import dev.parley.chat.Limits;
 import dev.parley.event.Message;
 import dev.parley.metrics.ChatMetrics;
-import dev.parley.store.MessageStore;
 import io.vertx.core.Future;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.json.JsonArray;
@@ -15,13 +16,24 @@ import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
 
-import java.util.Optional;
+import java.util.List;
+import java.util.Map;
+import java.util.regex.Pattern;
 
 import static java.util.Objects.requireNonNull;
 
-/** The {@code /api} routes of PROTOCOL.md section 1. Every route but register and login needs a bearer token. */
+/** The {@code /api} routes of PROTOCOL.md section 3. Every route but register, login and limits needs a bearer token. */
 final class ApiRoutes {
     static final String USER = "parley.user";
+
+    /**
+     * Every API path, with the methods it takes. The router finds a 405 by itself only where no route
+     * took the request: under {@code /api/} the token check and the 404 for unknown paths take every method.
+     */
+    private static final List<Map.Entry<Pattern, List<String>>> PATHS = List.of(
+            Map.entry(Pattern.compile("/api/auth/(register|login)"), List.of("POST")),
+            Map.entry(Pattern.compile("/api/limits"), List.of("GET", "HEAD")),
+            Map.entry(Pattern.compile("/api/rooms(/[^/]+/(messages|presence))?"), List.of("GET", "HEAD")));
 
     private final ChatService chat;
     private final TokenService tokens;
@@ -37,18 +49,39 @@ final class ApiRoutes {
         router.route("/api/*").handler(BodyHandler.create(false).setBodyLimit(16 * 1024));
         router.post("/api/auth/register").handler(ctx -> credentials(ctx, true));
         router.post("/api/auth/login").handler(ctx -> credentials(ctx, false));
+        // Open to all: a client needs the rules before it signs in, and they are in every refusal anyway.
+        HttpRoutes.getOrHead(router, "/api/limits").handler(this::limits);
+        // Before the token check: a method a path does not take is wrong whoever asks.
+        router.route("/api/*").handler(this::methodAllowed);
         router.route("/api/*").handler(this::authenticate);
-        router.get("/api/rooms").handler(ctx -> reply(ctx, 200, chat.rooms().map(rooms -> {
+        HttpRoutes.getOrHead(router, "/api/rooms").handler(ctx -> reply(ctx, 200, chat.rooms().map(rooms -> {
             JsonArray out = new JsonArray();
             for (var r : rooms) out.add(new JsonObject().put("name", r.name()).put("lastSeq", r.lastSeq()).put("online", r.online()));
             return out;
         })));
-        router.get("/api/rooms/:room/messages").handler(this::messages);
-        router.get("/api/rooms/:room/presence").handler(ctx -> {
+        HttpRoutes.getOrHead(router, "/api/rooms/:room/messages").handler(this::messages);
+        HttpRoutes.getOrHead(router, "/api/rooms/:room/presence").handler(ctx -> {
             String room = ctx.pathParam("room");
             reply(ctx, 200, chat.presence(room).map(users -> new JsonObject().put("room", room).put("users", new JsonArray(users))));
         });
-        router.route("/api/*").handler(ctx -> HttpErrors.write(ctx, 404, "not_found", "no such API route: " + ctx.request().method() + " " + ctx.request().path()));
+        router.route("/api/*").handler(ctx -> HttpErrors.refuse(ctx.response(), metrics, ErrorCode.NOT_FOUND,
+                "no such API route: " + ctx.request().method() + " " + ctx.request().path()));
+    }
+
+    private void methodAllowed(RoutingContext ctx) {
+        String path = ctx.request().path();
+        for (var p : PATHS) {
+            if (!p.getKey().matcher(path).matches()) continue;
+            if (p.getValue().contains(ctx.request().method().name())) {
+                ctx.next();
+            } else {
+                String allow = String.join(", ", p.getValue());
+                ctx.response().putHeader(HttpHeaders.ALLOW, allow);
+                HttpErrors.refuse(ctx.response(), metrics, ErrorCode.METHOD_NOT_ALLOWED, path + " takes " + allow + " only");
+            }
+            return;
+        }
+        ctx.next();
     }
 
     private void credentials(RoutingContext ctx, boolean register) {
@@ -71,6 +104,34 @@ final class ApiRoutes {
         ctx.response().putHeader(HttpHeaders.CACHE_CONTROL, "no-store"); // a token: no cache may keep it
         reply(ctx, register ? 201 : 200, issued.map(t -> new JsonObject()
                 .put("token", t.token()).put("username", t.username()).put("expiresAt", Message.formatTs(t.expiresAt().toEpochMilli()))));
+    }
+
+    /** PROTOCOL.md 3.5: the limits this server keeps, as configured, for clients to keep to instead of copies. */
+    private void limits(RoutingContext ctx) {
+        Limits l = chat.limits();
+        JsonObject body = new JsonObject()
+                .put("sendRate", number(l.sendRate()))
+                .put("sendBurst", l.sendBurst())
+                .put("typingRate", Limits.TYPING_PER_SECOND)
+                .put("maxFrameBytes", l.maxFrameBytes())
+                .put("maxTextLength", l.maxTextLength())
+                .put("clientIdMaxLength", Limits.CLIENT_ID_MAX)
+                .put("roomPattern", l.roomPattern())
+                .put("roomNameMaxLength", l.roomNameMaxLength())
+                .put("usernamePattern", l.usernamePattern())
+                .put("passwordMinLength", l.passwordMin())
+                .put("passwordMaxLength", l.passwordMax())
+                .put("historyLimitDefault", Limits.HISTORY_DEFAULT)
+                .put("historyLimitMax", Limits.HISTORY_MAX)
+                .put("replayLimit", l.replayLimit());
+        // Settings change only with a restart, but then at once: a cache must ask again.
+        ctx.response().putHeader(HttpHeaders.CACHE_CONTROL, "no-cache")
+                .putHeader(HttpHeaders.CONTENT_TYPE, "application/json").end(body.encode());
+    }
+
+    /** A whole number as one (20, not 20.0), for clients that print it. */
+    private static Number number(double d) {
+        return d == Math.rint(d) && Math.abs(d) < 1e15 ? (Number) (long) d : (Number) d;
     }
 
     private void authenticate(RoutingContext ctx) {
@@ -102,7 +163,7 @@ final class ApiRoutes {
         reply(ctx, 200, chat.history(room, before, after, limit).map(page -> pageJson(room, page)));
     }
 
-    static JsonObject pageJson(String room, MessageStore.Page page) {
+    static JsonObject pageJson(String room, HistoryPage page) {
         JsonArray messages = new JsonArray();
         for (Message m : page.messages()) {
             messages.add(new JsonObject().put("type", "message").put("room", m.room()).put("seq", m.seq()).put("id", m.id())

@@ -2,11 +2,12 @@ package dev.parley.http;
 
 import dev.parley.broker.Broker;
 import dev.parley.presence.Presence;
-import dev.parley.store.Database;
-import io.vertx.core.Vertx;
+import io.vertx.core.Future;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
+
+import java.util.function.Supplier;
 
 import static java.util.Objects.requireNonNull;
 
@@ -15,16 +16,18 @@ import static java.util.Objects.requireNonNull;
  * is 503 while the database, the broker or presence is down, or while the node drains.
  */
 public final class Health {
-    private final Vertx vertx;
-    private final Database db;
+    private final Supplier<Future<Boolean>> database;
     private final Broker broker;
     private final Presence presence;
     private final String nodeId;
     private volatile boolean draining;
 
-    public Health(Vertx vertx, Database db, Broker broker, Presence presence, String nodeId) {
-        this.vertx = requireNonNull(vertx, "vertx");
-        this.db = requireNonNull(db, "db");
+    /**
+     * @param database asks whether the database answers; it is handed in (the composition root runs it
+     *                 off the event loop) so that HTTP knows nothing of storage
+     */
+    public Health(Supplier<Future<Boolean>> database, Broker broker, Presence presence, String nodeId) {
+        this.database = requireNonNull(database, "database");
         this.broker = requireNonNull(broker, "broker");
         this.presence = requireNonNull(presence, "presence");
         this.nodeId = requireNonNull(nodeId, "nodeId");
@@ -37,8 +40,8 @@ public final class Health {
     void mount(Router router) {
         HttpRoutes.getOrHead(router, "/health/live").handler(ctx -> ctx.response().putHeader(HttpHeaders.CONTENT_TYPE, "application/json")
                 .end(new JsonObject().put("status", "UP").put("node", nodeId).encode()));
-        HttpRoutes.getOrHead(router, "/health/ready").handler(ctx -> vertx.executeBlocking(db::healthy, false).onComplete(ar -> {
-            boolean dbUp = ar.succeeded() && ar.result();
+        HttpRoutes.getOrHead(router, "/health/ready").handler(ctx -> database.get().onComplete(ar -> {
+            boolean dbUp = ar.succeeded() && Boolean.TRUE.equals(ar.result());
             boolean brokerUp = broker.healthy();
             boolean presenceUp = presence.healthy();
             boolean ready = dbUp && brokerUp && presenceUp && !draining;

@@ -31,7 +31,7 @@ public final class HttpRoutes {
         });
         new ApiRoutes(chat, tokens, metrics).mount(router);
         health.mount(router);
-        router.get("/metrics").handler(ctx -> ctx.response()
+        getOrHead(router, "/metrics").handler(ctx -> ctx.response()
                 .putHeader(HttpHeaders.CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")
                 .end(metrics.scrape()));
         getOrHead(router, "/openapi.yaml").handler(JarFiles.single(vertx, "/openapi.yaml", "openapi.yaml"));
@@ -43,11 +43,7 @@ public final class HttpRoutes {
         getOrHead(router, "/docs/assets/*").handler(new JarFiles(vertx, "/docs/assets/", SWAGGER_UI, null));
         getOrHead(router, "/docs/*").handler(new JarFiles(vertx, "/docs/", "docs", "index.html"));
         getOrHead(router, "/*").handler(new JarFiles(vertx, "/", "web", "index.html"));
-        router.errorHandler(500, ctx -> HttpErrors.send(ctx, metrics, ctx.failure()));
-        router.errorHandler(404, ctx -> HttpErrors.write(ctx, 404, "not_found", "no such resource"));
-        router.errorHandler(405, ctx -> HttpErrors.write(ctx, 405, "bad_request", "method not allowed"));
-        router.errorHandler(413, ctx -> HttpErrors.write(ctx, 413, "too_large", "request body too large"));
-        router.errorHandler(400, ctx -> HttpErrors.write(ctx, 400, "bad_request", "bad request"));
+        HttpErrors.routerRefusals(router, metrics);
         return router;
     }
 

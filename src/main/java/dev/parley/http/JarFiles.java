@@ -1,5 +1,6 @@
 package dev.parley.http;
 
+import dev.parley.work.Blocking;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.core.Vertx;
@@ -82,7 +83,7 @@ final class JarFiles implements Handler<RoutingContext> {
             send(ctx, cached);
             return;
         }
-        vertx.executeBlocking(() -> load(name), false).onComplete(ar -> {
+        Blocking.run(vertx, () -> load(name)).onComplete(ar -> {
             if (ar.succeeded() && ar.result() != null) {
                 files.putIfAbsent(name, ar.result());
                 send(ctx, ar.result());

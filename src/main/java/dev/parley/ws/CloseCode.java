@@ -1,9 +1,15 @@
 package dev.parley.ws;
 
-/** The close codes of PROTOCOL.md section 6, each with what the client should do. */
+/**
+ * The close codes of PROTOCOL.md section 10, each with the reason sent in the close frame and what
+ * the client should do. Every close the server starts goes through here.
+ */
 public enum CloseCode {
     NORMAL(1000, "normal close", ""),
     GOING_AWAY(1001, "server is shutting down", "reconnect to any node and resume with since"),
+    HEARTBEAT_TIMEOUT(1001, "heartbeat timeout", "reconnect and resume with since"),
+    PROTOCOL_ERROR(1002, "protocol error", "fix the client's WebSocket framing"),
+    INVALID_PAYLOAD(1007, "invalid UTF-8", "send text frames in UTF-8"),
     POLICY(1008, "policy violation", "do not retry blindly"),
     TOO_BIG(1009, "frame too large", "send smaller frames"),
     INTERNAL(1011, "unexpected server error", "reconnect with backoff"),
@@ -19,5 +25,14 @@ public enum CloseCode {
         this.code = (short) code;
         this.reason = reason;
         this.clientAction = clientAction;
+    }
+
+    /** The close for a frame Netty's decoder refused, by the status it names: 1002 unless it is 1007 or 1009. */
+    static CloseCode forDecoderStatus(int status) {
+        return switch (status) {
+            case 1007 -> INVALID_PAYLOAD;
+            case 1009 -> TOO_BIG;
+            default -> PROTOCOL_ERROR;
+        };
     }
 }

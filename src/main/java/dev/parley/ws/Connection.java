@@ -8,6 +8,7 @@ import dev.parley.chat.RateLimiter;
 import dev.parley.delivery.HandOff;
 import dev.parley.delivery.Subscriber;
 import dev.parley.config.ChatConfig;
+import dev.parley.chat.Limits;
 import dev.parley.event.Message;
 import dev.parley.event.Notice;
 import dev.parley.metrics.ChatMetrics;
@@ -40,7 +41,6 @@ final class Connection implements Subscriber {
     private static final Logger log = LoggerFactory.getLogger(Connection.class);
     private static final long ABUSE_WINDOW_NANOS = 10_000_000_000L;
     private static final int ABUSE_ERRORS = 100;
-    private static final int TYPING_PER_SECOND = 5;
     /** The longest a close by the server waits for the answers owed to frames it had taken. */
     private static final long OWED_ANSWERS_WAIT_MILLIS = 5_000;
 
@@ -217,7 +217,7 @@ final class Connection implements Subscriber {
     }
 
     private void typing(ClientFrame.Typing t) {
-        if (typingLimit == null) typingLimit = new RateLimiter(TYPING_PER_SECOND, TYPING_PER_SECOND);
+        if (typingLimit == null) typingLimit = new RateLimiter(Limits.TYPING_PER_SECOND, Limits.TYPING_PER_SECOND);
         chat.typing(this, t.room(), typingLimit);
     }
 
@@ -326,7 +326,7 @@ final class Connection implements Subscriber {
         if (closed) return;
         if (System.nanoTime() - lastHeardNanos > timeoutNanos) {
             log.info("closing connection of user={}: no answer to pings", user);
-            frames.close(CloseCode.GOING_AWAY.code, "heartbeat timeout", true);
+            frames.close(CloseCode.HEARTBEAT_TIMEOUT.code, CloseCode.HEARTBEAT_TIMEOUT.reason, true);
             return;
         }
         frames.ping();

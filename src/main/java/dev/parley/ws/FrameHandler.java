@@ -26,7 +26,6 @@ import io.vertx.core.internal.ContextInternal;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.util.Locale;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -45,7 +44,6 @@ final class FrameHandler extends ChannelInboundHandlerAdapter {
     /** A ping frame as the server sends it (final, unmasked, payload "hb"), written as bytes like the Outbox's frames. */
     private static final ByteBuf HEARTBEAT_PING = Unpooled.unreleasableBuffer(
             Unpooled.wrappedBuffer(new byte[]{(byte) 0x89, 2, 'h', 'b'}).asReadOnly());
-    private static final int INVALID_PAYLOAD = 1007;
 
     private final ContextInternal context;
     private final int maxMessageBytes;
@@ -123,7 +121,7 @@ final class FrameHandler extends ChannelInboundHandlerAdapter {
             fragmentedBytes += content.readableBytes();
             if (fragmentedBytes > maxMessageBytes) {
                 logError("a message in fragments of more than " + maxMessageBytes + " bytes");
-                fail(CloseCode.TOO_BIG.code, CloseCode.TOO_BIG.reason); // the rest of the message is dropped
+                fail(CloseCode.TOO_BIG); // the rest of the message is dropped
                 return;
             }
             if (fragments != null) fragments.addComponent(true, content.retain());
@@ -160,7 +158,7 @@ final class FrameHandler extends ChannelInboundHandlerAdapter {
         // RFC 6455 section 8.1: text that is not UTF-8 fails the connection (1007).
         if (!ByteBufUtil.isText(utf8, CharsetUtil.UTF_8)) {
             logError("a text message that is not UTF-8");
-            fail(INVALID_PAYLOAD, "invalid UTF-8");
+            fail(CloseCode.INVALID_PAYLOAD);
             return;
         }
         String text = utf8.toString(CharsetUtil.UTF_8);
@@ -185,10 +183,10 @@ final class FrameHandler extends ChannelInboundHandlerAdapter {
      * Closes for what the client sent, after what is queued for it. The connection may first wait
      * for answers it owes, and sends the close frame then.
      */
-    private void fail(int code, String reason) {
+    private void fail(CloseCode code) {
         failed = true;
         endFragments();
-        connection.close(code, reason);
+        connection.close(code);
     }
 
     private void heard() {
@@ -258,8 +256,7 @@ final class FrameHandler extends ChannelInboundHandlerAdapter {
         if (cause instanceof CorruptedWebSocketFrameException e && connection != null) {
             // Netty's decoder now drops all input, the client's close frame too (see close()).
             decoderFailed = true;
-            int code = e.closeStatus().code();
-            fail(code, code == CloseCode.TOO_BIG.code ? CloseCode.TOO_BIG.reason : e.closeStatus().reasonText().toLowerCase(Locale.ROOT));
+            fail(CloseCode.forDecoderStatus(e.closeStatus().code()));
             return;
         }
         ctx.close();

@@ -32,9 +32,12 @@ import java.util.Set;
  * request with its headers and two Vert.x connection objects: more than the whole memory budget of an
  * idle connection (issue 5).
  *
- * <p>This is the one place that knows Vert.x internals: the request's connection is a
+ * <p>This is the one place that knows Vert.x's HTTP internals: the request's connection is a
  * {@link ConnectionBase}, whose handler sits in the channel's pipeline. After {@link #takeOver} that
- * handler is gone and nothing refers to Vert.x's request or connection any more.
+ * handler is gone and nothing refers to Vert.x's request or connection any more. The only other
+ * internal API the WebSocket uses is {@code ContextInternal}: {@link WsEndpoint} takes the event
+ * loop's own context with it, and {@link FrameHandler} makes that context current while it calls the
+ * {@link Connection}.
  */
 final class Handshake {
     /** The version of RFC 6455, named in the answer to a request for another one. */
@@ -56,10 +59,9 @@ final class Handshake {
                 .build();
     }
 
-    /** Why {@code req} is not a WebSocket opening handshake, or null if it is one (of any version). */
+    /** Why a GET {@code req} is not a WebSocket opening handshake, or null if it is one (of any version). */
     static String problem(HttpServerRequest req) {
         if (req.version() != HttpVersion.HTTP_1_1) return "a WebSocket upgrade needs HTTP/1.1";
-        if (req.method() != io.vertx.core.http.HttpMethod.GET) return "a WebSocket upgrade is a GET";
         if (!"websocket".equalsIgnoreCase(trim(req.getHeader(HttpHeaderNames.UPGRADE)))) return "a WebSocket upgrade is required";
         if (!hasToken(req.getHeader(HttpHeaderNames.CONNECTION), "upgrade")) return "a WebSocket upgrade is required";
         String key = req.getHeader(HttpHeaderNames.SEC_WEBSOCKET_KEY);

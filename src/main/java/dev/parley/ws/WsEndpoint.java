@@ -2,7 +2,9 @@ package dev.parley.ws;
 
 import dev.parley.auth.TokenService;
 import dev.parley.chat.ChatService;
+import dev.parley.chat.ErrorCode;
 import dev.parley.config.ChatConfig;
+import dev.parley.http.HttpErrors;
 import dev.parley.metrics.ChatMetrics;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
@@ -13,9 +15,9 @@ import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpHeaders;
+import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.internal.ContextInternal;
-import io.vertx.core.json.JsonObject;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -47,7 +49,7 @@ public final class WsEndpoint {
     private final ChatMetrics metrics;
     private final WebSocketDecoderConfig decoderConfig;
     private final Set<Connection> connections = ConcurrentHashMap.newKeySet();
-    private final long heartbeatTimer;
+    private long heartbeatTimer = -1;
     private volatile boolean draining;
 
     public WsEndpoint(Vertx vertx, ChatConfig config, ChatService chat, TokenService tokens, ChatMetrics metrics) {
@@ -57,6 +59,10 @@ public final class WsEndpoint {
         this.tokens = requireNonNull(tokens, "tokens");
         this.metrics = requireNonNull(metrics, "metrics");
         this.decoderConfig = Handshake.decoderConfig(config.maxFrameBytes());
+    }
+
+    /** Starts the heartbeat, which pings every connection and closes those that stopped answering; {@link #closeAll} stops it. */
+    public void start() {
         long timeoutNanos = config.heartbeatTimeout().toNanos();
         this.heartbeatTimer = vertx.setPeriodic(config.heartbeatInterval().toMillis(), id -> {
             for (Connection c : connections) c.context().runOnContext(v -> c.heartbeat(timeoutNanos));
@@ -64,12 +70,17 @@ public final class WsEndpoint {
     }
 
     public void handle(HttpServerRequest req) {
+        if (req.method() != HttpMethod.GET) {
+            req.response().putHeader(HttpHeaders.ALLOW, "GET");
+            refuse(req, ErrorCode.METHOD_NOT_ALLOWED, "a WebSocket upgrade is a GET");
+            return;
+        }
         if (draining) {
-            refuse(req, 503, "unavailable", "this node is shutting down; connect to another");
+            refuse(req, ErrorCode.UNAVAILABLE, "this node is shutting down; connect to another");
             return;
         }
         if (!originAllowed(req.getHeader(HttpHeaders.ORIGIN), req.getHeader(HttpHeaders.HOST))) {
-            refuse(req, 403, "forbidden", "origin not allowed");
+            refuse(req, ErrorCode.FORBIDDEN, "origin not allowed");
             return;
         }
         String token = tokenOf(req);
@@ -78,7 +89,7 @@ public final class WsEndpoint {
         Future<Optional<TokenService.Identity>> verified = chat.authenticate(token);
         verified.onComplete(ar -> {
             if (ar.failed() || ar.result().isEmpty()) {
-                refuse(req, 401, "unauthorized", "missing, invalid or expired token");
+                refuse(req, ErrorCode.UNAUTHORIZED, "missing, invalid or expired token");
                 return;
             }
             upgrade(req, ar.result().get());
@@ -94,13 +105,13 @@ public final class WsEndpoint {
         String problem = Handshake.problem(req);
         if (problem != null) {
             log.debug("upgrade failed: {}", problem);
-            refuse(req, 400, "bad_request", problem);
+            refuse(req, ErrorCode.BAD_REQUEST, problem);
             return;
         }
         if (!Handshake.supportedVersion(req)) {
             log.debug("upgrade failed: WebSocket version {}", req.getHeader(HttpHeaderNames.SEC_WEBSOCKET_VERSION));
             req.response().putHeader(HttpHeaderNames.SEC_WEBSOCKET_VERSION, Handshake.VERSION);
-            refuse(req, 426, "bad_request", "WebSocket version " + Handshake.VERSION + " is required");
+            refuse(req, ErrorCode.UPGRADE_REQUIRED, "WebSocket version " + Handshake.VERSION + " is required");
             return;
         }
         // The event loop's own context, not the request's duplicate: shared by every connection on
@@ -109,7 +120,7 @@ public final class WsEndpoint {
         Channel channel = Handshake.channelOf(req);
         if (context.nettyEventLoop() != channel.eventLoop()) {
             log.error("the request's context runs on another event loop than its channel; refusing the upgrade");
-            refuse(req, 500, "internal", "unexpected server error");
+            refuse(req, ErrorCode.INTERNAL, "unexpected server error");
             return;
         }
         FullHttpRequest handshake = Handshake.nettyRequest(req);
@@ -156,7 +167,7 @@ public final class WsEndpoint {
 
     /** Closes every connection with {@code code} after sending what is queued for it. */
     public Future<Void> closeAll(CloseCode code, long timeoutMillis) {
-        vertx.cancelTimer(heartbeatTimer);
+        if (heartbeatTimer >= 0) vertx.cancelTimer(heartbeatTimer);
         List<Future<Void>> all = new ArrayList<>();
         for (Connection c : connections) {
             Promise<Void> p = Promise.promise();
@@ -204,9 +215,7 @@ public final class WsEndpoint {
         return req.getParam("token");
     }
 
-    private static void refuse(HttpServerRequest req, int status, String code, String message) {
-        req.response().setStatusCode(status)
-                .putHeader(HttpHeaders.CONTENT_TYPE, "application/json")
-                .end(new JsonObject().put("error", code).put("message", message).encode());
+    private void refuse(HttpServerRequest req, ErrorCode code, String message) {
+        HttpErrors.refuse(req.response(), metrics, code, message);
     }
 }

@@ -353,6 +353,26 @@ class ChatConfigTest {
     }
 
     @Test
+    void a_replay_limit_over_half_the_outbox_is_cut_to_half_with_a_warning_and_so_is_a_commit_batch_warned_about() {
+        ChatConfig defaults = ChatConfig.defaults();
+        assertThat(defaults.effectiveReplayLimit()).isEqualTo(1000); // PROTOCOL.md 9.4
+        assertThat(defaults.warnings()).isEmpty();
+
+        ChatConfig tight = ChatConfig.load(Map.of("CHAT_OUTBOX_FRAMES", "600", "CHAT_REPLAY_LIMIT", "1000", "CHAT_APPEND_BATCH_MAX", "400"), Map.of());
+        assertThat(tight.replayLimit()).isEqualTo(1000);
+        assertThat(tight.effectiveReplayLimit()).isEqualTo(300);
+        assertThat(tight.describe().get("CHAT_REPLAY_LIMIT")).isEqualTo("1000 (in effect 300)");
+        assertThat(tight.warnings()).containsExactly(
+                "CHAT_REPLAY_LIMIT 1000 is more than half of CHAT_OUTBOX_FRAMES (600): a join replays at most 300",
+                "CHAT_APPEND_BATCH_MAX 400 is more than half of CHAT_OUTBOX_FRAMES (600): one commit to a busy room can close its members as slow consumers");
+
+        ChatConfig halves = ChatConfig.load(Map.of("CHAT_OUTBOX_FRAMES", "600", "CHAT_REPLAY_LIMIT", "300", "CHAT_APPEND_BATCH_MAX", "300"), Map.of());
+        assertThat(halves.effectiveReplayLimit()).isEqualTo(300);
+        assertThat(halves.describe().get("CHAT_REPLAY_LIMIT")).isEqualTo("300");
+        assertThat(halves.warnings()).isEmpty();
+    }
+
+    @Test
     void describe_names_every_setting_once() {
         Map<String, String> d = ChatConfig.defaults().describe();
         for (Setting s : Setting.values()) assertThat(d).as(s.env).containsKey(s.env);

@@ -94,13 +94,31 @@ class OpsEndpointsTest {
     }
 
     @Test
+    void the_limits_are_advertised_without_a_token_and_by_default_are_the_documented_ones() {
+        HttpResponse<String> r = raw("/api/limits");
+
+        assertThat(r.statusCode()).isEqualTo(200);
+        assertThat(r.headers().firstValue("Cache-Control")).hasValue("no-cache");
+        Http.Response body = new Http.Response(r.statusCode(), r.body());
+        // PROTOCOL.md 3.4, 12 and 14
+        assertThat(body.json().get("sendRate").asText()).isEqualTo("20");
+        assertThat(body.json().get("sendBurst").asInt()).isEqualTo(40);
+        assertThat(body.json().get("maxFrameBytes").asInt()).isEqualTo(16_384);
+        assertThat(body.json().get("maxTextLength").asInt()).isEqualTo(4000);
+        assertThat(body.json().get("roomPattern").asText()).isEqualTo("^(?:[a-z0-9][a-z0-9_-]{0,63})$");
+        assertThat(body.json().get("roomNameMaxLength").asInt()).isEqualTo(64);
+        assertThat(body.json().get("usernamePattern").asText()).isEqualTo("^(?:[A-Za-z0-9_.-]{3,32})$");
+        assertThat(body.json().get("replayLimit").asInt()).isEqualTo(1000);
+    }
+
+    @Test
     void the_openapi_description_is_served_as_yaml() {
         HttpResponse<String> r = raw("/openapi.yaml");
 
         assertThat(r.statusCode()).isEqualTo(200);
         assertThat(r.headers().firstValue("Content-Type").orElse("")).contains("yaml");
         assertThat(r.body()).startsWith("openapi: 3").contains("/api/auth/register", "/api/auth/login", "/api/rooms",
-                "/api/rooms/{room}/messages", "/api/rooms/{room}/presence");
+                "/api/rooms/{room}/messages", "/api/rooms/{room}/presence", "/api/limits");
     }
 
     @Test

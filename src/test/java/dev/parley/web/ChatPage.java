@@ -36,6 +36,22 @@ final class ChatPage {
             }).observe(document, { subtree: true, childList: true, attributes: true, attributeFilter: ['data-status', 'data-active'] });
             """;
 
+    /**
+     * Keeps, in the page, every text frame its WebSockets send and receive ({@link #framesSent},
+     * {@link #framesReceived}). Opt-in, with {@code page.addInitScript(FRAME_LOG)} before the page
+     * loads: it replaces the page's WebSocket with a subclass.
+     */
+    static final String FRAME_LOG = """
+            (() => {
+              const Native = window.WebSocket;
+              const log = window.__frames = { sent: [], received: [] };
+              window.WebSocket = class extends Native {
+                constructor(...args) { super(...args); this.addEventListener('message', (e) => log.received.push(String(e.data))); }
+                send(data) { log.sent.push(String(data)); super.send(data); }
+              };
+            })();
+            """;
+
     final Page page;
     final String name;
 
@@ -190,6 +206,18 @@ final class ChatPage {
 
     Locator connStatus() {
         return page.locator("#conn-status");
+    }
+
+    /** Text frames the page sent since it loaded (needs {@link #FRAME_LOG}). */
+    @SuppressWarnings("unchecked")
+    List<String> framesSent() {
+        return (List<String>) page.evaluate("() => window.__frames.sent");
+    }
+
+    /** Text frames the page received since it loaded (needs {@link #FRAME_LOG}). */
+    @SuppressWarnings("unchecked")
+    List<String> framesReceived() {
+        return (List<String>) page.evaluate("() => window.__frames.received");
     }
 
     Object eval(String js) {

@@ -196,16 +196,18 @@ class FramingTest {
 
         assertThat(h.status()).isEqualTo(426);
         assertThat(h.head().toLowerCase()).contains("sec-websocket-version: 13").doesNotContain("sec-websocket-accept");
+        assertThat(ConnectTest.parse(h.body()).get("error").asText()).isEqualTo("upgrade_required");
     }
 
     @Test
-    void a_post_to_the_websocket_path_gets_no_socket() {
+    void a_post_to_the_websocket_path_gets_405_naming_get_and_no_socket() {
         RawWebSocket.Handshake h = RawWebSocket.request(server.port(), "POST", "/ws?token=" + token,
                 Map.of("Upgrade", "websocket", "Connection", "Upgrade", "Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ==",
                         "Sec-WebSocket-Version", "13", "Content-Length", "0"));
 
-        assertThat(h.status()).isBetween(400, 499);
-        assertThat(h.head().toLowerCase()).doesNotContain("sec-websocket-accept");
+        assertThat(h.status()).isEqualTo(405);
+        assertThat(h.head().toLowerCase()).contains("allow: get").doesNotContain("sec-websocket-accept");
+        assertThat(ConnectTest.parse(h.body()).get("error").asText()).isEqualTo("method_not_allowed");
     }
 
     private static byte[] bytes(String s) {

@@ -1,0 +1,11 @@
+package dev.parley.chat;
+
+import dev.parley.event.Message;
+
+import java.util.List;
+
+/**
+ * One page of a room's messages under the paging rules of PROTOCOL.md: ascending by seq, and
+ * {@code hasMore} exact. The use cases' own type, so that the transports never see the store's.
+ */
+public record HistoryPage(List<Message> messages, boolean hasMore) {}

@@ -63,6 +63,11 @@ public class DeliveryBenchmark {
         }
 
         @Override
+        public boolean inRoom(String room) {
+            return true;
+        }
+
+        @Override
         public void joined(Joined joined, HandOff handOff) {}
 
         @Override

@@ -170,7 +170,7 @@ public final class ChatService {
         String t;
         try {
             limits.room(room);
-            if (!delivery.isMember(sub, room)) throw new ChatException(ErrorCode.NOT_JOINED, "join " + room + " before sending to it");
+            if (!sub.inRoom(room)) throw new ChatException(ErrorCode.NOT_JOINED, "join " + room + " before sending to it");
             limits.clientId(clientId);
             t = limits.text(text);
         } catch (ChatException e) {
@@ -192,7 +192,7 @@ public final class ChatService {
      */
     public void typing(Subscriber sub, String room, RateLimiter limit) {
         limits.room(room);
-        if (!delivery.isMember(sub, room)) throw new ChatException(ErrorCode.NOT_JOINED, "join " + room + " first");
+        if (!sub.inRoom(room)) throw new ChatException(ErrorCode.NOT_JOINED, "join " + room + " first");
         if (limit.tryAcquire()) delivery.typing(room, sub.user());
     }
 

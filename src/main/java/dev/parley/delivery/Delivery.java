@@ -102,19 +102,25 @@ public final class Delivery {
     /** The store's commit listener, on its writer thread: a transaction's new messages, in seq order per room. */
     public void committed(List<Message> messages) {
         HandOff handOff = HandOff.open();
-        for (Message m : messages) {
-            RoomEvent e = new RoomEvent.MessageCommitted(m);
-            here(e, handOff);
-            broker.publish(e);
+        try {
+            for (Message m : messages) {
+                RoomEvent e = new RoomEvent.MessageCommitted(m);
+                here(e, handOff);
+                broker.publish(e);
+            }
+        } finally {
+            handOff.release(); // whatever happened, what was queued gets written
         }
-        handOff.release();
     }
 
     /** The broker's handler: an event of another node, on a broker thread. */
     void received(RoomEvent event) {
         HandOff handOff = HandOff.open();
-        here(event, handOff);
-        handOff.release();
+        try {
+            here(event, handOff);
+        } finally {
+            handOff.release();
+        }
     }
 
     public void typing(String room, String user) {
@@ -128,8 +134,11 @@ public final class Delivery {
 
     private void publish(RoomEvent event) {
         HandOff handOff = HandOff.open();
-        here(event, handOff);
-        handOff.release();
+        try {
+            here(event, handOff);
+        } finally {
+            handOff.release();
+        }
         broker.publish(event);
     }
 
@@ -157,16 +166,16 @@ public final class Delivery {
      */
     public Future<Void> join(Subscriber subscriber, String room, Long since, String ref) {
         String user = subscriber.user();
-        RoomHub.Membership previous = hub.find(subscriber, room);
-        if (previous != null) {
+        RoomHub.Registered again = hub.replace(subscriber, room);
+        if (again != null) {
             // It goes on from what it was given, so that nothing arrives twice and nothing is skipped.
-            long given = previous.lastSent();
-            if (hub.leave(previous)) broker.unsubscribe(room);
-            return open(subscriber, room, since == null ? given : Math.max(since, given), ref, () -> presence.members(room))
+            long from = since == null ? again.given() : Math.max(since, again.given());
+            return open(again.membership(), room, from, ref, () -> presence.members(room), 0)
                     .recover(err -> leavePresence(room, user).transform(x -> Future.failedFuture(err)));
         }
         Future<Boolean> present = presence.join(room, user);
-        return open(subscriber, room, since, ref, () -> present.compose(first -> presence.members(room)))
+        RoomHub.Registered registered = register(subscriber, room);
+        return open(registered.membership(), room, since, ref, () -> present.compose(first -> presence.members(room)), 0)
                 .onSuccess(x -> {
                     if (present.result()) presenceChanged(room, user, true);
                 })
@@ -192,12 +201,18 @@ public final class Delivery {
         });
     }
 
-    private Future<Void> open(Subscriber subscriber, String room, Long since, String ref, Supplier<Future<List<String>>> presentUsersAfterRegistering) {
-        // Registered first, before anything asynchronous: a send that the client pipelined right
-        // after its join is delivered back to it, whenever it commits.
+    /** Registers first, before anything asynchronous: a send pipelined right after the join is delivered back, whenever it commits. */
+    private RoomHub.Registered register(Subscriber subscriber, String room) {
         RoomHub.Registered registered = hub.register(subscriber, room);
         if (registered.first()) broker.subscribe(room);
-        RoomHub.Membership member = registered.membership();
+        return registered;
+    }
+
+    /** The most times a join reads the store again because its read was older than what it kept (see {@link Sequencer}). */
+    private static final int MAX_REREADS = 5;
+
+    private Future<Void> open(RoomHub.Membership member, String room, Long since, String ref,
+                              Supplier<Future<List<String>>> presentUsersAfterRegistering, int rereads) {
         Future<Replay> stored = Blocking.run(vertx, () -> {
             long last = store.ensureRoom(room);
             List<Message> replay = List.of();
@@ -210,30 +225,40 @@ public final class Delivery {
         });
         // Read after registering: a presence change from now on reaches this member (after joined).
         Future<List<String>> presentUsers = presentUsersAfterRegistering.get();
-        return Future.all(stored, presentUsers).compose(both -> {
-            Replay replay = stored.result();
-            List<String> users = presentUsers.result();
-            List<String> listed = users.size() > MAX_MEMBERS_LISTED ? users.subList(0, MAX_MEMBERS_LISTED) : users;
-            subscriber.prepare(replay.messages); // encoded here, on the joining loop, not by whoever delivers them
-            Subscriber.Joined joined = new Subscriber.Joined(room, ref, replay.last, users.size(), listed, replay.recovered);
-            HandOff handOff = HandOff.open();
-            boolean fill = hub.open(member, joined, replay.last, replay.from, replay.messages, users, handOff);
-            handOff.release();
-            if (since != null) observer.resumed(replay.recovered);
-            if (fill) scheduleFill(member.room);
+        return Future.all(stored, presentUsers).transform(both -> {
+            Sequencer.Opened opened;
+            try {
+                if (both.failed()) throw both.cause();
+                Replay replay = stored.result();
+                List<String> users = presentUsers.result();
+                List<String> listed = users.size() > MAX_MEMBERS_LISTED ? users.subList(0, MAX_MEMBERS_LISTED) : users;
+                Subscriber.Joined joined = new Subscriber.Joined(room, ref, replay.last, users.size(), listed, replay.recovered);
+                subscriber(member).prepare(replay.messages); // encoded here, on the joining loop, not under the room's lock
+                HandOff handOff = HandOff.open();
+                try {
+                    opened = hub.open(member, joined, replay.last, replay.from, replay.messages, users, handOff);
+                } finally {
+                    handOff.release();
+                }
+                if (opened == Sequencer.Opened.REREAD) {
+                    if (rereads >= MAX_REREADS) throw new IllegalStateException("the room moved on " + MAX_REREADS + " times during the join");
+                    return open(member, room, since, ref, () -> presentUsers, rereads + 1);
+                }
+                if (since != null) observer.resumed(replay.recovered);
+            } catch (Throwable err) {
+                if (hub.leave(member)) broker.unsubscribe(room);
+                return Future.failedFuture(err);
+            }
+            if (opened == Sequencer.Opened.OPENED_FILL) scheduleFill(member.room);
             return Future.<Void>succeededFuture();
-        }, err -> {
-            if (hub.abandon(member)) broker.unsubscribe(room);
-            return Future.failedFuture(err);
         });
     }
 
-    private record Replay(long last, long from, List<Message> messages, boolean recovered) {}
-
-    /** Whether the subscriber is in the room, or joining it. */
-    public boolean isMember(Subscriber subscriber, String room) {
-        return hub.find(subscriber, room) != null;
+    private static Subscriber subscriber(RoomHub.Membership m) {
+        return m.subscriber;
     }
+
+    private record Replay(long last, long from, List<Message> messages, boolean recovered) {}
 
     /** Rooms with local members. */
     public List<String> activeRooms() {
@@ -261,8 +286,12 @@ public final class Delivery {
         }).onComplete(ar -> {
             if (ar.failed()) log.warn("could not fill the gap of room {} after seq {}: {}", r.name, from, ar.cause().getMessage());
             HandOff handOff = HandOff.open();
-            boolean again = hub.filled(r, ar.succeeded() ? ar.result() : null, replayLimit, handOff);
-            handOff.release();
+            boolean again;
+            try {
+                again = hub.filled(r, ar.succeeded() ? ar.result() : null, replayLimit, handOff);
+            } finally {
+                handOff.release();
+            }
             if (again) scheduleFill(r);
         });
     }
@@ -297,8 +326,11 @@ public final class Delivery {
                 if (changes.isEmpty()) return;
                 log.info("room {}: {} presence changes missed while the broker was down, announced now", name, changes.size());
                 HandOff handOff = HandOff.open();
-                for (Notice n : changes) hub.notify(n, handOff);
-                handOff.release();
+                try {
+                    for (Notice n : changes) hub.notify(n, handOff);
+                } finally {
+                    handOff.release();
+                }
             });
         }
     }

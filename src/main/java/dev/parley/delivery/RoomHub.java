@@ -2,8 +2,6 @@ package dev.parley.delivery;
 
 import dev.parley.event.Message;
 import dev.parley.event.Notice;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -17,21 +15,21 @@ import static java.util.Objects.requireNonNull;
  * each room's {@link Sequencer}; what its members were told of presence is kept by its
  * {@link PresenceBook}. Reading the store, timers and the broker are {@link Delivery}'s.
  *
- * <p>Each room's state is guarded by the room's own lock, and nothing calls a {@link Subscriber}
- * while holding it: under the lock the deliveries are decided and queued on the room, in order;
- * after it, the thread that queued them delivers them, unless another thread is already delivering
- * that room's queue, which then delivers them too. One thread at a time per room delivers, so each
- * member still gets its room's frames in the order they were decided.
+ * <p>Each room's state is guarded by the room's own lock, and the subscribers are called under it.
+ * That is deliberate: a subscriber only queues (a connection's outbox is a lock-free queue and a
+ * counter; its writes run on its event loop when the batch's {@link HandOff} is released, after the
+ * lock), and the order of a connection's frames across threads is the order of the decisions only
+ * if each decision reaches the queue before the lock is let go. Delivering after the lock was tried
+ * first (2026-12-06): a message could then follow the {@code left} of its room, {@code left} could
+ * precede {@code joined}, a room dying and made again sent one connection two streams, and the
+ * thread that happened to be delivering a busy room (the commit writer, a Redis thread) could be
+ * kept at it by every other thread's messages.
  */
 final class RoomHub {
-    private static final Logger log = LoggerFactory.getLogger(RoomHub.class);
-    /** A delivery queue that grew past this (a burst to a big room) is not kept for reuse. */
-    private static final int KEEP_QUEUE_UP_TO = 8192;
-
     private final ConcurrentHashMap<String, Room> rooms = new ConcurrentHashMap<>();
     private final IntConsumer delivered;
 
-    /** @param delivered told how many messages were handed to subscribers, a batch at a time (metrics) */
+    /** @param delivered told how many messages were handed to subscribers, a call at a time (metrics) */
     RoomHub(IntConsumer delivered) {
         this.delivered = requireNonNull(delivered, "delivered");
     }
@@ -43,28 +41,9 @@ final class RoomHub {
         final PresenceBook presence = new PresenceBook();
         boolean filling;
         boolean dead;
-        // Deliveries decided and not made yet, as parallel lists: who, and what (Message, Notice or Joined).
-        private ArrayList<Membership> to = new ArrayList<>();
-        private ArrayList<Object> what = new ArrayList<>();
-        private ArrayList<Membership> spareTo;
-        private ArrayList<Object> spareWhat;
-        private boolean draining;
-        private final Sequencer.Out<Membership> out = this::queue;
 
         Room(String name) {
             this.name = name;
-        }
-
-        private void queue(Membership m, Object item) {
-            to.add(m);
-            what.add(item);
-        }
-
-        /** Called with the lock held, after queueing: whether the caller is now the one to deliver. */
-        private boolean claimDelivery() {
-            if (draining || to.isEmpty()) return false;
-            draining = true;
-            return true;
         }
     }
 
@@ -79,16 +58,25 @@ final class RoomHub {
             this.room = room;
             this.subscriber = subscriber;
         }
+    }
 
-        /** The highest seq this member was given (or passed over as history when it joined). */
-        long lastSent() {
-            synchronized (room) {
-                return stream.lastSent();
-            }
+    /** Hands what a call of the sequencer decided to the subscribers, and counts the messages. */
+    private static final class Out implements Sequencer.Out<Membership> {
+        final HandOff handOff;
+        int messages;
+
+        Out(HandOff handOff) {
+            this.handOff = handOff;
+        }
+
+        @Override
+        public void send(Membership m, Message message) {
+            m.subscriber.message(message, handOff);
+            messages++;
         }
     }
 
-    record Registered(Membership membership, boolean first) {}
+    record Registered(Membership membership, boolean first, long given) {}
 
     /**
      * Adds a joining member: from now on what is delivered to the room is kept for it until
@@ -100,11 +88,40 @@ final class RoomHub {
             synchronized (r) {
                 if (r.dead) continue;
                 boolean first = r.order.isEmpty();
-                Membership m = new Membership(r, subscriber);
-                m.stream = r.order.add(m);
-                return new Registered(m, first);
+                return new Registered(add(r, subscriber), first, -1);
             }
         }
+    }
+
+    private static Membership add(Room r, Subscriber subscriber) {
+        Membership m = new Membership(r, subscriber);
+        m.stream = r.order.add(m);
+        return m;
+    }
+
+    /**
+     * Joins a room again: takes the subscriber's membership out and puts a new, joining one in, in
+     * one step, so that nothing is delivered in between and the room does not die meanwhile.
+     *
+     * @return the new membership and {@code given}, the highest seq the old one was given; null if
+     *         the subscriber is not in the room
+     */
+    Registered replace(Subscriber subscriber, String name) {
+        Room r = rooms.get(name);
+        if (r == null) return null;
+        synchronized (r) {
+            Membership previous = find(r, subscriber);
+            if (previous == null || r.dead) return null;
+            r.order.remove(previous.stream);
+            return new Registered(add(r, subscriber), false, previous.stream.lastSent());
+        }
+    }
+
+    private static Membership find(Room r, Subscriber subscriber) {
+        for (Sequencer.Stream<Membership> s : r.order.streams()) {
+            if (s.member().subscriber == subscriber) return s.member();
+        }
+        return null;
     }
 
     /** The subscriber's membership of the room, joined or joining, or null. */
@@ -112,36 +129,32 @@ final class RoomHub {
         Room r = rooms.get(name);
         if (r == null) return null;
         synchronized (r) {
-            for (Sequencer.Stream<Membership> s : r.order.streams()) {
-                if (s.member().subscriber == subscriber) return s.member();
-            }
+            return find(r, subscriber);
         }
-        return null;
     }
 
     /**
      * The join's store read is done: the member gets {@code joined}, then the replay and what came
      * meanwhile, each seq once, then live messages. The first join of the room also records whom its
-     * members were told are present.
-     *
-     * @return whether the room should be filled from the store (a gap, or behind the store)
+     * members were told are present. Nothing is sent if the read is too old to open with
+     * ({@link Sequencer.Opened#REREAD}): the caller reads again.
      */
-    boolean open(Membership m, Subscriber.Joined joined, long roomLast, long from, List<Message> replay, List<String> present, HandOff handOff) {
+    Sequencer.Opened open(Membership m, Subscriber.Joined joined, long roomLast, long from, List<Message> replay, List<String> present, HandOff handOff) {
         Room r = m.room;
-        boolean fill;
-        boolean deliver;
+        Out out = new Out(handOff);
+        Sequencer.Opened opened;
         synchronized (r) {
+            if (r.order.tooOld(m.stream, roomLast)) return Sequencer.Opened.REREAD;
             r.presence.seen(present);
-            r.queue(m, joined);
-            fill = r.order.open(m.stream, roomLast, from, replay, r.out);
+            m.subscriber.joined(joined, handOff);
+            opened = r.order.open(m.stream, roomLast, from, replay, out);
             if (m.notices != null) {
-                for (Notice n : m.notices) r.queue(m, n);
+                for (Notice n : m.notices) m.subscriber.notice(n, handOff);
                 m.notices = null;
             }
-            deliver = r.claimDelivery();
         }
-        if (deliver) deliver(r, handOff);
-        return fill;
+        if (out.messages > 0) delivered.accept(out.messages);
+        return opened;
     }
 
     /** Removes the membership. @return true if it was the room's last: the room is gone (unsubscribe) */
@@ -163,19 +176,13 @@ final class RoomHub {
     Room offer(Message message, HandOff handOff) {
         Room r = rooms.get(message.room());
         if (r == null) return null; // nobody here: nothing to deliver, nothing to track
-        return offer(r, List.of(message), handOff) ? r : null;
-    }
-
-    /** Offers messages read from the store (a fill). @return whether a gap is still open */
-    boolean offer(Room r, List<Message> messages, HandOff handOff) {
-        boolean gap = false;
-        boolean deliver;
+        Out out = new Out(handOff);
+        boolean gap;
         synchronized (r) {
-            for (Message m : messages) gap = r.order.offer(m, r.out);
-            deliver = r.claimDelivery();
+            gap = r.order.offer(message, out);
         }
-        if (deliver) deliver(r, handOff);
-        return gap;
+        if (out.messages > 0) delivered.accept(out.messages);
+        return gap ? r : null;
     }
 
     /**
@@ -186,7 +193,6 @@ final class RoomHub {
     void notify(Notice notice, HandOff handOff) {
         Room r = rooms.get(notice.room());
         if (r == null) return;
-        boolean deliver;
         synchronized (r) {
             if (notice.kind() != Notice.Kind.TYPING) r.presence.changed(notice.user(), notice.kind() == Notice.Kind.ONLINE);
             for (Sequencer.Stream<Membership> s : r.order.streams()) {
@@ -196,66 +202,10 @@ final class RoomHub {
                     if (m.notices == null) m.notices = new ArrayList<>(4);
                     m.notices.add(notice);
                 } else {
-                    r.queue(m, notice);
+                    m.subscriber.notice(notice, handOff);
                 }
             }
-            deliver = r.claimDelivery();
         }
-        if (deliver) deliver(r, handOff);
-    }
-
-    /**
-     * Makes the deliveries queued on the room, outside its lock, until none is left. Only one thread
-     * at a time does this for a room (the one that found nobody doing it), so the frames of a member
-     * keep the order in which they were queued.
-     */
-    private void deliver(Room r, HandOff handOff) {
-        ArrayList<Membership> to = null;
-        ArrayList<Object> what = null;
-        while (true) {
-            synchronized (r) {
-                if (to != null && to.size() <= KEEP_QUEUE_UP_TO) {
-                    to.clear();
-                    what.clear();
-                    r.spareTo = to;
-                    r.spareWhat = what;
-                }
-                if (r.to.isEmpty()) {
-                    r.draining = false;
-                    return;
-                }
-                to = r.to;
-                what = r.what;
-                r.to = r.spareTo != null ? r.spareTo : new ArrayList<>();
-                r.what = r.spareWhat != null ? r.spareWhat : new ArrayList<>();
-                r.spareTo = null;
-                r.spareWhat = null;
-            }
-            int messages = 0;
-            for (int i = 0; i < to.size(); i++) {
-                Subscriber s = to.get(i).subscriber;
-                try {
-                    switch (what.get(i)) {
-                        case Message m -> {
-                            s.message(m, handOff);
-                            messages++;
-                        }
-                        case Notice n -> s.notice(n, handOff);
-                        case Subscriber.Joined j -> s.joined(j, handOff);
-                        default -> throw new IllegalStateException("cannot deliver " + what.get(i));
-                    }
-                } catch (RuntimeException e) {
-                    // one subscriber's failure must not stop the room's delivery to the others
-                    log.error("delivery to a subscriber of room {} failed", r.name, e);
-                }
-            }
-            if (messages > 0) delivered.accept(messages);
-        }
-    }
-
-    /** Called when a member's join failed: removes it. @return true if the room is gone (unsubscribe) */
-    boolean abandon(Membership m) {
-        return leave(m);
     }
 
     /** Rooms with local members. */
@@ -298,15 +248,20 @@ final class RoomHub {
     }
 
     /**
-     * A fill read {@code read} (null if the read failed). @return whether to fill again: the read
-     * failed, a gap is still open, or the read was cut at {@code max} messages
+     * A fill read {@code read} (null if the read failed): offers it. @return whether to fill again:
+     * the read failed, a gap is still open, or the read was cut at {@code max} messages
      */
     boolean filled(Room r, List<Message> read, int max, HandOff handOff) {
-        boolean gap = read != null && offer(r, read, handOff);
+        Out out = new Out(handOff);
+        boolean again;
         synchronized (r) {
+            boolean gap = false;
+            if (read != null) for (Message m : read) gap = r.order.offer(m, out);
             r.filling = false;
-            return !r.dead && (read == null || gap || r.order.hasGap() || read.size() == max);
+            again = !r.dead && (read == null || gap || r.order.hasGap() || read.size() == max);
         }
+        if (out.messages > 0) delivered.accept(out.messages);
+        return again;
     }
 
     /** Whether the store's last seq of the room is past what was delivered here. */

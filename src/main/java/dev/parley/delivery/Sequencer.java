@@ -21,7 +21,10 @@ import java.util.TreeMap;
  *       join has read the store the last seq is unknown, and everything waits.</li>
  *   <li><b>A member:</b> the highest seq it was given. A member still joining (its store read under
  *       way) keeps what is delivered meanwhile aside; {@link #open} then gives it its replay followed
- *       by what it kept, skipping whatever it already has: no gap and no duplicate at the seam.</li>
+ *       by what it kept, skipping whatever it already has: no gap and no duplicate at the seam. It
+ *       keeps from the moment the room's sequence is known (at once, if it is known when the member
+ *       is added): a read older than that moment could miss what was delivered between the two, so
+ *       {@link #open} refuses it ({@link Opened#REREAD}) and the caller reads the store again.</li>
  * </ul>
  *
  * <p>Not thread-safe: the hub calls it under the room's lock. Each call reports what to send
@@ -35,11 +38,22 @@ public final class Sequencer<T> {
         void send(T member, Message message);
     }
 
+    /** What {@link #open} did. */
+    public enum Opened {
+        /** The member is live. */
+        OPENED,
+        /** The member is live, and the room has a gap or is behind the store: fill it. */
+        OPENED_FILL,
+        /** Nothing: the member's read is older than what it kept; read the store again and open again. */
+        REREAD
+    }
+
     /** One member's place in the room's sequence. */
     public static final class Stream<T> {
         private final T member;
         private long lastSent;
         private List<Message> kept = new ArrayList<>(); // non-null until the join's replay is given
+        private long keptAfter = -1; // it keeps every message above this; -1 until the room's sequence is known
 
         private Stream(T member) {
             this.member = member;
@@ -101,6 +115,7 @@ public final class Sequencer<T> {
     /** Adds a member that is joining: what is delivered from now on is kept for it until {@link #open}. */
     public Stream<T> add(T member) {
         Stream<T> s = new Stream<>(member);
+        s.keptAfter = last;
         Stream<T>[] next = Arrays.copyOf(streams, streams.length + 1);
         next[streams.length] = s;
         streams = next;
@@ -141,18 +156,31 @@ public final class Sequencer<T> {
     }
 
     /**
+     * Whether a join's read that found the room at {@code roomLast} is too old to open {@code s}
+     * with: seqs above it were delivered (or passed over) before the member began keeping them.
+     * Only a member added before the room's sequence was known can be in that case.
+     */
+    public boolean tooOld(Stream<T> s, long roomLast) {
+        return last >= 0 && roomLast < s.keptAfter;
+    }
+
+    /**
      * A member's join has read the store: the room's last seq {@code roomLast} and the messages
      * {@code (from, roomLast]} it missed ({@code replay}, ascending; empty without {@code since}).
      * The member is given the replay, then what was kept for it, each seq once; from now on it gets
      * messages live. The first join of the room also tells the room where its sequence stands.
      *
-     * @return whether the room now has a gap, or is behind the store, and should be filled
+     * @return whether the member is live (and whether the room should be filled), or needs a newer read
      */
-    public boolean open(Stream<T> s, long roomLast, long from, List<Message> replay, Out<T> out) {
+    public Opened open(Stream<T> s, long roomLast, long from, List<Message> replay, Out<T> out) {
         if (last < 0) {
+            // The first open tells the room where it stands; every member joining from now on keeps
+            // what comes after that. What arrived early up to there is history, in their reads.
             last = roomLast;
+            for (Stream<T> other : streams) if (other.keptAfter < 0) other.keptAfter = roomLast;
             drainEarly(out);
         }
+        if (tooOld(s, roomLast)) return Opened.REREAD; // (roomLast, keptAfter] is in neither its read nor what it kept
         s.lastSent = from;
         for (Message m : replay) {
             if (m.seq() > s.lastSent) {
@@ -163,7 +191,7 @@ public final class Sequencer<T> {
         List<Message> kept = s.kept;
         s.kept = null;
         for (Message m : kept) s.deliver(m, out);
-        return !early.isEmpty() || last < roomLast;
+        return !early.isEmpty() || last < roomLast ? Opened.OPENED_FILL : Opened.OPENED;
     }
 
     private void deliver(Message m, Out<T> out) {

@@ -16,6 +16,9 @@ import java.util.List;
 public interface Subscriber {
     String user();
 
+    /** Whether this subscriber has joined the room, or is joining it: its own account, read on its own thread. */
+    boolean inRoom(String room);
+
     void joined(Joined joined, HandOff handOff);
 
     void message(Message message, HandOff handOff);

@@ -192,13 +192,22 @@ final class Connection implements Subscriber {
     }
 
     /**
-     * A client may pipeline a send right after its join without waiting for {@code joined}: the
-     * join registers the connection in the room at once, and ChatService checks membership. If that
-     * message commits before the join reads the room, it is history (at or below joined's lastSeq)
-     * and reaches the client in its ack only (PROTOCOL.md, send).
+     * Joined, or joining: frames are handled in order, so a client may pipeline a send right after
+     * its join without waiting for {@code joined}. If that message commits before the join reads
+     * the room, it is history (at or below joined's lastSeq) and reaches the client in its ack only
+     * (PROTOCOL.md, send). ChatService asks this when it checks membership.
+     */
+    @Override
+    public boolean inRoom(String room) {
+        return rooms.contains(room) || joining != null && joining.inProgress(room);
+    }
+
+    /**
+     * A send to a room this connection is not in costs no token of the rate limit: ChatService
+     * refuses it ({@code bad_request} for a name that is not one, else {@code not_joined}).
      */
     private void send(ClientFrame.Send s) {
-        if (!sendLimit.tryAcquire()) {
+        if (inRoom(s.room()) && !sendLimit.tryAcquire()) {
             if (++rateLimitedInWindow > 2 * config.rateBurst()) {
                 close(CloseCode.RATE_LIMITED);
                 return;

@@ -54,6 +54,7 @@ final class Outbox implements Runnable {
     private final AtomicBoolean scheduled = new AtomicBoolean();
     private final long flushIntervalNanos;
     private volatile boolean closed;
+    private volatile boolean urgent; // a reply ({@code joined}) was queued from a batch: its write is not paced
     private long lastFlushNanos; // event loop only
     private boolean flushPending; // event loop only
     private final Runnable flushTask = () -> {
@@ -118,7 +119,7 @@ final class Outbox implements Runnable {
             overflow();
             return false;
         }
-        if (ctx.executor().inEventLoop()) {
+        if (handOff == HandOff.NONE && ctx.executor().inEventLoop()) {
             // Offered by the connection itself (an ack, a reply): written now, in this turn, so that
             // it shares the flush of whatever else this turn writes; a scheduled run writes it otherwise.
             if (!scheduled.get() && write() > 0) {
@@ -126,6 +127,9 @@ final class Outbox implements Runnable {
                 else flushOrDefer();
             }
         } else {
+            // From a batch of deliveries (perhaps under a room's lock, perhaps on this very loop):
+            // only queued now, written when the batch is handed over.
+            if (reply) urgent = true;
             schedule(handOff);
         }
         return true;
@@ -155,10 +159,15 @@ final class Outbox implements Runnable {
         if (scheduled.compareAndSet(false, true)) handOff.execute(ctx.executor(), this);
     }
 
-    /** Writes what the channel takes, then flushes once (now or paced). Runs on the event loop. */
+    /** Writes what the channel takes, then flushes once (now or paced, but not paced if a reply is among it). Runs on the event loop. */
     @Override
     public void run() {
-        if (write() > 0) flushOrDefer();
+        boolean reply = urgent;
+        urgent = false;
+        if (write() > 0) {
+            if (reply) flushSoon();
+            else flushOrDefer();
+        }
     }
 
     private int write() {

@@ -57,6 +57,11 @@ class DeliveryTest {
         }
 
         @Override
+        public boolean inRoom(String room) {
+            return true;
+        }
+
+        @Override
         public void joined(Joined joined, HandOff handOff) {
             heard.add("joined " + joined.members());
         }

@@ -42,7 +42,10 @@ class SequencerProperties {
     /** A client joins, with since (its last seq, or 0 for the first join) or without. */
     record Join(int client, boolean withSince) implements Step {}
 
-    /** A joining client's store read runs now, and its join completes. */
+    /** A joining client's store read runs now (what it finds is used when the join opens). */
+    record Read(int client) implements Step {}
+
+    /** A joining client's join opens with the read it made (or one made now, if it made none). */
     record Open(int client) implements Step {}
 
     /** A client's connection drops and it joins again with since = the last seq it received. */
@@ -55,6 +58,7 @@ class SequencerProperties {
         final int id;
         Sequencer.Stream<Client> stream; // null while not in the room
         Long since;
+        StoreRead read; // made, and not used yet
         boolean sessionRecovered = true; // false once a resume was cut at the replay limit
         final List<Long> received = new ArrayList<>();
         long sessionStart = -1; // the seq after which this session's messages start
@@ -64,6 +68,9 @@ class SequencerProperties {
         }
     }
 
+    /** What a join's read of the store found. */
+    record StoreRead(long last, long from, List<Message> replay, boolean recovered) {}
+
     @Provide
     Arbitrary<List<Step>> steps() {
         Arbitrary<Integer> clients = Arbitraries.integers().between(0, 3);
@@ -72,6 +79,7 @@ class SequencerProperties {
                 net.jqwik.api.Tuple.of(6, Combinators.combine(Arbitraries.integers().between(0, 1000), Arbitraries.of(false, false, true)).as(Broker::new)),
                 net.jqwik.api.Tuple.of(1, Arbitraries.just(new Fill())),
                 net.jqwik.api.Tuple.of(2, Combinators.combine(clients, Arbitraries.of(true, false)).as(Join::new)),
+                net.jqwik.api.Tuple.of(2, clients.map(Read::new)),
                 net.jqwik.api.Tuple.of(2, clients.map(Open::new)),
                 net.jqwik.api.Tuple.of(1, clients.map(Resume::new)),
                 net.jqwik.api.Tuple.of(1, clients.map(Leave::new)));
@@ -134,7 +142,12 @@ class SequencerProperties {
                     c.sessionStart = -1;
                     c.sessionRecovered = true;
                     c.since = j.withSince() ? 0L : null;
+                    c.read = null;
                     c.stream = order.add(c);
+                }
+                case Read r -> {
+                    Client c = clients.get(r.client());
+                    if (c != null && c.stream != null && c.stream.joining() && c.read == null) c.read = read(c);
                 }
                 case Open o -> {
                     Client c = clients.get(o.client());
@@ -145,6 +158,7 @@ class SequencerProperties {
                     if (c == null || c.stream == null || c.stream.joining()) return;
                     removeMember(c);
                     c.since = c.received.isEmpty() ? c.sessionStart : c.received.get(c.received.size() - 1);
+                    c.read = null;
                     c.stream = order.add(c);
                 }
                 case Leave l -> {
@@ -161,19 +175,26 @@ class SequencerProperties {
             if (order.isEmpty()) order = new Sequencer<>();
         }
 
-        /** The join's store read: the room's last seq now, and what the client missed (as Delivery reads it). */
-        void open(Client c) {
+        /** The join's store read, as Delivery makes it: the room's last seq now, and what the client missed. */
+        StoreRead read(Client c) {
             long last = committed.size();
             long from = last;
             List<Message> replay = List.of();
             if (c.since != null && c.since < last) {
                 from = Math.max(c.since, last - replayLimit);
-                replay = committed.subList((int) from, (int) last);
+                replay = new ArrayList<>(committed.subList((int) from, (int) last));
             }
-            boolean recovered = c.since == null || last - c.since <= replayLimit;
-            if (c.sessionStart < 0) c.sessionStart = from;
-            else if (!recovered) c.sessionRecovered = false;
-            order.open(c.stream, last, from, new ArrayList<>(replay), out);
+            return new StoreRead(last, from, replay, c.since == null || last - c.since <= replayLimit);
+        }
+
+        /** Opens the client's join with its read; a read too old is dropped, and the client reads again later. */
+        boolean open(Client c) {
+            StoreRead r = c.read != null ? c.read : read(c);
+            c.read = null;
+            if (order.open(c.stream, r.last(), r.from(), r.replay(), out) == Sequencer.Opened.REREAD) return false;
+            if (c.sessionStart < 0) c.sessionStart = r.from();
+            else if (!r.recovered()) c.sessionRecovered = false;
+            return true;
         }
 
         /** A fill as Delivery does it: from the last seq delivered, at most the replay limit. */
@@ -188,7 +209,11 @@ class SequencerProperties {
 
         /** Every join completes, then fills run until the room has caught up with the store. */
         void settle() {
-            for (Client c : clients.values()) if (c.stream != null && c.stream.joining()) open(c);
+            for (Client c : clients.values()) {
+                if (c.stream == null || !c.stream.joining()) continue;
+                boolean opened = open(c);
+                if (!opened) assertThat(open(c)).as("a read made now is never too old").isTrue();
+            }
             for (int i = 0; i <= committed.size() && order.last() >= 0 && order.last() < committed.size(); i++) fill();
             if (order.last() >= 0) assertThat(order.last()).as("the room caught up with the store").isEqualTo(committed.size());
             assertThat(order.hasGap()).as("no early arrival left waiting").isFalse();

@@ -30,7 +30,7 @@ class SequencerTest {
         assertThat(order.offer(m(6), out)).as("no gap can be known yet").isFalse();
         assertThat(sent).isEmpty();
 
-        assertThat(order.open(a, 5, 5, List.of(), out)).isFalse();
+        assertThat(order.open(a, 5, 5, List.of(), out)).isEqualTo(Sequencer.Opened.OPENED);
         assertThat(sent).containsExactly("a:6");
         assertThat(order.last()).isEqualTo(6);
     }
@@ -72,7 +72,7 @@ class SequencerTest {
         Sequencer.Stream<String> a = order.add("a");
         order.open(a, 3, 3, List.of(), out);
         Sequencer.Stream<String> b = order.add("b");
-        assertThat(order.open(b, 7, 7, List.of(), out)).as("seqs 4 to 7 were never delivered here").isTrue();
+        assertThat(order.open(b, 7, 7, List.of(), out)).as("seqs 4 to 7 were never delivered here").isEqualTo(Sequencer.Opened.OPENED_FILL);
         assertThat(order.behind(7)).isTrue();
         assertThat(order.behind(3)).isFalse();
     }
@@ -89,5 +89,22 @@ class SequencerTest {
         assertThat(sent).containsExactly("b:1");
         assertThat(order.remove(b)).isTrue();
         assertThat(order.isEmpty()).isTrue();
+    }
+
+    @Test
+    void a_member_whose_read_is_older_than_the_rooms_start_reads_again_and_then_misses_nothing() {
+        Sequencer.Stream<String> a = order.add("a");
+        Sequencer.Stream<String> b = order.add("b"); // both added before the room's sequence is known
+        order.offer(m(11), out);                     // b's read saw 10; 11 and 12 are committed after it
+        order.offer(m(12), out);
+        assertThat(order.open(a, 12, 12, List.of(), out)).isEqualTo(Sequencer.Opened.OPENED); // a read 12
+        order.offer(m(13), out);
+
+        assertThat(order.open(b, 10, 10, List.of(), out)).as("11 and 12 are in neither b's read nor kept for it")
+                .isEqualTo(Sequencer.Opened.REREAD);
+        assertThat(b.joining()).isTrue();
+        assertThat(order.open(b, 13, 10, range(10, 13), out)).isEqualTo(Sequencer.Opened.OPENED);
+
+        assertThat(sent).containsExactly("a:13", "b:11", "b:12", "b:13");
     }
 }

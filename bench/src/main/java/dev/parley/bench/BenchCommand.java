@@ -4,8 +4,10 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
 /**
- * {@code bench}: the load generator, in the same jar as the server. It speaks PROTOCOL.md to one or
- * more nodes like any client: registers users over HTTP, opens WebSockets, joins and sends.
+ * {@code bench}: the load generator, the main class of its own jar ({@code java -jar
+ * bench/target/parley-bench.jar fanout ...}, or {@code ./parley bench fanout ...}). It speaks
+ * PROTOCOL.md to one or more nodes like any client: registers users over HTTP, opens WebSockets,
+ * joins and sends.
  */
 @Command(name = "bench", mixinStandardHelpOptions = true,
         description = {"Load generator: speaks the chat protocol to running servers and measures them.",
@@ -13,6 +15,11 @@ import picocli.CommandLine.Command;
                 "docs/BENCHMARKS.md has the method and the numbers."},
         subcommands = {FanoutCommand.class, SaturationCommand.class, CapacityCommand.class, StubCommand.class})
 public final class BenchCommand implements Runnable {
+    /** Its stdout is the report (JSON with --json): the few log lines go to stderr (logback.xml). */
+    public static void main(String[] args) {
+        System.exit(commandLine().execute(args));
+    }
+
     public static CommandLine commandLine() {
         return new CommandLine(new BenchCommand());
     }

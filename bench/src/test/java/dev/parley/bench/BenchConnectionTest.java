@@ -63,7 +63,7 @@ class BenchConnectionTest {
     void latency_is_taken_from_the_send_time_in_the_text_and_only_inside_the_measured_window() {
         // The run clock starts at zero when it is made: let it pass the window's start, or the
         // send time below would be negative (fresh JVMs get here within a millisecond).
-        dev.parley.testing.Await.until("the run clock to pass 10 ms", () -> clock.now() > 10_000_000);
+        Await.until("the run clock to pass 10 ms", () -> clock.now() > 10_000_000);
         long now = clock.now();
         clock.phase(new RunClock.Phase(0, now - 3_000_000, now + 5_000_000_000L));
         String stamp = String.format("%015d", now - 2_000_000); // sent 2 ms ago, inside the window

@@ -132,7 +132,7 @@ class RedisPresenceTest implements PresenceContract {
                 assertThat(new String(in.readAllBytes(), StandardCharsets.UTF_8)).as(name).contains("local ");
             }
         }
-        assertThat(Files.readString(Path.of("src/main/java/dev/parley/presence/RedisPresence.java"))).doesNotContain("redis.call(");
+        assertThat(Files.readString(Path.of("server/src/main/java/dev/parley/presence/RedisPresence.java"))).doesNotContain("redis.call(");
     }
 
     @Test

@@ -1,6 +1,5 @@
 package dev.parley;
 
-import dev.parley.bench.BenchCommand;
 import dev.parley.cli.ClientCommand;
 import dev.parley.cli.ServeCommand;
 import picocli.CommandLine;
@@ -16,7 +15,6 @@ public final class Main implements Runnable {
         CommandLine cli = new CommandLine(new Main());
         cli.addSubcommand("serve", ServeCommand.commandLine());
         cli.addSubcommand("client", new ClientCommand());
-        cli.addSubcommand("bench", BenchCommand.commandLine());
         System.exit(cli.execute(args));
     }
 
@@ -27,11 +25,6 @@ public final class Main implements Runnable {
 
     /** Picks the Logback configuration before the first logger exists: text lines, or JSON lines. */
     private static void chooseLogFormat(String[] args) {
-        if (args.length > 0 && args[0].equals("bench") && System.getProperty("logback.configurationFile") == null) {
-            // The bench's stdout is its report (JSON with --json): its few log lines go to stderr.
-            System.setProperty("logback.configurationFile", "logback-bench.xml");
-            return;
-        }
         String format = System.getenv().getOrDefault("CHAT_LOG_FORMAT", "text");
         for (int i = 0; i < args.length; i++) {
             if (args[i].equals("--log-format") && i + 1 < args.length) format = args[i + 1];

@@ -2,8 +2,6 @@ package dev.parley.bench;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.parley.testing.Await;
-import dev.parley.testing.Ports;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -25,9 +23,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.offset;
 
 /**
- * The load generator as CI runs it: the built jar serves on a free port, and {@code bench fanout}
- * from the same jar runs a few seconds of tiny load against it. Only exactness is asserted (every
- * send acked, every acked message delivered once and in order to every member), never timing.
+ * The load generator as CI runs it: the server's built jar serves on a free port, and {@code fanout}
+ * from the bench's built jar runs a few seconds of tiny load against it. Only exactness is asserted
+ * (every send acked, every acked message delivered once and in order to every member), never timing.
  */
 class BenchSmokeIT {
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -40,7 +38,7 @@ class BenchSmokeIT {
     @BeforeEach
     void startServer() throws Exception {
         port = Ports.free();
-        server = new ProcessBuilder(java(), "-jar", jar(), "serve", "--host", "127.0.0.1", "--port", String.valueOf(port),
+        server = new ProcessBuilder(java(), "-jar", serverJar(), "serve", "--host", "127.0.0.1", "--port", String.valueOf(port),
                 "--data-dir", dir.resolve("data").toString(), "--rate-limit", "100000", "--rate-burst", "100000",
                 "--bcrypt-cost", "4", "--jwt-secret", "bench-smoke-secret-0123456789-0123456789")
                 .redirectErrorStream(true).redirectOutput(dir.resolve("server.log").toFile()).start();
@@ -108,7 +106,7 @@ class BenchSmokeIT {
     }
 
     private Result bench(String... args) throws Exception {
-        List<String> cmd = new ArrayList<>(List.of(java(), "-jar", jar(), "bench"));
+        List<String> cmd = new ArrayList<>(List.of(java(), "-jar", benchJar()));
         cmd.addAll(List.of(args));
         Path out = dir.resolve("bench.out");
         Process p = new ProcessBuilder(cmd).redirectOutput(out.toFile()).redirectError(dir.resolve("bench.err").toFile()).start();
@@ -132,10 +130,18 @@ class BenchSmokeIT {
         return ProcessHandle.current().info().command().orElse("java");
     }
 
-    private static String jar() {
-        String jar = System.getProperty("parley.jar");
-        assertThat(jar).as("system property parley.jar (set by failsafe)").isNotNull();
-        assertThat(Path.of(jar)).as("the built jar; run mvn verify").exists();
+    private static String serverJar() {
+        return jar("parley.jar", "the server's jar");
+    }
+
+    private static String benchJar() {
+        return jar("parley.bench.jar", "the bench's jar");
+    }
+
+    private static String jar(String property, String what) {
+        String jar = System.getProperty(property);
+        assertThat(jar).as("system property " + property + " (set by failsafe)").isNotNull();
+        assertThat(Path.of(jar)).as(what + ", built; run ./mvnw verify from the root").exists();
         return jar;
     }
 }

@@ -44,7 +44,7 @@ class DocsTest {
     @Test
     void every_error_code_is_in_the_protocol_table_with_its_status_and_in_the_openapi_description() throws Exception {
         String protocol = Files.readString(Path.of("docs/PROTOCOL.md"));
-        String openapi = Files.readString(Path.of("src/main/resources/openapi.yaml"));
+        String openapi = Files.readString(Path.of("server/src/main/resources/openapi.yaml"));
         for (ErrorCode c : ErrorCode.values()) {
             String row = protocol.lines().filter(l -> l.startsWith("| `" + c.wire() + "` |")).findFirst()
                     .orElseThrow(() -> new AssertionError(c.wire() + " is not in the error table of docs/PROTOCOL.md"));

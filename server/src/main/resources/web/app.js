@@ -1,5 +1,8 @@
 /*
  * Parley web UI, on top of ChatClient (chat-client.js). No framework, no build step.
+ * Over 800 lines because of that: with no build step, splitting it means one more script tag per
+ * part and globals between them. The parts are in sections below (session, rooms, messages,
+ * composer); it is to be split into ES modules when the client gets a build (issue 23).
  *
  * Stable hooks for browser tests (keep in sync with index.html):
  *   #auth-view, #auth-form       the sign-in screen (hidden while signed in)

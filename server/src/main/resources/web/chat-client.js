@@ -1,6 +1,10 @@
 /**
  * ChatClient: the Parley protocol v1 (docs/PROTOCOL.md) over HTTP + WebSocket, without any UI.
  *
+ * One file of over 900 lines on purpose: docs/WEB_CLIENT.md promises a client any page can load
+ * with one script tag, no build step and no dependency. It is to become a package of its own
+ * (issue 23, clients/js), where it can be split into modules behind a bundle.
+ *
  *   const client = new ChatClient();              // same origin; or new ChatClient('https://host')
  *   await client.login('alice', 'secret-pass');   // or client.setAuth({token, username, expiresAt})
  *   client.on('message', ({room, message}) => …);

@@ -261,7 +261,7 @@ public final class ChatServer {
         Blocking.run(vertx, () -> {
             store.close(config.drainTimeout());
             return null;
-        }).compose(x -> ws.closeAll(CloseCode.GOING_AWAY, 2000))
+        }).compose(x -> ws.closeAll(CloseCode.GOING_AWAY, WsEndpoint.DRAIN_CLOSE_MILLIS))
                 .compose(x -> deploymentId == null ? Future.succeededFuture() : vertx.undeploy(deploymentId))
                 // Presence first: its last leaves announce users offline through the broker.
                 .transform(x -> presence.close())

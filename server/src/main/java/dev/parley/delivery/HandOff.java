@@ -6,6 +6,7 @@ import org.slf4j.LoggerFactory;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
 
 /**
  * The writes one thread makes in one go (a group commit's messages, an event from Redis, a gap
@@ -62,16 +63,22 @@ public final class HandOff {
     public void release() {
         for (int i = 0; i < loops.size(); i++) {
             List<Runnable> mine = tasks.get(i);
-            loops.get(i).execute(mine.size() == 1 ? mine.get(0) : () -> {
-                for (int k = 0; k < mine.size(); k++) {
-                    try {
-                        mine.get(k).run();
-                    } catch (RuntimeException e) {
-                        // one connection's failure must not leave the others of the loop unwritten
-                        log.error("an outbox task failed", e);
+            try {
+                loops.get(i).execute(mine.size() == 1 ? mine.get(0) : () -> {
+                    for (int k = 0; k < mine.size(); k++) {
+                        try {
+                            mine.get(k).run();
+                        } catch (RuntimeException e) {
+                            // one connection's failure must not leave the others of the loop unwritten
+                            log.error("an outbox task failed", e);
+                        }
                     }
-                }
-            });
+                });
+            } catch (RejectedExecutionException e) {
+                // That event loop is shut down (a commit finishing during a node's stop): its
+                // connections are gone; the other loops still get theirs.
+                log.debug("an event loop refused its deliveries: {}", e.toString());
+            }
         }
         loops.clear();
         tasks.clear();

@@ -7,8 +7,9 @@ import java.util.List;
 
 /**
  * A local receiver of a room's events: in practice one WebSocket connection. The delivery calls
- * these from any thread (the group-commit writer, a Redis thread, an event loop), never while it
- * holds a room's lock; implementations only queue, and must not block. For one room, calls arrive in
+ * these from any thread (the group-commit writer, a Redis thread, an event loop), holding the
+ * room's lock (see {@code RoomHub}): implementations only queue, must not block, and must not call
+ * back into the delivery. For one room, calls arrive in
  * order: {@code joined}, then messages in strictly increasing seq. Each call names the
  * {@link HandOff} of the batch it belongs to: a write the implementation needs on its event loop
  * goes through it.

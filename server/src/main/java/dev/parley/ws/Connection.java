@@ -42,7 +42,7 @@ final class Connection implements Subscriber {
     private static final long ABUSE_WINDOW_NANOS = 10_000_000_000L;
     private static final int ABUSE_ERRORS = 100;
     /** The longest a close by the server waits for the answers owed to frames it had taken. */
-    private static final long OWED_ANSWERS_WAIT_MILLIS = 5_000;
+    static final long OWED_ANSWERS_WAIT_MILLIS = 5_000;
 
     private final FrameHandler frames;
     private final Context context;

@@ -222,8 +222,16 @@ final class Outbox implements Runnable {
 
     /** Writes everything still queued, if the channel takes it, and flushes; used before a deliberate close. */
     void drainNow() {
-        if (!ctx.executor().inEventLoop()) return;
-        write();
+        if (!ctx.executor().inEventLoop() || closed) return;
+        // All of it, past the per-run cap and whether or not the socket takes more now: the close
+        // that follows discards what is left, and the answers owed may be at the end (behind a
+        // commit's worth of messages, or a join's replay). The queue is bounded in bytes, so
+        // Netty's buffer can hold it until the socket takes it.
+        ByteBuf frame;
+        while ((frame = queue.poll()) != null) {
+            queued.addAndGet(-(ONE_FRAME + frame.readableBytes()));
+            ctx.write(frame.duplicate(), ctx.voidPromise());
+        }
         flush(System.nanoTime());
     }
 

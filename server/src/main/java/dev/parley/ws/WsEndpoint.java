@@ -49,6 +49,11 @@ public final class WsEndpoint {
     private final ChatMetrics metrics;
     private final WebSocketDecoderConfig decoderConfig;
     private final Set<Connection> connections = ConcurrentHashMap.newKeySet();
+    /**
+     * How long a drain lets connections close before it goes on: a connection closing waits up to
+     * {@code Connection.OWED_ANSWERS_WAIT_MILLIS} for the answers it owes, and then needs to write them.
+     */
+    public static final long DRAIN_CLOSE_MILLIS = Connection.OWED_ANSWERS_WAIT_MILLIS + 1_000;
     private long heartbeatTimer = -1;
     private volatile boolean draining;
 

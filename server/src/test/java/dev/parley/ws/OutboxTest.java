@@ -80,6 +80,25 @@ class OutboxTest {
     }
 
     @Test
+    void a_deliberate_close_writes_everything_queued_first_even_past_what_one_run_writes() {
+        channel = new EmbeddedChannel();
+        Outbox o = outboxOn(channel, writes, unflushed, INTERVAL_NANOS, 2048, () -> overflowed = true);
+        HandOff batch = HandOff.open(); // not released yet: the frames are only queued
+        for (int i = 1; i <= 600; i++) o.offer(frame("m" + i), batch);
+        o.offerReply(frame("ack")); // behind them, as an ack owed before a close would be
+
+        o.drainNow(); // what Connection does before its close frame
+        o.close();
+        batch.release();
+        channel.runPendingTasks();
+
+        List<String> written = new ArrayList<>();
+        writes.forEach(written::addAll);
+        written.addAll(unflushed);
+        assertThat(written).hasSize(601).endsWith("ack");
+    }
+
+    @Test
     void a_frame_to_a_quiet_connection_is_written_at_once() {
         Outbox o = outbox(INTERVAL_NANOS);
         o.offer(frame("a"), HandOff.NONE);

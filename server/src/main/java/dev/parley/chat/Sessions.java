@@ -215,7 +215,7 @@ public final class Sessions {
     }
 
     /** Forgets what has expired, here and in the store (any node may purge; a row purged twice is no harm). */
-    private void cleanup() {
+    void cleanup() {
         long now = clock.getAsLong();
         revokedTokens.values().removeIf(exp -> exp < now);
         cutoffs.values().removeIf(c -> c.expiresAt() < now);

@@ -117,4 +117,22 @@ class SessionsTest {
         assertThat(notified).containsExactly("alice");
         assertThat(sessions.watermark()).isEqualTo(1);
     }
+
+    @Test
+    void what_has_expired_is_forgotten_in_memory_and_purged_from_the_store() {
+        long now = System.currentTimeMillis();
+        RevocationStore store = new RevocationStore(db);
+        sessions.revoke(new Revocation(0, Sessions.TOKEN, "alice", "gone", null, now - 2 * HOUR, now - HOUR));
+        sessions.revoke(new Revocation(0, Sessions.TOKEN, "alice", "live", null, now, now + HOUR));
+        sessions.revoke(new Revocation(0, Sessions.SESSIONS, "bob", null, null, now - 2 * HOUR, now - HOUR));
+
+        sessions.cleanup();
+
+        assertThat(store.after(0, 100)).extracting(Revocation::tokenId).containsExactly("live");
+        // A token past its expiry is refused anyway: forgetting its revocation lets nothing in.
+        assertThat(sessions.valid(id("alice", "gone", 0))).isTrue();
+        assertThat(sessions.valid(id("alice", "live", 0))).isFalse();
+        assertThat(sessions.valid(id("bob", "any", 0))).isTrue();
+        assertThat(store.unexpired(now)).extracting(Revocation::tokenId).containsExactly("live");
+    }
 }

@@ -222,6 +222,23 @@ class AccountsApiTest {
         refused(http().request("POST", "/api/auth/password", token, json("current", "x".repeat(17 * 1024), "new", "a new passphrase")), 413, "too_large");
     }
 
+    @Test
+    void revocations_and_disabled_accounts_outlive_a_restart() {
+        String admin = adminToken();
+        String leaver = ParleyServer.unique("restartleaver"), banned = ParleyServer.unique("restartbanned");
+        String revoked = http().register(leaver), kept = http().login(leaver);
+        String bannedToken = http().register(banned);
+        assertThat(http().request("POST", "/api/auth/logout", revoked, null).status()).isEqualTo(204);
+        assertThat(http().request("PUT", "/api/admin/users/" + banned + "/disabled", admin, null).status()).isEqualTo(204);
+
+        server.restart();
+
+        assertThat(rooms(revoked)).isEqualTo(401);
+        assertThat(rooms(kept)).isEqualTo(200);
+        assertThat(rooms(bannedToken)).isEqualTo(401);
+        refused(login(banned, password(banned)), 403, "account_disabled");
+    }
+
     /** The admin's token, registering it the first time. */
     private static synchronized String adminToken() {
         Http.Response r = login(ADMIN, password(ADMIN));

@@ -128,6 +128,7 @@ public final class ChatServer {
             this.sessions = new Sessions(vertx, new RevocationStore(db), System::currentTimeMillis);
             sessions.start(users);
             undo.push(sessions::close);
+            warnOfUnclaimedAdmins(config, users);
             ChatService chat = new ChatService(vertx, new Limits(config), users, store, delivery, presence,
                     new PasswordHasher(config.bcryptCost()), tokens, sessions, config.tokenTtl(), config.admins());
             this.ws = new WsEndpoint(vertx, config, chat, tokens, metrics);
@@ -283,6 +284,19 @@ public final class ChatServer {
                     });
                 });
         return done.future();
+    }
+
+    /** An administrator's name nobody has registered yet goes to whoever signs up as it first: the operator is told. */
+    private static void warnOfUnclaimedAdmins(ChatConfig config, UserStore users) {
+        for (String admin : config.admins()) {
+            var user = users.find(admin);
+            if (user.isEmpty()) {
+                log.warn("CHAT_ADMINS lists {}, which has no account here: whoever signs up as {} first is an administrator;"
+                        + " register it now, or remove it from CHAT_ADMINS (a name an identity provider issues is fine)", admin, admin);
+            } else if (user.get().deleted()) {
+                log.warn("CHAT_ADMINS lists {}, whose account was deleted: nobody can sign in as it", admin);
+            }
+        }
     }
 
     /** The embedded database's journal (see {@link Journal}); none for a database URL the operator gave. */

@@ -269,6 +269,7 @@ final class Connection implements Subscriber {
     void revalidate() {
         if (closed || closing != null || chat.stillValid(identity)) return;
         log.info("closing connection of user={}: session revoked", user);
+        metrics.revokedClosed();
         close(CloseCode.SESSION_REVOKED);
     }
 

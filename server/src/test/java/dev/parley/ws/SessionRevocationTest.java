@@ -40,6 +40,7 @@ class SessionRevocationTest {
 
             assertThat(p.awaitClose(CLOSE)).isEqualTo(4003);
             assertThat(p.closeReason()).isEqualTo("session revoked");
+            assertThat(server.server().metrics().registry().get(dev.parley.metrics.ChatMetrics.REVOKED_CLOSES).counter().count()).isPositive();
             Ws.alive(l);
             Ws.send(l, room, "still here", "still-1");
             assertThat(l.isOpen()).isTrue();

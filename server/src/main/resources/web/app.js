@@ -12,7 +12,9 @@
  *   #auth-error                  role=alert; API errors, "session expired"
  *   #chat-view                   the chat screen (hidden while signed out)
  *   #me                          the signed-in username
- *   #logout-btn
+ *   #logout-btn                  revokes this session's token, then signs out
+ *   #logout-all-btn              "Log out everywhere": revokes every token of the user (other
+ *                                devices are signed out within a second), then signs out
  *   #conn-status                 role=status; data-state = connecting|open|reconnecting|closed;
  *                                hidden while open, text "Connecting…" / "Reconnecting…" otherwise
  *   #room-input, #join-btn       join (or create) a room; #room-error (role=alert) for bad names
@@ -58,6 +60,7 @@ const ui = {
   authView: $('auth-view'), authForm: $('auth-form'), username: $('username'), password: $('password'),
   loginBtn: $('login-btn'), registerBtn: $('register-btn'), authError: $('auth-error'),
   chatView: $('chat-view'), account: $('account'), me: $('me'), logoutBtn: $('logout-btn'),
+  logoutAllBtn: $('logout-all-btn'),
   conn: $('conn-status'),
   joinForm: $('join-form'), roomInput: $('room-input'), roomError: $('room-error'), roomList: $('room-list'),
   currentRoom: $('current-room'), onlineCount: $('online-count'), presenceList: $('presence-list'),
@@ -720,14 +723,39 @@ client.on('error', ({ code, message, room, frame }) => {
   notice(message || code || 'Something went wrong.');
 });
 
-client.on('unauthorized', () => endSession('Your session has expired. Please log in again.'));
+let leavingEverywhere = false; // our own "log out everywhere" closes our socket with 4003 too
+
+client.on('unauthorized', ({ reason } = {}) => {
+  if (reason === 'session_revoked' && leavingEverywhere) return; // the button's handler ends the session
+  if (reason !== 'session_revoked') { endSession('Your session has expired. Please log in again.'); return; }
+  // Another tab of this browser that logged out revoked the token we share: it said so in storage first.
+  if (!readSession()) { endSession('You signed out in another tab.'); return; }
+  endSession('You were signed out: this session was ended elsewhere (log out everywhere, a password change, '
+    + 'or the account was disabled). Please log in again.');
+});
 
 // --- DOM events -------------------------------------------------------------------------
 
 ui.authForm.addEventListener('submit', (ev) => { ev.preventDefault(); authenticate(false); });
 for (const field of [ui.username, ui.password]) field.addEventListener('input', () => field.removeAttribute('aria-invalid'));
 ui.registerBtn.addEventListener('click', () => authenticate(true));
-ui.logoutBtn.addEventListener('click', () => endSession());
+// The token is revoked on the server as well (best effort: the page forgets it either way).
+ui.logoutBtn.addEventListener('click', () => { client.revoke().catch(() => {}); endSession(); });
+// Everywhere only once the server said so: a failure leaves this tab signed in, and says why.
+ui.logoutAllBtn.addEventListener('click', async () => {
+  ui.logoutAllBtn.disabled = true;
+  leavingEverywhere = true;
+  try {
+    await client.revoke({ all: true });
+    endSession();
+    ui.authError.textContent = 'You logged out on every device.';
+  } catch (e) {
+    notice(`Could not log out everywhere: ${e.message}`);
+  } finally {
+    leavingEverywhere = false;
+    ui.logoutAllBtn.disabled = false;
+  }
+});
 
 ui.joinForm.addEventListener('submit', (ev) => {
   ev.preventDefault();

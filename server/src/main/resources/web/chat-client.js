@@ -33,7 +33,7 @@
  *   typing       {room, user}
  *   pong         {}
  *   error        {code, message, ref?, room?, frame?}   frame: the type of the frame it answers
- *   unauthorized {reason}   the token is expired or rejected; the client has stopped
+ *   unauthorized {reason}   the token is expired, rejected or revoked (reason: token_expired | http_401 | session_revoked); the client has stopped
  *   limits       {limits}   the server's limits arrived (see `limits` and `loadLimits`)
  *
  * Limits: the client keeps to the server's own (GET /api/limits, PROTOCOL.md 3.5): the send rate
@@ -289,6 +289,29 @@ export class ChatClient extends EventTarget {
     return this._request('GET', `/api/rooms/${encodeURIComponent(room)}/messages${qs ? `?${qs}` : ''}`);
   }
 
+  /**
+   * Revokes this session's token on the server (PROTOCOL.md 3.2), or with `all` every token of the
+   * user, on every device; their connections close with 4003. The token is read at once, so the
+   * session may be forgotten (logout()) right after the call. A token already refused (401) counts
+   * as revoked.
+   */
+  async revoke({ all = false } = {}) {
+    const token = this.token;
+    if (!token) return;
+    let res;
+    try {
+      res = await this._fetch(`${this.baseUrl}/api/auth/logout`, {
+        method: 'POST', keepalive: true, body: JSON.stringify({ all }),
+        headers: { Accept: 'application/json', 'Content-Type': 'application/json', Authorization: `Bearer ${token}` },
+      });
+    } catch {
+      throw apiError(0, 'network', 'Cannot reach the server. Check your connection and try again.');
+    }
+    if (res.ok || res.status === 401) return;
+    const data = await res.json().catch(() => null);
+    throw apiError(res.status, data?.error ?? `http_${res.status}`, data?.message ?? `Request failed (HTTP ${res.status})`);
+  }
+
   async _auth(path, username, password) {
     const data = await this._request('POST', path, { username, password }, false);
     this.setAuth({ token: data.token, username: data.username ?? username, expiresAt: data.expiresAt });
@@ -414,6 +437,9 @@ export class ChatClient extends EventTarget {
     for (const r of this._rooms.values()) { r.ready = false; r.loadingOlder = false; }
     if (this._stopped) { this._setState('closed', { code }); return; }
     if (code === 4001) { this._unauthorized('token_expired'); return; }
+    // Logged out (here or everywhere), password changed, account disabled or deleted: the token is
+    // dead on every node, so reconnecting with it is pointless.
+    if (code === 4003) { this._unauthorized('session_revoked'); return; }
     if (!opened) {
       // A browser hides the status of a refused upgrade; ask the HTTP API whether the token is the problem.
       if (expiryMillis(this.expiresAt, this.token) <= Date.now()) { this._unauthorized('token_expired'); return; }

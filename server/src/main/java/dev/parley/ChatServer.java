@@ -9,11 +9,11 @@ import dev.parley.broker.RedisClients;
 import dev.parley.chat.ChatService;
 import dev.parley.chat.Limits;
 import dev.parley.chat.ErrorCode;
+import dev.parley.chat.Sessions;
 import dev.parley.config.ChatConfig;
 import dev.parley.delivery.Delivery;
 import dev.parley.event.Message;
 import dev.parley.http.Health;
-import dev.parley.http.HttpErrors;
 import dev.parley.http.HttpErrors;
 import dev.parley.http.HttpRoutes;
 import dev.parley.metrics.ChatMetrics;
@@ -23,6 +23,7 @@ import dev.parley.presence.RedisPresence;
 import dev.parley.store.Database;
 import dev.parley.store.Journal;
 import dev.parley.store.MessageStore;
+import dev.parley.store.RevocationStore;
 import dev.parley.store.StoreException;
 import dev.parley.store.UserStore;
 import dev.parley.ws.CloseCode;
@@ -78,6 +79,7 @@ public final class ChatServer {
     private final Health health;
     private final ChatMetrics metrics;
     private final TokenService tokens;
+    private final Sessions sessions;
     private final Router router;
     private final AtomicInteger port = new AtomicInteger();
     private String deploymentId;
@@ -121,8 +123,14 @@ public final class ChatServer {
             undo.push(delivery::close);
             store.start(); // commits reach the delivery from now on
             presence.start(); // and users presence finds gone
-            ChatService chat = new ChatService(vertx, new Limits(config), new UserStore(db), store, delivery, presence,
-                    new PasswordHasher(config.bcryptCost()), tokens);
+            UserStore users = new UserStore(db);
+            // Before the node serves: a token revoked before a restart stays refused after it.
+            this.sessions = new Sessions(vertx, new RevocationStore(db), System::currentTimeMillis);
+            sessions.start(users);
+            undo.push(sessions::close);
+            warnOfUnclaimedAdmins(config, users);
+            ChatService chat = new ChatService(vertx, new Limits(config), users, store, delivery, presence,
+                    new PasswordHasher(config.bcryptCost()), tokens, sessions, config.tokenTtl(), config.admins());
             this.ws = new WsEndpoint(vertx, config, chat, tokens, metrics);
             ws.start();
             this.health = new Health(() -> Blocking.run(vertx, db::healthy), broker, presence, config.nodeId());
@@ -256,6 +264,7 @@ public final class ChatServer {
         log.info("draining node={}", config.nodeId());
         health.draining();
         ws.startDraining();
+        sessions.close();
         delivery.close();
         Promise<Void> done = Promise.promise();
         Blocking.run(vertx, () -> {
@@ -275,6 +284,19 @@ public final class ChatServer {
                     });
                 });
         return done.future();
+    }
+
+    /** An administrator's name nobody has registered yet goes to whoever signs up as it first: the operator is told. */
+    private static void warnOfUnclaimedAdmins(ChatConfig config, UserStore users) {
+        for (String admin : config.admins()) {
+            var user = users.find(admin);
+            if (user.isEmpty()) {
+                log.warn("CHAT_ADMINS lists {}, which has no account here: whoever signs up as {} first is an administrator;"
+                        + " register it now, or remove it from CHAT_ADMINS (a name an identity provider issues is fine)", admin, admin);
+            } else if (user.get().deleted()) {
+                log.warn("CHAT_ADMINS lists {}, whose account was deleted: nobody can sign in as it", admin);
+            }
+        }
     }
 
     /** The embedded database's journal (see {@link Journal}); none for a database URL the operator gave. */

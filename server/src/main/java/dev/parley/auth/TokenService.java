@@ -51,8 +51,21 @@ public final class TokenService {
     private final Clock clock;
     private final DefaultJWTProcessor<SecurityContext> jwksProcessor;
 
-    /** A verified token: who, and until when. */
-    public record Identity(String username, Instant expiresAt) {}
+    /** The private claim with the issue time in milliseconds: {@code iat} has whole seconds only. */
+    static final String ISSUED_MILLIS = "iat_ms";
+    /** The longest token id kept as it is; a longer {@code jti} (an identity provider's) is hashed. */
+    static final int MAX_TOKEN_ID_LENGTH = 64;
+
+    /**
+     * A verified token: who, until when, which token ({@code jti}, or a hash of the token when it has
+     * none, so that every token can be revoked) and when it was issued (epoch milliseconds; 0 when the
+     * token does not say, so that any revocation of its user's sessions catches it).
+     */
+    public record Identity(String username, Instant expiresAt, String tokenId, long issuedAtMillis) {
+        public Identity(String username, Instant expiresAt) {
+            this(username, expiresAt, "", 0);
+        }
+    }
 
     /** An issued token. */
     public record Issued(String token, String username, Instant expiresAt) {}
@@ -82,9 +95,13 @@ public final class TokenService {
 
     /** A token with the given expiry; tests use it for tokens that expire soon or already have. */
     public Issued issue(String username, Instant expiresAt) {
+        Instant now = clock.instant();
+        // Milliseconds too: a password change revokes the sessions issued before it, and the token it
+        // answers with, issued in the same second, must not be one of them.
         JWTClaimsSet claims = new JWTClaimsSet.Builder()
                 .subject(username)
-                .issueTime(Date.from(clock.instant()))
+                .issueTime(Date.from(now))
+                .claim(ISSUED_MILLIS, now.toEpochMilli())
                 .expirationTime(Date.from(expiresAt))
                 .jwtID(UUID.randomUUID().toString())
                 .build();
@@ -124,10 +141,32 @@ public final class TokenService {
             // "Not before": an identity provider's clock may run a little ahead of ours, hence the leeway.
             Date nbf = claims.getNotBeforeTime();
             if (nbf != null && nbf.toInstant().isAfter(now.plus(NOT_BEFORE_LEEWAY))) return Optional.empty();
-            return Optional.of(new Identity(sub, expiresAt));
+            return Optional.of(new Identity(sub, expiresAt, tokenId(claims.getJWTID(), token), issuedAt(claims)));
         } catch (ParseException | JOSEException | com.nimbusds.jose.proc.BadJOSEException | RuntimeException e) {
             return Optional.empty();
         }
+    }
+
+    /** The token's {@code jti}, or for a token without one (or with a longer one) a hash of the whole token. */
+    static String tokenId(String jti, String token) {
+        if (jti != null && !jti.isBlank() && jti.length() <= MAX_TOKEN_ID_LENGTH) return jti;
+        try {
+            byte[] digest = java.security.MessageDigest.getInstance("SHA-256").digest(token.getBytes(StandardCharsets.UTF_8));
+            return "sha256:" + java.util.Base64.getUrlEncoder().withoutPadding().encodeToString(digest);
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static long issuedAt(JWTClaimsSet claims) throws ParseException {
+        Long millis = claims.getLongClaim(ISSUED_MILLIS);
+        Date iat = claims.getIssueTime();
+        // The seconds claim rounds down, which errs towards revoking: a token of an identity
+        // provider issued in the same second as a "log out everywhere" counts as older.
+        if (iat == null) return 0;
+        // Our own tokens carry both; a millisecond claim that disagrees with iat is not believed.
+        if (millis != null && millis / 1000 == iat.getTime() / 1000) return millis;
+        return iat.getTime();
     }
 
     public boolean usesJwks() {

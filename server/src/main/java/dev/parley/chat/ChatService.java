@@ -39,9 +39,12 @@ public final class ChatService {
     private final TokenService tokens;
     private final String dummyHash;
     private final LoginThrottle logins = new LoginThrottle();
+    private final Sessions sessions;
+    private final Accounts accounts;
 
     public ChatService(Vertx vertx, Limits limits, UserStore users, MessageStore store, Delivery delivery,
-                       Presence presence, PasswordHasher hasher, TokenService tokens) {
+                       Presence presence, PasswordHasher hasher, TokenService tokens, Sessions sessions,
+                       java.time.Duration tokenTtl, java.util.Collection<String> admins) {
         this.vertx = requireNonNull(vertx, "vertx");
         this.limits = requireNonNull(limits, "limits");
         this.users = requireNonNull(users, "users");
@@ -51,6 +54,13 @@ public final class ChatService {
         this.hasher = requireNonNull(hasher, "hasher");
         this.tokens = requireNonNull(tokens, "tokens");
         this.dummyHash = hasher.dummyHash();
+        this.sessions = requireNonNull(sessions, "sessions");
+        this.accounts = new Accounts(limits, users, sessions, hasher, tokens, logins, dummyHash, tokenTtl, admins, w -> blocking(w));
+    }
+
+    /** Logout, password change, disabling and deleting accounts. */
+    public Accounts accounts() {
+        return accounts;
     }
 
     public Limits limits() {
@@ -82,22 +92,35 @@ public final class ChatService {
                     "too many logins as " + username + " without the right password; try again in " + wait + " s"));
         }
         return blocking(() -> {
-            var user = users.find(username);
+            // A deleted account is no account: its name stays taken, but nobody signs in as it.
+            var user = users.find(username).filter(u -> !u.deleted());
             // Verify against a dummy hash for unknown users too, so the answer takes as long either way.
             boolean ok = hasher.verify(password, user.map(UserStore.User::passwordHash).orElse(dummyHash));
             if (user.isEmpty() || !ok) throw new ChatException(ErrorCode.UNAUTHORIZED, "wrong username or password");
             logins.succeeded(username);
+            // Said only to whoever knows the password: the others learn nothing of the account.
+            if (user.get().disabled()) throw new ChatException(ErrorCode.ACCOUNT_DISABLED, "the account " + user.get().username() + " is disabled");
             return tokens.issue(user.get().username());
         });
     }
 
     /**
-     * The identity a token proves, or empty for a missing, malformed, forged or expired one. With a
-     * JWKS configured, verification may fetch the identity provider's keys, so it runs off the loop.
+     * The identity a token proves, or empty for a missing, malformed, forged, expired or revoked one.
+     * With a JWKS configured, verification may fetch the identity provider's keys, so it runs off the loop.
      */
     public Future<Optional<TokenService.Identity>> authenticate(String token) {
-        if (!tokens.usesJwks()) return Future.succeededFuture(tokens.verify(token));
-        return Blocking.run(vertx, () -> tokens.verify(token));
+        if (!tokens.usesJwks()) return Future.succeededFuture(tokens.verify(token).filter(sessions::valid));
+        return Blocking.run(vertx, () -> tokens.verify(token).filter(sessions::valid));
+    }
+
+    /** Whether the identity's token is still good (not revoked since it was verified). No I/O. */
+    public boolean stillValid(TokenService.Identity id) {
+        return sessions.valid(id);
+    }
+
+    /** Called with the user (lowercase) whose sessions a revocation touched, on any thread. */
+    public void onRevoked(java.util.function.Consumer<String> listener) {
+        sessions.onRevoked(listener);
     }
 
     // --- rooms ---

@@ -15,6 +15,7 @@ public enum ErrorCode {
     TOO_LARGE(413, "shorten the text"),
     RATE_LIMITED(429, "slow down; sustained abuse closes the connection with 4029"),
     UNAUTHORIZED(401, "log in again for a new token"),
+    ACCOUNT_DISABLED(403, "do not retry: an administrator has disabled the account"),
     CONFLICT(409, "choose another value"),
     UNAVAILABLE(503, "a backend is down; retry later with the same clientId"),
     INTERNAL(500, "retry later; report it if it persists"),

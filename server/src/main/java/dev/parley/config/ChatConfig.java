@@ -54,7 +54,8 @@ public record ChatConfig(
         int appendBatchMax,
         int eventLoops,
         Duration drainTimeout,
-        String logFormat) {
+        String logFormat,
+        List<String> admins) {
     private static final Logger log = LoggerFactory.getLogger(ChatConfig.class);
 
     /**
@@ -118,7 +119,8 @@ public record ChatConfig(
                 integer(v, Setting.APPEND_BATCH_MAX, 1, 10_000),
                 integer(v, Setting.EVENT_LOOPS, 0, 1024),
                 duration(v, Setting.DRAIN_TIMEOUT),
-                v.get(Setting.LOG_FORMAT).toLowerCase(Locale.ROOT));
+                v.get(Setting.LOG_FORMAT).toLowerCase(Locale.ROOT),
+                admins(v.get(Setting.ADMINS)));
         c.validate();
         for (String w : c.warnings()) log.warn(w);
         return c;
@@ -159,6 +161,12 @@ public record ChatConfig(
         if (!NODE_ID.matcher(nodeId).matches()) {
             throw new ConfigException(Setting.NODE_ID.env + ": " + nodeId
                     + " (expected: 1 to 64 ASCII letters, digits, '_', '.' or '-', starting with a letter or digit)");
+        }
+        for (String admin : admins) {
+            // A token's sub is at most 64 characters and names have no spaces: such an entry could never match anyone.
+            if (admin.length() > 64 || admin.chars().anyMatch(ch -> Character.isWhitespace(ch) || Character.isISOControl(ch))) {
+                throw new ConfigException(Setting.ADMINS.env + ": " + admin + " (expected: comma-separated usernames of at most 64 characters, without spaces)");
+            }
         }
         if (!logFormat.equals("text") && !logFormat.equals("json")) {
             throw new ConfigException(Setting.LOG_FORMAT.env + ": " + logFormat + " (expected: text or json)");
@@ -262,6 +270,7 @@ public record ChatConfig(
         out.put(Setting.EVENT_LOOPS.env, String.valueOf(eventLoopCount()));
         out.put(Setting.DRAIN_TIMEOUT.env, drainTimeout.toString());
         out.put(Setting.LOG_FORMAT.env, logFormat);
+        out.put(Setting.ADMINS.env, String.join(",", admins));
         out.put(Setting.DATABASE_POOL_SIZE.env, String.valueOf(databasePoolSize));
         return out;
     }
@@ -342,6 +351,12 @@ public record ChatConfig(
             case 'd' -> Duration.ofDays(n);
             default -> throw new IllegalArgumentException(raw);
         };
+    }
+
+    /** Usernames, as given: they are compared regardless of case, like usernames everywhere. */
+    private static List<String> admins(String raw) {
+        if (raw.isBlank()) return List.of();
+        return java.util.Arrays.stream(raw.split(",")).map(String::trim).filter(a -> !a.isEmpty()).toList();
     }
 
     private static List<String> origins(String raw) {

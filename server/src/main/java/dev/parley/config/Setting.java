@@ -40,6 +40,7 @@ public enum Setting {
     APPEND_BATCH_MAX("CHAT_APPEND_BATCH_MAX", "--append-batch-max", "1024", "most messages committed in one group-commit transaction; keep it at most half of CHAT_OUTBOX_FRAMES (a commit reaches a room's members all at once)"),
     EVENT_LOOPS("CHAT_EVENT_LOOPS", "--event-loops", "0", "event-loop threads serving connections; 0 means one per core"),
     DRAIN_TIMEOUT("CHAT_DRAIN_TIMEOUT", "--drain-timeout", "10s", "on SIGTERM, how long to wait for pending commits before closing"),
+    ADMINS("CHAT_ADMINS", "--admins", "", "comma-separated usernames (any letter case) of the server-wide administrators, who may disable and enable accounts; empty means none"),
     LOG_FORMAT("CHAT_LOG_FORMAT", "--log-format", "text", "text or json (one JSON object per line)");
 
     public final String env;

@@ -25,6 +25,8 @@ import static java.util.Objects.requireNonNull;
 /** The {@code /api} routes of PROTOCOL.md section 3. Every route but register, login and limits needs a bearer token. */
 final class ApiRoutes {
     static final String USER = "parley.user";
+    /** The verified token of the request: account routes revoke it or keep it. */
+    static final String IDENTITY = "parley.identity";
 
     /**
      * Every API path, with the methods it takes. The router finds a 405 by itself only where no route
@@ -33,6 +35,9 @@ final class ApiRoutes {
     private static final List<Map.Entry<Pattern, List<String>>> PATHS = List.of(
             Map.entry(Pattern.compile("/api/auth/(register|login)"), List.of("POST")),
             Map.entry(Pattern.compile("/api/limits"), List.of("GET", "HEAD")),
+            Map.entry(Pattern.compile("/api/auth/(logout|password)"), List.of("POST")),
+            Map.entry(Pattern.compile("/api/auth/account"), List.of("DELETE")),
+            Map.entry(Pattern.compile("/api/admin/users/[^/]+/disabled"), List.of("PUT", "DELETE")),
             Map.entry(Pattern.compile("/api/rooms(/[^/]+/(messages|presence))?"), List.of("GET", "HEAD")));
 
     private final ChatService chat;
@@ -54,6 +59,7 @@ final class ApiRoutes {
         // Before the token check: a method a path does not take is wrong whoever asks.
         router.route("/api/*").handler(this::methodAllowed);
         router.route("/api/*").handler(this::authenticate);
+        new AccountRoutes(chat.accounts(), metrics).mount(router);
         HttpRoutes.getOrHead(router, "/api/rooms").handler(ctx -> reply(ctx, 200, chat.rooms().map(rooms -> {
             JsonArray out = new JsonArray();
             for (var r : rooms) out.add(new JsonObject().put("name", r.name()).put("lastSeq", r.lastSeq()).put("online", r.online()));
@@ -102,8 +108,7 @@ final class ApiRoutes {
         }
         Future<TokenService.Issued> issued = register ? chat.register(username, password) : chat.login(username, password);
         ctx.response().putHeader(HttpHeaders.CACHE_CONTROL, "no-store"); // a token: no cache may keep it
-        reply(ctx, register ? 201 : 200, issued.map(t -> new JsonObject()
-                .put("token", t.token()).put("username", t.username()).put("expiresAt", Message.formatTs(t.expiresAt().toEpochMilli()))));
+        reply(ctx, register ? 201 : 200, issued.map(ApiRoutes::tokenJson));
     }
 
     /** PROTOCOL.md 3.5: the limits this server keeps, as configured, for clients to keep to instead of copies. */
@@ -142,6 +147,7 @@ final class ApiRoutes {
                 HttpErrors.send(ctx, metrics, new ChatException(ErrorCode.UNAUTHORIZED, "a valid bearer token is required"));
             } else {
                 ctx.put(USER, ar.result().get().username());
+                ctx.put(IDENTITY, ar.result().get());
                 ctx.next();
             }
         });
@@ -183,15 +189,28 @@ final class ApiRoutes {
         }
     }
 
-    private void reply(RoutingContext ctx, int status, Future<?> result) {
+    static void reply(RoutingContext ctx, ChatMetrics metrics, int status, Future<?> result) {
         result.onComplete(ar -> {
             if (ar.failed()) {
                 HttpErrors.send(ctx, metrics, ar.cause());
             } else if (!ctx.response().ended()) {
                 Object body = ar.result();
+                if (body == null) {
+                    ctx.response().setStatusCode(status).end();
+                    return;
+                }
                 String json = body instanceof JsonObject o ? o.encode() : ((JsonArray) body).encode();
                 ctx.response().setStatusCode(status).putHeader(HttpHeaders.CONTENT_TYPE, "application/json").end(json);
             }
         });
+    }
+
+    /** A token answer, as register and login give it. */
+    static JsonObject tokenJson(TokenService.Issued t) {
+        return new JsonObject().put("token", t.token()).put("username", t.username()).put("expiresAt", Message.formatTs(t.expiresAt().toEpochMilli()));
+    }
+
+    private void reply(RoutingContext ctx, int status, Future<?> result) {
+        reply(ctx, metrics, status, result);
     }
 }

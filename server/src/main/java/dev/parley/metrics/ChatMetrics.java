@@ -35,6 +35,7 @@ public final class ChatMetrics {
     public static final String ERRORS = PREFIX + "errors";
     public static final String SLOW_CONSUMER_CLOSES = PREFIX + "slow.consumer.closes";
     public static final String EPHEMERAL_DROPPED = PREFIX + "ephemeral.dropped";
+    public static final String REVOKED_CLOSES = PREFIX + "revoked.closes";
     public static final String RESUMES = PREFIX + "resumes";
 
     private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
@@ -47,6 +48,7 @@ public final class ChatMetrics {
     private final Timer batchLatency;
     private final Counter deliveries;
     private final Counter slowCloses;
+    private final Counter revokedCloses;
     private final Counter ephemeralDropped;
     private final Counter resumedFully;
     private final Counter resumedPartly;
@@ -64,6 +66,7 @@ public final class ChatMetrics {
         batchLatency = Timer.builder(APPEND_BATCH_LATENCY).description("time of one group commit").publishPercentiles(0.5, 0.99).register(registry);
         deliveries = Counter.builder(DELIVERIES).description("messages handed to local connections").register(registry);
         slowCloses = Counter.builder(SLOW_CONSUMER_CLOSES).description("connections closed with 4002 because their queue was full").register(registry);
+        revokedCloses = Counter.builder(REVOKED_CLOSES).description("connections closed with 4003 because their token was revoked").register(registry);
         ephemeralDropped = Counter.builder(EPHEMERAL_DROPPED).description("typing and presence events dropped for slow connections").register(registry);
         resumedFully = Counter.builder(RESUMES).tag("recovered", "true").description("joins with since").register(registry);
         resumedPartly = Counter.builder(RESUMES).tag("recovered", "false").description("joins with since").register(registry);
@@ -108,6 +111,10 @@ public final class ChatMetrics {
 
     public void slowConsumerClosed() {
         slowCloses.increment();
+    }
+
+    public void revokedClosed() {
+        revokedCloses.increment();
     }
 
     public void ephemeralDropped() {

@@ -17,7 +17,8 @@ public final class UserStore {
         this.db = requireNonNull(db, "db");
     }
 
-    public record User(String username, String passwordHash) {}
+    /** An account; a deleted one keeps its row (its name stays taken) but no password. */
+    public record User(String username, String passwordHash, boolean disabled, boolean deleted) {}
 
     /** @return false if the name (in any case) is taken */
     public boolean create(String username, String passwordHash) {
@@ -39,13 +40,87 @@ public final class UserStore {
 
     public Optional<User> find(String username) {
         try (Connection c = db.connection();
-             PreparedStatement ps = c.prepareStatement("SELECT username, password_hash FROM users WHERE username_lower = ?")) {
+             PreparedStatement ps = c.prepareStatement("SELECT username, password_hash, disabled, deleted FROM users WHERE username_lower = ?")) {
             ps.setString(1, username.toLowerCase(Locale.ROOT));
             try (ResultSet rs = ps.executeQuery()) {
-                return rs.next() ? Optional.of(new User(rs.getString(1), rs.getString(2))) : Optional.empty();
+                return rs.next() ? Optional.of(new User(rs.getString(1), rs.getString(2), rs.getBoolean(3), rs.getBoolean(4))) : Optional.empty();
             }
         } catch (SQLException e) {
             throw new StoreException("could not read user", e);
+        }
+    }
+
+    /**
+     * Stores a new password hash and, in the same transaction, the revocation of the user's other
+     * sessions: a password changed with sessions left open would not lock out whoever knew the old one.
+     *
+     * @return the revocation's id, or empty if there is no such account (or it was deleted)
+     */
+    public Optional<Long> setPassword(String username, String passwordHash, RevocationStore.Revocation r) {
+        return changeAndRevoke("UPDATE users SET password_hash = ? WHERE username_lower = ? AND NOT deleted",
+                ps -> ps.setString(1, passwordHash), username, r);
+    }
+
+    /** Disables or enables the account, and stores the revocation that tells every node (see {@link RevocationStore}). */
+    public Optional<Long> setDisabled(String username, boolean disabled, RevocationStore.Revocation r) {
+        return changeAndRevoke("UPDATE users SET disabled = ? WHERE username_lower = ? AND NOT deleted",
+                ps -> ps.setBoolean(1, disabled), username, r);
+    }
+
+    /**
+     * Deletes the account: its row stays, marked deleted and without a password, so that its name
+     * stays taken and its messages keep their sender; its sessions are revoked in the same transaction.
+     */
+    public Optional<Long> delete(String username, RevocationStore.Revocation r) {
+        return changeAndRevoke("UPDATE users SET deleted = ?, password_hash = '' WHERE username_lower = ? AND NOT deleted",
+                ps -> ps.setBoolean(1, true), username, r);
+    }
+
+    /** The accounts that are disabled or deleted, lowercase: a node starts with these refused. */
+    public java.util.Set<String> refused() {
+        try (Connection c = db.connection();
+             PreparedStatement ps = c.prepareStatement("SELECT username_lower FROM users WHERE disabled OR deleted");
+             ResultSet rs = ps.executeQuery()) {
+            java.util.Set<String> out = new java.util.HashSet<>();
+            while (rs.next()) out.add(rs.getString(1));
+            return out;
+        } catch (SQLException e) {
+            throw new StoreException("could not read disabled accounts", e);
+        }
+    }
+
+    private interface Binder {
+        void bind(PreparedStatement ps) throws SQLException;
+    }
+
+    /** Runs the update (its first parameter bound by {@code first}, its second the username) and stores the revocation, in one transaction. */
+    private Optional<Long> changeAndRevoke(String sql, Binder first, String username, RevocationStore.Revocation r) {
+        try (Connection c = db.connection()) {
+            c.setAutoCommit(false);
+            long id;
+            try {
+                int changed;
+                try (PreparedStatement ps = c.prepareStatement(sql)) {
+                    first.bind(ps);
+                    ps.setString(2, username.toLowerCase(Locale.ROOT));
+                    changed = ps.executeUpdate();
+                }
+                if (changed != 1) {
+                    c.rollback();
+                    return Optional.empty();
+                }
+                id = RevocationStore.insert(c, r);
+                c.commit();
+            } catch (SQLException | RuntimeException e) {
+                c.rollback();
+                throw e;
+            } finally {
+                c.setAutoCommit(true);
+            }
+            db.persist(c);
+            return Optional.of(id);
+        } catch (SQLException e) {
+            throw new StoreException("could not change user", e);
         }
     }
 

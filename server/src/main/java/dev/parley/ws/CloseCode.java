@@ -14,6 +14,7 @@ public enum CloseCode {
     TOO_BIG(1009, "frame too large", "send smaller frames"),
     INTERNAL(1011, "unexpected server error", "reconnect with backoff"),
     TOKEN_EXPIRED(4001, "token expired", "get a new token and reconnect"),
+    SESSION_REVOKED(4003, "session revoked", "do not reconnect with this token: sign in again"),
     TOO_SLOW(4002, "too slow: outgoing queue overflowed", "reconnect and resume with since"),
     RATE_LIMITED(4029, "rate limit exceeded repeatedly", "back off");
 

@@ -60,7 +60,7 @@ final class Connection implements Subscriber {
     private RateLimiter typingLimit;
     private final Set<String> rooms = new HashSet<>(4); // joined, by name
     private JoinWaits joining; // null when no join is in progress, which is most of the time
-    private Instant expiresAt;
+    private TokenService.Identity identity; // the token it lives on (who, until when, which); a refresh replaces it
     private ScheduledFuture<?> expiryTimer;
     private volatile long lastHeardNanos = System.nanoTime();
     private long windowStart = System.nanoTime();
@@ -84,7 +84,7 @@ final class Connection implements Subscriber {
         this.metrics = metrics;
         this.endpoint = endpoint;
         this.user = identity.username();
-        this.expiresAt = identity.expiresAt();
+        this.identity = identity;
         // Writes from the frame handler's place in the pipeline: the Outbox's frames are already
         // encoded, and the frame encoder before it lets bytes pass as they are.
         this.outbox = new Outbox(frames.channelHandlerContext(), config.outboxFrames(), config.outboxBytes(), config.flushInterval().toNanos(), this::tooSlow);
@@ -257,9 +257,20 @@ final class Connection implements Subscriber {
         } else if (!id.get().username().equals(user)) {
             reject(r.ref(), new ChatException(ErrorCode.FORBIDDEN, "the token is for another user"));
         } else {
-            expiresAt = id.get().expiresAt();
+            identity = id.get();
             scheduleExpiry();
         }
+    }
+
+    /**
+     * A revocation touched this connection's user: if it was its token, closes with 4003 (after the
+     * answers it owes, as every close the server decides on). Runs on the event loop.
+     */
+    void revalidate() {
+        if (closed || closing != null || chat.stillValid(identity)) return;
+        log.info("closing connection of user={}: session revoked", user);
+        metrics.revokedClosed();
+        close(CloseCode.SESSION_REVOKED);
     }
 
     // --- frames out (any thread) ---
@@ -344,6 +355,7 @@ final class Connection implements Subscriber {
     /** On the channel's event loop directly: a Netty timer costs an idle connection less than a Vert.x one. */
     private void scheduleExpiry() {
         if (expiryTimer != null) expiryTimer.cancel(false);
+        Instant expiresAt = identity.expiresAt();
         long ms = Math.max(1, expiresAt.toEpochMilli() - System.currentTimeMillis());
         expiryTimer = frames.channelHandlerContext().executor().schedule(() -> {
             expiryTimer = null;

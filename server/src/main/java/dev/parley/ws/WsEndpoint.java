@@ -64,6 +64,16 @@ public final class WsEndpoint {
         this.tokens = requireNonNull(tokens, "tokens");
         this.metrics = requireNonNull(metrics, "metrics");
         this.decoderConfig = Handshake.decoderConfig(config.maxFrameBytes());
+        // Revocations are rare: looking at every connection for the user's is cheaper than an index
+        // that every connection would pay for.
+        chat.onRevoked(this::revoked);
+    }
+
+    /** A revocation touched the user (lowercase): their connections check their token, each on its own loop. */
+    private void revoked(String user) {
+        for (Connection c : connections) {
+            if (c.user().equalsIgnoreCase(user)) c.context().runOnContext(v -> c.revalidate());
+        }
     }
 
     /** Starts the heartbeat, which pings every connection and closes those that stopped answering; {@link #closeAll} stops it. */
@@ -153,6 +163,7 @@ public final class WsEndpoint {
                 metrics.connectionOpened();
                 c.start();
                 if (draining) c.close(CloseCode.GOING_AWAY); // upgraded while closeAll went by
+                else c.revalidate(); // revoked between the token check and now, when no listener could see it
             });
         });
     }

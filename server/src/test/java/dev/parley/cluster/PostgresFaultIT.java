@@ -70,4 +70,43 @@ class PostgresFaultIT {
             assertThat(a.frames("ack").size() + b.frames("ack").size()).as("no false ack").isEqualTo(3);
         }
     }
+
+    private static boolean upgradeRefused(ParleyServer node, String token) {
+        try (WsClient c = node.connect(token)) {
+            return false;
+        } catch (WsClient.Refused r) {
+            return r.status == 401;
+        }
+    }
+
+    @Test
+    void while_postgres_is_down_a_logout_is_refused_with_503_and_the_revocations_known_still_hold() {
+        Http http = cluster.node(1).http();
+        String user = ParleyServer.unique("carol");
+        String revoked = http.register(user), kept = http.login(user), later = http.login(user);
+        assertThat(http.request("POST", "/api/auth/logout", revoked, null).status()).isEqualTo(204);
+        Await.until("node 2 to refuse the revoked token", Duration.ofSeconds(5), () -> upgradeRefused(cluster.node(2), revoked));
+
+        cluster.postgres().stop();
+        try {
+            // The store is the source of truth: a revocation it cannot keep is not made.
+            Http.Response down = http.request("POST", "/api/auth/logout", later, null);
+            assertThat(down.status()).as(down.body()).isEqualTo(503);
+            assertThat(down.json().get("error").asText()).isEqualTo("unavailable");
+            // What each node knows is in its memory: no token check needs the database.
+            assertThat(upgradeRefused(cluster.node(2), revoked)).isTrue();
+            try (WsClient c = cluster.node(2).connect(kept)) {
+                c.send("type", "ping", "ref", "p");
+                c.await("pong", "p");
+            }
+        } finally {
+            cluster.postgres().startAgain();
+        }
+        for (ParleyServer node : cluster.nodes()) {
+            Await.until("ready again", Duration.ofSeconds(30), () -> node.http().get("/health/ready", null).status() == 200);
+        }
+        assertThat(http.request("POST", "/api/auth/logout", later, null).status()).isEqualTo(204);
+        Await.until("node 2 to refuse the token revoked after the outage", Duration.ofSeconds(5), () -> upgradeRefused(cluster.node(2), later));
+        assertThat(upgradeRefused(cluster.node(2), kept)).isFalse();
+    }
 }

@@ -66,6 +66,7 @@ class ChatConfigTest {
         d.put(Setting.FLUSH_INTERVAL, "3ms");
         d.put(Setting.PRESENCE_TTL, "15s");
         d.put(Setting.LOG_FORMAT, "text");
+        d.put(Setting.ADMINS, "");                // nobody
         return d;
     }
 
@@ -170,6 +171,7 @@ class ChatConfigTest {
         values.put(Setting.DRAIN_TIMEOUT, "1500ms");
         values.put(Setting.PRESENCE_TTL, "4s");
         values.put(Setting.LOG_FORMAT, "JSON");
+        values.put(Setting.ADMINS, "root,Ops.Lead");
         assertThat(values.keySet()).containsExactlyInAnyOrder(Setting.values());
 
         Map<String, String> env = values.entrySet().stream().collect(Collectors.toMap(e -> e.getKey().env, e -> " " + e.getValue() + " "));
@@ -210,6 +212,7 @@ class ChatConfigTest {
             assertThat(c.drainTimeout()).isEqualTo(Duration.ofMillis(1500));
             assertThat(c.presenceTtl()).isEqualTo(Duration.ofSeconds(4));
             assertThat(c.logFormat()).isEqualTo("json");
+            assertThat(c.admins()).containsExactly("root", "Ops.Lead");
         }
     }
 
@@ -287,6 +290,8 @@ class ChatConfigTest {
                 Arguments.of(Setting.PRESENCE_TTL, "100ms", "expected: at least 300ms"),
                 Arguments.of(Setting.PRESENCE_TTL, "15", duration),
                 Arguments.of(Setting.LOG_FORMAT, "xml", "expected: text or json"),
+                Arguments.of(Setting.ADMINS, "root, two words", "expected: comma-separated usernames of at most 64 characters, without spaces"),
+                Arguments.of(Setting.ADMINS, "a".repeat(65), "expected: comma-separated usernames of at most 64 characters, without spaces"),
                 Arguments.of(Setting.NODE_ID, "edge|1", NODE_ID_EXPECTED),
                 Arguments.of(Setting.NODE_ID, "edge{1}", NODE_ID_EXPECTED),
                 Arguments.of(Setting.NODE_ID, "edge 1", NODE_ID_EXPECTED),
@@ -370,6 +375,14 @@ class ChatConfigTest {
         assertThat(halves.effectiveReplayLimit()).isEqualTo(300);
         assertThat(halves.describe().get("CHAT_REPLAY_LIMIT")).isEqualTo("300");
         assertThat(halves.warnings()).isEmpty();
+    }
+
+    @Test
+    void admins_are_a_comma_separated_list_of_usernames_and_none_by_default() {
+        assertThat(ChatConfig.defaults().admins()).isEmpty();
+        ChatConfig c = ChatConfig.load(Map.of("CHAT_ADMINS", " alice, Bob ,,carol "), Map.of());
+        assertThat(c.admins()).containsExactly("alice", "Bob", "carol");
+        assertThat(c.describe().get("CHAT_ADMINS")).isEqualTo("alice,Bob,carol");
     }
 
     @Test

@@ -71,6 +71,7 @@ class OpsEndpointsTest {
             assertThat(value(m, "parley_errors_total{code=\"bad_request\"}")).isGreaterThanOrEqualTo(1);
             assertThat(m).contains("parley_errors_total{code=\"rate_limited\"}");
             assertThat(m).contains("parley_slow_consumer_closes_total");
+            assertThat(m).contains("parley_revoked_closes_total");
             assertThat(value(m, "parley_resumes_total{recovered=\"true\"}")).isGreaterThanOrEqualTo(1);
             assertThat(m).contains("parley_resumes_total{recovered=\"false\"}");
             assertThat(m).contains("# TYPE parley_connections_open gauge");

@@ -159,7 +159,7 @@ class WebClientIT {
         String alice = a.me();
         a.send(tooLong);
         assertThat(a.message(tooLong)).hasAttribute("data-status", "failed");
-        a.page.getByRole(AriaRole.BUTTON, new Page.GetByRoleOptions().setName("Log out")).click();
+        a.page.getByRole(AriaRole.BUTTON, new Page.GetByRoleOptions().setName("Log out").setExact(true)).click();
         assertThat(a.page.locator("#auth-view")).isVisible();
         assertThat(a.eval("() => Object.keys(sessionStorage).filter(k => k.startsWith('parley.unsent'))")).isEqualTo(List.of());
         a.login(alice, "alice-password").join(room);
@@ -276,7 +276,7 @@ class WebClientIT {
         assertThat(typing.getAttribute("data-active")).isEqualTo("false");
 
         // Leaving takes bob out of alice's list.
-        b.page.getByRole(AriaRole.BUTTON, new Page.GetByRoleOptions().setName("Log out")).click();
+        b.page.getByRole(AriaRole.BUTTON, new Page.GetByRoleOptions().setName("Log out").setExact(true)).click();
         assertThat(a.page.locator("#presence-list > li")).hasCount(1);
         assertThat(a.page.locator("#online-count")).hasText("1 online");
     }
@@ -378,7 +378,7 @@ class WebClientIT {
         ChatPage second = new ChatPage(a.page.context().newPage(), "alice's second tab", server.baseUrl());
         second.expectSignedIn(a.me());
 
-        a.page.getByRole(AriaRole.BUTTON, new Page.GetByRoleOptions().setName("Log out")).click();
+        a.page.getByRole(AriaRole.BUTTON, new Page.GetByRoleOptions().setName("Log out").setExact(true)).click();
 
         assertThat(second.page.locator("#auth-view")).isVisible();
         assertThat(second.page.locator("#chat-view")).isHidden();
@@ -408,7 +408,7 @@ class WebClientIT {
         a.send("three, after the reload");
         assertThat(a.messages().last()).hasAttribute("data-seq", "3");
 
-        a.page.getByRole(AriaRole.BUTTON, new Page.GetByRoleOptions().setName("Log out")).click();
+        a.page.getByRole(AriaRole.BUTTON, new Page.GetByRoleOptions().setName("Log out").setExact(true)).click();
         assertThat(a.page.locator("#auth-view")).isVisible();
         assertThat(a.page.locator("#chat-view")).isHidden();
         assertThat(a.page.locator("#messages li.message")).hasCount(0);

@@ -116,6 +116,19 @@ class ClosingHandshakeTest {
         }
     }
 
+    @Test
+    void a_revoked_token_closes_with_4003_and_the_answer_ends_the_connection() {
+        String token = server.newUser("revoked");
+        try (RawWebSocket ws = RawWebSocket.open(server.port(), token)) {
+            ws.sendText("{\"type\":\"ping\",\"ref\":\"p\"}");
+            assertThat(ws.readText(Ws.T).text()).contains("\"pong\"");
+
+            assertThat(server.http().request("POST", "/api/auth/logout", token, null).status()).isEqualTo(204);
+
+            answerTheCloseAndSeeTheEnd(ws, 4003);
+        }
+    }
+
     private static byte[] bytes(String s) {
         return s.getBytes(StandardCharsets.UTF_8);
     }

@@ -292,7 +292,8 @@ public final class ChatServer {
             var user = users.find(admin);
             if (user.isEmpty()) {
                 log.warn("CHAT_ADMINS lists {}, which has no account here: whoever signs up as {} first is an administrator;"
-                        + " register it now, or remove it from CHAT_ADMINS (a name an identity provider issues is fine)", admin, admin);
+                        + " register it now, or remove it from CHAT_ADMINS (with CHAT_JWKS_URL set, local registration of such a name is refused,"
+                        + " and the identity provider's user of that name is the administrator)", admin, admin);
             } else if (user.get().deleted()) {
                 log.warn("CHAT_ADMINS lists {}, whose account was deleted: nobody can sign in as it", admin);
             }

@@ -120,6 +120,11 @@ public final class Accounts {
         if (disabled && Sessions.key(username).equals(Sessions.key(admin.username()))) {
             return Future.failedFuture(ChatException.badRequest("an administrator cannot disable their own account"));
         }
+        // One administrator whose token leaked must not lock the others out; taking a name out of
+        // CHAT_ADMINS is the operator's call.
+        if (disabled && isAdmin(username)) {
+            return Future.failedFuture(ChatException.badRequest("an administrator cannot be disabled; remove " + username + " from CHAT_ADMINS first"));
+        }
         long now = System.currentTimeMillis();
         Revocation r = new Revocation(0, disabled ? Sessions.DISABLE : Sessions.ENABLE, username, null, null, now,
                 now + tokenTtl.toMillis());

@@ -76,6 +76,10 @@ public final class ChatService {
         } catch (ChatException e) {
             return Future.failedFuture(e);
         }
+        if (tokens.usesJwks() && accounts.isAdmin(username)) {
+            // The identity provider issues that name: a local account of it would be its administrator here.
+            return Future.failedFuture(new ChatException(ErrorCode.CONFLICT, "username " + username + " is reserved"));
+        }
         return blocking(() -> {
             if (!users.create(username, hasher.hash(password))) {
                 throw new ChatException(ErrorCode.CONFLICT, "username " + username + " is taken");

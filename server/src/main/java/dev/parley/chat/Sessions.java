@@ -74,8 +74,12 @@ public final class Sessions {
     private record Cutoff(long cutoff, String keepTokenId, long expiresAt) {}
 
     private record Refusal(boolean refused, long at, long id) {
+        /**
+         * The one that happened last: by id, which for one account is commit order (the account's row
+         * is locked from its UPDATE to the commit that inserts the row), never by the nodes' clocks.
+         */
         Refusal later(Refusal other) {
-            return at > other.at || at == other.at && id >= other.id ? this : other;
+            return id >= other.id ? this : other;
         }
     }
 

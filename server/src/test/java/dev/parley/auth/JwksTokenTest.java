@@ -39,7 +39,8 @@ class JwksTokenTest {
 
     @RegisterExtension
     static ParleyServer server = ParleyServer.create()
-            .with(Setting.JWKS_URL, "http://127.0.0.1:" + JWKS.getAddress().getPort() + "/.well-known/jwks.json");
+            .with(Setting.JWKS_URL, "http://127.0.0.1:" + JWKS.getAddress().getPort() + "/.well-known/jwks.json")
+            .with(Setting.ADMINS, "idp-ops");
 
     @AfterAll
     static void stopJwks() {
@@ -54,6 +55,14 @@ class JwksTokenTest {
             assertThat(c.await("joined", "j").get("members").toString()).contains("idp-alice");
         }
         assertThat(server.http().get("/api/rooms", token).status()).isEqualTo(200);
+    }
+
+    @Test
+    void an_administrators_name_cannot_be_registered_locally_while_an_identity_provider_issues_names() {
+        // Else anyone could sign up as the identity provider's administrator and be one here.
+        var r = server.http().post("/api/auth/register", "{\"username\":\"IDP-ops\",\"password\":\"long enough pw\"}");
+        assertThat(r.status()).isEqualTo(409);
+        assertThat(r.json().get("error").asText()).isEqualTo("conflict");
     }
 
     @Test

@@ -77,6 +77,14 @@ class SessionsTest {
     }
 
     @Test
+    void disabling_and_enabling_are_ordered_by_row_not_by_the_clocks_of_the_nodes_that_wrote_them() {
+        // Enabled on a node whose clock runs 3 s ahead, then disabled on another: the later row wins.
+        sessions.caughtUp(List.of(row(1, Sessions.ENABLE, "bob", null, null, 8000), row(2, Sessions.DISABLE, "bob", null, null, 5000)));
+
+        assertThat(sessions.valid(id("bob", "t", 9000))).as("disabled: the row written last").isFalse();
+    }
+
+    @Test
     void a_disabled_account_refuses_every_token_until_it_is_enabled_and_those_revoked_stay_revoked() {
         sessions.caughtUp(List.of(row(1, Sessions.DISABLE, "alice", null, null, 1000)));
         assertThat(sessions.valid(id("alice", "later", 5000))).isFalse();

@@ -171,6 +171,7 @@ class AccountsApiTest {
         refused(http().request("PUT", "/api/admin/users/" + victim + "/disabled", null, null), 401, "unauthorized");
         refused(http().request("PUT", "/api/admin/users/" + ParleyServer.unique("nobody") + "/disabled", adminToken(), null), 404, "not_found");
         refused(http().request("PUT", "/api/admin/users/" + ADMIN + "/disabled", adminToken(), null), 400, "bad_request");
+        refused(http().request("PUT", "/api/admin/users/someone_else/disabled", adminToken(), null), 400, "bad_request"); // another administrator
         refused(http().request("POST", "/api/admin/users/" + victim + "/disabled", adminToken(), null), 405, "method_not_allowed");
         assertThat(login(victim, password(victim)).status()).isEqualTo(200);
     }

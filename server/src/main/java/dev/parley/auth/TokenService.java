@@ -53,6 +53,8 @@ public final class TokenService {
 
     /** The private claim with the issue time in milliseconds: {@code iat} has whole seconds only. */
     static final String ISSUED_MILLIS = "iat_ms";
+    /** The account's sessions epoch the token was issued under (UserStore.User#sessionEpoch); only our own tokens carry it. */
+    static final String SESSION_EPOCH = "parley_sep";
     /** The longest token id kept as it is; a longer {@code jti} (an identity provider's) is hashed. */
     static final int MAX_TOKEN_ID_LENGTH = 64;
 
@@ -61,9 +63,13 @@ public final class TokenService {
      * none, so that every token can be revoked) and when it was issued (epoch milliseconds; 0 when the
      * token does not say, so that any revocation of its user's sessions catches it).
      */
-    public record Identity(String username, Instant expiresAt, String tokenId, long issuedAtMillis) {
+    public record Identity(String username, Instant expiresAt, String tokenId, long issuedAtMillis, long sessionEpoch) {
         public Identity(String username, Instant expiresAt) {
-            this(username, expiresAt, "", 0);
+            this(username, expiresAt, "", 0, 0);
+        }
+
+        public Identity(String username, Instant expiresAt, String tokenId, long issuedAtMillis) {
+            this(username, expiresAt, tokenId, issuedAtMillis, 0);
         }
     }
 
@@ -88,13 +94,22 @@ public final class TokenService {
     }
 
     public Issued issue(String username) {
+        return issue(username, 0);
+    }
+
+    /** A token of the account's sessions epoch {@code sessionEpoch} (read with the password hash it was checked against). */
+    public Issued issue(String username, long sessionEpoch) {
         Instant now = clock.instant();
         Instant exp = now.plus(ttl).truncatedTo(java.time.temporal.ChronoUnit.SECONDS);
-        return issue(username, exp);
+        return issue(username, exp, sessionEpoch);
     }
 
     /** A token with the given expiry; tests use it for tokens that expire soon or already have. */
     public Issued issue(String username, Instant expiresAt) {
+        return issue(username, expiresAt, 0);
+    }
+
+    public Issued issue(String username, Instant expiresAt, long sessionEpoch) {
         Instant now = clock.instant();
         // Milliseconds too: a password change revokes the sessions issued before it, and the token it
         // answers with, issued in the same second, must not be one of them.
@@ -102,6 +117,7 @@ public final class TokenService {
                 .subject(username)
                 .issueTime(Date.from(now))
                 .claim(ISSUED_MILLIS, now.toEpochMilli())
+                .claim(SESSION_EPOCH, sessionEpoch)
                 .expirationTime(Date.from(expiresAt))
                 .jwtID(UUID.randomUUID().toString())
                 .build();
@@ -141,7 +157,9 @@ public final class TokenService {
             // "Not before": an identity provider's clock may run a little ahead of ours, hence the leeway.
             Date nbf = claims.getNotBeforeTime();
             if (nbf != null && nbf.toInstant().isAfter(now.plus(NOT_BEFORE_LEEWAY))) return Optional.empty();
-            return Optional.of(new Identity(sub, expiresAt, tokenId(claims.getJWTID(), token), issuedAt(claims)));
+            // The epoch only from our own tokens: an identity provider's claims are not ours to read.
+            Long epoch = JWSAlgorithm.HS256.equals(alg) ? claims.getLongClaim(SESSION_EPOCH) : null;
+            return Optional.of(new Identity(sub, expiresAt, tokenId(claims.getJWTID(), token), issuedAt(claims), epoch == null ? 0 : epoch));
         } catch (ParseException | JOSEException | com.nimbusds.jose.proc.BadJOSEException | RuntimeException e) {
             return Optional.empty();
         }

@@ -83,10 +83,10 @@ public final class Accounts {
             checkPassword(id.username(), current);
             long now = System.currentTimeMillis();
             Revocation r = new Revocation(0, Sessions.SESSIONS, id.username(), null, id.tokenId(), now, sessionsExpiry(id, now));
-            Optional<Long> stored = users.setPassword(id.username(), hasher.hash(next), r);
+            Optional<Revocation> stored = users.setPassword(id.username(), hasher.hash(next), r);
             if (stored.isEmpty()) throw wrongPassword(); // deleted meanwhile
-            sessions.applied(r.withId(stored.get()));
-            return tokens.issue(id.username());
+            sessions.applied(stored.get());
+            return tokens.issue(id.username(), stored.get().epoch()); // of the new epoch: not refused by its own change
         });
     }
 

@@ -104,7 +104,9 @@ public final class ChatService {
             logins.succeeded(username);
             // Said only to whoever knows the password: the others learn nothing of the account.
             if (user.get().disabled()) throw new ChatException(ErrorCode.ACCOUNT_DISABLED, "the account " + user.get().username() + " is disabled");
-            return tokens.issue(user.get().username());
+            // Under the sessions epoch read with the hash it was checked against: a password change
+            // committed meanwhile has moved the epoch on and refuses this token, whenever it is issued.
+            return tokens.issue(user.get().username(), user.get().sessionEpoch());
         });
     }
 

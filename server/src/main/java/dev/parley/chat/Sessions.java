@@ -71,7 +71,13 @@ public final class Sessions {
     private int ticks;
     private boolean storeDown;
 
-    private record Cutoff(long cutoff, String keepTokenId, long expiresAt) {}
+    /** Tokens issued before {@code cutoff}, or under a sessions epoch below {@code epoch}, are refused; but {@code keepTokenId}. */
+    private record Cutoff(long cutoff, String keepTokenId, long expiresAt, long epoch) {
+        Cutoff merge(Cutoff other) {
+            Cutoff later = cutoff >= other.cutoff ? this : other;
+            return new Cutoff(later.cutoff, later.keepTokenId, Math.max(expiresAt, other.expiresAt), Math.max(epoch, other.epoch));
+        }
+    }
 
     private record Refusal(boolean refused, long at, long id) {
         /**
@@ -121,7 +127,10 @@ public final class Sessions {
         if (r != null && r.refused()) return false;
         if (!id.tokenId().isEmpty() && revokedTokens.containsKey(id.tokenId())) return false;
         Cutoff c = cutoffs.get(user);
-        return c == null || id.issuedAtMillis() >= c.cutoff() || id.tokenId().equals(c.keepTokenId());
+        if (c == null || id.tokenId().equals(c.keepTokenId())) return true;
+        // The epoch, not the clock, decides for a login that raced a password change: it read the old
+        // hash, so it carries the old epoch, whenever its token was issued.
+        return id.issuedAtMillis() >= c.cutoff() && id.sessionEpoch() >= c.epoch();
     }
 
     /** Stores a revocation and applies it on this node at once (blocking). */
@@ -144,8 +153,7 @@ public final class Sessions {
                 if (live) refused.merge(r.username(), new Refusal(false, r.cutoff(), r.id()), Refusal::later);
             }
             default -> { // SESSIONS, DISABLE, DELETE
-                cutoffs.merge(r.username(), new Cutoff(r.cutoff(), r.keepTokenId(), r.expiresAt()),
-                        (a, b) -> a.cutoff() >= b.cutoff() ? a : b);
+                cutoffs.merge(r.username(), new Cutoff(r.cutoff(), r.keepTokenId(), r.expiresAt(), r.epoch()), Cutoff::merge);
                 // At start the accounts' own flags say who is refused: an old 'disable' row may
                 // have been followed by an 'enable' that expired sooner.
                 if (live && !SESSIONS.equals(r.kind())) refused.merge(r.username(), new Refusal(true, r.cutoff(), r.id()), Refusal::later);

@@ -24,15 +24,26 @@ public final class RevocationStore {
     }
 
     /** What a row says; see the migration for the kinds. Usernames are lowercase. */
-    public record Revocation(long id, String kind, String username, String tokenId, String keepTokenId, long cutoff, long expiresAt) {
+    public record Revocation(long id, String kind, String username, String tokenId, String keepTokenId, long cutoff, long expiresAt,
+                             long epoch) {
         public Revocation {
             requireNonNull(kind, "kind");
             username = username.toLowerCase(Locale.ROOT);
         }
 
+        /** A revocation of no session epoch (every kind but a password change's). */
+        public Revocation(long id, String kind, String username, String tokenId, String keepTokenId, long cutoff, long expiresAt) {
+            this(id, kind, username, tokenId, keepTokenId, cutoff, expiresAt, 0);
+        }
+
         /** The same, with the id the store gave it. */
         public Revocation withId(long newId) {
-            return new Revocation(newId, kind, username, tokenId, keepTokenId, cutoff, expiresAt);
+            return new Revocation(newId, kind, username, tokenId, keepTokenId, cutoff, expiresAt, epoch);
+        }
+
+        /** The same, refusing the tokens of sessions epochs below {@code newEpoch}. */
+        public Revocation withEpoch(long newEpoch) {
+            return new Revocation(id, kind, username, tokenId, keepTokenId, cutoff, expiresAt, newEpoch);
         }
     }
 
@@ -50,7 +61,7 @@ public final class RevocationStore {
     /** In the caller's transaction (UserStore changes an account and revokes in one). */
     static long insert(Connection c, Revocation r) throws SQLException {
         try (PreparedStatement ps = c.prepareStatement(
-                "INSERT INTO revocations (kind, username, token_id, keep_token_id, cutoff, expires_at) VALUES (?, ?, ?, ?, ?, ?)",
+                "INSERT INTO revocations (kind, username, token_id, keep_token_id, cutoff, expires_at, epoch) VALUES (?, ?, ?, ?, ?, ?, ?)",
                 Statement.RETURN_GENERATED_KEYS)) {
             ps.setString(1, r.kind());
             ps.setString(2, r.username());
@@ -58,6 +69,7 @@ public final class RevocationStore {
             ps.setString(4, r.keepTokenId());
             ps.setLong(5, r.cutoff());
             ps.setLong(6, r.expiresAt());
+            ps.setLong(7, r.epoch());
             ps.executeUpdate();
             try (ResultSet keys = ps.getGeneratedKeys()) {
                 if (!keys.next()) throw new SQLException("no id generated for a revocation");
@@ -68,13 +80,13 @@ public final class RevocationStore {
 
     /** The rows after {@code afterId}, in id order, at most {@code limit}. */
     public List<Revocation> after(long afterId, int limit) {
-        return query("SELECT id, kind, username, token_id, keep_token_id, cutoff, expires_at FROM revocations WHERE id > ? ORDER BY id LIMIT "
+        return query("SELECT id, kind, username, token_id, keep_token_id, cutoff, expires_at, epoch FROM revocations WHERE id > ? ORDER BY id LIMIT "
                 + limit, afterId);
     }
 
     /** The rows that still matter at {@code nowMillis}: what a starting node loads. */
     public List<Revocation> unexpired(long nowMillis) {
-        return query("SELECT id, kind, username, token_id, keep_token_id, cutoff, expires_at FROM revocations WHERE expires_at > ? ORDER BY id",
+        return query("SELECT id, kind, username, token_id, keep_token_id, cutoff, expires_at, epoch FROM revocations WHERE expires_at > ? ORDER BY id",
                 nowMillis);
     }
 
@@ -108,7 +120,7 @@ public final class RevocationStore {
                 List<Revocation> out = new ArrayList<>();
                 while (rs.next()) {
                     out.add(new Revocation(rs.getLong(1), rs.getString(2), rs.getString(3), rs.getString(4), rs.getString(5),
-                            rs.getLong(6), rs.getLong(7)));
+                            rs.getLong(6), rs.getLong(7), rs.getLong(8)));
                 }
                 return out;
             }

@@ -18,7 +18,8 @@ public final class UserStore {
     }
 
     /** An account; a deleted one keeps its row (its name stays taken) but no password. */
-    public record User(String username, String passwordHash, boolean disabled, boolean deleted) {}
+    /** @param sessionEpoch counts the password changes: a token carries the one it was issued under */
+    public record User(String username, String passwordHash, boolean disabled, boolean deleted, long sessionEpoch) {}
 
     /** @return false if the name (in any case) is taken */
     public boolean create(String username, String passwordHash) {
@@ -40,10 +41,10 @@ public final class UserStore {
 
     public Optional<User> find(String username) {
         try (Connection c = db.connection();
-             PreparedStatement ps = c.prepareStatement("SELECT username, password_hash, disabled, deleted FROM users WHERE username_lower = ?")) {
+             PreparedStatement ps = c.prepareStatement("SELECT username, password_hash, disabled, deleted, session_epoch FROM users WHERE username_lower = ?")) {
             ps.setString(1, username.toLowerCase(Locale.ROOT));
             try (ResultSet rs = ps.executeQuery()) {
-                return rs.next() ? Optional.of(new User(rs.getString(1), rs.getString(2), rs.getBoolean(3), rs.getBoolean(4))) : Optional.empty();
+                return rs.next() ? Optional.of(new User(rs.getString(1), rs.getString(2), rs.getBoolean(3), rs.getBoolean(4), rs.getLong(5))) : Optional.empty();
             }
         } catch (SQLException e) {
             throw new StoreException("could not read user", e);
@@ -56,15 +57,15 @@ public final class UserStore {
      *
      * @return the revocation's id, or empty if there is no such account (or it was deleted)
      */
-    public Optional<Long> setPassword(String username, String passwordHash, RevocationStore.Revocation r) {
-        return changeAndRevoke("UPDATE users SET password_hash = ? WHERE username_lower = ? AND NOT deleted",
-                ps -> ps.setString(1, passwordHash), username, r);
+    public Optional<RevocationStore.Revocation> setPassword(String username, String passwordHash, RevocationStore.Revocation r) {
+        return changeAndRevoke("UPDATE users SET password_hash = ?, session_epoch = session_epoch + 1 WHERE username_lower = ? AND NOT deleted",
+                ps -> ps.setString(1, passwordHash), username, r, true);
     }
 
     /** Disables or enables the account, and stores the revocation that tells every node (see {@link RevocationStore}). */
     public Optional<Long> setDisabled(String username, boolean disabled, RevocationStore.Revocation r) {
         return changeAndRevoke("UPDATE users SET disabled = ? WHERE username_lower = ? AND NOT deleted",
-                ps -> ps.setBoolean(1, disabled), username, r);
+                ps -> ps.setBoolean(1, disabled), username, r, false).map(RevocationStore.Revocation::id);
     }
 
     /**
@@ -73,7 +74,7 @@ public final class UserStore {
      */
     public Optional<Long> delete(String username, RevocationStore.Revocation r) {
         return changeAndRevoke("UPDATE users SET deleted = ?, password_hash = '' WHERE username_lower = ? AND NOT deleted",
-                ps -> ps.setBoolean(1, true), username, r);
+                ps -> ps.setBoolean(1, true), username, r, false).map(RevocationStore.Revocation::id);
     }
 
     /** The accounts that are disabled or deleted, lowercase: a node starts with these refused. */
@@ -93,8 +94,15 @@ public final class UserStore {
         void bind(PreparedStatement ps) throws SQLException;
     }
 
-    /** Runs the update (its first parameter bound by {@code first}, its second the username) and stores the revocation, in one transaction. */
-    private Optional<Long> changeAndRevoke(String sql, Binder first, String username, RevocationStore.Revocation r) {
+    /**
+     * Runs the update (its first parameter bound by {@code first}, its second the username) and stores
+     * the revocation, in one transaction. With {@code newEpoch} the revocation refuses the sessions
+     * epochs below the one the update made.
+     *
+     * @return the revocation as stored (with its id and epoch), or empty if there is no such account
+     */
+    private Optional<RevocationStore.Revocation> changeAndRevoke(String sql, Binder first, String username, RevocationStore.Revocation r,
+                                                                 boolean newEpoch) {
         try (Connection c = db.connection()) {
             c.setAutoCommit(false);
             long id;
@@ -109,6 +117,15 @@ public final class UserStore {
                     c.rollback();
                     return Optional.empty();
                 }
+                if (newEpoch) {
+                    try (PreparedStatement ps = c.prepareStatement("SELECT session_epoch FROM users WHERE username_lower = ?")) {
+                        ps.setString(1, username.toLowerCase(Locale.ROOT));
+                        try (ResultSet rs = ps.executeQuery()) {
+                            rs.next();
+                            r = r.withEpoch(rs.getLong(1));
+                        }
+                    }
+                }
                 id = RevocationStore.insert(c, r);
                 c.commit();
             } catch (SQLException | RuntimeException e) {
@@ -118,7 +135,7 @@ public final class UserStore {
                 c.setAutoCommit(true);
             }
             db.persist(c);
-            return Optional.of(id);
+            return Optional.of(r.withId(id));
         } catch (SQLException e) {
             throw new StoreException("could not change user", e);
         }

@@ -77,6 +77,17 @@ class SessionsTest {
     }
 
     @Test
+    void a_password_changes_row_refuses_the_tokens_of_older_epochs_whenever_they_were_issued() {
+        sessions.caughtUp(List.of(new Revocation(1, Sessions.SESSIONS, "alice", null, "kept", 1000, System.currentTimeMillis() + HOUR, 3)));
+
+        assertThat(sessions.valid(new TokenService.Identity("alice", Instant.now().plusSeconds(60), "raced", 5000, 2)))
+                .as("issued after the cutoff, under the old epoch").isFalse();
+        assertThat(sessions.valid(new TokenService.Identity("alice", Instant.now().plusSeconds(60), "new", 5000, 3))).isTrue();
+        assertThat(sessions.valid(new TokenService.Identity("alice", Instant.now().plusSeconds(60), "kept", 500, 2)))
+                .as("the token the change kept").isTrue();
+    }
+
+    @Test
     void disabling_and_enabling_are_ordered_by_row_not_by_the_clocks_of_the_nodes_that_wrote_them() {
         // Enabled on a node whose clock runs 3 s ahead, then disabled on another: the later row wins.
         sessions.caughtUp(List.of(row(1, Sessions.ENABLE, "bob", null, null, 8000), row(2, Sessions.DISABLE, "bob", null, null, 5000)));

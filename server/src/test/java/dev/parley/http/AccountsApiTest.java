@@ -113,6 +113,22 @@ class AccountsApiTest {
     }
 
     @Test
+    void a_login_that_checked_the_old_password_while_it_was_being_changed_gets_a_token_that_is_refused() {
+        String user = ParleyServer.unique("raced");
+        String caller = http().register(user);
+        assertThat(http().request("POST", "/api/auth/password", caller, json("current", password(user), "new", "a new passphrase")).status())
+                .isEqualTo(200);
+
+        // What such a login ends with: a token issued now, after the change, of the epoch it read with
+        // the old hash (the first). Its issue time is after the change's cutoff: only the epoch refuses it.
+        String raced = server.server().tokens().issue(user, 0).token();
+        String fresh = login(user, "a new passphrase").json().get("token").asText();
+
+        assertThat(rooms(raced)).as("a token of the old password's epoch").isEqualTo(401);
+        assertThat(rooms(fresh)).as("a token of the new password's").isEqualTo(200);
+    }
+
+    @Test
     void a_password_change_refuses_a_wrong_current_password_with_403_and_a_bad_new_one_with_400() {
         String user = ParleyServer.unique("careful");
         String token = http().register(user);

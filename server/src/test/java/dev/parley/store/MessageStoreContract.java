@@ -628,9 +628,9 @@ abstract class MessageStoreContract {
         assertThat(users.create("Alice", "hash-4")).isFalse();
         assertThat(users.create("bob", "hash-5")).isTrue();
 
-        assertThat(users.find("alice")).hasValue(new UserStore.User("Alice", "hash-1", false, false));
-        assertThat(users.find("ALICE")).hasValue(new UserStore.User("Alice", "hash-1", false, false));
-        assertThat(users.find("Bob")).hasValue(new UserStore.User("bob", "hash-5", false, false));
+        assertThat(users.find("alice")).hasValue(new UserStore.User("Alice", "hash-1", false, false, 0));
+        assertThat(users.find("ALICE")).hasValue(new UserStore.User("Alice", "hash-1", false, false, 0));
+        assertThat(users.find("Bob")).hasValue(new UserStore.User("bob", "hash-5", false, false, 0));
         assertThat(users.find("carol")).isEmpty();
     }
 

@@ -50,7 +50,17 @@ public final class RevocationStore {
     /** Stores it on its own and returns its id. */
     public long add(Revocation r) {
         try (Connection c = db.connection()) {
-            long id = insert(c, r);
+            c.setAutoCommit(false);
+            long id;
+            try {
+                id = insert(c, r);
+                c.commit();
+            } catch (SQLException | RuntimeException e) {
+                c.rollback();
+                throw e;
+            } finally {
+                c.setAutoCommit(true);
+            }
             db.persist(c);
             return id;
         } catch (SQLException e) {
@@ -58,8 +68,27 @@ public final class RevocationStore {
         }
     }
 
+    /** Any number: the key of the advisory lock that makes revocations commit in the order of their ids. */
+    private static final long ID_ORDER_LOCK = 0x70617273_6c657931L;
+
+    /**
+     * Makes the caller's transaction the only one storing a revocation until it ends. Nodes read
+     * revocations by increasing id; PostgreSQL hands ids out when a row is inserted, not when it
+     * commits, so without this a row could commit after one with a higher id that another node had
+     * already read past, and that node would never read it. (H2 is a single node, which applies
+     * what it stores at once.) Call it in a transaction, before anything that locks an account's row.
+     */
+    static void inIdOrder(Connection c) throws SQLException {
+        if (c.getAutoCommit() || !"PostgreSQL".equals(c.getMetaData().getDatabaseProductName())) return;
+        try (PreparedStatement ps = c.prepareStatement("SELECT pg_advisory_xact_lock(?)")) {
+            ps.setLong(1, ID_ORDER_LOCK);
+            ps.executeQuery().close();
+        }
+    }
+
     /** In the caller's transaction (UserStore changes an account and revokes in one). */
     static long insert(Connection c, Revocation r) throws SQLException {
+        inIdOrder(c);
         try (PreparedStatement ps = c.prepareStatement(
                 "INSERT INTO revocations (kind, username, token_id, keep_token_id, cutoff, expires_at, epoch) VALUES (?, ?, ?, ?, ?, ?, ?)",
                 Statement.RETURN_GENERATED_KEYS)) {

@@ -107,6 +107,7 @@ public final class UserStore {
             c.setAutoCommit(false);
             long id;
             try {
+                RevocationStore.inIdOrder(c); // before the account's row lock: every such transaction takes them in this order
                 int changed;
                 try (PreparedStatement ps = c.prepareStatement(sql)) {
                     first.bind(ps);

@@ -101,26 +101,18 @@ public final class Delivery {
 
     /** The store's commit listener, on its writer thread: a transaction's new messages, in seq order per room. */
     public void committed(List<Message> messages) {
-        HandOff handOff = HandOff.open();
-        try {
+        HandOff.run(handOff -> {
             for (Message m : messages) {
                 RoomEvent e = new RoomEvent.MessageCommitted(m);
                 here(e, handOff);
                 broker.publish(e);
             }
-        } finally {
-            handOff.release(); // whatever happened, what was queued gets written
-        }
+        });
     }
 
     /** The broker's handler: an event of another node, on a broker thread. */
     void received(RoomEvent event) {
-        HandOff handOff = HandOff.open();
-        try {
-            here(event, handOff);
-        } finally {
-            handOff.release();
-        }
+        HandOff.run(handOff -> here(event, handOff));
     }
 
     public void typing(String room, String user) {
@@ -133,12 +125,7 @@ public final class Delivery {
     }
 
     private void publish(RoomEvent event) {
-        HandOff handOff = HandOff.open();
-        try {
-            here(event, handOff);
-        } finally {
-            handOff.release();
-        }
+        HandOff.run(handOff -> here(event, handOff));
         broker.publish(event);
     }
 
@@ -234,12 +221,7 @@ public final class Delivery {
                 List<String> listed = users.size() > MAX_MEMBERS_LISTED ? users.subList(0, MAX_MEMBERS_LISTED) : users;
                 Subscriber.Joined joined = new Subscriber.Joined(room, ref, replay.last, users.size(), listed, replay.recovered);
                 subscriber(member).prepare(replay.messages); // encoded here, on the joining loop, not under the room's lock
-                HandOff handOff = HandOff.open();
-                try {
-                    opened = hub.open(member, joined, replay.last, replay.from, replay.messages, users, handOff);
-                } finally {
-                    handOff.release();
-                }
+                opened = HandOff.call(handOff -> hub.open(member, joined, replay.last, replay.from, replay.messages, users, handOff));
                 if (opened == Sequencer.Opened.REREAD) {
                     if (rereads >= MAX_REREADS) throw new IllegalStateException("the room moved on " + MAX_REREADS + " times during the join");
                     return open(member, room, since, ref, () -> presentUsers, rereads + 1);
@@ -285,14 +267,7 @@ public final class Delivery {
             return last > from ? store.range(r.name, from, Math.min(last, from + replayLimit)) : List.<Message>of();
         }).onComplete(ar -> {
             if (ar.failed()) log.warn("could not fill the gap of room {} after seq {}: {}", r.name, from, ar.cause().getMessage());
-            HandOff handOff = HandOff.open();
-            boolean again;
-            try {
-                again = hub.filled(r, ar.succeeded() ? ar.result() : null, replayLimit, handOff);
-            } finally {
-                handOff.release();
-            }
-            if (again) scheduleFill(r);
+            if (HandOff.call(handOff -> hub.filled(r, ar.succeeded() ? ar.result() : null, replayLimit, handOff))) scheduleFill(r);
         });
     }
 
@@ -325,12 +300,9 @@ public final class Delivery {
                 List<Notice> changes = hub.missedPresence(r, users);
                 if (changes.isEmpty()) return;
                 log.info("room {}: {} presence changes missed while the broker was down, announced now", name, changes.size());
-                HandOff handOff = HandOff.open();
-                try {
+                HandOff.run(handOff -> {
                     for (Notice n : changes) hub.notify(n, handOff);
-                } finally {
-                    handOff.release();
-                }
+                });
             });
         }
     }

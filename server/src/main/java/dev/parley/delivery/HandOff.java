@@ -7,6 +7,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.function.Consumer;
+import java.util.function.Function;
 
 /**
  * The writes one thread makes in one go (a group commit's messages, an event from Redis, a gap
@@ -39,6 +41,26 @@ public final class HandOff {
     /** A new batch; the caller releases it when its deliveries are done. */
     public static HandOff open() {
         return new HandOff(false);
+    }
+
+    /** Runs {@code deliveries} in a batch of their own, released whatever happens: what was queued gets written. */
+    public static void run(Consumer<HandOff> deliveries) {
+        HandOff handOff = open();
+        try {
+            deliveries.accept(handOff);
+        } finally {
+            handOff.release();
+        }
+    }
+
+    /** The same, for deliveries that answer something. */
+    public static <T> T call(Function<HandOff, T> deliveries) {
+        HandOff handOff = open();
+        try {
+            return deliveries.apply(handOff);
+        } finally {
+            handOff.release();
+        }
     }
 
     /** Runs {@code task} on {@code loop} when this batch is released (at once for {@link #NONE}). */

@@ -196,4 +196,29 @@ class RoomKindsTest {
         String other = server().newUser("other");
         assertThat(names(server().http().get("/api/rooms?prefix=" + prefix, other).json())).containsExactly(prefix + "-0", prefix + "-2", prefix + "-4");
     }
+
+    @Test
+    void a_deleted_room_takes_its_members_out_is_gone_for_everyone_and_its_name_can_be_taken_again_with_the_seqs_going_on() {
+        String alice = ParleyServer.unique("alice"), bob = ParleyServer.unique("bob");
+        String ta = server().http().register(alice), tb = server().http().register(bob);
+        String room = Rooms.unique("doomed");
+        call("POST", "/api/rooms", ta, "{\"name\":\"" + room + "\",\"visibility\":\"private\"}");
+        call("PUT", "/api/rooms/" + room + "/members/" + bob, ta, "{}");
+        try (WsClient b = server().connect(tb)) {
+            Rooms.join(b, room);
+            assertThat(call("DELETE", "/api/rooms/" + room, tb, null).status()).as("a member may not").isEqualTo(403);
+            assertThat(call("DELETE", "/api/rooms/" + room, ta, null).status()).isEqualTo(204);
+            assertThat(b.await("left").get("reason").asText()).isEqualTo("room_deleted");
+            assertThat(b.messages(room).get(b.messages(room).size() - 1).get("event").get("type").asText()).isEqualTo("room_deleted");
+        }
+        assertThat(server().http().get("/api/rooms/" + room + "/messages", ta).status()).isEqualTo(404);
+        assertThat(names(server().http().get("/api/rooms?prefix=" + room, ta).json())).isEmpty();
+
+        Http.Response again = call("POST", "/api/rooms", tb, "{\"name\":\"" + room + "\",\"visibility\":\"public\"}");
+        assertThat(again.status()).as(again.body()).isEqualTo(201);
+        assertThat(again.json().get("lastSeq").asLong()).as("room_created, member_added, room_deleted, then this room_created").isEqualTo(4);
+        JsonNode history = server().http().get("/api/rooms/" + room + "/messages?after=0", ta).json().get("messages");
+        assertThat(history).hasSize(1);
+        assertThat(history.get(0).get("event").get("by").asText()).isEqualTo(bob);
+    }
 }

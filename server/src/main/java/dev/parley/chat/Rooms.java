@@ -147,12 +147,15 @@ public final class Rooms {
             return Future.failedFuture(e);
         }
         return blocking(() -> {
-            if (!admin(user)) readable(user, room);
-            else if (store.access(room, user).room() == null) throw notFound(room);
+            // An administrator may list a private room's members (to run it), not a direct room's:
+            // who talks with whom is the two users' business.
+            RoomStore.Access a = store.access(room, user);
+            if (!admin(user) || a.room() == null || RoomStore.DIRECT.equals(a.room().kind())) readable(user, room);
             List<RoomStore.Member> found = store.members(room, cursor, n);
             boolean more = found.size() > n;
             List<RoomStore.Member> page = more ? found.subList(0, n) : found;
-            return new Page<>(page.stream().map(m -> new MemberView(m.user(), m.role(), m.mutedUntil())).toList(),
+            long now = System.currentTimeMillis();
+            return new Page<>(page.stream().map(m -> new MemberView(m.user(), m.role(), m.mutedUntil() == null || m.mutedUntil() <= now ? null : m.mutedUntil())).toList(),
                     more ? page.get(page.size() - 1).user() : null);
         });
     }

@@ -322,8 +322,8 @@ public final class Rooms {
             String kind = s.room().kind();
             RoomStore.Member tm = s.target();
             if (peer.equalsIgnoreCase(user)) {
-                if (RoomStore.DIRECT.equals(kind)) throw forbidden("leave a direct room");
                 if (tm == null) throw ChatException.notFound("you are no member of " + room);
+                if (RoomStore.DIRECT.equals(kind)) throw forbidden("leave a direct room");
                 if ("owner".equals(tm.role())) throw ChatException.badRequest("the owner cannot leave: hand the ownership over first, or delete the room");
                 return new Plan<>(List.of(new Write.DeleteMember(peer), event(peer, peer + " left", RoomChange.of(RoomChange.MEMBER_LEFT, peer, null))), null);
             }

@@ -1,0 +1,237 @@
+package dev.parley.rooms;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.parley.config.Setting;
+import dev.parley.rooms.RoomKit.User;
+import dev.parley.testing.Http;
+import dev.parley.testing.ParleyServer;
+import dev.parley.testing.WsClient;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+import java.util.List;
+
+import static dev.parley.rooms.RoomKit.T;
+import static dev.parley.rooms.RoomKit.json;
+import static dev.parley.rooms.RoomKit.refused;
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * PROTOCOL.md 9.10 and the {@code left} frame: a ban, a removal, a departure elsewhere or the room's
+ * deletion takes the user's open connections out of the room at once: the event, then {@code left}
+ * with its reason, then nothing more of that room.
+ */
+class RemovalTest {
+    static final String ADMIN_NAME = ParleyServer.unique("admin");
+
+    @RegisterExtension
+    static ParleyServer server = ParleyServer.create().with(Setting.ADMINS, ADMIN_NAME);
+
+    static RoomKit kit;
+    static User alice, admin;
+
+    @BeforeAll
+    static void cast() {
+        kit = new RoomKit(server);
+        alice = kit.user("alice");
+        admin = new User(ADMIN_NAME, server.http().register(ADMIN_NAME));
+    }
+
+    /**
+     * Waits for the {@code left} with this reason and checks what came before and after it: the last
+     * message of the room before it is the event (of {@code eventType}, about {@code user}), and no frame
+     * of the room follows it. Returns the event.
+     */
+    private static JsonNode takenOut(WsClient c, String room, String eventType, String user, String reason) {
+        JsonNode left = c.await(f -> "left".equals(f.path("type").asText()) && room.equals(f.path("room").asText()), T, "left " + room);
+        assertThat(left.path("reason").asText()).as(left.toString()).isEqualTo(reason);
+        assertThat(left.has("ref")).as("a left nobody asked for has no ref: %s", left).isFalse();
+        List<JsonNode> ofRoom = RoomKit.ofRoom(c, room);
+        int at = ofRoom.indexOf(left);
+        List<JsonNode> before = ofRoom.subList(0, at).stream().filter(f -> "message".equals(f.path("type").asText())).toList();
+        assertThat(before).as("messages before the left").isNotEmpty();
+        JsonNode event = before.get(before.size() - 1);
+        assertThat(event.path("event").path("type").asText()).as("the last message before left: %s", event).isEqualTo(eventType);
+        if (user != null) assertThat(event.path("event").path("user").asText()).isEqualTo(user);
+        assertThat(ofRoom.subList(at + 1, ofRoom.size())).as("frames of %s after left", room).isEmpty();
+        return event;
+    }
+
+    /** The room goes on without {@code c}: alice posts and types, alice sees it, {@code c} gets none of it. */
+    private static void hearsNothingMore(WsClient c, WsClient a, String room, String who) {
+        int before = RoomKit.ofRoom(c, room).size();
+        JsonNode ack = RoomKit.send(a, room, "after " + who + " went");
+        a.await(f -> "message".equals(f.path("type").asText()) && room.equals(f.path("room").asText())
+                && ack.path("seq").equals(f.path("seq")), T, "alice's own message");
+        a.send("type", "typing", "room", room);
+        RoomKit.alive(a);
+        RoomKit.alive(c);
+        RoomKit.noMoreOf(c, room, before, who + " gets nothing more of " + room);
+    }
+
+    @Test
+    void a_banned_member_is_taken_out_of_a_private_room_at_once_on_every_connection_and_kept_out() {
+        User bob = kit.user("bob");
+        String room = kit.made(alice, RoomKit.room("ban"), "private");
+        kit.add(alice, room, bob, "member");
+        try (WsClient a = kit.connect(alice); WsClient b1 = kit.connect(bob); WsClient b2 = kit.connect(bob)) {
+            RoomKit.join(a, room);
+            RoomKit.join(b1, room);
+            RoomKit.join(b2, room);
+            RoomKit.send(a, room, "hello bob");
+            b1.awaitMessages(room, 1, T);
+
+            Http.Response r = kit.putBan(alice, room, bob.name(), json("reason", "spam"));
+            assertThat(r.status()).as(r.body()).isEqualTo(204);
+
+            for (WsClient b : List.of(b1, b2)) {
+                JsonNode event = takenOut(b, room, "banned", bob.name(), "banned");
+                assertThat(event.path("event").path("by").asText()).isEqualTo(alice.name());
+                assertThat(event.path("event").path("reason").asText()).isEqualTo("spam");
+                assertThat(event.path("from").asText()).isEqualTo(alice.name());
+                assertThat(event.path("clientId").asText()).isEqualTo("event-" + event.path("id").asText());
+            }
+            a.await(f -> RoomKit.isEvent(f, room, "banned"), T, "alice sees the ban in the timeline");
+            hearsNothingMore(b1, a, room, "bob");
+            RoomKit.noMoreOf(b2, room, RoomKit.ofRoom(b2, room).size(), "bob's other connection gets nothing more of " + room);
+
+            // kept out: reads answer as for a room that does not exist, a join is forbidden
+            refused(kit.get(bob, "/api/rooms/" + room + "/messages"), 404);
+            refused(kit.get(bob, "/api/rooms/" + room), 404);
+            JsonNode again = RoomKit.tryJoin(b1, room);
+            assertThat(again.path("code").asText()).as(again.toString()).isEqualTo("forbidden");
+            assertThat(RoomKit.trySend(b1, room, "let me back").path("code").asText()).isEqualTo("not_joined");
+            try (WsClient fresh = kit.connect(bob)) {
+                assertThat(RoomKit.tryJoin(fresh, room).path("code").asText()).isEqualTo("forbidden");
+            }
+        }
+    }
+
+    @Test
+    void a_removed_member_is_taken_out_of_a_private_room_with_reason_removed_and_can_read_nothing_more() {
+        User bob = kit.user("bob");
+        String room = kit.made(alice, RoomKit.room("kick"), "private");
+        kit.add(alice, room, bob, "member");
+        try (WsClient a = kit.connect(alice); WsClient b = kit.connect(bob)) {
+            RoomKit.join(a, room);
+            RoomKit.join(b, room);
+
+            Http.Response r = kit.deleteMember(alice, room, bob.name());
+            assertThat(r.status()).as(r.body()).isEqualTo(204);
+
+            JsonNode event = takenOut(b, room, "member_removed", bob.name(), "removed");
+            assertThat(event.path("event").path("by").asText()).isEqualTo(alice.name());
+            hearsNothingMore(b, a, room, "bob");
+            refused(kit.get(bob, "/api/rooms/" + room + "/messages"), 404);
+            refused(kit.get(bob, "/api/rooms/" + room + "/presence"), 404);
+            assertThat(RoomKit.tryJoin(b, room).path("code").asText()).isEqualTo("forbidden");
+            String ref = RoomKit.ref("history");
+            b.send("type", "history", "room", room, "ref", ref);
+            assertThat(b.await(RoomKit.answerTo(ref), T, "history refused").path("code").asText()).isEqualTo("not_found");
+        }
+    }
+
+    @Test
+    void removal_from_a_public_room_takes_the_connection_out_but_does_not_keep_the_user_out_and_a_ban_does() {
+        User bob = kit.user("bob");
+        String room = kit.made(alice, RoomKit.room("pub-kick"), "public");
+        kit.add(alice, room, bob, "member");
+        try (WsClient a = kit.connect(alice); WsClient b = kit.connect(bob)) {
+            RoomKit.join(a, room);
+            RoomKit.join(b, room);
+
+            assertThat(kit.deleteMember(alice, room, bob.name()).status()).isEqualTo(204);
+            takenOut(b, room, "member_removed", bob.name(), "removed");
+            hearsNothingMore(b, a, room, "bob");
+            RoomKit.join(b, room); // a public room: anyone not banned may join
+            RoomKit.send(b, room, "back again");
+
+            assertThat(kit.putBan(alice, room, bob.name(), "{}").status()).isEqualTo(204);
+            takenOut(b, room, "banned", bob.name(), "banned");
+            hearsNothingMore(b, a, room, "bob");
+            assertThat(RoomKit.tryJoin(b, room).path("code").asText()).isEqualTo("forbidden");
+        }
+    }
+
+    @Test
+    void leaving_over_http_takes_the_users_other_connections_out_with_reason_left() {
+        User bob = kit.user("bob");
+        String room = kit.made(alice, RoomKit.room("leave"), "private");
+        kit.add(alice, room, bob, "member");
+        try (WsClient a = kit.connect(alice); WsClient b = kit.connect(bob)) {
+            RoomKit.join(a, room);
+            RoomKit.join(b, room);
+
+            Http.Response r = kit.deleteMember(bob, room, bob.name());
+            assertThat(r.status()).as(r.body()).isEqualTo(204);
+
+            takenOut(b, room, "member_left", bob.name(), "left");
+            hearsNothingMore(b, a, room, "bob");
+            refused(kit.get(bob, "/api/rooms/" + room + "/messages"), 404);
+            assertThat(kit.members(alice, room)).doesNotContainKey(bob.name());
+        }
+    }
+
+    @Test
+    void deleting_a_room_takes_every_connection_out_with_reason_room_deleted_and_frees_the_name() {
+        User bob = kit.user("bob");
+        String room = kit.made(alice, RoomKit.room("doomed"), "private");
+        kit.add(alice, room, bob, "member");
+        try (WsClient a = kit.connect(alice); WsClient b = kit.connect(bob); WsClient watcher = kit.connect(alice)) {
+            RoomKit.join(a, room);
+            RoomKit.join(b, room);
+            RoomKit.send(a, room, "last words");
+            b.awaitMessages(room, 1, T);
+
+            Http.Response r = kit.http().request("DELETE", "/api/rooms/" + room, alice.token(), null);
+            assertThat(r.status()).as(r.body()).isEqualTo(204);
+
+            JsonNode deletedAtBob = takenOut(b, room, "room_deleted", null, "room_deleted");
+            JsonNode deletedAtAlice = takenOut(a, room, "room_deleted", null, "room_deleted");
+            assertThat(deletedAtBob.path("event").path("by").asText()).isEqualTo(alice.name());
+            assertThat(deletedAtAlice.path("seq")).isEqualTo(deletedAtBob.path("seq"));
+            long deletedSeq = deletedAtBob.path("seq").asLong();
+
+            // gone: for its members as for anyone
+            refused(kit.get(bob, "/api/rooms/" + room + "/messages"), 404);
+            refused(kit.get(alice, "/api/rooms/" + room + "/messages"), 404);
+            refused(kit.get(alice, "/api/rooms/" + room), 404);
+            RoomKit.alive(b);
+            RoomKit.alive(a);
+            RoomKit.noMoreOf(b, room, RoomKit.ofRoom(b, room).size(), "nothing after left");
+
+            // the name is free again, and a room made with it goes on with the next seq
+            assertThat(kit.createRoom(alice, room, "public").status()).isEqualTo(201);
+            List<JsonNode> fresh = kit.messagesAfter(alice, room, 0);
+            assertThat(fresh).isNotEmpty();
+            assertThat(fresh.get(0).path("event").path("type").asText()).isEqualTo("room_created");
+            assertThat(fresh.get(0).path("seq").asLong()).as("the new room's first seq").isEqualTo(deletedSeq + 1);
+            assertThat(kit.members(alice, room)).doesNotContainKey(bob.name());
+            assertThat(watcher.isOpen()).isTrue();
+        }
+    }
+
+    @Test
+    void an_admin_deletes_a_direct_room_its_users_may_not_and_both_are_taken_out() {
+        User bob = kit.user("bob");
+        Http.Response d = kit.dm(alice, bob.name());
+        assertThat(d.status()).as(d.body()).isEqualTo(201);
+        String room = d.json().path("name").asText();
+        try (WsClient a = kit.connect(alice); WsClient b = kit.connect(bob)) {
+            RoomKit.join(a, room);
+            RoomKit.join(b, room);
+            RoomKit.send(b, room, "hi alice");
+            refused(kit.http().request("DELETE", "/api/rooms/" + room, bob.token(), null), 403);
+            refused(kit.http().request("DELETE", "/api/rooms/" + room, alice.token(), null), 403);
+
+            Http.Response r = kit.http().request("DELETE", "/api/rooms/" + room, admin.token(), null);
+            assertThat(r.status()).as(r.body()).isEqualTo(204);
+
+            JsonNode event = takenOut(b, room, "room_deleted", null, "room_deleted");
+            takenOut(a, room, "room_deleted", null, "room_deleted");
+            assertThat(event.path("event").path("by").asText()).isEqualTo(admin.name());
+            refused(kit.get(bob, "/api/rooms/" + room + "/messages"), 404);
+        }
+    }
+}

@@ -43,12 +43,13 @@ class RemovalTest {
      * message of the room before it is the event (of {@code eventType}, about {@code user}), and no frame
      * of the room follows it. Returns the event.
      */
-    private static JsonNode takenOut(WsClient c, String room, String eventType, String user, String reason) {
-        JsonNode left = c.await(f -> "left".equals(f.path("type").asText()) && room.equals(f.path("room").asText()), T, "left " + room);
+    private static JsonNode takenOut(WsClient c, int from, String room, String eventType, String user, String reason) {
+        JsonNode left = RoomKit.awaitFrom(c, from, f -> "left".equals(f.path("type").asText()) && room.equals(f.path("room").asText()), "left " + room);
         assertThat(left.path("reason").asText()).as(left.toString()).isEqualTo(reason);
         assertThat(left.has("ref")).as("a left nobody asked for has no ref: %s", left).isFalse();
         List<JsonNode> ofRoom = RoomKit.ofRoom(c, room);
-        int at = ofRoom.indexOf(left);
+        int at = -1;
+        for (int i = 0; i < ofRoom.size(); i++) if (ofRoom.get(i) == left) at = i;
         List<JsonNode> before = ofRoom.subList(0, at).stream().filter(f -> "message".equals(f.path("type").asText())).toList();
         assertThat(before).as("messages before the left").isNotEmpty();
         JsonNode event = before.get(before.size() - 1);
@@ -86,7 +87,7 @@ class RemovalTest {
             assertThat(r.status()).as(r.body()).isEqualTo(204);
 
             for (WsClient b : List.of(b1, b2)) {
-                JsonNode event = takenOut(b, room, "banned", bob.name(), "banned");
+                JsonNode event = takenOut(b, 0, room, "banned", bob.name(), "banned");
                 assertThat(event.path("event").path("by").asText()).isEqualTo(alice.name());
                 assertThat(event.path("event").path("reason").asText()).isEqualTo("spam");
                 assertThat(event.path("from").asText()).isEqualTo(alice.name());
@@ -120,7 +121,7 @@ class RemovalTest {
             Http.Response r = kit.deleteMember(alice, room, bob.name());
             assertThat(r.status()).as(r.body()).isEqualTo(204);
 
-            JsonNode event = takenOut(b, room, "member_removed", bob.name(), "removed");
+            JsonNode event = takenOut(b, 0, room, "member_removed", bob.name(), "removed");
             assertThat(event.path("event").path("by").asText()).isEqualTo(alice.name());
             hearsNothingMore(b, a, room, "bob");
             refused(kit.get(bob, "/api/rooms/" + room + "/messages"), 404);
@@ -142,13 +143,14 @@ class RemovalTest {
             RoomKit.join(b, room);
 
             assertThat(kit.deleteMember(alice, room, bob.name()).status()).isEqualTo(204);
-            takenOut(b, room, "member_removed", bob.name(), "removed");
+            takenOut(b, 0, room, "member_removed", bob.name(), "removed");
             hearsNothingMore(b, a, room, "bob");
             RoomKit.join(b, room); // a public room: anyone not banned may join
             RoomKit.send(b, room, "back again");
 
+            int mark = b.frames().size();
             assertThat(kit.putBan(alice, room, bob.name(), "{}").status()).isEqualTo(204);
-            takenOut(b, room, "banned", bob.name(), "banned");
+            takenOut(b, mark, room, "banned", bob.name(), "banned");
             hearsNothingMore(b, a, room, "bob");
             assertThat(RoomKit.tryJoin(b, room).path("code").asText()).isEqualTo("forbidden");
         }
@@ -166,7 +168,7 @@ class RemovalTest {
             Http.Response r = kit.deleteMember(bob, room, bob.name());
             assertThat(r.status()).as(r.body()).isEqualTo(204);
 
-            takenOut(b, room, "member_left", bob.name(), "left");
+            takenOut(b, 0, room, "member_left", bob.name(), "left");
             hearsNothingMore(b, a, room, "bob");
             refused(kit.get(bob, "/api/rooms/" + room + "/messages"), 404);
             assertThat(kit.members(alice, room)).doesNotContainKey(bob.name());
@@ -187,8 +189,8 @@ class RemovalTest {
             Http.Response r = kit.http().request("DELETE", "/api/rooms/" + room, alice.token(), null);
             assertThat(r.status()).as(r.body()).isEqualTo(204);
 
-            JsonNode deletedAtBob = takenOut(b, room, "room_deleted", null, "room_deleted");
-            JsonNode deletedAtAlice = takenOut(a, room, "room_deleted", null, "room_deleted");
+            JsonNode deletedAtBob = takenOut(b, 0, room, "room_deleted", null, "room_deleted");
+            JsonNode deletedAtAlice = takenOut(a, 0, room, "room_deleted", null, "room_deleted");
             assertThat(deletedAtBob.path("event").path("by").asText()).isEqualTo(alice.name());
             assertThat(deletedAtAlice.path("seq")).isEqualTo(deletedAtBob.path("seq"));
             long deletedSeq = deletedAtBob.path("seq").asLong();
@@ -228,8 +230,8 @@ class RemovalTest {
             Http.Response r = kit.http().request("DELETE", "/api/rooms/" + room, admin.token(), null);
             assertThat(r.status()).as(r.body()).isEqualTo(204);
 
-            JsonNode event = takenOut(b, room, "room_deleted", null, "room_deleted");
-            takenOut(a, room, "room_deleted", null, "room_deleted");
+            JsonNode event = takenOut(b, 0, room, "room_deleted", null, "room_deleted");
+            takenOut(a, 0, room, "room_deleted", null, "room_deleted");
             assertThat(event.path("event").path("by").asText()).isEqualTo(admin.name());
             refused(kit.get(bob, "/api/rooms/" + room + "/messages"), 404);
         }

@@ -2,6 +2,7 @@ package dev.parley.rooms;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.parley.testing.Await;
 import dev.parley.testing.Http;
 import dev.parley.testing.ParleyServer;
 import dev.parley.testing.WsClient;
@@ -205,6 +206,16 @@ final class RoomKit {
         JsonNode a = trySend(c, room, text);
         assertThat(a.path("type").asText()).as("send to %s: %s", room, a).isEqualTo("ack");
         return a;
+    }
+
+    /** Waits for a frame matching {@code p} among those that arrived after the first {@code from}, and returns it. */
+    static JsonNode awaitFrom(WsClient c, int from, Predicate<JsonNode> p, String what) {
+        Await.until(what, T, () -> {
+            List<JsonNode> f = c.frames();
+            return f.subList(Math.min(from, f.size()), f.size()).stream().anyMatch(p);
+        });
+        List<JsonNode> f = c.frames();
+        return f.subList(from, f.size()).stream().filter(p).findFirst().orElseThrow();
     }
 
     /** A ping answered: every frame this connection sent before it has been handled. */

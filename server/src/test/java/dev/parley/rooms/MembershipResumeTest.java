@@ -151,21 +151,37 @@ class MembershipResumeTest {
         try (WsClient a = kit.connect(alice)) {
             RoomKit.join(a, room);
             RoomKit.send(a, room, "one");
-            kit.add(alice, room, carol, "moderator");
+            kit.add(alice, room, carol, "member");
             RoomKit.send(a, room, "two");
-            assertThat(kit.putMember(alice, room, carol.name(), json("role", "member")).status()).isEqualTo(200);
+            assertThat(kit.putMember(alice, room, carol.name(), json("role", "moderator")).status()).isEqualTo(200);
         }
         List<JsonNode> http = kit.messagesAfter(bob, room, 0);
-        assertThat(RoomKit.seqs(http)).containsExactly(1L, 2L, 3L, 4L, 5L, 6L);
-        assertThat(http.stream().map(m -> m.path("event").path("type").asText("")).toList())
+        assertThat(http.stream().map(m -> m.path("event").path("type").asText("")).toList()).as(http.toString())
                 .containsExactly("room_created", "member_added", "", "member_added", "", "role_changed");
+        assertThat(RoomKit.seqs(http)).containsExactly(1L, 2L, 3L, 4L, 5L, 6L);
         try (WsClient b = kit.connect(bob)) {
             String ref = RoomKit.ref("history");
             b.send("type", "history", "room", room, "before", 7, "limit", 100, "ref", ref);
             JsonNode page = b.await(RoomKit.is("history", ref), T, "history");
             assertThat(RoomKit.seqs(List.copyOf(toList(page.get("messages"))))).containsExactly(1L, 2L, 3L, 4L, 5L, 6L);
-            assertThat(page.get("messages").get(5).path("event").path("role").asText()).isEqualTo("member");
+            assertThat(page.get("messages").get(5).path("event").path("role").asText()).isEqualTo("moderator");
         }
+    }
+
+    @Test
+    void adding_someone_with_a_role_is_one_member_added_event_with_that_role() {
+        User carol = kit.user("carol");
+        String room = kit.made(alice, RoomKit.room("added-as"), "private");
+        long before = kit.lastSeq(alice, room);
+
+        kit.add(alice, room, carol, "moderator");
+
+        List<JsonNode> added = kit.messagesAfter(alice, room, before);
+        assertThat(added.stream().map(m -> m.path("event").toString()).toList()).as("PROTOCOL.md: member_added, user was added with role")
+                .hasSize(1);
+        assertThat(added.get(0).path("event").path("type").asText()).isEqualTo("member_added");
+        assertThat(added.get(0).path("event").path("role").asText()).isEqualTo("moderator");
+        assertThat(kit.members(alice, room)).containsEntry(carol.name(), "moderator");
     }
 
     private static List<JsonNode> toList(JsonNode array) {

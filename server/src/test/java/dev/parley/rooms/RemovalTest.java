@@ -71,6 +71,20 @@ class RemovalTest {
         RoomKit.noMoreOf(c, room, before, who + " gets nothing more of " + room);
     }
 
+    /**
+     * The removed user's connections left the room, so they are no longer online in it (9.5: offline
+     * when the last connection leaves): alice gets {@code offline} and the presence route forgets bob.
+     */
+    private static void goneFromPresence(WsClient a, String room, User bob) {
+        a.await(f -> "presence".equals(f.path("type").asText()) && room.equals(f.path("room").asText())
+                && bob.name().equals(f.path("user").asText()) && "offline".equals(f.path("status").asText()), T, "bob offline at alice");
+        dev.parley.testing.Await.until("presence of " + room + " without bob", T, () -> {
+            JsonNode users = kit.get(alice, "/api/rooms/" + room + "/presence").json().path("users");
+            for (JsonNode u : users) if (bob.name().equals(u.asText())) return false;
+            return true;
+        });
+    }
+
     @Test
     void a_banned_member_is_taken_out_of_a_private_room_at_once_on_every_connection_and_kept_out() {
         User bob = kit.user("bob");
@@ -96,6 +110,8 @@ class RemovalTest {
             a.await(f -> RoomKit.isEvent(f, room, "banned"), T, "alice sees the ban in the timeline");
             hearsNothingMore(b1, a, room, "bob");
             RoomKit.noMoreOf(b2, room, RoomKit.ofRoom(b2, room).size(), "bob's other connection gets nothing more of " + room);
+            goneFromPresence(a, room, bob);
+            assertThat(kit.get(bob, "/api/rooms?prefix=" + room).json()).as("bob's room list").isEmpty();
 
             // kept out: reads answer as for a room that does not exist, a join is forbidden
             refused(kit.get(bob, "/api/rooms/" + room + "/messages"), 404);
@@ -124,6 +140,7 @@ class RemovalTest {
             JsonNode event = takenOut(b, 0, room, "member_removed", bob.name(), "removed");
             assertThat(event.path("event").path("by").asText()).isEqualTo(alice.name());
             hearsNothingMore(b, a, room, "bob");
+            goneFromPresence(a, room, bob);
             refused(kit.get(bob, "/api/rooms/" + room + "/messages"), 404);
             refused(kit.get(bob, "/api/rooms/" + room + "/presence"), 404);
             assertThat(RoomKit.tryJoin(b, room).path("code").asText()).isEqualTo("forbidden");
@@ -153,6 +170,8 @@ class RemovalTest {
             takenOut(b, mark, room, "banned", bob.name(), "banned");
             hearsNothingMore(b, a, room, "bob");
             assertThat(RoomKit.tryJoin(b, room).path("code").asText()).isEqualTo("forbidden");
+            assertThat(kit.deleteBan(alice, room, bob.name()).status()).isEqualTo(204);
+            RoomKit.join(b, room); // the ban lifted, a public room is open to him again
         }
     }
 
@@ -176,7 +195,7 @@ class RemovalTest {
     }
 
     @Test
-    void deleting_a_room_takes_every_connection_out_with_reason_room_deleted_and_frees_the_name() {
+    void deleting_a_room_takes_every_connection_out_with_reason_room_deleted_and_its_history_is_gone() {
         User bob = kit.user("bob");
         String room = kit.made(alice, RoomKit.room("doomed"), "private");
         kit.add(alice, room, bob, "member");
@@ -193,25 +212,41 @@ class RemovalTest {
             JsonNode deletedAtAlice = takenOut(a, 0, room, "room_deleted", null, "room_deleted");
             assertThat(deletedAtBob.path("event").path("by").asText()).isEqualTo(alice.name());
             assertThat(deletedAtAlice.path("seq")).isEqualTo(deletedAtBob.path("seq"));
-            long deletedSeq = deletedAtBob.path("seq").asLong();
 
             // gone: for its members as for anyone
             refused(kit.get(bob, "/api/rooms/" + room + "/messages"), 404);
             refused(kit.get(alice, "/api/rooms/" + room + "/messages"), 404);
+            refused(kit.get(alice, "/api/rooms/" + room + "/members"), 404);
             refused(kit.get(alice, "/api/rooms/" + room), 404);
             RoomKit.alive(b);
             RoomKit.alive(a);
             RoomKit.noMoreOf(b, room, RoomKit.ofRoom(b, room).size(), "nothing after left");
-
-            // the name is free again, and a room made with it goes on with the next seq
-            assertThat(kit.createRoom(alice, room, "public").status()).isEqualTo(201);
-            List<JsonNode> fresh = kit.messagesAfter(alice, room, 0);
-            assertThat(fresh).isNotEmpty();
-            assertThat(fresh.get(0).path("event").path("type").asText()).isEqualTo("room_created");
-            assertThat(fresh.get(0).path("seq").asLong()).as("the new room's first seq").isEqualTo(deletedSeq + 1);
-            assertThat(kit.members(alice, room)).doesNotContainKey(bob.name());
             assertThat(watcher.isOpen()).isTrue();
         }
+    }
+
+    @Test
+    void a_room_made_again_under_a_deleted_rooms_name_goes_on_with_the_next_seq_and_holds_nothing_of_the_old_one() {
+        User bob = kit.user("bob"), stranger = kit.user("stranger");
+        String room = kit.made(alice, RoomKit.room("reborn"), "private");
+        kit.add(alice, room, bob, "member");
+        try (WsClient a = kit.connect(alice)) {
+            RoomKit.join(a, room);
+            RoomKit.send(a, room, "private words");
+        }
+        long last = kit.lastSeq(alice, room);
+        assertThat(kit.http().request("DELETE", "/api/rooms/" + room, alice.token(), null).status()).isEqualTo(204);
+
+        // the name is free again, and a room made with it goes on with the next seq
+        Http.Response made = kit.createRoom(stranger, room, "public");
+        assertThat(made.status()).as(made.body()).isEqualTo(201);
+        List<JsonNode> fresh = kit.messagesAfter(stranger, room, 0);
+        assertThat(kit.members(stranger, room)).doesNotContainKey(bob.name()).doesNotContainKey(alice.name());
+        assertThat(fresh).isNotEmpty();
+        assertThat(fresh.get(fresh.size() - 1).path("event").path("type").asText()).isEqualTo("room_created");
+        assertThat(fresh.get(fresh.size() - 1).path("seq").asLong()).as("the new room's first seq").isEqualTo(last + 2); // after room_deleted
+        // "its history ... gone": nothing of the private room before, its room_deleted event included
+        assertThat(fresh).as("the history of the new room %s", fresh).hasSize(1);
     }
 
     @Test

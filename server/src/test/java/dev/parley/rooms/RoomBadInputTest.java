@@ -120,6 +120,7 @@ class RoomBadInputTest {
     @Test
     void a_direct_room_with_yourself_is_a_400_and_with_an_unknown_user_a_404() {
         refused(kit.dm(alice, alice.name()), 400);
+        refused(kit.dm(alice, alice.name().toUpperCase(java.util.Locale.ROOT)), 400); // usernames are one in any letter case
         refused(kit.dm(alice, ParleyServer.unique("nobody")), 404);
         refused(kit.dm(alice, "not a user!"), 400);
         refused(kit.http().request("POST", "/api/dms", alice.token(), "{}"), 400);
@@ -143,7 +144,21 @@ class RoomBadInputTest {
         assertThat(first.json().path("kind").asText()).isEqualTo("direct");
         assertThat(first.json().path("with").asText()).isEqualTo(carol.name());
         assertThat(other.json().path("with").asText()).isEqualTo(alice.name());
-        refused(kit.createRoom(alice, name, "public"), 409);
+        // "the name is taken" (409) for a direct room's name, and "a room of that form cannot be made" (400): either
+        Http.Response taken = kit.createRoom(alice, name, "public");
+        assertThat(taken.status()).as(taken.body()).isIn(400, 409);
+        refused(taken, taken.status());
+    }
+
+    @Test
+    void a_direct_room_with_or_an_invitation_of_a_deleted_account_is_a_404() {
+        User gone = kit.user("gone");
+        Http.Response deleted = kit.http().request("DELETE", "/api/auth/account", gone.token(), json("password", "password-" + gone.name()));
+        assertThat(deleted.status()).as(deleted.body()).isEqualTo(204);
+        String room = room();
+
+        refused(kit.dm(alice, gone.name()), 404);
+        refusedAndUnchanged(room, 404, () -> kit.putMember(alice, room, gone.name(), json("role", "member")));
     }
 
     // --- members ---
@@ -178,9 +193,8 @@ class RoomBadInputTest {
     }
 
     @Test
-    void an_empty_or_malformed_body_is_a_400() {
+    void a_malformed_body_is_a_400() {
         String room = room();
-        refusedAndUnchanged(room, 400, () -> kit.putMember(alice, room, bob.name(), null));
         refusedAndUnchanged(room, 400, () -> kit.putMember(alice, room, bob.name(), "[]"));
         refusedAndUnchanged(room, 400, () -> kit.putMember(alice, room, bob.name(), "not json"));
     }

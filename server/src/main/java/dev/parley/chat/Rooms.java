@@ -256,8 +256,14 @@ public final class Rooms {
                 if (!RoomRules.may(actor, Action.ADD, kind)) throw forbidden("add members to " + room);
                 if (s.targetBan() != null) throw new ChatException(ErrorCode.CONFLICT, peer + " is banned from " + room + "; lift the ban first");
                 now = "member";
+                if ("moderator".equals(role)) {
+                    // Added as a moderator: one event says both.
+                    if (!RoomRules.may(actor, Action.SET_ROLE, kind)) throw forbidden("change roles in " + room);
+                    now = role;
+                }
                 writes.add(new Write.PutMember(peer, now, null));
-                writes.add(event(user, user + " added " + peer, new RoomChange(RoomChange.MEMBER_ADDED, peer, user, now, null, null, null, null)));
+                writes.add(event(user, user + " added " + peer + ("moderator".equals(now) ? " as a moderator" : ""),
+                        new RoomChange(RoomChange.MEMBER_ADDED, peer, user, now, null, null, null, null)));
             }
             if (role != null && !role.equals(now)) {
                 if (peer.equalsIgnoreCase(user) && "owner".equals(now)) throw ChatException.badRequest("the owner's role changes only by handing the ownership to someone else");

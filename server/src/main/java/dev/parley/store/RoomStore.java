@@ -115,10 +115,22 @@ public final class RoomStore {
             long now = System.currentTimeMillis();
             Access a = access(c, room, user, now);
             if (a.room() != null) return a;
-            try (PreparedStatement ps = c.prepareStatement(
-                    "UPDATE rooms SET deleted = FALSE, kind = 'public', topic = NULL, direct_users = NULL, members = 0 WHERE name = ? AND deleted")) {
-                ps.setString(1, room);
-                ps.executeUpdate();
+            c.setAutoCommit(false);
+            try (PreparedStatement undelete = c.prepareStatement(
+                    "UPDATE rooms SET deleted = FALSE, kind = 'public', topic = NULL, direct_users = NULL, members = 0 WHERE name = ? AND deleted");
+                 PreparedStatement leftover = c.prepareStatement("DELETE FROM messages WHERE room = ?")) {
+                // A deleted room made again: what is left of the one before (its deletion event) goes.
+                undelete.setString(1, room);
+                if (undelete.executeUpdate() > 0) {
+                    leftover.setString(1, room);
+                    leftover.executeUpdate();
+                }
+                c.commit();
+            } catch (SQLException | RuntimeException e) {
+                c.rollback();
+                throw e;
+            } finally {
+                c.setAutoCommit(true);
             }
             try (PreparedStatement ps = c.prepareStatement(SqlDialect.INSERT_ROOM)) {
                 ps.setString(1, room);
@@ -318,6 +330,8 @@ public final class RoomStore {
             switch (w) {
                 case Write.CreateRoom cr -> {
                     if (exists) {
+                        // A deleted room made again: what is left of the one before (its deletion event) goes.
+                        update(c, "DELETE FROM messages WHERE room = ? AND seq <= ?", room, seq);
                         update(c, "UPDATE rooms SET deleted = FALSE, kind = ?, topic = ?, direct_users = ?, members = 0 WHERE name = ?",
                                 cr.kind(), cr.topic(), cr.directUsers(), room);
                     } else {

@@ -77,14 +77,14 @@ class AuthorizationMatrixTest {
         "unmute           | 403 403 200 200 200 403         403       | 404  403 200 200 200      404  403       | -          -          -",
         "kick             | 403 403 204 204 204 403         403       | 404  403 204 204 204      404  403       | 404        403/400    403/400",
         "kick_moderator   | 403 403 403 204 204 403         403       | 404  403 403 204 204      404  403       | -          -          -",
-        "leave            | 404 204 204 400 404 404         204       | 404  204 204 400 404      404  204       | 404        400/403    404/403",
+        "leave            | 404 204 204 400 404 404         204       | 404  204 204 400 404      404  204       | 404        400/403    404",
         "get_bans         | 403 403 200 200 200 403         403       | 404  403 200 200 200      404  403       | 404        403        -",
         "ban              | 403 403 204 204 204 403         403       | 404  403 204 204 204      404  403       | 404        403/400    403/400",
         "ban_moderator    | 403 403 403 204 204 403         403       | 404  403 403 204 204      404  403       | -          -          -",
         "unban            | 403 403 204 204 204 403         403       | 404  403 204 204 204      404  403       | 404        403/404    403/404",
         "join             | ok  ok  ok  ok  ok  forbidden   ok        | forbidden ok ok ok forbidden forbidden ok | forbidden ok forbidden",
         "send             | ok  ok  ok  ok  ok  not_joined  forbidden | not_joined ok ok ok not_joined not_joined forbidden | not_joined ok not_joined",
-        "typing           | ok  ok  ok  ok  ok  not_joined  forbidden/dropped | not_joined ok ok ok not_joined not_joined forbidden/dropped | not_joined ok not_joined",
+        "typing           | ok  ok  ok  ok  ok  not_joined  dropped   | not_joined ok ok ok not_joined not_joined dropped   | not_joined ok not_joined",
         "history          | ok  ok  ok  ok  ok  ok/forbidden ok       | hide ok  ok  ok  hide     hide ok        | hide       ok         hide",
     };
 

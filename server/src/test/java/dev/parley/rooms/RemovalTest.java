@@ -176,6 +176,43 @@ class RemovalTest {
     }
 
     @Test
+    void anyone_who_joined_a_public_room_can_be_removed_from_it_member_or_not() {
+        User passerby = kit.user("passerby");
+        String room = kit.made(alice, RoomKit.room("pub-passerby"), "public");
+        try (WsClient a = kit.connect(alice); WsClient p = kit.connect(passerby)) {
+            RoomKit.join(a, room);
+            RoomKit.join(p, room);
+
+            Http.Response r = kit.deleteMember(alice, room, passerby.name());
+            assertThat(r.status()).as(r.body()).isEqualTo(204);
+
+            takenOut(p, 0, room, "member_removed", passerby.name(), "removed");
+            hearsNothingMore(p, a, room, "the passer-by");
+            goneFromPresence(a, room, passerby);
+        }
+    }
+
+    @Test
+    void users_are_named_in_room_routes_in_any_letter_case() {
+        User bob = kit.user("bob");
+        String upper = bob.name().toUpperCase(java.util.Locale.ROOT);
+        String room = kit.made(alice, RoomKit.room("case"), "private");
+
+        Http.Response added = kit.putMember(alice, room, upper, json("role", "member"));
+        assertThat(added.status()).as(added.body()).isEqualTo(201);
+        assertThat(kit.get(bob, "/api/rooms/" + room).status()).as("bob, added by another spelling of his name, reads the room").isEqualTo(200);
+        assertThat(kit.putMember(alice, room, bob.name(), json("role", "member")).status()).as("already a member").isEqualTo(200);
+        try (WsClient b = kit.connect(bob)) {
+            RoomKit.join(b, room);
+            assertThat(kit.putBan(alice, room, upper, "{}").status()).isEqualTo(204);
+            takenOut(b, 0, room, "banned", null, "banned");
+        }
+        refused(kit.get(bob, "/api/rooms/" + room), 404);
+        refused(kit.putMember(alice, room, bob.name(), json("role", "member")), 409);
+        assertThat(kit.deleteBan(alice, room, upper).status()).isEqualTo(204);
+    }
+
+    @Test
     void leaving_over_http_takes_the_users_other_connections_out_with_reason_left() {
         User bob = kit.user("bob");
         String room = kit.made(alice, RoomKit.room("leave"), "private");

@@ -201,7 +201,9 @@ public final class ChatService {
             if (a.ban() != null) throw open ? new ChatException(ErrorCode.FORBIDDEN, "you are banned from " + room) : refused;
             Long muted = a.member() == null ? null : a.member().mutedUntil();
             return new Seat(a.room().lastSeq(), muted == null ? 0 : muted);
-        }).compose(seat -> delivery.join(sub, room, since, ref, seat).recover(ChatService::translate));
+        }).compose(seat -> delivery.join(sub, room, since, ref, seat).recover(err -> err instanceof Delivery.Refused
+                ? Future.failedFuture(new ChatException(ErrorCode.FORBIDDEN, "you may not join " + room))
+                : translate(err)));
     }
 
     /** Leaves the room; announces the user offline if that was their last connection in it. */

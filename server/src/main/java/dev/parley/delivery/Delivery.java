@@ -211,6 +211,8 @@ public final class Delivery {
 
     private Future<Void> open(RoomHub.Membership member, String room, Long since, String ref,
                               Supplier<Future<List<String>>> presentUsersAfterRegistering, int rereads) {
+        Seat seat = member.seat;
+        long checked = seat.accessSeq();
         Future<Replay> stored = Blocking.run(vertx, () -> {
             long last = store.ensureRoom(room);
             List<Message> replay = List.of();
@@ -219,7 +221,9 @@ public final class Delivery {
                 from = Math.max(since, last - replayLimit);
                 replay = store.range(room, from, last);
             }
-            return new Replay(last, from, replay, since == null || last - since <= replayLimit);
+            // Changes of the room since the user's access was checked: rare, and read only then.
+            List<Message> changes = last > checked ? store.events(room, checked, last) : List.of();
+            return new Replay(last, from, replay, since == null || last - since <= replayLimit, changes);
         });
         // Read after registering: a presence change from now on reaches this member (after joined).
         Future<List<String>> presentUsers = presentUsersAfterRegistering.get();
@@ -228,6 +232,7 @@ public final class Delivery {
             try {
                 if (both.failed()) throw both.cause();
                 Replay replay = stored.result();
+                if (!seat.catchUp(member.subscriber.user(), replay.changes, replay.last)) throw new Refused(room);
                 List<String> users = presentUsers.result();
                 List<String> listed = users.size() > MAX_MEMBERS_LISTED ? users.subList(0, MAX_MEMBERS_LISTED) : users;
                 Subscriber.Joined joined = new Subscriber.Joined(room, ref, replay.last, users.size(), listed, replay.recovered);
@@ -251,7 +256,18 @@ public final class Delivery {
         return m.subscriber;
     }
 
-    private record Replay(long last, long from, List<Message> messages, boolean recovered) {}
+    /** @param changes the room events after the seat's access check, up to {@code last} */
+    private record Replay(long last, long from, List<Message> messages, boolean recovered, List<Message> changes) {}
+
+    /**
+     * A join refused because a room event committed after the user's access was checked took them
+     * out of the room (a ban or removal racing the join): joining again checks afresh.
+     */
+    public static final class Refused extends RuntimeException {
+        public Refused(String room) {
+            super("a change of " + room + " took the user out while joining", null, false, false);
+        }
+    }
 
     /**
      * A fill's read: the store's messages up to {@code upTo}, those missing from it gone (a deleted

@@ -125,6 +125,24 @@ final class MessageReads {
         }
     }
 
+    /** The room events (not the messages) with {@code after < seq <= upTo}, ascending. */
+    List<Message> events(String room, long after, long upTo) {
+        try (Connection c = db.connection();
+             PreparedStatement ps = c.prepareStatement("SELECT " + READ_COLUMNS
+                     + " FROM messages WHERE room = ? AND seq > ? AND seq <= ? AND kind IS NOT NULL ORDER BY seq ASC")) {
+            ps.setString(1, room);
+            ps.setLong(2, after);
+            ps.setLong(3, upTo);
+            List<Message> out = new ArrayList<>();
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) out.add(SqlDialect.read(rs));
+            }
+            return out;
+        } catch (SQLException e) {
+            throw new StoreException("could not read room events", e);
+        }
+    }
+
     /** Last seqs of the named rooms that exist. */
     Map<String, Long> lastSeqs(List<String> rooms) {
         Map<String, Long> out = new HashMap<>();

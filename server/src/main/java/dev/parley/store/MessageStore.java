@@ -133,6 +133,11 @@ public final class MessageStore implements AutoCloseable {
         return reads.range(room, after, upTo);
     }
 
+    /** The room events (not the messages) with {@code after < seq <= upTo}, ascending. Blocking. */
+    public List<Message> events(String room, long after, long upTo) {
+        return reads.events(room, after, upTo);
+    }
+
     /** Last seqs of the named rooms that exist. Blocking. */
     public Map<String, Long> lastSeqs(List<String> rooms) {
         return reads.lastSeqs(rooms);

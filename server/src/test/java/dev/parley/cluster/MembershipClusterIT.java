@@ -6,6 +6,7 @@ import dev.parley.testing.Cluster;
 import dev.parley.testing.Http;
 import dev.parley.testing.ParleyServer;
 import dev.parley.testing.WsClient;
+import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
@@ -553,5 +554,54 @@ class MembershipClusterIT {
             assertThat(b().http().get("/api/rooms/" + room + "/messages", td).json().get("messages"))
                     .extracting(f -> f.get("seq").asLong()).allMatch(seq -> seq >= 8).contains(9L, 10L);
         }
+    }
+
+    /**
+     * A join on node B racing a ban on node A. Every outcome but one is right: the join is refused,
+     * or it is answered and the ban then takes the connection out (the event, then left). Wrong is a
+     * joined connection that the ban never reaches: it would read and post in a room its user is
+     * banned from. The ban is sent a fraction of a millisecond to a few milliseconds after the join,
+     * so that some trials commit it between the join's access check and its read of the room.
+     */
+    @Test
+    @Order(7)
+    @Disabled("server bug: a ban committed between a join's access check and its read of the room never reaches that connection (joined at the ban's seq, no event, no left; it gets later messages and its sends are acked)")
+    void a_join_racing_a_ban_on_another_node_is_refused_or_taken_out_never_left_in_the_room() {
+        String alice = ParleyServer.unique("alice"), bob = ParleyServer.unique("bob");
+        String ta = a().http().register(alice), tb = a().http().register(bob);
+        int refused = 0, takenOut = 0;
+        try (WsClient onA = connected(a(), ta); WsClient onB = connected(b(), tb)) {
+            for (int trial = 0; trial < 40; trial++) {
+                String room = room("race");
+                makePrivate(a(), ta, room);
+                add(a(), ta, room, bob); // seq 2
+                join(onA, room, null);
+                long delayNanos = (trial % 16) * 250_000L;
+                CompletableFuture<Http.Response> ban = CompletableFuture.supplyAsync(() -> {
+                    java.util.concurrent.locks.LockSupport.parkNanos(delayNanos);
+                    return call(a(), "PUT", "/api/rooms/" + room + "/bans/" + bob, ta, "{}");
+                });
+                String ref = "race" + trial;
+                onB.send("type", "join", "room", room, "ref", ref);
+                JsonNode answer = answer(onB, ref, "joined");
+                Http.Response banned = ban.join();
+                assertThat(banned.status()).as(banned.body()).isEqualTo(204);
+                if ("error".equals(type(answer))) {
+                    assertThat(answer.get("code").asText()).isEqualTo("forbidden");
+                    refused++;
+                    continue;
+                }
+                long next = post(onA, room, "after the ban");
+                JsonNode got = onB.await(f -> room.equals(f.path("room").asText())
+                        && ("left".equals(type(f)) || f.path("seq").asLong() == next), REMOVAL_DEADLINE, "left, or seq " + next + ", in " + room);
+                assertThat(type(got)).as("trial %d (ban sent %d µs after the join): bob joined %s at lastSeq %d and then got %s; what he got of it: %s",
+                        trial, delayNanos / 1000, room, answer.get("lastSeq").asLong(), got, timeline(onB, room)).isEqualTo("left");
+                assertThat(got.get("reason").asText()).isEqualTo("banned");
+                List<JsonNode> seen = timeline(onB, room);
+                assertThat(isEvent(seen.get(seen.size() - 2), room, "banned", bob)).as(seen.toString()).isTrue();
+                takenOut++;
+            }
+        }
+        System.out.printf("membership cluster: a join racing a ban: %d refused, %d taken out%n", refused, takenOut);
     }
 }

@@ -286,4 +286,29 @@ class DeliveryTest {
         assertThat(bob.heard).doesNotContain("left removed");
         assertThat(delivery.localMembers("lobby")).isEqualTo(1);
     }
+
+    @Test
+    void a_join_whose_access_was_checked_before_a_removal_committed_is_refused_and_leaves_nothing_behind() throws Exception {
+        Recorder bob = new Recorder("bob");
+        store.ensureRoom("lobby");
+        // bob's access was checked at seq 0; the ban commits before the join reads the room
+        change("lobby", "bob", RoomChange.of(RoomChange.BANNED, "bob", "alice"));
+
+        assertThatThrownBy(() -> await(delivery.join(bob, "lobby", null, "b", new Seat(0, 0)))).hasCauseInstanceOf(Delivery.Refused.class);
+        assertThat(bob.heard).isEmpty();
+        assertThat(delivery.localMembers("lobby")).isZero();
+        Await.until("bob absent", Duration.ofSeconds(10), () -> presence.real.members("lobby").result().isEmpty());
+    }
+
+    @Test
+    void a_mute_committed_between_the_access_check_and_the_join_applies_to_the_seat() throws Exception {
+        Recorder bob = new Recorder("bob");
+        store.ensureRoom("lobby");
+        long until = System.currentTimeMillis() + 60_000;
+        change("lobby", "bob", new RoomChange(RoomChange.MUTED, "bob", "alice", null, null, until, null, null));
+
+        Seat seat = await(delivery.join(bob, "lobby", null, "b", new Seat(0, 0)));
+        assertThat(seat.mutedUntil()).isEqualTo(until);
+        assertThat(seat.accessSeq()).isEqualTo(1);
+    }
 }

@@ -5,9 +5,13 @@
 -- room made again under its name goes on with the next seq: nodes and clients never see a seq go
 -- back); it is no room for anyone until it is made again. members counts room_members rows.
 ALTER TABLE rooms ADD COLUMN kind VARCHAR(8) NOT NULL DEFAULT 'public';
-ALTER TABLE rooms ADD COLUMN topic VARCHAR(256);
+-- Wide enough for 250 characters outside the BMP, which H2 counts twice.
+ALTER TABLE rooms ADD COLUMN topic VARCHAR(1000);
 ALTER TABLE rooms ADD COLUMN members INT NOT NULL DEFAULT 0;
 ALTER TABLE rooms ADD COLUMN deleted BOOLEAN NOT NULL DEFAULT FALSE;
+-- The seq of the room's last deletion (its room_deleted event, which is never deleted): the history
+-- below it is gone. Reads start there; the rows below it are purged after the deletion commits.
+ALTER TABLE rooms ADD COLUMN first_seq BIGINT NOT NULL DEFAULT 0;
 -- A direct room's two users, in name order, separated by a space.
 ALTER TABLE rooms ADD COLUMN direct_users VARCHAR(140);
 -- The room listing pages public rooms by name without reading the others.

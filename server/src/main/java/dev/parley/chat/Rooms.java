@@ -208,7 +208,8 @@ public final class Rooms {
             String pair = user.compareToIgnoreCase(peer) < 0 ? user + " " + peer : peer + " " + user;
             return change(name, user, null, s -> {
                 if (s.room() != null) {
-                    if (!RoomStore.DIRECT.equals(s.room().kind())) throw new IllegalStateException("room " + name + " is not direct");
+                    // Only a room made before direct rooms existed can have such a name.
+                    if (!RoomStore.DIRECT.equals(s.room().kind())) throw new ChatException(ErrorCode.CONFLICT, "room " + name + " exists and is not a direct room");
                     return new Plan<>(List.of(), false);
                 }
                 RoomChange made = new RoomChange(RoomChange.ROOM_CREATED, null, user, null, null, null, RoomStore.DIRECT, null);
@@ -230,7 +231,7 @@ public final class Rooms {
             if (!RoomRules.may(actor, Action.DELETE_ROOM, s.room().kind())) throw forbidden("delete " + room);
             return new Plan<>(List.of(new Write.Event(user, user + " deleted the room", RoomChange.of(RoomChange.ROOM_DELETED, null, user)),
                     new Write.DeleteRoom()), null);
-        }).mapEmpty();
+        }).onSuccess(x -> blocking(() -> store.purge(room))).mapEmpty();
     }
 
     /**
@@ -273,7 +274,7 @@ public final class Rooms {
                 if ("owner".equals(now)) throw ChatException.badRequest("the owner's role changes only by handing the ownership to someone else");
                 if ("owner".equals(role)) {
                     if (!RoomRules.may(actor, Action.TRANSFER, kind)) throw forbidden("hand over the ownership of " + room);
-                    writes.add(new Write.PutMember(peer, "owner", tm == null ? null : tm.mutedUntil()));
+                    writes.add(new Write.PutMember(peer, "owner", null)); // an owner is never muted: nobody could lift it
                     writes.add(event(user, user + " made " + peer + " the owner", new RoomChange(RoomChange.ROLE_CHANGED, peer, user, "owner", null, null, null, null)));
                     RoomStore.Member owner = s.owner();
                     if (owner != null && !owner.user().equalsIgnoreCase(peer)) {
@@ -317,7 +318,7 @@ public final class Rooms {
         } catch (ChatException e) {
             return Future.failedFuture(e);
         }
-        Future<Void> done = targeted(room, user, target, (s, peer) -> {
+        Future<Void> done = targeted(room, user, target, true, (s, peer) -> {
             Role actor = actor(s, user, room);
             String kind = s.room().kind();
             RoomStore.Member tm = s.target();
@@ -350,7 +351,7 @@ public final class Rooms {
         } catch (ChatException e) {
             return Future.failedFuture(e);
         }
-        return targeted(room, user, target, (s, peer) -> {
+        return targeted(room, user, target, true, (s, peer) -> {
             Role actor = actor(s, user, room);
             String kind = s.room().kind();
             RoomStore.Member tm = s.target();
@@ -374,7 +375,7 @@ public final class Rooms {
         } catch (ChatException e) {
             return Future.failedFuture(e);
         }
-        return targeted(room, user, target, (s, peer) -> {
+        return targeted(room, user, target, true, (s, peer) -> {
             Role actor = actor(s, user, room);
             if (!RoomRules.may(actor, Action.MODERATE, s.room().kind())) throw forbidden("lift bans in " + room);
             if (s.targetBan() == null) throw ChatException.notFound(peer + " is not banned from " + room);
@@ -386,7 +387,12 @@ public final class Rooms {
 
     /** A change about an account, named as written in its account (404 if there is none). */
     private <T> Future<T> targeted(String room, String user, String target, java.util.function.BiFunction<State, String, Plan<T>> decide) {
-        return blocking(() -> account(target)).compose(peer -> change(room, user, peer, s -> decide.apply(s, peer)).map(RoomStore.Changed::answer));
+        return targeted(room, user, target, false, decide);
+    }
+
+    /** @param deletedToo whether a deleted account may be named: to remove it, or ban it or lift its ban */
+    private <T> Future<T> targeted(String room, String user, String target, boolean deletedToo, java.util.function.BiFunction<State, String, Plan<T>> decide) {
+        return blocking(() -> account(target, deletedToo)).compose(peer -> change(room, user, peer, s -> decide.apply(s, peer)).map(RoomStore.Changed::answer));
     }
 
     /** Decides and stores the change, then hands its events to the delivery. */
@@ -415,7 +421,11 @@ public final class Rooms {
 
     /** The account's name as written, or 404. Blocking. */
     private String account(String name) {
-        return users.find(name).filter(u -> !u.deleted()).map(UserStore.User::username)
+        return account(name, false);
+    }
+
+    private String account(String name, boolean deletedToo) {
+        return users.find(name).filter(u -> deletedToo || !u.deleted()).map(UserStore.User::username)
                 .orElseThrow(() -> ChatException.notFound("no user " + name));
     }
 

@@ -170,12 +170,18 @@ public final class Journal implements AutoCloseable {
         try (Connection c = db.connection()) {
             c.setAutoCommit(false);
             try (PreparedStatement room = c.prepareStatement(SqlDialect.INSERT_ROOM);
+                 PreparedStatement first = c.prepareStatement("SELECT first_seq FROM rooms WHERE name = ?");
                  PreparedStatement insert = c.prepareStatement(SqlDialect.INSERT_MESSAGE + " ON CONFLICT DO NOTHING");
                  PreparedStatement bump = c.prepareStatement("UPDATE rooms SET last_seq = GREATEST(last_seq, ?) WHERE name = ?")) {
                 for (Message m : messages) {
                     room.setString(1, m.room());
                     room.setLong(2, m.tsMillis());
                     room.executeUpdate();
+                    // A room deleted since: what it had before its deletion stays gone.
+                    first.setString(1, m.room());
+                    try (var rs = first.executeQuery()) {
+                        if (rs.next() && m.seq() < rs.getLong(1)) continue;
+                    }
                     SqlDialect.bind(insert, m);
                     if (insert.executeUpdate() == 0) continue;
                     restored++;

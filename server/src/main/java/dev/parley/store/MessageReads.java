@@ -24,6 +24,13 @@ import static java.util.Objects.requireNonNull;
  * between H2 and PostgreSQL.
  */
 final class MessageReads {
+    /**
+     * What a deleted room had is not read: its rows below its last deletion's event may not have
+     * been purged yet (or a crash's journal may have put some back). One look-up by key; a room
+     * never deleted has 0 there. Its parameter is the room again.
+     */
+    static final String SINCE_DELETION = " AND seq >= (SELECT first_seq FROM rooms WHERE name = ?)";
+
     private final Database db;
 
     MessageReads(Database db) {
@@ -85,11 +92,12 @@ final class MessageReads {
     /** See {@link MessageStore#page}. */
     Page page(String room, Long before, Long after, int limit) {
         boolean forward = after != null;
-        String sql = "SELECT " + READ_COLUMNS + " FROM messages WHERE room = ?"
+        String sql = "SELECT " + READ_COLUMNS + " FROM messages WHERE room = ?" + SINCE_DELETION
                 + (before != null ? " AND seq < ?" : "") + (after != null ? " AND seq > ?" : "")
                 + (forward ? " ORDER BY seq ASC" : " ORDER BY seq DESC") + " LIMIT ?";
         try (Connection c = db.connection(); PreparedStatement ps = c.prepareStatement(sql)) {
             int i = 1;
+            ps.setString(i++, room);
             ps.setString(i++, room);
             if (before != null) ps.setLong(i++, before);
             if (after != null) ps.setLong(i++, after);
@@ -111,10 +119,11 @@ final class MessageReads {
     List<Message> range(String room, long after, long upTo) {
         try (Connection c = db.connection();
              PreparedStatement ps = c.prepareStatement("SELECT " + READ_COLUMNS
-                     + " FROM messages WHERE room = ? AND seq > ? AND seq <= ? ORDER BY seq ASC")) {
+                     + " FROM messages WHERE room = ?" + SINCE_DELETION + " AND seq > ? AND seq <= ? ORDER BY seq ASC")) {
             ps.setString(1, room);
-            ps.setLong(2, after);
-            ps.setLong(3, upTo);
+            ps.setString(2, room);
+            ps.setLong(3, after);
+            ps.setLong(4, upTo);
             List<Message> out = new ArrayList<>();
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) out.add(SqlDialect.read(rs));
@@ -129,10 +138,11 @@ final class MessageReads {
     List<Message> events(String room, long after, long upTo) {
         try (Connection c = db.connection();
              PreparedStatement ps = c.prepareStatement("SELECT " + READ_COLUMNS
-                     + " FROM messages WHERE room = ? AND seq > ? AND seq <= ? AND kind IS NOT NULL ORDER BY seq ASC")) {
+                     + " FROM messages WHERE room = ?" + SINCE_DELETION + " AND seq > ? AND seq <= ? AND kind IS NOT NULL ORDER BY seq ASC")) {
             ps.setString(1, room);
-            ps.setLong(2, after);
-            ps.setLong(3, upTo);
+            ps.setString(2, room);
+            ps.setLong(3, after);
+            ps.setLong(4, upTo);
             List<Message> out = new ArrayList<>();
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) out.add(SqlDialect.read(rs));

@@ -77,7 +77,11 @@ public final class RoomStore {
         /** Makes the room, or makes a deleted one again under its name (its seqs go on). */
         record CreateRoom(String kind, String topic, String directUsers) implements Write {}
 
-        /** Deletes the room's history but the events written before this in the same change, its members and its bans. */
+        /**
+         * Deletes the room: its members and bans, and its history but the events written before this
+         * in the same change (the deletion's event, which is never deleted: a node behind, or a join
+         * under way, learns from it that the room is gone). See {@link #purge}.
+         */
         record DeleteRoom() implements Write {}
 
         /** A room event, stored with the room's next seq; {@code from} is who made the change. */
@@ -114,22 +118,11 @@ public final class RoomStore {
             long now = System.currentTimeMillis();
             Access a = access(c, room, user, now);
             if (a.room() != null) return a;
-            c.setAutoCommit(false);
+            // A deleted room made again goes on from its deletion's event, which stays in its history.
             try (PreparedStatement undelete = c.prepareStatement(
-                    "UPDATE rooms SET deleted = FALSE, kind = 'public', topic = NULL, direct_users = NULL, members = 0 WHERE name = ? AND deleted");
-                 PreparedStatement leftover = c.prepareStatement("DELETE FROM messages WHERE room = ?")) {
-                // A deleted room made again: what is left of the one before (its deletion event) goes.
+                    "UPDATE rooms SET deleted = FALSE, kind = 'public', topic = NULL, direct_users = NULL, members = 0 WHERE name = ? AND deleted")) {
                 undelete.setString(1, room);
-                if (undelete.executeUpdate() > 0) {
-                    leftover.setString(1, room);
-                    leftover.executeUpdate();
-                }
-                c.commit();
-            } catch (SQLException | RuntimeException e) {
-                c.rollback();
-                throw e;
-            } finally {
-                c.setAutoCommit(true);
+                undelete.executeUpdate();
             }
             try (PreparedStatement ps = c.prepareStatement(SqlDialect.INSERT_ROOM)) {
                 ps.setString(1, room);
@@ -295,16 +288,26 @@ public final class RoomStore {
         Room r = null;
         boolean exists = false;
         long last = 0;
-        try (PreparedStatement ps = c.prepareStatement("SELECT " + ROOM_COLUMNS + ", deleted FROM rooms WHERE name = ? FOR UPDATE")) {
-            ps.setString(1, room);
-            try (ResultSet rs = ps.executeQuery()) {
-                if (rs.next()) {
-                    exists = true;
-                    last = rs.getLong(4);
-                    if (!rs.getBoolean(7)) r = room(rs);
+        for (int attempt = 0; attempt < 2 && !exists; attempt++) {
+            try (PreparedStatement ps = c.prepareStatement("SELECT " + ROOM_COLUMNS + ", deleted FROM rooms WHERE name = ? FOR UPDATE")) {
+                ps.setString(1, room);
+                try (ResultSet rs = ps.executeQuery()) {
+                    if (rs.next()) {
+                        exists = true;
+                        last = rs.getLong(4);
+                        if (!rs.getBoolean(7)) r = room(rs);
+                    }
                 }
             }
+            if (!exists && attempt == 0) {
+                // No row to lock: a row of a deleted room (no room to anyone) is put there to lock,
+                // and goes again with a refusal's rollback. Two changes making the same name at once
+                // then take turns (the second waits on the first's row, and finds the room made)
+                // instead of one failing on the key.
+                update(c, "INSERT INTO rooms (name, last_seq, created_at, deleted) VALUES (?, 0, ?, TRUE) ON CONFLICT DO NOTHING", room, now);
+            }
         }
+        if (!exists) throw new SQLException("room " + room + " could not be locked");
         Member actorMember = r == null || actor == null ? null : member(c, room, actor);
         Member targetMember = r == null || target == null ? null : member(c, room, target);
         Ban ban = null;
@@ -335,8 +338,7 @@ public final class RoomStore {
             switch (w) {
                 case Write.CreateRoom cr -> {
                     if (exists) {
-                        // A deleted room made again: what is left of the one before (its deletion event) goes.
-                        update(c, "DELETE FROM messages WHERE room = ? AND seq <= ?", room, seq);
+                        // A deleted room made again goes on from its deletion's event, which stays in its history.
                         update(c, "UPDATE rooms SET deleted = FALSE, kind = ?, topic = ?, direct_users = ?, members = 0 WHERE name = ?",
                                 cr.kind(), cr.topic(), cr.directUsers(), room);
                     } else {
@@ -368,10 +370,13 @@ public final class RoomStore {
                 }
                 case Write.DeleteBan db -> update(c, "DELETE FROM room_bans WHERE room = ? AND user_key = ?", room, key(db.user()));
                 case Write.DeleteRoom d -> {
-                    update(c, "DELETE FROM messages WHERE room = ? AND seq < ?", room, firstEvent < 0 ? seq + 1 : firstEvent);
+                    // Reads start at the deletion's event from now on; the messages below it are purged
+                    // after the commit (purge), not here, where the room's row is locked: a room's
+                    // history can be large, and its members' sends would wait for it.
                     update(c, "DELETE FROM room_members WHERE room = ?", room);
                     update(c, "DELETE FROM room_bans WHERE room = ?", room);
-                    update(c, "UPDATE rooms SET deleted = TRUE, kind = 'public', topic = NULL, direct_users = NULL WHERE name = ?", room);
+                    update(c, "UPDATE rooms SET deleted = TRUE, kind = 'public', topic = NULL, direct_users = NULL, first_seq = ? WHERE name = ?",
+                            firstEvent < 0 ? seq + 1 : firstEvent, room);
                 }
                 case Write.Event e -> {
                     Message m = event(room, ++seq, now, e);
@@ -390,6 +395,40 @@ public final class RoomStore {
             update(c, "UPDATE rooms SET last_seq = ?, members = (SELECT COUNT(*) FROM room_members WHERE room = ?) WHERE name = ?", seq, room, room);
         }
         return new Changed<>(plan.answer(), List.copyOf(events));
+    }
+
+    /**
+     * Deletes a deleted room's messages below its deletion's event, a thousand at a time, each in
+     * its own statement outside any lock: reads skip them already ({@code first_seq}). Blocking.
+     *
+     * @return how many were deleted
+     */
+    public long purge(String room) {
+        long deleted = 0;
+        try (Connection c = db.connection()) {
+            long first;
+            try (PreparedStatement ps = c.prepareStatement("SELECT first_seq FROM rooms WHERE name = ?")) {
+                ps.setString(1, room);
+                try (ResultSet rs = ps.executeQuery()) {
+                    if (!rs.next()) return 0;
+                    first = rs.getLong(1);
+                }
+            }
+            long oldest;
+            try (PreparedStatement ps = c.prepareStatement("SELECT MIN(seq) FROM messages WHERE room = ?")) {
+                ps.setString(1, room);
+                try (ResultSet rs = ps.executeQuery()) {
+                    oldest = rs.next() ? rs.getLong(1) : first;
+                }
+            }
+            for (long from = oldest; from < first; from += 1000) {
+                deleted += update(c, "DELETE FROM messages WHERE room = ? AND seq >= ? AND seq < ?", room, from, Math.min(first, from + 1000));
+            }
+            db.persist(c);
+            return deleted;
+        } catch (SQLException e) {
+            throw new StoreException("could not purge room " + room, e);
+        }
     }
 
     private static Message event(String room, long seq, long now, Write.Event e) {

@@ -311,4 +311,39 @@ class DeliveryTest {
         assertThat(seat.mutedUntil()).isEqualTo(until);
         assertThat(seat.accessSeq()).isEqualTo(1);
     }
+
+    /** Another node deletes the room and makes it again, private, by carol. */
+    private List<Message> deleteAndRemake(String room) {
+        RoomStore rs = new RoomStore(db);
+        var deleted = rs.change(room, "alice", null, st -> new RoomStore.Plan<>(List.of(
+                new RoomStore.Write.Event("alice", "deleted", RoomChange.of(RoomChange.ROOM_DELETED, null, "alice")),
+                new RoomStore.Write.DeleteRoom()), null));
+        rs.purge(room);
+        var made = rs.change(room, "carol", null, st -> new RoomStore.Plan<>(List.of(
+                new RoomStore.Write.CreateRoom("private", null, null),
+                new RoomStore.Write.PutMember("carol", "owner", null),
+                new RoomStore.Write.Event("carol", "made", new RoomChange(RoomChange.ROOM_CREATED, null, "carol", null, null, null, "private", null))), null));
+        return List.of(deleted.events().get(0), made.events().get(0));
+    }
+
+    @Test
+    void a_node_that_missed_a_deletion_learns_it_from_the_store_before_anything_of_the_room_made_again() throws Exception {
+        Recorder bob = new Recorder("bob");
+        Seat seat = await(delivery.join(bob, "lobby", null, "b", new Seat(0, 0)));
+        List<Message> events = deleteAndRemake("lobby");
+        delivery.committed(List.of(events.get(1))); // the broker lost the deletion (seq 1): room_created (2) waits for it
+
+        Await.until("bob taken out by the deletion read back from the store", Duration.ofSeconds(10), seat::removed);
+        store.append("lobby", "carol", "c-1", "new private words").get(10, TimeUnit.SECONDS);
+        assertThat(bob.heard.subList(1, bob.heard.size())).containsExactly("message 1", "left room_deleted");
+    }
+
+    @Test
+    void a_join_checked_before_a_deletion_and_a_new_room_under_the_name_is_refused() throws Exception {
+        store.ensureRoom("lobby");
+        deleteAndRemake("lobby"); // after bob's access check at seq 0
+        Recorder bob = new Recorder("bob");
+        assertThatThrownBy(() -> await(delivery.join(bob, "lobby", null, "b", new Seat(0, 0)))).hasCauseInstanceOf(Delivery.Refused.class);
+        assertThat(bob.heard).isEmpty();
+    }
 }

@@ -218,7 +218,8 @@ class RoomKindsTest {
         assertThat(again.status()).as(again.body()).isEqualTo(201);
         assertThat(again.json().get("lastSeq").asLong()).as("room_created, member_added, room_deleted, then this room_created").isEqualTo(4);
         JsonNode history = server().http().get("/api/rooms/" + room + "/messages?after=0", ta).json().get("messages");
-        assertThat(history).hasSize(1);
-        assertThat(history.get(0).get("event").get("by").asText()).isEqualTo(bob);
+        assertThat(history).as("the deletion's event stays, and nothing before it").hasSize(2);
+        assertThat(history.get(0).get("event").get("type").asText()).isEqualTo("room_deleted");
+        assertThat(history.get(1).get("event").get("by").asText()).isEqualTo(bob);
     }
 }

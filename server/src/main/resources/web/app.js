@@ -1277,8 +1277,10 @@ ui.inviteForm.addEventListener('submit', (ev) => {
     ui.membersError.textContent = `${user} is already a member of ${roomLabel(current)}.`;
     return;
   }
+  // With the role said: PROTOCOL.md 3.3 refuses an empty body, and for someone who is not a member
+  // yet (checked above) `member` is what an invitation makes them.
   memberAction(ui.inviteBtn, user, async (room) => {
-    await client.setMember(room, user, {});
+    await client.setMember(room, user, { role: 'member' });
     ui.inviteInput.value = '';
   });
 });

@@ -24,6 +24,7 @@ import dev.parley.store.Database;
 import dev.parley.store.Journal;
 import dev.parley.store.MessageStore;
 import dev.parley.store.RevocationStore;
+import dev.parley.store.RoomStore;
 import dev.parley.store.StoreException;
 import dev.parley.store.UserStore;
 import dev.parley.ws.CloseCode;
@@ -129,8 +130,8 @@ public final class ChatServer {
             sessions.start(users);
             undo.push(sessions::close);
             warnOfUnclaimedAdmins(config, users);
-            ChatService chat = new ChatService(vertx, new Limits(config), users, store, delivery, presence,
-                    new PasswordHasher(config.bcryptCost()), tokens, sessions, config.tokenTtl(), config.admins());
+            ChatService chat = new ChatService(vertx, new Limits(config), users, store, new RoomStore(db), delivery, presence,
+                    new PasswordHasher(config.bcryptCost()), tokens, sessions, config.tokenTtl(), config.admins(), config.roomCreationByAnyone());
             this.ws = new WsEndpoint(vertx, config, chat, tokens, metrics);
             ws.start();
             this.health = new Health(() -> Blocking.run(vertx, db::healthy), broker, presence, config.nodeId());

@@ -2,6 +2,7 @@ package dev.parley.broker;
 
 import dev.parley.event.RoomEvent;
 import dev.parley.event.Message;
+import dev.parley.event.RoomChange;
 
 import java.nio.BufferUnderflowException;
 import java.nio.ByteBuffer;
@@ -12,15 +13,17 @@ import java.nio.charset.StandardCharsets;
  * event on the publishing node and decoded once per event on each receiving node.
  *
  * <pre>
- * byte version (1) · byte kind ('M' message, 'T' typing, 'P' presence) · str origin · str room · then
+ * byte version (1) · byte kind ('M' message, 'E' room event, 'T' typing, 'P' presence) · str origin · str room · then
  *   M: long seq · str id · str from · str text · long ts · str clientId
+ *   E: as M, then str event type · str event fields (JSON)
  *   T: str user
  *   P: str user · byte online
  * str = int length of the UTF-8 bytes, then the bytes
  * </pre>
  *
  * The version byte lets a node of a newer release skip what it does not understand during a rolling
- * upgrade, instead of misreading it.
+ * upgrade, instead of misreading it. (A node from before room events skips 'E' as a kind it does
+ * not know, and reads the event back from the store as it does any message the broker lost.)
  */
 final class BrokerCodec {
     static final byte VERSION = 1;
@@ -37,13 +40,20 @@ final class BrokerCodec {
             case RoomEvent.MessageCommitted mc -> {
                 Message m = mc.message();
                 byte[] id = utf8(m.id()), from = utf8(m.from()), text = utf8(m.text()), cid = utf8(m.clientId());
-                ByteBuffer b = header('M', o, room, 8 + 4 + id.length + 4 + from.length + 4 + text.length + 8 + 4 + cid.length);
+                RoomChange e = m.event();
+                byte[] type = e == null ? null : utf8(e.type()), fields = e == null ? null : utf8(e.json());
+                int extra = e == null ? 0 : 4 + type.length + 4 + fields.length;
+                ByteBuffer b = header(e == null ? 'M' : 'E', o, room, 8 + 4 + id.length + 4 + from.length + 4 + text.length + 8 + 4 + cid.length + extra);
                 b.putLong(m.seq());
                 put(b, id);
                 put(b, from);
                 put(b, text);
                 b.putLong(m.tsMillis());
                 put(b, cid);
+                if (e != null) {
+                    put(b, type);
+                    put(b, fields);
+                }
                 yield b.array();
             }
             case RoomEvent.Typing t -> {
@@ -72,11 +82,13 @@ final class BrokerCodec {
             String origin = str(b);
             String room = str(b);
             RoomEvent event = switch (kind) {
-                case 'M' -> {
+                case 'M', 'E' -> {
                     long seq = b.getLong();
                     String id = str(b), from = str(b), text = str(b);
                     long ts = b.getLong();
-                    yield new RoomEvent.MessageCommitted(new Message(room, seq, id, from, text, ts, str(b)));
+                    String clientId = str(b);
+                    RoomChange e = kind == 'E' ? parseEvent(str(b), str(b)) : null;
+                    yield new RoomEvent.MessageCommitted(new Message(room, seq, id, from, text, ts, clientId, e));
                 }
                 case 'T' -> new RoomEvent.Typing(room, str(b));
                 case 'P' -> new RoomEvent.PresenceChanged(room, str(b), b.get() == 1);
@@ -86,6 +98,14 @@ final class BrokerCodec {
             return new Decoded(origin, event);
         } catch (BufferUnderflowException | NegativeArraySizeException | IndexOutOfBoundsException e) {
             throw new IllegalArgumentException("truncated event", e);
+        }
+    }
+
+    private static RoomChange parseEvent(String type, String fields) {
+        try {
+            return RoomChange.parse(type, fields);
+        } catch (RuntimeException e) {
+            throw new IllegalArgumentException("unreadable room event: " + e.getMessage(), e);
         }
     }
 

@@ -4,11 +4,13 @@ import dev.parley.auth.LoginThrottle;
 import dev.parley.auth.PasswordHasher;
 import dev.parley.auth.TokenService;
 import dev.parley.delivery.Delivery;
+import dev.parley.delivery.Seat;
 import dev.parley.delivery.Subscriber;
 import dev.parley.event.Message;
 import dev.parley.presence.Presence;
 import dev.parley.store.MessageStore;
 import dev.parley.store.RefusedException;
+import dev.parley.store.RoomStore;
 import dev.parley.store.StoreException;
 import dev.parley.store.UserStore;
 import dev.parley.work.Blocking;
@@ -33,6 +35,7 @@ public final class ChatService {
     private final Limits limits;
     private final UserStore users;
     private final MessageStore store;
+    private final RoomStore roomStore;
     private final Delivery delivery;
     private final Presence presence;
     private final PasswordHasher hasher;
@@ -41,14 +44,16 @@ public final class ChatService {
     private final LoginThrottle logins = new LoginThrottle();
     private final Sessions sessions;
     private final Accounts accounts;
+    private final Rooms rooms;
 
-    public ChatService(Vertx vertx, Limits limits, UserStore users, MessageStore store, Delivery delivery,
+    public ChatService(Vertx vertx, Limits limits, UserStore users, MessageStore store, RoomStore roomStore, Delivery delivery,
                        Presence presence, PasswordHasher hasher, TokenService tokens, Sessions sessions,
-                       java.time.Duration tokenTtl, java.util.Collection<String> admins) {
+                       java.time.Duration tokenTtl, java.util.Collection<String> admins, boolean roomCreationByAnyone) {
         this.vertx = requireNonNull(vertx, "vertx");
         this.limits = requireNonNull(limits, "limits");
         this.users = requireNonNull(users, "users");
         this.store = requireNonNull(store, "store");
+        this.roomStore = requireNonNull(roomStore, "roomStore");
         this.delivery = requireNonNull(delivery, "delivery");
         this.presence = requireNonNull(presence, "presence");
         this.hasher = requireNonNull(hasher, "hasher");
@@ -56,6 +61,12 @@ public final class ChatService {
         this.dummyHash = hasher.dummyHash();
         this.sessions = requireNonNull(sessions, "sessions");
         this.accounts = new Accounts(limits, users, sessions, hasher, tokens, logins, dummyHash, tokenTtl, admins, w -> blocking(w));
+        this.rooms = new Rooms(limits, roomStore, users, delivery, presence, accounts::isAdmin, roomCreationByAnyone, w -> blocking(w));
+    }
+
+    /** Rooms, members, roles and bans (PROTOCOL.md 3.3). */
+    public Rooms rooms() {
+        return rooms;
     }
 
     /** Logout, password change, disabling and deleting accounts. */
@@ -131,14 +142,8 @@ public final class ChatService {
 
     // --- rooms ---
 
-    public record RoomSummary(String name, long lastSeq, int online) {}
-
-    public Future<List<RoomSummary>> rooms() {
-        return blocking(store::rooms).compose(rooms -> presence.counts(rooms.stream().map(MessageStore.RoomInfo::name).toList())
-                .map(counts -> rooms.stream().map(r -> new RoomSummary(r.name(), r.lastSeq(), counts.getOrDefault(r.name(), 0))).toList()));
-    }
-
-    public Future<HistoryPage> history(String room, Long before, Long after, Integer limit) {
+    /** A page of the room's history, for a user who may read it (else {@code not_found}, as for no room). */
+    public Future<HistoryPage> history(String user, String room, Long before, Long after, Integer limit) {
         int n;
         try {
             limits.room(room);
@@ -150,21 +155,20 @@ public final class ChatService {
             return Future.failedFuture(e);
         }
         return blocking(() -> {
-            if (store.lastSeq(room).isEmpty()) throw ChatException.notFound("no room " + room);
+            rooms.readable(user, room);
             MessageStore.Page page = store.page(room, before, after, n);
             return new HistoryPage(page.messages(), page.hasMore());
         });
     }
 
-    public Future<List<String>> presence(String room) {
+    /** Who is online in the room, for a user who may read it (else {@code not_found}, as for no room). */
+    public Future<List<String>> presence(String user, String room) {
         try {
             limits.room(room);
         } catch (ChatException e) {
             return Future.failedFuture(e);
         }
-        return blocking(() -> store.lastSeq(room).isPresent()).compose(exists -> exists
-                ? presence.members(room)
-                : Future.failedFuture(ChatException.notFound("no room " + room)));
+        return blocking(() -> rooms.readable(user, room)).compose(a -> presence.members(room));
     }
 
     // --- a connection's session ---
@@ -173,15 +177,31 @@ public final class ChatService {
      * Joins the subscriber to the room (see {@link Delivery#join}): {@code joined}, then with
      * {@code since} the replay, then live messages. Joining a room the subscriber is in already
      * starts its stream afresh from what it was given.
+     *
+     * <p>Refused with {@code forbidden}, making nothing, for a room the user may not join: a private
+     * or direct room they are no member of, a room they are banned from, or (when only
+     * administrators make rooms) a name not taken. One message for all but a public room's ban, so
+     * that it says no more than that the name is taken. Completes with the user's seat.
      */
-    public Future<Void> join(Subscriber sub, String room, Long since, String ref) {
+    public Future<Seat> join(Subscriber sub, String room, Long since, String ref) {
         try {
             limits.room(room);
             if (since != null && since < 0) throw ChatException.badRequest("since must be a non-negative integer");
         } catch (ChatException e) {
             return Future.failedFuture(e);
         }
-        return delivery.join(sub, room, since, ref).recover(ChatService::translate);
+        String user = sub.user();
+        return blocking(() -> {
+            boolean create = rooms.mayCreate(user) && !Limits.isDirectName(room);
+            RoomStore.Access a = create ? roomStore.accessOrCreate(room, user) : roomStore.access(room, user);
+            ChatException refused = new ChatException(ErrorCode.FORBIDDEN, "you may not join " + room);
+            if (a.room() == null) throw refused;
+            boolean open = RoomStore.PUBLIC.equals(a.room().kind());
+            if (!open && a.member() == null) throw refused;
+            if (a.ban() != null) throw open ? new ChatException(ErrorCode.FORBIDDEN, "you are banned from " + room) : refused;
+            Long muted = a.member() == null ? null : a.member().mutedUntil();
+            return new Seat(a.room().lastSeq(), muted == null ? 0 : muted);
+        }).compose(seat -> delivery.join(sub, room, since, ref, seat).recover(ChatService::translate));
     }
 
     /** Leaves the room; announces the user offline if that was their last connection in it. */
@@ -200,6 +220,7 @@ public final class ChatService {
         try {
             limits.room(room);
             if (!sub.inRoom(room)) throw new ChatException(ErrorCode.NOT_JOINED, "join " + room + " before sending to it");
+            mayPost(sub, room);
             limits.clientId(clientId);
             t = limits.text(text);
         } catch (ChatException e) {
@@ -222,7 +243,17 @@ public final class ChatService {
     public void typing(Subscriber sub, String room, RateLimiter limit) {
         limits.room(room);
         if (!sub.inRoom(room)) throw new ChatException(ErrorCode.NOT_JOINED, "join " + room + " first");
+        Seat seat = sub.seat(room);
+        if (seat != null && seat.mutedUntil() > System.currentTimeMillis()) return; // a hint: dropped, as past its rate
         if (limit.tryAcquire()) delivery.typing(room, sub.user());
+    }
+
+    /** Refuses a send of a user muted in the room (as far as the room's events have reached this node). */
+    private static void mayPost(Subscriber sub, String room) {
+        Seat seat = sub.seat(room);
+        if (seat != null && seat.mutedUntil() > System.currentTimeMillis()) {
+            throw new ChatException(ErrorCode.FORBIDDEN, "you are muted in " + room + " until " + Message.formatTs(seat.mutedUntil()));
+        }
     }
 
     /** Blocking work whose store failures become the protocol's errors. */

@@ -111,7 +111,30 @@ public final class Limits {
         return password;
     }
 
+    /** The longest room topic, and ban reason, in characters. */
+    public static final int TOPIC_MAX = 250, REASON_MAX = 250;
+    /** A direct room's name (see {@code Rooms.directName}): taken by no other room, whatever the room pattern says. */
+    private static final Pattern DIRECT_NAME = Pattern.compile("dm-[a-z2-7]{26}");
+
+    /** Whether the name has the form of a direct room's, which only {@code POST /api/dms} makes. */
+    public static boolean isDirectName(String name) {
+        return name != null && DIRECT_NAME.matcher(name).matches();
+    }
+
+    /** A topic or a ban reason: optional; trimmed; at most {@code max} characters; no control characters. @return it trimmed, or null */
+    public static String note(String field, String value, int max) {
+        if (value == null) return null;
+        String v = value.strip();
+        if (v.isEmpty()) return null;
+        if (v.codePointCount(0, v.length()) > max) throw ChatException.badRequest(field + " must be at most " + max + " characters");
+        for (int i = 0; i < v.length(); i++) {
+            if (Character.getType(v.charAt(i)) == Character.CONTROL) throw ChatException.badRequest(field + " must not contain control characters");
+        }
+        return v;
+    }
+
     public String room(String name) {
+        if (isDirectName(name)) return name;
         if (name == null || !room.matcher(name).matches()) {
             throw ChatException.badRequest("room must match " + room.pattern());
         }

@@ -55,7 +55,8 @@ public record ChatConfig(
         int eventLoops,
         Duration drainTimeout,
         String logFormat,
-        List<String> admins) {
+        List<String> admins,
+        boolean roomCreationByAnyone) {
     private static final Logger log = LoggerFactory.getLogger(ChatConfig.class);
 
     /**
@@ -120,7 +121,8 @@ public record ChatConfig(
                 integer(v, Setting.EVENT_LOOPS, 0, 1024),
                 duration(v, Setting.DRAIN_TIMEOUT),
                 v.get(Setting.LOG_FORMAT).toLowerCase(Locale.ROOT),
-                admins(v.get(Setting.ADMINS)));
+                admins(v.get(Setting.ADMINS)),
+                roomCreation(v.get(Setting.ROOM_CREATION)));
         c.validate();
         for (String w : c.warnings()) log.warn(w);
         return c;
@@ -271,6 +273,7 @@ public record ChatConfig(
         out.put(Setting.DRAIN_TIMEOUT.env, drainTimeout.toString());
         out.put(Setting.LOG_FORMAT.env, logFormat);
         out.put(Setting.ADMINS.env, String.join(",", admins));
+        out.put(Setting.ROOM_CREATION.env, roomCreationByAnyone ? "anyone" : "admins");
         out.put(Setting.DATABASE_POOL_SIZE.env, String.valueOf(databasePoolSize));
         return out;
     }
@@ -357,6 +360,15 @@ public record ChatConfig(
     private static List<String> admins(String raw) {
         if (raw.isBlank()) return List.of();
         return java.util.Arrays.stream(raw.split(",")).map(String::trim).filter(a -> !a.isEmpty()).toList();
+    }
+
+    /** {@code anyone} (true) or {@code admins} (false). */
+    private static boolean roomCreation(String raw) {
+        return switch (raw.toLowerCase(Locale.ROOT)) {
+            case "anyone" -> true;
+            case "admins" -> false;
+            default -> throw new ConfigException(Setting.ROOM_CREATION.env + ": " + raw + " (expected: anyone or admins)");
+        };
     }
 
     private static List<String> origins(String raw) {

@@ -82,7 +82,11 @@ public final class Delivery {
         this.gapMillis = gapMillis;
         this.presenceTtl = requireNonNull(presenceTtl, "presenceTtl");
         this.observer = requireNonNull(observer, "observer");
-        this.hub = new RoomHub(observer::delivered);
+        this.hub = new RoomHub(observer::delivered, (room, subscriber, gone) -> {
+            // A room event took the subscriber out: as a leave, but decided by the event.
+            if (gone) broker.unsubscribe(room);
+            leavePresence(room, subscriber.user());
+        });
     }
 
     /** Becomes the broker's handler and, in a cluster, starts the reconcile timer. */
@@ -150,21 +154,28 @@ public final class Delivery {
      * {@code joined} says {@code recovered: false}. Announces the user online if this is their first
      * connection in the room. Joining a room the subscriber is in already starts its stream afresh
      * from what it was given (whatever {@code since} says), without touching presence.
+     *
+     * <p>{@code seat} says what the user's access was when it was checked: the room events after its
+     * {@code accessSeq} that mute the user or take them out of the room apply to this subscriber
+     * (RoomHub's {@code Out}). Completes with the seat.
      */
-    public Future<Void> join(Subscriber subscriber, String room, Long since, String ref) {
+    public Future<Seat> join(Subscriber subscriber, String room, Long since, String ref, Seat seat) {
         String user = subscriber.user();
-        RoomHub.Registered again = hub.replace(subscriber, room);
+        RoomHub.Registered again = hub.replace(subscriber, room, seat);
         if (again != null) {
             // It goes on from what it was given, so that nothing arrives twice and nothing is skipped.
             long from = since == null ? again.given() : Math.max(since, again.given());
             return open(again.membership(), room, from, ref, () -> presence.members(room), 0)
+                    .<Seat>map(seat)
                     .recover(err -> leavePresence(room, user).transform(x -> Future.failedFuture(err)));
         }
         Future<Boolean> present = presence.join(room, user);
-        RoomHub.Registered registered = register(subscriber, room);
+        RoomHub.Registered registered = register(subscriber, room, seat);
         return open(registered.membership(), room, since, ref, () -> present.compose(first -> presence.members(room)), 0)
+                .<Seat>map(seat)
                 .onSuccess(x -> {
-                    if (present.result()) presenceChanged(room, user, true);
+                    // Not for a user an event took out during the join: their leave announced them gone.
+                    if (present.result() && !seat.removed()) presenceChanged(room, user, true);
                 })
                 // Wait for the presence join, even if it is still under way: it must be undone, or the
                 // user stays present in a room they never joined.
@@ -189,8 +200,8 @@ public final class Delivery {
     }
 
     /** Registers first, before anything asynchronous: a send pipelined right after the join is delivered back, whenever it commits. */
-    private RoomHub.Registered register(Subscriber subscriber, String room) {
-        RoomHub.Registered registered = hub.register(subscriber, room);
+    private RoomHub.Registered register(Subscriber subscriber, String room, Seat seat) {
+        RoomHub.Registered registered = hub.register(subscriber, room, seat);
         if (registered.first()) broker.subscribe(room);
         return registered;
     }

@@ -2,6 +2,7 @@ package dev.parley.delivery;
 
 import dev.parley.event.Message;
 import dev.parley.event.Notice;
+import dev.parley.event.RoomChange;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -28,10 +29,18 @@ import static java.util.Objects.requireNonNull;
 final class RoomHub {
     private final ConcurrentHashMap<String, Room> rooms = new ConcurrentHashMap<>();
     private final IntConsumer delivered;
+    private final Removals removals;
+
+    /** Told, after the room's lock, of each subscriber a room event took out of a room. */
+    interface Removals {
+        /** @param roomGone whether it was the room's last local member: the room is gone (unsubscribe) */
+        void removed(String room, Subscriber subscriber, boolean roomGone);
+    }
 
     /** @param delivered told how many messages were handed to subscribers, a call at a time (metrics) */
-    RoomHub(IntConsumer delivered) {
+    RoomHub(IntConsumer delivered, Removals removals) {
         this.delivered = requireNonNull(delivered, "delivered");
+        this.removals = requireNonNull(removals, "removals");
     }
 
     /** One room with local members. */
@@ -51,19 +60,27 @@ final class RoomHub {
     static final class Membership {
         final Room room;
         final Subscriber subscriber;
+        final Seat seat;
         Sequencer.Stream<Membership> stream;
         private List<Notice> notices; // typing and presence that came while the join was read
 
-        private Membership(Room room, Subscriber subscriber) {
+        private Membership(Room room, Subscriber subscriber, Seat seat) {
             this.room = room;
             this.subscriber = subscriber;
+            this.seat = seat;
         }
     }
 
-    /** Hands what a call of the sequencer decided to the subscribers, and counts the messages. */
+    /**
+     * Hands what a call of the sequencer decided to the subscribers, and counts the messages. A room
+     * event after the member's access was checked may change its seat: a mute, or its removal, after
+     * which nothing more is sent to it (a removal's event is the last) and it is taken out of the
+     * room before the lock is let go ({@link #takeOut}).
+     */
     private static final class Out implements Sequencer.Out<Membership> {
         final HandOff handOff;
         int messages;
+        List<Membership> removed; // null while none
 
         Out(HandOff handOff) {
             this.handOff = handOff;
@@ -71,9 +88,38 @@ final class RoomHub {
 
         @Override
         public void send(Membership m, Message message) {
+            if (m.seat.removed()) return;
             m.subscriber.message(message, handOff);
             messages++;
+            RoomChange e = message.event();
+            if (e == null || message.seq() <= m.seat.accessSeq()) return;
+            String user = m.subscriber.user();
+            long mute = e.muteOf(user);
+            if (mute >= 0) m.seat.mute(mute);
+            String reason = e.removes(user);
+            if (reason != null) {
+                m.seat.remove();
+                m.subscriber.removed(m.room.name, reason, handOff);
+                if (removed == null) removed = new ArrayList<>(2);
+                removed.add(m);
+            }
         }
+    }
+
+    /** Under the room's lock: takes out the members a room event removed. @return whether the room is gone with them */
+    private boolean takeOut(Room r, Out out) {
+        if (out.removed == null) return false;
+        for (Membership m : out.removed) r.order.remove(m.stream);
+        if (!r.order.isEmpty()) return false;
+        r.dead = true;
+        rooms.remove(r.name, r);
+        return true;
+    }
+
+    /** After the room's lock: tells who was taken out. */
+    private void told(Room r, Out out, boolean gone) {
+        if (out.removed == null) return;
+        for (int i = 0; i < out.removed.size(); i++) removals.removed(r.name, out.removed.get(i).subscriber, gone && i == out.removed.size() - 1);
     }
 
     record Registered(Membership membership, boolean first, long given) {}
@@ -82,19 +128,19 @@ final class RoomHub {
      * Adds a joining member: from now on what is delivered to the room is kept for it until
      * {@link #open}. {@code first} says the room had no local member before (subscribe to it).
      */
-    Registered register(Subscriber subscriber, String name) {
+    Registered register(Subscriber subscriber, String name, Seat seat) {
         while (true) {
             Room r = rooms.computeIfAbsent(name, Room::new);
             synchronized (r) {
                 if (r.dead) continue;
                 boolean first = r.order.isEmpty();
-                return new Registered(add(r, subscriber), first, -1);
+                return new Registered(add(r, subscriber, seat), first, -1);
             }
         }
     }
 
-    private static Membership add(Room r, Subscriber subscriber) {
-        Membership m = new Membership(r, subscriber);
+    private static Membership add(Room r, Subscriber subscriber, Seat seat) {
+        Membership m = new Membership(r, subscriber, seat);
         m.stream = r.order.add(m);
         return m;
     }
@@ -106,14 +152,14 @@ final class RoomHub {
      * @return the new membership and {@code given}, the highest seq the old one was given; null if
      *         the subscriber is not in the room
      */
-    Registered replace(Subscriber subscriber, String name) {
+    Registered replace(Subscriber subscriber, String name, Seat seat) {
         Room r = rooms.get(name);
         if (r == null) return null;
         synchronized (r) {
             Membership previous = find(r, subscriber);
             if (previous == null || r.dead) return null;
             r.order.remove(previous.stream);
-            return new Registered(add(r, subscriber), false, previous.stream.lastSent());
+            return new Registered(add(r, subscriber, seat), false, previous.stream.lastSent());
         }
     }
 
@@ -143,17 +189,20 @@ final class RoomHub {
         Room r = m.room;
         Out out = new Out(handOff);
         Sequencer.Opened opened;
+        boolean gone;
         synchronized (r) {
             if (r.order.tooOld(m.stream, roomLast)) return Sequencer.Opened.REREAD;
             r.presence.seen(present);
             m.subscriber.joined(joined, handOff);
             opened = r.order.open(m.stream, roomLast, from, replay, out);
             if (m.notices != null) {
-                for (Notice n : m.notices) m.subscriber.notice(n, handOff);
+                if (!m.seat.removed()) for (Notice n : m.notices) m.subscriber.notice(n, handOff);
                 m.notices = null;
             }
+            gone = takeOut(r, out);
         }
         if (out.messages > 0) delivered.accept(out.messages);
+        told(r, out, gone);
         return opened;
     }
 
@@ -177,12 +226,14 @@ final class RoomHub {
         Room r = rooms.get(message.room());
         if (r == null) return null; // nobody here: nothing to deliver, nothing to track
         Out out = new Out(handOff);
-        boolean gap;
+        boolean gap, gone;
         synchronized (r) {
             gap = r.order.offer(message, out);
+            gone = takeOut(r, out);
         }
         if (out.messages > 0) delivered.accept(out.messages);
-        return gap ? r : null;
+        told(r, out, gone);
+        return gap && !gone ? r : null;
     }
 
     /**
@@ -253,14 +304,16 @@ final class RoomHub {
      */
     boolean filled(Room r, List<Message> read, int max, HandOff handOff) {
         Out out = new Out(handOff);
-        boolean again;
+        boolean again, gone;
         synchronized (r) {
             boolean gap = false;
             if (read != null) for (Message m : read) gap = r.order.offer(m, out);
             r.filling = false;
+            gone = takeOut(r, out);
             again = !r.dead && (read == null || gap || r.order.hasGap() || read.size() == max);
         }
         if (out.messages > 0) delivered.accept(out.messages);
+        told(r, out, gone);
         return again;
     }
 

@@ -20,9 +20,18 @@ public interface Subscriber {
     /** Whether this subscriber has joined the room, or is joining it: its own account, read on its own thread. */
     boolean inRoom(String room);
 
+    /** Its seat in a room it has joined (the join's answer), or null: its own account, read on its own thread. */
+    Seat seat(String room);
+
     void joined(Joined joined, HandOff handOff);
 
     void message(Message message, HandOff handOff);
+
+    /**
+     * A room event ({@code message} just before) took the user out of the room: the subscriber is
+     * out of it now and gets nothing more of it. {@code reason} is the {@code left} frame's.
+     */
+    void removed(String room, String reason, HandOff handOff);
 
     /** Typing or presence: droppable, and the same instance goes to every member of the room. */
     void notice(Notice notice, HandOff handOff);

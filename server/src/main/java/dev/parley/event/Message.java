@@ -8,7 +8,8 @@ import java.util.function.Function;
 import static java.util.Objects.requireNonNull;
 
 /**
- * A stored chat message. Immutable, except for one memo: the encoded wire frame, computed once
+ * A stored chat message, or a room event (a change of the room's members, stored in its timeline
+ * like a message: {@link #event}). Immutable, except for one memo: the encoded wire frame, computed once
  * by whoever delivers the message first and shared by every recipient on this node.
  */
 public final class Message {
@@ -21,9 +22,15 @@ public final class Message {
     private final String text;
     private final long tsMillis;
     private final String clientId;
+    private final RoomChange event; // null for a message someone sent
     private final Memo encoded = new Memo();
 
     public Message(String room, long seq, String id, String from, String text, long tsMillis, String clientId) {
+        this(room, seq, id, from, text, tsMillis, clientId, null);
+    }
+
+    /** @param event what the room event says, or null for a message someone sent */
+    public Message(String room, long seq, String id, String from, String text, long tsMillis, String clientId, RoomChange event) {
         this.room = requireNonNull(room, "room");
         this.seq = seq;
         this.id = requireNonNull(id, "id");
@@ -31,6 +38,7 @@ public final class Message {
         this.text = requireNonNull(text, "text");
         this.tsMillis = tsMillis;
         this.clientId = requireNonNull(clientId, "clientId");
+        this.event = event;
     }
 
     public String room() { return room; }
@@ -40,6 +48,8 @@ public final class Message {
     public String text() { return text; }
     public long tsMillis() { return tsMillis; }
     public String clientId() { return clientId; }
+    /** What a room event says, or null for a message someone sent. */
+    public RoomChange event() { return event; }
 
     /** {@code 2026-11-23T15:04:05.123Z}: always UTC, always milliseconds. */
     public String ts() {

@@ -38,7 +38,11 @@ final class ApiRoutes {
             Map.entry(Pattern.compile("/api/auth/(logout|password)"), List.of("POST")),
             Map.entry(Pattern.compile("/api/auth/account"), List.of("DELETE")),
             Map.entry(Pattern.compile("/api/admin/users/[^/]+/disabled"), List.of("PUT", "DELETE")),
-            Map.entry(Pattern.compile("/api/rooms(/[^/]+/(messages|presence))?"), List.of("GET", "HEAD")));
+            Map.entry(Pattern.compile("/api/rooms"), List.of("GET", "HEAD", "POST")),
+            Map.entry(Pattern.compile("/api/dms"), List.of("POST")),
+            Map.entry(Pattern.compile("/api/rooms/[^/]+"), List.of("GET", "HEAD", "DELETE")),
+            Map.entry(Pattern.compile("/api/rooms/[^/]+/(messages|presence|members|bans)"), List.of("GET", "HEAD")),
+            Map.entry(Pattern.compile("/api/rooms/[^/]+/(members|bans)/[^/]+"), List.of("PUT", "DELETE")));
 
     private final ChatService chat;
     private final TokenService tokens;
@@ -60,16 +64,12 @@ final class ApiRoutes {
         router.route("/api/*").handler(this::methodAllowed);
         router.route("/api/*").handler(this::authenticate);
         new AccountRoutes(chat.accounts(), metrics).mount(router);
-        HttpRoutes.getOrHead(router, "/api/rooms").handler(ctx -> reply(ctx, 200, chat.rooms().map(rooms -> {
-            JsonArray out = new JsonArray();
-            for (var r : rooms) out.add(new JsonObject().put("name", r.name()).put("lastSeq", r.lastSeq()).put("online", r.online()));
-            return out;
-        })));
         HttpRoutes.getOrHead(router, "/api/rooms/:room/messages").handler(this::messages);
         HttpRoutes.getOrHead(router, "/api/rooms/:room/presence").handler(ctx -> {
             String room = ctx.pathParam("room");
-            reply(ctx, 200, chat.presence(room).map(users -> new JsonObject().put("room", room).put("users", new JsonArray(users))));
+            reply(ctx, 200, chat.presence(ctx.get(USER), room).map(users -> new JsonObject().put("room", room).put("users", new JsonArray(users))));
         });
+        new RoomRoutes(chat.rooms(), metrics).mount(router);
         router.route("/api/*").handler(ctx -> HttpErrors.refuse(ctx.response(), metrics, ErrorCode.NOT_FOUND,
                 "no such API route: " + ctx.request().method() + " " + ctx.request().path()));
     }
@@ -166,14 +166,16 @@ final class ApiRoutes {
             HttpErrors.send(ctx, metrics, e);
             return;
         }
-        reply(ctx, 200, chat.history(room, before, after, limit).map(page -> pageJson(room, page)));
+        reply(ctx, 200, chat.history(ctx.get(USER), room, before, after, limit).map(page -> pageJson(room, page)));
     }
 
     static JsonObject pageJson(String room, HistoryPage page) {
         JsonArray messages = new JsonArray();
         for (Message m : page.messages()) {
-            messages.add(new JsonObject().put("type", "message").put("room", m.room()).put("seq", m.seq()).put("id", m.id())
-                    .put("from", m.from()).put("text", m.text()).put("ts", m.ts()).put("clientId", m.clientId()));
+            JsonObject o = new JsonObject().put("type", "message").put("room", m.room()).put("seq", m.seq()).put("id", m.id())
+                    .put("from", m.from()).put("text", m.text()).put("ts", m.ts()).put("clientId", m.clientId());
+            if (m.event() != null) o.put("event", new JsonObject().put("type", m.event().type()).mergeIn(new JsonObject(m.event().json())));
+            messages.add(o);
         }
         return new JsonObject().put("room", room).put("messages", messages).put("hasMore", page.hasMore());
     }

@@ -15,7 +15,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.OptionalLong;
 
-import static dev.parley.store.SqlDialect.COLUMNS;
+import static dev.parley.store.SqlDialect.READ_COLUMNS;
 import static java.util.Objects.requireNonNull;
 
 /**
@@ -85,7 +85,7 @@ final class MessageReads {
     /** See {@link MessageStore#page}. */
     Page page(String room, Long before, Long after, int limit) {
         boolean forward = after != null;
-        String sql = "SELECT " + COLUMNS + " FROM messages WHERE room = ?"
+        String sql = "SELECT " + READ_COLUMNS + " FROM messages WHERE room = ?"
                 + (before != null ? " AND seq < ?" : "") + (after != null ? " AND seq > ?" : "")
                 + (forward ? " ORDER BY seq ASC" : " ORDER BY seq DESC") + " LIMIT ?";
         try (Connection c = db.connection(); PreparedStatement ps = c.prepareStatement(sql)) {
@@ -110,7 +110,7 @@ final class MessageReads {
     /** Messages with {@code after < seq <= upTo}, ascending. */
     List<Message> range(String room, long after, long upTo) {
         try (Connection c = db.connection();
-             PreparedStatement ps = c.prepareStatement("SELECT " + COLUMNS
+             PreparedStatement ps = c.prepareStatement("SELECT " + READ_COLUMNS
                      + " FROM messages WHERE room = ? AND seq > ? AND seq <= ? ORDER BY seq ASC")) {
             ps.setString(1, room);
             ps.setLong(2, after);

@@ -1,6 +1,7 @@
 package dev.parley.store;
 
 import dev.parley.event.Message;
+import dev.parley.event.RoomChange;
 
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -61,6 +62,8 @@ enum SqlDialect {
 
     /** The columns of a message, in the order {@link #bind} and {@link #read} use. */
     static final String COLUMNS = "room, seq, id, sender, text, ts, client_id";
+    /** What reads select: the columns of a message, then those of a room event (null for a message). */
+    static final String READ_COLUMNS = COLUMNS + ", kind, event_data";
     static final String INSERT_MESSAGE = "INSERT INTO messages (" + COLUMNS + ") VALUES (?, ?, ?, ?, ?, ?, ?)";
     static final String INSERT_ROOM = "INSERT INTO rooms (name, last_seq, created_at) VALUES (?, 0, ?) ON CONFLICT DO NOTHING";
 
@@ -91,7 +94,10 @@ enum SqlDialect {
         ps.setString(7, m.clientId());
     }
 
+    /** A row selected as {@link #READ_COLUMNS}. */
     static Message read(ResultSet rs) throws SQLException {
-        return new Message(rs.getString(1), rs.getLong(2), rs.getString(3), rs.getString(4), rs.getString(5), rs.getLong(6), rs.getString(7));
+        String kind = rs.getString(8);
+        RoomChange event = kind == null ? null : RoomChange.parse(kind, rs.getString(9));
+        return new Message(rs.getString(1), rs.getLong(2), rs.getString(3), rs.getString(4), rs.getString(5), rs.getLong(6), rs.getString(7), event);
     }
 }

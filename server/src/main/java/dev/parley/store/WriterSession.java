@@ -16,7 +16,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 
-import static dev.parley.store.SqlDialect.COLUMNS;
+import static dev.parley.store.SqlDialect.READ_COLUMNS;
 import static dev.parley.store.SqlDialect.bind;
 import static java.util.Objects.requireNonNull;
 
@@ -249,7 +249,7 @@ final class WriterSession implements AutoCloseable {
         for (int from = 0; from < indexes.size(); from += IN_LIST_CHUNK) {
             List<Integer> chunk = indexes.subList(from, Math.min(indexes.size(), from + IN_LIST_CHUNK));
             int slots = lookupSlots(chunk.size());
-            PreparedStatement ps = shaped(existing, slots, "SELECT " + COLUMNS + " FROM messages WHERE (room, sender, client_id) IN (%s)", "(?, ?, ?)");
+            PreparedStatement ps = shaped(existing, slots, "SELECT " + READ_COLUMNS + " FROM messages WHERE (room, sender, client_id) IN (%s)", "(?, ?, ?)");
             int k = 1;
             for (int n = 0; n < slots; n++) {
                 Pending p = batch.get(chunk.get(Math.min(n, chunk.size() - 1)));

@@ -6,6 +6,7 @@ import dev.parley.chat.ChatService;
 import dev.parley.chat.ErrorCode;
 import dev.parley.chat.RateLimiter;
 import dev.parley.delivery.HandOff;
+import dev.parley.delivery.Seat;
 import dev.parley.delivery.Subscriber;
 import dev.parley.config.ChatConfig;
 import dev.parley.chat.Limits;
@@ -22,9 +23,9 @@ import org.slf4j.LoggerFactory;
 import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.HashSet;
+import java.util.HashMap;
 import java.util.List;
-import java.util.Set;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -58,7 +59,7 @@ final class Connection implements Subscriber {
     private final RateLimiter sendLimit;
     // Allocated when first needed, and small: an idle connection is mostly these fields (issue 5).
     private RateLimiter typingLimit;
-    private final Set<String> rooms = new HashSet<>(4); // joined, by name
+    private final Map<String, Seat> rooms = new HashMap<>(4); // joined, by name, with the seat the join gave
     private JoinWaits joining; // null when no join is in progress, which is most of the time
     private TokenService.Identity identity; // the token it lives on (who, until when, which); a refresh replaces it
     private ScheduledFuture<?> expiryTimer;
@@ -168,7 +169,7 @@ final class Connection implements Subscriber {
                 if (closed) {
                     leaveQuietly(room);
                 } else {
-                    rooms.add(room);
+                    rooms.put(room, ar.result());
                 }
             } else {
                 reject(j.ref(), ar.cause());
@@ -186,6 +187,8 @@ final class Connection implements Subscriber {
     }
 
     private void leave(ClientFrame.Leave l) {
+        Seat seat = rooms.get(l.room());
+        if (seat != null && seat.removed()) rooms.remove(l.room()); // taken out already: not_joined below
         chat.leave(this, l.room());
         rooms.remove(l.room());
         queue(FrameCodec.left(l.ref(), l.room()), "left");
@@ -199,7 +202,13 @@ final class Connection implements Subscriber {
      */
     @Override
     public boolean inRoom(String room) {
-        return rooms.contains(room) || joining != null && joining.inProgress(room);
+        Seat seat = rooms.get(room);
+        return seat != null && !seat.removed() || joining != null && joining.inProgress(room);
+    }
+
+    @Override
+    public Seat seat(String room) {
+        return rooms.get(room);
     }
 
     /**
@@ -232,7 +241,7 @@ final class Connection implements Subscriber {
 
     private void history(ClientFrame.History h) {
         owed++;
-        chat.history(h.room(), h.before(), null, h.limit()).onComplete(ar -> {
+        chat.history(user, h.room(), h.before(), null, h.limit()).onComplete(ar -> {
             if (ar.succeeded()) {
                 queue(FrameCodec.history(h.ref(), h.room(), ar.result().messages(), ar.result().hasMore()), "history");
             } else {
@@ -283,6 +292,11 @@ final class Connection implements Subscriber {
     @Override
     public void message(Message message, HandOff handOff) {
         if (outbox.offer(FrameCodec.message(message), handOff)) messagesOut.increment();
+    }
+
+    @Override
+    public void removed(String room, String reason, HandOff handOff) {
+        if (outbox.offerReply(FrameCodec.removed(room, reason), handOff)) metrics.frameOutCounter("left").increment();
     }
 
     @Override
@@ -429,7 +443,7 @@ final class Connection implements Subscriber {
         closed = true;
         if (expiryTimer != null) expiryTimer.cancel(false);
         if (closing != null) closing.deadline().cancel(false);
-        for (String room : new ArrayList<>(rooms)) leaveQuietly(room);
+        for (String room : new ArrayList<>(rooms.keySet())) leaveQuietly(room);
         rooms.clear();
         outbox.close();
     }

@@ -178,6 +178,12 @@ final class FrameCodec {
         g.writeStringField("text", m.text());
         g.writeStringField("ts", m.ts());
         g.writeStringField("clientId", m.clientId());
+        if (m.event() != null) {
+            g.writeObjectFieldStart("event");
+            g.writeStringField("type", m.event().type());
+            m.event().writeFields(g);
+            g.writeEndObject();
+        }
     }
 
     static ByteBuf joined(Subscriber.Joined j) {
@@ -244,6 +250,15 @@ final class FrameCodec {
             g.writeStringField("type", "left");
             ref(g, ref);
             g.writeStringField("room", room);
+        });
+    }
+
+    /** The connection was taken out of the room by a change made elsewhere (PROTOCOL.md, left). */
+    static ByteBuf removed(String room, String reason) {
+        return frame(g -> {
+            g.writeStringField("type", "left");
+            g.writeStringField("room", room);
+            g.writeStringField("reason", reason);
         });
     }
 

@@ -11,9 +11,9 @@ import java.util.Map;
  * Frames are handled in the order they came, and a join completes later. So a {@code leave} or
  * another {@code join} of a room whose join is in progress waits for it, and so does every frame
  * about that room after one that waits: "join, leave, join, leave" sent at once ends left. A
- * {@code send} or {@code typing} right after a join does not wait: the join registers the
- * connection in the room at once. A connection makes one only while a join is in progress, which
- * is seldom: an idle connection holds none. Event loop only.
+ * {@code send} or {@code typing} right after a join waits too: whether the user may send (a member
+ * not muted) is known once the join has checked it. A connection makes one only while a join is in
+ * progress, which is seldom: an idle connection holds none. Event loop only.
  */
 final class JoinWaits {
     /** The most frames that may wait for one join; past it they are refused. */
@@ -50,7 +50,6 @@ final class JoinWaits {
         };
         if (room == null || !joining.containsKey(room)) return false;
         ArrayDeque<ClientFrame> waiting = joining.get(room);
-        if (waiting == null && !(frame instanceof ClientFrame.Join || frame instanceof ClientFrame.Leave)) return false;
         if (waiting == null) joining.put(room, waiting = new ArrayDeque<>(4));
         if (waiting.size() >= MAX_WAITING) {
             throw ChatException.badRequest("more than " + MAX_WAITING + " frames about " + room + " wait for its join; wait for joined");

@@ -67,6 +67,7 @@ class ChatConfigTest {
         d.put(Setting.PRESENCE_TTL, "15s");
         d.put(Setting.LOG_FORMAT, "text");
         d.put(Setting.ADMINS, "");                // nobody
+        d.put(Setting.ROOM_CREATION, "anyone");
         return d;
     }
 
@@ -172,6 +173,7 @@ class ChatConfigTest {
         values.put(Setting.PRESENCE_TTL, "4s");
         values.put(Setting.LOG_FORMAT, "JSON");
         values.put(Setting.ADMINS, "root,Ops.Lead");
+        values.put(Setting.ROOM_CREATION, "Admins");
         assertThat(values.keySet()).containsExactlyInAnyOrder(Setting.values());
 
         Map<String, String> env = values.entrySet().stream().collect(Collectors.toMap(e -> e.getKey().env, e -> " " + e.getValue() + " "));
@@ -213,6 +215,7 @@ class ChatConfigTest {
             assertThat(c.presenceTtl()).isEqualTo(Duration.ofSeconds(4));
             assertThat(c.logFormat()).isEqualTo("json");
             assertThat(c.admins()).containsExactly("root", "Ops.Lead");
+            assertThat(c.roomCreationByAnyone()).isFalse();
         }
     }
 
@@ -290,6 +293,7 @@ class ChatConfigTest {
                 Arguments.of(Setting.PRESENCE_TTL, "100ms", "expected: at least 300ms"),
                 Arguments.of(Setting.PRESENCE_TTL, "15", duration),
                 Arguments.of(Setting.LOG_FORMAT, "xml", "expected: text or json"),
+                Arguments.of(Setting.ROOM_CREATION, "everyone", "expected: anyone or admins"),
                 Arguments.of(Setting.ADMINS, "root, two words", "expected: comma-separated usernames of at most 64 characters, without spaces"),
                 Arguments.of(Setting.ADMINS, "a".repeat(65), "expected: comma-separated usernames of at most 64 characters, without spaces"),
                 Arguments.of(Setting.NODE_ID, "edge|1", NODE_ID_EXPECTED),
@@ -379,6 +383,7 @@ class ChatConfigTest {
 
     @Test
     void admins_are_a_comma_separated_list_of_usernames_and_none_by_default() {
+        assertThat(ChatConfig.defaults().roomCreationByAnyone()).isTrue();
         assertThat(ChatConfig.defaults().admins()).isEmpty();
         ChatConfig c = ChatConfig.load(Map.of("CHAT_ADMINS", " alice, Bob ,,carol "), Map.of());
         assertThat(c.admins()).containsExactly("alice", "Bob", "carol");

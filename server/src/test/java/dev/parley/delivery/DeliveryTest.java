@@ -5,6 +5,8 @@ import dev.parley.config.ChatConfig;
 import dev.parley.config.Setting;
 import dev.parley.event.Message;
 import dev.parley.event.Notice;
+import dev.parley.event.RoomChange;
+import dev.parley.store.RoomStore;
 import dev.parley.event.RoomEvent;
 import dev.parley.presence.LocalPresence;
 import dev.parley.presence.Presence;
@@ -74,6 +76,16 @@ class DeliveryTest {
         @Override
         public void notice(Notice notice, HandOff handOff) {
             heard.add(notice.kind() + " " + notice.user());
+        }
+
+        @Override
+        public Seat seat(String room) {
+            return null;
+        }
+
+        @Override
+        public void removed(String room, String reason, HandOff handOff) {
+            heard.add("left " + reason);
         }
     }
 
@@ -146,7 +158,7 @@ class DeliveryTest {
         Recorder alice = new Recorder("alice");
         Promise<Void> membersRead = Promise.promise();
         presence.beforeMembers = membersRead::future;
-        Future<Void> joining = delivery.join(alice, "lobby", null, "j1");
+        Future<Seat> joining = delivery.join(alice, "lobby", null, "j1", new Seat(0, 0));
 
         // bob comes online after alice's list of present users was read, before her join completes
         delivery.received(new RoomEvent.PresenceChanged("lobby", "bob", true));
@@ -165,7 +177,7 @@ class DeliveryTest {
             delivery.received(new RoomEvent.PresenceChanged("lobby", "carol", true));
             return Future.succeededFuture();
         };
-        await(delivery.join(alice, "lobby", null, "j1"));
+        await(delivery.join(alice, "lobby", null, "j1", new Seat(0, 0)));
 
         assertThat(alice.heard).containsExactly("joined [alice]", "ONLINE carol");
     }
@@ -174,8 +186,8 @@ class DeliveryTest {
     void a_committed_message_reaches_every_local_member_once_and_the_sender_too() throws Exception {
         Recorder alice = new Recorder("alice");
         Recorder bob = new Recorder("bob");
-        await(delivery.join(alice, "lobby", null, "a"));
-        await(delivery.join(bob, "lobby", null, "b"));
+        await(delivery.join(alice, "lobby", null, "a", new Seat(0, 0)));
+        await(delivery.join(bob, "lobby", null, "b", new Seat(0, 0)));
 
         store.append("lobby", "alice", "c-1", "hello").get(10, TimeUnit.SECONDS);
         store.append("lobby", "alice", "c-2", "again").get(10, TimeUnit.SECONDS);
@@ -188,11 +200,11 @@ class DeliveryTest {
     @Test
     void joining_a_room_again_goes_on_from_what_was_given_without_repeating_it() throws Exception {
         Recorder alice = new Recorder("alice");
-        await(delivery.join(alice, "lobby", null, "j1"));
+        await(delivery.join(alice, "lobby", null, "j1", new Seat(0, 0)));
         store.append("lobby", "bob", "c-1", "one").get(10, TimeUnit.SECONDS);
         Await.until("message 1 delivered", Duration.ofSeconds(10), () -> alice.heard.contains("message 1"));
 
-        await(delivery.join(alice, "lobby", 0L, "j2")); // since 0 asks for everything; she has message 1 already
+        await(delivery.join(alice, "lobby", 0L, "j2", new Seat(0, 0))); // since 0 asks for everything; she has message 1 already
         store.append("lobby", "bob", "c-2", "two").get(10, TimeUnit.SECONDS);
         Await.until("message 2 delivered", Duration.ofSeconds(10), () -> alice.heard.contains("message 2"));
 
@@ -208,7 +220,7 @@ class DeliveryTest {
         presence.beforeJoin = presenceJoin::future;
         db.close(); // the store cannot be read: the join fails before presence has answered
 
-        Future<Void> joining = delivery.join(alice, "lobby", null, "j1");
+        Future<Seat> joining = delivery.join(alice, "lobby", null, "j1", new Seat(0, 0));
         // The store read fails (and alice is taken out of the room) while presence has not answered.
         Await.until("the join's store read failed", Duration.ofSeconds(10), () -> delivery.localMembers("lobby") == 0);
         presenceJoin.complete(); // presence answers only now: alice's presence entry must be undone
@@ -217,5 +229,61 @@ class DeliveryTest {
         Await.until("alice absent from lobby again", Duration.ofSeconds(10), () -> presence.real.members("lobby").result().isEmpty());
         assertThat(delivery.localMembers("lobby")).isZero();
         assertThat(delivery.activeRooms()).doesNotContain("lobby");
+    }
+
+    /** Stores a room event the way the room routes do, and hands it to the delivery as they do. */
+    private List<Message> change(String room, String target, RoomChange event) {
+        store.ensureRoom(room);
+        var changed = new RoomStore(db).change(room, "alice", target, st -> new RoomStore.Plan<>(
+                List.of(new RoomStore.Write.Event("alice", event.type() + " " + target, event)), null));
+        delivery.committed(changed.events());
+        return changed.events();
+    }
+
+    @Test
+    void an_event_that_removes_a_member_is_their_last_frame_of_the_room_and_leaves_the_others_in_it() throws Exception {
+        Recorder alice = new Recorder("alice");
+        Recorder bob = new Recorder("bob");
+        await(delivery.join(alice, "lobby", null, "a", new Seat(0, 0)));
+        Seat bobs = await(delivery.join(bob, "lobby", null, "b", new Seat(0, 0)));
+
+        change("lobby", "bob", RoomChange.of(RoomChange.BANNED, "bob", "alice"));
+        store.append("lobby", "alice", "c-1", "after the ban").get(10, TimeUnit.SECONDS);
+
+        Await.until("alice got the message after the ban", Duration.ofSeconds(10), () -> alice.heard.contains("message 2"));
+        assertThat(bob.heard.subList(1, bob.heard.size())).as("after joined").containsExactly("message 1", "left banned");
+        assertThat(bobs.removed()).isTrue();
+        assertThat(alice.heard).filteredOn(h -> h.startsWith("message")).containsExactly("message 1", "message 2");
+        Await.until("bob gone from the room's presence", Duration.ofSeconds(10), () -> presence.real.members("lobby").result().equals(List.of("alice")));
+        assertThat(alice.heard).contains("OFFLINE bob");
+        assertThat(delivery.localMembers("lobby")).isEqualTo(1);
+        assertThat(delivery.leave(bob, "lobby")).as("bob is out already").isFalse();
+    }
+
+    @Test
+    void a_mute_after_the_join_changes_the_seat_and_one_before_it_does_not() throws Exception {
+        Recorder bob = new Recorder("bob");
+        long until = System.currentTimeMillis() + 60_000;
+        change("lobby", "bob", new RoomChange(RoomChange.MUTED, "bob", "alice", null, null, until, null, null)); // seq 1
+        // bob's join checked his access after seq 1 (and found him muted): replaying seq 1 changes nothing
+        Seat seat = await(delivery.join(bob, "lobby", 0L, "b", new Seat(1, until)));
+        Await.until("bob got the replay", Duration.ofSeconds(10), () -> bob.heard.contains("message 1"));
+        assertThat(seat.mutedUntil()).isEqualTo(until);
+
+        change("lobby", "bob", RoomChange.of(RoomChange.UNMUTED, "bob", "alice")); // seq 2, after his join
+        Await.until("the unmute reached bob", Duration.ofSeconds(10), () -> bob.heard.contains("message 2"));
+        assertThat(seat.mutedUntil()).isZero();
+        assertThat(seat.removed()).isFalse();
+    }
+
+    @Test
+    void a_removal_replayed_from_before_the_access_check_does_not_take_the_member_out() throws Exception {
+        Recorder bob = new Recorder("bob");
+        change("lobby", "bob", RoomChange.of(RoomChange.MEMBER_REMOVED, "bob", "alice")); // seq 1: an old removal
+        Seat seat = await(delivery.join(bob, "lobby", 0L, "b", new Seat(1, 0)));
+        Await.until("bob got the replay", Duration.ofSeconds(10), () -> bob.heard.contains("message 1"));
+        assertThat(seat.removed()).isFalse();
+        assertThat(bob.heard).doesNotContain("left removed");
+        assertThat(delivery.localMembers("lobby")).isEqualTo(1);
     }
 }

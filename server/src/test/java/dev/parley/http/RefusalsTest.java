@@ -50,7 +50,7 @@ class RefusalsTest {
     void a_method_a_path_does_not_take_is_405_method_not_allowed_with_the_methods_it_takes() {
         Answer health = send("POST /health/live HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");
         // Whoever asks: without a token too, since the method is wrong whatever the token.
-        Answer rooms = send("POST /api/rooms HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");
+        Answer rooms = send("PUT /api/rooms HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");
         Answer login = send("GET /api/auth/login HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
         Answer messages = send("DELETE /api/rooms/general/messages HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
 
@@ -59,7 +59,7 @@ class RefusalsTest {
             assertThat(a.code()).isEqualTo("method_not_allowed");
         }
         assertThat(health.head()).contains("\r\nallow: get, head\r\n");
-        assertThat(rooms.head()).contains("\r\nallow: get, head\r\n");
+        assertThat(rooms.head()).contains("\r\nallow: get, head, post\r\n");
         assertThat(login.head()).contains("\r\nallow: post\r\n");
         assertThat(messages.head()).contains("\r\nallow: get, head\r\n");
     }

@@ -1,0 +1,110 @@
+package dev.parley.event;
+
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonToken;
+
+import java.io.IOException;
+import java.io.StringWriter;
+import java.io.UncheckedIOException;
+
+import static java.util.Objects.requireNonNull;
+
+/**
+ * What a room event says (PROTOCOL.md, room events): its type and the fields that apply, the
+ * others null. Stored as the type and these fields in JSON ({@link #json}), and sent as the
+ * {@code event} object of a message frame.
+ *
+ * @param until epoch millis, or null
+ */
+public record RoomChange(String type, String user, String by, String role, String reason, Long until, String visibility, String topic) {
+    public static final String ROOM_CREATED = "room_created", MEMBER_ADDED = "member_added", ROLE_CHANGED = "role_changed",
+            MUTED = "muted", UNMUTED = "unmuted", MEMBER_REMOVED = "member_removed", MEMBER_LEFT = "member_left",
+            BANNED = "banned", UNBANNED = "unbanned", ROOM_DELETED = "room_deleted";
+
+    private static final JsonFactory JSON = JsonFactory.builder().build();
+
+    public RoomChange {
+        requireNonNull(type, "type");
+    }
+
+    public static RoomChange of(String type, String user, String by) {
+        return new RoomChange(type, user, by, null, null, null, null, null);
+    }
+
+    /**
+     * Why this event takes {@code user} out of the room, as a {@code left} frame says it, or null
+     * if it does not: a removal, a ban, leaving, and the room's deletion (which takes out everyone).
+     */
+    public String removes(String user) {
+        return switch (type) {
+            case ROOM_DELETED -> "room_deleted";
+            case MEMBER_REMOVED -> user.equalsIgnoreCase(this.user) ? "removed" : null;
+            case BANNED -> user.equalsIgnoreCase(this.user) ? "banned" : null;
+            case MEMBER_LEFT -> user.equalsIgnoreCase(this.user) ? "left" : null;
+            default -> null;
+        };
+    }
+
+    /** The mute this event sets on {@code user}: the end in epoch millis, 0 for none, or -1 if it says nothing of it. */
+    public long muteOf(String user) {
+        if (!user.equalsIgnoreCase(this.user)) return -1;
+        return switch (type) {
+            case MUTED -> until == null ? Long.MAX_VALUE : until;
+            case UNMUTED -> 0;
+            default -> -1;
+        };
+    }
+
+    /** The fields but the type, as a JSON object. */
+    public String json() {
+        StringWriter out = new StringWriter(64);
+        try (JsonGenerator g = JSON.createGenerator(out)) {
+            g.writeStartObject();
+            writeFields(g);
+            g.writeEndObject();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return out.toString();
+    }
+
+    /** Writes the fields that apply, but the type, into an object being generated. */
+    public void writeFields(JsonGenerator g) throws IOException {
+        if (user != null) g.writeStringField("user", user);
+        if (by != null) g.writeStringField("by", by);
+        if (role != null) g.writeStringField("role", role);
+        if (reason != null) g.writeStringField("reason", reason);
+        if (until != null) g.writeStringField("until", Message.formatTs(until));
+        if (visibility != null) g.writeStringField("visibility", visibility);
+        if (topic != null) g.writeStringField("topic", topic);
+    }
+
+    /** The event of a stored {@code type} and {@link #json} fields. */
+    public static RoomChange parse(String type, String json) {
+        String user = null, by = null, role = null, reason = null, visibility = null, topic = null;
+        Long until = null;
+        try (JsonParser p = JSON.createParser(json)) {
+            if (p.nextToken() != JsonToken.START_OBJECT) throw new IllegalArgumentException("not an object: " + json);
+            while (p.nextToken() == JsonToken.FIELD_NAME) {
+                String field = p.currentName();
+                p.nextToken();
+                String v = p.getValueAsString();
+                switch (field) {
+                    case "user" -> user = v;
+                    case "by" -> by = v;
+                    case "role" -> role = v;
+                    case "reason" -> reason = v;
+                    case "until" -> until = java.time.Instant.parse(v).toEpochMilli();
+                    case "visibility" -> visibility = v;
+                    case "topic" -> topic = v;
+                    default -> p.skipChildren();
+                }
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return new RoomChange(type, user, by, role, reason, until, visibility, topic);
+    }
+}

@@ -1,0 +1,208 @@
+package dev.parley.http;
+
+import dev.parley.chat.ChatException;
+import dev.parley.chat.Rooms;
+import dev.parley.event.Message;
+import dev.parley.metrics.ChatMetrics;
+import io.vertx.core.Future;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
+
+import static java.util.Objects.requireNonNull;
+
+/** The room routes of PROTOCOL.md 3.3 but a room's messages and presence: rooms, direct rooms, members and bans. */
+final class RoomRoutes {
+    private final Rooms rooms;
+    private final ChatMetrics metrics;
+
+    RoomRoutes(Rooms rooms, ChatMetrics metrics) {
+        this.rooms = requireNonNull(rooms, "rooms");
+        this.metrics = requireNonNull(metrics, "metrics");
+    }
+
+    void mount(Router router) {
+        HttpRoutes.getOrHead(router, "/api/rooms").handler(this::list);
+        router.post("/api/rooms").handler(this::create);
+        router.post("/api/dms").handler(this::direct);
+        HttpRoutes.getOrHead(router, "/api/rooms/:room").handler(ctx -> reply(ctx, 200, rooms.get(user(ctx), ctx.pathParam("room")).map(RoomRoutes::roomJson)));
+        router.delete("/api/rooms/:room").handler(ctx -> reply(ctx, 204, rooms.delete(user(ctx), ctx.pathParam("room"))));
+        HttpRoutes.getOrHead(router, "/api/rooms/:room/members").handler(this::members);
+        router.put("/api/rooms/:room/members/:user").handler(this::putMember);
+        router.delete("/api/rooms/:room/members/:user").handler(ctx ->
+                reply(ctx, 204, rooms.removeMember(user(ctx), ctx.pathParam("room"), ctx.pathParam("user"))));
+        HttpRoutes.getOrHead(router, "/api/rooms/:room/bans").handler(this::bans);
+        router.put("/api/rooms/:room/bans/:user").handler(this::ban);
+        router.delete("/api/rooms/:room/bans/:user").handler(ctx ->
+                reply(ctx, 204, rooms.unban(user(ctx), ctx.pathParam("room"), ctx.pathParam("user"))));
+    }
+
+    private void list(RoutingContext ctx) {
+        Integer limit;
+        try {
+            limit = integer(ctx, "limit");
+        } catch (ChatException e) {
+            HttpErrors.send(ctx, metrics, e);
+            return;
+        }
+        String prefix = ctx.request().getParam("prefix"), kind = ctx.request().getParam("kind");
+        Future<JsonArray> page = rooms.list(user(ctx), ctx.request().getParam("cursor"), limit, prefix, kind).map(p -> {
+            if (p.next() != null) {
+                // The next page: this request's filters, after the last room of this one.
+                StringBuilder next = new StringBuilder("/api/rooms?limit=").append(limit == null ? p.items().size() : limit)
+                        .append("&cursor=").append(encode(p.next()));
+                if (prefix != null) next.append("&prefix=").append(encode(prefix));
+                if (kind != null) next.append("&kind=").append(encode(kind));
+                ctx.response().putHeader("Link", "<" + next + ">; rel=\"next\"");
+            }
+            JsonArray out = new JsonArray();
+            for (Rooms.RoomView r : p.items()) out.add(roomJson(r));
+            return out;
+        });
+        reply(ctx, 200, page);
+    }
+
+    private void create(RoutingContext ctx) {
+        JsonObject body = object(ctx);
+        if (body == null) return;
+        if (!(body.getValue("name") instanceof String name) || !(body.getValue("visibility") instanceof String visibility)) {
+            HttpErrors.send(ctx, metrics, ChatException.badRequest("name and visibility must be strings"));
+            return;
+        }
+        Object topic = body.getValue("topic");
+        if (topic != null && !(topic instanceof String)) {
+            HttpErrors.send(ctx, metrics, ChatException.badRequest("topic must be a string"));
+            return;
+        }
+        reply(ctx, 201, rooms.create(user(ctx), name, visibility, (String) topic).map(m -> roomJson(m.value())));
+    }
+
+    private void direct(RoutingContext ctx) {
+        JsonObject body = object(ctx);
+        if (body == null) return;
+        if (!(body.getValue("user") instanceof String other)) {
+            HttpErrors.send(ctx, metrics, ChatException.badRequest("user must be a string"));
+            return;
+        }
+        rooms.direct(user(ctx), other).onComplete(ar -> {
+            if (ar.failed()) HttpErrors.send(ctx, metrics, ar.cause());
+            else reply(ctx, ar.result().made() ? 201 : 200, Future.succeededFuture(roomJson(ar.result().value())));
+        });
+    }
+
+    private void members(RoutingContext ctx) {
+        Integer limit;
+        try {
+            limit = integer(ctx, "limit");
+        } catch (ChatException e) {
+            HttpErrors.send(ctx, metrics, e);
+            return;
+        }
+        String room = ctx.pathParam("room");
+        reply(ctx, 200, rooms.members(user(ctx), room, ctx.request().getParam("cursor"), limit).map(p -> {
+            JsonArray members = new JsonArray();
+            for (Rooms.MemberView m : p.items()) members.add(memberJson(m));
+            return new JsonObject().put("room", room).put("members", members).put("next", p.next());
+        }));
+    }
+
+    private void putMember(RoutingContext ctx) {
+        JsonObject body = object(ctx);
+        if (body == null) return;
+        Object role = body.getValue("role");
+        Object muted = body.getValue("mutedUntil");
+        Long until;
+        try {
+            if (role != null && !(role instanceof String)) throw ChatException.badRequest("role must be a string");
+            if (muted != null && !(muted instanceof String)) throw ChatException.badRequest("mutedUntil must be a timestamp or null");
+            until = Rooms.timestamp("mutedUntil", (String) muted);
+        } catch (ChatException e) {
+            HttpErrors.send(ctx, metrics, e);
+            return;
+        }
+        rooms.putMember(user(ctx), ctx.pathParam("room"), ctx.pathParam("user"), (String) role, body.containsKey("mutedUntil"), until).onComplete(ar -> {
+            if (ar.failed()) HttpErrors.send(ctx, metrics, ar.cause());
+            else reply(ctx, ar.result().made() ? 201 : 200, Future.succeededFuture(memberJson(ar.result().value())));
+        });
+    }
+
+    private void bans(RoutingContext ctx) {
+        String room = ctx.pathParam("room");
+        reply(ctx, 200, rooms.bans(user(ctx), room).map(list -> {
+            JsonArray out = new JsonArray();
+            for (Rooms.BanView b : list) {
+                out.add(new JsonObject().put("user", b.user()).put("by", b.by()).put("reason", b.reason())
+                        .put("until", b.until() == null ? null : Message.formatTs(b.until())).put("at", Message.formatTs(b.at())));
+            }
+            return new JsonObject().put("room", room).put("bans", out);
+        }));
+    }
+
+    private void ban(RoutingContext ctx) {
+        // An empty body bans until lifted, without a reason.
+        JsonObject body = ctx.body().length() <= 0 ? new JsonObject() : object(ctx);
+        if (body == null) return;
+        Object reason = body.getValue("reason"), until = body.getValue("until");
+        Long u;
+        try {
+            if (reason != null && !(reason instanceof String)) throw ChatException.badRequest("reason must be a string");
+            if (until != null && !(until instanceof String)) throw ChatException.badRequest("until must be a timestamp");
+            u = Rooms.timestamp("until", (String) until);
+        } catch (ChatException e) {
+            HttpErrors.send(ctx, metrics, e);
+            return;
+        }
+        reply(ctx, 204, rooms.ban(user(ctx), ctx.pathParam("room"), ctx.pathParam("user"), (String) reason, u));
+    }
+
+    static JsonObject roomJson(Rooms.RoomView r) {
+        JsonObject o = new JsonObject().put("name", r.name()).put("kind", r.kind()).put("topic", r.topic()).put("role", r.role())
+                .put("members", r.members());
+        if (r.with() != null) o.put("with", r.with());
+        return o.put("lastSeq", r.lastSeq()).put("online", r.online());
+    }
+
+    private static JsonObject memberJson(Rooms.MemberView m) {
+        return new JsonObject().put("user", m.user()).put("role", m.role())
+                .put("mutedUntil", m.mutedUntil() == null ? null : Message.formatTs(m.mutedUntil()));
+    }
+
+    private static String user(RoutingContext ctx) {
+        return ctx.get(ApiRoutes.USER);
+    }
+
+    private static String encode(String s) {
+        return URLEncoder.encode(s, StandardCharsets.UTF_8);
+    }
+
+    private static Integer integer(RoutingContext ctx, String name) {
+        String raw = ctx.request().getParam(name);
+        if (raw == null) return null;
+        try {
+            long l = Long.parseLong(raw.trim());
+            return (int) Math.clamp(l, Integer.MIN_VALUE, Integer.MAX_VALUE);
+        } catch (NumberFormatException e) {
+            throw ChatException.badRequest(name + " must be an integer");
+        }
+    }
+
+    /** The body as a JSON object, or null once a 400 has been sent. */
+    private JsonObject object(RoutingContext ctx) {
+        JsonObject body;
+        try {
+            body = ctx.body().asJsonObject();
+        } catch (RuntimeException e) {
+            body = null;
+        }
+        if (body == null) HttpErrors.send(ctx, metrics, ChatException.badRequest("the body must be a JSON object"));
+        return body;
+    }
+
+    private void reply(RoutingContext ctx, int status, Future<?> result) {
+        ApiRoutes.reply(ctx, metrics, status, result);
+    }
+}

@@ -1,0 +1,410 @@
+package dev.parley.store;
+
+import dev.parley.event.Ids;
+import dev.parley.event.Message;
+import dev.parley.event.RoomChange;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.TreeMap;
+import java.util.function.Function;
+
+import static java.util.Objects.requireNonNull;
+
+/**
+ * Rooms as people run them: kinds, members with roles, bans, and the changes of these, each stored
+ * with its room event in the room's timeline. Blocking JDBC: call it off the event loop.
+ *
+ * <p>A change ({@link #change}) is one transaction that locks the room's row, as an append does,
+ * reads what the change is decided on, lets the caller decide (who may do what is not the store's
+ * business), writes the rows and the events with the room's next seqs, and commits. So a change is
+ * ordered with the room's messages, is durable before it is answered, and two changes of one room
+ * never decide on the same old state. Its events are not the group commit's: the caller hands
+ * them to the delivery, which orders them with the messages by seq.
+ *
+ * <p>Users are keyed by their name in lower case (usernames are unique in any letter case) and
+ * shown as written.
+ */
+public final class RoomStore {
+    public static final String PUBLIC = "public", PRIVATE = "private", DIRECT = "direct";
+
+    private static final String ROOM_COLUMNS = "name, kind, topic, last_seq, members, direct_users";
+
+    private final Database db;
+
+    public RoomStore(Database db) {
+        this.db = requireNonNull(db, "db");
+    }
+
+    /** A room that exists (not deleted). {@code directUsers}: a direct room's two users, space-separated, else null. */
+    public record Room(String name, String kind, String topic, long lastSeq, int members, String directUsers) {}
+
+    public record Member(String user, String role, Long mutedUntil) {}
+
+    /** @param until epoch millis, or null for a ban until lifted */
+    public record Ban(String user, String by, String reason, Long until, long at) {}
+
+    /**
+     * What a user is to a room, read in one statement with the room's last seq, so that events after
+     * it are the ones the reader has not taken into account.
+     *
+     * @param room   null if there is no such room (or it was deleted)
+     * @param member null if the user has no role in it
+     * @param ban    null if the user is not banned (an expired ban is none)
+     */
+    public record Access(Room room, Member member, Ban ban) {}
+
+    /** A listed room and the caller's role in it (null if none). */
+    public record Listed(Room room, String role) {}
+
+    /** What a change is decided on, read under the room's lock. {@code room} is null if there is none; {@code owner}, if it has none. */
+    public record State(Room room, Member actor, Member target, Ban targetBan, Member owner, long now) {}
+
+    /** One thing a change writes, in the order given. */
+    public sealed interface Write {
+        record PutMember(String user, String role, Long mutedUntil) implements Write {}
+
+        record DeleteMember(String user) implements Write {}
+
+        record PutBan(String user, String by, String reason, Long until) implements Write {}
+
+        record DeleteBan(String user) implements Write {}
+
+        /** Makes the room, or makes a deleted one again under its name (its seqs go on). */
+        record CreateRoom(String kind, String topic, String directUsers) implements Write {}
+
+        /** Deletes the room's history but the events written before this in the same change, its members and its bans. */
+        record DeleteRoom() implements Write {}
+
+        /** A room event, stored with the room's next seq; {@code from} is who made the change. */
+        record Event(String from, String text, RoomChange change) implements Write {}
+    }
+
+    /** What a decision wrote (nothing: a change that changes nothing) and what it answers. */
+    public record Plan<T>(List<Write> writes, T answer) {}
+
+    /** The answer of a change and its events, committed, in seq order. */
+    public record Changed<T>(T answer, List<Message> events) {}
+
+    static String key(String user) {
+        return user.toLowerCase(Locale.ROOT);
+    }
+
+    // --- reads ---
+
+    /** The user's access to the room. Blocking. */
+    public Access access(String room, String user) {
+        try (Connection c = db.connection()) {
+            return access(c, room, user, System.currentTimeMillis());
+        } catch (SQLException e) {
+            throw new StoreException("could not read room", e);
+        }
+    }
+
+    /**
+     * The user's access to the room, making it a public room first if there is none (a join of a
+     * new name, as before rooms had kinds). Blocking.
+     */
+    public Access accessOrCreate(String room, String user) {
+        try (Connection c = db.connection()) {
+            long now = System.currentTimeMillis();
+            Access a = access(c, room, user, now);
+            if (a.room() != null) return a;
+            try (PreparedStatement ps = c.prepareStatement(
+                    "UPDATE rooms SET deleted = FALSE, kind = 'public', topic = NULL, direct_users = NULL, members = 0 WHERE name = ? AND deleted")) {
+                ps.setString(1, room);
+                ps.executeUpdate();
+            }
+            try (PreparedStatement ps = c.prepareStatement(SqlDialect.INSERT_ROOM)) {
+                ps.setString(1, room);
+                ps.setLong(2, now);
+                ps.executeUpdate();
+            }
+            db.persist(c);
+            return access(c, room, user, now);
+        } catch (SQLException e) {
+            throw new StoreException("could not create room", e);
+        }
+    }
+
+    private static Access access(Connection c, String room, String user, long now) throws SQLException {
+        String k = key(user);
+        try (PreparedStatement ps = c.prepareStatement("SELECT r.name, r.kind, r.topic, r.last_seq, r.members, r.direct_users, r.deleted,"
+                + " m.username, m.role, m.muted_until, b.username, b.banned_by, b.reason, b.banned_until, b.banned_at"
+                + " FROM rooms r LEFT JOIN room_members m ON m.room = r.name AND m.user_key = ?"
+                + " LEFT JOIN room_bans b ON b.room = r.name AND b.user_key = ? WHERE r.name = ?")) {
+            ps.setString(1, k);
+            ps.setString(2, k);
+            ps.setString(3, room);
+            try (ResultSet rs = ps.executeQuery()) {
+                if (!rs.next() || rs.getBoolean(7)) return new Access(null, null, null);
+                Room r = room(rs);
+                Member m = rs.getString(8) == null ? null : new Member(rs.getString(8), rs.getString(9), nullableLong(rs, 10));
+                Ban b = rs.getString(11) == null ? null : new Ban(rs.getString(11), rs.getString(12), rs.getString(13), nullableLong(rs, 14), rs.getLong(15));
+                if (b != null && b.until() != null && b.until() <= now) b = null;
+                return new Access(r, m, b);
+            }
+        }
+    }
+
+    /**
+     * One page of the rooms {@code user} may see, by name after {@code cursor}: the public rooms and
+     * those they are a member of. Two keyset reads on indexes (public rooms by kind and name, the
+     * user's memberships by user and room), merged: neither reads rooms the caller cannot see.
+     *
+     * @param prefix only names starting with it, or null
+     * @param kind   only rooms of this kind, or null
+     * @return up to {@code limit + 1} rooms: one more than asked says another page follows
+     */
+    public List<Listed> list(String user, String cursor, int limit, String prefix, String kind) {
+        TreeMap<String, Listed> merged = new TreeMap<>();
+        String after = cursor == null ? "" : cursor;
+        String like = prefix == null ? null : prefix.replace("!", "!!").replace("%", "!%").replace("_", "!_") + "%";
+        try (Connection c = db.connection()) {
+            if (kind == null || kind.equals(PUBLIC)) {
+                try (PreparedStatement ps = c.prepareStatement("SELECT " + ROOM_COLUMNS + " FROM rooms WHERE kind = 'public' AND NOT deleted AND name > ?"
+                        + (like != null ? " AND name >= ? AND name LIKE ? ESCAPE '!'" : "") + " ORDER BY name LIMIT ?")) {
+                    int i = 1;
+                    ps.setString(i++, after);
+                    if (like != null) {
+                        ps.setString(i++, prefix);
+                        ps.setString(i++, like);
+                    }
+                    ps.setInt(i, limit + 1);
+                    try (ResultSet rs = ps.executeQuery()) {
+                        while (rs.next()) merged.put(rs.getString(1), new Listed(room(rs), null));
+                    }
+                }
+            }
+            try (PreparedStatement ps = c.prepareStatement("SELECT r.name, r.kind, r.topic, r.last_seq, r.members, r.direct_users, m.role"
+                    + " FROM room_members m JOIN rooms r ON r.name = m.room WHERE m.user_key = ? AND m.room > ? AND NOT r.deleted"
+                    + (like != null ? " AND m.room >= ? AND m.room LIKE ? ESCAPE '!'" : "") + (kind != null ? " AND r.kind = ?" : "")
+                    + " ORDER BY m.room LIMIT ?")) {
+                int i = 1;
+                ps.setString(i++, key(user));
+                ps.setString(i++, after);
+                if (like != null) {
+                    ps.setString(i++, prefix);
+                    ps.setString(i++, like);
+                }
+                if (kind != null) ps.setString(i++, kind);
+                ps.setInt(i, limit + 1);
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) merged.put(rs.getString(1), new Listed(room(rs), rs.getString(7)));
+                }
+            }
+        } catch (SQLException e) {
+            throw new StoreException("could not list rooms", e);
+        }
+        List<Listed> out = new ArrayList<>(limit + 1);
+        for (Listed l : merged.values()) {
+            if (out.size() > limit) break;
+            out.add(l);
+        }
+        return out;
+    }
+
+    /** Up to {@code limit + 1} members of the room by username after {@code cursor} (lower case). Blocking. */
+    public List<Member> members(String room, String cursor, int limit) {
+        try (Connection c = db.connection();
+             PreparedStatement ps = c.prepareStatement("SELECT username, role, muted_until FROM room_members WHERE room = ? AND user_key > ? ORDER BY user_key LIMIT ?")) {
+            ps.setString(1, room);
+            ps.setString(2, cursor == null ? "" : key(cursor));
+            ps.setInt(3, limit + 1);
+            List<Member> out = new ArrayList<>();
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) out.add(new Member(rs.getString(1), rs.getString(2), nullableLong(rs, 3)));
+            }
+            return out;
+        } catch (SQLException e) {
+            throw new StoreException("could not read members", e);
+        }
+    }
+
+    /** The room's bans in force, by username. Blocking. */
+    public List<Ban> bans(String room) {
+        try (Connection c = db.connection();
+             PreparedStatement ps = c.prepareStatement("SELECT username, banned_by, reason, banned_until, banned_at FROM room_bans WHERE room = ?"
+                     + " AND (banned_until IS NULL OR banned_until > ?) ORDER BY user_key")) {
+            ps.setString(1, room);
+            ps.setLong(2, System.currentTimeMillis());
+            List<Ban> out = new ArrayList<>();
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) out.add(new Ban(rs.getString(1), rs.getString(2), rs.getString(3), nullableLong(rs, 4), rs.getLong(5)));
+            }
+            return out;
+        } catch (SQLException e) {
+            throw new StoreException("could not read bans", e);
+        }
+    }
+
+    // --- changes ---
+
+    /**
+     * Decides and makes one change of a room, in one transaction under the room's lock (see the
+     * class comment). {@code decide} sees the room (null if there is none: it may make it) with
+     * {@code actor}'s and {@code target}'s membership and {@code target}'s ban; an exception it
+     * throws is passed on and nothing is written. Blocking.
+     *
+     * @param target the user the change is about, or null
+     */
+    public <T> Changed<T> change(String room, String actor, String target, Function<State, Plan<T>> decide) {
+        requireNonNull(decide, "decide");
+        try (Connection c = db.connection()) {
+            c.setAutoCommit(false);
+            try {
+                Changed<T> changed = change(c, room, actor, target, decide);
+                c.commit();
+                if (!changed.events().isEmpty()) db.persist(c);
+                return changed;
+            } catch (SQLException | RuntimeException e) {
+                c.rollback();
+                throw e;
+            } finally {
+                c.setAutoCommit(true);
+            }
+        } catch (SQLException e) {
+            throw new StoreException("could not change room " + room, e);
+        }
+    }
+
+    private <T> Changed<T> change(Connection c, String room, String actor, String target, Function<State, Plan<T>> decide) throws SQLException {
+        long now = System.currentTimeMillis();
+        Room r = null;
+        boolean exists = false;
+        long last = 0;
+        try (PreparedStatement ps = c.prepareStatement("SELECT " + ROOM_COLUMNS + ", deleted FROM rooms WHERE name = ? FOR UPDATE")) {
+            ps.setString(1, room);
+            try (ResultSet rs = ps.executeQuery()) {
+                if (rs.next()) {
+                    exists = true;
+                    last = rs.getLong(4);
+                    if (!rs.getBoolean(7)) r = room(rs);
+                }
+            }
+        }
+        Member actorMember = r == null || actor == null ? null : member(c, room, actor);
+        Member targetMember = r == null || target == null ? null : member(c, room, target);
+        Ban ban = null;
+        if (r != null && target != null) {
+            try (PreparedStatement ps = c.prepareStatement("SELECT username, banned_by, reason, banned_until, banned_at FROM room_bans WHERE room = ? AND user_key = ?")) {
+                ps.setString(1, room);
+                ps.setString(2, key(target));
+                try (ResultSet rs = ps.executeQuery()) {
+                    if (rs.next()) ban = new Ban(rs.getString(1), rs.getString(2), rs.getString(3), nullableLong(rs, 4), rs.getLong(5));
+                }
+            }
+            if (ban != null && ban.until() != null && ban.until() <= now) ban = null;
+        }
+        Member owner = null;
+        if (r != null) {
+            try (PreparedStatement ps = c.prepareStatement("SELECT username, role, muted_until FROM room_members WHERE room = ? AND role = 'owner'")) {
+                ps.setString(1, room);
+                try (ResultSet rs = ps.executeQuery()) {
+                    if (rs.next()) owner = new Member(rs.getString(1), rs.getString(2), nullableLong(rs, 3));
+                }
+            }
+        }
+        Plan<T> plan = decide.apply(new State(r, actorMember, targetMember, ban, owner, now));
+        List<Message> events = new ArrayList<>();
+        long seq = last;
+        long firstEvent = -1;
+        for (Write w : plan.writes()) {
+            switch (w) {
+                case Write.CreateRoom cr -> {
+                    if (exists) {
+                        update(c, "UPDATE rooms SET deleted = FALSE, kind = ?, topic = ?, direct_users = ?, members = 0 WHERE name = ?",
+                                cr.kind(), cr.topic(), cr.directUsers(), room);
+                    } else {
+                        try (PreparedStatement ps = c.prepareStatement(
+                                "INSERT INTO rooms (name, last_seq, created_at, kind, topic, direct_users) VALUES (?, 0, ?, ?, ?, ?)")) {
+                            ps.setString(1, room);
+                            ps.setLong(2, now);
+                            ps.setString(3, cr.kind());
+                            ps.setString(4, cr.topic());
+                            ps.setString(5, cr.directUsers());
+                            ps.executeUpdate();
+                        }
+                        exists = true;
+                    }
+                }
+                case Write.PutMember pm -> {
+                    int n = update(c, "UPDATE room_members SET role = ?, muted_until = ?, username = ? WHERE room = ? AND user_key = ?",
+                            pm.role(), pm.mutedUntil(), pm.user(), room, key(pm.user()));
+                    if (n == 0) {
+                        update(c, "INSERT INTO room_members (room, user_key, username, role, muted_until, added_at) VALUES (?, ?, ?, ?, ?, ?)",
+                                room, key(pm.user()), pm.user(), pm.role(), pm.mutedUntil(), now);
+                    }
+                }
+                case Write.DeleteMember dm -> update(c, "DELETE FROM room_members WHERE room = ? AND user_key = ?", room, key(dm.user()));
+                case Write.PutBan pb -> {
+                    update(c, "DELETE FROM room_bans WHERE room = ? AND user_key = ?", room, key(pb.user()));
+                    update(c, "INSERT INTO room_bans (room, user_key, username, banned_by, reason, banned_until, banned_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                            room, key(pb.user()), pb.user(), pb.by(), pb.reason(), pb.until(), now);
+                }
+                case Write.DeleteBan db -> update(c, "DELETE FROM room_bans WHERE room = ? AND user_key = ?", room, key(db.user()));
+                case Write.DeleteRoom d -> {
+                    update(c, "DELETE FROM messages WHERE room = ? AND seq < ?", room, firstEvent < 0 ? seq + 1 : firstEvent);
+                    update(c, "DELETE FROM room_members WHERE room = ?", room);
+                    update(c, "DELETE FROM room_bans WHERE room = ?", room);
+                    update(c, "UPDATE rooms SET deleted = TRUE, kind = 'public', topic = NULL, direct_users = NULL WHERE name = ?", room);
+                }
+                case Write.Event e -> {
+                    Message m = event(room, ++seq, now, e);
+                    if (firstEvent < 0) firstEvent = seq;
+                    try (PreparedStatement ps = c.prepareStatement("INSERT INTO messages (" + SqlDialect.COLUMNS + ", kind, event_data) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)")) {
+                        SqlDialect.bind(ps, m);
+                        ps.setString(8, e.change().type());
+                        ps.setString(9, e.change().json());
+                        ps.executeUpdate();
+                    }
+                    events.add(m);
+                }
+            }
+        }
+        if (!plan.writes().isEmpty()) {
+            update(c, "UPDATE rooms SET last_seq = ?, members = (SELECT COUNT(*) FROM room_members WHERE room = ?) WHERE name = ?", seq, room, room);
+        }
+        return new Changed<>(plan.answer(), List.copyOf(events));
+    }
+
+    private static Message event(String room, long seq, long now, Write.Event e) {
+        String id = Ids.next(now);
+        return new Message(room, seq, id, e.from(), e.text(), now, "event-" + id, e.change());
+    }
+
+    private static Member member(Connection c, String room, String user) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("SELECT username, role, muted_until FROM room_members WHERE room = ? AND user_key = ?")) {
+            ps.setString(1, room);
+            ps.setString(2, key(user));
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next() ? new Member(rs.getString(1), rs.getString(2), nullableLong(rs, 3)) : null;
+            }
+        }
+    }
+
+    private static int update(Connection c, String sql, Object... args) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement(sql)) {
+            for (int i = 0; i < args.length; i++) {
+                Object a = args[i];
+                ps.setObject(i + 1, a);
+            }
+            return ps.executeUpdate();
+        }
+    }
+
+    /** A row selected as {@link #ROOM_COLUMNS}. */
+    private static Room room(ResultSet rs) throws SQLException {
+        return new Room(rs.getString(1), rs.getString(2), rs.getString(3), rs.getLong(4), rs.getInt(5), rs.getString(6));
+    }
+
+    private static Long nullableLong(ResultSet rs, int column) throws SQLException {
+        long v = rs.getLong(column);
+        return rs.wasNull() ? null : v;
+    }
+}

@@ -1277,10 +1277,9 @@ ui.inviteForm.addEventListener('submit', (ev) => {
     ui.membersError.textContent = `${user} is already a member of ${roomLabel(current)}.`;
     return;
   }
-  // With the role said: PROTOCOL.md 3.3 refuses an empty body, and for someone who is not a member
-  // yet (checked above) `member` is what an invitation makes them.
+  // `{}` adds a member (PROTOCOL.md 3.3) and, unlike a role, changes nothing of someone already in.
   memberAction(ui.inviteBtn, user, async (room) => {
-    await client.setMember(room, user, { role: 'member' });
+    await client.setMember(room, user, {});
     ui.inviteInput.value = '';
   });
 });

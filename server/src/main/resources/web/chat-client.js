@@ -44,7 +44,7 @@
  *   rooms({kind, prefix})   every room the caller may see, all pages (following Link rel="next")
  *   room(name), createRoom({name, visibility, topic}), openDirect(user), deleteRoom(name)
  *   roomMembers(room)       every member, all pages: [{user, role, mutedUntil}]
- *   setMember(room, user, {role?, mutedUntil?})   invite ({role: 'member'}), change a role, mute, unmute
+ *   setMember(room, user, {role?, mutedUntil?})   invite ({}), change a role, mute, unmute
  *   removeMember(room, user)   remove, or leave when user is oneself
  *   ban(room, user, {reason?, until?}), unban(room, user), bans(room)
  *   drop(room)              forget a room the server has taken this user out of, without a frame
@@ -343,7 +343,7 @@ export class ChatClient extends EventTarget {
     return all;
   }
 
-  /** Adds `user` ({role: 'member'} invites them) or changes their role or mute: {role?, mutedUntil?}. */
+  /** Adds `user` ({} invites them as a member) or changes their role or mute: {role?, mutedUntil?}. */
   setMember(room, user, changes = {}) { return this._request('PUT', `/api/rooms/${seg(room)}/members/${seg(user)}`, changes); }
 
   /** Removes `user` from the room, or leaves it when `user` is the caller. */

@@ -51,7 +51,9 @@ class RoomsWebIT {
         String room = room("ops");
         String topic = "on call <img src=x onerror=\"window.__xss=1\">";
         ChatPage a = signUp("alice");
-        ChatPage b = signUp("bob");
+        Page bobsPage = browser.newPage("bob");
+        bobsPage.addInitScript(ChatPage.FRAME_LOG);
+        ChatPage b = new ChatPage(bobsPage, "bob", server.baseUrl()).register(ParleyServer.unique("bob"), "bob-password");
         String alice = a.me(), bob = b.me();
 
         a.createRoom(room, true, topic);
@@ -126,7 +128,14 @@ class RoomsWebIT {
         assertThat(a.page.locator("#ban-list > li[data-user=\"" + bob + "\"]")).isVisible();
         assertThat(a.button("Unban " + bob)).isVisible();
 
-        // Not joined again, by a reconnect or a reload, nor listed.
+        // Not joined again by a reconnect: the connection drops and comes back, and asks for nothing of the room.
+        assertThat(b.framesReceived()).anyMatch(f -> f.contains("\"type\":\"left\"") && f.contains("\"reason\":\"banned\""));
+        b.eval("() => { const c = window.parleyApp.client; window.__dropped = c._ws; c._ws.close(3000, 'test drops the line'); }");
+        b.page.waitForFunction("() => { const c = window.parleyApp.client; return c.state === 'open' && c._ws && c._ws !== window.__dropped; }");
+        assertThat(b.framesSent().stream().filter(f -> f.contains("\"type\":\"join\"") && f.contains(room))).hasSize(1);
+        assertThat(b.roomItem(room)).hasCount(0);
+
+        // Nor by a reload, and it is not listed.
         b.page.reload();
         b.expectSignedIn(bob);
         assertThat(b.page.locator("#conn-status")).hasAttribute("data-state", "open");
@@ -196,8 +205,9 @@ class RoomsWebIT {
         assertThat(a.button("Make " + carol + " a member")).isVisible();
 
         for (ChatPage p : List.of(b, c)) {
+            String name = p.me();
             p.page.reload();
-            p.expectSignedIn(p.me());
+            p.expectSignedIn(name);
             p.switchTo(room);
             p.awaitReady(room);
             p.openMembers();

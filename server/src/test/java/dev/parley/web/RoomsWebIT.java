@@ -252,6 +252,24 @@ class RoomsWebIT {
     }
 
     @Test
+    void the_room_list_follows_the_link_to_every_page() {
+        String token = server.newUser("maker");
+        String last = null;
+        for (int i = 0; i < 105; i++) { // more than the 100 of a first page
+            last = room("zz-paged-" + String.format("%03d", i));
+            assertThat(server.http().request("POST", "/api/rooms", token, "{\"name\":\"" + last + "\",\"visibility\":\"public\"}").status())
+                    .isEqualTo(201);
+        }
+        assertThat(server.http().get("/api/rooms", token).header("Link")).as("the first page links to a next one").isPresent();
+
+        ChatPage a = signUp("alice");
+        assertThat(a.roomItem(last)).hasAttribute("data-joined", "false"); // sorted by name: on a later page
+        assertThat(a.page.locator("#room-list > li[data-room^=\"zz-paged-\"]")).hasCount(105);
+        a.switchTo(last);
+        a.awaitReady(last);
+    }
+
+    @Test
     void the_new_room_form_says_why_a_room_cannot_be_made() {
         String room = room("taken");
         ChatPage a = signUp("alice");

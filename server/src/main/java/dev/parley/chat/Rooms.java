@@ -147,12 +147,15 @@ public final class Rooms {
             return Future.failedFuture(e);
         }
         return blocking(() -> {
-            if (!admin(user)) readable(user, room);
-            else if (store.access(room, user).room() == null) throw notFound(room);
+            // An administrator may list a private room's members (to run it), not a direct room's:
+            // who talks with whom is the two users' business.
+            RoomStore.Access a = store.access(room, user);
+            if (!admin(user) || a.room() == null || RoomStore.DIRECT.equals(a.room().kind())) readable(user, room);
             List<RoomStore.Member> found = store.members(room, cursor, n);
             boolean more = found.size() > n;
             List<RoomStore.Member> page = more ? found.subList(0, n) : found;
-            return new Page<>(page.stream().map(m -> new MemberView(m.user(), m.role(), m.mutedUntil())).toList(),
+            long now = System.currentTimeMillis();
+            return new Page<>(page.stream().map(m -> new MemberView(m.user(), m.role(), m.mutedUntil() == null || m.mutedUntil() <= now ? null : m.mutedUntil())).toList(),
                     more ? page.get(page.size() - 1).user() : null);
         });
     }
@@ -256,8 +259,14 @@ public final class Rooms {
                 if (!RoomRules.may(actor, Action.ADD, kind)) throw forbidden("add members to " + room);
                 if (s.targetBan() != null) throw new ChatException(ErrorCode.CONFLICT, peer + " is banned from " + room + "; lift the ban first");
                 now = "member";
+                if ("moderator".equals(role)) {
+                    // Added as a moderator: one event says both.
+                    if (!RoomRules.may(actor, Action.SET_ROLE, kind)) throw forbidden("change roles in " + room);
+                    now = role;
+                }
                 writes.add(new Write.PutMember(peer, now, null));
-                writes.add(event(user, user + " added " + peer, new RoomChange(RoomChange.MEMBER_ADDED, peer, user, now, null, null, null, null)));
+                writes.add(event(user, user + " added " + peer + ("moderator".equals(now) ? " as a moderator" : ""),
+                        new RoomChange(RoomChange.MEMBER_ADDED, peer, user, now, null, null, null, null)));
             }
             if (role != null && !role.equals(now)) {
                 if (peer.equalsIgnoreCase(user) && "owner".equals(now)) throw ChatException.badRequest("the owner's role changes only by handing the ownership to someone else");
@@ -313,8 +322,8 @@ public final class Rooms {
             String kind = s.room().kind();
             RoomStore.Member tm = s.target();
             if (peer.equalsIgnoreCase(user)) {
-                if (RoomStore.DIRECT.equals(kind)) throw forbidden("leave a direct room");
                 if (tm == null) throw ChatException.notFound("you are no member of " + room);
+                if (RoomStore.DIRECT.equals(kind)) throw forbidden("leave a direct room");
                 if ("owner".equals(tm.role())) throw ChatException.badRequest("the owner cannot leave: hand the ownership over first, or delete the room");
                 return new Plan<>(List.of(new Write.DeleteMember(peer), event(peer, peer + " left", RoomChange.of(RoomChange.MEMBER_LEFT, peer, null))), null);
             }

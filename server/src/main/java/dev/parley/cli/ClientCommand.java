@@ -118,9 +118,11 @@ public final class ClientCommand implements Callable<Integer> {
         return 0;
     }
 
-    private static void print(PrintStream out, JsonNode m) {
+    static void print(PrintStream out, JsonNode m) {
         String time = TIME.format(Instant.parse(m.path("ts").asText(Instant.now().toString())));
-        out.println("[" + time + "] " + m.path("from").asText() + ": " + m.path("text").asText());
+        // A room event (someone added, removed, banned...) is the room's news, not a line of its sender's.
+        if (m.has("event")) out.println("[" + time + "] -- " + m.path("text").asText());
+        else out.println("[" + time + "] " + m.path("from").asText() + ": " + m.path("text").asText());
     }
 
     private static final class Printer implements WebSocket.Listener {
@@ -150,6 +152,10 @@ public final class ClientCommand implements Callable<Integer> {
                         }
                         case "ack" -> acked.incrementAndGet();
                         case "presence" -> out.println("-- " + f.path("user").asText() + " is " + f.path("status").asText());
+                        case "left" -> {
+                            // Unasked (no ref): a change made elsewhere took this connection out of the room.
+                            if (f.has("reason")) out.println("-- you are out of " + f.path("room").asText() + ": " + f.path("reason").asText().replace('_', ' '));
+                        }
                         case "error" -> {
                             out.println("-- error " + f.path("code").asText() + ": " + f.path("message").asText());
                             if ("join".equals(f.path("ref").asText())) joined.completeExceptionally(new IllegalStateException(f.path("code").asText()));

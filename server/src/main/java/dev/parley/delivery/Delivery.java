@@ -253,6 +253,12 @@ public final class Delivery {
 
     private record Replay(long last, long from, List<Message> messages, boolean recovered) {}
 
+    /**
+     * A fill's read: the store's messages up to {@code upTo}, those missing from it gone (a deleted
+     * room's); {@code more}: the store had more after {@code upTo} (the read was cut at the replay limit).
+     */
+    private record Filled(long upTo, boolean more, List<Message> messages) {}
+
     /** Rooms with local members. */
     public List<String> activeRooms() {
         return hub.activeRooms();
@@ -275,10 +281,12 @@ public final class Delivery {
         if (from < 0) return;
         Blocking.run(vertx, () -> {
             long last = store.lastSeq(r.name).orElse(0);
-            return last > from ? store.range(r.name, from, Math.min(last, from + replayLimit)) : List.<Message>of();
+            long upTo = Math.min(last, from + replayLimit);
+            return new Filled(upTo, upTo < last, last > from ? store.range(r.name, from, upTo) : List.<Message>of());
         }).onComplete(ar -> {
             if (ar.failed()) log.warn("could not fill the gap of room {} after seq {}: {}", r.name, from, ar.cause().getMessage());
-            if (HandOff.call(handOff -> hub.filled(r, ar.succeeded() ? ar.result() : null, replayLimit, handOff))) scheduleFill(r);
+            Filled f = ar.succeeded() ? ar.result() : null;
+            if (HandOff.call(handOff -> hub.filled(r, f == null ? null : f.messages, f == null ? from : f.upTo, f != null && f.more, handOff))) scheduleFill(r);
         });
     }
 

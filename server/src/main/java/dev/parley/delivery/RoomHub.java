@@ -299,18 +299,21 @@ final class RoomHub {
     }
 
     /**
-     * A fill read {@code read} (null if the read failed): offers it. @return whether to fill again:
-     * the read failed, a gap is still open, or the read was cut at {@code max} messages
+     * A fill read {@code read} of the store's {@code (from, upTo]} (null if the read failed): offers
+     * it, passing over what the store no longer has (see {@link Sequencer#filled}).
+     *
+     * @param more whether the store had more after {@code upTo} (the read was cut at the replay limit)
+     * @return whether to fill again: the read failed, a gap is still open, or there is more
      */
-    boolean filled(Room r, List<Message> read, int max, HandOff handOff) {
+    boolean filled(Room r, List<Message> read, long upTo, boolean more, HandOff handOff) {
         Out out = new Out(handOff);
         boolean again, gone;
         synchronized (r) {
             boolean gap = false;
-            if (read != null) for (Message m : read) gap = r.order.offer(m, out);
+            if (read != null) gap = r.order.filled(read, upTo, out);
             r.filling = false;
             gone = takeOut(r, out);
-            again = !r.dead && (read == null || gap || r.order.hasGap() || read.size() == max);
+            again = !r.dead && (read == null || gap || r.order.hasGap() || more);
         }
         if (out.messages > 0) delivered.accept(out.messages);
         told(r, out, gone);

@@ -156,6 +156,34 @@ public final class Sequencer<T> {
     }
 
     /**
+     * A fill's read of the store's {@code (from, upTo]}, {@code read} ascending: offered as
+     * {@link #offer} would, but a seq of that range the read did not find is gone from the store (a
+     * deleted room's history) and is passed over instead of waited for. The read is consistent: it
+     * found the room's last seq first, and every row up to it was committed then.
+     *
+     * @return whether a gap now waits to be filled from the store
+     */
+    public boolean filled(List<Message> read, long upTo, Out<T> out) {
+        if (last < 0) {
+            for (Message m : read) early.put(m.seq(), m);
+            return false;
+        }
+        for (Message m : read) {
+            if (m.seq() > last + 1) passOver(m.seq() - 1, out);
+            offer(m, out);
+        }
+        if (last < upTo) passOver(upTo, out);
+        return !early.isEmpty();
+    }
+
+    /** Takes the seqs up to {@code seq} as delivered: they are gone, nobody will get them. */
+    private void passOver(long seq, Out<T> out) {
+        if (seq <= last) return;
+        last = seq;
+        drainEarly(out);
+    }
+
+    /**
      * Whether a join's read that found the room at {@code roomLast} is too old to open {@code s}
      * with: seqs above it were delivered (or passed over) before the member began keeping them.
      * Only a member added before the room's sequence was known can be in that case.

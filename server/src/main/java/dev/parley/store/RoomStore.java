@@ -11,7 +11,6 @@ import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import java.util.TreeMap;
 import java.util.function.Function;
 
 import static java.util.Objects.requireNonNull;
@@ -115,10 +114,22 @@ public final class RoomStore {
             long now = System.currentTimeMillis();
             Access a = access(c, room, user, now);
             if (a.room() != null) return a;
-            try (PreparedStatement ps = c.prepareStatement(
-                    "UPDATE rooms SET deleted = FALSE, kind = 'public', topic = NULL, direct_users = NULL, members = 0 WHERE name = ? AND deleted")) {
-                ps.setString(1, room);
-                ps.executeUpdate();
+            c.setAutoCommit(false);
+            try (PreparedStatement undelete = c.prepareStatement(
+                    "UPDATE rooms SET deleted = FALSE, kind = 'public', topic = NULL, direct_users = NULL, members = 0 WHERE name = ? AND deleted");
+                 PreparedStatement leftover = c.prepareStatement("DELETE FROM messages WHERE room = ?")) {
+                // A deleted room made again: what is left of the one before (its deletion event) goes.
+                undelete.setString(1, room);
+                if (undelete.executeUpdate() > 0) {
+                    leftover.setString(1, room);
+                    leftover.executeUpdate();
+                }
+                c.commit();
+            } catch (SQLException | RuntimeException e) {
+                c.rollback();
+                throw e;
+            } finally {
+                c.setAutoCommit(true);
             }
             try (PreparedStatement ps = c.prepareStatement(SqlDialect.INSERT_ROOM)) {
                 ps.setString(1, room);
@@ -155,56 +166,62 @@ public final class RoomStore {
     /**
      * One page of the rooms {@code user} may see, by name after {@code cursor}: the public rooms and
      * those they are a member of. Two keyset reads on indexes (public rooms by kind and name, the
-     * user's memberships by user and room), merged: neither reads rooms the caller cannot see.
+     * user's memberships by user and room), put together and ordered by the database in one
+     * statement: the order of names is the database's collation, which the cursor's {@code >}
+     * follows too (Java's order of strings is not PostgreSQL's in most locales, and a merge in Java
+     * skipped or repeated rooms at page ends). A public room the user is a member of comes from
+     * both reads, next to itself: the member's row wins.
      *
      * @param prefix only names starting with it, or null
      * @param kind   only rooms of this kind, or null
      * @return up to {@code limit + 1} rooms: one more than asked says another page follows
      */
     public List<Listed> list(String user, String cursor, int limit, String prefix, String kind) {
-        TreeMap<String, Listed> merged = new TreeMap<>();
         String after = cursor == null ? "" : cursor;
         String like = prefix == null ? null : prefix.replace("!", "!!").replace("%", "!%").replace("_", "!_") + "%";
-        try (Connection c = db.connection()) {
-            if (kind == null || kind.equals(PUBLIC)) {
-                try (PreparedStatement ps = c.prepareStatement("SELECT " + ROOM_COLUMNS + " FROM rooms WHERE kind = 'public' AND NOT deleted AND name > ?"
-                        + (like != null ? " AND name >= ? AND name LIKE ? ESCAPE '!'" : "") + " ORDER BY name LIMIT ?")) {
-                    int i = 1;
-                    ps.setString(i++, after);
-                    if (like != null) {
-                        ps.setString(i++, prefix);
-                        ps.setString(i++, like);
-                    }
-                    ps.setInt(i, limit + 1);
-                    try (ResultSet rs = ps.executeQuery()) {
-                        while (rs.next()) merged.put(rs.getString(1), new Listed(room(rs), null));
-                    }
-                }
-            }
-            try (PreparedStatement ps = c.prepareStatement("SELECT r.name, r.kind, r.topic, r.last_seq, r.members, r.direct_users, m.role"
-                    + " FROM room_members m JOIN rooms r ON r.name = m.room WHERE m.user_key = ? AND m.room > ? AND NOT r.deleted"
-                    + (like != null ? " AND m.room >= ? AND m.room LIKE ? ESCAPE '!'" : "") + (kind != null ? " AND r.kind = ?" : "")
-                    + " ORDER BY m.room LIMIT ?")) {
-                int i = 1;
-                ps.setString(i++, key(user));
+        String byPrefix = like != null ? " AND %1$s >= ? AND %1$s LIKE ? ESCAPE '!'" : "";
+        boolean publicRooms = kind == null || kind.equals(PUBLIC);
+        String mine = "SELECT r.name, r.kind, r.topic, r.last_seq, r.members, r.direct_users, m.role"
+                + " FROM room_members m JOIN rooms r ON r.name = m.room WHERE m.user_key = ? AND m.room > ? AND NOT r.deleted"
+                + byPrefix.formatted("m.room") + (kind != null ? " AND r.kind = ?" : "") + " ORDER BY m.room LIMIT ?";
+        String open = "SELECT " + ROOM_COLUMNS + ", CAST(NULL AS VARCHAR(16)) AS role FROM rooms WHERE kind = 'public' AND NOT deleted AND name > ?"
+                + byPrefix.formatted("name") + " ORDER BY name LIMIT ?";
+        String sql = publicRooms
+                ? "SELECT * FROM ((" + open + ") UNION ALL (" + mine + ")) t ORDER BY name, role LIMIT ?"
+                : mine;
+        List<Listed> out = new ArrayList<>(limit + 1);
+        try (Connection c = db.connection(); PreparedStatement ps = c.prepareStatement(sql)) {
+            int i = 1;
+            if (publicRooms) {
                 ps.setString(i++, after);
                 if (like != null) {
                     ps.setString(i++, prefix);
                     ps.setString(i++, like);
                 }
-                if (kind != null) ps.setString(i++, kind);
-                ps.setInt(i, limit + 1);
-                try (ResultSet rs = ps.executeQuery()) {
-                    while (rs.next()) merged.put(rs.getString(1), new Listed(room(rs), rs.getString(7)));
+                ps.setInt(i++, limit + 1);
+            }
+            ps.setString(i++, key(user));
+            ps.setString(i++, after);
+            if (like != null) {
+                ps.setString(i++, prefix);
+                ps.setString(i++, like);
+            }
+            if (kind != null) ps.setString(i++, kind);
+            ps.setInt(i++, limit + 1);
+            if (publicRooms) ps.setInt(i, 2 * (limit + 1));
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next() && out.size() <= limit) {
+                    Listed l = new Listed(room(rs), rs.getString(7));
+                    Listed previous = out.isEmpty() ? null : out.get(out.size() - 1);
+                    if (previous != null && previous.room().name().equals(l.room().name())) {
+                        if (l.role() != null) out.set(out.size() - 1, l);
+                    } else {
+                        out.add(l);
+                    }
                 }
             }
         } catch (SQLException e) {
             throw new StoreException("could not list rooms", e);
-        }
-        List<Listed> out = new ArrayList<>(limit + 1);
-        for (Listed l : merged.values()) {
-            if (out.size() > limit) break;
-            out.add(l);
         }
         return out;
     }
@@ -318,6 +335,8 @@ public final class RoomStore {
             switch (w) {
                 case Write.CreateRoom cr -> {
                     if (exists) {
+                        // A deleted room made again: what is left of the one before (its deletion event) goes.
+                        update(c, "DELETE FROM messages WHERE room = ? AND seq <= ?", room, seq);
                         update(c, "UPDATE rooms SET deleted = FALSE, kind = ?, topic = ?, direct_users = ?, members = 0 WHERE name = ?",
                                 cr.kind(), cr.topic(), cr.directUsers(), room);
                     } else {

@@ -204,7 +204,7 @@ class SequencerProperties {
             long last = committed.size();
             if (last <= from) return;
             long upTo = Math.min(last, from + replayLimit);
-            for (Message m : committed.subList((int) from, (int) upTo)) order.offer(m, out);
+            order.filled(committed.subList((int) from, (int) upTo), upTo, out);
         }
 
         /** Every join completes, then fills run until the room has caught up with the store. */

@@ -107,4 +107,31 @@ class SequencerTest {
 
         assertThat(sent).containsExactly("a:13", "b:11", "b:12", "b:13");
     }
+
+    @Test
+    void a_fill_passes_over_what_the_store_no_longer_has_instead_of_waiting_for_it_forever() {
+        Sequencer.Stream<String> a = order.add("a");
+        order.open(a, 2, 2, List.of(), out);
+        order.offer(m(9), out); // seqs 3 to 8 were missed here, and the room was deleted meanwhile
+        assertThat(order.hasGap()).isTrue();
+
+        // the store has only 8 (the deletion event) and 9 of (2, 9]: 3 to 7 are gone
+        assertThat(order.filled(List.of(m(8), m(9)), 9, out)).isFalse();
+
+        assertThat(sent).containsExactly("a:8", "a:9");
+        assertThat(order.hasGap()).isFalse();
+        assertThat(order.last()).isEqualTo(9);
+        assertThat(order.filled(List.of(), 12, out)).as("an empty read of (9, 12]: all gone").isFalse();
+        order.offer(m(13), out);
+        assertThat(sent).containsExactly("a:8", "a:9", "a:13");
+    }
+
+    @Test
+    void a_fill_of_a_store_that_has_everything_delivers_it_as_offers_would() {
+        Sequencer.Stream<String> a = order.add("a");
+        order.open(a, 0, 0, List.of(), out);
+        order.offer(m(4), out);
+        assertThat(order.filled(range(0, 3), 3, out)).isFalse();
+        assertThat(sent).containsExactly("a:1", "a:2", "a:3", "a:4");
+    }
 }

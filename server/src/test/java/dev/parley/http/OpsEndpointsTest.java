@@ -119,7 +119,8 @@ class OpsEndpointsTest {
         assertThat(r.statusCode()).isEqualTo(200);
         assertThat(r.headers().firstValue("Content-Type").orElse("")).contains("yaml");
         assertThat(r.body()).startsWith("openapi: 3").contains("/api/auth/register", "/api/auth/login", "/api/rooms",
-                "/api/rooms/{room}/messages", "/api/rooms/{room}/presence", "/api/limits");
+                "/api/rooms/{room}/messages", "/api/rooms/{room}/presence", "/api/limits", "/api/rooms/{room}:", "/api/dms",
+                "/api/rooms/{room}/members/{user}", "/api/rooms/{room}/bans/{user}");
     }
 
     @Test

@@ -14,15 +14,23 @@ import java.util.List;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-/** PROTOCOL.md 3.3 and 9.10: private and direct rooms, members, bans and mutes, and their events in the timeline. */
+/**
+ * PROTOCOL.md 3.3 and 9.10: private and direct rooms, members, bans and mutes, and their events in
+ * the timeline; on the embedded H2 here, and on PostgreSQL in {@link RoomKindsOnPostgresTest}.
+ */
 class RoomKindsTest {
     @RegisterExtension
-    static ParleyServer server = ParleyServer.create();
+    static ParleyServer h2 = ParleyServer.create();
+
+    /** The server the tests run against. */
+    ParleyServer server() {
+        return h2;
+    }
 
     private static final Duration WAIT = Duration.ofSeconds(10);
 
-    private static Http.Response call(String method, String path, String token, String json) {
-        return server.http().request(method, path, token, json);
+    private Http.Response call(String method, String path, String token, String json) {
+        return server().http().request(method, path, token, json);
     }
 
     private static List<String> names(JsonNode rooms) {
@@ -34,7 +42,7 @@ class RoomKindsTest {
     @Test
     void a_private_room_is_invisible_to_non_members_until_they_are_added_and_again_once_removed() {
         String alice = ParleyServer.unique("alice"), bob = ParleyServer.unique("bob");
-        String ta = server.http().register(alice), tb = server.http().register(bob);
+        String ta = server().http().register(alice), tb = server().http().register(bob);
         String room = Rooms.unique("secret");
 
         Http.Response made = call("POST", "/api/rooms", ta, "{\"name\":\"" + room + "\",\"visibility\":\"private\",\"topic\":\"plans\"}");
@@ -45,21 +53,21 @@ class RoomKindsTest {
         // bob learns nothing: the same answer as for a name nobody took
         String none = Rooms.unique("nothing");
         for (String path : new String[]{"/messages", "/presence", "/members", ""}) {
-            Http.Response hidden = server.http().get("/api/rooms/" + room + path, tb);
-            Http.Response absent = server.http().get("/api/rooms/" + none + path, tb);
+            Http.Response hidden = server().http().get("/api/rooms/" + room + path, tb);
+            Http.Response absent = server().http().get("/api/rooms/" + none + path, tb);
             assertThat(hidden.status()).as(path).isEqualTo(404);
             assertThat(hidden.body()).as(path).isEqualTo(absent.body().replace(none, room));
         }
-        assertThat(names(server.http().get("/api/rooms?prefix=" + room, tb).json())).isEmpty();
+        assertThat(names(server().http().get("/api/rooms?prefix=" + room, tb).json())).isEmpty();
         assertThat(call("POST", "/api/rooms", tb, "{\"name\":\"" + room + "\",\"visibility\":\"public\"}").status()).isEqualTo(409);
 
-        try (WsClient b = server.connect(tb); WsClient a = server.connect(ta)) {
+        try (WsClient b = server().connect(tb); WsClient a = server().connect(ta)) {
             b.send("type", "join", "room", room, "ref", "j0");
             assertThat(b.await("error", "j0").get("code").asText()).isEqualTo("forbidden");
 
             Http.Response added = call("PUT", "/api/rooms/" + room + "/members/" + bob, ta, "{}");
             assertThat(added.status()).as(added.body()).isEqualTo(201);
-            assertThat(server.http().get("/api/rooms?prefix=" + room, tb).json().get(0).get("role").asText()).isEqualTo("member");
+            assertThat(server().http().get("/api/rooms?prefix=" + room, tb).json().get(0).get("role").asText()).isEqualTo("member");
 
             Rooms.join(a, room);
             b.send("type", "join", "room", room, "since", 0, "ref", "j1");
@@ -83,14 +91,14 @@ class RoomKindsTest {
             b.send("type", "send", "room", room, "text", "still here?", "clientId", "b-1", "ref", "s1");
             assertThat(b.await("error", "s1").get("code").asText()).isEqualTo("not_joined");
             assertThat(b.messages(room)).hasSize(all.size());
-            assertThat(server.http().get("/api/rooms/" + room + "/messages", tb).status()).isEqualTo(404);
+            assertThat(server().http().get("/api/rooms/" + room + "/messages", tb).status()).isEqualTo(404);
         }
     }
 
     @Test
     void a_direct_room_is_the_same_for_the_pair_whoever_asks_and_is_listed_with_the_other_user() {
         String alice = ParleyServer.unique("alice"), bob = ParleyServer.unique("bob");
-        String ta = server.http().register(alice), tb = server.http().register(bob);
+        String ta = server().http().register(alice), tb = server().http().register(bob);
 
         Http.Response first = call("POST", "/api/dms", ta, "{\"user\":\"" + bob.toUpperCase() + "\"}");
         Http.Response again = call("POST", "/api/dms", tb, "{\"user\":\"" + alice + "\"}");
@@ -101,21 +109,21 @@ class RoomKindsTest {
         assertThat(again.json().get("name").asText()).isEqualTo(name);
         assertThat(first.json().get("with").asText()).isEqualTo(bob);
         assertThat(again.json().get("with").asText()).isEqualTo(alice);
-        assertThat(names(server.http().get("/api/rooms?kind=direct", ta).json())).contains(name);
+        assertThat(names(server().http().get("/api/rooms?kind=direct", ta).json())).contains(name);
         assertThat(call("POST", "/api/dms", ta, "{\"user\":\"" + alice + "\"}").status()).isEqualTo(400);
         assertThat(call("POST", "/api/dms", ta, "{\"user\":\"nobody_" + System.nanoTime() + "\"}").status()).isEqualTo(404);
-        String carol = server.newUser("carol");
-        assertThat(server.http().get("/api/rooms/" + name + "/messages", carol).status()).isEqualTo(404);
+        String carol = server().newUser("carol");
+        assertThat(server().http().get("/api/rooms/" + name + "/messages", carol).status()).isEqualTo(404);
     }
 
     @Test
     void a_ban_takes_the_user_out_of_a_public_room_at_once_and_keeps_them_out_until_lifted() {
         String alice = ParleyServer.unique("alice"), bob = ParleyServer.unique("bob");
-        String ta = server.http().register(alice), tb = server.http().register(bob);
+        String ta = server().http().register(alice), tb = server().http().register(bob);
         String room = Rooms.unique("town");
         assertThat(call("POST", "/api/rooms", ta, "{\"name\":\"" + room + "\",\"visibility\":\"public\"}").status()).isEqualTo(201);
 
-        try (WsClient b = server.connect(tb)) {
+        try (WsClient b = server().connect(tb)) {
             Rooms.join(b, room);
             Http.Response ban = call("PUT", "/api/rooms/" + room + "/bans/" + bob, ta, "{\"reason\":\"spam\"}");
             assertThat(ban.status()).as(ban.body()).isEqualTo(204);
@@ -129,7 +137,7 @@ class RoomKindsTest {
             JsonNode refused = b.await("error", "j2");
             assertThat(refused.get("code").asText()).isEqualTo("forbidden");
             assertThat(refused.get("message").asText()).contains("banned");
-            assertThat(server.http().get("/api/rooms/" + room + "/bans", ta).json().get("bans").get(0).get("user").asText()).isEqualTo(bob);
+            assertThat(server().http().get("/api/rooms/" + room + "/bans", ta).json().get("bans").get(0).get("user").asText()).isEqualTo(bob);
 
             assertThat(call("DELETE", "/api/rooms/" + room + "/bans/" + bob, ta, null).status()).isEqualTo(204);
             Rooms.join(b, room);
@@ -142,7 +150,7 @@ class RoomKindsTest {
     @Test
     void a_muted_member_reads_but_cannot_send_until_unmuted_and_a_pipelined_send_does_not_slip_through() {
         String alice = ParleyServer.unique("alice"), bob = ParleyServer.unique("bob");
-        String ta = server.http().register(alice), tb = server.http().register(bob);
+        String ta = server().http().register(alice), tb = server().http().register(bob);
         String room = Rooms.unique("quiet");
         call("POST", "/api/rooms", ta, "{\"name\":\"" + room + "\",\"visibility\":\"private\"}");
         call("PUT", "/api/rooms/" + room + "/members/" + bob, ta, "{}");
@@ -151,7 +159,7 @@ class RoomKindsTest {
         assertThat(muted.status()).as(muted.body()).isEqualTo(200);
         assertThat(muted.json().get("mutedUntil").isNull()).isFalse();
 
-        try (WsClient b = server.connect(tb)) {
+        try (WsClient b = server().connect(tb)) {
             b.send("type", "join", "room", room, "ref", "j");
             b.send("type", "send", "room", room, "text", "let me", "clientId", "m-1", "ref", "s1");
             assertThat(b.await("error", "s1").get("code").asText()).isEqualTo("forbidden");
@@ -162,14 +170,14 @@ class RoomKindsTest {
             b.await("ack", "s2");
         }
         List<JsonNode> history = new ArrayList<>();
-        server.http().get("/api/rooms/" + room + "/messages", ta).json().get("messages").forEach(history::add);
+        server().http().get("/api/rooms/" + room + "/messages", ta).json().get("messages").forEach(history::add);
         assertThat(history).extracting(m -> m.get("text").asText()).doesNotContain("let me").contains("thanks");
         for (int i = 0; i < history.size(); i++) assertThat(history.get(i).get("seq").asLong()).isEqualTo(i + 1);
     }
 
     @Test
     void the_room_list_is_paged_by_name_with_a_link_to_the_next_page() {
-        String t = server.newUser("lister");
+        String t = server().newUser("lister");
         String prefix = Rooms.unique("paged");
         for (int i = 0; i < 5; i++) assertThat(call("POST", "/api/rooms", t, "{\"name\":\"" + prefix + "-" + i + "\",\"visibility\":\"" + (i % 2 == 0 ? "public" : "private") + "\"}").status()).isEqualTo(201);
 
@@ -177,7 +185,7 @@ class RoomKindsTest {
         String next = "/api/rooms?limit=2&prefix=" + prefix;
         int pages = 0;
         while (next != null) {
-            Http.Response page = server.http().get(next, t);
+            Http.Response page = server().http().get(next, t);
             assertThat(page.status()).isEqualTo(200);
             seen.addAll(names(page.json()));
             next = page.header("link").map(l -> l.substring(l.indexOf('<') + 1, l.indexOf('>'))).orElse(null);
@@ -185,7 +193,32 @@ class RoomKindsTest {
         }
         assertThat(pages).isEqualTo(3);
         assertThat(seen).containsExactly(prefix + "-0", prefix + "-1", prefix + "-2", prefix + "-3", prefix + "-4");
-        String other = server.newUser("other");
-        assertThat(names(server.http().get("/api/rooms?prefix=" + prefix, other).json())).containsExactly(prefix + "-0", prefix + "-2", prefix + "-4");
+        String other = server().newUser("other");
+        assertThat(names(server().http().get("/api/rooms?prefix=" + prefix, other).json())).containsExactly(prefix + "-0", prefix + "-2", prefix + "-4");
+    }
+
+    @Test
+    void a_deleted_room_takes_its_members_out_is_gone_for_everyone_and_its_name_can_be_taken_again_with_the_seqs_going_on() {
+        String alice = ParleyServer.unique("alice"), bob = ParleyServer.unique("bob");
+        String ta = server().http().register(alice), tb = server().http().register(bob);
+        String room = Rooms.unique("doomed");
+        call("POST", "/api/rooms", ta, "{\"name\":\"" + room + "\",\"visibility\":\"private\"}");
+        call("PUT", "/api/rooms/" + room + "/members/" + bob, ta, "{}");
+        try (WsClient b = server().connect(tb)) {
+            Rooms.join(b, room);
+            assertThat(call("DELETE", "/api/rooms/" + room, tb, null).status()).as("a member may not").isEqualTo(403);
+            assertThat(call("DELETE", "/api/rooms/" + room, ta, null).status()).isEqualTo(204);
+            assertThat(b.await("left").get("reason").asText()).isEqualTo("room_deleted");
+            assertThat(b.messages(room).get(b.messages(room).size() - 1).get("event").get("type").asText()).isEqualTo("room_deleted");
+        }
+        assertThat(server().http().get("/api/rooms/" + room + "/messages", ta).status()).isEqualTo(404);
+        assertThat(names(server().http().get("/api/rooms?prefix=" + room, ta).json())).isEmpty();
+
+        Http.Response again = call("POST", "/api/rooms", tb, "{\"name\":\"" + room + "\",\"visibility\":\"public\"}");
+        assertThat(again.status()).as(again.body()).isEqualTo(201);
+        assertThat(again.json().get("lastSeq").asLong()).as("room_created, member_added, room_deleted, then this room_created").isEqualTo(4);
+        JsonNode history = server().http().get("/api/rooms/" + room + "/messages?after=0", ta).json().get("messages");
+        assertThat(history).hasSize(1);
+        assertThat(history.get(0).get("event").get("by").asText()).isEqualTo(bob);
     }
 }

@@ -17,14 +17,44 @@
  *                                devices are signed out within a second), then signs out
  *   #conn-status                 role=status; data-state = connecting|open|reconnecting|closed;
  *                                hidden while open, text "Connecting…" / "Reconnecting…" otherwise
+ *   #alert                       role=alert, hidden when empty: why the user is no longer in a room
+ *                                ("You were banned from #ops by alice: spam"); #alert-text, #alert-close
  *   #room-input, #join-btn       join (or create) a room; #room-error (role=alert) for bad names
- *   #room-list > li[data-room="<name>"]
- *                                data-joined="true|false", data-current="true" on the room in view;
- *                                children .room-btn (click: join / switch), .room-name, .online (count),
- *                                .unread (badge with the count; hidden when 0), .leave-btn (joined only)
- *   #current-room                the name of the room in view ('' when none)
+ *   #new-room (details, summary "New room"), #new-room-form: #new-room-name, radio
+ *                                input[name=visibility] (public|private), #new-room-topic, #new-room-btn
+ *                                "Create room"; #new-room-error (role=alert)
+ *   #dm-form, #dm-input, #dm-btn  start a direct message with a username; #dm-error (role=alert)
+ *   #room-list > li[data-room="<name>"]   public and private rooms (direct ones are in #dm-list)
+ *                                data-joined="true|false", data-current="true" on the room in view,
+ *                                data-kind="public|private|direct";
+ *                                children .room-btn (click: join / switch), .room-name, .kind-badge
+ *                                ("private", private rooms only), .online (count), .unread (badge with
+ *                                the count; hidden when 0), .leave-btn (joined only)
+ *   #dm-list > li[data-room="<name>"][data-with="<user>"]   direct rooms, the same children, .room-name
+ *                                being the other user; #dm-empty "No direct messages yet."
+ *   #rooms-toggle                "Rooms": on a phone, back from a room to the list (one pane at a time:
+ *                                #chat-view[data-pane=rooms|room])
+ *   #current-room                the name of the room in view ('' when none), the other user's for a
+ *                                direct room; data-room = the room's name, data-kind
+ *   #room-kind                   "private" badge; #room-topic the room's topic
  *   #online-count                "3 online"
+ *   #members-toggle              "Members", narrower windows only: shows #members-panel over the messages
+ *   #members-panel               members of the room in view (GET .../members); #members-close on narrow windows
+ *     #my-role                   "You are the owner." / "You are a moderator." / ...
+ *     #member-list > li[data-user][data-role]   .member-name, .role (owner|moderator|member), .muted
+ *                                ("muted until 14:05"), and buttons, each only where the caller's role
+ *                                allows it (PROTOCOL.md 3.3), named "<Action> <user>" for assistive tech:
+ *                                .dm-btn "Message", .mute-btn "Mute" (1 hour) / .unmute-btn "Unmute",
+ *                                .role-btn "Make moderator" / "Make member", .remove-btn "Remove",
+ *                                .ban-btn "Ban" (opens .ban-form: .ban-reason, .ban-confirm "Ban", .ban-cancel)
+ *     #members-empty             when the room has no recorded members (a public room made by joining it)
+ *     #invite-form, #invite-input, #invite-btn   moderators and the owner; #members-error (role=alert)
+ *     #bans > #ban-list > li[data-user]   moderators and the owner: .unban-btn "Unban"
+ *     #leave-room-btn            "Leave room" (members and moderators; not the owner, not in a direct room)
+ *     #delete-room-btn           "Delete room…" (the owner), then #delete-yes / #delete-no
  *   #messages                    role=log, aria-live=polite; scrolls; scrolling to the top loads older
+ *     li.event                  a room event (someone added, removed, banned, ...) as a line of its own:
+ *                               data-seq, data-event (its type), .event-text (the server's `text`), .time
  *     li.message                data-seq (set once acked), data-client-id, data-from,
  *                               data-status = sending|sent|failed; class .own for our messages;
  *                               children .from, .time (<time datetime=ISO>), .text, .status,
@@ -68,6 +98,18 @@ const ui = {
   messages: $('messages'), jumpBtn: $('jump-btn'), typing: $('typing'),
   composerForm: $('composer-form'), composer: $('composer'), composerLabel: $('composer-label'), sendBtn: $('send-btn'),
   notice: $('notice'),
+  alert: $('alert'), alertText: $('alert-text'), alertClose: $('alert-close'),
+  newRoom: $('new-room'), newRoomForm: $('new-room-form'), newRoomName: $('new-room-name'),
+  newRoomTopic: $('new-room-topic'), newRoomError: $('new-room-error'), newRoomBtn: $('new-room-btn'),
+  dmForm: $('dm-form'), dmInput: $('dm-input'), dmError: $('dm-error'), dmBtn: $('dm-btn'),
+  dmList: $('dm-list'), dmEmpty: $('dm-empty'),
+  roomsToggle: $('rooms-toggle'), roomKind: $('room-kind'), roomTopic: $('room-topic'),
+  membersToggle: $('members-toggle'), membersPanel: $('members-panel'), membersClose: $('members-close'),
+  myRole: $('my-role'), memberList: $('member-list'), membersEmpty: $('members-empty'),
+  inviteForm: $('invite-form'), inviteInput: $('invite-input'), inviteBtn: $('invite-btn'),
+  membersError: $('members-error'), bans: $('bans'), banList: $('ban-list'),
+  leaveRoomBtn: $('leave-room-btn'), deleteRoomBtn: $('delete-room-btn'), deleteConfirm: $('delete-confirm'),
+  deleteQuestion: $('delete-question'), deleteYes: $('delete-yes'), deleteNo: $('delete-no'),
 };
 
 // Per tab, so that two tabs of one user do not overwrite each other's unsent messages; a reload keeps it.
@@ -78,7 +120,11 @@ window.parleyApp = { client };
 let me = null;             // signed-in username
 let current = null;        // room in view
 let joined = [];           // rooms the user joined, persisted
-let directory = new Map(); // name -> {name, lastSeq, online} from GET /api/rooms
+let directory = new Map(); // name -> {name, kind, topic, role, with, lastSeq, online} from GET /api/rooms
+let roster = { room: null, members: [], bans: [], loaded: false }; // the members panel's room and what it shows
+let rosterSeq = 0;         // answers for a room no longer in view are dropped
+let rosterTimer = 0;
+const aboutMe = new Map(); // room -> the latest event about us in it (to say who removed or banned us)
 const views = new Map();   // room -> view state, see ensureView
 let refreshTimer = 0;
 let refreshSoonTimer = 0;
@@ -210,7 +256,7 @@ function startSession(s) {
   ui.account.hidden = false;
 
   const stored = [...new Set(store.get(roomsKey(), []).filter((r) => typeof r === 'string' && r))];
-  joined = stored.filter((r) => client.isValidRoomName(r));
+  joined = stored.filter((r) => client.isValidRoomName(r) || DIRECT_RE.test(r));
   // Rooms this server's rule no longer admits (its operator changed it): said, not dropped silently.
   const refused = stored.filter((r) => !joined.includes(r));
   if (refused.length) {
@@ -220,7 +266,7 @@ function startSession(s) {
   client.connect();
   for (const room of joined) {
     ensureView(room);
-    client.join(room);
+    client.join(room, { checkName: !DIRECT_RE.test(room) });
   }
   takeUpDrafts();
   const saved = store.get(currentKey(), null);
@@ -249,6 +295,20 @@ function endSession(reason = '') {
   directory = new Map();
   joined = [];
   current = null;
+  clearTimeout(rosterTimer);
+  rosterSeq += 1;
+  roster = { room: null, members: [], bans: [], loaded: false };
+  memberNodes.clear();
+  aboutMe.clear();
+  hideAlert();
+  for (const el of [ui.newRoomError, ui.dmError, ui.membersError]) el.textContent = '';
+  ui.newRoomForm.reset();
+  ui.newRoom.open = false;
+  ui.dmInput.value = '';
+  ui.memberList.replaceChildren();
+  ui.banList.replaceChildren();
+  ui.dmList.replaceChildren();
+  ui.chatView.dataset.pane = 'rooms';
   ui.messages.replaceChildren();
   ui.roomList.replaceChildren();
   ui.presenceList.replaceChildren();
@@ -296,17 +356,43 @@ function roomRule() {
   return `Room names on this server must match ${roomPattern} (at most ${roomNameMaxLength} characters).`;
 }
 
+// A direct room's name: `dm-` and 26 letters and digits (PROTOCOL.md 3.3, POST /api/dms). No other
+// room can have one, so it tells a direct room before the room list has said so.
+const DIRECT_RE = /^dm-[A-Za-z0-9]{26}$/;
+
+function kindOf(room) {
+  const kind = directory.get(room)?.kind;
+  if (kind === 'public' || kind === 'private' || kind === 'direct') return kind;
+  return DIRECT_RE.test(room) ? 'direct' : 'public';
+}
+
+const isDirect = (room) => kindOf(room) === 'direct';
+
+/** What a person calls a room: its name, or for a direct room the other user's. */
+function displayName(room) {
+  const other = directory.get(room)?.with;
+  return isDirect(room) && typeof other === 'string' && other ? other : room;
+}
+
+/** "#ops", or "@bob" for a direct room, in sentences. */
+const roomLabel = (room) => (isDirect(room) ? `@${displayName(room)}` : `#${room}`);
+
+const sameUser = (a, b) => typeof a === 'string' && typeof b === 'string' && a.toLowerCase() === b.toLowerCase();
+const isMe = (user) => sameUser(user, me);
+
 function joinRoom(room) {
   if (!joined.includes(room)) {
-    // A room the server lists may predate its rule: joining it fails, and says why.
-    if (!client.isValidRoomName(room)) {
+    const direct = isDirect(room);
+    // A room the server lists may predate its rule: joining it fails, and says why. A direct
+    // room's name is the server's own, whatever the rule.
+    if (!direct && !client.isValidRoomName(room)) {
       ui.roomError.textContent = `Could not join #${room}: ${roomRule()}`;
       return;
     }
     joined.push(room);
     store.set(roomsKey(), joined);
     ensureView(room);
-    client.join(room);
+    client.join(room, { checkName: !direct });
   }
   showRoom(room);
 }
@@ -354,15 +440,19 @@ function takeUpDrafts() {
 function showRoom(room) {
   const prev = current && views.get(current);
   if (prev) { prev.atBottom = isAtBottom(); prev.scrollTop = ui.messages.scrollTop; prev.draft = ui.composer.value; }
+  const changed = current !== room;
   current = room;
   if (me) store.set(currentKey(), room);
   const v = room ? ensureView(room) : null;
-  ui.currentRoom.textContent = room ?? '';
+  // On a phone one pane shows at a time: the room, or the list to pick one from.
+  ui.chatView.dataset.pane = room ? 'room' : 'rooms';
+  if (changed) setMembersOpen(false);
+  renderRoomHeader();
   if (v) ui.messages.replaceChildren(v.list);
   else ui.messages.replaceChildren(h('p', { class: 'empty-state' }, 'Join a room to start chatting.'));
   ui.composer.disabled = ui.sendBtn.disabled = !v;
-  ui.composer.placeholder = v ? `Message #${room}` : 'Join a room to start chatting';
-  ui.composerLabel.textContent = v ? `Message #${room}` : 'Message';
+  ui.composer.placeholder = v ? `Message ${roomLabel(room)}` : 'Join a room to start chatting';
+  ui.composerLabel.textContent = v ? `Message ${roomLabel(room)}` : 'Message';
   // Each room keeps what was typed in it: text typed for one room must not be sent to another.
   ui.composer.value = v?.draft ?? '';
   autosize();
@@ -377,7 +467,29 @@ function showRoom(room) {
   renderTyping();
   updateTitle();
   maybeLoadOlder();
+  if (changed || !roster.loaded) loadRoster();
 }
+
+/** The name, kind and topic of the room in view; they may arrive after it is shown (the room list). */
+function renderRoomHeader() {
+  const room = current;
+  ui.currentRoom.textContent = room ? displayName(room) : '';
+  ui.currentRoom.dataset.room = room ?? '';
+  ui.currentRoom.dataset.kind = room ? kindOf(room) : '';
+  ui.roomKind.hidden = !room || kindOf(room) !== 'private';
+  const topic = room ? directory.get(room)?.topic : null;
+  ui.roomTopic.textContent = typeof topic === 'string' ? topic : '';
+  if (room) {
+    ui.composer.placeholder = `Message ${roomLabel(room)}`;
+    ui.composerLabel.textContent = `Message ${roomLabel(room)}`;
+    const v = views.get(room);
+    if (v && !v.hasMore && v.marker.textContent) v.marker.textContent = beginning(room);
+  }
+}
+
+const beginning = (room) => (isDirect(room)
+  ? `This is the beginning of your conversation with ${displayName(room)}.`
+  : `This is the beginning of #${room}.`);
 
 async function refreshDirectory() {
   const who = me;
@@ -386,10 +498,13 @@ async function refreshDirectory() {
     const list = await client.rooms();
     if (me !== who) return;
     // Every room the server lists is shown, whatever this page thinks of its name.
+    const roleBefore = current ? directory.get(current)?.role : undefined;
     directory = new Map((Array.isArray(list) ? list : [])
       .filter((r) => r && typeof r.name === 'string' && r.name)
       .map((r) => [r.name, r]));
     renderRooms();
+    renderRoomHeader();
+    if (current && directory.get(current)?.role !== roleBefore) renderRoster();
   } catch {
     // Transient: the next tick retries; a 401 has already signed us out via `unauthorized`.
   }
@@ -403,16 +518,24 @@ function refreshDirectorySoon() {
 const othersLabel = h('li', { class: 'group-label', 'aria-hidden': 'true' }, 'Other rooms');
 
 function renderRooms() {
-  const mine = [...joined].sort(collator.compare);
-  const others = [...directory.keys()].filter((n) => !joined.includes(n)).sort(collator.compare);
+  const direct = [...new Set([...joined, ...directory.keys()])].filter(isDirect)
+    .sort((a, b) => collator.compare(displayName(a), displayName(b)));
+  const mine = joined.filter((n) => !isDirect(n)).sort(collator.compare);
+  const others = [...directory.keys()].filter((n) => !joined.includes(n) && !isDirect(n)).sort(collator.compare);
   const existing = new Map();
-  for (const li of ui.roomList.children) if (li.dataset.room) existing.set(li.dataset.room, li);
+  for (const list of [ui.roomList, ui.dmList]) for (const li of list.children) if (li.dataset.room) existing.set(li.dataset.room, li);
   const wanted = mine.map((n) => roomItem(existing.get(n), n, true));
   if (others.length) wanted.push(othersLabel);
   for (const n of others) wanted.push(roomItem(existing.get(n), n, false));
-  // Re-inserting nodes would drop keyboard focus, so only do it when the order changed.
-  const kids = ui.roomList.children;
-  if (wanted.length !== kids.length || wanted.some((n, i) => kids[i] !== n)) ui.roomList.replaceChildren(...wanted);
+  place(ui.roomList, wanted);
+  place(ui.dmList, direct.map((n) => roomItem(existing.get(n), n, joined.includes(n))));
+  ui.dmEmpty.hidden = direct.length > 0;
+}
+
+/** Puts `wanted` in `list`; re-inserting nodes would drop keyboard focus, so only when the order changed. */
+function place(list, wanted) {
+  const kids = list.children;
+  if (wanted.length !== kids.length || wanted.some((n, i) => kids[i] !== n)) list.replaceChildren(...wanted);
 }
 
 function roomItem(li, name, isJoined) {
@@ -420,10 +543,22 @@ function roomItem(li, name, isJoined) {
     li = h('li', { class: 'room', 'data-room': name },
       h('button', { type: 'button', class: 'room-btn' },
         h('span', { class: 'room-name' }, name),
+        h('span', { class: 'kind-badge', hidden: true }, 'private'),
         h('span', { class: 'online' }),
         h('span', { class: 'unread', hidden: true })),
-      h('button', { type: 'button', class: 'leave-btn', 'aria-label': `Leave #${name}`, title: `Leave #${name}` }, '×'));
+      h('button', { type: 'button', class: 'leave-btn' }, '×'));
   }
+  const kind = kindOf(name);
+  const shown = displayName(name);
+  li.dataset.kind = kind;
+  if (kind === 'direct') li.dataset.with = shown; else delete li.dataset.with;
+  const nameNode = li.querySelector('.room-name');
+  if (nameNode.textContent !== shown) nameNode.textContent = shown;
+  li.querySelector('.kind-badge').hidden = kind !== 'private';
+  const leave = li.querySelector('.leave-btn');
+  const leaveLabel = kind === 'direct' ? `Close the conversation with ${shown}` : `Leave #${name}`;
+  leave.setAttribute('aria-label', leaveLabel);
+  leave.title = leaveLabel;
   const unread = views.get(name)?.unread ?? 0;
   const online = client.online(name) ?? directory.get(name)?.online ?? 0;
   const isCurrent = name === current;
@@ -431,8 +566,8 @@ function roomItem(li, name, isJoined) {
   if (isCurrent) li.dataset.current = 'true'; else delete li.dataset.current;
   const btn = li.querySelector('.room-btn');
   if (isCurrent) btn.setAttribute('aria-current', 'page'); else btn.removeAttribute('aria-current');
-  btn.setAttribute('aria-label', [`#${name}`, `${online} online`, unread ? `${unread} unread` : '', isJoined ? '' : 'not joined']
-    .filter(Boolean).join(', '));
+  btn.setAttribute('aria-label', [roomLabel(name), kind === 'private' ? 'private' : '', `${online} online`,
+    unread ? `${unread} unread` : '', isJoined ? '' : 'not joined'].filter(Boolean).join(', '));
   li.querySelector('.online').textContent = String(online);
   const badge = li.querySelector('.unread');
   badge.textContent = unread ? String(unread) : '';
@@ -494,6 +629,32 @@ function messageNode(m, status) {
   return li;
 }
 
+/** A room event (PROTOCOL.md "Room events") as a line of its own, in the server's words. */
+function eventNode(m) {
+  const time = h('time', { class: 'time' });
+  const li = h('li', { class: 'event', 'data-event': m.event.type, 'data-from': String(m.from ?? '') },
+    h('span', { class: 'event-text' }, String(m.text ?? m.event.type)), time);
+  if (Number.isInteger(m.seq)) li.dataset.seq = String(m.seq);
+  setTime(time, m.ts);
+  return li;
+}
+
+const lineNode = (m) => (m.event ? eventNode(m) : messageNode(m, 'sent'));
+
+// Events after which the member list is not what it was.
+const ROSTER_EVENTS = new Set(['member_added', 'role_changed', 'muted', 'unmuted', 'member_removed', 'member_left', 'banned', 'unbanned']);
+
+/** What a live (or replayed) event changes beyond its line: the member list, our role, why we were taken out. */
+function onRoomEvent(room, ev) {
+  if (isMe(ev.user) || ev.type === 'room_deleted') aboutMe.set(room, ev);
+  const entry = directory.get(room);
+  if (entry && isMe(ev.user) && (ev.type === 'role_changed' || ev.type === 'member_added') && typeof ev.role === 'string') {
+    entry.role = ev.role;
+  }
+  if (room === current && ROSTER_EVENTS.has(ev.type)) refreshRosterSoon();
+  if (isMe(ev.user)) refreshDirectorySoon();
+}
+
 // Refusals about the message itself: sending the same text again would be refused again.
 const FINAL_REFUSALS = new Set(['too_large', 'bad_request', 'forbidden']);
 
@@ -537,6 +698,12 @@ function onMessage({ room, message: m, pending }) {
     mutate(v, () => v.list.append(li), true);
     return;
   }
+  if (m.event) {
+    const line = eventNode(m);
+    mutate(v, () => v.list.insertBefore(line, v.list.querySelector(':scope > .local')));
+    onRoomEvent(room, m.event);
+    return;
+  }
   let li = m.from === me && m.clientId ? v.local.get(m.clientId) : undefined;
   if (li) {
     v.local.delete(m.clientId);
@@ -560,10 +727,10 @@ function onHistory({ room, messages, hasMore, initial }) {
   const v = views.get(room);
   if (!v) return;
   v.hasMore = hasMore;
-  v.marker.textContent = hasMore ? '' : `This is the beginning of #${room}.`;
+  v.marker.textContent = hasMore ? '' : beginning(room);
   if (messages.length) {
     const frag = document.createDocumentFragment();
-    for (const m of messages) frag.append(messageNode(m, 'sent'));
+    for (const m of messages) frag.append(lineNode(m));
     if (room !== current) {
       v.marker.after(frag);
     } else {
@@ -604,6 +771,255 @@ function sendCurrent() {
 function autosize() {
   ui.composer.style.height = 'auto';
   ui.composer.style.height = `${Math.min(ui.composer.scrollHeight + 2, 200)}px`;
+}
+
+// --- members and moderation (PROTOCOL.md 3.3) ----------------------------------------------
+
+const memberNodes = new Map(); // username -> li, kept between renders (focus, a ban reason being typed)
+const ROLE_ORDER = { owner: 0, moderator: 1, member: 2 };
+const MUTE_FOR_MS = 60 * 60 * 1000;
+
+/** Our role in the room in view: from its member list once loaded (newer), else from the room list. */
+function myRole(room) {
+  if (roster.room === room && roster.loaded && !roster.error) {
+    return roster.members.find((m) => isMe(m.user))?.role ?? null;
+  }
+  return directory.get(room)?.role ?? null;
+}
+
+/**
+ * What we may do in `room`, by the table of PROTOCOL.md 3.3 and our room role alone (an
+ * administrator's wider rights are the server's to grant: the page offers what the role allows).
+ */
+function permissions(room) {
+  const role = myRole(room);
+  const direct = isDirect(room);
+  const staff = !direct && (role === 'owner' || role === 'moderator');
+  return {
+    role,
+    direct,
+    invite: staff,
+    bans: staff,
+    // A moderator acts on members only; the owner on anyone but the owner. Never on oneself.
+    moderate: (m) => staff && !isMe(m.user) && m.role !== 'owner' && (role === 'owner' || m.role === 'member'),
+    setRole: (m) => !direct && role === 'owner' && !isMe(m.user) && m.role !== 'owner',
+    leave: !direct && (role === 'member' || role === 'moderator'),
+    remove: !direct && role === 'owner',
+  };
+}
+
+function mutedUntil(m) {
+  const t = typeof m.mutedUntil === 'string' ? Date.parse(m.mutedUntil) : NaN;
+  return Number.isFinite(t) && t > Date.now() ? new Date(t) : null;
+}
+
+async function loadRoster() {
+  const room = current;
+  const seq = ++rosterSeq;
+  clearTimeout(rosterTimer);
+  if (!room) { renderRoster(); return; }
+  if (roster.room !== room) {
+    roster = { room, members: [], bans: [], loaded: false };
+    memberNodes.clear();
+    ui.memberList.replaceChildren();
+    ui.membersError.textContent = '';
+    renderRoster();
+  }
+  let next;
+  try {
+    next = { room, members: await client.roomMembers(room), bans: [], loaded: true };
+  } catch (e) {
+    next = { room, members: [], bans: [], loaded: true, error: e };
+  }
+  if (seq !== rosterSeq || current !== room) return;
+  roster = next;
+  const entry = directory.get(room);
+  if (entry && !next.error) entry.role = myRole(room);
+  if (!next.error && permissions(room).bans) {
+    try {
+      const bans = await client.bans(room);
+      if (seq !== rosterSeq || current !== room) return;
+      roster.bans = bans;
+    } catch { /* not allowed after all, or gone: no list of bans */ }
+  }
+  renderRoster();
+}
+
+function refreshRosterSoon() {
+  clearTimeout(rosterTimer);
+  rosterTimer = setTimeout(loadRoster, 150);
+}
+
+function actionButton(cls, text, label) {
+  return h('button', { type: 'button', class: `${cls} link-btn`, 'aria-label': label, title: label }, text);
+}
+
+function memberNode(user) {
+  let li = memberNodes.get(user);
+  if (li) return li;
+  const reason = h('input', { type: 'text', class: 'ban-reason', maxlength: 250, autocomplete: 'off' });
+  li = h('li', { class: 'member', 'data-user': user },
+    h('div', { class: 'member-line' },
+      h('span', { class: 'dot', 'aria-hidden': 'true' }),
+      h('span', { class: 'member-name' }, user),
+      h('span', { class: 'role' }),
+      h('span', { class: 'muted-until' })),
+    h('div', { class: 'member-actions' },
+      actionButton('dm-btn', 'Message', `Message ${user}`),
+      actionButton('mute-btn', 'Mute', `Mute ${user} for 1 hour`),
+      actionButton('unmute-btn', 'Unmute', `Unmute ${user}`),
+      actionButton('role-btn', '', ''),
+      actionButton('remove-btn', 'Remove', `Remove ${user} from the room`),
+      actionButton('ban-btn', 'Ban', `Ban ${user}`)),
+    h('form', { class: 'ban-form', hidden: true, novalidate: true },
+      h('label', { class: 'ban-label' }, `Why ban ${user}? (optional)`, reason),
+      h('div', { class: 'ban-row' },
+        h('button', { type: 'submit', class: 'ban-confirm danger small', 'aria-label': `Confirm: ban ${user}` }, 'Ban'),
+        h('button', { type: 'button', class: 'ban-cancel secondary small' }, 'Cancel'))));
+  memberNodes.set(user, li);
+  return li;
+}
+
+function renderRoster() {
+  const room = current;
+  ui.membersPanel.hidden = !room;
+  ui.membersToggle.hidden = !room;
+  if (!room) return;
+  const perm = permissions(room);
+  const online = new Set(client.members(room).map((u) => u.toLowerCase()));
+  const mine = roster.room === room ? roster : { members: [], bans: [], loaded: false };
+  const members = [...mine.members].filter((m) => m && typeof m.user === 'string')
+    .sort((a, b) => (ROLE_ORDER[a.role] ?? 3) - (ROLE_ORDER[b.role] ?? 3) || collator.compare(a.user, b.user));
+  const nodes = members.map((m) => {
+    const li = memberNode(m.user);
+    const role = typeof m.role === 'string' ? m.role : 'member';
+    li.dataset.role = role;
+    li.classList.toggle('me', isMe(m.user));
+    li.dataset.online = String(online.has(m.user.toLowerCase()));
+    li.querySelector('.role').textContent = role;
+    const until = mutedUntil(m);
+    li.querySelector('.muted-until').textContent = until ? `muted until ${timeFmt.format(until)}` : '';
+    const show = (cls, yes) => { li.querySelector(cls).hidden = !yes; };
+    show('.dm-btn', !isMe(m.user) && !perm.direct);
+    show('.mute-btn', perm.moderate(m) && !until);
+    show('.unmute-btn', perm.moderate(m) && !!until);
+    show('.remove-btn', perm.moderate(m));
+    show('.ban-btn', perm.moderate(m));
+    const roleBtn = li.querySelector('.role-btn');
+    roleBtn.hidden = !perm.setRole(m);
+    const to = role === 'moderator' ? 'member' : 'moderator';
+    roleBtn.dataset.to = to;
+    roleBtn.textContent = to === 'moderator' ? 'Make moderator' : 'Make member';
+    const label = `Make ${m.user} a ${to}`;
+    roleBtn.setAttribute('aria-label', label);
+    roleBtn.title = label;
+    const form = li.querySelector('.ban-form');
+    if (!perm.moderate(m)) form.hidden = true;
+    li.querySelector('.member-actions').hidden = [...li.querySelectorAll('.member-actions > button')].every((b) => b.hidden);
+    return li;
+  });
+  const keep = new Set(members.map((m) => m.user));
+  for (const user of [...memberNodes.keys()]) if (!keep.has(user)) memberNodes.delete(user);
+  place(ui.memberList, nodes);
+
+  ui.myRole.textContent = perm.direct ? `A conversation between you and ${displayName(room)}.`
+    : perm.role === 'owner' ? 'You are the owner.'
+    : perm.role === 'moderator' ? 'You are a moderator.'
+    : perm.role === 'member' ? 'You are a member.'
+    : '';
+  ui.membersEmpty.hidden = !mine.loaded || members.length > 0;
+  ui.membersEmpty.textContent = mine.error
+    ? (mine.error.status === 404 ? 'Members are not listed here.' : 'Could not load the members.')
+    : `No members recorded: anyone may join ${roomLabel(room)}.`;
+  ui.inviteForm.hidden = !perm.invite;
+  ui.leaveRoomBtn.hidden = !perm.leave;
+  ui.deleteRoomBtn.hidden = !perm.remove || !ui.deleteConfirm.hidden;
+  if (!perm.remove) ui.deleteConfirm.hidden = true;
+
+  const bans = perm.bans && roster.room === room ? roster.bans.filter((b) => b && typeof b.user === 'string') : [];
+  ui.bans.hidden = bans.length === 0;
+  ui.banList.replaceChildren(...bans.map((b) => h('li', { 'data-user': b.user },
+    h('span', { class: 'member-name' }, b.user),
+    b.reason ? h('span', { class: 'ban-why' }, `: ${b.reason}`) : null,
+    actionButton('unban-btn', 'Unban', `Unban ${b.user}`))));
+}
+
+/** Narrow windows show the members over the messages, on demand; wide ones beside them, always. */
+function setMembersOpen(open) {
+  if (open) ui.membersPanel.dataset.open = 'true'; else delete ui.membersPanel.dataset.open;
+  ui.membersToggle.setAttribute('aria-expanded', String(open));
+}
+
+/** An answer of the membership routes in words a person can act on. */
+function refusal(e, user) {
+  if (e.status === 403) return `You may not do that in ${roomLabel(current)}.`;
+  if (e.status === 404 && user) return `No user “${user}”, or not a member of ${roomLabel(current)}.`;
+  if (e.status === 409 && user) return `${user} is banned from ${roomLabel(current)}: lift the ban first.`;
+  return sentence(e.message);
+}
+
+async function memberAction(button, user, run) {
+  const room = current;
+  ui.membersError.textContent = '';
+  button.disabled = true;
+  try {
+    await run(room);
+  } catch (e) {
+    if (current === room) ui.membersError.textContent = refusal(e, user);
+  } finally {
+    button.disabled = false;
+    if (current === room) refreshRosterSoon();
+  }
+}
+
+const exitingHere = new Set(); // rooms this page is leaving or deleting: their `left` is no news
+
+/** We left a room on the server (or deleted it): the page forgets it without waiting for `left`. */
+function gone(room, text, deleted = false) {
+  client.drop(room);
+  const entry = directory.get(room);
+  if (deleted || (entry && entry.kind !== 'public')) directory.delete(room);
+  if (joined.includes(room)) forgetRoom(room); else renderRooms();
+  notice(text);
+  refreshDirectorySoon();
+}
+
+/** Opens (or makes) the direct room with `user` and shows it. */
+async function startDirect(user) {
+  const r = await client.openDirect(user);
+  const name = typeof r?.name === 'string' && r.name ? r.name : null;
+  if (!name) throw new Error('The server did not say which room.');
+  directory.set(name, { ...directory.get(name), ...r, kind: 'direct', with: typeof r.with === 'string' ? r.with : user });
+  joinRoom(name);
+  refreshDirectorySoon();
+}
+
+function showAlert(text) {
+  ui.alertText.textContent = text;
+  ui.alert.hidden = false;
+}
+
+function hideAlert() {
+  ui.alert.hidden = true;
+  ui.alertText.textContent = '';
+}
+
+/** Why we are no longer in a room, with who did it when the event that said so arrived first. */
+function takenOutText(label, reason, ev) {
+  const by = typeof ev?.by === 'string' && ev.by ? ev.by : null;
+  const byWhom = by ? (isMe(by) ? ' by you' : ` by ${by}`) : '';
+  switch (reason) {
+    case 'banned': {
+      const why = ev?.type === 'banned' && typeof ev.reason === 'string' && ev.reason ? ` Reason: ${sentence(ev.reason)}` : '';
+      const until = ev?.type === 'banned' && typeof ev.until === 'string' && !Number.isNaN(Date.parse(ev.until))
+        ? ` The ban ends ${dayTimeFmt.format(new Date(ev.until))}.` : '';
+      return `You were banned from ${label}${ev?.type === 'banned' ? byWhom : ''}.${why}${until}`;
+    }
+    case 'removed': return `You were removed from ${label}${ev?.type === 'member_removed' ? byWhom : ''}.`;
+    case 'room_deleted': return `${label} was deleted${ev?.type === 'room_deleted' ? byWhom : ''}.`;
+    case 'left': return `You left ${label} (on another device or tab).`;
+    default: return `You are no longer in ${label}.`;
+  }
 }
 
 // --- presence and typing ----------------------------------------------------------------
@@ -681,10 +1097,10 @@ client.on('joined', ({ room, lastSeq, resumed }) => {
   if (!v) return;
   if (!resumed && lastSeq === 0) {
     v.hasMore = false;
-    v.marker.textContent = `This is the beginning of #${room}.`;
+    v.marker.textContent = beginning(room);
   }
   renderRooms();
-  if (room === current) { renderPresence(); maybeLoadOlder(); }
+  if (room === current) { renderPresence(); renderRoster(); maybeLoadOlder(); }
   refreshDirectorySoon();
 });
 
@@ -692,7 +1108,7 @@ client.on('presence', ({ room, user, status, online }) => {
   const entry = directory.get(room);
   if (entry) entry.online = online;
   if (status === 'offline') { const v = views.get(room); if (v) stopTyping(v, user); }
-  if (room === current) renderPresence();
+  if (room === current) { renderPresence(); renderRoster(); }
   renderRooms();
 });
 
@@ -704,9 +1120,21 @@ client.on('typing', ({ room, user }) => {
   if (room === current) renderTyping();
 });
 
-client.on('left', ({ room }) => {
+client.on('left', ({ room, reason }) => {
   // Only a leave we did not ask for reaches here with the room still listed.
-  if (joined.includes(room)) { forgetRoom(room); notice(`You are no longer in #${room}.`); }
+  if (!joined.includes(room)) return;
+  const label = roomLabel(room);
+  const ev = aboutMe.get(room);
+  aboutMe.delete(room);
+  forgetRoom(room);
+  if (!reason) { notice(`You are no longer in ${label}.`); return; }
+  if (exitingHere.has(room) && (reason === 'left' || reason === 'room_deleted')) return; // gone() says it
+  // Taken out by someone else (or by us elsewhere): said until dismissed, and never joined again by itself.
+  showAlert(takenOutText(label, reason, ev));
+  const entry = directory.get(room);
+  if (reason === 'room_deleted' || (entry && entry.kind !== 'public')) directory.delete(room);
+  renderRooms();
+  refreshDirectorySoon();
 });
 
 client.on('error', ({ code, message, room, frame }) => {
@@ -781,6 +1209,182 @@ ui.roomList.addEventListener('click', (ev) => {
   if (ev.target.closest('.leave-btn')) leaveRoom(li.dataset.room);
   else if (ev.target.closest('.room-btn')) joinRoom(li.dataset.room);
 });
+
+ui.alertClose.addEventListener('click', hideAlert);
+
+ui.newRoomForm.addEventListener('submit', async (ev) => {
+  ev.preventDefault();
+  const name = ui.newRoomName.value.trim();
+  const visibility = ui.newRoomForm.querySelector('input[name=visibility]:checked')?.value ?? 'public';
+  const topic = ui.newRoomTopic.value.trim();
+  ui.newRoomError.textContent = '';
+  ui.newRoomName.removeAttribute('aria-invalid');
+  if (!name || !client.isValidRoomName(name)) {
+    ui.newRoomError.textContent = name ? roomRule() : 'Enter a room name.';
+    ui.newRoomName.setAttribute('aria-invalid', 'true');
+    ui.newRoomName.focus();
+    return;
+  }
+  ui.newRoomBtn.disabled = true;
+  try {
+    const r = await client.createRoom({ name, visibility, topic });
+    const made = typeof r?.name === 'string' && r.name ? r.name : name;
+    directory.set(made, { name: made, kind: visibility, topic: topic || null, role: 'owner', members: 1, online: 0, ...r });
+    ui.newRoomForm.reset();
+    ui.newRoom.open = false;
+    joinRoom(made);
+    refreshDirectorySoon();
+  } catch (e) {
+    if (e.status === 409) {
+      ui.newRoomError.textContent = `The name “${name}” is taken. Pick another one.`;
+      ui.newRoomName.setAttribute('aria-invalid', 'true');
+    } else if (e.status === 403) {
+      ui.newRoomError.textContent = 'Only administrators may make rooms on this server. You can still join public ones.';
+    } else {
+      ui.newRoomError.textContent = sentence(e.message);
+    }
+  } finally {
+    ui.newRoomBtn.disabled = false;
+  }
+});
+ui.newRoomName.addEventListener('input', () => { ui.newRoomError.textContent = ''; ui.newRoomName.removeAttribute('aria-invalid'); });
+
+ui.dmForm.addEventListener('submit', async (ev) => {
+  ev.preventDefault();
+  const user = ui.dmInput.value.trim();
+  ui.dmError.textContent = '';
+  ui.dmInput.removeAttribute('aria-invalid');
+  if (!user) { ui.dmError.textContent = 'Enter a username.'; return; }
+  if (isMe(user)) { ui.dmError.textContent = 'That is you: pick someone else.'; return; }
+  ui.dmBtn.disabled = true;
+  try {
+    await startDirect(user);
+    ui.dmInput.value = '';
+  } catch (e) {
+    ui.dmError.textContent = e.status === 404 ? `No such user: ${user}.` : sentence(e.message);
+    ui.dmInput.setAttribute('aria-invalid', 'true');
+  } finally {
+    ui.dmBtn.disabled = false;
+  }
+});
+ui.dmInput.addEventListener('input', () => { ui.dmError.textContent = ''; ui.dmInput.removeAttribute('aria-invalid'); });
+
+ui.inviteForm.addEventListener('submit', (ev) => {
+  ev.preventDefault();
+  const user = ui.inviteInput.value.trim();
+  if (!user || !current) return;
+  if (roster.members.some((m) => sameUser(m.user, user))) {
+    ui.membersError.textContent = `${user} is already a member of ${roomLabel(current)}.`;
+    return;
+  }
+  // `{}` adds a member (PROTOCOL.md 3.3) and, unlike a role, changes nothing of someone already in.
+  memberAction(ui.inviteBtn, user, async (room) => {
+    await client.setMember(room, user, {});
+    ui.inviteInput.value = '';
+  });
+});
+
+ui.memberList.addEventListener('click', (ev) => {
+  const li = ev.target.closest('li[data-user]');
+  const button = ev.target.closest('button');
+  if (!li || !button) return;
+  const user = li.dataset.user;
+  const form = li.querySelector('.ban-form');
+  if (button.classList.contains('dm-btn')) {
+    memberAction(button, user, () => startDirect(user));
+  } else if (button.classList.contains('mute-btn')) {
+    memberAction(button, user, (room) => client.setMember(room, user, { mutedUntil: new Date(Date.now() + MUTE_FOR_MS).toISOString() }));
+  } else if (button.classList.contains('unmute-btn')) {
+    memberAction(button, user, (room) => client.setMember(room, user, { mutedUntil: null }));
+  } else if (button.classList.contains('role-btn')) {
+    memberAction(button, user, (room) => client.setMember(room, user, { role: button.dataset.to }));
+  } else if (button.classList.contains('remove-btn')) {
+    memberAction(button, user, (room) => client.removeMember(room, user));
+  } else if (button.classList.contains('ban-btn')) {
+    form.hidden = false;
+    form.querySelector('.ban-reason').focus();
+  } else if (button.classList.contains('ban-cancel')) {
+    form.hidden = true;
+    form.querySelector('.ban-reason').value = '';
+    li.querySelector('.ban-btn').focus();
+  }
+});
+ui.memberList.addEventListener('submit', (ev) => {
+  const form = ev.target.closest('.ban-form');
+  if (!form) return;
+  ev.preventDefault();
+  const user = form.closest('li[data-user]').dataset.user;
+  const reason = form.querySelector('.ban-reason').value.trim();
+  memberAction(form.querySelector('.ban-confirm'), user, async (room) => {
+    await client.ban(room, user, { reason });
+    form.hidden = true;
+    form.querySelector('.ban-reason').value = '';
+  });
+});
+
+ui.banList.addEventListener('click', (ev) => {
+  const button = ev.target.closest('.unban-btn');
+  const user = button?.closest('li[data-user]')?.dataset.user;
+  if (user) memberAction(button, user, (room) => client.unban(room, user));
+});
+
+ui.leaveRoomBtn.addEventListener('click', () => {
+  const label = roomLabel(current);
+  memberAction(ui.leaveRoomBtn, null, async (room) => {
+    exitingHere.add(room);
+    try {
+      await client.removeMember(room, me);
+      gone(room, `You left ${label}.`);
+    } finally {
+      exitingHere.delete(room);
+    }
+  });
+});
+
+ui.deleteRoomBtn.addEventListener('click', () => {
+  ui.deleteQuestion.textContent = `Delete ${roomLabel(current)} and its whole history, for everyone?`;
+  ui.deleteConfirm.hidden = false;
+  ui.deleteRoomBtn.hidden = true;
+  ui.deleteNo.focus();
+});
+ui.deleteNo.addEventListener('click', () => {
+  ui.deleteConfirm.hidden = true;
+  ui.deleteRoomBtn.hidden = false;
+  ui.deleteRoomBtn.focus();
+});
+ui.deleteYes.addEventListener('click', () => {
+  const label = roomLabel(current);
+  memberAction(ui.deleteYes, null, async (room) => {
+    exitingHere.add(room);
+    try {
+      await client.deleteRoom(room);
+      ui.deleteConfirm.hidden = true;
+      gone(room, `You deleted ${label}.`, true);
+    } finally {
+      exitingHere.delete(room);
+    }
+  });
+});
+
+ui.membersToggle.addEventListener('click', () => {
+  const open = ui.membersPanel.dataset.open !== 'true';
+  setMembersOpen(open);
+  if (open) { loadRoster(); ui.membersClose.focus(); }
+});
+ui.membersClose.addEventListener('click', () => { setMembersOpen(false); ui.membersToggle.focus(); });
+ui.roomsToggle.addEventListener('click', () => {
+  ui.chatView.dataset.pane = 'rooms';
+  (ui.roomList.querySelector('li[data-current] .room-btn') ?? ui.dmList.querySelector('li[data-current] .room-btn') ?? ui.roomInput).focus();
+});
+ui.dmList.addEventListener('click', (ev) => {
+  const li = ev.target.closest('li[data-room]');
+  if (!li) return;
+  if (ev.target.closest('.leave-btn')) leaveRoom(li.dataset.room);
+  else if (ev.target.closest('.room-btn')) joinRoom(li.dataset.room);
+});
+
+// Rooms someone added us to, direct messages someone started: the list is read again when the page is looked at.
+document.addEventListener('visibilitychange', () => { if (!document.hidden && me) refreshDirectory(); });
 
 ui.messages.addEventListener('scroll', () => {
   if (isAtBottom()) ui.jumpBtn.hidden = true;

@@ -19,15 +19,18 @@
  *
  * Events (CustomEvent; the payload is `event.detail`, or the first argument of an `on` handler):
  *   state        {state: 'connecting'|'open'|'reconnecting'|'closed', code?, delay?}
- *   message      {room, message: {room, seq, id, from, text, ts, clientId}, pending, local}
+ *   message      {room, message: {room, seq, id, from, text, ts, clientId, event?}, pending, local}
  *                pending: the optimistic copy of our own send (seq and id are null);
- *                local: the message was sent by this client (its pending copy exists)
+ *                local: the message was sent by this client (its pending copy exists);
+ *                message.event: set on a room event (PROTOCOL.md "Room events"): {type, user?, by?, ...};
+ *                its `text` says it in English
  *   ack          {room, clientId, seq, id, ts, earlier}
  *                earlier: the message was stored before this client joined (re-sent after a
  *                reload); no echo follows, and it belongs among the older messages
  *   sendfailed   {room, clientId, code, message}   kept (see failedMessages) until retry() or discard()
  *   joined       {room, lastSeq, online, members, recovered, resumed}
- *   left         {room}
+ *   left         {room, reason?}   reason (removed | banned | left | room_deleted) when the server took
+ *                the connection out of the room; the room is forgotten and not joined again on reconnect
  *   history      {room, messages, hasMore, initial}
  *   presence     {room, user, status, online, members}
  *   typing       {room, user}
@@ -35,6 +38,16 @@
  *   error        {code, message, ref?, room?, frame?}   frame: the type of the frame it answers
  *   unauthorized {reason}   the token is expired, rejected or revoked (reason: token_expired | http_401 | session_revoked); the client has stopped
  *   limits       {limits}   the server's limits arrived (see `limits` and `loadLimits`)
+ *
+ * Rooms and members (PROTOCOL.md 3.3), each a Promise; a refusal rejects with an Error carrying
+ * `status` (HTTP) and `code` (PROTOCOL.md 8):
+ *   rooms({kind, prefix})   every room the caller may see, all pages (following Link rel="next")
+ *   room(name), createRoom({name, visibility, topic}), openDirect(user), deleteRoom(name)
+ *   roomMembers(room)       every member, all pages: [{user, role, mutedUntil}]
+ *   setMember(room, user, {role?, mutedUntil?})   invite ({}), change a role, mute, unmute
+ *   removeMember(room, user)   remove, or leave when user is oneself
+ *   ban(room, user, {reason?, until?}), unban(room, user), bans(room)
+ *   drop(room)              forget a room the server has taken this user out of, without a frame
  *
  * Limits: the client keeps to the server's own (GET /api/limits, PROTOCOL.md 3.5): the send rate
  * and burst, the frame size, the text length and the room-name rule. It asks for them on
@@ -139,8 +152,26 @@ function uuid() {
 const utf8 = new TextEncoder();
 
 function toMessage(m, room) {
-  return { room: m.room ?? room, seq: m.seq, id: m.id ?? null, from: m.from, text: m.text, ts: m.ts, clientId: m.clientId ?? null };
+  const out = { room: m.room ?? room, seq: m.seq, id: m.id ?? null, from: m.from, text: m.text, ts: m.ts, clientId: m.clientId ?? null };
+  if (m.event && typeof m.event === 'object' && typeof m.event.type === 'string') out.event = { ...m.event };
+  return out;
 }
+
+// A room event that takes this user out of the room, and the `left` reason it comes with.
+const GONE_REASONS = { member_removed: 'removed', banned: 'banned', member_left: 'left', room_deleted: 'room_deleted' };
+const MAX_PAGES = 200; // a Link that never ends (a broken proxy) must not keep the client paging forever
+
+/** The target of a `Link: <...>; rel="next"` header, or null. */
+export function nextLink(header) {
+  if (!header) return null;
+  for (const part of header.split(/,(?=\s*<)/)) {
+    const m = /^\s*<([^>]*)>\s*;(.*)$/.exec(part);
+    if (m && /(?:^|;)\s*rel\s*=\s*"?(?:[^";]*\s)?next(?:\s[^";]*)?"?\s*(?:;|$)/i.test(m[2])) return m[1];
+  }
+  return null;
+}
+
+const seg = (s) => encodeURIComponent(s);
 
 function newRoom(name) {
   return {
@@ -157,6 +188,8 @@ function newRoom(name) {
     members: new Set(),
     online: null,
     typingAt: 0,
+    gone: null,         // the `left` reason of a room event that took us out, until `left` itself comes
+    liveAfter: 0,       // lastSeq of the latest `joined`: what comes after it happened since that join
   };
 }
 
@@ -247,7 +280,89 @@ export class ChatClient extends EventTarget {
   register(username, password) { return this._auth('/api/auth/register', username, password); }
   login(username, password) { return this._auth('/api/auth/login', username, password); }
 
-  rooms() { return this._request('GET', '/api/rooms'); }
+  /**
+   * Every room the caller may see (PROTOCOL.md 3.3), sorted by name: the pages of GET /api/rooms,
+   * following each answer's Link rel="next" until there is none. Optional filters: kind, prefix.
+   */
+  async rooms({ kind, prefix } = {}) {
+    const q = new URLSearchParams();
+    if (kind) q.set('kind', kind);
+    if (prefix) q.set('prefix', prefix);
+    let path = `/api/rooms${q.toString() ? `?${q}` : ''}`;
+    const all = [];
+    const seen = new Set();
+    for (let page = 0; path && page < MAX_PAGES && !seen.has(path); page++) {
+      seen.add(path);
+      const { data, headers } = await this._exchange('GET', path);
+      if (Array.isArray(data)) all.push(...data);
+      path = this._samePath(nextLink(headers?.get('Link')));
+    }
+    return all;
+  }
+
+  /** A Link target as a path on this server (a relative one, or an absolute one of this origin); null otherwise. */
+  _samePath(link) {
+    if (!link) return null;
+    try {
+      const base = this.baseUrl || globalThis.location?.origin;
+      const url = new URL(link, `${base}/api/rooms`);
+      if (url.origin !== new URL(`${base}/`).origin) return null;
+      return url.pathname + url.search;
+    } catch {
+      return null;
+    }
+  }
+
+  room(name) { return this._request('GET', `/api/rooms/${seg(name)}`); }
+
+  /** Makes a room the caller owns: {name, visibility: 'public'|'private', topic?}; resolves to the room as listed. */
+  createRoom({ name, visibility = 'public', topic } = {}) {
+    const body = { name, visibility };
+    if (topic) body.topic = topic;
+    return this._request('POST', '/api/rooms', body);
+  }
+
+  /** The direct room of the caller and `user` (made the first time): the room as listed, with `with`. */
+  openDirect(user) { return this._request('POST', '/api/dms', { user }); }
+
+  deleteRoom(name) { return this._request('DELETE', `/api/rooms/${seg(name)}`); }
+
+  /** Every member of a room with their role, all pages: [{user, role, mutedUntil}]. */
+  async roomMembers(room) {
+    const all = [];
+    let cursor = null;
+    const seen = new Set();
+    for (let page = 0; page < MAX_PAGES; page++) {
+      const q = cursor ? `?cursor=${seg(cursor)}` : '';
+      const data = await this._request('GET', `/api/rooms/${seg(room)}/members${q}`);
+      if (Array.isArray(data?.members)) all.push(...data.members);
+      cursor = typeof data?.next === 'string' && data.next && !seen.has(data.next) ? data.next : null;
+      if (!cursor) break;
+      seen.add(cursor);
+    }
+    return all;
+  }
+
+  /** Adds `user` ({} invites them as a member) or changes their role or mute: {role?, mutedUntil?}. */
+  setMember(room, user, changes = {}) { return this._request('PUT', `/api/rooms/${seg(room)}/members/${seg(user)}`, changes); }
+
+  /** Removes `user` from the room, or leaves it when `user` is the caller. */
+  removeMember(room, user) { return this._request('DELETE', `/api/rooms/${seg(room)}/members/${seg(user)}`); }
+
+  ban(room, user, { reason, until } = {}) {
+    const body = {};
+    if (reason) body.reason = reason;
+    if (until) body.until = until;
+    return this._request('PUT', `/api/rooms/${seg(room)}/bans/${seg(user)}`, body);
+  }
+
+  unban(room, user) { return this._request('DELETE', `/api/rooms/${seg(room)}/bans/${seg(user)}`); }
+
+  /** The room's bans (moderators and up): [{user, by, reason, until, at}]. */
+  async bans(room) {
+    const data = await this._request('GET', `/api/rooms/${seg(room)}/bans`);
+    return Array.isArray(data?.bans) ? data.bans : [];
+  }
 
   /**
    * Asks the server for its limits (GET /api/limits, no token needed) and keeps to them from then
@@ -319,6 +434,11 @@ export class ChatClient extends EventTarget {
   }
 
   async _request(method, path, body, withToken = true) {
+    return (await this._exchange(method, path, body, withToken)).data;
+  }
+
+  /** One HTTP exchange: resolves to {data, headers} on success, rejects with an Error ({status, code}) otherwise. */
+  async _exchange(method, path, body, withToken = true) {
     const headers = { Accept: 'application/json' };
     if (body !== undefined) headers['Content-Type'] = 'application/json';
     if (withToken && this.token) headers.Authorization = `Bearer ${this.token}`;
@@ -331,7 +451,7 @@ export class ChatClient extends EventTarget {
     const text = await res.text().catch(() => '');
     let data = null;
     try { data = text ? JSON.parse(text) : null; } catch { /* an HTML error page from a proxy */ }
-    if (res.ok) return data;
+    if (res.ok) return { data, headers: res.headers };
     if (withToken && res.status === 401) this._unauthorized('http_401');
     throw apiError(res.status, data?.error ?? `http_${res.status}`, data?.message ?? (res.statusText || `Request failed (HTTP ${res.status})`));
   }
@@ -415,7 +535,11 @@ export class ChatClient extends EventTarget {
     this._setState('open');
     this._timers.stable = setTimeout(() => { this._attempt = 0; }, STABLE_AFTER_MS);
     this._timers.heartbeat = setInterval(() => this._heartbeat(), HEARTBEAT_MS);
-    for (const r of this._rooms.values()) this._sendJoin(r);
+    for (const r of [...this._rooms.values()]) {
+      // The event that took us out arrived, its `left` was lost with the connection: not joined again.
+      if (r.gone) { this._takenOut(r.name, r.gone); continue; }
+      this._sendJoin(r);
+    }
   }
 
   // A half-open TCP connection (sleeping laptop, dead Wi-Fi) never fires `close` by itself.
@@ -496,8 +620,14 @@ export class ChatClient extends EventTarget {
 
   // --- commands -----------------------------------------------------------------------
 
-  join(room) {
-    if (!this.isValidRoomName(room)) throw apiError(0, 'bad_request', `Invalid room name: ${room}`);
+  /**
+   * Joins a room (and keeps it joined across reconnects). `checkName: false` skips the room-name
+   * rule, for a name the server itself gave (a direct room's).
+   */
+  join(room, { checkName = true } = {}) {
+    if (typeof room !== 'string' || !room || (checkName && !this.isValidRoomName(room))) {
+      throw apiError(0, 'bad_request', `Invalid room name: ${room}`);
+    }
     if (this._rooms.has(room)) return false;
     const r = newRoom(room);
     this._rooms.set(room, r);
@@ -514,13 +644,35 @@ export class ChatClient extends EventTarget {
   }
 
   leave(room) {
+    if (!this._forget(room)) return false;
+    if (this._frame({ type: 'leave', room }, { room })) this._leaving.add(room);
+    return true;
+  }
+
+  /**
+   * Forgets a room without telling the server: for one the server has taken this user out of
+   * (a removal, a ban, a deletion, leaving it with DELETE .../members/{me}). Returns whether it was joined.
+   */
+  drop(room) {
+    this._leaving.delete(room);
+    return this._forget(room);
+  }
+
+  _forget(room) {
     if (!this._rooms.delete(room)) return false;
     for (const [id, e] of this._unacked) if (e.room === room) this._unacked.delete(id);
     for (const [id, e] of this._failed) if (e.room === room) this._failed.delete(id);
+    this._paced = this._paced.filter((e) => e.room !== room);
     this._restored = this._restored.filter((e) => e.room !== room);
     this._saveUnsent();
-    if (this._frame({ type: 'leave', room }, { room })) this._leaving.add(room);
     return true;
+  }
+
+  /** The server took us out of `room` (a `left` with a reason, or its event before a lost connection). */
+  _takenOut(room, reason) {
+    this._leaving.delete(room);
+    this._forget(room);
+    this._emit('left', { room, reason });
   }
 
   /** Posts `text` (trimmed) to a joined room; returns its clientId, or null if there is nothing to send. */
@@ -764,6 +916,8 @@ export class ChatClient extends EventTarget {
     const first = r.lastSeq === null;
     const roomLast = Number.isInteger(f.lastSeq) ? f.lastSeq : 0;
     r.ready = true;
+    r.gone = null;
+    r.liveAfter = roomLast;
     r.members = new Set(Array.isArray(f.members) ? f.members : []);
     r.online = Number.isInteger(f.online) ? f.online : r.members.size;
     if (first) {
@@ -802,6 +956,12 @@ export class ChatClient extends EventTarget {
   _deliver(r, raw) {
     const message = toMessage(raw, r.name);
     r.lastSeq = message.seq;
+    const ev = message.seq > r.liveAfter ? message.event : undefined; // not the replay of a join the server let us in by
+    if (ev && (ev.type === 'room_deleted' || (ev.user === this.username && GONE_REASONS[ev.type]))) {
+      r.gone = GONE_REASONS[ev.type];
+    } else if (ev && ev.user === this.username && (ev.type === 'member_added' || ev.type === 'room_created')) {
+      r.gone = null; // removed and added again while away: the replay holds both
+    }
     if (r.lowestSeq === null || message.seq < r.lowestSeq) r.lowestSeq = message.seq;
     const local = !!message.clientId && message.from === this.username && this._sent.has(message.clientId);
     if (local) {
@@ -907,6 +1067,9 @@ export class ChatClient extends EventTarget {
   }
 
   _onLeft(f) {
+    // Taken out by a change made elsewhere (PROTOCOL.md 7, `left`): whatever this client asked
+    // since, the connection is out of the room, and must not join it again by itself.
+    if (typeof f.reason === 'string' && f.reason && !f.ref) { this._takenOut(f.room, f.reason); return; }
     // A `left` we asked for must not drop a room joined again since.
     if (this._leaving.delete(f.room)) { this._emit('left', { room: f.room }); return; }
     if (this._rooms.delete(f.room)) this._emit('left', { room: f.room });

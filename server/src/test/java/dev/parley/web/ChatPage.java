@@ -131,6 +131,64 @@ final class ChatPage {
         return this;
     }
 
+    /** Makes a room with the "New room" form (public or private, with a topic or none), and waits until it is joined and in view. */
+    ChatPage createRoom(String room, boolean isPrivate, String topic) {
+        Locator details = page.locator("#new-room");
+        if (details.getAttribute("open") == null) details.locator("summary").click();
+        page.getByLabel("Room name").fill(room);
+        page.getByLabel(isPrivate ? "Private: members only" : "Public: anyone").check();
+        page.getByLabel("Topic (optional)").fill(topic == null ? "" : topic);
+        page.getByRole(AriaRole.BUTTON, new Page.GetByRoleOptions().setName("Create room")).click();
+        assertThat(page.locator("#current-room")).hasAttribute("data-room", room);
+        awaitReady(room);
+        return this;
+    }
+
+    /** The direct room with {@code user} in the "Direct messages" list. */
+    Locator directItem(String user) {
+        return page.locator("#dm-list > li[data-with=\"" + user + "\"]");
+    }
+
+    /** On a phone, goes back from the room in view to the list of rooms. */
+    void showRoomList() {
+        page.getByRole(AriaRole.BUTTON, new Page.GetByRoleOptions().setName("Rooms").setExact(true)).click();
+        assertThat(page.locator("#room-list")).isVisible();
+    }
+
+    // --- members ---------------------------------------------------------------------
+
+    /** Shows the member list: always on a wide window; behind the "Members" button on a narrow one. */
+    ChatPage openMembers() {
+        Locator toggle = page.locator("#members-toggle");
+        if (toggle.isVisible() && !"true".equals(toggle.getAttribute("aria-expanded"))) toggle.click();
+        assertThat(page.locator("#members-panel")).isVisible();
+        return this;
+    }
+
+    Locator memberItem(String user) {
+        return page.locator("#member-list > li[data-user=\"" + user + "\"]");
+    }
+
+    /** A button of the members panel by its accessible name ("Ban bob", "Mute bob for 1 hour", ...). */
+    Locator button(String name) {
+        return page.getByRole(AriaRole.BUTTON, new Page.GetByRoleOptions().setName(name).setExact(true));
+    }
+
+    /** Every visible moderation control of the members panel (invite, mute, unmute, roles, remove, ban, unban). */
+    Locator moderationControls() {
+        return page.locator("#members-panel").locator("#invite-form, .mute-btn, .unmute-btn, .role-btn, .remove-btn, .ban-btn, .unban-btn, #delete-room-btn")
+                .filter(new Locator.FilterOptions().setVisible(true));
+    }
+
+    /** Room events shown in the room in view, as system lines. */
+    Locator events() {
+        return page.locator("#messages li.event");
+    }
+
+    Locator alert() {
+        return page.locator("#alert");
+    }
+
     // --- messages --------------------------------------------------------------------
 
     Locator composer() {

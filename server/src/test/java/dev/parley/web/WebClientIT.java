@@ -127,6 +127,7 @@ class WebClientIT {
         String room = room("refused-kept");
         ChatPage a = member("alice", room);
         ChatPage b = member("bob", room);
+        String alice = a.me(); // before any reload: right after one, #me may not be filled yet
         String tooLong = "y".repeat(4001);
         a.send(tooLong);
         assertThat(a.message(tooLong)).hasAttribute("data-status", "failed");
@@ -134,7 +135,7 @@ class WebClientIT {
         assertThat(b.message("this one is fine")).hasAttribute("data-seq", "1");
 
         a.page.reload();
-        a.expectSignedIn(a.me());
+        a.expectSignedIn(alice);
         // Still the user's text, still refused for the same reason, and never sent again by itself.
         Locator refused = a.message(tooLong);
         assertThat(refused).hasAttribute("data-status", "failed");
@@ -147,7 +148,7 @@ class WebClientIT {
         assertThat(a.messages()).hasCount(1);
         assertThat(a.eval("() => Object.keys(sessionStorage).filter(k => k.startsWith('parley.unsent'))")).isEqualTo(List.of());
         a.page.reload();
-        a.expectSignedIn(a.me());
+        a.expectSignedIn(alice);
         assertThat(a.message("this one is fine")).hasAttribute("data-seq", "1");
         assertThat(a.messages()).hasCount(1);
         // Nothing refused was stored or delivered.
@@ -156,7 +157,6 @@ class WebClientIT {
         assertThat(history.json().get("messages")).hasSize(1);
 
         // Logging out forgets a refused message as well.
-        String alice = a.me();
         a.send(tooLong);
         assertThat(a.message(tooLong)).hasAttribute("data-status", "failed");
         a.page.getByRole(AriaRole.BUTTON, new Page.GetByRoleOptions().setName("Log out").setExact(true)).click();
@@ -389,6 +389,7 @@ class WebClientIT {
     void a_reload_keeps_the_session_the_rooms_and_the_history_and_log_out_returns_to_the_form() {
         String first = room("first"), second = room("second");
         ChatPage a = member("alice", first);
+        String alice = a.me();
         a.send("one in the first room");
         a.send("two in the first room");
         a.join(second);
@@ -396,7 +397,7 @@ class WebClientIT {
         assertThat(a.messages().last()).hasAttribute("data-status", "sent");
 
         a.page.reload();
-        a.expectSignedIn(a.me());
+        a.expectSignedIn(alice);
         assertThat(a.page.locator("#current-room")).hasText(second);
         assertThat(a.page.locator("#room-list > li[data-joined=true]")).hasCount(2);
         assertThat(a.messages()).hasCount(1);
@@ -553,9 +554,10 @@ class WebClientIT {
     @Test
     void messages_not_yet_acknowledged_outlive_a_reload_and_are_stored_once() {
         String room = room("reload-unsent");
+        String alice = ParleyServer.unique("alice");
         Page alicePage = browser.newPage("alice");
         alicePage.addInitScript(FAULTY_LINE);
-        ChatPage a = new ChatPage(alicePage, "alice", server.baseUrl()).register(ParleyServer.unique("alice"), "alice-password").join(room);
+        ChatPage a = new ChatPage(alicePage, "alice", server.baseUrl()).register(alice, "alice-password").join(room);
         ChatPage b = member("bob", room);
         a.send("the first one");
         assertThat(b.messages()).hasCount(1);
@@ -573,7 +575,7 @@ class WebClientIT {
         assertThat(a.message("stored, but the reload cut off its ack")).hasAttribute("data-status", "sending");
 
         a.page.reload(); // the line is whole again after it
-        a.expectSignedIn(a.me());
+        a.expectSignedIn(alice);
         List<String> expected = List.of("the first one", "stored, but the reload cut off its ack", "typed while the server was out of reach");
         for (ChatPage p : List.of(a, b)) {
             assertThat(p.messages()).hasCount(3);
@@ -590,7 +592,7 @@ class WebClientIT {
 
         // Nothing is left to send: another reload shows the same three, none of them pending.
         a.page.reload();
-        a.expectSignedIn(a.me());
+        a.expectSignedIn(alice);
         assertThat(a.messages()).hasCount(3);
         assertThat(a.texts()).isEqualTo(expected);
         assertThat(a.page.locator("#messages li.message[data-status=sending]")).hasCount(0);

@@ -78,6 +78,14 @@ public class DeliveryBenchmark {
 
         @Override
         public void notice(Notice notice, HandOff handOff) {}
+
+        @Override
+        public Seat seat(String room) {
+            return null;
+        }
+
+        @Override
+        public void removed(String room, String reason, HandOff handOff) {}
     }
 
     @Setup(Level.Trial)
@@ -89,10 +97,10 @@ public class DeliveryBenchmark {
         delivery.start();
         store.start();
         subs = new Counting[subscribers];
-        List<Future<Void>> joins = new ArrayList<>();
+        List<Future<Seat>> joins = new ArrayList<>();
         for (int i = 0; i < subscribers; i++) {
             subs[i] = new Counting();
-            joins.add(delivery.join(subs[i], "lobby", null, null));
+            joins.add(delivery.join(subs[i], "lobby", null, null, new Seat(0, 0)));
         }
         Future.all(joins).toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
     }

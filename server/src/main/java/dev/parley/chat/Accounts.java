@@ -218,7 +218,7 @@ public final class Accounts {
         } catch (ChatException e) {
             return Future.failedFuture(e);
         }
-        return throttled(id.username()).compose(x -> hash(() -> {
+        return throttled(id.username()).compose(x -> this.<Void>hash(() -> {
             checkPassword(id.username(), password);
             long now = System.currentTimeMillis();
             Revocation r = new Revocation(0, Sessions.DELETE, id.username(), null, null, now, sessionsExpiry(id, now));
@@ -270,10 +270,10 @@ public final class Accounts {
      */
     private Future<Void> counted(CompletionStage<LoginThrottle.Refusal> verdict, String perUsername, String perAddress) {
         return Future.fromCompletionStage(verdict, vertx.getOrCreateContext()).<Void>compose(refused -> {
-            if (refused == null) return Future.succeededFuture();
+            if (refused == null) return Future.<Void>succeededFuture();
             long wait = refused.retryAfterSeconds();
             String again = "; try again in " + wait + " s";
-            return Future.failedFuture(switch (refused.reason()) {
+            return Future.<Void>failedFuture(switch (refused.reason()) {
                 case USERNAME -> new ChatException(ErrorCode.RATE_LIMITED, "too many " + perUsername + again, wait);
                 case ADDRESS -> new ChatException(ErrorCode.RATE_LIMITED, "too many " + perAddress + again, wait);
                 case FULL -> new ChatException(ErrorCode.UNAVAILABLE, "too many sign-ins under way to count them all" + again, wait);

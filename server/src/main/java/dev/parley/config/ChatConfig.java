@@ -15,7 +15,7 @@ import java.util.Map;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.regex.Pattern;
 
-import static dev.parley.config.SettingValues.admins;
+import static dev.parley.config.SettingValues.adminList;
 import static dev.parley.config.SettingValues.decimal;
 import static dev.parley.config.SettingValues.duration;
 import static dev.parley.config.SettingValues.integer;
@@ -147,7 +147,7 @@ public record ChatConfig(
                 integer(v, Setting.EVENT_LOOPS, 0, 1024),
                 duration(v, Setting.DRAIN_TIMEOUT),
                 v.get(Setting.LOG_FORMAT).toLowerCase(Locale.ROOT),
-                admins(v.get(Setting.ADMINS)),
+                adminList(v.get(Setting.ADMINS)),
                 roomCreation(v.get(Setting.ROOM_CREATION)));
         c.validate();
         for (String w : c.warnings()) log.warn(w);

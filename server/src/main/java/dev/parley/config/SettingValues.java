@@ -86,7 +86,7 @@ final class SettingValues {
     }
 
     /** Usernames, as given: they are compared regardless of case, like usernames everywhere. */
-    static List<String> admins(String raw) {
+    static List<String> adminList(String raw) {
         if (raw.isBlank()) return List.of();
         return java.util.Arrays.stream(raw.split(",")).map(String::trim).filter(a -> !a.isEmpty()).toList();
     }

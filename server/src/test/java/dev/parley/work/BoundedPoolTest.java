@@ -52,6 +52,6 @@ class BoundedPoolTest {
             throw new IllegalStateException("boom");
         });
         assertThat(f.toCompletionStage().toCompletableFuture().handle((v, err) -> err).get(10, TimeUnit.SECONDS))
-                .hasRootCauseInstanceOf(IllegalStateException.class);
+                .isInstanceOf(IllegalStateException.class).hasMessage("boom");
     }
 }

@@ -82,22 +82,27 @@ class LoginFloodIT {
         // Meanwhile carol chats: a send acknowledged, a join of another room, a page of history, over and over.
         long start = System.nanoTime();
         int rounds = 0;
+        long slowestNanos = 0;
         while (true) {
             Duration elapsed = Duration.ofNanos(System.nanoTime() - start);
             boolean refusedBoth = count(answers, 429) > 0 && count(answers, 503) > 0;
             if (elapsed.compareTo(MOST_FLOOD) >= 0 || (elapsed.compareTo(LEAST_FLOOD) >= 0 && refusedBoth)) break;
             rounds++;
+            long roundStart = System.nanoTime();
             carol.send("type", "send", "room", "lobby", "text", "still here " + rounds, "clientId", "c" + rounds, "ref", "s" + rounds);
             assertThat(carol.await("ack", "s" + rounds).get("seq").asLong()).isPositive();
             carol.send("type", "join", "room", "side-" + rounds, "ref", "j" + rounds);
             carol.await("joined", "j" + rounds);
             Http.Response history = http.get("/api/rooms/lobby/messages?limit=5", token);
             assertThat(history.status()).as(history.body()).isEqualTo(200);
+            slowestNanos = Math.max(slowestNanos, System.nanoTime() - roundStart);
         }
         stop.set(true);
         flood.shutdown();
         assertThat(flood.awaitTermination(60, TimeUnit.SECONDS)).isTrue();
-        System.out.printf("[LoginFloodIT] %d rounds of carol's chat during the flood; the flood's answers by status: %s%n", rounds, answers);
+        // Reported, not asserted: the flood's client threads share this machine's cores with the server.
+        System.out.printf("[LoginFloodIT] %d rounds of carol's chat (send+ack, join, history page) in %d ms of flood, the slowest %d ms;"
+                + " the flood's answers by status: %s%n", rounds, Duration.ofNanos(System.nanoTime() - start).toMillis(), slowestNanos / 1_000_000, answers);
 
         assertThat(rounds).as("carol was served throughout").isGreaterThanOrEqualTo(3);
         assertThat(count(answers, 429)).as("refused past the address's limit").isPositive();

@@ -34,14 +34,11 @@ import static java.util.Objects.requireNonNull;
 public final class ChatService {
     private final Vertx vertx;
     private final Limits limits;
-    private final UserStore users;
     private final MessageStore store;
     private final RoomStore roomStore;
     private final Delivery delivery;
     private final Presence presence;
-    private final PasswordHasher hasher;
     private final TokenService tokens;
-    private final String dummyHash;
     private final Sessions sessions;
     private final Accounts accounts;
     private final Rooms rooms;
@@ -56,17 +53,15 @@ public final class ChatService {
                        java.time.Duration tokenTtl, java.util.Collection<String> admins, boolean roomCreationByAnyone) {
         this.vertx = requireNonNull(vertx, "vertx");
         this.limits = requireNonNull(limits, "limits");
-        this.users = requireNonNull(users, "users");
         this.store = requireNonNull(store, "store");
         this.roomStore = requireNonNull(roomStore, "roomStore");
         this.delivery = requireNonNull(delivery, "delivery");
         this.presence = requireNonNull(presence, "presence");
-        this.hasher = requireNonNull(hasher, "hasher");
         this.tokens = requireNonNull(tokens, "tokens");
-        this.dummyHash = hasher.dummyHash();
         this.sessions = requireNonNull(sessions, "sessions");
         requireNonNull(passwords, "passwords");
-        this.accounts = new Accounts(vertx, limits, users, sessions, hasher, tokens, requireNonNull(throttle, "throttle"), dummyHash, tokenTtl,
+        this.accounts = new Accounts(vertx, limits, requireNonNull(users, "users"), sessions, requireNonNull(hasher, "hasher"), tokens,
+                requireNonNull(throttle, "throttle"), hasher.dummyHash(), tokenTtl,
                 admins, registrationOpen, w -> blocking(w), w -> hashing(passwords, w));
         this.rooms = new Rooms(limits, roomStore, users, delivery, presence, accounts::isAdmin, roomCreationByAnyone, w -> blocking(w));
     }
@@ -76,7 +71,7 @@ public final class ChatService {
         return rooms;
     }
 
-    /** Logout, password change, disabling and deleting accounts. */
+    /** Register, login, logout, password change, disabling and deleting accounts, and the accounts of an identity provider's users. */
     public Accounts accounts() {
         return accounts;
     }

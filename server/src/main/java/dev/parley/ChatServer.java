@@ -1,6 +1,10 @@
 package dev.parley;
 
+import dev.parley.auth.AttemptCounter;
+import dev.parley.auth.LocalAttempts;
+import dev.parley.auth.LoginThrottle;
 import dev.parley.auth.PasswordHasher;
+import dev.parley.auth.RedisAttempts;
 import dev.parley.auth.TokenService;
 import dev.parley.broker.Broker;
 import dev.parley.broker.LocalBroker;
@@ -29,7 +33,9 @@ import dev.parley.store.StoreException;
 import dev.parley.store.UserStore;
 import dev.parley.ws.CloseCode;
 import dev.parley.work.Blocking;
+import dev.parley.work.BoundedPool;
 import dev.parley.ws.WsEndpoint;
+import io.lettuce.core.ClientOptions;
 import io.lettuce.core.resource.ClientResources;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
@@ -67,6 +73,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  */
 public final class ChatServer {
     private static final Logger log = LoggerFactory.getLogger(ChatServer.class);
+    /** How long a login waits for Redis to count it before this node counts it alone (RedisAttempts). */
+    private static final Duration ATTEMPTS_TIMEOUT = Duration.ofMillis(500);
 
     private final ChatConfig config;
     private final Vertx vertx;
@@ -81,6 +89,8 @@ public final class ChatServer {
     private final ChatMetrics metrics;
     private final TokenService tokens;
     private final Sessions sessions;
+    private final BoundedPool passwords;
+    private final RedisAttempts redisAttempts; // null unless clustered
     private final Router router;
     private final AtomicInteger port = new AtomicInteger();
     private String deploymentId;
@@ -96,7 +106,8 @@ public final class ChatServer {
             undo.push(() -> vertx.close());
             this.metrics = new ChatMetrics(Arrays.stream(ErrorCode.values()).map(ErrorCode::wire).toList());
             if (config.embeddedDatabase() || config.jwtSecret().isEmpty()) createDataDir(config.dataDir());
-            this.tokens = new TokenService(secret(config), config.tokenTtl(), config.jwksUrl(), Clock.systemUTC());
+            this.tokens = new TokenService(secret(config), config.tokenTtl(), config.jwksUrl(), config.jwksIssuer(), config.jwksAudience(),
+                    Clock.systemUTC());
             this.db = new Database(config.databaseUrl(), config.databaseUser(), config.databasePassword(), config.databasePoolSize());
             undo.push(db::close);
             this.redisResources = config.clustered() ? RedisClients.resources() : null;
@@ -130,12 +141,21 @@ public final class ChatServer {
             sessions.start(users);
             undo.push(sessions::close);
             warnOfUnclaimedAdmins(config, users);
+            this.passwords = new BoundedPool("parley-password", config.passwordThreadCount(), config.passwordQueue());
+            undo.push(passwords::close);
+            // In a cluster the attempts at passwords are counted in Redis, by every node together.
+            this.redisAttempts = redisResources == null ? null : new RedisAttempts(RedisClients.client(redisResources, config.redisUrl(),
+                    "parley-attempts-" + config.nodeId(), ATTEMPTS_TIMEOUT, ClientOptions.DisconnectedBehavior.REJECT_COMMANDS), new LocalAttempts());
+            if (redisAttempts != null) undo.push(redisAttempts::close);
+            AttemptCounter attempts = redisAttempts != null ? redisAttempts : new LocalAttempts();
+            LoginThrottle throttle = new LoginThrottle(attempts, config.loginFailuresPerIp(), config.registrationsPerIp());
             ChatService chat = new ChatService(vertx, new Limits(config), users, store, new RoomStore(db), delivery, presence,
-                    new PasswordHasher(config.bcryptCost()), tokens, sessions, config.tokenTtl(), config.admins(), config.roomCreationByAnyone());
+                    new PasswordHasher(config.bcryptCost()), tokens, sessions, throttle, passwords, config.registrationOpen(),
+                    config.tokenTtl(), config.admins(), config.roomCreationByAnyone());
             this.ws = new WsEndpoint(vertx, config, chat, tokens, metrics);
             ws.start();
             this.health = new Health(() -> Blocking.run(vertx, db::healthy), broker, presence, config.nodeId());
-            this.router = HttpRoutes.create(vertx, chat, tokens, metrics, health);
+            this.router = HttpRoutes.create(vertx, chat, tokens, metrics, health, config.trustedProxies());
         } catch (RuntimeException | Error e) {
             while (!undo.isEmpty()) {
                 try {
@@ -277,6 +297,8 @@ public final class ChatServer {
                 .transform(x -> presence.close())
                 .transform(x -> broker.close())
                 .onComplete(x -> {
+                    passwords.close();
+                    if (redisAttempts != null) redisAttempts.close();
                     if (redisResources != null) redisResources.shutdown(0, 2, java.util.concurrent.TimeUnit.SECONDS);
                     db.close();
                     vertx.close().onComplete(y -> {

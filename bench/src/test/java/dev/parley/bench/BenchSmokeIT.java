@@ -39,7 +39,7 @@ class BenchSmokeIT {
     void startServer() throws Exception {
         port = Ports.free();
         server = new ProcessBuilder(java(), "-jar", serverJar(), "serve", "--host", "127.0.0.1", "--port", String.valueOf(port),
-                "--data-dir", dir.resolve("data").toString(), "--rate-limit", "100000", "--rate-burst", "100000",
+                "--data-dir", dir.resolve("data").toString(), "--rate-limit", "100000", "--rate-burst", "100000", "--registrations-per-ip", "1000000",
                 "--bcrypt-cost", "4", "--jwt-secret", "bench-smoke-secret-0123456789-0123456789")
                 .redirectErrorStream(true).redirectOutput(dir.resolve("server.log").toFile()).start();
         HttpClient http = HttpClient.newHttpClient();

@@ -14,7 +14,17 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.regex.Pattern;
-import java.util.regex.PatternSyntaxException;
+
+import static dev.parley.config.SettingValues.adminList;
+import static dev.parley.config.SettingValues.decimal;
+import static dev.parley.config.SettingValues.duration;
+import static dev.parley.config.SettingValues.integer;
+import static dev.parley.config.SettingValues.origins;
+import static dev.parley.config.SettingValues.pattern;
+import static dev.parley.config.SettingValues.proxies;
+import static dev.parley.config.SettingValues.registration;
+import static dev.parley.config.SettingValues.roomCreation;
+import static dev.parley.config.SettingValues.shortDuration;
 
 /**
  * The whole configuration of a node, validated. Built from {@link Setting}: a flag wins over
@@ -32,6 +42,9 @@ public record ChatConfig(
         Duration presenceTtl,
         String jwtSecret,
         String jwksUrl,
+        String jwksIssuer,
+        String jwksAudience,
+        boolean registrationOpen,
         Duration tokenTtl,
         List<String> allowedOrigins,
         String nodeId,
@@ -44,6 +57,11 @@ public record ChatConfig(
         int passwordMin,
         int passwordMax,
         int bcryptCost,
+        int passwordThreads,
+        int passwordQueue,
+        int loginFailuresPerIp,
+        int registrationsPerIp,
+        List<AddressRange> trustedProxies,
         int outboxFrames,
         long outboxBytes,
         Duration flushInterval,
@@ -98,6 +116,9 @@ public record ChatConfig(
                 duration(v, Setting.PRESENCE_TTL),
                 v.get(Setting.JWT_SECRET),
                 v.get(Setting.JWKS_URL),
+                v.get(Setting.JWKS_ISSUER),
+                v.get(Setting.JWKS_AUDIENCE),
+                registration(v.get(Setting.REGISTRATION)),
                 duration(v, Setting.TOKEN_TTL),
                 origins(v.get(Setting.ALLOWED_ORIGINS)),
                 nodeId,
@@ -110,6 +131,11 @@ public record ChatConfig(
                 integer(v, Setting.PASSWORD_MIN, 1, 1024),
                 integer(v, Setting.PASSWORD_MAX, 1, 4096),
                 integer(v, Setting.BCRYPT_COST, 4, 31),
+                integer(v, Setting.PASSWORD_THREADS, 0, 256),
+                integer(v, Setting.PASSWORD_QUEUE, 1, 100_000),
+                integer(v, Setting.LOGIN_FAILURES_PER_IP, 1, 1_000_000),
+                integer(v, Setting.REGISTRATIONS_PER_IP, 1, 1_000_000),
+                proxies(v.get(Setting.TRUSTED_PROXIES)),
                 integer(v, Setting.OUTBOX_FRAMES, 4, 1_000_000),
                 integer(v, Setting.OUTBOX_BYTES, 1 << 20, Integer.MAX_VALUE),
                 shortDuration(v, Setting.FLUSH_INTERVAL),
@@ -121,7 +147,7 @@ public record ChatConfig(
                 integer(v, Setting.EVENT_LOOPS, 0, 1024),
                 duration(v, Setting.DRAIN_TIMEOUT),
                 v.get(Setting.LOG_FORMAT).toLowerCase(Locale.ROOT),
-                admins(v.get(Setting.ADMINS)),
+                adminList(v.get(Setting.ADMINS)),
                 roomCreation(v.get(Setting.ROOM_CREATION)));
         c.validate();
         for (String w : c.warnings()) log.warn(w);
@@ -135,9 +161,7 @@ public record ChatConfig(
         if (!redisUrl.isEmpty() && !redisUrl.startsWith("redis://") && !redisUrl.startsWith("rediss://")) {
             throw new ConfigException(Setting.REDIS_URL.env + ": " + maskRedisUrl(redisUrl) + " (expected: redis://[[user]:password@]host[:port], or rediss:// for TLS)");
         }
-        if (!jwksUrl.isEmpty() && !jwksUrl.startsWith("https://") && !jwksUrl.startsWith("http://")) {
-            throw new ConfigException(Setting.JWKS_URL.env + ": " + jwksUrl + " (expected: an http(s) URL)");
-        }
+        validateJwks();
         if (tokenTtl.compareTo(java.time.Duration.ofSeconds(1)) < 0) { // a token's exp is in whole seconds
             throw new ConfigException(Setting.TOKEN_TTL.env + ": " + tokenTtl + " (expected: at least 1s)");
         }
@@ -176,6 +200,52 @@ public record ChatConfig(
     }
 
     /**
+     * An identity provider's tokens are trusted only with an issuer and an audience to check: without
+     * them a token the provider signed for another application, or another provider's tokens served
+     * from the same JWKS, would sign in here. The keys come over https: over plain http whoever sits
+     * on the path could hand us keys of their own (a loopback host has no path to sit on).
+     */
+    private void validateJwks() {
+        if (jwksUrl.isEmpty()) {
+            if (!jwksIssuer.isEmpty()) throw new ConfigException(Setting.JWKS_ISSUER.env + ": " + jwksIssuer + " (expected: empty unless " + Setting.JWKS_URL.env + " is set)");
+            if (!jwksAudience.isEmpty()) throw new ConfigException(Setting.JWKS_AUDIENCE.env + ": " + jwksAudience + " (expected: empty unless " + Setting.JWKS_URL.env + " is set)");
+            return;
+        }
+        if (!jwksUrlAllowed(jwksUrl)) {
+            throw new ConfigException(Setting.JWKS_URL.env + ": " + jwksUrl + " (expected: an https URL, or http for a loopback host such as 127.0.0.1)");
+        }
+        if (jwksIssuer.isEmpty() || jwksIssuer.chars().anyMatch(ch -> Character.isWhitespace(ch) || Character.isISOControl(ch))) {
+            throw new ConfigException(Setting.JWKS_ISSUER.env + ": " + jwksIssuer + " (expected: the iss claim of the identity provider's tokens, without spaces; required with " + Setting.JWKS_URL.env + ")");
+        }
+        if (jwksAudience.isEmpty() || jwksAudience.chars().anyMatch(ch -> Character.isWhitespace(ch) || Character.isISOControl(ch))) {
+            throw new ConfigException(Setting.JWKS_AUDIENCE.env + ": " + jwksAudience + " (expected: this server's audience (aud) at the identity provider, without spaces; required with " + Setting.JWKS_URL.env + ")");
+        }
+    }
+
+    /** https, or http to a loopback host (a test's or a sidecar's), by name or literal; no DNS is asked. */
+    public static boolean jwksUrlAllowed(String url) {
+        java.net.URI uri;
+        try {
+            uri = new java.net.URI(url);
+        } catch (java.net.URISyntaxException e) {
+            return false;
+        }
+        String host = uri.getHost();
+        if (uri.getScheme() == null || host == null || host.isEmpty()) return false;
+        String scheme = uri.getScheme().toLowerCase(Locale.ROOT);
+        if (scheme.equals("https")) return true;
+        if (!scheme.equals("http")) return false;
+        if (host.equalsIgnoreCase("localhost")) return true;
+        byte[] a = AddressRange.literal(host);
+        if (a == null) return false;
+        try {
+            return InetAddress.getByAddress(a).isLoopbackAddress();
+        } catch (java.net.UnknownHostException e) {
+            return false;
+        }
+    }
+
+    /**
      * Allowed, but unwise, ways the settings combine; {@link #load} logs them once. Each names what
      * the server does about it.
      */
@@ -188,6 +258,11 @@ public record ChatConfig(
         if (appendBatchMax > outboxFrames / 2) {
             out.add(Setting.APPEND_BATCH_MAX.env + " " + appendBatchMax + " is more than half of " + Setting.OUTBOX_FRAMES.env
                     + " (" + outboxFrames + "): one commit to a busy room can close its members as slow consumers");
+        }
+        if (!jwksUrl.isEmpty() && registrationOpen) {
+            out.add(Setting.JWKS_URL.env + " is set and " + Setting.REGISTRATION.env + " is open: a name the identity provider's users"
+                    + " have not yet signed in with can be registered here first, and their tokens are then refused;"
+                    + " set " + Setting.REGISTRATION.env + "=closed if accounts come from the identity provider");
         }
         return out;
     }
@@ -232,6 +307,14 @@ public record ChatConfig(
         return databaseUrl.equals(embeddedDatabaseUrl(dataDir));
     }
 
+    /**
+     * Half the cores, at least one: bcrypt is all CPU, and a flood of logins must leave the other
+     * half to the event loops and to the rest of the work.
+     */
+    public int passwordThreadCount() {
+        return passwordThreads > 0 ? passwordThreads : Math.max(1, Runtime.getRuntime().availableProcessors() / 2);
+    }
+
     public int eventLoopCount() {
         return eventLoops > 0 ? eventLoops : Runtime.getRuntime().availableProcessors();
     }
@@ -249,6 +332,9 @@ public record ChatConfig(
         out.put(Setting.PRESENCE_TTL.env, presenceTtl.toString());
         out.put(Setting.JWT_SECRET.env, jwtSecret.isEmpty() ? "(generated)" : "****");
         out.put(Setting.JWKS_URL.env, jwksUrl);
+        out.put(Setting.JWKS_ISSUER.env, jwksIssuer);
+        out.put(Setting.JWKS_AUDIENCE.env, jwksAudience);
+        out.put(Setting.REGISTRATION.env, registrationOpen ? "open" : "closed");
         out.put(Setting.TOKEN_TTL.env, tokenTtl.toString());
         out.put(Setting.ALLOWED_ORIGINS.env, allowedOrigins.isEmpty() ? "(same origin + localhost)" : String.join(",", allowedOrigins));
         out.put(Setting.NODE_ID.env, nodeId);
@@ -261,6 +347,12 @@ public record ChatConfig(
         out.put(Setting.PASSWORD_MIN.env, String.valueOf(passwordMin));
         out.put(Setting.PASSWORD_MAX.env, String.valueOf(passwordMax));
         out.put(Setting.BCRYPT_COST.env, String.valueOf(bcryptCost));
+        out.put(Setting.PASSWORD_THREADS.env, String.valueOf(passwordThreadCount()));
+        out.put(Setting.PASSWORD_QUEUE.env, String.valueOf(passwordQueue));
+        out.put(Setting.LOGIN_FAILURES_PER_IP.env, String.valueOf(loginFailuresPerIp));
+        out.put(Setting.REGISTRATIONS_PER_IP.env, String.valueOf(registrationsPerIp));
+        out.put(Setting.TRUSTED_PROXIES.env, trustedProxies.isEmpty() ? "(none: the connection's address)"
+                : String.join(",", trustedProxies.stream().map(AddressRange::toString).toList()));
         out.put(Setting.OUTBOX_FRAMES.env, String.valueOf(outboxFrames));
         out.put(Setting.OUTBOX_BYTES.env, String.valueOf(outboxBytes));
         out.put(Setting.FLUSH_INTERVAL.env, flushInterval.toMillis() + "ms");
@@ -286,95 +378,9 @@ public record ChatConfig(
         return url.replaceAll("//[^@/]*@", "//****@");
     }
 
-    private static int integer(Map<Setting, String> v, Setting s, int min, int max) {
-        String raw = v.get(s);
-        try {
-            int n = Integer.parseInt(raw);
-            if (n < min || n > max) throw new NumberFormatException();
-            return n;
-        } catch (NumberFormatException e) {
-            throw new ConfigException(s.env + ": " + raw + " (expected: a whole number from " + min + " to " + max + ")");
-        }
-    }
-
-    private static double decimal(Map<Setting, String> v, Setting s) {
-        String raw = v.get(s);
-        try {
-            return Double.parseDouble(raw);
-        } catch (NumberFormatException e) {
-            throw new ConfigException(s.env + ": " + raw + " (expected: a number)");
-        }
-    }
-
-    private static Pattern pattern(Map<Setting, String> v, Setting s) {
-        try {
-            return Pattern.compile(v.get(s));
-        } catch (PatternSyntaxException e) {
-            throw new ConfigException(s.env + ": " + v.get(s) + " (expected: a regular expression)");
-        }
-    }
-
-    /** Accepts 250ms, 90s, 30m, 24h, 7d, or an ISO-8601 duration such as PT1H; at least a millisecond. */
-    static Duration duration(Map<Setting, String> v, Setting s) {
-        String raw = v.get(s);
-        Duration d = parsed(raw, s, "250ms, 90s, 30m, 24h or 7d");
-        // Zero or negative breaks every user: a periodic timer of 0 ms throws, and a drain of 0 waits forever.
-        if (d.toMillis() < 1) throw new ConfigException(s.env + ": " + raw + " (expected: a duration of at least 1ms)");
-        return d;
-    }
-
-    /**
-     * 0ms (off) up to 100ms, for the latency a setting trades for fewer writes: the flush interval
-     * (longer would only add latency, since a write carries at most 512 frames) and the append linger.
-     */
-    static Duration shortDuration(Map<Setting, String> v, Setting s) {
-        String raw = v.get(s);
-        Duration d = parsed(raw, s, "2ms");
-        if (d.isNegative() || d.toMillis() > 100) throw new ConfigException(s.env + ": " + raw + " (expected: 0ms to 100ms)");
-        return d;
-    }
-
-    private static Duration parsed(String raw, Setting s, String examples) {
-        try {
-            return parseDuration(raw);
-        } catch (RuntimeException e) {
-            throw new ConfigException(s.env + ": " + raw + " (expected: a duration such as " + examples + ")");
-        }
-    }
-
+    /** Accepts 250ms, 90s, 30m, 24h, 7d, or an ISO-8601 duration such as PT1H. */
     public static Duration parseDuration(String raw) {
-        String t = raw.trim().toLowerCase(Locale.ROOT);
-        if (t.startsWith("p")) return Duration.parse(t.toUpperCase(Locale.ROOT));
-        if (t.endsWith("ms")) return Duration.ofMillis(Long.parseLong(t.substring(0, t.length() - 2)));
-        long n = Long.parseLong(t.substring(0, t.length() - 1));
-        return switch (t.charAt(t.length() - 1)) {
-            case 's' -> Duration.ofSeconds(n);
-            case 'm' -> Duration.ofMinutes(n);
-            case 'h' -> Duration.ofHours(n);
-            case 'd' -> Duration.ofDays(n);
-            default -> throw new IllegalArgumentException(raw);
-        };
-    }
-
-    /** Usernames, as given: they are compared regardless of case, like usernames everywhere. */
-    private static List<String> admins(String raw) {
-        if (raw.isBlank()) return List.of();
-        return java.util.Arrays.stream(raw.split(",")).map(String::trim).filter(a -> !a.isEmpty()).toList();
-    }
-
-    /** {@code anyone} (true) or {@code admins} (false). */
-    private static boolean roomCreation(String raw) {
-        return switch (raw.toLowerCase(Locale.ROOT)) {
-            case "anyone" -> true;
-            case "admins" -> false;
-            default -> throw new ConfigException(Setting.ROOM_CREATION.env + ": " + raw + " (expected: anyone or admins)");
-        };
-    }
-
-    private static List<String> origins(String raw) {
-        if (raw.isBlank()) return List.of();
-        return java.util.Arrays.stream(raw.split(",")).map(String::trim).filter(o -> !o.isEmpty())
-                .map(o -> o.endsWith("/") ? o.substring(0, o.length() - 1) : o).toList();
+        return SettingValues.parseDuration(raw);
     }
 
     /** The host name, made to follow the node id rule (any host name does not), and a random suffix. */

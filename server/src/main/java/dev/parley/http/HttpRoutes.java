@@ -20,7 +20,9 @@ public final class HttpRoutes {
 
     private HttpRoutes() {}
 
-    public static Router create(Vertx vertx, ChatService chat, TokenService tokens, ChatMetrics metrics, Health health) {
+    /** @param trustedProxies reverse proxies whose X-Forwarded-For names the client (CHAT_TRUSTED_PROXIES) */
+    public static Router create(Vertx vertx, ChatService chat, TokenService tokens, ChatMetrics metrics, Health health,
+                                java.util.List<dev.parley.config.AddressRange> trustedProxies) {
         Router router = Router.router(vertx);
         router.route().handler(ctx -> {
             var h = ctx.response().headers();
@@ -29,7 +31,7 @@ public final class HttpRoutes {
             h.set("Content-Security-Policy", ctx.request().path().startsWith("/docs") ? CSP_DOCS : CSP_APP);
             ctx.next();
         });
-        new ApiRoutes(chat, tokens, metrics).mount(router);
+        new ApiRoutes(chat, tokens, metrics, new ClientAddress(trustedProxies)).mount(router);
         health.mount(router);
         getOrHead(router, "/metrics").handler(ctx -> ctx.response()
                 .putHeader(HttpHeaders.CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")

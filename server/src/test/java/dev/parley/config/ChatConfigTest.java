@@ -42,6 +42,14 @@ class ChatConfigTest {
         d.put(Setting.REDIS_URL, "");             // in-process broker
         d.put(Setting.JWT_SECRET, "");            // generated
         d.put(Setting.JWKS_URL, "");
+        d.put(Setting.JWKS_ISSUER, "");
+        d.put(Setting.JWKS_AUDIENCE, "");
+        d.put(Setting.REGISTRATION, "open");
+        d.put(Setting.PASSWORD_THREADS, "0");     // half the cores, at least 1
+        d.put(Setting.PASSWORD_QUEUE, "32");
+        d.put(Setting.LOGIN_FAILURES_PER_IP, "50");
+        d.put(Setting.REGISTRATIONS_PER_IP, "20");
+        d.put(Setting.TRUSTED_PROXIES, "");       // the connection's address
         d.put(Setting.TOKEN_TTL, "24h");
         d.put(Setting.ALLOWED_ORIGINS, "");       // same origin + localhost
         d.put(Setting.NODE_ID, "");               // host name + random
@@ -92,6 +100,14 @@ class ChatConfigTest {
         assertThat(c.clustered()).isFalse();
         assertThat(c.jwtSecret()).isEmpty();
         assertThat(c.jwksUrl()).isEmpty();
+        assertThat(c.jwksIssuer()).isEmpty();
+        assertThat(c.jwksAudience()).isEmpty();
+        assertThat(c.registrationOpen()).isTrue();
+        assertThat(c.passwordThreadCount()).isEqualTo(Math.max(1, Runtime.getRuntime().availableProcessors() / 2));
+        assertThat(c.passwordQueue()).isEqualTo(32);
+        assertThat(c.loginFailuresPerIp()).isEqualTo(50);
+        assertThat(c.registrationsPerIp()).isEqualTo(20);
+        assertThat(c.trustedProxies()).isEmpty();
         assertThat(c.tokenTtl()).isEqualTo(Duration.ofHours(24));
         assertThat(c.allowedOrigins()).isEmpty();
         assertThat(c.nodeId()).matches(".+-[0-9a-f]{5}").matches(NODE_ID_RULE);
@@ -148,6 +164,14 @@ class ChatConfigTest {
         values.put(Setting.REDIS_URL, "redis://cache:6379");
         values.put(Setting.JWT_SECRET, "0123456789abcdef0123456789abcdef-secret");
         values.put(Setting.JWKS_URL, "https://idp.example/jwks.json");
+        values.put(Setting.JWKS_ISSUER, "https://idp.example/");
+        values.put(Setting.JWKS_AUDIENCE, "parley-chat");
+        values.put(Setting.REGISTRATION, "Closed");
+        values.put(Setting.PASSWORD_THREADS, "3");
+        values.put(Setting.PASSWORD_QUEUE, "100");
+        values.put(Setting.LOGIN_FAILURES_PER_IP, "25");
+        values.put(Setting.REGISTRATIONS_PER_IP, "5");
+        values.put(Setting.TRUSTED_PROXIES, "10.0.0.0/8, ::1");
         values.put(Setting.TOKEN_TTL, "7d");
         values.put(Setting.ALLOWED_ORIGINS, "https://chat.example, https://www.example/");
         values.put(Setting.NODE_ID, "node-a");
@@ -190,6 +214,14 @@ class ChatConfigTest {
             assertThat(c.clustered()).isTrue();
             assertThat(c.jwtSecret()).isEqualTo("0123456789abcdef0123456789abcdef-secret");
             assertThat(c.jwksUrl()).isEqualTo("https://idp.example/jwks.json");
+            assertThat(c.jwksIssuer()).isEqualTo("https://idp.example/");
+            assertThat(c.jwksAudience()).isEqualTo("parley-chat");
+            assertThat(c.registrationOpen()).isFalse();
+            assertThat(c.passwordThreadCount()).isEqualTo(3);
+            assertThat(c.passwordQueue()).isEqualTo(100);
+            assertThat(c.loginFailuresPerIp()).isEqualTo(25);
+            assertThat(c.registrationsPerIp()).isEqualTo(5);
+            assertThat(c.trustedProxies()).extracting(AddressRange::toString).containsExactly("10.0.0.0/8", "::1");
             assertThat(c.tokenTtl()).isEqualTo(Duration.ofDays(7));
             assertThat(c.allowedOrigins()).containsExactly("https://chat.example", "https://www.example");
             assertThat(c.nodeId()).isEqualTo("node-a");
@@ -236,6 +268,36 @@ class ChatConfigTest {
     private static final Set<Setting> FREE_TEXT = EnumSet.of(Setting.HOST, Setting.DATA_DIR, Setting.DATABASE_USER,
             Setting.DATABASE_PASSWORD, Setting.ALLOWED_ORIGINS);
 
+    private static final String JWKS_URL_EXPECTED = "expected: an https URL, or http for a loopback host";
+
+    @Test
+    void an_identity_provider_is_trusted_only_with_its_issuer_and_our_audience() {
+        Map<String, String> jwks = Map.of("CHAT_JWKS_URL", "https://idp.example/jwks.json");
+        assertThatThrownBy(() -> ChatConfig.load(jwks, Map.of())).isInstanceOf(ConfigException.class)
+                .hasMessageStartingWith("CHAT_JWKS_ISSUER: ").hasMessageContaining("required with CHAT_JWKS_URL");
+        assertThatThrownBy(() -> ChatConfig.load(Map.of("CHAT_JWKS_URL", "https://idp.example/jwks.json", "CHAT_JWKS_ISSUER", "https://idp.example/"), Map.of()))
+                .isInstanceOf(ConfigException.class).hasMessageStartingWith("CHAT_JWKS_AUDIENCE: ").hasMessageContaining("required with CHAT_JWKS_URL");
+
+        ChatConfig c = ChatConfig.load(Map.of("CHAT_JWKS_URL", "https://idp.example/jwks.json", "CHAT_JWKS_ISSUER", "https://idp.example/",
+                "CHAT_JWKS_AUDIENCE", "parley"), Map.of());
+        assertThat(c.warnings()).singleElement().asString().contains("CHAT_REGISTRATION=closed");
+        ChatConfig closed = ChatConfig.load(Map.of("CHAT_JWKS_URL", "https://idp.example/jwks.json", "CHAT_JWKS_ISSUER", "https://idp.example/",
+                "CHAT_JWKS_AUDIENCE", "parley", "CHAT_REGISTRATION", "closed"), Map.of());
+        assertThat(closed.warnings()).isEmpty();
+    }
+
+    @Test
+    void plain_http_for_the_keys_is_for_a_loopback_host_only() {
+        for (String ok : new String[]{"https://idp.example/jwks.json", "http://127.0.0.1:8081/jwks", "http://localhost/jwks", "http://[::1]:9000/jwks",
+                "http://127.9.9.9/jwks", "HTTPS://IDP.EXAMPLE/jwks"}) {
+            assertThat(ChatConfig.jwksUrlAllowed(ok)).as(ok).isTrue();
+        }
+        for (String bad : new String[]{"http://idp.example/jwks.json", "http://10.0.0.1/jwks", "http://localhost.evil.example/jwks",
+                "http://127.0.0.1@idp.example/jwks", "file:///etc/jwks.json", "https:///jwks", "not a url"}) {
+            assertThat(ChatConfig.jwksUrlAllowed(bad)).as(bad).isFalse();
+        }
+    }
+
     /** What CHAT_NODE_ID takes (docs/CONFIG.md): it goes into Redis entries ({@code <node>|<user>}) and client names. */
     private static final String NODE_ID_RULE = "[A-Za-z0-9][A-Za-z0-9_.-]{0,63}";
     private static final String NODE_ID_EXPECTED = "expected: 1 to 64 ASCII letters, digits, '_', '.' or '-', starting with a letter or digit";
@@ -252,7 +314,19 @@ class ChatConfigTest {
                 Arguments.of(Setting.DATABASE_POOL_SIZE, "0", whole + "1 to 200"),
                 Arguments.of(Setting.REDIS_URL, "cache:6379", "expected: redis://[[user]:password@]host[:port], or rediss:// for TLS"),
                 Arguments.of(Setting.JWT_SECRET, "too-short-secret", "expected: at least 32 bytes"),
-                Arguments.of(Setting.JWKS_URL, "idp.example/jwks.json", "expected: an http(s) URL"),
+                Arguments.of(Setting.JWKS_URL, "idp.example/jwks.json", JWKS_URL_EXPECTED),
+                Arguments.of(Setting.JWKS_URL, "http://idp.example/jwks.json", JWKS_URL_EXPECTED),
+                Arguments.of(Setting.JWKS_URL, "http://127.0.0.1.example/jwks.json", JWKS_URL_EXPECTED),
+                Arguments.of(Setting.JWKS_URL, "ftp://idp.example/jwks.json", JWKS_URL_EXPECTED),
+                Arguments.of(Setting.JWKS_ISSUER, "https://idp.example/", "expected: empty unless CHAT_JWKS_URL is set"),
+                Arguments.of(Setting.JWKS_AUDIENCE, "parley", "expected: empty unless CHAT_JWKS_URL is set"),
+                Arguments.of(Setting.REGISTRATION, "invite-only", "expected: open or closed"),
+                Arguments.of(Setting.PASSWORD_THREADS, "-1", whole + "0 to 256"),
+                Arguments.of(Setting.PASSWORD_QUEUE, "0", whole + "1 to 100000"),
+                Arguments.of(Setting.LOGIN_FAILURES_PER_IP, "0", whole + "1 to 1000000"),
+                Arguments.of(Setting.REGISTRATIONS_PER_IP, "none", whole + "1 to 1000000"),
+                Arguments.of(Setting.TRUSTED_PROXIES, "proxy.example", "expected: comma-separated IP addresses or CIDR ranges"),
+                Arguments.of(Setting.TRUSTED_PROXIES, "10.0.0.0/33", "expected: comma-separated IP addresses or CIDR ranges"),
                 Arguments.of(Setting.TOKEN_TTL, "forever", duration),
                 Arguments.of(Setting.TOKEN_TTL, "0s", positive),
                 Arguments.of(Setting.TOKEN_TTL, "-1h", positive),

@@ -71,6 +71,10 @@ public final class JarProcesses implements BeforeEachCallback, AfterEachCallback
             env.put("CHAT_DATA_DIR", dir.resolve("data").toString());
             env.put("CHAT_JWT_SECRET", ParleyServer.SECRET);
             env.put("CHAT_BCRYPT_COST", "4");
+            // As ParleyServer: every test client comes from 127.0.0.1 (tests of these limits set their own).
+            env.put("CHAT_LOGIN_FAILURES_PER_IP", "1000000");
+            env.put("CHAT_REGISTRATIONS_PER_IP", "1000000");
+            env.put("CHAT_PASSWORD_QUEUE", "10000");
             env.put("CHAT_NODE_ID", name);
             env.putAll(settings);
             JarProcess p = start(name, dir, List.of("serve"), env);

@@ -3,7 +3,12 @@ package dev.parley.config;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.io.IOException;
+import java.io.InputStream;
 import java.net.InetAddress;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -28,7 +33,8 @@ import static dev.parley.config.SettingValues.shortDuration;
 
 /**
  * The whole configuration of a node, validated. Built from {@link Setting}: a flag wins over
- * its environment variable, which wins over the default.
+ * its environment variable, which wins over the default. Any variable may instead name a file
+ * that holds the value, in {@code <variable>_FILE} (as Docker and Kubernetes mount secrets).
  */
 public record ChatConfig(
         String host,
@@ -74,7 +80,10 @@ public record ChatConfig(
         Duration drainTimeout,
         String logFormat,
         List<String> admins,
-        boolean roomCreationByAnyone) {
+        boolean roomCreationByAnyone,
+        String adminHost,
+        int adminPort,
+        boolean apiDocs) {
     private static final Logger log = LoggerFactory.getLogger(ChatConfig.class);
 
     /**
@@ -82,6 +91,16 @@ public record ChatConfig(
      * split at the first '|', and the Redis client names (CLIENT SETNAME takes no spaces) carry it.
      */
     private static final Pattern NODE_ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_.-]{0,63}");
+
+    /**
+     * What an allowed origin may be: a scheme and a host with an optional port, as browsers send
+     * {@code Origin}. The origins also go into the web client's Content-Security-Policy, where a
+     * space, a quote, ',' or ';' would start another source or directive.
+     */
+    private static final Pattern ORIGIN = Pattern.compile("\\*|[A-Za-z][A-Za-z0-9+.-]*://[^\\s;,'\"/]+");
+
+    /** The most a {@code *_FILE} may hold: secrets and URLs are short; this refuses a device or a log file named by mistake. */
+    static final int MAX_FILE_BYTES = 64 * 1024;
 
     /** Defaults only: what {@code serve} with no flags and no CHAT_* variables runs with. */
     public static ChatConfig defaults() {
@@ -96,7 +115,7 @@ public record ChatConfig(
         Map<Setting, String> v = new EnumMap<>(Setting.class);
         for (Setting s : Setting.values()) {
             String value = flags.get(s);
-            if (value == null) value = env.get(s.env);
+            if (value == null) value = variable(env, s);
             v.put(s, value == null ? s.defaultValue : value.trim());
         }
         Path dataDir = Path.of(v.get(Setting.DATA_DIR));
@@ -148,10 +167,61 @@ public record ChatConfig(
                 duration(v, Setting.DRAIN_TIMEOUT),
                 v.get(Setting.LOG_FORMAT).toLowerCase(Locale.ROOT),
                 adminList(v.get(Setting.ADMINS)),
-                roomCreation(v.get(Setting.ROOM_CREATION)));
+                roomCreation(v.get(Setting.ROOM_CREATION)),
+                v.get(Setting.ADMIN_HOST),
+                integer(v, Setting.ADMIN_PORT, 0, 65535),
+                onOff(v, Setting.API_DOCS));
         c.validate();
         for (String w : c.warnings()) log.warn(w);
         return c;
+    }
+
+    /**
+     * The value of a setting's variable, or of the file its {@code _FILE} variable names (the whole
+     * file; {@link #load} trims it like any value, so a trailing newline goes); null if neither is set.
+     * Both set is refused: which one wins would be a guess.
+     */
+    private static String variable(Map<String, String> env, Setting s) {
+        String value = env.get(s.env);
+        String file = env.get(s.fileEnv());
+        if (file == null || file.isBlank()) return value;
+        if (value != null) {
+            throw new ConfigException(s.env + ": set both as " + s.env + " and as " + s.fileEnv() + " (expected: one of them)");
+        }
+        try (InputStream in = Files.newInputStream(Path.of(file.trim()))) {
+            byte[] bytes = in.readNBytes(MAX_FILE_BYTES + 1);
+            if (bytes.length > MAX_FILE_BYTES) {
+                throw new ConfigException(s.fileEnv() + ": " + file.trim() + " (expected: a file of at most " + MAX_FILE_BYTES / 1024 + " KiB)");
+            }
+            return new String(bytes, StandardCharsets.UTF_8);
+        } catch (IOException | InvalidPathException e) {
+            throw new ConfigException(s.fileEnv() + ": " + file.trim() + " (expected: a file this user can read; "
+                    + e.getClass().getSimpleName() + ")");
+        }
+    }
+
+    /**
+     * Refuses a secret given as a flag of {@code serve}: a process's command line is readable by every
+     * user of the machine ({@code ps}, {@code /proc/<pid>/cmdline}); its environment and its files are
+     * not. The passwords a database or Redis URL may carry count as secrets. The value is never repeated.
+     */
+    public static void refuseSecretFlags(Map<Setting, String> flags) {
+        for (Map.Entry<Setting, String> e : flags.entrySet()) {
+            Setting s = e.getKey();
+            String value = e.getValue() == null ? "" : e.getValue().trim();
+            if (value.isEmpty() || !(s.secret() || carriesPassword(s, value))) continue;
+            throw new ConfigException(s.flag + ": a secret on the command line can be read by every user of this machine with ps"
+                    + " (expected: the variable " + s.env + ", or " + s.fileEnv() + " naming a file that holds it)");
+        }
+    }
+
+    /** A Redis URL with user info (Lettuce reads a lone one as the password), or a JDBC URL with a password parameter. */
+    static boolean carriesPassword(Setting s, String value) {
+        return switch (s) {
+            case REDIS_URL -> value.matches("(?s)[A-Za-z]+://[^/@]*@.*");
+            case DATABASE_URL -> value.toLowerCase(Locale.ROOT).contains("password=");
+            default -> false;
+        };
     }
 
     private void validate() {
@@ -193,6 +263,15 @@ public record ChatConfig(
             if (admin.length() > 64 || admin.chars().anyMatch(ch -> Character.isWhitespace(ch) || Character.isISOControl(ch))) {
                 throw new ConfigException(Setting.ADMINS.env + ": " + admin + " (expected: comma-separated usernames of at most 64 characters, without spaces)");
             }
+        }
+        for (String origin : allowedOrigins) {
+            if (!ORIGIN.matcher(origin).matches()) {
+                throw new ConfigException(Setting.ALLOWED_ORIGINS.env + ": " + origin + " (expected: comma-separated origins such as https://chat.example.com, or *)");
+            }
+        }
+        if (adminPort != 0 && adminPort == port) {
+            throw new ConfigException(Setting.ADMIN_PORT.env + ": " + adminPort + " (expected: a port other than " + Setting.PORT.env + " " + port
+                    + ": the admin listener must not be the public one)");
         }
         if (!logFormat.equals("text") && !logFormat.equals("json")) {
             throw new ConfigException(Setting.LOG_FORMAT.env + ": " + logFormat + " (expected: text or json)");
@@ -367,6 +446,9 @@ public record ChatConfig(
         out.put(Setting.ADMINS.env, String.join(",", admins));
         out.put(Setting.ROOM_CREATION.env, roomCreationByAnyone ? "anyone" : "admins");
         out.put(Setting.DATABASE_POOL_SIZE.env, String.valueOf(databasePoolSize));
+        out.put(Setting.ADMIN_HOST.env, adminHost);
+        out.put(Setting.ADMIN_PORT.env, String.valueOf(adminPort));
+        out.put(Setting.API_DOCS.env, apiDocs ? "on" : "off");
         return out;
     }
 
@@ -381,6 +463,14 @@ public record ChatConfig(
     /** Accepts 250ms, 90s, 30m, 24h, 7d, or an ISO-8601 duration such as PT1H. */
     public static Duration parseDuration(String raw) {
         return SettingValues.parseDuration(raw);
+    }
+
+    private static boolean onOff(Map<Setting, String> v, Setting s) {
+        return switch (v.get(s).toLowerCase(Locale.ROOT)) {
+            case "on" -> true;
+            case "off" -> false;
+            default -> throw new ConfigException(s.env + ": " + v.get(s) + " (expected: on or off)");
+        };
     }
 
     /** The host name, made to follow the node id rule (any host name does not), and a random suffix. */

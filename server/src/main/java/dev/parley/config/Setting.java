@@ -9,6 +9,8 @@ package dev.parley.config;
 public enum Setting {
     HOST("CHAT_HOST", "--host", "0.0.0.0", "address to listen on"),
     PORT("CHAT_PORT", "--port", "8080", "HTTP and WebSocket port (0 picks a free one)"),
+    ADMIN_HOST("CHAT_ADMIN_HOST", "--admin-host", "127.0.0.1", "address of the admin listener (/metrics, detailed /health/*); keep it off the public network"),
+    ADMIN_PORT("CHAT_ADMIN_PORT", "--admin-port", "9180", "port of the admin listener, not the public one (0 picks a free one)"),
     DATA_DIR("CHAT_DATA_DIR", "--data-dir", "./data", "folder of the H2 database file and the generated secret"),
     DATABASE_URL("CHAT_DATABASE_URL", "--database-url", "", "a jdbc:h2: or jdbc:postgresql: URL; empty means an H2 file in the data dir"),
     DATABASE_USER("CHAT_DATABASE_USER", "--database-user", "", "database user"),
@@ -22,7 +24,7 @@ public enum Setting {
     JWKS_AUDIENCE("CHAT_JWKS_AUDIENCE", "--jwks-audience", "", "a value the aud claim of every token of the identity provider must hold (this server's client id there); required with CHAT_JWKS_URL"),
     REGISTRATION("CHAT_REGISTRATION", "--registration", "open", "open: anyone may register an account; closed: POST /api/auth/register is refused with 403 forbidden"),
     TOKEN_TTL("CHAT_TOKEN_TTL", "--token-ttl", "24h", "lifetime of the tokens this server issues (e.g. 90s, 30m, 24h, 7d)"),
-    ALLOWED_ORIGINS("CHAT_ALLOWED_ORIGINS", "--allowed-origins", "", "comma-separated origins allowed to open /ws, * for any; empty means same origin and localhost"),
+    ALLOWED_ORIGINS("CHAT_ALLOWED_ORIGINS", "--allowed-origins", "", "comma-separated origins allowed to open /ws, * for any; empty means same origin and localhost; also added to the web client's connect-src"),
     NODE_ID("CHAT_NODE_ID", "--node-id", "", "name of this node in a cluster: 1 to 64 ASCII letters, digits, _ . or -, starting with a letter or digit; empty means host name + random suffix"),
     RATE_LIMIT("CHAT_RATE_LIMIT", "--rate-limit", "20", "sends per second per connection"),
     RATE_BURST("CHAT_RATE_BURST", "--rate-burst", "40", "burst of sends per connection"),
@@ -50,6 +52,7 @@ public enum Setting {
     DRAIN_TIMEOUT("CHAT_DRAIN_TIMEOUT", "--drain-timeout", "10s", "on SIGTERM, how long to wait for pending commits before closing"),
     ADMINS("CHAT_ADMINS", "--admins", "", "comma-separated usernames (any letter case) of the server-wide administrators, who may disable and enable accounts; empty means none"),
     ROOM_CREATION("CHAT_ROOM_CREATION", "--room-creation", "anyone", "who may make rooms (POST /api/rooms, or a join of a name not taken): anyone or admins"),
+    API_DOCS("CHAT_API_DOCS", "--api-docs", "on", "on or off: the API docs page at /docs (/openapi.yaml is served either way)"),
     LOG_FORMAT("CHAT_LOG_FORMAT", "--log-format", "text", "text or json (one JSON object per line)");
 
     public final String env;
@@ -66,5 +69,10 @@ public enum Setting {
 
     public boolean secret() {
         return this == JWT_SECRET || this == DATABASE_PASSWORD;
+    }
+
+    /** The variable that names a file holding this setting's value (Docker and Kubernetes secrets). */
+    public String fileEnv() {
+        return env + "_FILE";
     }
 }

@@ -8,7 +8,11 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.EnumMap;
@@ -34,6 +38,8 @@ class ChatConfigTest {
         Map<Setting, String> d = new EnumMap<>(Setting.class);
         d.put(Setting.HOST, "0.0.0.0");
         d.put(Setting.PORT, "8080");
+        d.put(Setting.ADMIN_HOST, "127.0.0.1");   // loopback: metrics and health details stay on the machine
+        d.put(Setting.ADMIN_PORT, "9180");
         d.put(Setting.DATA_DIR, "./data");
         d.put(Setting.DATABASE_URL, "");          // an H2 file in the data dir
         d.put(Setting.DATABASE_USER, "");
@@ -76,6 +82,7 @@ class ChatConfigTest {
         d.put(Setting.LOG_FORMAT, "text");
         d.put(Setting.ADMINS, "");                // nobody
         d.put(Setting.ROOM_CREATION, "anyone");
+        d.put(Setting.API_DOCS, "on");
         return d;
     }
 
@@ -133,6 +140,9 @@ class ChatConfigTest {
         assertThat(c.drainTimeout()).isEqualTo(Duration.ofSeconds(10));
         assertThat(c.presenceTtl()).isEqualTo(Duration.ofSeconds(15));
         assertThat(c.logFormat()).isEqualTo("text");
+        assertThat(c.adminHost()).isEqualTo("127.0.0.1");
+        assertThat(c.adminPort()).isEqualTo(9180);
+        assertThat(c.apiDocs()).isTrue();
     }
 
     @Test
@@ -198,6 +208,9 @@ class ChatConfigTest {
         values.put(Setting.LOG_FORMAT, "JSON");
         values.put(Setting.ADMINS, "root,Ops.Lead");
         values.put(Setting.ROOM_CREATION, "Admins");
+        values.put(Setting.ADMIN_HOST, "10.0.0.5");
+        values.put(Setting.ADMIN_PORT, "9200");
+        values.put(Setting.API_DOCS, "OFF");
         assertThat(values.keySet()).containsExactlyInAnyOrder(Setting.values());
 
         Map<String, String> env = values.entrySet().stream().collect(Collectors.toMap(e -> e.getKey().env, e -> " " + e.getValue() + " "));
@@ -248,6 +261,9 @@ class ChatConfigTest {
             assertThat(c.logFormat()).isEqualTo("json");
             assertThat(c.admins()).containsExactly("root", "Ops.Lead");
             assertThat(c.roomCreationByAnyone()).isFalse();
+            assertThat(c.adminHost()).isEqualTo("10.0.0.5");
+            assertThat(c.adminPort()).isEqualTo(9200);
+            assertThat(c.apiDocs()).isFalse();
         }
     }
 
@@ -266,7 +282,7 @@ class ChatConfigTest {
 
     /** Settings that take any text; every other setting must have a case in {@link #invalidValues()}. */
     private static final Set<Setting> FREE_TEXT = EnumSet.of(Setting.HOST, Setting.DATA_DIR, Setting.DATABASE_USER,
-            Setting.DATABASE_PASSWORD, Setting.ALLOWED_ORIGINS);
+            Setting.DATABASE_PASSWORD, Setting.ADMIN_HOST);
 
     private static final String JWKS_URL_EXPECTED = "expected: an https URL, or http for a loopback host";
 
@@ -310,6 +326,11 @@ class ChatConfigTest {
                 Arguments.of(Setting.PORT, "http", whole + "0 to 65535"),
                 Arguments.of(Setting.PORT, "65536", whole + "0 to 65535"),
                 Arguments.of(Setting.PORT, "", whole + "0 to 65535"),
+                Arguments.of(Setting.ADMIN_PORT, "admin", whole + "0 to 65535"),
+                Arguments.of(Setting.ADMIN_PORT, "8080", "expected: a port other than CHAT_PORT 8080"),
+                Arguments.of(Setting.API_DOCS, "maybe", "expected: on or off"),
+                Arguments.of(Setting.ALLOWED_ORIGINS, "chat.example.com", "expected: comma-separated origins such as https://chat.example.com, or *"),
+                Arguments.of(Setting.ALLOWED_ORIGINS, "https://a.example; script-src *", "expected: comma-separated origins"),
                 Arguments.of(Setting.DATABASE_URL, "jdbc:mysql://db/chat", "expected: a jdbc:h2: or jdbc:postgresql: URL"),
                 Arguments.of(Setting.DATABASE_POOL_SIZE, "0", whole + "1 to 200"),
                 Arguments.of(Setting.REDIS_URL, "cache:6379", "expected: redis://[[user]:password@]host[:port], or rediss:// for TLS"),
@@ -505,7 +526,80 @@ class ChatConfigTest {
         assertThat(ChatConfig.parseDuration("PT1H30M")).isEqualTo(Duration.ofMinutes(90));
     }
 
-    /** A value can come from the environment or from a flag; both are validated the same way. */
+    @Test
+    void every_setting_is_read_from_the_file_its_FILE_variable_names_without_the_trailing_newline() throws Exception {
+        Path dir = Files.createTempDirectory("parley-secrets");
+        Path secret = Files.writeString(dir.resolve("jwt"), "0123456789abcdef0123456789abcdef-from-a-file\n");
+        Path password = Files.writeString(dir.resolve("db"), "pass word\r\n");
+        Path redis = Files.writeString(dir.resolve("redis"), "redis://parley:s3cret@cache:6379");
+        Path port = Files.writeString(dir.resolve("port"), "8181");
+
+        ChatConfig c = ChatConfig.load(Map.of("CHAT_JWT_SECRET_FILE", secret.toString(), "CHAT_DATABASE_PASSWORD_FILE", password.toString(),
+                "CHAT_REDIS_URL_FILE", redis.toString(), "CHAT_PORT_FILE", port.toString(), "CHAT_ADMIN_PORT_FILE", ""), Map.of());
+
+        assertThat(c.jwtSecret()).isEqualTo("0123456789abcdef0123456789abcdef-from-a-file");
+        assertThat(c.databasePassword()).isEqualTo("pass word");
+        assertThat(c.redisUrl()).isEqualTo("redis://parley:s3cret@cache:6379");
+        assertThat(c.port()).isEqualTo(8181);
+        assertThat(c.adminPort()).as("an empty _FILE variable is no file").isEqualTo(9180);
+        assertThat(c.describe().toString()).doesNotContain("from-a-file", "pass word", "s3cret");
+        // A flag still wins over the file, as over the variable.
+        assertThat(ChatConfig.load(Map.of("CHAT_PORT_FILE", port.toString()), Map.of(Setting.PORT, "9000")).port()).isEqualTo(9000);
+    }
+
+    @Test
+    void a_variable_set_both_directly_and_as_a_file_is_refused() throws Exception {
+        Path file = Files.writeString(Files.createTempFile("parley-secret", ""), "0123456789abcdef0123456789abcdef-from-a-file");
+
+        assertThatThrownBy(() -> ChatConfig.load(Map.of("CHAT_JWT_SECRET", "0123456789abcdef0123456789abcdef-inline",
+                "CHAT_JWT_SECRET_FILE", file.toString()), Map.of()))
+                .isInstanceOf(ConfigException.class)
+                .hasMessage("CHAT_JWT_SECRET: set both as CHAT_JWT_SECRET and as CHAT_JWT_SECRET_FILE (expected: one of them)");
+    }
+
+    @Test
+    void a_file_that_cannot_be_read_or_is_too_large_is_refused_naming_the_variable_not_the_content() throws Exception {
+        Path dir = Files.createTempDirectory("parley-secrets");
+        assertThatThrownBy(() -> ChatConfig.load(Map.of("CHAT_JWT_SECRET_FILE", dir.resolve("missing").toString()), Map.of()))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageStartingWith("CHAT_JWT_SECRET_FILE: " + dir.resolve("missing"))
+                .hasMessageContaining("expected: a file this user can read; NoSuchFileException");
+        assertThatThrownBy(() -> ChatConfig.load(Map.of("CHAT_DATABASE_PASSWORD_FILE", dir.toString()), Map.of()))
+                .isInstanceOf(ConfigException.class).hasMessageStartingWith("CHAT_DATABASE_PASSWORD_FILE: ");
+        Path big = Files.writeString(dir.resolve("big"), "x".repeat(64 * 1024 + 1));
+        assertThatThrownBy(() -> ChatConfig.load(Map.of("CHAT_JWT_SECRET_FILE", big.toString()), Map.of()))
+                .isInstanceOf(ConfigException.class).hasMessage("CHAT_JWT_SECRET_FILE: " + big + " (expected: a file of at most 64 KiB)");
+        Path unreadable = Files.writeString(dir.resolve("unreadable"), "0123456789abcdef0123456789abcdef-unreadable");
+        Files.setPosixFilePermissions(unreadable, PosixFilePermissions.fromString("---------"));
+        if (!Files.isReadable(unreadable)) { // root reads anything
+            assertThatThrownBy(() -> ChatConfig.load(Map.of("CHAT_JWT_SECRET_FILE", unreadable.toString()), Map.of()))
+                    .isInstanceOf(ConfigException.class).hasMessageContaining("AccessDeniedException").hasMessageNotContaining("unreadable-");
+        }
+        Path shortSecret = Files.writeString(dir.resolve("short"), "hunter2-hunter2");
+        assertThatThrownBy(() -> ChatConfig.load(Map.of("CHAT_JWT_SECRET_FILE", shortSecret.toString()), Map.of()))
+                .hasMessage("CHAT_JWT_SECRET: too short (expected: at least 32 bytes)");
+    }
+
+    @Test
+    void secrets_given_as_flags_which_ps_shows_to_every_user_are_refused_without_repeating_them() {
+        Map<Setting, String> refused = Map.of(
+                Setting.JWT_SECRET, "0123456789abcdef0123456789abcdef-hunter2",
+                Setting.DATABASE_PASSWORD, "hunter2",
+                Setting.REDIS_URL, "redis://parley:hunter2@cache:6379",
+                Setting.DATABASE_URL, "jdbc:postgresql://db/chat?user=chat&password=hunter2");
+        refused.forEach((s, v) -> assertThatThrownBy(() -> ChatConfig.refuseSecretFlags(Map.of(s, v)))
+                .as(s.flag).isInstanceOf(ConfigException.class)
+                .hasMessageStartingWith(s.flag + ": a secret on the command line")
+                .hasMessageContaining("expected: the variable " + s.env + ", or " + s.env + "_FILE")
+                .hasMessageNotContaining("hunter2"));
+        assertThatThrownBy(() -> ChatConfig.refuseSecretFlags(Map.of(Setting.REDIS_URL, "rediss://hunter2@cache:6379"))).isInstanceOf(ConfigException.class);
+
+        // What carries no secret passes.
+        ChatConfig.refuseSecretFlags(Map.of(Setting.REDIS_URL, "redis://cache:6379", Setting.DATABASE_URL, "jdbc:postgresql://db/chat",
+                Setting.PORT, "8080", Setting.DATABASE_USER, "chat", Setting.JWT_SECRET, ""));
+    }
+
+    /** A value can come from the environment, a file or a flag; all are validated the same way. */
     private enum ChatConfigSource {
         ENV {
             @Override
@@ -517,6 +611,19 @@ class ChatConfigTest {
             @Override
             ChatConfig load(Setting s, String value) {
                 return ChatConfig.load(Map.of(), Map.of(s, value));
+            }
+        },
+        FILE {
+            @Override
+            ChatConfig load(Setting s, String value) {
+                try {
+                    Path file = Files.createTempFile("parley-setting", ".txt");
+                    file.toFile().deleteOnExit();
+                    Files.writeString(file, value + "\n"); // as `echo value > file` writes it
+                    return ChatConfig.load(Map.of(s.fileEnv(), file.toString()), Map.of());
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
             }
         };
 

@@ -8,6 +8,7 @@ import dev.parley.broker.RedisBroker;
 import dev.parley.broker.RedisClients;
 import dev.parley.chat.ChatService;
 import dev.parley.chat.Limits;
+import dev.parley.chat.Names;
 import dev.parley.chat.ErrorCode;
 import dev.parley.chat.Sessions;
 import dev.parley.config.ChatConfig;
@@ -125,12 +126,16 @@ public final class ChatServer {
             store.start(); // commits reach the delivery from now on
             presence.start(); // and users presence finds gone
             UserStore users = new UserStore(db);
+            RoomStore roomStore = new RoomStore(db);
+            // Before the node serves: a name like one taken before look-alike keys were kept is refused too.
+            users.fillKeys(Names::key);
+            roomStore.fillKeys(Names::key);
             // Before the node serves: a token revoked before a restart stays refused after it.
             this.sessions = new Sessions(vertx, new RevocationStore(db), System::currentTimeMillis);
             sessions.start(users);
             undo.push(sessions::close);
             warnOfUnclaimedAdmins(config, users);
-            ChatService chat = new ChatService(vertx, new Limits(config), users, store, new RoomStore(db), delivery, presence,
+            ChatService chat = new ChatService(vertx, new Limits(config), users, store, roomStore, delivery, presence,
                     new PasswordHasher(config.bcryptCost()), tokens, sessions, config.tokenTtl(), config.admins(), config.roomCreationByAnyone());
             this.ws = new WsEndpoint(vertx, config, chat, tokens, metrics);
             ws.start();

@@ -97,12 +97,13 @@ public final class ChatServer {
             undo.push(() -> vertx.close());
             this.metrics = new ChatMetrics(Arrays.stream(ErrorCode.values()).map(ErrorCode::wire).toList());
             if (config.embeddedDatabase() || config.jwtSecret().isEmpty()) createDataDir(config.dataDir());
-            this.tokens = new TokenService(secret(config), config.tokenTtl(), config.jwksUrl(), Clock.systemUTC());
+            byte[] jwtSecret = secret(config);
+            this.tokens = new TokenService(jwtSecret, config.tokenTtl(), config.jwksUrl(), Clock.systemUTC());
             this.db = new Database(config.databaseUrl(), config.databaseUser(), config.databasePassword(), config.databasePoolSize());
             undo.push(db::close);
             this.redisResources = config.clustered() ? RedisClients.resources() : null;
             if (redisResources != null) undo.push(() -> redisResources.shutdown());
-            this.broker = newBroker(config, redisResources);
+            this.broker = newBroker(config, redisResources, jwtSecret, metrics);
             undo.push(broker::close);
             // Presence tells the delivery (built below, with the store) of users it found gone.
             this.presence = newPresence(config, redisResources, this::presenceGone);
@@ -347,9 +348,14 @@ public final class ChatServer {
         }
     }
 
-    private static Broker newBroker(ChatConfig config, ClientResources redis) {
+    private static Broker newBroker(ChatConfig config, ClientResources redis, byte[] jwtSecret, ChatMetrics metrics) {
         if (!config.clustered()) return new LocalBroker();
-        return new RedisBroker(config.redisUrl(), config.nodeId(), redis);
+        // The cluster key signs the records between nodes; without one of its own, it is derived from
+        // the JWT secret, which every node shares already (RedisBroker.keyFromJwtSecret says why that will do).
+        byte[] clusterKey = config.clusterKey().isEmpty()
+                ? RedisBroker.keyFromJwtSecret(jwtSecret)
+                : config.clusterKey().getBytes(StandardCharsets.UTF_8);
+        return new RedisBroker(config.redisUrl(), config.nodeId(), redis, clusterKey, metrics::brokerEventRejected);
     }
 
     private static Presence newPresence(ChatConfig config, ClientResources redis, RedisPresence.Announcer gone) {

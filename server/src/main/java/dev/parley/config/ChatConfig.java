@@ -30,6 +30,8 @@ public record ChatConfig(
         int databasePoolSize,
         String redisUrl,
         Duration presenceTtl,
+        String clusterKey,
+        String clusterKeyFile,
         String jwtSecret,
         String jwksUrl,
         Duration tokenTtl,
@@ -96,6 +98,8 @@ public record ChatConfig(
                 integer(v, Setting.DATABASE_POOL_SIZE, 1, 200),
                 v.get(Setting.REDIS_URL),
                 duration(v, Setting.PRESENCE_TTL),
+                readClusterKey(v.get(Setting.CLUSTER_KEY), v.get(Setting.CLUSTER_KEY_FILE)),
+                v.get(Setting.CLUSTER_KEY_FILE),
                 v.get(Setting.JWT_SECRET),
                 v.get(Setting.JWKS_URL),
                 duration(v, Setting.TOKEN_TTL),
@@ -150,6 +154,10 @@ public record ChatConfig(
         }
         if (!jwtSecret.isEmpty() && jwtSecret.getBytes(java.nio.charset.StandardCharsets.UTF_8).length < 32) {
             throw new ConfigException(Setting.JWT_SECRET.env + ": too short (expected: at least 32 bytes)");
+        }
+        if (!clusterKey.isEmpty() && clusterKey.getBytes(java.nio.charset.StandardCharsets.UTF_8).length < 32) {
+            Setting s = clusterKeyFile.isEmpty() ? Setting.CLUSTER_KEY : Setting.CLUSTER_KEY_FILE;
+            throw new ConfigException(s.env + ": " + (clusterKeyFile.isEmpty() ? "" : clusterKeyFile + ": ") + "too short (expected: at least 32 bytes)");
         }
         if (passwordMin > passwordMax) {
             throw new ConfigException(Setting.PASSWORD_MIN.env + ": " + passwordMin + " (expected: <= " + Setting.PASSWORD_MAX.env + " " + passwordMax + ")");
@@ -247,6 +255,8 @@ public record ChatConfig(
         out.put(Setting.DATABASE_PASSWORD.env, databasePassword.isEmpty() ? "" : "****");
         out.put(Setting.REDIS_URL.env, maskRedisUrl(redisUrl));
         out.put(Setting.PRESENCE_TTL.env, presenceTtl.toString());
+        out.put(Setting.CLUSTER_KEY.env, !clusterKey.isEmpty() ? "****" : clustered() ? "(derived from " + Setting.JWT_SECRET.env + ")" : "");
+        out.put(Setting.CLUSTER_KEY_FILE.env, clusterKeyFile);
         out.put(Setting.JWT_SECRET.env, jwtSecret.isEmpty() ? "(generated)" : "****");
         out.put(Setting.JWKS_URL.env, jwksUrl);
         out.put(Setting.TOKEN_TTL.env, tokenTtl.toString());
@@ -354,6 +364,24 @@ public record ChatConfig(
             case 'd' -> Duration.ofDays(n);
             default -> throw new IllegalArgumentException(raw);
         };
+    }
+
+    /**
+     * The cluster key, from {@code CHAT_CLUSTER_KEY} or read from {@code CHAT_CLUSTER_KEY_FILE} (a
+     * secret in a file stays out of the environment, which other processes of the user can read);
+     * empty if neither is set.
+     */
+    private static String readClusterKey(String value, String file) {
+        if (file.isEmpty()) return value;
+        if (!value.isEmpty()) {
+            throw new ConfigException(Setting.CLUSTER_KEY_FILE.env + ": " + file + " (expected: " + Setting.CLUSTER_KEY.env + " or "
+                    + Setting.CLUSTER_KEY_FILE.env + ", not both)");
+        }
+        try {
+            return java.nio.file.Files.readString(Path.of(file)).strip();
+        } catch (java.io.IOException | RuntimeException e) {
+            throw new ConfigException(Setting.CLUSTER_KEY_FILE.env + ": " + file + " (expected: a readable file holding the key; " + e + ")");
+        }
     }
 
     /** Usernames, as given: they are compared regardless of case, like usernames everywhere. */

@@ -4,10 +4,12 @@ import dev.parley.chat.ChatException;
 import dev.parley.chat.ErrorCode;
 import dev.parley.chat.Limits;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Arrays;
@@ -41,6 +43,8 @@ class ChatConfigTest {
         d.put(Setting.DATABASE_POOL_SIZE, "8");
         d.put(Setting.REDIS_URL, "");             // in-process broker
         d.put(Setting.JWT_SECRET, "");            // generated
+        d.put(Setting.CLUSTER_KEY, "");           // derived from the JWT secret
+        d.put(Setting.CLUSTER_KEY_FILE, "");
         d.put(Setting.JWKS_URL, "");
         d.put(Setting.TOKEN_TTL, "24h");
         d.put(Setting.ALLOWED_ORIGINS, "");       // same origin + localhost
@@ -147,6 +151,7 @@ class ChatConfigTest {
         values.put(Setting.DATABASE_POOL_SIZE, "16");
         values.put(Setting.REDIS_URL, "redis://cache:6379");
         values.put(Setting.JWT_SECRET, "0123456789abcdef0123456789abcdef-secret");
+        values.put(Setting.CLUSTER_KEY, "cluster-key-0123456789abcdef0123456789");
         values.put(Setting.JWKS_URL, "https://idp.example/jwks.json");
         values.put(Setting.TOKEN_TTL, "7d");
         values.put(Setting.ALLOWED_ORIGINS, "https://chat.example, https://www.example/");
@@ -174,7 +179,8 @@ class ChatConfigTest {
         values.put(Setting.LOG_FORMAT, "JSON");
         values.put(Setting.ADMINS, "root,Ops.Lead");
         values.put(Setting.ROOM_CREATION, "Admins");
-        assertThat(values.keySet()).containsExactlyInAnyOrder(Setting.values());
+        // All but CHAT_CLUSTER_KEY_FILE, which may not be given with CHAT_CLUSTER_KEY: its own test below.
+        assertThat(values.keySet()).containsExactlyInAnyOrderElementsOf(EnumSet.complementOf(EnumSet.of(Setting.CLUSTER_KEY_FILE)));
 
         Map<String, String> env = values.entrySet().stream().collect(Collectors.toMap(e -> e.getKey().env, e -> " " + e.getValue() + " "));
         for (ChatConfig c : List.of(ChatConfig.load(env, Map.of()), ChatConfig.load(Map.of(), values))) {
@@ -189,6 +195,7 @@ class ChatConfigTest {
             assertThat(c.redisUrl()).isEqualTo("redis://cache:6379");
             assertThat(c.clustered()).isTrue();
             assertThat(c.jwtSecret()).isEqualTo("0123456789abcdef0123456789abcdef-secret");
+            assertThat(c.clusterKey()).isEqualTo("cluster-key-0123456789abcdef0123456789");
             assertThat(c.jwksUrl()).isEqualTo("https://idp.example/jwks.json");
             assertThat(c.tokenTtl()).isEqualTo(Duration.ofDays(7));
             assertThat(c.allowedOrigins()).containsExactly("https://chat.example", "https://www.example");
@@ -217,6 +224,32 @@ class ChatConfigTest {
             assertThat(c.admins()).containsExactly("root", "Ops.Lead");
             assertThat(c.roomCreationByAnyone()).isFalse();
         }
+    }
+
+    @Test
+    void the_cluster_key_is_read_from_its_variable_or_flag_or_from_a_file_and_is_derived_from_the_jwt_secret_when_not_set(@TempDir Path dir) throws Exception {
+        Path file = dir.resolve("cluster-key");
+        Files.writeString(file, "  key-from-a-file-0123456789abcdef0123456789\n");
+        for (ChatConfig c : List.of(ChatConfig.load(Map.of("CHAT_CLUSTER_KEY_FILE", file.toString()), Map.of()),
+                ChatConfig.load(Map.of(), Map.of(Setting.CLUSTER_KEY_FILE, file.toString())))) {
+            assertThat(c.clusterKey()).isEqualTo("key-from-a-file-0123456789abcdef0123456789");
+            assertThat(c.clusterKeyFile()).isEqualTo(file.toString());
+            assertThat(c.describe()).containsEntry("CHAT_CLUSTER_KEY", "****").containsEntry("CHAT_CLUSTER_KEY_FILE", file.toString());
+        }
+        assertThat(ChatConfig.load(Map.of("CHAT_CLUSTER_KEY", "key-from-the-environment-0123456789abcdef"), Map.of(Setting.CLUSTER_KEY, "key-from-a-flag-0123456789abcdef-0123"))
+                .clusterKey()).isEqualTo("key-from-a-flag-0123456789abcdef-0123");
+
+        assertThatThrownBy(() -> ChatConfig.load(Map.of("CHAT_CLUSTER_KEY", "key-from-the-environment-0123456789abcdef",
+                "CHAT_CLUSTER_KEY_FILE", file.toString()), Map.of()))
+                .isInstanceOf(ConfigException.class).hasMessage("CHAT_CLUSTER_KEY_FILE: " + file + " (expected: CHAT_CLUSTER_KEY or CHAT_CLUSTER_KEY_FILE, not both)");
+        Files.writeString(file, "short\n");
+        assertThatThrownBy(() -> ChatConfig.load(Map.of("CHAT_CLUSTER_KEY_FILE", file.toString()), Map.of()))
+                .isInstanceOf(ConfigException.class).hasMessage("CHAT_CLUSTER_KEY_FILE: " + file + ": too short (expected: at least 32 bytes)");
+
+        ChatConfig derived = ChatConfig.load(Map.of("CHAT_REDIS_URL", "redis://cache:6379"), Map.of());
+        assertThat(derived.clusterKey()).isEmpty();
+        assertThat(derived.describe()).containsEntry("CHAT_CLUSTER_KEY", "(derived from CHAT_JWT_SECRET)");
+        assertThat(ChatConfig.defaults().describe()).containsEntry("CHAT_CLUSTER_KEY", ""); // no cluster: no key
     }
 
     @Test
@@ -252,6 +285,8 @@ class ChatConfigTest {
                 Arguments.of(Setting.DATABASE_POOL_SIZE, "0", whole + "1 to 200"),
                 Arguments.of(Setting.REDIS_URL, "cache:6379", "expected: redis://[[user]:password@]host[:port], or rediss:// for TLS"),
                 Arguments.of(Setting.JWT_SECRET, "too-short-secret", "expected: at least 32 bytes"),
+                Arguments.of(Setting.CLUSTER_KEY, "too-short-key", "expected: at least 32 bytes"),
+                Arguments.of(Setting.CLUSTER_KEY_FILE, "/nonexistent/parley-cluster-key", "expected: a readable file holding the key"),
                 Arguments.of(Setting.JWKS_URL, "idp.example/jwks.json", "expected: an http(s) URL"),
                 Arguments.of(Setting.TOKEN_TTL, "forever", duration),
                 Arguments.of(Setting.TOKEN_TTL, "0s", positive),
@@ -355,6 +390,8 @@ class ChatConfigTest {
     void an_invalid_value_does_not_reveal_a_secret() {
         assertThatThrownBy(() -> ChatConfig.load(Map.of("CHAT_JWT_SECRET", "hunter2-hunter2"), Map.of()))
                 .hasMessageNotContaining("hunter2");
+        assertThatThrownBy(() -> ChatConfig.load(Map.of("CHAT_CLUSTER_KEY", "hunter2-hunter2"), Map.of()))
+                .hasMessageNotContaining("hunter2");
         assertThatThrownBy(() -> ChatConfig.load(Map.of("CHAT_DATABASE_URL", "jdbc:mysql://db/chat?user=chat&password=hunter2"), Map.of()))
                 .hasMessageContaining("CHAT_DATABASE_URL").hasMessageNotContaining("hunter2");
         assertThatThrownBy(() -> ChatConfig.load(Map.of("CHAT_REDIS_URL", "http://default:hunter2@cache:6379"), Map.of()))
@@ -403,9 +440,11 @@ class ChatConfigTest {
                 "CHAT_JWT_SECRET", "jwt-secret-jwt-secret-jwt-secret-0001",
                 "CHAT_DATABASE_URL", "jdbc:postgresql://db:5432/chat?user=chat&password=url-password&ssl=true",
                 "CHAT_DATABASE_PASSWORD", "db-password",
-                "CHAT_REDIS_URL", "redis://default:redis-password@cache:6379/0");
+                "CHAT_REDIS_URL", "redis://default:redis-password@cache:6379/0",
+                "CHAT_CLUSTER_KEY", "cluster-key-cluster-key-cluster-key-01");
         Map<String, String> d = ChatConfig.load(env, Map.of()).describe();
-        assertThat(d.toString()).doesNotContain("jwt-secret-jwt", "url-password", "db-password", "redis-password");
+        assertThat(d.toString()).doesNotContain("jwt-secret-jwt", "url-password", "db-password", "redis-password", "cluster-key-cluster");
+        assertThat(d.get("CHAT_CLUSTER_KEY")).isEqualTo("****");
         assertThat(d.get("CHAT_JWT_SECRET")).isEqualTo("****");
         assertThat(d.get("CHAT_DATABASE_PASSWORD")).isEqualTo("****");
         assertThat(d.get("CHAT_DATABASE_URL")).isEqualTo("jdbc:postgresql://db:5432/chat?user=chat&password=****&ssl=true");
@@ -418,7 +457,7 @@ class ChatConfigTest {
         assertThat(defaults.get("CHAT_JWT_SECRET")).isEqualTo("(generated)");
         assertThat(defaults.get("CHAT_DATABASE_PASSWORD")).isEmpty();
         assertThat(defaults.keySet()).allSatisfy(k -> assertThat(k).startsWith("CHAT_"));
-        assertThat(Arrays.stream(Setting.values()).filter(Setting::secret)).containsExactlyInAnyOrder(Setting.JWT_SECRET, Setting.DATABASE_PASSWORD);
+        assertThat(Arrays.stream(Setting.values()).filter(Setting::secret)).containsExactlyInAnyOrder(Setting.JWT_SECRET, Setting.DATABASE_PASSWORD, Setting.CLUSTER_KEY);
     }
 
     @Test

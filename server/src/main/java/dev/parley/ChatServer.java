@@ -12,6 +12,7 @@ import dev.parley.broker.RedisBroker;
 import dev.parley.broker.RedisClients;
 import dev.parley.chat.ChatService;
 import dev.parley.chat.Limits;
+import dev.parley.chat.Names;
 import dev.parley.chat.ErrorCode;
 import dev.parley.chat.Sessions;
 import dev.parley.config.ChatConfig;
@@ -103,13 +104,14 @@ public final class ChatServer {
             undo.push(() -> vertx.close());
             this.metrics = new ChatMetrics(Arrays.stream(ErrorCode.values()).map(ErrorCode::wire).toList());
             if (config.embeddedDatabase() || config.jwtSecret().isEmpty()) DataDir.create(config.dataDir());
-            this.tokens = new TokenService(secret(config), config.tokenTtl(), config.jwksUrl(), config.jwksIssuer(), config.jwksAudience(),
+            byte[] jwtSecret = secret(config);
+            this.tokens = new TokenService(jwtSecret, config.tokenTtl(), config.jwksUrl(), config.jwksIssuer(), config.jwksAudience(),
                     Clock.systemUTC());
             this.db = new Database(config.databaseUrl(), config.databaseUser(), config.databasePassword(), config.databasePoolSize());
             undo.push(db::close);
             this.redisResources = config.clustered() ? RedisClients.resources() : null;
             if (redisResources != null) undo.push(() -> redisResources.shutdown());
-            this.broker = newBroker(config, redisResources);
+            this.broker = newBroker(config, redisResources, jwtSecret, metrics);
             undo.push(broker::close);
             // Presence tells the delivery (built below, with the store) of users it found gone.
             this.presence = newPresence(config, redisResources, this::presenceGone);
@@ -133,6 +135,10 @@ public final class ChatServer {
             store.start(); // commits reach the delivery from now on
             presence.start(); // and users presence finds gone
             UserStore users = new UserStore(db);
+            RoomStore roomStore = new RoomStore(db);
+            // Before the node serves: a name like one taken before look-alike keys were kept is refused too.
+            users.fillKeys(Names::key);
+            roomStore.fillKeys(Names::key);
             // Before the node serves: a token revoked before a restart stays refused after it.
             this.sessions = new Sessions(vertx, new RevocationStore(db), System::currentTimeMillis);
             sessions.start(users);
@@ -146,7 +152,7 @@ public final class ChatServer {
             if (redisAttempts != null) undo.push(redisAttempts::close);
             AttemptCounter attempts = redisAttempts != null ? redisAttempts : new LocalAttempts();
             LoginThrottle throttle = new LoginThrottle(attempts, config.loginFailuresPerIp(), config.registrationsPerIp());
-            ChatService chat = new ChatService(vertx, new Limits(config), users, store, new RoomStore(db), delivery, presence,
+            ChatService chat = new ChatService(vertx, new Limits(config), users, store, roomStore, delivery, presence,
                     new PasswordHasher(config.bcryptCost()), tokens, sessions, throttle, passwords, config.registrationOpen(),
                     config.tokenTtl(), config.admins(), config.roomCreationByAnyone());
             this.ws = new WsEndpoint(vertx, config, chat, tokens, metrics);
@@ -365,9 +371,14 @@ public final class ChatServer {
         }
     }
 
-    private static Broker newBroker(ChatConfig config, ClientResources redis) {
+    private static Broker newBroker(ChatConfig config, ClientResources redis, byte[] jwtSecret, ChatMetrics metrics) {
         if (!config.clustered()) return new LocalBroker();
-        return new RedisBroker(config.redisUrl(), config.nodeId(), redis);
+        // The cluster key signs the records between nodes; without one of its own, it is derived from
+        // the JWT secret, which every node shares already (RedisBroker.keyFromJwtSecret says why that will do).
+        byte[] clusterKey = config.clusterKey().isEmpty()
+                ? RedisBroker.keyFromJwtSecret(jwtSecret)
+                : config.clusterKey().getBytes(StandardCharsets.UTF_8);
+        return new RedisBroker(config.redisUrl(), config.nodeId(), redis, clusterKey, metrics::brokerEventRejected);
     }
 
     private static Presence newPresence(ChatConfig config, ClientResources redis, RedisPresence.Announcer gone) {

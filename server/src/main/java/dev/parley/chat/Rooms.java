@@ -177,10 +177,11 @@ public final class Rooms {
     // --- changes ---
 
     public Future<Made<RoomView>> create(String user, String name, String visibility, String topic) {
-        String t;
+        String t, key;
         try {
             limits.room(name);
             if (Limits.isDirectName(name)) throw ChatException.badRequest("names of the form dm-... are kept for direct rooms");
+            key = limits.newRoomKey(name);
             if (!RoomStore.PUBLIC.equals(visibility) && !RoomStore.PRIVATE.equals(visibility)) throw ChatException.badRequest("visibility must be public or private");
             t = Limits.note("topic", topic, Limits.TOPIC_MAX);
             if (!mayCreate(user)) throw forbidden("make rooms: only administrators may (CHAT_ROOM_CREATION=admins)");
@@ -190,7 +191,7 @@ public final class Rooms {
         return change(name, user, null, s -> {
             if (s.room() != null) throw new ChatException(ErrorCode.CONFLICT, "room " + name + " exists");
             RoomChange made = new RoomChange(RoomChange.ROOM_CREATED, null, user, null, null, null, visibility, t);
-            return new Plan<>(List.of(new Write.CreateRoom(visibility, t, null), new Write.PutMember(user, "owner", null),
+            return new Plan<>(List.of(new Write.CreateRoom(visibility, t, null, key), new Write.PutMember(user, "owner", null),
                     new Write.Event(user, user + " made the " + visibility + " room " + name + (t == null ? "" : ": " + t), made)), true);
         }).map(c -> new Made<>(new RoomView(name, visibility, t, "owner", 1, null, last(c), 0), true));
     }

@@ -46,6 +46,8 @@ public record ChatConfig(
         int databasePoolSize,
         String redisUrl,
         Duration presenceTtl,
+        String clusterKey,
+        String clusterKeyFile,
         String jwtSecret,
         String jwksUrl,
         String jwksIssuer,
@@ -133,6 +135,8 @@ public record ChatConfig(
                 integer(v, Setting.DATABASE_POOL_SIZE, 1, 200),
                 v.get(Setting.REDIS_URL),
                 duration(v, Setting.PRESENCE_TTL),
+                readClusterKey(v.get(Setting.CLUSTER_KEY), v.get(Setting.CLUSTER_KEY_FILE)),
+                v.get(Setting.CLUSTER_KEY_FILE),
                 v.get(Setting.JWT_SECRET),
                 v.get(Setting.JWKS_URL),
                 v.get(Setting.JWKS_ISSUER),
@@ -183,6 +187,9 @@ public record ChatConfig(
      */
     private static String variable(Map<String, String> env, Setting s) {
         String value = env.get(s.env);
+        // CHAT_CLUSTER_KEY_FILE is a setting of its own (it came before files for every variable):
+        // read by readClusterKey, not here, or the one variable would set the key twice.
+        if (s == Setting.CLUSTER_KEY) return value;
         String file = env.get(s.fileEnv());
         if (file == null || file.isBlank()) return value;
         if (value != null) {
@@ -244,6 +251,10 @@ public record ChatConfig(
         }
         if (!jwtSecret.isEmpty() && jwtSecret.getBytes(java.nio.charset.StandardCharsets.UTF_8).length < 32) {
             throw new ConfigException(Setting.JWT_SECRET.env + ": too short (expected: at least 32 bytes)");
+        }
+        if (!clusterKey.isEmpty() && clusterKey.getBytes(java.nio.charset.StandardCharsets.UTF_8).length < 32) {
+            Setting s = clusterKeyFile.isEmpty() ? Setting.CLUSTER_KEY : Setting.CLUSTER_KEY_FILE;
+            throw new ConfigException(s.env + ": " + (clusterKeyFile.isEmpty() ? "" : clusterKeyFile + ": ") + "too short (expected: at least 32 bytes)");
         }
         if (passwordMin > passwordMax) {
             throw new ConfigException(Setting.PASSWORD_MIN.env + ": " + passwordMin + " (expected: <= " + Setting.PASSWORD_MAX.env + " " + passwordMax + ")");
@@ -409,6 +420,8 @@ public record ChatConfig(
         out.put(Setting.DATABASE_PASSWORD.env, databasePassword.isEmpty() ? "" : "****");
         out.put(Setting.REDIS_URL.env, maskRedisUrl(redisUrl));
         out.put(Setting.PRESENCE_TTL.env, presenceTtl.toString());
+        out.put(Setting.CLUSTER_KEY.env, !clusterKey.isEmpty() ? "****" : clustered() ? "(derived from " + Setting.JWT_SECRET.env + ")" : "");
+        out.put(Setting.CLUSTER_KEY_FILE.env, clusterKeyFile);
         out.put(Setting.JWT_SECRET.env, jwtSecret.isEmpty() ? "(generated)" : "****");
         out.put(Setting.JWKS_URL.env, jwksUrl);
         out.put(Setting.JWKS_ISSUER.env, jwksIssuer);
@@ -471,6 +484,24 @@ public record ChatConfig(
             case "off" -> false;
             default -> throw new ConfigException(s.env + ": " + v.get(s) + " (expected: on or off)");
         };
+    }
+
+    /**
+     * The cluster key, from {@code CHAT_CLUSTER_KEY} or read from {@code CHAT_CLUSTER_KEY_FILE} (a
+     * secret in a file stays out of the environment, which other processes of the user can read);
+     * empty if neither is set.
+     */
+    private static String readClusterKey(String value, String file) {
+        if (file.isEmpty()) return value;
+        if (!value.isEmpty()) {
+            throw new ConfigException(Setting.CLUSTER_KEY_FILE.env + ": " + file + " (expected: " + Setting.CLUSTER_KEY.env + " or "
+                    + Setting.CLUSTER_KEY_FILE.env + ", not both)");
+        }
+        try {
+            return java.nio.file.Files.readString(Path.of(file)).strip();
+        } catch (java.io.IOException | RuntimeException e) {
+            throw new ConfigException(Setting.CLUSTER_KEY_FILE.env + ": " + file + " (expected: a readable file holding the key; " + e + ")");
+        }
     }
 
     /** The host name, made to follow the node id rule (any host name does not), and a random suffix. */

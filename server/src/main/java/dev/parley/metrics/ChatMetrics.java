@@ -37,12 +37,15 @@ public final class ChatMetrics {
     public static final String EPHEMERAL_DROPPED = PREFIX + "ephemeral.dropped";
     public static final String REVOKED_CLOSES = PREFIX + "revoked.closes";
     public static final String RESUMES = PREFIX + "resumes";
+    /** Records from Redis a node dropped, by reason: {@code unauthenticated} (forged, or another key) or {@code unreadable}. */
+    public static final String BROKER_REJECTED = PREFIX + "broker.events.rejected";
 
     private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     private final AtomicInteger connections = new AtomicInteger();
     private final Map<String, Counter> framesIn = new ConcurrentHashMap<>();
     private final Map<String, Counter> framesOut = new ConcurrentHashMap<>();
     private final Map<String, Counter> errors = new ConcurrentHashMap<>();
+    private final Map<String, Counter> brokerRejected = new ConcurrentHashMap<>();
     private final Counter appended;
     private final DistributionSummary batchSize;
     private final Timer batchLatency;
@@ -61,6 +64,8 @@ public final class ChatMetrics {
         new ProcessorMetrics().bindTo(registry);
         Gauge.builder(CONNECTIONS_OPEN, connections, AtomicInteger::get).description("WebSocket connections open").register(registry);
         for (String c : errorCodes) errorCounter(c);
+        // At 0 from the start, so that an alert on its rate needs no series to appear first.
+        for (String reason : new String[]{"unauthenticated", "unreadable"}) brokerRejectedCounter(reason);
         appended = Counter.builder(MESSAGES_APPENDED).description("messages stored").register(registry);
         batchSize = DistributionSummary.builder(APPEND_BATCH_SIZE).description("messages per group commit").register(registry);
         batchLatency = Timer.builder(APPEND_BATCH_LATENCY).description("time of one group commit").publishPercentiles(0.5, 0.99).register(registry);
@@ -107,6 +112,16 @@ public final class ChatMetrics {
 
     private Counter errorCounter(String code) {
         return errors.computeIfAbsent(code, c -> Counter.builder(ERRORS).tag("code", c).description("errors sent to clients, by code").register(registry));
+    }
+
+    /** A record from Redis dropped, by reason (the broker's words: {@code unauthenticated}, {@code unreadable}). */
+    public void brokerEventRejected(String reason) {
+        brokerRejectedCounter(reason).increment();
+    }
+
+    private Counter brokerRejectedCounter(String reason) {
+        return brokerRejected.computeIfAbsent(reason, r -> Counter.builder(BROKER_REJECTED).tag("reason", r)
+                .description("records from Redis dropped: not authentic under the cluster key, or unreadable").register(registry));
     }
 
     public void slowConsumerClosed() {

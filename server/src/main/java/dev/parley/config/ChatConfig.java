@@ -56,7 +56,8 @@ public record ChatConfig(
         Duration drainTimeout,
         String logFormat,
         List<String> admins,
-        boolean roomCreationByAnyone) {
+        boolean roomCreationByAnyone,
+        boolean journalSync) {
     private static final Logger log = LoggerFactory.getLogger(ChatConfig.class);
 
     /**
@@ -122,7 +123,8 @@ public record ChatConfig(
                 duration(v, Setting.DRAIN_TIMEOUT),
                 v.get(Setting.LOG_FORMAT).toLowerCase(Locale.ROOT),
                 admins(v.get(Setting.ADMINS)),
-                roomCreation(v.get(Setting.ROOM_CREATION)));
+                roomCreation(v.get(Setting.ROOM_CREATION)),
+                journalSync(v.get(Setting.JOURNAL_SYNC)));
         c.validate();
         for (String w : c.warnings()) log.warn(w);
         return c;
@@ -188,6 +190,10 @@ public record ChatConfig(
         if (appendBatchMax > outboxFrames / 2) {
             out.add(Setting.APPEND_BATCH_MAX.env + " " + appendBatchMax + " is more than half of " + Setting.OUTBOX_FRAMES.env
                     + " (" + outboxFrames + "): one commit to a busy room can close its members as slow consumers");
+        }
+        if (journalSync && !embeddedDatabase()) {
+            out.add(Setting.JOURNAL_SYNC.env + " commit has no effect with " + Setting.DATABASE_URL.env + " set: only the embedded"
+                    + " database keeps a journal. PostgreSQL makes each commit durable by its own synchronous_commit (on by default)");
         }
         return out;
     }
@@ -275,6 +281,7 @@ public record ChatConfig(
         out.put(Setting.ADMINS.env, String.join(",", admins));
         out.put(Setting.ROOM_CREATION.env, roomCreationByAnyone ? "anyone" : "admins");
         out.put(Setting.DATABASE_POOL_SIZE.env, String.valueOf(databasePoolSize));
+        out.put(Setting.JOURNAL_SYNC.env, journalSync ? "commit" : "none");
         return out;
     }
 
@@ -368,6 +375,15 @@ public record ChatConfig(
             case "anyone" -> true;
             case "admins" -> false;
             default -> throw new ConfigException(Setting.ROOM_CREATION.env + ": " + raw + " (expected: anyone or admins)");
+        };
+    }
+
+    /** {@code none} (false) or {@code commit} (true): whether the journal is synced to the disk before each group commit's acks. */
+    private static boolean journalSync(String raw) {
+        return switch (raw.toLowerCase(Locale.ROOT)) {
+            case "none" -> false;
+            case "commit" -> true;
+            default -> throw new ConfigException(Setting.JOURNAL_SYNC.env + ": " + raw + " (expected: none or commit)");
         };
     }
 

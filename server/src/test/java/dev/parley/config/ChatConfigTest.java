@@ -68,6 +68,7 @@ class ChatConfigTest {
         d.put(Setting.LOG_FORMAT, "text");
         d.put(Setting.ADMINS, "");                // nobody
         d.put(Setting.ROOM_CREATION, "anyone");
+        d.put(Setting.JOURNAL_SYNC, "none");      // the page cache, as before; the README says what each value survives
         return d;
     }
 
@@ -174,6 +175,7 @@ class ChatConfigTest {
         values.put(Setting.LOG_FORMAT, "JSON");
         values.put(Setting.ADMINS, "root,Ops.Lead");
         values.put(Setting.ROOM_CREATION, "Admins");
+        values.put(Setting.JOURNAL_SYNC, "Commit");
         assertThat(values.keySet()).containsExactlyInAnyOrder(Setting.values());
 
         Map<String, String> env = values.entrySet().stream().collect(Collectors.toMap(e -> e.getKey().env, e -> " " + e.getValue() + " "));
@@ -216,6 +218,7 @@ class ChatConfigTest {
             assertThat(c.logFormat()).isEqualTo("json");
             assertThat(c.admins()).containsExactly("root", "Ops.Lead");
             assertThat(c.roomCreationByAnyone()).isFalse();
+            assertThat(c.journalSync()).isTrue();
         }
     }
 
@@ -294,6 +297,8 @@ class ChatConfigTest {
                 Arguments.of(Setting.PRESENCE_TTL, "15", duration),
                 Arguments.of(Setting.LOG_FORMAT, "xml", "expected: text or json"),
                 Arguments.of(Setting.ROOM_CREATION, "everyone", "expected: anyone or admins"),
+                Arguments.of(Setting.JOURNAL_SYNC, "always", "expected: none or commit"),
+                Arguments.of(Setting.JOURNAL_SYNC, "fsync", "expected: none or commit"),
                 Arguments.of(Setting.ADMINS, "root, two words", "expected: comma-separated usernames of at most 64 characters, without spaces"),
                 Arguments.of(Setting.ADMINS, "a".repeat(65), "expected: comma-separated usernames of at most 64 characters, without spaces"),
                 Arguments.of(Setting.NODE_ID, "edge|1", NODE_ID_EXPECTED),
@@ -379,6 +384,19 @@ class ChatConfigTest {
         assertThat(halves.effectiveReplayLimit()).isEqualTo(300);
         assertThat(halves.describe().get("CHAT_REPLAY_LIMIT")).isEqualTo("300");
         assertThat(halves.warnings()).isEmpty();
+    }
+
+    @Test
+    void the_journal_is_synced_per_commit_only_when_asked_and_only_the_embedded_database_has_one() {
+        assertThat(ChatConfig.defaults().journalSync()).isFalse();
+        assertThat(ChatConfig.defaults().describe().get("CHAT_JOURNAL_SYNC")).isEqualTo("none");
+        ChatConfig synced = ChatConfig.load(Map.of("CHAT_JOURNAL_SYNC", "commit"), Map.of());
+        assertThat(synced.journalSync()).isTrue();
+        assertThat(synced.describe().get("CHAT_JOURNAL_SYNC")).isEqualTo("commit");
+        assertThat(synced.warnings()).isEmpty();
+        // On PostgreSQL there is no journal: the database's own synchronous_commit decides, and the node says so.
+        ChatConfig postgres = ChatConfig.load(Map.of("CHAT_JOURNAL_SYNC", "commit", "CHAT_DATABASE_URL", "jdbc:postgresql://db/chat"), Map.of());
+        assertThat(postgres.warnings()).singleElement().asString().startsWith("CHAT_JOURNAL_SYNC commit has no effect").contains("synchronous_commit");
     }
 
     @Test

@@ -180,6 +180,20 @@ class BodyFuzzTest {
         fuzz("PUT", path, ownerToken, body, Set.of(204));
     }
 
+    /**
+     * Found while writing the fuzzer, by reading rather than by a failed try: a topic or a ban reason
+     * with half a surrogate pair cannot be stored as sent (PROTOCOL.md 3.4: every string must be valid
+     * Unicode), so it must be refused like such a text, not stored changed.
+     */
+    @Example
+    void a_topic_or_reason_with_half_a_surrogate_pair_is_bad_request() {
+        String name = "fz-half-" + Long.toString(System.nanoTime() % 1_000_000, 36);
+        Sample topic = new Sample("topic", FuzzJson.utf8("{\"name\":\"" + name + "\",\"visibility\":\"public\",\"topic\":\"on \\ud800call\"}"));
+        assertThat(fuzz("POST", "/api/rooms", ownerToken, topic, Set.of())).isEqualTo(400);
+        Sample reason = new Sample("reason", FuzzJson.utf8("{\"reason\":\"spam \\udc00\"}"));
+        assertThat(fuzz("PUT", "/api/rooms/" + room + "/bans/" + victim, ownerToken, reason, Set.of())).isEqualTo(400);
+    }
+
     // --- sending and judging ---
 
     /**

@@ -11,6 +11,7 @@ import com.nimbusds.jose.proc.SecurityContext;
 import com.nimbusds.jose.crypto.MACVerifier;
 import com.nimbusds.jwt.JWTClaimsSet;
 import com.nimbusds.jwt.SignedJWT;
+import com.nimbusds.jwt.proc.DefaultJWTClaimsVerifier;
 import com.nimbusds.jwt.proc.DefaultJWTProcessor;
 
 import java.net.URI;
@@ -30,7 +31,9 @@ import static java.util.Objects.requireNonNull;
 /**
  * Issues HS256 tokens and verifies them, plus RS256/ES256 tokens of an identity provider when a
  * JWKS URL is configured. A token is valid with a signature we trust, a {@code sub} of at most
- * {@link #MAX_SUBJECT_LENGTH} characters, and an {@code exp} in the future; anything else is
+ * {@link #MAX_SUBJECT_LENGTH} characters, and an {@code exp} in the future; an identity provider's
+ * token also with the configured {@code iss} and an {@code aud} that holds the configured audience
+ * (else a token the provider signed for another application would sign in here). Anything else is
  * rejected the same way.
  */
 public final class TokenService {
@@ -50,6 +53,7 @@ public final class TokenService {
     private final Duration ttl;
     private final Clock clock;
     private final DefaultJWTProcessor<SecurityContext> jwksProcessor;
+    private final String issuer;
 
     /** The private claim with the issue time in milliseconds: {@code iat} has whole seconds only. */
     static final String ISSUED_MILLIS = "iat_ms";
@@ -63,20 +67,33 @@ public final class TokenService {
      * none, so that every token can be revoked) and when it was issued (epoch milliseconds; 0 when the
      * token does not say, so that any revocation of its user's sessions catches it).
      */
-    public record Identity(String username, Instant expiresAt, String tokenId, long issuedAtMillis, long sessionEpoch) {
+    public record Identity(String username, Instant expiresAt, String tokenId, long issuedAtMillis, long sessionEpoch, boolean external) {
         public Identity(String username, Instant expiresAt) {
-            this(username, expiresAt, "", 0, 0);
+            this(username, expiresAt, "", 0, 0, false);
         }
 
         public Identity(String username, Instant expiresAt, String tokenId, long issuedAtMillis) {
-            this(username, expiresAt, tokenId, issuedAtMillis, 0);
+            this(username, expiresAt, tokenId, issuedAtMillis, 0, false);
+        }
+
+        public Identity(String username, Instant expiresAt, String tokenId, long issuedAtMillis, long sessionEpoch) {
+            this(username, expiresAt, tokenId, issuedAtMillis, sessionEpoch, false);
         }
     }
 
     /** An issued token. */
     public record Issued(String token, String username, Instant expiresAt) {}
 
-    public TokenService(byte[] secret, Duration ttl, String jwksUrl, Clock clock) {
+    /** Without an identity provider. */
+    public TokenService(byte[] secret, Duration ttl, Clock clock) {
+        this(secret, ttl, null, null, null, clock);
+    }
+
+    /**
+     * @param jwksUrl  the identity provider's keys, or null for none; then {@code issuer} and
+     *                 {@code audience} are required (ChatConfig says so to the operator first)
+     */
+    public TokenService(byte[] secret, Duration ttl, String jwksUrl, String issuer, String audience, Clock clock) {
         this.secret = requireNonNull(secret, "secret").clone();
         this.ttl = requireNonNull(ttl, "ttl");
         this.clock = requireNonNull(clock, "clock");
@@ -86,11 +103,21 @@ public final class TokenService {
         } catch (JOSEException e) {
             throw new IllegalArgumentException("JWT secret must be at least 32 bytes", e);
         }
-        this.jwksProcessor = jwksUrl == null || jwksUrl.isBlank() ? null : jwksProcessor(jwksUrl);
+        boolean jwks = jwksUrl != null && !jwksUrl.isBlank();
+        if (jwks && (issuer == null || issuer.isBlank() || audience == null || audience.isBlank())) {
+            throw new IllegalArgumentException("an identity provider's tokens need an issuer and an audience to check");
+        }
+        this.issuer = jwks ? issuer : null;
+        this.jwksProcessor = jwks ? jwksProcessor(jwksUrl, issuer, audience) : null;
     }
 
     public static TokenService hs256(String secret, Duration ttl) {
-        return new TokenService(secret.getBytes(StandardCharsets.UTF_8), ttl, null, Clock.systemUTC());
+        return new TokenService(secret.getBytes(StandardCharsets.UTF_8), ttl, Clock.systemUTC());
+    }
+
+    /** The identity provider's issuer, or null when there is none. */
+    public String issuer() {
+        return issuer;
     }
 
     public Issued issue(String username) {
@@ -140,7 +167,8 @@ public final class TokenService {
             SignedJWT jwt = SignedJWT.parse(token);
             JWSAlgorithm alg = jwt.getHeader().getAlgorithm();
             JWTClaimsSet claims;
-            if (JWSAlgorithm.HS256.equals(alg)) {
+            boolean external = !JWSAlgorithm.HS256.equals(alg);
+            if (!external) {
                 if (!jwt.verify(verifier)) return Optional.empty();
                 claims = jwt.getJWTClaimsSet();
             } else if (jwksProcessor != null && (JWSAlgorithm.Family.RSA.contains(alg) || JWSAlgorithm.Family.EC.contains(alg))) {
@@ -159,7 +187,7 @@ public final class TokenService {
             if (nbf != null && nbf.toInstant().isAfter(now.plus(NOT_BEFORE_LEEWAY))) return Optional.empty();
             // The epoch only from our own tokens: an identity provider's claims are not ours to read.
             Long epoch = JWSAlgorithm.HS256.equals(alg) ? claims.getLongClaim(SESSION_EPOCH) : null;
-            return Optional.of(new Identity(sub, expiresAt, tokenId(claims.getJWTID(), token), issuedAt(claims), epoch == null ? 0 : epoch));
+            return Optional.of(new Identity(sub, expiresAt, tokenId(claims.getJWTID(), token), issuedAt(claims), epoch == null ? 0 : epoch, external));
         } catch (ParseException | JOSEException | com.nimbusds.jose.proc.BadJOSEException | RuntimeException e) {
             return Optional.empty();
         }
@@ -191,18 +219,21 @@ public final class TokenService {
         return jwksProcessor != null;
     }
 
-    private static DefaultJWTProcessor<SecurityContext> jwksProcessor(String jwksUrl) {
+    private static DefaultJWTProcessor<SecurityContext> jwksProcessor(String jwksUrl, String issuer, String audience) {
+        // ChatConfig has refused plain http to any host but a loopback one already.
         try {
             URL url = URI.create(jwksUrl).toURL();
             JWKSource<SecurityContext> keys = JWKSourceBuilder.create(url).retrying(true).build();
             DefaultJWTProcessor<SecurityContext> p = new DefaultJWTProcessor<>();
             p.setJWSKeySelector(new JWSVerificationKeySelector<>(
                     Set.of(JWSAlgorithm.RS256, JWSAlgorithm.ES256), keys));
-            // Expiry is checked by verify() against our clock, with no leeway.
-            p.setJWTClaimsSetVerifier((claims, ctx) -> {});
+            // The issuer exactly, the audience among the token's, a subject and an expiry. The verifier
+            // allows a minute of clock skew on exp; verify() checks exp again against our clock, with none.
+            p.setJWTClaimsSetVerifier(new DefaultJWTClaimsVerifier<>(Set.of(audience),
+                    new JWTClaimsSet.Builder().issuer(issuer).build(), Set.of("sub", "exp"), null));
             return p;
         } catch (java.net.MalformedURLException | IllegalArgumentException e) {
-            throw new IllegalArgumentException("CHAT_JWKS_URL: " + jwksUrl + " (expected: an http(s) URL)", e);
+            throw new IllegalArgumentException("CHAT_JWKS_URL: " + jwksUrl + " (expected: an https URL)", e);
         }
     }
 }

@@ -107,7 +107,11 @@ public final class ChatServer {
             byte[] jwtSecret = secret(config);
             this.tokens = new TokenService(jwtSecret, config.tokenTtl(), config.jwksUrl(), config.jwksIssuer(), config.jwksAudience(),
                     Clock.systemUTC());
-            this.db = new Database(config.databaseUrl(), config.databaseUser(), config.databasePassword(), config.databasePoolSize());
+            // With CHAT_JOURNAL_SYNC=commit, what H2 writes outside the journal (sign-ups, rooms, and the
+            // checkpoint that lets the journal be emptied) is synced too: else a power cut could take
+            // those back while every message survived.
+            this.db = new Database(config.databaseUrl(), config.databaseUser(), config.databasePassword(), config.databasePoolSize(),
+                    config.journalSync() && config.embeddedDatabase());
             undo.push(db::close);
             this.redisResources = config.clustered() ? RedisClients.resources() : null;
             if (redisResources != null) undo.push(() -> redisResources.shutdown());
@@ -116,7 +120,9 @@ public final class ChatServer {
             // Presence tells the delivery (built below, with the store) of users it found gone.
             this.presence = newPresence(config, redisResources, this::presenceGone);
             undo.push(presence::close);
-            this.store = new MessageStore(db, journal(config), config.appendBatchMax(), config.appendLinger().toNanos(),
+            Journal journal = journal(config);
+            if (journal != null) metrics.journalSyncs(journal::forces);
+            this.store = new MessageStore(db, journal, config.appendBatchMax(), config.appendLinger().toNanos(),
                     this::committed, metrics::batchCommitted);
             undo.push(() -> store.close(Duration.ofSeconds(5)));
             this.delivery = new Delivery(vertx, store, broker, presence, config.effectiveReplayLimit(), 100, config.presenceTtl(), new Delivery.Observer() {
@@ -360,7 +366,7 @@ public final class ChatServer {
     private static Journal journal(ChatConfig config) {
         if (!config.embeddedDatabase()) return null;
         try {
-            Journal journal = Journal.open(config.dataDir().resolve("parley.journal"));
+            Journal journal = Journal.open(config.dataDir().resolve("parley.journal"), config.journalSync());
             // Both hold every message and, in H2, the password hashes. A data dir made by an older
             // version, or by the operator, may let others in; these two files at least do not.
             DataDir.ownerOnly(config.dataDir().resolve("parley.journal"));

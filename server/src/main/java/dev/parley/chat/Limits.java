@@ -158,6 +158,9 @@ public final class Limits {
     /** A topic or a ban reason: optional; trimmed; at most {@code max} characters; no control characters. @return it trimmed, or null */
     public static String note(String field, String value, int max) {
         if (value == null) return null;
+        // As for a text: half a surrogate pair has no UTF-8 form, so such a topic or reason could not be
+        // stored (on PostgreSQL) or sent back as it came; it was accepted until BodyFuzzTest's example.
+        wellFormed(field, value);
         String v = value.strip();
         if (v.isEmpty()) return null;
         if (v.codePointCount(0, v.length()) > max) throw ChatException.badRequest(field + " must be at most " + max + " characters");

@@ -85,7 +85,8 @@ public record ChatConfig(
         boolean roomCreationByAnyone,
         String adminHost,
         int adminPort,
-        boolean apiDocs) {
+        boolean apiDocs,
+        boolean journalSync) {
     private static final Logger log = LoggerFactory.getLogger(ChatConfig.class);
 
     /**
@@ -174,7 +175,8 @@ public record ChatConfig(
                 roomCreation(v.get(Setting.ROOM_CREATION)),
                 v.get(Setting.ADMIN_HOST),
                 integer(v, Setting.ADMIN_PORT, 0, 65535),
-                onOff(v, Setting.API_DOCS));
+                onOff(v, Setting.API_DOCS),
+                journalSync(v.get(Setting.JOURNAL_SYNC)));
         c.validate();
         for (String w : c.warnings()) log.warn(w);
         return c;
@@ -349,6 +351,10 @@ public record ChatConfig(
             out.add(Setting.APPEND_BATCH_MAX.env + " " + appendBatchMax + " is more than half of " + Setting.OUTBOX_FRAMES.env
                     + " (" + outboxFrames + "): one commit to a busy room can close its members as slow consumers");
         }
+        if (journalSync && !embeddedDatabase()) {
+            out.add(Setting.JOURNAL_SYNC.env + " commit has no effect with " + Setting.DATABASE_URL.env + " set: only the embedded"
+                    + " database keeps a journal. PostgreSQL makes each commit durable by its own synchronous_commit (on by default)");
+        }
         if (!jwksUrl.isEmpty() && registrationOpen) {
             out.add(Setting.JWKS_URL.env + " is set and " + Setting.REGISTRATION.env + " is open: a name the identity provider's users"
                     + " have not yet signed in with can be registered here first, and their tokens are then refused;"
@@ -462,6 +468,7 @@ public record ChatConfig(
         out.put(Setting.ADMIN_HOST.env, adminHost);
         out.put(Setting.ADMIN_PORT.env, String.valueOf(adminPort));
         out.put(Setting.API_DOCS.env, apiDocs ? "on" : "off");
+        out.put(Setting.JOURNAL_SYNC.env, journalSync ? "commit" : "none");
         return out;
     }
 
@@ -502,6 +509,15 @@ public record ChatConfig(
         } catch (java.io.IOException | RuntimeException e) {
             throw new ConfigException(Setting.CLUSTER_KEY_FILE.env + ": " + file + " (expected: a readable file holding the key; " + e + ")");
         }
+    }
+
+    /** {@code none} (false) or {@code commit} (true): whether the journal is synced to the disk before each group commit's acks. */
+    private static boolean journalSync(String raw) {
+        return switch (raw.toLowerCase(Locale.ROOT)) {
+            case "none" -> false;
+            case "commit" -> true;
+            default -> throw new ConfigException(Setting.JOURNAL_SYNC.env + ": " + raw + " (expected: none or commit)");
+        };
     }
 
     /** The host name, made to follow the node id rule (any host name does not), and a random suffix. */

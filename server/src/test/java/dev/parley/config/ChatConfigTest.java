@@ -86,6 +86,7 @@ class ChatConfigTest {
         d.put(Setting.ADMINS, "");                // nobody
         d.put(Setting.ROOM_CREATION, "anyone");
         d.put(Setting.API_DOCS, "on");
+        d.put(Setting.JOURNAL_SYNC, "none");      // the page cache, as before; the README says what each value survives
         return d;
     }
 
@@ -215,6 +216,7 @@ class ChatConfigTest {
         values.put(Setting.ADMIN_HOST, "10.0.0.5");
         values.put(Setting.ADMIN_PORT, "9200");
         values.put(Setting.API_DOCS, "OFF");
+        values.put(Setting.JOURNAL_SYNC, "Commit");
         // All but CHAT_CLUSTER_KEY_FILE, which may not be given with CHAT_CLUSTER_KEY: its own test below.
         assertThat(values.keySet()).containsExactlyInAnyOrderElementsOf(EnumSet.complementOf(EnumSet.of(Setting.CLUSTER_KEY_FILE)));
 
@@ -270,6 +272,7 @@ class ChatConfigTest {
             assertThat(c.adminHost()).isEqualTo("10.0.0.5");
             assertThat(c.adminPort()).isEqualTo(9200);
             assertThat(c.apiDocs()).isFalse();
+            assertThat(c.journalSync()).isTrue();
         }
     }
 
@@ -423,6 +426,8 @@ class ChatConfigTest {
                 Arguments.of(Setting.PRESENCE_TTL, "15", duration),
                 Arguments.of(Setting.LOG_FORMAT, "xml", "expected: text or json"),
                 Arguments.of(Setting.ROOM_CREATION, "everyone", "expected: anyone or admins"),
+                Arguments.of(Setting.JOURNAL_SYNC, "always", "expected: none or commit"),
+                Arguments.of(Setting.JOURNAL_SYNC, "fsync", "expected: none or commit"),
                 Arguments.of(Setting.ADMINS, "root, two words", "expected: comma-separated usernames of at most 64 characters, without spaces"),
                 Arguments.of(Setting.ADMINS, "a".repeat(65), "expected: comma-separated usernames of at most 64 characters, without spaces"),
                 Arguments.of(Setting.NODE_ID, "edge|1", NODE_ID_EXPECTED),
@@ -512,6 +517,19 @@ class ChatConfigTest {
         assertThat(halves.effectiveReplayLimit()).isEqualTo(300);
         assertThat(halves.describe().get("CHAT_REPLAY_LIMIT")).isEqualTo("300");
         assertThat(halves.warnings()).isEmpty();
+    }
+
+    @Test
+    void the_journal_is_synced_per_commit_only_when_asked_and_only_the_embedded_database_has_one() {
+        assertThat(ChatConfig.defaults().journalSync()).isFalse();
+        assertThat(ChatConfig.defaults().describe().get("CHAT_JOURNAL_SYNC")).isEqualTo("none");
+        ChatConfig synced = ChatConfig.load(Map.of("CHAT_JOURNAL_SYNC", "commit"), Map.of());
+        assertThat(synced.journalSync()).isTrue();
+        assertThat(synced.describe().get("CHAT_JOURNAL_SYNC")).isEqualTo("commit");
+        assertThat(synced.warnings()).isEmpty();
+        // On PostgreSQL there is no journal: the database's own synchronous_commit decides, and the node says so.
+        ChatConfig postgres = ChatConfig.load(Map.of("CHAT_JOURNAL_SYNC", "commit", "CHAT_DATABASE_URL", "jdbc:postgresql://db/chat"), Map.of());
+        assertThat(postgres.warnings()).singleElement().asString().startsWith("CHAT_JOURNAL_SYNC commit has no effect").contains("synchronous_commit");
     }
 
     @Test

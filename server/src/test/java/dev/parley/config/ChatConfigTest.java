@@ -68,6 +68,12 @@ class ChatConfigTest {
         d.put(Setting.LOG_FORMAT, "text");
         d.put(Setting.ADMINS, "");                // nobody
         d.put(Setting.ROOM_CREATION, "anyone");
+        d.put(Setting.OUTBOX_BUDGET, "0");        // a quarter of the maximum heap
+        d.put(Setting.UNWRITABLE_TIMEOUT, "30s");
+        d.put(Setting.REQUEST_HEAD_TIMEOUT, "10s");
+        d.put(Setting.MAX_CONNECTIONS, "20000");
+        d.put(Setting.MAX_CONNECTIONS_PER_IP, "1000");
+        d.put(Setting.MAX_CONNECTIONS_PER_USER, "100");
         return d;
     }
 
@@ -117,6 +123,13 @@ class ChatConfigTest {
         assertThat(c.drainTimeout()).isEqualTo(Duration.ofSeconds(10));
         assertThat(c.presenceTtl()).isEqualTo(Duration.ofSeconds(15));
         assertThat(c.logFormat()).isEqualTo("text");
+        assertThat(c.outboxBudget()).isZero();
+        assertThat(c.effectiveOutboxBudget()).isEqualTo(Math.max(16L << 20, Runtime.getRuntime().maxMemory() / 4));
+        assertThat(c.unwritableTimeout()).isEqualTo(Duration.ofSeconds(30));
+        assertThat(c.requestHeadTimeout()).isEqualTo(Duration.ofSeconds(10));
+        assertThat(c.maxConnections()).isEqualTo(20_000);
+        assertThat(c.maxConnectionsPerIp()).isEqualTo(1000);
+        assertThat(c.maxConnectionsPerUser()).isEqualTo(100);
     }
 
     @Test
@@ -174,6 +187,12 @@ class ChatConfigTest {
         values.put(Setting.LOG_FORMAT, "JSON");
         values.put(Setting.ADMINS, "root,Ops.Lead");
         values.put(Setting.ROOM_CREATION, "Admins");
+        values.put(Setting.OUTBOX_BUDGET, "5000000000");
+        values.put(Setting.UNWRITABLE_TIMEOUT, "2m");
+        values.put(Setting.REQUEST_HEAD_TIMEOUT, "2500ms");
+        values.put(Setting.MAX_CONNECTIONS, "0");
+        values.put(Setting.MAX_CONNECTIONS_PER_IP, "12");
+        values.put(Setting.MAX_CONNECTIONS_PER_USER, "3");
         assertThat(values.keySet()).containsExactlyInAnyOrder(Setting.values());
 
         Map<String, String> env = values.entrySet().stream().collect(Collectors.toMap(e -> e.getKey().env, e -> " " + e.getValue() + " "));
@@ -216,6 +235,13 @@ class ChatConfigTest {
             assertThat(c.logFormat()).isEqualTo("json");
             assertThat(c.admins()).containsExactly("root", "Ops.Lead");
             assertThat(c.roomCreationByAnyone()).isFalse();
+            assertThat(c.outboxBudget()).isEqualTo(5_000_000_000L);
+            assertThat(c.effectiveOutboxBudget()).isEqualTo(5_000_000_000L);
+            assertThat(c.unwritableTimeout()).isEqualTo(Duration.ofMinutes(2));
+            assertThat(c.requestHeadTimeout()).isEqualTo(Duration.ofMillis(2500));
+            assertThat(c.maxConnections()).isZero();
+            assertThat(c.maxConnectionsPerIp()).isEqualTo(12);
+            assertThat(c.maxConnectionsPerUser()).isEqualTo(3);
         }
     }
 
@@ -293,6 +319,16 @@ class ChatConfigTest {
                 Arguments.of(Setting.PRESENCE_TTL, "100ms", "expected: at least 300ms"),
                 Arguments.of(Setting.PRESENCE_TTL, "15", duration),
                 Arguments.of(Setting.LOG_FORMAT, "xml", "expected: text or json"),
+                Arguments.of(Setting.OUTBOX_BUDGET, "-1", whole + "0 to 1099511627776"),
+                Arguments.of(Setting.OUTBOX_BUDGET, "lots", whole + "0 to 1099511627776"),
+                Arguments.of(Setting.OUTBOX_BUDGET, "1048576", "expected: 0, or at least CHAT_OUTBOX_BYTES = 16777216"),
+                Arguments.of(Setting.UNWRITABLE_TIMEOUT, "0s", positive),
+                Arguments.of(Setting.UNWRITABLE_TIMEOUT, "never", duration),
+                Arguments.of(Setting.REQUEST_HEAD_TIMEOUT, "0ms", positive),
+                Arguments.of(Setting.REQUEST_HEAD_TIMEOUT, "10", duration),
+                Arguments.of(Setting.MAX_CONNECTIONS, "-1", whole + "0 to 10000000"),
+                Arguments.of(Setting.MAX_CONNECTIONS_PER_IP, "many", whole + "0 to 10000000"),
+                Arguments.of(Setting.MAX_CONNECTIONS_PER_USER, "-2", whole + "0 to 10000000"),
                 Arguments.of(Setting.ROOM_CREATION, "everyone", "expected: anyone or admins"),
                 Arguments.of(Setting.ADMINS, "root, two words", "expected: comma-separated usernames of at most 64 characters, without spaces"),
                 Arguments.of(Setting.ADMINS, "a".repeat(65), "expected: comma-separated usernames of at most 64 characters, without spaces"),
@@ -379,6 +415,23 @@ class ChatConfigTest {
         assertThat(halves.effectiveReplayLimit()).isEqualTo(300);
         assertThat(halves.describe().get("CHAT_REPLAY_LIMIT")).isEqualTo("300");
         assertThat(halves.warnings()).isEmpty();
+    }
+
+    @Test
+    void an_outbox_budget_of_0_is_a_quarter_of_the_heap_but_never_less_than_one_outbox() {
+        long quarter = Runtime.getRuntime().maxMemory() / 4;
+        ChatConfig auto = ChatConfig.load(Map.of("CHAT_OUTBOX_BUDGET", "0"), Map.of());
+        assertThat(auto.effectiveOutboxBudget()).isEqualTo(Math.max(quarter, 16L << 20));
+        assertThat(auto.describe().get("CHAT_OUTBOX_BUDGET")).isEqualTo("0 (in effect " + auto.effectiveOutboxBudget() + ")");
+
+        // An outbox bound bigger than a quarter of the heap: the budget is at least that bound.
+        long big = Math.max(quarter + 1, 16L << 20);
+        ChatConfig bigOutbox = ChatConfig.load(Map.of("CHAT_OUTBOX_BYTES", String.valueOf(Math.min(big, Integer.MAX_VALUE))), Map.of());
+        assertThat(bigOutbox.effectiveOutboxBudget()).isGreaterThanOrEqualTo(bigOutbox.outboxBytes());
+
+        ChatConfig set = ChatConfig.load(Map.of("CHAT_OUTBOX_BUDGET", "16777216"), Map.of());
+        assertThat(set.effectiveOutboxBudget()).isEqualTo(16L << 20);
+        assertThat(set.describe().get("CHAT_OUTBOX_BUDGET")).isEqualTo("16777216");
     }
 
     @Test

@@ -51,6 +51,11 @@ final class RawWebSocket implements AutoCloseable {
 
     /** Sends the upgrade request for {@code pathAndQuery} with the extra headers and reads the answer. */
     static Handshake handshake(int port, String pathAndQuery, Map<String, String> headers) {
+        return handshakeFrom("127.0.0.1", port, pathAndQuery, headers);
+    }
+
+    /** The same from a local address of the loopback network (127.0.0.2, ...): a client of another address. */
+    static Handshake handshakeFrom(String localAddress, int port, String pathAndQuery, Map<String, String> headers) {
         String key = Base64.getEncoder().encodeToString(randomBytes(16));
         Map<String, String> all = new LinkedHashMap<>();
         all.put("Upgrade", "websocket");
@@ -58,7 +63,7 @@ final class RawWebSocket implements AutoCloseable {
         all.put("Sec-WebSocket-Key", key);
         all.put("Sec-WebSocket-Version", "13");
         all.putAll(headers);
-        return request(port, "GET", pathAndQuery, all);
+        return request(localAddress, port, "GET", pathAndQuery, all);
     }
 
     /**
@@ -66,8 +71,12 @@ final class RawWebSocket implements AutoCloseable {
      * leaves the socket open as a WebSocket.
      */
     static Handshake request(int port, String method, String pathAndQuery, Map<String, String> headers) {
+        return request("127.0.0.1", port, method, pathAndQuery, headers);
+    }
+
+    private static Handshake request(String localAddress, int port, String method, String pathAndQuery, Map<String, String> headers) {
         try {
-            Socket s = new Socket("127.0.0.1", port);
+            Socket s = new Socket(java.net.InetAddress.getByName("127.0.0.1"), port, java.net.InetAddress.getByName(localAddress), 0);
             s.setSoTimeout(15_000);
             StringBuilder req = new StringBuilder()
                     .append(method).append(' ').append(pathAndQuery).append(" HTTP/1.1\r\n")

@@ -129,8 +129,15 @@ final class Outbox implements Runnable {
      * On the event loop. Netty turns a channel unwritable when more than its high water mark (64 KiB)
      * waits to go into the socket, that is when the client has stopped reading; the kernel's buffers
      * are full by then.
+     *
+     * <p>While the channel is unwritable nothing is read from it either: TCP pushes back on the
+     * client, whose frames wait in the network. A client that reads nothing then costs no more CPU
+     * than it took to fill the buffers, however fast it sends (pings answered with pongs that cannot
+     * leave, history pages that cannot either); a client that is merely slow for a moment has its
+     * next frames read a moment later, when their answers could be written anyway.
      */
     private void writabilityChanged(boolean writable) {
+        ctx.channel().config().setAutoRead(writable);
         if (writable) {
             if (unwritableTimer != null) {
                 unwritableTimer.cancel(false);

@@ -21,6 +21,9 @@ import static org.assertj.core.api.Assertions.assertThat;
  * the metrics; the same attacks run against the jar in {@code HostileClientsIT}.
  */
 class NonReadingClientTest {
+    /** The attacker's receive buffer: a slow link's, so that the server's side fills in kilobytes. */
+    static final int SMALL_BUFFER = 16 * 1024;
+
     @RegisterExtension
     static ParleyServer server = ParleyServer.create()
             .with(Setting.UNWRITABLE_TIMEOUT, "1s");
@@ -69,28 +72,30 @@ class NonReadingClientTest {
 
     @Test
     void a_client_that_sends_websocket_pings_and_reads_nothing_is_closed_with_4002_holding_little_meanwhile() throws Exception {
-        try (RawWebSocket raw = RawWebSocket.open(server.port(), server.newUser("pinger"))) {
+        try (RawWebSocket raw = RawWebSocket.open(server.port(), server.newUser("pinger"), SMALL_BUFFER)) {
             double before = closes("unwritable");
             try (Flood flood = new Flood(raw, RawWebSocket.PING, new byte[125], 0)) {
                 Await.until("the pinger closed as not reading", Ws.T, () -> {
                     flood.sample(server);
                     return closes("unwritable") > before;
                 });
-                flood.close();
+                flood.stop.set(true);
                 // Netty's buffer stops at its high water mark (64 KiB) plus what one write adds; nothing is queued.
                 assertThat(flood.mostHeld.get()).as("bytes held for the pinger").isLessThan(1 << 20);
-            }
 
-            // Reading at last, it finds the pongs the socket held, then the close frame.
-            RawWebSocket.Frame last = raw.readUntilClosed(Ws.T);
-            assertThat(last).as("a close frame").isNotNull();
-            assertThat(last.closeCode()).isEqualTo(4002);
+                // Reading at last (while its last ping may still wait for the server to read again), it
+                // finds the pongs the socket held, then the close frame.
+                RawWebSocket.Frame last = raw.readUntilClosed(Ws.T);
+                assertThat(last).as("a close frame").isNotNull();
+                assertThat(last.closeCode()).isEqualTo(4002);
+                raw.close(); // its last ping, blocked while the server read nothing, fails now
+            }
         }
     }
 
     @Test
     void a_client_that_sends_json_pings_and_reads_nothing_gets_no_queued_pongs_and_is_closed_as_not_reading() throws Exception {
-        try (RawWebSocket raw = RawWebSocket.open(server.port(), server.newUser("app-pinger"))) {
+        try (RawWebSocket raw = RawWebSocket.open(server.port(), server.newUser("app-pinger"), SMALL_BUFFER)) {
             double unwritable = closes("unwritable");
             double full = closes("outbox_full");
             byte[] ping = "{\"type\":\"ping\",\"ref\":\"flood\"}".getBytes(StandardCharsets.UTF_8);
@@ -99,8 +104,10 @@ class NonReadingClientTest {
                     flood.sample(server);
                     return closes("unwritable") > unwritable || closes("outbox_full") > full;
                 });
-                flood.close();
+                flood.stop.set(true);
                 assertThat(flood.mostHeld.get()).as("bytes held for the app pinger").isLessThan(1 << 20);
+                assertThat(raw.readUntilClosed(Ws.T).closeCode()).isEqualTo(4002);
+                raw.close();
             }
             assertThat(closes("outbox_full")).as("its pongs never filled its queue").isEqualTo(full);
             assertThat(closes("unwritable")).isEqualTo(unwritable + 1);

@@ -42,6 +42,9 @@ import static java.util.Objects.requireNonNull;
  * the socket is unwritable is held, the latest one only, instead of queued; and every outbox counts
  * its bytes in the node's {@link OutboxBudget}, which {@link WsEndpoint} keeps by closing the
  * connections that hold the most.
+ *
+ * <p>A little over 400 lines: the queue, its writes and what holds them back (the bounds, the socket's
+ * writability, the pacing, the node's budget) read and write the same few fields.
  */
 final class Outbox implements Runnable {
     private static final int MAX_FRAMES_PER_FLUSH = 512;
@@ -290,13 +293,15 @@ final class Outbox implements Runnable {
             return 0;
         }
         int written = 0;
+        long bytes = 0;
         ByteBuf frame;
         while (written < MAX_FRAMES_PER_FLUSH && ctx.channel().isWritable() && (frame = queue.poll()) != null) {
-            taken(frame);
+            bytes += taken(frame);
             // A duplicate: the same bytes may be queued on many connections at once.
             ctx.write(frame.duplicate(), ctx.voidPromise());
             written++;
         }
+        if (bytes > 0) budget.add(-bytes); // once per run: the node's sum is shared by every thread, and read only every 100 ms
         if (heldPong != null && queue.isEmpty() && ctx.channel().isWritable()) {
             ctx.write(heldPong.duplicate(), ctx.voidPromise());
             heldPong = null;
@@ -306,11 +311,15 @@ final class Outbox implements Runnable {
         return written;
     }
 
-    /** A frame left the queue: it no longer counts against either bound. */
-    private void taken(ByteBuf frame) {
+    /**
+     * A frame left the queue: it no longer counts against the outbox's bounds. @return its bytes, which
+     * the caller takes from the node's budget (once for all the frames it takes)
+     */
+    private long taken(ByteBuf frame) {
         // Frames are never changed once queued (they are shared), so this is the weight they were counted with.
-        queued.addAndGet(-(ONE_FRAME + frame.readableBytes()));
-        budget.add(-frame.readableBytes());
+        int bytes = frame.readableBytes();
+        queued.addAndGet(-(ONE_FRAME + bytes));
+        return bytes;
     }
 
     /**
@@ -349,10 +358,12 @@ final class Outbox implements Runnable {
         // commit's worth of messages, or a join's replay). The queue is bounded in bytes, so
         // Netty's buffer can hold it until the socket takes it.
         ByteBuf frame;
+        long bytes = 0;
         while ((frame = queue.poll()) != null) {
-            taken(frame);
+            bytes += taken(frame);
             ctx.write(frame.duplicate(), ctx.voidPromise());
         }
+        if (bytes > 0) budget.add(-bytes);
         flush(System.nanoTime());
     }
 
@@ -369,7 +380,9 @@ final class Outbox implements Runnable {
             unwritableTimer = null;
         }
         ByteBuf frame;
-        while ((frame = queue.poll()) != null) taken(frame);
+        long bytes = 0;
+        while ((frame = queue.poll()) != null) bytes += taken(frame);
+        if (bytes > 0) budget.add(-bytes);
     }
 
     /**

@@ -202,6 +202,7 @@ final class Outbox implements Runnable {
             ctx.executor().execute(this::discard);
             return false;
         }
+        if (frame.readableBytes() >= OutboxBudget.BIG_FRAME_BYTES) budget.bigFrameQueued();
         if (handOff == HandOff.NONE && ctx.executor().inEventLoop()) {
             // Offered by the connection itself (an ack, a reply): written now, in this turn, so that
             // it shares the flush of whatever else this turn writes; a scheduled run writes it otherwise.

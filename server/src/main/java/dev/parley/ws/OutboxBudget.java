@@ -3,6 +3,7 @@ package dev.parley.ws;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
@@ -16,10 +17,19 @@ import java.util.concurrent.atomic.LongAdder;
  * that to an uncontended add, and the sum is read only by the periodic check and the metrics. A frame
  * shared by several connections (a room's message) counts once for each, as in each outbox's own
  * bound: what the budget bounds is what the queues could hold if none of them shared.
+ *
+ * <p>The check runs every 100 ms, and at once when a big frame (a history page, mostly) is queued
+ * while the sum is past the budget: a few clients asking for many pages at once can queue megabytes
+ * between two ticks.
  */
 final class OutboxBudget {
+    /** A frame at least this big makes the outbox look at the sum at once. */
+    static final int BIG_FRAME_BYTES = 16 * 1024;
+
     private final LongAdder queued = new LongAdder();
     private final long limit;
+    private final AtomicBoolean checkAsked = new AtomicBoolean();
+    private volatile Runnable check = () -> {};
 
     OutboxBudget(long limit) {
         if (limit <= 0) throw new IllegalArgumentException("limit " + limit);
@@ -28,6 +38,21 @@ final class OutboxBudget {
 
     void add(long bytes) {
         queued.add(bytes);
+    }
+
+    /** What runs the check (on a thread of its choosing) when {@link #bigFrameQueued} finds the budget passed. */
+    void onPassed(Runnable check) {
+        this.check = check;
+    }
+
+    /** Asks for the check at once if the sum is past the budget; one ask at a time until {@link #checking}. Any thread. */
+    void bigFrameQueued() {
+        if (queued.sum() > limit && checkAsked.compareAndSet(false, true)) check.run();
+    }
+
+    /** The check is running: a big frame queued from now asks for the next one. */
+    void checking() {
+        checkAsked.set(false);
     }
 
     /** Bytes queued across the outboxes now. */

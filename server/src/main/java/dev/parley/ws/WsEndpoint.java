@@ -12,6 +12,7 @@ import io.netty.channel.ChannelFuture;
 import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.websocketx.WebSocketDecoderConfig;
+import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
@@ -62,7 +63,7 @@ public final class WsEndpoint {
     static final int RETRY_AFTER_NODE_FULL_SECONDS = 5;
     /** Seconds a client refused for its address's or its user's cap is told to wait: until one of its own connections ends. */
     static final int RETRY_AFTER_CAPPED_SECONDS = 30;
-    /** How often the outboxes' bytes are compared with their budget: what they can gain meanwhile is bounded by what the node delivers. */
+    /** How often the outboxes' bytes are compared with their budget (and at once for a big frame, see {@link OutboxBudget}). */
     private static final long BUDGET_CHECK_MILLIS = 100;
 
     private final OutboxBudget outboxBudget;
@@ -84,6 +85,9 @@ public final class WsEndpoint {
         for (Outbox.Overflow o : Outbox.Overflow.values()) metrics.slowConsumerCounter(o.metric);
         for (ConnectionCaps.Refusal r : ConnectionCaps.Refusal.values()) metrics.refusalCounter(r.metric);
         metrics.outboxes(outboxBudget::queued, outboxBudget.limit(), this::socketPendingBytes);
+        // Asked for between ticks from any thread (an event loop, the group-commit writer): run on an event loop of its own.
+        Context budgetContext = vertx.getOrCreateContext();
+        outboxBudget.onPassed(() -> budgetContext.runOnContext(v -> keepOutboxBudget()));
         // Revocations are rare: looking at every connection for the user's is cheaper than an index
         // that every connection would pay for.
         chat.onRevoked(this::revoked);
@@ -114,7 +118,8 @@ public final class WsEndpoint {
      * stay open miss messages. A healthy reader's outbox is nearly empty, so it is not among them.
      * Looks at every connection only when the budget is passed; the sum alone is cheap.
      */
-    private void keepOutboxBudget() {
+    private synchronized void keepOutboxBudget() { // from the timer, or asked for between its ticks
+        outboxBudget.checking();
         long queued = outboxBudget.queued();
         if (queued <= outboxBudget.limit()) return;
         List<OutboxBudget.Holder<Connection>> holders = new ArrayList<>(connections.size());

@@ -50,6 +50,25 @@ class OutboxBudgetTest {
     }
 
     @Test
+    void a_big_frame_past_the_budget_asks_for_the_check_once_until_it_runs() {
+        List<String> asked = new java.util.ArrayList<>();
+        budget.onPassed(() -> asked.add("check"));
+
+        budget.add(100 * MIB);
+        budget.bigFrameQueued();
+        assertThat(asked).as("within the budget").isEmpty();
+
+        budget.add(1);
+        budget.bigFrameQueued();
+        budget.bigFrameQueued();
+        assertThat(asked).as("asked once while one is pending").hasSize(1);
+
+        budget.checking();
+        budget.bigFrameQueued();
+        assertThat(asked).hasSize(2);
+    }
+
+    @Test
     void it_sums_what_outboxes_add_and_take_back_from_any_thread() throws InterruptedException {
         Thread[] threads = new Thread[4];
         for (int t = 0; t < threads.length; t++) {

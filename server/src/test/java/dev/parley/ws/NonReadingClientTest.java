@@ -18,7 +18,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 /**
  * Clients that write and never read (issue 20, item 5): whatever they send, their socket stays
  * unwritable and they are closed with 4002, and their pongs are not queued meanwhile. In process, for
- * the metrics; the same attacks run against the jar in {@code HostileClientsIT}.
+ * the metrics; the same attacks run against the jar in {@code NonReadingClientsIT}.
  */
 class NonReadingClientTest {
     /** The attacker's receive buffer: a slow link's, so that the server's side fills in kilobytes. */

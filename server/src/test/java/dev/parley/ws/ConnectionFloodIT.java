@@ -89,7 +89,7 @@ class ConnectionFloodIT {
                 return again.status() == 101;
             });
             Ws.send(alice, "calm", "and still", "c2");
-            JarAttacks.Metrics m = new JarAttacks.Metrics(http);
+            JarAttacks.Metrics m = new JarAttacks.Metrics(new Http(node.adminBaseUrl())); // metrics are on the admin listener
             assertThat(m.value("parley_connections_refused_total", "reason=\"address\"")).isPositive();
             assertThat(m.value("parley_connections_refused_total", "reason=\"user\"")).isPositive();
             assertThat(m.value("parley_connections_refused_total", "reason=\"node\"")).isPositive();
@@ -156,7 +156,7 @@ class ConnectionFloodIT {
             for (Socket s : lorises) s.close();
         }
         if (trickler != null) trickler.join(WAIT.toMillis());
-        JarAttacks.Metrics m = new JarAttacks.Metrics(http);
+        JarAttacks.Metrics m = new JarAttacks.Metrics(new Http(node.adminBaseUrl())); // metrics are on the admin listener
         assertThat(m.value("parley_errors_total", "code=\"request_timeout\"")).isGreaterThanOrEqualTo(40);
         Ws.alive(alice);
         alice.close();

@@ -53,7 +53,7 @@ class NonReadingClientsIT {
 
         // Mallory joins nothing: what fills its socket is the answers to its own pings alone.
         RawWebSocket mallory = RawWebSocket.open(node.port(), http.register("mallory"), SMALL_BUFFER);
-        try (JarAttacks.Sampler sampler = new JarAttacks.Sampler(http)) {
+        try (JarAttacks.Sampler sampler = new JarAttacks.Sampler(new Http(node.adminBaseUrl())) /* metrics are on the admin listener */) {
             double closedBefore = sampler.value("parley_slow_consumer_closes_total", "reason=\"unwritable\"");
             AtomicBoolean stop = new AtomicBoolean();
             // WebSocket pings and JSON pings, as fast as the socket takes them, and never a read.
@@ -118,7 +118,7 @@ class NonReadingClientsIT {
         long bigUpTo = chat.lastSeq();
         List<Long> quiet = chat.send(300, () -> false);
 
-        try (JarAttacks.Sampler sampler = new JarAttacks.Sampler(http)) {
+        try (JarAttacks.Sampler sampler = new JarAttacks.Sampler(new Http(node.adminBaseUrl())) /* metrics are on the admin listener */) {
             double shedBefore = sampler.value("parley_slow_consumer_closes_total", "reason=\"budget\"");
             List<RawWebSocket> hoarders = new ArrayList<>();
             List<Long> attacked;

@@ -2,6 +2,7 @@ package dev.parley;
 
 import dev.parley.auth.PasswordHasher;
 import dev.parley.auth.TokenService;
+import dev.parley.auth.UsedTickets;
 import dev.parley.broker.Broker;
 import dev.parley.broker.LocalBroker;
 import dev.parley.broker.RedisBroker;
@@ -30,6 +31,7 @@ import dev.parley.store.UserStore;
 import dev.parley.ws.CloseCode;
 import dev.parley.work.Blocking;
 import dev.parley.ws.WsEndpoint;
+import io.lettuce.core.ClientOptions;
 import io.lettuce.core.resource.ClientResources;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
@@ -67,6 +69,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  */
 public final class ChatServer {
     private static final Logger log = LoggerFactory.getLogger(ChatServer.class);
+    /** How long a WebSocket upgrade waits for Redis to claim its ticket before this node goes by its own memory (UsedTickets). */
+    private static final Duration TICKETS_TIMEOUT = Duration.ofMillis(500);
 
     private final ChatConfig config;
     private final Vertx vertx;
@@ -81,6 +85,7 @@ public final class ChatServer {
     private final ChatMetrics metrics;
     private final TokenService tokens;
     private final Sessions sessions;
+    private final UsedTickets usedTickets;
     private final Router router;
     private final AtomicInteger port = new AtomicInteger();
     private String deploymentId;
@@ -96,7 +101,7 @@ public final class ChatServer {
             undo.push(() -> vertx.close());
             this.metrics = new ChatMetrics(Arrays.stream(ErrorCode.values()).map(ErrorCode::wire).toList());
             if (config.embeddedDatabase() || config.jwtSecret().isEmpty()) createDataDir(config.dataDir());
-            this.tokens = new TokenService(secret(config), config.tokenTtl(), config.jwksUrl(), Clock.systemUTC());
+            this.tokens = new TokenService(secret(config), config.tokenTtl(), config.accessTokenTtl(), config.jwksUrl(), Clock.systemUTC());
             this.db = new Database(config.databaseUrl(), config.databaseUser(), config.databasePassword(), config.databasePoolSize());
             undo.push(db::close);
             this.redisResources = config.clustered() ? RedisClients.resources() : null;
@@ -130,9 +135,14 @@ public final class ChatServer {
             sessions.start(users);
             undo.push(sessions::close);
             warnOfUnclaimedAdmins(config, users);
+            // In a cluster a WebSocket ticket is claimed in Redis too, so that it opens one connection on any node.
+            this.usedTickets = redisResources == null ? new UsedTickets() : new UsedTickets(RedisClients.client(redisResources,
+                    config.redisUrl(), "parley-tickets-" + config.nodeId(), TICKETS_TIMEOUT, ClientOptions.DisconnectedBehavior.REJECT_COMMANDS));
+            undo.push(usedTickets::close);
             ChatService chat = new ChatService(vertx, new Limits(config), users, store, new RoomStore(db), delivery, presence,
-                    new PasswordHasher(config.bcryptCost()), tokens, sessions, config.tokenTtl(), config.admins(), config.roomCreationByAnyone());
-            this.ws = new WsEndpoint(vertx, config, chat, tokens, metrics);
+                    new PasswordHasher(config.bcryptCost()), tokens, sessions, config.tokenTtl(), config.admins(), config.roomCreationByAnyone(),
+                    usedTickets);
+            this.ws = new WsEndpoint(vertx, config, chat, metrics);
             ws.start();
             this.health = new Health(() -> Blocking.run(vertx, db::healthy), broker, presence, config.nodeId());
             this.router = HttpRoutes.create(vertx, chat, tokens, metrics, health);
@@ -277,6 +287,7 @@ public final class ChatServer {
                 .transform(x -> presence.close())
                 .transform(x -> broker.close())
                 .onComplete(x -> {
+                    usedTickets.close();
                     if (redisResources != null) redisResources.shutdown(0, 2, java.util.concurrent.TimeUnit.SECONDS);
                     db.close();
                     vertx.close().onComplete(y -> {

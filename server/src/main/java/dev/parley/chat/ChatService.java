@@ -45,10 +45,12 @@ public final class ChatService {
     private final Sessions sessions;
     private final Accounts accounts;
     private final Rooms rooms;
+    private final BrowserSessions browserSessions;
 
     public ChatService(Vertx vertx, Limits limits, UserStore users, MessageStore store, RoomStore roomStore, Delivery delivery,
                        Presence presence, PasswordHasher hasher, TokenService tokens, Sessions sessions,
-                       java.time.Duration tokenTtl, java.util.Collection<String> admins, boolean roomCreationByAnyone) {
+                       java.time.Duration tokenTtl, java.util.Collection<String> admins, boolean roomCreationByAnyone,
+                       dev.parley.auth.UsedTickets usedTickets) {
         this.vertx = requireNonNull(vertx, "vertx");
         this.limits = requireNonNull(limits, "limits");
         this.users = requireNonNull(users, "users");
@@ -62,6 +64,7 @@ public final class ChatService {
         this.sessions = requireNonNull(sessions, "sessions");
         this.accounts = new Accounts(limits, users, sessions, hasher, tokens, logins, dummyHash, tokenTtl, admins, w -> blocking(w));
         this.rooms = new Rooms(limits, roomStore, users, delivery, presence, accounts::isAdmin, roomCreationByAnyone, w -> blocking(w));
+        this.browserSessions = new BrowserSessions(vertx, tokens, sessions, usedTickets);
     }
 
     /** Rooms, members, roles and bans (PROTOCOL.md 3.3). */
@@ -72,6 +75,11 @@ public final class ChatService {
     /** Logout, password change, disabling and deleting accounts. */
     public Accounts accounts() {
         return accounts;
+    }
+
+    /** The web client's sessions: refresh tokens in a cookie, short access tokens, WebSocket tickets. */
+    public BrowserSessions browserSessions() {
+        return browserSessions;
     }
 
     public Limits limits() {

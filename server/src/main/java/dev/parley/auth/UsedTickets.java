@@ -13,6 +13,9 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.LongSupplier;
+
+import static java.util.Objects.requireNonNull;
 
 /**
  * The WebSocket tickets used already, so that each opens one connection (PROTOCOL.md 5). A ticket
@@ -38,10 +41,11 @@ public final class UsedTickets implements AutoCloseable {
     private final RedisClient client; // null on a single node
     private final StatefulRedisConnection<String, String> redis;
 
+    private final LongSupplier clock;
+
     /** For a single node: this node's memory only. */
     public UsedTickets() {
-        this.client = null;
-        this.redis = null;
+        this(System::currentTimeMillis, null);
     }
 
     /**
@@ -51,7 +55,17 @@ public final class UsedTickets implements AutoCloseable {
      *               Redis), which {@link #close} shuts down
      */
     public UsedTickets(RedisClient client) {
+        this(System::currentTimeMillis, requireNonNull(client, "client"));
+    }
+
+    /** With the clock of the sweeps (tests move it); {@code client} null for none. */
+    UsedTickets(LongSupplier clock, RedisClient client) {
+        this.clock = requireNonNull(clock, "clock");
         this.client = client;
+        if (client == null) {
+            this.redis = null;
+            return;
+        }
         try {
             this.redis = client.connect(StringCodec.UTF8);
         } catch (RuntimeException e) {
@@ -67,7 +81,7 @@ public final class UsedTickets implements AutoCloseable {
      * this node or, in a cluster, on any); never fails
      */
     public CompletionStage<Boolean> claim(String ticketId, Instant expiresAt) {
-        long now = System.currentTimeMillis();
+        long now = clock.getAsLong();
         sweep(now);
         long expires = expiresAt.toEpochMilli();
         if (used.putIfAbsent(ticketId, expires) != null) return CompletableFuture.completedFuture(false);
@@ -89,7 +103,7 @@ public final class UsedTickets implements AutoCloseable {
     }
 
     private void warn(Throwable err) {
-        long now = System.currentTimeMillis();
+        long now = clock.getAsLong();
         long last = lastWarning.get();
         if (now - last >= WARN_EVERY_MILLIS && lastWarning.compareAndSet(last, now)) {
             log.warn("cannot reach Redis to claim a WebSocket ticket; tickets are single-use per node until it answers: {}", err.toString());

@@ -123,8 +123,8 @@ final class SessionRoutes {
             HttpErrors.send(ctx, metrics, ChatException.badRequest("the body must be empty or a JSON object with a boolean all"));
             return;
         }
-        clearCookie(ctx);
         var session = browser.session(ctx.request().getCookie(COOKIE).getValue());
+        clearCookie(ctx); // after reading it: Vert.x keeps the request's cookies and the answer's in one jar
         if (session.isEmpty()) {
             HttpErrors.send(ctx, metrics, new ChatException(ErrorCode.UNAUTHORIZED, "no valid session"));
             return;

@@ -43,6 +43,7 @@ class ChatConfigTest {
         d.put(Setting.JWT_SECRET, "");            // generated
         d.put(Setting.JWKS_URL, "");
         d.put(Setting.TOKEN_TTL, "24h");
+        d.put(Setting.ACCESS_TOKEN_TTL, "10m");   // a browser session's access tokens
         d.put(Setting.ALLOWED_ORIGINS, "");       // same origin + localhost
         d.put(Setting.NODE_ID, "");               // host name + random
         d.put(Setting.RATE_LIMIT, "20");
@@ -93,6 +94,7 @@ class ChatConfigTest {
         assertThat(c.jwtSecret()).isEmpty();
         assertThat(c.jwksUrl()).isEmpty();
         assertThat(c.tokenTtl()).isEqualTo(Duration.ofHours(24));
+        assertThat(c.accessTokenTtl()).isEqualTo(Duration.ofMinutes(10));
         assertThat(c.allowedOrigins()).isEmpty();
         assertThat(c.nodeId()).matches(".+-[0-9a-f]{5}").matches(NODE_ID_RULE);
         assertThat(c.rateLimit()).isEqualTo(20.0);
@@ -149,6 +151,7 @@ class ChatConfigTest {
         values.put(Setting.JWT_SECRET, "0123456789abcdef0123456789abcdef-secret");
         values.put(Setting.JWKS_URL, "https://idp.example/jwks.json");
         values.put(Setting.TOKEN_TTL, "7d");
+        values.put(Setting.ACCESS_TOKEN_TTL, "90s");
         values.put(Setting.ALLOWED_ORIGINS, "https://chat.example, https://www.example/");
         values.put(Setting.NODE_ID, "node-a");
         values.put(Setting.RATE_LIMIT, "2.5");
@@ -191,6 +194,7 @@ class ChatConfigTest {
             assertThat(c.jwtSecret()).isEqualTo("0123456789abcdef0123456789abcdef-secret");
             assertThat(c.jwksUrl()).isEqualTo("https://idp.example/jwks.json");
             assertThat(c.tokenTtl()).isEqualTo(Duration.ofDays(7));
+            assertThat(c.accessTokenTtl()).isEqualTo(Duration.ofSeconds(90));
             assertThat(c.allowedOrigins()).containsExactly("https://chat.example", "https://www.example");
             assertThat(c.nodeId()).isEqualTo("node-a");
             assertThat(c.rateLimit()).isEqualTo(2.5);
@@ -257,6 +261,9 @@ class ChatConfigTest {
                 Arguments.of(Setting.TOKEN_TTL, "0s", positive),
                 Arguments.of(Setting.TOKEN_TTL, "-1h", positive),
                 Arguments.of(Setting.TOKEN_TTL, "400ms", "expected: at least 1s"),
+                Arguments.of(Setting.ACCESS_TOKEN_TTL, "soon", duration),
+                Arguments.of(Setting.ACCESS_TOKEN_TTL, "0s", positive),
+                Arguments.of(Setting.ACCESS_TOKEN_TTL, "500ms", "expected: at least 1s"),
                 Arguments.of(Setting.RATE_LIMIT, "fast", "expected: a number"),
                 Arguments.of(Setting.RATE_LIMIT, "0", "expected: a finite number > 0"),
                 Arguments.of(Setting.RATE_LIMIT, "NaN", "expected: a finite number > 0"),
@@ -379,6 +386,13 @@ class ChatConfigTest {
         assertThat(halves.effectiveReplayLimit()).isEqualTo(300);
         assertThat(halves.describe().get("CHAT_REPLAY_LIMIT")).isEqualTo("300");
         assertThat(halves.warnings()).isEmpty();
+    }
+
+    @Test
+    void an_access_token_lifetime_longer_than_the_session_is_shown_as_the_session_s() {
+        assertThat(ChatConfig.defaults().describe().get("CHAT_ACCESS_TOKEN_TTL")).isEqualTo("PT10M");
+        ChatConfig longer = ChatConfig.load(Map.of("CHAT_TOKEN_TTL", "5m", "CHAT_ACCESS_TOKEN_TTL", "10m"), Map.of());
+        assertThat(longer.describe().get("CHAT_ACCESS_TOKEN_TTL")).isEqualTo("PT10M (in effect PT5M, the session's)");
     }
 
     @Test

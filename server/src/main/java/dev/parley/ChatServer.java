@@ -1,6 +1,10 @@
 package dev.parley;
 
+import dev.parley.auth.AttemptCounter;
+import dev.parley.auth.LocalAttempts;
+import dev.parley.auth.LoginThrottle;
 import dev.parley.auth.PasswordHasher;
+import dev.parley.auth.RedisAttempts;
 import dev.parley.auth.TokenService;
 import dev.parley.auth.UsedTickets;
 import dev.parley.broker.Broker;
@@ -14,6 +18,7 @@ import dev.parley.chat.Sessions;
 import dev.parley.config.ChatConfig;
 import dev.parley.delivery.Delivery;
 import dev.parley.event.Message;
+import dev.parley.http.AdminRoutes;
 import dev.parley.http.Health;
 import dev.parley.http.HttpErrors;
 import dev.parley.http.HttpRoutes;
@@ -30,6 +35,7 @@ import dev.parley.store.StoreException;
 import dev.parley.store.UserStore;
 import dev.parley.ws.CloseCode;
 import dev.parley.work.Blocking;
+import dev.parley.work.BoundedPool;
 import dev.parley.ws.WsEndpoint;
 import io.lettuce.core.ClientOptions;
 import io.lettuce.core.resource.ClientResources;
@@ -46,18 +52,12 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.net.BindException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
-import java.security.SecureRandom;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.Arrays;
-import java.util.Base64;
 import java.util.Deque;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -69,6 +69,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  */
 public final class ChatServer {
     private static final Logger log = LoggerFactory.getLogger(ChatServer.class);
+    /** How long a login waits for Redis to count it before this node counts it alone (RedisAttempts). */
+    private static final Duration ATTEMPTS_TIMEOUT = Duration.ofMillis(500);
     /** How long a WebSocket upgrade waits for Redis to claim its ticket before this node goes by its own memory (UsedTickets). */
     private static final Duration TICKETS_TIMEOUT = Duration.ofMillis(500);
 
@@ -85,9 +87,13 @@ public final class ChatServer {
     private final ChatMetrics metrics;
     private final TokenService tokens;
     private final Sessions sessions;
+    private final BoundedPool passwords;
+    private final RedisAttempts redisAttempts; // null unless clustered
     private final UsedTickets usedTickets;
     private final Router router;
+    private final Router adminRouter;
     private final AtomicInteger port = new AtomicInteger();
+    private final AtomicInteger adminPort = new AtomicInteger();
     private String deploymentId;
     private volatile boolean closing;
 
@@ -100,8 +106,9 @@ public final class ChatServer {
             this.vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(config.eventLoopCount()).setPreferNativeTransport(true));
             undo.push(() -> vertx.close());
             this.metrics = new ChatMetrics(Arrays.stream(ErrorCode.values()).map(ErrorCode::wire).toList());
-            if (config.embeddedDatabase() || config.jwtSecret().isEmpty()) createDataDir(config.dataDir());
-            this.tokens = new TokenService(secret(config), config.tokenTtl(), config.accessTokenTtl(), config.jwksUrl(), Clock.systemUTC());
+            if (config.embeddedDatabase() || config.jwtSecret().isEmpty()) DataDir.create(config.dataDir());
+            this.tokens = new TokenService(secret(config), config.tokenTtl(), config.accessTokenTtl(), config.jwksUrl(), config.jwksIssuer(),
+                    config.jwksAudience(), Clock.systemUTC());
             this.db = new Database(config.databaseUrl(), config.databaseUser(), config.databasePassword(), config.databasePoolSize());
             undo.push(db::close);
             this.redisResources = config.clustered() ? RedisClients.resources() : null;
@@ -135,17 +142,26 @@ public final class ChatServer {
             sessions.start(users);
             undo.push(sessions::close);
             warnOfUnclaimedAdmins(config, users);
+            this.passwords = new BoundedPool("parley-password", config.passwordThreadCount(), config.passwordQueue());
+            undo.push(passwords::close);
+            // In a cluster the attempts at passwords are counted in Redis, by every node together.
+            this.redisAttempts = redisResources == null ? null : new RedisAttempts(RedisClients.client(redisResources, config.redisUrl(),
+                    "parley-attempts-" + config.nodeId(), ATTEMPTS_TIMEOUT, ClientOptions.DisconnectedBehavior.REJECT_COMMANDS), new LocalAttempts());
+            if (redisAttempts != null) undo.push(redisAttempts::close);
+            AttemptCounter attempts = redisAttempts != null ? redisAttempts : new LocalAttempts();
+            LoginThrottle throttle = new LoginThrottle(attempts, config.loginFailuresPerIp(), config.registrationsPerIp());
             // In a cluster a WebSocket ticket is claimed in Redis too, so that it opens one connection on any node.
             this.usedTickets = redisResources == null ? new UsedTickets() : new UsedTickets(RedisClients.client(redisResources,
                     config.redisUrl(), "parley-tickets-" + config.nodeId(), TICKETS_TIMEOUT, ClientOptions.DisconnectedBehavior.REJECT_COMMANDS));
             undo.push(usedTickets::close);
             ChatService chat = new ChatService(vertx, new Limits(config), users, store, new RoomStore(db), delivery, presence,
-                    new PasswordHasher(config.bcryptCost()), tokens, sessions, config.tokenTtl(), config.admins(), config.roomCreationByAnyone(),
-                    usedTickets);
+                    new PasswordHasher(config.bcryptCost()), tokens, sessions, throttle, passwords, config.registrationOpen(),
+                    config.tokenTtl(), config.admins(), config.roomCreationByAnyone(), usedTickets);
             this.ws = new WsEndpoint(vertx, config, chat, metrics);
             ws.start();
             this.health = new Health(() -> Blocking.run(vertx, db::healthy), broker, presence, config.nodeId());
-            this.router = HttpRoutes.create(vertx, chat, tokens, metrics, health);
+            this.router = HttpRoutes.create(vertx, config, chat, tokens, metrics, health);
+            this.adminRouter = AdminRoutes.create(vertx, metrics, health);
         } catch (RuntimeException | Error e) {
             while (!undo.isEmpty()) {
                 try {
@@ -179,7 +195,7 @@ public final class ChatServer {
         // shuts down, so a failure chained on it would never be delivered (serve hung 60 s on a
         // port in use and then reported a TimeoutException instead of the bind error).
         Promise<ChatServer> started = Promise.promise();
-        server.listen().onComplete(ar -> {
+        server.listen().compose(x -> server.listenAdmin()).onComplete(ar -> {
             if (ar.succeeded()) started.complete(server);
             else server.close().onComplete(x -> started.fail(ar.cause()));
         });
@@ -230,6 +246,30 @@ public final class ChatServer {
                 : err));
     }
 
+    /**
+     * The admin listener: {@code /metrics} and the health checks in detail, for Prometheus and
+     * operators, on an address of its own ({@code CHAT_ADMIN_HOST}, loopback by default) so that the
+     * public port, which a load balancer exposes to the internet, shows neither. One server, not one
+     * per event loop: a scrape every few seconds needs no more.
+     */
+    private Future<Void> listenAdmin() {
+        HttpServerOptions options = new HttpServerOptions()
+                .setHost(config.adminHost())
+                .setPort(config.adminPort())
+                .setHttp2ClearTextEnabled(false)
+                .setIdleTimeout((int) Math.min(Integer.MAX_VALUE, config.heartbeatTimeout().toMillis()))
+                .setIdleTimeoutUnit(TimeUnit.MILLISECONDS);
+        return vertx.createHttpServer(options).invalidRequestHandler(HttpErrors.invalidRequests(metrics)).requestHandler(adminRouter)
+                .listen().<Void>map(s -> {
+                    adminPort.set(s.actualPort());
+                    log.info("admin (metrics, health) on http://{}:{}", config.adminHost(), adminPort());
+                    return null;
+                }).recover(err -> Future.failedFuture(addressInUse(err)
+                        ? new StartFailure("cannot listen on " + config.adminHost() + ":" + config.adminPort() + " (the admin listener): the address"
+                                + " is already in use (another Parley?); choose another port with --admin-port or CHAT_ADMIN_PORT, 0 for any", err)
+                        : err));
+    }
+
     /** A bind refused because something listens there already: NIO's BindException, or epoll's NativeIoException with the same words. */
     private static boolean addressInUse(Throwable err) {
         for (Throwable t = err; t != null; t = t.getCause()) {
@@ -247,6 +287,11 @@ public final class ChatServer {
 
     public int port() {
         return port.get();
+    }
+
+    /** The port of the admin listener ({@code /metrics}, detailed health). */
+    public int adminPort() {
+        return adminPort.get();
     }
 
     public ChatConfig config() {
@@ -287,6 +332,8 @@ public final class ChatServer {
                 .transform(x -> presence.close())
                 .transform(x -> broker.close())
                 .onComplete(x -> {
+                    passwords.close();
+                    if (redisAttempts != null) redisAttempts.close();
                     usedTickets.close();
                     if (redisResources != null) redisResources.shutdown(0, 2, java.util.concurrent.TimeUnit.SECONDS);
                     db.close();
@@ -319,37 +366,11 @@ public final class ChatServer {
             Journal journal = Journal.open(config.dataDir().resolve("parley.journal"));
             // Both hold every message and, in H2, the password hashes. A data dir made by an older
             // version, or by the operator, may let others in; these two files at least do not.
-            ownerOnly(config.dataDir().resolve("parley.journal"));
-            ownerOnly(config.dataDir().resolve("parley.mv.db"));
+            DataDir.ownerOnly(config.dataDir().resolve("parley.journal"));
+            DataDir.ownerOnly(config.dataDir().resolve("parley.mv.db"));
             return journal;
         } catch (IOException e) {
             throw new StoreException("could not open the journal in " + config.dataDir(), e);
-        }
-    }
-
-    /** Creates the data dir, if it is missing, for this user alone: it holds messages, password hashes and maybe the secret. */
-    private static void createDataDir(Path dir) {
-        if (Files.isDirectory(dir)) return;
-        try {
-            try {
-                Files.createDirectories(dir, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
-            } catch (UnsupportedOperationException e) { // not a POSIX file system
-                Files.createDirectories(dir);
-            }
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot create the data directory " + dir, e);
-        }
-    }
-
-    /** Makes a file readable and writable by this user only, where the file system knows such a thing. */
-    private static void ownerOnly(Path file) {
-        if (!Files.exists(file)) return;
-        try {
-            Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-------"));
-        } catch (UnsupportedOperationException e) {
-            // not a POSIX file system
-        } catch (IOException e) {
-            log.warn("could not make {} readable by its owner only: {}", file, e.toString());
         }
     }
 
@@ -367,22 +388,6 @@ public final class ChatServer {
     /** The configured HS256 secret, or one generated on first start and kept in the data dir. */
     private static byte[] secret(ChatConfig config) {
         if (!config.jwtSecret().isEmpty()) return config.jwtSecret().getBytes(StandardCharsets.UTF_8);
-        Path file = config.dataDir().resolve("jwt-secret");
-        try {
-            Files.createDirectories(config.dataDir());
-            if (!Files.exists(file)) {
-                byte[] key = new byte[48];
-                new SecureRandom().nextBytes(key);
-                Files.writeString(file, Base64.getEncoder().encodeToString(key));
-                ownerOnly(file);
-                log.warn("generated a JWT secret in {}: fine for one node, but production must set CHAT_JWT_SECRET "
-                        + "(the same on every node)", file);
-            } else {
-                log.warn("using the generated JWT secret in {}; production must set CHAT_JWT_SECRET", file);
-            }
-            return Files.readString(file).trim().getBytes(StandardCharsets.UTF_8);
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot read or create the JWT secret in " + file, e);
-        }
+        return DataDir.jwtSecret(config.dataDir());
     }
 }

@@ -31,7 +31,7 @@ class ChatServerStartTest {
     void a_port_in_use_fails_the_start_at_once_with_the_bind_error() throws Exception {
         try (ServerSocket taken = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
             ChatConfig config = ChatConfig.load(Map.of(), Map.of(
-                    Setting.HOST, "127.0.0.1", Setting.PORT, String.valueOf(taken.getLocalPort()),
+                    Setting.HOST, "127.0.0.1", Setting.ADMIN_PORT, "0", Setting.PORT, String.valueOf(taken.getLocalPort()),
                     Setting.DATA_DIR, dir.toString(), Setting.BCRYPT_COST, "4"));
             Throwable failure = catchThrowable(() -> ChatServer.start(config).toCompletionStage().toCompletableFuture().get(20, TimeUnit.SECONDS));
             // Said in words an operator can act on (serve prints it without a stack trace)...
@@ -50,7 +50,7 @@ class ChatServerStartTest {
         assumeTrue(System.getProperty("os.name").startsWith("Linux") && (arch.equals("amd64") || arch.equals("aarch64")),
                 "the jar ships epoll for Linux on x86_64 and aarch64 only");
         ChatConfig config = ChatConfig.load(Map.of(), Map.of(
-                Setting.HOST, "127.0.0.1", Setting.PORT, "0", Setting.DATA_DIR, dir.toString(), Setting.BCRYPT_COST, "4"));
+                Setting.HOST, "127.0.0.1", Setting.ADMIN_PORT, "0", Setting.PORT, "0", Setting.DATA_DIR, dir.toString(), Setting.BCRYPT_COST, "4"));
         ChatServer server = ChatServer.start(config).toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
         try {
             assertThat(server.vertx().unavailableNativeTransportCause()).isNull();
@@ -75,7 +75,7 @@ class ChatServerStartTest {
         Files.createDirectories(dir.resolve("jwt-secret"));
         Set<Long> before = Thread.getAllStackTraces().keySet().stream().map(Thread::threadId).collect(Collectors.toSet());
         ChatConfig config = ChatConfig.load(Map.of(), Map.of(
-                Setting.HOST, "127.0.0.1", Setting.PORT, "0", Setting.DATA_DIR, dir.toString(), Setting.BCRYPT_COST, "4"));
+                Setting.HOST, "127.0.0.1", Setting.ADMIN_PORT, "0", Setting.PORT, "0", Setting.DATA_DIR, dir.toString(), Setting.BCRYPT_COST, "4"));
 
         Throwable failure = catchThrowable(() -> ChatServer.start(config).toCompletionStage().toCompletableFuture().get(20, TimeUnit.SECONDS));
 
@@ -88,7 +88,7 @@ class ChatServerStartTest {
         Files.createDirectories(dir.resolve("parley.journal")); // the store's journal cannot be opened
         Set<Long> before = Thread.getAllStackTraces().keySet().stream().map(Thread::threadId).collect(Collectors.toSet());
         ChatConfig config = ChatConfig.load(Map.of(), Map.of(
-                Setting.HOST, "127.0.0.1", Setting.PORT, "0", Setting.DATA_DIR, dir.toString(), Setting.BCRYPT_COST, "4"));
+                Setting.HOST, "127.0.0.1", Setting.ADMIN_PORT, "0", Setting.PORT, "0", Setting.DATA_DIR, dir.toString(), Setting.BCRYPT_COST, "4"));
 
         Throwable failure = catchThrowable(() -> ChatServer.start(config).toCompletionStage().toCompletableFuture().get(20, TimeUnit.SECONDS));
 

@@ -38,10 +38,12 @@ class BenchSmokeIT {
     @BeforeEach
     void startServer() throws Exception {
         port = Ports.free();
-        server = new ProcessBuilder(java(), "-jar", serverJar(), "serve", "--host", "127.0.0.1", "--port", String.valueOf(port),
-                "--data-dir", dir.resolve("data").toString(), "--rate-limit", "100000", "--rate-burst", "100000",
-                "--bcrypt-cost", "4", "--jwt-secret", "bench-smoke-secret-0123456789-0123456789")
-                .redirectErrorStream(true).redirectOutput(dir.resolve("server.log").toFile()).start();
+        ProcessBuilder pb = new ProcessBuilder(java(), "-jar", serverJar(), "serve", "--host", "127.0.0.1", "--port", String.valueOf(port),
+                "--admin-port", "0", "--data-dir", dir.resolve("data").toString(), "--rate-limit", "100000", "--rate-burst", "100000",
+                "--registrations-per-ip", "1000000", "--bcrypt-cost", "4")
+                .redirectErrorStream(true).redirectOutput(dir.resolve("server.log").toFile());
+        pb.environment().put("CHAT_JWT_SECRET", "bench-smoke-secret-0123456789-0123456789"); // serve refuses secrets as flags (ps shows them)
+        server = pb.start();
         HttpClient http = HttpClient.newHttpClient();
         Await.until("the server to be ready\n" + log("server.log"), Duration.ofSeconds(60), () -> {
             if (!server.isAlive()) throw new AssertionError("the server exited:\n" + log("server.log"));

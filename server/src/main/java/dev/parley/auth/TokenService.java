@@ -11,6 +11,7 @@ import com.nimbusds.jose.proc.SecurityContext;
 import com.nimbusds.jose.crypto.MACVerifier;
 import com.nimbusds.jwt.JWTClaimsSet;
 import com.nimbusds.jwt.SignedJWT;
+import com.nimbusds.jwt.proc.DefaultJWTClaimsVerifier;
 import com.nimbusds.jwt.proc.DefaultJWTProcessor;
 
 import java.net.URI;
@@ -30,7 +31,9 @@ import static java.util.Objects.requireNonNull;
 /**
  * Issues HS256 tokens and verifies them, plus RS256/ES256 tokens of an identity provider when a
  * JWKS URL is configured. A token is valid with a signature we trust, a {@code sub} of at most
- * {@link #MAX_SUBJECT_LENGTH} characters, and an {@code exp} in the future; anything else is
+ * {@link #MAX_SUBJECT_LENGTH} characters, and an {@code exp} in the future; an identity provider's
+ * token also with the configured {@code iss} and an {@code aud} that holds the configured audience
+ * (else a token the provider signed for another application would sign in here). Anything else is
  * rejected the same way.
  *
  * <p>Our own tokens are of three {@link Kind}s, told apart by their {@code typ} claim and never taken
@@ -56,6 +59,7 @@ public final class TokenService {
     private final Duration accessTtl;
     private final Clock clock;
     private final DefaultJWTProcessor<SecurityContext> jwksProcessor;
+    private final String issuer;
 
     /** The private claim with the issue time in milliseconds: {@code iat} has whole seconds only. */
     static final String ISSUED_MILLIS = "iat_ms";
@@ -68,8 +72,11 @@ public final class TokenService {
     static final String KIND = "typ";
     /** The claim with a browser session's id, on its access and refresh tokens. */
     static final String SESSION_ID = "sid";
-    /** A ticket's claims about the access token it was issued for: its id, expiry (epoch ms) and issue time (epoch ms). */
-    static final String ACCESS_ID = "ati", ACCESS_EXPIRES = "aexp_ms", ACCESS_ISSUED = "aiat_ms";
+    /**
+     * A ticket's claims about the access token it was issued for: its id, expiry (epoch ms), issue time
+     * (epoch ms), and whether an identity provider issued it.
+     */
+    static final String ACCESS_ID = "ati", ACCESS_EXPIRES = "aexp_ms", ACCESS_ISSUED = "aiat_ms", ACCESS_EXTERNAL = "aext";
     /** How long a WebSocket ticket is good for: long enough to open a socket over a slow link, too short to be worth stealing. */
     public static final Duration TICKET_TTL = Duration.ofSeconds(30);
     /** The access tokens of browser sessions live this long unless told otherwise (CHAT_ACCESS_TOKEN_TTL). */
@@ -106,21 +113,31 @@ public final class TokenService {
      * token does not say, so that any revocation of its user's sessions catches it), and the browser
      * session it belongs to ("" for none: a bearer token).
      */
-    public record Identity(String username, Instant expiresAt, String tokenId, long issuedAtMillis, long sessionEpoch, String sessionId) {
+    public record Identity(String username, Instant expiresAt, String tokenId, long issuedAtMillis, long sessionEpoch, boolean external,
+                           String sessionId) {
         public Identity {
             requireNonNull(sessionId, "sessionId");
         }
 
         public Identity(String username, Instant expiresAt) {
-            this(username, expiresAt, "", 0, 0, "");
+            this(username, expiresAt, "", 0, 0, false, "");
         }
 
         public Identity(String username, Instant expiresAt, String tokenId, long issuedAtMillis) {
-            this(username, expiresAt, tokenId, issuedAtMillis, 0, "");
+            this(username, expiresAt, tokenId, issuedAtMillis, 0, false, "");
         }
 
         public Identity(String username, Instant expiresAt, String tokenId, long issuedAtMillis, long sessionEpoch) {
-            this(username, expiresAt, tokenId, issuedAtMillis, sessionEpoch, "");
+            this(username, expiresAt, tokenId, issuedAtMillis, sessionEpoch, false, "");
+        }
+
+        public Identity(String username, Instant expiresAt, String tokenId, long issuedAtMillis, long sessionEpoch, boolean external) {
+            this(username, expiresAt, tokenId, issuedAtMillis, sessionEpoch, external, "");
+        }
+
+        /** A token of ours, of a browser session ({@code sessionId}) or not (""). */
+        public Identity(String username, Instant expiresAt, String tokenId, long issuedAtMillis, long sessionEpoch, String sessionId) {
+            this(username, expiresAt, tokenId, issuedAtMillis, sessionEpoch, false, sessionId);
         }
     }
 
@@ -135,15 +152,27 @@ public final class TokenService {
 
     private record Verified(Kind kind, JWTClaimsSet claims, Identity identity) {}
 
-    public TokenService(byte[] secret, Duration ttl, String jwksUrl, Clock clock) {
-        this(secret, ttl, DEFAULT_ACCESS_TTL, jwksUrl, clock);
+    /** Without an identity provider. */
+    public TokenService(byte[] secret, Duration ttl, Clock clock) {
+        this(secret, ttl, DEFAULT_ACCESS_TTL, null, null, null, clock);
+    }
+
+    /** Without an identity provider, with browser sessions' access tokens of {@code accessTtl}. */
+    public TokenService(byte[] secret, Duration ttl, Duration accessTtl, Clock clock) {
+        this(secret, ttl, accessTtl, null, null, null, clock);
+    }
+
+    public TokenService(byte[] secret, Duration ttl, String jwksUrl, String issuer, String audience, Clock clock) {
+        this(secret, ttl, DEFAULT_ACCESS_TTL, jwksUrl, issuer, audience, clock);
     }
 
     /**
      * @param ttl       the lifetime of bearer tokens and of browser sessions (CHAT_TOKEN_TTL)
      * @param accessTtl the lifetime of a browser session's access tokens (CHAT_ACCESS_TOKEN_TTL), never past the session's end
+     * @param jwksUrl   the identity provider's keys, or null for none; then {@code issuer} and
+     *                  {@code audience} are required (ChatConfig says so to the operator first)
      */
-    public TokenService(byte[] secret, Duration ttl, Duration accessTtl, String jwksUrl, Clock clock) {
+    public TokenService(byte[] secret, Duration ttl, Duration accessTtl, String jwksUrl, String issuer, String audience, Clock clock) {
         this.secret = requireNonNull(secret, "secret").clone();
         this.ttl = requireNonNull(ttl, "ttl");
         this.accessTtl = requireNonNull(accessTtl, "accessTtl");
@@ -154,11 +183,21 @@ public final class TokenService {
         } catch (JOSEException e) {
             throw new IllegalArgumentException("JWT secret must be at least 32 bytes", e);
         }
-        this.jwksProcessor = jwksUrl == null || jwksUrl.isBlank() ? null : jwksProcessor(jwksUrl);
+        boolean jwks = jwksUrl != null && !jwksUrl.isBlank();
+        if (jwks && (issuer == null || issuer.isBlank() || audience == null || audience.isBlank())) {
+            throw new IllegalArgumentException("an identity provider's tokens need an issuer and an audience to check");
+        }
+        this.issuer = jwks ? issuer : null;
+        this.jwksProcessor = jwks ? jwksProcessor(jwksUrl, issuer, audience) : null;
     }
 
     public static TokenService hs256(String secret, Duration ttl) {
-        return new TokenService(secret.getBytes(StandardCharsets.UTF_8), ttl, null, Clock.systemUTC());
+        return new TokenService(secret.getBytes(StandardCharsets.UTF_8), ttl, Clock.systemUTC());
+    }
+
+    /** The identity provider's issuer, or null when there is none. */
+    public String issuer() {
+        return issuer;
     }
 
     public Issued issue(String username) {
@@ -220,7 +259,8 @@ public final class TokenService {
         JWTClaimsSet.Builder claims = claims(access.username(), Kind.TICKET, exp, access.sessionEpoch())
                 .claim(ACCESS_ID, access.tokenId())
                 .claim(ACCESS_EXPIRES, access.expiresAt().toEpochMilli())
-                .claim(ACCESS_ISSUED, access.issuedAtMillis());
+                .claim(ACCESS_ISSUED, access.issuedAtMillis())
+                .claim(ACCESS_EXTERNAL, access.external());
         if (!access.sessionId().isEmpty()) claims.claim(SESSION_ID, access.sessionId());
         return sign(claims, access.username(), exp);
     }
@@ -272,9 +312,10 @@ public final class TokenService {
                 JWTClaimsSet c = v.claims();
                 String accessId = c.getStringClaim(ACCESS_ID);
                 Long accessExpires = c.getLongClaim(ACCESS_EXPIRES), accessIssued = c.getLongClaim(ACCESS_ISSUED);
-                if (accessId == null || accessExpires == null || accessIssued == null) return Optional.empty();
+                Boolean external = c.getBooleanClaim(ACCESS_EXTERNAL);
+                if (accessId == null || accessExpires == null || accessIssued == null || external == null) return Optional.empty();
                 Identity access = new Identity(v.identity().username(), Instant.ofEpochMilli(accessExpires), accessId, accessIssued,
-                        v.identity().sessionEpoch(), v.identity().sessionId());
+                        v.identity().sessionEpoch(), external, v.identity().sessionId());
                 return Optional.of(new Ticket(v.identity().tokenId(), v.identity().expiresAt(), access));
             } catch (ParseException e) {
                 return Optional.empty();
@@ -289,7 +330,8 @@ public final class TokenService {
             SignedJWT jwt = SignedJWT.parse(token);
             JWSAlgorithm alg = jwt.getHeader().getAlgorithm();
             JWTClaimsSet claims;
-            if (JWSAlgorithm.HS256.equals(alg)) {
+            boolean external = !JWSAlgorithm.HS256.equals(alg);
+            if (!external) {
                 if (!jwt.verify(verifier)) return Optional.empty();
                 claims = jwt.getJWTClaimsSet();
             } else if (!oursOnly && jwksProcessor != null && (JWSAlgorithm.Family.RSA.contains(alg) || JWSAlgorithm.Family.EC.contains(alg))) {
@@ -308,13 +350,12 @@ public final class TokenService {
             if (nbf != null && nbf.toInstant().isAfter(now.plus(NOT_BEFORE_LEEWAY))) return Optional.empty();
             // The kind, epoch and session only from our own tokens: an identity provider's claims are
             // not ours to read (Keycloak, for one, writes a typ of its own).
-            boolean ours = JWSAlgorithm.HS256.equals(alg);
-            Optional<Kind> kind = ours ? Kind.of(claims.getStringClaim(KIND)) : Optional.of(Kind.ACCESS);
+            Optional<Kind> kind = external ? Optional.of(Kind.ACCESS) : Kind.of(claims.getStringClaim(KIND));
             if (kind.isEmpty()) return Optional.empty();
-            Long epoch = ours ? claims.getLongClaim(SESSION_EPOCH) : null;
-            String sessionId = ours ? claims.getStringClaim(SESSION_ID) : null;
+            Long epoch = external ? null : claims.getLongClaim(SESSION_EPOCH);
+            String sessionId = external ? null : claims.getStringClaim(SESSION_ID);
             Identity id = new Identity(sub, expiresAt, tokenId(claims.getJWTID(), token), issuedAt(claims), epoch == null ? 0 : epoch,
-                    sessionId == null ? "" : sessionId);
+                    external, sessionId == null ? "" : sessionId);
             return Optional.of(new Verified(kind.get(), claims, id));
         } catch (ParseException | JOSEException | com.nimbusds.jose.proc.BadJOSEException | RuntimeException e) {
             return Optional.empty();
@@ -351,18 +392,21 @@ public final class TokenService {
         return jwksProcessor != null;
     }
 
-    private static DefaultJWTProcessor<SecurityContext> jwksProcessor(String jwksUrl) {
+    private static DefaultJWTProcessor<SecurityContext> jwksProcessor(String jwksUrl, String issuer, String audience) {
+        // ChatConfig has refused plain http to any host but a loopback one already.
         try {
             URL url = URI.create(jwksUrl).toURL();
             JWKSource<SecurityContext> keys = JWKSourceBuilder.create(url).retrying(true).build();
             DefaultJWTProcessor<SecurityContext> p = new DefaultJWTProcessor<>();
             p.setJWSKeySelector(new JWSVerificationKeySelector<>(
                     Set.of(JWSAlgorithm.RS256, JWSAlgorithm.ES256), keys));
-            // Expiry is checked by verify() against our clock, with no leeway.
-            p.setJWTClaimsSetVerifier((claims, ctx) -> {});
+            // The issuer exactly, the audience among the token's, a subject and an expiry. The verifier
+            // allows a minute of clock skew on exp; verify() checks exp again against our clock, with none.
+            p.setJWTClaimsSetVerifier(new DefaultJWTClaimsVerifier<>(Set.of(audience),
+                    new JWTClaimsSet.Builder().issuer(issuer).build(), Set.of("sub", "exp"), null));
             return p;
         } catch (java.net.MalformedURLException | IllegalArgumentException e) {
-            throw new IllegalArgumentException("CHAT_JWKS_URL: " + jwksUrl + " (expected: an http(s) URL)", e);
+            throw new IllegalArgumentException("CHAT_JWKS_URL: " + jwksUrl + " (expected: an https URL)", e);
         }
     }
 }

@@ -14,6 +14,7 @@ import dev.parley.store.RoomStore;
 import dev.parley.store.StoreException;
 import dev.parley.store.UserStore;
 import dev.parley.work.Blocking;
+import dev.parley.work.BoundedPool;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -33,36 +34,37 @@ import static java.util.Objects.requireNonNull;
 public final class ChatService {
     private final Vertx vertx;
     private final Limits limits;
-    private final UserStore users;
     private final MessageStore store;
     private final RoomStore roomStore;
     private final Delivery delivery;
     private final Presence presence;
-    private final PasswordHasher hasher;
     private final TokenService tokens;
-    private final String dummyHash;
-    private final LoginThrottle logins = new LoginThrottle();
     private final Sessions sessions;
     private final Accounts accounts;
     private final Rooms rooms;
     private final BrowserSessions browserSessions;
 
+    /**
+     * @param throttle     counts attempts at passwords and registrations, before any is checked
+     * @param passwords    the pool where passwords are hashed and checked, apart from the shared worker pool
+     */
     public ChatService(Vertx vertx, Limits limits, UserStore users, MessageStore store, RoomStore roomStore, Delivery delivery,
-                       Presence presence, PasswordHasher hasher, TokenService tokens, Sessions sessions,
+                       Presence presence, PasswordHasher hasher, TokenService tokens, Sessions sessions, LoginThrottle throttle,
+                       BoundedPool passwords, boolean registrationOpen,
                        java.time.Duration tokenTtl, java.util.Collection<String> admins, boolean roomCreationByAnyone,
                        dev.parley.auth.UsedTickets usedTickets) {
         this.vertx = requireNonNull(vertx, "vertx");
         this.limits = requireNonNull(limits, "limits");
-        this.users = requireNonNull(users, "users");
         this.store = requireNonNull(store, "store");
         this.roomStore = requireNonNull(roomStore, "roomStore");
         this.delivery = requireNonNull(delivery, "delivery");
         this.presence = requireNonNull(presence, "presence");
-        this.hasher = requireNonNull(hasher, "hasher");
         this.tokens = requireNonNull(tokens, "tokens");
-        this.dummyHash = hasher.dummyHash();
         this.sessions = requireNonNull(sessions, "sessions");
-        this.accounts = new Accounts(limits, users, sessions, hasher, tokens, logins, dummyHash, tokenTtl, admins, w -> blocking(w));
+        requireNonNull(passwords, "passwords");
+        this.accounts = new Accounts(vertx, limits, requireNonNull(users, "users"), sessions, requireNonNull(hasher, "hasher"), tokens,
+                requireNonNull(throttle, "throttle"), hasher.dummyHash(), tokenTtl,
+                admins, registrationOpen, w -> blocking(w), w -> hashing(passwords, w));
         this.rooms = new Rooms(limits, roomStore, users, delivery, presence, accounts::isAdmin, roomCreationByAnyone, w -> blocking(w));
         this.browserSessions = new BrowserSessions(vertx, tokens, sessions, usedTickets);
     }
@@ -72,7 +74,7 @@ public final class ChatService {
         return rooms;
     }
 
-    /** Logout, password change, disabling and deleting accounts. */
+    /** Register, login, logout, password change, disabling and deleting accounts, and the accounts of an identity provider's users. */
     public Accounts accounts() {
         return accounts;
     }
@@ -86,56 +88,17 @@ public final class ChatService {
         return limits;
     }
 
-    // --- accounts ---
-
-    public Future<TokenService.Issued> register(String username, String password) {
-        try {
-            limits.username(username);
-            limits.password(password);
-        } catch (ChatException e) {
-            return Future.failedFuture(e);
-        }
-        if (tokens.usesJwks() && accounts.isAdmin(username)) {
-            // The identity provider issues that name: a local account of it would be its administrator here.
-            return Future.failedFuture(new ChatException(ErrorCode.CONFLICT, "username " + username + " is reserved"));
-        }
-        return blocking(() -> {
-            if (!users.create(username, hasher.hash(password))) {
-                throw new ChatException(ErrorCode.CONFLICT, "username " + username + " is taken");
-            }
-            return tokens.issue(username);
-        });
-    }
-
-    public Future<TokenService.Issued> login(String username, String password) {
-        if (username == null || password == null) return Future.failedFuture(ChatException.badRequest("username and password are required"));
-        long wait = logins.attempt(username);
-        if (wait > 0) {
-            return Future.failedFuture(new ChatException(ErrorCode.RATE_LIMITED,
-                    "too many logins as " + username + " without the right password; try again in " + wait + " s"));
-        }
-        return blocking(() -> {
-            // A deleted account is no account: its name stays taken, but nobody signs in as it.
-            var user = users.find(username).filter(u -> !u.deleted());
-            // Verify against a dummy hash for unknown users too, so the answer takes as long either way.
-            boolean ok = hasher.verify(password, user.map(UserStore.User::passwordHash).orElse(dummyHash));
-            if (user.isEmpty() || !ok) throw new ChatException(ErrorCode.UNAUTHORIZED, "wrong username or password");
-            logins.succeeded(username);
-            // Said only to whoever knows the password: the others learn nothing of the account.
-            if (user.get().disabled()) throw new ChatException(ErrorCode.ACCOUNT_DISABLED, "the account " + user.get().username() + " is disabled");
-            // Under the sessions epoch read with the hash it was checked against: a password change
-            // committed meanwhile has moved the epoch on and refuses this token, whenever it is issued.
-            return tokens.issue(user.get().username(), user.get().sessionEpoch());
-        });
-    }
+    // --- accounts (the use cases are in Accounts) ---
 
     /**
-     * The identity a token proves, or empty for a missing, malformed, forged, expired or revoked one.
-     * With a JWKS configured, verification may fetch the identity provider's keys, so it runs off the loop.
+     * The identity a token proves, or empty for a missing, malformed, forged, expired or revoked one,
+     * or an identity provider's token for a name that is not its user's account here
+     * ({@link Accounts#linked}). With a JWKS configured, verification may fetch the identity provider's
+     * keys, and the first sign-in of its user makes their account, so it runs off the loop.
      */
     public Future<Optional<TokenService.Identity>> authenticate(String token) {
         if (!tokens.usesJwks()) return Future.succeededFuture(tokens.verify(token).filter(sessions::valid));
-        return Blocking.run(vertx, () -> tokens.verify(token).filter(sessions::valid));
+        return Blocking.run(vertx, () -> tokens.verify(token).filter(sessions::valid).filter(accounts::linked));
     }
 
     /** Whether the identity's token is still good (not revoked since it was verified). No I/O. */
@@ -264,6 +227,17 @@ public final class ChatService {
         if (seat != null && seat.mutedUntil() > System.currentTimeMillis()) {
             throw new ChatException(ErrorCode.FORBIDDEN, "you are muted in " + room + " until " + Message.formatTs(seat.mutedUntil()));
         }
+    }
+
+    /**
+     * Password work on its bounded pool: a full queue is {@code unavailable} with how long to wait,
+     * and store failures become the protocol's errors as for any blocking work.
+     */
+    private <T> Future<T> hashing(BoundedPool passwords, java.util.concurrent.Callable<T> work) {
+        return passwords.run(vertx, work).recover(err -> err instanceof BoundedPool.Full full
+                ? Future.failedFuture(new ChatException(ErrorCode.UNAVAILABLE, "too many password checks under way; try again in "
+                        + full.retryAfterSeconds + " s", full.retryAfterSeconds))
+                : translate(err));
     }
 
     /** Blocking work whose store failures become the protocol's errors. */

@@ -23,7 +23,8 @@ public enum ErrorCode {
     METHOD_NOT_ALLOWED(405, "use a method the path takes"),
     URI_TOO_LONG(414, "shorten the request line (the path and query)"),
     HEADERS_TOO_LARGE(431, "send fewer or shorter headers"),
-    UPGRADE_REQUIRED(426, "open the WebSocket with version 13 (RFC 6455)");
+    UPGRADE_REQUIRED(426, "open the WebSocket with version 13 (RFC 6455)"),
+    UNSUPPORTED_MEDIA_TYPE(415, "send the body as JSON, with Content-Type: application/json");
 
     public final int httpStatus;
     public final String clientAction;

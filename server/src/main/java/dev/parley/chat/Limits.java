@@ -14,6 +14,8 @@ public final class Limits {
     public static final int CLIENT_ID_MAX = 64;
     /** The rooms.name and messages.room columns are VARCHAR(128): a longer name could never be stored. */
     public static final int ROOM_NAME_MAX = 128;
+    /** The users.username column is VARCHAR(64) (so is a token's sub): no longer name is looked at. */
+    public static final int USERNAME_MAX = 64;
     /** {@code typing} frames a connection may send a second; more are dropped without a word. */
     public static final int TYPING_PER_SECOND = 5;
 
@@ -95,6 +97,9 @@ public final class Limits {
     }
 
     public String username(String name) {
+        // Before the pattern, whatever it says: the column holds 64, and a name a request body could
+        // make 16 KiB long must not reach the pattern, the login throttle's keys or the database.
+        if (name != null && name.length() > USERNAME_MAX) throw ChatException.badRequest("username must be at most " + USERNAME_MAX + " characters");
         if (name == null || !username.matcher(name).matches()) {
             throw ChatException.badRequest("username must match " + username.pattern());
         }
@@ -108,6 +113,19 @@ public final class Limits {
         if (n < passwordMin || n > passwordMax) {
             throw ChatException.badRequest("password must be " + passwordMin + " to " + passwordMax + " characters");
         }
+        return password;
+    }
+
+    /**
+     * A password given to be checked (a login, the current password of a change, an account
+     * deletion), before it is counted or hashed: present, valid Unicode and at most the longest
+     * password. Not held to the shortest: an account's password may be older than that rule.
+     */
+    public String loginPassword(String password) {
+        if (password == null) throw ChatException.badRequest("password is required");
+        wellFormed("password", password);
+        int n = length(password);
+        if (n < 1 || n > passwordMax) throw ChatException.badRequest("password must be 1 to " + passwordMax + " characters");
         return password;
     }
 

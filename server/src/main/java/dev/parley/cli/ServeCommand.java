@@ -20,7 +20,8 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * {@code serve}: runs a node until SIGTERM or SIGINT, then drains it. Its flags are made from
- * {@link Setting}, so every flag has its environment variable and documented default.
+ * {@link Setting}, so every flag has its environment variable and documented default. Secrets are
+ * refused as flags (see {@link ChatConfig#refuseSecretFlags}): they come from the environment or a file.
  */
 @Command(name = "serve", mixinStandardHelpOptions = true,
         description = "Run a chat node. Every flag can also be set with its CHAT_* environment variable; a flag wins.")
@@ -35,7 +36,8 @@ public final class ServeCommand implements Callable<Integer> {
             command.spec.addOption(OptionSpec.builder(s.flag)
                     .paramLabel("<" + s.name().toLowerCase().replace('_', '-') + ">")
                     .type(String.class)
-                    .description(s.description + " [env " + s.env + (s.defaultValue.isEmpty() ? "" : ", default " + s.defaultValue) + "]")
+                    .description(s.description + (s.secret() ? "; refused here (ps shows flags): set the variable or " + s.fileEnv() : "")
+                            + " [env " + s.env + (s.defaultValue.isEmpty() ? "" : ", default " + s.defaultValue) + "]")
                     .build());
         }
         return cl;
@@ -51,6 +53,7 @@ public final class ServeCommand implements Callable<Integer> {
         Logger log = LoggerFactory.getLogger(ServeCommand.class);
         ChatConfig config;
         try {
+            ChatConfig.refuseSecretFlags(flags);
             config = ChatConfig.load(System.getenv(), flags);
         } catch (ConfigException e) {
             System.err.println("Invalid configuration: " + e.getMessage());

@@ -3,7 +3,12 @@ package dev.parley.config;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.io.IOException;
+import java.io.InputStream;
 import java.net.InetAddress;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -14,11 +19,22 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.regex.Pattern;
-import java.util.regex.PatternSyntaxException;
+
+import static dev.parley.config.SettingValues.adminList;
+import static dev.parley.config.SettingValues.decimal;
+import static dev.parley.config.SettingValues.duration;
+import static dev.parley.config.SettingValues.integer;
+import static dev.parley.config.SettingValues.origins;
+import static dev.parley.config.SettingValues.pattern;
+import static dev.parley.config.SettingValues.proxies;
+import static dev.parley.config.SettingValues.registration;
+import static dev.parley.config.SettingValues.roomCreation;
+import static dev.parley.config.SettingValues.shortDuration;
 
 /**
  * The whole configuration of a node, validated. Built from {@link Setting}: a flag wins over
- * its environment variable, which wins over the default.
+ * its environment variable, which wins over the default. Any variable may instead name a file
+ * that holds the value, in {@code <variable>_FILE} (as Docker and Kubernetes mount secrets).
  */
 public record ChatConfig(
         String host,
@@ -32,6 +48,9 @@ public record ChatConfig(
         Duration presenceTtl,
         String jwtSecret,
         String jwksUrl,
+        String jwksIssuer,
+        String jwksAudience,
+        boolean registrationOpen,
         Duration tokenTtl,
         Duration accessTokenTtl,
         List<String> allowedOrigins,
@@ -45,6 +64,11 @@ public record ChatConfig(
         int passwordMin,
         int passwordMax,
         int bcryptCost,
+        int passwordThreads,
+        int passwordQueue,
+        int loginFailuresPerIp,
+        int registrationsPerIp,
+        List<AddressRange> trustedProxies,
         int outboxFrames,
         long outboxBytes,
         Duration flushInterval,
@@ -57,7 +81,10 @@ public record ChatConfig(
         Duration drainTimeout,
         String logFormat,
         List<String> admins,
-        boolean roomCreationByAnyone) {
+        boolean roomCreationByAnyone,
+        String adminHost,
+        int adminPort,
+        boolean apiDocs) {
     private static final Logger log = LoggerFactory.getLogger(ChatConfig.class);
 
     /**
@@ -65,6 +92,16 @@ public record ChatConfig(
      * split at the first '|', and the Redis client names (CLIENT SETNAME takes no spaces) carry it.
      */
     private static final Pattern NODE_ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_.-]{0,63}");
+
+    /**
+     * What an allowed origin may be: a scheme and a host with an optional port, as browsers send
+     * {@code Origin}. The origins also go into the web client's Content-Security-Policy, where a
+     * space, a quote, ',' or ';' would start another source or directive.
+     */
+    private static final Pattern ORIGIN = Pattern.compile("\\*|[A-Za-z][A-Za-z0-9+.-]*://[^\\s;,'\"/]+");
+
+    /** The most a {@code *_FILE} may hold: secrets and URLs are short; this refuses a device or a log file named by mistake. */
+    static final int MAX_FILE_BYTES = 64 * 1024;
 
     /** Defaults only: what {@code serve} with no flags and no CHAT_* variables runs with. */
     public static ChatConfig defaults() {
@@ -79,7 +116,7 @@ public record ChatConfig(
         Map<Setting, String> v = new EnumMap<>(Setting.class);
         for (Setting s : Setting.values()) {
             String value = flags.get(s);
-            if (value == null) value = env.get(s.env);
+            if (value == null) value = variable(env, s);
             v.put(s, value == null ? s.defaultValue : value.trim());
         }
         Path dataDir = Path.of(v.get(Setting.DATA_DIR));
@@ -99,6 +136,9 @@ public record ChatConfig(
                 duration(v, Setting.PRESENCE_TTL),
                 v.get(Setting.JWT_SECRET),
                 v.get(Setting.JWKS_URL),
+                v.get(Setting.JWKS_ISSUER),
+                v.get(Setting.JWKS_AUDIENCE),
+                registration(v.get(Setting.REGISTRATION)),
                 duration(v, Setting.TOKEN_TTL),
                 duration(v, Setting.ACCESS_TOKEN_TTL),
                 origins(v.get(Setting.ALLOWED_ORIGINS)),
@@ -112,6 +152,11 @@ public record ChatConfig(
                 integer(v, Setting.PASSWORD_MIN, 1, 1024),
                 integer(v, Setting.PASSWORD_MAX, 1, 4096),
                 integer(v, Setting.BCRYPT_COST, 4, 31),
+                integer(v, Setting.PASSWORD_THREADS, 0, 256),
+                integer(v, Setting.PASSWORD_QUEUE, 1, 100_000),
+                integer(v, Setting.LOGIN_FAILURES_PER_IP, 1, 1_000_000),
+                integer(v, Setting.REGISTRATIONS_PER_IP, 1, 1_000_000),
+                proxies(v.get(Setting.TRUSTED_PROXIES)),
                 integer(v, Setting.OUTBOX_FRAMES, 4, 1_000_000),
                 integer(v, Setting.OUTBOX_BYTES, 1 << 20, Integer.MAX_VALUE),
                 shortDuration(v, Setting.FLUSH_INTERVAL),
@@ -123,11 +168,62 @@ public record ChatConfig(
                 integer(v, Setting.EVENT_LOOPS, 0, 1024),
                 duration(v, Setting.DRAIN_TIMEOUT),
                 v.get(Setting.LOG_FORMAT).toLowerCase(Locale.ROOT),
-                admins(v.get(Setting.ADMINS)),
-                roomCreation(v.get(Setting.ROOM_CREATION)));
+                adminList(v.get(Setting.ADMINS)),
+                roomCreation(v.get(Setting.ROOM_CREATION)),
+                v.get(Setting.ADMIN_HOST),
+                integer(v, Setting.ADMIN_PORT, 0, 65535),
+                onOff(v, Setting.API_DOCS));
         c.validate();
         for (String w : c.warnings()) log.warn(w);
         return c;
+    }
+
+    /**
+     * The value of a setting's variable, or of the file its {@code _FILE} variable names (the whole
+     * file; {@link #load} trims it like any value, so a trailing newline goes); null if neither is set.
+     * Both set is refused: which one wins would be a guess.
+     */
+    private static String variable(Map<String, String> env, Setting s) {
+        String value = env.get(s.env);
+        String file = env.get(s.fileEnv());
+        if (file == null || file.isBlank()) return value;
+        if (value != null) {
+            throw new ConfigException(s.env + ": set both as " + s.env + " and as " + s.fileEnv() + " (expected: one of them)");
+        }
+        try (InputStream in = Files.newInputStream(Path.of(file.trim()))) {
+            byte[] bytes = in.readNBytes(MAX_FILE_BYTES + 1);
+            if (bytes.length > MAX_FILE_BYTES) {
+                throw new ConfigException(s.fileEnv() + ": " + file.trim() + " (expected: a file of at most " + MAX_FILE_BYTES / 1024 + " KiB)");
+            }
+            return new String(bytes, StandardCharsets.UTF_8);
+        } catch (IOException | InvalidPathException e) {
+            throw new ConfigException(s.fileEnv() + ": " + file.trim() + " (expected: a file this user can read; "
+                    + e.getClass().getSimpleName() + ")");
+        }
+    }
+
+    /**
+     * Refuses a secret given as a flag of {@code serve}: a process's command line is readable by every
+     * user of the machine ({@code ps}, {@code /proc/<pid>/cmdline}); its environment and its files are
+     * not. The passwords a database or Redis URL may carry count as secrets. The value is never repeated.
+     */
+    public static void refuseSecretFlags(Map<Setting, String> flags) {
+        for (Map.Entry<Setting, String> e : flags.entrySet()) {
+            Setting s = e.getKey();
+            String value = e.getValue() == null ? "" : e.getValue().trim();
+            if (value.isEmpty() || !(s.secret() || carriesPassword(s, value))) continue;
+            throw new ConfigException(s.flag + ": a secret on the command line can be read by every user of this machine with ps"
+                    + " (expected: the variable " + s.env + ", or " + s.fileEnv() + " naming a file that holds it)");
+        }
+    }
+
+    /** A Redis URL with user info (Lettuce reads a lone one as the password), or a JDBC URL with a password parameter. */
+    static boolean carriesPassword(Setting s, String value) {
+        return switch (s) {
+            case REDIS_URL -> value.matches("(?s)[A-Za-z]+://[^/@]*@.*");
+            case DATABASE_URL -> value.toLowerCase(Locale.ROOT).contains("password=");
+            default -> false;
+        };
     }
 
     private void validate() {
@@ -137,9 +233,7 @@ public record ChatConfig(
         if (!redisUrl.isEmpty() && !redisUrl.startsWith("redis://") && !redisUrl.startsWith("rediss://")) {
             throw new ConfigException(Setting.REDIS_URL.env + ": " + maskRedisUrl(redisUrl) + " (expected: redis://[[user]:password@]host[:port], or rediss:// for TLS)");
         }
-        if (!jwksUrl.isEmpty() && !jwksUrl.startsWith("https://") && !jwksUrl.startsWith("http://")) {
-            throw new ConfigException(Setting.JWKS_URL.env + ": " + jwksUrl + " (expected: an http(s) URL)");
-        }
+        validateJwks();
         if (tokenTtl.compareTo(java.time.Duration.ofSeconds(1)) < 0) { // a token's exp is in whole seconds
             throw new ConfigException(Setting.TOKEN_TTL.env + ": " + tokenTtl + " (expected: at least 1s)");
         }
@@ -175,8 +269,63 @@ public record ChatConfig(
                 throw new ConfigException(Setting.ADMINS.env + ": " + admin + " (expected: comma-separated usernames of at most 64 characters, without spaces)");
             }
         }
+        for (String origin : allowedOrigins) {
+            if (!ORIGIN.matcher(origin).matches()) {
+                throw new ConfigException(Setting.ALLOWED_ORIGINS.env + ": " + origin + " (expected: comma-separated origins such as https://chat.example.com, or *)");
+            }
+        }
+        if (adminPort != 0 && adminPort == port) {
+            throw new ConfigException(Setting.ADMIN_PORT.env + ": " + adminPort + " (expected: a port other than " + Setting.PORT.env + " " + port
+                    + ": the admin listener must not be the public one)");
+        }
         if (!logFormat.equals("text") && !logFormat.equals("json")) {
             throw new ConfigException(Setting.LOG_FORMAT.env + ": " + logFormat + " (expected: text or json)");
+        }
+    }
+
+    /**
+     * An identity provider's tokens are trusted only with an issuer and an audience to check: without
+     * them a token the provider signed for another application, or another provider's tokens served
+     * from the same JWKS, would sign in here. The keys come over https: over plain http whoever sits
+     * on the path could hand us keys of their own (a loopback host has no path to sit on).
+     */
+    private void validateJwks() {
+        if (jwksUrl.isEmpty()) {
+            if (!jwksIssuer.isEmpty()) throw new ConfigException(Setting.JWKS_ISSUER.env + ": " + jwksIssuer + " (expected: empty unless " + Setting.JWKS_URL.env + " is set)");
+            if (!jwksAudience.isEmpty()) throw new ConfigException(Setting.JWKS_AUDIENCE.env + ": " + jwksAudience + " (expected: empty unless " + Setting.JWKS_URL.env + " is set)");
+            return;
+        }
+        if (!jwksUrlAllowed(jwksUrl)) {
+            throw new ConfigException(Setting.JWKS_URL.env + ": " + jwksUrl + " (expected: an https URL, or http for a loopback host such as 127.0.0.1)");
+        }
+        if (jwksIssuer.isEmpty() || jwksIssuer.chars().anyMatch(ch -> Character.isWhitespace(ch) || Character.isISOControl(ch))) {
+            throw new ConfigException(Setting.JWKS_ISSUER.env + ": " + jwksIssuer + " (expected: the iss claim of the identity provider's tokens, without spaces; required with " + Setting.JWKS_URL.env + ")");
+        }
+        if (jwksAudience.isEmpty() || jwksAudience.chars().anyMatch(ch -> Character.isWhitespace(ch) || Character.isISOControl(ch))) {
+            throw new ConfigException(Setting.JWKS_AUDIENCE.env + ": " + jwksAudience + " (expected: this server's audience (aud) at the identity provider, without spaces; required with " + Setting.JWKS_URL.env + ")");
+        }
+    }
+
+    /** https, or http to a loopback host (a test's or a sidecar's), by name or literal; no DNS is asked. */
+    public static boolean jwksUrlAllowed(String url) {
+        java.net.URI uri;
+        try {
+            uri = new java.net.URI(url);
+        } catch (java.net.URISyntaxException e) {
+            return false;
+        }
+        String host = uri.getHost();
+        if (uri.getScheme() == null || host == null || host.isEmpty()) return false;
+        String scheme = uri.getScheme().toLowerCase(Locale.ROOT);
+        if (scheme.equals("https")) return true;
+        if (!scheme.equals("http")) return false;
+        if (host.equalsIgnoreCase("localhost")) return true;
+        byte[] a = AddressRange.literal(host);
+        if (a == null) return false;
+        try {
+            return InetAddress.getByAddress(a).isLoopbackAddress();
+        } catch (java.net.UnknownHostException e) {
+            return false;
         }
     }
 
@@ -193,6 +342,11 @@ public record ChatConfig(
         if (appendBatchMax > outboxFrames / 2) {
             out.add(Setting.APPEND_BATCH_MAX.env + " " + appendBatchMax + " is more than half of " + Setting.OUTBOX_FRAMES.env
                     + " (" + outboxFrames + "): one commit to a busy room can close its members as slow consumers");
+        }
+        if (!jwksUrl.isEmpty() && registrationOpen) {
+            out.add(Setting.JWKS_URL.env + " is set and " + Setting.REGISTRATION.env + " is open: a name the identity provider's users"
+                    + " have not yet signed in with can be registered here first, and their tokens are then refused;"
+                    + " set " + Setting.REGISTRATION.env + "=closed if accounts come from the identity provider");
         }
         return out;
     }
@@ -237,6 +391,14 @@ public record ChatConfig(
         return databaseUrl.equals(embeddedDatabaseUrl(dataDir));
     }
 
+    /**
+     * Half the cores, at least one: bcrypt is all CPU, and a flood of logins must leave the other
+     * half to the event loops and to the rest of the work.
+     */
+    public int passwordThreadCount() {
+        return passwordThreads > 0 ? passwordThreads : Math.max(1, Runtime.getRuntime().availableProcessors() / 2);
+    }
+
     public int eventLoopCount() {
         return eventLoops > 0 ? eventLoops : Runtime.getRuntime().availableProcessors();
     }
@@ -254,6 +416,9 @@ public record ChatConfig(
         out.put(Setting.PRESENCE_TTL.env, presenceTtl.toString());
         out.put(Setting.JWT_SECRET.env, jwtSecret.isEmpty() ? "(generated)" : "****");
         out.put(Setting.JWKS_URL.env, jwksUrl);
+        out.put(Setting.JWKS_ISSUER.env, jwksIssuer);
+        out.put(Setting.JWKS_AUDIENCE.env, jwksAudience);
+        out.put(Setting.REGISTRATION.env, registrationOpen ? "open" : "closed");
         out.put(Setting.TOKEN_TTL.env, tokenTtl.toString());
         out.put(Setting.ACCESS_TOKEN_TTL.env, accessTokenTtl.toString()
                 + (accessTokenTtl.compareTo(tokenTtl) > 0 ? " (in effect " + tokenTtl + ", the session's)" : ""));
@@ -268,6 +433,12 @@ public record ChatConfig(
         out.put(Setting.PASSWORD_MIN.env, String.valueOf(passwordMin));
         out.put(Setting.PASSWORD_MAX.env, String.valueOf(passwordMax));
         out.put(Setting.BCRYPT_COST.env, String.valueOf(bcryptCost));
+        out.put(Setting.PASSWORD_THREADS.env, String.valueOf(passwordThreadCount()));
+        out.put(Setting.PASSWORD_QUEUE.env, String.valueOf(passwordQueue));
+        out.put(Setting.LOGIN_FAILURES_PER_IP.env, String.valueOf(loginFailuresPerIp));
+        out.put(Setting.REGISTRATIONS_PER_IP.env, String.valueOf(registrationsPerIp));
+        out.put(Setting.TRUSTED_PROXIES.env, trustedProxies.isEmpty() ? "(none: the connection's address)"
+                : String.join(",", trustedProxies.stream().map(AddressRange::toString).toList()));
         out.put(Setting.OUTBOX_FRAMES.env, String.valueOf(outboxFrames));
         out.put(Setting.OUTBOX_BYTES.env, String.valueOf(outboxBytes));
         out.put(Setting.FLUSH_INTERVAL.env, flushInterval.toMillis() + "ms");
@@ -282,6 +453,9 @@ public record ChatConfig(
         out.put(Setting.ADMINS.env, String.join(",", admins));
         out.put(Setting.ROOM_CREATION.env, roomCreationByAnyone ? "anyone" : "admins");
         out.put(Setting.DATABASE_POOL_SIZE.env, String.valueOf(databasePoolSize));
+        out.put(Setting.ADMIN_HOST.env, adminHost);
+        out.put(Setting.ADMIN_PORT.env, String.valueOf(adminPort));
+        out.put(Setting.API_DOCS.env, apiDocs ? "on" : "off");
         return out;
     }
 
@@ -293,95 +467,17 @@ public record ChatConfig(
         return url.replaceAll("//[^@/]*@", "//****@");
     }
 
-    private static int integer(Map<Setting, String> v, Setting s, int min, int max) {
-        String raw = v.get(s);
-        try {
-            int n = Integer.parseInt(raw);
-            if (n < min || n > max) throw new NumberFormatException();
-            return n;
-        } catch (NumberFormatException e) {
-            throw new ConfigException(s.env + ": " + raw + " (expected: a whole number from " + min + " to " + max + ")");
-        }
-    }
-
-    private static double decimal(Map<Setting, String> v, Setting s) {
-        String raw = v.get(s);
-        try {
-            return Double.parseDouble(raw);
-        } catch (NumberFormatException e) {
-            throw new ConfigException(s.env + ": " + raw + " (expected: a number)");
-        }
-    }
-
-    private static Pattern pattern(Map<Setting, String> v, Setting s) {
-        try {
-            return Pattern.compile(v.get(s));
-        } catch (PatternSyntaxException e) {
-            throw new ConfigException(s.env + ": " + v.get(s) + " (expected: a regular expression)");
-        }
-    }
-
-    /** Accepts 250ms, 90s, 30m, 24h, 7d, or an ISO-8601 duration such as PT1H; at least a millisecond. */
-    static Duration duration(Map<Setting, String> v, Setting s) {
-        String raw = v.get(s);
-        Duration d = parsed(raw, s, "250ms, 90s, 30m, 24h or 7d");
-        // Zero or negative breaks every user: a periodic timer of 0 ms throws, and a drain of 0 waits forever.
-        if (d.toMillis() < 1) throw new ConfigException(s.env + ": " + raw + " (expected: a duration of at least 1ms)");
-        return d;
-    }
-
-    /**
-     * 0ms (off) up to 100ms, for the latency a setting trades for fewer writes: the flush interval
-     * (longer would only add latency, since a write carries at most 512 frames) and the append linger.
-     */
-    static Duration shortDuration(Map<Setting, String> v, Setting s) {
-        String raw = v.get(s);
-        Duration d = parsed(raw, s, "2ms");
-        if (d.isNegative() || d.toMillis() > 100) throw new ConfigException(s.env + ": " + raw + " (expected: 0ms to 100ms)");
-        return d;
-    }
-
-    private static Duration parsed(String raw, Setting s, String examples) {
-        try {
-            return parseDuration(raw);
-        } catch (RuntimeException e) {
-            throw new ConfigException(s.env + ": " + raw + " (expected: a duration such as " + examples + ")");
-        }
-    }
-
+    /** Accepts 250ms, 90s, 30m, 24h, 7d, or an ISO-8601 duration such as PT1H. */
     public static Duration parseDuration(String raw) {
-        String t = raw.trim().toLowerCase(Locale.ROOT);
-        if (t.startsWith("p")) return Duration.parse(t.toUpperCase(Locale.ROOT));
-        if (t.endsWith("ms")) return Duration.ofMillis(Long.parseLong(t.substring(0, t.length() - 2)));
-        long n = Long.parseLong(t.substring(0, t.length() - 1));
-        return switch (t.charAt(t.length() - 1)) {
-            case 's' -> Duration.ofSeconds(n);
-            case 'm' -> Duration.ofMinutes(n);
-            case 'h' -> Duration.ofHours(n);
-            case 'd' -> Duration.ofDays(n);
-            default -> throw new IllegalArgumentException(raw);
+        return SettingValues.parseDuration(raw);
+    }
+
+    private static boolean onOff(Map<Setting, String> v, Setting s) {
+        return switch (v.get(s).toLowerCase(Locale.ROOT)) {
+            case "on" -> true;
+            case "off" -> false;
+            default -> throw new ConfigException(s.env + ": " + v.get(s) + " (expected: on or off)");
         };
-    }
-
-    /** Usernames, as given: they are compared regardless of case, like usernames everywhere. */
-    private static List<String> admins(String raw) {
-        if (raw.isBlank()) return List.of();
-        return java.util.Arrays.stream(raw.split(",")).map(String::trim).filter(a -> !a.isEmpty()).toList();
-    }
-
-    /** {@code anyone} (true) or {@code admins} (false). */
-    private static boolean roomCreation(String raw) {
-        return switch (raw.toLowerCase(Locale.ROOT)) {
-            case "anyone" -> true;
-            case "admins" -> false;
-            default -> throw new ConfigException(Setting.ROOM_CREATION.env + ": " + raw + " (expected: anyone or admins)");
-        };
-    }
-
-    private static List<String> origins(String raw) {
-        if (raw.isBlank()) return List.of();
-        return java.util.Arrays.stream(raw.split(",")).map(String::trim).filter(o -> !o.isEmpty())
-                .map(o -> o.endsWith("/") ? o.substring(0, o.length() - 1) : o).toList();
     }
 
     /** The host name, made to follow the node id rule (any host name does not), and a random suffix. */

@@ -9,6 +9,8 @@ package dev.parley.config;
 public enum Setting {
     HOST("CHAT_HOST", "--host", "0.0.0.0", "address to listen on"),
     PORT("CHAT_PORT", "--port", "8080", "HTTP and WebSocket port (0 picks a free one)"),
+    ADMIN_HOST("CHAT_ADMIN_HOST", "--admin-host", "127.0.0.1", "address of the admin listener (/metrics, detailed /health/*); keep it off the public network"),
+    ADMIN_PORT("CHAT_ADMIN_PORT", "--admin-port", "9180", "port of the admin listener, not the public one (0 picks a free one)"),
     DATA_DIR("CHAT_DATA_DIR", "--data-dir", "./data", "folder of the H2 database file and the generated secret"),
     DATABASE_URL("CHAT_DATABASE_URL", "--database-url", "", "a jdbc:h2: or jdbc:postgresql: URL; empty means an H2 file in the data dir"),
     DATABASE_USER("CHAT_DATABASE_USER", "--database-user", "", "database user"),
@@ -17,10 +19,13 @@ public enum Setting {
     REDIS_URL("CHAT_REDIS_URL", "--redis-url", "", "redis://[[user]:password@]host[:port] to join a cluster, or rediss:// for TLS (verifyPeer=FULL by default; ?verifyPeer=CA or NONE); empty means the in-process broker"),
     PRESENCE_TTL("CHAT_PRESENCE_TTL", "--presence-ttl", "15s", "in a cluster, how long a node's presence entries outlive their last refresh (every third of it): the users of a node that died go offline within about 4/3 of this"),
     JWT_SECRET("CHAT_JWT_SECRET", "--jwt-secret", "", "HS256 key, at least 32 UTF-8 bytes; empty means generated and kept in the data dir"),
-    JWKS_URL("CHAT_JWKS_URL", "--jwks-url", "", "also accept RS256/ES256 tokens signed by a key of this JWKS"),
+    JWKS_URL("CHAT_JWKS_URL", "--jwks-url", "", "also accept RS256/ES256 tokens signed by a key of this JWKS: an https URL (http only for a loopback host); needs CHAT_JWKS_ISSUER and CHAT_JWKS_AUDIENCE"),
+    JWKS_ISSUER("CHAT_JWKS_ISSUER", "--jwks-issuer", "", "the iss claim every token of the identity provider must carry, exactly; required with CHAT_JWKS_URL"),
+    JWKS_AUDIENCE("CHAT_JWKS_AUDIENCE", "--jwks-audience", "", "a value the aud claim of every token of the identity provider must hold (this server's client id there); required with CHAT_JWKS_URL"),
+    REGISTRATION("CHAT_REGISTRATION", "--registration", "open", "open: anyone may register an account; closed: POST /api/auth/register is refused with 403 forbidden"),
     TOKEN_TTL("CHAT_TOKEN_TTL", "--token-ttl", "24h", "lifetime of the bearer tokens this server issues, and of a browser's session (e.g. 90s, 30m, 24h, 7d)"),
     ACCESS_TOKEN_TTL("CHAT_ACCESS_TOKEN_TTL", "--access-token-ttl", "10m", "lifetime of a browser session's access tokens, which the web client renews with its cookie (never past the session's end)"),
-    ALLOWED_ORIGINS("CHAT_ALLOWED_ORIGINS", "--allowed-origins", "", "comma-separated origins allowed to open /ws, * for any; empty means same origin and localhost"),
+    ALLOWED_ORIGINS("CHAT_ALLOWED_ORIGINS", "--allowed-origins", "", "comma-separated origins allowed to open /ws, * for any; empty means same origin and localhost; also added to the web client's connect-src"),
     NODE_ID("CHAT_NODE_ID", "--node-id", "", "name of this node in a cluster: 1 to 64 ASCII letters, digits, _ . or -, starting with a letter or digit; empty means host name + random suffix"),
     RATE_LIMIT("CHAT_RATE_LIMIT", "--rate-limit", "20", "sends per second per connection"),
     RATE_BURST("CHAT_RATE_BURST", "--rate-burst", "40", "burst of sends per connection"),
@@ -31,6 +36,11 @@ public enum Setting {
     PASSWORD_MIN("CHAT_PASSWORD_MIN", "--password-min", "8", "shortest password"),
     PASSWORD_MAX("CHAT_PASSWORD_MAX", "--password-max", "128", "longest password"),
     BCRYPT_COST("CHAT_BCRYPT_COST", "--bcrypt-cost", "10", "bcrypt cost factor of password hashes (4..31)"),
+    PASSWORD_THREADS("CHAT_PASSWORD_THREADS", "--password-threads", "0", "threads that check and make password hashes (register, login, password change, account deletion); 0 means half the cores, at least 1"),
+    PASSWORD_QUEUE("CHAT_PASSWORD_QUEUE", "--password-queue", "32", "password checks that may wait for one of those threads; past it they are refused with 503 and Retry-After"),
+    LOGIN_FAILURES_PER_IP("CHAT_LOGIN_FAILURES_PER_IP", "--login-failures-per-ip", "50", "logins without the right password from one client address before its next ones are slowed (a growing delay, up to a minute); forgiven after 5 quiet minutes"),
+    REGISTRATIONS_PER_IP("CHAT_REGISTRATIONS_PER_IP", "--registrations-per-ip", "20", "accounts one client address may register before its next ones are slowed (a growing delay, up to an hour); forgiven after a quiet hour"),
+    TRUSTED_PROXIES("CHAT_TRUSTED_PROXIES", "--trusted-proxies", "", "comma-separated addresses or CIDR ranges of the reverse proxies whose X-Forwarded-For names the client's address; empty means the address of the connection"),
     OUTBOX_FRAMES("CHAT_OUTBOX_FRAMES", "--outbox-frames", "2048", "outgoing queue of a connection; past half, typing and presence are dropped; full closes with 4002"),
     OUTBOX_BYTES("CHAT_OUTBOX_BYTES", "--outbox-bytes", "16777216", "most bytes queued for a connection (16 MiB), whatever the frames: past it the connection is closed with 4002 like a full queue; at least 128 x CHAT_MAX_FRAME_BYTES, so a history page always fits"),
     FLUSH_INTERVAL("CHAT_FLUSH_INTERVAL", "--flush-interval", "3ms", "least time between two socket writes to one connection; frames meanwhile travel together; 0ms writes each at once"),
@@ -43,6 +53,7 @@ public enum Setting {
     DRAIN_TIMEOUT("CHAT_DRAIN_TIMEOUT", "--drain-timeout", "10s", "on SIGTERM, how long to wait for pending commits before closing"),
     ADMINS("CHAT_ADMINS", "--admins", "", "comma-separated usernames (any letter case) of the server-wide administrators, who may disable and enable accounts; empty means none"),
     ROOM_CREATION("CHAT_ROOM_CREATION", "--room-creation", "anyone", "who may make rooms (POST /api/rooms, or a join of a name not taken): anyone or admins"),
+    API_DOCS("CHAT_API_DOCS", "--api-docs", "on", "on or off: the API docs page at /docs (/openapi.yaml is served either way)"),
     LOG_FORMAT("CHAT_LOG_FORMAT", "--log-format", "text", "text or json (one JSON object per line)");
 
     public final String env;
@@ -59,5 +70,10 @@ public enum Setting {
 
     public boolean secret() {
         return this == JWT_SECRET || this == DATABASE_PASSWORD;
+    }
+
+    /** The variable that names a file holding this setting's value (Docker and Kubernetes secrets). */
+    public String fileEnv() {
+        return env + "_FILE";
     }
 }

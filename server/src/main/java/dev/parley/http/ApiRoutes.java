@@ -50,12 +50,14 @@ final class ApiRoutes {
     private final ChatService chat;
     private final TokenService tokens;
     private final ChatMetrics metrics;
+    private final ClientAddress clients;
     private final SessionRoutes sessionRoutes;
 
-    ApiRoutes(ChatService chat, TokenService tokens, ChatMetrics metrics) {
+    ApiRoutes(ChatService chat, TokenService tokens, ChatMetrics metrics, ClientAddress clients) {
         this.chat = requireNonNull(chat, "chat");
         this.tokens = requireNonNull(tokens, "tokens");
         this.metrics = requireNonNull(metrics, "metrics");
+        this.clients = requireNonNull(clients, "clients");
         this.sessionRoutes = new SessionRoutes(chat.browserSessions(), chat.accounts(), metrics);
     }
 
@@ -98,6 +100,14 @@ final class ApiRoutes {
     }
 
     private void credentials(RoutingContext ctx, boolean register) {
+        // JSON only: a browser sends a form (or text/plain) from any site without asking, but JSON
+        // only after a CORS preflight, which this server never grants; so another site's page
+        // cannot make its visitors' browsers register accounts or guess passwords here.
+        if (!json(ctx.request().getHeader(HttpHeaders.CONTENT_TYPE))) {
+            HttpErrors.send(ctx, metrics, new ChatException(ErrorCode.UNSUPPORTED_MEDIA_TYPE,
+                    "the body must be JSON, sent with Content-Type: application/json"));
+            return;
+        }
         JsonObject body;
         try {
             body = ctx.body().asJsonObject();
@@ -120,8 +130,19 @@ final class ApiRoutes {
             HttpErrors.send(ctx, metrics, e);
             return;
         }
-        Future<TokenService.Issued> issued = register ? chat.register(username, password) : chat.login(username, password);
+        String address = clients.of(ctx.request());
+        Future<TokenService.Issued> issued = register
+                ? chat.accounts().register(username, password, address)
+                : chat.accounts().login(username, password, address);
         sessionRoutes.signedIn(ctx, register ? 201 : 200, issued, cookie);
+    }
+
+    /** Whether a Content-Type header names JSON: {@code application/json}, in any case, with parameters or not. */
+    static boolean json(String contentType) {
+        if (contentType == null) return false;
+        int semicolon = contentType.indexOf(';');
+        String type = (semicolon < 0 ? contentType : contentType.substring(0, semicolon)).trim();
+        return type.equalsIgnoreCase("application/json");
     }
 
     /** PROTOCOL.md 3.5: the limits this server keeps, as configured, for clients to keep to instead of copies. */

@@ -13,7 +13,9 @@ import static java.util.Objects.requireNonNull;
 
 /**
  * {@code /health/live} (the process answers) and {@code /health/ready} (it should get traffic): ready
- * is 503 while the database, the broker or presence is down, or while the node drains.
+ * is 503 while the database, the broker or presence is down, or while the node drains. The public port
+ * answers with the status alone, which is all a load balancer reads; the admin listener adds the node,
+ * whether it drains, and each check, which tell a stranger what the node runs on and when it is weak.
  */
 public final class Health {
     private final Supplier<Future<Boolean>> database;
@@ -37,16 +39,20 @@ public final class Health {
         draining = true;
     }
 
-    void mount(Router router) {
-        HttpRoutes.getOrHead(router, "/health/live").handler(ctx -> ctx.response().putHeader(HttpHeaders.CONTENT_TYPE, "application/json")
-                .end(new JsonObject().put("status", "UP").put("node", nodeId).encode()));
+    /** @param detailed whether the answers name the node and each check (the admin listener) or carry the status alone */
+    void mount(Router router, boolean detailed) {
+        HttpRoutes.getOrHead(router, "/health/live").handler(ctx -> {
+            JsonObject body = new JsonObject().put("status", "UP");
+            if (detailed) body.put("node", nodeId);
+            ctx.response().putHeader(HttpHeaders.CONTENT_TYPE, "application/json").end(body.encode());
+        });
         HttpRoutes.getOrHead(router, "/health/ready").handler(ctx -> database.get().onComplete(ar -> {
             boolean dbUp = ar.succeeded() && Boolean.TRUE.equals(ar.result());
             boolean brokerUp = broker.healthy();
             boolean presenceUp = presence.healthy();
             boolean ready = dbUp && brokerUp && presenceUp && !draining;
-            JsonObject body = new JsonObject()
-                    .put("status", ready ? "UP" : "DOWN")
+            JsonObject body = new JsonObject().put("status", ready ? "UP" : "DOWN");
+            if (detailed) body
                     .put("node", nodeId)
                     .put("draining", draining)
                     .put("checks", new JsonObject()

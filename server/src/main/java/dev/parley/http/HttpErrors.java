@@ -32,6 +32,10 @@ public final class HttpErrors {
         if (err instanceof ChatException ce) {
             code = ce.code();
             message = ce.getMessage();
+            // RFC 9110 10.2.3: with a 429 or a 503, how long to wait; a client backs off by it.
+            if (ce.retryAfterSeconds() > 0 && !ctx.response().headWritten()) {
+                ctx.response().putHeader("Retry-After", Long.toString(ce.retryAfterSeconds()));
+            }
         } else if (err instanceof HttpException he && forStatus(he.getStatusCode()) != null) {
             code = forStatus(he.getStatusCode());
             message = defaultMessage(code);

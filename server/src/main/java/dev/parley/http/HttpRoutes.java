@@ -2,49 +2,76 @@ package dev.parley.http;
 
 import dev.parley.auth.TokenService;
 import dev.parley.chat.ChatService;
+import dev.parley.config.ChatConfig;
 import dev.parley.metrics.ChatMetrics;
 import io.vertx.core.Vertx;
-import io.vertx.core.http.HttpHeaders;
 import io.vertx.ext.web.Router;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.ext.web.Route;
 
-/** Builds the router: every route of PROTOCOL.md section 1 but {@code /ws} (see ChatServer), the web client and the API docs. */
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * Builds the router of the public port: every route of PROTOCOL.md section 1 but {@code /ws} (see
+ * ChatServer) and {@code /metrics} (see {@link AdminRoutes}), the web client and the API docs.
+ */
 public final class HttpRoutes {
     private static final String SWAGGER_UI = "META-INF/resources/webjars/swagger-ui/" + swaggerVersion();
-    private static final String CSP_APP = "default-src 'self'; connect-src 'self' ws: wss:; img-src 'self' data:; "
-            + "style-src 'self'; script-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'";
-    // Swagger UI styles itself inline, and the docs page starts it with an inline script.
-    private static final String CSP_DOCS = "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
-            + "script-src 'self' 'unsafe-inline'; object-src 'none'; frame-ancestors 'none'";
+    // The docs page runs no inline script (docs/init.js starts Swagger UI), but Swagger UI styles itself inline.
+    private static final String CSP_DOCS = "default-src 'self'; connect-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
+            + "script-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
     private HttpRoutes() {}
 
-    public static Router create(Vertx vertx, ChatService chat, TokenService tokens, ChatMetrics metrics, Health health) {
+    public static Router create(Vertx vertx, ChatConfig config, ChatService chat, TokenService tokens, ChatMetrics metrics, Health health) {
         Router router = Router.router(vertx);
+        String cspApp = appPolicy(config.allowedOrigins());
         router.route().handler(ctx -> {
             var h = ctx.response().headers();
             h.set("X-Content-Type-Options", "nosniff");
             h.set("Referrer-Policy", "no-referrer");
-            h.set("Content-Security-Policy", ctx.request().path().startsWith("/docs") ? CSP_DOCS : CSP_APP);
+            h.set("Content-Security-Policy", ctx.request().path().startsWith("/docs") ? CSP_DOCS : cspApp);
             ctx.next();
         });
-        new ApiRoutes(chat, tokens, metrics).mount(router);
-        health.mount(router);
-        getOrHead(router, "/metrics").handler(ctx -> ctx.response()
-                .putHeader(HttpHeaders.CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")
-                .end(metrics.scrape()));
+        new ApiRoutes(chat, tokens, metrics, new ClientAddress(config.trustedProxies())).mount(router);
+        health.mount(router, false);
         getOrHead(router, "/openapi.yaml").handler(JarFiles.single(vertx, "/openapi.yaml", "openapi.yaml"));
-        getOrHead(router, "/docs").handler(ctx -> {
-            // vertx-web matches "/docs/" on this route too: redirecting that would loop forever.
-            if (ctx.request().path().endsWith("/")) ctx.next();
-            else ctx.redirect("/docs/");
-        });
-        getOrHead(router, "/docs/assets/*").handler(new JarFiles(vertx, "/docs/assets/", SWAGGER_UI, null));
-        getOrHead(router, "/docs/*").handler(new JarFiles(vertx, "/docs/", "docs", "index.html"));
+        if (config.apiDocs()) {
+            getOrHead(router, "/docs").handler(ctx -> {
+                // vertx-web matches "/docs/" on this route too: redirecting that would loop forever.
+                if (ctx.request().path().endsWith("/")) ctx.next();
+                else ctx.redirect("/docs/");
+            });
+            getOrHead(router, "/docs/assets/*").handler(new JarFiles(vertx, "/docs/assets/", SWAGGER_UI, null));
+            getOrHead(router, "/docs/*").handler(new JarFiles(vertx, "/docs/", "docs", "index.html"));
+        } else {
+            router.route("/docs*").handler(ctx -> ctx.fail(404)); // not the web client's index.html either
+        }
         getOrHead(router, "/*").handler(new JarFiles(vertx, "/", "web", "index.html"));
         HttpErrors.routerRefusals(router, metrics);
         return router;
+    }
+
+    /**
+     * The web client's policy: its own files only, no inline script or style, and connections to its
+     * own origin ({@code 'self'}, which CSP Level 3 browsers extend to ws: and wss: on the same host)
+     * plus the configured {@code CHAT_ALLOWED_ORIGINS}, each also as its WebSocket origin, for a page
+     * that talks to nodes of another origin. {@code *} there opens {@code /ws} to pages of any origin; it
+     * does not let this page connect anywhere.
+     */
+    static String appPolicy(List<String> allowedOrigins) {
+        List<String> connect = new ArrayList<>(List.of("'self'"));
+        for (String origin : allowedOrigins) {
+            if (origin.equals("*")) continue;
+            String o = origin.toLowerCase(Locale.ROOT);
+            connect.add(o);
+            if (o.startsWith("https://")) connect.add("wss://" + o.substring(8));
+            else if (o.startsWith("http://")) connect.add("ws://" + o.substring(7));
+        }
+        return "default-src 'self'; connect-src " + String.join(" ", connect.stream().distinct().toList()) + "; img-src 'self' data:; "
+                + "style-src 'self'; script-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
     }
 
     /** A route for GET and HEAD: probes and link checkers often ask with HEAD, and HTTP says a GET resource answers it too. */

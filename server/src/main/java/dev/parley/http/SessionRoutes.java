@@ -18,7 +18,6 @@ import io.vertx.ext.web.RoutingContext;
 
 import java.time.Duration;
 import java.time.Instant;
-import java.util.Locale;
 
 import static java.util.Objects.requireNonNull;
 
@@ -179,13 +178,11 @@ final class SessionRoutes {
         return (comma < 0 ? header : header.substring(0, comma)).trim();
     }
 
-    /** Whether the request's body is declared JSON; a 400 has been sent if not. */
+    /** Whether the request's body is declared JSON (ApiRoutes.json); a 415 has been sent if not. */
     private boolean jsonRequest(RoutingContext ctx) {
-        String type = ctx.request().getHeader(HttpHeaders.CONTENT_TYPE);
-        int semicolon = type == null ? -1 : type.indexOf(';');
-        String media = type == null ? "" : (semicolon < 0 ? type : type.substring(0, semicolon)).trim().toLowerCase(Locale.ROOT);
-        if (media.equals("application/json")) return true;
-        HttpErrors.send(ctx, metrics, ChatException.badRequest(ctx.request().path() + " takes Content-Type: application/json only"));
+        if (ApiRoutes.json(ctx.request().getHeader(HttpHeaders.CONTENT_TYPE))) return true;
+        HttpErrors.send(ctx, metrics, new ChatException(ErrorCode.UNSUPPORTED_MEDIA_TYPE,
+                ctx.request().path() + " takes Content-Type: application/json only"));
         return false;
     }
 }

@@ -17,9 +17,22 @@ public final class UserStore {
         this.db = requireNonNull(db, "db");
     }
 
-    /** An account; a deleted one keeps its row (its name stays taken) but no password. */
-    /** @param sessionEpoch counts the password changes: a token carries the one it was issued under */
-    public record User(String username, String passwordHash, boolean disabled, boolean deleted, long sessionEpoch) {}
+    /**
+     * An account; a deleted one keeps its row (its name stays taken) but no password.
+     *
+     * @param sessionEpoch counts the password changes: a token carries the one it was issued under
+     * @param issuer       the identity provider whose user this is (no password), or null for an account registered here
+     */
+    public record User(String username, String passwordHash, boolean disabled, boolean deleted, long sessionEpoch, String issuer) {
+        public User(String username, String passwordHash, boolean disabled, boolean deleted, long sessionEpoch) {
+            this(username, passwordHash, disabled, deleted, sessionEpoch, null);
+        }
+
+        /** An account one may log in to with a password: registered here, and not deleted. */
+        public boolean hasPassword() {
+            return issuer == null && !deleted;
+        }
+    }
 
     /** @return false if the name (in any case) is taken */
     public boolean create(String username, String passwordHash) {
@@ -39,12 +52,38 @@ public final class UserStore {
         }
     }
 
+    /**
+     * Reserves the name for the identity provider's user of that name: an account without a password,
+     * owned by {@code issuer}.
+     *
+     * @return false if the name (in any case) is taken, by whatever account
+     */
+    public boolean createExternal(String username, String issuer) {
+        try (Connection c = db.connection();
+             PreparedStatement ps = c.prepareStatement(
+                     "INSERT INTO users (username, username_lower, password_hash, created_at, issuer) VALUES (?, ?, '', ?, ?)")) {
+            ps.setString(1, username);
+            ps.setString(2, username.toLowerCase(Locale.ROOT));
+            ps.setLong(3, System.currentTimeMillis());
+            ps.setString(4, issuer);
+            ps.executeUpdate();
+            db.persist(c);
+            return true;
+        } catch (SQLException e) {
+            if (isUniqueViolation(e)) return false;
+            throw new StoreException("could not create user", e);
+        }
+    }
+
     public Optional<User> find(String username) {
         try (Connection c = db.connection();
-             PreparedStatement ps = c.prepareStatement("SELECT username, password_hash, disabled, deleted, session_epoch FROM users WHERE username_lower = ?")) {
+             PreparedStatement ps = c.prepareStatement(
+                     "SELECT username, password_hash, disabled, deleted, session_epoch, issuer FROM users WHERE username_lower = ?")) {
             ps.setString(1, username.toLowerCase(Locale.ROOT));
             try (ResultSet rs = ps.executeQuery()) {
-                return rs.next() ? Optional.of(new User(rs.getString(1), rs.getString(2), rs.getBoolean(3), rs.getBoolean(4), rs.getLong(5))) : Optional.empty();
+                return rs.next()
+                        ? Optional.of(new User(rs.getString(1), rs.getString(2), rs.getBoolean(3), rs.getBoolean(4), rs.getLong(5), rs.getString(6)))
+                        : Optional.empty();
             }
         } catch (SQLException e) {
             throw new StoreException("could not read user", e);
@@ -58,7 +97,7 @@ public final class UserStore {
      * @return the revocation's id, or empty if there is no such account (or it was deleted)
      */
     public Optional<RevocationStore.Revocation> setPassword(String username, String passwordHash, RevocationStore.Revocation r) {
-        return changeAndRevoke("UPDATE users SET password_hash = ?, session_epoch = session_epoch + 1 WHERE username_lower = ? AND NOT deleted",
+        return changeAndRevoke("UPDATE users SET password_hash = ?, session_epoch = session_epoch + 1 WHERE username_lower = ? AND NOT deleted AND issuer IS NULL",
                 ps -> ps.setString(1, passwordHash), username, r, true);
     }
 

@@ -30,8 +30,13 @@ import java.util.Date;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-/** Tokens issued by an external identity provider, verified against its JWKS. */
+/**
+ * Tokens issued by an external identity provider, verified against its JWKS, with its issuer and
+ * our audience; its users' names are theirs once they signed in, and never a local account's.
+ */
 class JwksTokenTest {
+    static final String ISSUER = "https://idp.test";
+    static final String AUDIENCE = "parley-test";
     static final RSAKey RSA = generateRsa("rsa-1");
     static final RSAKey OTHER_RSA = generateRsa("rsa-1"); // same kid, different key: a forgery
     static final ECKey EC = generateEc();
@@ -40,6 +45,8 @@ class JwksTokenTest {
     @RegisterExtension
     static ParleyServer server = ParleyServer.create()
             .with(Setting.JWKS_URL, "http://127.0.0.1:" + JWKS.getAddress().getPort() + "/.well-known/jwks.json")
+            .with(Setting.JWKS_ISSUER, ISSUER)
+            .with(Setting.JWKS_AUDIENCE, AUDIENCE)
             .with(Setting.ADMINS, "idp-ops");
 
     @AfterAll
@@ -84,19 +91,77 @@ class JwksTokenTest {
 
     @Test
     void the_servers_own_HS256_tokens_still_work_beside_the_identity_provider() {
-        String token = new TokenService(ParleyServer.SECRET.getBytes(StandardCharsets.UTF_8), Duration.ofMinutes(5), null, Clock.systemUTC())
+        String token = new TokenService(ParleyServer.SECRET.getBytes(StandardCharsets.UTF_8), Duration.ofMinutes(5), Clock.systemUTC())
                 .issue("local-carol").token();
         assertThat(server.http().get("/api/rooms", token).status()).isEqualTo(200);
     }
 
+    @Test
+    void a_token_of_another_issuer_or_for_another_audience_or_for_none_is_refused() throws Exception {
+        Instant exp = Instant.now().plusSeconds(600);
+        String otherIssuer = rs256(RSA, new JWTClaimsSet.Builder(claims("idp-frank", exp)).issuer("https://other.test").build());
+        String otherAudience = rs256(RSA, new JWTClaimsSet.Builder(claims("idp-frank", exp)).audience("another-app").build());
+        String noAudience = rs256(RSA, new JWTClaimsSet.Builder(claims("idp-frank", exp)).audience((String) null).build());
+        String noIssuer = rs256(RSA, new JWTClaimsSet.Builder(claims("idp-frank", exp)).issuer(null).build());
+        for (String token : new String[]{otherIssuer, otherAudience, noAudience, noIssuer}) {
+            assertThat(server.http().get("/api/rooms", token).status()).isEqualTo(401);
+            assertThatThrownBy(() -> server.connect(token)).isInstanceOfSatisfying(WsClient.Refused.class, r -> assertThat(r.status).isEqualTo(401));
+        }
+        String among = rs256(RSA, new JWTClaimsSet.Builder(claims("idp-frank", exp)).audience(java.util.List.of("another-app", AUDIENCE)).build());
+        assertThat(server.http().get("/api/rooms", among).status()).as("our audience among others").isEqualTo(200);
+    }
+
+    @Test
+    void once_an_identity_provider_user_signed_in_their_name_cannot_be_registered_here_nor_logged_in_to() throws Exception {
+        String name = ParleyServer.unique("idp");
+        assertThat(server.http().get("/api/rooms", rs256(RSA, name, Instant.now().plusSeconds(600))).status()).isEqualTo(200);
+
+        for (String taken : new String[]{name, name.toUpperCase(java.util.Locale.ROOT)}) {
+            var r = server.http().post("/api/auth/register", "{\"username\":\"" + taken + "\",\"password\":\"long enough pw\"}");
+            assertThat(r.status()).as(r.body()).isEqualTo(409);
+            assertThat(r.json().get("error").asText()).isEqualTo("conflict");
+        }
+        var login = server.http().post("/api/auth/login", "{\"username\":\"" + name + "\",\"password\":\"\"}");
+        assertThat(login.status()).as("an empty password is no password").isEqualTo(400);
+        login = server.http().post("/api/auth/login", "{\"username\":\"" + name + "\",\"password\":\"anything at all\"}");
+        assertThat(login.status()).as("an account of the provider has no password here").isEqualTo(401);
+    }
+
+    @Test
+    void an_identity_provider_token_for_a_name_registered_here_is_refused_it_is_someone_else() throws Exception {
+        String name = ParleyServer.unique("local");
+        String local = server.http().register(name);
+        String idp = rs256(RSA, name, Instant.now().plusSeconds(600));
+
+        assertThat(server.http().get("/api/rooms", idp).status()).isEqualTo(401);
+        assertThatThrownBy(() -> server.connect(idp)).isInstanceOfSatisfying(WsClient.Refused.class, r -> assertThat(r.status).isEqualTo(401));
+        assertThat(server.http().get("/api/rooms", local).status()).as("the local account is untouched").isEqualTo(200);
+    }
+
+    @Test
+    void an_identity_provider_user_who_signed_in_has_an_account_others_can_add_to_a_private_room() throws Exception {
+        String name = ParleyServer.unique("idpmember");
+        assertThat(server.http().get("/api/rooms", rs256(RSA, name, Instant.now().plusSeconds(600))).status()).isEqualTo(200);
+        String owner = server.newUser("owner");
+        String room = "priv-" + Long.toString(System.nanoTime(), 36);
+        assertThat(server.http().request("POST", "/api/rooms", owner, "{\"name\":\"" + room + "\",\"visibility\":\"private\"}").status()).isEqualTo(201);
+
+        var added = server.http().request("PUT", "/api/rooms/" + room + "/members/" + name, owner, "{}");
+        assertThat(added.status()).as(added.body()).isIn(200, 201);
+    }
+
     private static String rs256(RSAKey key, String sub, Instant exp) throws Exception {
-        SignedJWT jwt = new SignedJWT(new JWSHeader.Builder(JWSAlgorithm.RS256).keyID(key.getKeyID()).build(), claims(sub, exp));
+        return rs256(key, claims(sub, exp));
+    }
+
+    private static String rs256(RSAKey key, JWTClaimsSet claims) throws Exception {
+        SignedJWT jwt = new SignedJWT(new JWSHeader.Builder(JWSAlgorithm.RS256).keyID(key.getKeyID()).build(), claims);
         jwt.sign(new RSASSASigner(key));
         return jwt.serialize();
     }
 
     private static JWTClaimsSet claims(String sub, Instant exp) {
-        return new JWTClaimsSet.Builder().subject(sub).issuer("https://idp.test").expirationTime(Date.from(exp)).issueTime(new Date()).build();
+        return new JWTClaimsSet.Builder().subject(sub).issuer(ISSUER).audience(AUDIENCE).expirationTime(Date.from(exp)).issueTime(new Date()).build();
     }
 
     private static RSAKey generateRsa(String kid) {

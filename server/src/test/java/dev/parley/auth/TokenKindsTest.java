@@ -47,7 +47,7 @@ class TokenKindsTest {
     }
 
     private final MovingClock clock = new MovingClock();
-    private final TokenService tokens = new TokenService(SECRET, DAY, ACCESS, null, clock);
+    private final TokenService tokens = new TokenService(SECRET, DAY, ACCESS, clock);
 
     @Test
     void each_kind_of_token_is_taken_only_where_it_belongs() {
@@ -154,7 +154,7 @@ class TokenKindsTest {
 
     @Test
     void a_token_signed_with_another_secret_is_no_kind_at_all() {
-        TokenService other = new TokenService("another-secret-0123456789-0123456789-xyz".getBytes(StandardCharsets.UTF_8), DAY, ACCESS, null, clock);
+        TokenService other = new TokenService("another-secret-0123456789-0123456789-xyz".getBytes(StandardCharsets.UTF_8), DAY, ACCESS, clock);
         TokenService.Session s = other.startSession("alice", 0);
         TokenService.Issued ticket = other.ticket(other.verify(s.access().token()).orElseThrow());
 

@@ -89,7 +89,7 @@ class LoadBalancerIT {
     /** Clients join through nginx, some send while {@code fault} hits node a; then everything is checked. */
     private void converse(String room, Runnable fault) throws Exception {
         Http http = new Http(nginx.baseUrl());
-        URI ws = URI.create("ws://127.0.0.1:" + nginx.port() + "/ws");
+        URI ws = URI.create(nginx.wsUrl()); // wss: nginx terminates TLS
         for (int i = 0; i < CLIENTS; i++) {
             String token = http.register(ParleyServer.unique("lb"));
             clients.add(new ResumingClient(URI.create(ws + "?token=" + token), Map.of("Origin", nginx.baseUrl()), room));

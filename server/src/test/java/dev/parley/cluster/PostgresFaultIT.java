@@ -45,7 +45,7 @@ class PostgresFaultIT {
                 assertThat(r.get("type").asText()).as(r.toString()).isEqualTo("error");
                 assertThat(r.get("code").asText()).isEqualTo("unavailable");
             }
-            Http.Response ready = cluster.node(2).http().get("/health/ready", null);
+            Http.Response ready = cluster.node(2).admin().get("/health/ready", null); // the checks are on the admin listener
             assertThat(ready.status()).isEqualTo(503);
             assertThat(ready.json().get("checks").get("database").asText()).isEqualTo("DOWN");
             assertThat(a.isOpen() && b.isOpen()).as("connections stay open").isTrue();

@@ -34,7 +34,7 @@ class RedisFaultIT {
             for (ParleyServer node : cluster.nodes()) {
                 Await.until("n" + node.port() + " not ready", Duration.ofSeconds(10), () -> ready(node) == 503);
             }
-            assertThat(cluster.node(1).http().get("/health/ready", null).json().get("checks").get("broker").asText()).isEqualTo("DOWN");
+            assertThat(cluster.node(1).admin().get("/health/ready", null).json().get("checks").get("broker").asText()).isEqualTo("DOWN");
 
             // Sends are still acked, and members on other nodes still get them: from the store.
             Await.until("sends acked while Redis is down", Duration.ofSeconds(10), () -> soak.acked() >= ackedAtStop + total / 4);

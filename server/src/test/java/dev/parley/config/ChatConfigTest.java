@@ -8,7 +8,11 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.EnumMap;
@@ -34,6 +38,8 @@ class ChatConfigTest {
         Map<Setting, String> d = new EnumMap<>(Setting.class);
         d.put(Setting.HOST, "0.0.0.0");
         d.put(Setting.PORT, "8080");
+        d.put(Setting.ADMIN_HOST, "127.0.0.1");   // loopback: metrics and health details stay on the machine
+        d.put(Setting.ADMIN_PORT, "9180");
         d.put(Setting.DATA_DIR, "./data");
         d.put(Setting.DATABASE_URL, "");          // an H2 file in the data dir
         d.put(Setting.DATABASE_USER, "");
@@ -42,6 +48,14 @@ class ChatConfigTest {
         d.put(Setting.REDIS_URL, "");             // in-process broker
         d.put(Setting.JWT_SECRET, "");            // generated
         d.put(Setting.JWKS_URL, "");
+        d.put(Setting.JWKS_ISSUER, "");
+        d.put(Setting.JWKS_AUDIENCE, "");
+        d.put(Setting.REGISTRATION, "open");
+        d.put(Setting.PASSWORD_THREADS, "0");     // half the cores, at least 1
+        d.put(Setting.PASSWORD_QUEUE, "32");
+        d.put(Setting.LOGIN_FAILURES_PER_IP, "50");
+        d.put(Setting.REGISTRATIONS_PER_IP, "20");
+        d.put(Setting.TRUSTED_PROXIES, "");       // the connection's address
         d.put(Setting.TOKEN_TTL, "24h");
         d.put(Setting.ACCESS_TOKEN_TTL, "10m");   // a browser session's access tokens
         d.put(Setting.ALLOWED_ORIGINS, "");       // same origin + localhost
@@ -69,6 +83,7 @@ class ChatConfigTest {
         d.put(Setting.LOG_FORMAT, "text");
         d.put(Setting.ADMINS, "");                // nobody
         d.put(Setting.ROOM_CREATION, "anyone");
+        d.put(Setting.API_DOCS, "on");
         return d;
     }
 
@@ -93,6 +108,14 @@ class ChatConfigTest {
         assertThat(c.clustered()).isFalse();
         assertThat(c.jwtSecret()).isEmpty();
         assertThat(c.jwksUrl()).isEmpty();
+        assertThat(c.jwksIssuer()).isEmpty();
+        assertThat(c.jwksAudience()).isEmpty();
+        assertThat(c.registrationOpen()).isTrue();
+        assertThat(c.passwordThreadCount()).isEqualTo(Math.max(1, Runtime.getRuntime().availableProcessors() / 2));
+        assertThat(c.passwordQueue()).isEqualTo(32);
+        assertThat(c.loginFailuresPerIp()).isEqualTo(50);
+        assertThat(c.registrationsPerIp()).isEqualTo(20);
+        assertThat(c.trustedProxies()).isEmpty();
         assertThat(c.tokenTtl()).isEqualTo(Duration.ofHours(24));
         assertThat(c.accessTokenTtl()).isEqualTo(Duration.ofMinutes(10));
         assertThat(c.allowedOrigins()).isEmpty();
@@ -119,6 +142,9 @@ class ChatConfigTest {
         assertThat(c.drainTimeout()).isEqualTo(Duration.ofSeconds(10));
         assertThat(c.presenceTtl()).isEqualTo(Duration.ofSeconds(15));
         assertThat(c.logFormat()).isEqualTo("text");
+        assertThat(c.adminHost()).isEqualTo("127.0.0.1");
+        assertThat(c.adminPort()).isEqualTo(9180);
+        assertThat(c.apiDocs()).isTrue();
     }
 
     @Test
@@ -150,6 +176,14 @@ class ChatConfigTest {
         values.put(Setting.REDIS_URL, "redis://cache:6379");
         values.put(Setting.JWT_SECRET, "0123456789abcdef0123456789abcdef-secret");
         values.put(Setting.JWKS_URL, "https://idp.example/jwks.json");
+        values.put(Setting.JWKS_ISSUER, "https://idp.example/");
+        values.put(Setting.JWKS_AUDIENCE, "parley-chat");
+        values.put(Setting.REGISTRATION, "Closed");
+        values.put(Setting.PASSWORD_THREADS, "3");
+        values.put(Setting.PASSWORD_QUEUE, "100");
+        values.put(Setting.LOGIN_FAILURES_PER_IP, "25");
+        values.put(Setting.REGISTRATIONS_PER_IP, "5");
+        values.put(Setting.TRUSTED_PROXIES, "10.0.0.0/8, ::1");
         values.put(Setting.TOKEN_TTL, "7d");
         values.put(Setting.ACCESS_TOKEN_TTL, "90s");
         values.put(Setting.ALLOWED_ORIGINS, "https://chat.example, https://www.example/");
@@ -177,6 +211,9 @@ class ChatConfigTest {
         values.put(Setting.LOG_FORMAT, "JSON");
         values.put(Setting.ADMINS, "root,Ops.Lead");
         values.put(Setting.ROOM_CREATION, "Admins");
+        values.put(Setting.ADMIN_HOST, "10.0.0.5");
+        values.put(Setting.ADMIN_PORT, "9200");
+        values.put(Setting.API_DOCS, "OFF");
         assertThat(values.keySet()).containsExactlyInAnyOrder(Setting.values());
 
         Map<String, String> env = values.entrySet().stream().collect(Collectors.toMap(e -> e.getKey().env, e -> " " + e.getValue() + " "));
@@ -193,6 +230,14 @@ class ChatConfigTest {
             assertThat(c.clustered()).isTrue();
             assertThat(c.jwtSecret()).isEqualTo("0123456789abcdef0123456789abcdef-secret");
             assertThat(c.jwksUrl()).isEqualTo("https://idp.example/jwks.json");
+            assertThat(c.jwksIssuer()).isEqualTo("https://idp.example/");
+            assertThat(c.jwksAudience()).isEqualTo("parley-chat");
+            assertThat(c.registrationOpen()).isFalse();
+            assertThat(c.passwordThreadCount()).isEqualTo(3);
+            assertThat(c.passwordQueue()).isEqualTo(100);
+            assertThat(c.loginFailuresPerIp()).isEqualTo(25);
+            assertThat(c.registrationsPerIp()).isEqualTo(5);
+            assertThat(c.trustedProxies()).extracting(AddressRange::toString).containsExactly("10.0.0.0/8", "::1");
             assertThat(c.tokenTtl()).isEqualTo(Duration.ofDays(7));
             assertThat(c.accessTokenTtl()).isEqualTo(Duration.ofSeconds(90));
             assertThat(c.allowedOrigins()).containsExactly("https://chat.example", "https://www.example");
@@ -220,6 +265,9 @@ class ChatConfigTest {
             assertThat(c.logFormat()).isEqualTo("json");
             assertThat(c.admins()).containsExactly("root", "Ops.Lead");
             assertThat(c.roomCreationByAnyone()).isFalse();
+            assertThat(c.adminHost()).isEqualTo("10.0.0.5");
+            assertThat(c.adminPort()).isEqualTo(9200);
+            assertThat(c.apiDocs()).isFalse();
         }
     }
 
@@ -238,7 +286,37 @@ class ChatConfigTest {
 
     /** Settings that take any text; every other setting must have a case in {@link #invalidValues()}. */
     private static final Set<Setting> FREE_TEXT = EnumSet.of(Setting.HOST, Setting.DATA_DIR, Setting.DATABASE_USER,
-            Setting.DATABASE_PASSWORD, Setting.ALLOWED_ORIGINS);
+            Setting.DATABASE_PASSWORD, Setting.ADMIN_HOST);
+
+    private static final String JWKS_URL_EXPECTED = "expected: an https URL, or http for a loopback host";
+
+    @Test
+    void an_identity_provider_is_trusted_only_with_its_issuer_and_our_audience() {
+        Map<String, String> jwks = Map.of("CHAT_JWKS_URL", "https://idp.example/jwks.json");
+        assertThatThrownBy(() -> ChatConfig.load(jwks, Map.of())).isInstanceOf(ConfigException.class)
+                .hasMessageStartingWith("CHAT_JWKS_ISSUER: ").hasMessageContaining("required with CHAT_JWKS_URL");
+        assertThatThrownBy(() -> ChatConfig.load(Map.of("CHAT_JWKS_URL", "https://idp.example/jwks.json", "CHAT_JWKS_ISSUER", "https://idp.example/"), Map.of()))
+                .isInstanceOf(ConfigException.class).hasMessageStartingWith("CHAT_JWKS_AUDIENCE: ").hasMessageContaining("required with CHAT_JWKS_URL");
+
+        ChatConfig c = ChatConfig.load(Map.of("CHAT_JWKS_URL", "https://idp.example/jwks.json", "CHAT_JWKS_ISSUER", "https://idp.example/",
+                "CHAT_JWKS_AUDIENCE", "parley"), Map.of());
+        assertThat(c.warnings()).singleElement().asString().contains("CHAT_REGISTRATION=closed");
+        ChatConfig closed = ChatConfig.load(Map.of("CHAT_JWKS_URL", "https://idp.example/jwks.json", "CHAT_JWKS_ISSUER", "https://idp.example/",
+                "CHAT_JWKS_AUDIENCE", "parley", "CHAT_REGISTRATION", "closed"), Map.of());
+        assertThat(closed.warnings()).isEmpty();
+    }
+
+    @Test
+    void plain_http_for_the_keys_is_for_a_loopback_host_only() {
+        for (String ok : new String[]{"https://idp.example/jwks.json", "http://127.0.0.1:8081/jwks", "http://localhost/jwks", "http://[::1]:9000/jwks",
+                "http://127.9.9.9/jwks", "HTTPS://IDP.EXAMPLE/jwks"}) {
+            assertThat(ChatConfig.jwksUrlAllowed(ok)).as(ok).isTrue();
+        }
+        for (String bad : new String[]{"http://idp.example/jwks.json", "http://10.0.0.1/jwks", "http://localhost.evil.example/jwks",
+                "http://127.0.0.1@idp.example/jwks", "file:///etc/jwks.json", "https:///jwks", "not a url"}) {
+            assertThat(ChatConfig.jwksUrlAllowed(bad)).as(bad).isFalse();
+        }
+    }
 
     /** What CHAT_NODE_ID takes (docs/CONFIG.md): it goes into Redis entries ({@code <node>|<user>}) and client names. */
     private static final String NODE_ID_RULE = "[A-Za-z0-9][A-Za-z0-9_.-]{0,63}";
@@ -252,11 +330,28 @@ class ChatConfigTest {
                 Arguments.of(Setting.PORT, "http", whole + "0 to 65535"),
                 Arguments.of(Setting.PORT, "65536", whole + "0 to 65535"),
                 Arguments.of(Setting.PORT, "", whole + "0 to 65535"),
+                Arguments.of(Setting.ADMIN_PORT, "admin", whole + "0 to 65535"),
+                Arguments.of(Setting.ADMIN_PORT, "8080", "expected: a port other than CHAT_PORT 8080"),
+                Arguments.of(Setting.API_DOCS, "maybe", "expected: on or off"),
+                Arguments.of(Setting.ALLOWED_ORIGINS, "chat.example.com", "expected: comma-separated origins such as https://chat.example.com, or *"),
+                Arguments.of(Setting.ALLOWED_ORIGINS, "https://a.example; script-src *", "expected: comma-separated origins"),
                 Arguments.of(Setting.DATABASE_URL, "jdbc:mysql://db/chat", "expected: a jdbc:h2: or jdbc:postgresql: URL"),
                 Arguments.of(Setting.DATABASE_POOL_SIZE, "0", whole + "1 to 200"),
                 Arguments.of(Setting.REDIS_URL, "cache:6379", "expected: redis://[[user]:password@]host[:port], or rediss:// for TLS"),
                 Arguments.of(Setting.JWT_SECRET, "too-short-secret", "expected: at least 32 bytes"),
-                Arguments.of(Setting.JWKS_URL, "idp.example/jwks.json", "expected: an http(s) URL"),
+                Arguments.of(Setting.JWKS_URL, "idp.example/jwks.json", JWKS_URL_EXPECTED),
+                Arguments.of(Setting.JWKS_URL, "http://idp.example/jwks.json", JWKS_URL_EXPECTED),
+                Arguments.of(Setting.JWKS_URL, "http://127.0.0.1.example/jwks.json", JWKS_URL_EXPECTED),
+                Arguments.of(Setting.JWKS_URL, "ftp://idp.example/jwks.json", JWKS_URL_EXPECTED),
+                Arguments.of(Setting.JWKS_ISSUER, "https://idp.example/", "expected: empty unless CHAT_JWKS_URL is set"),
+                Arguments.of(Setting.JWKS_AUDIENCE, "parley", "expected: empty unless CHAT_JWKS_URL is set"),
+                Arguments.of(Setting.REGISTRATION, "invite-only", "expected: open or closed"),
+                Arguments.of(Setting.PASSWORD_THREADS, "-1", whole + "0 to 256"),
+                Arguments.of(Setting.PASSWORD_QUEUE, "0", whole + "1 to 100000"),
+                Arguments.of(Setting.LOGIN_FAILURES_PER_IP, "0", whole + "1 to 1000000"),
+                Arguments.of(Setting.REGISTRATIONS_PER_IP, "none", whole + "1 to 1000000"),
+                Arguments.of(Setting.TRUSTED_PROXIES, "proxy.example", "expected: comma-separated IP addresses or CIDR ranges"),
+                Arguments.of(Setting.TRUSTED_PROXIES, "10.0.0.0/33", "expected: comma-separated IP addresses or CIDR ranges"),
                 Arguments.of(Setting.TOKEN_TTL, "forever", duration),
                 Arguments.of(Setting.TOKEN_TTL, "0s", positive),
                 Arguments.of(Setting.TOKEN_TTL, "-1h", positive),
@@ -445,7 +540,80 @@ class ChatConfigTest {
         assertThat(ChatConfig.parseDuration("PT1H30M")).isEqualTo(Duration.ofMinutes(90));
     }
 
-    /** A value can come from the environment or from a flag; both are validated the same way. */
+    @Test
+    void every_setting_is_read_from_the_file_its_FILE_variable_names_without_the_trailing_newline() throws Exception {
+        Path dir = Files.createTempDirectory("parley-secrets");
+        Path secret = Files.writeString(dir.resolve("jwt"), "0123456789abcdef0123456789abcdef-from-a-file\n");
+        Path password = Files.writeString(dir.resolve("db"), "pass word\r\n");
+        Path redis = Files.writeString(dir.resolve("redis"), "redis://parley:s3cret@cache:6379");
+        Path port = Files.writeString(dir.resolve("port"), "8181");
+
+        ChatConfig c = ChatConfig.load(Map.of("CHAT_JWT_SECRET_FILE", secret.toString(), "CHAT_DATABASE_PASSWORD_FILE", password.toString(),
+                "CHAT_REDIS_URL_FILE", redis.toString(), "CHAT_PORT_FILE", port.toString(), "CHAT_ADMIN_PORT_FILE", ""), Map.of());
+
+        assertThat(c.jwtSecret()).isEqualTo("0123456789abcdef0123456789abcdef-from-a-file");
+        assertThat(c.databasePassword()).isEqualTo("pass word");
+        assertThat(c.redisUrl()).isEqualTo("redis://parley:s3cret@cache:6379");
+        assertThat(c.port()).isEqualTo(8181);
+        assertThat(c.adminPort()).as("an empty _FILE variable is no file").isEqualTo(9180);
+        assertThat(c.describe().toString()).doesNotContain("from-a-file", "pass word", "s3cret");
+        // A flag still wins over the file, as over the variable.
+        assertThat(ChatConfig.load(Map.of("CHAT_PORT_FILE", port.toString()), Map.of(Setting.PORT, "9000")).port()).isEqualTo(9000);
+    }
+
+    @Test
+    void a_variable_set_both_directly_and_as_a_file_is_refused() throws Exception {
+        Path file = Files.writeString(Files.createTempFile("parley-secret", ""), "0123456789abcdef0123456789abcdef-from-a-file");
+
+        assertThatThrownBy(() -> ChatConfig.load(Map.of("CHAT_JWT_SECRET", "0123456789abcdef0123456789abcdef-inline",
+                "CHAT_JWT_SECRET_FILE", file.toString()), Map.of()))
+                .isInstanceOf(ConfigException.class)
+                .hasMessage("CHAT_JWT_SECRET: set both as CHAT_JWT_SECRET and as CHAT_JWT_SECRET_FILE (expected: one of them)");
+    }
+
+    @Test
+    void a_file_that_cannot_be_read_or_is_too_large_is_refused_naming_the_variable_not_the_content() throws Exception {
+        Path dir = Files.createTempDirectory("parley-secrets");
+        assertThatThrownBy(() -> ChatConfig.load(Map.of("CHAT_JWT_SECRET_FILE", dir.resolve("missing").toString()), Map.of()))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageStartingWith("CHAT_JWT_SECRET_FILE: " + dir.resolve("missing"))
+                .hasMessageContaining("expected: a file this user can read; NoSuchFileException");
+        assertThatThrownBy(() -> ChatConfig.load(Map.of("CHAT_DATABASE_PASSWORD_FILE", dir.toString()), Map.of()))
+                .isInstanceOf(ConfigException.class).hasMessageStartingWith("CHAT_DATABASE_PASSWORD_FILE: ");
+        Path big = Files.writeString(dir.resolve("big"), "x".repeat(64 * 1024 + 1));
+        assertThatThrownBy(() -> ChatConfig.load(Map.of("CHAT_JWT_SECRET_FILE", big.toString()), Map.of()))
+                .isInstanceOf(ConfigException.class).hasMessage("CHAT_JWT_SECRET_FILE: " + big + " (expected: a file of at most 64 KiB)");
+        Path unreadable = Files.writeString(dir.resolve("unreadable"), "0123456789abcdef0123456789abcdef-unreadable");
+        Files.setPosixFilePermissions(unreadable, PosixFilePermissions.fromString("---------"));
+        if (!Files.isReadable(unreadable)) { // root reads anything
+            assertThatThrownBy(() -> ChatConfig.load(Map.of("CHAT_JWT_SECRET_FILE", unreadable.toString()), Map.of()))
+                    .isInstanceOf(ConfigException.class).hasMessageContaining("AccessDeniedException").hasMessageNotContaining("unreadable-");
+        }
+        Path shortSecret = Files.writeString(dir.resolve("short"), "hunter2-hunter2");
+        assertThatThrownBy(() -> ChatConfig.load(Map.of("CHAT_JWT_SECRET_FILE", shortSecret.toString()), Map.of()))
+                .hasMessage("CHAT_JWT_SECRET: too short (expected: at least 32 bytes)");
+    }
+
+    @Test
+    void secrets_given_as_flags_which_ps_shows_to_every_user_are_refused_without_repeating_them() {
+        Map<Setting, String> refused = Map.of(
+                Setting.JWT_SECRET, "0123456789abcdef0123456789abcdef-hunter2",
+                Setting.DATABASE_PASSWORD, "hunter2",
+                Setting.REDIS_URL, "redis://parley:hunter2@cache:6379",
+                Setting.DATABASE_URL, "jdbc:postgresql://db/chat?user=chat&password=hunter2");
+        refused.forEach((s, v) -> assertThatThrownBy(() -> ChatConfig.refuseSecretFlags(Map.of(s, v)))
+                .as(s.flag).isInstanceOf(ConfigException.class)
+                .hasMessageStartingWith(s.flag + ": a secret on the command line")
+                .hasMessageContaining("expected: the variable " + s.env + ", or " + s.env + "_FILE")
+                .hasMessageNotContaining("hunter2"));
+        assertThatThrownBy(() -> ChatConfig.refuseSecretFlags(Map.of(Setting.REDIS_URL, "rediss://hunter2@cache:6379"))).isInstanceOf(ConfigException.class);
+
+        // What carries no secret passes.
+        ChatConfig.refuseSecretFlags(Map.of(Setting.REDIS_URL, "redis://cache:6379", Setting.DATABASE_URL, "jdbc:postgresql://db/chat",
+                Setting.PORT, "8080", Setting.DATABASE_USER, "chat", Setting.JWT_SECRET, ""));
+    }
+
+    /** A value can come from the environment, a file or a flag; all are validated the same way. */
     private enum ChatConfigSource {
         ENV {
             @Override
@@ -457,6 +625,19 @@ class ChatConfigTest {
             @Override
             ChatConfig load(Setting s, String value) {
                 return ChatConfig.load(Map.of(), Map.of(s, value));
+            }
+        },
+        FILE {
+            @Override
+            ChatConfig load(Setting s, String value) {
+                try {
+                    Path file = Files.createTempFile("parley-setting", ".txt");
+                    file.toFile().deleteOnExit();
+                    Files.writeString(file, value + "\n"); // as `echo value > file` writes it
+                    return ChatConfig.load(Map.of(s.fileEnv(), file.toString()), Map.of());
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
             }
         };
 

@@ -72,10 +72,47 @@ class AuthApiTest {
 
         assertThat(refused.status()).as(refused.body()).isEqualTo(429);
         assertThat(refused.json().get("error").asText()).isEqualTo("rate_limited");
+        assertThat(refused.header("Retry-After")).as("how long to wait, in seconds").hasValueSatisfying(v -> assertThat(Long.parseLong(v)).isBetween(1L, 60L));
         assertThat(other.status()).as("the same account in other letters").isEqualTo(429);
         String someoneElse = ParleyServer.unique("unguessed");
         server.http().post("/api/auth/register", credentials(someoneElse, "correct horse"));
         assertThat(server.http().post("/api/auth/login", credentials(someoneElse, "correct horse")).status()).isEqualTo(200);
+    }
+
+    @ParameterizedTest(name = "[{index}] {0}")
+    @ValueSource(strings = {"application/x-www-form-urlencoded", "text/plain", "multipart/form-data; boundary=x", "application/jsonp", ""})
+    void register_and_login_take_a_json_body_only_so_that_a_form_posted_from_another_site_makes_no_account(String type) {
+        String name = ParleyServer.unique("form");
+        for (String path : new String[]{"/api/auth/register", "/api/auth/login"}) {
+            java.net.http.HttpRequest.Builder b = java.net.http.HttpRequest.newBuilder(java.net.URI.create(server.baseUrl() + path))
+                    .POST(java.net.http.HttpRequest.BodyPublishers.ofString(credentials(name, "correct horse")));
+            if (!type.isEmpty()) b.header("Content-Type", type);
+            Http.Response r = Http.send(b.build());
+
+            assertThat(r.status()).as(path + " " + r.body()).isEqualTo(415);
+            assertThat(r.json().get("error").asText()).isEqualTo("unsupported_media_type");
+        }
+        assertThat(server.http().post("/api/auth/login", credentials(name, "correct horse")).status()).as("no account was made").isEqualTo(401);
+    }
+
+    @Test
+    void json_with_a_charset_is_json() {
+        String name = ParleyServer.unique("charset");
+        Http.Response r = Http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(server.baseUrl() + "/api/auth/register"))
+                .header("Content-Type", "Application/JSON; charset=utf-8")
+                .POST(java.net.http.HttpRequest.BodyPublishers.ofString(credentials(name, "correct horse"))).build());
+        assertThat(r.status()).as(r.body()).isEqualTo(201);
+    }
+
+    @ParameterizedTest(name = "[{index}] {0}")
+    @ValueSource(ints = {65, 16_000})
+    void a_login_with_a_username_no_account_can_have_is_a_400_before_anything_is_counted_or_hashed(int length) {
+        Http.Response r = server.http().post("/api/auth/login", credentials("u".repeat(length), "whatever pw"));
+
+        assertThat(r.status()).as(r.body()).isEqualTo(400);
+        assertThat(r.json().get("error").asText()).isEqualTo("bad_request");
+        Http.Response longPassword = server.http().post("/api/auth/login", credentials(ParleyServer.unique("pw"), "p".repeat(129)));
+        assertThat(longPassword.status()).as(longPassword.body()).isEqualTo(400);
     }
 
     @Test

@@ -19,7 +19,7 @@ import java.util.regex.Pattern;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-/** PROTOCOL.md section 1: health, metrics, the OpenAPI description and its page, the web client. */
+/** PROTOCOL.md section 1: health, metrics (on the admin listener), the OpenAPI description and its page, the web client. */
 class OpsEndpointsTest {
     @RegisterExtension
     static ParleyServer server = ParleyServer.create();
@@ -50,7 +50,7 @@ class OpsEndpointsTest {
             c.send("type", "ping", "ref", "p");
             c.await("pong", "p");
 
-            HttpResponse<String> r = raw("/metrics");
+            HttpResponse<String> r = adminRaw("/metrics");
             String m = r.body();
 
             assertThat(r.statusCode()).isEqualTo(200);
@@ -77,7 +77,7 @@ class OpsEndpointsTest {
             assertThat(m).contains("# TYPE parley_connections_open gauge");
         }
         Await.until("the closed connection to leave the gauge", Duration.ofSeconds(20),
-                () -> value(raw("/metrics").body(), "parley_connections_open") == open - 1);
+                () -> value(adminRaw("/metrics").body(), "parley_connections_open") == open - 1);
     }
 
     /** The value of the first sample whose name (with labels, in any order) matches. */
@@ -226,6 +226,10 @@ class OpsEndpointsTest {
 
     private static HttpResponse<String> raw(String path) {
         return send(HttpRequest.newBuilder(URI.create(server.baseUrl() + path)));
+    }
+
+    private static HttpResponse<String> adminRaw(String path) {
+        return send(HttpRequest.newBuilder(URI.create(server.adminBaseUrl() + path)));
     }
 
     private static HttpResponse<String> send(HttpRequest.Builder request) {

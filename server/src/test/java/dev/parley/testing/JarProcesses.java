@@ -68,13 +68,19 @@ public final class JarProcesses implements BeforeEachCallback, AfterEachCallback
             Map<String, String> env = new java.util.LinkedHashMap<>();
             env.put("CHAT_HOST", "127.0.0.1");
             env.put("CHAT_PORT", String.valueOf(Ports.free()));
+            env.put("CHAT_ADMIN_PORT", String.valueOf(Ports.free()));
             env.put("CHAT_DATA_DIR", dir.resolve("data").toString());
             env.put("CHAT_JWT_SECRET", ParleyServer.SECRET);
             env.put("CHAT_BCRYPT_COST", "4");
+            // As ParleyServer: every test client comes from 127.0.0.1 (tests of these limits set their own).
+            env.put("CHAT_LOGIN_FAILURES_PER_IP", "1000000");
+            env.put("CHAT_REGISTRATIONS_PER_IP", "1000000");
+            env.put("CHAT_PASSWORD_QUEUE", "10000");
             env.put("CHAT_NODE_ID", name);
             env.putAll(settings);
             JarProcess p = start(name, dir, List.of("serve"), env);
             p.port = Integer.parseInt(env.get("CHAT_PORT"));
+            p.adminPort = Integer.parseInt(env.get("CHAT_ADMIN_PORT"));
             p.awaitReady(p.port, Duration.ofSeconds(90));
             return p;
         } catch (IOException e) {
@@ -113,6 +119,7 @@ public final class JarProcesses implements BeforeEachCallback, AfterEachCallback
         private final Process process;
         private final Path log;
         private int port = -1;
+        private int adminPort = -1;
 
         private JarProcess(String name, Process process, Path log) {
             this.name = name;
@@ -165,6 +172,12 @@ public final class JarProcesses implements BeforeEachCallback, AfterEachCallback
 
         public String baseUrl() {
             return "http://127.0.0.1:" + port();
+        }
+
+        /** The admin listener ({@code /metrics}, detailed health) of a process started with {@link JarProcesses#node}. */
+        public String adminBaseUrl() {
+            if (adminPort < 0) throw new IllegalStateException(name + " was not started as a node");
+            return "http://127.0.0.1:" + adminPort;
         }
 
         /** SIGTERM, then waits for the drain to finish and the process to exit. @return its exit code */

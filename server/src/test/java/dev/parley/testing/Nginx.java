@@ -11,18 +11,21 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * Debian's nginx running {@code deploy/nginx.conf} as shipped, except for the listen port and the
+ * Debian's nginx running {@code deploy/nginx.conf} as shipped, except for the two listen ports (TLS,
+ * and plain HTTP, which only redirects), the certificate (the test's own, {@link TestTls}) and the
  * upstream servers, which point at nodes of the test. Its pid file, logs and temp files stay in a
- * temp directory.
+ * temp directory. Clients reach it over https and wss and trust the test's certificate.
  */
 public final class Nginx implements AutoCloseable {
     private final Path dir;
     private final int port;
+    private final int plainPort;
     private Process process;
 
-    private Nginx(Path dir, int port) {
+    private Nginx(Path dir, int port, int plainPort) {
         this.dir = dir;
         this.port = port;
+        this.plainPort = plainPort;
     }
 
     public static boolean available() {
@@ -33,13 +36,18 @@ public final class Nginx implements AutoCloseable {
         try {
             Path dir = Files.createTempDirectory("parley-nginx");
             int port = Ports.free();
+            int plainPort = Ports.free();
+            TestTls tls = TestTls.get();
             String conf = Files.readString(Path.of("deploy/nginx.conf"));
             Matcher upstream = Pattern.compile("(upstream parley \\{.*?)(\\s+server [^;]+;)+", Pattern.DOTALL).matcher(conf);
             if (!upstream.find()) throw new IllegalStateException("deploy/nginx.conf has no upstream parley block");
             StringBuilder servers = new StringBuilder();
             for (int p : upstreamPorts) servers.append("\n        server 127.0.0.1:").append(p).append(" max_fails=1 fail_timeout=5s;");
             conf = conf.substring(0, upstream.start()) + upstream.group(1) + servers + conf.substring(upstream.end());
-            conf = conf.replaceFirst("listen 8080;", "listen 127.0.0.1:" + port + ";");
+            conf = replaceOnce(conf, "listen 443 ssl;", "listen 127.0.0.1:" + port + " ssl;");
+            conf = replaceOnce(conf, "listen 80;", "listen 127.0.0.1:" + plainPort + ";");
+            conf = replaceOnce(conf, "/etc/nginx/tls/fullchain.pem", tls.certificate().toString());
+            conf = replaceOnce(conf, "/etc/nginx/tls/privkey.pem", tls.privateKey().toString());
             conf = conf.replaceFirst("worker_processes auto;", "worker_processes 1;\npid " + dir.resolve("nginx.pid") + ";\nerror_log "
                     + dir.resolve("error.log") + " warn;");
             conf = conf.replace("access_log /var/log/nginx/access.log parley;", "access_log " + dir.resolve("access.log") + " parley;");
@@ -47,12 +55,12 @@ public final class Nginx implements AutoCloseable {
                     + dir.resolve("proxy") + ";");
             Path file = dir.resolve("nginx.conf");
             Files.writeString(file, conf);
-            Nginx n = new Nginx(dir, port);
+            Nginx n = new Nginx(dir, port, plainPort);
             n.process = new ProcessBuilder("/usr/sbin/nginx", "-p", dir.toString(), "-c", file.toString(), "-g", "daemon off;")
                     .redirectErrorStream(true).redirectOutput(dir.resolve("stdout.log").toFile()).start();
-            Await.until("nginx to listen on " + port, () -> {
-                if (!n.process.isAlive()) throw new AssertionError("nginx exited: " + n.log());
-                try (Socket s = new Socket("127.0.0.1", port)) {
+            Await.until("nginx to listen on " + port + " and " + plainPort, () -> {
+                if (!n.process.isAlive()) throw new AssertionError("nginx exited: " + n.log() + n.stdout());
+                try (Socket s = new Socket("127.0.0.1", port); Socket p = new Socket("127.0.0.1", plainPort)) {
                     return true;
                 } catch (IOException e) {
                     return false;
@@ -64,17 +72,44 @@ public final class Nginx implements AutoCloseable {
         }
     }
 
+    /** A directive the test rewrites must be in deploy/nginx.conf exactly once, or the test would run another configuration. */
+    private static String replaceOnce(String conf, String what, String with) {
+        int at = conf.indexOf(what);
+        if (at < 0 || conf.indexOf(what, at + 1) >= 0) throw new IllegalStateException("deploy/nginx.conf must have `" + what + "` once");
+        return conf.substring(0, at) + with + conf.substring(at + what.length());
+    }
+
+    /** The TLS port. */
     public int port() {
         return port;
     }
 
+    /** https on the TLS port. */
     public String baseUrl() {
-        return "http://127.0.0.1:" + port;
+        return "https://127.0.0.1:" + port;
+    }
+
+    /** The WebSocket endpoint, over TLS. */
+    public String wsUrl() {
+        return "wss://127.0.0.1:" + port + "/ws";
+    }
+
+    /** Plain HTTP, which redirects to https. */
+    public String plainUrl() {
+        return "http://127.0.0.1:" + plainPort;
     }
 
     public String accessLog() {
         try {
             return Files.readString(dir.resolve("access.log"));
+        } catch (IOException e) {
+            return "";
+        }
+    }
+
+    private String stdout() {
+        try {
+            return Files.readString(dir.resolve("stdout.log"));
         } catch (IOException e) {
             return "";
         }

@@ -36,9 +36,15 @@ public final class ParleyServer implements BeforeAllCallback, AfterAllCallback, 
     private ParleyServer() {
         settings.put(Setting.PORT, "0");
         settings.put(Setting.HOST, "127.0.0.1");
+        settings.put(Setting.ADMIN_PORT, "0"); // many servers share this JVM: each its own admin port too
         settings.put(Setting.JWT_SECRET, SECRET);
         settings.put(Setting.BCRYPT_COST, "4"); // fast tests; production keeps the default
         settings.put(Setting.EVENT_LOOPS, "2");
+        // Every test client comes from 127.0.0.1: the limits per address would count a whole test
+        // class as one attacker. Tests of those limits set their own.
+        settings.put(Setting.LOGIN_FAILURES_PER_IP, "1000000");
+        settings.put(Setting.REGISTRATIONS_PER_IP, "1000000");
+        settings.put(Setting.PASSWORD_QUEUE, "10000");
     }
 
     public static ParleyServer create() {
@@ -82,8 +88,10 @@ public final class ParleyServer implements BeforeAllCallback, AfterAllCallback, 
     /** Stops and starts again on the same data dir and the same port. */
     public void restart() {
         int port = port();
+        int adminPort = server.adminPort();
         stop();
         settings.put(Setting.PORT, String.valueOf(port));
+        settings.put(Setting.ADMIN_PORT, String.valueOf(adminPort));
         start();
     }
 
@@ -118,6 +126,15 @@ public final class ParleyServer implements BeforeAllCallback, AfterAllCallback, 
 
     public Http http() {
         return new Http(baseUrl());
+    }
+
+    /** The admin listener: {@code /metrics} and detailed health. */
+    public String adminBaseUrl() {
+        return "http://127.0.0.1:" + server.adminPort();
+    }
+
+    public Http admin() {
+        return new Http(adminBaseUrl());
     }
 
     public URI wsUri(String token) {

@@ -49,7 +49,8 @@ public final class WsClient implements AutoCloseable {
 
     public static WsClient connect(URI uri, Map<String, String> headers) {
         WsClient c = new WsClient();
-        WebSocket.Builder b = CLIENT.newWebSocketBuilder().connectTimeout(Duration.ofSeconds(5));
+        HttpClient client = "wss".equals(uri.getScheme()) ? TestTls.get().client() : CLIENT; // wss: the test's own certificate
+        WebSocket.Builder b = client.newWebSocketBuilder().connectTimeout(Duration.ofSeconds(5));
         headers.forEach(b::header);
         try {
             c.socket = b.buildAsync(uri, c.listener()).get(10, TimeUnit.SECONDS);

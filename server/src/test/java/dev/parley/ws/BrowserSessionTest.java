@@ -184,7 +184,7 @@ class BrowserSessionTest {
         assertThat(none.status()).isEqualTo(401);
         assertThat(access.status()).as("an access token in the cookie").isEqualTo(401);
         assertThat(setCookie(access).orElseThrow()).as("a bad cookie is cleared").contains("Max-Age=0");
-        assertThat(form.status()).as("what a cross-site form could send").isEqualTo(400);
+        assertThat(form.status()).as("what a cross-site form could send").isEqualTo(415);
         assertThat(setCookie(form)).isEmpty();
         assertThat(get.status()).isEqualTo(405);
         assertThat(get.header("Allow")).contains("POST");
@@ -280,7 +280,7 @@ class BrowserSessionTest {
         Http.Response form = post("/api/auth/logout", "a=b", Map.of("Content-Type", "application/x-www-form-urlencoded", "Cookie", "parley_refresh=" + first.refresh()));
         Http.Response out = post("/api/auth/logout", null, withCookie(first.refresh()));
 
-        assertThat(form.status()).as("what a cross-site form could send").isEqualTo(400);
+        assertThat(form.status()).as("what a cross-site form could send").isEqualTo(415);
         assertThat(out.status()).as(out.body()).isEqualTo(204);
         assertThat(setCookie(out).orElseThrow()).contains("Max-Age=0");
         assertThat(refresh(first.refresh()).status()).isEqualTo(401);

@@ -153,6 +153,25 @@ function h(tag, attrs = {}, ...children) {
   return node;
 }
 
+/**
+ * A sentence of ours with strings people chose in it (usernames, room names, topics, reasons), as
+ * nodes: each value of the template goes in a <bdi>, a bidi isolate, so that right-to-left letters
+ * or bidi controls in it reorder nothing outside it (a name ending in Hebrew would otherwise swap
+ * places with the words after it; a reason with U+202E would reverse the rest of the line). Its
+ * textContent is the plain sentence. A tagged template: node.replaceChildren(...bidi`Message ${label}`).
+ */
+function bidi(strings, ...values) {
+  const parts = [];
+  strings.forEach((s, i) => {
+    if (s) parts.push(s);
+    if (i < values.length) parts.push(h('bdi', {}, String(values[i])));
+  });
+  return parts;
+}
+
+/** Room names, each isolated, separated by commas: "#a, #b". */
+const roomList = (rooms) => rooms.flatMap((r, i) => (i ? [', ', h('bdi', {}, `#${r}`)] : [h('bdi', {}, `#${r}`)]));
+
 const store = {
   get(key, fallback) {
     try { const v = localStorage.getItem(key); return v == null ? fallback : JSON.parse(v); } catch { return fallback; }
@@ -173,8 +192,9 @@ const timeFmt = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2
 const dayTimeFmt = new Intl.DateTimeFormat(undefined, { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' });
 const fullFmt = new Intl.DateTimeFormat(undefined, { dateStyle: 'full', timeStyle: 'medium' });
 
+/** @param text a sentence, or its nodes (see bidi) */
 function notice(text) {
-  ui.notice.textContent = text;
+  ui.notice.replaceChildren(...(Array.isArray(text) ? text : [String(text ?? '')]));
   clearTimeout(noticeTimer);
   noticeTimer = setTimeout(() => { ui.notice.textContent = ''; }, 6_000);
 }
@@ -291,7 +311,7 @@ function startSession(s) {
   const refused = stored.filter((r) => !joined.includes(r));
   if (refused.length) {
     store.set(roomsKey(), joined);
-    ui.roomError.textContent = `Not joined again: ${refused.map((r) => `#${r}`).join(', ')}. ${roomRule()}`;
+    ui.roomError.replaceChildren('Not joined again: ', ...roomList(refused), `. ${roomRule()}`);
   }
   client.connect();
   for (const room of joined) {
@@ -416,7 +436,7 @@ function joinRoom(room) {
     // A room the server lists may predate its rule: joining it fails, and says why. A direct
     // room's name is the server's own, whatever the rule.
     if (!direct && !client.isValidRoomName(room)) {
-      ui.roomError.textContent = `Could not join #${room}: ${roomRule()}`;
+      ui.roomError.replaceChildren(...bidi`Could not join ${`#${room}`}: `, roomRule());
       return;
     }
     joined.push(room);
@@ -482,7 +502,7 @@ function showRoom(room) {
   else ui.messages.replaceChildren(h('p', { class: 'empty-state' }, 'Join a room to start chatting.'));
   ui.composer.disabled = ui.sendBtn.disabled = !v;
   ui.composer.placeholder = v ? `Message ${roomLabel(room)}` : 'Join a room to start chatting';
-  ui.composerLabel.textContent = v ? `Message ${roomLabel(room)}` : 'Message';
+  ui.composerLabel.replaceChildren(...(v ? bidi`Message ${roomLabel(room)}` : ['Message']));
   // Each room keeps what was typed in it: text typed for one room must not be sent to another.
   ui.composer.value = v?.draft ?? '';
   autosize();
@@ -511,7 +531,7 @@ function renderRoomHeader() {
   ui.roomTopic.textContent = typeof topic === 'string' ? topic : '';
   if (room) {
     ui.composer.placeholder = `Message ${roomLabel(room)}`;
-    ui.composerLabel.textContent = `Message ${roomLabel(room)}`;
+    ui.composerLabel.replaceChildren(...bidi`Message ${roomLabel(room)}`);
     const v = views.get(room);
     if (v && !v.hasMore && v.marker.textContent) v.marker.textContent = beginning(room);
   }
@@ -952,15 +972,15 @@ function renderRoster() {
   for (const user of [...memberNodes.keys()]) if (!keep.has(user)) memberNodes.delete(user);
   place(ui.memberList, nodes);
 
-  ui.myRole.textContent = perm.direct ? `A conversation between you and ${displayName(room)}.`
-    : perm.role === 'owner' ? 'You are the owner.'
-    : perm.role === 'moderator' ? 'You are a moderator.'
-    : perm.role === 'member' ? 'You are a member.'
-    : '';
+  ui.myRole.replaceChildren(...(perm.direct ? bidi`A conversation between you and ${displayName(room)}.`
+    : perm.role === 'owner' ? ['You are the owner.']
+    : perm.role === 'moderator' ? ['You are a moderator.']
+    : perm.role === 'member' ? ['You are a member.']
+    : []));
   ui.membersEmpty.hidden = !mine.loaded || members.length > 0;
-  ui.membersEmpty.textContent = mine.error
-    ? (mine.error.status === 404 ? 'Members are not listed here.' : 'Could not load the members.')
-    : `No members recorded: anyone may join ${roomLabel(room)}.`;
+  ui.membersEmpty.replaceChildren(...(mine.error
+    ? [mine.error.status === 404 ? 'Members are not listed here.' : 'Could not load the members.']
+    : bidi`No members recorded: anyone may join ${roomLabel(room)}.`));
   ui.inviteForm.hidden = !perm.invite;
   ui.leaveRoomBtn.hidden = !perm.leave;
   ui.deleteRoomBtn.hidden = !perm.remove || !ui.deleteConfirm.hidden;
@@ -980,12 +1000,12 @@ function setMembersOpen(open) {
   ui.membersToggle.setAttribute('aria-expanded', String(open));
 }
 
-/** An answer of the membership routes in words a person can act on. */
+/** An answer of the membership routes in words a person can act on, as nodes (see bidi). */
 function refusal(e, user) {
-  if (e.status === 403) return `You may not do that in ${roomLabel(current)}.`;
-  if (e.status === 404 && user) return `No user “${user}”, or not a member of ${roomLabel(current)}.`;
-  if (e.status === 409 && user) return `${user} is banned from ${roomLabel(current)}: lift the ban first.`;
-  return sentence(e.message);
+  if (e.status === 403) return bidi`You may not do that in ${roomLabel(current)}.`;
+  if (e.status === 404 && user) return bidi`No user “${user}”, or not a member of ${roomLabel(current)}.`;
+  if (e.status === 409 && user) return bidi`${user} is banned from ${roomLabel(current)}: lift the ban first.`;
+  return [sentence(e.message)];
 }
 
 async function memberAction(button, user, run) {
@@ -995,7 +1015,7 @@ async function memberAction(button, user, run) {
   try {
     await run(room);
   } catch (e) {
-    if (current === room) ui.membersError.textContent = refusal(e, user);
+    if (current === room) ui.membersError.replaceChildren(...refusal(e, user));
   } finally {
     button.disabled = false;
     if (current === room) refreshRosterSoon();
@@ -1024,8 +1044,9 @@ async function startDirect(user) {
   refreshDirectorySoon();
 }
 
-function showAlert(text) {
-  ui.alertText.textContent = text;
+/** @param parts the alert's sentence, as nodes (see bidi) */
+function showAlert(parts) {
+  ui.alertText.replaceChildren(...parts);
   ui.alert.hidden = false;
 }
 
@@ -1034,21 +1055,21 @@ function hideAlert() {
   ui.alertText.textContent = '';
 }
 
-/** Why we are no longer in a room, with who did it when the event that said so arrived first. */
+/** Why we are no longer in a room, with who did it when the event that said so arrived first; as nodes (see bidi). */
 function takenOutText(label, reason, ev) {
   const by = typeof ev?.by === 'string' && ev.by ? ev.by : null;
-  const byWhom = by ? (isMe(by) ? ' by you' : ` by ${by}`) : '';
+  const byWhom = (type) => (ev?.type !== type || !by ? [] : isMe(by) ? [' by you'] : bidi` by ${by}`);
   switch (reason) {
     case 'banned': {
-      const why = ev?.type === 'banned' && typeof ev.reason === 'string' && ev.reason ? ` Reason: ${sentence(ev.reason)}` : '';
+      const why = ev?.type === 'banned' && typeof ev.reason === 'string' && ev.reason ? bidi` Reason: ${sentence(ev.reason)}` : [];
       const until = ev?.type === 'banned' && typeof ev.until === 'string' && !Number.isNaN(Date.parse(ev.until))
-        ? ` The ban ends ${dayTimeFmt.format(new Date(ev.until))}.` : '';
-      return `You were banned from ${label}${ev?.type === 'banned' ? byWhom : ''}.${why}${until}`;
+        ? [` The ban ends ${dayTimeFmt.format(new Date(ev.until))}.`] : [];
+      return [...bidi`You were banned from ${label}`, ...byWhom('banned'), '.', ...why, ...until];
     }
-    case 'removed': return `You were removed from ${label}${ev?.type === 'member_removed' ? byWhom : ''}.`;
-    case 'room_deleted': return `${label} was deleted${ev?.type === 'room_deleted' ? byWhom : ''}.`;
-    case 'left': return `You left ${label} (on another device or tab).`;
-    default: return `You are no longer in ${label}.`;
+    case 'removed': return [...bidi`You were removed from ${label}`, ...byWhom('member_removed'), '.'];
+    case 'room_deleted': return [...bidi`${label} was deleted`, ...byWhom('room_deleted'), '.'];
+    case 'left': return bidi`You left ${label} (on another device or tab).`;
+    default: return bidi`You are no longer in ${label}.`;
   }
 }
 
@@ -1063,18 +1084,19 @@ function renderPresence() {
   ui.presenceTitle.textContent = current ? `Online — ${online}` : 'Online';
 }
 
+/** As nodes (see bidi). */
 function typingText(users) {
-  if (users.length === 1) return `${users[0]} is typing…`;
-  if (users.length === 2) return `${users[0]} and ${users[1]} are typing…`;
-  if (users.length === 3) return `${users[0]}, ${users[1]} and ${users[2]} are typing…`;
-  return 'Several people are typing…';
+  if (users.length === 1) return bidi`${users[0]} is typing…`;
+  if (users.length === 2) return bidi`${users[0]} and ${users[1]} are typing…`;
+  if (users.length === 3) return bidi`${users[0]}, ${users[1]} and ${users[2]} are typing…`;
+  return ['Several people are typing…'];
 }
 
 function renderTyping() {
   const users = [...(views.get(current)?.typing.keys() ?? [])];
   clearTimeout(typingFadeTimer);
   if (users.length) {
-    ui.typing.textContent = typingText(users);
+    ui.typing.replaceChildren(...typingText(users));
     ui.typing.dataset.active = 'true';
   } else {
     ui.typing.dataset.active = 'false';
@@ -1157,7 +1179,7 @@ client.on('left', ({ room, reason }) => {
   const ev = aboutMe.get(room);
   aboutMe.delete(room);
   forgetRoom(room);
-  if (!reason) { notice(`You are no longer in ${label}.`); return; }
+  if (!reason) { notice(bidi`You are no longer in ${label}.`); return; }
   if (exitingHere.has(room) && (reason === 'left' || reason === 'room_deleted')) return; // gone() says it
   // Taken out by someone else (or by us elsewhere): said until dismissed, and never joined again by itself.
   showAlert(takenOutText(label, reason, ev));
@@ -1170,7 +1192,7 @@ client.on('left', ({ room, reason }) => {
 client.on('error', ({ code, message, room, frame }) => {
   if (frame === 'send' || frame === 'typing') return; // shown on the message / not worth a word
   if (frame === 'join' && room && !client.isJoined(room)) {
-    ui.roomError.textContent = `Could not join #${room}: ${message}`;
+    ui.roomError.replaceChildren(...bidi`Could not join ${`#${room}`}: `, String(message ?? ''));
     forgetRoom(room);
     return;
   }
@@ -1273,7 +1295,7 @@ ui.newRoomForm.addEventListener('submit', async (ev) => {
     refreshDirectorySoon();
   } catch (e) {
     if (e.status === 409) {
-      ui.newRoomError.textContent = `The name “${name}” is taken. Pick another one.`;
+      ui.newRoomError.replaceChildren(...bidi`The name “${name}” is taken. Pick another one.`);
       ui.newRoomName.setAttribute('aria-invalid', 'true');
     } else if (e.status === 403) {
       ui.newRoomError.textContent = 'Only administrators may make rooms on this server. You can still join public ones.';
@@ -1298,7 +1320,7 @@ ui.dmForm.addEventListener('submit', async (ev) => {
     await startDirect(user);
     ui.dmInput.value = '';
   } catch (e) {
-    ui.dmError.textContent = e.status === 404 ? `No such user: ${user}.` : sentence(e.message);
+    ui.dmError.replaceChildren(...(e.status === 404 ? bidi`No such user: ${user}.` : [sentence(e.message)]));
     ui.dmInput.setAttribute('aria-invalid', 'true');
   } finally {
     ui.dmBtn.disabled = false;
@@ -1311,7 +1333,7 @@ ui.inviteForm.addEventListener('submit', (ev) => {
   const user = ui.inviteInput.value.trim();
   if (!user || !current) return;
   if (roster.members.some((m) => sameUser(m.user, user))) {
-    ui.membersError.textContent = `${user} is already a member of ${roomLabel(current)}.`;
+    ui.membersError.replaceChildren(...bidi`${user} is already a member of ${roomLabel(current)}.`);
     return;
   }
   // `{}` adds a member (PROTOCOL.md 3.3) and, unlike a role, changes nothing of someone already in.
@@ -1379,7 +1401,7 @@ ui.leaveRoomBtn.addEventListener('click', () => {
 });
 
 ui.deleteRoomBtn.addEventListener('click', () => {
-  ui.deleteQuestion.textContent = `Delete ${roomLabel(current)} and its whole history, for everyone?`;
+  ui.deleteQuestion.replaceChildren(...bidi`Delete ${roomLabel(current)} and its whole history, for everyone?`);
   ui.deleteConfirm.hidden = false;
   ui.deleteRoomBtn.hidden = true;
   ui.deleteNo.focus();

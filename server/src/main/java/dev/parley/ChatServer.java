@@ -13,6 +13,7 @@ import dev.parley.broker.RedisBroker;
 import dev.parley.broker.RedisClients;
 import dev.parley.chat.ChatService;
 import dev.parley.chat.Limits;
+import dev.parley.chat.Names;
 import dev.parley.chat.ErrorCode;
 import dev.parley.chat.Sessions;
 import dev.parley.config.ChatConfig;
@@ -107,18 +108,25 @@ public final class ChatServer {
             undo.push(() -> vertx.close());
             this.metrics = new ChatMetrics(Arrays.stream(ErrorCode.values()).map(ErrorCode::wire).toList());
             if (config.embeddedDatabase() || config.jwtSecret().isEmpty()) DataDir.create(config.dataDir());
-            this.tokens = new TokenService(secret(config), config.tokenTtl(), config.accessTokenTtl(), config.jwksUrl(), config.jwksIssuer(),
+            byte[] jwtSecret = secret(config);
+            this.tokens = new TokenService(jwtSecret, config.tokenTtl(), config.accessTokenTtl(), config.jwksUrl(), config.jwksIssuer(),
                     config.jwksAudience(), Clock.systemUTC());
-            this.db = new Database(config.databaseUrl(), config.databaseUser(), config.databasePassword(), config.databasePoolSize());
+            // With CHAT_JOURNAL_SYNC=commit, what H2 writes outside the journal (sign-ups, rooms, and the
+            // checkpoint that lets the journal be emptied) is synced too: else a power cut could take
+            // those back while every message survived.
+            this.db = new Database(config.databaseUrl(), config.databaseUser(), config.databasePassword(), config.databasePoolSize(),
+                    config.journalSync() && config.embeddedDatabase());
             undo.push(db::close);
             this.redisResources = config.clustered() ? RedisClients.resources() : null;
             if (redisResources != null) undo.push(() -> redisResources.shutdown());
-            this.broker = newBroker(config, redisResources);
+            this.broker = newBroker(config, redisResources, jwtSecret, metrics);
             undo.push(broker::close);
             // Presence tells the delivery (built below, with the store) of users it found gone.
             this.presence = newPresence(config, redisResources, this::presenceGone);
             undo.push(presence::close);
-            this.store = new MessageStore(db, journal(config), config.appendBatchMax(), config.appendLinger().toNanos(),
+            Journal journal = journal(config);
+            if (journal != null) metrics.journalSyncs(journal::forces);
+            this.store = new MessageStore(db, journal, config.appendBatchMax(), config.appendLinger().toNanos(),
                     this::committed, metrics::batchCommitted);
             undo.push(() -> store.close(Duration.ofSeconds(5)));
             this.delivery = new Delivery(vertx, store, broker, presence, config.effectiveReplayLimit(), 100, config.presenceTtl(), new Delivery.Observer() {
@@ -137,6 +145,10 @@ public final class ChatServer {
             store.start(); // commits reach the delivery from now on
             presence.start(); // and users presence finds gone
             UserStore users = new UserStore(db);
+            RoomStore roomStore = new RoomStore(db);
+            // Before the node serves: a name like one taken before look-alike keys were kept is refused too.
+            users.fillKeys(Names::key);
+            roomStore.fillKeys(Names::key);
             // Before the node serves: a token revoked before a restart stays refused after it.
             this.sessions = new Sessions(vertx, new RevocationStore(db), System::currentTimeMillis);
             sessions.start(users);
@@ -154,7 +166,7 @@ public final class ChatServer {
             this.usedTickets = redisResources == null ? new UsedTickets() : new UsedTickets(RedisClients.client(redisResources,
                     config.redisUrl(), "parley-tickets-" + config.nodeId(), TICKETS_TIMEOUT, ClientOptions.DisconnectedBehavior.REJECT_COMMANDS));
             undo.push(usedTickets::close);
-            ChatService chat = new ChatService(vertx, new Limits(config), users, store, new RoomStore(db), delivery, presence,
+            ChatService chat = new ChatService(vertx, new Limits(config), users, store, roomStore, delivery, presence,
                     new PasswordHasher(config.bcryptCost()), tokens, sessions, throttle, passwords, config.registrationOpen(),
                     config.tokenTtl(), config.admins(), config.roomCreationByAnyone(), usedTickets);
             this.ws = new WsEndpoint(vertx, config, chat, metrics);
@@ -363,7 +375,7 @@ public final class ChatServer {
     private static Journal journal(ChatConfig config) {
         if (!config.embeddedDatabase()) return null;
         try {
-            Journal journal = Journal.open(config.dataDir().resolve("parley.journal"));
+            Journal journal = Journal.open(config.dataDir().resolve("parley.journal"), config.journalSync());
             // Both hold every message and, in H2, the password hashes. A data dir made by an older
             // version, or by the operator, may let others in; these two files at least do not.
             DataDir.ownerOnly(config.dataDir().resolve("parley.journal"));
@@ -374,9 +386,14 @@ public final class ChatServer {
         }
     }
 
-    private static Broker newBroker(ChatConfig config, ClientResources redis) {
+    private static Broker newBroker(ChatConfig config, ClientResources redis, byte[] jwtSecret, ChatMetrics metrics) {
         if (!config.clustered()) return new LocalBroker();
-        return new RedisBroker(config.redisUrl(), config.nodeId(), redis);
+        // The cluster key signs the records between nodes; without one of its own, it is derived from
+        // the JWT secret, which every node shares already (RedisBroker.keyFromJwtSecret says why that will do).
+        byte[] clusterKey = config.clusterKey().isEmpty()
+                ? RedisBroker.keyFromJwtSecret(jwtSecret)
+                : config.clusterKey().getBytes(StandardCharsets.UTF_8);
+        return new RedisBroker(config.redisUrl(), config.nodeId(), redis, clusterKey, metrics::brokerEventRejected);
     }
 
     private static Presence newPresence(ChatConfig config, ClientResources redis, RedisPresence.Announcer gone) {

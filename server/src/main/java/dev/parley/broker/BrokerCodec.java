@@ -4,36 +4,75 @@ import dev.parley.event.RoomEvent;
 import dev.parley.event.Message;
 import dev.parley.event.RoomChange;
 
+import javax.crypto.Mac;
+import javax.crypto.ShortBufferException;
+import javax.crypto.spec.SecretKeySpec;
 import java.nio.BufferUnderflowException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.security.GeneralSecurityException;
+import java.security.MessageDigest;
+import java.util.Arrays;
 
 /**
  * The wire form of a {@link RoomEvent} between nodes: a small binary record, encoded once per
- * event on the publishing node and decoded once per event on each receiving node.
+ * event on the publishing node and decoded once per event on each receiving node, and authenticated
+ * with an HMAC-SHA256 tag under the cluster's key.
  *
  * <pre>
- * byte version (1) · byte kind ('M' message, 'E' room event, 'T' typing, 'P' presence) · str origin · str room · then
+ * byte version (2) · byte kind ('M' message, 'E' room event, 'T' typing, 'P' presence) · str origin · str room · then
  *   M: long seq · str id · str from · str text · long ts · str clientId
  *   E: as M, then str event type · str event fields (JSON)
  *   T: str user
  *   P: str user · byte online
+ * then 32 bytes: HMAC-SHA256 under the cluster key of every byte before them
  * str = int length of the UTF-8 bytes, then the bytes
  * </pre>
  *
- * The version byte lets a node of a newer release skip what it does not understand during a rolling
- * upgrade, instead of misreading it. (A node from before room events skips 'E' as a kind it does
- * not know, and reads the event back from the store as it does any message the broker lost.)
+ * <p>Why the tag: a node delivers what it reads from Redis, and its delivery takes the first event
+ * of a seq as the one (a later one is a duplicate). Anyone who could write to Redis could then have
+ * published a message under any name, with the seq of the next real one, which every node would
+ * have delivered instead of it. A record whose tag does not verify ({@link Unauthenticated}) is
+ * dropped like a lost event, and the delivery reads the real one from the store. What the tag cannot
+ * stop: Redis may still drop, delay, reorder or repeat authentic records, as the broker's at-most-once
+ * contract allows, and the store repairs (a repeated message is a duplicate of its seq; a repeated
+ * typing or presence event is ephemeral).
+ *
+ * <p>The version byte lets a node of a newer release skip what it does not understand during a
+ * rolling upgrade, instead of misreading it. Version 1 records (before the tag) do not verify here,
+ * and this node's do not decode on a node of version 1: during an upgrade the two releases see each
+ * other's messages from the store (the delivery's reconcile, within a second or so), not from Redis.
+ * (A node from before room events skips 'E' as a kind it does not know, and reads the event back
+ * from the store as it does any message the broker lost.)
+ *
+ * <p>An instance holds the key; it is safe for any number of threads (a {@link Mac} per thread).
  */
 final class BrokerCodec {
-    static final byte VERSION = 1;
+    static final byte VERSION = 2;
+    static final int TAG_BYTES = 32;
+    private static final String HMAC = "HmacSHA256";
 
-    private BrokerCodec() {}
+    private final SecretKeySpec key;
+    private final ThreadLocal<Mac> macs = ThreadLocal.withInitial(this::newMac);
+
+    /** @param key the cluster key: at least 32 bytes, the same on every node */
+    BrokerCodec(byte[] key) {
+        if (key.length < 32) throw new IllegalArgumentException("a cluster key has at least 32 bytes, not " + key.length);
+        this.key = new SecretKeySpec(key.clone(), HMAC);
+        newMac(); // fails here, at start-up, if the JDK had no HMAC-SHA256
+    }
 
     /** An event and the instance of the node that published it. */
     record Decoded(String origin, RoomEvent event) {}
 
-    static byte[] encode(String origin, RoomEvent event) {
+    /** A record whose tag does not verify under this node's key: forged, cut, or from a node with another key or release. */
+    static final class Unauthenticated extends IllegalArgumentException {
+        Unauthenticated(String message) {
+            super(message);
+        }
+    }
+
+    byte[] encode(String origin, RoomEvent event) {
         byte[] o = utf8(origin);
         byte[] room = utf8(event.room());
         return switch (event) {
@@ -54,28 +93,39 @@ final class BrokerCodec {
                     put(b, type);
                     put(b, fields);
                 }
-                yield b.array();
+                yield sign(b.array());
             }
             case RoomEvent.Typing t -> {
                 byte[] user = utf8(t.user());
                 ByteBuffer b = header('T', o, room, 4 + user.length);
                 put(b, user);
-                yield b.array();
+                yield sign(b.array());
             }
             case RoomEvent.PresenceChanged p -> {
                 byte[] user = utf8(p.user());
                 ByteBuffer b = header('P', o, room, 4 + user.length + 1);
                 put(b, user);
                 b.put((byte) (p.online() ? 1 : 0));
-                yield b.array();
+                yield sign(b.array());
             }
         };
     }
 
-    /** @throws IllegalArgumentException if the bytes are not an event of a version this node reads */
-    static Decoded decode(byte[] bytes) {
+    /**
+     * @throws Unauthenticated          if the record's tag does not verify under this node's key
+     * @throws IllegalArgumentException if it does, but the bytes are not an event of a version this node reads
+     */
+    Decoded decode(byte[] bytes) {
+        if (bytes.length < 2 + TAG_BYTES) throw new Unauthenticated("a record of " + bytes.length + " bytes has no room for its tag");
+        int body = bytes.length - TAG_BYTES;
+        Mac mac = macs.get();
+        mac.update(bytes, 0, body);
+        // In constant time: a check that stopped at the first wrong byte would tell a forger how many were right.
+        if (!MessageDigest.isEqual(mac.doFinal(), Arrays.copyOfRange(bytes, body, bytes.length))) {
+            throw new Unauthenticated("the tag does not verify");
+        }
         try {
-            ByteBuffer b = ByteBuffer.wrap(bytes);
+            ByteBuffer b = ByteBuffer.wrap(bytes, 0, body);
             byte version = b.get();
             if (version != VERSION) throw new IllegalArgumentException("unknown event version " + version);
             byte kind = b.get();
@@ -109,8 +159,30 @@ final class BrokerCodec {
         }
     }
 
+    /** Writes the tag of the record into its last {@link #TAG_BYTES} bytes, over all the others. */
+    byte[] sign(byte[] record) {
+        Mac mac = macs.get();
+        mac.update(record, 0, record.length - TAG_BYTES);
+        try {
+            mac.doFinal(record, record.length - TAG_BYTES);
+        } catch (ShortBufferException e) {
+            throw new IllegalStateException(e); // the record has room for the tag: header() made it
+        }
+        return record;
+    }
+
+    private Mac newMac() {
+        try {
+            Mac mac = Mac.getInstance(HMAC);
+            mac.init(key);
+            return mac;
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException("HMAC-SHA256 is not available", e);
+        }
+    }
+
     private static ByteBuffer header(char kind, byte[] origin, byte[] room, int body) {
-        ByteBuffer b = ByteBuffer.allocate(2 + 4 + origin.length + 4 + room.length + body);
+        ByteBuffer b = ByteBuffer.allocate(2 + 4 + origin.length + 4 + room.length + body + TAG_BYTES);
         b.put(VERSION).put((byte) kind);
         put(b, origin);
         put(b, room);

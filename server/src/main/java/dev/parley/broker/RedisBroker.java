@@ -13,9 +13,12 @@ import io.vertx.core.Future;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import javax.crypto.Mac;
+import javax.crypto.spec.SecretKeySpec;
 import java.io.IOException;
 import java.net.SocketAddress;
 import java.nio.charset.StandardCharsets;
+import java.security.GeneralSecurityException;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
@@ -28,6 +31,7 @@ import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Consumer;
 
@@ -48,6 +52,9 @@ import static java.util.Objects.requireNonNull;
  *       group-commit writer thread calls it. While Redis is down, or if the queue is full, the event
  *       is dropped; the delivery reads missed messages from the store.</li>
  *   <li>Every event carries the publishing instance's id; a node ignores its own echo.</li>
+ *   <li>Every record carries an HMAC under the cluster key ({@link BrokerCodec}); one that does not
+ *       verify is dropped and counted, so whoever can write to Redis cannot make a node deliver a
+ *       message nobody sent, nor the real one be taken for its duplicate.</li>
  *   <li>Lettuce reconnects the subscribing connection by itself and resubscribes every channel it
  *       had; a subscribe asked for while Redis is down waits in Lettuce's reconnect buffer. The
  *       publisher reconnects itself. {@link #healthy()} is false while either connection is down,
@@ -60,6 +67,15 @@ public final class RedisBroker implements Broker {
     private static final int MAX_QUEUED_EVENTS = 20_000;
     private static final int MAX_PER_FLUSH = 512;
 
+    /** Why a record from Redis was dropped, as {@code rejected} is told. */
+    public static final String UNAUTHENTICATED = "unauthenticated", UNREADABLE = "unreadable";
+    /** The least time between two warnings of dropped records: a flood of forgeries must not flood the log too. */
+    private static final long REJECT_LOG_NANOS = TimeUnit.MINUTES.toNanos(1);
+
+    private final BrokerCodec codec;
+    private final Consumer<String> rejected;
+    private final AtomicLong rejectLoggedAt = new AtomicLong(System.nanoTime() - REJECT_LOG_NANOS);
+    private final LongAdder rejectedSinceLog = new LongAdder();
     private final String url;
     private final String origin;
     private final RedisClient subClient;
@@ -83,11 +99,16 @@ public final class RedisBroker implements Broker {
     /**
      * Connects to Redis; fails if it cannot.
      *
-     * @param nodeId    this node's name; a random suffix makes the echo filter safe even if two
-     *                  nodes were given the same name
-     * @param resources the node's Lettuce thread pools, shut down by the caller after {@link #close()}
+     * @param nodeId     this node's name; a random suffix makes the echo filter safe even if two
+     *                   nodes were given the same name
+     * @param resources  the node's Lettuce thread pools, shut down by the caller after {@link #close()}
+     * @param clusterKey the key of the records' tags ({@link BrokerCodec}): at least 32 bytes, the same on every node
+     * @param rejected   told, on a Lettuce thread, of each record from Redis that is dropped: {@link #UNAUTHENTICATED}
+     *                   (its tag does not verify) or {@link #UNREADABLE} (authentic, but of a release this node cannot read)
      */
-    public RedisBroker(String url, String nodeId, ClientResources resources) {
+    public RedisBroker(String url, String nodeId, ClientResources resources, byte[] clusterKey, Consumer<String> rejected) {
+        this.codec = new BrokerCodec(requireNonNull(clusterKey, "clusterKey"));
+        this.rejected = requireNonNull(rejected, "rejected");
         this.url = RedisClients.masked(requireNonNull(url, "url"));
         this.origin = requireNonNull(nodeId, "nodeId") + "#" + Integer.toHexString(ThreadLocalRandom.current().nextInt(0x100000, 0xffffff));
         requireNonNull(resources, "resources");
@@ -113,6 +134,25 @@ public final class RedisBroker implements Broker {
         }
         this.sub.addListener(subscriberState());
         log.info("Redis broker connected to {} as {}", this.url, origin);
+    }
+
+    /**
+     * The cluster key of a cluster that sets none: derived from the JWT secret, which every node
+     * must share already (a token one node issues is checked by all). Taken through HMAC-SHA256
+     * with a label, so the key that signs events is not the key that signs tokens. Acceptable
+     * because it protects against the same people: whoever holds the JWT secret can already sign in
+     * as anyone and post under any name through the front door, and whoever can only write to Redis
+     * knows neither. A separate {@code CHAT_CLUSTER_KEY} keeps them apart, e.g. when the JWT secret is
+     * replaced.
+     */
+    public static byte[] keyFromJwtSecret(byte[] jwtSecret) {
+        try {
+            Mac mac = Mac.getInstance("HmacSHA256");
+            mac.init(new SecretKeySpec(jwtSecret, "HmacSHA256"));
+            return mac.doFinal("parley cluster key v1".getBytes(StandardCharsets.UTF_8));
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException("HMAC-SHA256 is not available", e);
+        }
     }
 
     @Override
@@ -198,7 +238,7 @@ public final class RedisBroker implements Broker {
                         dropped.increment();
                         continue;
                     }
-                    pub.add(channel(event.room()), BrokerCodec.encode(origin, event));
+                    pub.add(channel(event.room()), codec.encode(origin, event));
                     published++;
                 } else if (item instanceof Subscription s) {
                     // The subscription connection flushes each command itself.
@@ -218,13 +258,20 @@ public final class RedisBroker implements Broker {
 
     // --- in ---
 
-    /** On a Lettuce thread: another node's event. */
+    /**
+     * On a Lettuce thread: another node's event. One that is not authentic, or not readable, is
+     * dropped: to the delivery it is an event the broker lost, which it reads from the store.
+     */
     private void receive(byte[] bytes) {
         BrokerCodec.Decoded d;
         try {
-            d = BrokerCodec.decode(bytes);
+            d = codec.decode(bytes);
+        } catch (BrokerCodec.Unauthenticated e) {
+            rejected(UNAUTHENTICATED, bytes.length, "not authentic (" + e.getMessage() + "): forged by a writer to Redis, or from a node"
+                    + " with another cluster key (CHAT_CLUSTER_KEY, else CHAT_JWT_SECRET) or of an older release");
+            return;
         } catch (IllegalArgumentException e) {
-            log.warn("ignored an event this node cannot read ({} bytes): {}", bytes.length, e.getMessage());
+            rejected(UNREADABLE, bytes.length, "authentic but unreadable here (" + e.getMessage() + "): from a node of a newer release?");
             return;
         }
         if (origin.equals(d.origin())) return; // our own echo: the node delivered it when it published
@@ -233,6 +280,15 @@ public final class RedisBroker implements Broker {
         } catch (RuntimeException e) {
             log.error("handling an event of room {} failed", d.event().room(), e);
         }
+    }
+
+    private void rejected(String reason, int bytes, String why) {
+        rejected.accept(reason);
+        rejectedSinceLog.increment();
+        long last = rejectLoggedAt.get(), now = System.nanoTime();
+        if (now - last < REJECT_LOG_NANOS || !rejectLoggedAt.compareAndSet(last, now)) return;
+        log.warn("dropped {} record(s) from Redis in the last minute at most (counted in parley_broker_events_rejected_total); the latest, {} bytes, is {}",
+                rejectedSinceLog.sumThenReset(), bytes, why);
     }
 
     // --- health ---

@@ -88,7 +88,7 @@ public final class Accounts {
             return Future.failedFuture(new ChatException(ErrorCode.FORBIDDEN, "registration is closed on this server; ask its operator for an account"));
         }
         try {
-            limits.username(username);
+            limits.newUsername(username); // a new name: no look-alike or invisible characters either
             limits.password(password);
         } catch (ChatException e) {
             return Future.failedFuture(e);
@@ -98,7 +98,7 @@ public final class Accounts {
             return Future.failedFuture(new ChatException(ErrorCode.CONFLICT, "username " + username + " is reserved"));
         }
         return counted(throttle.register(address), null, "accounts registered from your address").compose(x -> hash(() -> {
-            if (!users.create(username, hasher.hash(password))) {
+            if (!users.create(username, limits.usernameKey(username), hasher.hash(password))) {
                 throw new ChatException(ErrorCode.CONFLICT, "username " + username + " is taken");
             }
             return tokens.issue(username);

@@ -8,6 +8,7 @@ import dev.parley.delivery.Seat;
 import dev.parley.delivery.Subscriber;
 import dev.parley.event.Message;
 import dev.parley.presence.Presence;
+import dev.parley.store.LookAlikeException;
 import dev.parley.store.MessageStore;
 import dev.parley.store.RefusedException;
 import dev.parley.store.RoomStore;
@@ -164,7 +165,7 @@ public final class ChatService {
         String user = sub.user();
         return blocking(() -> {
             boolean create = rooms.mayCreate(user) && !Limits.isDirectName(room);
-            RoomStore.Access a = create ? roomStore.accessOrCreate(room, user) : roomStore.access(room, user);
+            RoomStore.Access a = create ? roomStore.accessOrCreate(room, user, limits::newRoomKey) : roomStore.access(room, user);
             ChatException refused = new ChatException(ErrorCode.FORBIDDEN, "you may not join " + room);
             if (a.room() == null) throw refused;
             boolean open = RoomStore.PUBLIC.equals(a.room().kind());
@@ -246,13 +247,25 @@ public final class ChatService {
     }
 
     /**
+     * A new name that looks like a taken one ({@link Names#key}): {@code conflict}, as for the name
+     * itself. A room is not named (it may be private); a username is, as {@code POST /api/dms} would
+     * tell anyway whether it exists.
+     */
+    static ChatException lookAlike(LookAlikeException e) {
+        return new ChatException(ErrorCode.CONFLICT, e.what() + " " + e.name() + " looks like "
+                + (e.taken() == null ? "the name of a" + (e.what().equals("room") ? " room that exists" : "nother user") : e.taken() + ", which is taken"));
+    }
+
+    /**
      * The one place where a failure of the store becomes an error a client is told: a value the
      * database refuses is {@code bad_request}; a database that cannot be reached is
      * {@code unavailable}, and for a send it is unknown whether the message was stored, which a retry
-     * with the same clientId settles. Anything else is passed on as it is.
+     * with the same clientId settles; a new name like a taken one is a {@code conflict}. Anything else
+     * is passed on as it is.
      */
     static <T> Future<T> translate(Throwable err) {
         if (err instanceof RefusedException) return Future.failedFuture(ChatException.badRequest("the message cannot be stored"));
+        if (err instanceof LookAlikeException e) return Future.failedFuture(lookAlike(e));
         if (err instanceof StoreException) {
             return Future.failedFuture(ChatException.unavailable("storage is unavailable; try again (a send retried with the same clientId is never stored twice)"));
         }

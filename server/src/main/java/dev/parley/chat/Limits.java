@@ -106,6 +106,22 @@ public final class Limits {
         return name;
     }
 
+    /**
+     * A username someone is about to register: the pattern, and the rules of {@link Names#check}
+     * (no invisible or bidi characters, one script). A name already taken is only held to the
+     * pattern ({@link #username}): it may have been registered before these rules.
+     */
+    public String newUsername(String name) {
+        username(name);
+        Names.check("username", name);
+        return name;
+    }
+
+    /** The look-alike key of a username (see {@link Names#key}), which no two accounts share. */
+    public String usernameKey(String name) {
+        return Names.newKey("username", name);
+    }
+
     public String password(String password) {
         if (password == null) throw ChatException.badRequest("password is required");
         wellFormed("password", password);
@@ -142,6 +158,9 @@ public final class Limits {
     /** A topic or a ban reason: optional; trimmed; at most {@code max} characters; no control characters. @return it trimmed, or null */
     public static String note(String field, String value, int max) {
         if (value == null) return null;
+        // As for a text: half a surrogate pair has no UTF-8 form, so such a topic or reason could not be
+        // stored (on PostgreSQL) or sent back as it came; it was accepted until BodyFuzzTest's example.
+        wellFormed(field, value);
         String v = value.strip();
         if (v.isEmpty()) return null;
         if (v.codePointCount(0, v.length()) > max) throw ChatException.badRequest(field + " must be at most " + max + " characters");
@@ -164,6 +183,26 @@ public final class Limits {
         // Only a pattern the operator loosened gets here with more: better refused than failed in storage.
         if (name.length() > ROOM_NAME_MAX) throw ChatException.badRequest("room must be at most " + ROOM_NAME_MAX + " characters");
         return name;
+    }
+
+    /**
+     * A room name a room is about to be made under: the pattern, and the rules of {@link Names#check}.
+     * A room that exists is only held to the pattern ({@link #room}).
+     */
+    public String newRoom(String name) {
+        room(name);
+        if (!isDirectName(name)) Names.check("room", name);
+        return name;
+    }
+
+    /**
+     * Checks a name a room is about to be made under ({@link #newRoom}) and returns its look-alike
+     * key (see {@link Names#key}), which no two rooms share; {@code RoomStore} calls it only when it
+     * makes the room.
+     */
+    public String newRoomKey(String name) {
+        newRoom(name);
+        return Names.newKey("room", name);
     }
 
     /** @return the text without the white space at either end, as it is stored */

@@ -121,8 +121,44 @@ public final class ClientCommand implements Callable<Integer> {
     static void print(PrintStream out, JsonNode m) {
         String time = TIME.format(Instant.parse(m.path("ts").asText(Instant.now().toString())));
         // A room event (someone added, removed, banned...) is the room's news, not a line of its sender's.
-        if (m.has("event")) out.println("[" + time + "] -- " + m.path("text").asText());
-        else out.println("[" + time + "] " + m.path("from").asText() + ": " + m.path("text").asText());
+        if (m.has("event")) out.println("[" + time + "] -- " + shown(m.path("text").asText()));
+        else out.println("[" + time + "] " + shown(m.path("from").asText()) + ": " + shown(m.path("text").asText()));
+    }
+
+    /**
+     * What others wrote, made safe to print on one line of a terminal: every line break, tab and
+     * other control character (escape sequences that move the cursor or recolour), bidi control
+     * (which reorders what follows it in a terminal that does bidi) and line or paragraph separator
+     * is written out as an escape ({@code \n}, {@code \t}, {@code <U+202E>}). So a message cannot
+     * print a line that looks like another person's ({@code "hi\n[12:00] bob: ..."}), rewrite the
+     * screen, or reverse the name before it. A backslash is printed as it is: a typed "\n" may look
+     * like an escaped line break, but it cannot start a line.
+     */
+    static String shown(String s) {
+        StringBuilder out = null;
+        for (int i = 0; i < s.length(); ) {
+            int c = s.codePointAt(i);
+            int next = i + Character.charCount(c);
+            if (unsafe(c)) {
+                if (out == null) out = new StringBuilder(s.length() + 16).append(s, 0, i);
+                out.append(switch (c) {
+                    case '\n' -> "\\n";
+                    case '\t' -> "\\t";
+                    case '\r' -> "\\r";
+                    default -> String.format("<U+%04X>", c);
+                });
+            } else if (out != null) {
+                out.append(s, i, next);
+            }
+            i = next;
+        }
+        return out == null ? s : out.toString();
+    }
+
+    private static boolean unsafe(int c) {
+        int type = Character.getType(c);
+        return type == Character.CONTROL || type == Character.LINE_SEPARATOR || type == Character.PARAGRAPH_SEPARATOR
+                || c == 0x061C || c == 0x200E || c == 0x200F || (c >= 0x202A && c <= 0x202E) || (c >= 0x2066 && c <= 0x2069);
     }
 
     private static final class Printer implements WebSocket.Listener {
@@ -151,17 +187,17 @@ public final class ClientCommand implements Callable<Integer> {
                             if (sentIds.remove(f.path("clientId").asText())) echoed.incrementAndGet();
                         }
                         case "ack" -> acked.incrementAndGet();
-                        case "presence" -> out.println("-- " + f.path("user").asText() + " is " + f.path("status").asText());
+                        case "presence" -> out.println("-- " + shown(f.path("user").asText()) + " is " + shown(f.path("status").asText()));
                         case "left" -> {
                             // Unasked (no ref): a change made elsewhere took this connection out of the room.
-                            if (f.has("reason")) out.println("-- you are out of " + f.path("room").asText() + ": " + f.path("reason").asText().replace('_', ' '));
+                            if (f.has("reason")) out.println("-- you are out of " + shown(f.path("room").asText()) + ": " + shown(f.path("reason").asText().replace('_', ' ')));
                         }
                         case "error" -> {
-                            out.println("-- error " + f.path("code").asText() + ": " + f.path("message").asText());
+                            out.println("-- error " + shown(f.path("code").asText()) + ": " + shown(f.path("message").asText()));
                             if ("join".equals(f.path("ref").asText())) joined.completeExceptionally(new IllegalStateException(f.path("code").asText()));
                         }
                         case "joined" -> {
-                            out.println("-- " + f.path("online").asInt() + " online: " + f.path("members"));
+                            out.println("-- " + f.path("online").asInt() + " online: " + shown(f.path("members").toString()));
                             joined.complete(null);
                         }
                         default -> { }
@@ -177,7 +213,7 @@ public final class ClientCommand implements Callable<Integer> {
 
         @Override
         public CompletionStage<?> onClose(WebSocket ws, int code, String reason) {
-            out.println("-- connection closed: " + code + " " + reason);
+            out.println("-- connection closed: " + code + " " + shown(reason));
             closed.complete(code);
             return null;
         }

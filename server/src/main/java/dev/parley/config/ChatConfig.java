@@ -46,6 +46,8 @@ public record ChatConfig(
         int databasePoolSize,
         String redisUrl,
         Duration presenceTtl,
+        String clusterKey,
+        String clusterKeyFile,
         String jwtSecret,
         String jwksUrl,
         String jwksIssuer,
@@ -84,7 +86,8 @@ public record ChatConfig(
         boolean roomCreationByAnyone,
         String adminHost,
         int adminPort,
-        boolean apiDocs) {
+        boolean apiDocs,
+        boolean journalSync) {
     private static final Logger log = LoggerFactory.getLogger(ChatConfig.class);
 
     /**
@@ -134,6 +137,8 @@ public record ChatConfig(
                 integer(v, Setting.DATABASE_POOL_SIZE, 1, 200),
                 v.get(Setting.REDIS_URL),
                 duration(v, Setting.PRESENCE_TTL),
+                readClusterKey(v.get(Setting.CLUSTER_KEY), v.get(Setting.CLUSTER_KEY_FILE)),
+                v.get(Setting.CLUSTER_KEY_FILE),
                 v.get(Setting.JWT_SECRET),
                 v.get(Setting.JWKS_URL),
                 v.get(Setting.JWKS_ISSUER),
@@ -172,7 +177,8 @@ public record ChatConfig(
                 roomCreation(v.get(Setting.ROOM_CREATION)),
                 v.get(Setting.ADMIN_HOST),
                 integer(v, Setting.ADMIN_PORT, 0, 65535),
-                onOff(v, Setting.API_DOCS));
+                onOff(v, Setting.API_DOCS),
+                journalSync(v.get(Setting.JOURNAL_SYNC)));
         c.validate();
         for (String w : c.warnings()) log.warn(w);
         return c;
@@ -185,6 +191,9 @@ public record ChatConfig(
      */
     private static String variable(Map<String, String> env, Setting s) {
         String value = env.get(s.env);
+        // CHAT_CLUSTER_KEY_FILE is a setting of its own (it came before files for every variable):
+        // read by readClusterKey, not here, or the one variable would set the key twice.
+        if (s == Setting.CLUSTER_KEY) return value;
         String file = env.get(s.fileEnv());
         if (file == null || file.isBlank()) return value;
         if (value != null) {
@@ -249,6 +258,10 @@ public record ChatConfig(
         }
         if (!jwtSecret.isEmpty() && jwtSecret.getBytes(java.nio.charset.StandardCharsets.UTF_8).length < 32) {
             throw new ConfigException(Setting.JWT_SECRET.env + ": too short (expected: at least 32 bytes)");
+        }
+        if (!clusterKey.isEmpty() && clusterKey.getBytes(java.nio.charset.StandardCharsets.UTF_8).length < 32) {
+            Setting s = clusterKeyFile.isEmpty() ? Setting.CLUSTER_KEY : Setting.CLUSTER_KEY_FILE;
+            throw new ConfigException(s.env + ": " + (clusterKeyFile.isEmpty() ? "" : clusterKeyFile + ": ") + "too short (expected: at least 32 bytes)");
         }
         if (passwordMin > passwordMax) {
             throw new ConfigException(Setting.PASSWORD_MIN.env + ": " + passwordMin + " (expected: <= " + Setting.PASSWORD_MAX.env + " " + passwordMax + ")");
@@ -343,6 +356,10 @@ public record ChatConfig(
             out.add(Setting.APPEND_BATCH_MAX.env + " " + appendBatchMax + " is more than half of " + Setting.OUTBOX_FRAMES.env
                     + " (" + outboxFrames + "): one commit to a busy room can close its members as slow consumers");
         }
+        if (journalSync && !embeddedDatabase()) {
+            out.add(Setting.JOURNAL_SYNC.env + " commit has no effect with " + Setting.DATABASE_URL.env + " set: only the embedded"
+                    + " database keeps a journal. PostgreSQL makes each commit durable by its own synchronous_commit (on by default)");
+        }
         if (!jwksUrl.isEmpty() && registrationOpen) {
             out.add(Setting.JWKS_URL.env + " is set and " + Setting.REGISTRATION.env + " is open: a name the identity provider's users"
                     + " have not yet signed in with can be registered here first, and their tokens are then refused;"
@@ -414,6 +431,8 @@ public record ChatConfig(
         out.put(Setting.DATABASE_PASSWORD.env, databasePassword.isEmpty() ? "" : "****");
         out.put(Setting.REDIS_URL.env, maskRedisUrl(redisUrl));
         out.put(Setting.PRESENCE_TTL.env, presenceTtl.toString());
+        out.put(Setting.CLUSTER_KEY.env, !clusterKey.isEmpty() ? "****" : clustered() ? "(derived from " + Setting.JWT_SECRET.env + ")" : "");
+        out.put(Setting.CLUSTER_KEY_FILE.env, clusterKeyFile);
         out.put(Setting.JWT_SECRET.env, jwtSecret.isEmpty() ? "(generated)" : "****");
         out.put(Setting.JWKS_URL.env, jwksUrl);
         out.put(Setting.JWKS_ISSUER.env, jwksIssuer);
@@ -456,6 +475,7 @@ public record ChatConfig(
         out.put(Setting.ADMIN_HOST.env, adminHost);
         out.put(Setting.ADMIN_PORT.env, String.valueOf(adminPort));
         out.put(Setting.API_DOCS.env, apiDocs ? "on" : "off");
+        out.put(Setting.JOURNAL_SYNC.env, journalSync ? "commit" : "none");
         return out;
     }
 
@@ -477,6 +497,33 @@ public record ChatConfig(
             case "on" -> true;
             case "off" -> false;
             default -> throw new ConfigException(s.env + ": " + v.get(s) + " (expected: on or off)");
+        };
+    }
+
+    /**
+     * The cluster key, from {@code CHAT_CLUSTER_KEY} or read from {@code CHAT_CLUSTER_KEY_FILE} (a
+     * secret in a file stays out of the environment, which other processes of the user can read);
+     * empty if neither is set.
+     */
+    private static String readClusterKey(String value, String file) {
+        if (file.isEmpty()) return value;
+        if (!value.isEmpty()) {
+            throw new ConfigException(Setting.CLUSTER_KEY_FILE.env + ": " + file + " (expected: " + Setting.CLUSTER_KEY.env + " or "
+                    + Setting.CLUSTER_KEY_FILE.env + ", not both)");
+        }
+        try {
+            return java.nio.file.Files.readString(Path.of(file)).strip();
+        } catch (java.io.IOException | RuntimeException e) {
+            throw new ConfigException(Setting.CLUSTER_KEY_FILE.env + ": " + file + " (expected: a readable file holding the key; " + e + ")");
+        }
+    }
+
+    /** {@code none} (false) or {@code commit} (true): whether the journal is synced to the disk before each group commit's acks. */
+    private static boolean journalSync(String raw) {
+        return switch (raw.toLowerCase(Locale.ROOT)) {
+            case "none" -> false;
+            case "commit" -> true;
+            default -> throw new ConfigException(Setting.JOURNAL_SYNC.env + ": " + raw + " (expected: none or commit)");
         };
     }
 

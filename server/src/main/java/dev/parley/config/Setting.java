@@ -18,6 +18,8 @@ public enum Setting {
     DATABASE_POOL_SIZE("CHAT_DATABASE_POOL_SIZE", "--database-pool-size", "8", "JDBC connections in the pool"),
     REDIS_URL("CHAT_REDIS_URL", "--redis-url", "", "redis://[[user]:password@]host[:port] to join a cluster, or rediss:// for TLS (verifyPeer=FULL by default; ?verifyPeer=CA or NONE); empty means the in-process broker"),
     PRESENCE_TTL("CHAT_PRESENCE_TTL", "--presence-ttl", "15s", "in a cluster, how long a node's presence entries outlive their last refresh (every third of it): the users of a node that died go offline within about 4/3 of this"),
+    CLUSTER_KEY("CHAT_CLUSTER_KEY", "--cluster-key", "", "in a cluster, the key (at least 32 UTF-8 bytes, the same on every node) of the HMAC-SHA256 that authenticates every event between nodes; empty means derived from CHAT_JWT_SECRET"),
+    CLUSTER_KEY_FILE("CHAT_CLUSTER_KEY_FILE", "--cluster-key-file", "", "a file holding CHAT_CLUSTER_KEY (white space at either end ignored), instead of the variable"),
     JWT_SECRET("CHAT_JWT_SECRET", "--jwt-secret", "", "HS256 key, at least 32 UTF-8 bytes; empty means generated and kept in the data dir"),
     JWKS_URL("CHAT_JWKS_URL", "--jwks-url", "", "also accept RS256/ES256 tokens signed by a key of this JWKS: an https URL (http only for a loopback host); needs CHAT_JWKS_ISSUER and CHAT_JWKS_AUDIENCE"),
     JWKS_ISSUER("CHAT_JWKS_ISSUER", "--jwks-issuer", "", "the iss claim every token of the identity provider must carry, exactly; required with CHAT_JWKS_URL"),
@@ -49,6 +51,7 @@ public enum Setting {
     HEARTBEAT_TIMEOUT("CHAT_HEARTBEAT_TIMEOUT", "--heartbeat-timeout", "60s", "a connection silent this long is closed: a WebSocket that answers no ping, or an HTTP connection that sends nothing"),
     APPEND_LINGER("CHAT_APPEND_LINGER", "--append-linger", "1ms", "on a busy node (4 or more sends expected meanwhile), how long a send may wait for others to share its group commit; 0ms commits at once"),
     APPEND_BATCH_MAX("CHAT_APPEND_BATCH_MAX", "--append-batch-max", "1024", "most messages committed in one group-commit transaction; keep it at most half of CHAT_OUTBOX_FRAMES (a commit reaches a room's members all at once)"),
+    JOURNAL_SYNC("CHAT_JOURNAL_SYNC", "--journal-sync", "none", "embedded H2 only: none (an acknowledged message survives a killed process, not a power cut) or commit (each group commit's journal write is synced to the disk before its acks: it survives a power cut too)"),
     EVENT_LOOPS("CHAT_EVENT_LOOPS", "--event-loops", "0", "event-loop threads serving connections; 0 means one per core"),
     DRAIN_TIMEOUT("CHAT_DRAIN_TIMEOUT", "--drain-timeout", "10s", "on SIGTERM, how long to wait for pending commits before closing"),
     ADMINS("CHAT_ADMINS", "--admins", "", "comma-separated usernames (any letter case) of the server-wide administrators, who may disable and enable accounts; empty means none"),
@@ -69,7 +72,7 @@ public enum Setting {
     }
 
     public boolean secret() {
-        return this == JWT_SECRET || this == DATABASE_PASSWORD;
+        return this == JWT_SECRET || this == DATABASE_PASSWORD || this == CLUSTER_KEY;
     }
 
     /** The variable that names a file holding this setting's value (Docker and Kubernetes secrets). */

@@ -2,6 +2,7 @@ package dev.parley.metrics;
 
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.DistributionSummary;
+import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
@@ -16,6 +17,7 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.LongSupplier;
 
 /**
  * Every meter of the server, named once here under the {@code parley_} prefix and served at
@@ -37,12 +39,16 @@ public final class ChatMetrics {
     public static final String EPHEMERAL_DROPPED = PREFIX + "ephemeral.dropped";
     public static final String REVOKED_CLOSES = PREFIX + "revoked.closes";
     public static final String RESUMES = PREFIX + "resumes";
+    /** Records from Redis a node dropped, by reason: {@code unauthenticated} (forged, or another key) or {@code unreadable}. */
+    public static final String BROKER_REJECTED = PREFIX + "broker.events.rejected";
+    public static final String JOURNAL_SYNCS = PREFIX + "journal.syncs";
 
     private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     private final AtomicInteger connections = new AtomicInteger();
     private final Map<String, Counter> framesIn = new ConcurrentHashMap<>();
     private final Map<String, Counter> framesOut = new ConcurrentHashMap<>();
     private final Map<String, Counter> errors = new ConcurrentHashMap<>();
+    private final Map<String, Counter> brokerRejected = new ConcurrentHashMap<>();
     private final Counter appended;
     private final DistributionSummary batchSize;
     private final Timer batchLatency;
@@ -52,6 +58,7 @@ public final class ChatMetrics {
     private final Counter ephemeralDropped;
     private final Counter resumedFully;
     private final Counter resumedPartly;
+    private volatile LongSupplier journalForces = () -> 0;
 
     /** @param errorCodes every error code a client can be sent, so that each has its counter from the start */
     public ChatMetrics(Collection<String> errorCodes) {
@@ -61,6 +68,8 @@ public final class ChatMetrics {
         new ProcessorMetrics().bindTo(registry);
         Gauge.builder(CONNECTIONS_OPEN, connections, AtomicInteger::get).description("WebSocket connections open").register(registry);
         for (String c : errorCodes) errorCounter(c);
+        // At 0 from the start, so that an alert on its rate needs no series to appear first.
+        for (String reason : new String[]{"unauthenticated", "unreadable"}) brokerRejectedCounter(reason);
         appended = Counter.builder(MESSAGES_APPENDED).description("messages stored").register(registry);
         batchSize = DistributionSummary.builder(APPEND_BATCH_SIZE).description("messages per group commit").register(registry);
         batchLatency = Timer.builder(APPEND_BATCH_LATENCY).description("time of one group commit").publishPercentiles(0.5, 0.99).register(registry);
@@ -109,6 +118,16 @@ public final class ChatMetrics {
         return errors.computeIfAbsent(code, c -> Counter.builder(ERRORS).tag("code", c).description("errors sent to clients, by code").register(registry));
     }
 
+    /** A record from Redis dropped, by reason (the broker's words: {@code unauthenticated}, {@code unreadable}). */
+    public void brokerEventRejected(String reason) {
+        brokerRejectedCounter(reason).increment();
+    }
+
+    private Counter brokerRejectedCounter(String reason) {
+        return brokerRejected.computeIfAbsent(reason, r -> Counter.builder(BROKER_REJECTED).tag("reason", r)
+                .description("records from Redis dropped: not authentic under the cluster key, or unreadable").register(registry));
+    }
+
     public void slowConsumerClosed() {
         slowCloses.increment();
     }
@@ -128,6 +147,18 @@ public final class ChatMetrics {
 
     public void resumed(boolean recovered) {
         (recovered ? resumedFully : resumedPartly).increment();
+    }
+
+    /**
+     * The embedded database's journal writes synced to the disk ({@code CHAT_JOURNAL_SYNC=commit}), read
+     * from {@code forces}: an operator sees the sync happen, not only configured; 0 with {@code none}.
+     */
+    public void journalSyncs(LongSupplier forces) {
+        // Micrometer holds a function counter's object weakly: a lambda held by nothing else would be
+        // collected, and the counter would stay at its last reading. This object lives as long as the node.
+        journalForces = forces;
+        FunctionCounter.builder(JOURNAL_SYNCS, this, m -> (double) m.journalForces.getAsLong())
+                .description("journal writes synced to the disk (one per group commit with CHAT_JOURNAL_SYNC=commit)").register(registry);
     }
 
     public void batchCommitted(int size, long nanos) {

@@ -19,9 +19,20 @@ public final class Database implements AutoCloseable {
 
     private final HikariDataSource pool;
     private final boolean h2File;
+    private final boolean sync;
     private volatile boolean checkpointAllowed = true;
 
     public Database(String url, String user, String password, int poolSize) {
+        this(url, user, password, poolSize, false);
+    }
+
+    /**
+     * @param sync whether {@link #persist} also forces what it writes to the disk
+     *             ({@code CHAT_JOURNAL_SYNC=commit}): then a power cut takes back no sign-up, new room
+     *             or room change that was answered, as the journal's sync keeps every acknowledged message
+     */
+    public Database(String url, String user, String password, int poolSize, boolean sync) {
+        this.sync = sync;
         HikariConfig hc = new HikariConfig();
         hc.setJdbcUrl(url);
         if (!user.isEmpty()) hc.setUsername(user);
@@ -84,10 +95,18 @@ public final class Database implements AutoCloseable {
      *         CHECKPOINT
      */
     public boolean persist(Connection c) throws SQLException {
+        return persist(c, sync);
+    }
+
+    /**
+     * As {@link #persist(Connection)}; with {@code sync}, H2 also forces its file to the disk
+     * ({@code CHECKPOINT SYNC}: its pages, then an fsync), so that what it wrote survives a power cut.
+     */
+    public boolean persist(Connection c, boolean sync) throws SQLException {
         if (!h2File) return true;
         if (!checkpointAllowed) return false;
         try (Statement st = c.createStatement()) {
-            st.execute("CHECKPOINT");
+            st.execute(sync ? "CHECKPOINT SYNC" : "CHECKPOINT");
             return true;
         } catch (SQLException e) {
             if (e.getErrorCode() != ErrorCode.ADMIN_RIGHTS_REQUIRED) throw e;

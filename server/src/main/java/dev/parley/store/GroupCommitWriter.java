@@ -175,9 +175,12 @@ final class GroupCommitWriter {
 
     /**
      * Appends the transaction's new messages to the journal before it commits: once it commits, its
-     * senders may be acknowledged. If the write fails the transaction is rolled back, so the journal
-     * never lacks a committed message; if the commit fails after the write, the journal holds
-     * messages that were not acknowledged, which a replay stores and a retry of the send then finds.
+     * senders may be acknowledged. A journal that syncs has them on the disk when this returns, so
+     * the acks that follow the commit promise what a power cut cannot take back; the sync is the
+     * commit's, shared by every message in it. If the write (or the sync) fails the transaction is
+     * rolled back, so the journal never lacks a committed message; if the commit fails after the
+     * write, the journal holds messages that were not acknowledged, which a replay stores and a retry
+     * of the send then finds.
      */
     private void journal(List<Message> fresh) throws SQLException {
         if (journal == null || fresh.isEmpty()) return;

@@ -25,8 +25,12 @@ import java.util.zip.CRC32C;
  * its default write delay, and after a crash the messages it had not yet written are put back from
  * here ({@link #recover}) before the server starts.
  *
- * <p>Durable means what it meant with H2 writing every commit: in the operating system's page cache
- * when the ack goes out, so a killed process loses nothing; neither syncs to the disk on each commit.
+ * <p>How durable an appended record is depends on {@code sync} ({@code CHAT_JOURNAL_SYNC}). Without
+ * it, the record is in the operating system's page cache when the ack goes out, as H2's own commits
+ * would be: a killed process loses nothing, a power cut or a kernel crash can lose the last moments.
+ * With it, each append ends with an {@code fdatasync} ({@link FileChannel#force force(false)}), so an
+ * acknowledged message is on the disk; and since the journal may only be emptied once H2 holds what
+ * it held, a checkpoint then has H2 sync its file too ({@code CHECKPOINT SYNC}).
  *
  * <p>The file is an 8-byte header, then records: payload length (int), CRC32C of the payload (int),
  * payload = message count (int), then per message room, seq, id, sender, ts, clientId, text (strings
@@ -43,18 +47,31 @@ public final class Journal implements AutoCloseable {
 
     private final Path path;
     private final FileChannel channel;
+    private final boolean sync;
     private final CRC32C crc = new CRC32C();
     private ByteBuffer buffer = ByteBuffer.allocate(64 << 10);
     private long end;
+    /** Appends forced to the disk: what shows that the sync is done, not only configured. Written by the writer thread only. */
+    private volatile long forces;
 
-    private Journal(Path path, FileChannel channel, long end) {
+    private Journal(Path path, FileChannel channel, boolean sync, long end) {
         this.path = path;
         this.channel = channel;
+        this.sync = sync;
         this.end = end;
     }
 
-    /** Opens (or creates) the journal; {@link #replay} then hands back what it holds. */
+    /** Opens (or creates) the journal, without a sync per append; {@link #replay} then hands back what it holds. */
     public static Journal open(Path path) throws IOException {
+        return open(path, false);
+    }
+
+    /**
+     * Opens (or creates) the journal; {@link #replay} then hands back what it holds.
+     *
+     * @param sync whether each {@link #append} reaches the disk before it returns ({@code CHAT_JOURNAL_SYNC=commit})
+     */
+    public static Journal open(Path path, boolean sync) throws IOException {
         FileChannel ch = FileChannel.open(path, StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE);
         try {
             if (ch.size() < HEADER.length) {
@@ -67,7 +84,13 @@ public final class Journal implements AutoCloseable {
                     throw new IOException(path + " is not a Parley journal (or one of a newer version); refusing to overwrite it");
                 }
             }
-            return new Journal(path, ch, ch.size());
+            if (sync) {
+                // A synced record is worth nothing in a file whose own name a power cut can take back:
+                // the file (perhaps just made) and its directory entry reach the disk once, here.
+                ch.force(true);
+                syncDirectory(path.toAbsolutePath().getParent());
+            }
+            return new Journal(path, ch, sync, ch.size());
         } catch (IOException | RuntimeException e) {
             ch.close();
             throw e;
@@ -76,6 +99,16 @@ public final class Journal implements AutoCloseable {
 
     public Path path() {
         return path;
+    }
+
+    /** Whether each append is forced to the disk before it returns. */
+    public boolean syncs() {
+        return sync;
+    }
+
+    /** How many appends were forced to the disk since the journal was opened: 0 unless {@link #syncs}. */
+    public long forces() {
+        return forces;
     }
 
     /** Bytes of records since the last {@link #clear}. */
@@ -118,15 +151,22 @@ public final class Journal implements AutoCloseable {
     }
 
     /**
-     * Appends one record. When this returns the record is in the operating system's hands. On a
-     * failure the file is cut back to its last whole record, so a later append never follows a
-     * partial one.
+     * Appends one record. When this returns the record is on the disk if the journal {@link #syncs},
+     * else in the operating system's hands. On a failure (of the write or of the sync) the file is cut
+     * back to its last whole record, so a later append never follows a partial one, and the caller
+     * fails the commit: a record whose sync failed may not be on the disk, so its messages must not be
+     * acknowledged.
      */
     public void append(List<Message> messages) throws IOException {
         ByteBuffer b = encode(messages);
         long at = end;
         try {
             while (b.hasRemaining()) at += channel.write(b, at);
+            if (sync) {
+                // The data and the file's new length (fdatasync): what a replay after a power cut reads.
+                channel.force(false);
+                forces++;
+            }
         } catch (IOException e) {
             try {
                 channel.truncate(end);
@@ -149,7 +189,9 @@ public final class Journal implements AutoCloseable {
      * be emptied once the database holds all of it on its own.
      */
     void clearOnceWritten(Database db, Connection c) throws SQLException, IOException {
-        if (!db.persist(c)) throw new SQLException("the database cannot be told to write its pages now");
+        // A synced journal is emptied only once H2's file is synced too, or a power cut could take back
+        // both the pages H2 wrote and the records that held them.
+        if (!db.persist(c, sync)) throw new SQLException("the database cannot be told to write its pages now");
         clear();
     }
 
@@ -273,6 +315,18 @@ public final class Journal implements AutoCloseable {
         String s = new String(p.array(), p.position(), n, StandardCharsets.UTF_8);
         p.position(p.position() + n);
         return s;
+    }
+
+    /** Forces a directory's entries (a file made in it) to the disk, where the platform can. */
+    private static void syncDirectory(Path dir) {
+        if (dir == null) return;
+        try (FileChannel d = FileChannel.open(dir, StandardOpenOption.READ)) {
+            d.force(true);
+        } catch (IOException e) {
+            // Windows cannot open a directory this way (its file systems keep their metadata in a
+            // journal of their own): nothing more can be done from Java.
+            log.debug("cannot sync the directory {}: {}", dir, e.toString());
+        }
     }
 
     private static void readFully(FileChannel ch, ByteBuffer b, long at) throws IOException {

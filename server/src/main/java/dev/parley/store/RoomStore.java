@@ -12,6 +12,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.function.Function;
+import java.util.function.UnaryOperator;
 
 import static java.util.Objects.requireNonNull;
 
@@ -74,8 +75,18 @@ public final class RoomStore {
 
         record DeleteBan(String user) implements Write {}
 
-        /** Makes the room, or makes a deleted one again under its name (its seqs go on). */
-        record CreateRoom(String kind, String topic, String directUsers) implements Write {}
+        /**
+         * Makes the room, or makes a deleted one again under its name (its seqs go on).
+         *
+         * @param key the name's look-alike key, which no two rooms share; null for a direct room, whose
+         *            name the server makes: a {@link LookAlikeException} if a room with the key exists
+         */
+        record CreateRoom(String kind, String topic, String directUsers, String key) implements Write {
+            /** A room without a look-alike key: a direct room. */
+            public CreateRoom(String kind, String topic, String directUsers) {
+                this(kind, topic, directUsers, null);
+            }
+        }
 
         /**
          * Deletes the room: its members and bans, and its history but the events written before this
@@ -112,28 +123,51 @@ public final class RoomStore {
     /**
      * The user's access to the room, making it a public room first if there is none (a join of a
      * new name, as before rooms had kinds). Blocking.
+     *
+     * @param newRoomKey called only when the room is to be made: checks the name (it may throw to
+     *                   refuse it) and returns its look-alike key, which no two rooms share
+     * @throws LookAlikeException if a room with a name that looks the same exists
      */
-    public Access accessOrCreate(String room, String user) {
+    public Access accessOrCreate(String room, String user, Function<String, String> newRoomKey) {
         try (Connection c = db.connection()) {
             long now = System.currentTimeMillis();
             Access a = access(c, room, user, now);
             if (a.room() != null) return a;
-            // A deleted room made again goes on from its deletion's event, which stays in its history.
-            try (PreparedStatement undelete = c.prepareStatement(
-                    "UPDATE rooms SET deleted = FALSE, kind = 'public', topic = NULL, direct_users = NULL, members = 0 WHERE name = ? AND deleted")) {
-                undelete.setString(1, room);
-                undelete.executeUpdate();
+            String key = requireNonNull(newRoomKey.apply(room), "key");
+            try {
+                // A deleted room made again goes on from its deletion's event, which stays in its history.
+                try (PreparedStatement undelete = c.prepareStatement(
+                        "UPDATE rooms SET deleted = FALSE, kind = 'public', topic = NULL, direct_users = NULL, members = 0, skeleton = ? WHERE name = ? AND deleted")) {
+                    undelete.setString(1, key);
+                    undelete.setString(2, room);
+                    undelete.executeUpdate();
+                }
+                // DO NOTHING also when a look-alike has the key: then there is still no room, below.
+                try (PreparedStatement ps = c.prepareStatement("INSERT INTO rooms (name, last_seq, created_at, skeleton) VALUES (?, 0, ?, ?) ON CONFLICT DO NOTHING")) {
+                    ps.setString(1, room);
+                    ps.setLong(2, now);
+                    ps.setString(3, key);
+                    ps.executeUpdate();
+                }
+            } catch (SQLException e) {
+                if (!UserStore.isUniqueViolation(e)) throw e;
             }
-            try (PreparedStatement ps = c.prepareStatement(SqlDialect.INSERT_ROOM)) {
-                ps.setString(1, room);
-                ps.setLong(2, now);
-                ps.executeUpdate();
-            }
+            a = access(c, room, user, now);
+            if (a.room() == null) throw new LookAlikeException("room", room, null); // not named: it may be a private room
             db.persist(c);
-            return access(c, room, user, now);
+            return a;
         } catch (SQLException e) {
             throw new StoreException("could not create room", e);
         }
+    }
+
+    /**
+     * Gives the rooms made before look-alike keys were kept their key (as {@link UserStore#fillKeys}
+     * does for accounts), and any a store path made without one. Direct rooms have none: their names
+     * are made by the server, not chosen. Blocking; at start-up.
+     */
+    public int fillKeys(UnaryOperator<String> key) {
+        return Keys.fill(db, "rooms", "name", "name", "skeleton", "AND kind <> 'direct'", key);
     }
 
     private static Access access(Connection c, String room, String user, long now) throws SQLException {
@@ -337,21 +371,28 @@ public final class RoomStore {
         for (Write w : plan.writes()) {
             switch (w) {
                 case Write.CreateRoom cr -> {
-                    if (exists) {
-                        // A deleted room made again goes on from its deletion's event, which stays in its history.
-                        update(c, "UPDATE rooms SET deleted = FALSE, kind = ?, topic = ?, direct_users = ?, members = 0 WHERE name = ?",
-                                cr.kind(), cr.topic(), cr.directUsers(), room);
-                    } else {
-                        try (PreparedStatement ps = c.prepareStatement(
-                                "INSERT INTO rooms (name, last_seq, created_at, kind, topic, direct_users) VALUES (?, 0, ?, ?, ?, ?)")) {
-                            ps.setString(1, room);
-                            ps.setLong(2, now);
-                            ps.setString(3, cr.kind());
-                            ps.setString(4, cr.topic());
-                            ps.setString(5, cr.directUsers());
-                            ps.executeUpdate();
+                    try {
+                        if (exists) {
+                            // A deleted room made again goes on from its deletion's event, which stays in its history.
+                            update(c, "UPDATE rooms SET deleted = FALSE, kind = ?, topic = ?, direct_users = ?, members = 0, skeleton = ? WHERE name = ?",
+                                    cr.kind(), cr.topic(), cr.directUsers(), cr.key(), room);
+                        } else {
+                            try (PreparedStatement ps = c.prepareStatement(
+                                    "INSERT INTO rooms (name, last_seq, created_at, kind, topic, direct_users, skeleton) VALUES (?, 0, ?, ?, ?, ?, ?)")) {
+                                ps.setString(1, room);
+                                ps.setLong(2, now);
+                                ps.setString(3, cr.kind());
+                                ps.setString(4, cr.topic());
+                                ps.setString(5, cr.directUsers());
+                                ps.setString(6, cr.key());
+                                ps.executeUpdate();
+                            }
+                            exists = true;
                         }
-                        exists = true;
+                    } catch (SQLException e) {
+                        // Another room with the key: the transaction is given up (and rolled back by the caller).
+                        if (cr.key() != null && UserStore.isUniqueViolation(e)) throw new LookAlikeException("room", room, null);
+                        throw e;
                     }
                 }
                 case Write.PutMember pm -> {

@@ -6,6 +6,7 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.Locale;
 import java.util.Optional;
+import java.util.function.UnaryOperator;
 
 import static java.util.Objects.requireNonNull;
 
@@ -34,20 +35,29 @@ public final class UserStore {
         }
     }
 
-    /** @return false if the name (in any case) is taken */
-    public boolean create(String username, String passwordHash) {
-        try (Connection c = db.connection();
-             PreparedStatement ps = c.prepareStatement(
-                     "INSERT INTO users (username, username_lower, password_hash, created_at) VALUES (?, ?, ?, ?)")) {
-            ps.setString(1, username);
-            ps.setString(2, username.toLowerCase(Locale.ROOT));
-            ps.setString(3, passwordHash);
-            ps.setLong(4, System.currentTimeMillis());
-            ps.executeUpdate();
+    /**
+     * @param key the name's look-alike key ({@code chat.Names.key}): unique, like the name in any case
+     * @return false if the name (in any case) is taken
+     * @throws LookAlikeException if another name with the same key is taken
+     */
+    public boolean create(String username, String key, String passwordHash) {
+        try (Connection c = db.connection()) {
+            try (PreparedStatement ps = c.prepareStatement(
+                    "INSERT INTO users (username, username_lower, username_skeleton, password_hash, created_at) VALUES (?, ?, ?, ?, ?)")) {
+                ps.setString(1, username);
+                ps.setString(2, username.toLowerCase(Locale.ROOT));
+                ps.setString(3, requireNonNull(key, "key"));
+                ps.setString(4, passwordHash);
+                ps.setLong(5, System.currentTimeMillis());
+                ps.executeUpdate();
+            } catch (SQLException e) {
+                if (!isUniqueViolation(e)) throw e;
+                if (first(c, "SELECT username FROM users WHERE username_lower = ?", username.toLowerCase(Locale.ROOT)) != null) return false;
+                throw new LookAlikeException("username", username, first(c, "SELECT username FROM users WHERE username_skeleton = ?", key));
+            }
             db.persist(c);
             return true;
         } catch (SQLException e) {
-            if (isUniqueViolation(e)) return false;
             throw new StoreException("could not create user", e);
         }
     }
@@ -72,6 +82,28 @@ public final class UserStore {
         } catch (SQLException e) {
             if (isUniqueViolation(e)) return false;
             throw new StoreException("could not create user", e);
+        }
+    }
+
+    /**
+     * Gives the accounts made before look-alike keys were kept (V6__name_skeletons.sql) their key, in
+     * pages of 500, each page in one transaction. Of two such names that look alike only the first by
+     * name keeps its key, and the others are logged: both accounts stay as they are, and any new name
+     * like them is refused all the same, since it has the key that is kept. Blocking; at start-up.
+     *
+     * @return how many accounts got their key
+     */
+    public int fillKeys(UnaryOperator<String> key) {
+        return Keys.fill(db, "users", "username_lower", "username", "username_skeleton", "", key);
+    }
+
+    /** The first column of the first row {@code sql} reads with {@code value} as its parameter, or null. */
+    static String first(Connection c, String sql, String value) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement(sql)) {
+            ps.setString(1, value);
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next() ? rs.getString(1) : null;
+            }
         }
     }
 

@@ -48,6 +48,25 @@ class ClientCommandTest {
     }
 
     @Test
+    void a_message_cannot_print_a_line_that_passes_for_someone_elses_nor_move_the_cursor_nor_reverse_the_text() throws Exception {
+        var json = new com.fasterxml.jackson.databind.ObjectMapper();
+        ByteArrayOutputStream printed = new ByteArrayOutputStream();
+        PrintStream out = new PrintStream(printed, true, StandardCharsets.UTF_8);
+        // What the server lets through in a text (line feed, tab, bidi controls), and what it does not
+        // (carriage return, escape) in case another server sends them.
+        String text = "see you\n[12:00] alice: my password is hunter2\tok\r\u001b[2K\u202Eevil\u2069";
+        ClientCommand.print(out, json.readTree(json.createObjectNode().put("type", "message").put("from", "mallory")
+                .put("text", text).put("ts", "2026-12-06T11:02:41.318Z").toString()));
+        String shown = printed.toString(StandardCharsets.UTF_8);
+        assertThat(shown.lines()).hasSize(1);
+        assertThat(shown.lines().findFirst().orElseThrow())
+                .endsWith("] mallory: see you\\n[12:00] alice: my password is hunter2\\tok\\r<U+001B>[2K<U+202E>evil<U+2069>");
+        assertThat(shown).doesNotContain("\u001b", "\u202E", "\u2069", "\r", "\t");
+        // Letters of every script, emoji and their joiners are what they are.
+        assertThat(ClientCommand.shown("שלום 👩‍💻 ok")).isEqualTo("שלום 👩‍💻 ok");
+    }
+
+    @Test
     void a_room_event_prints_as_the_rooms_news_not_as_a_line_of_its_sender() throws Exception {
         var json = new com.fasterxml.jackson.databind.ObjectMapper();
         ByteArrayOutputStream printed = new ByteArrayOutputStream();

@@ -25,7 +25,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 class RedisBrokerTest implements BrokerContract {
     private static Redis redis;
     private static ClientResources resources;
+    private static final byte[] KEY = "the cluster key of these tests, 32+ bytes".getBytes(java.nio.charset.StandardCharsets.UTF_8);
     private final List<RedisBroker> nodes = new ArrayList<>();
+    /** Why each node dropped what it dropped, for every node of the test. */
+    private final List<String> rejected = new java.util.concurrent.CopyOnWriteArrayList<>();
 
     @BeforeAll
     static void startRedis() {
@@ -47,7 +50,11 @@ class RedisBrokerTest implements BrokerContract {
 
     @Override
     public Node newNode() {
-        RedisBroker broker = new RedisBroker(redis.url(), "n" + (nodes.size() + 1), resources);
+        return newNode(KEY);
+    }
+
+    private Node newNode(byte[] key) {
+        RedisBroker broker = new RedisBroker(redis.url(), "n" + (nodes.size() + 1), resources, key, rejected::add);
         nodes.add(broker);
         Events events = new Events();
         broker.start(events);
@@ -91,6 +98,25 @@ class RedisBrokerTest implements BrokerContract {
     }
 
     @Test
+    void a_node_with_another_cluster_key_is_not_listened_to_and_its_records_are_counted_as_not_authentic() {
+        Node a = newNode(), stranger = newNode("another cluster key, also 32+ bytes".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        String room = BrokerContract.room("stranger");
+        a.broker().subscribe(room);
+        stranger.broker().subscribe(room);
+        // Not with awaitSubscribed: its probes would not get through either.
+        try (RedisClient client = RedisClient.create(redis.url()); StatefulRedisConnection<String, String> c = client.connect()) {
+            Await.until("both to subscribe", WAIT, () -> c.sync().pubsubNumsub("parley:room:" + room).get("parley:room:" + room) == 2);
+        }
+        stranger.broker().publish(new RoomEvent.Typing(room, "from-the-stranger"));
+        Await.until("a to drop the stranger's record", WAIT, () -> rejected.contains(RedisBroker.UNAUTHENTICATED));
+        a.broker().publish(new RoomEvent.Typing(room, "from-a"));
+        Await.until("the stranger to drop a's record", WAIT, () -> rejected.size() == 2);
+        assertThat(rejected).containsOnly(RedisBroker.UNAUTHENTICATED);
+        assertThat(a.events().all()).isEmpty();
+        assertThat(stranger.events().all()).isEmpty();
+    }
+
+    @Test
     void an_event_that_cannot_be_read_is_skipped_and_the_next_one_arrives() {
         Node a = newNode(), b = newNode();
         String room = BrokerContract.room("garbage");
@@ -101,12 +127,13 @@ class RedisBrokerTest implements BrokerContract {
         }
         a.broker().publish(new RoomEvent.Typing(room, "after-garbage"));
         b.events().await("the event after the garbage", BrokerContract.typing(room, "after-garbage"));
+        assertThat(rejected).containsExactly(RedisBroker.UNAUTHENTICATED); // it has no tag
     }
 
     @Test
     void a_node_that_cannot_reach_redis_at_start_fails_with_the_url_in_the_message() {
         int port = dev.parley.testing.Ports.free();
-        org.assertj.core.api.Assertions.assertThatThrownBy(() -> new RedisBroker("redis://127.0.0.1:" + port, "nx", resources))
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> new RedisBroker("redis://127.0.0.1:" + port, "nx", resources, KEY, rejected::add))
                 .hasMessageContaining("redis://127.0.0.1:" + port);
     }
 
@@ -168,7 +195,7 @@ class RedisBrokerTest implements BrokerContract {
     void a_node_authenticates_with_the_password_in_the_url_and_a_wrong_one_fails_at_start_without_showing_it() {
         try (Redis locked = Redis.startNew("requirepass s3cret-pw")) {
             twoNodesExchangeAnEvent("redis://:s3cret-pw@127.0.0.1:" + locked.port(), "auth", () -> {});
-            org.assertj.core.api.Assertions.assertThatThrownBy(() -> new RedisBroker("redis://:not-the-pw@127.0.0.1:" + locked.port(), "auth-c", resources))
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> new RedisBroker("redis://:not-the-pw@127.0.0.1:" + locked.port(), "auth-c", resources, KEY, rejected::add))
                     .hasMessageContaining("refused the credentials")
                     .hasMessageContaining("127.0.0.1:" + locked.port())
                     .satisfies(e -> assertThat(e.getMessage()).doesNotContain("not-the-pw"));
@@ -177,7 +204,7 @@ class RedisBrokerTest implements BrokerContract {
 
     @Test
     void a_redis_url_the_publisher_cannot_use_is_refused_with_what_it_can() {
-        org.assertj.core.api.Assertions.assertThatThrownBy(() -> new RedisBroker("redis-sentinel://127.0.0.1:" + redis.port() + "#mymaster", "sentinel", resources))
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> new RedisBroker("redis-sentinel://127.0.0.1:" + redis.port() + "#mymaster", "sentinel", resources, KEY, rejected::add))
                 .hasMessageContaining("redis:// or rediss://");
     }
 
@@ -194,7 +221,7 @@ class RedisBrokerTest implements BrokerContract {
                     assertThat(c.sync().clientList()).as("the publishing connections").contains("name=parley-pub-tls-a", "name=parley-pub-tls-b");
                 }
             });
-            org.assertj.core.api.Assertions.assertThatThrownBy(() -> new RedisBroker("rediss://127.0.0.1:" + tlsPort, "tls-verified", resources))
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> new RedisBroker("rediss://127.0.0.1:" + tlsPort, "tls-verified", resources, KEY, rejected::add))
                     .hasMessageContaining("cannot connect to Redis at rediss://127.0.0.1:" + tlsPort);
         }
     }
@@ -216,7 +243,7 @@ class RedisBrokerTest implements BrokerContract {
 
     /** Starts nodes {@code name-a} and {@code name-b} on {@code url}; b receives an event of a; then {@code check} runs and both close. */
     private static void twoNodesExchangeAnEvent(String url, String name, Runnable check) {
-        RedisBroker a = new RedisBroker(url, name + "-a", resources), b = new RedisBroker(url, name + "-b", resources);
+        RedisBroker a = new RedisBroker(url, name + "-a", resources, KEY, reason -> { }), b = new RedisBroker(url, name + "-b", resources, KEY, reason -> { });
         try {
             Events atB = new Events();
             a.start(e -> {});

@@ -4,6 +4,7 @@ import dev.parley.chat.ChatException;
 import dev.parley.chat.ErrorCode;
 import dev.parley.chat.Limits;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -47,6 +48,8 @@ class ChatConfigTest {
         d.put(Setting.DATABASE_POOL_SIZE, "8");
         d.put(Setting.REDIS_URL, "");             // in-process broker
         d.put(Setting.JWT_SECRET, "");            // generated
+        d.put(Setting.CLUSTER_KEY, "");           // derived from the JWT secret
+        d.put(Setting.CLUSTER_KEY_FILE, "");
         d.put(Setting.JWKS_URL, "");
         d.put(Setting.JWKS_ISSUER, "");
         d.put(Setting.JWKS_AUDIENCE, "");
@@ -84,6 +87,7 @@ class ChatConfigTest {
         d.put(Setting.ADMINS, "");                // nobody
         d.put(Setting.ROOM_CREATION, "anyone");
         d.put(Setting.API_DOCS, "on");
+        d.put(Setting.JOURNAL_SYNC, "none");      // the page cache, as before; the README says what each value survives
         return d;
     }
 
@@ -175,6 +179,7 @@ class ChatConfigTest {
         values.put(Setting.DATABASE_POOL_SIZE, "16");
         values.put(Setting.REDIS_URL, "redis://cache:6379");
         values.put(Setting.JWT_SECRET, "0123456789abcdef0123456789abcdef-secret");
+        values.put(Setting.CLUSTER_KEY, "cluster-key-0123456789abcdef0123456789");
         values.put(Setting.JWKS_URL, "https://idp.example/jwks.json");
         values.put(Setting.JWKS_ISSUER, "https://idp.example/");
         values.put(Setting.JWKS_AUDIENCE, "parley-chat");
@@ -214,7 +219,9 @@ class ChatConfigTest {
         values.put(Setting.ADMIN_HOST, "10.0.0.5");
         values.put(Setting.ADMIN_PORT, "9200");
         values.put(Setting.API_DOCS, "OFF");
-        assertThat(values.keySet()).containsExactlyInAnyOrder(Setting.values());
+        values.put(Setting.JOURNAL_SYNC, "Commit");
+        // All but CHAT_CLUSTER_KEY_FILE, which may not be given with CHAT_CLUSTER_KEY: its own test below.
+        assertThat(values.keySet()).containsExactlyInAnyOrderElementsOf(EnumSet.complementOf(EnumSet.of(Setting.CLUSTER_KEY_FILE)));
 
         Map<String, String> env = values.entrySet().stream().collect(Collectors.toMap(e -> e.getKey().env, e -> " " + e.getValue() + " "));
         for (ChatConfig c : List.of(ChatConfig.load(env, Map.of()), ChatConfig.load(Map.of(), values))) {
@@ -229,6 +236,7 @@ class ChatConfigTest {
             assertThat(c.redisUrl()).isEqualTo("redis://cache:6379");
             assertThat(c.clustered()).isTrue();
             assertThat(c.jwtSecret()).isEqualTo("0123456789abcdef0123456789abcdef-secret");
+            assertThat(c.clusterKey()).isEqualTo("cluster-key-0123456789abcdef0123456789");
             assertThat(c.jwksUrl()).isEqualTo("https://idp.example/jwks.json");
             assertThat(c.jwksIssuer()).isEqualTo("https://idp.example/");
             assertThat(c.jwksAudience()).isEqualTo("parley-chat");
@@ -268,7 +276,34 @@ class ChatConfigTest {
             assertThat(c.adminHost()).isEqualTo("10.0.0.5");
             assertThat(c.adminPort()).isEqualTo(9200);
             assertThat(c.apiDocs()).isFalse();
+            assertThat(c.journalSync()).isTrue();
         }
+    }
+
+    @Test
+    void the_cluster_key_is_read_from_its_variable_or_flag_or_from_a_file_and_is_derived_from_the_jwt_secret_when_not_set(@TempDir Path dir) throws Exception {
+        Path file = dir.resolve("cluster-key");
+        Files.writeString(file, "  key-from-a-file-0123456789abcdef0123456789\n");
+        for (ChatConfig c : List.of(ChatConfig.load(Map.of("CHAT_CLUSTER_KEY_FILE", file.toString()), Map.of()),
+                ChatConfig.load(Map.of(), Map.of(Setting.CLUSTER_KEY_FILE, file.toString())))) {
+            assertThat(c.clusterKey()).isEqualTo("key-from-a-file-0123456789abcdef0123456789");
+            assertThat(c.clusterKeyFile()).isEqualTo(file.toString());
+            assertThat(c.describe()).containsEntry("CHAT_CLUSTER_KEY", "****").containsEntry("CHAT_CLUSTER_KEY_FILE", file.toString());
+        }
+        assertThat(ChatConfig.load(Map.of("CHAT_CLUSTER_KEY", "key-from-the-environment-0123456789abcdef"), Map.of(Setting.CLUSTER_KEY, "key-from-a-flag-0123456789abcdef-0123"))
+                .clusterKey()).isEqualTo("key-from-a-flag-0123456789abcdef-0123");
+
+        assertThatThrownBy(() -> ChatConfig.load(Map.of("CHAT_CLUSTER_KEY", "key-from-the-environment-0123456789abcdef",
+                "CHAT_CLUSTER_KEY_FILE", file.toString()), Map.of()))
+                .isInstanceOf(ConfigException.class).hasMessage("CHAT_CLUSTER_KEY_FILE: " + file + " (expected: CHAT_CLUSTER_KEY or CHAT_CLUSTER_KEY_FILE, not both)");
+        Files.writeString(file, "short\n");
+        assertThatThrownBy(() -> ChatConfig.load(Map.of("CHAT_CLUSTER_KEY_FILE", file.toString()), Map.of()))
+                .isInstanceOf(ConfigException.class).hasMessage("CHAT_CLUSTER_KEY_FILE: " + file + ": too short (expected: at least 32 bytes)");
+
+        ChatConfig derived = ChatConfig.load(Map.of("CHAT_REDIS_URL", "redis://cache:6379"), Map.of());
+        assertThat(derived.clusterKey()).isEmpty();
+        assertThat(derived.describe()).containsEntry("CHAT_CLUSTER_KEY", "(derived from CHAT_JWT_SECRET)");
+        assertThat(ChatConfig.defaults().describe()).containsEntry("CHAT_CLUSTER_KEY", ""); // no cluster: no key
     }
 
     @Test
@@ -339,6 +374,8 @@ class ChatConfigTest {
                 Arguments.of(Setting.DATABASE_POOL_SIZE, "0", whole + "1 to 200"),
                 Arguments.of(Setting.REDIS_URL, "cache:6379", "expected: redis://[[user]:password@]host[:port], or rediss:// for TLS"),
                 Arguments.of(Setting.JWT_SECRET, "too-short-secret", "expected: at least 32 bytes"),
+                Arguments.of(Setting.CLUSTER_KEY, "too-short-key", "expected: at least 32 bytes"),
+                Arguments.of(Setting.CLUSTER_KEY_FILE, "/nonexistent/parley-cluster-key", "expected: a readable file holding the key"),
                 Arguments.of(Setting.JWKS_URL, "idp.example/jwks.json", JWKS_URL_EXPECTED),
                 Arguments.of(Setting.JWKS_URL, "http://idp.example/jwks.json", JWKS_URL_EXPECTED),
                 Arguments.of(Setting.JWKS_URL, "http://127.0.0.1.example/jwks.json", JWKS_URL_EXPECTED),
@@ -396,6 +433,8 @@ class ChatConfigTest {
                 Arguments.of(Setting.PRESENCE_TTL, "15", duration),
                 Arguments.of(Setting.LOG_FORMAT, "xml", "expected: text or json"),
                 Arguments.of(Setting.ROOM_CREATION, "everyone", "expected: anyone or admins"),
+                Arguments.of(Setting.JOURNAL_SYNC, "always", "expected: none or commit"),
+                Arguments.of(Setting.JOURNAL_SYNC, "fsync", "expected: none or commit"),
                 Arguments.of(Setting.ADMINS, "root, two words", "expected: comma-separated usernames of at most 64 characters, without spaces"),
                 Arguments.of(Setting.ADMINS, "a".repeat(65), "expected: comma-separated usernames of at most 64 characters, without spaces"),
                 Arguments.of(Setting.NODE_ID, "edge|1", NODE_ID_EXPECTED),
@@ -445,10 +484,12 @@ class ChatConfigTest {
     @MethodSource("invalidValues")
     void an_invalid_value_names_the_variable_and_what_was_expected(Setting setting, String value, String expected) {
         for (ChatConfigSource source : ChatConfigSource.values()) {
+            // The cluster key's file is a setting of its own (CHAT_CLUSTER_KEY_FILE), which names itself.
+            String named = setting == Setting.CLUSTER_KEY && source.name().equals("FILE") ? Setting.CLUSTER_KEY_FILE.env : setting.env;
             assertThatThrownBy(() -> source.load(setting, value))
                     .as("%s given as %s", setting.env, source)
                     .isInstanceOf(ConfigException.class)
-                    .hasMessageStartingWith(setting.env + ": ")
+                    .hasMessageStartingWith(named + ": ")
                     .hasMessageContaining("(" + expected);
         }
     }
@@ -456,6 +497,8 @@ class ChatConfigTest {
     @Test
     void an_invalid_value_does_not_reveal_a_secret() {
         assertThatThrownBy(() -> ChatConfig.load(Map.of("CHAT_JWT_SECRET", "hunter2-hunter2"), Map.of()))
+                .hasMessageNotContaining("hunter2");
+        assertThatThrownBy(() -> ChatConfig.load(Map.of("CHAT_CLUSTER_KEY", "hunter2-hunter2"), Map.of()))
                 .hasMessageNotContaining("hunter2");
         assertThatThrownBy(() -> ChatConfig.load(Map.of("CHAT_DATABASE_URL", "jdbc:mysql://db/chat?user=chat&password=hunter2"), Map.of()))
                 .hasMessageContaining("CHAT_DATABASE_URL").hasMessageNotContaining("hunter2");
@@ -491,6 +534,19 @@ class ChatConfigTest {
     }
 
     @Test
+    void the_journal_is_synced_per_commit_only_when_asked_and_only_the_embedded_database_has_one() {
+        assertThat(ChatConfig.defaults().journalSync()).isFalse();
+        assertThat(ChatConfig.defaults().describe().get("CHAT_JOURNAL_SYNC")).isEqualTo("none");
+        ChatConfig synced = ChatConfig.load(Map.of("CHAT_JOURNAL_SYNC", "commit"), Map.of());
+        assertThat(synced.journalSync()).isTrue();
+        assertThat(synced.describe().get("CHAT_JOURNAL_SYNC")).isEqualTo("commit");
+        assertThat(synced.warnings()).isEmpty();
+        // On PostgreSQL there is no journal: the database's own synchronous_commit decides, and the node says so.
+        ChatConfig postgres = ChatConfig.load(Map.of("CHAT_JOURNAL_SYNC", "commit", "CHAT_DATABASE_URL", "jdbc:postgresql://db/chat"), Map.of());
+        assertThat(postgres.warnings()).singleElement().asString().startsWith("CHAT_JOURNAL_SYNC commit has no effect").contains("synchronous_commit");
+    }
+
+    @Test
     void admins_are_a_comma_separated_list_of_usernames_and_none_by_default() {
         assertThat(ChatConfig.defaults().roomCreationByAnyone()).isTrue();
         assertThat(ChatConfig.defaults().admins()).isEmpty();
@@ -512,9 +568,11 @@ class ChatConfigTest {
                 "CHAT_JWT_SECRET", "jwt-secret-jwt-secret-jwt-secret-0001",
                 "CHAT_DATABASE_URL", "jdbc:postgresql://db:5432/chat?user=chat&password=url-password&ssl=true",
                 "CHAT_DATABASE_PASSWORD", "db-password",
-                "CHAT_REDIS_URL", "redis://default:redis-password@cache:6379/0");
+                "CHAT_REDIS_URL", "redis://default:redis-password@cache:6379/0",
+                "CHAT_CLUSTER_KEY", "cluster-key-cluster-key-cluster-key-01");
         Map<String, String> d = ChatConfig.load(env, Map.of()).describe();
-        assertThat(d.toString()).doesNotContain("jwt-secret-jwt", "url-password", "db-password", "redis-password");
+        assertThat(d.toString()).doesNotContain("jwt-secret-jwt", "url-password", "db-password", "redis-password", "cluster-key-cluster");
+        assertThat(d.get("CHAT_CLUSTER_KEY")).isEqualTo("****");
         assertThat(d.get("CHAT_JWT_SECRET")).isEqualTo("****");
         assertThat(d.get("CHAT_DATABASE_PASSWORD")).isEqualTo("****");
         assertThat(d.get("CHAT_DATABASE_URL")).isEqualTo("jdbc:postgresql://db:5432/chat?user=chat&password=****&ssl=true");
@@ -527,7 +585,7 @@ class ChatConfigTest {
         assertThat(defaults.get("CHAT_JWT_SECRET")).isEqualTo("(generated)");
         assertThat(defaults.get("CHAT_DATABASE_PASSWORD")).isEmpty();
         assertThat(defaults.keySet()).allSatisfy(k -> assertThat(k).startsWith("CHAT_"));
-        assertThat(Arrays.stream(Setting.values()).filter(Setting::secret)).containsExactlyInAnyOrder(Setting.JWT_SECRET, Setting.DATABASE_PASSWORD);
+        assertThat(Arrays.stream(Setting.values()).filter(Setting::secret)).containsExactlyInAnyOrder(Setting.JWT_SECRET, Setting.DATABASE_PASSWORD, Setting.CLUSTER_KEY);
     }
 
     @Test

@@ -1,5 +1,7 @@
 package dev.parley.store;
 
+import dev.parley.chat.Names;
+
 import dev.parley.event.Message;
 import dev.parley.testing.Await;
 import org.junit.jupiter.api.AfterEach;
@@ -14,6 +16,8 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.sql.Connection;
+import java.sql.Statement;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -622,16 +626,55 @@ abstract class MessageStoreContract {
         Database db = track(target.open());
         UserStore users = new UserStore(db);
         assertThat(users.find("Alice")).isEmpty();
-        assertThat(users.create("Alice", "hash-1")).isTrue();
-        assertThat(users.create("alice", "hash-2")).as("the same name in another case").isFalse();
-        assertThat(users.create("ALICE", "hash-3")).isFalse();
-        assertThat(users.create("Alice", "hash-4")).isFalse();
-        assertThat(users.create("bob", "hash-5")).isTrue();
+        assertThat(users.create("Alice", Names.key("Alice"), "hash-1")).isTrue();
+        assertThat(users.create("alice", Names.key("alice"), "hash-2")).as("the same name in another case").isFalse();
+        assertThat(users.create("ALICE", Names.key("ALICE"), "hash-3")).isFalse();
+        assertThat(users.create("Alice", Names.key("Alice"), "hash-4")).isFalse();
+        assertThat(users.create("bob", Names.key("bob"), "hash-5")).isTrue();
 
         assertThat(users.find("alice")).hasValue(new UserStore.User("Alice", "hash-1", false, false, 0));
         assertThat(users.find("ALICE")).hasValue(new UserStore.User("Alice", "hash-1", false, false, 0));
         assertThat(users.find("Bob")).hasValue(new UserStore.User("bob", "hash-5", false, false, 0));
         assertThat(users.find("carol")).isEmpty();
+    }
+
+    @Test
+    void a_name_that_looks_like_a_taken_one_is_refused_by_the_database_and_names_taken_before_get_their_key() throws Exception {
+        Database db = track(target.open());
+        UserStore users = new UserStore(db);
+        RoomStore rooms = new RoomStore(db);
+        assertThat(users.create("alice", Names.key("alice"), "h")).isTrue();
+        assertThatThrownBy(() -> users.create("aIice", Names.key("aIice"), "h")).isInstanceOfSatisfying(LookAlikeException.class,
+                e -> assertThat(e.taken()).isEqualTo("alice"));
+        assertThat(users.find("aIice")).isEmpty();
+
+        assertThat(rooms.accessOrCreate("ops", "alice", Names::key).room()).isNotNull();
+        assertThat(rooms.accessOrCreate("ops", "bob", name -> { throw new AssertionError("ops is made already"); }).room()).isNotNull();
+        assertThatThrownBy(() -> rooms.accessOrCreate("0ps", "bob", Names::key)).isInstanceOf(LookAlikeException.class);
+        assertThatThrownBy(() -> rooms.change("0PS", "bob", null, st -> new RoomStore.Plan<>(List.of(
+                new RoomStore.Write.CreateRoom("private", null, null, Names.key("0PS"))), null))).isInstanceOf(LookAlikeException.class);
+        assertThat(rooms.access("0ps", "bob").room()).isNull();
+        assertThat(rooms.access("0PS", "bob").room()).isNull();
+        // Deleted, a room keeps its name and its key: made again under its name, it is the same room.
+        rooms.change("ops", "alice", null, st -> new RoomStore.Plan<>(List.of(new RoomStore.Write.DeleteRoom()), null));
+        assertThat(rooms.access("ops", "alice").room()).isNull();
+        assertThatThrownBy(() -> rooms.accessOrCreate("0ps", "bob", Names::key)).isInstanceOf(LookAlikeException.class);
+        assertThat(rooms.accessOrCreate("ops", "bob", Names::key).room()).isNotNull();
+
+        // Names taken before keys were kept (or rooms a fallback made): no key, until a start fills them.
+        try (Connection c = db.connection(); Statement st = c.createStatement()) {
+            st.executeUpdate("INSERT INTO users (username, username_lower, password_hash, created_at) VALUES ('carol', 'carol', 'h', 0)");
+            st.executeUpdate("INSERT INTO users (username, username_lower, password_hash, created_at) VALUES ('caroI', 'caroi', 'h', 0)");
+            st.executeUpdate("INSERT INTO rooms (name, last_seq, created_at) VALUES ('legacy', 0, 0)");
+        }
+        assertThat(users.create("caro1", Names.key("caro1"), "h")).as("no key to collide with yet").isTrue();
+        assertThat(users.fillKeys(Names::key)).as("carol and caroI look alike, and like caro1: none can have the key").isZero();
+        assertThat(rooms.fillKeys(Names::key)).isEqualTo(1);
+        assertThat(rooms.fillKeys(Names::key)).as("once filled, done").isZero();
+        assertThatThrownBy(() -> rooms.accessOrCreate("1egacy", "bob", Names::key)).isInstanceOf(LookAlikeException.class);
+        assertThatThrownBy(() -> users.create("car0l", Names.key("car0l"), "h")).isInstanceOfSatisfying(LookAlikeException.class,
+                e -> assertThat(e.taken()).isEqualTo("caro1"));
+        assertThat(users.create("dave", Names.key("dave"), "h")).isTrue();
     }
 
     // --- helpers ---

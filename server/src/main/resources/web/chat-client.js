@@ -565,8 +565,11 @@ export class ChatClient extends EventTarget {
     } catch {
       throw apiError(0, 'network', 'Cannot reach the server. Check your connection and try again.');
     }
-    if (withToken && res.status === 401 && this._cookieSession && !renewed && this.username && await this._renew()) {
-      return this._exchange(method, path, body, withToken, true);
+    if (withToken && res.status === 401 && this._cookieSession && !renewed && this.username) {
+      if (await this._renew()) return this._exchange(method, path, body, withToken, true);
+      // Not renewed: the session is over (the client has stopped and said so), or the server could
+      // not be reached just now, which is no reason to sign out.
+      throw apiError(401, 'unauthorized', 'The session could not be renewed.');
     }
     const text = await res.text().catch(() => '');
     let data = null;
@@ -641,9 +644,9 @@ export class ChatClient extends EventTarget {
     this._opening = attempt;
     this._request('POST', '/api/auth/ticket').then((data) => {
       if (this._opening !== attempt) return;
+      if (typeof data?.ticket !== 'string') throw apiError(0, 'connect_failed', 'the server gave no ticket');
       this._opening = 0;
       if (this._stopped || this._ws) return;
-      if (typeof data?.ticket !== 'string') throw apiError(0, 'connect_failed', 'the server gave no ticket');
       this._openWith(data.ticket);
     }).catch((e) => {
       if (this._opening !== attempt) return;

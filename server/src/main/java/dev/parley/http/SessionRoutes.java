@@ -101,7 +101,7 @@ final class SessionRoutes {
         try {
             s = browser.refresh(c == null ? null : c.getValue());
         } catch (ChatException e) {
-            clearCookie(ctx); // spent: the browser need not send it again
+            if (c != null) clearCookie(ctx); // spent: the browser need not send it again
             HttpErrors.send(ctx, metrics, e);
             return;
         }

@@ -80,9 +80,10 @@ class BrowserSessionWebIT {
         assertThat(sockets).isNotEmpty().allSatisfy(url -> assertThat(url).contains("?ticket=").doesNotContain("token="));
 
         a.send("before the reload");
+        assertThat(a.messages().last()).hasAttribute("data-status", "sent");
         a.page.reload();
         a.expectSignedIn(user);
-        a.awaitReady("cookies");
+        assertThat(a.messages()).hasCount(1);
         assertThat(a.texts()).containsExactly("before the reload");
         assertNoTokenStored(a);
         assertThat(sockets).hasSizeGreaterThanOrEqualTo(2).allSatisfy(url -> assertThat(url).contains("?ticket=").doesNotContain("token="));
@@ -95,6 +96,22 @@ class BrowserSessionWebIT {
         assertThat(a.page.locator("#auth-view")).isVisible();
         assertThat(a.page.locator("#chat-view")).isHidden();
         assertThat(a.authError()).isEmpty();
+    }
+
+    @Test
+    void an_access_token_the_server_refuses_is_renewed_through_the_cookie_and_the_request_goes_through() {
+        String user = ParleyServer.unique("carol");
+        ChatPage c = page("carol", new CopyOnWriteArrayList<>()).register(user, "carol-password").join("wakeup");
+
+        // As after a laptop slept past the token's expiry: the server answers the next request 401.
+        c.page.evaluate("() => { window.parleyApp.client.token = 'expired.while.asleep'; }");
+        Object rooms = c.page.evaluate("() => window.parleyApp.client.rooms().then(r => r.map(x => x.name))");
+
+        assertThat(rooms.toString()).contains("wakeup");
+        assertThat(accessToken(c)).isNotEqualTo("expired.while.asleep");
+        assertThat(c.page.locator("#chat-view")).isVisible();
+        c.send("still signed in");
+        assertThat(c.messages().last()).hasAttribute("data-status", "sent");
     }
 
     @Test

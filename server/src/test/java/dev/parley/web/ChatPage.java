@@ -95,6 +95,8 @@ final class ChatPage {
      * log-in would put it, and the reload picks the session up from there.
      */
     ChatPage signInWithSession(TokenService.Session session) {
+        // Signed out first: the page has asked for its session already, so no answer of that clears the cookie.
+        assertThat(page.locator("#auth-view")).isVisible();
         String host = java.net.URI.create(page.url()).getHost();
         page.context().addCookies(List.of(new Cookie("parley_refresh", session.refresh().token())
                 .setDomain(host).setPath("/api/auth").setHttpOnly(true).setSameSite(SameSiteAttribute.STRICT)));

@@ -182,6 +182,7 @@ class BrowserSessionTest {
         Http.Response get = server.http().get("/api/auth/refresh", null);
 
         assertThat(none.status()).isEqualTo(401);
+        assertThat(setCookie(none)).as("no cookie, none cleared").isEmpty();
         assertThat(access.status()).as("an access token in the cookie").isEqualTo(401);
         assertThat(setCookie(access).orElseThrow()).as("a bad cookie is cleared").contains("Max-Age=0");
         assertThat(form.status()).as("what a cross-site form could send").isEqualTo(415);

@@ -23,6 +23,7 @@ import dev.parley.http.AdminRoutes;
 import dev.parley.http.Health;
 import dev.parley.http.HttpErrors;
 import dev.parley.http.HttpRoutes;
+import dev.parley.http.RequestHeadDeadline;
 import dev.parley.metrics.ChatMetrics;
 import dev.parley.presence.LocalPresence;
 import dev.parley.presence.Presence;
@@ -238,10 +239,16 @@ public final class ChatServer {
                 // /ws is served outside the router: WsEndpoint takes the request's Netty channel over,
                 // which vertx-web's wrapped request would not let it reach.
                 // Requests Netty could not read (414, 431) are answered with the error body too.
-                return vertx.createHttpServer(options).invalidRequestHandler(HttpErrors.invalidRequests(metrics)).requestHandler(req -> {
-                    if ("/ws".equals(req.path())) ws.handle(req);
-                    else router.handle(req);
-                }).listen().onSuccess(s -> port.set(s.actualPort()));
+                long headTimeoutNanos = config.requestHeadTimeout().toNanos();
+                return vertx.createHttpServer(options).invalidRequestHandler(HttpErrors.invalidRequests(metrics))
+                        // The idle timeout above starts again with every byte: a request head trickled a
+                        // byte at a time would hold the socket for ever without a deadline of its own.
+                        .connectionHandler(conn -> RequestHeadDeadline.install(conn, headTimeoutNanos,
+                                () -> metrics.error(ErrorCode.REQUEST_TIMEOUT.wire())))
+                        .requestHandler(req -> {
+                            if ("/ws".equals(req.path())) ws.handle(req);
+                            else router.handle(req);
+                        }).listen().onSuccess(s -> port.set(s.actualPort()));
             }
         }, new DeploymentOptions().setInstances(instances)).map(id -> {
             deploymentId = id;

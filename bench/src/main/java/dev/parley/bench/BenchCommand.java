@@ -11,7 +11,7 @@ import picocli.CommandLine.Command;
  */
 @Command(name = "bench", mixinStandardHelpOptions = true,
         description = {"Load generator: speaks the chat protocol to running servers and measures them.",
-                "Raise the server's limits for load runs: serve --rate-limit 100000 --rate-burst 100000 --registrations-per-ip 1000000.",
+                "Raise the server's limits for load runs: serve --rate-limit 100000 --rate-burst 100000 --registrations-per-ip 1000000 --max-connections-per-ip 0.",
                 "docs/BENCHMARKS.md has the method and the numbers."},
         subcommands = {FanoutCommand.class, SaturationCommand.class, CapacityCommand.class, StubCommand.class})
 public final class BenchCommand implements Runnable {

@@ -24,7 +24,8 @@ public enum ErrorCode {
     URI_TOO_LONG(414, "shorten the request line (the path and query)"),
     HEADERS_TOO_LARGE(431, "send fewer or shorter headers"),
     UPGRADE_REQUIRED(426, "open the WebSocket with version 13 (RFC 6455)"),
-    UNSUPPORTED_MEDIA_TYPE(415, "send the body as JSON, with Content-Type: application/json");
+    UNSUPPORTED_MEDIA_TYPE(415, "send the body as JSON, with Content-Type: application/json"),
+    REQUEST_TIMEOUT(408, "send the request line and headers at once, on a new connection");
 
     public final int httpStatus;
     public final String clientAction;

@@ -35,6 +35,9 @@ import static dev.parley.config.SettingValues.shortDuration;
  * The whole configuration of a node, validated. Built from {@link Setting}: a flag wins over
  * its environment variable, which wins over the default. Any variable may instead name a file
  * that holds the value, in {@code <variable>_FILE} (as Docker and Kubernetes mount secrets).
+ *
+ * <p>Over 400 lines because every setting's parsing, its checks against the others and its line in
+ * the start-up log are here, side by side; split, a new setting would be spread over several files.
  */
 public record ChatConfig(
         String host,
@@ -87,7 +90,14 @@ public record ChatConfig(
         String adminHost,
         int adminPort,
         boolean apiDocs,
-        boolean journalSync) {
+        boolean journalSync,
+
+        long outboxBudget,
+        Duration unwritableTimeout,
+        Duration requestHeadTimeout,
+        int maxConnections,
+        int maxConnectionsPerIp,
+        int maxConnectionsPerUser) {
     private static final Logger log = LoggerFactory.getLogger(ChatConfig.class);
 
     /**
@@ -95,6 +105,8 @@ public record ChatConfig(
      * split at the first '|', and the Redis client names (CLIENT SETNAME takes no spaces) carry it.
      */
     private static final Pattern NODE_ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_.-]{0,63}");
+    /** 1 TiB: far past any heap, and a plain number in a message. */
+    private static final long MAX_OUTBOX_BUDGET = 1L << 40;
 
     /**
      * What an allowed origin may be: a scheme and a host with an optional port, as browsers send
@@ -178,7 +190,14 @@ public record ChatConfig(
                 v.get(Setting.ADMIN_HOST),
                 integer(v, Setting.ADMIN_PORT, 0, 65535),
                 onOff(v, Setting.API_DOCS),
-                journalSync(v.get(Setting.JOURNAL_SYNC)));
+                journalSync(v.get(Setting.JOURNAL_SYNC)),
+
+                longInteger(v, Setting.OUTBOX_BUDGET, 0, MAX_OUTBOX_BUDGET),
+                duration(v, Setting.UNWRITABLE_TIMEOUT),
+                duration(v, Setting.REQUEST_HEAD_TIMEOUT),
+                integer(v, Setting.MAX_CONNECTIONS, 0, 10_000_000),
+                integer(v, Setting.MAX_CONNECTIONS_PER_IP, 0, 10_000_000),
+                integer(v, Setting.MAX_CONNECTIONS_PER_USER, 0, 10_000_000));
         c.validate();
         for (String w : c.warnings()) log.warn(w);
         return c;
@@ -252,6 +271,10 @@ public record ChatConfig(
         if (outboxBytes < 128L * maxFrameBytes) { // a history page of 100 messages, each up to a frame, must fit
             throw new ConfigException(Setting.OUTBOX_BYTES.env + ": " + outboxBytes + " (expected: at least 128 x "
                     + Setting.MAX_FRAME_BYTES.env + " = " + 128L * maxFrameBytes + ")");
+        }
+        if (outboxBudget != 0 && outboxBudget < outboxBytes) { // one connection could pass the budget alone, and be closed for it at once
+            throw new ConfigException(Setting.OUTBOX_BUDGET.env + ": " + outboxBudget + " (expected: 0, or at least "
+                    + Setting.OUTBOX_BYTES.env + " = " + outboxBytes + ")");
         }
         if (presenceTtl.compareTo(java.time.Duration.ofMillis(300)) < 0) {
             throw new ConfigException(Setting.PRESENCE_TTL.env + ": " + presenceTtl + " (expected: at least 300ms)");
@@ -379,6 +402,16 @@ public record ChatConfig(
         return Math.min(replayLimit, Math.max(1, outboxFrames / 2));
     }
 
+    /**
+     * The most bytes the outboxes of the node may hold together: {@code CHAT_OUTBOX_BUDGET}, or, for
+     * 0, a quarter of the JVM's maximum heap, and never less than one outbox's bound. A quarter
+     * leaves the rest of the heap to what the node holds anyway (connections, rooms, caches) and to
+     * the garbage between two collections.
+     */
+    public long effectiveOutboxBudget() {
+        return outboxBudget > 0 ? outboxBudget : Math.max(outboxBytes, Runtime.getRuntime().maxMemory() / 4);
+    }
+
     public boolean clustered() {
         return !redisUrl.isEmpty();
     }
@@ -476,6 +509,12 @@ public record ChatConfig(
         out.put(Setting.ADMIN_PORT.env, String.valueOf(adminPort));
         out.put(Setting.API_DOCS.env, apiDocs ? "on" : "off");
         out.put(Setting.JOURNAL_SYNC.env, journalSync ? "commit" : "none");
+        out.put(Setting.OUTBOX_BUDGET.env, outboxBudget > 0 ? String.valueOf(outboxBudget) : "0 (in effect " + effectiveOutboxBudget() + ")");
+        out.put(Setting.UNWRITABLE_TIMEOUT.env, unwritableTimeout.toString());
+        out.put(Setting.REQUEST_HEAD_TIMEOUT.env, requestHeadTimeout.toString());
+        out.put(Setting.MAX_CONNECTIONS.env, String.valueOf(maxConnections));
+        out.put(Setting.MAX_CONNECTIONS_PER_IP.env, String.valueOf(maxConnectionsPerIp));
+        out.put(Setting.MAX_CONNECTIONS_PER_USER.env, String.valueOf(maxConnectionsPerUser));
         return out;
     }
 
@@ -498,6 +537,17 @@ public record ChatConfig(
             case "off" -> false;
             default -> throw new ConfigException(s.env + ": " + v.get(s) + " (expected: on or off)");
         };
+    }
+
+    private static long longInteger(Map<Setting, String> v, Setting s, long min, long max) {
+        String raw = v.get(s);
+        try {
+            long n = Long.parseLong(raw);
+            if (n < min || n > max) throw new NumberFormatException();
+            return n;
+        } catch (NumberFormatException e) {
+            throw new ConfigException(s.env + ": " + raw + " (expected: a whole number from " + min + " to " + max + ")");
+        }
     }
 
     /**

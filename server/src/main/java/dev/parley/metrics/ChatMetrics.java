@@ -42,6 +42,13 @@ public final class ChatMetrics {
     /** Records from Redis a node dropped, by reason: {@code unauthenticated} (forged, or another key) or {@code unreadable}. */
     public static final String BROKER_REJECTED = PREFIX + "broker.events.rejected";
     public static final String JOURNAL_SYNCS = PREFIX + "journal.syncs";
+    /** Bytes queued in the outboxes of every connection together, and the budget they are kept within. */
+    public static final String OUTBOX_BYTES = PREFIX + "outbox.bytes";
+    public static final String OUTBOX_BUDGET = PREFIX + "outbox.budget.bytes";
+    /** Bytes written to connections' channels that their sockets have not taken yet (Netty's buffers). */
+    public static final String SOCKET_PENDING_BYTES = PREFIX + "socket.pending.bytes";
+    /** WebSocket upgrades refused for a connection cap, by {@code reason}: node, address or user. */
+    public static final String CONNECTIONS_REFUSED = PREFIX + "connections.refused";
 
     private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     private final AtomicInteger connections = new AtomicInteger();
@@ -53,7 +60,8 @@ public final class ChatMetrics {
     private final DistributionSummary batchSize;
     private final Timer batchLatency;
     private final Counter deliveries;
-    private final Counter slowCloses;
+    private final Map<String, Counter> slowCloses = new ConcurrentHashMap<>();
+    private final Map<String, Counter> refusals = new ConcurrentHashMap<>();
     private final Counter revokedCloses;
     private final Counter ephemeralDropped;
     private final Counter resumedFully;
@@ -74,7 +82,6 @@ public final class ChatMetrics {
         batchSize = DistributionSummary.builder(APPEND_BATCH_SIZE).description("messages per group commit").register(registry);
         batchLatency = Timer.builder(APPEND_BATCH_LATENCY).description("time of one group commit").publishPercentiles(0.5, 0.99).register(registry);
         deliveries = Counter.builder(DELIVERIES).description("messages handed to local connections").register(registry);
-        slowCloses = Counter.builder(SLOW_CONSUMER_CLOSES).description("connections closed with 4002 because their queue was full").register(registry);
         revokedCloses = Counter.builder(REVOKED_CLOSES).description("connections closed with 4003 because their token was revoked").register(registry);
         ephemeralDropped = Counter.builder(EPHEMERAL_DROPPED).description("typing and presence events dropped for slow connections").register(registry);
         resumedFully = Counter.builder(RESUMES).tag("recovered", "true").description("joins with since").register(registry);
@@ -128,8 +135,39 @@ public final class ChatMetrics {
                 .description("records from Redis dropped: not authentic under the cluster key, or unreadable").register(registry));
     }
 
-    public void slowConsumerClosed() {
-        slowCloses.increment();
+    /**
+     * A connection closed with 4002, by why: its queue was full ({@code outbox_full}), its socket took
+     * nothing for the unwritable timeout ({@code unwritable}), or it was among the biggest when the
+     * node's outboxes passed their budget ({@code budget}).
+     */
+    public void slowConsumerClosed(String reason) {
+        slowConsumerCounter(reason).increment();
+    }
+
+    /** The counter of 4002 closes for one reason; registering each reason at start shows it at 0 until the first. */
+    public Counter slowConsumerCounter(String reason) {
+        return slowCloses.computeIfAbsent(reason, r -> Counter.builder(SLOW_CONSUMER_CLOSES).tag("reason", r)
+                .description("connections closed with 4002 as too slow, by reason").register(registry));
+    }
+
+    /** A WebSocket upgrade refused for a connection cap: {@code node}, {@code address} or {@code user}. */
+    public void connectionRefused(String reason) {
+        refusalCounter(reason).increment();
+    }
+
+    public Counter refusalCounter(String reason) {
+        return refusals.computeIfAbsent(reason, r -> Counter.builder(CONNECTIONS_REFUSED).tag("reason", r)
+                .description("WebSocket upgrades refused for a connection cap, by cap").register(registry));
+    }
+
+    /** The outboxes' bytes queued and their budget, read when scraped. */
+    public void outboxes(LongSupplier queuedBytes, long budgetBytes, LongSupplier socketPendingBytes) {
+        // Strong references: a gauge keeps only a weak one to its object by default, and these suppliers have no other holder.
+        Gauge.builder(OUTBOX_BYTES, queuedBytes, s -> s.getAsLong()).strongReference(true)
+                .description("bytes queued in the outboxes of all connections").register(registry);
+        Gauge.builder(OUTBOX_BUDGET, () -> budgetBytes).description("most bytes the outboxes may hold together (CHAT_OUTBOX_BUDGET)").register(registry);
+        Gauge.builder(SOCKET_PENDING_BYTES, socketPendingBytes, s -> s.getAsLong()).strongReference(true)
+                .description("bytes written to connections that their sockets have not taken yet").register(registry);
     }
 
     public void revokedClosed() {

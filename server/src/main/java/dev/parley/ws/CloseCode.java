@@ -16,6 +16,10 @@ public enum CloseCode {
     TOKEN_EXPIRED(4001, "token expired", "get a new token and reconnect"),
     SESSION_REVOKED(4003, "session revoked", "do not reconnect with this token: sign in again"),
     TOO_SLOW(4002, "too slow: outgoing queue overflowed", "reconnect and resume with since"),
+    /** The socket took nothing for CHAT_UNWRITABLE_TIMEOUT: the client is not reading, whatever it sends. */
+    TOO_SLOW_UNWRITABLE(4002, "too slow: not reading", "reconnect and resume with since"),
+    /** The node's outboxes together passed CHAT_OUTBOX_BUDGET, and this connection's was among the biggest. */
+    TOO_SLOW_BUDGET(4002, "too slow: server outgoing memory full", "reconnect and resume with since"),
     RATE_LIMITED(4029, "rate limit exceeded repeatedly", "back off");
 
     public final short code;

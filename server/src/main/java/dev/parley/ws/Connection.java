@@ -88,7 +88,8 @@ final class Connection implements Subscriber {
         this.identity = identity;
         // Writes from the frame handler's place in the pipeline: the Outbox's frames are already
         // encoded, and the frame encoder before it lets bytes pass as they are.
-        this.outbox = new Outbox(frames.channelHandlerContext(), config.outboxFrames(), config.outboxBytes(), config.flushInterval().toNanos(), this::tooSlow);
+        this.outbox = new Outbox(frames.channelHandlerContext(), config.outboxFrames(), config.outboxBytes(), config.flushInterval().toNanos(),
+                config.unwritableTimeout().toNanos(), endpoint.outboxBudget(), this::tooSlow);
         this.messagesOut = metrics.frameOutCounter("message");
         this.typingOut = metrics.frameOutCounter("typing");
         this.presenceOut = metrics.frameOutCounter("presence");
@@ -132,7 +133,9 @@ final class Connection implements Subscriber {
                 case ClientFrame.Typing t -> typing(t);
                 case ClientFrame.History h -> history(h);
                 case ClientFrame.Refresh r -> refresh(r);
-                case ClientFrame.Ping p -> queue(FrameCodec.pong(p.ref()), "pong");
+                case ClientFrame.Ping p -> {
+                    if (outbox.offerPong(FrameCodec.pong(p.ref()))) metrics.frameOutCounter("pong").increment();
+                }
             }
         } catch (ChatException e) {
             reject(frame.ref(), e);
@@ -377,14 +380,14 @@ final class Connection implements Subscriber {
         }, ms, TimeUnit.MILLISECONDS);
     }
 
-    private void tooSlow() {
+    private void tooSlow(Outbox.Overflow why) {
         if (closed) return;
         // Nothing more fits in the outbox: a close waiting for owed answers gives up on them.
         if (closing != null) closing.deadline().cancel(false);
-        log.warn("closing slow connection of user={}: the client is not reading; queued {} of {} frames, {} of {} bytes",
-                user, outbox.size(), config.outboxFrames(), outbox.bytes(), config.outboxBytes());
-        metrics.slowConsumerClosed();
-        frames.close(CloseCode.TOO_SLOW.code, CloseCode.TOO_SLOW.reason, false);
+        log.warn("closing slow connection of user={} ({}): the client is not reading; queued {} of {} frames, {} of {} bytes",
+                user, why.metric, outbox.size(), config.outboxFrames(), outbox.bytes(), config.outboxBytes());
+        metrics.slowConsumerClosed(why.metric);
+        frames.close(why.close.code, why.close.reason, false);
         leaveEverything(); // as in close(): a client that reads nothing will not answer the close frame either
     }
 
@@ -430,6 +433,11 @@ final class Connection implements Subscriber {
 
     Context context() {
         return context;
+    }
+
+    /** For the node's outbox budget (WsEndpoint), which reads its size and may give up on it. */
+    Outbox outbox() {
+        return outbox;
     }
 
     /** The TCP connection ended, whoever ended it. */

@@ -31,7 +31,8 @@ import java.util.concurrent.TimeUnit;
 /**
  * The frame layer of one WebSocket (RFC 6455), on the Netty channel after the handshake, between
  * Netty's frame decoder and a {@link Connection}: aggregates fragmented messages up to the size limit,
- * checks that text is UTF-8, answers pings, and runs the closing handshake. The connection sees whole
+ * checks that text is UTF-8, answers pings (the latest only while the socket takes nothing), and runs
+ * the closing handshake. The connection sees whole
  * text messages, binary messages (to refuse them) and every frame as a sign of life.
  *
  * <p>Runs on the channel's event loop. Calls into the connection run with its Vert.x context as the
@@ -62,6 +63,8 @@ final class FrameHandler extends ChannelInboundHandlerAdapter {
      */
     private boolean decoderFailed;
     private ScheduledFuture<?> closingTimeout;
+    /** The payload of the latest ping received while the socket was not writable, to answer once it is; or null. */
+    private ByteBuf heldPong;
 
     FrameHandler(ContextInternal context, int maxMessageBytes) {
         this.context = context;
@@ -103,7 +106,7 @@ final class FrameHandler extends ChannelInboundHandlerAdapter {
             case CloseWebSocketFrame close -> onClose(close);
             case PingWebSocketFrame ping -> {
                 heard();
-                if (!closeSent) ctx.writeAndFlush(new PongWebSocketFrame(ping.content().retain()));
+                if (!closeSent) pong(ping.content());
             }
             case PongWebSocketFrame pong -> heard();
             default -> {
@@ -180,6 +183,39 @@ final class FrameHandler extends ChannelInboundHandlerAdapter {
     }
 
     /**
+     * Answers a ping now if the socket takes data, else keeps it (the latest only) until the socket
+     * does. Written at once whatever the socket's state, the pongs to a client that pings and never
+     * reads would pile up in Netty's buffer, past the outbox and its bounds (issue 20); RFC 6455
+     * section 5.5.3 lets an endpoint answer only the most recent of several pings.
+     */
+    private void pong(ByteBuf payload) {
+        if (ctx.channel().isWritable()) {
+            ctx.writeAndFlush(new PongWebSocketFrame(payload.retain()));
+            return;
+        }
+        releaseHeldPong();
+        heldPong = payload.retain(); // at most 125 bytes: Netty's decoder refuses longer control frames
+    }
+
+    private void releaseHeldPong() {
+        if (heldPong != null) {
+            heldPong.release();
+            heldPong = null;
+        }
+    }
+
+    @Override
+    public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+        if (ctx.channel().isWritable() && heldPong != null) {
+            ByteBuf payload = heldPong;
+            heldPong = null;
+            if (!closeSent) ctx.writeAndFlush(new PongWebSocketFrame(payload));
+            else payload.release();
+        }
+        ctx.fireChannelWritabilityChanged();
+    }
+
+    /**
      * Closes for what the client sent, after what is queued for it. The connection may first wait
      * for answers it owes, and sends the close frame then.
      */
@@ -210,11 +246,22 @@ final class FrameHandler extends ChannelInboundHandlerAdapter {
             return;
         }
         closeSent = true;
+        releaseHeldPong();
         int code = close.statusCode();
         // Echo the client's code (none if it sent none), then end the TCP connection. (Netty's decoder
         // has refused codes a close frame may not carry.)
         CloseWebSocketFrame answer = WebSocketCloseStatus.isValidStatusCode(code) ? new CloseWebSocketFrame(code, null) : new CloseWebSocketFrame();
         ctx.writeAndFlush(answer).addListener(ChannelFutureListener.CLOSE);
+        endWithin(CLOSING_TIMEOUT_SECONDS); // a client that reads nothing never lets the echo be written
+    }
+
+    /**
+     * Ends the TCP connection after {@code seconds} whatever happens meanwhile. A close that waits for
+     * its close frame to be written waits for ever on a client that reads nothing: the frame stays in
+     * Netty's buffer, behind what the client did not read, and the connection with it (issue 20).
+     */
+    private void endWithin(long seconds) {
+        if (closingTimeout == null) closingTimeout = ctx.executor().schedule(() -> ctx.channel().close(), seconds, TimeUnit.SECONDS);
     }
 
     /**
@@ -228,6 +275,7 @@ final class FrameHandler extends ChannelInboundHandlerAdapter {
         }
         closeSent = true;
         endFragments();
+        releaseHeldPong();
         ChannelFutureListener then = now ? ChannelFutureListener.CLOSE : f -> {
             if (!f.channel().isActive()) return;
             // The client's answer cannot be read: the handshake would only end with the timeout, and a
@@ -235,9 +283,10 @@ final class FrameHandler extends ChannelInboundHandlerAdapter {
             // all of it. Our side ends now; reading goes on (and drops everything) until the client ends
             // its side, so that nothing it still sends meets a closed socket and resets the connection.
             if (decoderFailed) endOutput(f.channel());
-            closingTimeout = f.channel().eventLoop().schedule(() -> f.channel().close(), CLOSING_TIMEOUT_SECONDS, TimeUnit.SECONDS);
         };
         ctx.writeAndFlush(new CloseWebSocketFrame(code, reason)).addListener(then);
+        // Counted from now, not from when the close frame is written: to a client that reads nothing it never is.
+        endWithin(CLOSING_TIMEOUT_SECONDS);
     }
 
     private static void endOutput(Channel channel) {
@@ -245,9 +294,12 @@ final class FrameHandler extends ChannelInboundHandlerAdapter {
         else channel.close();
     }
 
-    /** A WebSocket ping; the answer (or any frame) counts as a sign of life. */
+    /**
+     * A WebSocket ping; the answer (or any frame) counts as a sign of life. None while the socket is
+     * not writable: it would only wait in Netty's buffer behind what the client does not read.
+     */
     void ping() {
-        if (!closeSent) ctx.writeAndFlush(HEARTBEAT_PING.duplicate(), ctx.voidPromise());
+        if (!closeSent && ctx.channel().isWritable()) ctx.writeAndFlush(HEARTBEAT_PING.duplicate(), ctx.voidPromise());
     }
 
     @Override
@@ -279,6 +331,7 @@ final class FrameHandler extends ChannelInboundHandlerAdapter {
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
         endFragments();
+        releaseHeldPong();
         if (closingTimeout != null) closingTimeout.cancel(false);
         if (connection == null) return;
         ContextInternal previous = context.beginDispatch();

@@ -1,5 +1,6 @@
 package dev.parley.ws;
 
+import dev.parley.http.RequestHeadDeadline;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
@@ -116,6 +117,8 @@ final class Handshake {
         // Vert.x's idle watch of HTTP connections (ChatServer): the heartbeat watches a WebSocket, and
         // the watch's timer would cost every idle connection memory and wake-ups.
         if (p.get("idle") != null) p.remove("idle");
+        // The deadline of HTTP request heads (ChatServer): what follows on this channel is WebSocket frames.
+        RequestHeadDeadline.remove(p);
         p.replace(vertx.handler(), "parley-ws", frames);
         // Paused while a token was verified (WsEndpoint): the WebSocket reads on its own from now on.
         channel.config().setAutoRead(true);

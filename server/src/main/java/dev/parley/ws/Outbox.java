@@ -13,6 +13,7 @@ import java.util.Queue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
 
 import static java.util.Objects.requireNonNull;
 
@@ -34,6 +35,16 @@ import static java.util.Objects.requireNonNull;
  * frames it carries several times over, so a busy connection (a big room) gets several frames per
  * write, each delayed by at most the interval; a quiet connection, whose last flush is older than
  * the interval, is flushed at once and pays nothing.
+ *
+ * <p>A client that reads nothing must not hold the node's memory however it behaves (issue 20): the
+ * socket staying unwritable for {@code unwritableTimeoutNanos} gives up on the connection even if the
+ * queue never fills (a client that only pings fills it slowly, or not at all); a pong offered while
+ * the socket is unwritable is held, the latest one only, instead of queued; and every outbox counts
+ * its bytes in the node's {@link OutboxBudget}, which {@link WsEndpoint} keeps by closing the
+ * connections that hold the most.
+ *
+ * <p>A little over 400 lines: the queue, its writes and what holds them back (the bounds, the socket's
+ * writability, the pacing, the node's budget) read and write the same few fields.
  */
 final class Outbox implements Runnable {
     private static final int MAX_FRAMES_PER_FLUSH = 512;
@@ -45,10 +56,31 @@ final class Outbox implements Runnable {
     private static final long ONE_FRAME = 1L << BYTE_BITS;
     private static final long BYTE_MASK = ONE_FRAME - 1;
 
+    /** Why an outbox gave up on its connection: each closes with 4002, with its own reason and metric. */
+    enum Overflow {
+        /** The queue is full, in frames or in bytes. */
+        FULL(CloseCode.TOO_SLOW, "outbox_full"),
+        /** The socket took nothing for the unwritable timeout. */
+        UNWRITABLE(CloseCode.TOO_SLOW_UNWRITABLE, "unwritable"),
+        /** The node's outboxes together hold more than their budget, and this one is among the biggest. */
+        BUDGET(CloseCode.TOO_SLOW_BUDGET, "budget");
+
+        final CloseCode close;
+        /** The {@code reason} tag of the slow-consumer metric. */
+        final String metric;
+
+        Overflow(CloseCode close, String metric) {
+            this.close = close;
+            this.metric = metric;
+        }
+    }
+
     private final ChannelHandlerContext ctx;
     private final int capacity;
-    private final Runnable onOverflow;
+    private final Consumer<Overflow> onOverflow;
     private final long maxBytes;
+    private final OutboxBudget budget;
+    private final long unwritableTimeoutNanos;
     private final Queue<ByteBuf> queue;
     private final AtomicLong queued = new AtomicLong();
     private final AtomicBoolean scheduled = new AtomicBoolean();
@@ -57,16 +89,31 @@ final class Outbox implements Runnable {
     private volatile boolean urgent; // a reply ({@code joined}) was queued from a batch: its write is not paced
     private long lastFlushNanos; // event loop only
     private boolean flushPending; // event loop only
+    private ByteBuf heldPong; // event loop only: the latest pong offered while the socket was not writable
+    private io.netty.util.concurrent.ScheduledFuture<?> unwritableTimer; // event loop only: runs while the socket is not writable
     private final Runnable flushTask = () -> {
         if (flushPending) flush(System.nanoTime());
     };
 
+    /** An outbox of its own budget and no unwritable timeout (tests and benchmarks of the queue alone). */
     Outbox(ChannelHandlerContext ctx, int capacity, long maxBytes, long flushIntervalNanos, Runnable onOverflow) {
+        this(ctx, capacity, maxBytes, flushIntervalNanos, 0, new OutboxBudget(Long.MAX_VALUE), why -> onOverflow.run());
+        requireNonNull(onOverflow, "onOverflow");
+    }
+
+    /**
+     * @param unwritableTimeoutNanos how long the socket may stay unwritable before the outbox gives up; 0 for never
+     * @param onOverflow runs once, on the event loop, when the outbox gives up (the connection closes with 4002)
+     */
+    Outbox(ChannelHandlerContext ctx, int capacity, long maxBytes, long flushIntervalNanos, long unwritableTimeoutNanos,
+           OutboxBudget budget, Consumer<Overflow> onOverflow) {
         this.ctx = requireNonNull(ctx, "ctx");
         this.capacity = capacity;
         if (maxBytes <= 0 || maxBytes > BYTE_MASK) throw new IllegalArgumentException("maxBytes " + maxBytes);
         this.maxBytes = maxBytes;
         this.flushIntervalNanos = flushIntervalNanos;
+        this.unwritableTimeoutNanos = unwritableTimeoutNanos;
+        this.budget = requireNonNull(budget, "budget");
         // Chunks of 16 slots: an idle connection holds one 16-slot array. newMpscQueue() would
         // allocate 1,025 slots (about 4 KiB) per connection up front, half the memory budget of an
         // idle connection; this queue still grows, chunk by chunk, to what the size counter allows.
@@ -75,10 +122,38 @@ final class Outbox implements Runnable {
         ctx.pipeline().addFirst("parley-writability", new ChannelInboundHandlerAdapter() {
             @Override
             public void channelWritabilityChanged(ChannelHandlerContext c) throws Exception {
-                if (c.channel().isWritable()) schedule(HandOff.NONE);
+                writabilityChanged(c.channel().isWritable());
                 super.channelWritabilityChanged(c);
             }
         });
+    }
+
+    /**
+     * On the event loop. Netty turns a channel unwritable when more than its high water mark (64 KiB)
+     * waits to go into the socket, that is when the client has stopped reading; the kernel's buffers
+     * are full by then.
+     *
+     * <p>While the channel is unwritable nothing is read from it either: TCP pushes back on the
+     * client, whose frames wait in the network. A client that reads nothing then costs no more CPU
+     * than it took to fill the buffers, however fast it sends (pings answered with pongs that cannot
+     * leave, history pages that cannot either); a client that is merely slow for a moment has its
+     * next frames read a moment later, when their answers could be written anyway.
+     */
+    private void writabilityChanged(boolean writable) {
+        ctx.channel().config().setAutoRead(writable);
+        if (writable) {
+            if (unwritableTimer != null) {
+                unwritableTimer.cancel(false);
+                unwritableTimer = null;
+            }
+            schedule(HandOff.NONE);
+        } else if (unwritableTimer == null && unwritableTimeoutNanos > 0 && !closed) {
+            unwritableTimer = ctx.executor().schedule(() -> {
+                unwritableTimer = null;
+                // Whatever the client sends meanwhile (pings, frames): only reading would have helped.
+                if (!ctx.channel().isWritable()) overflow(Overflow.UNWRITABLE);
+            }, unwritableTimeoutNanos, TimeUnit.NANOSECONDS);
+        }
     }
 
     /**
@@ -111,14 +186,23 @@ final class Outbox implements Runnable {
         long now = queued.addAndGet(weight);
         if (now >>> BYTE_BITS > capacity || (now & BYTE_MASK) > maxBytes) {
             queued.addAndGet(-weight);
-            overflow();
+            overflow(Overflow.FULL);
             return false;
         }
+        budget.add(frame.readableBytes());
         if (!queue.offer(frame)) { // cannot happen while size <= capacity; never lose a frame silently
             queued.addAndGet(-weight);
-            overflow();
+            budget.add(-frame.readableBytes());
+            overflow(Overflow.FULL);
             return false;
         }
+        if (closed) {
+            // Closed while this frame went in: the discard may have run already, and a frame left in a
+            // closed outbox would stay counted in the node's budget for ever.
+            ctx.executor().execute(this::discard);
+            return false;
+        }
+        if (frame.readableBytes() >= OutboxBudget.BIG_FRAME_BYTES) budget.bigFrameQueued();
         if (handOff == HandOff.NONE && ctx.executor().inEventLoop()) {
             // Offered by the connection itself (an ack, a reply): written now, in this turn, so that
             // it shares the flush of whatever else this turn writes; a scheduled run writes it otherwise.
@@ -149,10 +233,40 @@ final class Outbox implements Runnable {
         return queued.get() & BYTE_MASK;
     }
 
-    private void overflow() {
+    /** Bytes written to the channel that the socket has not taken yet (Netty's buffer, past this queue); any thread. */
+    long socketPendingBytes() {
+        var buffer = ctx.channel().unsafe().outboundBuffer();
+        return buffer == null ? 0 : buffer.totalPendingWriteBytes();
+    }
+
+    /** Whether it gave up, or its connection closed: it takes no more frames and its queue is being dropped. */
+    boolean closed() {
+        return closed;
+    }
+
+    /**
+     * Gives up on the connection, from any thread: it is closed with 4002 on its event loop. The
+     * node's budget calls this for the outboxes that hold the most.
+     */
+    void overflow(Overflow why) {
         if (closed) return;
         closed = true;
-        ctx.executor().execute(onOverflow);
+        ctx.executor().execute(() -> onOverflow.accept(why));
+    }
+
+    /**
+     * The answer to a ping, on the event loop. While the socket is not writable it is not queued:
+     * only the latest is kept, and written once the socket takes data again (RFC 6455 section 5.5.3
+     * lets an endpoint answer only the most recent of several pings). Otherwise a client that sends
+     * pings and reads nothing would fill the queue with pongs.
+     *
+     * @return false if the outbox is closed or just overflowed
+     */
+    boolean offerPong(ByteBuf frame) {
+        if (closed) return false;
+        if (ctx.channel().isWritable()) return offerReply(frame);
+        heldPong = frame;
+        return true;
     }
 
     private void schedule(HandOff handOff) {
@@ -180,16 +294,33 @@ final class Outbox implements Runnable {
             return 0;
         }
         int written = 0;
+        long bytes = 0;
         ByteBuf frame;
         while (written < MAX_FRAMES_PER_FLUSH && ctx.channel().isWritable() && (frame = queue.poll()) != null) {
-            // Frames are never changed once queued (they are shared), so this is the weight they were counted with.
-            queued.addAndGet(-(ONE_FRAME + frame.readableBytes()));
+            bytes += taken(frame);
             // A duplicate: the same bytes may be queued on many connections at once.
             ctx.write(frame.duplicate(), ctx.voidPromise());
             written++;
         }
+        if (bytes > 0) budget.add(-bytes); // once per run: the node's sum is shared by every thread, and read only every 100 ms
+        if (heldPong != null && queue.isEmpty() && ctx.channel().isWritable()) {
+            ctx.write(heldPong.duplicate(), ctx.voidPromise());
+            heldPong = null;
+            written++;
+        }
         if (!queue.isEmpty() && ctx.channel().isWritable()) schedule(HandOff.NONE);
         return written;
+    }
+
+    /**
+     * A frame left the queue: it no longer counts against the outbox's bounds. @return its bytes, which
+     * the caller takes from the node's budget (once for all the frames it takes)
+     */
+    private long taken(ByteBuf frame) {
+        // Frames are never changed once queued (they are shared), so this is the weight they were counted with.
+        int bytes = frame.readableBytes();
+        queued.addAndGet(-(ONE_FRAME + bytes));
+        return bytes;
     }
 
     /**
@@ -228,10 +359,12 @@ final class Outbox implements Runnable {
         // commit's worth of messages, or a join's replay). The queue is bounded in bytes, so
         // Netty's buffer can hold it until the socket takes it.
         ByteBuf frame;
+        long bytes = 0;
         while ((frame = queue.poll()) != null) {
-            queued.addAndGet(-(ONE_FRAME + frame.readableBytes()));
+            bytes += taken(frame);
             ctx.write(frame.duplicate(), ctx.voidPromise());
         }
+        if (bytes > 0) budget.add(-bytes);
         flush(System.nanoTime());
     }
 
@@ -240,9 +373,17 @@ final class Outbox implements Runnable {
         ctx.executor().execute(this::discard);
     }
 
+    /** On the event loop. */
     private void discard() {
+        heldPong = null;
+        if (unwritableTimer != null) {
+            unwritableTimer.cancel(false);
+            unwritableTimer = null;
+        }
         ByteBuf frame;
-        while ((frame = queue.poll()) != null) queued.addAndGet(-(ONE_FRAME + frame.readableBytes()));
+        long bytes = 0;
+        while ((frame = queue.poll()) != null) bytes += taken(frame);
+        if (bytes > 0) budget.add(-bytes);
     }
 
     /**

@@ -4,6 +4,7 @@ import dev.parley.auth.TokenService;
 import dev.parley.chat.ChatService;
 import dev.parley.chat.ErrorCode;
 import dev.parley.config.ChatConfig;
+import dev.parley.config.Setting;
 import dev.parley.http.HttpErrors;
 import dev.parley.metrics.ChatMetrics;
 import io.netty.channel.Channel;
@@ -11,6 +12,7 @@ import io.netty.channel.ChannelFuture;
 import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.websocketx.WebSocketDecoderConfig;
+import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
@@ -21,6 +23,8 @@ import io.vertx.core.internal.ContextInternal;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
 import java.net.URI;
 import java.util.ArrayList;
 import java.util.List;
@@ -33,11 +37,12 @@ import java.util.concurrent.TimeUnit;
 import static java.util.Objects.requireNonNull;
 
 /**
- * {@code GET /ws}: checks the Origin (403) and the token (401) before upgrading, so that a rejected
- * client never gets a socket, then does the WebSocket handshake on the Netty channel. Keeps the set of
- * open connections for the heartbeat and the drain. The token arrives in the Authorization header or
- * the query string, or stands behind a single-use ticket in the query string (what browsers use, so
- * that no lasting secret is in a URL); none is ever logged.
+ * {@code GET /ws}: checks the Origin (403), the connection caps (503 or 429, with Retry-After) and the
+ * token (401) before upgrading, so that a rejected client never gets a socket, then does the WebSocket
+ * handshake on the Netty channel. Keeps the set of open connections for the heartbeat, the drain and
+ * the outboxes' budget. The token arrives in the Authorization header or the query string, or stands
+ * behind a single-use ticket in the query string (what browsers use, so that no lasting secret is in
+ * a URL); none is ever logged.
  */
 public final class WsEndpoint {
     private static final Logger log = LoggerFactory.getLogger(WsEndpoint.class);
@@ -54,7 +59,17 @@ public final class WsEndpoint {
      * {@code Connection.OWED_ANSWERS_WAIT_MILLIS} for the answers it owes, and then needs to write them.
      */
     public static final long DRAIN_CLOSE_MILLIS = Connection.OWED_ANSWERS_WAIT_MILLIS + 1_000;
+    /** Seconds a client refused for the node's cap is told to wait (Retry-After): soon, or another node. */
+    static final int RETRY_AFTER_NODE_FULL_SECONDS = 5;
+    /** Seconds a client refused for its address's or its user's cap is told to wait: until one of its own connections ends. */
+    static final int RETRY_AFTER_CAPPED_SECONDS = 30;
+    /** How often the outboxes' bytes are compared with their budget (and at once for a big frame, see {@link OutboxBudget}). */
+    private static final long BUDGET_CHECK_MILLIS = 100;
+
+    private final OutboxBudget outboxBudget;
+    private final ConnectionCaps caps;
     private long heartbeatTimer = -1;
+    private long budgetTimer = -1;
     private volatile boolean draining;
 
     public WsEndpoint(Vertx vertx, ChatConfig config, ChatService chat, ChatMetrics metrics) {
@@ -63,6 +78,15 @@ public final class WsEndpoint {
         this.chat = requireNonNull(chat, "chat");
         this.metrics = requireNonNull(metrics, "metrics");
         this.decoderConfig = Handshake.decoderConfig(config.maxFrameBytes());
+        this.outboxBudget = new OutboxBudget(config.effectiveOutboxBudget());
+        this.caps = new ConnectionCaps(config.maxConnections(), config.maxConnectionsPerIp(), config.maxConnectionsPerUser());
+        // Every reason from the start, at 0: a dashboard sees the series before the first close.
+        for (Outbox.Overflow o : Outbox.Overflow.values()) metrics.slowConsumerCounter(o.metric);
+        for (ConnectionCaps.Refusal r : ConnectionCaps.Refusal.values()) metrics.refusalCounter(r.metric);
+        metrics.outboxes(outboxBudget::queued, outboxBudget.limit(), this::socketPendingBytes);
+        // Asked for between ticks from any thread (an event loop, the group-commit writer): run on an event loop of its own.
+        Context budgetContext = vertx.getOrCreateContext();
+        outboxBudget.onPassed(() -> budgetContext.runOnContext(v -> keepOutboxBudget()));
         // Revocations are rare: looking at every connection for the user's is cheaper than an index
         // that every connection would pay for.
         chat.onRevoked(this::revoked);
@@ -75,12 +99,46 @@ public final class WsEndpoint {
         }
     }
 
-    /** Starts the heartbeat, which pings every connection and closes those that stopped answering; {@link #closeAll} stops it. */
+    /**
+     * Starts the heartbeat, which pings every connection and closes those that stopped answering, and
+     * the check of the outboxes' budget; {@link #closeAll} stops them.
+     */
     public void start() {
         long timeoutNanos = config.heartbeatTimeout().toNanos();
         this.heartbeatTimer = vertx.setPeriodic(config.heartbeatInterval().toMillis(), id -> {
             for (Connection c : connections) c.context().runOnContext(v -> c.heartbeat(timeoutNanos));
         });
+        this.budgetTimer = vertx.setPeriodic(BUDGET_CHECK_MILLIS, id -> keepOutboxBudget());
+    }
+
+    /**
+     * Past the budget, gives up on the connections whose outboxes hold the most (4002, as too slow):
+     * they are the clients that read least, and refusing frames instead would have connections that
+     * stay open miss messages. A healthy reader's outbox is nearly empty, so it is not among them.
+     * Looks at every connection only when the budget is passed; the sum alone is cheap.
+     */
+    private synchronized void keepOutboxBudget() { // from the timer, or asked for between its ticks
+        outboxBudget.checking();
+        long queued = outboxBudget.queued();
+        if (queued <= outboxBudget.limit()) return;
+        List<OutboxBudget.Holder<Connection>> holders = new ArrayList<>(connections.size());
+        for (Connection c : connections) holders.add(new OutboxBudget.Holder<>(c, c.outbox().bytes(), c.outbox().closed()));
+        List<Connection> shed = outboxBudget.toShed(queued, holders);
+        if (shed.isEmpty()) return;
+        log.warn("outboxes hold {} bytes, over their budget of {} ({}): closing the {} connections that hold the most as too slow",
+                queued, outboxBudget.limit(), Setting.OUTBOX_BUDGET.env, shed.size());
+        for (Connection c : shed) c.outbox().overflow(Outbox.Overflow.BUDGET);
+    }
+
+    /** Bytes waiting in Netty's buffers of every connection, for the metrics. */
+    private long socketPendingBytes() {
+        long sum = 0;
+        for (Connection c : connections) sum += c.outbox().socketPendingBytes();
+        return sum;
+    }
+
+    OutboxBudget outboxBudget() {
+        return outboxBudget;
     }
 
     public void handle(HttpServerRequest req) {
@@ -97,6 +155,12 @@ public final class WsEndpoint {
             refuse(req, ErrorCode.FORBIDDEN, "origin not allowed");
             return;
         }
+        // Before the token: a flood from one address costs a lookup in a map, not a verification.
+        ConnectionCaps.Slot slot = caps.admit(addressOf(req));
+        if (slot.refusal() != null) {
+            refuseForCap(req, slot.refusal());
+            return;
+        }
         // A header's token first, then a ticket (browsers: PROTOCOL.md 5), then a token in the query.
         String bearer = bearerOf(req), ticket = bearer == null ? req.getParam("ticket") : null;
         Future<Optional<TokenService.Identity>> verified = ticket != null ? chat.browserSessions().redeem(ticket)
@@ -106,11 +170,48 @@ public final class WsEndpoint {
         if (!verified.isComplete()) req.pause();
         verified.onComplete(ar -> {
             if (ar.failed() || ar.result().isEmpty()) {
+                slot.release();
                 refuse(req, ErrorCode.UNAUTHORIZED, ticket != null ? "invalid, expired or used ticket" : "missing, invalid or expired token");
                 return;
             }
-            upgrade(req, ar.result().get());
+            ConnectionCaps.Refusal forUser = slot.addUser(ar.result().get().username());
+            if (forUser != null) {
+                slot.release();
+                refuseForCap(req, forUser);
+                return;
+            }
+            upgrade(req, ar.result().get(), slot);
         });
+    }
+
+    /**
+     * 503 for the node's cap (another node, or this one soon, will take the client), 429 for its
+     * address's or user's (it holds enough connections already). Both with Retry-After.
+     */
+    private void refuseForCap(HttpServerRequest req, ConnectionCaps.Refusal cap) {
+        metrics.connectionRefused(cap.metric);
+        log.debug("upgrade refused: the cap of connections per {} is reached", cap.metric);
+        switch (cap) {
+            case NODE -> {
+                req.response().putHeader(HttpHeaderNames.RETRY_AFTER, String.valueOf(RETRY_AFTER_NODE_FULL_SECONDS));
+                refuse(req, ErrorCode.UNAVAILABLE, "this node holds as many connections as it takes; retry later, or connect to another node");
+            }
+            case ADDRESS -> {
+                req.response().putHeader(HttpHeaderNames.RETRY_AFTER, String.valueOf(RETRY_AFTER_CAPPED_SECONDS));
+                refuse(req, ErrorCode.RATE_LIMITED, "too many connections from this address; close one, or retry later");
+            }
+            case USER -> {
+                req.response().putHeader(HttpHeaderNames.RETRY_AFTER, String.valueOf(RETRY_AFTER_CAPPED_SECONDS));
+                refuse(req, ErrorCode.RATE_LIMITED, "too many connections for this user; close one, or retry later");
+            }
+        }
+    }
+
+    /** The client's address as the caps count it (see {@link ConnectionCaps#addressKey}). */
+    private static String addressOf(HttpServerRequest req) {
+        SocketAddress remote = Handshake.channelOf(req).remoteAddress();
+        if (remote instanceof InetSocketAddress inet && inet.getAddress() != null) return ConnectionCaps.addressKey(inet.getAddress());
+        return String.valueOf(remote);
     }
 
     /**
@@ -118,15 +219,17 @@ public final class WsEndpoint {
      * an idle connection then holds the channel, its frame codec, a {@link FrameHandler} and a
      * {@link Connection}, and nothing of Vert.x's HTTP request or connection.
      */
-    private void upgrade(HttpServerRequest req, TokenService.Identity identity) {
+    private void upgrade(HttpServerRequest req, TokenService.Identity identity, ConnectionCaps.Slot slot) {
         String problem = Handshake.problem(req);
         if (problem != null) {
             log.debug("upgrade failed: {}", problem);
+            slot.release();
             refuse(req, ErrorCode.BAD_REQUEST, problem);
             return;
         }
         if (!Handshake.supportedVersion(req)) {
             log.debug("upgrade failed: WebSocket version {}", req.getHeader(HttpHeaderNames.SEC_WEBSOCKET_VERSION));
+            slot.release();
             req.response().putHeader(HttpHeaderNames.SEC_WEBSOCKET_VERSION, Handshake.VERSION);
             refuse(req, ErrorCode.UPGRADE_REQUIRED, "WebSocket version " + Handshake.VERSION + " is required");
             return;
@@ -137,12 +240,16 @@ public final class WsEndpoint {
         Channel channel = Handshake.channelOf(req);
         if (context.nettyEventLoop() != channel.eventLoop()) {
             log.error("the request's context runs on another event loop than its channel; refusing the upgrade");
+            slot.release();
             refuse(req, ErrorCode.INTERNAL, "unexpected server error");
             return;
         }
         FullHttpRequest handshake = Handshake.nettyRequest(req);
         // Outside Vert.x's handling of the request, which is still on the stack here.
         channel.eventLoop().execute(() -> {
+            // From here the channel is the WebSocket's, whatever comes of the handshake: its places
+            // are given back when it ends, however it ends.
+            channel.closeFuture().addListener(f -> slot.release());
             FrameHandler frames = new FrameHandler(context, config.maxFrameBytes());
             ChannelFuture shaken;
             try {
@@ -186,6 +293,7 @@ public final class WsEndpoint {
     /** Closes every connection with {@code code} after sending what is queued for it. */
     public Future<Void> closeAll(CloseCode code, long timeoutMillis) {
         if (heartbeatTimer >= 0) vertx.cancelTimer(heartbeatTimer);
+        if (budgetTimer >= 0) vertx.cancelTimer(budgetTimer);
         List<Future<Void>> all = new ArrayList<>();
         for (Connection c : connections) {
             Promise<Void> p = Promise.promise();

@@ -75,7 +75,7 @@ class ForgedEventsIT {
             }
             assertThat(rejected(n1)).as("n1's counter").isGreaterThanOrEqualTo(2);
             assertThat(rejected(n2)).as("n2's counter").isGreaterThanOrEqualTo(2);
-            assertThat(n2.http().get("/metrics", null).body()).contains("parley_broker_events_rejected_total{reason=\"unauthenticated\"}");
+            assertThat(n2.admin().get("/metrics", null).body()).contains("parley_broker_events_rejected_total{reason=\"unauthenticated\"}");
         }
     }
 

@@ -88,6 +88,12 @@ class ChatConfigTest {
         d.put(Setting.ROOM_CREATION, "anyone");
         d.put(Setting.API_DOCS, "on");
         d.put(Setting.JOURNAL_SYNC, "none");      // the page cache, as before; the README says what each value survives
+        d.put(Setting.OUTBOX_BUDGET, "0");        // a quarter of the maximum heap
+        d.put(Setting.UNWRITABLE_TIMEOUT, "30s");
+        d.put(Setting.REQUEST_HEAD_TIMEOUT, "10s");
+        d.put(Setting.MAX_CONNECTIONS, "20000");
+        d.put(Setting.MAX_CONNECTIONS_PER_IP, "1000");
+        d.put(Setting.MAX_CONNECTIONS_PER_USER, "100");
         return d;
     }
 
@@ -149,6 +155,13 @@ class ChatConfigTest {
         assertThat(c.adminHost()).isEqualTo("127.0.0.1");
         assertThat(c.adminPort()).isEqualTo(9180);
         assertThat(c.apiDocs()).isTrue();
+        assertThat(c.outboxBudget()).isZero();
+        assertThat(c.effectiveOutboxBudget()).isEqualTo(Math.max(16L << 20, Runtime.getRuntime().maxMemory() / 4));
+        assertThat(c.unwritableTimeout()).isEqualTo(Duration.ofSeconds(30));
+        assertThat(c.requestHeadTimeout()).isEqualTo(Duration.ofSeconds(10));
+        assertThat(c.maxConnections()).isEqualTo(20_000);
+        assertThat(c.maxConnectionsPerIp()).isEqualTo(1000);
+        assertThat(c.maxConnectionsPerUser()).isEqualTo(100);
     }
 
     @Test
@@ -220,6 +233,12 @@ class ChatConfigTest {
         values.put(Setting.ADMIN_PORT, "9200");
         values.put(Setting.API_DOCS, "OFF");
         values.put(Setting.JOURNAL_SYNC, "Commit");
+        values.put(Setting.OUTBOX_BUDGET, "5000000000");
+        values.put(Setting.UNWRITABLE_TIMEOUT, "2m");
+        values.put(Setting.REQUEST_HEAD_TIMEOUT, "2500ms");
+        values.put(Setting.MAX_CONNECTIONS, "0");
+        values.put(Setting.MAX_CONNECTIONS_PER_IP, "12");
+        values.put(Setting.MAX_CONNECTIONS_PER_USER, "3");
         // All but CHAT_CLUSTER_KEY_FILE, which may not be given with CHAT_CLUSTER_KEY: its own test below.
         assertThat(values.keySet()).containsExactlyInAnyOrderElementsOf(EnumSet.complementOf(EnumSet.of(Setting.CLUSTER_KEY_FILE)));
 
@@ -277,6 +296,13 @@ class ChatConfigTest {
             assertThat(c.adminPort()).isEqualTo(9200);
             assertThat(c.apiDocs()).isFalse();
             assertThat(c.journalSync()).isTrue();
+            assertThat(c.outboxBudget()).isEqualTo(5_000_000_000L);
+            assertThat(c.effectiveOutboxBudget()).isEqualTo(5_000_000_000L);
+            assertThat(c.unwritableTimeout()).isEqualTo(Duration.ofMinutes(2));
+            assertThat(c.requestHeadTimeout()).isEqualTo(Duration.ofMillis(2500));
+            assertThat(c.maxConnections()).isZero();
+            assertThat(c.maxConnectionsPerIp()).isEqualTo(12);
+            assertThat(c.maxConnectionsPerUser()).isEqualTo(3);
         }
     }
 
@@ -432,6 +458,16 @@ class ChatConfigTest {
                 Arguments.of(Setting.PRESENCE_TTL, "100ms", "expected: at least 300ms"),
                 Arguments.of(Setting.PRESENCE_TTL, "15", duration),
                 Arguments.of(Setting.LOG_FORMAT, "xml", "expected: text or json"),
+                Arguments.of(Setting.OUTBOX_BUDGET, "-1", whole + "0 to 1099511627776"),
+                Arguments.of(Setting.OUTBOX_BUDGET, "lots", whole + "0 to 1099511627776"),
+                Arguments.of(Setting.OUTBOX_BUDGET, "1048576", "expected: 0, or at least CHAT_OUTBOX_BYTES = 16777216"),
+                Arguments.of(Setting.UNWRITABLE_TIMEOUT, "0s", positive),
+                Arguments.of(Setting.UNWRITABLE_TIMEOUT, "never", duration),
+                Arguments.of(Setting.REQUEST_HEAD_TIMEOUT, "0ms", positive),
+                Arguments.of(Setting.REQUEST_HEAD_TIMEOUT, "10", duration),
+                Arguments.of(Setting.MAX_CONNECTIONS, "-1", whole + "0 to 10000000"),
+                Arguments.of(Setting.MAX_CONNECTIONS_PER_IP, "many", whole + "0 to 10000000"),
+                Arguments.of(Setting.MAX_CONNECTIONS_PER_USER, "-2", whole + "0 to 10000000"),
                 Arguments.of(Setting.ROOM_CREATION, "everyone", "expected: anyone or admins"),
                 Arguments.of(Setting.JOURNAL_SYNC, "always", "expected: none or commit"),
                 Arguments.of(Setting.JOURNAL_SYNC, "fsync", "expected: none or commit"),
@@ -544,6 +580,23 @@ class ChatConfigTest {
         // On PostgreSQL there is no journal: the database's own synchronous_commit decides, and the node says so.
         ChatConfig postgres = ChatConfig.load(Map.of("CHAT_JOURNAL_SYNC", "commit", "CHAT_DATABASE_URL", "jdbc:postgresql://db/chat"), Map.of());
         assertThat(postgres.warnings()).singleElement().asString().startsWith("CHAT_JOURNAL_SYNC commit has no effect").contains("synchronous_commit");
+    }
+
+    @Test
+    void an_outbox_budget_of_0_is_a_quarter_of_the_heap_but_never_less_than_one_outbox() {
+        long quarter = Runtime.getRuntime().maxMemory() / 4;
+        ChatConfig auto = ChatConfig.load(Map.of("CHAT_OUTBOX_BUDGET", "0"), Map.of());
+        assertThat(auto.effectiveOutboxBudget()).isEqualTo(Math.max(quarter, 16L << 20));
+        assertThat(auto.describe().get("CHAT_OUTBOX_BUDGET")).isEqualTo("0 (in effect " + auto.effectiveOutboxBudget() + ")");
+
+        // An outbox bound bigger than a quarter of the heap: the budget is at least that bound.
+        long big = Math.max(quarter + 1, 16L << 20);
+        ChatConfig bigOutbox = ChatConfig.load(Map.of("CHAT_OUTBOX_BYTES", String.valueOf(Math.min(big, Integer.MAX_VALUE))), Map.of());
+        assertThat(bigOutbox.effectiveOutboxBudget()).isGreaterThanOrEqualTo(bigOutbox.outboxBytes());
+
+        ChatConfig set = ChatConfig.load(Map.of("CHAT_OUTBOX_BUDGET", "16777216"), Map.of());
+        assertThat(set.effectiveOutboxBudget()).isEqualTo(16L << 20);
+        assertThat(set.describe().get("CHAT_OUTBOX_BUDGET")).isEqualTo("16777216");
     }
 
     @Test

@@ -51,6 +51,20 @@ final class RawWebSocket implements AutoCloseable {
 
     /** Sends the upgrade request for {@code pathAndQuery} with the extra headers and reads the answer. */
     static Handshake handshake(int port, String pathAndQuery, Map<String, String> headers) {
+        return handshakeFrom("127.0.0.1", port, pathAndQuery, headers);
+    }
+
+    /** The same from a local address of the loopback network (127.0.0.2, ...): a client of another address. */
+    static Handshake handshakeFrom(String localAddress, int port, String pathAndQuery, Map<String, String> headers) {
+        return handshakeFrom(localAddress, port, pathAndQuery, headers, 0);
+    }
+
+    /**
+     * The same with a receive buffer of {@code receiveBufferBytes} (0: the system's): a small one
+     * makes a client that reads nothing fill the server's side in kilobytes rather than megabytes,
+     * as a client on a slow link would.
+     */
+    static Handshake handshakeFrom(String localAddress, int port, String pathAndQuery, Map<String, String> headers, int receiveBufferBytes) {
         String key = Base64.getEncoder().encodeToString(randomBytes(16));
         Map<String, String> all = new LinkedHashMap<>();
         all.put("Upgrade", "websocket");
@@ -58,7 +72,7 @@ final class RawWebSocket implements AutoCloseable {
         all.put("Sec-WebSocket-Key", key);
         all.put("Sec-WebSocket-Version", "13");
         all.putAll(headers);
-        return request(port, "GET", pathAndQuery, all);
+        return request(localAddress, port, "GET", pathAndQuery, all, receiveBufferBytes);
     }
 
     /**
@@ -66,8 +80,17 @@ final class RawWebSocket implements AutoCloseable {
      * leaves the socket open as a WebSocket.
      */
     static Handshake request(int port, String method, String pathAndQuery, Map<String, String> headers) {
+        return request("127.0.0.1", port, method, pathAndQuery, headers, 0);
+    }
+
+    private static Handshake request(String localAddress, int port, String method, String pathAndQuery, Map<String, String> headers,
+                                     int receiveBufferBytes) {
         try {
-            Socket s = new Socket("127.0.0.1", port);
+            Socket s = new Socket();
+            // Before the connection: the window it announces is set then.
+            if (receiveBufferBytes > 0) s.setReceiveBufferSize(receiveBufferBytes);
+            s.bind(new java.net.InetSocketAddress(localAddress, 0));
+            s.connect(new java.net.InetSocketAddress("127.0.0.1", port), 15_000);
             s.setSoTimeout(15_000);
             StringBuilder req = new StringBuilder()
                     .append(method).append(' ').append(pathAndQuery).append(" HTTP/1.1\r\n")
@@ -92,7 +115,12 @@ final class RawWebSocket implements AutoCloseable {
 
     /** Opens a WebSocket with the token in the query string; fails unless the server upgrades. */
     static RawWebSocket open(int port, String token) {
-        Handshake h = handshake(port, "/ws?token=" + token, Map.of());
+        return open(port, token, 0);
+    }
+
+    /** The same with a receive buffer of this size (see {@link #handshakeFrom}). */
+    static RawWebSocket open(int port, String token, int receiveBufferBytes) {
+        Handshake h = handshakeFrom("127.0.0.1", port, "/ws?token=" + token, Map.of(), receiveBufferBytes);
         if (h.status() != 101) throw new AssertionError("upgrade refused: " + h.head() + h.body());
         return h.socket();
     }

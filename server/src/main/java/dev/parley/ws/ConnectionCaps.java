@@ -1,0 +1,142 @@
+package dev.parley.ws;
+
+import java.net.Inet4Address;
+import java.net.Inet6Address;
+import java.net.InetAddress;
+import java.util.Locale;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * How many WebSocket connections the node holds, in all, per client address and per user, against
+ * the caps {@code CHAT_MAX_CONNECTIONS}, {@code CHAT_MAX_CONNECTIONS_PER_IP} and
+ * {@code CHAT_MAX_CONNECTIONS_PER_USER} (0: no cap, and nothing counted). A connection takes its
+ * places before the upgrade, as a {@link Slot}, and gives them back once, when it is refused or
+ * when its TCP connection ends; a place is taken while an upgrade is under way, so a flood of
+ * upgrades cannot pass a cap by arriving together.
+ *
+ * <p>Any thread may take and give back places: each count changes in one atomic step.
+ */
+final class ConnectionCaps {
+    /** Which cap refused a connection; {@link #metric} is the {@code reason} of the refusal metric. */
+    enum Refusal {
+        NODE("node"), ADDRESS("address"), USER("user");
+
+        final String metric;
+
+        Refusal(String metric) {
+            this.metric = metric;
+        }
+    }
+
+    private final int perNode;
+    private final int perAddress;
+    private final int perUser;
+    private final AtomicInteger node = new AtomicInteger();
+    private final ConcurrentHashMap<String, Integer> byAddress = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<String, Integer> byUser = new ConcurrentHashMap<>();
+
+    ConnectionCaps(int perNode, int perAddress, int perUser) {
+        this.perNode = perNode;
+        this.perAddress = perAddress;
+        this.perUser = perUser;
+    }
+
+    /**
+     * Takes a place on the node and for the address. The slot's {@link Slot#refusal()} says which cap
+     * refused it, if one did; a refused slot holds nothing.
+     */
+    Slot admit(String address) {
+        if (perNode > 0 && node.getAndUpdate(n -> n < perNode ? n + 1 : n) >= perNode) return new Slot(Refusal.NODE, null);
+        if (!take(byAddress, address, perAddress)) {
+            if (perNode > 0) node.decrementAndGet();
+            return new Slot(Refusal.ADDRESS, null);
+        }
+        return new Slot(null, address);
+    }
+
+    int open() {
+        return node.get();
+    }
+
+    int openFrom(String address) {
+        return byAddress.getOrDefault(address, 0);
+    }
+
+    int openFor(String user) {
+        return byUser.getOrDefault(user.toLowerCase(Locale.ROOT), 0);
+    }
+
+    private static boolean take(ConcurrentHashMap<String, Integer> counts, String key, int cap) {
+        if (cap <= 0) return true;
+        boolean[] taken = {false};
+        counts.compute(key, (k, n) -> {
+            int now = n == null ? 0 : n;
+            if (now >= cap) return n;
+            taken[0] = true;
+            return now + 1;
+        });
+        return taken[0];
+    }
+
+    private static void giveBack(ConcurrentHashMap<String, Integer> counts, String key, int cap) {
+        if (cap <= 0) return;
+        // The entry goes with the last connection: the maps hold only addresses and users connected now.
+        counts.computeIfPresent(key, (k, n) -> n <= 1 ? null : n - 1);
+    }
+
+    /** The places of one connection: the node's and the address's, then the user's once the token is known. */
+    final class Slot {
+        private final Refusal refusal;
+        private final String address;
+        private String user; // lowercase; set once, before the upgrade
+        private boolean released;
+
+        private Slot(Refusal refusal, String address) {
+            this.refusal = refusal;
+            this.address = address;
+            this.released = refusal != null;
+        }
+
+        /** The cap that refused the connection, or null if it was admitted. */
+        Refusal refusal() {
+            return refusal;
+        }
+
+        /**
+         * Takes the user's place too. @return null if the user is under the cap; else {@link Refusal#USER}, and the
+         * slot still holds the node's and the address's places until {@link #release}
+         */
+        Refusal addUser(String username) {
+            String key = username.toLowerCase(Locale.ROOT); // one user whatever the letter case of the token's name
+            if (!take(byUser, key, perUser)) return Refusal.USER;
+            user = key;
+            return null;
+        }
+
+        /** Gives every place back; any later call does nothing. */
+        synchronized void release() {
+            if (released) return;
+            released = true;
+            if (perNode > 0) node.decrementAndGet();
+            giveBack(byAddress, address, perAddress);
+            if (user != null) giveBack(byUser, user, perUser);
+        }
+    }
+
+    /**
+     * The address a connection counts against: an IPv4 address as it is, an IPv6 address by its /64
+     * (one host commonly holds a whole /64: counted by full address, it could open as many
+     * connections as it likes). (An IPv4 client of a dual-stack socket reaches here as IPv4 already.)
+     */
+    static String addressKey(InetAddress address) {
+        if (address instanceof Inet6Address v6) {
+            byte[] b = v6.getAddress();
+            StringBuilder key = new StringBuilder(24);
+            for (int i = 0; i < 8; i += 2) key.append(Integer.toHexString(((b[i] & 0xff) << 8) | (b[i + 1] & 0xff))).append(':');
+            return key.append(":/64").toString();
+        }
+        if (address instanceof Inet4Address) return address.getHostAddress();
+        return String.valueOf(address);
+    }
+}

@@ -12,7 +12,7 @@
  *   #auth-error                  role=alert; API errors, "session expired"
  *   #chat-view                   the chat screen (hidden while signed out)
  *   #me                          the signed-in username
- *   #logout-btn                  revokes this session's token, then signs out
+ *   #logout-btn                  ends this browser's session on the server (every tab of it), then signs out
  *   #logout-all-btn              "Log out everywhere": revokes every token of the user (other
  *                                devices are signed out within a second), then signs out
  *   #conn-status                 role=status; data-state = connecting|open|reconnecting|closed;
@@ -71,14 +71,20 @@
  * Rules come from the server (GET /api/limits, read before anything else; its defaults stand in if
  * it does not answer): the room-name rule here, the send pace and text length in ChatClient.
  *
- * localStorage: parley.session = {token, username, expiresAt};
- *               parley.rooms:<user> = [joined rooms]; parley.current:<user> = room in view.
+ * No token is kept in any storage: the session is the server's HttpOnly cookie, and the access token
+ * lives in ChatClient's memory ({session: 'cookie'}); a load asks the server for it (resume()).
+ * localStorage: parley.rooms:<user> = [joined rooms]; parley.current:<user> = room in view;
+ *               parley.signedOut = time of the last "Log out" here, which signs out the other tabs.
  * sessionStorage (ChatClient): parley.unsent:<user> = [sends not yet acknowledged, and refused ones].
  * sessionStorage: parley.drafts:<user> = {room: text typed, not sent}, kept when a session ends by itself.
  */
 import { ChatClient, DEFAULT_LIMITS, expiryMillis } from './chat-client.js';
 
-const SESSION_KEY = 'parley.session';
+/** Where versions before cookie sessions kept the token: cleared on load. */
+const LEGACY_SESSION_KEY = 'parley.session';
+/** Set by a tab that logs out: the other tabs, whose session that was too, sign out saying why. */
+const SIGNED_OUT_KEY = 'parley.signedOut';
+const SIGNED_OUT_RECENT_MS = 10_000;
 const ROOM_REFRESH_MS = 10_000;
 const TYPING_TTL_MS = 3_000;
 const NEAR_BOTTOM_PX = 48;
@@ -114,7 +120,7 @@ const ui = {
 
 // Per tab, so that two tabs of one user do not overwrite each other's unsent messages; a reload keeps it.
 const tabStorage = (() => { try { return window.sessionStorage; } catch { return null; } })();
-const client = new ChatClient(undefined, { storage: tabStorage });
+const client = new ChatClient(undefined, { storage: tabStorage, session: 'cookie' });
 window.parleyApp = { client };
 
 let me = null;             // signed-in username
@@ -129,6 +135,7 @@ const views = new Map();   // room -> view state, see ensureView
 let refreshTimer = 0;
 let refreshSoonTimer = 0;
 let expiryTimer = 0;
+let resumeTimer = 0;
 let noticeTimer = 0;
 let typingFadeTimer = 0;
 
@@ -204,12 +211,35 @@ function scrollToBottom() {
 
 // --- session ----------------------------------------------------------------------------
 
-function readSession() {
-  const s = store.get(SESSION_KEY, null);
-  if (s && typeof s.token === 'string' && typeof s.username === 'string'
-      && expiryMillis(s.expiresAt, s.token) > Date.now()) return s;
-  store.del(SESSION_KEY);
-  return null;
+/**
+ * Picks up the session of this browser's cookie (a reload, a new tab). A server out of reach may
+ * still hold it: the page says so and asks again, less and less often.
+ */
+async function resumeSession(delay = 1_000) {
+  let s;
+  try {
+    s = await client.resume();
+  } catch {
+    if (me) return; // signed in by hand meanwhile
+    ui.authView.hidden = false;
+    ui.authError.textContent = 'Cannot reach the server. Trying again…';
+    resumeTimer = setTimeout(() => resumeSession(Math.min(delay * 2, 15_000)), delay);
+    return;
+  }
+  if (me) return;
+  if (s) {
+    startSession(s);
+    return;
+  }
+  ui.authView.hidden = false;
+  ui.authError.textContent = '';
+  ui.username.focus();
+}
+
+/** Whether a tab of this browser logged out just now (and so ended the session this tab shared). */
+function signedOutInAnotherTab() {
+  const at = store.get(SIGNED_OUT_KEY, 0);
+  return typeof at === 'number' && Date.now() - at < SIGNED_OUT_RECENT_MS;
 }
 
 async function authenticate(register) {
@@ -226,7 +256,7 @@ async function authenticate(register) {
   try {
     const s = register ? await client.register(username, password) : await client.login(username, password);
     ui.password.value = '';
-    startSession({ token: s.token, username: s.username ?? username, expiresAt: s.expiresAt });
+    startSession({ token: s.token, username: s.username ?? username, expiresAt: s.expiresAt, sessionExpiresAt: s.sessionExpiresAt });
   } catch (e) {
     showAuthError(e, username);
   } finally {
@@ -265,10 +295,10 @@ function showAuthError(e, username) {
   }
 }
 
+/** Shows the chat for the session the client holds (after login, register or resume). */
 function startSession(s) {
-  store.set(SESSION_KEY, s);
+  clearTimeout(resumeTimer);
   me = s.username;
-  client.setAuth(s);
   ui.me.textContent = me;
   ui.authError.textContent = '';
   ui.authView.hidden = true;
@@ -294,7 +324,8 @@ function startSession(s) {
 
   refreshDirectory();
   refreshTimer = setInterval(refreshDirectory, ROOM_REFRESH_MS);
-  const ttl = expiryMillis(s.expiresAt, s.token) - Date.now();
+  // The session's end: the access token within it is renewed by the client as it goes.
+  const ttl = (s.sessionExpiresAt ? expiryMillis(s.sessionExpiresAt) : expiryMillis(s.expiresAt, s.token)) - Date.now();
   if (Number.isFinite(ttl)) {
     expiryTimer = setTimeout(() => endSession('Your session has expired. Please log in again.'),
       Math.min(Math.max(ttl, 0), 2 ** 31 - 1));
@@ -309,7 +340,6 @@ function endSession(reason = '') {
   clearTimeout(expiryTimer);
   me = null; // first, so the client's closing events see a signed-out UI
   client.logout({ keepUnsent: reason !== '' }); // an expired session keeps them for the next sign-in
-  store.del(SESSION_KEY);
   for (const v of views.values()) for (const t of v.typing.values()) clearTimeout(t);
   views.clear();
   directory = new Map();
@@ -1177,9 +1207,10 @@ let leavingEverywhere = false; // our own "log out everywhere" closes our socket
 
 client.on('unauthorized', ({ reason } = {}) => {
   if (reason === 'session_revoked' && leavingEverywhere) return; // the button's handler ends the session
+  if (reason === 'session_replaced') { endSession('You signed in as someone else in another tab. Please log in again.'); return; }
   if (reason !== 'session_revoked') { endSession('Your session has expired. Please log in again.'); return; }
-  // Another tab of this browser that logged out revoked the token we share: it said so in storage first.
-  if (!readSession()) { endSession('You signed out in another tab.'); return; }
+  // Another tab of this browser that logged out ended the session we share: it said so in storage first.
+  if (signedOutInAnotherTab()) { endSession('You signed out in another tab.'); return; }
   endSession('You were signed out: this session was ended elsewhere (log out everywhere, a password change, '
     + 'or the account was disabled). Please log in again.');
 });
@@ -1189,14 +1220,20 @@ client.on('unauthorized', ({ reason } = {}) => {
 ui.authForm.addEventListener('submit', (ev) => { ev.preventDefault(); authenticate(false); });
 for (const field of [ui.username, ui.password]) field.addEventListener('input', () => field.removeAttribute('aria-invalid'));
 ui.registerBtn.addEventListener('click', () => authenticate(true));
-// The token is revoked on the server as well (best effort: the page forgets it either way).
-ui.logoutBtn.addEventListener('click', () => { client.revoke().catch(() => {}); endSession(); });
+// The session is ended on the server as well (best effort: the page forgets it either way), which
+// clears the cookie; the other tabs of this browser, whose session it was too, are told first.
+ui.logoutBtn.addEventListener('click', () => {
+  store.set(SIGNED_OUT_KEY, Date.now());
+  client.revoke().catch(() => {});
+  endSession();
+});
 // Everywhere only once the server said so: a failure leaves this tab signed in, and says why.
 ui.logoutAllBtn.addEventListener('click', async () => {
   ui.logoutAllBtn.disabled = true;
   leavingEverywhere = true;
   try {
     await client.revoke({ all: true });
+    store.set(SIGNED_OUT_KEY, Date.now());
     endSession();
     ui.authError.textContent = 'You logged out on every device.';
   } catch (e) {
@@ -1442,9 +1479,9 @@ ui.composerForm.addEventListener('submit', (ev) => { ev.preventDefault(); sendCu
 // A press on Send must not take the focus from the box: on phones that would drop the keyboard.
 ui.sendBtn.addEventListener('mousedown', (ev) => ev.preventDefault());
 
-// Signing out in one tab signs out the others: they share the session in localStorage.
+// Signing out in one tab signs out the others: they share the session (the cookie).
 window.addEventListener('storage', (ev) => {
-  if (ev.key === SESSION_KEY && ev.newValue === null && me) endSession('You signed out in another tab.');
+  if (ev.key === SIGNED_OUT_KEY && ev.newValue !== null && me) endSession('You signed out in another tab.');
 });
 
 // --- start --------------------------------------------------------------------------------
@@ -1452,10 +1489,5 @@ window.addEventListener('storage', (ev) => {
 // The server's limits first (bounded by a timeout: its defaults stand in), so that stored rooms and
 // typed names are checked against its rules, not a copy of the defaults.
 await client.loadLimits();
-const session = readSession();
-if (session) {
-  startSession(session);
-} else {
-  ui.authView.hidden = false;
-  ui.username.focus();
-}
+store.del(LEGACY_SESSION_KEY); // a token an older version kept in script-readable storage
+await resumeSession();

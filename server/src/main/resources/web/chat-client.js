@@ -7,6 +7,8 @@
  *
  *   const client = new ChatClient();              // same origin; or new ChatClient('https://host')
  *   await client.login('alice', 'secret-pass');   // or client.setAuth({token, username, expiresAt})
+ *   // A page of the server's origin: new ChatClient(undefined, {session: 'cookie'}), then
+ *   // login(), or resume() after a reload: see "Sessions" below.
  *   client.on('message', ({room, message}) => …);
  *   client.connect();
  *   client.join('general');
@@ -36,7 +38,8 @@
  *   typing       {room, user}
  *   pong         {}
  *   error        {code, message, ref?, room?, frame?}   frame: the type of the frame it answers
- *   unauthorized {reason}   the token is expired, rejected or revoked (reason: token_expired | http_401 | session_revoked); the client has stopped
+ *   unauthorized {reason}   the token is expired, rejected or revoked (reason: token_expired | http_401 | session_revoked
+ *                | session_replaced: the cookie is now another user's, signed in in another tab); the client has stopped
  *   limits       {limits}   the server's limits arrived (see `limits` and `loadLimits`)
  *
  * Rooms and members (PROTOCOL.md 3.3), each a Promise; a refusal rejects with an Error carrying
@@ -48,6 +51,15 @@
  *   removeMember(room, user)   remove, or leave when user is oneself
  *   ban(room, user, {reason?, until?}), unban(room, user), bans(room)
  *   drop(room)              forget a room the server has taken this user out of, without a frame
+ *
+ * Sessions (PROTOCOL.md 3.2, 4, 5). By default the client holds the bearer token it is given (login,
+ * register, setAuth) and nothing else. With {session: 'cookie'}, for a page served by the server
+ * itself, it signs in for a browser session: the server keeps a refresh token in an HttpOnly cookie
+ * no script can read, and the client holds only a short access token, in memory, which it renews
+ * through the cookie before it expires (and sends to the open connection in a `refresh` frame), and
+ * after a 401 or a close with 4001; resume() picks the session up again after a reload. Either way,
+ * every WebSocket is opened with a single-use ticket (POST /api/auth/ticket): no token is ever put in
+ * a URL.
  *
  * Limits: the client keeps to the server's own (GET /api/limits, PROTOCOL.md 3.5): the send rate
  * and burst, the frame size, the text length and the room-name rule. It asks for them on
@@ -84,6 +96,10 @@ const HEARTBEAT_MS = 25_000;
 const TYPING_EVERY_MS = 2_000;
 const MAX_REFS = 1_000;
 const LIMITS_TIMEOUT_MS = 3_000;
+// An access token is renewed this long before it expires (a fifth of its life at most), so that a
+// slow answer still comes in time; a renewal that fails is tried again after RENEW_RETRY_MS.
+const RENEW_MARGIN_MS = 60_000;
+const RENEW_RETRY_MS = 5_000;
 // Sends are paced to the server's limit (its burst, then its rate), so a queue flushed after a
 // reconnect, or a pasted burst, is not refused. With a margin: one token of the burst is kept in
 // reserve and the pace is a tenth under the rate, because the server counts from when it reads
@@ -129,6 +145,18 @@ export function expiryMillis(expiresAt, token) {
     if (typeof claims.exp === 'number') return claims.exp * 1000;
   } catch { /* not a readable JWT */ }
   return Infinity;
+}
+
+/**
+ * How long a token lives from its issue, by its own claims (both the server's clock), so that a
+ * browser whose clock is off still renews in time; null if the token does not say.
+ */
+function lifetimeMillis(token) {
+  try {
+    const claims = JSON.parse(atob(token.split('.')[1].replace(/-/g, '+').replace(/_/g, '/')));
+    if (typeof claims.exp === 'number' && typeof claims.iat === 'number' && claims.exp > claims.iat) return (claims.exp - claims.iat) * 1000;
+  } catch { /* not a readable JWT */ }
+  return null;
 }
 
 function apiError(status, code, message) {
@@ -198,6 +226,7 @@ export class ChatClient extends EventTarget {
    * @param {string} [baseUrl] origin of the server (default: this page's origin)
    * @param {object} [options] {WebSocket, fetch} to inject implementations (tests, Node);
    *                           {token, username, expiresAt} to start with a session;
+   *                           {session: 'cookie'} to sign in for a browser session (see "Sessions" above);
    *                           {storage} a Web Storage (the page passes sessionStorage) in which
    *                           unacknowledged sends outlive a reload of the page
    */
@@ -209,6 +238,11 @@ export class ChatClient extends EventTarget {
     this.token = null;
     this.username = null;
     this.expiresAt = null;
+    this.sessionExpiresAt = null; // a browser session's end (cookie sessions only)
+    this._cookieSession = options.session === 'cookie';
+    this._renewing = null;     // the refresh under way, shared by whoever needs a fresh token
+    this._opening = 0;         // a ticket is being fetched for this attempt to connect (0: none)
+    this._openSeq = 0;
     this._state = 'closed';
     this._rooms = new Map();
     this._leaving = new Set();
@@ -224,7 +258,7 @@ export class ChatClient extends EventTarget {
     this._attempt = 0;
     this._everOpened = false;
     this._unauthorizedSent = false;
-    this._timers = { retry: null, stable: null, heartbeat: null, pace: null };
+    this._timers = { retry: null, stable: null, heartbeat: null, pace: null, renew: null };
     this._paced = [];          // sends waiting for the pace, in the order they were typed
     this.limits = { ...DEFAULT_LIMITS };
     this._limitsLoaded = false;
@@ -235,7 +269,7 @@ export class ChatClient extends EventTarget {
     this._tokensAt = Date.now();
     this._lastRx = 0;
     this._pingAt = 0;
-    this._wake = () => { if (!this._stopped && !this._ws) this._open(); };
+    this._wake = () => { if (!this._stopped && !this._ws && !this._opening) this._open(); };
     if (options.token) this.setAuth(options);
   }
 
@@ -266,13 +300,15 @@ export class ChatClient extends EventTarget {
     return () => this.removeEventListener(type, listener);
   }
 
-  setAuth({ token, username, expiresAt }) {
+  setAuth({ token, username, expiresAt, sessionExpiresAt }) {
     const sameUser = username === this.username;
     this.token = token;
     this.username = username;
     this.expiresAt = expiresAt ?? null;
+    this.sessionExpiresAt = sessionExpiresAt ?? null;
     this._unauthorizedSent = false;
     if (!sameUser) this._restored = this._readUnsent();
+    this._scheduleRenew();
   }
 
   // --- HTTP ---------------------------------------------------------------------------
@@ -280,6 +316,19 @@ export class ChatClient extends EventTarget {
   register(username, password) { return this._auth('/api/auth/register', username, password); }
   login(username, password) { return this._auth('/api/auth/login', username, password); }
 
+  /**
+   * Picks up the browser session of the cookie, after a reload or in a new tab (cookie sessions
+   * only): resolves to the session ({token, username, expiresAt, sessionExpiresAt}), or to null when
+   * there is none (never signed in, logged out, expired or revoked). Rejects (status 0) when the
+   * server cannot be reached: the session may still be there.
+   */
+  async resume() {
+    if (!this._cookieSession) return null;
+    const data = await this._refreshSession();
+    if (!data) return null;
+    this.setAuth(data);
+    return data;
+  }
   /**
    * Every room the caller may see (PROTOCOL.md 3.3), sorted by name: the pages of GET /api/rooms,
    * following each answer's Link rel="next" until there is none. Optional filters: kind, prefix.
@@ -412,13 +461,17 @@ export class ChatClient extends EventTarget {
    */
   async revoke({ all = false } = {}) {
     const token = this.token;
-    if (!token) return;
+    if (!token && !this._cookieSession) return;
+    const logout = (bearer) => this._fetch(`${this.baseUrl}/api/auth/logout`, {
+      method: 'POST', keepalive: true, body: JSON.stringify({ all }),
+      headers: { Accept: 'application/json', 'Content-Type': 'application/json', ...(bearer ? { Authorization: `Bearer ${bearer}` } : {}) },
+    });
     let res;
     try {
-      res = await this._fetch(`${this.baseUrl}/api/auth/logout`, {
-        method: 'POST', keepalive: true, body: JSON.stringify({ all }),
-        headers: { Accept: 'application/json', 'Content-Type': 'application/json', Authorization: `Bearer ${token}` },
-      });
+      // A cookie session is ended by its cookie, which the server then clears, whether or not the
+      // access token is still good; by the token when the cookie is gone.
+      res = await logout(this._cookieSession ? null : token);
+      if (this._cookieSession && res.status === 401 && token) res = await logout(token);
     } catch {
       throw apiError(0, 'network', 'Cannot reach the server. Check your connection and try again.');
     }
@@ -428,17 +481,81 @@ export class ChatClient extends EventTarget {
   }
 
   async _auth(path, username, password) {
-    const data = await this._request('POST', path, { username, password }, false);
-    this.setAuth({ token: data.token, username: data.username ?? username, expiresAt: data.expiresAt });
+    const body = this._cookieSession ? { username, password, session: 'cookie' } : { username, password };
+    const data = await this._request('POST', path, body, false);
+    this.setAuth({ token: data.token, username: data.username ?? username, expiresAt: data.expiresAt, sessionExpiresAt: data.sessionExpiresAt });
     return data;
+  }
+
+  /**
+   * POST /api/auth/refresh: the cookie's session with a fresh access token, or null when the server
+   * says there is none (401); rejects (status 0) when it cannot be reached.
+   */
+  async _refreshSession() {
+    let res;
+    try {
+      res = await this._fetch(`${this.baseUrl}/api/auth/refresh`, {
+        method: 'POST', credentials: 'same-origin', body: '{}',
+        // JSON, which a page of another site cannot send here without asking: the server takes nothing else.
+        headers: { Accept: 'application/json', 'Content-Type': 'application/json' },
+      });
+    } catch {
+      throw apiError(0, 'network', 'Cannot reach the server. Check your connection and try again.');
+    }
+    if (res.status === 401) return null;
+    const data = await res.json().catch(() => null);
+    if (!res.ok || typeof data?.token !== 'string') {
+      throw apiError(res.status, data?.error ?? `http_${res.status}`, data?.message ?? `Request failed (HTTP ${res.status})`);
+    }
+    return data;
+  }
+
+  /**
+   * A fresh access token through the cookie, given to the open connection too (`refresh` frame).
+   * One at a time: whoever asks meanwhile waits for the same answer. Resolves to true when renewed;
+   * false when the session is over (the client has stopped and said `unauthorized`) or the server
+   * could not be reached (tried again later).
+   */
+  _renew() {
+    if (!this._cookieSession || !this.username) return Promise.resolve(false);
+    this._renewing ??= this._refreshSession().then((data) => {
+      if (!this.username) return false; // logged out meanwhile
+      if (!data) { this._unauthorized('http_401'); return false; }
+      if (data.username !== this.username) { this._unauthorized('session_replaced'); return false; }
+      this.setAuth(data);
+      this._frame({ type: 'refresh', token: data.token }, {});
+      return true;
+    }, () => {
+      if (this.username) this._scheduleRenew(RENEW_RETRY_MS);
+      return false;
+    }).finally(() => { this._renewing = null; });
+    return this._renewing;
+  }
+
+  /** Renews the access token before it expires (cookie sessions), unless the session ends with it. */
+  _scheduleRenew(delay) {
+    clearTimeout(this._timers.renew);
+    this._timers.renew = null;
+    if (!this._cookieSession || !this.token) return;
+    const accessEnd = expiryMillis(this.expiresAt, this.token);
+    if (expiryMillis(this.sessionExpiresAt, null) <= accessEnd) return; // nothing longer to renew to
+    if (delay === undefined) {
+      const life = lifetimeMillis(this.token) ?? Math.max(0, accessEnd - Date.now());
+      delay = life - Math.min(RENEW_MARGIN_MS, life / 5);
+    }
+    this._timers.renew = setTimeout(() => { this._timers.renew = null; this._renew(); }, Math.max(1_000, Math.min(delay, 2 ** 31 - 1)));
   }
 
   async _request(method, path, body, withToken = true) {
     return (await this._exchange(method, path, body, withToken)).data;
   }
 
-  /** One HTTP exchange: resolves to {data, headers} on success, rejects with an Error ({status, code}) otherwise. */
-  async _exchange(method, path, body, withToken = true) {
+  /**
+   * One HTTP exchange: resolves to {data, headers} on success, rejects with an Error ({status, code})
+   * otherwise. In a cookie session a 401 (the access token expired, say while the laptop slept) is
+   * answered by renewing it through the cookie, once, and asking again.
+   */
+  async _exchange(method, path, body, withToken = true, renewed = false) {
     const headers = { Accept: 'application/json' };
     if (body !== undefined) headers['Content-Type'] = 'application/json';
     if (withToken && this.token) headers.Authorization = `Bearer ${this.token}`;
@@ -447,6 +564,12 @@ export class ChatClient extends EventTarget {
       res = await this._fetch(this.baseUrl + path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
     } catch {
       throw apiError(0, 'network', 'Cannot reach the server. Check your connection and try again.');
+    }
+    if (withToken && res.status === 401 && this._cookieSession && !renewed && this.username) {
+      if (await this._renew()) return this._exchange(method, path, body, withToken, true);
+      // Not renewed: the session is over (the client has stopped and said so), or the server could
+      // not be reached just now, which is no reason to sign out.
+      throw apiError(401, 'unauthorized', 'The session could not be renewed.');
     }
     const text = await res.text().catch(() => '');
     let data = null;
@@ -463,12 +586,14 @@ export class ChatClient extends EventTarget {
     this._stopped = false;
     globalThis.addEventListener?.('online', this._wake);
     this.loadLimits();
-    if (!this._ws) this._open();
+    this._scheduleRenew();
+    if (!this._ws && !this._opening) this._open();
   }
 
   /** Closes the socket and stops reconnecting; rooms and unsent messages are kept. */
   close() {
     this._stopped = true;
+    this._opening = 0; // a ticket on its way opens nothing
     this._clearTimers();
     globalThis.removeEventListener?.('online', this._wake);
     const ws = this._ws;
@@ -495,25 +620,47 @@ export class ChatClient extends EventTarget {
     this._leaving.clear();
     this._sent.clear();
     this._refs.clear();
-    this.token = this.username = this.expiresAt = null;
+    this.token = this.username = this.expiresAt = this.sessionExpiresAt = null;
+    clearTimeout(this._timers.renew);
+    this._timers.renew = null;
     this._everOpened = false;
     this._attempt = 0;
   }
 
-  _wsUrl() {
+  /** The WebSocket's URL with a single-use ticket (PROTOCOL.md 5): a token never goes into a URL, where proxies and histories keep it. */
+  _wsUrl(ticket) {
     const url = new URL(`${this.baseUrl}/ws`);
     url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
-    url.searchParams.set('token', this.token);
+    url.searchParams.set('ticket', ticket);
     return url.href;
   }
 
+  /** Asks for a ticket, then opens the socket with it (an attempt superseded or stopped meanwhile opens nothing). */
   _open() {
     clearTimeout(this._timers.retry);
     this._timers.retry = null;
     this._setState(this._everOpened || this._attempt > 0 ? 'reconnecting' : 'connecting');
+    const attempt = ++this._openSeq;
+    this._opening = attempt;
+    this._request('POST', '/api/auth/ticket').then((data) => {
+      if (this._opening !== attempt) return;
+      if (typeof data?.ticket !== 'string') throw apiError(0, 'connect_failed', 'the server gave no ticket');
+      this._opening = 0;
+      if (this._stopped || this._ws) return;
+      this._openWith(data.ticket);
+    }).catch((e) => {
+      if (this._opening !== attempt) return;
+      this._opening = 0;
+      if (this._stopped) return; // a 401 has stopped the client and said `unauthorized`
+      this._emit('error', { code: 'connect_failed', message: String(e?.message ?? e) });
+      this._retry();
+    });
+  }
+
+  _openWith(ticket) {
     let ws;
     try {
-      ws = new this._WebSocket(this._wsUrl());
+      ws = new this._WebSocket(this._wsUrl(ticket));
     } catch (e) {
       this._emit('error', { code: 'connect_failed', message: String(e?.message ?? e) });
       this._retry();
@@ -560,13 +707,19 @@ export class ChatClient extends EventTarget {
     clearInterval(this._timers.heartbeat);
     for (const r of this._rooms.values()) { r.ready = false; r.loadingOlder = false; }
     if (this._stopped) { this._setState('closed', { code }); return; }
+    if (code === 4001 && this._cookieSession) {
+      // The access token ran out (a renewal came too late, a laptop slept): renew it, then reconnect.
+      this._setState('reconnecting', { code });
+      this._renew().then(() => this._retry(code));
+      return;
+    }
     if (code === 4001) { this._unauthorized('token_expired'); return; }
     // Logged out (here or everywhere), password changed, account disabled or deleted: the token is
     // dead on every node, so reconnecting with it is pointless.
     if (code === 4003) { this._unauthorized('session_revoked'); return; }
     if (!opened) {
       // A browser hides the status of a refused upgrade; ask the HTTP API whether the token is the problem.
-      if (expiryMillis(this.expiresAt, this.token) <= Date.now()) { this._unauthorized('token_expired'); return; }
+      if (!this._cookieSession && expiryMillis(this.expiresAt, this.token) <= Date.now()) { this._unauthorized('token_expired'); return; }
       this._setState('reconnecting', { code });
       this.rooms().then(() => this._retry(code), (e) => { if (e.status !== 401) this._retry(code); });
       return;
@@ -575,7 +728,7 @@ export class ChatClient extends EventTarget {
   }
 
   _retry(code) {
-    if (this._stopped || this._ws) return;
+    if (this._stopped || this._ws || this._opening) return;
     const base = Math.min(BACKOFF_MAX_MS, BACKOFF_MIN_MS * 2 ** Math.min(this._attempt++, 10));
     const span = Math.max(base, BACKOFF_FLOOR_MS[code] ?? 0);
     const delay = Math.round(span * (0.5 + Math.random() * 0.5)); // jitter spreads a fleet's reconnects
@@ -595,7 +748,9 @@ export class ChatClient extends EventTarget {
     clearTimeout(this._timers.retry);
     clearTimeout(this._timers.stable);
     clearInterval(this._timers.heartbeat);
+    clearTimeout(this._timers.renew); // connect() schedules it again
     this._timers.retry = null;
+    this._timers.renew = null;
   }
 
   _setState(state, extra = {}) {

@@ -6,6 +6,7 @@ import dev.parley.auth.LoginThrottle;
 import dev.parley.auth.PasswordHasher;
 import dev.parley.auth.RedisAttempts;
 import dev.parley.auth.TokenService;
+import dev.parley.auth.UsedTickets;
 import dev.parley.broker.Broker;
 import dev.parley.broker.LocalBroker;
 import dev.parley.broker.RedisBroker;
@@ -72,6 +73,8 @@ public final class ChatServer {
     private static final Logger log = LoggerFactory.getLogger(ChatServer.class);
     /** How long a login waits for Redis to count it before this node counts it alone (RedisAttempts). */
     private static final Duration ATTEMPTS_TIMEOUT = Duration.ofMillis(500);
+    /** How long a WebSocket upgrade waits for Redis to claim its ticket before this node goes by its own memory (UsedTickets). */
+    private static final Duration TICKETS_TIMEOUT = Duration.ofMillis(500);
 
     private final ChatConfig config;
     private final Vertx vertx;
@@ -88,6 +91,7 @@ public final class ChatServer {
     private final Sessions sessions;
     private final BoundedPool passwords;
     private final RedisAttempts redisAttempts; // null unless clustered
+    private final UsedTickets usedTickets;
     private final Router router;
     private final Router adminRouter;
     private final AtomicInteger port = new AtomicInteger();
@@ -106,8 +110,8 @@ public final class ChatServer {
             this.metrics = new ChatMetrics(Arrays.stream(ErrorCode.values()).map(ErrorCode::wire).toList());
             if (config.embeddedDatabase() || config.jwtSecret().isEmpty()) DataDir.create(config.dataDir());
             byte[] jwtSecret = secret(config);
-            this.tokens = new TokenService(jwtSecret, config.tokenTtl(), config.jwksUrl(), config.jwksIssuer(), config.jwksAudience(),
-                    Clock.systemUTC());
+            this.tokens = new TokenService(jwtSecret, config.tokenTtl(), config.accessTokenTtl(), config.jwksUrl(), config.jwksIssuer(),
+                    config.jwksAudience(), Clock.systemUTC());
             // With CHAT_JOURNAL_SYNC=commit, what H2 writes outside the journal (sign-ups, rooms, and the
             // checkpoint that lets the journal be emptied) is synced too: else a power cut could take
             // those back while every message survived.
@@ -159,10 +163,14 @@ public final class ChatServer {
             if (redisAttempts != null) undo.push(redisAttempts::close);
             AttemptCounter attempts = redisAttempts != null ? redisAttempts : new LocalAttempts();
             LoginThrottle throttle = new LoginThrottle(attempts, config.loginFailuresPerIp(), config.registrationsPerIp());
+            // In a cluster a WebSocket ticket is claimed in Redis too, so that it opens one connection on any node.
+            this.usedTickets = redisResources == null ? new UsedTickets() : new UsedTickets(RedisClients.client(redisResources,
+                    config.redisUrl(), "parley-tickets-" + config.nodeId(), TICKETS_TIMEOUT, ClientOptions.DisconnectedBehavior.REJECT_COMMANDS));
+            undo.push(usedTickets::close);
             ChatService chat = new ChatService(vertx, new Limits(config), users, store, roomStore, delivery, presence,
                     new PasswordHasher(config.bcryptCost()), tokens, sessions, throttle, passwords, config.registrationOpen(),
-                    config.tokenTtl(), config.admins(), config.roomCreationByAnyone());
-            this.ws = new WsEndpoint(vertx, config, chat, tokens, metrics);
+                    config.tokenTtl(), config.admins(), config.roomCreationByAnyone(), usedTickets);
+            this.ws = new WsEndpoint(vertx, config, chat, metrics);
             ws.start();
             this.health = new Health(() -> Blocking.run(vertx, db::healthy), broker, presence, config.nodeId());
             this.router = HttpRoutes.create(vertx, config, chat, tokens, metrics, health);
@@ -345,6 +353,7 @@ public final class ChatServer {
                 .onComplete(x -> {
                     passwords.close();
                     if (redisAttempts != null) redisAttempts.close();
+                    usedTickets.close();
                     if (redisResources != null) redisResources.shutdown(0, 2, java.util.concurrent.TimeUnit.SECONDS);
                     db.close();
                     vertx.close().onComplete(y -> {

@@ -172,11 +172,17 @@ public final class Accounts {
         return admins.contains(Sessions.key(username));
     }
 
-    /** Revokes the token of {@code id}, or with {@code all} every token of its user issued until now. */
+    /**
+     * Revokes the token of {@code id}, or with {@code all} every token of its user issued until now. A
+     * token of a browser session revokes the whole session: its refresh token and every access token
+     * and connection of it, in every tab that shares the cookie.
+     */
     public Future<Void> logout(TokenService.Identity id, boolean all) {
         long now = System.currentTimeMillis();
         Revocation r = all
                 ? new Revocation(0, Sessions.SESSIONS, id.username(), null, null, now, sessionsExpiry(id, now))
+                : !id.sessionId().isEmpty()
+                ? new Revocation(0, Sessions.TOKEN, id.username(), Sessions.sessionKey(id.sessionId()), null, now, sessionsExpiry(id, now))
                 : new Revocation(0, Sessions.TOKEN, id.username(), id.tokenId(), null, now, id.expiresAt().toEpochMilli());
         return run(() -> {
             sessions.revoke(r);

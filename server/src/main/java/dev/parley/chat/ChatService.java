@@ -43,6 +43,7 @@ public final class ChatService {
     private final Sessions sessions;
     private final Accounts accounts;
     private final Rooms rooms;
+    private final BrowserSessions browserSessions;
 
     /**
      * @param throttle     counts attempts at passwords and registrations, before any is checked
@@ -51,7 +52,8 @@ public final class ChatService {
     public ChatService(Vertx vertx, Limits limits, UserStore users, MessageStore store, RoomStore roomStore, Delivery delivery,
                        Presence presence, PasswordHasher hasher, TokenService tokens, Sessions sessions, LoginThrottle throttle,
                        BoundedPool passwords, boolean registrationOpen,
-                       java.time.Duration tokenTtl, java.util.Collection<String> admins, boolean roomCreationByAnyone) {
+                       java.time.Duration tokenTtl, java.util.Collection<String> admins, boolean roomCreationByAnyone,
+                       dev.parley.auth.UsedTickets usedTickets) {
         this.vertx = requireNonNull(vertx, "vertx");
         this.limits = requireNonNull(limits, "limits");
         this.store = requireNonNull(store, "store");
@@ -65,6 +67,7 @@ public final class ChatService {
                 requireNonNull(throttle, "throttle"), hasher.dummyHash(), tokenTtl,
                 admins, registrationOpen, w -> blocking(w), w -> hashing(passwords, w));
         this.rooms = new Rooms(limits, roomStore, users, delivery, presence, accounts::isAdmin, roomCreationByAnyone, w -> blocking(w));
+        this.browserSessions = new BrowserSessions(vertx, tokens, sessions, usedTickets);
     }
 
     /** Rooms, members, roles and bans (PROTOCOL.md 3.3). */
@@ -75,6 +78,11 @@ public final class ChatService {
     /** Register, login, logout, password change, disabling and deleting accounts, and the accounts of an identity provider's users. */
     public Accounts accounts() {
         return accounts;
+    }
+
+    /** The web client's sessions: refresh tokens in a cookie, short access tokens, WebSocket tickets. */
+    public BrowserSessions browserSessions() {
+        return browserSessions;
     }
 
     public Limits limits() {

@@ -126,6 +126,7 @@ public final class Sessions {
         Refusal r = refused.get(user);
         if (r != null && r.refused()) return false;
         if (!id.tokenId().isEmpty() && revokedTokens.containsKey(id.tokenId())) return false;
+        if (!id.sessionId().isEmpty() && revokedTokens.containsKey(sessionKey(id.sessionId()))) return false;
         Cutoff c = cutoffs.get(user);
         if (c == null || id.tokenId().equals(c.keepTokenId())) return true;
         // The epoch, not the clock, decides for a login that raced a password change: it read the old
@@ -233,6 +234,14 @@ public final class Sessions {
         cutoffs.values().removeIf(c -> c.expiresAt() < now);
         int purged = store.purge(now - 60_000);
         if (purged > 0) log.debug("purged {} expired revocations", purged);
+    }
+
+    /**
+     * A browser session's revocation is kept as a revoked token id with a colon, which no token id
+     * is (TokenService.tokenId: ours are UUIDs, and any other with a colon is hashed).
+     */
+    static String sessionKey(String sessionId) {
+        return "sid:" + sessionId;
     }
 
     /** Lowercase, as the maps are keyed. */

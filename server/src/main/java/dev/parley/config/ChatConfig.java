@@ -57,6 +57,7 @@ public record ChatConfig(
         String jwksAudience,
         boolean registrationOpen,
         Duration tokenTtl,
+        Duration accessTokenTtl,
         List<String> allowedOrigins,
         String nodeId,
         double rateLimit,
@@ -156,6 +157,7 @@ public record ChatConfig(
                 v.get(Setting.JWKS_AUDIENCE),
                 registration(v.get(Setting.REGISTRATION)),
                 duration(v, Setting.TOKEN_TTL),
+                duration(v, Setting.ACCESS_TOKEN_TTL),
                 origins(v.get(Setting.ALLOWED_ORIGINS)),
                 nodeId,
                 decimal(v, Setting.RATE_LIMIT),
@@ -262,6 +264,9 @@ public record ChatConfig(
         validateJwks();
         if (tokenTtl.compareTo(java.time.Duration.ofSeconds(1)) < 0) { // a token's exp is in whole seconds
             throw new ConfigException(Setting.TOKEN_TTL.env + ": " + tokenTtl + " (expected: at least 1s)");
+        }
+        if (accessTokenTtl.compareTo(java.time.Duration.ofSeconds(1)) < 0) {
+            throw new ConfigException(Setting.ACCESS_TOKEN_TTL.env + ": " + accessTokenTtl + " (expected: at least 1s)");
         }
         if (outboxBytes < 128L * maxFrameBytes) { // a history page of 100 messages, each up to a frame, must fit
             throw new ConfigException(Setting.OUTBOX_BYTES.env + ": " + outboxBytes + " (expected: at least 128 x "
@@ -467,6 +472,8 @@ public record ChatConfig(
         out.put(Setting.JWKS_AUDIENCE.env, jwksAudience);
         out.put(Setting.REGISTRATION.env, registrationOpen ? "open" : "closed");
         out.put(Setting.TOKEN_TTL.env, tokenTtl.toString());
+        out.put(Setting.ACCESS_TOKEN_TTL.env, accessTokenTtl.toString()
+                + (accessTokenTtl.compareTo(tokenTtl) > 0 ? " (in effect " + tokenTtl + ", the session's)" : ""));
         out.put(Setting.ALLOWED_ORIGINS.env, allowedOrigins.isEmpty() ? "(same origin + localhost)" : String.join(",", allowedOrigins));
         out.put(Setting.NODE_ID.env, nodeId);
         out.put(Setting.RATE_LIMIT.env, String.valueOf(rateLimit));

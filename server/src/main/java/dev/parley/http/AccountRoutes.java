@@ -4,7 +4,6 @@ import dev.parley.auth.TokenService;
 import dev.parley.chat.Accounts;
 import dev.parley.chat.ChatException;
 import dev.parley.metrics.ChatMetrics;
-import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
@@ -18,10 +17,12 @@ import static java.util.Objects.requireNonNull;
  */
 final class AccountRoutes {
     private final Accounts accounts;
+    private final SessionRoutes sessions;
     private final ChatMetrics metrics;
 
-    AccountRoutes(Accounts accounts, ChatMetrics metrics) {
+    AccountRoutes(Accounts accounts, SessionRoutes sessions, ChatMetrics metrics) {
         this.accounts = requireNonNull(accounts, "accounts");
+        this.sessions = requireNonNull(sessions, "sessions");
         this.metrics = requireNonNull(metrics, "metrics");
     }
 
@@ -42,6 +43,7 @@ final class AccountRoutes {
             HttpErrors.send(ctx, metrics, ChatException.badRequest("all must be true or false"));
             return;
         }
+        SessionRoutes.clearCookie(ctx); // a browser's session ends with its token's (Accounts.logout)
         ApiRoutes.reply(ctx, metrics, 204, accounts.logout(identity(ctx), everywhere));
     }
 
@@ -52,8 +54,15 @@ final class AccountRoutes {
             HttpErrors.send(ctx, metrics, ChatException.badRequest("current and new must be strings"));
             return;
         }
-        ctx.response().putHeader(HttpHeaders.CACHE_CONTROL, "no-store"); // a token: no cache may keep it
-        ApiRoutes.reply(ctx, metrics, 200, accounts.changePassword(identity(ctx), current, next).map(ApiRoutes::tokenJson));
+        boolean cookie;
+        try {
+            cookie = SessionRoutes.wantsCookie(body);
+        } catch (ChatException e) {
+            HttpErrors.send(ctx, metrics, e);
+            return;
+        }
+        // A browser's session was of the old password: with "session":"cookie" it gets a new one.
+        sessions.signedIn(ctx, 200, accounts.changePassword(identity(ctx), current, next), cookie);
     }
 
     private void deleteAccount(RoutingContext ctx) {

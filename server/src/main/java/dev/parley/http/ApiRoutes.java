@@ -22,7 +22,10 @@ import java.util.regex.Pattern;
 
 import static java.util.Objects.requireNonNull;
 
-/** The {@code /api} routes of PROTOCOL.md section 3. Every route but register, login and limits needs a bearer token. */
+/**
+ * The {@code /api} routes of PROTOCOL.md section 3. Every route but register, login, limits and
+ * refresh needs a bearer token (logout takes the browser's refresh cookie instead of one).
+ */
 final class ApiRoutes {
     static final String USER = "parley.user";
     /** The verified token of the request: account routes revoke it or keep it. */
@@ -35,7 +38,7 @@ final class ApiRoutes {
     private static final List<Map.Entry<Pattern, List<String>>> PATHS = List.of(
             Map.entry(Pattern.compile("/api/auth/(register|login)"), List.of("POST")),
             Map.entry(Pattern.compile("/api/limits"), List.of("GET", "HEAD")),
-            Map.entry(Pattern.compile("/api/auth/(logout|password)"), List.of("POST")),
+            Map.entry(Pattern.compile("/api/auth/(logout|password|refresh|ticket)"), List.of("POST")),
             Map.entry(Pattern.compile("/api/auth/account"), List.of("DELETE")),
             Map.entry(Pattern.compile("/api/admin/users/[^/]+/disabled"), List.of("PUT", "DELETE")),
             Map.entry(Pattern.compile("/api/rooms"), List.of("GET", "HEAD", "POST")),
@@ -48,12 +51,14 @@ final class ApiRoutes {
     private final TokenService tokens;
     private final ChatMetrics metrics;
     private final ClientAddress clients;
+    private final SessionRoutes sessionRoutes;
 
     ApiRoutes(ChatService chat, TokenService tokens, ChatMetrics metrics, ClientAddress clients) {
         this.chat = requireNonNull(chat, "chat");
         this.tokens = requireNonNull(tokens, "tokens");
         this.metrics = requireNonNull(metrics, "metrics");
         this.clients = requireNonNull(clients, "clients");
+        this.sessionRoutes = new SessionRoutes(chat.browserSessions(), chat.accounts(), metrics);
     }
 
     void mount(Router router) {
@@ -64,8 +69,10 @@ final class ApiRoutes {
         HttpRoutes.getOrHead(router, "/api/limits").handler(this::limits);
         // Before the token check: a method a path does not take is wrong whoever asks.
         router.route("/api/*").handler(this::methodAllowed);
+        sessionRoutes.mountBeforeToken(router); // the browser's cookie stands in for a token there
         router.route("/api/*").handler(this::authenticate);
-        new AccountRoutes(chat.accounts(), metrics).mount(router);
+        sessionRoutes.mountAfterToken(router);
+        new AccountRoutes(chat.accounts(), sessionRoutes, metrics).mount(router);
         HttpRoutes.getOrHead(router, "/api/rooms/:room/messages").handler(this::messages);
         HttpRoutes.getOrHead(router, "/api/rooms/:room/presence").handler(ctx -> {
             String room = ctx.pathParam("room");
@@ -116,12 +123,18 @@ final class ApiRoutes {
             HttpErrors.send(ctx, metrics, ChatException.badRequest("username and password must be strings"));
             return;
         }
+        boolean cookie;
+        try {
+            cookie = SessionRoutes.wantsCookie(body);
+        } catch (ChatException e) {
+            HttpErrors.send(ctx, metrics, e);
+            return;
+        }
         String address = clients.of(ctx.request());
         Future<TokenService.Issued> issued = register
                 ? chat.accounts().register(username, password, address)
                 : chat.accounts().login(username, password, address);
-        ctx.response().putHeader(HttpHeaders.CACHE_CONTROL, "no-store"); // a token: no cache may keep it
-        reply(ctx, register ? 201 : 200, issued.map(ApiRoutes::tokenJson));
+        sessionRoutes.signedIn(ctx, register ? 201 : 200, issued, cookie);
     }
 
     /** Whether a Content-Type header names JSON: {@code application/json}, in any case, with parameters or not. */

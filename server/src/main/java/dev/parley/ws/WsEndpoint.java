@@ -40,8 +40,9 @@ import static java.util.Objects.requireNonNull;
  * {@code GET /ws}: checks the Origin (403), the connection caps (503 or 429, with Retry-After) and the
  * token (401) before upgrading, so that a rejected client never gets a socket, then does the WebSocket
  * handshake on the Netty channel. Keeps the set of open connections for the heartbeat, the drain and
- * the outboxes' budget. The token arrives in the query string or the Authorization header and is never
- * logged.
+ * the outboxes' budget. The token arrives in the Authorization header or the query string, or stands
+ * behind a single-use ticket in the query string (what browsers use, so that no lasting secret is in
+ * a URL); none is ever logged.
  */
 public final class WsEndpoint {
     private static final Logger log = LoggerFactory.getLogger(WsEndpoint.class);
@@ -50,7 +51,6 @@ public final class WsEndpoint {
     private final Vertx vertx;
     private final ChatConfig config;
     private final ChatService chat;
-    private final TokenService tokens;
     private final ChatMetrics metrics;
     private final WebSocketDecoderConfig decoderConfig;
     private final Set<Connection> connections = ConcurrentHashMap.newKeySet();
@@ -72,11 +72,10 @@ public final class WsEndpoint {
     private long budgetTimer = -1;
     private volatile boolean draining;
 
-    public WsEndpoint(Vertx vertx, ChatConfig config, ChatService chat, TokenService tokens, ChatMetrics metrics) {
+    public WsEndpoint(Vertx vertx, ChatConfig config, ChatService chat, ChatMetrics metrics) {
         this.vertx = requireNonNull(vertx, "vertx");
         this.config = requireNonNull(config, "config");
         this.chat = requireNonNull(chat, "chat");
-        this.tokens = requireNonNull(tokens, "tokens");
         this.metrics = requireNonNull(metrics, "metrics");
         this.decoderConfig = Handshake.decoderConfig(config.maxFrameBytes());
         this.outboxBudget = new OutboxBudget(config.effectiveOutboxBudget());
@@ -162,14 +161,17 @@ public final class WsEndpoint {
             refuseForCap(req, slot.refusal());
             return;
         }
-        String token = tokenOf(req);
-        // Verification may wait for the identity provider's keys: the request waits, paused, meanwhile.
-        if (tokens.usesJwks()) req.pause();
-        Future<Optional<TokenService.Identity>> verified = chat.authenticate(token);
+        // A header's token first, then a ticket (browsers: PROTOCOL.md 5), then a token in the query.
+        String bearer = bearerOf(req), ticket = bearer == null ? req.getParam("ticket") : null;
+        Future<Optional<TokenService.Identity>> verified = ticket != null ? chat.browserSessions().redeem(ticket)
+                : chat.authenticate(bearer != null ? bearer : req.getParam("token"));
+        // Verification may wait for the identity provider's keys, and a ticket for Redis: the request
+        // waits, paused, meanwhile. (Nothing is read before this returns: this is the channel's thread.)
+        if (!verified.isComplete()) req.pause();
         verified.onComplete(ar -> {
             if (ar.failed() || ar.result().isEmpty()) {
                 slot.release();
-                refuse(req, ErrorCode.UNAUTHORIZED, "missing, invalid or expired token");
+                refuse(req, ErrorCode.UNAUTHORIZED, ticket != null ? "invalid, expired or used ticket" : "missing, invalid or expired token");
                 return;
             }
             ConnectionCaps.Refusal forUser = slot.addUser(ar.result().get().username());
@@ -333,10 +335,10 @@ public final class WsEndpoint {
         }
     }
 
-    private static String tokenOf(HttpServerRequest req) {
+    private static String bearerOf(HttpServerRequest req) {
         String auth = req.getHeader(HttpHeaders.AUTHORIZATION);
         if (auth != null && auth.regionMatches(true, 0, "Bearer ", 0, 7)) return auth.substring(7).trim();
-        return req.getParam("token");
+        return null;
     }
 
     private void refuse(HttpServerRequest req, ErrorCode code, String message) {

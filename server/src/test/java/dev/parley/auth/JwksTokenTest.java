@@ -65,6 +65,23 @@ class JwksTokenTest {
     }
 
     @Test
+    void an_identity_providers_token_is_an_access_token_whatever_its_typ_and_gets_websocket_tickets() throws Exception {
+        // Keycloak writes "typ": "Bearer" into its access tokens; another provider might write "refresh".
+        String token = rs256(RSA, new JWTClaimsSet.Builder(claims("idp-carol", Instant.now().plusSeconds(600))).claim("typ", "refresh").build());
+        assertThat(server.http().get("/api/rooms", token).status()).isEqualTo(200);
+        var refresh = server.http().post("/api/auth/refresh", "{}"); // no cookie: the provider's token is no refresh token
+        assertThat(refresh.status()).isEqualTo(401);
+
+        var ticket = server.http().request("POST", "/api/auth/ticket", token, null);
+        assertThat(ticket.status()).isEqualTo(200);
+        try (WsClient c = WsClient.connect(java.net.URI.create("ws://127.0.0.1:" + server.port() + "/ws?ticket="
+                + ticket.json().get("ticket").asText()), java.util.Map.of())) {
+            c.send("type", "join", "room", "idp-tickets", "ref", "j");
+            assertThat(c.await("joined", "j").get("members").toString()).contains("idp-carol");
+        }
+    }
+
+    @Test
     void an_administrators_name_cannot_be_registered_locally_while_an_identity_provider_issues_names() {
         // Else anyone could sign up as the identity provider's administrator and be one here.
         var r = server.http().post("/api/auth/register", "{\"username\":\"IDP-ops\",\"password\":\"long enough pw\"}");

@@ -59,6 +59,17 @@ class SessionsTest {
     }
 
     @Test
+    void a_browser_sessions_row_refuses_every_token_of_that_session_and_no_other() {
+        sessions.caughtUp(List.of(row(1, Sessions.TOKEN, "alice", Sessions.sessionKey("s1"), null, 1000)));
+
+        Instant later = Instant.now().plusSeconds(600);
+        assertThat(sessions.valid(new TokenService.Identity("alice", later, "access-1", 500, 0, "s1"))).isFalse();
+        assertThat(sessions.valid(new TokenService.Identity("alice", later, "refresh-2", 5000, 0, "s1"))).as("issued after: the session is over").isFalse();
+        assertThat(sessions.valid(new TokenService.Identity("alice", later, "access-3", 500, 0, "s2"))).isTrue();
+        assertThat(sessions.valid(id("alice", "bearer", 500))).isTrue();
+    }
+
+    @Test
     void a_sessions_row_refuses_tokens_issued_before_its_cutoff_but_the_one_it_keeps_in_any_letter_case() {
         sessions.caughtUp(List.of(row(1, Sessions.SESSIONS, "alice", null, "kept", 1000)));
 

@@ -68,6 +68,27 @@ class NginxProxyIT {
     }
 
     @Test
+    void a_browser_session_through_nginx_has_a_secure_cookie_and_its_websocket_url_holds_a_ticket_only() {
+        Http http = new Http(nginx.baseUrl());
+        String user = ParleyServer.unique("nxcookie");
+        Http.Response signedIn = http.post("/api/auth/register",
+                "{\"username\":\"" + user + "\",\"password\":\"password-" + user + "\",\"session\":\"cookie\"}");
+        assertThat(signedIn.status()).isEqualTo(201);
+        // The node hears plain http from nginx; X-Forwarded-Proto (deploy/nginx.conf) says the browser used https.
+        String cookie = signedIn.headers().allValues("Set-Cookie").stream().filter(c -> c.startsWith("parley_refresh=")).findFirst().orElseThrow();
+        assertThat(cookie).containsIgnoringCase("; Secure").containsIgnoringCase("; HttpOnly").containsIgnoringCase("; SameSite=Strict");
+
+        Http.Response ticket = http.request("POST", "/api/auth/ticket", signedIn.json().get("token").asText(), null);
+        String t = ticket.json().get("ticket").asText();
+        try (WsClient c = WsClient.connect(URI.create(nginx.wsUrl() + "?ticket=" + t), Map.of("Origin", nginx.baseUrl()))) {
+            c.send("type", "ping", "ref", "p");
+            c.await("pong", "p");
+        }
+        assertThatThrownBy(() -> WsClient.connect(URI.create(nginx.wsUrl() + "?ticket=" + t), Map.of("Origin", nginx.baseUrl())))
+                .as("a ticket is good once").isInstanceOfSatisfying(WsClient.Refused.class, r -> assertThat(r.status).isEqualTo(401));
+    }
+
+    @Test
     void every_https_answer_carries_hsts_errors_included() {
         Http http = new Http(nginx.baseUrl());
         for (String path : new String[] {"/", "/api/limits", "/health/ready", "/no-such-page"}) {

@@ -60,6 +60,7 @@ class ChatConfigTest {
         d.put(Setting.REGISTRATIONS_PER_IP, "20");
         d.put(Setting.TRUSTED_PROXIES, "");       // the connection's address
         d.put(Setting.TOKEN_TTL, "24h");
+        d.put(Setting.ACCESS_TOKEN_TTL, "10m");   // a browser session's access tokens
         d.put(Setting.ALLOWED_ORIGINS, "");       // same origin + localhost
         d.put(Setting.NODE_ID, "");               // host name + random
         d.put(Setting.RATE_LIMIT, "20");
@@ -126,6 +127,7 @@ class ChatConfigTest {
         assertThat(c.registrationsPerIp()).isEqualTo(20);
         assertThat(c.trustedProxies()).isEmpty();
         assertThat(c.tokenTtl()).isEqualTo(Duration.ofHours(24));
+        assertThat(c.accessTokenTtl()).isEqualTo(Duration.ofMinutes(10));
         assertThat(c.allowedOrigins()).isEmpty();
         assertThat(c.nodeId()).matches(".+-[0-9a-f]{5}").matches(NODE_ID_RULE);
         assertThat(c.rateLimit()).isEqualTo(20.0);
@@ -201,6 +203,7 @@ class ChatConfigTest {
         values.put(Setting.REGISTRATIONS_PER_IP, "5");
         values.put(Setting.TRUSTED_PROXIES, "10.0.0.0/8, ::1");
         values.put(Setting.TOKEN_TTL, "7d");
+        values.put(Setting.ACCESS_TOKEN_TTL, "90s");
         values.put(Setting.ALLOWED_ORIGINS, "https://chat.example, https://www.example/");
         values.put(Setting.NODE_ID, "node-a");
         values.put(Setting.RATE_LIMIT, "2.5");
@@ -263,6 +266,7 @@ class ChatConfigTest {
             assertThat(c.registrationsPerIp()).isEqualTo(5);
             assertThat(c.trustedProxies()).extracting(AddressRange::toString).containsExactly("10.0.0.0/8", "::1");
             assertThat(c.tokenTtl()).isEqualTo(Duration.ofDays(7));
+            assertThat(c.accessTokenTtl()).isEqualTo(Duration.ofSeconds(90));
             assertThat(c.allowedOrigins()).containsExactly("https://chat.example", "https://www.example");
             assertThat(c.nodeId()).isEqualTo("node-a");
             assertThat(c.rateLimit()).isEqualTo(2.5);
@@ -415,6 +419,9 @@ class ChatConfigTest {
                 Arguments.of(Setting.TOKEN_TTL, "0s", positive),
                 Arguments.of(Setting.TOKEN_TTL, "-1h", positive),
                 Arguments.of(Setting.TOKEN_TTL, "400ms", "expected: at least 1s"),
+                Arguments.of(Setting.ACCESS_TOKEN_TTL, "soon", duration),
+                Arguments.of(Setting.ACCESS_TOKEN_TTL, "0s", positive),
+                Arguments.of(Setting.ACCESS_TOKEN_TTL, "500ms", "expected: at least 1s"),
                 Arguments.of(Setting.RATE_LIMIT, "fast", "expected: a number"),
                 Arguments.of(Setting.RATE_LIMIT, "0", "expected: a finite number > 0"),
                 Arguments.of(Setting.RATE_LIMIT, "NaN", "expected: a finite number > 0"),
@@ -553,6 +560,13 @@ class ChatConfigTest {
         assertThat(halves.effectiveReplayLimit()).isEqualTo(300);
         assertThat(halves.describe().get("CHAT_REPLAY_LIMIT")).isEqualTo("300");
         assertThat(halves.warnings()).isEmpty();
+    }
+
+    @Test
+    void an_access_token_lifetime_longer_than_the_session_is_shown_as_the_session_s() {
+        assertThat(ChatConfig.defaults().describe().get("CHAT_ACCESS_TOKEN_TTL")).isEqualTo("PT10M");
+        ChatConfig longer = ChatConfig.load(Map.of("CHAT_TOKEN_TTL", "5m", "CHAT_ACCESS_TOKEN_TTL", "10m"), Map.of());
+        assertThat(longer.describe().get("CHAT_ACCESS_TOKEN_TTL")).isEqualTo("PT10M (in effect PT5M, the session's)");
     }
 
     @Test

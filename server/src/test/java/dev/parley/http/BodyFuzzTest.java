@@ -47,6 +47,9 @@ class BodyFuzzTest {
     static String admin, owner, account, leaver, victim, room;
     static String adminToken, ownerToken, accountToken, accountPassword;
     static volatile String leaverToken;
+    /** A user of browser sessions, and the refresh token of one, as its cookie holds it, and its access token. */
+    static String sessionUser;
+    static volatile String sessionCookie, sessionAccess;
     /** Answers by route and status (and code), printed at the end: what the tries reached. */
     static final Map<String, Integer> ANSWERS = new TreeMap<>();
 
@@ -69,6 +72,9 @@ class BodyFuzzTest {
         accountPassword = "password-" + account;
         leaver = ParleyServer.unique("fzleaver");
         leaverToken = http.register(leaver);
+        sessionUser = ParleyServer.unique("fzsession");
+        http.register(sessionUser);
+        freshSession();
         victim = ParleyServer.unique("fzvictim");
         http.register(victim);
         room = "fuzz-" + Long.toString(System.nanoTime() % 1_000_000, 36);
@@ -110,7 +116,19 @@ class BodyFuzzTest {
         Random r = new Random(seed);
         fuzz("POST", "/api/auth/login", null, FuzzJson.sample(r, FuzzJson.fields(
                 "username", List.of("\"" + victim + "\"", "\"" + victim.toUpperCase() + "\"", "\"nobody-here\""),
-                "password", List.of("\"wrong password\"", "\"password-" + victim + "\""))), Set.of(200));
+                "password", List.of("\"wrong password\"", "\"password-" + victim + "\""),
+                "session", List.of("\"cookie\"", "\"bearer\"", "\"Cookie\"", "1"))), Set.of(200));
+    }
+
+    @Property(tries = TRIES)
+    void refresh_and_logout_by_the_cookie(@ForAll long seed) {
+        Random r = new Random(seed);
+        Sample body = r.nextInt(10) == 0 ? new Sample("empty", new byte[0]) : FuzzJson.sample(r, FuzzJson.fields("all", List.of("true", "false")));
+        boolean access = r.nextInt(5) == 0; // an access token in the cookie, now and then
+        boolean logout = r.nextBoolean();
+        int status = fuzz("POST", logout ? "/api/auth/logout" : "/api/auth/refresh", null, access ? sessionAccess : sessionCookie, body, Set.of(200, 204));
+        assertThat(access && status < 300).as("an access token taken as a refresh cookie").isFalse();
+        if (logout && status == 204) freshSession(); // the session (or every one) is over now
     }
 
     @Property(tries = TRIES)
@@ -204,10 +222,16 @@ class BodyFuzzTest {
      * own status and a message. @return the status
      */
     private static int fuzz(String method, String path, String token, Sample body, Set<Integer> success) {
+        return fuzz(method, path, token, null, body, success);
+    }
+
+    /** The same, with a browser session's refresh cookie when {@code cookie} is not null. */
+    private static int fuzz(String method, String path, String token, String cookie, Sample body, Set<Integer> success) {
         HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(server.baseUrl() + path)).timeout(Duration.ofSeconds(15))
                 .method(method, HttpRequest.BodyPublishers.ofByteArray(body.bytes()))
                 .header("Content-Type", "application/json");
         if (token != null) b.header("Authorization", "Bearer " + token);
+        if (cookie != null) b.header("Cookie", "parley_refresh=" + cookie);
         Http.Response r = Http.send(b.build());
         String what = method + " " + path + " with " + body + " -> " + r.status() + " " + r.body();
         String route = method + " " + path.replaceAll("/api/rooms/[^/]+/", "/api/rooms/R/").replaceAll("/(members|bans|users)/[^/]+", "/$1/U");
@@ -291,6 +315,20 @@ class BodyFuzzTest {
 
     private static String literal(String s) {
         return "\"" + s + "\"";
+    }
+
+    /** A new browser session of the session user that the server accepts, as for {@link #freshToken}. */
+    private static void freshSession() {
+        Http http = server.http();
+        Await.until("a working session for " + sessionUser, Duration.ofSeconds(10), () -> {
+            Http.Response login = http.post("/api/auth/login",
+                    "{\"username\":\"" + sessionUser + "\",\"password\":\"password-" + sessionUser + "\",\"session\":\"cookie\"}");
+            if (login.status() != 200) return false;
+            String set = login.headers().allValues("Set-Cookie").stream().filter(c -> c.startsWith("parley_refresh=")).findFirst().orElseThrow();
+            sessionCookie = set.substring("parley_refresh=".length(), set.indexOf(';'));
+            sessionAccess = login.json().get("token").asText();
+            return http.get("/api/rooms?limit=1", sessionAccess).status() == 200;
+        });
     }
 
     /** A token of the user that the server accepts (a "log out everywhere" covers tokens issued until then). */

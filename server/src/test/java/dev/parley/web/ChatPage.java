@@ -2,6 +2,8 @@ package dev.parley.web;
 
 import com.microsoft.playwright.Locator;
 import com.microsoft.playwright.Page;
+import com.microsoft.playwright.options.Cookie;
+import com.microsoft.playwright.options.SameSiteAttribute;
 import com.microsoft.playwright.options.AriaRole;
 import dev.parley.auth.TokenService;
 
@@ -88,12 +90,18 @@ final class ChatPage {
         return this;
     }
 
-    /** Signs in with a token the test minted, as the page would after a log-in (the stored session), and reloads. */
-    ChatPage signInWithToken(TokenService.Issued issued) {
-        page.evaluate("s => localStorage.setItem('parley.session', JSON.stringify(s))",
-                Map.of("token", issued.token(), "username", issued.username(), "expiresAt", issued.expiresAt().toString()));
+    /**
+     * Signs in with a browser session the test minted: its refresh token goes into the cookie, as a
+     * log-in would put it, and the reload picks the session up from there.
+     */
+    ChatPage signInWithSession(TokenService.Session session) {
+        // Signed out first: the page has asked for its session already, so no answer of that clears the cookie.
+        assertThat(page.locator("#auth-view")).isVisible();
+        String host = java.net.URI.create(page.url()).getHost();
+        page.context().addCookies(List.of(new Cookie("parley_refresh", session.refresh().token())
+                .setDomain(host).setPath("/api/auth").setHttpOnly(true).setSameSite(SameSiteAttribute.STRICT)));
         page.reload();
-        return expectSignedIn(issued.username());
+        return expectSignedIn(session.refresh().username());
     }
 
     /** The signed-in username, as shown in the header. */

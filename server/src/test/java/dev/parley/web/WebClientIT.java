@@ -290,7 +290,7 @@ class WebClientIT {
         // Usernames are restricted at sign-up, but an identity provider may issue any `sub`: mint one.
         String hostile = "<svg onload=window.__xss=1><script>window.__xss=1</script>";
         ChatPage m = new ChatPage(browser.newPageWithoutCsp("mallory"), "mallory", server.baseUrl())
-                .signInWithToken(server.server().tokens().issue(hostile)).join(room);
+                .signInWithSession(server.server().tokens().startSession(hostile, 0)).join(room);
 
         m.composer().pressSequentially("<b>");
         assertThat(a.page.locator("#typing")).hasText(hostile + " is typing…");
@@ -358,7 +358,7 @@ class WebClientIT {
         String name = ParleyServer.unique("alice");
         server.http().register(name); // with the password "password-" + name
         ChatPage a = page("alice")
-                .signInWithToken(server.server().tokens().issue(name, java.time.Instant.now().plusSeconds(6)))
+                .signInWithSession(server.server().tokens().startSession(name, 0, java.time.Instant.now().plusSeconds(6)))
                 .join(room);
         a.composer().fill("half a thought");
 

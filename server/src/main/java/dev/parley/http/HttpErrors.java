@@ -115,4 +115,16 @@ public final class HttpErrors {
             default -> "bad request";
         };
     }
+
+    /** The request body as a JSON object, or null once a 400 has been sent: the one reading of JSON bodies of the routes. */
+    static JsonObject jsonBody(RoutingContext ctx, ChatMetrics metrics) {
+        JsonObject body;
+        try {
+            body = ctx.body().asJsonObject();
+        } catch (RuntimeException e) {
+            body = null;
+        }
+        if (body == null) send(ctx, metrics, ChatException.badRequest("the body must be a JSON object"));
+        return body;
+    }
 }

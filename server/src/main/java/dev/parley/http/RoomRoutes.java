@@ -192,14 +192,7 @@ final class RoomRoutes {
 
     /** The body as a JSON object, or null once a 400 has been sent. */
     private JsonObject object(RoutingContext ctx) {
-        JsonObject body;
-        try {
-            body = ctx.body().asJsonObject();
-        } catch (RuntimeException e) {
-            body = null;
-        }
-        if (body == null) HttpErrors.send(ctx, metrics, ChatException.badRequest("the body must be a JSON object"));
-        return body;
+        return HttpErrors.jsonBody(ctx, metrics);
     }
 
     private void reply(RoutingContext ctx, int status, Future<?> result) {

@@ -117,28 +117,18 @@ final class MessageReads {
 
     /** Messages with {@code after < seq <= upTo}, ascending. */
     List<Message> range(String room, long after, long upTo) {
-        try (Connection c = db.connection();
-             PreparedStatement ps = c.prepareStatement("SELECT " + READ_COLUMNS
-                     + " FROM messages WHERE room = ?" + SINCE_DELETION + " AND seq > ? AND seq <= ? ORDER BY seq ASC")) {
-            ps.setString(1, room);
-            ps.setString(2, room);
-            ps.setLong(3, after);
-            ps.setLong(4, upTo);
-            List<Message> out = new ArrayList<>();
-            try (ResultSet rs = ps.executeQuery()) {
-                while (rs.next()) out.add(SqlDialect.read(rs));
-            }
-            return out;
-        } catch (SQLException e) {
-            throw new StoreException("could not read messages", e);
-        }
+        return between(room, after, upTo, "", "could not read messages");
     }
 
     /** The room events (not the messages) with {@code after < seq <= upTo}, ascending. */
     List<Message> events(String room, long after, long upTo) {
+        return between(room, after, upTo, " AND kind IS NOT NULL", "could not read room events");
+    }
+
+    private List<Message> between(String room, long after, long upTo, String filter, String failure) {
         try (Connection c = db.connection();
              PreparedStatement ps = c.prepareStatement("SELECT " + READ_COLUMNS
-                     + " FROM messages WHERE room = ?" + SINCE_DELETION + " AND seq > ? AND seq <= ? AND kind IS NOT NULL ORDER BY seq ASC")) {
+                     + " FROM messages WHERE room = ?" + SINCE_DELETION + " AND seq > ? AND seq <= ?" + filter + " ORDER BY seq ASC")) {
             ps.setString(1, room);
             ps.setString(2, room);
             ps.setLong(3, after);
@@ -149,7 +139,7 @@ final class MessageReads {
             }
             return out;
         } catch (SQLException e) {
-            throw new StoreException("could not read room events", e);
+            throw new StoreException(failure, e);
         }
     }
 

@@ -79,7 +79,9 @@
 import { ChatClient, DEFAULT_LIMITS, expiryMillis } from './chat-client.js';
 
 const SESSION_KEY = 'parley.session';
-const ROOM_REFRESH_MS = 10_000;
+// The room list's online counts and new rooms: every 30 s while the page is seen (and at once when
+// it is seen again, or after a change of this user's rooms). An unchanged list costs a 304.
+const ROOM_REFRESH_MS = 30_000;
 const TYPING_TTL_MS = 3_000;
 const NEAR_BOTTOM_PX = 48;
 const NEAR_TOP_PX = 120;
@@ -273,7 +275,7 @@ function startSession(s) {
   showRoom(joined.includes(saved) ? saved : (joined[0] ?? null));
 
   refreshDirectory();
-  refreshTimer = setInterval(refreshDirectory, ROOM_REFRESH_MS);
+  refreshTimer = setInterval(() => { if (!document.hidden) refreshDirectory(); }, ROOM_REFRESH_MS);
   const ttl = expiryMillis(s.expiresAt, s.token) - Date.now();
   if (Number.isFinite(ttl)) {
     expiryTimer = setTimeout(() => endSession('Your session has expired. Please log in again.'),

@@ -41,7 +41,8 @@
  *
  * Rooms and members (PROTOCOL.md 3.3), each a Promise; a refusal rejects with an Error carrying
  * `status` (HTTP) and `code` (PROTOCOL.md 8):
- *   rooms({kind, prefix})   every room the caller may see, all pages (following Link rel="next")
+ *   rooms({kind, prefix})   every room the caller may see, all pages (following Link rel="next"); a page
+ *                           that has not changed since the last call comes back as a 304 (its ETag)
  *   room(name), createRoom({name, visibility, topic}), openDirect(user), deleteRoom(name)
  *   roomMembers(room)       every member, all pages: [{user, role, mutedUntil}]
  *   setMember(room, user, {role?, mutedUntil?})   invite ({}), change a role, mute, unmute
@@ -272,7 +273,10 @@ export class ChatClient extends EventTarget {
     this.username = username;
     this.expiresAt = expiresAt ?? null;
     this._unauthorizedSent = false;
-    if (!sameUser) this._restored = this._readUnsent();
+    if (!sameUser) {
+      this._restored = this._readUnsent();
+      this._listed = new Map();
+    }
   }
 
   // --- HTTP ---------------------------------------------------------------------------
@@ -291,11 +295,16 @@ export class ChatClient extends EventTarget {
     let path = `/api/rooms${q.toString() ? `?${q}` : ''}`;
     const all = [];
     const seen = new Set();
+    this._listed ??= new Map();
     for (let page = 0; path && page < MAX_PAGES && !seen.has(path); page++) {
       seen.add(path);
-      const { data, headers } = await this._exchange('GET', path);
-      if (Array.isArray(data)) all.push(...data);
-      path = this._samePath(nextLink(headers?.get('Link')));
+      // The page as last seen, if any: the server answers 304 when it has not changed (PROTOCOL.md 3.3).
+      const known = this._listed.get(path);
+      const { data, headers, notModified } = await this._exchange('GET', path, undefined, true, known?.etag);
+      const got = notModified && known ? known : { etag: headers?.get('ETag') ?? null, data, link: headers?.get('Link') ?? null };
+      if (got.etag) this._listed.set(path, got); else this._listed.delete(path);
+      if (Array.isArray(got.data)) all.push(...got.data);
+      path = this._samePath(nextLink(got.link));
     }
     return all;
   }
@@ -437,17 +446,22 @@ export class ChatClient extends EventTarget {
     return (await this._exchange(method, path, body, withToken)).data;
   }
 
-  /** One HTTP exchange: resolves to {data, headers} on success, rejects with an Error ({status, code}) otherwise. */
-  async _exchange(method, path, body, withToken = true) {
+  /**
+   * One HTTP exchange: resolves to {data, headers} on success ({notModified: true} for a 304 to
+   * `etag`), rejects with an Error ({status, code}) otherwise.
+   */
+  async _exchange(method, path, body, withToken = true, etag = null) {
     const headers = { Accept: 'application/json' };
     if (body !== undefined) headers['Content-Type'] = 'application/json';
     if (withToken && this.token) headers.Authorization = `Bearer ${this.token}`;
+    if (etag) headers['If-None-Match'] = etag;
     let res;
     try {
       res = await this._fetch(this.baseUrl + path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
     } catch {
       throw apiError(0, 'network', 'Cannot reach the server. Check your connection and try again.');
     }
+    if (res.status === 304) return { data: null, headers: res.headers, notModified: true };
     const text = await res.text().catch(() => '');
     let data = null;
     try { data = text ? JSON.parse(text) : null; } catch { /* an HTML error page from a proxy */ }

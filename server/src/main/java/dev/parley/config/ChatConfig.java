@@ -19,6 +19,9 @@ import java.util.regex.PatternSyntaxException;
 /**
  * The whole configuration of a node, validated. Built from {@link Setting}: a flag wins over
  * its environment variable, which wins over the default.
+ *
+ * <p>A little over 400 lines: each setting is read, checked and described here, once, and the rules
+ * that tie settings together need them all in one place.
  */
 public record ChatConfig(
         String host,
@@ -37,6 +40,10 @@ public record ChatConfig(
         String nodeId,
         double rateLimit,
         int rateBurst,
+        int maxRoomsPerConnection,
+        int maxRoomsPerUser,
+        int roomsPerHour,
+        int maxInFlight,
         int maxFrameBytes,
         int maxTextLength,
         Pattern usernamePattern,
@@ -103,6 +110,10 @@ public record ChatConfig(
                 nodeId,
                 decimal(v, Setting.RATE_LIMIT),
                 integer(v, Setting.RATE_BURST, 1, 1_000_000),
+                integer(v, Setting.MAX_ROOMS_PER_CONNECTION, 1, 100_000),
+                integer(v, Setting.MAX_ROOMS_PER_USER, 1, 1_000_000),
+                integer(v, Setting.ROOMS_PER_HOUR, 0, 1_000_000),
+                integer(v, Setting.MAX_IN_FLIGHT, 1, 100_000),
                 integer(v, Setting.MAX_FRAME_BYTES, 256, 16 * 1024 * 1024),
                 integer(v, Setting.MAX_TEXT_LENGTH, 1, 1_000_000),
                 pattern(v, Setting.USERNAME_PATTERN),
@@ -157,6 +168,10 @@ public record ChatConfig(
         if (!(rateLimit > 0) || Double.isInfinite(rateLimit)) { // NaN too: a NaN bucket never refills
             throw new ConfigException(Setting.RATE_LIMIT.env + ": " + rateLimit + " (expected: a finite number > 0)");
         }
+        if (maxRoomsPerUser < maxRoomsPerConnection) { // a cap per connection that a connection could never reach
+            throw new ConfigException(Setting.MAX_ROOMS_PER_USER.env + ": " + maxRoomsPerUser + " (expected: at least "
+                    + Setting.MAX_ROOMS_PER_CONNECTION.env + " " + maxRoomsPerConnection + ")");
+        }
         if (heartbeatTimeout.compareTo(heartbeatInterval) <= 0) {
             throw new ConfigException(Setting.HEARTBEAT_TIMEOUT.env + ": " + heartbeatTimeout + " (expected: longer than the heartbeat interval " + heartbeatInterval + ")");
         }
@@ -180,7 +195,7 @@ public record ChatConfig(
      * the server does about it.
      */
     List<String> warnings() {
-        List<String> out = new ArrayList<>(2);
+        List<String> out = new ArrayList<>(3);
         if (effectiveReplayLimit() < replayLimit) {
             out.add(Setting.REPLAY_LIMIT.env + " " + replayLimit + " is more than half of " + Setting.OUTBOX_FRAMES.env
                     + " (" + outboxFrames + "): a join replays at most " + effectiveReplayLimit());
@@ -188,6 +203,10 @@ public record ChatConfig(
         if (appendBatchMax > outboxFrames / 2) {
             out.add(Setting.APPEND_BATCH_MAX.env + " " + appendBatchMax + " is more than half of " + Setting.OUTBOX_FRAMES.env
                     + " (" + outboxFrames + "): one commit to a busy room can close its members as slow consumers");
+        }
+        if (maxInFlight < maxRoomsPerConnection) {
+            out.add(Setting.MAX_IN_FLIGHT.env + " " + maxInFlight + " is less than " + Setting.MAX_ROOMS_PER_CONNECTION.env
+                    + " (" + maxRoomsPerConnection + "): a client that joins all its rooms again at once (after a reconnect) has some joins refused");
         }
         return out;
     }
@@ -254,6 +273,10 @@ public record ChatConfig(
         out.put(Setting.NODE_ID.env, nodeId);
         out.put(Setting.RATE_LIMIT.env, String.valueOf(rateLimit));
         out.put(Setting.RATE_BURST.env, String.valueOf(rateBurst));
+        out.put(Setting.MAX_ROOMS_PER_CONNECTION.env, String.valueOf(maxRoomsPerConnection));
+        out.put(Setting.MAX_ROOMS_PER_USER.env, String.valueOf(maxRoomsPerUser));
+        out.put(Setting.ROOMS_PER_HOUR.env, roomsPerHour == 0 ? "0 (no limit)" : String.valueOf(roomsPerHour));
+        out.put(Setting.MAX_IN_FLIGHT.env, String.valueOf(maxInFlight));
         out.put(Setting.MAX_FRAME_BYTES.env, String.valueOf(maxFrameBytes));
         out.put(Setting.MAX_TEXT_LENGTH.env, String.valueOf(maxTextLength));
         out.put(Setting.USERNAME_PATTERN.env, usernamePattern.pattern());

@@ -27,8 +27,8 @@ public final class Limits {
      */
     public static final double JOIN_PER_SECOND = 5, HISTORY_PER_SECOND = 5;
     public static final int BURST_MIN = 20;
-    /** {@code ping}: a keepalive needs one every few seconds at most. */
-    public static final Bucket PING = new Bucket(1, 10);
+    /** {@code ping}: a keepalive needs one every few seconds (a client that checks its link closely, a few a second). */
+    public static final Bucket PING = new Bucket(5, 10);
     /** {@code refresh}: once a token's lifetime is enough; a few to recover from a bad token. */
     public static final Bucket REFRESH = new Bucket(0.1, 3);
     public static final Bucket TYPING = new Bucket(TYPING_PER_SECOND, TYPING_PER_SECOND);

@@ -208,6 +208,10 @@ public record ChatConfig(
             out.add(Setting.MAX_IN_FLIGHT.env + " " + maxInFlight + " is less than " + Setting.MAX_ROOMS_PER_CONNECTION.env
                     + " (" + maxRoomsPerConnection + "): a client that joins all its rooms again at once (after a reconnect) has some joins refused");
         }
+        if (rateBurst > maxInFlight) {
+            out.add(Setting.RATE_BURST.env + " " + rateBurst + " is more than " + Setting.MAX_IN_FLIGHT.env + " (" + maxInFlight
+                    + "): sends of a burst past the frames in flight are refused with rate_limited while the store has not answered");
+        }
         return out;
     }
 

@@ -407,6 +407,8 @@ class ChatConfigTest {
         ChatConfig c = ChatConfig.load(Map.of("CHAT_MAX_IN_FLIGHT", "50"), Map.of());
         assertThat(c.warnings()).containsExactly("CHAT_MAX_IN_FLIGHT 50 is less than CHAT_MAX_ROOMS_PER_CONNECTION (100): a client that"
                 + " joins all its rooms again at once (after a reconnect) has some joins refused");
+        assertThat(ChatConfig.load(Map.of("CHAT_RATE_BURST", "1000"), Map.of()).warnings()).containsExactly("CHAT_RATE_BURST 1000 is more than"
+                + " CHAT_MAX_IN_FLIGHT (128): sends of a burst past the frames in flight are refused with rate_limited while the store has not answered");
         assertThat(ChatConfig.load(Map.of("CHAT_ROOMS_PER_HOUR", "0"), Map.of()).describe().get("CHAT_ROOMS_PER_HOUR")).isEqualTo("0 (no limit)");
     }
 

@@ -64,7 +64,7 @@ class LimitsApiTest {
         assertThat(l.get("joinBurst").asInt()).isEqualTo(20);
         assertThat(l.get("historyRate").asDouble()).isEqualTo(5);
         assertThat(l.get("historyBurst").asInt()).isEqualTo(20);
-        assertThat(l.get("pingRate").asDouble()).isEqualTo(1);
+        assertThat(l.get("pingRate").asDouble()).isEqualTo(5);
         assertThat(l.get("pingBurst").asInt()).isEqualTo(10);
         assertThat(l.get("refreshRate").asDouble()).isEqualTo(0.1);
         assertThat(l.get("refreshBurst").asInt()).isEqualTo(3);

@@ -48,8 +48,17 @@ public final class WsClient implements AutoCloseable {
     private WsClient() {}
 
     public static WsClient connect(URI uri, Map<String, String> headers) {
+        return connect(uri, headers, CLIENT);
+    }
+
+    /**
+     * The same through {@code client}: every socket of one HttpClient is served by its one selector
+     * thread, so a test that floods the server from some clients gives them an HttpClient of their
+     * own, or the others' frames wait behind the flood in the test itself.
+     */
+    public static WsClient connect(URI uri, Map<String, String> headers, HttpClient client) {
         WsClient c = new WsClient();
-        WebSocket.Builder b = CLIENT.newWebSocketBuilder().connectTimeout(Duration.ofSeconds(5));
+        WebSocket.Builder b = client.newWebSocketBuilder().connectTimeout(Duration.ofSeconds(5));
         headers.forEach(b::header);
         try {
             c.socket = b.buildAsync(uri, c.listener()).get(10, TimeUnit.SECONDS);

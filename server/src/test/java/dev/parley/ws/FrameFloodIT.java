@@ -9,6 +9,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.net.URI;
+import java.net.http.HttpClient;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -62,7 +63,7 @@ class FrameFloodIT {
             }
         }
         String room = "lobby";
-        WsClient a = connect(node, alice), b = connect(node, bob);
+        WsClient a = connectCalm(node, alice), b = connectCalm(node, bob);
         Ws.join(a, room);
         Ws.join(b, room);
 
@@ -221,8 +222,16 @@ class FrameFloodIT {
         }
     }
 
+    /** The attacker's connections: through an HttpClient of their own (see WsClient.connect), one per thread. */
+    private final ThreadLocal<HttpClient> attackerClient = ThreadLocal.withInitial(HttpClient::newHttpClient);
+
     private WsClient connect(JarProcess node, String token) {
         connections.incrementAndGet();
+        return WsClient.connect(URI.create("ws://127.0.0.1:" + node.port() + "/ws?token=" + token), Map.of(), attackerClient.get());
+    }
+
+    /** The pair's connections, apart from the attacker's. */
+    private static WsClient connectCalm(JarProcess node, String token) {
         return WsClient.connect(URI.create("ws://127.0.0.1:" + node.port() + "/ws?token=" + token), Map.of());
     }
 

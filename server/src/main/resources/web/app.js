@@ -79,9 +79,10 @@
 import { ChatClient, DEFAULT_LIMITS, expiryMillis } from './chat-client.js';
 
 const SESSION_KEY = 'parley.session';
-// The room list's online counts and new rooms: every 30 s while the page is seen (and at once when
-// it is seen again, or after a change of this user's rooms). An unchanged list costs a 304.
-const ROOM_REFRESH_MS = 30_000;
+// The room list's online counts, and rooms made or shared with this user elsewhere (a direct room
+// someone else started shows up by this alone): every 15 s while the page is seen, at once when it
+// is seen again or after a change of this user's rooms. An unchanged list costs a 304, no body.
+const ROOM_REFRESH_MS = 15_000;
 const TYPING_TTL_MS = 3_000;
 const NEAR_BOTTOM_PX = 48;
 const NEAR_TOP_PX = 120;

@@ -69,6 +69,7 @@ class FrameFloodIT {
 
         List<Long> quiet = chat(a, room, "quiet", Duration.ofSeconds(4));
 
+        Duration serverCpu0 = cpu(node.pid()), testCpu0 = cpu(ProcessHandle.current().pid());
         ExecutorService attackers = Executors.newFixedThreadPool(5);
         long end = System.nanoTime() + ATTACK.toNanos();
         attackers.submit(() -> squat(node, mallory, end));
@@ -79,6 +80,8 @@ class FrameFloodIT {
         List<Long> attacked = chat(a, room, "busy", ATTACK);
         attackers.shutdown();
         assertThat(attackers.awaitTermination(60, TimeUnit.SECONDS)).isTrue();
+        System.out.printf("[FrameFloodIT] CPU during the attack (%d s, 2 cores shared): server %d ms, the test JVM (attacker and pair) %d ms%n",
+                ATTACK.toSeconds(), cpu(node.pid()).minus(serverCpu0).toMillis(), cpu(ProcessHandle.current().pid()).minus(testCpu0).toMillis());
 
         System.out.printf("[FrameFloodIT] quiet: %d sends, p50 %.1f ms, p99 %.1f ms; under attack: %d sends, p50 %.1f ms, p99 %.1f ms;"
                         + " attacker connections %d, refusals %s, closes %s%n",
@@ -247,6 +250,10 @@ class FrameFloodIT {
         for (JsonNode f : c.frames("error")) codes.computeIfAbsent(f.path("code").asText(), k -> new AtomicInteger()).incrementAndGet();
         if (c.closeCode() != null) closes.computeIfAbsent(c.closeCode(), k -> new AtomicInteger()).incrementAndGet();
         c.abort();
+    }
+
+    private static Duration cpu(long pid) {
+        return ProcessHandle.of(pid).flatMap(h -> h.info().totalCpuDuration()).orElse(Duration.ZERO);
     }
 
     private static long pct(List<Long> xs, int p) {

@@ -44,18 +44,20 @@ final class FrameLimits {
     Verdict admit(ClientFrame frame, boolean sendHere, int inFlight) {
         boolean answeredLater = sendHere || frame instanceof ClientFrame.Join || frame instanceof ClientFrame.History
                 || frame instanceof ClientFrame.Refresh;
-        Verdict v;
-        String why;
+        // The messages are made only for a refusal: this runs for every frame.
         if (answeredLater && inFlight >= limits.maxInFlight()) {
-            v = refused();
-            why = "more than " + limits.maxInFlight() + " frames of this connection wait for their answers; wait for some first";
-        } else if (frame instanceof ClientFrame.Send) {
-            v = sendHere ? send() : Verdict.TAKE;
-            why = "more than " + number(limits.sendRate()) + " sends per second; slow down";
-        } else {
-            v = take(frame);
-            why = "too many " + ClientFrame.typeOf(frame) + " frames (" + rule(frame) + "); slow down";
+            return refuseOr(refused(), "more than " + limits.maxInFlight() + " frames of this connection wait for their answers; wait for some first");
         }
+        if (frame instanceof ClientFrame.Send) {
+            Verdict v = sendHere ? send() : Verdict.TAKE;
+            return v == Verdict.REFUSE ? refuseOr(v, "more than " + number(limits.sendRate()) + " sends per second; slow down") : v;
+        }
+        Verdict v = take(frame);
+        return v == Verdict.REFUSE ? refuseOr(v, "too many " + ClientFrame.typeOf(frame) + " frames (" + rule(frame) + "); slow down") : v;
+    }
+
+    /** Throws {@code rate_limited} with {@code why} for a refusal; any other verdict is returned. */
+    private static Verdict refuseOr(Verdict v, String why) {
         if (v == Verdict.REFUSE) throw new ChatException(ErrorCode.RATE_LIMITED, why);
         return v;
     }

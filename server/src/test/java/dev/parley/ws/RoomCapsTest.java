@@ -87,6 +87,37 @@ class RoomCapsTest {
     }
 
     @Test
+    void a_room_the_user_was_banned_from_no_longer_counts() {
+        String owner = server.newUser("owner"), bob = server.newUser("banned");
+        String bobName = name(bob);
+        String mine = Ws.room("private");
+        assertThat(server.http().request("POST", "/api/rooms", owner, "{\"name\":\"" + mine + "\",\"visibility\":\"private\"}").status()).isEqualTo(201);
+        assertThat(server.http().request("PUT", "/api/rooms/" + mine + "/members/" + bobName, owner, "{}").status()).isEqualTo(201);
+        try (WsClient c = server.connect(bob)) {
+            Ws.join(c, mine);
+            Ws.join(c, Ws.room("other"));
+            Ws.join(c, Ws.room("other"));
+            String fourth = Ws.room("other");
+            assertThat(refused(c, "join", fourth)).isEqualTo("too_many_rooms");
+
+            assertThat(server.http().request("PUT", "/api/rooms/" + mine + "/bans/" + bobName, owner, "{}").status()).isEqualTo(204);
+            c.await(f -> "left".equals(f.path("type").asText()) && mine.equals(f.path("room").asText()), Ws.T, "left " + mine);
+
+            Ws.join(c, fourth); // the client need not leave a room it was taken out of
+        }
+    }
+
+    /** The username a token was issued for (its subject). */
+    private static String name(String token) {
+        String payload = new String(java.util.Base64.getUrlDecoder().decode(token.split("\\.")[1]), java.nio.charset.StandardCharsets.UTF_8);
+        try {
+            return Http.JSON.readTree(payload).get("sub").asText();
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
+    @Test
     void past_the_rooms_a_user_may_make_an_hour_a_join_of_a_new_name_and_a_post_are_refused_and_make_nothing() {
         String maker = server.newUser("maker");
         String other = server.newUser("other");

@@ -85,7 +85,10 @@ const LEGACY_SESSION_KEY = 'parley.session';
 /** Set by a tab that logs out: the other tabs, whose session that was too, sign out saying why. */
 const SIGNED_OUT_KEY = 'parley.signedOut';
 const SIGNED_OUT_RECENT_MS = 10_000;
-const ROOM_REFRESH_MS = 10_000;
+// The room list's online counts, and rooms made or shared with this user elsewhere (a direct room
+// someone else started shows up by this alone): every 15 s while the page is seen, at once when it
+// is seen again or after a change of this user's rooms. An unchanged list costs a 304, no body.
+const ROOM_REFRESH_MS = 15_000;
 const TYPING_TTL_MS = 3_000;
 const NEAR_BOTTOM_PX = 48;
 const NEAR_TOP_PX = 120;
@@ -323,7 +326,7 @@ function startSession(s) {
   showRoom(joined.includes(saved) ? saved : (joined[0] ?? null));
 
   refreshDirectory();
-  refreshTimer = setInterval(refreshDirectory, ROOM_REFRESH_MS);
+  refreshTimer = setInterval(() => { if (!document.hidden) refreshDirectory(); }, ROOM_REFRESH_MS);
   // The session's end: the access token within it is renewed by the client as it goes.
   const ttl = (s.sessionExpiresAt ? expiryMillis(s.sessionExpiresAt) : expiryMillis(s.expiresAt, s.token)) - Date.now();
   if (Number.isFinite(ttl)) {

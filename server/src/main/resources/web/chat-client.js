@@ -44,7 +44,8 @@
  *
  * Rooms and members (PROTOCOL.md 3.3), each a Promise; a refusal rejects with an Error carrying
  * `status` (HTTP) and `code` (PROTOCOL.md 8):
- *   rooms({kind, prefix})   every room the caller may see, all pages (following Link rel="next")
+ *   rooms({kind, prefix})   every room the caller may see, all pages (following Link rel="next"); a page
+ *                           that has not changed since the last call comes back as a 304 (its ETag)
  *   room(name), createRoom({name, visibility, topic}), openDirect(user), deleteRoom(name)
  *   roomMembers(room)       every member, all pages: [{user, role, mutedUntil}]
  *   setMember(room, user, {role?, mutedUntil?})   invite ({}), change a role, mute, unmute
@@ -307,7 +308,10 @@ export class ChatClient extends EventTarget {
     this.expiresAt = expiresAt ?? null;
     this.sessionExpiresAt = sessionExpiresAt ?? null;
     this._unauthorizedSent = false;
-    if (!sameUser) this._restored = this._readUnsent();
+    if (!sameUser) {
+      this._restored = this._readUnsent();
+      this._listed = new Map();
+    }
     this._scheduleRenew();
   }
 
@@ -340,11 +344,16 @@ export class ChatClient extends EventTarget {
     let path = `/api/rooms${q.toString() ? `?${q}` : ''}`;
     const all = [];
     const seen = new Set();
+    this._listed ??= new Map();
     for (let page = 0; path && page < MAX_PAGES && !seen.has(path); page++) {
       seen.add(path);
-      const { data, headers } = await this._exchange('GET', path);
-      if (Array.isArray(data)) all.push(...data);
-      path = this._samePath(nextLink(headers?.get('Link')));
+      // The page as last seen, if any: the server answers 304 when it has not changed (PROTOCOL.md 3.3).
+      const known = this._listed.get(path);
+      const { data, headers, notModified } = await this._exchange('GET', path, undefined, true, known?.etag);
+      const got = notModified && known ? known : { etag: headers?.get('ETag') ?? null, data, link: headers?.get('Link') ?? null };
+      if (got.etag) this._listed.set(path, got); else this._listed.delete(path);
+      if (Array.isArray(got.data)) all.push(...got.data);
+      path = this._samePath(nextLink(got.link));
     }
     return all;
   }
@@ -551,14 +560,16 @@ export class ChatClient extends EventTarget {
   }
 
   /**
-   * One HTTP exchange: resolves to {data, headers} on success, rejects with an Error ({status, code})
-   * otherwise. In a cookie session a 401 (the access token expired, say while the laptop slept) is
-   * answered by renewing it through the cookie, once, and asking again.
+   * One HTTP exchange: resolves to {data, headers} on success ({notModified: true} for a 304 to
+   * `etag`), rejects with an Error ({status, code}) otherwise. In a cookie session a 401 (the access
+   * token expired, say while the laptop slept) is answered by renewing it through the cookie, once,
+   * and asking again.
    */
-  async _exchange(method, path, body, withToken = true, renewed = false) {
+  async _exchange(method, path, body, withToken = true, etag = null, renewed = false) {
     const headers = { Accept: 'application/json' };
     if (body !== undefined) headers['Content-Type'] = 'application/json';
     if (withToken && this.token) headers.Authorization = `Bearer ${this.token}`;
+    if (etag) headers['If-None-Match'] = etag;
     let res;
     try {
       res = await this._fetch(this.baseUrl + path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
@@ -566,11 +577,12 @@ export class ChatClient extends EventTarget {
       throw apiError(0, 'network', 'Cannot reach the server. Check your connection and try again.');
     }
     if (withToken && res.status === 401 && this._cookieSession && !renewed && this.username) {
-      if (await this._renew()) return this._exchange(method, path, body, withToken, true);
+      if (await this._renew()) return this._exchange(method, path, body, withToken, etag, true);
       // Not renewed: the session is over (the client has stopped and said so), or the server could
       // not be reached just now, which is no reason to sign out.
       throw apiError(401, 'unauthorized', 'The session could not be renewed.');
     }
+    if (res.status === 304) return { data: null, headers: res.headers, notModified: true };
     const text = await res.text().catch(() => '');
     let data = null;
     try { data = text ? JSON.parse(text) : null; } catch { /* an HTML error page from a proxy */ }

@@ -23,6 +23,7 @@ import io.vertx.core.Vertx;
 
 import java.util.List;
 import java.util.Optional;
+import java.util.function.BooleanSupplier;
 
 import static java.util.Objects.requireNonNull;
 
@@ -44,6 +45,8 @@ public final class ChatService {
     private final Accounts accounts;
     private final Rooms rooms;
     private final BrowserSessions browserSessions;
+    private final CreationQuota creations;
+    private final UserRooms userRooms;
 
     /**
      * @param throttle     counts attempts at passwords and registrations, before any is checked
@@ -66,7 +69,9 @@ public final class ChatService {
         this.accounts = new Accounts(vertx, limits, requireNonNull(users, "users"), sessions, requireNonNull(hasher, "hasher"), tokens,
                 requireNonNull(throttle, "throttle"), hasher.dummyHash(), tokenTtl,
                 admins, registrationOpen, w -> blocking(w), w -> hashing(passwords, w));
-        this.rooms = new Rooms(limits, roomStore, users, delivery, presence, accounts::isAdmin, roomCreationByAnyone, w -> blocking(w));
+        this.creations = new CreationQuota(limits.roomsPerHour());
+        this.userRooms = new UserRooms(limits.maxRoomsPerUser());
+        this.rooms = new Rooms(limits, roomStore, users, delivery, presence, accounts::isAdmin, roomCreationByAnyone, this::mayMake, w -> blocking(w));
         this.browserSessions = new BrowserSessions(vertx, tokens, sessions, usedTickets);
     }
 
@@ -116,6 +121,14 @@ public final class ChatService {
 
     /** A page of the room's history, for a user who may read it (else {@code not_found}, as for no room). */
     public Future<HistoryPage> history(String user, String room, Long before, Long after, Integer limit) {
+        return history(user, room, before, after, limit, () -> true);
+    }
+
+    /**
+     * The same for a client that may go away meanwhile: if it is no longer {@code wanted} when a
+     * worker takes the read, the store is not read (see {@link Blocking#run(Vertx, java.util.function.BooleanSupplier, java.util.concurrent.Callable)}).
+     */
+    public Future<HistoryPage> history(String user, String room, Long before, Long after, Integer limit, BooleanSupplier wanted) {
         int n;
         try {
             limits.room(room);
@@ -126,7 +139,7 @@ public final class ChatService {
         } catch (ChatException e) {
             return Future.failedFuture(e);
         }
-        return blocking(() -> {
+        return blocking(wanted, () -> {
             rooms.readable(user, room);
             MessageStore.Page page = store.page(room, before, after, n);
             return new HistoryPage(page.messages(), page.hasMore());
@@ -153,9 +166,12 @@ public final class ChatService {
      * <p>Refused with {@code forbidden}, making nothing, for a room the user may not join: a private
      * or direct room they are no member of, a room they are banned from, or (when only
      * administrators make rooms) a name not taken. One message for all but a public room's ban, so
-     * that it says no more than that the name is taken. Completes with the user's seat.
+     * that it says no more than that the name is taken. A name not taken is made a public room if
+     * the user's quota of rooms made allows ({@code quota_exceeded} otherwise, making nothing).
+     * Completes with the user's seat; if the subscriber is no longer {@code wanted} (it closed) when
+     * the check's turn comes, nothing is read or made.
      */
-    public Future<Seat> join(Subscriber sub, String room, Long since, String ref) {
+    public Future<Seat> join(Subscriber sub, String room, Long since, String ref, BooleanSupplier wanted) {
         try {
             limits.room(room);
             if (since != null && since < 0) throw ChatException.badRequest("since must be a non-negative integer");
@@ -163,19 +179,58 @@ public final class ChatService {
             return Future.failedFuture(e);
         }
         String user = sub.user();
-        return blocking(() -> {
-            boolean create = rooms.mayCreate(user) && !Limits.isDirectName(room);
-            RoomStore.Access a = create ? roomStore.accessOrCreate(room, user, limits::newRoomKey) : roomStore.access(room, user);
+        return blocking(wanted, () -> {
+            RoomStore.Access a = roomStore.access(room, user);
             ChatException refused = new ChatException(ErrorCode.FORBIDDEN, "you may not join " + room);
+            if (a.room() == null && rooms.mayCreate(user) && !Limits.isDirectName(room)) {
+                // A name not taken: the join makes a public room, which counts against the user's quota.
+                mayMake(user);
+                a = roomStore.accessOrCreate(room, user, limits::newRoomKey);
+            }
             if (a.room() == null) throw refused;
             boolean open = RoomStore.PUBLIC.equals(a.room().kind());
             if (!open && a.member() == null) throw refused;
             if (a.ban() != null) throw open ? new ChatException(ErrorCode.FORBIDDEN, "you are banned from " + room) : refused;
             Long muted = a.member() == null ? null : a.member().mutedUntil();
             return new Seat(a.room().lastSeq(), muted == null ? 0 : muted);
-        }).compose(seat -> delivery.join(sub, room, since, ref, seat).recover(err -> err instanceof Delivery.Refused
+        }).compose(seat -> !wanted.getAsBoolean() ? Future.<Seat>failedFuture(new Blocking.Abandoned())
+                : delivery.join(sub, room, since, ref, seat).recover(err -> err instanceof Delivery.Refused
                 ? Future.failedFuture(new ChatException(ErrorCode.FORBIDDEN, "you may not join " + room))
                 : translate(err)));
+    }
+
+    /**
+     * Counts one more connection of the user in the room, for the cap on rooms per user (PROTOCOL.md
+     * section 12); a connection calls it when it takes a room on, and {@link #exitRoom} when it lets
+     * it go, whatever the reason (a leave, a removal, a failed join, its close).
+     *
+     * @throws ChatException {@code too_many_rooms} if the user's connections on this node are in as
+     *                       many different rooms as they may be already
+     */
+    public void enterRoom(String user, String room) {
+        if (!userRooms.enter(user, room)) {
+            throw new ChatException(ErrorCode.TOO_MANY_ROOMS, "your connections are in " + limits.maxRoomsPerUser()
+                    + " rooms, the most one user may be in at once; leave one first");
+        }
+    }
+
+    public void exitRoom(String user, String room) {
+        userRooms.exit(user, room);
+    }
+
+    /**
+     * Takes one room of the user's quota of rooms made an hour (administrators have none). Blocking
+     * callers only: it is thread-safe, not event-loop bound.
+     *
+     * @throws ChatException {@code quota_exceeded} if they have made as many as they may for now
+     */
+    void mayMake(String user) {
+        if (accounts.isAdmin(user)) return;
+        long wait = creations.take(user);
+        if (wait > 0) {
+            throw new ChatException(ErrorCode.QUOTA_EXCEEDED, "you have made the most rooms one user may make in an hour ("
+                    + limits.roomsPerHour() + "); the next one in " + Math.max(1, (wait + 999) / 1000) + " s");
+        }
     }
 
     /** Leaves the room; announces the user offline if that was their last connection in it. */
@@ -211,15 +266,16 @@ public final class ChatService {
     }
 
     /**
-     * Tells the room's other members that the user is typing, if {@code limit} allows (past it the
-     * frame is dropped without a word: typing is a hint). Throws for a room not joined.
+     * Tells the room's other members that the user is typing (a connection keeps typing's rate
+     * itself: past it the frame is dropped without a word, as typing is a hint). Throws for a room
+     * not joined.
      */
-    public void typing(Subscriber sub, String room, RateLimiter limit) {
+    public void typing(Subscriber sub, String room) {
         limits.room(room);
         if (!sub.inRoom(room)) throw new ChatException(ErrorCode.NOT_JOINED, "join " + room + " first");
         Seat seat = sub.seat(room);
         if (seat != null && seat.mutedUntil() > System.currentTimeMillis()) return; // a hint: dropped, as past its rate
-        if (limit.tryAcquire()) delivery.typing(room, sub.user());
+        delivery.typing(room, sub.user());
     }
 
     /** Refuses a send of a user muted in the room (as far as the room's events have reached this node). */
@@ -244,6 +300,11 @@ public final class ChatService {
     /** Blocking work whose store failures become the protocol's errors. */
     private <T> Future<T> blocking(java.util.concurrent.Callable<T> work) {
         return Blocking.run(vertx, work).recover(ChatService::translate);
+    }
+
+    /** The same, not run if its client is gone by the time a worker takes it. */
+    private <T> Future<T> blocking(BooleanSupplier wanted, java.util.concurrent.Callable<T> work) {
+        return Blocking.run(vertx, wanted, work).recover(ChatService::translate);
     }
 
     /**

@@ -14,6 +14,8 @@ public enum ErrorCode {
     NOT_FOUND(404, "check the name"),
     TOO_LARGE(413, "shorten the text"),
     RATE_LIMITED(429, "slow down; sustained abuse closes the connection with 4029"),
+    TOO_MANY_ROOMS(429, "leave a room before joining another"),
+    QUOTA_EXCEEDED(429, "wait as long as the message says before making another room"),
     UNAUTHORIZED(401, "log in again for a new token"),
     ACCOUNT_DISABLED(403, "do not retry: an administrator has disabled the account"),
     CONFLICT(409, "choose another value"),

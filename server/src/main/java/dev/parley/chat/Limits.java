@@ -19,6 +19,28 @@ public final class Limits {
     /** {@code typing} frames a connection may send a second; more are dropped without a word. */
     public static final int TYPING_PER_SECOND = 5;
 
+    /** A token bucket of one kind of frame, per connection: {@code rate} frames a second, {@code burst} at once. */
+    public record Bucket(double rate, int burst) {}
+
+    /**
+     * {@code join} and {@code leave} (one bucket), and {@code history}, a second each. Their burst is
+     * the rooms a connection may be in, and at least {@value #BURST_MIN}: a client that reconnects
+     * joins all its rooms again at once, and the web client then reads a page of each.
+     */
+    public static final double JOIN_PER_SECOND = 5, HISTORY_PER_SECOND = 5;
+    public static final int BURST_MIN = 20;
+    /** {@code ping}: a keepalive needs one every few seconds (a client that checks its link closely, a few a second). */
+    public static final Bucket PING = new Bucket(5, 10);
+    /** {@code refresh}: once a token's lifetime is enough; a few to recover from a bad token. */
+    public static final Bucket REFRESH = new Bucket(0.1, 3);
+    public static final Bucket TYPING = new Bucket(TYPING_PER_SECOND, TYPING_PER_SECOND);
+    /**
+     * Frames other than {@code send} refused or dropped by their limits (in-flight refusals included)
+     * that a connection may run into within 10 s; one more closes it with 4029. ({@code send} keeps
+     * its own count: twice its burst.)
+     */
+    public static final int REFUSALS_BEFORE_CLOSE = 100;
+
     private final Pattern username;
     private final Pattern room;
     private final int passwordMin;
@@ -28,6 +50,10 @@ public final class Limits {
     private final int sendBurst;
     private final int maxFrameBytes;
     private final int replayLimit;
+    private final int maxRoomsPerConnection;
+    private final int maxRoomsPerUser;
+    private final int roomsPerHour;
+    private final int maxInFlight;
 
     public Limits(ChatConfig c) {
         this.username = c.usernamePattern();
@@ -39,6 +65,41 @@ public final class Limits {
         this.sendBurst = c.rateBurst();
         this.maxFrameBytes = c.maxFrameBytes();
         this.replayLimit = c.effectiveReplayLimit();
+        this.maxRoomsPerConnection = c.maxRoomsPerConnection();
+        this.maxRoomsPerUser = c.maxRoomsPerUser();
+        this.roomsPerHour = c.roomsPerHour();
+        this.maxInFlight = c.maxInFlight();
+    }
+
+    public Bucket send() {
+        return new Bucket(sendRate, sendBurst);
+    }
+
+    public Bucket join() {
+        return new Bucket(JOIN_PER_SECOND, Math.max(BURST_MIN, maxRoomsPerConnection));
+    }
+
+    public Bucket history() {
+        return new Bucket(HISTORY_PER_SECOND, Math.max(BURST_MIN, maxRoomsPerConnection));
+    }
+
+    public int maxRoomsPerConnection() {
+        return maxRoomsPerConnection;
+    }
+
+    /** Different rooms one user's connections on this node may be in at once. */
+    public int maxRoomsPerUser() {
+        return maxRoomsPerUser;
+    }
+
+    /** Rooms one user may make an hour on this node; 0: no limit. */
+    public int roomsPerHour() {
+        return roomsPerHour;
+    }
+
+    /** Frames of one connection that may wait for their answer at once. */
+    public int maxInFlight() {
+        return maxInFlight;
     }
 
     public double sendRate() {

@@ -21,6 +21,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
+import java.util.function.Consumer;
 import java.util.function.Function;
 import java.util.function.Predicate;
 
@@ -49,6 +50,7 @@ public final class Rooms {
     private final Presence presence;
     private final Predicate<String> isAdmin;
     private final boolean creationByAnyone;
+    private final Consumer<String> quota;
     private final Function<Callable<?>, Future<?>> blocking;
 
     public record RoomView(String name, String kind, String topic, String role, int members, String with, long lastSeq, int online) {}
@@ -64,8 +66,9 @@ public final class Rooms {
     /** An answer, and whether the request made it (201) or found it (200). */
     public record Made<T>(T value, boolean made) {}
 
+    /** @param quota takes one room of a user's quota of rooms made, or throws {@code quota_exceeded} */
     Rooms(Limits limits, RoomStore store, UserStore users, Delivery delivery, Presence presence, Predicate<String> isAdmin,
-          boolean creationByAnyone, Function<Callable<?>, Future<?>> blocking) {
+          boolean creationByAnyone, Consumer<String> quota, Function<Callable<?>, Future<?>> blocking) {
         this.limits = requireNonNull(limits, "limits");
         this.store = requireNonNull(store, "store");
         this.users = requireNonNull(users, "users");
@@ -73,6 +76,7 @@ public final class Rooms {
         this.presence = requireNonNull(presence, "presence");
         this.isAdmin = requireNonNull(isAdmin, "isAdmin");
         this.creationByAnyone = creationByAnyone;
+        this.quota = requireNonNull(quota, "quota");
         this.blocking = requireNonNull(blocking, "blocking");
     }
 
@@ -119,7 +123,8 @@ public final class Rooms {
         return blocking(() -> store.list(user, cursor, n, prefix, kind)).compose(listed -> {
             boolean more = listed.size() > n;
             List<RoomStore.Listed> page = more ? listed.subList(0, n) : listed;
-            return online(page.stream().map(l -> l.room().name()).toList()).map(counts -> {
+            // Counts that may be a second or two old (Presence.listedCounts): clients list rooms often.
+            return online(page.stream().map(l -> l.room().name()).toList(), true).map(counts -> {
                 List<RoomView> views = new ArrayList<>(page.size());
                 for (int i = 0; i < page.size(); i++) views.add(view(user, page.get(i).room(), page.get(i).role(), counts.get(i)));
                 return new Page<>(views, more ? page.get(page.size() - 1).room().name() : null);
@@ -133,7 +138,7 @@ public final class Rooms {
         } catch (ChatException e) {
             return Future.failedFuture(e);
         }
-        return blocking(() -> readable(user, room)).compose(a -> online(List.of(room))
+        return blocking(() -> readable(user, room)).compose(a -> online(List.of(room), false)
                 .map(counts -> view(user, a.room(), a.member() == null ? null : a.member().role(), counts.get(0))));
     }
 
@@ -190,6 +195,7 @@ public final class Rooms {
         }
         return change(name, user, null, s -> {
             if (s.room() != null) throw new ChatException(ErrorCode.CONFLICT, "room " + name + " exists");
+            quota.accept(user); // only a room made counts: a refusal above takes nothing
             RoomChange made = new RoomChange(RoomChange.ROOM_CREATED, null, user, null, null, null, visibility, t);
             return new Plan<>(List.of(new Write.CreateRoom(visibility, t, null, key), new Write.PutMember(user, "owner", null),
                     new Write.Event(user, user + " made the " + visibility + " room " + name + (t == null ? "" : ": " + t), made)), true);
@@ -448,9 +454,9 @@ public final class Rooms {
         return limit;
     }
 
-    private Future<List<Integer>> online(List<String> names) {
+    private Future<List<Integer>> online(List<String> names, boolean listed) {
         if (names.isEmpty()) return Future.succeededFuture(List.of());
-        return presence.counts(names).map(counts -> names.stream().map(n -> counts.getOrDefault(n, 0)).toList());
+        return (listed ? presence.listedCounts(names) : presence.counts(names)).map(counts -> names.stream().map(n -> counts.getOrDefault(n, 0)).toList());
     }
 
     private static RoomView view(String user, RoomStore.Room r, String role, int online) {

@@ -62,6 +62,10 @@ public record ChatConfig(
         String nodeId,
         double rateLimit,
         int rateBurst,
+        int maxRoomsPerConnection,
+        int maxRoomsPerUser,
+        int roomsPerHour,
+        int maxInFlight,
         int maxFrameBytes,
         int maxTextLength,
         Pattern usernamePattern,
@@ -162,6 +166,10 @@ public record ChatConfig(
                 nodeId,
                 decimal(v, Setting.RATE_LIMIT),
                 integer(v, Setting.RATE_BURST, 1, 1_000_000),
+                integer(v, Setting.MAX_ROOMS_PER_CONNECTION, 1, 100_000),
+                integer(v, Setting.MAX_ROOMS_PER_USER, 1, 1_000_000),
+                integer(v, Setting.ROOMS_PER_HOUR, 0, 1_000_000),
+                integer(v, Setting.MAX_IN_FLIGHT, 1, 100_000),
                 integer(v, Setting.MAX_FRAME_BYTES, 256, 16 * 1024 * 1024),
                 integer(v, Setting.MAX_TEXT_LENGTH, 1, 1_000_000),
                 pattern(v, Setting.USERNAME_PATTERN),
@@ -292,6 +300,10 @@ public record ChatConfig(
         if (!(rateLimit > 0) || Double.isInfinite(rateLimit)) { // NaN too: a NaN bucket never refills
             throw new ConfigException(Setting.RATE_LIMIT.env + ": " + rateLimit + " (expected: a finite number > 0)");
         }
+        if (maxRoomsPerUser < maxRoomsPerConnection) { // a cap per connection that a connection could never reach
+            throw new ConfigException(Setting.MAX_ROOMS_PER_USER.env + ": " + maxRoomsPerUser + " (expected: at least "
+                    + Setting.MAX_ROOMS_PER_CONNECTION.env + " " + maxRoomsPerConnection + ")");
+        }
         if (heartbeatTimeout.compareTo(heartbeatInterval) <= 0) {
             throw new ConfigException(Setting.HEARTBEAT_TIMEOUT.env + ": " + heartbeatTimeout + " (expected: longer than the heartbeat interval " + heartbeatInterval + ")");
         }
@@ -370,7 +382,7 @@ public record ChatConfig(
      * the server does about it.
      */
     List<String> warnings() {
-        List<String> out = new ArrayList<>(2);
+        List<String> out = new ArrayList<>(3);
         if (effectiveReplayLimit() < replayLimit) {
             out.add(Setting.REPLAY_LIMIT.env + " " + replayLimit + " is more than half of " + Setting.OUTBOX_FRAMES.env
                     + " (" + outboxFrames + "): a join replays at most " + effectiveReplayLimit());
@@ -387,6 +399,14 @@ public record ChatConfig(
             out.add(Setting.JWKS_URL.env + " is set and " + Setting.REGISTRATION.env + " is open: a name the identity provider's users"
                     + " have not yet signed in with can be registered here first, and their tokens are then refused;"
                     + " set " + Setting.REGISTRATION.env + "=closed if accounts come from the identity provider");
+        }
+        if (maxInFlight < maxRoomsPerConnection) {
+            out.add(Setting.MAX_IN_FLIGHT.env + " " + maxInFlight + " is less than " + Setting.MAX_ROOMS_PER_CONNECTION.env
+                    + " (" + maxRoomsPerConnection + "): a client that joins all its rooms again at once (after a reconnect) has some joins refused");
+        }
+        if (rateBurst > maxInFlight) {
+            out.add(Setting.RATE_BURST.env + " " + rateBurst + " is more than " + Setting.MAX_IN_FLIGHT.env + " (" + maxInFlight
+                    + "): sends of a burst past the frames in flight are refused with rate_limited while the store has not answered");
         }
         return out;
     }
@@ -478,6 +498,10 @@ public record ChatConfig(
         out.put(Setting.NODE_ID.env, nodeId);
         out.put(Setting.RATE_LIMIT.env, String.valueOf(rateLimit));
         out.put(Setting.RATE_BURST.env, String.valueOf(rateBurst));
+        out.put(Setting.MAX_ROOMS_PER_CONNECTION.env, String.valueOf(maxRoomsPerConnection));
+        out.put(Setting.MAX_ROOMS_PER_USER.env, String.valueOf(maxRoomsPerUser));
+        out.put(Setting.ROOMS_PER_HOUR.env, roomsPerHour == 0 ? "0 (no limit)" : String.valueOf(roomsPerHour));
+        out.put(Setting.MAX_IN_FLIGHT.env, String.valueOf(maxInFlight));
         out.put(Setting.MAX_FRAME_BYTES.env, String.valueOf(maxFrameBytes));
         out.put(Setting.MAX_TEXT_LENGTH.env, String.valueOf(maxTextLength));
         out.put(Setting.USERNAME_PATTERN.env, usernamePattern.pattern());

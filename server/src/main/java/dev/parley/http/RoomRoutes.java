@@ -5,6 +5,7 @@ import dev.parley.chat.Rooms;
 import dev.parley.event.Message;
 import dev.parley.metrics.ChatMetrics;
 import io.vertx.core.Future;
+import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
@@ -12,6 +13,10 @@ import io.vertx.ext.web.RoutingContext;
 
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.Arrays;
+import java.util.Base64;
 
 import static java.util.Objects.requireNonNull;
 
@@ -63,7 +68,43 @@ final class RoomRoutes {
             for (Rooms.RoomView r : p.items()) out.add(roomJson(r));
             return out;
         });
-        reply(ctx, 200, page);
+        page.onComplete(ar -> {
+            if (ar.failed()) {
+                HttpErrors.send(ctx, metrics, ar.cause());
+                return;
+            }
+            // Clients list rooms every few seconds and the list seldom changes: with the ETag of what
+            // they have, an unchanged page is a 304 without a body (PROTOCOL.md 3.3).
+            String body = ar.result().encode();
+            String tag = etag(body + "\n" + ctx.response().headers().get("Link"));
+            ctx.response().putHeader(HttpHeaders.ETAG, tag).putHeader(HttpHeaders.CACHE_CONTROL, "private, no-cache");
+            if (matches(ctx.request().getHeader(HttpHeaders.IF_NONE_MATCH), tag)) {
+                ctx.response().setStatusCode(304).end();
+            } else {
+                ctx.response().setStatusCode(200).putHeader(HttpHeaders.CONTENT_TYPE, "application/json").end(body);
+            }
+        });
+    }
+
+    /** A strong ETag of the answer: 128 bits of its SHA-256, in base64url. */
+    static String etag(String answer) {
+        try {
+            byte[] h = MessageDigest.getInstance("SHA-256").digest(answer.getBytes(StandardCharsets.UTF_8));
+            return "\"" + Base64.getUrlEncoder().withoutPadding().encodeToString(Arrays.copyOf(h, 16)) + "\"";
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** Whether an If-None-Match header names the tag (RFC 9110 13.1.2: weak comparison, or {@code *}). */
+    static boolean matches(String ifNoneMatch, String tag) {
+        if (ifNoneMatch == null) return false;
+        for (String t : ifNoneMatch.split(",")) {
+            String v = t.strip();
+            if (v.startsWith("W/")) v = v.substring(2);
+            if (v.equals("*") || v.equals(tag)) return true;
+        }
+        return false;
     }
 
     private void create(RoutingContext ctx) {

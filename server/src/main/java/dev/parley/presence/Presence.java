@@ -27,6 +27,16 @@ public interface Presence {
     /** How many users are online in each of the rooms (rooms with nobody are left out). */
     Future<Map<String, Integer>> counts(Collection<String> rooms);
 
+    /**
+     * The same for a list of rooms shown to people ({@code GET /api/rooms}), which may be a little
+     * old: an implementation that asks a remote store per room answers from what it asked up to a
+     * couple of seconds before, so that clients listing rooms often cost it little. By default
+     * {@link #counts}, which is cheap in memory.
+     */
+    default Future<Map<String, Integer>> listedCounts(Collection<String> rooms) {
+        return counts(rooms);
+    }
+
     /** False while presence may be stale (its backend is down). */
     boolean healthy();
 

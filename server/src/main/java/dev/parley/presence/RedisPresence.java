@@ -104,6 +104,7 @@ public final class RedisPresence implements Presence {
     private final ScheduledExecutorService refresher;
     private final long refreshMillis;
     private final Object lock = new Object();
+    private final CountCache listed = new CountCache(LISTED_COUNTS_TTL, room -> live(room).thenApply(Set::size), System::nanoTime);
     private final Map<String, Map<String, Integer>> local = new HashMap<>(); // guarded by lock
     private final Set<Entry> unwrittenLeaves = new HashSet<>();               // guarded by lock
     private final Set<Entry> unannouncedJoins = new HashSet<>();             // guarded by lock: first joins answered without Redis
@@ -236,6 +237,17 @@ public final class RedisPresence implements Presence {
     @Override
     public Future<List<String>> members(String room) {
         return on(Vertx.currentContext(), live(room).thenApply(ArrayList::new));
+    }
+
+    /**
+     * Two seconds: the room list's online counts are that old at most, and each listed room costs
+     * Redis one script per two seconds per node, whatever the number of clients listing it.
+     */
+    static final Duration LISTED_COUNTS_TTL = Duration.ofSeconds(2);
+
+    @Override
+    public Future<Map<String, Integer>> listedCounts(Collection<String> rooms) {
+        return on(Vertx.currentContext(), listed.counts(rooms));
     }
 
     @Override

@@ -4,15 +4,14 @@ import dev.parley.auth.TokenService;
 import dev.parley.chat.ChatException;
 import dev.parley.chat.ChatService;
 import dev.parley.chat.ErrorCode;
-import dev.parley.chat.RateLimiter;
 import dev.parley.delivery.HandOff;
 import dev.parley.delivery.Seat;
 import dev.parley.delivery.Subscriber;
 import dev.parley.config.ChatConfig;
-import dev.parley.chat.Limits;
 import dev.parley.event.Message;
 import dev.parley.event.Notice;
 import dev.parley.metrics.ChatMetrics;
+import dev.parley.work.Blocking;
 import io.micrometer.core.instrument.Counter;
 import io.netty.buffer.ByteBuf;
 import io.netty.util.concurrent.ScheduledFuture;
@@ -34,9 +33,10 @@ import java.util.concurrent.TimeUnit;
  * {@link Subscriber} methods runs on the connection's event loop, with {@link #context()} as the
  * current Vert.x context; the Subscriber methods may be called from any thread and only queue.
  *
- * <p>A little over 400 lines: frames in, frames out, and the close (which waits for the answers owed
- * to frames taken) all read and write the same few fields of one connection; the part that holds
- * its own state, the frames waiting for a join, is {@link JoinWaits}.
+ * <p>Near 500 lines: frames in, frames out, the rooms it holds (counted against the caps on rooms)
+ * and the close (which waits for the answers owed to frames taken and lets its rooms go) all read
+ * and write the same few fields of one connection; the parts that hold state of their own are
+ * apart: the frames waiting for a join ({@link JoinWaits}) and the rate limits ({@link FrameLimits}).
  */
 final class Connection implements Subscriber {
     private static final Logger log = LoggerFactory.getLogger(Connection.class);
@@ -56,22 +56,23 @@ final class Connection implements Subscriber {
     private final Counter messagesOut;
     private final Counter typingOut;
     private final Counter presenceOut;
-    private final RateLimiter sendLimit;
-    // Allocated when first needed, and small: an idle connection is mostly these fields (issue 5).
-    private RateLimiter typingLimit;
-    private final Map<String, Seat> rooms = new HashMap<>(4); // joined, by name, with the seat the join gave
+    private final FrameLimits limits;
+    // Joined, by name, with the seat the join gave. With the rooms being joined, these are the rooms
+    // the connection holds: counted against the caps on rooms (enterRoom when a room is taken on,
+    // release when it is let go).
+    private final Map<String, Seat> rooms = new HashMap<>(4);
     private JoinWaits joining; // null when no join is in progress, which is most of the time
     private TokenService.Identity identity; // the token it lives on (who, until when, which); a refresh replaces it
     private ScheduledFuture<?> expiryTimer;
     private volatile long lastHeardNanos = System.nanoTime();
     private long windowStart = System.nanoTime();
     private int errorsInWindow;
-    private int rateLimitedInWindow;
-    /** Frames taken and not answered yet: sends in the store, history reads, joins, refreshes. */
+    /** Frames taken and not answered yet (in flight): sends in the store, history reads, joins, refreshes. */
     private int owed;
     /** A close decided by the server, waiting for what is owed; null otherwise (allocated only then). */
     private PendingClose closing;
-    private boolean closed;
+    /** Volatile: work queued for this connection on a worker reads it, and is not run once it is set. */
+    private volatile boolean closed;
 
     private record PendingClose(int code, String reason, ScheduledFuture<?> deadline) {}
 
@@ -93,7 +94,7 @@ final class Connection implements Subscriber {
         this.messagesOut = metrics.frameOutCounter("message");
         this.typingOut = metrics.frameOutCounter("typing");
         this.presenceOut = metrics.frameOutCounter("presence");
-        this.sendLimit = new RateLimiter(config.rateLimit(), config.rateBurst());
+        this.limits = new FrameLimits(chat.limits());
     }
 
     /** Once the handshake is done. */
@@ -110,7 +111,7 @@ final class Connection implements Subscriber {
 
     /** A whole text message (its fragments put together), valid UTF-8. */
     void onText(String text) {
-        if (closing != null) return; // frames after the server decided to close are not taken
+        if (closing != null || closed) return; // frames after the server decided to close are not taken
         ClientFrame frame;
         try {
             frame = FrameCodec.decode(text);
@@ -126,6 +127,7 @@ final class Connection implements Subscriber {
     private void handle(ClientFrame frame) {
         if (joining != null && putAside(frame)) return;
         try {
+            if (!admitted(frame)) return;
             switch (frame) {
                 case ClientFrame.Join j -> join(j);
                 case ClientFrame.Leave l -> leave(l);
@@ -147,6 +149,21 @@ final class Connection implements Subscriber {
         }
     }
 
+    /**
+     * Whether the frame is within its limits ({@link FrameLimits#admit}: its kind's rate, and the
+     * frames in flight); a refusal throws {@code rate_limited}, and a connection that keeps running
+     * into them is closed here with 4029.
+     */
+    private boolean admitted(ClientFrame frame) {
+        boolean sendHere = frame instanceof ClientFrame.Send s && inRoom(s.room());
+        FrameLimits.Verdict v = limits.admit(frame, sendHere, owed);
+        if (v == FrameLimits.Verdict.CLOSE) {
+            log.warn("closing connection of user={}: it kept sending past its rate limits", user);
+            close(CloseCode.RATE_LIMITED);
+        }
+        return v == FrameLimits.Verdict.TAKE;
+    }
+
     /** @return whether the frame waits for a join in progress (see {@link JoinWaits}), or was refused for waiting */
     private boolean putAside(ClientFrame frame) {
         try {
@@ -158,23 +175,25 @@ final class Connection implements Subscriber {
     }
 
     private void join(ClientFrame.Join j) {
-        String room = j.room();
+        String room = chat.limits().room(j.room());
+        if (!holds(room)) take(room);
         if (joining == null) joining = new JoinWaits();
         joining.begin(room);
         // Joining a room again goes on from what this connection was given (ChatService.join);
         // should it fail, the connection is out of the room.
         rooms.remove(room);
         owed++;
-        chat.join(this, room, j.since(), j.ref()).onComplete(ar -> {
+        chat.join(this, room, j.since(), j.ref(), this::open).onComplete(ar -> {
             ArrayDeque<ClientFrame> waiting = joining.end(room);
             if (joining.isEmpty()) joining = null;
             if (ar.succeeded()) {
                 if (closed) {
-                    leaveQuietly(room);
+                    leaveQuietly(room); // let go with the rest at the close
                 } else {
                     rooms.put(room, ar.result());
                 }
             } else {
+                if (!closed) chat.exitRoom(user, room);
                 reject(j.ref(), ar.cause());
             }
             // Not taken yet when a close was decided: they get no answer.
@@ -189,12 +208,41 @@ final class Connection implements Subscriber {
         });
     }
 
+    /** Whether the connection is in the room or joining it: it holds it, and it counts against the caps. */
+    private boolean holds(String room) {
+        return rooms.containsKey(room) || joining != null && joining.inProgress(room);
+    }
+
+    /**
+     * Takes a room on, within the caps on rooms per connection and per user (PROTOCOL.md section 12):
+     * else {@code too_many_rooms}. A room a removal took the connection out of no longer counts
+     * (see {@link #removed}).
+     */
+    private void take(String room) {
+        int held = rooms.size() + (joining == null ? 0 : joining.size());
+        if (held >= config.maxRoomsPerConnection()) {
+            throw new ChatException(ErrorCode.TOO_MANY_ROOMS, "this connection is in " + held + " rooms, the most one connection may be in; leave one first");
+        }
+        chat.enterRoom(user, room);
+    }
+
+    /** Lets a room go: out of the caps. */
+    private void release(String room) {
+        if (rooms.remove(room) != null) chat.exitRoom(user, room);
+    }
+
+    /** Whether work asked for by this connection is still wanted: not once it is closed. Any thread. */
+    private boolean open() {
+        return !closed;
+    }
+
     private void leave(ClientFrame.Leave l) {
-        Seat seat = rooms.get(l.room());
-        if (seat != null && seat.removed()) rooms.remove(l.room()); // taken out already: not_joined below
-        chat.leave(this, l.room());
-        rooms.remove(l.room());
-        queue(FrameCodec.left(l.ref(), l.room()), "left");
+        String room = l.room();
+        Seat seat = rooms.get(room);
+        if (seat != null && seat.removed()) release(room); // taken out already: not_joined below
+        chat.leave(this, room);
+        release(room);
+        queue(FrameCodec.left(l.ref(), room), "left");
     }
 
     /**
@@ -214,18 +262,7 @@ final class Connection implements Subscriber {
         return rooms.get(room);
     }
 
-    /**
-     * A send to a room this connection is not in costs no token of the rate limit: ChatService
-     * refuses it ({@code bad_request} for a name that is not one, else {@code not_joined}).
-     */
     private void send(ClientFrame.Send s) {
-        if (inRoom(s.room()) && !sendLimit.tryAcquire()) {
-            if (++rateLimitedInWindow > 2 * config.rateBurst()) {
-                close(CloseCode.RATE_LIMITED);
-                return;
-            }
-            throw new ChatException(ErrorCode.RATE_LIMITED, "more than " + fmt(config.rateLimit()) + " sends per second; slow down");
-        }
         owed++;
         chat.send(this, s.room(), s.clientId(), s.text()).onComplete(ar -> {
             if (ar.succeeded()) {
@@ -238,13 +275,12 @@ final class Connection implements Subscriber {
     }
 
     private void typing(ClientFrame.Typing t) {
-        if (typingLimit == null) typingLimit = new RateLimiter(Limits.TYPING_PER_SECOND, Limits.TYPING_PER_SECOND);
-        chat.typing(this, t.room(), typingLimit);
+        chat.typing(this, t.room());
     }
 
     private void history(ClientFrame.History h) {
         owed++;
-        chat.history(user, h.room(), h.before(), null, h.limit()).onComplete(ar -> {
+        chat.history(user, h.room(), h.before(), null, h.limit(), this::open).onComplete(ar -> {
             if (ar.succeeded()) {
                 queue(FrameCodec.history(h.ref(), h.room(), ar.result().messages(), ar.result().hasMore()), "history");
             } else {
@@ -300,6 +336,11 @@ final class Connection implements Subscriber {
     @Override
     public void removed(String room, String reason, HandOff handOff) {
         if (outbox.offerReply(FrameCodec.removed(room, reason), handOff)) metrics.frameOutCounter("left").increment();
+        // Out of the caps on rooms, on the event loop: a client told it was removed need not leave.
+        context.runOnContext(x -> {
+            Seat seat = rooms.get(room);
+            if (!closed && seat != null && seat.removed()) release(room);
+        });
     }
 
     @Override
@@ -322,6 +363,7 @@ final class Connection implements Subscriber {
 
     /** Answers a failed frame with an error frame; a connection that keeps failing is closed with 1008. */
     private void reject(String ref, Throwable err) {
+        if (err instanceof Blocking.Abandoned) return; // for a connection that is gone: nobody to tell
         ErrorCode code;
         String message;
         if (err instanceof ChatException ce) {
@@ -354,7 +396,6 @@ final class Connection implements Subscriber {
         if (now - windowStart > ABUSE_WINDOW_NANOS) {
             windowStart = now;
             errorsInWindow = 0;
-            rateLimitedInWindow = 0;
         }
     }
 
@@ -452,6 +493,10 @@ final class Connection implements Subscriber {
         if (expiryTimer != null) expiryTimer.cancel(false);
         if (closing != null) closing.deadline().cancel(false);
         for (String room : new ArrayList<>(rooms.keySet())) leaveQuietly(room);
+        // Every room it holds, joins under way included, goes out of the caps now (a join under way
+        // leaves its room in the delivery itself, when it completes).
+        for (String room : rooms.keySet()) chat.exitRoom(user, room);
+        if (joining != null) for (String room : joining.rooms()) chat.exitRoom(user, room);
         rooms.clear();
         outbox.close();
     }
@@ -462,9 +507,5 @@ final class Connection implements Subscriber {
         } catch (ChatException e) {
             // not in it after all: nothing to leave
         }
-    }
-
-    private static String fmt(double d) {
-        return d == Math.rint(d) ? String.valueOf((long) d) : String.valueOf(d);
     }
 }

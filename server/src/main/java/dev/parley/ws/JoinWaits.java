@@ -34,6 +34,16 @@ final class JoinWaits {
         return joining.isEmpty();
     }
 
+    /** How many rooms have a join in progress. */
+    int size() {
+        return joining.size();
+    }
+
+    /** The rooms with a join in progress. */
+    java.util.Set<String> rooms() {
+        return joining.keySet();
+    }
+
     /**
      * Puts the frame aside if it must wait for a join.
      *

@@ -54,7 +54,7 @@ class LoadBalancerIT {
         Map<String, String> env = Map.of(
                 "CHAT_DATABASE_URL", Postgres.shared().newDatabase(), "CHAT_DATABASE_USER", "postgres", "CHAT_DATABASE_PASSWORD", "postgres",
                 "CHAT_REDIS_URL", redis.url(), "CHAT_PRESENCE_TTL", "3s", "CHAT_DRAIN_TIMEOUT", "5s", "CHAT_EVENT_LOOPS", "1",
-                "CHAT_RATE_LIMIT", "1000", "CHAT_RATE_BURST", "1000");
+                "CHAT_RATE_LIMIT", "1000", "CHAT_RATE_BURST", "1000", "CHAT_MAX_IN_FLIGHT", "100000");
         a = processes.node("lb-a", env);
         b = processes.node("lb-b", env);
         nginx = Nginx.start(List.of(a.port(), b.port()));

@@ -266,4 +266,45 @@ class RedisPresenceTest implements PresenceContract {
         Futures.await(a.close());
         assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(5));
     }
+
+    /**
+     * The room list's counts (issue 20): a thousand lists of 50 rooms within the cache's 2 s cost
+     * about one script per room, where the same lists asked afresh cost one per room per list. The
+     * numbers are printed: a rough measure of what the cache saves.
+     */
+    @Test
+    void listed_counts_ask_redis_once_per_room_every_two_seconds_however_many_lists_ask() {
+        RedisPresence a = node(Duration.ofSeconds(60), Duration.ofSeconds(20)); // no refresh's scripts meanwhile
+        List<String> rooms = IntStream.range(0, 50).mapToObj(i -> PresenceContract.room("listed" + i)).toList();
+        for (String r : rooms) Futures.await(a.join(r, "alice"));
+
+        long before = scripts();
+        long start = System.nanoTime();
+        for (int i = 0; i < 1_000; i++) assertThat(Futures.await(a.listedCounts(rooms))).hasSize(50);
+        long cached = scripts() - before;
+        double seconds = (System.nanoTime() - start) / 1e9;
+        before = scripts();
+        start = System.nanoTime();
+        for (int i = 0; i < 100; i++) assertThat(Futures.await(a.counts(rooms))).hasSize(50);
+        long afresh = scripts() - before;
+        System.out.printf("[RedisPresenceTest] 1000 lists of 50 rooms with the cache: %.2f s, %d scripts; 100 lists afresh: %.2f s, %d scripts%n",
+                seconds, cached, (System.nanoTime() - start) / 1e9, afresh);
+
+        assertThat(cached).as("one per room per 2 s started").isLessThanOrEqualTo(50L * (1 + (long) (seconds / 2)));
+        assertThat(afresh).isGreaterThanOrEqualTo(100L * 50);
+    }
+
+    /** Scripts Redis has run so far (INFO commandstats: EVAL and EVALSHA). */
+    private static long scripts() {
+        try (RedisClient admin = RedisClient.create(redis.url()); StatefulRedisConnection<String, String> c = admin.connect()) {
+            long n = 0;
+            for (String line : c.sync().info("commandstats").split("\r?\n")) {
+                if (line.startsWith("cmdstat_eval:") || line.startsWith("cmdstat_evalsha:")) {
+                    String calls = line.substring(line.indexOf("calls=") + 6);
+                    n += Long.parseLong(calls.substring(0, calls.indexOf(',')));
+                }
+            }
+            return n;
+        }
+    }
 }

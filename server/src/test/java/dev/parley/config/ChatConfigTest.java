@@ -65,6 +65,10 @@ class ChatConfigTest {
         d.put(Setting.NODE_ID, "");               // host name + random
         d.put(Setting.RATE_LIMIT, "20");
         d.put(Setting.RATE_BURST, "40");
+        d.put(Setting.MAX_ROOMS_PER_CONNECTION, "100");
+        d.put(Setting.MAX_ROOMS_PER_USER, "200");
+        d.put(Setting.ROOMS_PER_HOUR, "30");
+        d.put(Setting.MAX_IN_FLIGHT, "128");
         d.put(Setting.MAX_FRAME_BYTES, "16384");  // 16 KiB
         d.put(Setting.MAX_TEXT_LENGTH, "4000");
         d.put(Setting.USERNAME_PATTERN, "^[A-Za-z0-9_.-]{3,32}$");
@@ -132,6 +136,10 @@ class ChatConfigTest {
         assertThat(c.nodeId()).matches(".+-[0-9a-f]{5}").matches(NODE_ID_RULE);
         assertThat(c.rateLimit()).isEqualTo(20.0);
         assertThat(c.rateBurst()).isEqualTo(40);
+        assertThat(c.maxRoomsPerConnection()).isEqualTo(100);
+        assertThat(c.maxRoomsPerUser()).isEqualTo(200);
+        assertThat(c.roomsPerHour()).isEqualTo(30);
+        assertThat(c.maxInFlight()).isEqualTo(128);
         assertThat(c.maxFrameBytes()).isEqualTo(16 * 1024);
         assertThat(c.maxTextLength()).isEqualTo(4000);
         assertThat(c.usernamePattern().pattern()).isEqualTo("^[A-Za-z0-9_.-]{3,32}$");
@@ -208,6 +216,10 @@ class ChatConfigTest {
         values.put(Setting.NODE_ID, "node-a");
         values.put(Setting.RATE_LIMIT, "2.5");
         values.put(Setting.RATE_BURST, "5");
+        values.put(Setting.MAX_ROOMS_PER_CONNECTION, "10");
+        values.put(Setting.MAX_ROOMS_PER_USER, "25");
+        values.put(Setting.ROOMS_PER_HOUR, "0");
+        values.put(Setting.MAX_IN_FLIGHT, "32");
         values.put(Setting.MAX_FRAME_BYTES, "4096");
         values.put(Setting.MAX_TEXT_LENGTH, "500");
         values.put(Setting.USERNAME_PATTERN, "^[a-z]{2,10}$");
@@ -271,6 +283,10 @@ class ChatConfigTest {
             assertThat(c.nodeId()).isEqualTo("node-a");
             assertThat(c.rateLimit()).isEqualTo(2.5);
             assertThat(c.rateBurst()).isEqualTo(5);
+            assertThat(c.maxRoomsPerConnection()).isEqualTo(10);
+            assertThat(c.maxRoomsPerUser()).isEqualTo(25);
+            assertThat(c.roomsPerHour()).isZero();
+            assertThat(c.maxInFlight()).isEqualTo(32);
             assertThat(c.maxFrameBytes()).isEqualTo(4096);
             assertThat(c.maxTextLength()).isEqualTo(500);
             assertThat(c.usernamePattern().pattern()).isEqualTo("^[a-z]{2,10}$");
@@ -427,6 +443,11 @@ class ChatConfigTest {
                 Arguments.of(Setting.RATE_LIMIT, "NaN", "expected: a finite number > 0"),
                 Arguments.of(Setting.RATE_LIMIT, "Infinity", "expected: a finite number > 0"),
                 Arguments.of(Setting.RATE_BURST, "0", whole + "1 to 1000000"),
+                Arguments.of(Setting.MAX_ROOMS_PER_CONNECTION, "0", whole + "1 to 100000"),
+                Arguments.of(Setting.MAX_ROOMS_PER_USER, "50", "expected: at least CHAT_MAX_ROOMS_PER_CONNECTION 100"),
+                Arguments.of(Setting.MAX_ROOMS_PER_USER, "none", whole + "1 to 1000000"),
+                Arguments.of(Setting.ROOMS_PER_HOUR, "-1", whole + "0 to 1000000"),
+                Arguments.of(Setting.MAX_IN_FLIGHT, "0", whole + "1 to 100000"),
                 Arguments.of(Setting.MAX_FRAME_BYTES, "100", whole + "256 to 16777216"),
                 Arguments.of(Setting.MAX_TEXT_LENGTH, "0", whole + "1 to 1000000"),
                 Arguments.of(Setting.USERNAME_PATTERN, "[a-z", "expected: a regular expression"),
@@ -597,6 +618,16 @@ class ChatConfigTest {
         ChatConfig set = ChatConfig.load(Map.of("CHAT_OUTBOX_BUDGET", "16777216"), Map.of());
         assertThat(set.effectiveOutboxBudget()).isEqualTo(16L << 20);
         assertThat(set.describe().get("CHAT_OUTBOX_BUDGET")).isEqualTo("16777216");
+    }
+
+    @Test
+    void fewer_frames_in_flight_than_rooms_per_connection_is_warned_about() {
+        ChatConfig c = ChatConfig.load(Map.of("CHAT_MAX_IN_FLIGHT", "50"), Map.of());
+        assertThat(c.warnings()).containsExactly("CHAT_MAX_IN_FLIGHT 50 is less than CHAT_MAX_ROOMS_PER_CONNECTION (100): a client that"
+                + " joins all its rooms again at once (after a reconnect) has some joins refused");
+        assertThat(ChatConfig.load(Map.of("CHAT_RATE_BURST", "1000"), Map.of()).warnings()).containsExactly("CHAT_RATE_BURST 1000 is more than"
+                + " CHAT_MAX_IN_FLIGHT (128): sends of a burst past the frames in flight are refused with rate_limited while the store has not answered");
+        assertThat(ChatConfig.load(Map.of("CHAT_ROOMS_PER_HOUR", "0"), Map.of()).describe().get("CHAT_ROOMS_PER_HOUR")).isEqualTo("0 (no limit)");
     }
 
     @Test

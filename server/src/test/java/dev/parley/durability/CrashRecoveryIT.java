@@ -52,7 +52,7 @@ class CrashRecoveryIT {
         int port = Ports.free();
         List<String> args = List.of("serve", "--port", String.valueOf(port), "--data-dir", dataDir.toString(),
                 // the burst is one client sending as fast as it can, far beyond the default 20/s
-                "--rate-limit", "100000", "--rate-burst", "100000");
+                "--rate-limit", "100000", "--rate-burst", "100000", "--max-in-flight", "100000");
         JarProcess first = processes.start("first", tmp, args, SECRET_ENV);
         first.awaitReady(port, WAIT);
         assertThat(dataDir.resolve("parley.mv.db")).exists();
@@ -185,7 +185,7 @@ class CrashRecoveryIT {
         Path dataDir = tmp.resolve("data");
         int port = Ports.free();
         List<String> args = List.of("serve", "--port", String.valueOf(port), "--data-dir", dataDir.toString(),
-                "--rate-limit", "100000", "--rate-burst", "100000");
+                "--rate-limit", "100000", "--rate-burst", "100000", "--max-in-flight", "100000");
         JarProcess first = processes.start("first", tmp, args, SECRET_ENV);
         first.awaitReady(port, WAIT);
         Http http = new Http("http://127.0.0.1:" + port);

@@ -32,7 +32,11 @@ class LimitsApiTest {
             .with(Setting.USERNAME_PATTERN, "^[a-z_0-9]{4,40}$")
             .with(Setting.PASSWORD_MIN, "10")
             .with(Setting.PASSWORD_MAX, "50")
-            .with(Setting.OUTBOX_FRAMES, "400"); // a join then replays at most 200
+            .with(Setting.OUTBOX_FRAMES, "400") // a join then replays at most 200
+            .with(Setting.MAX_ROOMS_PER_CONNECTION, "12") // less than 20: join and history still burst to 20
+            .with(Setting.MAX_ROOMS_PER_USER, "30")
+            .with(Setting.ROOMS_PER_HOUR, "9")
+            .with(Setting.MAX_IN_FLIGHT, "16");
 
     @Test
     void the_configured_limits_are_advertised_to_anyone() {
@@ -54,6 +58,20 @@ class LimitsApiTest {
         assertThat(l.get("historyLimitDefault").asInt()).isEqualTo(50);
         assertThat(l.get("historyLimitMax").asInt()).isEqualTo(100);
         assertThat(l.get("replayLimit").asInt()).isEqualTo(200);
+        // The limits of the other frames (PROTOCOL.md section 12): join and history burst to the rooms
+        // a connection may be in, and 20 at least.
+        assertThat(l.get("joinRate").asDouble()).isEqualTo(5);
+        assertThat(l.get("joinBurst").asInt()).isEqualTo(20);
+        assertThat(l.get("historyRate").asDouble()).isEqualTo(5);
+        assertThat(l.get("historyBurst").asInt()).isEqualTo(20);
+        assertThat(l.get("pingRate").asDouble()).isEqualTo(5);
+        assertThat(l.get("pingBurst").asInt()).isEqualTo(10);
+        assertThat(l.get("refreshRate").asDouble()).isEqualTo(0.1);
+        assertThat(l.get("refreshBurst").asInt()).isEqualTo(3);
+        assertThat(l.get("maxInFlight").asInt()).isEqualTo(16);
+        assertThat(l.get("maxRoomsPerConnection").asInt()).isEqualTo(12);
+        assertThat(l.get("maxRoomsPerUser").asInt()).isEqualTo(30);
+        assertThat(l.get("roomsPerHour").asInt()).isEqualTo(9);
     }
 
     @Test

@@ -72,6 +72,30 @@ class RoomsApiTest {
         }
     }
 
+    @Test
+    void an_unchanged_room_list_is_a_304_to_its_etag_and_a_change_gives_a_new_one() {
+        String token = server.newUser("poller");
+        String room = Rooms.unique("etag");
+        Http.Response first = server.http().get("/api/rooms?prefix=" + room, token);
+        String tag = first.header("ETag").orElseThrow();
+        assertThat(first.header("Cache-Control")).hasValue("private, no-cache");
+
+        Http.Response again = Http.send(HttpRequest.newBuilder(URI.create(server.baseUrl() + "/api/rooms?prefix=" + room))
+                .header("Authorization", "Bearer " + token).header("If-None-Match", tag).build());
+        assertThat(again.status()).isEqualTo(304);
+        assertThat(again.body()).isEmpty();
+        assertThat(again.header("ETag")).hasValue(tag);
+
+        try (WsClient c = server.connect(token)) {
+            Rooms.join(c, room); // a new room, and someone online in it: another list
+            Http.Response changed = Http.send(HttpRequest.newBuilder(URI.create(server.baseUrl() + "/api/rooms?prefix=" + room))
+                    .header("Authorization", "Bearer " + token).header("If-None-Match", tag).build());
+            assertThat(changed.status()).isEqualTo(200);
+            assertThat(changed.header("ETag")).isPresent().get().isNotEqualTo(tag);
+            assertThat(room(changed.json(), room).get("online").asInt()).isEqualTo(1);
+        }
+    }
+
     private static JsonNode room(JsonNode rooms, String name) {
         assertThat(rooms.isArray()).isTrue();
         return StreamSupport.stream(rooms.spliterator(), false).filter(n -> name.equals(n.path("name").asText())).findFirst()

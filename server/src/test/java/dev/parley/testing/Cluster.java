@@ -35,6 +35,8 @@ public final class Cluster implements BeforeAllCallback, AfterAllCallback, Befor
         // Soaks send faster than a person would; the rate limit has its own tests.
         settings.put(Setting.RATE_LIMIT, "10000");
         settings.put(Setting.RATE_BURST, "10000");
+        settings.put(Setting.MAX_IN_FLIGHT, "100000");
+        settings.put(Setting.ROOMS_PER_HOUR, "0"); // and make rooms by the dozen as one user; the quota has its own tests
     }
 
     public static Cluster of(int size) {

@@ -48,8 +48,16 @@ public final class WsClient implements AutoCloseable {
     private WsClient() {}
 
     public static WsClient connect(URI uri, Map<String, String> headers) {
+        return connect(uri, headers, "wss".equals(uri.getScheme()) ? TestTls.get().client() : CLIENT); // wss: the test's own certificate
+    }
+
+    /**
+     * The same through {@code client}: every socket of one HttpClient is served by its one selector
+     * thread, so a test that floods the server from some clients gives them an HttpClient of their
+     * own, or the others' frames wait behind the flood in the test itself.
+     */
+    public static WsClient connect(URI uri, Map<String, String> headers, HttpClient client) {
         WsClient c = new WsClient();
-        HttpClient client = "wss".equals(uri.getScheme()) ? TestTls.get().client() : CLIENT; // wss: the test's own certificate
         WebSocket.Builder b = client.newWebSocketBuilder().connectTimeout(Duration.ofSeconds(5));
         headers.forEach(b::header);
         try {

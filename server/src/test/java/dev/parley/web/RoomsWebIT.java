@@ -5,6 +5,7 @@ import com.microsoft.playwright.Page;
 import com.microsoft.playwright.assertions.LocatorAssertions;
 import com.microsoft.playwright.options.AriaRole;
 import dev.parley.testing.Chromium;
+import dev.parley.config.Setting;
 import dev.parley.testing.ParleyServer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -23,7 +24,8 @@ import static org.assertj.core.api.Assertions.assertThat;
  */
 class RoomsWebIT {
     @RegisterExtension
-    static ParleyServer server = ParleyServer.create();
+    static ParleyServer server = ParleyServer.create()
+            .with(Setting.ROOMS_PER_HOUR, "0"); // the paging test makes 105 rooms as one user
     @RegisterExtension
     static Chromium browser = Chromium.create();
 

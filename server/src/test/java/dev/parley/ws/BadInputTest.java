@@ -1,6 +1,7 @@
 package dev.parley.ws;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.parley.config.Setting;
 import dev.parley.testing.Http;
 import dev.parley.testing.ParleyServer;
 import dev.parley.testing.WsClient;
@@ -25,7 +26,8 @@ import static org.junit.jupiter.params.provider.Arguments.arguments;
  */
 class BadInputTest {
     @RegisterExtension
-    static ParleyServer server = ParleyServer.create();
+    static ParleyServer server = ParleyServer.create()
+            .with(Setting.ROOMS_PER_HOUR, "0"); // one user joins a new room for each of the many cases
 
     static String token;
 

@@ -27,7 +27,8 @@ class OrderAndDurabilityTest {
     @RegisterExtension
     static ParleyServer server = ParleyServer.create()
             .with(Setting.RATE_LIMIT, "10000")
-            .with(Setting.RATE_BURST, "10000");
+            .with(Setting.RATE_BURST, "10000")
+            .with(Setting.MAX_IN_FLIGHT, "100000"); // sends pipelined past the default 128 unanswered
 
     private static final int SENDERS = 4;
     private static final int EACH = 75;

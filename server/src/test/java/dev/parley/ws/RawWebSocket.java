@@ -151,6 +151,26 @@ final class RawWebSocket implements AutoCloseable {
         send(TEXT, text.getBytes(StandardCharsets.UTF_8));
     }
 
+    /** Sends the texts as frames in one write: the server reads them together, before it can answer any. */
+    synchronized void sendTextsAtOnce(java.util.List<String> texts) {
+        try {
+            ByteArrayOutputStream all = new ByteArrayOutputStream();
+            for (String t : texts) {
+                byte[] payload = t.getBytes(StandardCharsets.UTF_8);
+                if (payload.length >= 126) throw new IllegalArgumentException("short texts only: " + t);
+                byte[] mask = randomBytes(4);
+                all.write(0x80 | TEXT);
+                all.write(0x80 | payload.length);
+                all.write(mask);
+                for (int i = 0; i < payload.length; i++) all.write(payload[i] ^ mask[i & 3]);
+            }
+            out.write(all.toByteArray());
+            out.flush();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
     void sendBinary(byte[] data) {
         send(BINARY, data);
     }

@@ -24,7 +24,8 @@ class ReplayLimitTest {
     static ParleyServer server = ParleyServer.create()
             .with(Setting.REPLAY_LIMIT, String.valueOf(LIMIT))
             .with(Setting.RATE_LIMIT, "10000")
-            .with(Setting.RATE_BURST, "10000");
+            .with(Setting.RATE_BURST, "10000")
+            .with(Setting.MAX_IN_FLIGHT, "100000"); // sends pipelined past the default 128 unanswered
 
     private static List<Long> range(long from, long to) {
         return LongStream.rangeClosed(from, to).boxed().toList();

@@ -32,7 +32,8 @@ class ResumeTest {
     @RegisterExtension
     static ParleyServer server = ParleyServer.create()
             .with(Setting.RATE_LIMIT, "100000")
-            .with(Setting.RATE_BURST, "100000");
+            .with(Setting.RATE_BURST, "100000")
+            .with(Setting.MAX_IN_FLIGHT, "100000"); // sends pipelined past the default 128 unanswered
 
     private static final int SENDERS = 2;
     private static final int RESUMES = 8;

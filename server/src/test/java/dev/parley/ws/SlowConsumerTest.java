@@ -28,7 +28,8 @@ class SlowConsumerTest {
     static ParleyServer server = ParleyServer.create()
             .with(Setting.OUTBOX_FRAMES, String.valueOf(OUTBOX))
             .with(Setting.RATE_LIMIT, "100000")
-            .with(Setting.RATE_BURST, "100000");
+            .with(Setting.RATE_BURST, "100000")
+            .with(Setting.MAX_IN_FLIGHT, "100000"); // sends pipelined past the default 128 unanswered
 
     private static double slowCloses() {
         // Every reason: its queue full, its socket unwritable too long, or the node's budget.

@@ -93,24 +93,28 @@ class NonReadingClientTest {
         }
     }
 
+    /**
+     * JSON pings past their rate (5 a second after 10, PROTOCOL.md section 12) are refused, and the
+     * refusals close the flood with 4029 long before its socket could fill; were its socket to fill
+     * first, it would be closed with 4002. Either way no pong piles up for it.
+     */
     @Test
-    void a_client_that_sends_json_pings_and_reads_nothing_gets_no_queued_pongs_and_is_closed_as_not_reading() throws Exception {
+    void a_client_that_floods_json_pings_and_reads_nothing_is_closed_holding_little_and_gets_no_queued_pongs() throws Exception {
         try (RawWebSocket raw = RawWebSocket.open(server.port(), server.newUser("app-pinger"), SMALL_BUFFER)) {
-            double unwritable = closes("unwritable");
             double full = closes("outbox_full");
             byte[] ping = "{\"type\":\"ping\",\"ref\":\"flood\"}".getBytes(StandardCharsets.UTF_8);
             try (Flood flood = new Flood(raw, RawWebSocket.TEXT, ping, 0)) {
-                Await.until("the app pinger closed as not reading", Ws.T, () -> {
+                Await.until("the app pinger's connection ended by the server", Ws.T, () -> {
                     flood.sample(server);
-                    return closes("unwritable") > unwritable || closes("outbox_full") > full;
+                    return !flood.thread.isAlive();
                 });
-                flood.stop.set(true);
                 assertThat(flood.mostHeld.get()).as("bytes held for the app pinger").isLessThan(1 << 20);
-                assertThat(raw.readUntilClosed(Ws.T).closeCode()).isEqualTo(4002);
+                RawWebSocket.Frame last = raw.readUntilClosed(Ws.T);
+                assertThat(last).as("a close frame").isNotNull();
+                assertThat(last.closeCode()).isIn(4002, 4029);
                 raw.close();
             }
             assertThat(closes("outbox_full")).as("its pongs never filled its queue").isEqualTo(full);
-            assertThat(closes("unwritable")).isEqualTo(unwritable + 1);
         }
     }
 }

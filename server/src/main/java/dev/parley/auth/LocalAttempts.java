@@ -56,13 +56,16 @@ public final class LocalAttempts implements AttemptCounter {
         long[] wait = {0};
         counts.compute(key, (k, c) -> {
             if (c == null || now - c.last >= c.window) return new Count(1, now, rule.windowMillis());
-            long since = now - c.last;
+            // Attempts race: another thread, which read the clock after this one, may have counted
+            // first, leaving c.last after now. That is no wait (an attempt with no delay due was
+            // once refused "for 1 ms" by it); nor is the last attempt moved back in time.
+            long since = Math.max(0, now - c.last);
             long need = rule.delayAfter(c.n);
             if (since < need) {
                 wait[0] = need - since;
                 return c;
             }
-            return new Count(c.n + 1, now, rule.windowMillis());
+            return new Count(c.n + 1, Math.max(now, c.last), rule.windowMillis());
         });
         return wait[0];
     }

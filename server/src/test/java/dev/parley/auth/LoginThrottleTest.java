@@ -26,6 +26,26 @@ class LoginThrottleTest {
         now.addAndGet(s * 1000);
     }
 
+    /**
+     * Two attempts at once: the one whose thread read the clock first may be counted second, seeing
+     * a last attempt "after" its now. Within the free attempts that is no wait (the bench's parallel
+     * sign-ups were once refused "for 1 s" by it).
+     */
+    @Test
+    void an_attempt_counted_after_a_later_one_within_the_free_attempts_goes_at_once() {
+        AttemptCounter.Rule rule = new AttemptCounter.Rule(1000, 60_000, 60_000, 3_600_000);
+        assertThat(attempts.count("r:10.0.0.1", rule)).isZero();
+        now.addAndGet(5);
+        assertThat(attempts.count("r:10.0.0.1", rule)).isZero();
+        now.addAndGet(-3); // the racing thread's earlier reading of the clock
+        assertThat(attempts.count("r:10.0.0.1", rule)).as("not refused for the 3 ms between the two readings").isZero();
+        // and the last attempt stays the later one: past the free attempts the wait runs from it
+        AttemptCounter.Rule one = new AttemptCounter.Rule(1, 60_000, 1000, 60_000);
+        assertThat(attempts.count("r:10.0.0.2", one)).isZero();
+        now.addAndGet(500);
+        assertThat(attempts.count("r:10.0.0.2", one)).isEqualTo(500);
+    }
+
     @Test
     void after_ten_attempts_at_one_username_each_next_one_waits_twice_as_long_up_to_a_minute() {
         for (int i = 0; i < 10; i++) assertThat(login("alice", "10.0.0." + i)).as("attempt %d", i + 1).isNull();

@@ -391,8 +391,8 @@ public record ChatConfig(
             out.add(Setting.APPEND_BATCH_MAX.env + " " + appendBatchMax + " is more than half of " + Setting.OUTBOX_FRAMES.env
                     + " (" + outboxFrames + "): one commit to a busy room can close its members as slow consumers");
         }
-        if (journalSync && !embeddedDatabase()) {
-            out.add(Setting.JOURNAL_SYNC.env + " commit has no effect with " + Setting.DATABASE_URL.env + " set: only the embedded"
+        if (!journalSync && !embeddedDatabase()) {
+            out.add(Setting.JOURNAL_SYNC.env + " none has no effect with " + Setting.DATABASE_URL.env + " set: only the embedded"
                     + " database keeps a journal. PostgreSQL makes each commit durable by its own synchronous_commit (on by default)");
         }
         if (!jwksUrl.isEmpty() && registrationOpen) {
@@ -532,7 +532,7 @@ public record ChatConfig(
         out.put(Setting.ADMIN_HOST.env, adminHost);
         out.put(Setting.ADMIN_PORT.env, String.valueOf(adminPort));
         out.put(Setting.API_DOCS.env, apiDocs ? "on" : "off");
-        out.put(Setting.JOURNAL_SYNC.env, journalSync ? "commit" : "none");
+        out.put(Setting.JOURNAL_SYNC.env, (journalSync ? "commit" : "none") + (embeddedDatabase() ? "" : " (no journal: the database's own durability)"));
         out.put(Setting.OUTBOX_BUDGET.env, outboxBudget > 0 ? String.valueOf(outboxBudget) : "0 (in effect " + effectiveOutboxBudget() + ")");
         out.put(Setting.UNWRITABLE_TIMEOUT.env, unwritableTimeout.toString());
         out.put(Setting.REQUEST_HEAD_TIMEOUT.env, requestHeadTimeout.toString());

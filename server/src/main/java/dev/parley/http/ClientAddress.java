@@ -15,15 +15,15 @@ import static java.util.Objects.requireNonNull;
  * appends the address it saw, so the addresses before the nearest untrusted one are whatever the
  * client chose to write, and believed never).
  */
-final class ClientAddress {
+public final class ClientAddress {
     private final List<AddressRange> trustedProxies;
 
-    ClientAddress(List<AddressRange> trustedProxies) {
+    public ClientAddress(List<AddressRange> trustedProxies) {
         this.trustedProxies = List.copyOf(requireNonNull(trustedProxies, "trustedProxies"));
     }
 
     /** The client's address as text, or null if the connection has none (a Unix socket). */
-    String of(HttpServerRequest req) {
+    public String of(HttpServerRequest req) {
         SocketAddress peer = req.remoteAddress();
         String address = peer == null ? null : peer.hostAddress();
         return of(address, req.headers().getAll("X-Forwarded-For"));

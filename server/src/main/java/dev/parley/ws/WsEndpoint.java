@@ -5,6 +5,7 @@ import dev.parley.chat.ChatService;
 import dev.parley.chat.ErrorCode;
 import dev.parley.config.ChatConfig;
 import dev.parley.config.Setting;
+import dev.parley.http.ClientAddress;
 import dev.parley.http.HttpErrors;
 import dev.parley.metrics.ChatMetrics;
 import io.netty.channel.Channel;
@@ -12,6 +13,7 @@ import io.netty.channel.ChannelFuture;
 import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.websocketx.WebSocketDecoderConfig;
+import io.netty.util.NetUtil;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -23,6 +25,7 @@ import io.vertx.core.internal.ContextInternal;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.net.URI;
@@ -68,6 +71,7 @@ public final class WsEndpoint {
 
     private final OutboxBudget outboxBudget;
     private final ConnectionCaps caps;
+    private final ClientAddress clientAddress;
     private long heartbeatTimer = -1;
     private long budgetTimer = -1;
     private volatile boolean draining;
@@ -80,6 +84,7 @@ public final class WsEndpoint {
         this.decoderConfig = Handshake.decoderConfig(config.maxFrameBytes());
         this.outboxBudget = new OutboxBudget(config.effectiveOutboxBudget());
         this.caps = new ConnectionCaps(config.maxConnections(), config.maxConnectionsPerIp(), config.maxConnectionsPerUser());
+        this.clientAddress = new ClientAddress(config.trustedProxies());
         // Every reason from the start, at 0: a dashboard sees the series before the first close.
         for (Outbox.Overflow o : Outbox.Overflow.values()) metrics.slowConsumerCounter(o.metric);
         for (ConnectionCaps.Refusal r : ConnectionCaps.Refusal.values()) metrics.refusalCounter(r.metric);
@@ -207,8 +212,15 @@ public final class WsEndpoint {
         }
     }
 
-    /** The client's address as the caps count it (see {@link ConnectionCaps#addressKey}). */
-    private static String addressOf(HttpServerRequest req) {
+    /**
+     * The client's address as the caps count it (see {@link ConnectionCaps#addressKey}): the one the
+     * HTTP limits count too, so behind a proxy of {@code CHAT_TRUSTED_PROXIES} each client counts by
+     * its own address. Only an address literal is parsed (never a name looked up: that would block).
+     */
+    private String addressOf(HttpServerRequest req) {
+        String client = clientAddress.of(req);
+        InetAddress literal = client == null ? null : NetUtil.createInetAddressFromIpAddressString(client);
+        if (literal != null) return ConnectionCaps.addressKey(literal);
         SocketAddress remote = Handshake.channelOf(req).remoteAddress();
         if (remote instanceof InetSocketAddress inet && inet.getAddress() != null) return ConnectionCaps.addressKey(inet.getAddress());
         return String.valueOf(remote);

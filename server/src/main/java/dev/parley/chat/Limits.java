@@ -53,6 +53,7 @@ public final class Limits {
     private final int maxRoomsPerConnection;
     private final int maxRoomsPerUser;
     private final int roomsPerHour;
+    private final int apiRate;
     private final int maxInFlight;
 
     public Limits(ChatConfig c) {
@@ -68,6 +69,7 @@ public final class Limits {
         this.maxRoomsPerConnection = c.maxRoomsPerConnection();
         this.maxRoomsPerUser = c.maxRoomsPerUser();
         this.roomsPerHour = c.roomsPerHour();
+        this.apiRate = c.apiRate();
         this.maxInFlight = c.maxInFlight();
     }
 
@@ -95,6 +97,11 @@ public final class Limits {
     /** Rooms one user may make an hour on this node; 0: no limit. */
     public int roomsPerHour() {
         return roomsPerHour;
+    }
+
+    /** HTTP API requests a second one signed-in user may make on this node (0: no limit); the burst is five seconds' worth. */
+    public int apiRate() {
+        return apiRate;
     }
 
     /** Frames of one connection that may wait for their answer at once. */

@@ -65,6 +65,7 @@ public record ChatConfig(
         int maxRoomsPerConnection,
         int maxRoomsPerUser,
         int roomsPerHour,
+        int apiRate,
         int maxInFlight,
         int maxFrameBytes,
         int maxTextLength,
@@ -169,6 +170,7 @@ public record ChatConfig(
                 integer(v, Setting.MAX_ROOMS_PER_CONNECTION, 1, 100_000),
                 integer(v, Setting.MAX_ROOMS_PER_USER, 1, 1_000_000),
                 integer(v, Setting.ROOMS_PER_HOUR, 0, 1_000_000),
+                integer(v, Setting.API_RATE, 0, 1_000_000),
                 integer(v, Setting.MAX_IN_FLIGHT, 1, 100_000),
                 integer(v, Setting.MAX_FRAME_BYTES, 256, 16 * 1024 * 1024),
                 integer(v, Setting.MAX_TEXT_LENGTH, 1, 1_000_000),
@@ -501,6 +503,7 @@ public record ChatConfig(
         out.put(Setting.MAX_ROOMS_PER_CONNECTION.env, String.valueOf(maxRoomsPerConnection));
         out.put(Setting.MAX_ROOMS_PER_USER.env, String.valueOf(maxRoomsPerUser));
         out.put(Setting.ROOMS_PER_HOUR.env, roomsPerHour == 0 ? "0 (no limit)" : String.valueOf(roomsPerHour));
+        out.put(Setting.API_RATE.env, apiRate == 0 ? "0 (no limit)" : String.valueOf(apiRate));
         out.put(Setting.MAX_IN_FLIGHT.env, String.valueOf(maxInFlight));
         out.put(Setting.MAX_FRAME_BYTES.env, String.valueOf(maxFrameBytes));
         out.put(Setting.MAX_TEXT_LENGTH.env, String.valueOf(maxTextLength));

@@ -34,6 +34,7 @@ public enum Setting {
     MAX_ROOMS_PER_CONNECTION("CHAT_MAX_ROOMS_PER_CONNECTION", "--max-rooms-per-connection", "100", "rooms one connection may be in or joining at once; a join of one more is refused with too_many_rooms"),
     MAX_ROOMS_PER_USER("CHAT_MAX_ROOMS_PER_USER", "--max-rooms-per-user", "200", "different rooms the connections of one user on this node may be in at once (at least CHAT_MAX_ROOMS_PER_CONNECTION); past it too_many_rooms"),
     ROOMS_PER_HOUR("CHAT_ROOMS_PER_HOUR", "--rooms-per-hour", "30", "rooms one user may make an hour on this node (a join of a name not taken, or POST /api/rooms; administrators are exempt): that many at once, then one every 60/N minutes; past it quota_exceeded; 0 means no limit"),
+    API_RATE("CHAT_API_RATE", "--api-rate", "20", "HTTP API requests a second one signed-in user may make on this node, after a burst of five seconds' worth; past it 429 rate_limited with Retry-After; 0 means no limit"),
     MAX_IN_FLIGHT("CHAT_MAX_IN_FLIGHT", "--max-in-flight", "128", "frames of one connection waiting for their answer at once (joins, history reads, sends in the store, refreshes); one more is refused with rate_limited"),
     MAX_FRAME_BYTES("CHAT_MAX_FRAME_BYTES", "--max-frame-bytes", "16384", "largest WebSocket frame accepted; larger closes with 1009"),
     MAX_TEXT_LENGTH("CHAT_MAX_TEXT_LENGTH", "--max-text-length", "4000", "longest message text, in characters after trimming"),

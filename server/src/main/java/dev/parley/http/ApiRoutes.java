@@ -52,6 +52,7 @@ final class ApiRoutes {
     private final ChatMetrics metrics;
     private final ClientAddress clients;
     private final SessionRoutes sessionRoutes;
+    private final RequestPace pace;
 
     ApiRoutes(ChatService chat, TokenService tokens, ChatMetrics metrics, ClientAddress clients) {
         this.chat = requireNonNull(chat, "chat");
@@ -59,6 +60,7 @@ final class ApiRoutes {
         this.metrics = requireNonNull(metrics, "metrics");
         this.clients = requireNonNull(clients, "clients");
         this.sessionRoutes = new SessionRoutes(chat.browserSessions(), chat.accounts(), metrics);
+        this.pace = new RequestPace(chat.limits().apiRate(), metrics);
     }
 
     void mount(Router router) {
@@ -71,6 +73,7 @@ final class ApiRoutes {
         router.route("/api/*").handler(this::methodAllowed);
         sessionRoutes.mountBeforeToken(router); // the browser's cookie stands in for a token there
         router.route("/api/*").handler(this::authenticate);
+        router.route("/api/*").handler(pace::admit);
         sessionRoutes.mountAfterToken(router);
         new AccountRoutes(chat.accounts(), sessionRoutes, metrics).mount(router);
         HttpRoutes.getOrHead(router, "/api/rooms/:room/messages").handler(this::messages);
@@ -164,6 +167,7 @@ final class ApiRoutes {
                 .put("maxRoomsPerConnection", l.maxRoomsPerConnection())
                 .put("maxRoomsPerUser", l.maxRoomsPerUser())
                 .put("roomsPerHour", l.roomsPerHour())
+                .put("apiRate", l.apiRate())
                 .put("maxFrameBytes", l.maxFrameBytes())
                 .put("maxTextLength", l.maxTextLength())
                 .put("clientIdMaxLength", Limits.CLIENT_ID_MAX)

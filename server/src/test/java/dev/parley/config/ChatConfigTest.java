@@ -68,6 +68,7 @@ class ChatConfigTest {
         d.put(Setting.MAX_ROOMS_PER_CONNECTION, "100");
         d.put(Setting.MAX_ROOMS_PER_USER, "200");
         d.put(Setting.ROOMS_PER_HOUR, "30");
+        d.put(Setting.API_RATE, "20");
         d.put(Setting.MAX_IN_FLIGHT, "128");
         d.put(Setting.MAX_FRAME_BYTES, "16384");  // 16 KiB
         d.put(Setting.MAX_TEXT_LENGTH, "4000");
@@ -139,6 +140,7 @@ class ChatConfigTest {
         assertThat(c.maxRoomsPerConnection()).isEqualTo(100);
         assertThat(c.maxRoomsPerUser()).isEqualTo(200);
         assertThat(c.roomsPerHour()).isEqualTo(30);
+        assertThat(c.apiRate()).isEqualTo(20);
         assertThat(c.maxInFlight()).isEqualTo(128);
         assertThat(c.maxFrameBytes()).isEqualTo(16 * 1024);
         assertThat(c.maxTextLength()).isEqualTo(4000);
@@ -219,6 +221,7 @@ class ChatConfigTest {
         values.put(Setting.MAX_ROOMS_PER_CONNECTION, "10");
         values.put(Setting.MAX_ROOMS_PER_USER, "25");
         values.put(Setting.ROOMS_PER_HOUR, "0");
+        values.put(Setting.API_RATE, "0");
         values.put(Setting.MAX_IN_FLIGHT, "32");
         values.put(Setting.MAX_FRAME_BYTES, "4096");
         values.put(Setting.MAX_TEXT_LENGTH, "500");
@@ -286,6 +289,7 @@ class ChatConfigTest {
             assertThat(c.maxRoomsPerConnection()).isEqualTo(10);
             assertThat(c.maxRoomsPerUser()).isEqualTo(25);
             assertThat(c.roomsPerHour()).isZero();
+            assertThat(c.apiRate()).isZero();
             assertThat(c.maxInFlight()).isEqualTo(32);
             assertThat(c.maxFrameBytes()).isEqualTo(4096);
             assertThat(c.maxTextLength()).isEqualTo(500);
@@ -447,6 +451,7 @@ class ChatConfigTest {
                 Arguments.of(Setting.MAX_ROOMS_PER_USER, "50", "expected: at least CHAT_MAX_ROOMS_PER_CONNECTION 100"),
                 Arguments.of(Setting.MAX_ROOMS_PER_USER, "none", whole + "1 to 1000000"),
                 Arguments.of(Setting.ROOMS_PER_HOUR, "-1", whole + "0 to 1000000"),
+                Arguments.of(Setting.API_RATE, "-1", whole + "0 to 1000000"),
                 Arguments.of(Setting.MAX_IN_FLIGHT, "0", whole + "1 to 100000"),
                 Arguments.of(Setting.MAX_FRAME_BYTES, "100", whole + "256 to 16777216"),
                 Arguments.of(Setting.MAX_TEXT_LENGTH, "0", whole + "1 to 1000000"),

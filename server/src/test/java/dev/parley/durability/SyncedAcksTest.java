@@ -10,20 +10,20 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * CHAT_JOURNAL_SYNC through a whole server: with {@code commit}, a node syncs its journal once per
- * group commit that stores messages, before the acks of that commit; with the default {@code none},
- * never. What is counted is the journal's own syncs ({@code parley_journal_syncs_total}), so the test
+ * CHAT_JOURNAL_SYNC through a whole server: with {@code commit} (the default), a node syncs its
+ * journal once per group commit that stores messages, before the acks of that commit; with
+ * {@code none}, never. What is counted is the journal's own syncs ({@code parley_journal_syncs_total}), so the test
  * fails if the setting were read and the sync not done.
  */
 class SyncedAcksTest {
     @RegisterExtension
-    static ParleyServer synced = ParleyServer.create().with(Setting.JOURNAL_SYNC, "commit");
+    static ParleyServer synced = ParleyServer.create(); // the default
 
     @RegisterExtension
-    static ParleyServer unsynced = ParleyServer.create();
+    static ParleyServer unsynced = ParleyServer.create().with(Setting.JOURNAL_SYNC, "none");
 
     @Test
-    void with_commit_every_acknowledged_send_was_synced_first() {
+    void by_default_every_acknowledged_send_was_synced_first() {
         try (WsClient c = synced.connect(synced.newUser("synced"))) {
             c.send("type", "join", "room", "synced", "ref", "j");
             c.await("joined", "j");
@@ -41,7 +41,7 @@ class SyncedAcksTest {
     }
 
     @Test
-    void with_the_default_nothing_is_synced() {
+    void with_none_nothing_is_synced() {
         try (WsClient c = unsynced.connect(unsynced.newUser("unsynced"))) {
             c.send("type", "join", "room", "unsynced", "ref", "j");
             c.await("joined", "j");

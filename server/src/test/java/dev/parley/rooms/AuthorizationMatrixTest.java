@@ -51,7 +51,8 @@ class AuthorizationMatrixTest {
 
     @RegisterExtension
     static ParleyServer server = ParleyServer.create().with(Setting.ADMINS, ADMIN_NAME)
-            .with(Setting.ROOMS_PER_HOUR, "0"); // alice makes a room per case, hundreds: the quota has its own tests
+            .with(Setting.ROOMS_PER_HOUR, "0") // alice makes a room per case, hundreds: the quota has its own tests
+            .with(Setting.API_RATE, "0"); // and calls the routes a few thousand times in seconds: so does ApiRateTest
 
     enum Kind { PUBLIC, PRIVATE, DIRECT }
 

@@ -27,7 +27,8 @@ class RoomBadInputTest {
     static final String ADMIN_NAME = ParleyServer.unique("admin");
 
     @RegisterExtension
-    static ParleyServer server = ParleyServer.create().with(Setting.ADMINS, ADMIN_NAME);
+    static ParleyServer server = ParleyServer.create().with(Setting.ADMINS, ADMIN_NAME)
+            .with(Setting.API_RATE, "0"); // alice sends many bad requests in a second: ApiRateTest has the rate
 
     static RoomKit kit;
     static User alice, admin, bob;

@@ -37,6 +37,7 @@ public final class Cluster implements BeforeAllCallback, AfterAllCallback, Befor
         settings.put(Setting.RATE_BURST, "10000");
         settings.put(Setting.MAX_IN_FLIGHT, "100000");
         settings.put(Setting.ROOMS_PER_HOUR, "0"); // and make rooms by the dozen as one user; the quota has its own tests
+        settings.put(Setting.API_RATE, "0");
     }
 
     public static Cluster of(int size) {

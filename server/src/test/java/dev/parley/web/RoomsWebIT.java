@@ -25,7 +25,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 class RoomsWebIT {
     @RegisterExtension
     static ParleyServer server = ParleyServer.create()
-            .with(Setting.ROOMS_PER_HOUR, "0"); // the paging test makes 105 rooms as one user
+            .with(Setting.ROOMS_PER_HOUR, "0") // the paging test makes 105 rooms as one user
+            .with(Setting.API_RATE, "0");
     @RegisterExtension
     static Chromium browser = Chromium.create();
 

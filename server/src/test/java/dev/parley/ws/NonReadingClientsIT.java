@@ -28,8 +28,8 @@ import static dev.parley.ws.JarAttacks.ws;
 
 /**
  * Clients that write and never read, against the real jar (issue 20, item 5), each for a bounded time
- * on loopback while a well-behaved client keeps chatting: one that sends pings (WebSocket and JSON) as
- * fast as its socket takes them, and four that ask for many history pages at once. The attackers are
+ * on loopback while a well-behaved client keeps chatting: one that sends WebSocket pings as fast as
+ * its socket takes them (and JSON pings within their rate), and four that ask for many history pages at once. The attackers are
  * closed with 4002; the node's heap stays under {@link JarAttacks#HEAP_BOUND}, what it holds for the
  * pinger under {@link JarAttacks#HELD_BOUND}; no acknowledged message is lost; the chat's p99 stays
  * within twice its quiet p99 (50 ms of slack on this shared machine).
@@ -56,13 +56,19 @@ class NonReadingClientsIT {
         try (JarAttacks.Sampler sampler = new JarAttacks.Sampler(new Http(node.adminBaseUrl())) /* metrics are on the admin listener */) {
             double closedBefore = sampler.value("parley_slow_consumer_closes_total", "reason=\"unwritable\"");
             AtomicBoolean stop = new AtomicBoolean();
-            // WebSocket pings and JSON pings, as fast as the socket takes them, and never a read.
+            // WebSocket pings as fast as the socket takes them, JSON pings within their rate (5 a second:
+            // past it they are refused and end in 4029, which NonReadingClientTest covers), and never a read.
             Thread pinger = Thread.ofPlatform().name("mallory").start(() -> {
                 byte[] ping = new byte[125];
+                long nextJson = 0;
                 try {
                     for (int i = 0; !stop.get(); i++) {
-                        if (i % 2 == 0) mallory.send(RawWebSocket.PING, ping);
-                        else mallory.sendText("{\"type\":\"ping\",\"ref\":\"p" + i + "\"}");
+                        if (System.nanoTime() - nextJson >= 0) {
+                            mallory.sendText("{\"type\":\"ping\",\"ref\":\"p" + i + "\"}");
+                            nextJson = System.nanoTime() + 300_000_000L;
+                        } else {
+                            mallory.send(RawWebSocket.PING, ping);
+                        }
                     }
                 } catch (UncheckedIOException e) {
                     // the server ended the connection

@@ -105,7 +105,7 @@ const ui = {
   currentRoom: $('current-room'), onlineCount: $('online-count'), presenceList: $('presence-list'),
   presenceTitle: $('presence-title'),
   messages: $('messages'), jumpBtn: $('jump-btn'), typing: $('typing'),
-  composerForm: $('composer-form'), composer: $('composer'), composerLabel: $('composer-label'), sendBtn: $('send-btn'),
+  composerForm: $('composer-form'), composeMode: $('compose-mode'), composeModeText: $('compose-mode-text'), composeModeCancel: $('compose-mode-cancel'), composer: $('composer'), composerLabel: $('composer-label'), sendBtn: $('send-btn'),
   notice: $('notice'),
   alert: $('alert'), alertText: $('alert-text'), alertClose: $('alert-close'),
   newRoom: $('new-room'), newRoomForm: $('new-room-form'), newRoomName: $('new-room-name'),
@@ -500,6 +500,7 @@ function showRoom(room) {
   // On a phone one pane shows at a time: the room, or the list to pick one from.
   ui.chatView.dataset.pane = room ? 'room' : 'rooms';
   if (changed) setMembersOpen(false);
+  if (changed && composing) setComposing(null);
   renderRoomHeader();
   if (v) ui.messages.replaceChildren(v.list);
   else ui.messages.replaceChildren(h('p', { class: 'empty-state' }, 'Join a room to start chatting.'));
@@ -671,15 +672,175 @@ function messageNode(m, status) {
   const avatar = h('span', { class: 'avatar', 'aria-hidden': 'true' }, ([...from][0] ?? '?').toUpperCase());
   avatar.style.backgroundColor = avatarColor(from);
   const time = h('time', { class: 'time' });
+  const quote = Number.isInteger(m.replyTo) ? h('div', { class: 'quote', 'data-reply-to': String(m.replyTo) }) : null;
   const li = h('li', { class: from === me ? 'message own' : 'message', 'data-from': from },
     avatar,
     h('div', { class: 'body' },
       h('div', { class: 'meta' }, h('span', { class: 'from' }, from), time, h('span', { class: 'status' })),
-      h('div', { class: 'text' }, ...linkify(String(m.text ?? '')))));
+      ...(quote ? [quote] : []),
+      h('div', { class: 'text' }),
+      h('div', { class: 'reactions' }),
+      h('div', { class: 'actions' })));
   if (m.clientId) li.dataset.clientId = m.clientId;
+  // What the message is now (PROTOCOL.md, changes of a message): its events change this, and it is drawn from it.
+  li.msg = {
+    room: m.room, text: String(m.text ?? ''), deleted: m.deleted === true, editedAt: m.editedAt ?? null, replyTo: m.replyTo ?? null,
+    reactions: (m.reactions ?? []).map((r) => ({ ...r, users: [...r.users] })), lastChange: m.lastChange ?? 0,
+  };
   setTime(time, m.ts);
   setStatus(li, status, m.seq);
+  renderMessage(li);
   return li;
+}
+
+// --- the changes of a message: edit, delete, reply, react (PROTOCOL.md) ---------------------
+
+const CHANGE_EVENTS = new Set(['edited', 'deleted', 'reaction']);
+const PICKER_EMOJI = ['👍', '❤️', '😂', '🎉', '😮', '😢', '👀', '✅'];
+let composing = null; // { mode: 'edit' | 'reply', room, seq }: what the composer's next Enter does
+
+/** Draws a message from its `msg`: text or the deleted placeholder, the edited mark, reactions, and what we may do with it. */
+function renderMessage(li) {
+  const m = li.msg;
+  li.classList.toggle('deleted', m.deleted);
+  const text = li.querySelector('.text');
+  if (m.deleted) {
+    text.replaceChildren(h('em', { class: 'placeholder' }, 'This message was deleted'));
+  } else {
+    text.replaceChildren(...linkify(m.text));
+    if (m.editedAt) {
+      const d = new Date(m.editedAt);
+      text.append(' ', h('span', { class: 'edited', title: Number.isNaN(d.getTime()) ? '' : `Edited ${fullFmt.format(d)}` }, '(edited)'));
+    }
+  }
+  const reactions = li.querySelector('.reactions');
+  reactions.replaceChildren(...(m.deleted ? [] : m.reactions.filter((r) => r.count > 0).map((r) => {
+    const others = r.count - r.users.length;
+    const who = r.users.join(', ') + (others > 0 ? ` and ${others} more` : '');
+    // The name is the visible text (the emoji and its count); who reacted is in the title, on hover.
+    return h('button', { type: 'button', class: 'reaction', 'data-emoji': r.emoji, 'aria-pressed': String(r.users.some(isMe)), title: who },
+      `${r.emoji} ${r.count}`);
+  })));
+  const actions = li.querySelector('.actions');
+  const room = m.room ?? current;
+  const sent = li.dataset.status === 'sent' && li.dataset.seq;
+  const own = isMe(li.dataset.from);
+  const staff = room && !isDirect(room) && ['owner', 'moderator'].includes(myRole(room));
+  actions.replaceChildren(...(!sent || m.deleted ? [] : [
+    h('button', { type: 'button', class: 'reply-btn link-btn' }, 'Reply'),
+    h('button', { type: 'button', class: 'react-btn link-btn', 'aria-expanded': 'false' }, 'React'),
+    ...(own ? [h('button', { type: 'button', class: 'edit-btn link-btn' }, 'Edit')] : []),
+    ...(own || staff ? [h('button', { type: 'button', class: 'delete-btn link-btn' }, 'Delete')] : []),
+  ]));
+  if (li.dataset.seq) for (const q of li.parentElement?.querySelectorAll(`.quote[data-reply-to="${li.dataset.seq}"]`) ?? []) fillQuote(q);
+  const ownQuote = li.querySelector('.quote');
+  if (ownQuote) fillQuote(ownQuote);
+}
+
+/** A reply's quote of what it answers: the original's sender and words, or that it was deleted (or is not loaded). */
+function fillQuote(q) {
+  const original = q.closest('ol, ul')?.querySelector(`li.message[data-seq="${q.dataset.replyTo}"]`);
+  if (!original) { q.textContent = 'In reply to an earlier message'; return; }
+  if (original.msg.deleted) { q.textContent = 'In reply to a message: the original was deleted'; return; }
+  const words = [...original.msg.text];
+  q.replaceChildren(`In reply to `, h('bdi', { class: 'quote-from' }, original.dataset.from), ': ',
+    h('bdi', { class: 'quote-text' }, words.length > 120 ? `${words.slice(0, 120).join('')}…` : original.msg.text));
+}
+
+/** An edit, deletion or reaction event applied to its message, if it is shown and does not hold it already. */
+function applyChange(v, m) {
+  const ev = m.event;
+  const li = v.list.querySelector(`li.message[data-seq="${ev.seq}"]`);
+  if (!li || !(m.seq > li.msg.lastChange)) return;
+  const msg = li.msg;
+  msg.lastChange = m.seq;
+  if (ev.type === 'edited' && typeof ev.text === 'string') {
+    msg.text = ev.text;
+    msg.editedAt = m.ts;
+  } else if (ev.type === 'deleted') {
+    Object.assign(msg, { deleted: true, text: '', reactions: [], editedAt: null });
+    if (composing?.seq === ev.seq && composing.room === v.room) setComposing(null);
+  } else if (ev.type === 'reaction' && typeof ev.emoji === 'string' && typeof ev.user === 'string') {
+    let r = msg.reactions.find((x) => x.emoji === ev.emoji);
+    if (ev.on) {
+      if (!r) msg.reactions.push(r = { emoji: ev.emoji, count: 0, users: [] });
+      r.count += 1;
+      if (!r.users.some((u) => sameUser(u, ev.user))) r.users.push(ev.user);
+    } else if (r) {
+      r.count -= 1;
+      r.users = r.users.filter((u) => !sameUser(u, ev.user));
+      if (r.count <= 0) msg.reactions = msg.reactions.filter((x) => x !== r);
+    }
+  }
+  mutate(v, () => renderMessage(li));
+}
+
+/** The composer's mode: editing our message `seq`, replying to `seq`, or (null) a new message. */
+function setComposing(next) {
+  const was = composing;
+  composing = next;
+  ui.composeMode.hidden = !next;
+  if (!next) {
+    if (was?.mode === 'edit') { ui.composer.value = ''; autosize(); }
+    return;
+  }
+  const li = views.get(next.room)?.list.querySelector(`li.message[data-seq="${next.seq}"]`);
+  if (next.mode === 'edit') {
+    ui.composeModeText.textContent = 'Editing your message (Esc to cancel)';
+    ui.composer.value = li?.msg.text ?? '';
+    autosize();
+  } else {
+    const words = [...(li?.msg.text ?? '')];
+    ui.composeModeText.replaceChildren('Replying to ', h('bdi', {}, li?.dataset.from ?? ''), ': ',
+      h('bdi', {}, words.length > 80 ? `${words.slice(0, 80).join('')}…` : (li?.msg.text ?? '')));
+  }
+  ui.composer.focus();
+}
+
+/** Up-arrow in an empty composer: edit our last message in the room in view. */
+function editLast() {
+  const v = current && views.get(current);
+  const mine = v ? [...v.list.querySelectorAll('li.message.own[data-status="sent"][data-seq]:not(.deleted)')] : [];
+  const last = mine[mine.length - 1];
+  if (!last) return false;
+  setComposing({ mode: 'edit', room: current, seq: Number(last.dataset.seq) });
+  return true;
+}
+
+/** A click inside a message: one of its actions, its reactions, or the emoji picker. */
+function onMessageAction(li, target) {
+  const seq = Number(li.dataset.seq);
+  const room = current;
+  const run = (f) => { try { f(); } catch (e) { notice(e.message); } };
+  if (target.closest('.reply-btn')) {
+    setComposing({ mode: 'reply', room, seq });
+  } else if (target.closest('.edit-btn')) {
+    setComposing({ mode: 'edit', room, seq });
+  } else if (target.closest('.delete-btn')) {
+    const b = target.closest('.delete-btn');
+    // Two presses: the first asks, in the button's own words, so that a slip deletes nothing.
+    if (b.dataset.confirm !== 'yes') { b.dataset.confirm = 'yes'; b.textContent = 'Delete for everyone?'; return; }
+    run(() => client.deleteMessage(room, seq));
+  } else if (target.closest('.react-btn')) {
+    const b = target.closest('.react-btn');
+    const open = b.getAttribute('aria-expanded') === 'true';
+    li.querySelector('.picker')?.remove();
+    b.setAttribute('aria-expanded', String(!open));
+    if (!open) {
+      li.querySelector('.actions').after(h('div', { class: 'picker', role: 'group', 'aria-label': 'Pick a reaction' },
+        ...PICKER_EMOJI.map((e) => h('button', { type: 'button', class: 'pick', 'data-emoji': e, title: `React with ${e}` }, e))));
+      li.querySelector('.pick')?.focus();
+    }
+  } else if (target.closest('.pick')) {
+    const emoji = target.closest('.pick').dataset.emoji;
+    li.querySelector('.picker')?.remove();
+    li.querySelector('.react-btn')?.setAttribute('aria-expanded', 'false');
+    const mine = li.msg.reactions.find((r) => r.emoji === emoji)?.users.some(isMe);
+    run(() => client.react(room, seq, emoji, !mine));
+  } else if (target.closest('.reaction')) {
+    const b = target.closest('.reaction');
+    run(() => client.react(room, seq, b.dataset.emoji, b.getAttribute('aria-pressed') !== 'true'));
+  }
 }
 
 /** A room event (PROTOCOL.md "Room events") as a line of its own, in the server's words. */
@@ -692,7 +853,8 @@ function eventNode(m) {
   return li;
 }
 
-const lineNode = (m) => (m.event ? eventNode(m) : messageNode(m, 'sent'));
+// The changes of a message are drawn on the message itself, not as lines of their own.
+const lineNode = (m) => (m.event ? (CHANGE_EVENTS.has(m.event.type) ? null : eventNode(m)) : messageNode(m, 'sent'));
 
 // Events after which the member list is not what it was.
 const ROSTER_EVENTS = new Set(['member_added', 'role_changed', 'muted', 'unmuted', 'member_removed', 'member_left', 'banned', 'unbanned']);
@@ -749,6 +911,12 @@ function onMessage({ room, message: m, pending }) {
     li.classList.add('local');
     v.local.set(m.clientId, li);
     mutate(v, () => v.list.append(li), true);
+    const quote = li.querySelector('.quote');
+    if (quote) fillQuote(quote);
+    return;
+  }
+  if (m.event && CHANGE_EVENTS.has(m.event.type)) {
+    applyChange(v, m);
     return;
   }
   if (m.event) {
@@ -763,6 +931,7 @@ function onMessage({ room, message: m, pending }) {
     li.classList.remove('local');
     setStatus(li, 'sent', m.seq);
     setTime(li.querySelector('.time'), m.ts);
+    renderMessage(li); // its actions, now that it has a seq
   } else {
     li = messageNode(m, 'sent');
     if (room !== current && m.from !== me) {
@@ -773,6 +942,8 @@ function onMessage({ room, message: m, pending }) {
   }
   // Confirmed messages are in seq order; our unconfirmed ones stay below them.
   mutate(v, () => v.list.insertBefore(li, v.list.querySelector(':scope > .local')));
+  const quote = li.querySelector('.quote');
+  if (quote) fillQuote(quote);
   stopTyping(v, m.from);
 }
 
@@ -783,7 +954,7 @@ function onHistory({ room, messages, hasMore, initial }) {
   v.marker.textContent = hasMore ? '' : beginning(room);
   if (messages.length) {
     const frag = document.createDocumentFragment();
-    for (const m of messages) frag.append(lineNode(m));
+    for (const m of messages) { const line = lineNode(m); if (line) frag.append(line); }
     if (room !== current) {
       v.marker.after(frag);
     } else {
@@ -796,6 +967,8 @@ function onHistory({ room, messages, hasMore, initial }) {
       if (stick) scrollToBottom(); else box.scrollTop = top + (box.scrollHeight - height);
     }
   }
+  // Replies shown before the page that holds what they answer can quote it now.
+  for (const q of v.list.querySelectorAll('.quote')) fillQuote(q);
   if (room === current) maybeLoadOlder();
 }
 
@@ -810,12 +983,16 @@ function maybeLoadOlder() {
 function sendCurrent() {
   const text = ui.composer.value;
   if (!current || !text.trim()) return;
+  const mode = composing?.room === current ? composing : null;
   try {
-    client.send(current, text);
+    if (mode?.mode === 'edit') client.edit(current, mode.seq, text);
+    else client.send(current, text, mode?.mode === 'reply' ? { replyTo: mode.seq } : {});
   } catch (e) {
     notice(e.message);
     return;
   }
+  composing = null;
+  ui.composeMode.hidden = true;
   ui.composer.value = '';
   autosize();
   ui.composer.focus(); // after a click or tap on Send, the next message can be typed at once
@@ -1462,6 +1639,8 @@ ui.messages.addEventListener('click', (ev) => {
     client.discard(li.dataset.clientId);
     views.get(current)?.local.delete(li.dataset.clientId);
     li.remove();
+  } else if (li.dataset.seq && ev.target.closest('button')) {
+    onMessageAction(li, ev.target);
   }
 });
 
@@ -1472,8 +1651,14 @@ ui.composer.addEventListener('keydown', (ev) => {
   if (ev.key === 'Enter' && !ev.shiftKey && !ev.isComposing && ev.keyCode !== 229) {
     ev.preventDefault();
     sendCurrent();
+  } else if (ev.key === 'ArrowUp' && !ui.composer.value && !composing && !ev.isComposing) {
+    if (editLast()) ev.preventDefault();
+  } else if (ev.key === 'Escape' && composing) {
+    ev.preventDefault();
+    setComposing(null);
   }
 });
+ui.composeModeCancel.addEventListener('click', () => { setComposing(null); ui.composer.focus(); });
 ui.composer.addEventListener('input', () => {
   autosize();
   if (current && ui.composer.value.trim()) client.typing(current);

@@ -183,6 +183,12 @@ const utf8 = new TextEncoder();
 function toMessage(m, room) {
   const out = { room: m.room ?? room, seq: m.seq, id: m.id ?? null, from: m.from, text: m.text, ts: m.ts, clientId: m.clientId ?? null };
   if (m.event && typeof m.event === 'object' && typeof m.event.type === 'string') out.event = { ...m.event };
+  // A reply, and what changed the message since it was sent (PROTOCOL.md, changes of a message).
+  if (Number.isInteger(m.replyTo)) out.replyTo = m.replyTo;
+  if (typeof m.editedAt === 'string') out.editedAt = m.editedAt;
+  if (m.deleted === true) out.deleted = true;
+  if (Array.isArray(m.reactions)) out.reactions = m.reactions.filter((r) => r && typeof r.emoji === 'string').map((r) => ({ emoji: r.emoji, count: Number(r.count) || 0, users: Array.isArray(r.users) ? r.users.filter((u) => typeof u === 'string') : [] }));
+  if (Number.isInteger(m.lastChange)) out.lastChange = m.lastChange;
   return out;
 }
 
@@ -842,12 +848,16 @@ export class ChatClient extends EventTarget {
     this._emit('left', { room, reason });
   }
 
-  /** Posts `text` (trimmed) to a joined room; returns its clientId, or null if there is nothing to send. */
-  send(room, text) {
+  /**
+   * Posts `text` (trimmed) to a joined room, as a reply to message `replyTo` if given; returns its
+   * clientId, or null if there is nothing to send.
+   */
+  send(room, text, { replyTo } = {}) {
     const body = typeof text === 'string' ? text.trim() : '';
     if (!body) return null;
     if (!this._rooms.has(room)) throw apiError(0, 'not_joined', `Join #${room} before sending to it.`);
     const entry = { room, text: body, clientId: uuid(), ts: new Date().toISOString() };
+    if (Number.isInteger(replyTo) && replyTo > 0) entry.replyTo = replyTo;
     this._unacked.set(entry.clientId, entry);
     this._remember(entry.clientId);
     this._saveUnsent();
@@ -900,7 +910,7 @@ export class ChatClient extends EventTarget {
       this._fail(entry, 'too_large', `text is longer than ${maxTextLength} characters`);
       return true;
     }
-    const frame = { type: 'send', room: entry.room, text: entry.text, clientId: entry.clientId, ref: LONGEST_REF };
+    const frame = { type: 'send', room: entry.room, text: entry.text, clientId: entry.clientId, replyTo: entry.replyTo, ref: LONGEST_REF };
     if (utf8.encode(JSON.stringify(frame)).length > maxFrameBytes) {
       this._fail(entry, 'too_large', 'This message is too long.');
       return true;
@@ -911,7 +921,35 @@ export class ChatClient extends EventTarget {
   _send(entry) {
     if (this._refuseLocally(entry)) return; // the limits may have arrived since it was queued
     const frame = { type: 'send', room: entry.room, text: entry.text, clientId: entry.clientId };
+    if (entry.replyTo) frame.replyTo = entry.replyTo;
     this._frame(frame, { room: entry.room, clientId: entry.clientId });
+  }
+
+  // --- the changes of a message (PROTOCOL.md, edit, delete, react) ------------------------
+  // Sent at once, not queued across a reconnect: each answers with an `ack` (emitted as
+  // `changed`) or an `error` (emitted with its `frame`), and every member, this client
+  // included, gets the change's event as a message of the room.
+
+  /** Changes the text of our message `seq`; returns the frame's ref, or throws when not connected. */
+  edit(room, seq, text) {
+    return this._change({ type: 'edit', room, seq, text: typeof text === 'string' ? text.trim() : '' });
+  }
+
+  /** Deletes message `seq` (our own, or anyone's for a moderator or the owner). */
+  deleteMessage(room, seq) {
+    return this._change({ type: 'delete', room, seq });
+  }
+
+  /** Gives (`on`) or takes back our reaction `emoji` to message `seq`. */
+  react(room, seq, emoji, on) {
+    return this._change({ type: 'react', room, seq, emoji, on: !!on });
+  }
+
+  _change(frame) {
+    if (!this._rooms.get(frame.room)?.ready) throw apiError(0, 'not_joined', `Not connected to #${frame.room} right now; try again in a moment.`);
+    const ref = this._frame(frame, { room: frame.room, seq: frame.seq });
+    if (!ref) throw apiError(0, 'unavailable', 'Not connected right now; try again in a moment.');
+    return ref;
   }
 
   _takeSendToken() {
@@ -956,10 +994,10 @@ export class ChatClient extends EventTarget {
   }
 
   /** The optimistic copy of our own send, shown until the server's echo replaces it. */
-  _emitPending({ room, text, ts, clientId }) {
+  _emitPending({ room, text, ts, clientId, replyTo }) {
     this._emit('message', {
       room,
-      message: { room, seq: null, id: null, from: this.username, text, ts, clientId },
+      message: { room, seq: null, id: null, from: this.username, text, ts, clientId, replyTo },
       pending: true,
       local: true,
     });
@@ -986,6 +1024,7 @@ export class ChatClient extends EventTarget {
         && typeof e.text === 'string' && typeof e.room === 'string' && e.room)
         .map((e) => {
           const entry = { room: e.room, text: e.text, clientId: e.clientId, ts: typeof e.ts === 'string' ? e.ts : new Date().toISOString() };
+          if (Number.isInteger(e.replyTo) && e.replyTo > 0) entry.replyTo = e.replyTo;
           if (e.failed && typeof e.failed.code === 'string' && typeof e.failed.message === 'string') {
             entry.failed = { code: e.failed.code, message: e.failed.message };
           }
@@ -1187,6 +1226,13 @@ export class ChatClient extends EventTarget {
   }
 
   _onAck(f) {
+    if (Number.isInteger(f.target) && !f.clientId) {
+      // The answer to an edit, delete or react: stored (its event, if any, arrives as a message).
+      const info = f.ref ? this._refs.get(f.ref) : undefined;
+      if (info) this._refs.delete(f.ref);
+      this._emit('changed', { room: f.room, target: f.target, seq: f.seq ?? null, frame: info?.type });
+      return;
+    }
     const entry = this._unacked.get(f.clientId) ?? this._failed.get(f.clientId);
     if (!entry || (f.room && entry.room !== f.room)) return;
     // Back toward the server's rate after a refusal, a twentieth of it at a time.

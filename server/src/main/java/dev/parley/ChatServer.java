@@ -32,6 +32,7 @@ import dev.parley.store.Database;
 import dev.parley.store.Journal;
 import dev.parley.store.MessageStore;
 import dev.parley.store.RevocationStore;
+import dev.parley.store.MessageChanges;
 import dev.parley.store.RoomStore;
 import dev.parley.store.StoreException;
 import dev.parley.store.UserStore;
@@ -167,7 +168,7 @@ public final class ChatServer {
             this.usedTickets = redisResources == null ? new UsedTickets() : new UsedTickets(RedisClients.client(redisResources,
                     config.redisUrl(), "parley-tickets-" + config.nodeId(), TICKETS_TIMEOUT, ClientOptions.DisconnectedBehavior.REJECT_COMMANDS));
             undo.push(usedTickets::close);
-            ChatService chat = new ChatService(vertx, new Limits(config), users, store, roomStore, delivery, presence,
+            ChatService chat = new ChatService(vertx, new Limits(config), users, store, roomStore, new MessageChanges(db), delivery, presence,
                     new PasswordHasher(config.bcryptCost()), tokens, sessions, throttle, passwords, config.registrationOpen(),
                     config.tokenTtl(), config.admins(), config.roomCreationByAnyone(), usedTickets);
             this.ws = new WsEndpoint(vertx, config, chat, metrics);

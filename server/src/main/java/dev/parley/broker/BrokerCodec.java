@@ -20,8 +20,9 @@ import java.util.Arrays;
  * with an HMAC-SHA256 tag under the cluster's key.
  *
  * <pre>
- * byte version (2) · byte kind ('M' message, 'E' room event, 'T' typing, 'P' presence) · str origin · str room · then
+ * byte version (2) · byte kind ('M' message, 'R' reply, 'E' room event, 'T' typing, 'P' presence) · str origin · str room · then
  *   M: long seq · str id · str from · str text · long ts · str clientId
+ *   R: as M, then long replyTo
  *   E: as M, then str event type · str event fields (JSON)
  *   T: str user
  *   P: str user · byte online
@@ -43,7 +44,7 @@ import java.util.Arrays;
  * and this node's do not decode on a node of version 1: during an upgrade the two releases see each
  * other's messages from the store (the delivery's reconcile, within a second or so), not from Redis.
  * (A node from before room events skips 'E' as a kind it does not know, and reads the event back
- * from the store as it does any message the broker lost.)
+ * from the store as it does any message the broker lost; so does a node from before replies with 'R'.)
  *
  * <p>An instance holds the key; it is safe for any number of threads (a {@link Mac} per thread).
  */
@@ -81,8 +82,9 @@ final class BrokerCodec {
                 byte[] id = utf8(m.id()), from = utf8(m.from()), text = utf8(m.text()), cid = utf8(m.clientId());
                 RoomChange e = m.event();
                 byte[] type = e == null ? null : utf8(e.type()), fields = e == null ? null : utf8(e.json());
-                int extra = e == null ? 0 : 4 + type.length + 4 + fields.length;
-                ByteBuffer b = header(e == null ? 'M' : 'E', o, room, 8 + 4 + id.length + 4 + from.length + 4 + text.length + 8 + 4 + cid.length + extra);
+                boolean reply = e == null && m.replyTo() > 0;
+                int extra = e != null ? 4 + type.length + 4 + fields.length : reply ? 8 : 0;
+                ByteBuffer b = header(e != null ? 'E' : reply ? 'R' : 'M', o, room, 8 + 4 + id.length + 4 + from.length + 4 + text.length + 8 + 4 + cid.length + extra);
                 b.putLong(m.seq());
                 put(b, id);
                 put(b, from);
@@ -93,6 +95,7 @@ final class BrokerCodec {
                     put(b, type);
                     put(b, fields);
                 }
+                if (reply) b.putLong(m.replyTo());
                 yield sign(b.array());
             }
             case RoomEvent.Typing t -> {
@@ -132,13 +135,14 @@ final class BrokerCodec {
             String origin = str(b);
             String room = str(b);
             RoomEvent event = switch (kind) {
-                case 'M', 'E' -> {
+                case 'M', 'R', 'E' -> {
                     long seq = b.getLong();
                     String id = str(b), from = str(b), text = str(b);
                     long ts = b.getLong();
                     String clientId = str(b);
                     RoomChange e = kind == 'E' ? parseEvent(str(b), str(b)) : null;
-                    yield new RoomEvent.MessageCommitted(new Message(room, seq, id, from, text, ts, clientId, e));
+                    long replyTo = kind == 'R' ? b.getLong() : 0;
+                    yield new RoomEvent.MessageCommitted(new Message(room, seq, id, from, text, ts, clientId, e, replyTo, null));
                 }
                 case 'T' -> new RoomEvent.Typing(room, str(b));
                 case 'P' -> new RoomEvent.PresenceChanged(room, str(b), b.get() == 1);

@@ -9,7 +9,9 @@ import dev.parley.delivery.Subscriber;
 import dev.parley.event.Message;
 import dev.parley.presence.Presence;
 import dev.parley.store.LookAlikeException;
+import dev.parley.store.MessageChanges;
 import dev.parley.store.MessageStore;
+import dev.parley.store.MissingTargetException;
 import dev.parley.store.RefusedException;
 import dev.parley.store.RoomStore;
 import dev.parley.store.StoreException;
@@ -47,12 +49,13 @@ public final class ChatService {
     private final BrowserSessions browserSessions;
     private final CreationQuota creations;
     private final UserRooms userRooms;
+    private final MessageEdits edits;
 
     /**
      * @param throttle     counts attempts at passwords and registrations, before any is checked
      * @param passwords    the pool where passwords are hashed and checked, apart from the shared worker pool
      */
-    public ChatService(Vertx vertx, Limits limits, UserStore users, MessageStore store, RoomStore roomStore, Delivery delivery,
+    public ChatService(Vertx vertx, Limits limits, UserStore users, MessageStore store, RoomStore roomStore, MessageChanges changes, Delivery delivery,
                        Presence presence, PasswordHasher hasher, TokenService tokens, Sessions sessions, LoginThrottle throttle,
                        BoundedPool passwords, boolean registrationOpen,
                        java.time.Duration tokenTtl, java.util.Collection<String> admins, boolean roomCreationByAnyone,
@@ -73,6 +76,12 @@ public final class ChatService {
         this.userRooms = new UserRooms(limits.maxRoomsPerUser());
         this.rooms = new Rooms(limits, roomStore, users, delivery, presence, accounts::isAdmin, roomCreationByAnyone, this::mayMake, w -> blocking(w));
         this.browserSessions = new BrowserSessions(vertx, tokens, sessions, usedTickets);
+        this.edits = new MessageEdits(limits, requireNonNull(changes, "changes"), delivery, accounts::isAdmin, w -> blocking(w));
+    }
+
+    /** Edits, deletions and reactions of messages. */
+    public MessageEdits edits() {
+        return edits;
     }
 
     /** Rooms, members, roles and bans (PROTOCOL.md 3.3). */
@@ -245,6 +254,14 @@ public final class ChatService {
      * the first copy.
      */
     public Future<Message> send(Subscriber sub, String room, String clientId, String text) {
+        return send(sub, room, clientId, text, null);
+    }
+
+    /**
+     * The same for a reply: {@code replyTo} is the seq of the message it answers, or null. A reply to
+     * no message of the room (a seq it does not have, or a room event) is {@code not_found}.
+     */
+    public Future<Message> send(Subscriber sub, String room, String clientId, String text, Long replyTo) {
         String t;
         try {
             limits.room(room);
@@ -252,13 +269,14 @@ public final class ChatService {
             mayPost(sub, room);
             limits.clientId(clientId);
             t = limits.text(text);
+            if (replyTo != null) Limits.messageSeq(replyTo, "replyTo");
         } catch (ChatException e) {
             return Future.failedFuture(e);
         }
         String user = sub.user();
         Context ctx = vertx.getOrCreateContext();
         Promise<Message> p = Promise.promise();
-        store.append(room, user, clientId, t).whenComplete((v, err) -> ctx.runOnContext(x -> {
+        store.append(room, user, clientId, t, replyTo == null ? 0 : replyTo).whenComplete((v, err) -> ctx.runOnContext(x -> {
             if (err == null) p.complete(v.message());
             else p.fail(err);
         }));
@@ -321,12 +339,14 @@ public final class ChatService {
      * The one place where a failure of the store becomes an error a client is told: a value the
      * database refuses is {@code bad_request}; a database that cannot be reached is
      * {@code unavailable}, and for a send it is unknown whether the message was stored, which a retry
-     * with the same clientId settles; a new name like a taken one is a {@code conflict}. Anything else
+     * with the same clientId settles; a new name like a taken one is a {@code conflict}; a message
+     * named that its room does not have is {@code not_found}. Anything else
      * is passed on as it is.
      */
     static <T> Future<T> translate(Throwable err) {
         if (err instanceof RefusedException) return Future.failedFuture(ChatException.badRequest("the message cannot be stored"));
         if (err instanceof LookAlikeException e) return Future.failedFuture(lookAlike(e));
+        if (err instanceof MissingTargetException e) return Future.failedFuture(ChatException.notFound(e.getMessage()));
         if (err instanceof StoreException) {
             return Future.failedFuture(ChatException.unavailable("storage is unavailable; try again (a send retried with the same clientId is never stored twice)"));
         }

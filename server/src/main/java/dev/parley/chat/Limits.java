@@ -35,6 +35,16 @@ public final class Limits {
     public static final Bucket REFRESH = new Bucket(0.1, 3);
     public static final Bucket TYPING = new Bucket(TYPING_PER_SECOND, TYPING_PER_SECOND);
     /**
+     * {@code edit}, {@code delete} and {@code react} together: each is a room event, fanned out like a
+     * message, but people make them far less often than they send; the burst lets someone click a few
+     * reactions in a row.
+     */
+    public static final Bucket CHANGE = new Bucket(5, 20);
+    /** Different emoji one message may have reactions with. */
+    public static final int MAX_EMOJI_PER_MESSAGE = 20;
+    /** The longest reaction, in UTF-16 code units: the longest emoji sequences (families, flags of regions) take 15 or so. */
+    public static final int EMOJI_MAX = 32;
+    /**
      * Frames other than {@code send} refused or dropped by their limits (in-flight refusals included)
      * that a connection may run into within 10 s; one more closes it with 4029. ({@code send} keeps
      * its own count: twice its burst.)
@@ -288,6 +298,25 @@ public final class Limits {
         if (t.isEmpty()) throw ChatException.badRequest("text must not be empty");
         if (length(t) > textMax) throw new ChatException(ErrorCode.TOO_LARGE, "text is longer than " + textMax + " characters");
         return t;
+    }
+
+    /**
+     * A reaction is one emoji, as Unicode recommends them for interchange: a string of the RGI_Emoji
+     * set (UTS #51, emoji-test.txt's fully-qualified emoji, skin tones, flags and keycaps included),
+     * as this server's ICU knows it. Not a shortcode, not text, not two emoji.
+     */
+    public static String emoji(String emoji) {
+        if (emoji == null || emoji.isEmpty() || emoji.length() > EMOJI_MAX
+                || !com.ibm.icu.lang.UCharacter.hasBinaryProperty(emoji, com.ibm.icu.lang.UProperty.RGI_EMOJI)) {
+            throw ChatException.badRequest("emoji must be one emoji (Unicode's RGI_Emoji set, fully qualified)");
+        }
+        return emoji;
+    }
+
+    /** The seq of a message named by a frame: a positive integer. */
+    public static long messageSeq(Long seq, String field) {
+        if (seq == null || seq < 1) throw ChatException.badRequest(field + " must be a positive integer");
+        return seq;
     }
 
     /** Counted in UTF-16 code units, not characters: the column holds 64 of those on every database. */

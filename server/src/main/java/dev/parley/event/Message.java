@@ -3,14 +3,18 @@ package dev.parley.event;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
+import java.util.List;
 import java.util.function.Function;
 
 import static java.util.Objects.requireNonNull;
 
 /**
- * A stored chat message, or a room event (a change of the room's members, stored in its timeline
- * like a message: {@link #event}). Immutable, except for one memo: the encoded wire frame, computed once
- * by whoever delivers the message first and shared by every recipient on this node.
+ * A stored chat message, or a room event (a change of the room's members or of a message, stored in
+ * its timeline like a message: {@link #event}). Immutable, except for one memo: the encoded wire
+ * frame, computed once by whoever delivers the message first and shared by every recipient on this node.
+ *
+ * <p>A message read from the store carries its current {@link State} (edited, deleted, reactions);
+ * one delivered as it is committed has none yet.
  */
 public final class Message {
     private static final DateTimeFormatter TS = DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss.SSS'Z'").withZone(ZoneOffset.UTC);
@@ -23,7 +27,25 @@ public final class Message {
     private final long tsMillis;
     private final String clientId;
     private final RoomChange event; // null for a message someone sent
+    private final long replyTo; // 0: none
+    private final State state; // null: unchanged since it was sent
     private final Memo encoded = new Memo();
+
+    /** The reactions with one emoji: how many, and (some of) who. */
+    public record Reaction(String emoji, int count, List<String> users) {}
+
+    /**
+     * What changed a message since it was sent, as its row holds it now.
+     *
+     * @param editedAt   epoch millis of its last edit, 0 if none
+     * @param reactions  by emoji, in the order each was first given
+     * @param lastChange the seq of the newest event that changed it
+     */
+    public record State(long editedAt, boolean deleted, List<Reaction> reactions, long lastChange) {
+        public State {
+            reactions = List.copyOf(reactions);
+        }
+    }
 
     public Message(String room, long seq, String id, String from, String text, long tsMillis, String clientId) {
         this(room, seq, id, from, text, tsMillis, clientId, null);
@@ -31,6 +53,15 @@ public final class Message {
 
     /** @param event what the room event says, or null for a message someone sent */
     public Message(String room, long seq, String id, String from, String text, long tsMillis, String clientId, RoomChange event) {
+        this(room, seq, id, from, text, tsMillis, clientId, event, 0, null);
+    }
+
+    /**
+     * @param replyTo the seq of the message this one answers, 0 if none
+     * @param state   what changed it since it was sent, or null
+     */
+    public Message(String room, long seq, String id, String from, String text, long tsMillis, String clientId, RoomChange event,
+                   long replyTo, State state) {
         this.room = requireNonNull(room, "room");
         this.seq = seq;
         this.id = requireNonNull(id, "id");
@@ -39,6 +70,13 @@ public final class Message {
         this.tsMillis = tsMillis;
         this.clientId = requireNonNull(clientId, "clientId");
         this.event = event;
+        this.replyTo = replyTo;
+        this.state = state;
+    }
+
+    /** The same message with another state (a store read adds its reactions). */
+    public Message withState(State state) {
+        return new Message(room, seq, id, from, text, tsMillis, clientId, event, replyTo, state);
     }
 
     public String room() { return room; }
@@ -50,6 +88,10 @@ public final class Message {
     public String clientId() { return clientId; }
     /** What a room event says, or null for a message someone sent. */
     public RoomChange event() { return event; }
+    /** The seq of the message this one answers, 0 if none. */
+    public long replyTo() { return replyTo; }
+    /** What changed it since it was sent (as read from the store), or null. */
+    public State state() { return state; }
 
     /** {@code 2026-11-23T15:04:05.123Z}: always UTC, always milliseconds. */
     public String ts() {

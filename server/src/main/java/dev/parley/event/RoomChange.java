@@ -14,14 +14,20 @@ import static java.util.Objects.requireNonNull;
 /**
  * What a room event says (PROTOCOL.md, room events): its type and the fields that apply, the
  * others null. Stored as the type and these fields in JSON ({@link #json}), and sent as the
- * {@code event} object of a message frame.
+ * {@code event} object of a message frame. The changes of a message (edited, deleted, reaction)
+ * name it by its seq ({@code target}, written {@code "seq"}).
  *
- * @param until epoch millis, or null
+ * @param until  epoch millis, or null
+ * @param target the seq of the message an edit, deletion or reaction is about, or null
+ * @param text   an edit's new text (null once a later edit or the deletion took it out)
+ * @param on     a reaction given (true) or taken back (false)
  */
-public record RoomChange(String type, String user, String by, String role, String reason, Long until, String visibility, String topic) {
+public record RoomChange(String type, String user, String by, String role, String reason, Long until, String visibility, String topic,
+                         Long target, String text, String emoji, Boolean on) {
     public static final String ROOM_CREATED = "room_created", MEMBER_ADDED = "member_added", ROLE_CHANGED = "role_changed",
             MUTED = "muted", UNMUTED = "unmuted", MEMBER_REMOVED = "member_removed", MEMBER_LEFT = "member_left",
-            BANNED = "banned", UNBANNED = "unbanned", ROOM_DELETED = "room_deleted";
+            BANNED = "banned", UNBANNED = "unbanned", ROOM_DELETED = "room_deleted",
+            EDITED = "edited", DELETED = "deleted", REACTION = "reaction";
 
     private static final JsonFactory JSON = JsonFactory.builder().build();
 
@@ -29,8 +35,26 @@ public record RoomChange(String type, String user, String by, String role, Strin
         requireNonNull(type, "type");
     }
 
+    /** A change of the room's members or of the room itself. */
+    public RoomChange(String type, String user, String by, String role, String reason, Long until, String visibility, String topic) {
+        this(type, user, by, role, reason, until, visibility, topic, null, null, null, null);
+    }
+
     public static RoomChange of(String type, String user, String by) {
         return new RoomChange(type, user, by, null, null, null, null, null);
+    }
+
+    /** Message {@code seq} now reads {@code text} (null: an edit whose text a later change took out). */
+    public static RoomChange edited(long seq, String text) {
+        return new RoomChange(EDITED, null, null, null, null, null, null, null, seq, text, null, null);
+    }
+
+    public static RoomChange deleted(long seq, String by) {
+        return new RoomChange(DELETED, null, by, null, null, null, null, null, seq, null, null, null);
+    }
+
+    public static RoomChange reaction(long seq, String emoji, boolean on, String user) {
+        return new RoomChange(REACTION, user, null, null, null, null, null, null, seq, null, emoji, on);
     }
 
     /**
@@ -79,12 +103,17 @@ public record RoomChange(String type, String user, String by, String role, Strin
         if (until != null) g.writeStringField("until", Message.formatTs(until));
         if (visibility != null) g.writeStringField("visibility", visibility);
         if (topic != null) g.writeStringField("topic", topic);
+        if (target != null) g.writeNumberField("seq", target);
+        if (text != null) g.writeStringField("text", text);
+        if (emoji != null) g.writeStringField("emoji", emoji);
+        if (on != null) g.writeBooleanField("on", on);
     }
 
     /** The event of a stored {@code type} and {@link #json} fields. */
     public static RoomChange parse(String type, String json) {
-        String user = null, by = null, role = null, reason = null, visibility = null, topic = null;
-        Long until = null;
+        String user = null, by = null, role = null, reason = null, visibility = null, topic = null, text = null, emoji = null;
+        Long until = null, target = null;
+        Boolean on = null;
         try (JsonParser p = JSON.createParser(json)) {
             if (p.nextToken() != JsonToken.START_OBJECT) throw new IllegalArgumentException("not an object: " + json);
             while (p.nextToken() == JsonToken.FIELD_NAME) {
@@ -99,12 +128,16 @@ public record RoomChange(String type, String user, String by, String role, Strin
                     case "until" -> until = java.time.Instant.parse(v).toEpochMilli();
                     case "visibility" -> visibility = v;
                     case "topic" -> topic = v;
+                    case "seq" -> target = p.getLongValue();
+                    case "text" -> text = v;
+                    case "emoji" -> emoji = v;
+                    case "on" -> on = p.getBooleanValue();
                     default -> p.skipChildren();
                 }
             }
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
-        return new RoomChange(type, user, by, role, reason, until, visibility, topic);
+        return new RoomChange(type, user, by, role, reason, until, visibility, topic, target, text, emoji, on);
     }
 }

@@ -161,6 +161,9 @@ final class ApiRoutes {
                 .put("historyBurst", l.history().burst())
                 .put("pingRate", number(Limits.PING.rate()))
                 .put("pingBurst", Limits.PING.burst())
+                .put("changeRate", Limits.CHANGE.rate())
+                .put("changeBurst", Limits.CHANGE.burst())
+                .put("maxReactionsPerMessage", Limits.MAX_EMOJI_PER_MESSAGE)
                 .put("refreshRate", number(Limits.REFRESH.rate()))
                 .put("refreshBurst", Limits.REFRESH.burst())
                 .put("maxInFlight", l.maxInFlight())
@@ -224,7 +227,22 @@ final class ApiRoutes {
         for (Message m : page.messages()) {
             JsonObject o = new JsonObject().put("type", "message").put("room", m.room()).put("seq", m.seq()).put("id", m.id())
                     .put("from", m.from()).put("text", m.text()).put("ts", m.ts()).put("clientId", m.clientId());
+            if (m.replyTo() > 0) o.put("replyTo", m.replyTo());
             if (m.event() != null) o.put("event", new JsonObject().put("type", m.event().type()).mergeIn(new JsonObject(m.event().json())));
+            Message.State st = m.state();
+            if (st != null) {
+                // As FrameCodec writes them into message frames: one shape wherever a message appears.
+                if (st.editedAt() > 0) o.put("editedAt", Message.formatTs(st.editedAt()));
+                if (st.deleted()) o.put("deleted", true);
+                if (!st.reactions().isEmpty()) {
+                    JsonArray reactions = new JsonArray();
+                    for (Message.Reaction r : st.reactions()) {
+                        reactions.add(new JsonObject().put("emoji", r.emoji()).put("count", r.count()).put("users", new JsonArray(r.users())));
+                    }
+                    o.put("reactions", reactions);
+                }
+                if (st.lastChange() > 0) o.put("lastChange", st.lastChange());
+            }
             messages.add(o);
         }
         return new JsonObject().put("room", room).put("messages", messages).put("hasMore", page.hasMore());

@@ -52,7 +52,8 @@ final class GroupCommitWriter {
     private volatile int state = NEW;
     private WriterSession session; // the writer thread's only
 
-    record Pending(String room, String sender, String clientId, String text, CompletableFuture<Appended> result, long queuedAt) {}
+    /** @param replyTo the seq of the message it answers, 0 if none */
+    record Pending(String room, String sender, String clientId, String text, long replyTo, CompletableFuture<Appended> result, long queuedAt) {}
 
     /**
      * @param journal                which this writer then owns, and closes when it stops; or null
@@ -81,7 +82,7 @@ final class GroupCommitWriter {
     }
 
     /** Queues a message for the next group commit. Completes on the writer thread. */
-    CompletableFuture<Appended> append(String room, String sender, String clientId, String text) {
+    CompletableFuture<Appended> append(String room, String sender, String clientId, String text, long replyTo) {
         CompletableFuture<Appended> result = new CompletableFuture<>();
         int s = state;
         if (s != RUNNING) {
@@ -89,7 +90,7 @@ final class GroupCommitWriter {
             result.completeExceptionally(closed());
             return result;
         }
-        Pending p = new Pending(room, sender, clientId, text, result, System.nanoTime());
+        Pending p = new Pending(room, sender, clientId, text, replyTo, result, System.nanoTime());
         queue.add(p);
         // The store may have been closed since the check above, and the writer may have looked at the
         // queue for the last time before the add: then nothing would ever complete this append. So it
@@ -215,6 +216,13 @@ final class GroupCommitWriter {
         try {
             WriterSession w = session();
             try {
+                // Replies to no message fail on their own, before anything is locked. (On PostgreSQL
+                // the look-up opens a transaction that a batch of one then commits: see appendOne.)
+                batch = w.withoutBadReplies(batch);
+                if (batch.isEmpty()) {
+                    rollbackQuietly(w.connection);
+                    return;
+                }
                 results = w.appendAll(batch, fresh, false);
                 journal(fresh);
                 w.connection.commit();

@@ -34,7 +34,8 @@ import java.util.zip.CRC32C;
  *
  * <p>The file is an 8-byte header, then records: payload length (int), CRC32C of the payload (int),
  * payload = message count (int), then per message room, seq, id, sender, ts, clientId, text (strings
- * as an int length and UTF-8 bytes). A record cut short by a crash (a write that never returned, so
+ * as an int length and UTF-8 bytes), and replyTo (long) when the count has {@link #WITH_REPLIES} set:
+ * records written before replies lack it, and are read as they were written. A record cut short by a crash (a write that never returned, so
  * never acknowledged) fails its length or CRC check and ends the replay. Only the writer thread
  * appends; the file is emptied once H2 has written everything it holds.
  */
@@ -44,6 +45,8 @@ public final class Journal implements AutoCloseable {
     private static final int RECORD_HEADER = 8;
     /** Far above any real record (a batch of 1,024 messages at the text limit); a larger length is damage. */
     private static final int MAX_RECORD = 256 << 20;
+    /** A flag on a record's message count: each message ends with its replyTo (see the class comment). */
+    private static final int WITH_REPLIES = 1 << 30;
 
     private final Path path;
     private final FileChannel channel;
@@ -250,7 +253,7 @@ public final class Journal implements AutoCloseable {
         b.clear();
         b.position(RECORD_HEADER);
         b = ensure(b, 4);
-        b.putInt(messages.size());
+        b.putInt(messages.size() | WITH_REPLIES);
         for (Message m : messages) {
             b = putString(b, m.room());
             b = ensure(b, 8);
@@ -261,6 +264,8 @@ public final class Journal implements AutoCloseable {
             b.putLong(m.tsMillis());
             b = putString(b, m.clientId());
             b = putString(b, m.text());
+            b = ensure(b, 8);
+            b.putLong(m.replyTo());
         }
         int length = b.position() - RECORD_HEADER;
         crc.reset();
@@ -291,7 +296,9 @@ public final class Journal implements AutoCloseable {
 
     private static List<Message> decode(ByteBuffer p) throws IOException {
         try {
-            int count = p.getInt();
+            int head = p.getInt();
+            boolean replies = (head & WITH_REPLIES) != 0;
+            int count = head & ~WITH_REPLIES;
             List<Message> out = new ArrayList<>(Math.min(count, 4096));
             for (int i = 0; i < count; i++) {
                 String room = getString(p);
@@ -301,7 +308,8 @@ public final class Journal implements AutoCloseable {
                 long ts = p.getLong();
                 String clientId = getString(p);
                 String text = getString(p);
-                out.add(new Message(room, seq, id, sender, text, ts, clientId));
+                long replyTo = replies ? p.getLong() : 0;
+                out.add(new Message(room, seq, id, sender, text, ts, clientId, null, replyTo, null));
             }
             return out;
         } catch (RuntimeException e) {

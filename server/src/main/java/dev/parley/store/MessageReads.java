@@ -11,6 +11,7 @@ import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.OptionalLong;
@@ -30,6 +31,9 @@ final class MessageReads {
      * never deleted has 0 there. Its parameter is the room again.
      */
     static final String SINCE_DELETION = " AND seq >= (SELECT first_seq FROM rooms WHERE name = ?)";
+
+    /** Users named per emoji of a message in a read: enough to say who; the count says how many. */
+    static final int USERS_LISTED = 25;
 
     private final Database db;
 
@@ -109,7 +113,7 @@ final class MessageReads {
             boolean hasMore = rows.size() > limit;
             if (hasMore) rows.remove(rows.size() - 1);
             if (!forward) Collections.reverse(rows);
-            return new Page(rows, hasMore);
+            return new Page(withReactions(c, room, rows), hasMore);
         } catch (SQLException e) {
             throw new StoreException("could not read history", e);
         }
@@ -137,10 +141,51 @@ final class MessageReads {
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) out.add(SqlDialect.read(rs));
             }
-            return out;
+            return withReactions(c, room, out);
         } catch (SQLException e) {
             throw new StoreException(failure, e);
         }
+    }
+
+    /**
+     * The messages with their reactions: read only for those some change touched (a reaction sets
+     * {@code last_change}), so a page of messages nobody reacted to costs no second query. Each
+     * emoji lists at most {@link #USERS_LISTED} of its users, the first to react; its count is exact.
+     */
+    static List<Message> withReactions(Connection c, String room, List<Message> rows) throws SQLException {
+        List<Long> touched = new ArrayList<>();
+        for (Message m : rows) if (m.state() != null && !m.state().deleted() && m.event() == null) touched.add(m.seq());
+        if (touched.isEmpty()) return rows;
+        Map<Long, Map<String, List<String>>> bySeq = new HashMap<>();
+        for (int from = 0; from < touched.size(); from += 100) {
+            List<Long> chunk = touched.subList(from, Math.min(touched.size(), from + 100));
+            String marks = String.join(",", Collections.nCopies(chunk.size(), "?"));
+            try (PreparedStatement ps = c.prepareStatement("SELECT seq, emoji, username FROM message_reactions WHERE room = ? AND seq IN (" + marks
+                    + ") ORDER BY seq, reacted_at, user_key")) {
+                ps.setString(1, room);
+                for (int k = 0; k < chunk.size(); k++) ps.setLong(k + 2, chunk.get(k));
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        bySeq.computeIfAbsent(rs.getLong(1), s -> new LinkedHashMap<>())
+                                .computeIfAbsent(rs.getString(2), e -> new ArrayList<>()).add(rs.getString(3));
+                    }
+                }
+            }
+        }
+        if (bySeq.isEmpty()) return rows;
+        List<Message> out = new ArrayList<>(rows.size());
+        for (Message m : rows) {
+            Map<String, List<String>> reactions = bySeq.get(m.seq());
+            if (reactions == null) {
+                out.add(m);
+                continue;
+            }
+            List<Message.Reaction> list = new ArrayList<>(reactions.size());
+            reactions.forEach((emoji, users) -> list.add(new Message.Reaction(emoji, users.size(), List.copyOf(users.subList(0, Math.min(USERS_LISTED, users.size()))))));
+            Message.State s = m.state();
+            out.add(m.withState(new Message.State(s.editedAt(), s.deleted(), list, s.lastChange())));
+        }
+        return out;
     }
 
     /** Last seqs of the named rooms that exist. */

@@ -95,7 +95,15 @@ public final class MessageStore implements AutoCloseable {
      * @throws IllegalStateException if the store is not started
      */
     public CompletableFuture<Appended> append(String room, String sender, String clientId, String text) {
-        return writer.append(room, sender, clientId, text);
+        return append(room, sender, clientId, text, 0);
+    }
+
+    /**
+     * The same for a reply: {@code replyTo} is the seq of the message it answers (0: none). A reply
+     * to no message of the room fails with {@link MissingTargetException}, and is not stored.
+     */
+    public CompletableFuture<Appended> append(String room, String sender, String clientId, String text, long replyTo) {
+        return writer.append(room, sender, clientId, text, replyTo);
     }
 
     /** Appends waiting for a commit. */

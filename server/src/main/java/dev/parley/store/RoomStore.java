@@ -422,12 +422,7 @@ public final class RoomStore {
                 case Write.Event e -> {
                     Message m = event(room, ++seq, now, e);
                     if (firstEvent < 0) firstEvent = seq;
-                    try (PreparedStatement ps = c.prepareStatement("INSERT INTO messages (" + SqlDialect.COLUMNS + ", kind, event_data) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)")) {
-                        SqlDialect.bind(ps, m);
-                        ps.setString(8, e.change().type());
-                        ps.setString(9, e.change().json());
-                        ps.executeUpdate();
-                    }
+                    insertEvent(c, m);
                     events.add(m);
                 }
             }
@@ -465,10 +460,21 @@ public final class RoomStore {
             for (long from = oldest; from < first; from += 1000) {
                 deleted += update(c, "DELETE FROM messages WHERE room = ? AND seq >= ? AND seq < ?", room, from, Math.min(first, from + 1000));
             }
+            update(c, "DELETE FROM message_reactions WHERE room = ? AND seq < ?", room, first);
             db.persist(c);
             return deleted;
         } catch (SQLException e) {
             throw new StoreException("could not purge room " + room, e);
+        }
+    }
+
+    /** Inserts a room event: a row of messages with its kind and fields. */
+    static void insertEvent(Connection c, Message m) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("INSERT INTO messages (" + SqlDialect.COLUMNS + ", kind, event_data) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")) {
+            SqlDialect.bind(ps, m);
+            ps.setString(9, m.event().type());
+            ps.setString(10, m.event().json());
+            ps.executeUpdate();
         }
     }
 

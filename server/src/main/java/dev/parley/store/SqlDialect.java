@@ -8,6 +8,8 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.sql.Types;
+import java.util.List;
 
 /**
  * Where the message store's SQL differs between H2 and PostgreSQL, and the row shape its classes
@@ -45,7 +47,7 @@ enum SqlDialect {
         @Override
         String appendOne() {
             return "WITH r AS (UPDATE rooms SET last_seq = last_seq + 1 WHERE name = ? RETURNING last_seq) "
-                    + "INSERT INTO messages (" + COLUMNS + ") SELECT ?, last_seq, ?, ?, ?, ?, ? FROM r RETURNING seq";
+                    + "INSERT INTO messages (" + COLUMNS + ") SELECT ?, last_seq, ?, ?, ?, ?, ?, ? FROM r RETURNING seq";
         }
 
         @Override
@@ -61,10 +63,13 @@ enum SqlDialect {
     };
 
     /** The columns of a message, in the order {@link #bind} and {@link #read} use. */
-    static final String COLUMNS = "room, seq, id, sender, text, ts, client_id";
-    /** What reads select: the columns of a message, then those of a room event (null for a message). */
-    static final String READ_COLUMNS = COLUMNS + ", kind, event_data";
-    static final String INSERT_MESSAGE = "INSERT INTO messages (" + COLUMNS + ") VALUES (?, ?, ?, ?, ?, ?, ?)";
+    static final String COLUMNS = "room, seq, id, sender, text, ts, client_id, reply_to";
+    /**
+     * What reads select: the columns of a message, then those of a room event (null for a message),
+     * then its current state (edited, deleted, the seq of its last change).
+     */
+    static final String READ_COLUMNS = COLUMNS + ", kind, event_data, edited_at, deleted, last_change";
+    static final String INSERT_MESSAGE = "INSERT INTO messages (" + COLUMNS + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?)";
     static final String INSERT_ROOM = "INSERT INTO rooms (name, last_seq, created_at) VALUES (?, 0, ?) ON CONFLICT DO NOTHING";
 
     /** The dialect of the database {@code c} is connected to: PostgreSQL, or else the embedded H2. */
@@ -92,12 +97,19 @@ enum SqlDialect {
         ps.setString(5, m.text());
         ps.setLong(6, m.tsMillis());
         ps.setString(7, m.clientId());
+        if (m.replyTo() > 0) ps.setLong(8, m.replyTo());
+        else ps.setNull(8, Types.BIGINT);
     }
 
-    /** A row selected as {@link #READ_COLUMNS}. */
+    /** A row selected as {@link #READ_COLUMNS}, without its reactions (MessageReads adds them). */
     static Message read(ResultSet rs) throws SQLException {
-        String kind = rs.getString(8);
-        RoomChange event = kind == null ? null : RoomChange.parse(kind, rs.getString(9));
-        return new Message(rs.getString(1), rs.getLong(2), rs.getString(3), rs.getString(4), rs.getString(5), rs.getLong(6), rs.getString(7), event);
+        String kind = rs.getString(9);
+        RoomChange event = kind == null ? null : RoomChange.parse(kind, rs.getString(10));
+        long editedAt = rs.getLong(11); // 0 for null, as each of these
+        boolean deleted = rs.getBoolean(12);
+        long lastChange = rs.getLong(13);
+        Message.State state = editedAt == 0 && !deleted && lastChange == 0 ? null : new Message.State(editedAt, deleted, List.of(), lastChange);
+        return new Message(rs.getString(1), rs.getLong(2), rs.getString(3), rs.getString(4), rs.getString(5), rs.getLong(6), rs.getString(7), event,
+                rs.getLong(8), state);
     }
 }

@@ -39,6 +39,8 @@ final class WriterSession implements AutoCloseable {
     private final PreparedStatement bump;
     private final PreparedStatement lockRoom;
     private final PreparedStatement insertRoom;
+    /** Finds what a reply answers; prepared on first use (few sends are replies). */
+    private PreparedStatement replyTarget;
     /** Adds to a room's last seq and returns the new one. */
     private final PreparedStatement reserveSeqs;
     /**
@@ -109,7 +111,7 @@ final class WriterSession implements AutoCloseable {
                     results[i] = new Appended(prior, true);
                     continue;
                 }
-                Message m = new Message(room, ++seq, Ids.next(now), p.sender(), p.text(), now, p.clientId());
+                Message m = new Message(room, ++seq, Ids.next(now), p.sender(), p.text(), now, p.clientId(), null, p.replyTo(), null);
                 known.put(key, m);
                 results[i] = new Appended(m, false);
                 fresh.add(m);
@@ -144,6 +146,8 @@ final class WriterSession implements AutoCloseable {
         ps.setString(5, p.text());
         ps.setLong(6, now);
         ps.setString(7, p.clientId());
+        if (p.replyTo() > 0) ps.setLong(8, p.replyTo());
+        else ps.setNull(8, java.sql.Types.BIGINT);
         long seq;
         connection.setAutoCommit(true); // no transaction is open here, so this sends nothing
         try (ResultSet rs = ps.executeQuery()) {
@@ -152,7 +156,7 @@ final class WriterSession implements AutoCloseable {
         } finally {
             connection.setAutoCommit(false);
         }
-        Message m = new Message(room, seq, id, p.sender(), p.text(), now, p.clientId());
+        Message m = new Message(room, seq, id, p.sender(), p.text(), now, p.clientId(), null, p.replyTo(), null);
         results[0] = new Appended(m, false);
         fresh.add(m);
         return true;
@@ -192,7 +196,7 @@ final class WriterSession implements AutoCloseable {
                 continue;
             }
             Pending p = batch.get(i);
-            Message m = new Message(room, ++seq, Ids.next(now), p.sender(), p.text(), now, p.clientId());
+            Message m = new Message(room, ++seq, Ids.next(now), p.sender(), p.text(), now, p.clientId(), null, p.replyTo(), null);
             results[i] = new Appended(m, false);
             fresh.add(m);
             bind(insert, m);
@@ -265,6 +269,38 @@ final class WriterSession implements AutoCloseable {
             }
         }
         return found;
+    }
+
+    /**
+     * The batch without the replies to no message of their room (a seq it never had, or a room event,
+     * or history its deletion took), which fail with {@link MissingTargetException}: a message once
+     * stored stays (as a tombstone if deleted), so no lock is needed to know. Most batches hold no
+     * reply and are returned as they are, without a query.
+     */
+    List<Pending> withoutBadReplies(List<Pending> batch) throws SQLException {
+        List<Pending> out = null;
+        for (int i = 0; i < batch.size(); i++) {
+            Pending p = batch.get(i);
+            if (p.replyTo() > 0 && !isMessage(p.room(), p.replyTo())) {
+                if (out == null) out = new ArrayList<>(batch.subList(0, i));
+                p.result().completeExceptionally(new MissingTargetException("no message " + p.replyTo() + " in " + p.room() + " to reply to"));
+            } else if (out != null) {
+                out.add(p);
+            }
+        }
+        return out == null ? batch : out;
+    }
+
+    private boolean isMessage(String room, long seq) throws SQLException {
+        if (replyTarget == null) {
+            replyTarget = connection.prepareStatement("SELECT kind FROM messages WHERE room = ? AND seq = ?" + MessageReads.SINCE_DELETION);
+        }
+        replyTarget.setString(1, room);
+        replyTarget.setLong(2, seq);
+        replyTarget.setString(3, room);
+        try (ResultSet rs = replyTarget.executeQuery()) {
+            return rs.next() && rs.getString(1) == null;
+        }
     }
 
     /** The power of two at or above {@code keys}: a handful of statement shapes instead of 128. */

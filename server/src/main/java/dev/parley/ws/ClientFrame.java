@@ -1,6 +1,6 @@
 package dev.parley.ws;
 
-/** The frames a client sends (PROTOCOL.md section 3), decoded and type-checked by FrameCodec. */
+/** The frames a client sends (PROTOCOL.md section 6), decoded and type-checked by FrameCodec. */
 sealed interface ClientFrame {
     String ref();
 
@@ -8,7 +8,15 @@ sealed interface ClientFrame {
 
     record Leave(String ref, String room) implements ClientFrame {}
 
-    record Send(String ref, String room, String text, String clientId) implements ClientFrame {}
+    /** @param replyTo the seq of the message it answers, or null */
+    record Send(String ref, String room, String text, String clientId, Long replyTo) implements ClientFrame {}
+
+    /** The changes of a message, named by its seq (checked by ChatService). */
+    record Edit(String ref, String room, Long seq, String text) implements ClientFrame {}
+
+    record Delete(String ref, String room, Long seq) implements ClientFrame {}
+
+    record React(String ref, String room, Long seq, String emoji, boolean on) implements ClientFrame {}
 
     record Typing(String ref, String room) implements ClientFrame {}
 
@@ -28,6 +36,9 @@ sealed interface ClientFrame {
             case History h -> "history";
             case Refresh r -> "refresh";
             case Ping p -> "ping";
+            case Edit e -> "edit";
+            case Delete d -> "delete";
+            case React r -> "react";
         };
     }
 }

@@ -135,6 +135,9 @@ final class Connection implements Subscriber {
                 case ClientFrame.Typing t -> typing(t);
                 case ClientFrame.History h -> history(h);
                 case ClientFrame.Refresh r -> refresh(r);
+                case ClientFrame.Edit e -> changed(e.ref(), chat.edits().edit(this, e.room(), e.seq(), e.text()));
+                case ClientFrame.Delete d -> changed(d.ref(), chat.edits().delete(this, d.room(), d.seq()));
+                case ClientFrame.React r -> changed(r.ref(), chat.edits().react(this, r.room(), r.seq(), r.emoji(), r.on()));
                 case ClientFrame.Ping p -> {
                     if (outbox.offerPong(FrameCodec.pong(p.ref()))) metrics.frameOutCounter("pong").increment();
                 }
@@ -264,12 +267,22 @@ final class Connection implements Subscriber {
 
     private void send(ClientFrame.Send s) {
         owed++;
-        chat.send(this, s.room(), s.clientId(), s.text()).onComplete(ar -> {
+        chat.send(this, s.room(), s.clientId(), s.text(), s.replyTo()).onComplete(ar -> {
             if (ar.succeeded()) {
                 queue(FrameCodec.ack(s.ref(), ar.result()), "ack");
             } else {
                 reject(s.ref(), ar.cause());
             }
+            answered();
+        });
+    }
+
+    /** An edit, delete or react: answered with an ack once its event is durable (or it changed nothing). */
+    private void changed(String ref, io.vertx.core.Future<dev.parley.chat.MessageEdits.Change> change) {
+        owed++;
+        change.onComplete(ar -> {
+            if (ar.succeeded()) queue(FrameCodec.changeAck(ref, ar.result()), "ack");
+            else reject(ref, ar.cause());
             answered();
         });
     }

@@ -30,8 +30,9 @@ final class FrameCodec {
     // --- decoding ---
 
     static ClientFrame decode(String text) {
-        String type = null, ref = null, room = null, textField = null, clientId = null, token = null;
-        Long since = null, before = null;
+        String type = null, ref = null, room = null, textField = null, clientId = null, token = null, emoji = null;
+        Long since = null, before = null, seq = null, replyTo = null;
+        Boolean on = null;
         Integer limit = null;
         boolean hasText = false;
         String fieldError = null; // the first field of a wrong type, reported once the ref is known
@@ -50,6 +51,10 @@ final class FrameCodec {
                         case "token" -> token = string(p, t, "token", ref);
                         case "since" -> since = integer(p, t, "since", ref);
                         case "before" -> before = integer(p, t, "before", ref);
+                        case "seq" -> seq = integer(p, t, "seq", ref);
+                        case "replyTo" -> replyTo = integer(p, t, "replyTo", ref);
+                        case "emoji" -> emoji = string(p, t, "emoji", ref);
+                        case "on" -> on = bool(p, t, "on", ref);
                         case "limit" -> {
                             Long l = integer(p, t, "limit", ref);
                             limit = l == null ? null : (int) Math.max(Integer.MIN_VALUE, Math.min(Integer.MAX_VALUE, l));
@@ -76,8 +81,17 @@ final class FrameCodec {
             case "send" -> {
                 required(room, "room", ref);
                 if (!hasText) throw bad("text is required", ref);
-                yield new ClientFrame.Send(ref, room, textField, required(clientId, "clientId", ref));
+                yield new ClientFrame.Send(ref, room, textField, required(clientId, "clientId", ref), replyTo);
             }
+            case "edit" -> {
+                required(room, "room", ref);
+                required(seq, "seq", ref);
+                if (!hasText) throw bad("text is required", ref);
+                yield new ClientFrame.Edit(ref, room, seq, textField);
+            }
+            case "delete" -> new ClientFrame.Delete(ref, required(room, "room", ref), required(seq, "seq", ref));
+            case "react" -> new ClientFrame.React(ref, required(room, "room", ref), required(seq, "seq", ref), required(emoji, "emoji", ref),
+                    required(on, "on", ref));
             case "typing" -> new ClientFrame.Typing(ref, required(room, "room", ref));
             case "history" -> new ClientFrame.History(ref, required(room, "room", ref), before, limit);
             case "refresh" -> new ClientFrame.Refresh(ref, required(token, "token", ref));
@@ -104,7 +118,16 @@ final class FrameCodec {
         return p.getLongValue();
     }
 
-    private static String required(String value, String field, String ref) {
+    private static Boolean bool(JsonParser p, JsonToken t, String field, String ref) throws IOException {
+        if (t == JsonToken.VALUE_NULL) return null;
+        if (t != JsonToken.VALUE_TRUE && t != JsonToken.VALUE_FALSE) {
+            p.skipChildren();
+            throw bad(field + " must be true or false", ref);
+        }
+        return t == JsonToken.VALUE_TRUE;
+    }
+
+    private static <T> T required(T value, String field, String ref) {
         if (value == null) throw bad(field + " is required", ref);
         return value;
     }
@@ -178,12 +201,31 @@ final class FrameCodec {
         g.writeStringField("text", m.text());
         g.writeStringField("ts", m.ts());
         g.writeStringField("clientId", m.clientId());
+        if (m.replyTo() > 0) g.writeNumberField("replyTo", m.replyTo());
         if (m.event() != null) {
             g.writeObjectFieldStart("event");
             g.writeStringField("type", m.event().type());
             m.event().writeFields(g);
             g.writeEndObject();
         }
+        Message.State s = m.state();
+        if (s == null) return;
+        if (s.editedAt() > 0) g.writeStringField("editedAt", Message.formatTs(s.editedAt()));
+        if (s.deleted()) g.writeBooleanField("deleted", true);
+        if (!s.reactions().isEmpty()) {
+            g.writeArrayFieldStart("reactions");
+            for (Message.Reaction r : s.reactions()) {
+                g.writeStartObject();
+                g.writeStringField("emoji", r.emoji());
+                g.writeNumberField("count", r.count());
+                g.writeArrayFieldStart("users");
+                for (String u : r.users()) g.writeString(u);
+                g.writeEndArray();
+                g.writeEndObject();
+            }
+            g.writeEndArray();
+        }
+        if (s.lastChange() > 0) g.writeNumberField("lastChange", s.lastChange());
     }
 
     static ByteBuf joined(Subscriber.Joined j) {
@@ -209,6 +251,25 @@ final class FrameCodec {
             g.writeNumberField("seq", m.seq());
             g.writeStringField("id", m.id());
             g.writeStringField("ts", m.ts());
+        });
+    }
+
+    /**
+     * Reply to {@code edit}, {@code delete} and {@code react}: the change is durable, as the event
+     * with this seq; without an event (nothing changed) it names the message only.
+     */
+    static ByteBuf changeAck(String ref, dev.parley.chat.MessageEdits.Change c) {
+        return frame(g -> {
+            g.writeStringField("type", "ack");
+            ref(g, ref);
+            g.writeStringField("room", c.room());
+            g.writeNumberField("target", c.target());
+            Message e = c.event();
+            if (e != null) {
+                g.writeNumberField("seq", e.seq());
+                g.writeStringField("id", e.id());
+                g.writeStringField("ts", e.ts());
+            }
         });
     }
 

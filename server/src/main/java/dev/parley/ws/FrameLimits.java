@@ -8,7 +8,7 @@ import dev.parley.chat.RateLimiter;
 /**
  * The rate limits of one connection's frames (PROTOCOL.md section 12): a token bucket per kind of
  * frame ({@code send}; {@code join} and {@code leave} together; {@code history}; {@code typing};
- * {@code refresh}; {@code ping}), each made when its kind is first used, so that an idle connection
+ * {@code refresh}; {@code ping}; {@code edit}, {@code delete} and {@code react} together), each made when its kind is first used, so that an idle connection
  * holds few; and the counts of refusals that end a connection with 4029. Event loop only.
  *
  * <p>{@code send} keeps the rule it always had: more than twice its burst refused within 10 s
@@ -22,7 +22,7 @@ final class FrameLimits {
     enum Verdict { TAKE, REFUSE, DROP, CLOSE }
 
     private final Limits limits;
-    private RateLimiter send, join, history, typing, refresh, ping;
+    private RateLimiter send, join, history, typing, refresh, ping, change;
     private long windowStart = System.nanoTime();
     private int sendsRefused;
     private int othersRefused;
@@ -43,7 +43,7 @@ final class FrameLimits {
      */
     Verdict admit(ClientFrame frame, boolean sendHere, int inFlight) {
         boolean answeredLater = sendHere || frame instanceof ClientFrame.Join || frame instanceof ClientFrame.History
-                || frame instanceof ClientFrame.Refresh;
+                || frame instanceof ClientFrame.Refresh || isChange(frame);
         // The messages are made only for a refusal: this runs for every frame.
         if (answeredLater && inFlight >= limits.maxInFlight()) {
             return refuseOr(refused(), "more than " + limits.maxInFlight() + " frames of this connection wait for their answers; wait for some first");
@@ -79,6 +79,9 @@ final class FrameLimits {
             case ClientFrame.Typing t -> typing = typing != null ? typing : bucket(Limits.TYPING);
             case ClientFrame.Refresh r -> refresh = refresh != null ? refresh : bucket(Limits.REFRESH);
             case ClientFrame.Ping p -> ping = ping != null ? ping : bucket(Limits.PING);
+            case ClientFrame.Edit e -> change = change != null ? change : bucket(Limits.CHANGE);
+            case ClientFrame.Delete d -> change = change != null ? change : bucket(Limits.CHANGE);
+            case ClientFrame.React r -> change = change != null ? change : bucket(Limits.CHANGE);
             case ClientFrame.Send s -> throw new IllegalArgumentException("a send goes through send()");
         };
         if (bucket.tryAcquire()) return Verdict.TAKE;
@@ -95,10 +98,19 @@ final class FrameLimits {
             case ClientFrame.Typing t -> Limits.TYPING;
             case ClientFrame.Refresh r -> Limits.REFRESH;
             case ClientFrame.Ping p -> Limits.PING;
+            case ClientFrame.Edit e -> Limits.CHANGE;
+            case ClientFrame.Delete d -> Limits.CHANGE;
+            case ClientFrame.React r -> Limits.CHANGE;
             case ClientFrame.Send s -> limits.send();
         };
-        String kind = frame instanceof ClientFrame.Join || frame instanceof ClientFrame.Leave ? "join and leave" : ClientFrame.typeOf(frame);
+        String kind = frame instanceof ClientFrame.Join || frame instanceof ClientFrame.Leave ? "join and leave"
+                : isChange(frame) ? "edit, delete and react" : ClientFrame.typeOf(frame);
         return "at most " + b.burst() + " " + kind + " frames at once, then " + number(b.rate()) + " a second";
+    }
+
+    /** {@code edit}, {@code delete} and {@code react}: one bucket, answered once stored. */
+    private static boolean isChange(ClientFrame frame) {
+        return frame instanceof ClientFrame.Edit || frame instanceof ClientFrame.Delete || frame instanceof ClientFrame.React;
     }
 
     private static String number(double d) {

@@ -56,6 +56,9 @@ final class JoinWaits {
             case ClientFrame.Leave l -> l.room();
             case ClientFrame.Send s -> s.room();
             case ClientFrame.Typing t -> t.room();
+            case ClientFrame.Edit e -> e.room();
+            case ClientFrame.Delete d -> d.room();
+            case ClientFrame.React r -> r.room();
             default -> null;
         };
         if (room == null || !joining.containsKey(room)) return false;

@@ -45,6 +45,21 @@ class BrokerCodecTest {
     }
 
     @Test
+    void a_reply_keeps_its_replyTo_and_the_changes_of_a_message_keep_their_fields() {
+        Message reply = new Message("lobby", 43, "01HZ", "bob", "yes", 1_700_000_000_500L, "c-2", null, 42, null);
+        Message m = ((RoomEvent.MessageCommitted) CODEC.decode(CODEC.encode("n1", new RoomEvent.MessageCommitted(reply))).event()).message();
+        assertThat(m.replyTo()).isEqualTo(42);
+        assertThat(m.event()).isNull();
+        for (RoomChange change : List.of(RoomChange.edited(42, "new text"), RoomChange.edited(42, null), RoomChange.deleted(42, "alice"),
+                RoomChange.reaction(42, "\uD83D\uDC4D", true, "bob"), RoomChange.reaction(42, "\u2764\uFE0F", false, "bob"))) {
+            Message event = new Message("lobby", 44, "01J0", "bob", "a change", 1_700_000_000_600L, "event-01J0", change);
+            Message back = ((RoomEvent.MessageCommitted) CODEC.decode(CODEC.encode("n1", new RoomEvent.MessageCommitted(event))).event()).message();
+            assertThat(back.event()).isEqualTo(change);
+            assertThat(back.replyTo()).isZero();
+        }
+    }
+
+    @Test
     void a_record_changed_in_any_byte_is_refused_as_not_authentic() {
         byte[] record = CODEC.encode("n1", MESSAGE);
         for (int i = 0; i < record.length; i++) {

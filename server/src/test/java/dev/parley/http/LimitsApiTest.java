@@ -68,6 +68,9 @@ class LimitsApiTest {
         assertThat(l.get("pingBurst").asInt()).isEqualTo(10);
         assertThat(l.get("refreshRate").asDouble()).isEqualTo(0.1);
         assertThat(l.get("refreshBurst").asInt()).isEqualTo(3);
+        assertThat(l.get("changeRate").asDouble()).isEqualTo(5);
+        assertThat(l.get("changeBurst").asInt()).isEqualTo(20);
+        assertThat(l.get("maxReactionsPerMessage").asInt()).isEqualTo(20);
         assertThat(l.get("maxInFlight").asInt()).isEqualTo(16);
         assertThat(l.get("maxRoomsPerConnection").asInt()).isEqualTo(12);
         assertThat(l.get("maxRoomsPerUser").asInt()).isEqualTo(30);

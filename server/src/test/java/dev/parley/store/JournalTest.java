@@ -42,6 +42,20 @@ class JournalTest {
     }
 
     @Test
+    void a_reply_comes_back_with_the_seq_it_answers() throws IOException {
+        Path file = tmp.resolve("parley.journal");
+        Message reply = new Message("alpha", 2, "01HX2", "bob", "yes", 1_700_000_000_000L, "c-2", null, 1, null);
+        try (Journal j = Journal.open(file)) {
+            j.append(List.of(message("alpha", 1, "lunch?"), reply));
+        }
+        List<Message> all = new ArrayList<>();
+        try (Journal j = Journal.open(file)) {
+            j.replay(all::addAll);
+        }
+        assertThat(all).extracting(Message::replyTo).containsExactly(0L, 1L);
+    }
+
+    @Test
     void a_batch_larger_than_the_buffer_is_written_whole() throws IOException {
         Path file = tmp.resolve("parley.journal");
         String text = "x".repeat(4000);

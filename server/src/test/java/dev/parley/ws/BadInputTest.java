@@ -121,7 +121,20 @@ class BadInputTest {
                 arguments("text over the limit after trimming", "{\"ref\":\"r\"," + send.substring(1) + q(" " + "y".repeat(4001) + " ") + "}", "too_large", "r"),
                 // clientId
                 arguments("clientId empty", "{\"type\":\"send\",\"ref\":\"r\",\"room\":\"ROOM\",\"text\":\"t\",\"clientId\":\"\"}", "bad_request", "r"),
-                arguments("clientId of 65", "{\"type\":\"send\",\"ref\":\"r\",\"room\":\"ROOM\",\"text\":\"t\",\"clientId\":\"" + "c".repeat(65) + "\"}", "bad_request", "r"));
+                arguments("clientId of 65", "{\"type\":\"send\",\"ref\":\"r\",\"room\":\"ROOM\",\"text\":\"t\",\"clientId\":\"" + "c".repeat(65) + "\"}", "bad_request", "r"),
+                // the changes of a message, and replies (issue 21)
+                arguments("edit without seq", "{\"type\":\"edit\",\"ref\":\"r\",\"room\":\"ROOM\",\"text\":\"t\"}", "bad_request", "r"),
+                arguments("edit without text", "{\"type\":\"edit\",\"ref\":\"r\",\"room\":\"ROOM\",\"seq\":1}", "bad_request", "r"),
+                arguments("edit with seq a string", "{\"type\":\"edit\",\"ref\":\"r\",\"room\":\"ROOM\",\"seq\":\"1\",\"text\":\"t\"}", "bad_request", "r"),
+                arguments("edit with seq 0", "{\"type\":\"edit\",\"ref\":\"r\",\"room\":\"ROOM\",\"seq\":0,\"text\":\"t\"}", "bad_request", "r"),
+                arguments("edit with a blank text", "{\"type\":\"edit\",\"ref\":\"r\",\"room\":\"ROOM\",\"seq\":1,\"text\":\" \"}", "bad_request", "r"),
+                arguments("delete without room", "{\"type\":\"delete\",\"ref\":\"r\",\"seq\":1}", "bad_request", "r"),
+                arguments("delete with a negative seq", "{\"type\":\"delete\",\"ref\":\"r\",\"room\":\"ROOM\",\"seq\":-3}", "bad_request", "r"),
+                arguments("react without emoji", "{\"type\":\"react\",\"ref\":\"r\",\"room\":\"ROOM\",\"seq\":1,\"on\":true}", "bad_request", "r"),
+                arguments("react without on", "{\"type\":\"react\",\"ref\":\"r\",\"room\":\"ROOM\",\"seq\":1,\"emoji\":\"\ud83d\udc4d\"}", "bad_request", "r"),
+                arguments("react with on a string", "{\"type\":\"react\",\"ref\":\"r\",\"room\":\"ROOM\",\"seq\":1,\"emoji\":\"\ud83d\udc4d\",\"on\":\"yes\"}", "bad_request", "r"),
+                arguments("send with replyTo a string", "{\"type\":\"send\",\"ref\":\"r\",\"room\":\"ROOM\",\"text\":\"t\",\"clientId\":\"c\",\"replyTo\":\"1\"}", "bad_request", "r"),
+                arguments("send with replyTo 0", "{\"type\":\"send\",\"ref\":\"r\",\"room\":\"ROOM\",\"text\":\"t\",\"clientId\":\"c\",\"replyTo\":0}", "bad_request", "r"));
     }
 
     @ParameterizedTest(name = "[{index}] {0}")

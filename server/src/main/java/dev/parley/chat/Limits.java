@@ -35,6 +35,12 @@ public final class Limits {
     public static final Bucket REFRESH = new Bucket(0.1, 3);
     public static final Bucket TYPING = new Bucket(TYPING_PER_SECOND, TYPING_PER_SECOND);
     /**
+     * {@code read}: each one is a write to the database, so a client marks a room read when its user
+     * has seen the newest message, not per message (the web client at most once a second a room); the
+     * burst lets a client that reconnects mark the rooms it shows.
+     */
+    public static final Bucket READ = new Bucket(2, 20);
+    /**
      * Frames other than {@code send} refused or dropped by their limits (in-flight refusals included)
      * that a connection may run into within 10 s; one more closes it with 4029. ({@code send} keeps
      * its own count: twice its burst.)

@@ -3,6 +3,7 @@ package dev.parley.event;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
+import java.util.List;
 import java.util.function.Function;
 
 import static java.util.Objects.requireNonNull;
@@ -24,6 +25,7 @@ public final class Message {
     private final String clientId;
     private final RoomChange event; // null for a message someone sent
     private final Memo encoded = new Memo();
+    private List<String> mentions; // computed on first use (any thread: the same list whoever computes it)
 
     public Message(String room, long seq, String id, String from, String text, long tsMillis, String clientId) {
         this(room, seq, id, from, text, tsMillis, clientId, null);
@@ -50,6 +52,13 @@ public final class Message {
     public String clientId() { return clientId; }
     /** What a room event says, or null for a message someone sent. */
     public RoomChange event() { return event; }
+
+    /** Whom the text mentions ({@link Mentions#of}); none for a room event. */
+    public List<String> mentions() {
+        List<String> m = mentions;
+        if (m == null) mentions = m = event != null ? List.of() : Mentions.of(text);
+        return m;
+    }
 
     /** {@code 2026-11-23T15:04:05.123Z}: always UTC, always milliseconds. */
     public String ts() {

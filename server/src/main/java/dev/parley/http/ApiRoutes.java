@@ -160,6 +160,8 @@ final class ApiRoutes {
                 .put("pingBurst", Limits.PING.burst())
                 .put("refreshRate", number(Limits.REFRESH.rate()))
                 .put("refreshBurst", Limits.REFRESH.burst())
+                .put("readRate", number(Limits.READ.rate()))
+                .put("readBurst", Limits.READ.burst())
                 .put("maxInFlight", l.maxInFlight())
                 .put("maxRoomsPerConnection", l.maxRoomsPerConnection())
                 .put("maxRoomsPerUser", l.maxRoomsPerUser())
@@ -220,6 +222,7 @@ final class ApiRoutes {
         for (Message m : page.messages()) {
             JsonObject o = new JsonObject().put("type", "message").put("room", m.room()).put("seq", m.seq()).put("id", m.id())
                     .put("from", m.from()).put("text", m.text()).put("ts", m.ts()).put("clientId", m.clientId());
+            if (!m.mentions().isEmpty()) o.put("mentions", new JsonArray(m.mentions()));
             if (m.event() != null) o.put("event", new JsonObject().put("type", m.event().type()).mergeIn(new JsonObject(m.event().json())));
             messages.add(o);
         }

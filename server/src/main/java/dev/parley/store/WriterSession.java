@@ -17,7 +17,7 @@ import java.util.Map;
 import java.util.TreeMap;
 
 import static dev.parley.store.SqlDialect.READ_COLUMNS;
-import static dev.parley.store.SqlDialect.bind;
+import static dev.parley.store.SqlDialect.bindMessage;
 import static java.util.Objects.requireNonNull;
 
 /**
@@ -113,7 +113,7 @@ final class WriterSession implements AutoCloseable {
                 known.put(key, m);
                 results[i] = new Appended(m, false);
                 fresh.add(m);
-                bind(insert, m);
+                bindMessage(insert, m);
                 insert.addBatch();
             }
             bump.setLong(1, seq);
@@ -144,6 +144,7 @@ final class WriterSession implements AutoCloseable {
         ps.setString(5, p.text());
         ps.setLong(6, now);
         ps.setString(7, p.clientId());
+        ps.setString(8, SqlDialect.mentionsColumn(dev.parley.event.Mentions.of(p.text())));
         long seq;
         connection.setAutoCommit(true); // no transaction is open here, so this sends nothing
         try (ResultSet rs = ps.executeQuery()) {
@@ -195,7 +196,7 @@ final class WriterSession implements AutoCloseable {
             Message m = new Message(room, ++seq, Ids.next(now), p.sender(), p.text(), now, p.clientId());
             results[i] = new Appended(m, false);
             fresh.add(m);
-            bind(insert, m);
+            bindMessage(insert, m);
             insert.addBatch();
         }
         insert.executeBatch();

@@ -18,6 +18,8 @@ sealed interface ClientFrame {
 
     record Ping(String ref) implements ClientFrame {}
 
+    record Read(String ref, String room, long seq) implements ClientFrame {}
+
     /** The wire name of a frame's type, for metrics. */
     static String typeOf(ClientFrame f) {
         return switch (f) {
@@ -28,6 +30,7 @@ sealed interface ClientFrame {
             case History h -> "history";
             case Refresh r -> "refresh";
             case Ping p -> "ping";
+            case Read r -> "read";
         };
     }
 }

@@ -56,6 +56,7 @@ final class JoinWaits {
             case ClientFrame.Leave l -> l.room();
             case ClientFrame.Send s -> s.room();
             case ClientFrame.Typing t -> t.room();
+            case ClientFrame.Read r -> r.room();
             default -> null;
         };
         if (room == null || !joining.containsKey(room)) return false;

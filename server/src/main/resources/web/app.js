@@ -739,6 +739,9 @@ function linkify(text) {
   return parts;
 }
 
+/** A message's text as nodes: links, and the names it mentions. */
+const textNodes = (m) => linkify(String(m.text ?? '')).flatMap((part) => (typeof part === 'string' ? mentionify(part, mentionsOf(m)) : [part]));
+
 const NAME_CHAR = /[A-Za-z0-9_.-]/;
 
 /** Text with the @names the message mentions (its `mentions`, PROTOCOL.md) as .mention spans; the rest plain text. */
@@ -779,7 +782,7 @@ function messageNode(m, status) {
     avatar,
     h('div', { class: 'body' },
       h('div', { class: 'meta' }, h('span', { class: 'from' }, from), time, h('span', { class: 'status' })),
-      h('div', { class: 'text' }, ...linkify(String(m.text ?? '')).flatMap((part) => (typeof part === 'string' ? mentionify(part, mentionsOf(m)) : [part])))));
+      h('div', { class: 'text' }, ...textNodes(m))));
   if (m.clientId) li.dataset.clientId = m.clientId;
   if (mentionsOf(m).some(isMe)) li.classList.add('mentions-me');
   setTime(time, m.ts);
@@ -868,6 +871,8 @@ function onMessage({ room, message: m, pending }) {
     li.classList.remove('local');
     setStatus(li, 'sent', m.seq);
     setTime(li.querySelector('.time'), m.ts);
+    // Shown as typed until now: the server says whom it mentions.
+    if (mentionsOf(m).length) li.querySelector('.text').replaceChildren(...textNodes(m));
   } else {
     li = messageNode(m, 'sent');
   }

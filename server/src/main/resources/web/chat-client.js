@@ -21,7 +21,8 @@
  *
  * Events (CustomEvent; the payload is `event.detail`, or the first argument of an `on` handler):
  *   state        {state: 'connecting'|'open'|'reconnecting'|'closed', code?, delay?}
- *   message      {room, message: {room, seq, id, from, text, ts, clientId, event?}, pending, local}
+ *   message      {room, message: {room, seq, id, from, text, ts, clientId, mentions, event?}, pending, local}
+ *                mentions: whom the text mentions ([] if nobody; PROTOCOL.md "Mentions");
  *                pending: the optimistic copy of our own send (seq and id are null);
  *                local: the message was sent by this client (its pending copy exists);
  *                message.event: set on a room event (PROTOCOL.md "Room events"): {type, user?, by?, ...};
@@ -30,7 +31,10 @@
  *                earlier: the message was stored before this client joined (re-sent after a
  *                reload); no echo follows, and it belongs among the older messages
  *   sendfailed   {room, clientId, code, message}   kept (see failedMessages) until retry() or discard()
- *   joined       {room, lastSeq, online, members, recovered, resumed}
+ *   joined       {room, lastSeq, online, members, recovered, resumed, readSeq, unread, mentions}
+ *                readSeq, unread, mentions: the user's read marker and the counts after it, as of lastSeq
+ *   read         {room, readSeq, lastSeq, unread, mentions}   the user's marker moved (a markRead here, or
+ *                another tab or device); never an older one than the last (PROTOCOL.md "Read state")
  *   left         {room, reason?}   reason (removed | banned | left | room_deleted) when the server took
  *                the connection out of the room; the room is forgotten and not joined again on reconnect
  *   history      {room, messages, hasMore, initial}

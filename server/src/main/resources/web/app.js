@@ -29,7 +29,10 @@
  *                                data-kind="public|private|direct";
  *                                children .room-btn (click: join / switch), .room-name, .kind-badge
  *                                ("private", private rooms only), .online (count), .unread (badge with
- *                                the count; hidden when 0), .leave-btn (joined only)
+ *                                the count of others' messages after the user's read marker; hidden
+ *                                when 0), .mentions ("@2": those that mention the user; hidden when 0),
+ *                                .leave-btn (joined only). The counts are the server's (GET /api/rooms,
+ *                                joined, read), the same in every tab and after a reload
  *   #dm-list > li[data-room="<name>"][data-with="<user>"]   direct rooms, the same children, .room-name
  *                                being the other user; #dm-empty "No direct messages yet."
  *   #rooms-toggle                "Rooms": on a phone, back from a room to the list (one pane at a time:
@@ -58,6 +61,8 @@
  *     li.message                data-seq (set once acked), data-client-id, data-from,
  *                               data-status = sending|sent|failed; class .own for our messages;
  *                               children .from, .time (<time datetime=ISO>), .text, .status,
+ *                               .text .mention (an @name the message mentions; .mention.me for the
+ *                               user), class .mentions-me on a message that mentions the user,
  *                               .retry-btn (only when failed, and not for a refusal of the text itself),
  *                               .discard-btn (only when failed: forgets it)
  *     li.history-marker         "Loading…" / "This is the beginning of #room."
@@ -65,6 +70,9 @@
  *   #typing                      data-active="true|false"; "alice is typing…"; hidden 3 s after the last event
  *   #presence-list > li[data-user="<name>"]   users online in the room in view (.me = ourselves)
  *   #composer (textarea), #send-btn, #composer-form   Enter sends, Shift+Enter is a newline
+ *   #mention-list                role=listbox of member names completing an "@" being typed (hidden when
+ *                                none): li[role=option][data-user], .active the one Enter/Tab takes;
+ *                                arrows move, Escape closes
  *   #notice                      role=status; transient errors
  *   window.parleyApp = { client }   the ChatClient instance
  *
@@ -78,7 +86,7 @@
  * sessionStorage (ChatClient): parley.unsent:<user> = [sends not yet acknowledged, and refused ones].
  * sessionStorage: parley.drafts:<user> = {room: text typed, not sent}, kept when a session ends by itself.
  */
-import { ChatClient, DEFAULT_LIMITS, expiryMillis } from './chat-client.js';
+import { ChatClient, DEFAULT_LIMITS, expiryMillis, readState } from './chat-client.js';
 
 /** Where versions before cookie sessions kept the token: cleared on load. */
 const LEGACY_SESSION_KEY = 'parley.session';
@@ -105,7 +113,7 @@ const ui = {
   currentRoom: $('current-room'), onlineCount: $('online-count'), presenceList: $('presence-list'),
   presenceTitle: $('presence-title'),
   messages: $('messages'), jumpBtn: $('jump-btn'), typing: $('typing'),
-  composerForm: $('composer-form'), composeMode: $('compose-mode'), composeModeText: $('compose-mode-text'), composeModeCancel: $('compose-mode-cancel'), composer: $('composer'), composerLabel: $('composer-label'), sendBtn: $('send-btn'),
+  composerForm: $('composer-form'), composeMode: $('compose-mode'), composeModeText: $('compose-mode-text'), composeModeCancel: $('compose-mode-cancel'), composer: $('composer'), mentionList: $('mention-list'), composerLabel: $('composer-label'), sendBtn: $('send-btn'),
   notice: $('notice'),
   alert: $('alert'), alertText: $('alert-text'), alertClose: $('alert-close'),
   newRoom: $('new-room'), newRoomForm: $('new-room-form'), newRoomName: $('new-room-name'),
@@ -390,7 +398,11 @@ function ensureView(room) {
     list: h('ol', { class: 'message-list' }, marker),
     marker,
     local: new Map(),  // clientId -> li of our messages not yet echoed by the server
-    unread: 0,
+    unread: 0,         // others' messages after readSeq (PROTOCOL.md, read state)
+    mentions: 0,       // those of them that mention the user
+    readSeq: null,     // the user's read marker, as the server last told it or this tab set it
+    countedTo: null,   // the seq the counts stand at (null until joined: the room list's counts stand in)
+    counted: [],       // {seq, me} of the messages counted since, for a read frame that crosses them
     atBottom: true,
     scrollTop: 0,
     hasMore: true,
@@ -509,10 +521,10 @@ function showRoom(room) {
   ui.composerLabel.replaceChildren(...(v ? bidi`Message ${roomLabel(room)}` : ['Message']));
   // Each room keeps what was typed in it: text typed for one room must not be sent to another.
   ui.composer.value = v?.draft ?? '';
+  if (suggesting) closeSuggestions();
   autosize();
   ui.jumpBtn.hidden = true;
   if (v) {
-    v.unread = 0;
     if (v.atBottom) scrollToBottom(); else ui.messages.scrollTop = v.scrollTop;
     if (finePointer.matches) ui.composer.focus();
   }
@@ -522,7 +534,64 @@ function showRoom(room) {
   updateTitle();
   maybeLoadOlder();
   if (changed || !roster.loaded) loadRoster();
+  markSeen();
 }
+
+// --- read state (PROTOCOL.md, read state): the server's counts, shared by every tab and device ---
+
+/** Whether the user sees the newest message of the room in view: the page is shown and scrolled to the bottom. */
+const seeingNewest = () => !!current && !document.hidden && isAtBottom();
+
+/**
+ * The user has seen the room in view up to its newest message: its counts go to 0 here, and the
+ * server is told (at most once a second a room), which tells this user's other tabs and devices.
+ */
+function markSeen() {
+  const v = current && views.get(current);
+  if (!v || !seeingNewest()) return;
+  const last = client.lastSeq(current);
+  if (!Number.isInteger(last) || last <= (v.readSeq ?? -1)) return;
+  v.readSeq = last;
+  v.unread = 0;
+  v.mentions = 0;
+  v.counted = [];
+  client.markRead(current, last);
+  renderRooms();
+  updateTitle();
+}
+
+/** A read state the server told (joined, read, the room list): taken if it is not older than what the view has. */
+function applyRead(v, { readSeq, lastSeq, unread, mentions }) {
+  if (readSeq === null || (v.readSeq !== null && readSeq < v.readSeq)) return false;
+  v.readSeq = readSeq;
+  // What this tab counted after the server's lastSeq is not in the server's counts.
+  v.counted = v.counted.filter((c) => c.seq > readSeq);
+  const later = v.counted.filter((c) => c.seq > lastSeq);
+  v.unread = unread + later.length;
+  v.mentions = mentions + later.filter((c) => c.me).length;
+  if (v.countedTo === null || v.countedTo < lastSeq) v.countedTo = lastSeq;
+  return true;
+}
+
+/** One more message in a joined room: counted if someone else's, after the marker and the counts. */
+function countMessage(v, m) {
+  if (v.countedTo === null || !Number.isInteger(m.seq) || m.seq <= v.countedTo) return;
+  v.countedTo = m.seq;
+  if (isMe(m.from) || m.seq <= (v.readSeq ?? -1)) return;
+  const mentionsMe = mentionsOf(m).some(isMe);
+  v.counted.push({ seq: m.seq, me: mentionsMe });
+  v.unread += 1;
+  if (mentionsMe) v.mentions += 1;
+}
+
+/** The counts a room's badges show: its view's once joined, else the room list's. */
+function countsOf(name) {
+  const v = views.get(name);
+  if (v && v.countedTo !== null) return v;
+  return readState(directory.get(name));
+}
+
+const mentionsOf = (m) => (Array.isArray(m.mentions) ? m.mentions : []);
 
 /** The name, kind and topic of the room in view; they may arrive after it is shown (the room list). */
 function renderRoomHeader() {
@@ -556,7 +625,13 @@ async function refreshDirectory() {
     directory = new Map((Array.isArray(list) ? list : [])
       .filter((r) => r && typeof r.name === 'string' && r.name)
       .map((r) => [r.name, r]));
+    // The stored marker wins: a read made elsewhere whose frame this tab missed is taken here.
+    for (const [name, entry] of directory) {
+      const v = views.get(name);
+      if (v && v.countedTo !== null && Number.isInteger(entry.lastSeq)) applyRead(v, { ...readState(entry), lastSeq: entry.lastSeq });
+    }
     renderRooms();
+    updateTitle();
     renderRoomHeader();
     if (current && directory.get(current)?.role !== roleBefore) renderRoster();
   } catch {
@@ -599,7 +674,8 @@ function roomItem(li, name, isJoined) {
         h('span', { class: 'room-name' }, name),
         h('span', { class: 'kind-badge', hidden: true }, 'private'),
         h('span', { class: 'online' }),
-        h('span', { class: 'unread', hidden: true })),
+        h('span', { class: 'unread', hidden: true }),
+        h('span', { class: 'mentions', hidden: true })),
       h('button', { type: 'button', class: 'leave-btn' }, '×'));
   }
   const kind = kindOf(name);
@@ -613,7 +689,7 @@ function roomItem(li, name, isJoined) {
   const leaveLabel = kind === 'direct' ? `Close the conversation with ${shown}` : `Leave #${name}`;
   leave.setAttribute('aria-label', leaveLabel);
   leave.title = leaveLabel;
-  const unread = views.get(name)?.unread ?? 0;
+  const { unread, mentions } = countsOf(name);
   const online = client.online(name) ?? directory.get(name)?.online ?? 0;
   const isCurrent = name === current;
   li.dataset.joined = String(isJoined);
@@ -621,18 +697,23 @@ function roomItem(li, name, isJoined) {
   const btn = li.querySelector('.room-btn');
   if (isCurrent) btn.setAttribute('aria-current', 'page'); else btn.removeAttribute('aria-current');
   btn.setAttribute('aria-label', [roomLabel(name), kind === 'private' ? 'private' : '', `${online} online`,
-    unread ? `${unread} unread` : '', isJoined ? '' : 'not joined'].filter(Boolean).join(', '));
+    unread ? `${unread} unread` : '', mentions ? `@${mentions} ${mentions === 1 ? 'mention' : 'mentions'}` : '',
+    isJoined ? '' : 'not joined'].filter(Boolean).join(', '));
   li.querySelector('.online').textContent = String(online);
   const badge = li.querySelector('.unread');
   badge.textContent = unread ? String(unread) : '';
-  badge.hidden = !(isJoined && unread > 0);
+  badge.hidden = !(unread > 0);
+  const mentionBadge = li.querySelector('.mentions');
+  mentionBadge.textContent = mentions ? `@${mentions}` : '';
+  mentionBadge.hidden = !(mentions > 0);
+  li.classList.toggle('has-unread', unread > 0);
   li.querySelector('.leave-btn').hidden = !isJoined;
   return li;
 }
 
 function updateTitle() {
   let total = 0;
-  for (const v of views.values()) total += v.unread;
+  for (const name of new Set([...views.keys(), ...directory.keys()])) total += countsOf(name).unread;
   document.title = total ? `(${total}) Parley` : 'Parley';
 }
 
@@ -654,6 +735,46 @@ function linkify(text) {
     if (m.index > last) parts.push(text.slice(last, m.index));
     parts.push(h('a', { href: m[0], target: '_blank', rel: 'noopener noreferrer nofollow' }, m[0]));
     last = m.index + m[0].length;
+  }
+  if (last < text.length) parts.push(text.slice(last));
+  return parts;
+}
+
+/** A message's text as nodes: links, and the names it mentions. */
+const textNodes = (m) => linkify(String(m.text ?? '')).flatMap((part) => (typeof part === 'string' ? mentionify(part, mentionsOf(m)) : [part]));
+
+const NAME_CHAR = /[A-Za-z0-9_.-]/;
+
+/** Whom a text mentions, by PROTOCOL.md's rule (event.Mentions on the server): for an edit, whose event carries no list. */
+function mentionsIn(text) {
+  const out = [];
+  for (let at = text.indexOf('@'); at >= 0 && out.length < 20; at = text.indexOf('@', at + 1)) {
+    if (at > 0 && NAME_CHAR.test(text[at - 1])) continue;
+    let end = at + 1;
+    while (end < text.length && NAME_CHAR.test(text[end])) end++;
+    while (end > at + 1 && (text[end - 1] === '.' || text[end - 1] === '-')) end--;
+    const name = text.slice(at + 1, end);
+    if (name && name.length <= 64 && !out.some((u) => u.toLowerCase() === name.toLowerCase())) out.push(name);
+  }
+  return out;
+}
+
+/** Text with the @names the message mentions (its `mentions`, PROTOCOL.md) as .mention spans; the rest plain text. */
+function mentionify(text, mentions) {
+  if (!mentions.length || !text.includes('@')) return [text];
+  const names = new Set(mentions.map((u) => u.toLowerCase()));
+  const parts = [];
+  let last = 0;
+  for (let at = text.indexOf('@'); at >= 0; at = text.indexOf('@', at + 1)) {
+    if (at > 0 && NAME_CHAR.test(text[at - 1])) continue;
+    let end = at + 1;
+    while (end < text.length && NAME_CHAR.test(text[end])) end++;
+    while (end > at + 1 && (text[end - 1] === '.' || text[end - 1] === '-')) end--;
+    const name = text.slice(at + 1, end);
+    if (!name || !names.has(name.toLowerCase())) continue;
+    if (at > last) parts.push(text.slice(last, at));
+    parts.push(h('span', { class: isMe(name) ? 'mention me' : 'mention', 'data-user': name }, `@${name}`));
+    last = end;
   }
   if (last < text.length) parts.push(text.slice(last));
   return parts;
@@ -686,6 +807,7 @@ function messageNode(m, status) {
   li.msg = {
     room: m.room, text: String(m.text ?? ''), deleted: m.deleted === true, editedAt: m.editedAt ?? null, replyTo: m.replyTo ?? null,
     reactions: (m.reactions ?? []).map((r) => ({ ...r, users: [...r.users] })), lastChange: m.lastChange ?? 0,
+    mentions: mentionsOf(m),
   };
   setTime(time, m.ts);
   setStatus(li, status, m.seq);
@@ -703,11 +825,12 @@ let composing = null; // { mode: 'edit' | 'reply', room, seq }: what the compose
 function renderMessage(li) {
   const m = li.msg;
   li.classList.toggle('deleted', m.deleted);
+  li.classList.toggle('mentions-me', !m.deleted && mentionsOf(m).some(isMe));
   const text = li.querySelector('.text');
   if (m.deleted) {
     text.replaceChildren(h('em', { class: 'placeholder' }, 'This message was deleted'));
   } else {
-    text.replaceChildren(...linkify(m.text));
+    text.replaceChildren(...textNodes(m));
     if (m.editedAt) {
       const d = new Date(m.editedAt);
       text.append(' ', h('span', { class: 'edited', title: Number.isNaN(d.getTime()) ? '' : `Edited ${fullFmt.format(d)}` }, '(edited)'));
@@ -757,8 +880,9 @@ function applyChange(v, m) {
   if (ev.type === 'edited' && typeof ev.text === 'string') {
     msg.text = ev.text;
     msg.editedAt = m.ts;
+    msg.mentions = mentionsIn(ev.text); // the server's rule (PROTOCOL.md, mentions): an edit's list is the new text's
   } else if (ev.type === 'deleted') {
-    Object.assign(msg, { deleted: true, text: '', reactions: [], editedAt: null });
+    Object.assign(msg, { deleted: true, text: '', reactions: [], editedAt: null, mentions: [] });
     if (composing?.seq === ev.seq && composing.room === v.room) setComposing(null);
   } else if (ev.type === 'reaction' && typeof ev.emoji === 'string' && typeof ev.user === 'string') {
     let r = msg.reactions.find((x) => x.emoji === ev.emoji);
@@ -931,20 +1055,20 @@ function onMessage({ room, message: m, pending }) {
     li.classList.remove('local');
     setStatus(li, 'sent', m.seq);
     setTime(li.querySelector('.time'), m.ts);
+    li.msg.mentions = mentionsOf(m); // shown as typed until now: the server says whom it mentions
     renderMessage(li); // its actions, now that it has a seq
   } else {
     li = messageNode(m, 'sent');
-    if (room !== current && m.from !== me) {
-      v.unread += 1;
-      renderRooms();
-      updateTitle();
-    }
   }
+  countMessage(v, m);
   // Confirmed messages are in seq order; our unconfirmed ones stay below them.
   mutate(v, () => v.list.insertBefore(li, v.list.querySelector(':scope > .local')));
   const quote = li.querySelector('.quote');
   if (quote) fillQuote(quote);
   stopTyping(v, m.from);
+  if (room === current) markSeen();
+  renderRooms();
+  updateTitle();
 }
 
 function onHistory({ room, messages, hasMore, initial }) {
@@ -969,7 +1093,7 @@ function onHistory({ room, messages, hasMore, initial }) {
   }
   // Replies shown before the page that holds what they answer can quote it now.
   for (const q of v.list.querySelectorAll('.quote')) fillQuote(q);
-  if (room === current) maybeLoadOlder();
+  if (room === current) { maybeLoadOlder(); markSeen(); }
 }
 
 function maybeLoadOlder() {
@@ -1324,9 +1448,16 @@ client.on('sendfailed', ({ room, clientId, code, message }) => {
   if (li) setStatus(li, 'failed', null, message, code);
 });
 
-client.on('joined', ({ room, lastSeq, resumed }) => {
+client.on('joined', ({ room, lastSeq, resumed, readSeq, unread, mentions }) => {
   const v = views.get(room);
   if (!v) return;
+  // The server's counts as of lastSeq; the replay and live messages after it are counted here.
+  v.counted = [];
+  v.countedTo = null;
+  if (readSeq !== null) v.readSeq = null; // the stored marker wins, as after a reload
+  applyRead(v, { readSeq: readSeq ?? lastSeq, lastSeq, unread, mentions });
+  if (room === current) markSeen();
+  updateTitle();
   if (!resumed && lastSeq === 0) {
     v.hasMore = false;
     v.marker.textContent = beginning(room);
@@ -1334,6 +1465,15 @@ client.on('joined', ({ room, lastSeq, resumed }) => {
   renderRooms();
   if (room === current) { renderPresence(); renderRoster(); maybeLoadOlder(); }
   refreshDirectorySoon();
+});
+
+// The user's marker moved: this tab's read, or another tab's or device's (PROTOCOL.md, read).
+client.on('read', ({ room, ...state }) => {
+  const v = views.get(room);
+  if (!v || !applyRead(v, state)) return;
+  if (room === current) markSeen();
+  renderRooms();
+  updateTitle();
 });
 
 client.on('presence', ({ room, user, status, online }) => {
@@ -1623,10 +1763,10 @@ ui.dmList.addEventListener('click', (ev) => {
 });
 
 // Rooms someone added us to, direct messages someone started: the list is read again when the page is looked at.
-document.addEventListener('visibilitychange', () => { if (!document.hidden && me) refreshDirectory(); });
+document.addEventListener('visibilitychange', () => { if (!document.hidden && me) { refreshDirectory(); markSeen(); } });
 
 ui.messages.addEventListener('scroll', () => {
-  if (isAtBottom()) ui.jumpBtn.hidden = true;
+  if (isAtBottom()) { ui.jumpBtn.hidden = true; markSeen(); }
   maybeLoadOlder();
 }, { passive: true });
 
@@ -1646,6 +1786,91 @@ ui.messages.addEventListener('click', (ev) => {
 
 ui.jumpBtn.addEventListener('click', scrollToBottom);
 
+// --- "@" completion: the names of the room's members and of who is online in it --------------
+
+const MENTION_PREFIX_RE = /(?:^|[^A-Za-z0-9_.-])@([A-Za-z0-9_.-]{0,64})$/;
+const MAX_SUGGESTIONS = 8;
+let suggesting = null; // {start, options: [names], active} while the list is shown
+
+/** The "@prefix" being typed just before the caret, or null. */
+function mentionPrefix() {
+  const box = ui.composer;
+  if (box.selectionStart !== box.selectionEnd) return null;
+  const before = box.value.slice(0, box.selectionStart);
+  const m = MENTION_PREFIX_RE.exec(before);
+  return m ? { start: before.length - m[1].length - 1, prefix: m[1] } : null;
+}
+
+function suggestMentions() {
+  const at = current ? mentionPrefix() : null;
+  if (!at) { closeSuggestions(); return; }
+  const known = new Map();
+  if (roster.room === current) for (const m of roster.members) known.set(m.user.toLowerCase(), m.user);
+  for (const u of client.members(current)) if (!known.has(u.toLowerCase())) known.set(u.toLowerCase(), u);
+  const p = at.prefix.toLowerCase();
+  const options = [...known.values()].filter((u) => !isMe(u) && u.toLowerCase().startsWith(p))
+    .sort(collator.compare).slice(0, MAX_SUGGESTIONS);
+  if (!options.length) { closeSuggestions(); return; }
+  suggesting = { start: at.start, options, active: 0 };
+  renderSuggestions();
+}
+
+function renderSuggestions() {
+  ui.mentionList.replaceChildren(...suggesting.options.map((u, i) => h('li', {
+    id: `mention-opt-${i}`, role: 'option', 'data-user': u, class: i === suggesting.active ? 'active' : null,
+    'aria-selected': String(i === suggesting.active),
+  }, `@${u}`)));
+  ui.mentionList.hidden = false;
+  ui.composer.setAttribute('aria-expanded', 'true');
+  ui.composer.setAttribute('aria-activedescendant', `mention-opt-${suggesting.active}`);
+}
+
+function closeSuggestions() {
+  suggesting = null;
+  ui.mentionList.hidden = true;
+  ui.mentionList.replaceChildren();
+  ui.composer.setAttribute('aria-expanded', 'false');
+  ui.composer.removeAttribute('aria-activedescendant');
+}
+
+/** Puts "@name " in place of the "@prefix" being typed. */
+function takeSuggestion(name) {
+  const box = ui.composer;
+  const end = box.selectionStart;
+  const text = `@${name} `;
+  box.value = box.value.slice(0, suggesting.start) + text + box.value.slice(end);
+  const caret = suggesting.start + text.length;
+  box.setSelectionRange(caret, caret);
+  closeSuggestions();
+  autosize();
+}
+
+// Before the composer's own keys: while names are offered, Enter and Tab take one instead of sending.
+ui.composer.addEventListener('keydown', (ev) => {
+  if (!suggesting || ev.isComposing) return;
+  const n = suggesting.options.length;
+  if (ev.key === 'ArrowDown' || ev.key === 'ArrowUp') {
+    suggesting.active = (suggesting.active + (ev.key === 'ArrowDown' ? 1 : n - 1)) % n;
+    renderSuggestions();
+  } else if (ev.key === 'Enter' || ev.key === 'Tab') {
+    takeSuggestion(suggesting.options[suggesting.active]);
+  } else if (ev.key === 'Escape') {
+    closeSuggestions();
+  } else {
+    return;
+  }
+  ev.preventDefault();
+  ev.stopImmediatePropagation();
+});
+// mousedown, not click: the box keeps the focus (and a phone its keyboard).
+ui.mentionList.addEventListener('mousedown', (ev) => {
+  const li = ev.target.closest('li[data-user]');
+  if (!li || !suggesting) return;
+  ev.preventDefault();
+  takeSuggestion(li.dataset.user);
+});
+ui.composer.addEventListener('blur', closeSuggestions);
+
 ui.composer.addEventListener('keydown', (ev) => {
   // isComposing / 229: Enter that confirms an IME composition must not send.
   if (ev.key === 'Enter' && !ev.shiftKey && !ev.isComposing && ev.keyCode !== 229) {
@@ -1661,6 +1886,7 @@ ui.composer.addEventListener('keydown', (ev) => {
 ui.composeModeCancel.addEventListener('click', () => { setComposing(null); ui.composer.focus(); });
 ui.composer.addEventListener('input', () => {
   autosize();
+  suggestMentions();
   if (current && ui.composer.value.trim()) client.typing(current);
 });
 ui.composerForm.addEventListener('submit', (ev) => { ev.preventDefault(); sendCurrent(); });

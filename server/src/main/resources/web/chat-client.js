@@ -21,7 +21,8 @@
  *
  * Events (CustomEvent; the payload is `event.detail`, or the first argument of an `on` handler):
  *   state        {state: 'connecting'|'open'|'reconnecting'|'closed', code?, delay?}
- *   message      {room, message: {room, seq, id, from, text, ts, clientId, event?}, pending, local}
+ *   message      {room, message: {room, seq, id, from, text, ts, clientId, mentions, event?}, pending, local}
+ *                mentions: whom the text mentions ([] if nobody; PROTOCOL.md "Mentions");
  *                pending: the optimistic copy of our own send (seq and id are null);
  *                local: the message was sent by this client (its pending copy exists);
  *                message.event: set on a room event (PROTOCOL.md "Room events"): {type, user?, by?, ...};
@@ -30,7 +31,10 @@
  *                earlier: the message was stored before this client joined (re-sent after a
  *                reload); no echo follows, and it belongs among the older messages
  *   sendfailed   {room, clientId, code, message}   kept (see failedMessages) until retry() or discard()
- *   joined       {room, lastSeq, online, members, recovered, resumed}
+ *   joined       {room, lastSeq, online, members, recovered, resumed, readSeq, unread, mentions}
+ *                readSeq, unread, mentions: the user's read marker and the counts after it, as of lastSeq
+ *   read         {room, readSeq, lastSeq, unread, mentions}   the user's marker moved (a markRead here, or
+ *                another tab or device); never an older one than the last (PROTOCOL.md "Read state")
  *   left         {room, reason?}   reason (removed | banned | left | room_deleted) when the server took
  *                the connection out of the room; the room is forgotten and not joined again on reconnect
  *   history      {room, messages, hasMore, initial}
@@ -189,6 +193,7 @@ function toMessage(m, room) {
   if (m.deleted === true) out.deleted = true;
   if (Array.isArray(m.reactions)) out.reactions = m.reactions.filter((r) => r && typeof r.emoji === 'string').map((r) => ({ emoji: r.emoji, count: Number(r.count) || 0, users: Array.isArray(r.users) ? r.users.filter((u) => typeof u === 'string') : [] }));
   if (Number.isInteger(m.lastChange)) out.lastChange = m.lastChange;
+  out.mentions = Array.isArray(m.mentions) ? m.mentions.filter((u) => typeof u === 'string') : [];
   return out;
 }
 
@@ -208,6 +213,15 @@ export function nextLink(header) {
 
 const seg = (s) => encodeURIComponent(s);
 
+/** The read state fields of a `joined` or `read` frame, or of a listed room: {readSeq, unread, mentions}. */
+export function readState(f) {
+  const count = (n) => (Number.isInteger(n) && n > 0 ? n : 0);
+  return { readSeq: Number.isInteger(f?.readSeq) ? f.readSeq : null, unread: count(f?.unread), mentions: count(f?.mentions) };
+}
+
+/** The least time between two `read` frames of one room (the server allows 2 a second after a burst). */
+const READ_EVERY_MS = 1_000;
+
 function newRoom(name) {
   return {
     name,
@@ -225,6 +239,10 @@ function newRoom(name) {
     typingAt: 0,
     gone: null,         // the `left` reason of a room event that took us out, until `left` itself comes
     liveAfter: 0,       // lastSeq of the latest `joined`: what comes after it happened since that join
+    readSeq: null,      // the user's read marker as the server last told it (joined, read)
+    readWant: 0,        // the highest seq markRead was asked for
+    readAt: 0,          // when the last `read` frame went
+    readTimer: null,
   };
 }
 
@@ -1087,6 +1105,29 @@ export class ChatClient extends EventTarget {
 
   ping() { return this._frame({ type: 'ping' }) !== null; }
 
+  /**
+   * Marks the room read up to `seq` for this user on every device (PROTOCOL.md, `read`): at most one
+   * `read` frame a second per room (each is a write on the server), the latest asked for; sent again
+   * after a reconnect if it could not go. Returns whether there was anything to mark.
+   */
+  markRead(room, seq) {
+    const r = this._rooms.get(room);
+    if (!r || !Number.isInteger(seq) || seq <= Math.max(r.readWant, r.readSeq ?? -1)) return false;
+    r.readWant = seq;
+    this._scheduleRead(r);
+    return true;
+  }
+
+  _scheduleRead(r) {
+    if (r.readTimer) return;
+    const wait = Math.max(0, READ_EVERY_MS - (Date.now() - r.readAt));
+    r.readTimer = setTimeout(() => {
+      r.readTimer = null;
+      if (this._rooms.get(r.name) !== r || !r.ready || r.readWant <= (r.readSeq ?? -1)) return;
+      if (this._frame({ type: 'read', room: r.name, seq: r.readWant }, { room: r.name })) r.readAt = Date.now();
+    }, wait);
+  }
+
   /** Replaces the connection's token (same user) before it expires; also used for reconnects. */
   refresh(token, expiresAt) {
     this.token = token;
@@ -1111,6 +1152,7 @@ export class ChatClient extends EventTarget {
       case 'typing': if (this._rooms.has(f.room)) this._emit('typing', { room: f.room, user: f.user }); break;
       case 'left': this._onLeft(f); break;
       case 'pong': this._emit('pong', {}); break;
+      case 'read': this._onRead(f); break;
       case 'error': this._onError(f); break;
       default: break; // newer servers may add frame types
     }
@@ -1135,14 +1177,30 @@ export class ChatClient extends EventTarget {
       // Only the newest messages are replayed: the hole before them is filled from history.
       r.target = Math.max(r.target, roomLast);
     }
+    const read = readState(f);
+    if (read.readSeq !== null) r.readSeq = Math.max(r.readSeq ?? 0, read.readSeq);
     this._emit('joined', {
       room: r.name, lastSeq: roomLast, online: r.online, members: [...r.members],
-      recovered: f.recovered !== false, resumed: !first,
+      recovered: f.recovered !== false, resumed: !first, ...read,
     });
+    if (r.readWant > (r.readSeq ?? -1)) this._scheduleRead(r); // asked for while the connection was away
     this._drain(r);
     for (const e of [...this._unacked.values()]) if (e.room === r.name) this._transmit(e);
     if (!r.loadedOlder && r.hasOlder) this.loadOlder(r.name); // the first screenful
     if (r.buffer.size || r.target > r.lastSeq) this._catchUp(r);
+  }
+
+  /**
+   * The user's read marker in a room, from this connection's `read` or another device's (PROTOCOL.md,
+   * read state): a `read` event {room, readSeq, lastSeq, unread, mentions}. One that is not newer
+   * than what is known (two devices' frames may cross) is ignored.
+   */
+  _onRead(f) {
+    if (f.ref) this._refs.delete(f.ref);
+    const r = this._rooms.get(f.room);
+    if (!r || !Number.isInteger(f.seq) || (r.readSeq !== null && f.seq < r.readSeq)) return;
+    r.readSeq = f.seq;
+    this._emit('read', { room: r.name, lastSeq: Number.isInteger(f.lastSeq) ? f.lastSeq : f.seq, ...readState({ ...f, readSeq: f.seq }) });
   }
 
   _onMessage(f) {
@@ -1319,6 +1377,11 @@ export class ChatClient extends EventTarget {
     } else if (info?.type === 'history') {
       const r = this._rooms.get(info.room);
       if (r) r.loadingOlder = false;
+    } else if (info?.type === 'read') {
+      // Past the rate: the latest marker goes again a little later; any other refusal is final.
+      const r = this._rooms.get(info.room);
+      if (r && f.code === 'rate_limited') setTimeout(() => this._scheduleRead(r), RATE_LIMITED_WAIT_MS);
+      return; // nothing to show: the badge is put right by the next read or room list
     }
     this._emit('error', detail);
   }

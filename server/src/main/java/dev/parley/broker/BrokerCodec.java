@@ -2,6 +2,7 @@ package dev.parley.broker;
 
 import dev.parley.event.RoomEvent;
 import dev.parley.event.Message;
+import dev.parley.event.ReadState;
 import dev.parley.event.RoomChange;
 
 import javax.crypto.Mac;
@@ -20,12 +21,13 @@ import java.util.Arrays;
  * with an HMAC-SHA256 tag under the cluster's key.
  *
  * <pre>
- * byte version (2) · byte kind ('M' message, 'R' reply, 'E' room event, 'T' typing, 'P' presence) · str origin · str room · then
+ * byte version (2) · byte kind ('M' message, 'R' reply, 'E' room event, 'T' typing, 'P' presence, 'K' read marker) · str origin · str room · then
  *   M: long seq · str id · str from · str text · long ts · str clientId
  *   R: as M, then long replyTo
  *   E: as M, then str event type · str event fields (JSON)
  *   T: str user
  *   P: str user · byte online
+ *   K: str user · long seq · long lastSeq · int unread · int mentions
  * then 32 bytes: HMAC-SHA256 under the cluster key of every byte before them
  * str = int length of the UTF-8 bytes, then the bytes
  * </pre>
@@ -44,7 +46,9 @@ import java.util.Arrays;
  * and this node's do not decode on a node of version 1: during an upgrade the two releases see each
  * other's messages from the store (the delivery's reconcile, within a second or so), not from Redis.
  * (A node from before room events skips 'E' as a kind it does not know, and reads the event back
- * from the store as it does any message the broker lost; so does a node from before replies with 'R'.)
+ * from the store as it does any message the broker lost; so does a node from before replies with 'R'.
+ * One from before read markers skips 'K', and its clients learn the marker at their next join or
+ * room list.)
  *
  * <p>An instance holds the key; it is safe for any number of threads (a {@link Mac} per thread).
  */
@@ -104,6 +108,13 @@ final class BrokerCodec {
                 put(b, user);
                 yield sign(b.array());
             }
+            case RoomEvent.ReadMoved r -> {
+                byte[] user = utf8(r.user());
+                ByteBuffer b = header('K', o, room, 4 + user.length + 8 + 8 + 4 + 4);
+                put(b, user);
+                b.putLong(r.state().seq()).putLong(r.state().lastSeq()).putInt(r.state().unread()).putInt(r.state().mentions());
+                yield sign(b.array());
+            }
             case RoomEvent.PresenceChanged p -> {
                 byte[] user = utf8(p.user());
                 ByteBuffer b = header('P', o, room, 4 + user.length + 1);
@@ -146,6 +157,7 @@ final class BrokerCodec {
                 }
                 case 'T' -> new RoomEvent.Typing(room, str(b));
                 case 'P' -> new RoomEvent.PresenceChanged(room, str(b), b.get() == 1);
+                case 'K' -> new RoomEvent.ReadMoved(str(b), new ReadState(room, b.getLong(), b.getLong(), b.getInt(), b.getInt()));
                 default -> throw new IllegalArgumentException("unknown event kind " + kind);
             };
             if (b.hasRemaining()) throw new IllegalArgumentException(b.remaining() + " bytes after the event");

@@ -7,6 +7,7 @@ import dev.parley.delivery.Delivery;
 import dev.parley.delivery.Seat;
 import dev.parley.delivery.Subscriber;
 import dev.parley.event.Message;
+import dev.parley.event.ReadState;
 import dev.parley.presence.Presence;
 import dev.parley.store.LookAlikeException;
 import dev.parley.store.MessageChanges;
@@ -74,7 +75,7 @@ public final class ChatService {
                 admins, registrationOpen, w -> blocking(w), w -> hashing(passwords, w));
         this.creations = new CreationQuota(limits.roomsPerHour());
         this.userRooms = new UserRooms(limits.maxRoomsPerUser());
-        this.rooms = new Rooms(limits, roomStore, users, delivery, presence, accounts::isAdmin, roomCreationByAnyone, this::mayMake, w -> blocking(w));
+        this.rooms = new Rooms(limits, roomStore, store, users, delivery, presence, accounts::isAdmin, roomCreationByAnyone, this::mayMake, w -> blocking(w));
         this.browserSessions = new BrowserSessions(vertx, tokens, sessions, usedTickets);
         this.edits = new MessageEdits(limits, requireNonNull(changes, "changes"), delivery, accounts::isAdmin, w -> blocking(w));
     }
@@ -281,6 +282,31 @@ public final class ChatService {
             else p.fail(err);
         }));
         return p.future().recover(ChatService::translate);
+    }
+
+    /**
+     * Marks the room read up to {@code seq} for the user (PROTOCOL.md, read): raises their stored
+     * marker (a seq above the room's last is taken as the last; a lower one than stored changes
+     * nothing), and completes once it is durable with the state it leaves, which the user's other
+     * connections in the room, on every node, are told of too. The connection must be in the room
+     * ({@code not_joined} otherwise, as for a send: a room the user may not read cannot be joined).
+     * Not done if the subscriber is no longer {@code wanted} when a worker takes it.
+     */
+    public Future<ReadState> read(Subscriber sub, String room, long seq, BooleanSupplier wanted) {
+        try {
+            limits.room(room);
+            if (seq < 0) throw ChatException.badRequest("seq must be a non-negative integer");
+            if (!sub.inRoom(room)) throw new ChatException(ErrorCode.NOT_JOINED, "join " + room + " before marking it read");
+        } catch (ChatException e) {
+            return Future.failedFuture(e);
+        }
+        String user = sub.user();
+        return blocking(wanted, () -> store.markRead(room, user, seq)).compose(state -> {
+            // Deleted meanwhile: the connection is being taken out of it.
+            if (state == null) return Future.failedFuture(new ChatException(ErrorCode.NOT_JOINED, "not joined to " + room));
+            delivery.readMoved(user, state, sub);
+            return Future.succeededFuture(state);
+        });
     }
 
     /**

@@ -45,6 +45,12 @@ public final class Limits {
     /** The longest reaction, in UTF-16 code units: the longest emoji sequences (families, flags of regions) take 15 or so. */
     public static final int EMOJI_MAX = 32;
     /**
+     * {@code read}: each one is a write to the database, so a client marks a room read when its user
+     * has seen the newest message, not per message (the web client at most once a second a room); the
+     * burst lets a client that reconnects mark the rooms it shows.
+     */
+    public static final Bucket READ = new Bucket(2, 20);
+    /**
      * Frames other than {@code send} refused or dropped by their limits (in-flight refusals included)
      * that a connection may run into within 10 s; one more closes it with 4029. ({@code send} keeps
      * its own count: twice its burst.)

@@ -3,8 +3,10 @@ package dev.parley.chat;
 import dev.parley.chat.RoomRules.Action;
 import dev.parley.chat.RoomRules.Role;
 import dev.parley.delivery.Delivery;
+import dev.parley.event.ReadState;
 import dev.parley.event.RoomChange;
 import dev.parley.presence.Presence;
+import dev.parley.store.MessageStore;
 import dev.parley.store.RoomStore;
 import dev.parley.store.RoomStore.Plan;
 import dev.parley.store.RoomStore.State;
@@ -18,8 +20,10 @@ import java.security.NoSuchAlgorithmException;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.function.Consumer;
 import java.util.function.Function;
@@ -45,6 +49,7 @@ public final class Rooms {
 
     private final Limits limits;
     private final RoomStore store;
+    private final MessageStore messages;
     private final UserStore users;
     private final Delivery delivery;
     private final Presence presence;
@@ -53,7 +58,8 @@ public final class Rooms {
     private final Consumer<String> quota;
     private final Function<Callable<?>, Future<?>> blocking;
 
-    public record RoomView(String name, String kind, String topic, String role, int members, String with, long lastSeq, int online) {}
+    /** @param read the caller's read state as of {@code lastSeq}, or null if they have no marker in the room (never joined it) */
+    public record RoomView(String name, String kind, String topic, String role, int members, String with, long lastSeq, int online, ReadState read) {}
 
     public record MemberView(String user, String role, Long mutedUntil) {}
 
@@ -67,10 +73,11 @@ public final class Rooms {
     public record Made<T>(T value, boolean made) {}
 
     /** @param quota takes one room of a user's quota of rooms made, or throws {@code quota_exceeded} */
-    Rooms(Limits limits, RoomStore store, UserStore users, Delivery delivery, Presence presence, Predicate<String> isAdmin,
+    Rooms(Limits limits, RoomStore store, MessageStore messages, UserStore users, Delivery delivery, Presence presence, Predicate<String> isAdmin,
           boolean creationByAnyone, Consumer<String> quota, Function<Callable<?>, Future<?>> blocking) {
         this.limits = requireNonNull(limits, "limits");
         this.store = requireNonNull(store, "store");
+        this.messages = requireNonNull(messages, "messages");
         this.users = requireNonNull(users, "users");
         this.delivery = requireNonNull(delivery, "delivery");
         this.presence = requireNonNull(presence, "presence");
@@ -120,14 +127,24 @@ public final class Rooms {
         } catch (ChatException e) {
             return Future.failedFuture(e);
         }
-        return blocking(() -> store.list(user, cursor, n, prefix, kind)).compose(listed -> {
+        record Read(List<RoomStore.Listed> page, boolean more, Map<String, ReadState> states) {}
+        return blocking(() -> {
+            List<RoomStore.Listed> listed = store.list(user, cursor, n, prefix, kind);
             boolean more = listed.size() > n;
             List<RoomStore.Listed> page = more ? listed.subList(0, n) : listed;
+            Map<String, Long> lasts = new HashMap<>();
+            for (RoomStore.Listed l : page) lasts.put(l.room().name(), l.room().lastSeq());
+            return new Read(page, more, messages.readStates(user, lasts));
+        }).compose(read -> {
+            List<RoomStore.Listed> page = read.page();
             // Counts that may be a second or two old (Presence.listedCounts): clients list rooms often.
             return online(page.stream().map(l -> l.room().name()).toList(), true).map(counts -> {
                 List<RoomView> views = new ArrayList<>(page.size());
-                for (int i = 0; i < page.size(); i++) views.add(view(user, page.get(i).room(), page.get(i).role(), counts.get(i)));
-                return new Page<>(views, more ? page.get(page.size() - 1).room().name() : null);
+                for (int i = 0; i < page.size(); i++) {
+                    RoomStore.Room r = page.get(i).room();
+                    views.add(view(user, r, page.get(i).role(), counts.get(i), read.states().get(r.name())));
+                }
+                return new Page<>(views, read.more() ? page.get(page.size() - 1).room().name() : null);
             });
         });
     }
@@ -138,8 +155,14 @@ public final class Rooms {
         } catch (ChatException e) {
             return Future.failedFuture(e);
         }
-        return blocking(() -> readable(user, room)).compose(a -> online(List.of(room), false)
-                .map(counts -> view(user, a.room(), a.member() == null ? null : a.member().role(), counts.get(0))));
+        record Read(RoomStore.Access access, ReadState state) {}
+        return blocking(() -> {
+            RoomStore.Access a = readable(user, room);
+            return new Read(a, messages.readStates(user, Map.of(room, a.room().lastSeq())).get(room));
+        }).compose(read -> online(List.of(room), false).map(counts -> {
+            RoomStore.Access a = read.access();
+            return view(user, a.room(), a.member() == null ? null : a.member().role(), counts.get(0), read.state());
+        }));
     }
 
     public Future<Page<MemberView>> members(String user, String room, String cursor, Integer limit) {
@@ -199,7 +222,7 @@ public final class Rooms {
             RoomChange made = new RoomChange(RoomChange.ROOM_CREATED, null, user, null, null, null, visibility, t);
             return new Plan<>(List.of(new Write.CreateRoom(visibility, t, null, key), new Write.PutMember(user, "owner", null),
                     new Write.Event(user, user + " made the " + visibility + " room " + name + (t == null ? "" : ": " + t), made)), true);
-        }).map(c -> new Made<>(new RoomView(name, visibility, t, "owner", 1, null, last(c), 0), true));
+        }).map(c -> new Made<>(new RoomView(name, visibility, t, "owner", 1, null, last(c), 0, ReadState.caughtUp(name, last(c), last(c))), true));
     }
 
     /** The direct room of {@code user} and {@code other}: made the first time, found afterwards. */
@@ -222,7 +245,7 @@ public final class Rooms {
                 RoomChange made = new RoomChange(RoomChange.ROOM_CREATED, null, user, null, null, null, RoomStore.DIRECT, null);
                 return new Plan<>(List.of(new Write.CreateRoom(RoomStore.DIRECT, null, pair), new Write.PutMember(user, "member", null),
                         new Write.PutMember(peer, "member", null), new Write.Event(user, user + " started a direct conversation with " + peer, made)), true);
-            }).compose(c -> c.answer() ? Future.succeededFuture(new Made<>(new RoomView(name, RoomStore.DIRECT, null, "member", 2, peer, last(c), 0), true))
+            }).compose(c -> c.answer() ? Future.succeededFuture(new Made<>(new RoomView(name, RoomStore.DIRECT, null, "member", 2, peer, last(c), 0, ReadState.caughtUp(name, last(c), last(c))), true))
                     : get(user, name).map(v -> new Made<>(v, false)));
         });
     }
@@ -459,13 +482,13 @@ public final class Rooms {
         return (listed ? presence.listedCounts(names) : presence.counts(names)).map(counts -> names.stream().map(n -> counts.getOrDefault(n, 0)).toList());
     }
 
-    private static RoomView view(String user, RoomStore.Room r, String role, int online) {
+    private static RoomView view(String user, RoomStore.Room r, String role, int online, ReadState read) {
         String with = null;
         if (r.directUsers() != null) {
             String[] two = r.directUsers().split(" ", 2);
             with = two[0].equalsIgnoreCase(user) ? two[1] : two[0];
         }
-        return new RoomView(r.name(), r.kind(), r.topic(), role, r.members(), with, r.lastSeq(), online);
+        return new RoomView(r.name(), r.kind(), r.topic(), role, r.members(), with, r.lastSeq(), online, read);
     }
 
     /**

@@ -3,6 +3,7 @@ package dev.parley.delivery;
 import dev.parley.broker.Broker;
 import dev.parley.event.Message;
 import dev.parley.event.Notice;
+import dev.parley.event.ReadState;
 import dev.parley.event.RoomEvent;
 import dev.parley.presence.Presence;
 import dev.parley.store.MessageStore;
@@ -128,6 +129,18 @@ public final class Delivery {
         publish(new RoomEvent.PresenceChanged(room, user, online));
     }
 
+    /**
+     * The user's read marker in the room moved (stored already): tells the user's other connections
+     * in the room, here at once and on the other nodes through the broker. {@code except} (the
+     * connection that marked it, which answers itself) is left out here. At most once, as every
+     * broker event: a connection that misses it learns the marker at its next join or room list.
+     */
+    public void readMoved(String user, ReadState state, Subscriber except) {
+        RoomEvent.ReadMoved e = new RoomEvent.ReadMoved(user, state);
+        HandOff.run(handOff -> hub.read(e, except, handOff));
+        broker.publish(e);
+    }
+
     private void publish(RoomEvent event) {
         HandOff.run(handOff -> here(event, handOff));
         broker.publish(event);
@@ -142,6 +155,7 @@ public final class Delivery {
             case RoomEvent.Typing t -> hub.notify(new Notice(Notice.Kind.TYPING, t.room(), t.user()), handOff);
             case RoomEvent.PresenceChanged p ->
                     hub.notify(new Notice(p.online() ? Notice.Kind.ONLINE : Notice.Kind.OFFLINE, p.room(), p.user()), handOff);
+            case RoomEvent.ReadMoved r -> hub.read(r, null, handOff);
         }
     }
 
@@ -223,7 +237,8 @@ public final class Delivery {
             }
             // Changes of the room since the user's access was checked: rare, and read only then.
             List<Message> changes = last > checked ? store.events(room, checked, last) : List.of();
-            return new Replay(last, from, replay, since == null || last - since <= replayLimit, changes);
+            ReadState read = store.readStateOnJoin(room, member.subscriber.user(), last);
+            return new Replay(last, from, replay, since == null || last - since <= replayLimit, changes, read);
         });
         // Read after registering: a presence change from now on reaches this member (after joined).
         Future<List<String>> presentUsers = presentUsersAfterRegistering.get();
@@ -235,7 +250,7 @@ public final class Delivery {
                 if (!seat.catchUp(member.subscriber.user(), replay.changes, replay.last)) throw new Refused(room);
                 List<String> users = presentUsers.result();
                 List<String> listed = users.size() > MAX_MEMBERS_LISTED ? users.subList(0, MAX_MEMBERS_LISTED) : users;
-                Subscriber.Joined joined = new Subscriber.Joined(room, ref, replay.last, users.size(), listed, replay.recovered);
+                Subscriber.Joined joined = new Subscriber.Joined(room, ref, replay.last, users.size(), listed, replay.recovered, replay.read);
                 subscriber(member).prepare(replay.messages); // encoded here, on the joining loop, not under the room's lock
                 opened = HandOff.call(handOff -> hub.open(member, joined, replay.last, replay.from, replay.messages, users, handOff));
                 if (opened == Sequencer.Opened.REREAD) {
@@ -257,7 +272,7 @@ public final class Delivery {
     }
 
     /** @param changes the room events after the seat's access check, up to {@code last} */
-    private record Replay(long last, long from, List<Message> messages, boolean recovered, List<Message> changes) {}
+    private record Replay(long last, long from, List<Message> messages, boolean recovered, List<Message> changes, ReadState read) {}
 
     /**
      * A join refused because a room event committed after the user's access was checked took them

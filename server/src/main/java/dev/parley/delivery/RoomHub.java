@@ -3,6 +3,7 @@ package dev.parley.delivery;
 import dev.parley.event.Message;
 import dev.parley.event.Notice;
 import dev.parley.event.RoomChange;
+import dev.parley.event.RoomEvent;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -63,6 +64,7 @@ final class RoomHub {
         final Seat seat;
         Sequencer.Stream<Membership> stream;
         private List<Notice> notices; // typing and presence that came while the join was read
+        private dev.parley.event.ReadState readLater; // the user's read marker, moved while the join was read
 
         private Membership(Room room, Subscriber subscriber, Seat seat) {
             this.room = room;
@@ -199,6 +201,10 @@ final class RoomHub {
                 if (!m.seat.removed()) for (Notice n : m.notices) m.subscriber.notice(n, handOff);
                 m.notices = null;
             }
+            if (m.readLater != null) {
+                if (!m.seat.removed()) m.subscriber.read(m.readLater, handOff);
+                m.readLater = null;
+            }
             gone = takeOut(r, out);
         }
         if (out.messages > 0) delivered.accept(out.messages);
@@ -254,6 +260,28 @@ final class RoomHub {
                     m.notices.add(notice);
                 } else {
                     m.subscriber.notice(notice, handOff);
+                }
+            }
+        }
+    }
+
+    /**
+     * A user's moved read marker, to that user's joined members of the room but {@code except}. One
+     * pass over the room's local members, under its lock (so that it is queued in order with the
+     * room's other frames); a member still joining gets it after {@code joined}, whose state may
+     * have been read before the marker moved.
+     */
+    void read(RoomEvent.ReadMoved moved, Subscriber except, HandOff handOff) {
+        Room r = rooms.get(moved.room());
+        if (r == null) return;
+        synchronized (r) {
+            for (Sequencer.Stream<Membership> s : r.order.streams()) {
+                Membership m = s.member();
+                if (m.subscriber == except || m.seat.removed() || !m.subscriber.user().equalsIgnoreCase(moved.user())) continue;
+                if (s.joining()) {
+                    if (m.readLater == null || m.readLater.seq() < moved.state().seq()) m.readLater = moved.state();
+                } else {
+                    m.subscriber.read(moved.state(), handOff);
                 }
             }
         }

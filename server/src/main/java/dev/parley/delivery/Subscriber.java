@@ -2,6 +2,7 @@ package dev.parley.delivery;
 
 import dev.parley.event.Message;
 import dev.parley.event.Notice;
+import dev.parley.event.ReadState;
 
 import java.util.List;
 
@@ -43,6 +44,12 @@ public interface Subscriber {
      */
     default void prepare(List<Message> replay) {}
 
-    /** The answer to a join: sent before the replay it announces. */
-    record Joined(String room, String ref, long lastSeq, int online, List<String> members, boolean recovered) {}
+    /**
+     * The user's read marker in the room moved (a {@code read} of theirs was stored, on any node);
+     * after {@code joined} for a subscriber joining.
+     */
+    default void read(ReadState state, HandOff handOff) {}
+
+    /** The answer to a join: sent before the replay it announces. {@code read}: the user's read state as of {@code lastSeq}. */
+    record Joined(String room, String ref, long lastSeq, int online, List<String> members, boolean recovered, ReadState read) {}
 }

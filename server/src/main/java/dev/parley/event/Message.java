@@ -30,6 +30,7 @@ public final class Message {
     private final long replyTo; // 0: none
     private final State state; // null: unchanged since it was sent
     private final Memo encoded = new Memo();
+    private List<String> mentions; // computed on first use (any thread: the same list whoever computes it)
 
     /** The reactions with one emoji: how many, and (some of) who. */
     public record Reaction(String emoji, int count, List<String> users) {}
@@ -92,6 +93,13 @@ public final class Message {
     public long replyTo() { return replyTo; }
     /** What changed it since it was sent (as read from the store), or null. */
     public State state() { return state; }
+
+    /** Whom the text mentions ({@link Mentions#of}); none for a room event. */
+    public List<String> mentions() {
+        List<String> m = mentions;
+        if (m == null) mentions = m = event != null ? List.of() : Mentions.of(text);
+        return m;
+    }
 
     /** {@code 2026-11-23T15:04:05.123Z}: always UTC, always milliseconds. */
     public String ts() {

@@ -1,7 +1,7 @@
 package dev.parley.event;
 
 
-/** What travels between nodes: committed messages, and the ephemeral typing and presence events. */
+/** What travels between nodes: committed messages, the ephemeral typing and presence events, and moved read markers. */
 public sealed interface RoomEvent {
     String room();
 
@@ -15,4 +15,12 @@ public sealed interface RoomEvent {
     record Typing(String room, String user) implements RoomEvent {}
 
     record PresenceChanged(String room, String user, boolean online) implements RoomEvent {}
+
+    /** A user's read marker moved (it is stored): for their connections in the room. */
+    record ReadMoved(String user, ReadState state) implements RoomEvent {
+        @Override
+        public String room() {
+            return state.room();
+        }
+    }
 }

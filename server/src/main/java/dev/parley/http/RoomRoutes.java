@@ -204,7 +204,10 @@ final class RoomRoutes {
         JsonObject o = new JsonObject().put("name", r.name()).put("kind", r.kind()).put("topic", r.topic()).put("role", r.role())
                 .put("members", r.members());
         if (r.with() != null) o.put("with", r.with());
-        return o.put("lastSeq", r.lastSeq()).put("online", r.online());
+        o.put("lastSeq", r.lastSeq()).put("online", r.online());
+        // The caller's read state as of lastSeq; a room they never joined has no marker (readSeq null).
+        if (r.read() == null) return o.put("readSeq", null).put("unread", 0).put("mentions", 0);
+        return o.put("readSeq", r.read().seq()).put("unread", r.read().unread()).put("mentions", r.read().mentions());
     }
 
     private static JsonObject memberJson(Rooms.MemberView m) {

@@ -227,7 +227,7 @@ public final class Journal implements AutoCloseable {
                     try (var rs = first.executeQuery()) {
                         if (rs.next() && m.seq() < rs.getLong(1)) continue;
                     }
-                    SqlDialect.bind(insert, m);
+                    SqlDialect.bindMessage(insert, m);
                     if (insert.executeUpdate() == 0) continue;
                     restored++;
                     bump.setLong(1, m.seq());

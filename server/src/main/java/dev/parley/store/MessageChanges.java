@@ -52,8 +52,9 @@ public final class MessageChanges {
             Message event = event(room, r.lastSeq + 1, user, user + " edited message " + seq + ": " + text, RoomChange.edited(seq, text));
             RoomStore.insertEvent(c, event);
             forgetEditText(c, room, seq, m);
-            update(c, "UPDATE messages SET text = ?, edited_at = ?, edit_seq = ?, last_change = ? WHERE room = ? AND seq = ?",
-                    text, event.tsMillis(), event.seq(), event.seq(), room, seq);
+            // Whom it mentions is its text's (event.Mentions): the edit's, for the unread counts.
+            update(c, "UPDATE messages SET text = ?, mentions = ?, edited_at = ?, edit_seq = ?, last_change = ? WHERE room = ? AND seq = ?",
+                    text, SqlDialect.mentionsColumn(dev.parley.event.Mentions.of(text)), event.tsMillis(), event.seq(), event.seq(), room, seq);
             return event;
         });
     }
@@ -72,7 +73,7 @@ public final class MessageChanges {
             Message event = event(room, r.lastSeq + 1, user, user + " deleted message " + seq, RoomChange.deleted(seq, user));
             RoomStore.insertEvent(c, event);
             forgetEditText(c, room, seq, m);
-            update(c, "UPDATE messages SET text = '', deleted = TRUE, edited_at = NULL, edit_seq = NULL, last_change = ? WHERE room = ? AND seq = ?",
+            update(c, "UPDATE messages SET text = '', mentions = NULL, deleted = TRUE, edited_at = NULL, edit_seq = NULL, last_change = ? WHERE room = ? AND seq = ?",
                     event.seq(), room, seq);
             update(c, "DELETE FROM message_reactions WHERE room = ? AND seq = ?", room, seq);
             return event;

@@ -26,6 +26,7 @@ import static java.util.Objects.requireNonNull;
 public final class MessageStore implements AutoCloseable {
     private final GroupCommitWriter writer;
     private final MessageReads reads;
+    private final ReadMarkers markers;
 
     /** What an append produced: the stored message, and whether it was stored before (a retry). */
     public record Appended(Message message, boolean duplicate) {}
@@ -81,6 +82,7 @@ public final class MessageStore implements AutoCloseable {
         }
         this.writer = new GroupCommitWriter(db, journal, journalCheckpointBytes, batchMax, lingerNanos, onCommit, observer, queue);
         this.reads = new MessageReads(db);
+        this.markers = new ReadMarkers(db);
     }
 
     /** Starts the writer thread; until then {@link #append} refuses. Once only. */
@@ -149,6 +151,27 @@ public final class MessageStore implements AutoCloseable {
     /** Last seqs of the named rooms that exist. Blocking. */
     public Map<String, Long> lastSeqs(List<String> rooms) {
         return reads.lastSeqs(rooms);
+    }
+
+    // --- read state (ReadMarkers) ---
+
+    /**
+     * Raises the user's read marker in the room to {@code seq} (clamped to the room's last seq; a
+     * lower one than stored changes nothing), durably, and returns the state it leaves; null if the
+     * room does not exist. Blocking.
+     */
+    public dev.parley.event.ReadState markRead(String room, String user, long seq) {
+        return markers.mark(room, user, seq);
+    }
+
+    /** The user's read state as of the room's {@code lastSeq}, starting their marker there if they have none. Blocking. */
+    public dev.parley.event.ReadState readStateOnJoin(String room, String user, long lastSeq) {
+        return markers.stateOnJoin(room, user, lastSeq);
+    }
+
+    /** The user's read states in the rooms given with their last seqs; a room they have no marker in is missing. Blocking. */
+    public Map<String, dev.parley.event.ReadState> readStates(String user, Map<String, Long> lastSeqs) {
+        return markers.states(user, lastSeqs);
     }
 
     /** Stops taking appends, commits what is queued (waiting at most 10 s), then stops the writer. */

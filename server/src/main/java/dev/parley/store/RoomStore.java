@@ -368,6 +368,7 @@ public final class RoomStore {
         List<Message> events = new ArrayList<>();
         long seq = last;
         long firstEvent = -1;
+        List<String> arrived = new ArrayList<>(2); // new members, by key: their read marker starts at the change
         for (Write w : plan.writes()) {
             switch (w) {
                 case Write.CreateRoom cr -> {
@@ -401,6 +402,7 @@ public final class RoomStore {
                     if (n == 0) {
                         update(c, "INSERT INTO room_members (room, user_key, username, role, muted_until, added_at) VALUES (?, ?, ?, ?, ?, ?)",
                                 room, key(pm.user()), pm.user(), pm.role(), pm.mutedUntil(), now);
+                        arrived.add(key(pm.user()));
                     }
                 }
                 case Write.DeleteMember dm -> update(c, "DELETE FROM room_members WHERE room = ? AND user_key = ?", room, key(dm.user()));
@@ -416,6 +418,8 @@ public final class RoomStore {
                     // history can be large, and its members' sends would wait for it.
                     update(c, "DELETE FROM room_members WHERE room = ?", room);
                     update(c, "DELETE FROM room_bans WHERE room = ?", room);
+                    // A room made again under the name is another room: nobody has read any of it.
+                    update(c, "DELETE FROM read_markers WHERE room = ?", room);
                     update(c, "UPDATE rooms SET deleted = TRUE, kind = 'public', topic = NULL, direct_users = NULL, first_seq = ? WHERE name = ?",
                             firstEvent < 0 ? seq + 1 : firstEvent, room);
                 }
@@ -430,6 +434,8 @@ public final class RoomStore {
         if (!plan.writes().isEmpty()) {
             update(c, "UPDATE rooms SET last_seq = ?, members = (SELECT COUNT(*) FROM room_members WHERE room = ?) WHERE name = ?", seq, room, room);
         }
+        // A new member has read what the room held when they came: what follows is unread to them.
+        for (String k : arrived) ReadMarkers.raise(c, k, room, seq);
         return new Changed<>(plan.answer(), List.copyOf(events));
     }
 

@@ -47,7 +47,7 @@ enum SqlDialect {
         @Override
         String appendOne() {
             return "WITH r AS (UPDATE rooms SET last_seq = last_seq + 1 WHERE name = ? RETURNING last_seq) "
-                    + "INSERT INTO messages (" + COLUMNS + ") SELECT ?, last_seq, ?, ?, ?, ?, ?, ? FROM r RETURNING seq";
+                    + "INSERT INTO messages (" + COLUMNS + ", mentions) SELECT ?, last_seq, ?, ?, ?, ?, ?, ?, ? FROM r RETURNING seq";
         }
 
         @Override
@@ -69,7 +69,8 @@ enum SqlDialect {
      * then its current state (edited, deleted, the seq of its last change).
      */
     static final String READ_COLUMNS = COLUMNS + ", kind, event_data, edited_at, deleted, last_change";
-    static final String INSERT_MESSAGE = "INSERT INTO messages (" + COLUMNS + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?)";
+    /** A message someone sent, with whom it mentions: {@link #bindMessage}. */
+    static final String INSERT_MESSAGE = "INSERT INTO messages (" + COLUMNS + ", mentions) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)";
     static final String INSERT_ROOM = "INSERT INTO rooms (name, last_seq, created_at) VALUES (?, 0, ?) ON CONFLICT DO NOTHING";
 
     /** The dialect of the database {@code c} is connected to: PostgreSQL, or else the embedded H2. */
@@ -82,7 +83,7 @@ enum SqlDialect {
 
     /**
      * Takes a room's next seq and inserts one message with it, in one statement; parameters: the room,
-     * then the message's columns but its seq. Null where the dialect has no such statement.
+     * then the message's columns but its seq, then its mentions. Null where the dialect has no such statement.
      */
     abstract String appendOne();
 
@@ -99,6 +100,24 @@ enum SqlDialect {
         ps.setString(7, m.clientId());
         if (m.replyTo() > 0) ps.setLong(8, m.replyTo());
         else ps.setNull(8, Types.BIGINT);
+    }
+
+    /** The parameters of {@link #INSERT_MESSAGE}: {@link #bind}, then the mentions. */
+    static void bindMessage(PreparedStatement ps, Message m) throws SQLException {
+        bind(ps, m);
+        ps.setString(9, mentionsColumn(m.mentions()));
+    }
+
+    /**
+     * The {@code mentions} column of a message that mentions {@code names} (event.Mentions): the names in
+     * lower case, each between spaces, so that whether a user is mentioned is
+     * {@code POSITION(' user ' IN mentions) > 0}; null for none. (An edit of a text writes it anew.)
+     */
+    static String mentionsColumn(java.util.List<String> names) {
+        if (names.isEmpty()) return null;
+        StringBuilder b = new StringBuilder(names.size() * 10 + 1).append(' ');
+        for (String n : names) b.append(n.toLowerCase(java.util.Locale.ROOT)).append(' ');
+        return b.toString();
     }
 
     /** A row selected as {@link #READ_COLUMNS}, without its reactions (MessageReads adds them). */

@@ -17,7 +17,7 @@ import java.util.Map;
 import java.util.TreeMap;
 
 import static dev.parley.store.SqlDialect.READ_COLUMNS;
-import static dev.parley.store.SqlDialect.bind;
+import static dev.parley.store.SqlDialect.bindMessage;
 import static java.util.Objects.requireNonNull;
 
 /**
@@ -115,7 +115,7 @@ final class WriterSession implements AutoCloseable {
                 known.put(key, m);
                 results[i] = new Appended(m, false);
                 fresh.add(m);
-                bind(insert, m);
+                bindMessage(insert, m);
                 insert.addBatch();
             }
             bump.setLong(1, seq);
@@ -148,6 +148,7 @@ final class WriterSession implements AutoCloseable {
         ps.setString(7, p.clientId());
         if (p.replyTo() > 0) ps.setLong(8, p.replyTo());
         else ps.setNull(8, java.sql.Types.BIGINT);
+        ps.setString(9, SqlDialect.mentionsColumn(dev.parley.event.Mentions.of(p.text())));
         long seq;
         connection.setAutoCommit(true); // no transaction is open here, so this sends nothing
         try (ResultSet rs = ps.executeQuery()) {
@@ -199,7 +200,7 @@ final class WriterSession implements AutoCloseable {
             Message m = new Message(room, ++seq, Ids.next(now), p.sender(), p.text(), now, p.clientId(), null, p.replyTo(), null);
             results[i] = new Appended(m, false);
             fresh.add(m);
-            bind(insert, m);
+            bindMessage(insert, m);
             insert.addBatch();
         }
         insert.executeBatch();

@@ -26,6 +26,8 @@ sealed interface ClientFrame {
 
     record Ping(String ref) implements ClientFrame {}
 
+    record Read(String ref, String room, long seq) implements ClientFrame {}
+
     /** The wire name of a frame's type, for metrics. */
     static String typeOf(ClientFrame f) {
         return switch (f) {
@@ -39,6 +41,7 @@ sealed interface ClientFrame {
             case Edit e -> "edit";
             case Delete d -> "delete";
             case React r -> "react";
+            case Read r -> "read";
         };
     }
 }

@@ -10,6 +10,7 @@ import dev.parley.delivery.Subscriber;
 import dev.parley.config.ChatConfig;
 import dev.parley.event.Message;
 import dev.parley.event.Notice;
+import dev.parley.event.ReadState;
 import dev.parley.metrics.ChatMetrics;
 import dev.parley.work.Blocking;
 import io.micrometer.core.instrument.Counter;
@@ -138,6 +139,7 @@ final class Connection implements Subscriber {
                 case ClientFrame.Edit e -> changed(e.ref(), chat.edits().edit(this, e.room(), e.seq(), e.text()));
                 case ClientFrame.Delete d -> changed(d.ref(), chat.edits().delete(this, d.room(), d.seq()));
                 case ClientFrame.React r -> changed(r.ref(), chat.edits().react(this, r.room(), r.seq(), r.emoji(), r.on()));
+                case ClientFrame.Read r -> read(r);
                 case ClientFrame.Ping p -> {
                     if (outbox.offerPong(FrameCodec.pong(p.ref()))) metrics.frameOutCounter("pong").increment();
                 }
@@ -303,6 +305,19 @@ final class Connection implements Subscriber {
         });
     }
 
+    /** Answered once the marker is stored; the user's other connections in the room are told by the delivery. */
+    private void read(ClientFrame.Read r) {
+        owed++;
+        chat.read(this, r.room(), r.seq(), this::open).onComplete(ar -> {
+            if (ar.succeeded()) {
+                queue(FrameCodec.read(r.ref(), ar.result()), "read");
+            } else {
+                reject(r.ref(), ar.cause());
+            }
+            answered();
+        });
+    }
+
     private void refresh(ClientFrame.Refresh r) {
         owed++;
         chat.authenticate(r.token()).onComplete(ar -> {
@@ -344,6 +359,11 @@ final class Connection implements Subscriber {
     @Override
     public void message(Message message, HandOff handOff) {
         if (outbox.offer(FrameCodec.message(message), handOff)) messagesOut.increment();
+    }
+
+    @Override
+    public void read(ReadState state, HandOff handOff) {
+        if (outbox.offer(FrameCodec.read(null, state), handOff)) metrics.frameOutCounter("read").increment();
     }
 
     @Override

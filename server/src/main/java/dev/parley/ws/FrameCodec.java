@@ -10,6 +10,7 @@ import dev.parley.chat.ErrorCode;
 import dev.parley.chat.Limits;
 import dev.parley.event.Message;
 import dev.parley.event.Notice;
+import dev.parley.event.ReadState;
 import dev.parley.delivery.Subscriber;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
@@ -96,6 +97,11 @@ final class FrameCodec {
             case "history" -> new ClientFrame.History(ref, required(room, "room", ref), before, limit);
             case "refresh" -> new ClientFrame.Refresh(ref, required(token, "token", ref));
             case "ping" -> new ClientFrame.Ping(ref);
+            case "read" -> {
+                required(room, "room", ref);
+                if (seq == null) throw bad("seq is required", ref);
+                yield new ClientFrame.Read(ref, room, nonNegative(seq, "seq", ref));
+            }
             default -> throw bad("unknown frame type: " + (type.length() > 32 ? type.substring(0, 32) + "…" : type), ref);
         };
     }
@@ -202,6 +208,12 @@ final class FrameCodec {
         g.writeStringField("ts", m.ts());
         g.writeStringField("clientId", m.clientId());
         if (m.replyTo() > 0) g.writeNumberField("replyTo", m.replyTo());
+        List<String> mentions = m.mentions();
+        if (!mentions.isEmpty()) {
+            g.writeArrayFieldStart("mentions");
+            for (String u : mentions) g.writeString(u);
+            g.writeEndArray();
+        }
         if (m.event() != null) {
             g.writeObjectFieldStart("event");
             g.writeStringField("type", m.event().type());
@@ -239,7 +251,37 @@ final class FrameCodec {
             for (String u : j.members()) g.writeString(u);
             g.writeEndArray();
             g.writeBooleanField("recovered", j.recovered());
+            readFields(g, j.read());
         });
+    }
+
+    /**
+     * The answer to a {@code read}, and what the user's other connections in the room are told when
+     * their marker moved ({@code ref} null): the marker and the counts after it, as of {@code lastSeq}.
+     */
+    static ByteBuf read(String ref, ReadState state) {
+        return frame(g -> {
+            g.writeStringField("type", "read");
+            ref(g, ref);
+            g.writeStringField("room", state.room());
+            g.writeNumberField("seq", state.seq());
+            g.writeNumberField("lastSeq", state.lastSeq());
+            g.writeNumberField("unread", state.unread());
+            g.writeNumberField("mentions", state.mentions());
+        });
+    }
+
+    /** The read state's fields of {@code joined}: the marker (null if none) and the counts after it. */
+    private static void readFields(JsonGenerator g, ReadState read) throws IOException {
+        if (read == null) {
+            g.writeNullField("readSeq");
+            g.writeNumberField("unread", 0);
+            g.writeNumberField("mentions", 0);
+        } else {
+            g.writeNumberField("readSeq", read.seq());
+            g.writeNumberField("unread", read.unread());
+            g.writeNumberField("mentions", read.mentions());
+        }
     }
 
     static ByteBuf ack(String ref, Message m) {

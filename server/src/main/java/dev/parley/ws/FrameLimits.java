@@ -8,7 +8,7 @@ import dev.parley.chat.RateLimiter;
 /**
  * The rate limits of one connection's frames (PROTOCOL.md section 12): a token bucket per kind of
  * frame ({@code send}; {@code join} and {@code leave} together; {@code history}; {@code typing};
- * {@code refresh}; {@code ping}; {@code edit}, {@code delete} and {@code react} together), each made when its kind is first used, so that an idle connection
+ * {@code refresh}; {@code ping}; {@code edit}, {@code delete} and {@code react} together; {@code read}), each made when its kind is first used, so that an idle connection
  * holds few; and the counts of refusals that end a connection with 4029. Event loop only.
  *
  * <p>{@code send} keeps the rule it always had: more than twice its burst refused within 10 s
@@ -22,7 +22,7 @@ final class FrameLimits {
     enum Verdict { TAKE, REFUSE, DROP, CLOSE }
 
     private final Limits limits;
-    private RateLimiter send, join, history, typing, refresh, ping, change;
+    private RateLimiter send, join, history, typing, refresh, ping, change, read;
     private long windowStart = System.nanoTime();
     private int sendsRefused;
     private int othersRefused;
@@ -43,7 +43,7 @@ final class FrameLimits {
      */
     Verdict admit(ClientFrame frame, boolean sendHere, int inFlight) {
         boolean answeredLater = sendHere || frame instanceof ClientFrame.Join || frame instanceof ClientFrame.History
-                || frame instanceof ClientFrame.Refresh || isChange(frame);
+                || frame instanceof ClientFrame.Refresh || isChange(frame) || frame instanceof ClientFrame.Read;
         // The messages are made only for a refusal: this runs for every frame.
         if (answeredLater && inFlight >= limits.maxInFlight()) {
             return refuseOr(refused(), "more than " + limits.maxInFlight() + " frames of this connection wait for their answers; wait for some first");
@@ -70,7 +70,7 @@ final class FrameLimits {
         return ++sendsRefused > 2 * limits.sendBurst() ? Verdict.CLOSE : Verdict.REFUSE;
     }
 
-    /** Any other frame; {@code ping}, {@code refresh}, {@code history}, {@code join}, {@code leave} and {@code typing} have a limit. */
+    /** Any other frame; {@code ping}, {@code refresh}, {@code history}, {@code join}, {@code leave}, {@code typing} and {@code read} have a limit. */
     Verdict take(ClientFrame frame) {
         RateLimiter bucket = switch (frame) {
             case ClientFrame.Join j -> join = join != null ? join : bucket(limits.join());
@@ -82,6 +82,7 @@ final class FrameLimits {
             case ClientFrame.Edit e -> change = change != null ? change : bucket(Limits.CHANGE);
             case ClientFrame.Delete d -> change = change != null ? change : bucket(Limits.CHANGE);
             case ClientFrame.React r -> change = change != null ? change : bucket(Limits.CHANGE);
+            case ClientFrame.Read r -> read = read != null ? read : bucket(Limits.READ);
             case ClientFrame.Send s -> throw new IllegalArgumentException("a send goes through send()");
         };
         if (bucket.tryAcquire()) return Verdict.TAKE;
@@ -101,6 +102,7 @@ final class FrameLimits {
             case ClientFrame.Edit e -> Limits.CHANGE;
             case ClientFrame.Delete d -> Limits.CHANGE;
             case ClientFrame.React r -> Limits.CHANGE;
+            case ClientFrame.Read r -> Limits.READ;
             case ClientFrame.Send s -> limits.send();
         };
         String kind = frame instanceof ClientFrame.Join || frame instanceof ClientFrame.Leave ? "join and leave"

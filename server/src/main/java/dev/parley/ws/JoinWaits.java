@@ -59,6 +59,7 @@ final class JoinWaits {
             case ClientFrame.Edit e -> e.room();
             case ClientFrame.Delete d -> d.room();
             case ClientFrame.React r -> r.room();
+            case ClientFrame.Read r -> r.room();
             default -> null;
         };
         if (room == null || !joining.containsKey(room)) return false;

@@ -1,0 +1,169 @@
+package dev.parley.store;
+
+import dev.parley.event.ReadState;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+import static java.util.Objects.requireNonNull;
+
+/**
+ * Read markers and the counts after them (PROTOCOL.md, read state). A marker is a row per user and
+ * room, only ever raised. The counts are read, never kept: others' messages after the marker are
+ * counted with one range read of the room's primary key, over at most its newest
+ * {@value #COUNT_WINDOW} seqs, so a count costs at most that many index rows, and nothing when the
+ * user is caught up (no statement at all). Nothing is written per message or per recipient: a
+ * message's mentions are a column of its own row (written by the group commit), and a marker is
+ * written only when a user marks a room read. Blocking JDBC: call it off the event loop.
+ */
+final class ReadMarkers {
+    /** The most seqs back from the newest a count looks at: a user further behind sees the count of these. */
+    static final int COUNT_WINDOW = 1000;
+
+    private static final String COUNT = "SELECT COUNT(*), COALESCE(SUM(CASE WHEN POSITION(? IN mentions) > 0 THEN 1 ELSE 0 END), 0)"
+            + " FROM messages WHERE room = ?" + MessageReads.SINCE_DELETION + " AND seq > ? AND seq <= ? AND kind IS NULL AND NOT deleted AND LOWER(sender) <> ?";
+
+    private final Database db;
+
+    ReadMarkers(Database db) {
+        this.db = requireNonNull(db, "db");
+    }
+
+    /**
+     * Raises the user's marker in the room to {@code seq} (at most the room's last seq; a lower one
+     * than stored changes nothing), commits, and returns the state it leaves. Null if there is no
+     * such room (it was deleted meanwhile).
+     */
+    ReadState mark(String room, String user, long seq) {
+        String key = RoomStore.key(user);
+        try (Connection c = db.connection()) {
+            long last;
+            try (PreparedStatement ps = c.prepareStatement("SELECT last_seq FROM rooms WHERE name = ? AND NOT deleted")) {
+                ps.setString(1, room);
+                try (ResultSet rs = ps.executeQuery()) {
+                    if (!rs.next()) return null;
+                    last = rs.getLong(1);
+                }
+            }
+            long want = Math.min(seq, last);
+            Long stored = marker(c, key, room);
+            long now = stored == null ? want : Math.max(stored, want);
+            if (stored == null || stored < want) {
+                raise(c, key, room, want);
+                db.persist(c); // durable before it is answered, as a room change is
+            }
+            return count(c, room, user, now, last);
+        } catch (SQLException e) {
+            throw new StoreException("could not mark room " + room + " read", e);
+        }
+    }
+
+    /**
+     * The user's state in the room as of {@code upTo} (the room's last seq as the caller read it).
+     * A user without a marker there gets one at {@code upTo} first: joining a room for the first
+     * time is arriving in it.
+     */
+    ReadState stateOnJoin(String room, String user, long upTo) {
+        String key = RoomStore.key(user);
+        try (Connection c = db.connection()) {
+            Long stored = marker(c, key, room);
+            if (stored == null) {
+                raise(c, key, room, upTo);
+                db.persist(c);
+                return ReadState.caughtUp(room, upTo, upTo);
+            }
+            return count(c, room, user, stored, upTo);
+        } catch (SQLException e) {
+            throw new StoreException("could not read the read state of room " + room, e);
+        }
+    }
+
+    /**
+     * The user's states in the rooms given with their last seqs, for those the user has a marker in
+     * (the others are missing from the answer). One look-up of the markers per 100 rooms, then one
+     * bounded count per room the user is behind in.
+     */
+    Map<String, ReadState> states(String user, Map<String, Long> lastSeqs) {
+        Map<String, ReadState> out = new HashMap<>();
+        if (lastSeqs.isEmpty()) return out;
+        String key = RoomStore.key(user);
+        List<String> rooms = List.copyOf(lastSeqs.keySet());
+        try (Connection c = db.connection()) {
+            Map<String, Long> markers = new HashMap<>();
+            for (int from = 0; from < rooms.size(); from += 100) {
+                List<String> chunk = rooms.subList(from, Math.min(rooms.size(), from + 100));
+                String marks = String.join(",", Collections.nCopies(chunk.size(), "?"));
+                try (PreparedStatement ps = c.prepareStatement("SELECT room, seq FROM read_markers WHERE user_key = ? AND room IN (" + marks + ")")) {
+                    ps.setString(1, key);
+                    for (int k = 0; k < chunk.size(); k++) ps.setString(k + 2, chunk.get(k));
+                    try (ResultSet rs = ps.executeQuery()) {
+                        while (rs.next()) markers.put(rs.getString(1), rs.getLong(2));
+                    }
+                }
+            }
+            for (Map.Entry<String, Long> m : markers.entrySet()) out.put(m.getKey(), count(c, m.getKey(), user, m.getValue(), lastSeqs.get(m.getKey())));
+            return out;
+        } catch (SQLException e) {
+            throw new StoreException("could not read read states", e);
+        }
+    }
+
+    private static Long marker(Connection c, String key, String room) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("SELECT seq FROM read_markers WHERE user_key = ? AND room = ?")) {
+            ps.setString(1, key);
+            ps.setString(2, room);
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next() ? rs.getLong(1) : null;
+            }
+        }
+    }
+
+    /**
+     * Raises the marker of user {@code key} (lower case) in the room to at least {@code seq}, making it
+     * if there is none; in the caller's transaction, if it has one. Also used by a room change that
+     * adds a member (RoomStore).
+     */
+    static void raise(Connection c, String key, String room, long seq) throws SQLException {
+        if (update(c, key, room, seq) > 0) return;
+        try (PreparedStatement ps = c.prepareStatement("INSERT INTO read_markers (user_key, room, seq) VALUES (?, ?, ?) ON CONFLICT DO NOTHING")) {
+            ps.setString(1, key);
+            ps.setString(2, room);
+            ps.setLong(3, seq);
+            if (ps.executeUpdate() > 0) return;
+        }
+        update(c, key, room, seq); // another transaction made it meanwhile
+    }
+
+    private static int update(Connection c, String key, String room, long seq) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("UPDATE read_markers SET seq = GREATEST(seq, ?) WHERE user_key = ? AND room = ?")) {
+            ps.setLong(1, seq);
+            ps.setString(2, key);
+            ps.setString(3, room);
+            return ps.executeUpdate();
+        }
+    }
+
+    /** The counts after {@code marker} up to {@code upTo}: none (and no statement) for a user caught up. */
+    private static ReadState count(Connection c, String room, String user, long marker, long upTo) throws SQLException {
+        if (marker >= upTo) return ReadState.caughtUp(room, marker, upTo);
+        String key = RoomStore.key(user);
+        try (PreparedStatement ps = c.prepareStatement(COUNT)) {
+            ps.setString(1, " " + key + " ");
+            ps.setString(2, room);
+            ps.setString(3, room);
+            ps.setLong(4, Math.max(marker, upTo - COUNT_WINDOW));
+            ps.setLong(5, upTo);
+            ps.setString(6, key);
+            try (ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                return new ReadState(room, marker, upTo, rs.getInt(1), rs.getInt(2));
+            }
+        }
+    }
+}

@@ -47,6 +47,7 @@ public final class ChatService {
     private final BrowserSessions browserSessions;
     private final CreationQuota creations;
     private final UserRooms userRooms;
+    private final Search search;
 
     /**
      * @param throttle     counts attempts at passwords and registrations, before any is checked
@@ -73,6 +74,7 @@ public final class ChatService {
         this.userRooms = new UserRooms(limits.maxRoomsPerUser());
         this.rooms = new Rooms(limits, roomStore, users, delivery, presence, accounts::isAdmin, roomCreationByAnyone, this::mayMake, w -> blocking(w));
         this.browserSessions = new BrowserSessions(vertx, tokens, sessions, usedTickets);
+        this.search = new Search(vertx, limits, store, rooms);
     }
 
     /** Rooms, members, roles and bans (PROTOCOL.md 3.3). */
@@ -88,6 +90,11 @@ public final class ChatService {
     /** The web client's sessions: refresh tokens in a cookie, short access tokens, WebSocket tickets. */
     public BrowserSessions browserSessions() {
         return browserSessions;
+    }
+
+    /** Full-text search over the rooms a user may read (PROTOCOL.md 3.7). */
+    public Search search() {
+        return search;
     }
 
     public Limits limits() {

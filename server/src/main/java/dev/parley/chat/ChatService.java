@@ -51,6 +51,7 @@ public final class ChatService {
     private final CreationQuota creations;
     private final UserRooms userRooms;
     private final MessageEdits edits;
+    private final Search search;
 
     /**
      * @param throttle     counts attempts at passwords and registrations, before any is checked
@@ -78,6 +79,7 @@ public final class ChatService {
         this.rooms = new Rooms(limits, roomStore, store, users, delivery, presence, accounts::isAdmin, roomCreationByAnyone, this::mayMake, w -> blocking(w));
         this.browserSessions = new BrowserSessions(vertx, tokens, sessions, usedTickets);
         this.edits = new MessageEdits(limits, requireNonNull(changes, "changes"), delivery, accounts::isAdmin, w -> blocking(w));
+        this.search = new Search(vertx, limits, store, rooms);
     }
 
     /** Edits, deletions and reactions of messages. */
@@ -98,6 +100,11 @@ public final class ChatService {
     /** The web client's sessions: refresh tokens in a cookie, short access tokens, WebSocket tickets. */
     public BrowserSessions browserSessions() {
         return browserSessions;
+    }
+
+    /** Full-text search over the rooms a user may read (PROTOCOL.md 3.7). */
+    public Search search() {
+        return search;
     }
 
     public Limits limits() {

@@ -6,6 +6,7 @@ import dev.parley.chat.ChatService;
 import dev.parley.chat.ErrorCode;
 import dev.parley.chat.HistoryPage;
 import dev.parley.chat.Limits;
+import dev.parley.chat.Search;
 import dev.parley.event.Message;
 import dev.parley.metrics.ChatMetrics;
 import io.vertx.core.Future;
@@ -43,6 +44,7 @@ final class ApiRoutes {
             Map.entry(Pattern.compile("/api/admin/users/[^/]+/disabled"), List.of("PUT", "DELETE")),
             Map.entry(Pattern.compile("/api/rooms"), List.of("GET", "HEAD", "POST")),
             Map.entry(Pattern.compile("/api/dms"), List.of("POST")),
+            Map.entry(Pattern.compile("/api/search"), List.of("GET", "HEAD")),
             Map.entry(Pattern.compile("/api/rooms/[^/]+"), List.of("GET", "HEAD", "DELETE")),
             Map.entry(Pattern.compile("/api/rooms/[^/]+/(messages|presence|members|bans)"), List.of("GET", "HEAD")),
             Map.entry(Pattern.compile("/api/rooms/[^/]+/(members|bans)/[^/]+"), List.of("PUT", "DELETE")));
@@ -82,6 +84,7 @@ final class ApiRoutes {
             reply(ctx, 200, chat.presence(ctx.get(USER), room).map(users -> new JsonObject().put("room", room).put("users", new JsonArray(users))));
         });
         new RoomRoutes(chat.rooms(), metrics).mount(router);
+        new SearchRoutes(chat.search(), metrics).mount(router);
         router.route("/api/*").handler(ctx -> HttpErrors.refuse(ctx.response(), metrics, ErrorCode.NOT_FOUND,
                 "no such API route: " + ctx.request().method() + " " + ctx.request().path()));
     }
@@ -183,7 +186,11 @@ final class ApiRoutes {
                 .put("passwordMaxLength", l.passwordMax())
                 .put("historyLimitDefault", Limits.HISTORY_DEFAULT)
                 .put("historyLimitMax", Limits.HISTORY_MAX)
-                .put("replayLimit", l.replayLimit());
+                .put("replayLimit", l.replayLimit())
+                .put("searchRate", number(Search.RATE.rate()))
+                .put("searchBurst", Search.RATE.burst())
+                .put("searchQueryMaxLength", Search.QUERY_MAX)
+                .put("searchWordsMax", Search.WORDS_MAX);
         // Settings change only with a restart, but then at once: a cache must ask again.
         ctx.response().putHeader(HttpHeaders.CACHE_CONTROL, "no-cache")
                 .putHeader(HttpHeaders.CONTENT_TYPE, "application/json").end(body.encode());
@@ -226,29 +233,32 @@ final class ApiRoutes {
 
     static JsonObject pageJson(String room, HistoryPage page) {
         JsonArray messages = new JsonArray();
-        for (Message m : page.messages()) {
-            JsonObject o = new JsonObject().put("type", "message").put("room", m.room()).put("seq", m.seq()).put("id", m.id())
-                    .put("from", m.from()).put("text", m.text()).put("ts", m.ts()).put("clientId", m.clientId());
-            if (m.replyTo() > 0) o.put("replyTo", m.replyTo());
-            if (!m.mentions().isEmpty()) o.put("mentions", new JsonArray(m.mentions()));
-            if (m.event() != null) o.put("event", new JsonObject().put("type", m.event().type()).mergeIn(new JsonObject(m.event().json())));
-            Message.State st = m.state();
-            if (st != null) {
-                // As FrameCodec writes them into message frames: one shape wherever a message appears.
-                if (st.editedAt() > 0) o.put("editedAt", Message.formatTs(st.editedAt()));
-                if (st.deleted()) o.put("deleted", true);
-                if (!st.reactions().isEmpty()) {
-                    JsonArray reactions = new JsonArray();
-                    for (Message.Reaction r : st.reactions()) {
-                        reactions.add(new JsonObject().put("emoji", r.emoji()).put("count", r.count()).put("users", new JsonArray(r.users())));
-                    }
-                    o.put("reactions", reactions);
-                }
-                if (st.lastChange() > 0) o.put("lastChange", st.lastChange());
-            }
-            messages.add(o);
-        }
+        for (Message m : page.messages()) messages.add(messageJson(m));
         return new JsonObject().put("room", room).put("messages", messages).put("hasMore", page.hasMore());
+    }
+
+    /** A message object (PROTOCOL.md 2), as HTTP pages carry it: history and search results alike. */
+    static JsonObject messageJson(Message m) {
+        JsonObject o = new JsonObject().put("type", "message").put("room", m.room()).put("seq", m.seq()).put("id", m.id())
+                .put("from", m.from()).put("text", m.text()).put("ts", m.ts()).put("clientId", m.clientId());
+        if (m.replyTo() > 0) o.put("replyTo", m.replyTo());
+        if (!m.mentions().isEmpty()) o.put("mentions", new JsonArray(m.mentions()));
+        if (m.event() != null) o.put("event", new JsonObject().put("type", m.event().type()).mergeIn(new JsonObject(m.event().json())));
+        Message.State st = m.state();
+        if (st != null) {
+            // As FrameCodec writes them into message frames: one shape wherever a message appears.
+            if (st.editedAt() > 0) o.put("editedAt", Message.formatTs(st.editedAt()));
+            if (st.deleted()) o.put("deleted", true);
+            if (!st.reactions().isEmpty()) {
+                JsonArray reactions = new JsonArray();
+                for (Message.Reaction r : st.reactions()) {
+                    reactions.add(new JsonObject().put("emoji", r.emoji()).put("count", r.count()).put("users", new JsonArray(r.users())));
+                }
+                o.put("reactions", reactions);
+            }
+            if (st.lastChange() > 0) o.put("lastChange", st.lastChange());
+        }
+        return o;
     }
 
     /** A query parameter that must be an integer when present; ChatService.history checks its range. */

@@ -57,7 +57,10 @@ public final class Database implements AutoCloseable {
         }
         this.pool = new HikariDataSource(hc);
         this.h2File = url.startsWith("jdbc:h2:file:");
-        Flyway.configure().dataSource(pool).locations("classpath:db/migration").load().migrate();
+        // db/migration holds what both databases run alike; a version whose DDL differs has a file in
+        // each of db/postgresql and db/h2 (V9: PostgreSQL's full-text index, which H2 has no form of).
+        String own = url.startsWith("jdbc:postgresql:") ? "classpath:db/postgresql" : "classpath:db/h2";
+        Flyway.configure().dataSource(pool).locations("classpath:db/migration", own).load().migrate();
         try (Connection c = pool.getConnection()) {
             persist(c);
         } catch (SQLException e) {

@@ -27,6 +27,7 @@ public final class MessageStore implements AutoCloseable {
     private final GroupCommitWriter writer;
     private final MessageReads reads;
     private final ReadMarkers markers;
+    private final MessageSearch search;
 
     /** What an append produced: the stored message, and whether it was stored before (a retry). */
     public record Appended(Message message, boolean duplicate) {}
@@ -34,6 +35,14 @@ public final class MessageStore implements AutoCloseable {
     public record Page(List<Message> messages, boolean hasMore) {}
 
     public record RoomInfo(String name, long lastSeq) {}
+
+    /** Where a page of search results ends, its last message: the next page holds the matches after it, newest first. */
+    public record SearchAfter(long ts, String room, long seq) {
+        /** A message that stands where this position is, to compare with. */
+        Message asMessage() {
+            return new Message(room, seq, "", "", "", ts, "");
+        }
+    }
 
     /** Told the size and duration of each committed batch; the metrics listen here. */
     public interface BatchObserver {
@@ -83,6 +92,7 @@ public final class MessageStore implements AutoCloseable {
         this.writer = new GroupCommitWriter(db, journal, journalCheckpointBytes, batchMax, lingerNanos, onCommit, observer, queue);
         this.reads = new MessageReads(db);
         this.markers = new ReadMarkers(db);
+        this.search = new MessageSearch(db);
     }
 
     /** Starts the writer thread; until then {@link #append} refuses. Once only. */
@@ -172,6 +182,15 @@ public final class MessageStore implements AutoCloseable {
     /** The user's read states in the rooms given with their last seqs; a room they have no marker in is missing. Blocking. */
     public Map<String, dev.parley.event.ReadState> readStates(String user, Map<String, Long> lastSeqs) {
         return markers.states(user, lastSeqs);
+    }
+
+    /**
+     * Up to {@code limit + 1} messages of the rooms {@code user} may read (or of {@code room}, which
+     * the caller has checked they may) that match the query, newest first, after {@code after} or
+     * from the newest; one more than asked says another page follows. Blocking; see {@link MessageSearch}.
+     */
+    public List<Message> search(String user, SearchQuery query, String room, SearchAfter after, int limit) {
+        return search.search(user, query, room, after, limit);
     }
 
     /** Stops taking appends, commits what is queued (waiting at most 10 s), then stops the writer. */

@@ -36,7 +36,9 @@ final class RoomRules {
         /** Hand the ownership over. */
         TRANSFER,
         DELETE_ROOM,
-        LIST_BANS
+        LIST_BANS,
+        /** Set how long the room keeps its messages: shortening it deletes history for everyone, as deleting the room does. */
+        SET_RETENTION
     }
 
     private static final Map<Action, EnumSet<Role>> WHO = Map.of(
@@ -45,7 +47,8 @@ final class RoomRules {
             Action.SET_ROLE, EnumSet.of(Role.OWNER, Role.ADMIN),
             Action.TRANSFER, EnumSet.of(Role.OWNER, Role.ADMIN),
             Action.DELETE_ROOM, EnumSet.of(Role.OWNER, Role.ADMIN),
-            Action.LIST_BANS, EnumSet.of(Role.MODERATOR, Role.OWNER, Role.ADMIN));
+            Action.LIST_BANS, EnumSet.of(Role.MODERATOR, Role.OWNER, Role.ADMIN),
+            Action.SET_RETENTION, EnumSet.of(Role.OWNER, Role.ADMIN));
 
     /**
      * Whether {@code actor} may do {@code action} in a room of {@code kind}. A direct room has no

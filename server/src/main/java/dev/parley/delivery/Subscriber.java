@@ -44,5 +44,6 @@ public interface Subscriber {
     default void prepare(List<Message> replay) {}
 
     /** The answer to a join: sent before the replay it announces. */
-    record Joined(String room, String ref, long lastSeq, int online, List<String> members, boolean recovered) {}
+    /** @param historyStart where the room's history starts: seqs below it are gone (PROTOCOL.md, joined) */
+    record Joined(String room, String ref, long lastSeq, int online, List<String> members, boolean recovered, long historyStart) {}
 }

@@ -16,17 +16,30 @@ import static java.util.Objects.requireNonNull;
  * others null. Stored as the type and these fields in JSON ({@link #json}), and sent as the
  * {@code event} object of a message frame.
  *
- * @param until epoch millis, or null
+ * @param until    epoch millis, or null
+ * @param days     a {@code retention_changed}'s days, or null (the server's)
+ * @param messages a {@code retention_changed}'s messages, or null (the server's)
  */
-public record RoomChange(String type, String user, String by, String role, String reason, Long until, String visibility, String topic) {
+public record RoomChange(String type, String user, String by, String role, String reason, Long until, String visibility, String topic,
+                         Integer days, Long messages) {
     public static final String ROOM_CREATED = "room_created", MEMBER_ADDED = "member_added", ROLE_CHANGED = "role_changed",
             MUTED = "muted", UNMUTED = "unmuted", MEMBER_REMOVED = "member_removed", MEMBER_LEFT = "member_left",
-            BANNED = "banned", UNBANNED = "unbanned", ROOM_DELETED = "room_deleted";
+            BANNED = "banned", UNBANNED = "unbanned", ROOM_DELETED = "room_deleted", RETENTION_CHANGED = "retention_changed";
 
     private static final JsonFactory JSON = JsonFactory.builder().build();
 
     public RoomChange {
         requireNonNull(type, "type");
+    }
+
+    /** An event of any type but {@code retention_changed}. */
+    public RoomChange(String type, String user, String by, String role, String reason, Long until, String visibility, String topic) {
+        this(type, user, by, role, reason, until, visibility, topic, null, null);
+    }
+
+    /** A change of the room's retention by {@code by}; a null is the server's default. */
+    public static RoomChange retention(String by, Integer days, Long messages) {
+        return new RoomChange(RETENTION_CHANGED, null, by, null, null, null, null, null, days, messages);
     }
 
     public static RoomChange of(String type, String user, String by) {
@@ -79,12 +92,15 @@ public record RoomChange(String type, String user, String by, String role, Strin
         if (until != null) g.writeStringField("until", Message.formatTs(until));
         if (visibility != null) g.writeStringField("visibility", visibility);
         if (topic != null) g.writeStringField("topic", topic);
+        if (days != null) g.writeNumberField("days", days);
+        if (messages != null) g.writeNumberField("messages", messages);
     }
 
     /** The event of a stored {@code type} and {@link #json} fields. */
     public static RoomChange parse(String type, String json) {
         String user = null, by = null, role = null, reason = null, visibility = null, topic = null;
-        Long until = null;
+        Long until = null, messages = null;
+        Integer days = null;
         try (JsonParser p = JSON.createParser(json)) {
             if (p.nextToken() != JsonToken.START_OBJECT) throw new IllegalArgumentException("not an object: " + json);
             while (p.nextToken() == JsonToken.FIELD_NAME) {
@@ -99,12 +115,14 @@ public record RoomChange(String type, String user, String by, String role, Strin
                     case "until" -> until = java.time.Instant.parse(v).toEpochMilli();
                     case "visibility" -> visibility = v;
                     case "topic" -> topic = v;
+                    case "days" -> days = Integer.valueOf(v);
+                    case "messages" -> messages = Long.valueOf(v);
                     default -> p.skipChildren();
                 }
             }
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
-        return new RoomChange(type, user, by, role, reason, until, visibility, topic);
+        return new RoomChange(type, user, by, role, reason, until, visibility, topic, days, messages);
     }
 }

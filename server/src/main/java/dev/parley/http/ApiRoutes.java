@@ -45,6 +45,7 @@ final class ApiRoutes {
             Map.entry(Pattern.compile("/api/dms"), List.of("POST")),
             Map.entry(Pattern.compile("/api/rooms/[^/]+"), List.of("GET", "HEAD", "DELETE")),
             Map.entry(Pattern.compile("/api/rooms/[^/]+/(messages|presence|members|bans)"), List.of("GET", "HEAD")),
+            Map.entry(Pattern.compile("/api/rooms/[^/]+/retention"), List.of("PUT")),
             Map.entry(Pattern.compile("/api/rooms/[^/]+/(members|bans)/[^/]+"), List.of("PUT", "DELETE")));
 
     private final ChatService chat;
@@ -174,7 +175,9 @@ final class ApiRoutes {
                 .put("passwordMaxLength", l.passwordMax())
                 .put("historyLimitDefault", Limits.HISTORY_DEFAULT)
                 .put("historyLimitMax", Limits.HISTORY_MAX)
-                .put("replayLimit", l.replayLimit());
+                .put("replayLimit", l.replayLimit())
+                .put("retentionDays", l.retentionDays())
+                .put("retentionMessages", l.retentionMessages());
         // Settings change only with a restart, but then at once: a cache must ask again.
         ctx.response().putHeader(HttpHeaders.CACHE_CONTROL, "no-cache")
                 .putHeader(HttpHeaders.CONTENT_TYPE, "application/json").end(body.encode());
@@ -223,7 +226,7 @@ final class ApiRoutes {
             if (m.event() != null) o.put("event", new JsonObject().put("type", m.event().type()).mergeIn(new JsonObject(m.event().json())));
             messages.add(o);
         }
-        return new JsonObject().put("room", room).put("messages", messages).put("hasMore", page.hasMore());
+        return new JsonObject().put("room", room).put("messages", messages).put("hasMore", page.hasMore()).put("historyStart", page.historyStart());
     }
 
     /** A query parameter that must be an integer when present; ChatService.history checks its range. */

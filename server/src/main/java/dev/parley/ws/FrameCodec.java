@@ -197,6 +197,7 @@ final class FrameCodec {
             for (String u : j.members()) g.writeString(u);
             g.writeEndArray();
             g.writeBooleanField("recovered", j.recovered());
+            g.writeNumberField("historyStart", j.historyStart());
         });
     }
 
@@ -228,7 +229,7 @@ final class FrameCodec {
         })));
     }
 
-    static ByteBuf history(String ref, String room, List<Message> messages, boolean hasMore) {
+    static ByteBuf history(String ref, String room, List<Message> messages, boolean hasMore, long historyStart) {
         return frame(g -> {
             g.writeStringField("type", "history");
             ref(g, ref);
@@ -242,6 +243,7 @@ final class FrameCodec {
             }
             g.writeEndArray();
             g.writeBooleanField("hasMore", hasMore);
+            g.writeNumberField("historyStart", historyStart);
         });
     }
 

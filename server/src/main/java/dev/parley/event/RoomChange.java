@@ -17,14 +17,14 @@ import static java.util.Objects.requireNonNull;
  * {@code event} object of a message frame.
  *
  * @param until    epoch millis, or null
- * @param days     a {@code retention_changed}'s days, or null (the server's)
- * @param messages a {@code retention_changed}'s messages, or null (the server's)
+ * @param days     a {@code retention_set}'s days, or null (the server's)
+ * @param messages a {@code retention_set}'s messages, or null (the server's)
  */
 public record RoomChange(String type, String user, String by, String role, String reason, Long until, String visibility, String topic,
                          Integer days, Long messages) {
     public static final String ROOM_CREATED = "room_created", MEMBER_ADDED = "member_added", ROLE_CHANGED = "role_changed",
             MUTED = "muted", UNMUTED = "unmuted", MEMBER_REMOVED = "member_removed", MEMBER_LEFT = "member_left",
-            BANNED = "banned", UNBANNED = "unbanned", ROOM_DELETED = "room_deleted", RETENTION_CHANGED = "retention_changed";
+            BANNED = "banned", UNBANNED = "unbanned", ROOM_DELETED = "room_deleted", RETENTION_SET = "retention_set";
 
     private static final JsonFactory JSON = JsonFactory.builder().build();
 
@@ -32,14 +32,14 @@ public record RoomChange(String type, String user, String by, String role, Strin
         requireNonNull(type, "type");
     }
 
-    /** An event of any type but {@code retention_changed}. */
+    /** An event of any type but {@code retention_set}. */
     public RoomChange(String type, String user, String by, String role, String reason, Long until, String visibility, String topic) {
         this(type, user, by, role, reason, until, visibility, topic, null, null);
     }
 
     /** A change of the room's retention by {@code by}; a null is the server's default. */
     public static RoomChange retention(String by, Integer days, Long messages) {
-        return new RoomChange(RETENTION_CHANGED, null, by, null, null, null, null, null, days, messages);
+        return new RoomChange(RETENTION_SET, null, by, null, null, null, null, null, days, messages);
     }
 
     public static RoomChange of(String type, String user, String by) {

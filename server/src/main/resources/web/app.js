@@ -60,7 +60,8 @@
  *                               children .from, .time (<time datetime=ISO>), .text, .status,
  *                               .retry-btn (only when failed, and not for a refusal of the text itself),
  *                               .discard-btn (only when failed: forgets it)
- *     li.history-marker         "Loading…" / "This is the beginning of #room."
+ *     li.history-marker         "Loading…" / "This is the beginning of #room." / "History starts here: …
+ *                                 removed by the room's retention." (when the room's history was cut)
  *   #jump-btn                    "New messages ↓" while scrolled up
  *   #typing                      data-active="true|false"; "alice is typing…"; hidden 3 s after the last event
  *   #presence-list > li[data-user="<name>"]   users online in the room in view (.me = ourselves)
@@ -540,9 +541,11 @@ function renderRoomHeader() {
   }
 }
 
-const beginning = (room) => (isDirect(room)
-  ? `This is the beginning of your conversation with ${displayName(room)}.`
-  : `This is the beginning of #${room}.`);
+const beginning = (room) => ((views.get(room)?.historyStart ?? 1) > 1
+  ? 'History starts here: older messages were removed by the room\'s retention.'
+  : isDirect(room)
+    ? `This is the beginning of your conversation with ${displayName(room)}.`
+    : `This is the beginning of #${room}.`);
 
 async function refreshDirectory() {
   const who = me;
@@ -776,9 +779,10 @@ function onMessage({ room, message: m, pending }) {
   stopTyping(v, m.from);
 }
 
-function onHistory({ room, messages, hasMore, initial }) {
+function onHistory({ room, messages, hasMore, initial, historyStart }) {
   const v = views.get(room);
   if (!v) return;
+  v.historyStart = historyStart;
   v.hasMore = hasMore;
   v.marker.textContent = hasMore ? '' : beginning(room);
   if (messages.length) {
@@ -1147,9 +1151,10 @@ client.on('sendfailed', ({ room, clientId, code, message }) => {
   if (li) setStatus(li, 'failed', null, message, code);
 });
 
-client.on('joined', ({ room, lastSeq, resumed }) => {
+client.on('joined', ({ room, lastSeq, resumed, historyStart }) => {
   const v = views.get(room);
   if (!v) return;
+  v.historyStart = historyStart;
   if (!resumed && lastSeq === 0) {
     v.hasMore = false;
     v.marker.textContent = beginning(room);

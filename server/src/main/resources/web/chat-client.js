@@ -30,10 +30,11 @@
  *                earlier: the message was stored before this client joined (re-sent after a
  *                reload); no echo follows, and it belongs among the older messages
  *   sendfailed   {room, clientId, code, message}   kept (see failedMessages) until retry() or discard()
- *   joined       {room, lastSeq, online, members, recovered, resumed}
+ *   joined       {room, lastSeq, online, members, recovered, resumed, historyStart}
  *   left         {room, reason?}   reason (removed | banned | left | room_deleted) when the server took
  *                the connection out of the room; the room is forgotten and not joined again on reconnect
- *   history      {room, messages, hasMore, initial}
+ *   history      {room, messages, hasMore, initial, historyStart}
+ *                (historyStart: the seq the room's history starts at, 1 unless its retention removed older ones)
  *   presence     {room, user, status, online, members}
  *   typing       {room, user}
  *   pong         {}
@@ -1096,9 +1097,10 @@ export class ChatClient extends EventTarget {
       // Only the newest messages are replayed: the hole before them is filled from history.
       r.target = Math.max(r.target, roomLast);
     }
+    if (Number.isInteger(f.historyStart)) r.historyStart = f.historyStart;
     this._emit('joined', {
       room: r.name, lastSeq: roomLast, online: r.online, members: [...r.members],
-      recovered: f.recovered !== false, resumed: !first,
+      recovered: f.recovered !== false, resumed: !first, historyStart: r.historyStart ?? 1,
     });
     this._drain(r);
     for (const e of [...this._unacked.values()]) if (e.room === r.name) this._transmit(e);
@@ -1221,7 +1223,8 @@ export class ChatClient extends EventTarget {
       const entry = m.from === this.username && m.clientId ? this._unacked.get(m.clientId) : undefined;
       if (entry && entry.room === r.name) this._settle(entry, m, true);
     }
-    this._emit('history', { room: r.name, messages, hasMore: r.hasOlder, initial });
+    if (Number.isInteger(f.historyStart)) r.historyStart = f.historyStart;
+    this._emit('history', { room: r.name, messages, hasMore: r.hasOlder, initial, historyStart: r.historyStart ?? 1 });
   }
 
   _onPresence(f) {

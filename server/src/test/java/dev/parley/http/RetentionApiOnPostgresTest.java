@@ -9,6 +9,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 class RetentionApiOnPostgresTest extends RetentionApiTest {
     @RegisterExtension
     static ParleyServer postgres = ParleyServer.create()
+            .with(Setting.ADMINS, ADMIN)
             .with(Setting.RETENTION_DAYS, "365")
             .with(Setting.RETENTION_MESSAGES, "1000000")
             .with(Setting.DATABASE_URL, Postgres.shared().newDatabase())

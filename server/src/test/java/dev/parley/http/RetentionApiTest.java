@@ -25,8 +25,11 @@ import static org.assertj.core.api.Assertions.assertThat;
  * million a room, the most a room may set.
  */
 class RetentionApiTest {
+    /** An administrator of both servers (CHAT_ADMINS), registered by the test that needs it. */
+    static final String ADMIN = "retention_admin";
     @RegisterExtension
     static ParleyServer h2 = ParleyServer.create()
+            .with(Setting.ADMINS, ADMIN)
             .with(Setting.RETENTION_DAYS, "365")
             .with(Setting.RETENTION_MESSAGES, "1000000");
 
@@ -91,6 +94,17 @@ class RetentionApiTest {
         assertThat(hidden.status()).isEqualTo(404);
         assertThat(hidden.body()).isEqualTo(absent.body().replace(none, room));
         assertThat(server().http().get("/api/rooms/" + room, ta).json().get("retention").toString()).isEqualTo("{\"days\":null,\"messages\":null}");
+
+        // an administrator may, as they may delete it, though no member
+        String admin = server().http().register(ADMIN);
+        Http.Response byAdmin = call("PUT", "/api/rooms/" + room + "/retention", admin, "{\"messages\":100}");
+        assertThat(byAdmin.status()).as(byAdmin.body()).isEqualTo(200);
+        assertThat(server().http().get("/api/rooms/" + room, ta).json().get("retention").toString()).isEqualTo("{\"days\":null,\"messages\":100}");
+
+        // nobody sets a direct room's: the server's default applies
+        Http.Response dm = call("POST", "/api/dms", ta, "{\"user\":\"" + carol + "\"}");
+        assertThat(dm.status()).isEqualTo(201);
+        assertThat(call("PUT", "/api/rooms/" + dm.json().get("name").asText() + "/retention", ta, "{\"days\":1}").status()).isEqualTo(403);
 
         // a public room made by a join has no owner: its members may not set it either
         String open = Rooms.unique("open");

@@ -108,9 +108,9 @@ final class MessageReads {
     }
 
     /**
-     * See {@link MessageStore#page}. The start is read first and bounds the page: a sweep that moves
-     * it meanwhile can only make the page say its history starts lower than it now does, never show
-     * a row below the start it gives.
+     * See {@link MessageStore#page}. The start is read first and bounds the page, so that the page
+     * never holds a row below the start it gives (one a sweep has not deleted yet); a sweep that
+     * moves it meanwhile makes it a moment old, as any read of a room that goes on is.
      */
     Page page(String room, Long before, Long after, int limit) {
         boolean forward = after != null;

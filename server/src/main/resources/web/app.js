@@ -65,7 +65,8 @@
  *                               user), class .mentions-me on a message that mentions the user,
  *                               .retry-btn (only when failed, and not for a refusal of the text itself),
  *                               .discard-btn (only when failed: forgets it)
- *     li.history-marker         "Loading…" / "This is the beginning of #room."
+ *     li.history-marker         "Loading…" / "This is the beginning of #room." / "History starts here: …
+ *                                 removed by the room's retention." (when the room's history was cut)
  *   #jump-btn                    "New messages ↓" while scrolled up
  *   #typing                      data-active="true|false"; "alice is typing…"; hidden 3 s after the last event
  *   #presence-list > li[data-user="<name>"]   users online in the room in view (.me = ourselves)
@@ -610,9 +611,11 @@ function renderRoomHeader() {
   }
 }
 
-const beginning = (room) => (isDirect(room)
-  ? `This is the beginning of your conversation with ${displayName(room)}.`
-  : `This is the beginning of #${room}.`);
+const beginning = (room) => ((views.get(room)?.historyStart ?? 1) > 1
+  ? 'History starts here: older messages were removed by the room\'s retention.'
+  : isDirect(room)
+    ? `This is the beginning of your conversation with ${displayName(room)}.`
+    : `This is the beginning of #${room}.`);
 
 async function refreshDirectory() {
   const who = me;
@@ -1071,9 +1074,10 @@ function onMessage({ room, message: m, pending }) {
   updateTitle();
 }
 
-function onHistory({ room, messages, hasMore, initial }) {
+function onHistory({ room, messages, hasMore, initial, historyStart }) {
   const v = views.get(room);
   if (!v) return;
+  v.historyStart = historyStart;
   v.hasMore = hasMore;
   v.marker.textContent = hasMore ? '' : beginning(room);
   if (messages.length) {
@@ -1448,9 +1452,10 @@ client.on('sendfailed', ({ room, clientId, code, message }) => {
   if (li) setStatus(li, 'failed', null, message, code);
 });
 
-client.on('joined', ({ room, lastSeq, resumed, readSeq, unread, mentions }) => {
+client.on('joined', ({ room, lastSeq, resumed, readSeq, unread, mentions, historyStart }) => {
   const v = views.get(room);
   if (!v) return;
+  v.historyStart = historyStart;
   // The server's counts as of lastSeq; the replay and live messages after it are counted here.
   v.counted = [];
   v.countedTo = null;

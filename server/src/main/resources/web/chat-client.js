@@ -31,13 +31,14 @@
  *                earlier: the message was stored before this client joined (re-sent after a
  *                reload); no echo follows, and it belongs among the older messages
  *   sendfailed   {room, clientId, code, message}   kept (see failedMessages) until retry() or discard()
- *   joined       {room, lastSeq, online, members, recovered, resumed, readSeq, unread, mentions}
+ *   joined       {room, lastSeq, online, members, recovered, resumed, readSeq, unread, mentions, historyStart}
  *                readSeq, unread, mentions: the user's read marker and the counts after it, as of lastSeq
  *   read         {room, readSeq, lastSeq, unread, mentions}   the user's marker moved (a markRead here, or
  *                another tab or device); never an older one than the last (PROTOCOL.md "Read state")
  *   left         {room, reason?}   reason (removed | banned | left | room_deleted) when the server took
  *                the connection out of the room; the room is forgotten and not joined again on reconnect
- *   history      {room, messages, hasMore, initial}
+ *   history      {room, messages, hasMore, initial, historyStart}
+ *                (historyStart: the seq the room's history starts at, 1 unless its retention removed older ones)
  *   presence     {room, user, status, online, members}
  *   typing       {room, user}
  *   pong         {}
@@ -1179,9 +1180,10 @@ export class ChatClient extends EventTarget {
     }
     const read = readState(f);
     if (read.readSeq !== null) r.readSeq = Math.max(r.readSeq ?? 0, read.readSeq);
+    if (Number.isInteger(f.historyStart)) r.historyStart = f.historyStart;
     this._emit('joined', {
       room: r.name, lastSeq: roomLast, online: r.online, members: [...r.members],
-      recovered: f.recovered !== false, resumed: !first, ...read,
+      recovered: f.recovered !== false, resumed: !first, ...read, historyStart: r.historyStart ?? 1,
     });
     if (r.readWant > (r.readSeq ?? -1)) this._scheduleRead(r); // asked for while the connection was away
     this._drain(r);
@@ -1325,7 +1327,8 @@ export class ChatClient extends EventTarget {
       const entry = m.from === this.username && m.clientId ? this._unacked.get(m.clientId) : undefined;
       if (entry && entry.room === r.name) this._settle(entry, m, true);
     }
-    this._emit('history', { room: r.name, messages, hasMore: r.hasOlder, initial });
+    if (Number.isInteger(f.historyStart)) r.historyStart = f.historyStart;
+    this._emit('history', { room: r.name, messages, hasMore: r.hasOlder, initial, historyStart: r.historyStart ?? 1 });
   }
 
   _onPresence(f) {

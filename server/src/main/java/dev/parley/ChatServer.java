@@ -31,6 +31,8 @@ import dev.parley.presence.RedisPresence;
 import dev.parley.store.Database;
 import dev.parley.store.Journal;
 import dev.parley.store.MessageStore;
+import dev.parley.store.RetentionStore;
+import dev.parley.store.RetentionSweep;
 import dev.parley.store.RevocationStore;
 import dev.parley.store.MessageChanges;
 import dev.parley.store.RoomStore;
@@ -90,6 +92,7 @@ public final class ChatServer {
     private final ChatMetrics metrics;
     private final TokenService tokens;
     private final Sessions sessions;
+    private final RetentionSweep retention;
     private final BoundedPool passwords;
     private final RedisAttempts redisAttempts; // null unless clustered
     private final UsedTickets usedTickets;
@@ -151,6 +154,11 @@ public final class ChatServer {
             // Before the node serves: a name like one taken before look-alike keys were kept is refused too.
             users.fillKeys(Names::key);
             roomStore.fillKeys(Names::key);
+            // Removes what rooms keep no longer, on its own thread (RetentionSweep); every node sweeps.
+            this.retention = new RetentionSweep(new RetentionStore(db), new RetentionStore.Policy(config.retentionDays(), config.retentionMessages()),
+                    metrics::retentionSwept, System::currentTimeMillis);
+            retention.start();
+            undo.push(retention::close);
             // Before the node serves: a token revoked before a restart stays refused after it.
             this.sessions = new Sessions(vertx, new RevocationStore(db), System::currentTimeMillis);
             sessions.start(users);
@@ -331,6 +339,14 @@ public final class ChatServer {
     }
 
     /**
+     * Runs a pass of the retention sweep now, taking {@code nowMillis} as the time (a test ages the
+     * messages it wrote this way, without waiting days). Completes with the messages removed.
+     */
+    public Future<Long> sweepRetention(long nowMillis) {
+        return Future.fromCompletionStage(retention.sweepNow(nowMillis));
+    }
+
+    /**
      * Drains the node: it turns not-ready and refuses new connections, commits what is pending (so
      * every acked message is stored and its ack sent), closes clients with 1001, then stops.
      */
@@ -344,6 +360,7 @@ public final class ChatServer {
         delivery.close();
         Promise<Void> done = Promise.promise();
         Blocking.run(vertx, () -> {
+            retention.close(); // waits for a transaction under way
             store.close(config.drainTimeout());
             return null;
         }).compose(x -> ws.closeAll(CloseCode.GOING_AWAY, WsEndpoint.DRAIN_CLOSE_MILLIS))

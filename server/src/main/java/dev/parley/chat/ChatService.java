@@ -159,7 +159,7 @@ public final class ChatService {
         return blocking(wanted, () -> {
             rooms.readable(user, room);
             MessageStore.Page page = store.page(room, before, after, n);
-            return new HistoryPage(page.messages(), page.hasMore());
+            return new HistoryPage(page.messages(), page.hasMore(), page.historyStart());
         });
     }
 

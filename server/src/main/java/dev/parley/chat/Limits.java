@@ -12,6 +12,9 @@ public final class Limits {
     public static final int HISTORY_DEFAULT = 50;
     public static final int HISTORY_MAX = 100;
     public static final int CLIENT_ID_MAX = 64;
+    /** The most a room's retention may say, when the server sets no limit of its own (PROTOCOL.md 3.3, retention). */
+    public static final long RETENTION_DAYS_MAX = dev.parley.config.ChatConfig.MAX_RETENTION_DAYS,
+            RETENTION_MESSAGES_MAX = dev.parley.config.ChatConfig.MAX_RETENTION_MESSAGES;
     /** The rooms.name and messages.room columns are VARCHAR(128): a longer name could never be stored. */
     public static final int ROOM_NAME_MAX = 128;
     /** The users.username column is VARCHAR(64) (so is a token's sub): no longer name is looked at. */
@@ -71,6 +74,8 @@ public final class Limits {
     private final int roomsPerHour;
     private final int apiRate;
     private final int maxInFlight;
+    private final int retentionDays;
+    private final long retentionMessages;
 
     public Limits(ChatConfig c) {
         this.username = c.usernamePattern();
@@ -87,6 +92,18 @@ public final class Limits {
         this.roomsPerHour = c.roomsPerHour();
         this.apiRate = c.apiRate();
         this.maxInFlight = c.maxInFlight();
+        this.retentionDays = c.retentionDays();
+        this.retentionMessages = c.retentionMessages();
+    }
+
+    /** The server's retention by age (CHAT_RETENTION_DAYS): every room's default and most; 0 keeps messages for ever. */
+    public int retentionDays() {
+        return retentionDays;
+    }
+
+    /** The server's retention by count (CHAT_RETENTION_MESSAGES): every room's default and most; 0 is no limit. */
+    public long retentionMessages() {
+        return retentionMessages;
     }
 
     public Bucket send() {

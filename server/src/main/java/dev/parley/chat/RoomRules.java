@@ -38,7 +38,9 @@ final class RoomRules {
         DELETE_ROOM,
         LIST_BANS,
         /** Delete someone else's message (anyone may delete their own). */
-        DELETE_MESSAGE
+        DELETE_MESSAGE,
+        /** Set how long the room keeps its messages: shortening it deletes history for everyone, as deleting the room does. */
+        SET_RETENTION
     }
 
     private static final Map<Action, EnumSet<Role>> WHO = Map.of(
@@ -48,7 +50,8 @@ final class RoomRules {
             Action.TRANSFER, EnumSet.of(Role.OWNER, Role.ADMIN),
             Action.DELETE_ROOM, EnumSet.of(Role.OWNER, Role.ADMIN),
             Action.LIST_BANS, EnumSet.of(Role.MODERATOR, Role.OWNER, Role.ADMIN),
-            Action.DELETE_MESSAGE, EnumSet.of(Role.MODERATOR, Role.OWNER, Role.ADMIN));
+            Action.DELETE_MESSAGE, EnumSet.of(Role.MODERATOR, Role.OWNER, Role.ADMIN),
+            Action.SET_RETENTION, EnumSet.of(Role.OWNER, Role.ADMIN));
 
     /**
      * Whether {@code actor} may do {@code action} in a room of {@code kind}. A direct room has no

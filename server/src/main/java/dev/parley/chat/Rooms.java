@@ -58,8 +58,17 @@ public final class Rooms {
     private final Consumer<String> quota;
     private final Function<Callable<?>, Future<?>> blocking;
 
-    /** @param read the caller's read state as of {@code lastSeq}, or null if they have no marker in the room (never joined it) */
-    public record RoomView(String name, String kind, String topic, String role, int members, String with, long lastSeq, int online, ReadState read) {}
+    /**
+     * @param historyStart      where the room's history starts: seqs below it are gone
+     * @param retentionDays     the room's own retention by age, null for the server's
+     * @param retentionMessages the room's own retention by count, null for the server's
+     * @param read              the caller's read state as of {@code lastSeq}, or null if they have no marker in the room (never joined it)
+     */
+    public record RoomView(String name, String kind, String topic, String role, int members, String with, long lastSeq, int online,
+                           long historyStart, Integer retentionDays, Long retentionMessages, ReadState read) {}
+
+    /** A room's own retention: null for the server's default. */
+    public record RetentionView(String room, Integer days, Long messages) {}
 
     public record MemberView(String user, String role, Long mutedUntil) {}
 
@@ -222,7 +231,16 @@ public final class Rooms {
             RoomChange made = new RoomChange(RoomChange.ROOM_CREATED, null, user, null, null, null, visibility, t);
             return new Plan<>(List.of(new Write.CreateRoom(visibility, t, null, key), new Write.PutMember(user, "owner", null),
                     new Write.Event(user, user + " made the " + visibility + " room " + name + (t == null ? "" : ": " + t), made)), true);
-        }).map(c -> new Made<>(new RoomView(name, visibility, t, "owner", 1, null, last(c), 0, ReadState.caughtUp(name, last(c), last(c))), true));
+        }).compose(c -> made(user, name, new RoomView(name, visibility, t, "owner", 1, null, last(c), 0, 1, null, null, ReadState.caughtUp(name, last(c), last(c)))));
+    }
+
+    /**
+     * A room just made, as it is now: a room made again under the name of a deleted one starts its
+     * history at the deletion's event, which only the store knows. {@code fallback} if it is gone already.
+     */
+    private Future<Made<RoomView>> made(String user, String name, RoomView fallback) {
+        return blocking(() -> store.access(name, user)).map(a -> new Made<>(a.room() == null ? fallback
+                : view(user, a.room(), a.member() == null ? fallback.role() : a.member().role(), 0, fallback.read()), true));
     }
 
     /** The direct room of {@code user} and {@code other}: made the first time, found afterwards. */
@@ -245,7 +263,7 @@ public final class Rooms {
                 RoomChange made = new RoomChange(RoomChange.ROOM_CREATED, null, user, null, null, null, RoomStore.DIRECT, null);
                 return new Plan<>(List.of(new Write.CreateRoom(RoomStore.DIRECT, null, pair), new Write.PutMember(user, "member", null),
                         new Write.PutMember(peer, "member", null), new Write.Event(user, user + " started a direct conversation with " + peer, made)), true);
-            }).compose(c -> c.answer() ? Future.succeededFuture(new Made<>(new RoomView(name, RoomStore.DIRECT, null, "member", 2, peer, last(c), 0, ReadState.caughtUp(name, last(c), last(c))), true))
+            }).compose(c -> c.answer() ? made(user, name, new RoomView(name, RoomStore.DIRECT, null, "member", 2, peer, last(c), 0, 1, null, null, ReadState.caughtUp(name, last(c), last(c))))
                     : get(user, name).map(v -> new Made<>(v, false)));
         });
     }
@@ -262,6 +280,46 @@ public final class Rooms {
             return new Plan<>(List.of(new Write.Event(user, user + " deleted the room", RoomChange.of(RoomChange.ROOM_DELETED, null, user)),
                     new Write.DeleteRoom()), null);
         }).onSuccess(x -> blocking(() -> store.purge(room))).mapEmpty();
+    }
+
+    /**
+     * {@code PUT .../retention}: how long the room keeps its messages, by age and by count; a null is
+     * the server's default. The owner and administrators only (it deletes history for everyone, as
+     * deleting the room does); a room event says it. A room never keeps more than the server allows.
+     */
+    public Future<RetentionView> setRetention(String user, String room, Long days, Long messages) {
+        Integer d;
+        try {
+            limits.room(room);
+            d = retention("days", days, Limits.RETENTION_DAYS_MAX, limits.retentionDays(), "CHAT_RETENTION_DAYS") == null ? null : days.intValue();
+            retention("messages", messages, Limits.RETENTION_MESSAGES_MAX, limits.retentionMessages(), "CHAT_RETENTION_MESSAGES");
+        } catch (ChatException e) {
+            return Future.failedFuture(e);
+        }
+        return change(room, user, null, s -> {
+            Role actor = actor(s, user, room);
+            if (!RoomRules.may(actor, Action.SET_RETENTION, s.room().kind())) throw forbidden("set how long " + room + " keeps its messages");
+            RetentionView answer = new RetentionView(room, d, messages);
+            if (java.util.Objects.equals(s.room().retentionDays(), d) && java.util.Objects.equals(s.room().retentionMessages(), messages)) {
+                return new Plan<>(List.of(), answer); // nothing changes: no event
+            }
+            String kept = d == null && messages == null ? "the server's default"
+                    : (d == null ? "" : d + (d == 1 ? " day" : " days")) + (d != null && messages != null ? ", " : "")
+                    + (messages == null ? "" : "the newest " + messages + (messages == 1 ? " message" : " messages"));
+            return new Plan<>(List.of(new Write.SetRetention(d, messages),
+                    event(user, user + " set how long the room keeps messages: " + kept, RoomChange.retention(user, d, messages))), answer);
+        }).map(RoomStore.Changed::answer);
+    }
+
+    /** A retention value: null (the server's), or from 1 to the most, and no more than the server's own limit if it has one. */
+    private static Long retention(String field, Long value, long most, long server, String setting) {
+        if (value == null) return null;
+        long max = server > 0 ? server : most;
+        if (value < 1 || value > max) {
+            throw ChatException.badRequest(field + " must be null (the server's default) or a whole number from 1 to " + max
+                    + (server > 0 ? ": this server keeps messages no longer than that (" + setting + ")" : ""));
+        }
+        return value;
     }
 
     /**
@@ -488,7 +546,8 @@ public final class Rooms {
             String[] two = r.directUsers().split(" ", 2);
             with = two[0].equalsIgnoreCase(user) ? two[1] : two[0];
         }
-        return new RoomView(r.name(), r.kind(), r.topic(), role, r.members(), with, r.lastSeq(), online, read);
+        return new RoomView(r.name(), r.kind(), r.topic(), role, r.members(), with, r.lastSeq(), online,
+                r.historyStart(), r.retentionDays(), r.retentionMessages(), read);
     }
 
     /**

@@ -102,7 +102,9 @@ public record ChatConfig(
         Duration requestHeadTimeout,
         int maxConnections,
         int maxConnectionsPerIp,
-        int maxConnectionsPerUser) {
+        int maxConnectionsPerUser,
+        int retentionDays,
+        long retentionMessages) {
     private static final Logger log = LoggerFactory.getLogger(ChatConfig.class);
 
     /**
@@ -110,6 +112,10 @@ public record ChatConfig(
      * split at the first '|', and the Redis client names (CLIENT SETNAME takes no spaces) carry it.
      */
     private static final Pattern NODE_ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_.-]{0,63}");
+    /** The most days a server or a room may keep messages: 100 years, past which "for ever" (0) says it better. */
+    public static final int MAX_RETENTION_DAYS = 36_500;
+    /** The most messages a server or a room may keep by count: a billion, past which "no limit" (0) says it better. */
+    public static final long MAX_RETENTION_MESSAGES = 1_000_000_000L;
     /** 1 TiB: far past any heap, and a plain number in a message. */
     private static final long MAX_OUTBOX_BUDGET = 1L << 40;
 
@@ -207,7 +213,9 @@ public record ChatConfig(
                 duration(v, Setting.REQUEST_HEAD_TIMEOUT),
                 integer(v, Setting.MAX_CONNECTIONS, 0, 10_000_000),
                 integer(v, Setting.MAX_CONNECTIONS_PER_IP, 0, 10_000_000),
-                integer(v, Setting.MAX_CONNECTIONS_PER_USER, 0, 10_000_000));
+                integer(v, Setting.MAX_CONNECTIONS_PER_USER, 0, 10_000_000),
+                integer(v, Setting.RETENTION_DAYS, 0, MAX_RETENTION_DAYS),
+                longInteger(v, Setting.RETENTION_MESSAGES, 0, MAX_RETENTION_MESSAGES));
         c.validate();
         for (String w : c.warnings()) log.warn(w);
         return c;
@@ -542,6 +550,8 @@ public record ChatConfig(
         out.put(Setting.MAX_CONNECTIONS.env, String.valueOf(maxConnections));
         out.put(Setting.MAX_CONNECTIONS_PER_IP.env, String.valueOf(maxConnectionsPerIp));
         out.put(Setting.MAX_CONNECTIONS_PER_USER.env, String.valueOf(maxConnectionsPerUser));
+        out.put(Setting.RETENTION_DAYS.env, retentionDays == 0 ? "0 (for ever)" : String.valueOf(retentionDays));
+        out.put(Setting.RETENTION_MESSAGES.env, retentionMessages == 0 ? "0 (no limit)" : String.valueOf(retentionMessages));
         return out;
     }
 

@@ -238,7 +238,11 @@ public final class Delivery {
             // Changes of the room since the user's access was checked: rare, and read only then.
             List<Message> changes = last > checked ? store.events(room, checked, last) : List.of();
             ReadState read = store.readStateOnJoin(room, member.subscriber.user(), last);
-            return new Replay(last, from, replay, since == null || last - since <= replayLimit, changes, read);
+            // Read after the replay: a retention sweep meanwhile can only make a resume say it is not
+            // recovered when it was, never the other way.
+            long start = store.historyStart(room);
+            boolean recovered = since == null || last - since <= replayLimit && since + 1 >= start;
+            return new Replay(last, from, replay, recovered, changes, read, start);
         });
         // Read after registering: a presence change from now on reaches this member (after joined).
         Future<List<String>> presentUsers = presentUsersAfterRegistering.get();
@@ -250,7 +254,7 @@ public final class Delivery {
                 if (!seat.catchUp(member.subscriber.user(), replay.changes, replay.last)) throw new Refused(room);
                 List<String> users = presentUsers.result();
                 List<String> listed = users.size() > MAX_MEMBERS_LISTED ? users.subList(0, MAX_MEMBERS_LISTED) : users;
-                Subscriber.Joined joined = new Subscriber.Joined(room, ref, replay.last, users.size(), listed, replay.recovered, replay.read);
+                Subscriber.Joined joined = new Subscriber.Joined(room, ref, replay.last, users.size(), listed, replay.recovered, replay.read, replay.start);
                 subscriber(member).prepare(replay.messages); // encoded here, on the joining loop, not under the room's lock
                 opened = HandOff.call(handOff -> hub.open(member, joined, replay.last, replay.from, replay.messages, users, handOff));
                 if (opened == Sequencer.Opened.REREAD) {
@@ -271,8 +275,11 @@ public final class Delivery {
         return m.subscriber;
     }
 
-    /** @param changes the room events after the seat's access check, up to {@code last} */
-    private record Replay(long last, long from, List<Message> messages, boolean recovered, List<Message> changes, ReadState read) {}
+    /**
+     * @param changes the room events after the seat's access check, up to {@code last}
+     * @param start   where the room's history starts: a {@code since} below it lost what lay between
+     */
+    private record Replay(long last, long from, List<Message> messages, boolean recovered, List<Message> changes, ReadState read, long start) {}
 
     /**
      * A join refused because a room event committed after the user's access was checked took them

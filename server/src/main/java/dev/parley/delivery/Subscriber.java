@@ -50,6 +50,11 @@ public interface Subscriber {
      */
     default void read(ReadState state, HandOff handOff) {}
 
-    /** The answer to a join: sent before the replay it announces. {@code read}: the user's read state as of {@code lastSeq}. */
-    record Joined(String room, String ref, long lastSeq, int online, List<String> members, boolean recovered, ReadState read) {}
+    /**
+     * The answer to a join: sent before the replay it announces.
+     *
+     * @param read         the user's read state as of {@code lastSeq}
+     * @param historyStart where the room's history starts: seqs below it are gone (PROTOCOL.md, joined)
+     */
+    record Joined(String room, String ref, long lastSeq, int online, List<String> members, boolean recovered, ReadState read, long historyStart) {}
 }

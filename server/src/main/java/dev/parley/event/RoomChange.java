@@ -17,17 +17,19 @@ import static java.util.Objects.requireNonNull;
  * {@code event} object of a message frame. The changes of a message (edited, deleted, reaction)
  * name it by its seq ({@code target}, written {@code "seq"}).
  *
- * @param until  epoch millis, or null
- * @param target the seq of the message an edit, deletion or reaction is about, or null
- * @param text   an edit's new text (null once a later edit or the deletion took it out)
- * @param on     a reaction given (true) or taken back (false)
+ * @param until    epoch millis, or null
+ * @param target   the seq of the message an edit, deletion or reaction is about, or null
+ * @param text     an edit's new text (null once a later edit or the deletion took it out)
+ * @param on       a reaction given (true) or taken back (false)
+ * @param days     a {@code retention_set}'s days, or null (the server's)
+ * @param messages a {@code retention_set}'s messages, or null (the server's)
  */
 public record RoomChange(String type, String user, String by, String role, String reason, Long until, String visibility, String topic,
-                         Long target, String text, String emoji, Boolean on) {
+                         Long target, String text, String emoji, Boolean on, Integer days, Long messages) {
     public static final String ROOM_CREATED = "room_created", MEMBER_ADDED = "member_added", ROLE_CHANGED = "role_changed",
             MUTED = "muted", UNMUTED = "unmuted", MEMBER_REMOVED = "member_removed", MEMBER_LEFT = "member_left",
             BANNED = "banned", UNBANNED = "unbanned", ROOM_DELETED = "room_deleted",
-            EDITED = "edited", DELETED = "deleted", REACTION = "reaction";
+            EDITED = "edited", DELETED = "deleted", REACTION = "reaction", RETENTION_SET = "retention_set";
 
     private static final JsonFactory JSON = JsonFactory.builder().build();
 
@@ -37,7 +39,18 @@ public record RoomChange(String type, String user, String by, String role, Strin
 
     /** A change of the room's members or of the room itself. */
     public RoomChange(String type, String user, String by, String role, String reason, Long until, String visibility, String topic) {
-        this(type, user, by, role, reason, until, visibility, topic, null, null, null, null);
+        this(type, user, by, role, reason, until, visibility, topic, null, null, null, null, null, null);
+    }
+
+    /** A change of a message (edited, deleted, reaction). */
+    public RoomChange(String type, String user, String by, String role, String reason, Long until, String visibility, String topic,
+                      Long target, String text, String emoji, Boolean on) {
+        this(type, user, by, role, reason, until, visibility, topic, target, text, emoji, on, null, null);
+    }
+
+    /** A change of the room's retention by {@code by}; a null is the server's default. */
+    public static RoomChange retention(String by, Integer days, Long messages) {
+        return new RoomChange(RETENTION_SET, null, by, null, null, null, null, null, null, null, null, null, days, messages);
     }
 
     public static RoomChange of(String type, String user, String by) {
@@ -107,13 +120,16 @@ public record RoomChange(String type, String user, String by, String role, Strin
         if (text != null) g.writeStringField("text", text);
         if (emoji != null) g.writeStringField("emoji", emoji);
         if (on != null) g.writeBooleanField("on", on);
+        if (days != null) g.writeNumberField("days", days);
+        if (messages != null) g.writeNumberField("messages", messages);
     }
 
     /** The event of a stored {@code type} and {@link #json} fields. */
     public static RoomChange parse(String type, String json) {
         String user = null, by = null, role = null, reason = null, visibility = null, topic = null, text = null, emoji = null;
-        Long until = null, target = null;
+        Long until = null, target = null, messages = null;
         Boolean on = null;
+        Integer days = null;
         try (JsonParser p = JSON.createParser(json)) {
             if (p.nextToken() != JsonToken.START_OBJECT) throw new IllegalArgumentException("not an object: " + json);
             while (p.nextToken() == JsonToken.FIELD_NAME) {
@@ -132,12 +148,14 @@ public record RoomChange(String type, String user, String by, String role, Strin
                     case "text" -> text = v;
                     case "emoji" -> emoji = v;
                     case "on" -> on = p.getBooleanValue();
+                    case "days" -> days = Integer.valueOf(v);
+                    case "messages" -> messages = Long.valueOf(v);
                     default -> p.skipChildren();
                 }
             }
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
-        return new RoomChange(type, user, by, role, reason, until, visibility, topic, target, text, emoji, on);
+        return new RoomChange(type, user, by, role, reason, until, visibility, topic, target, text, emoji, on, days, messages);
     }
 }

@@ -47,6 +47,7 @@ final class ApiRoutes {
             Map.entry(Pattern.compile("/api/search"), List.of("GET", "HEAD")),
             Map.entry(Pattern.compile("/api/rooms/[^/]+"), List.of("GET", "HEAD", "DELETE")),
             Map.entry(Pattern.compile("/api/rooms/[^/]+/(messages|presence|members|bans)"), List.of("GET", "HEAD")),
+            Map.entry(Pattern.compile("/api/rooms/[^/]+/retention"), List.of("PUT")),
             Map.entry(Pattern.compile("/api/rooms/[^/]+/(members|bans)/[^/]+"), List.of("PUT", "DELETE")));
 
     private final ChatService chat;
@@ -190,7 +191,9 @@ final class ApiRoutes {
                 .put("searchRate", number(Search.RATE.rate()))
                 .put("searchBurst", Search.RATE.burst())
                 .put("searchQueryMaxLength", Search.QUERY_MAX)
-                .put("searchWordsMax", Search.WORDS_MAX);
+                .put("searchWordsMax", Search.WORDS_MAX)
+                .put("retentionDays", l.retentionDays())
+                .put("retentionMessages", l.retentionMessages());
         // Settings change only with a restart, but then at once: a cache must ask again.
         ctx.response().putHeader(HttpHeaders.CACHE_CONTROL, "no-cache")
                 .putHeader(HttpHeaders.CONTENT_TYPE, "application/json").end(body.encode());
@@ -234,7 +237,7 @@ final class ApiRoutes {
     static JsonObject pageJson(String room, HistoryPage page) {
         JsonArray messages = new JsonArray();
         for (Message m : page.messages()) messages.add(messageJson(m));
-        return new JsonObject().put("room", room).put("messages", messages).put("hasMore", page.hasMore());
+        return new JsonObject().put("room", room).put("messages", messages).put("hasMore", page.hasMore()).put("historyStart", page.historyStart());
     }
 
     /** A message object (PROTOCOL.md 2), as HTTP pages carry it: history and search results alike. */

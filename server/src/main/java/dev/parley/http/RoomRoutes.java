@@ -41,6 +41,7 @@ final class RoomRoutes {
         router.delete("/api/rooms/:room/members/:user").handler(ctx ->
                 reply(ctx, 204, rooms.removeMember(user(ctx), ctx.pathParam("room"), ctx.pathParam("user"))));
         HttpRoutes.getOrHead(router, "/api/rooms/:room/bans").handler(this::bans);
+        router.put("/api/rooms/:room/retention").handler(this::retention);
         router.put("/api/rooms/:room/bans/:user").handler(this::ban);
         router.delete("/api/rooms/:room/bans/:user").handler(ctx ->
                 reply(ctx, 204, rooms.unban(user(ctx), ctx.pathParam("room"), ctx.pathParam("user"))));
@@ -200,11 +201,40 @@ final class RoomRoutes {
         reply(ctx, 204, rooms.ban(user(ctx), ctx.pathParam("room"), ctx.pathParam("user"), (String) reason, u));
     }
 
+    /**
+     * {@code PUT .../retention}: {@code days} and {@code messages}, each a whole number, or null or
+     * absent for the server's default (PROTOCOL.md 3.3, retention).
+     */
+    private void retention(RoutingContext ctx) {
+        JsonObject body = object(ctx);
+        if (body == null) return;
+        Long days, messages;
+        try {
+            days = wholeNumber(body, "days");
+            messages = wholeNumber(body, "messages");
+        } catch (ChatException e) {
+            HttpErrors.send(ctx, metrics, e);
+            return;
+        }
+        reply(ctx, 200, rooms.setRetention(user(ctx), ctx.pathParam("room"), days, messages).map(r ->
+                new JsonObject().put("room", r.room()).put("days", r.days()).put("messages", r.messages())));
+    }
+
+    /** A field that must be a whole number or null; one past a long is as far out of range as any. */
+    private static Long wholeNumber(JsonObject body, String field) {
+        Object v = body.getValue(field);
+        if (v == null) return null;
+        if (v instanceof Integer || v instanceof Long) return ((Number) v).longValue();
+        if (v instanceof java.math.BigInteger b) return b.signum() < 0 ? Long.MIN_VALUE : Long.MAX_VALUE;
+        throw ChatException.badRequest(field + " must be a whole number, or null for the server's default");
+    }
+
     static JsonObject roomJson(Rooms.RoomView r) {
         JsonObject o = new JsonObject().put("name", r.name()).put("kind", r.kind()).put("topic", r.topic()).put("role", r.role())
                 .put("members", r.members());
         if (r.with() != null) o.put("with", r.with());
-        o.put("lastSeq", r.lastSeq()).put("online", r.online());
+        o.put("lastSeq", r.lastSeq()).put("online", r.online()).put("historyStart", r.historyStart())
+                .put("retention", new JsonObject().put("days", r.retentionDays()).put("messages", r.retentionMessages()));
         // The caller's read state as of lastSeq; a room they never joined has no marker (readSeq null).
         if (r.read() == null) return o.put("readSeq", null).put("unread", 0).put("mentions", 0);
         return o.put("readSeq", r.read().seq()).put("unread", r.read().unread()).put("mentions", r.read().mentions());

@@ -49,6 +49,8 @@ public final class ChatMetrics {
     public static final String SOCKET_PENDING_BYTES = PREFIX + "socket.pending.bytes";
     /** WebSocket upgrades refused for a connection cap, by {@code reason}: node, address or user. */
     public static final String CONNECTIONS_REFUSED = PREFIX + "connections.refused";
+    /** Messages and room events removed by the retention sweep (CHAT_RETENTION_DAYS, CHAT_RETENTION_MESSAGES, rooms' own). */
+    public static final String RETENTION_SWEPT = PREFIX + "retention.swept";
 
     private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     private final AtomicInteger connections = new AtomicInteger();
@@ -66,6 +68,7 @@ public final class ChatMetrics {
     private final Counter ephemeralDropped;
     private final Counter resumedFully;
     private final Counter resumedPartly;
+    private final Counter retentionSwept;
     private volatile LongSupplier journalForces = () -> 0;
 
     /** @param errorCodes every error code a client can be sent, so that each has its counter from the start */
@@ -86,6 +89,7 @@ public final class ChatMetrics {
         ephemeralDropped = Counter.builder(EPHEMERAL_DROPPED).description("typing and presence events dropped for slow connections").register(registry);
         resumedFully = Counter.builder(RESUMES).tag("recovered", "true").description("joins with since").register(registry);
         resumedPartly = Counter.builder(RESUMES).tag("recovered", "false").description("joins with since").register(registry);
+        retentionSwept = Counter.builder(RETENTION_SWEPT).description("messages and room events removed by retention").register(registry);
     }
 
     public PrometheusMeterRegistry registry() {
@@ -197,6 +201,11 @@ public final class ChatMetrics {
         journalForces = forces;
         FunctionCounter.builder(JOURNAL_SYNCS, this, m -> (double) m.journalForces.getAsLong())
                 .description("journal writes synced to the disk (one per group commit with CHAT_JOURNAL_SYNC=commit)").register(registry);
+    }
+
+    /** Messages and room events a pass of the retention sweep removed. */
+    public void retentionSwept(long rows) {
+        retentionSwept.increment(rows);
     }
 
     public void batchCommitted(int size, long nanos) {

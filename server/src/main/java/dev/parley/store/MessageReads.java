@@ -93,16 +93,39 @@ final class MessageReads {
         }
     }
 
-    /** See {@link MessageStore#page}. */
+    /** Where the room's history starts: the seq of the oldest message or event it may hold (1 unless cut), 1 for no room. */
+    long historyStart(String room) {
+        try (Connection c = db.connection()) {
+            return historyStart(c, room);
+        } catch (SQLException e) {
+            throw new StoreException("could not read room", e);
+        }
+    }
+
+    private static long historyStart(Connection c, String room) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("SELECT first_seq FROM rooms WHERE name = ?")) {
+            ps.setString(1, room);
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next() ? Math.max(1, rs.getLong(1)) : 1;
+            }
+        }
+    }
+
+    /**
+     * See {@link MessageStore#page}. The start is read first and bounds the page, so that the page
+     * never holds a row below the start it gives (one a sweep has not deleted yet); a sweep that
+     * moves it meanwhile makes it a moment old, as any read of a room that goes on is.
+     */
     Page page(String room, Long before, Long after, int limit) {
         boolean forward = after != null;
-        String sql = "SELECT " + READ_COLUMNS + " FROM messages WHERE room = ?" + SINCE_DELETION
+        String sql = "SELECT " + READ_COLUMNS + " FROM messages WHERE room = ? AND seq >= ?"
                 + (before != null ? " AND seq < ?" : "") + (after != null ? " AND seq > ?" : "")
                 + (forward ? " ORDER BY seq ASC" : " ORDER BY seq DESC") + " LIMIT ?";
         try (Connection c = db.connection(); PreparedStatement ps = c.prepareStatement(sql)) {
+            long start = historyStart(c, room);
             int i = 1;
             ps.setString(i++, room);
-            ps.setString(i++, room);
+            ps.setLong(i++, start);
             if (before != null) ps.setLong(i++, before);
             if (after != null) ps.setLong(i++, after);
             ps.setInt(i, limit + 1);
@@ -113,7 +136,7 @@ final class MessageReads {
             boolean hasMore = rows.size() > limit;
             if (hasMore) rows.remove(rows.size() - 1);
             if (!forward) Collections.reverse(rows);
-            return new Page(withReactions(c, room, rows), hasMore);
+            return new Page(withReactions(c, room, rows), hasMore, start);
         } catch (SQLException e) {
             throw new StoreException("could not read history", e);
         }

@@ -32,7 +32,8 @@ public final class MessageStore implements AutoCloseable {
     /** What an append produced: the stored message, and whether it was stored before (a retry). */
     public record Appended(Message message, boolean duplicate) {}
 
-    public record Page(List<Message> messages, boolean hasMore) {}
+    /** @param historyStart where the room's history starts: seqs below it are gone (deleted room, or retention) */
+    public record Page(List<Message> messages, boolean hasMore, long historyStart) {}
 
     public record RoomInfo(String name, long lastSeq) {}
 
@@ -131,6 +132,14 @@ public final class MessageStore implements AutoCloseable {
     /** The room's last seq, or empty if no one ever joined it. Blocking. */
     public OptionalLong lastSeq(String room) {
         return reads.lastSeq(room);
+    }
+
+    /**
+     * Where the room's history starts: the seq of the oldest message or event it may hold, 1 unless
+     * its history was cut (a deletion, or retention: {@link RetentionStore}). Blocking.
+     */
+    public long historyStart(String room) {
+        return reads.historyStart(room);
     }
 
     /** Every room, by name. Blocking. */

@@ -34,6 +34,8 @@ public final class RoomStore {
     public static final String PUBLIC = "public", PRIVATE = "private", DIRECT = "direct";
 
     private static final String ROOM_COLUMNS = "name, kind, topic, last_seq, members, direct_users";
+    /** Read by name, after whatever else a statement selects: where the history starts, and the room's retention. */
+    private static final String ROOM_HISTORY = "first_seq, retention_days, retention_messages";
 
     private final Database db;
 
@@ -41,8 +43,19 @@ public final class RoomStore {
         this.db = requireNonNull(db, "db");
     }
 
-    /** A room that exists (not deleted). {@code directUsers}: a direct room's two users, space-separated, else null. */
-    public record Room(String name, String kind, String topic, long lastSeq, int members, String directUsers) {}
+    /**
+     * A room that exists (not deleted). {@code directUsers}: a direct room's two users, space-separated,
+     * else null. {@code firstSeq}: where its history starts (seqs below are gone: a deletion, or
+     * retention); {@code retentionDays}, {@code retentionMessages}: its own retention, null for the
+     * server's.
+     */
+    public record Room(String name, String kind, String topic, long lastSeq, int members, String directUsers,
+                       long firstSeq, Integer retentionDays, Long retentionMessages) {
+        /** The seq of the oldest message or event the room may still hold: 1 unless its history was cut. */
+        public long historyStart() {
+            return Math.max(1, firstSeq);
+        }
+    }
 
     public record Member(String user, String role, Long mutedUntil) {}
 
@@ -94,6 +107,9 @@ public final class RoomStore {
          * under way, learns from it that the room is gone). See {@link #purge}.
          */
         record DeleteRoom() implements Write {}
+
+        /** Sets the room's own retention; a null is the server's default (RetentionStore). */
+        record SetRetention(Integer days, Long messages) implements Write {}
 
         /** A room event, stored with the room's next seq; {@code from} is who made the change. */
         record Event(String from, String text, RoomChange change) implements Write {}
@@ -173,7 +189,8 @@ public final class RoomStore {
     private static Access access(Connection c, String room, String user, long now) throws SQLException {
         String k = key(user);
         try (PreparedStatement ps = c.prepareStatement("SELECT r.name, r.kind, r.topic, r.last_seq, r.members, r.direct_users, r.deleted,"
-                + " m.username, m.role, m.muted_until, b.username, b.banned_by, b.reason, b.banned_until, b.banned_at"
+                + " m.username, m.role, m.muted_until, b.username, b.banned_by, b.reason, b.banned_until, b.banned_at,"
+                + " r.first_seq, r.retention_days, r.retention_messages"
                 + " FROM rooms r LEFT JOIN room_members m ON m.room = r.name AND m.user_key = ?"
                 + " LEFT JOIN room_bans b ON b.room = r.name AND b.user_key = ? WHERE r.name = ?")) {
             ps.setString(1, k);
@@ -208,10 +225,10 @@ public final class RoomStore {
         String like = prefix == null ? null : prefix.replace("!", "!!").replace("%", "!%").replace("_", "!_") + "%";
         String byPrefix = like != null ? " AND %1$s >= ? AND %1$s LIKE ? ESCAPE '!'" : "";
         boolean publicRooms = kind == null || kind.equals(PUBLIC);
-        String mine = "SELECT r.name, r.kind, r.topic, r.last_seq, r.members, r.direct_users, m.role"
+        String mine = "SELECT r.name, r.kind, r.topic, r.last_seq, r.members, r.direct_users, m.role, r.first_seq, r.retention_days, r.retention_messages"
                 + " FROM room_members m JOIN rooms r ON r.name = m.room WHERE m.user_key = ? AND m.room > ? AND NOT r.deleted"
                 + byPrefix.formatted("m.room") + (kind != null ? " AND r.kind = ?" : "") + " ORDER BY m.room LIMIT ?";
-        String open = "SELECT " + ROOM_COLUMNS + ", CAST(NULL AS VARCHAR(16)) AS role FROM rooms WHERE kind = 'public' AND NOT deleted AND name > ?"
+        String open = "SELECT " + ROOM_COLUMNS + ", CAST(NULL AS VARCHAR(16)) AS role, " + ROOM_HISTORY + " FROM rooms WHERE kind = 'public' AND NOT deleted AND name > ?"
                 + byPrefix.formatted("name") + " ORDER BY name LIMIT ?";
         String sql = publicRooms
                 ? "SELECT * FROM ((" + open + ") UNION ALL (" + mine + ")) t ORDER BY name, role LIMIT ?"
@@ -323,7 +340,7 @@ public final class RoomStore {
         boolean exists = false;
         long last = 0;
         for (int attempt = 0; attempt < 2 && !exists; attempt++) {
-            try (PreparedStatement ps = c.prepareStatement("SELECT " + ROOM_COLUMNS + ", deleted FROM rooms WHERE name = ? FOR UPDATE")) {
+            try (PreparedStatement ps = c.prepareStatement("SELECT " + ROOM_COLUMNS + ", deleted, " + ROOM_HISTORY + " FROM rooms WHERE name = ? FOR UPDATE")) {
                 ps.setString(1, room);
                 try (ResultSet rs = ps.executeQuery()) {
                     if (rs.next()) {
@@ -412,6 +429,7 @@ public final class RoomStore {
                             room, key(pb.user()), pb.user(), pb.by(), pb.reason(), pb.until(), now);
                 }
                 case Write.DeleteBan db -> update(c, "DELETE FROM room_bans WHERE room = ? AND user_key = ?", room, key(db.user()));
+                case Write.SetRetention sr -> update(c, "UPDATE rooms SET retention_days = ?, retention_messages = ? WHERE name = ?", sr.days(), sr.messages(), room);
                 case Write.DeleteRoom d -> {
                     // Reads start at the deletion's event from now on; the messages below it are purged
                     // after the commit (purge), not here, where the room's row is locked: a room's
@@ -463,10 +481,10 @@ public final class RoomStore {
                     oldest = rs.next() ? rs.getLong(1) : first;
                 }
             }
+            // Every table keyed by seq, as retention's sweep deletes (RetentionStore.TABLES_BY_SEQ).
             for (long from = oldest; from < first; from += 1000) {
-                deleted += update(c, "DELETE FROM messages WHERE room = ? AND seq >= ? AND seq < ?", room, from, Math.min(first, from + 1000));
+                deleted += RetentionStore.deleteRange(c, room, from, Math.min(first, from + 1000));
             }
-            update(c, "DELETE FROM message_reactions WHERE room = ? AND seq < ?", room, first);
             db.persist(c);
             return deleted;
         } catch (SQLException e) {
@@ -509,9 +527,14 @@ public final class RoomStore {
         }
     }
 
-    /** A row selected as {@link #ROOM_COLUMNS}. */
+    /** A row selected as {@link #ROOM_COLUMNS} first and {@link #ROOM_HISTORY} anywhere after. */
     private static Room room(ResultSet rs) throws SQLException {
-        return new Room(rs.getString(1), rs.getString(2), rs.getString(3), rs.getLong(4), rs.getInt(5), rs.getString(6));
+        int days = rs.getInt("retention_days");
+        Integer retentionDays = rs.wasNull() ? null : days;
+        long messages = rs.getLong("retention_messages");
+        Long retentionMessages = rs.wasNull() ? null : messages;
+        return new Room(rs.getString(1), rs.getString(2), rs.getString(3), rs.getLong(4), rs.getInt(5), rs.getString(6),
+                rs.getLong("first_seq"), retentionDays, retentionMessages);
     }
 
     private static Long nullableLong(ResultSet rs, int column) throws SQLException {

@@ -297,7 +297,7 @@ final class Connection implements Subscriber {
         owed++;
         chat.history(user, h.room(), h.before(), null, h.limit(), this::open).onComplete(ar -> {
             if (ar.succeeded()) {
-                queue(FrameCodec.history(h.ref(), h.room(), ar.result().messages(), ar.result().hasMore()), "history");
+                queue(FrameCodec.history(h.ref(), h.room(), ar.result().messages(), ar.result().hasMore(), ar.result().historyStart()), "history");
             } else {
                 reject(h.ref(), ar.cause());
             }

@@ -252,6 +252,7 @@ final class FrameCodec {
             g.writeEndArray();
             g.writeBooleanField("recovered", j.recovered());
             readFields(g, j.read());
+            g.writeNumberField("historyStart", j.historyStart());
         });
     }
 
@@ -331,7 +332,7 @@ final class FrameCodec {
         })));
     }
 
-    static ByteBuf history(String ref, String room, List<Message> messages, boolean hasMore) {
+    static ByteBuf history(String ref, String room, List<Message> messages, boolean hasMore, long historyStart) {
         return frame(g -> {
             g.writeStringField("type", "history");
             ref(g, ref);
@@ -345,6 +346,7 @@ final class FrameCodec {
             }
             g.writeEndArray();
             g.writeBooleanField("hasMore", hasMore);
+            g.writeNumberField("historyStart", historyStart);
         });
     }
 

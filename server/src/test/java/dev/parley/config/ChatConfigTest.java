@@ -99,6 +99,8 @@ class ChatConfigTest {
         d.put(Setting.MAX_CONNECTIONS, "20000");
         d.put(Setting.MAX_CONNECTIONS_PER_IP, "1000");
         d.put(Setting.MAX_CONNECTIONS_PER_USER, "100");
+        d.put(Setting.RETENTION_DAYS, "0");       // for ever
+        d.put(Setting.RETENTION_MESSAGES, "0");   // no limit
         return d;
     }
 
@@ -172,6 +174,8 @@ class ChatConfigTest {
         assertThat(c.maxConnections()).isEqualTo(20_000);
         assertThat(c.maxConnectionsPerIp()).isEqualTo(1000);
         assertThat(c.maxConnectionsPerUser()).isEqualTo(100);
+        assertThat(c.retentionDays()).isZero();
+        assertThat(c.retentionMessages()).isZero();
     }
 
     @Test
@@ -254,6 +258,8 @@ class ChatConfigTest {
         values.put(Setting.MAX_CONNECTIONS, "0");
         values.put(Setting.MAX_CONNECTIONS_PER_IP, "12");
         values.put(Setting.MAX_CONNECTIONS_PER_USER, "3");
+        values.put(Setting.RETENTION_DAYS, "90");
+        values.put(Setting.RETENTION_MESSAGES, "5000000");
         // All but CHAT_CLUSTER_KEY_FILE, which may not be given with CHAT_CLUSTER_KEY: its own test below.
         assertThat(values.keySet()).containsExactlyInAnyOrderElementsOf(EnumSet.complementOf(EnumSet.of(Setting.CLUSTER_KEY_FILE)));
 
@@ -323,6 +329,8 @@ class ChatConfigTest {
             assertThat(c.maxConnections()).isZero();
             assertThat(c.maxConnectionsPerIp()).isEqualTo(12);
             assertThat(c.maxConnectionsPerUser()).isEqualTo(3);
+            assertThat(c.retentionDays()).isEqualTo(90);
+            assertThat(c.retentionMessages()).isEqualTo(5_000_000);
         }
     }
 
@@ -494,6 +502,10 @@ class ChatConfigTest {
                 Arguments.of(Setting.MAX_CONNECTIONS, "-1", whole + "0 to 10000000"),
                 Arguments.of(Setting.MAX_CONNECTIONS_PER_IP, "many", whole + "0 to 10000000"),
                 Arguments.of(Setting.MAX_CONNECTIONS_PER_USER, "-2", whole + "0 to 10000000"),
+                Arguments.of(Setting.RETENTION_DAYS, "-1", whole + "0 to 36500"),
+                Arguments.of(Setting.RETENTION_DAYS, "36501", whole + "0 to 36500"),
+                Arguments.of(Setting.RETENTION_MESSAGES, "1000000001", whole + "0 to 1000000000"),
+                Arguments.of(Setting.RETENTION_MESSAGES, "1e6", whole + "0 to 1000000000"),
                 Arguments.of(Setting.ROOM_CREATION, "everyone", "expected: anyone or admins"),
                 Arguments.of(Setting.JOURNAL_SYNC, "always", "expected: none or commit"),
                 Arguments.of(Setting.JOURNAL_SYNC, "fsync", "expected: none or commit"),

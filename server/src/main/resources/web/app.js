@@ -29,7 +29,8 @@
  *                                data-kind="public|private|direct";
  *                                children .room-btn (click: join / switch), .room-name, .kind-badge
  *                                ("private", private rooms only), .online (count), .unread (badge with
- *                                the count; hidden when 0), .leave-btn (joined only)
+ *                                the count; hidden when 0), .room-state (visually hidden: the badges in
+ *                                words, ", private, 2 online, 3 unread"), .leave-btn (joined only)
  *   #dm-list > li[data-room="<name>"][data-with="<user>"]   direct rooms, the same children, .room-name
  *                                being the other user; #dm-empty "No direct messages yet."
  *   #rooms-toggle                "Rooms": on a phone, back from a room to the list (one pane at a time:
@@ -43,7 +44,8 @@
  *     #my-role                   "You are the owner." / "You are a moderator." / ...
  *     #member-list > li[data-user][data-role]   .member-name, .role (owner|moderator|member), .muted
  *                                ("muted until 14:05"), and buttons, each only where the caller's role
- *                                allows it (PROTOCOL.md 3.3), named "<Action> <user>" for assistive tech:
+ *                                allows it (PROTOCOL.md 3.3), named "<Action> <user>" for assistive tech
+ *                                (the visible words first: "Make moderator: bob"):
  *                                .dm-btn "Message", .mute-btn "Mute" (1 hour) / .unmute-btn "Unmute",
  *                                .role-btn "Make moderator" / "Make member", .remove-btn "Remove",
  *                                .ban-btn "Ban" (opens .ban-form: .ban-reason, .ban-confirm "Ban", .ban-cancel)
@@ -594,11 +596,14 @@ function place(list, wanted) {
 function roomItem(li, name, isJoined) {
   if (!li) {
     li = h('li', { class: 'room', 'data-room': name },
+      // Named by its content, so that the name starts with the room's name as shown (WCAG 2.5.3, label
+      // in name: "click ops" works by voice): the badges' words are said once, by .room-state.
       h('button', { type: 'button', class: 'room-btn' },
         h('span', { class: 'room-name' }, name),
-        h('span', { class: 'kind-badge', hidden: true }, 'private'),
-        h('span', { class: 'online' }),
-        h('span', { class: 'unread', hidden: true })),
+        h('span', { class: 'kind-badge', hidden: true, 'aria-hidden': 'true' }, 'private'),
+        h('span', { class: 'online', 'aria-hidden': 'true' }),
+        h('span', { class: 'unread', hidden: true, 'aria-hidden': 'true' }),
+        h('span', { class: 'room-state visually-hidden' })),
       h('button', { type: 'button', class: 'leave-btn' }, '×'));
   }
   const kind = kindOf(name);
@@ -619,8 +624,8 @@ function roomItem(li, name, isJoined) {
   if (isCurrent) li.dataset.current = 'true'; else delete li.dataset.current;
   const btn = li.querySelector('.room-btn');
   if (isCurrent) btn.setAttribute('aria-current', 'page'); else btn.removeAttribute('aria-current');
-  btn.setAttribute('aria-label', [roomLabel(name), kind === 'private' ? 'private' : '', `${online} online`,
-    unread ? `${unread} unread` : '', isJoined ? '' : 'not joined'].filter(Boolean).join(', '));
+  btn.querySelector('.room-state').textContent = [kind === 'private' ? 'private' : '', `${online} online`,
+    unread ? `${unread} unread` : '', isJoined ? '' : 'not joined'].filter(Boolean).map((s) => `, ${s}`).join('');
   li.querySelector('.online').textContent = String(online);
   const badge = li.querySelector('.unread');
   badge.textContent = unread ? String(unread) : '';
@@ -963,7 +968,7 @@ function renderRoster() {
     const to = role === 'moderator' ? 'member' : 'moderator';
     roleBtn.dataset.to = to;
     roleBtn.textContent = to === 'moderator' ? 'Make moderator' : 'Make member';
-    const label = `Make ${m.user} a ${to}`;
+    const label = `${roleBtn.textContent}: ${m.user}`; // the visible words first (WCAG 2.5.3)
     roleBtn.setAttribute('aria-label', label);
     roleBtn.title = label;
     const form = li.querySelector('.ban-form');

@@ -518,11 +518,40 @@ function showRoom(room) {
     if (finePointer.matches) ui.composer.focus();
   }
   renderRooms();
+  if (changed) revealCurrentRoom();
   renderPresence();
   renderTyping();
   updateTitle();
   maybeLoadOlder();
   if (changed || !roster.loaded) loadRoster();
+}
+
+const sidebar = $('sidebar');
+const currentItem = () => (current ? ui.roomList.querySelector('li[data-current]') ?? ui.dmList.querySelector('li[data-current]') : null);
+
+/** Whether the room in view is (at least partly) within the list's scrolled box; false while the list is not shown. */
+function currentRoomShown() {
+  const item = currentItem();
+  if (!item || !sidebar.checkVisibility()) return false;
+  const r = item.getBoundingClientRect();
+  const box = sidebar.getBoundingClientRect();
+  return r.bottom > box.top && r.top < box.bottom;
+}
+
+/**
+ * Scrolls the list of rooms so that the room in view is in it: after a reload, when a phone goes back
+ * to the list, when a room is opened from elsewhere (a direct message from the members panel), with
+ * more rooms than the list has room for. Only the sidebar scrolls: Element.scrollIntoView would move
+ * every box around it too. Nothing happens while the list is not shown (a phone showing the room).
+ */
+function revealCurrentRoom() {
+  const item = currentItem();
+  if (!item || !sidebar.checkVisibility()) return;
+  const margin = 8;
+  const r = item.getBoundingClientRect();
+  const box = sidebar.getBoundingClientRect();
+  if (r.top < box.top + margin) sidebar.scrollTop -= box.top + margin - r.top;
+  else if (r.bottom > box.bottom - margin) sidebar.scrollTop += r.bottom - (box.bottom - margin);
 }
 
 /** The name, kind and topic of the room in view; they may arrive after it is shown (the room list). */
@@ -554,10 +583,12 @@ async function refreshDirectory() {
     if (me !== who) return;
     // Every room the server lists is shown, whatever this page thinks of its name.
     const roleBefore = current ? directory.get(current)?.role : undefined;
+    const shown = currentRoomShown(); // rooms listed above it must not push it out of sight
     directory = new Map((Array.isArray(list) ? list : [])
       .filter((r) => r && typeof r.name === 'string' && r.name)
       .map((r) => [r.name, r]));
     renderRooms();
+    if (shown) revealCurrentRoom();
     renderRoomHeader();
     if (current && directory.get(current)?.role !== roleBefore) renderRoster();
   } catch {
@@ -648,16 +679,34 @@ function avatarColor(name) {
   return AVATAR_COLORS[x % AVATAR_COLORS.length];
 }
 
-const URL_RE = /\bhttps?:\/\/[^\s<>"']*[^\s<>"'.,;:!?)\]}]/g;
+const URL_RE = /\bhttps?:\/\/[^\s<>"']+/g;
+const CLOSING = { ')': '(', ']': '[', '}': '{' };
+
+/**
+ * A URL as found in text, less what belongs to the sentence around it: trailing punctuation, and a
+ * closing bracket with no opening one in the URL ("(see https://x.org/a_(b))" links x.org/a_(b),
+ * "(https://x.org)" links x.org). Brackets that pair up inside a URL stay in it. Null when nothing
+ * is left after the scheme.
+ */
+function trimUrl(url) {
+  const count = (ch) => url.split(ch).length - 1;
+  for (;;) {
+    const end = url.at(-1);
+    if ('.,;:!?'.includes(end) || (CLOSING[end] && count(CLOSING[end]) < count(end))) url = url.slice(0, -1);
+    else return /^https?:\/\/./.test(url) ? url : null;
+  }
+}
 
 /** Text with http(s) links as <a>; everything else stays plain text nodes. */
 function linkify(text) {
   const parts = [];
   let last = 0;
   for (const m of text.matchAll(URL_RE)) {
+    const url = trimUrl(m[0]);
+    if (!url) continue;
     if (m.index > last) parts.push(text.slice(last, m.index));
-    parts.push(h('a', { href: m[0], target: '_blank', rel: 'noopener noreferrer nofollow' }, m[0]));
-    last = m.index + m[0].length;
+    parts.push(h('a', { href: url, target: '_blank', rel: 'noopener noreferrer nofollow' }, url));
+    last = m.index + url.length;
   }
   if (last < text.length) parts.push(text.slice(last));
   return parts;
@@ -1441,6 +1490,7 @@ ui.membersToggle.addEventListener('click', () => {
 ui.membersClose.addEventListener('click', () => { setMembersOpen(false); ui.membersToggle.focus(); });
 ui.roomsToggle.addEventListener('click', () => {
   ui.chatView.dataset.pane = 'rooms';
+  revealCurrentRoom();
   (ui.roomList.querySelector('li[data-current] .room-btn') ?? ui.dmList.querySelector('li[data-current] .room-btn') ?? ui.roomInput).focus();
 });
 ui.dmList.addEventListener('click', (ev) => {

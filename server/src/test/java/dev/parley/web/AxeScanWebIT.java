@@ -49,6 +49,10 @@ class AxeScanWebIT {
 
     private void tour(Page page, String device) {
         AxeScan axe = new AxeScan();
+        // The others first, so that a room ada has not joined is in the first list she is shown.
+        ChatPage bob = signUp("bob"), carol = signUp("carol");
+        String ops = room("ops"), lobby = room("lobby"), elsewhere = room("elsewhere");
+        bob.join(elsewhere);
         ChatPage a = new ChatPage(page, "ada", server.baseUrl());
         String ada = ParleyServer.unique("ada");
         assertThat(page.locator("#auth-view")).isVisible();
@@ -65,9 +69,6 @@ class AxeScanWebIT {
 
         // Rooms of every kind: a private one she owns (with a topic), a public one, one she has not
         // joined, and a direct conversation.
-        ChatPage bob = signUp("bob"), carol = signUp("carol");
-        String ops = room("ops"), lobby = room("lobby"), elsewhere = room("elsewhere");
-        bob.join(elsewhere);
         a.createRoom(ops, true, "Who is on call this week");
         invite(a, bob.me());
         invite(a, carol.me());
@@ -78,8 +79,7 @@ class AxeScanWebIT {
         page.getByLabel("Message someone").fill(bob.me());
         page.getByLabel("Message someone").press("Enter");
         assertThat(page.locator("#current-room")).hasText(bob.me());
-        assertThat(a.roomItem(elsewhere)).hasAttribute("data-joined", "false",
-                new com.microsoft.playwright.assertions.LocatorAssertions.HasAttributeOptions().setTimeout(25_000));
+        assertThat(a.roomItem(elsewhere)).hasAttribute("data-joined", "false");
 
         // A conversation: events, someone else's messages with a link, ours, one refused, someone typing.
         toList(a);

@@ -17,6 +17,10 @@
  *                                devices are signed out within a second), then signs out
  *   #conn-status                 role=status; data-state = connecting|open|reconnecting|closed;
  *                                hidden while open, text "Connecting…" / "Reconnecting…" otherwise
+ *   #session-warning             (form) shown a few minutes before the session ends: #session-warning-text
+ *                                (role=alert) "Your session ends at 14:05, …"; #session-password ("Your password"),
+ *                                #session-stay "Stay signed in" (a new session, the connection goes on),
+ *                                #session-later "Not now" (hides it); #session-error (role=alert)
  *   #alert                       role=alert, hidden when empty: why the user is no longer in a room
  *                                ("You were banned from #ops by alice: spam"); #alert-text, #alert-close
  *   #room-input, #join-btn       join (or create) a room; #room-error (role=alert) for bad names
@@ -76,7 +80,8 @@
  * No token is kept in any storage: the session is the server's HttpOnly cookie, and the access token
  * lives in ChatClient's memory ({session: 'cookie'}); a load asks the server for it (resume()).
  * localStorage: parley.rooms:<user> = [joined rooms]; parley.current:<user> = room in view;
- *               parley.signedOut = time of the last "Log out" here, which signs out the other tabs.
+ *               parley.signedOut = time of the last "Log out" here, which signs out the other tabs;
+ *               parley.sessionRenewed = time of the last "Stay signed in" here: the other tabs take up the new session.
  * sessionStorage (ChatClient): parley.unsent:<user> = [sends not yet acknowledged, and refused ones].
  * sessionStorage: parley.drafts:<user> = {room: text typed, not sent}, kept when a session ends by itself.
  */
@@ -329,12 +334,8 @@ function startSession(s) {
 
   refreshDirectory();
   refreshTimer = setInterval(() => { if (!document.hidden) refreshDirectory(); }, ROOM_REFRESH_MS);
-  // The session's end: the access token within it is renewed by the client as it goes.
-  const ttl = (s.sessionExpiresAt ? expiryMillis(s.sessionExpiresAt) : expiryMillis(s.expiresAt, s.token)) - Date.now();
-  if (Number.isFinite(ttl)) {
-    expiryTimer = setTimeout(() => endSession('Your session has expired. Please log in again.'),
-      Math.min(Math.max(ttl, 0), 2 ** 31 - 1));
-  }
+  // The session's end, warned of before: the access token within it is renewed by the client as it goes.
+  scheduleSessionEnd(s.sessionExpiresAt ? expiryMillis(s.sessionExpiresAt) : expiryMillis(s.expiresAt, s.token));
   if (!joined.length) ui.roomInput.focus();
 }
 
@@ -343,6 +344,8 @@ function endSession(reason = '') {
   clearInterval(refreshTimer);
   clearTimeout(refreshSoonTimer);
   clearTimeout(expiryTimer);
+  clearTimeout(warnTimer);
+  hideSessionWarning();
   me = null; // first, so the client's closing events see a signed-out UI
   client.logout({ keepUnsent: reason !== '' }); // an expired session keeps them for the next sign-in
   for (const v of views.values()) for (const t of v.typing.values()) clearTimeout(t);
@@ -380,6 +383,117 @@ function endSession(reason = '') {
   document.title = 'Parley';
   ui.username.focus();
 }
+
+// --- the session's end ------------------------------------------------------------------
+// A browser session ends at a fixed time (CHAT_TOKEN_TTL after signing in; renewing the access token
+// does not move it, PROTOCOL.md 3.2). The page says so a few minutes before, and offers to sign in
+// again with the password, which starts a new session: the open connection goes on with its token,
+// and the other tabs, which share the cookie, take the new session up. Whatever happens, what was
+// typed and what waits to be sent is kept (drafts and parley.unsent, through the sign-in form).
+
+const WARN_BEFORE_MS = 5 * 60_000;
+/** Set by a tab that signed in again: the other tabs renew through the cookie, which is the new session's now. */
+const SESSION_RENEWED_KEY = 'parley.sessionRenewed';
+const sessionWarning = {
+  form: $('session-warning'), text: $('session-warning-text'), password: $('session-password'),
+  stay: $('session-stay'), later: $('session-later'), error: $('session-error'),
+};
+let sessionEnd = Infinity;
+let warnTimer = 0;
+
+const timerDelay = (ms) => Math.min(Math.max(ms, 0), 2 ** 31 - 1);
+
+/** Warns WARN_BEFORE_MS before `end` (at once when less is left) and ends the session at `end`. */
+function scheduleSessionEnd(end) {
+  clearTimeout(expiryTimer);
+  clearTimeout(warnTimer);
+  sessionEnd = end;
+  if (!Number.isFinite(end)) return;
+  warnTimer = setTimeout(showSessionWarning, timerDelay(end - WARN_BEFORE_MS - Date.now()));
+  expiryTimer = setTimeout(sessionOver, timerDelay(end - Date.now()));
+}
+
+function showSessionWarning() {
+  if (!me || !Number.isFinite(sessionEnd)) return;
+  const minutes = Math.round((sessionEnd - Date.now()) / 60_000);
+  const when = minutes < 1 ? 'in less than a minute' : minutes === 1 ? 'in about a minute' : `in about ${minutes} minutes`;
+  sessionWarning.form.hidden = false;
+  // Set once shown, so that the alert is announced; then it stays as it is (no ticking countdown to re-announce).
+  sessionWarning.text.textContent = `Your session ends at ${timeFmt.format(new Date(sessionEnd))}, ${when}. `
+    + 'Enter your password to stay signed in. What you typed, and messages not yet sent, are kept either way.';
+}
+
+function hideSessionWarning() {
+  sessionWarning.form.hidden = true;
+  sessionWarning.text.textContent = '';
+  sessionWarning.error.textContent = '';
+  sessionWarning.password.value = '';
+  sessionWarning.password.removeAttribute('aria-invalid');
+}
+
+/**
+ * The session's end by this page's clock: the server has the last word. Another tab may have signed
+ * in again (the cookie holds a later session now), or this clock may be ahead of the server's.
+ */
+async function sessionOver() {
+  const who = me;
+  if (!who) return;
+  const renewed = await client.renew();
+  if (me !== who) return; // ended meanwhile: the server said the session is over (`unauthorized`), or a log out
+  const end = renewed ? expiryMillis(client.sessionExpiresAt) : sessionEnd;
+  if (renewed && end > Date.now()) { hideSessionWarning(); scheduleSessionEnd(end); return; }
+  if (renewed) { expiryTimer = setTimeout(sessionOver, 30_000); return; } // the server's clock is behind: ask again
+  endSession('Your session has expired. Please log in again.');
+}
+
+/** After another tab signed in again: this tab takes up the cookie's new session, and its end. */
+async function takeUpRenewedSession() {
+  const who = me;
+  if (!who || !(await client.renew()) || me !== who) return;
+  const end = expiryMillis(client.sessionExpiresAt);
+  if (end > sessionEnd) { hideSessionWarning(); scheduleSessionEnd(end); }
+}
+
+sessionWarning.form.addEventListener('submit', async (ev) => {
+  ev.preventDefault();
+  const who = me;
+  const password = sessionWarning.password.value;
+  if (!who) return;
+  if (!password) {
+    sessionWarning.error.textContent = 'Enter your password.';
+    sessionWarning.password.setAttribute('aria-invalid', 'true');
+    sessionWarning.password.focus();
+    return;
+  }
+  sessionWarning.stay.disabled = true;
+  try {
+    const s = await client.login(who, password); // a new session, whose cookie replaces the old one's
+    if (me !== who) return;
+    client.refresh(s.token, s.expiresAt); // the open connection goes on, on the new session
+    store.set(SESSION_RENEWED_KEY, Date.now());
+    hideSessionWarning();
+    scheduleSessionEnd(expiryMillis(s.sessionExpiresAt ?? client.sessionExpiresAt));
+    notice(Number.isFinite(sessionEnd) ? `You are signed in until ${dayTimeFmt.format(new Date(sessionEnd))}.` : 'You are signed in again.');
+    ui.composer.focus();
+  } catch (e) {
+    sessionWarning.error.textContent = e.status === 401 ? 'Wrong password.' : sentence(e.message);
+    sessionWarning.password.setAttribute('aria-invalid', 'true');
+    sessionWarning.password.focus();
+  } finally {
+    sessionWarning.stay.disabled = false;
+  }
+});
+sessionWarning.password.addEventListener('input', () => {
+  sessionWarning.error.textContent = '';
+  sessionWarning.password.removeAttribute('aria-invalid');
+});
+sessionWarning.later.addEventListener('click', () => {
+  hideSessionWarning();
+  ui.composer.focus();
+});
+window.addEventListener('storage', (ev) => {
+  if (ev.key === SESSION_RENEWED_KEY && ev.newValue !== null && me) takeUpRenewedSession();
+});
 
 // --- rooms ------------------------------------------------------------------------------
 

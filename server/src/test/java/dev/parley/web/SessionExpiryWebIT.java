@@ -60,6 +60,7 @@ class SessionExpiryWebIT {
         assertThat(a.page.locator("#session-warning-text")).containsText("Your session ends at");
         assertThat(a.page.locator("#session-warning-text")).containsText("Enter your password to stay signed in.");
         assertThat(second.page.locator("#session-warning")).isVisible();
+        a.page.screenshot(new Page.ScreenshotOptions().setPath(Chromium.SCREENSHOTS.resolve("session-warning-desktop.png")));
         new AxeScan().scan(a.page, "session warning, desktop").assertNone();
         Accessibility.assertContrast(a.page);
         a.composer().fill("half a thought");
@@ -104,6 +105,7 @@ class SessionExpiryWebIT {
         Locator warning = p.page.locator("#session-warning");
         assertThat(warning).isVisible();
         assertThat(p.page.locator("#session-warning-text")).containsText("Your session ends at");
+        p.page.screenshot(new Page.ScreenshotOptions().setPath(Chromium.SCREENSHOTS.resolve("session-warning-phone.png")));
         new AxeScan().scan(p.page, "session warning, phone").assertNone();
         assertThat(p.horizontalOverflow()).as("overflow with the warning").isZero();
         p.page.getByRole(AriaRole.BUTTON, new Page.GetByRoleOptions().setName("Not now")).click();

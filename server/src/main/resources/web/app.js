@@ -642,11 +642,12 @@ function showRoom(room) {
 
 const sidebar = $('sidebar');
 const currentItem = () => (current ? ui.roomList.querySelector('li[data-current]') ?? ui.dmList.querySelector('li[data-current]') : null);
+const listShown = () => sidebar.getClientRects().length > 0; // not display:none (a phone showing the room)
 
 /** Whether the room in view is (at least partly) within the list's scrolled box; false while the list is not shown. */
 function currentRoomShown() {
   const item = currentItem();
-  if (!item || !sidebar.checkVisibility()) return false;
+  if (!item || !listShown()) return false;
   const r = item.getBoundingClientRect();
   const box = sidebar.getBoundingClientRect();
   return r.bottom > box.top && r.top < box.bottom;
@@ -660,7 +661,7 @@ function currentRoomShown() {
  */
 function revealCurrentRoom() {
   const item = currentItem();
-  if (!item || !sidebar.checkVisibility()) return;
+  if (!item || !listShown()) return;
   const margin = 8;
   const r = item.getBoundingClientRect();
   const box = sidebar.getBoundingClientRect();
@@ -805,8 +806,8 @@ const CLOSING = { ')': '(', ']': '[', '}': '{' };
 function trimUrl(url) {
   const count = (ch) => url.split(ch).length - 1;
   for (;;) {
-    const end = url.at(-1);
-    if ('.,;:!?'.includes(end) || (CLOSING[end] && count(CLOSING[end]) < count(end))) url = url.slice(0, -1);
+    const end = url.slice(-1);
+    if ((end && '.,;:!?'.includes(end)) || (CLOSING[end] && count(CLOSING[end]) < count(end))) url = url.slice(0, -1);
     else return /^https?:\/\/./.test(url) ? url : null;
   }
 }

@@ -84,8 +84,9 @@ class AxeScanWebIT {
         // A conversation: events, someone else's messages with a link, ours, one refused, someone typing.
         toList(a);
         a.switchTo(ops);
+        String bobName = bob.me(); // before the reload, which empties the page until it is signed in again
         bob.page.reload();
-        bob.expectSignedIn(bob.me());
+        bob.expectSignedIn(bobName);
         bob.switchTo(ops);
         bob.awaitReady(ops);
         // Through bob's client, not his message box: his first keystroke below is then a typing event.

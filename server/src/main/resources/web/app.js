@@ -17,6 +17,10 @@
  *                                devices are signed out within a second), then signs out
  *   #conn-status                 role=status; data-state = connecting|open|reconnecting|closed;
  *                                hidden while open, text "Connecting…" / "Reconnecting…" otherwise
+ *   #session-warning             (form) shown a few minutes before the session ends: #session-warning-text
+ *                                (role=alert) "Your session ends at 14:05, …"; #session-password ("Your password"),
+ *                                #session-stay "Stay signed in" (a new session, the connection goes on),
+ *                                #session-later "Not now" (hides it); #session-error (role=alert)
  *   #alert                       role=alert, hidden when empty: why the user is no longer in a room
  *                                ("You were banned from #ops by alice: spam"); #alert-text, #alert-close
  *   #room-input, #join-btn       join (or create) a room; #room-error (role=alert) for bad names
@@ -31,8 +35,9 @@
  *                                ("private", private rooms only), .online (count), .unread (badge with
  *                                the count of others' messages after the user's read marker; hidden
  *                                when 0), .mentions ("@2": those that mention the user; hidden when 0),
- *                                .leave-btn (joined only). The counts are the server's (GET /api/rooms,
- *                                joined, read), the same in every tab and after a reload
+ *                                .room-state (visually hidden: the badges in words, ", private, 2 online,
+ *                                3 unread, @1 mention"), .leave-btn (joined only). The counts are the
+ *                                server's (GET /api/rooms, joined, read), the same in every tab and after a reload
  *   #dm-list > li[data-room="<name>"][data-with="<user>"]   direct rooms, the same children, .room-name
  *                                being the other user; #dm-empty "No direct messages yet."
  *   #rooms-toggle                "Rooms": on a phone, back from a room to the list (one pane at a time:
@@ -46,7 +51,8 @@
  *     #my-role                   "You are the owner." / "You are a moderator." / ...
  *     #member-list > li[data-user][data-role]   .member-name, .role (owner|moderator|member), .muted
  *                                ("muted until 14:05"), and buttons, each only where the caller's role
- *                                allows it (PROTOCOL.md 3.3), named "<Action> <user>" for assistive tech:
+ *                                allows it (PROTOCOL.md 3.3), named "<Action> <user>" for assistive tech
+ *                                (the visible words first: "Make moderator: bob"):
  *                                .dm-btn "Message", .mute-btn "Mute" (1 hour) / .unmute-btn "Unmute",
  *                                .role-btn "Make moderator" / "Make member", .remove-btn "Remove",
  *                                .ban-btn "Ban" (opens .ban-form: .ban-reason, .ban-confirm "Ban", .ban-cancel)
@@ -83,7 +89,8 @@
  * No token is kept in any storage: the session is the server's HttpOnly cookie, and the access token
  * lives in ChatClient's memory ({session: 'cookie'}); a load asks the server for it (resume()).
  * localStorage: parley.rooms:<user> = [joined rooms]; parley.current:<user> = room in view;
- *               parley.signedOut = time of the last "Log out" here, which signs out the other tabs.
+ *               parley.signedOut = time of the last "Log out" here, which signs out the other tabs;
+ *               parley.sessionRenewed = time of the last "Stay signed in" here: the other tabs take up the new session.
  * sessionStorage (ChatClient): parley.unsent:<user> = [sends not yet acknowledged, and refused ones].
  * sessionStorage: parley.drafts:<user> = {room: text typed, not sent}, kept when a session ends by itself.
  */
@@ -336,12 +343,8 @@ function startSession(s) {
 
   refreshDirectory();
   refreshTimer = setInterval(() => { if (!document.hidden) refreshDirectory(); }, ROOM_REFRESH_MS);
-  // The session's end: the access token within it is renewed by the client as it goes.
-  const ttl = (s.sessionExpiresAt ? expiryMillis(s.sessionExpiresAt) : expiryMillis(s.expiresAt, s.token)) - Date.now();
-  if (Number.isFinite(ttl)) {
-    expiryTimer = setTimeout(() => endSession('Your session has expired. Please log in again.'),
-      Math.min(Math.max(ttl, 0), 2 ** 31 - 1));
-  }
+  // The session's end, warned of before: the access token within it is renewed by the client as it goes.
+  scheduleSessionEnd(s.sessionExpiresAt ? expiryMillis(s.sessionExpiresAt) : expiryMillis(s.expiresAt, s.token));
   if (!joined.length) ui.roomInput.focus();
 }
 
@@ -350,6 +353,8 @@ function endSession(reason = '') {
   clearInterval(refreshTimer);
   clearTimeout(refreshSoonTimer);
   clearTimeout(expiryTimer);
+  clearTimeout(warnTimer);
+  hideSessionWarning();
   me = null; // first, so the client's closing events see a signed-out UI
   client.logout({ keepUnsent: reason !== '' }); // an expired session keeps them for the next sign-in
   for (const v of views.values()) for (const t of v.typing.values()) clearTimeout(t);
@@ -387,6 +392,117 @@ function endSession(reason = '') {
   document.title = 'Parley';
   ui.username.focus();
 }
+
+// --- the session's end ------------------------------------------------------------------
+// A browser session ends at a fixed time (CHAT_TOKEN_TTL after signing in; renewing the access token
+// does not move it, PROTOCOL.md 3.2). The page says so a few minutes before, and offers to sign in
+// again with the password, which starts a new session: the open connection goes on with its token,
+// and the other tabs, which share the cookie, take the new session up. Whatever happens, what was
+// typed and what waits to be sent is kept (drafts and parley.unsent, through the sign-in form).
+
+const WARN_BEFORE_MS = 5 * 60_000;
+/** Set by a tab that signed in again: the other tabs renew through the cookie, which is the new session's now. */
+const SESSION_RENEWED_KEY = 'parley.sessionRenewed';
+const sessionWarning = {
+  form: $('session-warning'), text: $('session-warning-text'), password: $('session-password'),
+  stay: $('session-stay'), later: $('session-later'), error: $('session-error'),
+};
+let sessionEnd = Infinity;
+let warnTimer = 0;
+
+const timerDelay = (ms) => Math.min(Math.max(ms, 0), 2 ** 31 - 1);
+
+/** Warns WARN_BEFORE_MS before `end` (at once when less is left) and ends the session at `end`. */
+function scheduleSessionEnd(end) {
+  clearTimeout(expiryTimer);
+  clearTimeout(warnTimer);
+  sessionEnd = end;
+  if (!Number.isFinite(end)) return;
+  warnTimer = setTimeout(showSessionWarning, timerDelay(end - WARN_BEFORE_MS - Date.now()));
+  expiryTimer = setTimeout(sessionOver, timerDelay(end - Date.now()));
+}
+
+function showSessionWarning() {
+  if (!me || !Number.isFinite(sessionEnd)) return;
+  const minutes = Math.round((sessionEnd - Date.now()) / 60_000);
+  const when = minutes < 1 ? 'in less than a minute' : minutes === 1 ? 'in about a minute' : `in about ${minutes} minutes`;
+  sessionWarning.form.hidden = false;
+  // Set once shown, so that the alert is announced; then it stays as it is (no ticking countdown to re-announce).
+  sessionWarning.text.textContent = `Your session ends at ${timeFmt.format(new Date(sessionEnd))}, ${when}. `
+    + 'Enter your password to stay signed in. What you typed, and messages not yet sent, are kept either way.';
+}
+
+function hideSessionWarning() {
+  sessionWarning.form.hidden = true;
+  sessionWarning.text.textContent = '';
+  sessionWarning.error.textContent = '';
+  sessionWarning.password.value = '';
+  sessionWarning.password.removeAttribute('aria-invalid');
+}
+
+/**
+ * The session's end by this page's clock: the server has the last word. Another tab may have signed
+ * in again (the cookie holds a later session now), or this clock may be ahead of the server's.
+ */
+async function sessionOver() {
+  const who = me;
+  if (!who) return;
+  const renewed = await client.renew();
+  if (me !== who) return; // ended meanwhile: the server said the session is over (`unauthorized`), or a log out
+  const end = renewed ? expiryMillis(client.sessionExpiresAt) : sessionEnd;
+  if (renewed && end > Date.now()) { hideSessionWarning(); scheduleSessionEnd(end); return; }
+  if (renewed) { expiryTimer = setTimeout(sessionOver, 30_000); return; } // the server's clock is behind: ask again
+  endSession('Your session has expired. Please log in again.');
+}
+
+/** After another tab signed in again: this tab takes up the cookie's new session, and its end. */
+async function takeUpRenewedSession() {
+  const who = me;
+  if (!who || !(await client.renew()) || me !== who) return;
+  const end = expiryMillis(client.sessionExpiresAt);
+  if (end > sessionEnd) { hideSessionWarning(); scheduleSessionEnd(end); }
+}
+
+sessionWarning.form.addEventListener('submit', async (ev) => {
+  ev.preventDefault();
+  const who = me;
+  const password = sessionWarning.password.value;
+  if (!who) return;
+  if (!password) {
+    sessionWarning.error.textContent = 'Enter your password.';
+    sessionWarning.password.setAttribute('aria-invalid', 'true');
+    sessionWarning.password.focus();
+    return;
+  }
+  sessionWarning.stay.disabled = true;
+  try {
+    const s = await client.login(who, password); // a new session, whose cookie replaces the old one's
+    if (me !== who) return;
+    client.refresh(s.token, s.expiresAt); // the open connection goes on, on the new session
+    store.set(SESSION_RENEWED_KEY, Date.now());
+    hideSessionWarning();
+    scheduleSessionEnd(expiryMillis(s.sessionExpiresAt ?? client.sessionExpiresAt));
+    notice(Number.isFinite(sessionEnd) ? `You are signed in until ${dayTimeFmt.format(new Date(sessionEnd))}.` : 'You are signed in again.');
+    ui.composer.focus();
+  } catch (e) {
+    sessionWarning.error.textContent = e.status === 401 ? 'Wrong password.' : sentence(e.message);
+    sessionWarning.password.setAttribute('aria-invalid', 'true');
+    sessionWarning.password.focus();
+  } finally {
+    sessionWarning.stay.disabled = false;
+  }
+});
+sessionWarning.password.addEventListener('input', () => {
+  sessionWarning.error.textContent = '';
+  sessionWarning.password.removeAttribute('aria-invalid');
+});
+sessionWarning.later.addEventListener('click', () => {
+  hideSessionWarning();
+  ui.composer.focus();
+});
+window.addEventListener('storage', (ev) => {
+  if (ev.key === SESSION_RENEWED_KEY && ev.newValue !== null && me) takeUpRenewedSession();
+});
 
 // --- rooms ------------------------------------------------------------------------------
 
@@ -530,6 +646,7 @@ function showRoom(room) {
     if (finePointer.matches) ui.composer.focus();
   }
   renderRooms();
+  if (changed) revealCurrentRoom();
   renderPresence();
   renderTyping();
   updateTitle();
@@ -594,6 +711,35 @@ function countsOf(name) {
 
 const mentionsOf = (m) => (Array.isArray(m.mentions) ? m.mentions : []);
 
+const sidebar = $('sidebar');
+const currentItem = () => (current ? ui.roomList.querySelector('li[data-current]') ?? ui.dmList.querySelector('li[data-current]') : null);
+const listShown = () => sidebar.getClientRects().length > 0; // not display:none (a phone showing the room)
+
+/** Whether the room in view is (at least partly) within the list's scrolled box; false while the list is not shown. */
+function currentRoomShown() {
+  const item = currentItem();
+  if (!item || !listShown()) return false;
+  const r = item.getBoundingClientRect();
+  const box = sidebar.getBoundingClientRect();
+  return r.bottom > box.top && r.top < box.bottom;
+}
+
+/**
+ * Scrolls the list of rooms so that the room in view is in it: after a reload, when a phone goes back
+ * to the list, when a room is opened from elsewhere (a direct message from the members panel), with
+ * more rooms than the list has room for. Only the sidebar scrolls: Element.scrollIntoView would move
+ * every box around it too. Nothing happens while the list is not shown (a phone showing the room).
+ */
+function revealCurrentRoom() {
+  const item = currentItem();
+  if (!item || !listShown()) return;
+  const margin = 8;
+  const r = item.getBoundingClientRect();
+  const box = sidebar.getBoundingClientRect();
+  if (r.top < box.top + margin) sidebar.scrollTop -= box.top + margin - r.top;
+  else if (r.bottom > box.bottom - margin) sidebar.scrollTop += r.bottom - (box.bottom - margin);
+}
+
 /** The name, kind and topic of the room in view; they may arrive after it is shown (the room list). */
 function renderRoomHeader() {
   const room = current;
@@ -625,6 +771,7 @@ async function refreshDirectory() {
     if (me !== who) return;
     // Every room the server lists is shown, whatever this page thinks of its name.
     const roleBefore = current ? directory.get(current)?.role : undefined;
+    const shown = currentRoomShown(); // rooms listed above it must not push it out of sight
     directory = new Map((Array.isArray(list) ? list : [])
       .filter((r) => r && typeof r.name === 'string' && r.name)
       .map((r) => [r.name, r]));
@@ -635,6 +782,7 @@ async function refreshDirectory() {
     }
     renderRooms();
     updateTitle();
+    if (shown) revealCurrentRoom();
     renderRoomHeader();
     if (current && directory.get(current)?.role !== roleBefore) renderRoster();
   } catch {
@@ -673,12 +821,15 @@ function place(list, wanted) {
 function roomItem(li, name, isJoined) {
   if (!li) {
     li = h('li', { class: 'room', 'data-room': name },
+      // Named by its content, so that the name starts with the room's name as shown (WCAG 2.5.3, label
+      // in name: "click ops" works by voice): the badges' words are said once, by .room-state.
       h('button', { type: 'button', class: 'room-btn' },
         h('span', { class: 'room-name' }, name),
-        h('span', { class: 'kind-badge', hidden: true }, 'private'),
-        h('span', { class: 'online' }),
-        h('span', { class: 'unread', hidden: true }),
-        h('span', { class: 'mentions', hidden: true })),
+        h('span', { class: 'kind-badge', hidden: true, 'aria-hidden': 'true' }, 'private'),
+        h('span', { class: 'online', 'aria-hidden': 'true' }),
+        h('span', { class: 'unread', hidden: true, 'aria-hidden': 'true' }),
+        h('span', { class: 'mentions', hidden: true, 'aria-hidden': 'true' }),
+        h('span', { class: 'room-state visually-hidden' })),
       h('button', { type: 'button', class: 'leave-btn' }, '×'));
   }
   const kind = kindOf(name);
@@ -699,9 +850,9 @@ function roomItem(li, name, isJoined) {
   if (isCurrent) li.dataset.current = 'true'; else delete li.dataset.current;
   const btn = li.querySelector('.room-btn');
   if (isCurrent) btn.setAttribute('aria-current', 'page'); else btn.removeAttribute('aria-current');
-  btn.setAttribute('aria-label', [roomLabel(name), kind === 'private' ? 'private' : '', `${online} online`,
+  btn.querySelector('.room-state').textContent = [kind === 'private' ? 'private' : '', `${online} online`,
     unread ? `${unread} unread` : '', mentions ? `@${mentions} ${mentions === 1 ? 'mention' : 'mentions'}` : '',
-    isJoined ? '' : 'not joined'].filter(Boolean).join(', '));
+    isJoined ? '' : 'not joined'].filter(Boolean).map((s) => `, ${s}`).join('');
   li.querySelector('.online').textContent = String(online);
   const badge = li.querySelector('.unread');
   badge.textContent = unread ? String(unread) : '';
@@ -728,16 +879,34 @@ function avatarColor(name) {
   return AVATAR_COLORS[x % AVATAR_COLORS.length];
 }
 
-const URL_RE = /\bhttps?:\/\/[^\s<>"']*[^\s<>"'.,;:!?)\]}]/g;
+const URL_RE = /\bhttps?:\/\/[^\s<>"']+/g;
+const CLOSING = { ')': '(', ']': '[', '}': '{' };
+
+/**
+ * A URL as found in text, less what belongs to the sentence around it: trailing punctuation, and a
+ * closing bracket with no opening one in the URL ("(see https://x.org/a_(b))" links x.org/a_(b),
+ * "(https://x.org)" links x.org). Brackets that pair up inside a URL stay in it. Null when nothing
+ * is left after the scheme.
+ */
+function trimUrl(url) {
+  const count = (ch) => url.split(ch).length - 1;
+  for (;;) {
+    const end = url.slice(-1);
+    if ((end && '.,;:!?'.includes(end)) || (CLOSING[end] && count(CLOSING[end]) < count(end))) url = url.slice(0, -1);
+    else return /^https?:\/\/./.test(url) ? url : null;
+  }
+}
 
 /** Text with http(s) links as <a>; everything else stays plain text nodes. */
 function linkify(text) {
   const parts = [];
   let last = 0;
   for (const m of text.matchAll(URL_RE)) {
+    const url = trimUrl(m[0]);
+    if (!url) continue;
     if (m.index > last) parts.push(text.slice(last, m.index));
-    parts.push(h('a', { href: m[0], target: '_blank', rel: 'noopener noreferrer nofollow' }, m[0]));
-    last = m.index + m[0].length;
+    parts.push(h('a', { href: url, target: '_blank', rel: 'noopener noreferrer nofollow' }, url));
+    last = m.index + url.length;
   }
   if (last < text.length) parts.push(text.slice(last));
   return parts;
@@ -1268,7 +1437,7 @@ function renderRoster() {
     const to = role === 'moderator' ? 'member' : 'moderator';
     roleBtn.dataset.to = to;
     roleBtn.textContent = to === 'moderator' ? 'Make moderator' : 'Make member';
-    const label = `Make ${m.user} a ${to}`;
+    const label = `${roleBtn.textContent}: ${m.user}`; // the visible words first (WCAG 2.5.3)
     roleBtn.setAttribute('aria-label', label);
     roleBtn.title = label;
     const form = li.querySelector('.ban-form');
@@ -1758,6 +1927,7 @@ ui.membersToggle.addEventListener('click', () => {
 ui.membersClose.addEventListener('click', () => { setMembersOpen(false); ui.membersToggle.focus(); });
 ui.roomsToggle.addEventListener('click', () => {
   ui.chatView.dataset.pane = 'rooms';
+  revealCurrentRoom();
   (ui.roomList.querySelector('li[data-current] .room-btn') ?? ui.dmList.querySelector('li[data-current] .room-btn') ?? ui.roomInput).focus();
 });
 ui.dmList.addEventListener('click', (ev) => {

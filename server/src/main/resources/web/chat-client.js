@@ -359,6 +359,15 @@ export class ChatClient extends EventTarget {
     return data;
   }
   /**
+   * Renews the access token through the cookie now (cookie sessions), and gives it to the open
+   * connection. Resolves to true when renewed: `sessionExpiresAt` then says when the session ends,
+   * later than before if the cookie is a newer session's (signed in again in another tab); false when
+   * the session is over (the client has stopped and said `unauthorized`) or the server could not be
+   * reached.
+   */
+  renew() { return this._renew(); }
+
+  /**
    * Every room the caller may see (PROTOCOL.md 3.3), sorted by name: the pages of GET /api/rooms,
    * following each answer's Link rel="next" until there is none. Optional filters: kind, prefix.
    */

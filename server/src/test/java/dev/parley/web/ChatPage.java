@@ -68,7 +68,7 @@ final class ChatPage {
 
     void fillCredentials(String username, String password) {
         page.getByLabel("Username").fill(username);
-        page.getByLabel("Password").fill(password);
+        page.getByLabel("Password", new Page.GetByLabelOptions().setExact(true)).fill(password); // not "Your password" of the session warning
     }
 
     ChatPage register(String username, String password) {

@@ -735,7 +735,7 @@ class WebClientIT {
         assertThat(p.page.getByLabel("Username")).isFocused(); // where the page puts it
         Accessibility.assertFocusVisible(p.page);
         p.page.keyboard().press("Tab");
-        assertThat(p.page.getByLabel("Password")).isFocused();
+        assertThat(p.page.getByLabel("Password", new Page.GetByLabelOptions().setExact(true))).isFocused();
         Accessibility.assertFocusVisible(p.page);
         p.page.keyboard().press("Tab");
         assertThat(p.page.locator("#login-btn")).isFocused();

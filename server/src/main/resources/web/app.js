@@ -1996,7 +1996,8 @@ function renderSuggestions() {
     'aria-selected': String(i === suggesting.active),
   }, `@${u}`)));
   ui.mentionList.hidden = false;
-  ui.composer.setAttribute('aria-expanded', 'true');
+  // No aria-expanded: a textarea is a textbox, which does not take it (axe: aria-allowed-attr); the
+  // list it controls and its active option say that suggestions are open.
   ui.composer.setAttribute('aria-activedescendant', `mention-opt-${suggesting.active}`);
 }
 
@@ -2004,7 +2005,6 @@ function closeSuggestions() {
   suggesting = null;
   ui.mentionList.hidden = true;
   ui.mentionList.replaceChildren();
-  ui.composer.setAttribute('aria-expanded', 'false');
   ui.composer.removeAttribute('aria-activedescendant');
 }
 

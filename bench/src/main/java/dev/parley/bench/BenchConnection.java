@@ -55,6 +55,9 @@ final class BenchConnection extends ChannelInboundHandlerAdapter {
     // delivery tracking, in this connection's room
     private long baseSeq = -1; // the room's lastSeq when joined
     private long highestSeq;
+    /** How often this connection marks its room read, as the web client does when its user sees the newest message; 0: never. */
+    long readEveryNanos;
+    private long markedSeq;
     long distinct;
     private long[] seen = new long[2];
 
@@ -307,8 +310,22 @@ final class BenchConnection extends ChannelInboundHandlerAdapter {
         if (baseSeq < 0) {
             baseSeq = Math.max(0, last);
             highestSeq = baseSeq;
+            markedSeq = baseSeq;
+            if (readEveryNanos > 0) {
+                ctx.executor().scheduleAtFixedRate(this::markRead, readEveryNanos, readEveryNanos, java.util.concurrent.TimeUnit.NANOSECONDS);
+            }
         }
         joined.complete(this);
+    }
+
+    /** A read frame up to the newest seq received, if any arrived since the last (on the loop). */
+    private void markRead() {
+        if (!isOpen() || highestSeq <= markedSeq) return;
+        markedSeq = highestSeq;
+        String frame = "{\"type\":\"read\",\"room\":\"" + room + "\",\"seq\":" + markedSeq + "}";
+        writeFrame(0x1, ctx.alloc().buffer(frame.length()).writeBytes(frame.getBytes(StandardCharsets.US_ASCII)));
+        ctx.flush();
+        stats.readsSent++;
     }
 
     // --- frames out ---

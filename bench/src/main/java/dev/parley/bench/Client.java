@@ -32,7 +32,15 @@ final class Client implements AutoCloseable {
     private final List<EventLoop> loops = new ArrayList<>();
     private final List<LoopStats> stats = new ArrayList<>();
 
+    private final long readEveryNanos;
+
     Client(int threads, RunClock clock) {
+        this(threads, clock, 0);
+    }
+
+    /** @param readEveryNanos how often each connection marks its room read (0: never) */
+    Client(int threads, RunClock clock, long readEveryNanos) {
+        this.readEveryNanos = readEveryNanos;
         this.clock = clock;
         this.pacer = new Pacer(clock);
         this.group = new MultiThreadIoEventLoopGroup(threads, Thread.ofPlatform().name("bench-loop-", 0).daemon(true).factory(),
@@ -51,6 +59,7 @@ final class Client implements AutoCloseable {
     BenchConnection connect(int index, Target target, InetAddress source, String token, String room) {
         int l = index % loops.size();
         BenchConnection c = new BenchConnection(target, token, room, stats.get(l), clock);
+        c.readEveryNanos = readEveryNanos;
         ChannelFuture f = new Bootstrap()
                 .group(loops.get(l))
                 .channel(NioSocketChannel.class)

@@ -46,6 +46,10 @@ final class CommonOptions {
     @Option(names = "--quiet", description = "no progress lines")
     boolean quiet;
 
+    @Option(names = "--read-every", paramLabel = "<time>", defaultValue = "0s", converter = DurationConverter.class,
+            description = "each connection marks its room read (a read frame up to the newest seq it has) this often, if it got a message since; 0s: never. The web client marks at most once a second. Default: ${DEFAULT-VALUE}")
+    java.time.Duration readEvery;
+
     List<Target> targets() {
         return urls.stream().map(Target::parse).toList();
     }

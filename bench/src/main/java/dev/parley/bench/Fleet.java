@@ -51,7 +51,7 @@ final class Fleet implements AutoCloseable {
         if (!o.quiet) err.printf("registered in %.1f s; connecting %d WebSockets (%d rooms, %d client threads%s)%n",
                 (System.nanoTime() - t0) / 1e9, total, roomCount, o.threads,
                 sources.isEmpty() ? "" : ", from " + sources.size() + " source addresses");
-        client = new Client(o.threads, new RunClock());
+        client = new Client(o.threads, new RunClock(), o.readEvery == null ? 0 : o.readEvery.toNanos());
         beforeConnect.run();
         for (int r = 0; r < roomCount; r++) rooms.add(new Room(runId + "-r" + r, new ArrayList<>(), new ArrayList<>()));
         Semaphore inFlight = new Semaphore(Math.max(1, o.connectConcurrency));

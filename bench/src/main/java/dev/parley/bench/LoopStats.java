@@ -22,6 +22,7 @@ final class LoopStats {
     long gaps;              // times a seq skipped ahead (a loss, unless it arrives later)
     long sent;
     long acked;
+    long readsSent;         // read frames sent (--read-every)
     long otherFrames;       // presence, typing, pong, joined...
     long unknownFrames;
     long disconnects;

@@ -5,7 +5,6 @@ import org.slf4j.LoggerFactory;
 
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
@@ -51,11 +50,15 @@ public final class RetentionSweep implements AutoCloseable {
         this.server = requireNonNull(server, "server");
         this.swept = requireNonNull(swept, "swept");
         this.clock = requireNonNull(clock, "clock");
-        this.thread = Executors.newSingleThreadScheduledExecutor(r -> {
+        java.util.concurrent.ScheduledThreadPoolExecutor one = new java.util.concurrent.ScheduledThreadPoolExecutor(1, r -> {
             Thread t = new Thread(r, "parley-retention");
             t.setDaemon(true);
             return t;
         });
+        // A pass waiting for its time is dropped by close(): by default a scheduled executor runs its
+        // delayed tasks after shutdown, and close() waited its 5 s for the next pass (every node stop).
+        one.setExecuteExistingDelayedTasksAfterShutdownPolicy(false);
+        this.thread = one;
     }
 
     /** Schedules the first pass. */

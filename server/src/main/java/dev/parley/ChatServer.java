@@ -71,6 +71,9 @@ import java.util.concurrent.atomic.AtomicInteger;
 /**
  * The composition root: builds every part from a {@link ChatConfig}, in one place and in plain
  * Java. {@link #start} returns once the node listens; {@link #close} drains it.
+ *
+ * <p>Over 400 lines because it is the one place where the parts are wired together (the plain-Java
+ * wiring the project keeps in one place) and stopped in order.
  */
 public final class ChatServer {
     private static final Logger log = LoggerFactory.getLogger(ChatServer.class);

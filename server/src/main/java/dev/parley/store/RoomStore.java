@@ -29,6 +29,11 @@ import static java.util.Objects.requireNonNull;
  *
  * <p>Users are keyed by their name in lower case (usernames are unique in any letter case) and
  * shown as written.
+ *
+ * <p>Over 400 lines: every change of a room is decided and written under the room row's lock in one
+ * transaction here (members, bans, kinds, deletion and its purge, and their events), and splitting
+ * the writes from the reads they lock would spread one transaction over files. The listing is the
+ * part that could leave first.
  */
 public final class RoomStore {
     public static final String PUBLIC = "public", PRIVATE = "private", DIRECT = "direct";

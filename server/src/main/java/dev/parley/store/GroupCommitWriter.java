@@ -27,6 +27,12 @@ import static java.util.Objects.requireNonNull;
  * On the embedded database each commit's messages go to the {@link Journal} just before it commits,
  * and the writer empties the journal once the database has written its pages.
  *
+ * <p>Read markers ({@link #mark}) come through the same queue, so that raising one costs a statement
+ * in a shared transaction and, with {@code CHAT_JOURNAL_SYNC=commit}, a share of the messages' sync,
+ * instead of a transaction and an H2 checkpoint of its own (BENCHMARKS.md entry 44). A batch's
+ * markers commit first, in their own transaction, so that a message the database refuses cannot take
+ * them down with it; they complete once what holds them is durable.
+ *
  * <p>{@link #start} starts the thread; {@link #close} stops taking appends, commits what is queued and
  * stops it. Every append completes: committed, failed, or failed as "store is closed".
  */
@@ -46,14 +52,36 @@ final class GroupCommitWriter {
     private final Linger linger; // the writer thread's only
     private final Consumer<List<Message>> onCommit;
     private final BatchObserver observer;
-    private final LinkedBlockingQueue<Pending> queue;
+    private final LinkedBlockingQueue<Work> queue;
     private final Thread thread;
     /** Written under this object's lock, except to CLOSED by the writer thread as it ends. */
     private volatile int state = NEW;
     private WriterSession session; // the writer thread's only
 
+    /** What the writer is given to store: a message, or a read marker. */
+    sealed interface Work permits Pending, MarkWork {
+        long queuedAt();
+
+        /** Fails it: it was not stored. */
+        void fail(Throwable t);
+    }
+
     /** @param replyTo the seq of the message it answers, 0 if none */
-    record Pending(String room, String sender, String clientId, String text, long replyTo, CompletableFuture<Appended> result, long queuedAt) {}
+    record Pending(String room, String sender, String clientId, String text, long replyTo, CompletableFuture<Appended> result, long queuedAt)
+            implements Work {
+        @Override
+        public void fail(Throwable t) {
+            result.completeExceptionally(t);
+        }
+    }
+
+    /** A read marker to raise, completed once the raise is durable. */
+    record MarkWork(Journal.Mark mark, CompletableFuture<Void> result, long queuedAt) implements Work {
+        @Override
+        public void fail(Throwable t) {
+            result.completeExceptionally(t);
+        }
+    }
 
     /**
      * @param journal                which this writer then owns, and closes when it stops; or null
@@ -62,7 +90,7 @@ final class GroupCommitWriter {
      * @param queue                  empty; a parameter only so that a test can hold an append on its way in
      */
     GroupCommitWriter(Database db, Journal journal, long journalCheckpointBytes, int batchMax, long lingerNanos,
-                      Consumer<List<Message>> onCommit, BatchObserver observer, LinkedBlockingQueue<Pending> queue) {
+                      Consumer<List<Message>> onCommit, BatchObserver observer, LinkedBlockingQueue<Work> queue) {
         this.db = requireNonNull(db, "db");
         this.journal = journal;
         this.journalCheckpointBytes = journalCheckpointBytes;
@@ -84,21 +112,34 @@ final class GroupCommitWriter {
     /** Queues a message for the next group commit. Completes on the writer thread. */
     CompletableFuture<Appended> append(String room, String sender, String clientId, String text, long replyTo) {
         CompletableFuture<Appended> result = new CompletableFuture<>();
+        enqueue(new Pending(room, sender, clientId, text, replyTo, result, System.nanoTime()));
+        return result;
+    }
+
+    /**
+     * Queues the raise of a read marker (to at least {@code seq}; see {@link ReadMarkers#raise}) for
+     * the next group commit. Completes on the writer thread once it is as durable as a message.
+     */
+    CompletableFuture<Void> mark(String room, String userKey, long seq) {
+        CompletableFuture<Void> result = new CompletableFuture<>();
+        enqueue(new MarkWork(new Journal.Mark(room, userKey, seq), result, System.nanoTime()));
+        return result;
+    }
+
+    private void enqueue(Work p) {
         int s = state;
         if (s != RUNNING) {
             if (s == NEW) throw new IllegalStateException("the store is not started");
-            result.completeExceptionally(closed());
-            return result;
+            p.fail(closed());
+            return;
         }
-        Pending p = new Pending(room, sender, clientId, text, replyTo, result, System.nanoTime());
         queue.add(p);
         // The store may have been closed since the check above, and the writer may have looked at the
         // queue for the last time before the add: then nothing would ever complete this append. So it
         // checks again, and whoever takes it out of the queue completes it. If this read still sees
         // the store running, the close came after the add, and the writer, which reads the state
         // before each look at the queue, sees it. A volatile read: no lock on the way in.
-        if (state == CLOSED && queue.remove(p)) result.completeExceptionally(closed());
-        return result;
+        if (state == CLOSED && queue.remove(p)) p.fail(closed());
     }
 
     /** Appends waiting for a commit. */
@@ -128,10 +169,10 @@ final class GroupCommitWriter {
     }
 
     private void writeLoop() {
-        List<Pending> batch = new ArrayList<>(batchMax);
+        List<Work> batch = new ArrayList<>(batchMax);
         while (state != CLOSED || !queue.isEmpty()) {
             try {
-                Pending first = queue.poll(100, TimeUnit.MILLISECONDS);
+                Work first = queue.poll(100, TimeUnit.MILLISECONDS);
                 if (first == null) continue;
                 batch.add(first);
                 queue.drainTo(batch, batchMax - 1);
@@ -143,13 +184,13 @@ final class GroupCommitWriter {
                     }
                 }
                 linger.taken(batch.size());
-                commit(batch);
+                commitAll(batch);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 break;
             } catch (Throwable t) {
                 log.error("group commit failed unexpectedly", t);
-                for (Pending p : batch) p.result().completeExceptionally(t);
+                for (Work p : batch) p.fail(t);
             } finally {
                 batch.clear();
             }
@@ -169,8 +210,8 @@ final class GroupCommitWriter {
             }
         }
         endSession();
-        for (Pending p; (p = queue.poll()) != null; ) {
-            p.result().completeExceptionally(closed());
+        for (Work p; (p = queue.poll()) != null; ) {
+            p.fail(closed());
         }
     }
 
@@ -206,6 +247,77 @@ final class GroupCommitWriter {
         } catch (SQLException | IOException e) {
             journalCheckpointAt = journal.size() + journalCheckpointBytes;
             log.warn("checkpoint failed, keeping the journal ({} bytes): {}", journal.size(), e.toString());
+        }
+    }
+
+    /**
+     * Stores a batch taken from the queue: its read markers, then its messages. The markers complete
+     * once durable: on PostgreSQL (no journal) or with a journal that does not sync, at their commit;
+     * with a syncing journal, at the sync of the messages' record after theirs, or a sync of their
+     * own when the batch had no message to store.
+     */
+    private void commitAll(List<Work> batch) {
+        List<Pending> messages = new ArrayList<>(batch.size());
+        List<MarkWork> marks = null;
+        for (Work w : batch) {
+            if (w instanceof Pending p) messages.add(p);
+            else {
+                if (marks == null) marks = new ArrayList<>();
+                marks.add((MarkWork) w);
+            }
+        }
+        if (marks == null) {
+            commit(messages);
+            return;
+        }
+        long forces = journal == null ? 0 : journal.forces();
+        boolean stored = commitMarks(marks);
+        if (!messages.isEmpty()) commit(messages);
+        if (!stored) return;
+        if (journal != null && journal.forces() == forces) {
+            try {
+                journal.force();
+            } catch (IOException e) {
+                // Committed in the database, not known to be on the disk: not acknowledged. A raised
+                // marker that was never answered is harmless (markers only go up, and the client sends again).
+                StoreException failure = new StoreException("the journal could not be synced", e);
+                for (MarkWork m : marks) m.fail(failure);
+                return;
+            }
+        }
+        for (MarkWork m : marks) m.result().complete(null);
+    }
+
+    /** Raises the markers in one transaction, journaled without a sync. @return whether they are committed (else failed) */
+    private boolean commitMarks(List<MarkWork> marks) {
+        List<Journal.Mark> record = new ArrayList<>(marks.size());
+        try {
+            WriterSession w = session();
+            try {
+                for (MarkWork m : marks) {
+                    Journal.Mark k = m.mark();
+                    ReadMarkers.raise(w.connection, k.userKey(), k.room(), k.seq());
+                    record.add(k);
+                }
+                if (journal != null) {
+                    try {
+                        journal.append(List.of(), record, false);
+                    } catch (IOException e) {
+                        throw new SQLException("journal write failed: " + e.getMessage(), "58030", e);
+                    }
+                }
+                w.connection.commit();
+                return true;
+            } catch (SQLException | RuntimeException e) {
+                rollbackQuietly(w.connection);
+                endSession();
+                throw e;
+            }
+        } catch (SQLException | RuntimeException e) {
+            log.warn("read markers of {} users failed: {}", marks.size(), e.toString());
+            StoreException failure = new StoreException("the database is unavailable", e);
+            for (MarkWork m : marks) m.fail(failure);
+            return false;
         }
     }
 

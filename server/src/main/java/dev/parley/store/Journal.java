@@ -35,7 +35,9 @@ import java.util.zip.CRC32C;
  * <p>The file is an 8-byte header, then records: payload length (int), CRC32C of the payload (int),
  * payload = message count (int), then per message room, seq, id, sender, ts, clientId, text (strings
  * as an int length and UTF-8 bytes), and replyTo (long) when the count has {@link #WITH_REPLIES} set:
- * records written before replies lack it, and are read as they were written. A record cut short by a crash (a write that never returned, so
+ * records written before replies lack it, and are read as they were written. When the count has
+ * {@link #WITH_MARKS} set, the messages are followed by read markers raised in the same commit: their
+ * count (int), then per marker room, user key (strings) and seq (long); see {@link Mark}. A record cut short by a crash (a write that never returned, so
  * never acknowledged) fails its length or CRC check and ends the replay. Only the writer thread
  * appends; the file is emptied once H2 has written everything it holds.
  */
@@ -47,6 +49,11 @@ public final class Journal implements AutoCloseable {
     private static final int MAX_RECORD = 256 << 20;
     /** A flag on a record's message count: each message ends with its replyTo (see the class comment). */
     private static final int WITH_REPLIES = 1 << 30;
+    /** A flag on a record's message count: read markers follow the messages (see the class comment). */
+    private static final int WITH_MARKS = 1 << 29;
+
+    /** A read marker raised to {@code seq} for the user of lower-case key {@code userKey} (store.ReadMarkers). */
+    public record Mark(String room, String userKey, long seq) {}
 
     private final Path path;
     private final FileChannel channel;
@@ -125,6 +132,11 @@ public final class Journal implements AutoCloseable {
      * last one, cut short by a crash before its commit was acknowledged.
      */
     public long replay(Consumer<List<Message>> batch) throws IOException {
+        return replay(batch, marks -> {});
+    }
+
+    /** As {@link #replay(Consumer)}, also handing each record's read markers to {@code marks} after its messages. */
+    public long replay(Consumer<List<Message>> batch, Consumer<List<Mark>> marks) throws IOException {
         long pos = HEADER.length;
         long size = channel.size();
         long messages = 0;
@@ -140,8 +152,10 @@ public final class Journal implements AutoCloseable {
             crc.reset();
             crc.update(payload.array(), 0, length);
             if ((int) crc.getValue() != sum) break;
-            List<Message> decoded = decode(payload);
+            List<Mark> markers = new ArrayList<>();
+            List<Message> decoded = decode(payload, markers);
             batch.accept(decoded);
+            if (!markers.isEmpty()) marks.accept(markers);
             messages += decoded.size();
             pos += RECORD_HEADER + length;
         }
@@ -161,11 +175,21 @@ public final class Journal implements AutoCloseable {
      * acknowledged.
      */
     public void append(List<Message> messages) throws IOException {
-        ByteBuffer b = encode(messages);
+        append(messages, List.of(), true);
+    }
+
+    /**
+     * Appends one record of messages and read markers. Without {@code force} the record is not
+     * synced even if the journal {@link #syncs}: the next forced append, or {@link #force}, syncs it
+     * with everything before it. So read markers can wait for the sync of the messages' next commit
+     * instead of costing a sync of their own.
+     */
+    public void append(List<Message> messages, List<Mark> marks, boolean force) throws IOException {
+        ByteBuffer b = encode(messages, marks);
         long at = end;
         try {
             while (b.hasRemaining()) at += channel.write(b, at);
-            if (sync) {
+            if (sync && force) {
                 // The data and the file's new length (fdatasync): what a replay after a power cut reads.
                 channel.force(false);
                 forces++;
@@ -179,6 +203,13 @@ public final class Journal implements AutoCloseable {
             throw e;
         }
         end = at;
+    }
+
+    /** Syncs every record appended so far, if the journal {@link #syncs}. */
+    public void force() throws IOException {
+        if (!sync) return;
+        channel.force(false);
+        forces++;
     }
 
     /** Forgets every record: call once the database has written all of them itself. */
@@ -205,12 +236,13 @@ public final class Journal implements AutoCloseable {
      */
     void recover(Database db) {
         List<Message> messages = new ArrayList<>();
+        List<Mark> marks = new ArrayList<>();
         try {
-            replay(messages::addAll);
+            replay(messages::addAll, marks::addAll);
         } catch (IOException e) {
             throw new StoreException("could not read the journal " + path, e);
         }
-        if (messages.isEmpty()) return;
+        if (messages.isEmpty() && marks.isEmpty()) return;
         int restored = 0;
         try (Connection c = db.connection()) {
             c.setAutoCommit(false);
@@ -234,13 +266,25 @@ public final class Journal implements AutoCloseable {
                     bump.setString(2, m.room());
                     bump.executeUpdate();
                 }
+                // After the messages, as they were committed: a marker never points past its room's last seq.
+                if (!marks.isEmpty()) {
+                    try (PreparedStatement live = c.prepareStatement("SELECT 1 FROM rooms WHERE name = ? AND NOT deleted")) {
+                        for (Mark k : marks) {
+                            live.setString(1, k.room());
+                            try (var rs = live.executeQuery()) {
+                                if (!rs.next()) continue; // the room is gone, and its markers with it
+                            }
+                            ReadMarkers.raise(c, k.userKey(), k.room(), k.seq());
+                        }
+                    }
+                }
             }
             c.commit();
             clearOnceWritten(db, c);
         } catch (SQLException | IOException e) {
             throw new StoreException("could not restore the journal " + path + " into the database", e);
         }
-        log.info("journal {}: {} messages, {} of them restored to the database", path, messages.size(), restored);
+        log.info("journal {}: {} messages, {} of them restored to the database; {} read markers", path, messages.size(), restored, marks.size());
     }
 
     @Override
@@ -248,12 +292,12 @@ public final class Journal implements AutoCloseable {
         channel.close();
     }
 
-    private ByteBuffer encode(List<Message> messages) {
+    private ByteBuffer encode(List<Message> messages, List<Mark> marks) {
         ByteBuffer b = buffer;
         b.clear();
         b.position(RECORD_HEADER);
         b = ensure(b, 4);
-        b.putInt(messages.size() | WITH_REPLIES);
+        b.putInt(messages.size() | WITH_REPLIES | (marks.isEmpty() ? 0 : WITH_MARKS));
         for (Message m : messages) {
             b = putString(b, m.room());
             b = ensure(b, 8);
@@ -266,6 +310,16 @@ public final class Journal implements AutoCloseable {
             b = putString(b, m.text());
             b = ensure(b, 8);
             b.putLong(m.replyTo());
+        }
+        if (!marks.isEmpty()) {
+            b = ensure(b, 4);
+            b.putInt(marks.size());
+            for (Mark k : marks) {
+                b = putString(b, k.room());
+                b = putString(b, k.userKey());
+                b = ensure(b, 8);
+                b.putLong(k.seq());
+            }
         }
         int length = b.position() - RECORD_HEADER;
         crc.reset();
@@ -294,11 +348,12 @@ public final class Journal implements AutoCloseable {
         return bigger;
     }
 
-    private static List<Message> decode(ByteBuffer p) throws IOException {
+    private static List<Message> decode(ByteBuffer p, List<Mark> marks) throws IOException {
         try {
             int head = p.getInt();
             boolean replies = (head & WITH_REPLIES) != 0;
-            int count = head & ~WITH_REPLIES;
+            boolean withMarks = (head & WITH_MARKS) != 0;
+            int count = head & ~(WITH_REPLIES | WITH_MARKS);
             List<Message> out = new ArrayList<>(Math.min(count, 4096));
             for (int i = 0; i < count; i++) {
                 String room = getString(p);
@@ -310,6 +365,10 @@ public final class Journal implements AutoCloseable {
                 String text = getString(p);
                 long replyTo = replies ? p.getLong() : 0;
                 out.add(new Message(room, seq, id, sender, text, ts, clientId, null, replyTo, null));
+            }
+            if (withMarks) {
+                int n = p.getInt();
+                for (int i = 0; i < n; i++) marks.add(new Mark(getString(p), getString(p), p.getLong()));
             }
             return out;
         } catch (RuntimeException e) {

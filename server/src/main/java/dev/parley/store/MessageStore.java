@@ -76,7 +76,7 @@ public final class MessageStore implements AutoCloseable {
 
     /** @param queue the writer's, empty: a test's, to hold an append on its way in */
     MessageStore(Database db, Journal journal, long journalCheckpointBytes, int batchMax, long lingerNanos, Consumer<List<Message>> onCommit,
-                 BatchObserver observer, LinkedBlockingQueue<GroupCommitWriter.Pending> queue) {
+                 BatchObserver observer, LinkedBlockingQueue<GroupCommitWriter.Work> queue) {
         requireNonNull(db, "db");
         if (journal != null) {
             try {
@@ -92,7 +92,7 @@ public final class MessageStore implements AutoCloseable {
         }
         this.writer = new GroupCommitWriter(db, journal, journalCheckpointBytes, batchMax, lingerNanos, onCommit, observer, queue);
         this.reads = new MessageReads(db);
-        this.markers = new ReadMarkers(db);
+        this.markers = new ReadMarkers(db, writer::mark);
         this.search = new MessageSearch(db);
     }
 

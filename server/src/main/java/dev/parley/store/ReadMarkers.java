@@ -10,6 +10,8 @@ import java.util.Collections;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 
 import static java.util.Objects.requireNonNull;
 
@@ -21,6 +23,11 @@ import static java.util.Objects.requireNonNull;
  * user is caught up (no statement at all). Nothing is written per message or per recipient: a
  * message's mentions are a column of its own row (written by the group commit), and a marker is
  * written only when a user marks a room read. Blocking JDBC: call it off the event loop.
+ *
+ * <p>A marker raised by a {@code read} frame is written by the group commit's writer ({@code
+ * raiser}), in a transaction shared with the other markers of the moment and made durable by the
+ * messages' journal sync: as its own transaction with an H2 checkpoint, 100 reads a second cost
+ * about a sixth more CPU at 100,000 deliveries a second (BENCHMARKS.md entries 42 and 44).
  */
 final class ReadMarkers {
     /** The most seqs back from the newest a count looks at: a user further behind sees the count of these. */
@@ -29,10 +36,17 @@ final class ReadMarkers {
     private static final String COUNT = "SELECT COUNT(*), COALESCE(SUM(CASE WHEN POSITION(? IN mentions) > 0 THEN 1 ELSE 0 END), 0)"
             + " FROM messages WHERE room = ?" + MessageReads.SINCE_DELETION + " AND seq > ? AND seq <= ? AND kind IS NULL AND NOT deleted AND LOWER(sender) <> ?";
 
-    private final Database db;
+    /** Raises a marker (room, user key, seq) durably; completes when it is. */
+    interface Raiser {
+        CompletableFuture<Void> raise(String room, String userKey, long seq);
+    }
 
-    ReadMarkers(Database db) {
+    private final Database db;
+    private final Raiser raiser;
+
+    ReadMarkers(Database db, Raiser raiser) {
         this.db = requireNonNull(db, "db");
+        this.raiser = requireNonNull(raiser, "raiser");
     }
 
     /**
@@ -42,8 +56,9 @@ final class ReadMarkers {
      */
     ReadState mark(String room, String user, long seq) {
         String key = RoomStore.key(user);
+        long last;
+        long now;
         try (Connection c = db.connection()) {
-            long last;
             try (PreparedStatement ps = c.prepareStatement("SELECT last_seq FROM rooms WHERE name = ? AND NOT deleted")) {
                 ps.setString(1, room);
                 try (ResultSet rs = ps.executeQuery()) {
@@ -53,14 +68,24 @@ final class ReadMarkers {
             }
             long want = Math.min(seq, last);
             Long stored = marker(c, key, room);
-            long now = stored == null ? want : Math.max(stored, want);
-            if (stored == null || stored < want) {
-                raise(c, key, room, want);
-                db.persist(c); // durable before it is answered, as a room change is
-            }
-            return count(c, room, user, now, last);
+            now = stored == null ? want : Math.max(stored, want);
+            if (stored != null && stored >= want) return count(c, room, user, now, last);
         } catch (SQLException e) {
             throw new StoreException("could not mark room " + room + " read", e);
+        }
+        // Durable before it is answered, as a room change is. The connection is handed back while the
+        // writer works: this worker waits, the pool's connections do not.
+        try {
+            raiser.raise(room, key, now).join();
+        } catch (CompletionException e) {
+            if (e.getCause() instanceof RuntimeException r) throw r;
+            throw e;
+        }
+        if (now >= last) return ReadState.caughtUp(room, now, last);
+        try (Connection c = db.connection()) {
+            return count(c, room, user, now, last);
+        } catch (SQLException e) {
+            throw new StoreException("could not count the unread of room " + room, e);
         }
     }
 

@@ -4,6 +4,7 @@ import dev.parley.testing.Http;
 import dev.parley.testing.JarProcesses;
 import dev.parley.testing.JarProcesses.JarProcess;
 import dev.parley.testing.WsClient;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -28,6 +29,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * the chatting client is served all along (its joins, sends and history reads are answered), and the
  * server stays up. A form-encoded registration, as another site's page could post, makes no account.
  */
+@Tag("serial") // measures latency beside an attacker: runs alone (server/pom.xml, failsafe)
 class LoginFloodIT {
     private static final int FLOODERS = 24;
     private static final Duration LEAST_FLOOD = Duration.ofSeconds(3), MOST_FLOOD = Duration.ofSeconds(15);

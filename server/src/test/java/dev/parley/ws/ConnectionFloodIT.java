@@ -5,6 +5,7 @@ import dev.parley.testing.Http;
 import dev.parley.testing.JarProcesses;
 import dev.parley.testing.JarProcesses.JarProcess;
 import dev.parley.testing.WsClient;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -37,6 +38,7 @@ import static dev.parley.ws.JarAttacks.ws;
  * chatting: upgrades past the caps per address, per user and per node get 429 or 503 with Retry-After
  * and the error body; request heads trickled a byte at a time (slowloris) get 408 at the deadline.
  */
+@Tag("serial") // measures latency beside an attacker: runs alone (server/pom.xml, failsafe)
 class ConnectionFloodIT {
     @RegisterExtension
     final JarProcesses processes = new JarProcesses();

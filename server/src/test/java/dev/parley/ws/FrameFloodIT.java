@@ -5,6 +5,7 @@ import dev.parley.testing.Http;
 import dev.parley.testing.JarProcesses;
 import dev.parley.testing.JarProcesses.JarProcess;
 import dev.parley.testing.WsClient;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -32,6 +33,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * is served throughout, every acknowledged message is delivered once and in order and is in the
  * history; the attacker made no more rooms than its quota; the server stays up and logs no error.
  */
+@Tag("serial") // measures latency beside an attacker: runs alone (server/pom.xml, failsafe)
 class FrameFloodIT {
     private static final Duration ATTACK = Duration.ofSeconds(12);
     private static final Duration T = Duration.ofSeconds(30);

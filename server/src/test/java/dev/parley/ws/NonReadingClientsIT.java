@@ -5,6 +5,7 @@ import dev.parley.testing.Http;
 import dev.parley.testing.JarProcesses;
 import dev.parley.testing.JarProcesses.JarProcess;
 import dev.parley.testing.WsClient;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -34,6 +35,7 @@ import static dev.parley.ws.JarAttacks.ws;
  * pinger under {@link JarAttacks#HELD_BOUND}; no acknowledged message is lost; the chat's p99 stays
  * within twice its quiet p99 (50 ms of slack on this shared machine).
  */
+@Tag("serial") // measures latency beside an attacker: runs alone (server/pom.xml, failsafe)
 class NonReadingClientsIT {
     @RegisterExtension
     final JarProcesses processes = new JarProcesses();

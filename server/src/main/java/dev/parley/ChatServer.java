@@ -97,6 +97,7 @@ public final class ChatServer {
     private final Sessions sessions;
     private final RetentionSweep retention;
     private final BoundedPool passwords;
+    private final BoundedPool searches;
     private final RedisAttempts redisAttempts; // null unless clustered
     private final UsedTickets usedTickets;
     private final Router router;
@@ -169,6 +170,8 @@ public final class ChatServer {
             warnOfUnclaimedAdmins(config, users);
             this.passwords = new BoundedPool("parley-password", config.passwordThreadCount(), config.passwordQueue());
             undo.push(passwords::close);
+            this.searches = new BoundedPool("parley-search", dev.parley.chat.Search.THREADS, dev.parley.chat.Search.WAITING);
+            undo.push(searches::close);
             // In a cluster the attempts at passwords are counted in Redis, by every node together.
             this.redisAttempts = redisResources == null ? null : new RedisAttempts(RedisClients.client(redisResources, config.redisUrl(),
                     "parley-attempts-" + config.nodeId(), ATTEMPTS_TIMEOUT, ClientOptions.DisconnectedBehavior.REJECT_COMMANDS), new LocalAttempts());
@@ -181,7 +184,7 @@ public final class ChatServer {
             undo.push(usedTickets::close);
             ChatService chat = new ChatService(vertx, new Limits(config), users, store, roomStore, new MessageChanges(db), delivery, presence,
                     new PasswordHasher(config.bcryptCost()), tokens, sessions, throttle, passwords, config.registrationOpen(),
-                    config.tokenTtl(), config.admins(), config.roomCreationByAnyone(), usedTickets);
+                    config.tokenTtl(), config.admins(), config.roomCreationByAnyone(), usedTickets, searches);
             this.ws = new WsEndpoint(vertx, config, chat, metrics);
             ws.start();
             this.health = new Health(() -> Blocking.run(vertx, db::healthy), broker, presence, config.nodeId());
@@ -325,6 +328,11 @@ public final class ChatServer {
         return adminPort.get();
     }
 
+    /** The searches' own threads; a test fills them to see a search refused. */
+    public BoundedPool searches() {
+        return searches;
+    }
+
     public ChatConfig config() {
         return config;
     }
@@ -373,6 +381,7 @@ public final class ChatServer {
                 .transform(x -> broker.close())
                 .onComplete(x -> {
                     passwords.close();
+                    searches.close();
                     if (redisAttempts != null) redisAttempts.close();
                     usedTickets.close();
                     if (redisResources != null) redisResources.shutdown(0, 2, java.util.concurrent.TimeUnit.SECONDS);

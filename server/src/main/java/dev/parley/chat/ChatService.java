@@ -56,12 +56,13 @@ public final class ChatService {
     /**
      * @param throttle     counts attempts at passwords and registrations, before any is checked
      * @param passwords    the pool where passwords are hashed and checked, apart from the shared worker pool
+     * @param searches     the pool where searches run, apart from the shared worker pool ({@link Search#THREADS})
      */
     public ChatService(Vertx vertx, Limits limits, UserStore users, MessageStore store, RoomStore roomStore, MessageChanges changes, Delivery delivery,
                        Presence presence, PasswordHasher hasher, TokenService tokens, Sessions sessions, LoginThrottle throttle,
                        BoundedPool passwords, boolean registrationOpen,
                        java.time.Duration tokenTtl, java.util.Collection<String> admins, boolean roomCreationByAnyone,
-                       dev.parley.auth.UsedTickets usedTickets) {
+                       dev.parley.auth.UsedTickets usedTickets, BoundedPool searches) {
         this.vertx = requireNonNull(vertx, "vertx");
         this.limits = requireNonNull(limits, "limits");
         this.store = requireNonNull(store, "store");
@@ -79,7 +80,7 @@ public final class ChatService {
         this.rooms = new Rooms(limits, roomStore, store, users, delivery, presence, accounts::isAdmin, roomCreationByAnyone, this::mayMake, w -> blocking(w));
         this.browserSessions = new BrowserSessions(vertx, tokens, sessions, usedTickets);
         this.edits = new MessageEdits(limits, requireNonNull(changes, "changes"), delivery, accounts::isAdmin, w -> blocking(w));
-        this.search = new Search(vertx, limits, store, rooms);
+        this.search = new Search(vertx, limits, store, rooms, searches);
     }
 
     /** Edits, deletions and reactions of messages. */

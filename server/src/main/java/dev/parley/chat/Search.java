@@ -2,8 +2,8 @@ package dev.parley.chat;
 
 import dev.parley.event.Message;
 import dev.parley.store.MessageStore;
+import dev.parley.work.BoundedPool;
 import dev.parley.store.SearchQuery;
-import dev.parley.work.Blocking;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 
@@ -11,7 +11,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.Semaphore;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -25,9 +24,10 @@ import static java.util.Objects.requireNonNull;
  * does not exist does, and is never searched otherwise.
  *
  * <p>Guarded as a route must be: a query of at most {@value #QUERY_MAX} characters and
- * {@value #WORDS_MAX} words; {@link #RATE} per user on each node; and at most {@value #AT_ONCE}
- * searches at once on a node, since on the embedded H2 a search reads the messages it searches (see
- * {@code store.MessageSearch}) and holds a worker meanwhile, which joins and history reads need too.
+ * {@value #WORDS_MAX} words; {@link #RATE} per user on each node; and at most {@value #THREADS}
+ * searches at once on a node with {@value #WAITING} more waiting, on threads of their own: on the
+ * embedded H2 a search reads the messages it searches (see {@code store.MessageSearch}), about a
+ * second a million, and on the shared worker pool it would hold workers that joins and history need.
  */
 public final class Search {
     /** The longest query, in characters (code points). */
@@ -36,8 +36,8 @@ public final class Search {
     public static final int WORDS_MAX = 10;
     /** Searches per user, counted on each node: one a second, ten at once. */
     public static final Limits.Bucket RATE = new Limits.Bucket(1, 10);
-    /** Searches a node runs at once; more are refused with {@code unavailable} and a {@code Retry-After}. */
-    static final int AT_ONCE = 4;
+    /** Searches a node runs at once, on threads of their own; as many more wait, and past them a search is refused with {@code unavailable} and a {@code Retry-After}. */
+    public static final int THREADS = 2, WAITING = 2;
     /** Users whose buckets a node keeps; past it they all start full again, which bounds the memory. */
     private static final int USERS_KEPT = 100_000;
     private static final Pattern CURSOR = Pattern.compile("(\\d{1,15})\\.(\\d{1,18})\\.(.{1," + Limits.ROOM_NAME_MAX + "})");
@@ -52,10 +52,12 @@ public final class Search {
     private final Limits limits;
     private final MessageStore store;
     private final Rooms rooms;
-    private final Semaphore running = new Semaphore(AT_ONCE);
+    private final BoundedPool pool;
     private final ConcurrentHashMap<String, RateLimiter> buckets = new ConcurrentHashMap<>();
 
-    Search(Vertx vertx, Limits limits, MessageStore store, Rooms rooms) {
+    /** @param pool the searches' own threads ({@link #THREADS}, {@link #WAITING}), so a long scan takes no worker from joins and history */
+    Search(Vertx vertx, Limits limits, MessageStore store, Rooms rooms, BoundedPool pool) {
+        this.pool = requireNonNull(pool, "pool");
         this.vertx = requireNonNull(vertx, "vertx");
         this.limits = requireNonNull(limits, "limits");
         this.store = requireNonNull(store, "store");
@@ -85,17 +87,12 @@ public final class Search {
         } catch (ChatException e) {
             return Future.failedFuture(e);
         }
-        if (!running.tryAcquire()) {
-            return Future.failedFuture(new ChatException(ErrorCode.UNAVAILABLE, "too many searches under way; try again in a second", 1));
-        }
-        return Blocking.run(vertx, () -> {
-            try {
-                if (room != null) rooms.readable(user, room);
-                return page(query, store.search(user, query, room, after, n), n);
-            } finally {
-                running.release();
-            }
-        }).recover(ChatService::translate);
+        return pool.run(vertx, () -> {
+            if (room != null) rooms.readable(user, room);
+            return page(query, store.search(user, query, room, after, n), n);
+        }).recover(e -> e instanceof BoundedPool.Full full
+                ? Future.failedFuture(new ChatException(ErrorCode.UNAVAILABLE, "too many searches under way; try again later", full.retryAfterSeconds))
+                : ChatService.translate(e));
     }
 
     /** The words of a query, or the refusal of one that is missing, blank, too long or has too many. */

@@ -98,6 +98,7 @@ public final class ChatServer {
     private final RetentionSweep retention;
     private final BoundedPool passwords;
     private final BoundedPool searches;
+    private final NetworkTransport.Choice transport;
     private final RedisAttempts redisAttempts; // null unless clustered
     private final UsedTickets usedTickets;
     private final Router router;
@@ -113,7 +114,9 @@ public final class ChatServer {
         // thread, Redis client or event loop behind.
         Deque<Runnable> undo = new ArrayDeque<>();
         try {
-            this.vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(config.eventLoopCount()).setPreferNativeTransport(true));
+            this.transport = NetworkTransport.choose(config.transport());
+            this.vertx = Vertx.builder().with(new VertxOptions().setEventLoopPoolSize(config.eventLoopCount()))
+                    .withTransport(transport.transport()).build();
             undo.push(() -> vertx.close());
             this.metrics = new ChatMetrics(Arrays.stream(ErrorCode.values()).map(ErrorCode::wire).toList());
             if (config.embeddedDatabase() || config.jwtSecret().isEmpty()) DataDir.create(config.dataDir());
@@ -269,9 +272,10 @@ public final class ChatServer {
             deploymentId = id;
             log.info("Parley listening on http://{}:{} node={} database={} broker={} transport={}", config.host(), port(),
                     config.nodeId(), config.h2() ? "H2 (embedded)" : "PostgreSQL", broker.distributed() ? "Redis" : "in-process",
-                    vertx.isNativeTransportEnabled() ? "epoll" : "NIO");
-            if (!vertx.isNativeTransportEnabled() && vertx.unavailableNativeTransportCause() != null) {
-                log.info("native transport unavailable, NIO used instead: {}", vertx.unavailableNativeTransportCause().toString());
+                    transport.name());
+            if (!transport.passedOver().isEmpty()) {
+                log.info("transport {} taken for CHAT_TRANSPORT={}; passed over: {}", transport.name(), config.transport(),
+                        String.join(", ", transport.passedOver()));
             }
             return (Void) null;
         }).recover(err -> Future.<Void>failedFuture(addressInUse(err)
@@ -326,6 +330,11 @@ public final class ChatServer {
     /** The port of the admin listener ({@code /metrics}, detailed health). */
     public int adminPort() {
         return adminPort.get();
+    }
+
+    /** The network transport the event loops run on: io_uring, epoll or nio (CHAT_TRANSPORT, and what was available). */
+    public String transportName() {
+        return transport.name();
     }
 
     /** The searches' own threads; a test fills them to see a search refused. */

@@ -45,6 +45,31 @@ class ChatServerStartTest {
     }
 
     @Test
+    void each_transport_asked_for_serves_and_one_not_available_falls_back_to_the_next() throws Exception {
+        for (String asked : List.of("io_uring", "epoll", "nio", "auto")) {
+            ChatConfig config = ChatConfig.load(Map.of(), Map.of(Setting.HOST, "127.0.0.1", Setting.ADMIN_PORT, "0", Setting.PORT, "0",
+                    Setting.DATA_DIR, dir.resolve(asked).toString(), Setting.BCRYPT_COST, "4", Setting.TRANSPORT, asked));
+            ChatServer server = ChatServer.start(config).toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
+            try {
+                String expected = switch (asked) {
+                    case "io_uring" -> io.vertx.core.transport.Transport.IO_URING.available() ? "io_uring"
+                            : io.vertx.core.transport.Transport.EPOLL.available() ? "epoll" : "nio";
+                    case "epoll", "auto" -> io.vertx.core.transport.Transport.EPOLL.available() ? "epoll" : "nio";
+                    default -> "nio";
+                };
+                assertThat(server.transportName()).as("CHAT_TRANSPORT=" + asked).isEqualTo(expected);
+                java.net.http.HttpResponse<String> r = java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(
+                        java.net.URI.create("http://127.0.0.1:" + server.port() + "/api/rooms")).build(), java.net.http.HttpResponse.BodyHandlers.ofString());
+                assertThat(r.statusCode()).as("served on " + expected).isEqualTo(401);
+            } finally {
+                server.close().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+            }
+        }
+        assertThat(catchThrowable(() -> ChatConfig.load(Map.of(), Map.of(Setting.TRANSPORT, "kqueue"))))
+                .hasMessage("CHAT_TRANSPORT: kqueue (expected: auto, io_uring, epoll or nio)");
+    }
+
+    @Test
     void on_linux_the_server_runs_on_the_epoll_transport() throws Exception {
         String arch = System.getProperty("os.arch");
         assumeTrue(System.getProperty("os.name").startsWith("Linux") && (arch.equals("amd64") || arch.equals("aarch64")),

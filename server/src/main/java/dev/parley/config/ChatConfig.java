@@ -96,6 +96,7 @@ public record ChatConfig(
         int adminPort,
         boolean apiDocs,
         boolean journalSync,
+        String transport,
 
         long outboxBudget,
         Duration unwritableTimeout,
@@ -207,6 +208,7 @@ public record ChatConfig(
                 integer(v, Setting.ADMIN_PORT, 0, 65535),
                 onOff(v, Setting.API_DOCS),
                 journalSync(v.get(Setting.JOURNAL_SYNC)),
+                transport(v.get(Setting.TRANSPORT)),
 
                 longInteger(v, Setting.OUTBOX_BUDGET, 0, MAX_OUTBOX_BUDGET),
                 duration(v, Setting.UNWRITABLE_TIMEOUT),
@@ -544,6 +546,7 @@ public record ChatConfig(
         out.put(Setting.ADMIN_PORT.env, String.valueOf(adminPort));
         out.put(Setting.API_DOCS.env, apiDocs ? "on" : "off");
         out.put(Setting.JOURNAL_SYNC.env, (journalSync ? "commit" : "none") + (embeddedDatabase() ? "" : " (no journal: the database's own durability)"));
+        out.put(Setting.TRANSPORT.env, transport);
         out.put(Setting.OUTBOX_BUDGET.env, outboxBudget > 0 ? String.valueOf(outboxBudget) : "0 (in effect " + effectiveOutboxBudget() + ")");
         out.put(Setting.UNWRITABLE_TIMEOUT.env, unwritableTimeout.toString());
         out.put(Setting.REQUEST_HEAD_TIMEOUT.env, requestHeadTimeout.toString());
@@ -611,6 +614,15 @@ public record ChatConfig(
             case "none" -> false;
             case "commit" -> true;
             default -> throw new ConfigException(Setting.JOURNAL_SYNC.env + ": " + raw + " (expected: none or commit)");
+        };
+    }
+
+    /** auto, io_uring, epoll or nio (see dev.parley.NetworkTransport). */
+    private static String transport(String raw) {
+        String t = raw.toLowerCase(Locale.ROOT);
+        return switch (t) {
+            case "auto", "io_uring", "epoll", "nio" -> t;
+            default -> throw new ConfigException(Setting.TRANSPORT.env + ": " + raw + " (expected: auto, io_uring, epoll or nio)");
         };
     }
 

@@ -63,6 +63,7 @@ public enum Setting {
     APPEND_LINGER("CHAT_APPEND_LINGER", "--append-linger", "1ms", "on a busy node (4 or more sends expected meanwhile), how long a send may wait for others to share its group commit; 0ms commits at once"),
     APPEND_BATCH_MAX("CHAT_APPEND_BATCH_MAX", "--append-batch-max", "1024", "most messages committed in one group-commit transaction; keep it at most half of CHAT_OUTBOX_FRAMES (a commit reaches a room's members all at once)"),
     JOURNAL_SYNC("CHAT_JOURNAL_SYNC", "--journal-sync", "commit", "embedded H2 only: commit (each group commit's journal write is synced to the disk before its acks: an acknowledged message survives a power cut) or none (it survives a killed process, not a power cut; about a third less CPU and a third of the ack p99, docs/BENCHMARKS.md)"),
+    TRANSPORT("CHAT_TRANSPORT", "--transport", "auto", "the network transport of the event loops: auto (the fastest available as measured: epoll, then io_uring, then nio), io_uring, epoll or nio; one not available here falls back to the next, as the start-up log says"),
     EVENT_LOOPS("CHAT_EVENT_LOOPS", "--event-loops", "0", "event-loop threads serving connections; 0 means one per core"),
     DRAIN_TIMEOUT("CHAT_DRAIN_TIMEOUT", "--drain-timeout", "10s", "on SIGTERM, how long to wait for pending commits before closing"),
     ADMINS("CHAT_ADMINS", "--admins", "", "comma-separated usernames (any letter case) of the server-wide administrators, who may disable and enable accounts; empty means none"),

@@ -92,6 +92,7 @@ class ChatConfigTest {
         d.put(Setting.ADMINS, "");                // nobody
         d.put(Setting.ROOM_CREATION, "anyone");
         d.put(Setting.API_DOCS, "on");
+        d.put(Setting.TRANSPORT, "auto");         // the fastest available as measured (dev.parley.NetworkTransport)
         d.put(Setting.JOURNAL_SYNC, "commit");    // synced to the disk per group commit; the README says what each value survives
         d.put(Setting.OUTBOX_BUDGET, "0");        // a quarter of the maximum heap
         d.put(Setting.UNWRITABLE_TIMEOUT, "30s");
@@ -252,6 +253,7 @@ class ChatConfigTest {
         values.put(Setting.ADMIN_PORT, "9200");
         values.put(Setting.API_DOCS, "OFF");
         values.put(Setting.JOURNAL_SYNC, "None");
+        values.put(Setting.TRANSPORT, "IO_URING");
         values.put(Setting.OUTBOX_BUDGET, "5000000000");
         values.put(Setting.UNWRITABLE_TIMEOUT, "2m");
         values.put(Setting.REQUEST_HEAD_TIMEOUT, "2500ms");
@@ -322,6 +324,7 @@ class ChatConfigTest {
             assertThat(c.adminPort()).isEqualTo(9200);
             assertThat(c.apiDocs()).isFalse();
             assertThat(c.journalSync()).isFalse();
+            assertThat(c.transport()).isEqualTo("io_uring");
             assertThat(c.outboxBudget()).isEqualTo(5_000_000_000L);
             assertThat(c.effectiveOutboxBudget()).isEqualTo(5_000_000_000L);
             assertThat(c.unwritableTimeout()).isEqualTo(Duration.ofMinutes(2));
@@ -508,6 +511,7 @@ class ChatConfigTest {
                 Arguments.of(Setting.RETENTION_MESSAGES, "1e6", whole + "0 to 1000000000"),
                 Arguments.of(Setting.ROOM_CREATION, "everyone", "expected: anyone or admins"),
                 Arguments.of(Setting.JOURNAL_SYNC, "always", "expected: none or commit"),
+                Arguments.of(Setting.TRANSPORT, "kqueue", "expected: auto, io_uring, epoll or nio"),
                 Arguments.of(Setting.JOURNAL_SYNC, "fsync", "expected: none or commit"),
                 Arguments.of(Setting.ADMINS, "root, two words", "expected: comma-separated usernames of at most 64 characters, without spaces"),
                 Arguments.of(Setting.ADMINS, "a".repeat(65), "expected: comma-separated usernames of at most 64 characters, without spaces"),

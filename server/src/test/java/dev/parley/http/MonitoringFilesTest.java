@@ -43,6 +43,7 @@ class MonitoringFilesTest {
     static final Path DASHBOARD = Path.of("deploy/grafana/parley-dashboard.json");
     static final Path RULES = Path.of("deploy/prometheus/parley-alerts.yml");
     static final Path RULE_TESTS = Path.of("deploy/prometheus/parley-alerts.test.yml");
+    static final Path PROMETHEUS_CONFIG = Path.of("deploy/prometheus/prometheus.yml");
     /** A metric name of the node's: its own meters, and Micrometer's JVM, process and system ones. */
     private static final Pattern METRIC = Pattern.compile("\\b(?:parley|jvm|process|system)_[a-z0-9_]+\\b");
     private static final Pattern SAMPLE = Pattern.compile("(?m)^([a-zA-Z_:][a-zA-Z0-9_:]*)[{ ]");
@@ -56,9 +57,10 @@ class MonitoringFilesTest {
     Path tmp;
 
     @Test
-    void promtool_finds_the_alert_rules_valid_and_their_unit_tests_pass() {
+    void promtool_finds_the_alert_rules_and_the_prometheus_config_valid_and_the_rules_unit_tests_pass() {
         assertThat(promtool("check", "rules", RULES.toString())).contains("SUCCESS");
         assertThat(promtool("test", "rules", RULE_TESTS.toString())).contains("SUCCESS");
+        assertThat(promtool("check", "config", PROMETHEUS_CONFIG.toString())).contains("SUCCESS: 1 rule files found");
     }
 
     @Test

@@ -271,12 +271,12 @@ public final class ChatMetrics {
     }
 
     /** What the readiness check found, just before a scrape: the gauges {@code ready}, {@code draining} and {@code dependency_up}. */
-    public void health(boolean database, boolean broker, boolean presence, boolean draining) {
+    public void health(boolean ready, boolean draining, boolean database, boolean broker, boolean presence) {
+        this.ready.set(ready ? 1 : 0);
+        this.draining.set(draining ? 1 : 0);
         dependencies.get("database").set(database ? 1 : 0);
         dependencies.get("broker").set(broker ? 1 : 0);
         dependencies.get("presence").set(presence ? 1 : 0);
-        this.draining.set(draining ? 1 : 0);
-        ready.set(database && broker && presence && !draining ? 1 : 0);
     }
 
     public void batchCommitted(int size, long nanos) {

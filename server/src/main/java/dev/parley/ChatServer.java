@@ -133,6 +133,7 @@ public final class ChatServer {
             if (redisResources != null) undo.push(() -> redisResources.shutdown());
             this.broker = newBroker(config, redisResources, jwtSecret, metrics);
             undo.push(broker::close);
+            if (broker instanceof RedisBroker redisBroker) metrics.brokerDrops(redisBroker::dropped);
             // Presence tells the delivery (built below, with the store) of users it found gone.
             this.presence = newPresence(config, redisResources, this::presenceGone);
             undo.push(presence::close);
@@ -150,6 +151,16 @@ public final class ChatServer {
                 @Override
                 public void resumed(boolean recovered) {
                     metrics.resumed(recovered);
+                }
+
+                @Override
+                public void arrived(long millisSinceCommit) {
+                    metrics.brokerLag(millisSinceCommit);
+                }
+
+                @Override
+                public void repaired(int messages) {
+                    metrics.repaired(messages);
                 }
             });
             delivery.start();
@@ -190,7 +201,9 @@ public final class ChatServer {
                     config.tokenTtl(), config.admins(), config.roomCreationByAnyone(), usedTickets, searches);
             this.ws = new WsEndpoint(vertx, config, chat, metrics);
             ws.start();
-            this.health = new Health(() -> Blocking.run(vertx, db::healthy), broker, presence, config.nodeId());
+            // Bounded: the pool gives up on a connection after 1.5 s, but a hung database can hold every
+            // worker, and a scrape of /metrics, which checks readiness too, must still answer.
+            this.health = new Health(() -> Blocking.run(vertx, db::healthy).timeout(3, TimeUnit.SECONDS), broker, presence, config.nodeId());
             this.router = HttpRoutes.create(vertx, config, chat, tokens, metrics, health);
             this.adminRouter = AdminRoutes.create(vertx, metrics, health);
         } catch (RuntimeException | Error e) {

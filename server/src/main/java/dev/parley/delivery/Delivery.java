@@ -53,11 +53,17 @@ public final class Delivery {
     private long reconcileTimer = -1;
     private volatile boolean closed;
 
-    /** Told about deliveries and resumes: the metrics listen here. */
+    /** Told about deliveries, resumes and repairs: the metrics listen here. */
     public interface Observer {
         void delivered(int messages);
 
         void resumed(boolean recovered);
+
+        /** A message of another node came through the broker, this long after its commit began there (by the two nodes' clocks). */
+        default void arrived(long millisSinceCommit) {}
+
+        /** A fill read this many messages back from the store, which the broker had not brought. */
+        default void repaired(int messages) {}
 
         Observer NONE = new Observer() {
             @Override
@@ -117,6 +123,7 @@ public final class Delivery {
 
     /** The broker's handler: an event of another node, on a broker thread. */
     void received(RoomEvent event) {
+        if (event instanceof RoomEvent.MessageCommitted mc) observer.arrived(System.currentTimeMillis() - mc.message().tsMillis());
         HandOff.run(handOff -> here(event, handOff));
     }
 
@@ -324,6 +331,7 @@ public final class Delivery {
         }).onComplete(ar -> {
             if (ar.failed()) log.warn("could not fill the gap of room {} after seq {}: {}", r.name, from, ar.cause().getMessage());
             Filled f = ar.succeeded() ? ar.result() : null;
+            if (f != null && !f.messages.isEmpty()) observer.repaired(f.messages.size());
             if (HandOff.call(handOff -> hub.filled(r, f == null ? null : f.messages, f == null ? from : f.upTo, f != null && f.more, handOff))) scheduleFill(r);
         });
     }

@@ -22,9 +22,12 @@ public final class AdminRoutes {
             ctx.next();
         });
         health.mount(router, true);
-        HttpRoutes.getOrHead(router, "/metrics").handler(ctx -> ctx.response()
-                .putHeader(HttpHeaders.CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")
-                .end(metrics.scrape()));
+        // Readiness is checked at each scrape (one database round trip) so that parley_ready and
+        // parley_dependency_up say what /health/ready would, for alerts, at no cost between scrapes.
+        HttpRoutes.getOrHead(router, "/metrics").handler(ctx -> health.check().onSuccess(s -> {
+            metrics.health(s.ready(), s.draining(), s.database(), s.broker(), s.presence());
+            ctx.response().putHeader(HttpHeaders.CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8").end(metrics.scrape());
+        }));
         HttpErrors.routerRefusals(router, metrics);
         return router;
     }

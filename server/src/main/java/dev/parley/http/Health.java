@@ -39,6 +39,19 @@ public final class Health {
         draining = true;
     }
 
+    /** What readiness found: each check, and whether the node drains. */
+    public record Status(boolean database, boolean broker, boolean presence, boolean draining) {
+        public boolean ready() {
+            return database && broker && presence && !draining;
+        }
+    }
+
+    /** Runs the checks of {@code /health/ready} (and of the metrics' {@code parley_ready}); never fails: a failed check is down. */
+    public Future<Status> check() {
+        return database.get().transform(ar -> Future.succeededFuture(
+                new Status(ar.succeeded() && Boolean.TRUE.equals(ar.result()), broker.healthy(), presence.healthy(), draining)));
+    }
+
     /** @param detailed whether the answers name the node and each check (the admin listener) or carry the status alone */
     void mount(Router router, boolean detailed) {
         HttpRoutes.getOrHead(router, "/health/live").handler(ctx -> {
@@ -46,20 +59,16 @@ public final class Health {
             if (detailed) body.put("node", nodeId);
             ctx.response().putHeader(HttpHeaders.CONTENT_TYPE, "application/json").end(body.encode());
         });
-        HttpRoutes.getOrHead(router, "/health/ready").handler(ctx -> database.get().onComplete(ar -> {
-            boolean dbUp = ar.succeeded() && Boolean.TRUE.equals(ar.result());
-            boolean brokerUp = broker.healthy();
-            boolean presenceUp = presence.healthy();
-            boolean ready = dbUp && brokerUp && presenceUp && !draining;
-            JsonObject body = new JsonObject().put("status", ready ? "UP" : "DOWN");
+        HttpRoutes.getOrHead(router, "/health/ready").handler(ctx -> check().onSuccess(s -> {
+            JsonObject body = new JsonObject().put("status", s.ready() ? "UP" : "DOWN");
             if (detailed) body
                     .put("node", nodeId)
-                    .put("draining", draining)
+                    .put("draining", s.draining())
                     .put("checks", new JsonObject()
-                            .put("database", dbUp ? "UP" : "DOWN")
-                            .put("broker", brokerUp ? "UP" : "DOWN")
-                            .put("presence", presenceUp ? "UP" : "DOWN"));
-            ctx.response().setStatusCode(ready ? 200 : 503).putHeader(HttpHeaders.CONTENT_TYPE, "application/json").end(body.encode());
+                            .put("database", s.database() ? "UP" : "DOWN")
+                            .put("broker", s.broker() ? "UP" : "DOWN")
+                            .put("presence", s.presence() ? "UP" : "DOWN"));
+            ctx.response().setStatusCode(s.ready() ? 200 : 503).putHeader(HttpHeaders.CONTENT_TYPE, "application/json").end(body.encode());
         }));
     }
 }

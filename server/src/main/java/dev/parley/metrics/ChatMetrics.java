@@ -12,12 +12,14 @@ import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 
+import java.time.Duration;
 import java.util.Collection;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.LongSupplier;
+import java.util.stream.Stream;
 
 /**
  * Every meter of the server, named once here under the {@code parley_} prefix and served at
@@ -51,6 +53,23 @@ public final class ChatMetrics {
     public static final String CONNECTIONS_REFUSED = PREFIX + "connections.refused";
     /** Messages and room events removed by the retention sweep (CHAT_RETENTION_DAYS, CHAT_RETENTION_MESSAGES, rooms' own). */
     public static final String RETENTION_SWEPT = PREFIX + "retention.swept";
+    /** From a WebSocket {@code send} taken to its {@code ack} queued: the store's commit as a sender feels it. */
+    public static final String ACK_LATENCY = PREFIX + "ack.latency";
+    /** From the start of a message's commit on another node to its arrival here through the broker (the nodes' clocks apart included). */
+    public static final String BROKER_LAG = PREFIX + "broker.lag";
+    /** Events this node could not send to the others (Redis down, its queue full): the others read those messages from the store. */
+    public static final String BROKER_DROPPED = PREFIX + "broker.events.dropped";
+    /** Messages a fill read back from the store: lost by the broker, late past the gap wait, or missed while it was down. */
+    public static final String REPAIRED = PREFIX + "delivery.repaired";
+    /** 1 when {@code /health/ready} would answer 200; read at each scrape, with the checks below. */
+    public static final String READY = PREFIX + "ready";
+    /** 1 while a backend answers, by {@code dependency}: database, broker, presence (the last two are Redis in a cluster). */
+    public static final String DEPENDENCY_UP = PREFIX + "dependency.up";
+    /** 1 while the node drains (SIGTERM): not ready on purpose. */
+    public static final String DRAINING = PREFIX + "draining";
+    /** Buckets of the latency histograms: a few, so that a cluster's quantiles add up in PromQL without many series. */
+    private static final Duration[] LATENCY_BUCKETS = Stream.of(1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10_000, 30_000)
+            .map(Duration::ofMillis).toArray(Duration[]::new);
 
     private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     private final AtomicInteger connections = new AtomicInteger();
@@ -70,6 +89,13 @@ public final class ChatMetrics {
     private final Counter resumedPartly;
     private final Counter retentionSwept;
     private volatile LongSupplier journalForces = () -> 0;
+    private final Timer ackLatency;
+    private final Timer brokerLag;
+    private final Counter repaired;
+    private volatile LongSupplier brokerDrops = () -> 0;
+    private final AtomicInteger ready = new AtomicInteger();
+    private final AtomicInteger draining = new AtomicInteger();
+    private final Map<String, AtomicInteger> dependencies = new ConcurrentHashMap<>();
 
     /** @param errorCodes every error code a client can be sent, so that each has its counter from the start */
     public ChatMetrics(Collection<String> errorCodes) {
@@ -90,6 +116,22 @@ public final class ChatMetrics {
         resumedFully = Counter.builder(RESUMES).tag("recovered", "true").description("joins with since").register(registry);
         resumedPartly = Counter.builder(RESUMES).tag("recovered", "false").description("joins with since").register(registry);
         retentionSwept = Counter.builder(RETENTION_SWEPT).description("messages and room events removed by retention").register(registry);
+        ackLatency = Timer.builder(ACK_LATENCY).serviceLevelObjectives(LATENCY_BUCKETS)
+                .description("from a WebSocket send taken to its ack queued").register(registry);
+        brokerLag = Timer.builder(BROKER_LAG).serviceLevelObjectives(LATENCY_BUCKETS)
+                .description("from a message's commit on another node to its arrival here through the broker").register(registry);
+        repaired = Counter.builder(REPAIRED).description("messages read back from the store because the broker lost them or was late").register(registry);
+        // Registered on every node, at 0 on one without Redis, so that a dashboard's query finds it anywhere.
+        FunctionCounter.builder(BROKER_DROPPED, this, m -> (double) m.brokerDrops.getAsLong())
+                .description("events not sent to the other nodes (Redis down or behind); they read those messages from the store").register(registry);
+        Gauge.builder(READY, ready, AtomicInteger::get).description("1 when /health/ready answers 200, as of the last scrape").register(registry);
+        Gauge.builder(DRAINING, draining, AtomicInteger::get).description("1 while the node drains").register(registry);
+        for (String d : new String[]{"database", "broker", "presence"}) {
+            AtomicInteger up = new AtomicInteger();
+            dependencies.put(d, up);
+            Gauge.builder(DEPENDENCY_UP, up, AtomicInteger::get).tag("dependency", d)
+                    .description("1 while the backend answers, as of the last scrape").register(registry);
+        }
     }
 
     public PrometheusMeterRegistry registry() {
@@ -206,6 +248,35 @@ public final class ChatMetrics {
     /** Messages and room events a pass of the retention sweep removed. */
     public void retentionSwept(long rows) {
         retentionSwept.increment(rows);
+    }
+
+    /** A WebSocket send answered with its ack, {@code nanos} after it was taken. */
+    public void acked(long nanos) {
+        ackLatency.record(nanos, TimeUnit.NANOSECONDS);
+    }
+
+    /** A message of another node arrived through the broker, {@code millis} after its commit began there. */
+    public void brokerLag(long millis) {
+        brokerLag.record(Math.max(0, millis), TimeUnit.MILLISECONDS);
+    }
+
+    /** Messages a fill read back from the store. */
+    public void repaired(int messages) {
+        repaired.increment(messages);
+    }
+
+    /** The events the broker could not send to the other nodes since start, read when scraped. */
+    public void brokerDrops(LongSupplier dropped) {
+        brokerDrops = dropped; // held here, strongly: see journalSyncs
+    }
+
+    /** What the readiness check found, just before a scrape: the gauges {@code ready}, {@code draining} and {@code dependency_up}. */
+    public void health(boolean ready, boolean draining, boolean database, boolean broker, boolean presence) {
+        this.ready.set(ready ? 1 : 0);
+        this.draining.set(draining ? 1 : 0);
+        dependencies.get("database").set(database ? 1 : 0);
+        dependencies.get("broker").set(broker ? 1 : 0);
+        dependencies.get("presence").set(presence ? 1 : 0);
     }
 
     public void batchCommitted(int size, long nanos) {

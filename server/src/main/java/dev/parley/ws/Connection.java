@@ -269,9 +269,11 @@ final class Connection implements Subscriber {
 
     private void send(ClientFrame.Send s) {
         owed++;
+        long taken = System.nanoTime();
         chat.send(this, s.room(), s.clientId(), s.text(), s.replyTo()).onComplete(ar -> {
             if (ar.succeeded()) {
                 queue(FrameCodec.ack(s.ref(), ar.result()), "ack");
+                metrics.acked(System.nanoTime() - taken);
             } else {
                 reject(s.ref(), ar.cause());
             }

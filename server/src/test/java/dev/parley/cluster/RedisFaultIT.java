@@ -1,9 +1,11 @@
 package dev.parley.cluster;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.parley.metrics.ChatMetrics;
 import dev.parley.testing.Await;
 import dev.parley.testing.Cluster;
 import dev.parley.testing.ParleyServer;
+import io.micrometer.core.instrument.MeterRegistry;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -18,6 +20,16 @@ class RedisFaultIT {
 
     private static int ready(ParleyServer node) {
         return node.http().get("/health/ready", null).status();
+    }
+
+    private static MeterRegistry meters(ParleyServer node) {
+        return node.server().metrics().registry();
+    }
+
+    /** A gauge as the last scrape of the admin listener left it. */
+    private static double gauge(ParleyServer node, String name, String dependency) {
+        var search = meters(node).get(name);
+        return (dependency == null ? search : search.tag("dependency", dependency)).gauge().value();
     }
 
     @Test
@@ -35,6 +47,11 @@ class RedisFaultIT {
                 Await.until("n" + node.port() + " not ready", Duration.ofSeconds(10), () -> ready(node) == 503);
             }
             assertThat(cluster.node(1).admin().get("/health/ready", null).json().get("checks").get("broker").asText()).isEqualTo("DOWN");
+            // What the alerts read: a scrape checks readiness, and says which backend is down.
+            assertThat(cluster.node(1).admin().get("/metrics", null).status()).isEqualTo(200);
+            assertThat(gauge(cluster.node(1), ChatMetrics.READY, null)).isZero();
+            assertThat(gauge(cluster.node(1), ChatMetrics.DEPENDENCY_UP, "broker")).isZero();
+            assertThat(gauge(cluster.node(1), ChatMetrics.DEPENDENCY_UP, "database")).isEqualTo(1);
 
             // Sends are still acked, and members on other nodes still get them: from the store.
             Await.until("sends acked while Redis is down", Duration.ofSeconds(10), () -> soak.acked() >= ackedAtStop + total / 4);
@@ -62,6 +79,14 @@ class RedisFaultIT {
             assertThat(soak.deliveries()).as("deliveries, counting duplicates").isEqualTo(total * 3);
             System.out.printf("redis fault: %d messages, %d acked while Redis was down%n", total, ackedDuringOutage);
             for (JsonNode e : soak.errors()) throw new AssertionError("error frame " + e);
+            // Messages came through Redis before and after the outage, and from the store during it;
+            // what the nodes published meanwhile was dropped.
+            assertThat(cluster.nodes().stream().mapToLong(n -> meters(n).get(ChatMetrics.BROKER_LAG).timer().count()).sum()).as("arrived through Redis").isPositive();
+            assertThat(cluster.nodes().stream().mapToDouble(n -> meters(n).get(ChatMetrics.REPAIRED).counter().count()).sum()).as("repaired").isPositive();
+            assertThat(cluster.nodes().stream().mapToDouble(n -> meters(n).get(ChatMetrics.BROKER_DROPPED).functionCounter().count()).sum())
+                    .as("not published").isPositive();
+            assertThat(cluster.node(1).admin().get("/metrics", null).status()).isEqualTo(200);
+            assertThat(gauge(cluster.node(1), ChatMetrics.READY, null)).isEqualTo(1);
         }
     }
 }

@@ -75,6 +75,18 @@ class OpsEndpointsTest {
             assertThat(value(m, "parley_resumes_total{recovered=\"true\"}")).isGreaterThanOrEqualTo(1);
             assertThat(m).contains("parley_resumes_total{recovered=\"false\"}");
             assertThat(m).contains("# TYPE parley_connections_open gauge");
+            // The sends' acks, timed; readiness and each backend, checked by this scrape.
+            assertThat(value(m, "parley_ack_latency_seconds_count")).isGreaterThanOrEqualTo(2);
+            assertThat(value(m, "parley_ack_latency_seconds_bucket{le=\"+Inf\"}")).isGreaterThanOrEqualTo(2);
+            assertThat(value(m, "parley_ready")).isEqualTo(1);
+            assertThat(value(m, "parley_draining")).isEqualTo(0);
+            for (String d : new String[]{"database", "broker", "presence"}) {
+                assertThat(value(m, "parley_dependency_up{dependency=\"" + d + "\"}")).as(d).isEqualTo(1);
+            }
+            // Meters of a cluster are there on one node too, at 0, so that dashboards find them anywhere.
+            assertThat(value(m, "parley_broker_events_dropped_total")).isZero();
+            assertThat(value(m, "parley_broker_lag_seconds_count")).isZero();
+            assertThat(m).contains("parley_delivery_repaired_total");
         }
         Await.until("the closed connection to leave the gauge", Duration.ofSeconds(20),
                 () -> value(adminRaw("/metrics").body(), "parley_connections_open") == open - 1);

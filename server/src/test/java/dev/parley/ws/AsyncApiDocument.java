@@ -1,11 +1,13 @@
 package dev.parley.ws;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
+import com.networknt.schema.InputFormat;
 import com.networknt.schema.Schema;
 import com.networknt.schema.SchemaLocation;
 import com.networknt.schema.SchemaRegistry;
 import com.networknt.schema.dialect.Dialects;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
+import tools.jackson.dataformat.yaml.YAMLMapper;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -24,11 +26,15 @@ import java.util.concurrent.ConcurrentHashMap;
  * the replies what the server sends), each frame's payload schema, and a JSON Schema validator of them
  * (networknt's, with draft-07: AsyncAPI's schema format is a superset of it).
  *
+ * <p>The validator is on Jackson 3 (as Vert.x is), the tests' frames on Jackson 2: frames cross
+ * over as JSON text, and nothing of Jackson 3 shows outside this class.
+ *
  * <p>Besides validating frames, it tells what of the document a set of frames never showed
  * ({@link #unseen}), so that a frame, a field or an event type described but never sent fails the test.
  */
 final class AsyncApiDocument {
     private static final String BASE = "https://parley.invalid/asyncapi.json";
+    private static final JsonMapper JSON = JsonMapper.shared();
 
     /** One frame of the document: its name there, its {@code type} on the wire, and its payload schema's pointer. */
     record Frame(String name, String type, String payload) {}
@@ -51,8 +57,18 @@ final class AsyncApiDocument {
         }
     }
 
-    JsonNode doc() {
-        return doc;
+    /** The values of the {@code enum} of the schema at {@code pointer}. */
+    List<String> enumAt(String pointer) {
+        List<String> out = new ArrayList<>();
+        doc.at(resolve(pointer)).path("enum").forEach(v -> out.add(v.asString()));
+        return out;
+    }
+
+    /** The payloads of a frame's examples, as JSON text. */
+    List<String> examples(Frame f) {
+        List<String> out = new ArrayList<>();
+        doc.at("/components/messages/" + f.name() + "/examples").forEach(e -> out.add(e.path("payload").toString()));
+        return out;
     }
 
     /** The frames a client sends: the messages of the "receive" operations. */
@@ -68,12 +84,12 @@ final class AsyncApiDocument {
     private List<Frame> frames(boolean client) {
         Map<String, Frame> out = new LinkedHashMap<>();
         for (JsonNode op : doc.path("operations")) {
-            boolean receive = op.path("action").asText().equals("receive");
+            boolean receive = op.path("action").asString().equals("receive");
             List<JsonNode> refs = new ArrayList<>();
             if (receive == client) op.path("messages").forEach(refs::add);
             if (!client) op.path("reply").path("messages").forEach(refs::add);
             for (JsonNode ref : refs) {
-                String pointer = resolve(pointer(ref.path("$ref").asText()));
+                String pointer = resolve(pointer(ref.path("$ref").asString()));
                 String name = pointer.substring(pointer.lastIndexOf('/') + 1);
                 String payload = resolve(pointer + "/payload");
                 out.putIfAbsent(name, new Frame(name, typeOf(payload), payload));
@@ -86,7 +102,7 @@ final class AsyncApiDocument {
     private String typeOf(String pointer) {
         JsonNode s = doc.at(pointer);
         if (s.has("oneOf")) return typeOf(resolve(pointer + "/oneOf/0"));
-        String type = s.path("properties").path("type").path("const").asText(null);
+        String type = s.path("properties").path("type").path("const").asString(null);
         if (type == null) throw new AssertionError(pointer + " has no type const");
         return type;
     }
@@ -96,10 +112,17 @@ final class AsyncApiDocument {
         return frames.stream().filter(f -> f.type().equals(type)).findFirst().orElse(null);
     }
 
-    /** What is wrong with {@code instance} against the schema at {@code pointer}: empty if it is valid. */
-    List<String> errors(String pointer, JsonNode instance) {
-        Schema schema = schemas.computeIfAbsent(pointer, p -> registry.getSchema(SchemaLocation.of(BASE + "#" + p)));
-        return schema.validate(instance).stream().map(Object::toString).toList();
+    /** What is wrong with the JSON {@code instance} against the schema at {@code pointer}: empty if it is valid. */
+    List<String> errors(String pointer, String instance) {
+        return schema(pointer).validate(instance, InputFormat.JSON).stream().map(Object::toString).toList();
+    }
+
+    private boolean valid(String pointer, JsonNode instance) {
+        return schema(pointer).validate(instance).isEmpty();
+    }
+
+    private Schema schema(String pointer) {
+        return schemas.computeIfAbsent(pointer, p -> registry.getSchema(SchemaLocation.of(BASE + "#" + p)));
     }
 
     /**
@@ -108,10 +131,10 @@ final class AsyncApiDocument {
      * Instances are gathered per schema across every path to it, so that a field present only in
      * some places (a message's {@code editedAt}, in history pages) counts wherever it was seen.
      */
-    Set<String> unseen(Map<String, List<JsonNode>> instancesByPointer) {
+    Set<String> unseen(Map<String, List<String>> instancesByPointer) {
         Map<String, List<JsonNode>> seen = new LinkedHashMap<>();
         Set<String> reached = new LinkedHashSet<>();
-        instancesByPointer.forEach((p, instances) -> gather(p, instances, seen, reached));
+        instancesByPointer.forEach((p, instances) -> gather(p, instances.stream().map(JSON::readTree).toList(), seen, reached));
         Set<String> out = new LinkedHashSet<>();
         for (String p : reached) {
             List<JsonNode> instances = seen.getOrDefault(p, List.of());
@@ -119,8 +142,7 @@ final class AsyncApiDocument {
                 out.add(p + " (never seen)");
                 continue;
             }
-            for (var it = doc.at(p).path("properties").fieldNames(); it.hasNext(); ) {
-                String name = it.next();
+            for (String name : doc.at(p).path("properties").propertyNames()) {
                 if (instances.stream().noneMatch(i -> i.has(name))) out.add(p + "/properties/" + name + " (never present)");
             }
         }
@@ -135,10 +157,9 @@ final class AsyncApiDocument {
         JsonNode oneOf = s.path("oneOf");
         for (int i = 0; i < oneOf.size(); i++) {
             String variant = resolve(p + "/oneOf/" + i);
-            gather(variant, instances.stream().filter(n -> errors(variant, n).isEmpty()).toList(), seen, reached);
+            gather(variant, instances.stream().filter(n -> valid(variant, n)).toList(), seen, reached);
         }
-        for (var it = s.path("properties").fieldNames(); it.hasNext(); ) {
-            String name = it.next();
+        for (String name : s.path("properties").propertyNames()) {
             gather(p + "/properties/" + name, instances.stream().filter(n -> n.has(name)).map(n -> n.get(name)).toList(), seen, reached);
         }
         if (s.has("items")) {
@@ -153,7 +174,7 @@ final class AsyncApiDocument {
         String p = pointer;
         for (int hops = 0; doc.at(p).has("$ref"); hops++) {
             if (hops > 10) throw new AssertionError("a $ref loop at " + pointer);
-            p = pointer(doc.at(p).get("$ref").asText());
+            p = pointer(doc.at(p).get("$ref").asString());
         }
         if (doc.at(p).isMissingNode()) throw new AssertionError("nothing at " + pointer);
         return p;

@@ -56,6 +56,15 @@ class DocsTest {
     }
 
     @Test
+    void the_websocket_description_is_named_where_a_client_author_looks() throws Exception {
+        // Its content is checked against a running server by ws.AsyncApiTest.
+        for (String doc : new String[] {"README.md", "docs/PROTOCOL.md", "server/src/main/resources/openapi.yaml"}) {
+            assertThat(Files.readString(Path.of(doc))).as(doc).contains("/asyncapi.yaml");
+        }
+        assertThat(Path.of("server/src/main/resources/asyncapi.yaml")).exists();
+    }
+
+    @Test
     void every_close_code_is_in_the_protocol_table() throws Exception {
         String protocol = Files.readString(Path.of("docs/PROTOCOL.md"));
         for (CloseCode c : CloseCode.values()) {

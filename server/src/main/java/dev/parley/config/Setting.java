@@ -70,7 +70,7 @@ public enum Setting {
     ROOM_CREATION("CHAT_ROOM_CREATION", "--room-creation", "anyone", "who may make rooms (POST /api/rooms, or a join of a name not taken): anyone or admins"),
     RETENTION_DAYS("CHAT_RETENTION_DAYS", "--retention-days", "0", "messages (and room events) older than this many days are removed by a background sweep, unless a room keeps them less long; also the most a room may set; 0 keeps them for ever (up to 36500)"),
     RETENTION_MESSAGES("CHAT_RETENTION_MESSAGES", "--retention-messages", "0", "each room keeps at most its newest this many messages (and room events); older ones are removed by the sweep once 10 minutes old; also the most a room may set; 0 means no limit"),
-    API_DOCS("CHAT_API_DOCS", "--api-docs", "on", "on or off: the API docs page at /docs (/openapi.yaml is served either way)"),
+    API_DOCS("CHAT_API_DOCS", "--api-docs", "on", "on or off: the API docs page at /docs (/openapi.yaml and /asyncapi.yaml are served either way)"),
     LOG_FORMAT("CHAT_LOG_FORMAT", "--log-format", "text", "text or json (one JSON object per line)");
 
     public final String env;

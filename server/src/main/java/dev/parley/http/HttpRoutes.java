@@ -15,7 +15,8 @@ import java.util.Locale;
 
 /**
  * Builds the router of the public port: every route of PROTOCOL.md section 1 but {@code /ws} (see
- * ChatServer) and {@code /metrics} (see {@link AdminRoutes}), the web client and the API docs.
+ * ChatServer) and {@code /metrics} (see {@link AdminRoutes}), the web client and the API docs
+ * ({@code /openapi.yaml} for HTTP, {@code /asyncapi.yaml} for the WebSocket, {@code /docs}).
  */
 public final class HttpRoutes {
     private static final String SWAGGER_UI = "META-INF/resources/webjars/swagger-ui/" + swaggerVersion();
@@ -38,6 +39,7 @@ public final class HttpRoutes {
         new ApiRoutes(chat, tokens, metrics, new ClientAddress(config.trustedProxies())).mount(router);
         health.mount(router, false);
         getOrHead(router, "/openapi.yaml").handler(JarFiles.single(vertx, "/openapi.yaml", "openapi.yaml"));
+        getOrHead(router, "/asyncapi.yaml").handler(JarFiles.single(vertx, "/asyncapi.yaml", "asyncapi.yaml"));
         if (config.apiDocs()) {
             getOrHead(router, "/docs").handler(ctx -> {
                 // vertx-web matches "/docs/" on this route too: redirecting that would loop forever.

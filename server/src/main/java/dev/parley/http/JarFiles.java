@@ -21,7 +21,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import static java.util.Objects.requireNonNull;
 
 /**
- * Serves files packaged in the jar (the web client, the docs page, Swagger UI, {@code openapi.yaml}),
+ * Serves files packaged in the jar (the web client, the docs page, Swagger UI, {@code openapi.yaml}, {@code asyncapi.yaml}),
  * and nothing else. Vert.x's {@code StaticHandler} and {@code sendFile} look for a relative path in the
  * working directory before the class path, so a file that happened to lie there (in the Docker image
  * that is the data volume) would have been served on the web client's origin, where the tokens live.

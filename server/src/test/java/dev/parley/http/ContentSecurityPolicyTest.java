@@ -30,7 +30,7 @@ class ContentSecurityPolicyTest {
 
     @Test
     void the_web_client_may_connect_to_its_own_origin_only() {
-        for (String path : new String[] {"/", "/app.js", "/chat-client.js", "/style.css", "/api/limits", "/no-such-page"}) {
+        for (String path : new String[] {"/", "/app.js", "/chat-client.js", "/style.css", "/api/limits", "/openapi.yaml", "/asyncapi.yaml", "/no-such-page"}) {
             Map<String, String> csp = policy(server.http().get(path, null));
             assertThat(csp.get("connect-src")).as(path).isEqualTo("'self'");
             assertThat(csp.get("script-src")).as(path).isEqualTo("'self'");
@@ -81,13 +81,14 @@ class ContentSecurityPolicyTest {
     }
 
     @Test
-    void with_the_docs_switched_off_no_docs_path_answers_but_the_openapi_description_still_does() {
+    void with_the_docs_switched_off_no_docs_path_answers_but_the_api_descriptions_still_do() {
         for (String path : new String[] {"/docs", "/docs/", "/docs/init.js", "/docs/assets/swagger-ui-bundle.js", "/docs/index.html"}) {
             Http.Response r = configured.http().get(path, null);
             assertThat(r.status()).as(path).isEqualTo(404);
             assertThat(r.body()).as(path).doesNotContain("<html", "SwaggerUIBundle");
         }
         assertThat(configured.http().get("/openapi.yaml", null).status()).isEqualTo(200);
+        assertThat(configured.http().get("/asyncapi.yaml", null).status()).isEqualTo(200);
         assertThat(configured.http().get("/", null).status()).isEqualTo(200);
     }
 

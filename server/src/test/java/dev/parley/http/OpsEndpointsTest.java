@@ -136,6 +136,18 @@ class OpsEndpointsTest {
     }
 
     @Test
+    void the_asyncapi_description_of_the_websocket_is_served_as_yaml_beside_it() throws Exception {
+        HttpResponse<String> r = raw("/asyncapi.yaml");
+
+        assertThat(r.statusCode()).isEqualTo(200);
+        assertThat(r.headers().firstValue("Content-Type").orElse("")).contains("yaml");
+        assertThat(r.headers().firstValue("X-Content-Type-Options")).hasValue("nosniff");
+        try (var in = getClass().getClassLoader().getResourceAsStream("asyncapi.yaml")) {
+            assertThat(r.body()).startsWith("asyncapi: 3.0.0").isEqualTo(new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8));
+        }
+    }
+
+    @Test
     void docs_lead_to_a_page_that_reads_the_openapi_description() {
         HttpResponse<String> redirect = raw("/docs");
         HttpResponse<String> page = raw("/docs/");
@@ -184,7 +196,7 @@ class OpsEndpointsTest {
 
     @Test
     void static_files_are_revalidated_by_etag_so_an_upgrade_shows_at_once() {
-        for (String path : new String[] {"/", "/app.js", "/openapi.yaml", "/docs/", "/docs/assets/swagger-ui-bundle.js"}) {
+        for (String path : new String[] {"/", "/app.js", "/openapi.yaml", "/asyncapi.yaml", "/docs/", "/docs/assets/swagger-ui-bundle.js"}) {
             HttpResponse<String> first = raw(path);
             assertThat(first.statusCode()).as(path).isEqualTo(200);
             assertThat(first.headers().firstValue("Cache-Control")).as(path).hasValue("no-cache");
@@ -216,7 +228,7 @@ class OpsEndpointsTest {
 
     @Test
     void head_answers_like_get_without_a_body() {
-        for (String path : new String[] {"/health/live", "/health/ready", "/", "/openapi.yaml"}) {
+        for (String path : new String[] {"/health/live", "/health/ready", "/", "/openapi.yaml", "/asyncapi.yaml"}) {
             HttpResponse<String> get = raw(path);
             HttpResponse<String> head = send(HttpRequest.newBuilder(URI.create(server.baseUrl() + path)).method("HEAD", HttpRequest.BodyPublishers.noBody()));
 

@@ -11,6 +11,8 @@ import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.text.DecimalFormat;
+import java.text.DecimalFormatSymbols;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -83,6 +85,12 @@ final class ChartCommand implements Callable<Integer> {
     @Option(names = "--log-y", description = "logarithmic y axis (every value must be above 0)")
     boolean logY;
 
+    @Option(names = "--y-marker", paramLabel = "<value>", description = "a dashed horizontal line at this y, e.g. a bound: --y-marker 100 for saturation's p99 bound")
+    Double yMarker;
+
+    @Option(names = "--y-marker-label", paramLabel = "<text>", description = "the words on that line, e.g. \"p99 bound\"")
+    String yMarkerLabel;
+
     @Option(names = "--desc", paramLabel = "<text>", description = "a sentence for the SVG's <desc>, before the one generated from the data (what was measured, where)")
     String desc;
 
@@ -101,10 +109,12 @@ final class ChartCommand implements Callable<Integer> {
             List<ChartData.Series> data = ChartData.read(files, x, y, series);
             if (logX) requirePositive(data, true);
             if (logY) requirePositive(data, false);
+            if (yMarker != null && logY && !(yMarker > 0)) throw new IllegalArgumentException("--y-marker must be above 0 on a --log-y axis");
+            if (yMarkerLabel != null && yMarker == null) throw new IllegalArgumentException("--y-marker-label needs --y-marker");
             String xl = xLabel != null ? xLabel : label(x);
             String yl = yLabel != null ? yLabel : label(y);
             String t = title != null ? title : yl + " against " + xl;
-            String svg = SvgChart.render(new SvgChart.Spec(t, xl, yl, logX, logY, description(data, xl, yl)), data);
+            String svg = SvgChart.render(new SvgChart.Spec(t, xl, yl, logX, logY, yMarker, yMarkerLabel, description(data, xl, yl)), data);
             if (out == null) {
                 PrintWriter o = spec.commandLine().getOut();
                 o.print(svg);
@@ -155,6 +165,9 @@ final class ChartCommand implements Callable<Integer> {
             b.append(i == 0 ? "Series " : "; ").append('"').append(s.name()).append("\": ").append(s.points().size())
                     .append(s.points().size() == 1 ? " point" : " points").append(", x ").append(xs).append(", y ").append(ys);
         }
+        if (yMarker != null) {
+            b.append(". A dashed line marks y = ").append(DoubleSummary.fmt(yMarker)).append(yMarkerLabel == null ? "" : " (" + yMarkerLabel + ")");
+        }
         b.append(". From ").append(String.join(", ", files.stream().map(f -> f.getFileName().toString()).toList())).append('.');
         return b.toString();
     }
@@ -176,7 +189,7 @@ final class ChartCommand implements Callable<Integer> {
         }
 
         private static String fmt(double v) {
-            return v == Math.rint(v) && Math.abs(v) < 1e15 ? String.format(Locale.ROOT, "%,d", (long) v) : String.format(Locale.ROOT, "%,.3f", v);
+            return new DecimalFormat("#,##0.###", DecimalFormatSymbols.getInstance(Locale.ROOT)).format(v);
         }
     }
 }

@@ -10,9 +10,12 @@ import org.jfree.chart.axis.NumberAxis;
 import org.jfree.chart.axis.ValueAxis;
 import org.jfree.chart.entity.EntityCollection;
 import org.jfree.chart.plot.CrosshairState;
+import org.jfree.chart.plot.ValueMarker;
 import org.jfree.chart.plot.XYPlot;
 import org.jfree.chart.renderer.xy.XYLineAndShapeRenderer;
+import org.jfree.chart.text.TextUtils;
 import org.jfree.chart.title.LegendTitle;
+import org.jfree.chart.ui.RectangleAnchor;
 import org.jfree.chart.ui.RectangleEdge;
 import org.jfree.chart.ui.RectangleInsets;
 import org.jfree.chart.ui.TextAnchor;
@@ -55,7 +58,9 @@ final class SvgChart {
             new Color(0x0072B2), new Color(0xD55E00), new Color(0x009E73), new Color(0xCC79A7),
             new Color(0xE69F00), new Color(0x56B4E9), new Color(0x000000), new Color(0xF0E442)};
 
-    record Spec(String title, String xLabel, String yLabel, boolean logX, boolean logY, String description) {}
+    /** @param yMarker a horizontal line across the plot (a bound), or null; {@code yMarkerLabel} its words, or null */
+    record Spec(String title, String xLabel, String yLabel, boolean logX, boolean logY, Double yMarker, String yMarkerLabel,
+                String description) {}
 
     private SvgChart() {}
 
@@ -68,6 +73,20 @@ final class SvgChart {
             data.addSeries(xy);
         }
         XYPlot plot = new XYPlot(data, axis(spec.xLabel(), spec.logX()), axis(spec.yLabel(), spec.logY()), new PointGroupRenderer());
+        if (spec.yMarker() != null) {
+            ValueMarker bound = new ValueMarker(spec.yMarker(), Color.DARK_GRAY,
+                    new BasicStroke(1.5f, BasicStroke.CAP_BUTT, BasicStroke.JOIN_MITER, 10f, new float[]{6f, 4f}, 0f));
+            if (spec.yMarkerLabel() != null) {
+                bound.setLabel(spec.yMarkerLabel());
+                bound.setLabelFont(new Font(Font.SANS_SERIF, Font.PLAIN, 12));
+                bound.setLabelBackgroundColor(Color.WHITE);
+                bound.setLabelAnchor(RectangleAnchor.TOP_LEFT);
+                bound.setLabelTextAnchor(TextAnchor.BOTTOM_LEFT);
+                bound.setLabelOffset(new RectangleInsets(4, 6, 4, 6));
+            }
+            plot.addRangeMarker(bound);
+            includeInRange(plot.getRangeAxis(), spec.yMarker(), spec.logY());
+        }
         JFreeChart chart = new JFreeChart(spec.title(), plot);
         theme().apply(chart);
         LegendTitle legend = chart.getLegend();
@@ -80,6 +99,9 @@ final class SvgChart {
             renderer.setSeriesStroke(i, new BasicStroke(2f));
         }
 
+        // JFreeChart draws rotated text (the y axis's label) as glyph outlines unless told not to
+        // (a workaround for an old JDK bug): in SVG that would be a path no one can read or search.
+        TextUtils.setUseDrawRotatedStringWorkaround(false);
         SVGGraphics2D g2 = new SVGGraphics2D(WIDTH, HEIGHT);
         g2.setDefsKeyPrefix("chart");
         chart.draw(g2, new Rectangle2D.Double(0, 0, WIDTH, HEIGHT));
@@ -89,6 +111,16 @@ final class SvgChart {
         int open = svg.indexOf('>') + 1;
         String a11y = "<title>" + SVGUtils.escapeForXML(spec.title()) + "</title><desc>" + SVGUtils.escapeForXML(spec.description()) + "</desc>";
         return "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n" + svg.substring(0, open) + a11y + svg.substring(open) + "\n";
+    }
+
+    /** A bound above or below every point is still drawn: the axis reaches a little past it. */
+    private static void includeInRange(ValueAxis axis, double v, boolean log) {
+        Range r = axis.getRange();
+        if (r.contains(v)) return;
+        double span = r.getUpperBound() - r.getLowerBound();
+        double low = v >= r.getLowerBound() ? r.getLowerBound() : log ? v / 1.25 : v - span * 0.05;
+        double high = v <= r.getUpperBound() ? r.getUpperBound() : log ? v * 1.25 : v + span * 0.05;
+        axis.setRange(low, high);
     }
 
     private static ValueAxis axis(String label, boolean log) {

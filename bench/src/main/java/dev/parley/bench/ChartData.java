@@ -127,7 +127,11 @@ final class ChartData {
             return name.endsWith(".json") ? name.substring(0, name.length() - 5) : name;
         }
         JsonNode v = lookup(p, field);
-        if (v == null || v.isNull()) throw missing(p, field);
+        if (v == null || v.isNull()) {
+            IllegalArgumentException e = missing(p, field);
+            if (!"label".equals(field)) throw e;
+            throw new IllegalArgumentException(e.getMessage() + ". A run records a label with --label; --series file names each curve after its file");
+        }
         if (v.isContainerNode()) throw new IllegalArgumentException(p.describe() + ": field \"" + field + "\" is an object or list, not a name");
         // A number alone ("100") says little in a legend: "members 100" says what it counts.
         if (v.isNumber()) return field.substring(field.lastIndexOf('.') + 1) + " " + Report.fmt(v.asDouble());

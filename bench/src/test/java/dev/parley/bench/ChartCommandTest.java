@@ -171,6 +171,10 @@ class ChartCommandTest {
         assertThat(run.err()).startsWith("chart: epoll-10.json: no field \"latency.p98\". Fields of this point: ")
                 .contains("latency.p99", "config.members", "server.cores", "cpuPerDeliveryUs");
 
+        Run unlabelled = chart(saturation("unlabelled", 2).toString(), "--x", "step", "--y", "latency.p99", "--series", "label");
+        assertThat(unlabelled.status()).isEqualTo(2);
+        assertThat(unlabelled.err()).contains("unlabelled.json, steps[0]: no field \"label\"", "--series file names each curve after its file");
+
         Path stepless = saturation("stepless", 2);
         Run derived = chart(stepless.toString(), "--x", "step", "--y", "cpuPerDeliveryUs");
         assertThat(derived.status()).isEqualTo(2);

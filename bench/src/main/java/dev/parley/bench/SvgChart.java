@@ -8,6 +8,7 @@ import org.jfree.chart.axis.LogTick;
 import org.jfree.chart.axis.TickType;
 import org.jfree.chart.axis.NumberAxis;
 import org.jfree.chart.axis.ValueAxis;
+import org.jfree.chart.block.BlockBorder;
 import org.jfree.chart.entity.EntityCollection;
 import org.jfree.chart.plot.CrosshairState;
 import org.jfree.chart.plot.ValueMarker;
@@ -91,7 +92,7 @@ final class SvgChart {
         theme().apply(chart);
         LegendTitle legend = chart.getLegend();
         legend.setPosition(RectangleEdge.BOTTOM);
-        legend.setFrame(org.jfree.chart.block.BlockBorder.NONE);
+        legend.setFrame(BlockBorder.NONE);
         chart.setPadding(new RectangleInsets(8, 8, 8, 16));
         XYLineAndShapeRenderer renderer = (XYLineAndShapeRenderer) plot.getRenderer();
         for (int i = 0; i < series.size(); i++) {

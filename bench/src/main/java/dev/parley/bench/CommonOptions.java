@@ -43,6 +43,10 @@ final class CommonOptions {
     @Option(names = "--run-id", paramLabel = "<id>", description = "prefix of this run's user and room names (lowercase letters and digits). Default: random")
     String runId;
 
+    @Option(names = "--label", paramLabel = "<text>",
+            description = "a name for this run, written into the report as label (e.g. epoll, io_uring, H2, PostgreSQL): bench chart --series label draws one curve per label")
+    String label;
+
     @Option(names = "--quiet", description = "no progress lines")
     boolean quiet;
 

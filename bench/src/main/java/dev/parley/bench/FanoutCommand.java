@@ -63,6 +63,7 @@ final class FanoutCommand implements Callable<Integer> {
     static Map<String, Object> header(String scenario, CommonOptions common, Map<String, Object> config) {
         Map<String, Object> out = new LinkedHashMap<>();
         out.put("scenario", scenario);
+        if (common.label != null) out.put("label", common.label);
         out.put("runId", common.runId());
         out.put("date", Instant.now().toString());
         out.put("jdk", Runtime.version().toString());

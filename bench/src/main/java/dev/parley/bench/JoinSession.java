@@ -66,6 +66,20 @@ final class JoinSession implements AutoCloseable {
         return new Replay(lastSeq, recovered, count, first, highest);
     }
 
+    /** Sends a message to a room this session has joined and returns the seq of its {@code ack}. */
+    long send(String room, String text, String clientId) throws InterruptedException {
+        String ref = "s" + ++refs;
+        send("{\"type\":\"send\",\"room\":" + quote(room) + ",\"text\":" + quote(text) + ",\"clientId\":" + quote(clientId) + ",\"ref\":\"" + ref + "\"}");
+        long deadline = System.nanoTime() + TIMEOUT_NANOS;
+        while (true) {
+            JsonNode f = next(deadline, "the ack in " + room);
+            if (ref.equals(f.path("ref").asText())) {
+                if (f.path("type").asText().equals("ack")) return f.path("seq").asLong();
+                throw new IllegalStateException("send " + room + ": " + f);
+            }
+        }
+    }
+
     /** Leaves the room and waits for {@code left}. */
     void leave(String room) throws InterruptedException {
         String ref = "l" + ++refs;

@@ -187,7 +187,15 @@ final class LoadCommand implements Callable<Integer> {
         if (postgres) {
             cmd.addAll(List.of("--database-url", store.databaseUrl, "--database-user", databaseUser));
         } else {
-            Files.createDirectories(store.dataDir);
+            if (!Files.exists(store.dataDir)) {
+                // As the server makes it: only its owner may read the messages and password hashes.
+                Files.createDirectories(store.dataDir);
+                try {
+                    Files.setPosixFilePermissions(store.dataDir, java.nio.file.attribute.PosixFilePermissions.fromString("rwx------"));
+                } catch (UnsupportedOperationException e) {
+                    // not a POSIX file system
+                }
+            }
             cmd.addAll(List.of("--data-dir", store.dataDir.toString()));
         }
         Path log = Files.createTempFile("parley-load-server", ".log");

@@ -34,8 +34,9 @@ import java.util.function.Supplier;
  * schema is the server's, written by {@link Loader}, which says how it is coupled to it.
  */
 @Command(name = "load", mixinStandardHelpOptions = true, sortOptions = false,
-        description = {"Bulk loader: writes N messages over R public rooms straight into a STOPPED server's database (JDBC),",
-                "the embedded H2 of a data directory or a PostgreSQL, keeping what the server relies on (gap-free seqs, room counters, search index).",
+        description = {"Bulk loader: fills a STOPPED server's store (H2 or PostgreSQL) with N messages over R rooms, with JDBC.",
+                "It writes the server's tables as the server would have (gap-free seqs from 1, room counters, members, search index),",
+                "straight into the embedded H2 of a data directory (--data-dir) or a PostgreSQL (--database-url, with COPY).",
                 "The schema must exist (start the server once on the store, or pass --server-jar) at the version the loader knows.",
                 "Texts: a fixed-seed Zipf vocabulary, plus marker words at exact frequencies: quokka in 1 message in 100,000, zeppelin in 1 in 1,000, quasar in 1 in 10.",
                 "Users are <user-prefix>N, password bench-password-0; rooms <room-prefix>N, public, with --members members each."})

@@ -301,24 +301,30 @@ final class Loader {
     private void copyMessages(Connection c, List<Integer> rooms) throws SQLException {
         CopyIn copy = c.unwrap(PGConnection.class).getCopyAPI().copyIn("COPY messages (room, seq, id, sender, client_id, text, ts) FROM STDIN");
         try {
-            StringBuilder line = new StringBuilder(256);
+            // Rows go out in chunks of about 64 KiB: a CopyData message each, not one a row.
+            StringBuilder chunk = new StringBuilder(70_000);
             for (int r : rooms) {
                 String room = shape.room(r);
                 for (long seq = 1; seq <= shape.count(r); seq++) {
                     long m = shape.message(r, seq);
-                    line.setLength(0);
-                    line.append(room).append('\t').append(seq).append('\t').append(id(m)).append('\t').append(shape.user(shape.sender(r, m)))
+                    chunk.append(room).append('\t').append(seq).append('\t').append(id(m)).append('\t').append(shape.user(shape.sender(r, m)))
                             .append('\t').append(clientId(m)).append('\t');
-                    escape(line, texts.text(m));
-                    line.append('\t').append(shape.ts(m)).append('\n');
-                    byte[] bytes = line.toString().getBytes(StandardCharsets.UTF_8);
-                    copy.writeToCopy(bytes, 0, bytes.length);
+                    escape(chunk, texts.text(m));
+                    chunk.append('\t').append(shape.ts(m)).append('\n');
+                    if (chunk.length() >= 64_000) flush(copy, chunk);
                 }
             }
+            flush(copy, chunk);
             copy.endCopy();
         } finally {
             if (copy.isActive()) copy.cancelCopy();
         }
+    }
+
+    private static void flush(CopyIn copy, StringBuilder chunk) throws SQLException {
+        byte[] bytes = chunk.toString().getBytes(StandardCharsets.UTF_8);
+        if (bytes.length > 0) copy.writeToCopy(bytes, 0, bytes.length);
+        chunk.setLength(0);
     }
 
     private static void escape(StringBuilder b, String s) {

@@ -157,7 +157,7 @@ final class LoadCommand implements Callable<Integer> {
     }
 
     /** The server puts the journal's records into the database at its start: loading before that would write seqs it then finds taken. */
-    private static void refuseUnreplayedJournal(Path dataDir) throws IOException {
+    static void refuseUnreplayedJournal(Path dataDir) throws IOException {
         Path journal = dataDir.resolve("parley.journal");
         if (Files.exists(journal) && Files.size(journal) > 8) {
             throw new IllegalStateException(journal + " holds messages the server has not yet written into its database (it stopped uncleanly):"

@@ -143,6 +143,10 @@ final class LoadCommand implements Callable<Integer> {
         out.put("vocabulary", vocabulary);
         out.put("seconds", Report.round(seconds));
         out.put("messagesPerSecond", Math.round(messages / seconds));
+        Map<String, Object> phases = new LinkedHashMap<>(loader.phases());
+        out.put("phaseSeconds", phases);
+        Double writing = loader.phases().get("messages");
+        if (writing != null && writing > 0) out.put("messagesPerSecondWriting", Math.round(messages / writing));
         Map<String, Object> markers = new LinkedHashMap<>();
         for (TextGenerator.Marker m : TextGenerator.MARKERS) markers.put(m.word(), TextGenerator.occurrences(m, messages));
         out.put("markers", markers);

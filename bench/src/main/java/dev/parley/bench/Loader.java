@@ -12,7 +12,9 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -63,6 +65,7 @@ final class Loader {
     private final int threads;
     private final PrintStream progress;
     private final AtomicLong written = new AtomicLong();
+    private final Map<String, Double> phases = new LinkedHashMap<>();
 
     /** @param connections a new connection to the database each call */
     Loader(Supplier<Connection> connections, boolean postgres, StoreShape shape, TextGenerator texts, int threads, PrintStream progress) {
@@ -76,6 +79,15 @@ final class Loader {
 
     long written() {
         return written.get();
+    }
+
+    /** Seconds each phase of {@link #load} took, in order: where a slow load spends its time. */
+    Map<String, Double> phases() {
+        return phases;
+    }
+
+    private void phase(String name, long startNanos) {
+        phases.put(name, Report.round((System.nanoTime() - startNanos) / 1e9));
     }
 
     /** Refuses a database without the server's schema, or at another version than {@link #SCHEMA_VERSION}. */
@@ -112,6 +124,7 @@ final class Loader {
 
     /** Users, rooms and members, then the messages room by room, then the read markers. */
     void load() throws Exception {
+        long start = System.nanoTime();
         try (Connection c = connections.get()) {
             c.setAutoCommit(false);
             checkSchema(c);
@@ -120,18 +133,24 @@ final class Loader {
             writeRooms(c);
             c.commit();
         }
+        phase("usersAndRooms", start);
         String searchIndex = postgres ? dropSearchIndex() : null;
         try {
+            start = System.nanoTime();
             writeMessages();
+            phase("messages", start);
         } finally {
             if (searchIndex != null) {
                 progress.println("load: making the search index again");
+                start = System.nanoTime();
                 try (Connection c = connections.get(); Statement st = c.createStatement()) {
                     st.execute("SET maintenance_work_mem = '512MB'");
                     st.execute(searchIndex);
                 }
+                phase("searchIndex", start);
             }
         }
+        start = System.nanoTime();
         try (Connection c = connections.get()) {
             c.setAutoCommit(false);
             writeReadMarkers(c);
@@ -147,6 +166,7 @@ final class Loader {
                 }
             }
         }
+        phase(postgres ? "readMarkersAndAnalyze" : "readMarkersAndCheckpoint", start);
     }
 
     private void writeUsers(Connection c) throws SQLException {

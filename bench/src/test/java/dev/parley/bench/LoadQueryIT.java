@@ -65,7 +65,7 @@ class LoadQueryIT {
         Result query = bench("query", "--url", url, "--rooms", String.valueOf(ROOMS), "--sample-rooms", "4", "--requests", "4",
                 "--warmup-requests", "1", "--users", "4", "--concurrency", "2", "--since-back", "30", "--quiet", "--json");
         JsonNode report = query.json();
-        String context = "report:\n" + report.toPrettyString() + "\nbench stderr:\n" + log("bench.err");
+        String context = "report:\n" + report.toPrettyString() + "\nbench stderr:\n" + log("bench.err") + "\nserver log:\n" + log("server.log");
         assertThat(query.exit()).as(context).isZero();
         for (String kind : List.of("searchRareEveryRoom", "searchCommonEveryRoom", "searchRareOneRoom", "searchCommonOneRoom",
                 "historyNewest", "historyDeep", "joinSince")) {

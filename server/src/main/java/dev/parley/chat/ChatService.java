@@ -52,6 +52,8 @@ public final class ChatService {
     private final UserRooms userRooms;
     private final MessageEdits edits;
     private final Search search;
+    private final Bots bots;
+    private final Posts posts;
 
     /**
      * @param throttle     counts attempts at passwords and registrations, before any is checked
@@ -61,7 +63,7 @@ public final class ChatService {
                        Presence presence, PasswordHasher hasher, TokenService tokens, Sessions sessions, LoginThrottle throttle,
                        BoundedPool passwords, boolean registrationOpen,
                        java.time.Duration tokenTtl, java.util.Collection<String> admins, boolean roomCreationByAnyone,
-                       dev.parley.auth.UsedTickets usedTickets) {
+                       dev.parley.auth.UsedTickets usedTickets, dev.parley.store.BotStore botStore) {
         this.vertx = requireNonNull(vertx, "vertx");
         this.limits = requireNonNull(limits, "limits");
         this.store = requireNonNull(store, "store");
@@ -80,6 +82,18 @@ public final class ChatService {
         this.browserSessions = new BrowserSessions(vertx, tokens, sessions, usedTickets);
         this.edits = new MessageEdits(limits, requireNonNull(changes, "changes"), delivery, accounts::isAdmin, w -> blocking(w));
         this.search = new Search(vertx, limits, store, rooms);
+        this.bots = new Bots(vertx, limits, requireNonNull(botStore, "botStore"), sessions, accounts::isAdmin);
+        this.posts = new Posts(vertx, limits, roomStore, store);
+    }
+
+    /** Bot accounts and their API keys (PROTOCOL.md, "Server API and bots"). */
+    public Bots bots() {
+        return bots;
+    }
+
+    /** Messages posted over HTTP, by bots and users alike. */
+    public Posts posts() {
+        return posts;
     }
 
     /** Edits, deletions and reactions of messages. */

@@ -245,6 +245,7 @@ final class ApiRoutes {
         JsonObject o = new JsonObject().put("type", "message").put("room", m.room()).put("seq", m.seq()).put("id", m.id())
                 .put("from", m.from()).put("text", m.text()).put("ts", m.ts()).put("clientId", m.clientId());
         if (m.replyTo() > 0) o.put("replyTo", m.replyTo());
+        if (m.bot()) o.put("bot", true);
         if (!m.mentions().isEmpty()) o.put("mentions", new JsonArray(m.mentions()));
         if (m.event() != null) o.put("event", new JsonObject().put("type", m.event().type()).mergeIn(new JsonObject(m.event().json())));
         Message.State st = m.state();

@@ -53,7 +53,7 @@ final class GroupCommitWriter {
     private WriterSession session; // the writer thread's only
 
     /** @param replyTo the seq of the message it answers, 0 if none */
-    record Pending(String room, String sender, String clientId, String text, long replyTo, CompletableFuture<Appended> result, long queuedAt) {}
+    record Pending(String room, String sender, String clientId, String text, long replyTo, boolean bot, CompletableFuture<Appended> result, long queuedAt) {}
 
     /**
      * @param journal                which this writer then owns, and closes when it stops; or null
@@ -82,7 +82,7 @@ final class GroupCommitWriter {
     }
 
     /** Queues a message for the next group commit. Completes on the writer thread. */
-    CompletableFuture<Appended> append(String room, String sender, String clientId, String text, long replyTo) {
+    CompletableFuture<Appended> append(String room, String sender, String clientId, String text, long replyTo, boolean bot) {
         CompletableFuture<Appended> result = new CompletableFuture<>();
         int s = state;
         if (s != RUNNING) {
@@ -90,7 +90,7 @@ final class GroupCommitWriter {
             result.completeExceptionally(closed());
             return result;
         }
-        Pending p = new Pending(room, sender, clientId, text, replyTo, result, System.nanoTime());
+        Pending p = new Pending(room, sender, clientId, text, replyTo, bot, result, System.nanoTime());
         queue.add(p);
         // The store may have been closed since the check above, and the writer may have looked at the
         // queue for the last time before the add: then nothing would ever complete this append. So it

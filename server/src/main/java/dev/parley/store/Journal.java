@@ -34,8 +34,9 @@ import java.util.zip.CRC32C;
  *
  * <p>The file is an 8-byte header, then records: payload length (int), CRC32C of the payload (int),
  * payload = message count (int), then per message room, seq, id, sender, ts, clientId, text (strings
- * as an int length and UTF-8 bytes), and replyTo (long) when the count has {@link #WITH_REPLIES} set:
- * records written before replies lack it, and are read as they were written. A record cut short by a crash (a write that never returned, so
+ * as an int length and UTF-8 bytes), and replyTo (long) when the count has {@link #WITH_REPLIES} set,
+ * then a flags byte (1: a bot's message) when it has {@link #WITH_FLAGS} set: records written before
+ * replies or bots lack them, and are read as they were written. A record cut short by a crash (a write that never returned, so
  * never acknowledged) fails its length or CRC check and ends the replay. Only the writer thread
  * appends; the file is emptied once H2 has written everything it holds.
  */
@@ -47,6 +48,8 @@ public final class Journal implements AutoCloseable {
     private static final int MAX_RECORD = 256 << 20;
     /** A flag on a record's message count: each message ends with its replyTo (see the class comment). */
     private static final int WITH_REPLIES = 1 << 30;
+    /** A flag on a record's message count: each message ends with a flags byte, after its replyTo. */
+    private static final int WITH_FLAGS = 1 << 29;
 
     private final Path path;
     private final FileChannel channel;
@@ -253,7 +256,7 @@ public final class Journal implements AutoCloseable {
         b.clear();
         b.position(RECORD_HEADER);
         b = ensure(b, 4);
-        b.putInt(messages.size() | WITH_REPLIES);
+        b.putInt(messages.size() | WITH_REPLIES | WITH_FLAGS);
         for (Message m : messages) {
             b = putString(b, m.room());
             b = ensure(b, 8);
@@ -266,6 +269,8 @@ public final class Journal implements AutoCloseable {
             b = putString(b, m.text());
             b = ensure(b, 8);
             b.putLong(m.replyTo());
+            b = ensure(b, 1);
+            b.put((byte) (m.bot() ? 1 : 0));
         }
         int length = b.position() - RECORD_HEADER;
         crc.reset();
@@ -298,7 +303,8 @@ public final class Journal implements AutoCloseable {
         try {
             int head = p.getInt();
             boolean replies = (head & WITH_REPLIES) != 0;
-            int count = head & ~WITH_REPLIES;
+            boolean flags = (head & WITH_FLAGS) != 0;
+            int count = head & ~(WITH_REPLIES | WITH_FLAGS);
             List<Message> out = new ArrayList<>(Math.min(count, 4096));
             for (int i = 0; i < count; i++) {
                 String room = getString(p);
@@ -309,7 +315,8 @@ public final class Journal implements AutoCloseable {
                 String clientId = getString(p);
                 String text = getString(p);
                 long replyTo = replies ? p.getLong() : 0;
-                out.add(new Message(room, seq, id, sender, text, ts, clientId, null, replyTo, null));
+                boolean bot = flags && (p.get() & 1) != 0;
+                out.add(new Message(room, seq, id, sender, text, ts, clientId, null, replyTo, null, bot));
             }
             return out;
         } catch (RuntimeException e) {

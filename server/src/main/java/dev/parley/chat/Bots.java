@@ -84,7 +84,7 @@ public final class Bots {
             if (!actions.contains(action)) return false;
             if (rooms == null) return true;
             if (room == null) return false; // a key of some rooms acts in those only
-            for (String r : rooms) if (r.equalsIgnoreCase(room)) return true;
+            for (String r : rooms) if (r.equals(room)) return true; // as the store names rooms: exactly
             return false;
         }
 
@@ -102,7 +102,10 @@ public final class Bots {
     /** A new key: the only time the key itself is told. */
     public record NewKey(KeyInfo info, String key) {}
 
-    public record Created(BotStore.Bot bot, NewKey key) {}
+    /** A bot account. */
+    public record Bot(String name, long createdAt, boolean disabled) {}
+
+    public record Created(Bot bot, NewKey key) {}
 
     private final Vertx vertx;
     private final Limits limits;
@@ -195,17 +198,17 @@ public final class Bots {
                 throw ChatService.lookAlike(e);
             }
             if (!made) throw new ChatException(ErrorCode.CONFLICT, "username " + name + " is taken");
-            return new Created(new BotStore.Bot(name, k.row().createdAt(), false), k.created());
+            return new Created(new Bot(name, k.row().createdAt(), false), k.created());
         });
     }
 
-    public Future<List<BotStore.Bot>> list(TokenService.Identity admin) {
+    public Future<List<Bot>> list(TokenService.Identity admin) {
         try {
             admin(admin);
         } catch (ChatException e) {
             return Future.failedFuture(e);
         }
-        return blocking(store::bots);
+        return blocking(() -> store.bots().stream().map(b -> new Bot(b.name(), b.createdAt(), b.disabled())).toList());
     }
 
     /** The bot's working keys: ids, prefixes and scopes, never a key. */

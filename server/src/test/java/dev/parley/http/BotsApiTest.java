@@ -226,10 +226,20 @@ class BotsApiTest {
         assertThat(muted.json().get("message").asText()).contains("muted");
 
         // a key that manages, within its rooms, as whatever role the bot has there
-        String manager = bot(admin, ParleyServer.unique("manager"), ",\"rooms\":[\"" + hidden + "\"],\"actions\":[\"manage\",\"read\"]").get("key").get("key").asText();
+        String managerName = ParleyServer.unique("manager");
+        String manager = bot(admin, managerName, ",\"rooms\":[\"" + hidden + "\"],\"actions\":[\"manage\",\"read\"]").get("key").get("key").asText();
         assertThat(call("GET", "/api/rooms/" + hidden, manager, null).status()).isEqualTo(404); // no member: nothing to see
         assertThat(call("DELETE", "/api/rooms/" + other, manager, null).status()).isEqualTo(403); // not its room
         assertThat(call("POST", "/api/rooms", manager, "{\"name\":\"" + Rooms.unique("made") + "\",\"visibility\":\"public\"}").status()).isEqualTo(403);
+        String carol = ParleyServer.unique("carol");
+        server().http().register(carol);
+        assertThat(call("PUT", "/api/rooms/" + hidden + "/members/" + managerName, ta, "{}").status()).isEqualTo(201);
+        assertThat(call("PUT", "/api/rooms/" + hidden + "/members/" + carol, manager, "{}").status()).isEqualTo(403); // a member, no moderator
+        assertThat(call("PUT", "/api/rooms/" + hidden + "/members/" + managerName, ta, "{\"role\":\"moderator\"}").status()).isEqualTo(200);
+        Http.Response added = call("PUT", "/api/rooms/" + hidden + "/members/" + carol, manager, "{}");
+        assertThat(added.status()).as(added.body()).isEqualTo(201);
+        assertThat(call("DELETE", "/api/rooms/" + hidden + "/members/" + carol, manager, null).status()).isEqualTo(204);
+        assertThat(call("GET", "/api/rooms/" + hidden + "/members", manager, null).status()).isEqualTo(200);
     }
 
     @Test

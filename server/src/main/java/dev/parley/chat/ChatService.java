@@ -134,6 +134,8 @@ public final class ChatService {
      * keys, and the first sign-in of its user makes their account, so it runs off the loop.
      */
     public Future<Optional<TokenService.Identity>> authenticate(String token) {
+        // A bot's API key is no token, and acts on the HTTP API only (Bots.authenticate): never parsed as a JWT.
+        if (Bots.isKey(token)) return Future.succeededFuture(Optional.empty());
         if (!tokens.usesJwks()) return Future.succeededFuture(tokens.verify(token).filter(sessions::valid));
         return Blocking.run(vertx, () -> tokens.verify(token).filter(sessions::valid).filter(accounts::linked));
     }

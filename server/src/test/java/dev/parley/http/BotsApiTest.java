@@ -121,6 +121,9 @@ class BotsApiTest {
         assertThat(second.status()).as(second.body()).isEqualTo(201);
         String secondKey = second.json().get("key").asText();
 
+        // the first use is noted off the request's way: wait for it rather than race it
+        Await.until("the first key's use noted", WAIT, () -> call("GET", "/api/admin/bots/" + botName + "/keys", admin, null).json()
+                .get("keys").get(0).get("lastUsedAt").isTextual());
         Http.Response listed = call("GET", "/api/admin/bots/" + botName + "/keys", admin, null);
         assertThat(listed.status()).isEqualTo(200);
         JsonNode keys = listed.json().get("keys");
@@ -158,6 +161,9 @@ class BotsApiTest {
         assertThat(call("DELETE", "/api/admin/users/" + botName + "/disabled", admin, null).status()).isEqualTo(204);
         assertThat(call("GET", "/api/rooms", third, null).status()).isEqualTo(200);
 
+        // the WebSocket takes no key
+        assertThat(Http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(server().baseUrl() + "/ws?token=" + third)).GET().build()).status())
+                .isEqualTo(401);
         // unknown, malformed: 401, and never a JWT's refusal of a parse
         String unknown = "pk_" + "A".repeat(43);
         assertThat(call("GET", "/api/rooms", unknown, null).status()).isEqualTo(401);

@@ -3,6 +3,7 @@ package dev.parley.http;
 import dev.parley.auth.TokenService;
 import dev.parley.chat.ChatException;
 import dev.parley.chat.ChatService;
+import dev.parley.chat.Webhooks;
 import dev.parley.chat.ErrorCode;
 import dev.parley.chat.HistoryPage;
 import dev.parley.chat.Limits;
@@ -48,6 +49,9 @@ final class ApiRoutes {
             Map.entry(Pattern.compile("/api/rooms/[^/]+"), List.of("GET", "HEAD", "DELETE")),
             Map.entry(Pattern.compile("/api/rooms/[^/]+/(messages|presence|members|bans)"), List.of("GET", "HEAD")),
             Map.entry(Pattern.compile("/api/rooms/[^/]+/retention"), List.of("PUT")),
+            Map.entry(Pattern.compile("/api/rooms/[^/]+/webhooks"), List.of("GET", "HEAD", "POST")),
+            Map.entry(Pattern.compile("/api/rooms/[^/]+/webhooks/[^/]+"), List.of("DELETE")),
+            Map.entry(Pattern.compile("/api/rooms/[^/]+/webhooks/[^/]+/enabled"), List.of("PUT")),
             Map.entry(Pattern.compile("/api/rooms/[^/]+/(members|bans)/[^/]+"), List.of("PUT", "DELETE")));
 
     private final ChatService chat;
@@ -56,9 +60,11 @@ final class ApiRoutes {
     private final ClientAddress clients;
     private final SessionRoutes sessionRoutes;
     private final RequestPace pace;
+    private final Webhooks webhooks;
 
-    ApiRoutes(ChatService chat, TokenService tokens, ChatMetrics metrics, ClientAddress clients) {
+    ApiRoutes(ChatService chat, Webhooks webhooks, TokenService tokens, ChatMetrics metrics, ClientAddress clients) {
         this.chat = requireNonNull(chat, "chat");
+        this.webhooks = requireNonNull(webhooks, "webhooks");
         this.tokens = requireNonNull(tokens, "tokens");
         this.metrics = requireNonNull(metrics, "metrics");
         this.clients = requireNonNull(clients, "clients");
@@ -86,6 +92,7 @@ final class ApiRoutes {
         });
         new RoomRoutes(chat.rooms(), metrics).mount(router);
         new SearchRoutes(chat.search(), metrics).mount(router);
+        new WebhookRoutes(webhooks, metrics).mount(router);
         router.route("/api/*").handler(ctx -> HttpErrors.refuse(ctx.response(), metrics, ErrorCode.NOT_FOUND,
                 "no such API route: " + ctx.request().method() + " " + ctx.request().path()));
     }

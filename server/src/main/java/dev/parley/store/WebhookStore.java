@@ -133,13 +133,17 @@ public final class WebhookStore {
     // --- the dispatcher's ---
 
     /**
-     * Takes (or keeps) the lease of every webhook that is not disabled and whose lease is free,
-     * expired or this node's, until {@code until}. Also removes the disabled webhooks of rooms
-     * deleted since (nothing will take them up again).
+     * Takes the lease of every webhook that is not disabled and whose lease is free or expired, and
+     * renews this node's leases that end before {@code renewBefore}, until {@code until}. A row whose
+     * lease is this node's for a while yet is not written.
      */
-    public void claim(String node, long now, long until) {
-        update("UPDATE webhooks SET lease_node = ?, lease_until = ? WHERE status <> ? AND (lease_node IS NULL OR lease_node = ? OR lease_until < ?)",
-                node, until, DISABLED, node, now);
+    public void claim(String node, long now, long until, long renewBefore) {
+        update("UPDATE webhooks SET lease_node = ?, lease_until = ? WHERE status <> ?"
+                + " AND (lease_node IS NULL OR lease_until < ? OR lease_node = ? AND lease_until < ?)", node, until, DISABLED, now, node, renewBefore);
+    }
+
+    /** Removes the disabled webhooks of rooms deleted since: nothing will take them up again. */
+    public void sweep() {
         update("DELETE FROM webhooks w WHERE status = ? AND " + ROOM_GONE, DISABLED);
     }
 

@@ -90,7 +90,7 @@ public final class WebhookDispatcher implements AutoCloseable {
     private final ExecutorService httpThreads;
     private final HttpClient http;
     private final Set<String> running = ConcurrentHashMap.newKeySet();
-    private long nextClaim;
+    private long nextSweep;
     private volatile boolean closed;
 
     public WebhookDispatcher(WebhookStore hooks, MessageStore messages, UrlGuard guard, String node, Settings settings, LongSupplier clock) {
@@ -111,19 +111,24 @@ public final class WebhookDispatcher implements AutoCloseable {
         poller.scheduleWithFixedDelay(this::poll, 0, POLL_MILLIS, TimeUnit.MILLISECONDS);
     }
 
-    /** Stops delivering (a delivery under way is interrupted, and made again by whoever goes on) and gives the leases up. Blocking. */
+    /**
+     * Stops delivering and gives the leases up, so that another node goes on at once. A delivery
+     * under way is cut off (its HTTP exchange cancelled, not its thread interrupted: an interrupt
+     * during a JDBC call can close H2's file) and made again by whoever goes on. Blocking.
+     */
     @Override
     public void close() {
         closed = true;
-        poller.shutdownNow();
-        senders.shutdownNow();
+        poller.shutdown();
+        http.shutdownNow();
+        senders.shutdown();
         try {
-            senders.awaitTermination(2, TimeUnit.SECONDS);
+            poller.awaitTermination(5, TimeUnit.SECONDS);
+            senders.awaitTermination(5, TimeUnit.SECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
-        http.shutdownNow();
-        httpThreads.shutdownNow();
+        httpThreads.shutdown();
         try {
             hooks.release(node);
         } catch (RuntimeException e) {
@@ -135,9 +140,12 @@ public final class WebhookDispatcher implements AutoCloseable {
         if (closed) return;
         try {
             long now = clock.getAsLong();
-            if (now >= nextClaim) {
-                hooks.claim(node, now, now + LEASE_MILLIS);
-                nextClaim = now + LEASE_MILLIS / 3;
+            // Every poll, so that a webhook registered a moment ago (or one a dead node held) is taken
+            // at once; the statement changes only rows that are free or due for renewal.
+            hooks.claim(node, now, now + LEASE_MILLIS, now + LEASE_MILLIS * 2 / 3);
+            if (now >= nextSweep) {
+                hooks.sweep();
+                nextSweep = now + LEASE_MILLIS;
             }
             for (Webhook w : hooks.due(node, now)) {
                 if (!running.add(w.id())) continue; // one in flight per webhook
@@ -172,6 +180,7 @@ public final class WebhookDispatcher implements AutoCloseable {
                 EventKind kind = EventKind.of(m);
                 if (kinds.contains(kind)) {
                     String error = send(w, kind, m);
+                    if (error != null && closed) return; // cut off by close(): not the receiver's failure
                     long now = clock.getAsLong();
                     if (error == null) {
                         if (!hooks.advanced(node, id, m.seq(), now)) return;

@@ -46,10 +46,10 @@ public final class Webhooks {
     /**
      * A webhook as its owner sees it: never its secret.
      *
-     * @param lastSeq every event of the room up to this seq has been delivered (or is of no kind it takes)
+     * @param lastDeliveredSeq every event of the room up to this seq has been delivered (or is of no kind it takes)
      */
     public record View(String id, String room, String url, List<String> events, String status, int failures, String lastError,
-                       Long lastAttemptAt, Long lastDeliveredAt, long lastSeq, Long nextAttemptAt, String createdBy, long createdAt) {}
+                       Long lastAttemptAt, Long lastDeliveredAt, long lastDeliveredSeq, Long nextAttemptAt, String createdBy, long createdAt) {}
 
     /** A webhook just registered, and its secret: answered this once. */
     public record Created(View webhook, String secret) {}

@@ -67,7 +67,7 @@ final class WebhookRoutes {
     private static JsonObject json(Webhooks.View v) {
         return new JsonObject().put("id", v.id()).put("room", v.room()).put("url", v.url()).put("events", new JsonArray(v.events()))
                 .put("status", v.status()).put("failures", v.failures()).put("lastError", v.lastError())
-                .put("lastAttemptAt", ts(v.lastAttemptAt())).put("lastDeliveredAt", ts(v.lastDeliveredAt())).put("lastSeq", v.lastSeq())
+                .put("lastAttemptAt", ts(v.lastAttemptAt())).put("lastDeliveredAt", ts(v.lastDeliveredAt())).put("lastDeliveredSeq", v.lastDeliveredSeq())
                 .put("nextAttemptAt", ts(v.nextAttemptAt())).put("createdBy", v.createdBy()).put("createdAt", Message.formatTs(v.createdAt()));
     }
 

@@ -64,7 +64,7 @@ class WebhookApiTest {
         assertThat(hook.get("events").toString()).isEqualTo("[\"message\",\"room\"]");
         assertThat(hook.get("status").asText()).isEqualTo("active");
         assertThat(hook.get("failures").asInt()).isZero();
-        assertThat(hook.get("lastSeq").asLong()).isEqualTo(1); // after room_created: it starts where the room stood
+        assertThat(hook.get("lastDeliveredSeq").asLong()).isEqualTo(1); // after room_created: it starts where the room stood
         assertThat(hook.get("createdBy").asText()).isEqualTo(owner);
 
         Http.Response listed = server.http().get("/api/rooms/" + room + "/webhooks", token);

@@ -130,7 +130,7 @@ class WebhookDeliveryTest {
             assertThat(Signature.verify(secret, got.get(1).signature(), forged, now, 300)).isFalse();
 
             assertThat(seqs(messagesOnly.accepted())).containsExactly(sent.get(0), sent.get(1), sent.get(2), more.get(0));
-            Await.until("the list shows the last seq delivered", WAIT, () -> listed(o, hook.get("id").asText()).get("lastSeq").asLong() == more.get(0));
+            Await.until("the list shows the last seq delivered", WAIT, () -> listed(o, hook.get("id").asText()).get("lastDeliveredSeq").asLong() == more.get(0));
             JsonNode shown = listed(o, hook.get("id").asText());
             assertThat(shown.get("status").asText()).isEqualTo("active");
             assertThat(shown.get("failures").asInt()).isZero();
@@ -146,7 +146,7 @@ class WebhookDeliveryTest {
             failing.answer(() -> 500);
             JsonNode hook = register(o, failing.url(), "[\"message\"]");
             String id = hook.get("id").asText();
-            long start = hook.get("lastSeq").asLong();
+            long start = hook.get("lastDeliveredSeq").asLong();
             join(c, o.room());
             List<Long> sent = send(c, o.room(), "a", "b");
 
@@ -154,7 +154,7 @@ class WebhookDeliveryTest {
             JsonNode shown = listed(o, id);
             assertThat(shown.get("failures").asInt()).isEqualTo(3);
             assertThat(shown.get("lastError").asText()).isEqualTo("HTTP 500");
-            assertThat(shown.get("lastSeq").asLong()).isEqualTo(start);
+            assertThat(shown.get("lastDeliveredSeq").asLong()).isEqualTo(start);
             assertThat(shown.get("lastAttemptAt").isNull()).isFalse();
             assertThat(shown.get("nextAttemptAt").isNull()).isTrue();
             assertThat(failing.received()).hasSize(3); // the same first event, three times, then nothing more

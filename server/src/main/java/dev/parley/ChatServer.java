@@ -190,7 +190,8 @@ public final class ChatServer {
             UrlGuard urls = new UrlGuard(config.webhookAllowPrivate());
             WebhookStore hooks = new WebhookStore(db);
             this.webhooks = new WebhookDispatcher(hooks, store, urls, config.nodeId(),
-                    new WebhookDispatcher.Settings(config.webhookTimeout(), config.webhookRetryBase(), config.webhookAttempts()), System::currentTimeMillis);
+                    new WebhookDispatcher.Settings(config.webhookTimeout(), config.webhookRetryBase(), config.webhookAttempts()), System::currentTimeMillis,
+                    metrics::webhookDelivery);
             webhooks.start();
             undo.push(webhooks::close);
             this.ws = new WsEndpoint(vertx, config, chat, metrics);

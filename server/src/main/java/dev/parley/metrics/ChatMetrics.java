@@ -51,6 +51,8 @@ public final class ChatMetrics {
     public static final String CONNECTIONS_REFUSED = PREFIX + "connections.refused";
     /** Messages and room events removed by the retention sweep (CHAT_RETENTION_DAYS, CHAT_RETENTION_MESSAGES, rooms' own). */
     public static final String RETENTION_SWEPT = PREFIX + "retention.swept";
+    /** Webhook deliveries tried, by {@code outcome}: delivered (a 2xx), failed (to be retried), disabled (the failure that gave up). */
+    public static final String WEBHOOK_DELIVERIES = PREFIX + "webhook.deliveries";
 
     private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     private final AtomicInteger connections = new AtomicInteger();
@@ -69,6 +71,7 @@ public final class ChatMetrics {
     private final Counter resumedFully;
     private final Counter resumedPartly;
     private final Counter retentionSwept;
+    private final Map<String, Counter> webhookDeliveries = new ConcurrentHashMap<>();
     private volatile LongSupplier journalForces = () -> 0;
 
     /** @param errorCodes every error code a client can be sent, so that each has its counter from the start */
@@ -90,6 +93,9 @@ public final class ChatMetrics {
         resumedFully = Counter.builder(RESUMES).tag("recovered", "true").description("joins with since").register(registry);
         resumedPartly = Counter.builder(RESUMES).tag("recovered", "false").description("joins with since").register(registry);
         retentionSwept = Counter.builder(RETENTION_SWEPT).description("messages and room events removed by retention").register(registry);
+        for (String outcome : new String[]{"delivered", "failed", "disabled"}) {
+            webhookDeliveries.put(outcome, Counter.builder(WEBHOOK_DELIVERIES).tag("outcome", outcome).description("webhook deliveries tried").register(registry));
+        }
     }
 
     public PrometheusMeterRegistry registry() {
@@ -201,6 +207,12 @@ public final class ChatMetrics {
         journalForces = forces;
         FunctionCounter.builder(JOURNAL_SYNCS, this, m -> (double) m.journalForces.getAsLong())
                 .description("journal writes synced to the disk (one per group commit with CHAT_JOURNAL_SYNC=commit)").register(registry);
+    }
+
+    /** A webhook delivery's outcome: {@code delivered}, {@code failed} or {@code disabled}. */
+    public void webhookDelivery(String outcome) {
+        Counter c = webhookDeliveries.get(outcome);
+        if (c != null) c.increment();
     }
 
     /** Messages and room events a pass of the retention sweep removed. */

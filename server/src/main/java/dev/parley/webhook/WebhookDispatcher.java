@@ -25,6 +25,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
 import java.util.function.LongSupplier;
 
 import static java.util.Objects.requireNonNull;
@@ -85,21 +86,26 @@ public final class WebhookDispatcher implements AutoCloseable {
     private final String node;
     private final Settings settings;
     private final LongSupplier clock;
+    private final Consumer<String> outcomes;
     private final ScheduledExecutorService poller;
     private final ExecutorService senders;
     private final ExecutorService httpThreads;
     private final HttpClient http;
     private final Set<String> running = ConcurrentHashMap.newKeySet();
     private long nextSweep;
+    private volatile long quietUntil; // a store that is down is said once a minute, not at every poll
     private volatile boolean closed;
 
-    public WebhookDispatcher(WebhookStore hooks, MessageStore messages, UrlGuard guard, String node, Settings settings, LongSupplier clock) {
+    /** @param outcomes told each delivery's outcome ({@code delivered}, {@code failed}, {@code disabled}): the metrics */
+    public WebhookDispatcher(WebhookStore hooks, MessageStore messages, UrlGuard guard, String node, Settings settings, LongSupplier clock,
+                             Consumer<String> outcomes) {
         this.hooks = requireNonNull(hooks, "hooks");
         this.messages = requireNonNull(messages, "messages");
         this.guard = requireNonNull(guard, "guard");
         this.node = requireNonNull(node, "node");
         this.settings = requireNonNull(settings, "settings");
         this.clock = requireNonNull(clock, "clock");
+        this.outcomes = requireNonNull(outcomes, "outcomes");
         this.poller = Executors.newSingleThreadScheduledExecutor(threads("parley-webhook-poll"));
         this.senders = Executors.newFixedThreadPool(THREADS, threads("parley-webhook"));
         this.httpThreads = Executors.newFixedThreadPool(2, threads("parley-webhook-http"));
@@ -154,15 +160,22 @@ public final class WebhookDispatcher implements AutoCloseable {
                         run(w.id());
                     } catch (RuntimeException e) {
                         // The store is down, most likely: the next poll tries again from the stored last_seq.
-                        log.warn("webhook {} of {}: {}", w.id(), w.room(), e.toString());
+                        warn("webhook " + w.id() + " of " + w.room() + ": " + e);
                     } finally {
                         running.remove(w.id());
                     }
                 });
             }
         } catch (RuntimeException e) {
-            log.warn("webhook poll failed: {}", e.toString());
+            warn("webhook poll failed: " + e);
         }
+    }
+
+    private void warn(String what) {
+        long now = clock.getAsLong();
+        if (now < quietUntil) return;
+        quietUntil = now + 60_000;
+        log.warn("{} (the next such warning a minute from now at the earliest)", what);
     }
 
     /** Delivers what the webhook has not had, in order, until it is caught up, fails, or is no longer this node's. */
@@ -183,6 +196,7 @@ public final class WebhookDispatcher implements AutoCloseable {
                     if (error != null && closed) return; // cut off by close(): not the receiver's failure
                     long now = clock.getAsLong();
                     if (error == null) {
+                        outcomes.accept("delivered");
                         if (!hooks.advanced(node, id, m.seq(), now)) return;
                         failures = 0;
                         skipped = -1;
@@ -190,6 +204,7 @@ public final class WebhookDispatcher implements AutoCloseable {
                         if (skipped > 0 && !hooks.advanced(node, id, skipped, null)) return;
                         failures++;
                         boolean disabled = failures >= settings.attempts();
+                        outcomes.accept(disabled ? "disabled" : "failed");
                         hooks.failed(node, id, failures, error, now, disabled ? 0 : now + backoff(failures), disabled);
                         if (disabled) log.info("webhook {} of {} disabled after {} failures in a row: {}", id, w.room(), failures, error);
                         return;

@@ -205,6 +205,9 @@ class WebhookDeliveryTest {
             assertThat(seqs(flaky.accepted())).containsExactlyElementsOf(sent);
             assertThat(flaky.accepted().stream().map(Receiver.Delivery::eventId).distinct().count()).isEqualTo(5);
             assertThat(flaky.received()).hasSize(7);
+            String metrics = server.admin().get("/metrics", null).body();
+            assertThat(metrics).containsPattern("parley_webhook_deliveries_total\\{outcome=\"delivered\"} [1-9]")
+                    .containsPattern("parley_webhook_deliveries_total\\{outcome=\"failed\"} [1-9]");
             Await.until("active", WAIT, () -> listed(o, hook.get("id").asText()).get("status").asText().equals("active"));
             JsonNode shown = listed(o, hook.get("id").asText());
             assertThat(shown.get("failures").asInt()).isZero();

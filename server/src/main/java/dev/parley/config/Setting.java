@@ -72,7 +72,7 @@ public enum Setting {
     WEBHOOK_ALLOW_PRIVATE("CHAT_WEBHOOK_ALLOW_PRIVATE", "--webhook-allow-private", "false", "true lets rooms' webhooks call loopback, private and link-local addresses (on-premises receivers); false, the default, refuses them (SSRF)"),
     WEBHOOK_TIMEOUT("CHAT_WEBHOOK_TIMEOUT", "--webhook-timeout", "10s", "how long a webhook delivery may take to connect, and then to be answered, before it counts as a failure"),
     WEBHOOK_RETRY_BASE("CHAT_WEBHOOK_RETRY_BASE", "--webhook-retry-base", "10s", "the wait after a webhook's first failed delivery; it doubles with each failure in a row (at most 1h), with jitter"),
-    WEBHOOK_ATTEMPTS("CHAT_WEBHOOK_ATTEMPTS", "--webhook-attempts", "12", "failed deliveries in a row after which a webhook is disabled (about 4 hours with the default back-off); 1 to 100"),
+    WEBHOOK_ATTEMPTS("CHAT_WEBHOOK_ATTEMPTS", "--webhook-attempts", "12", "failed deliveries in a row after which a webhook is disabled (about 2 to 3.5 hours with the default back-off); 1 to 100"),
     API_DOCS("CHAT_API_DOCS", "--api-docs", "on", "on or off: the API docs page at /docs (/openapi.yaml is served either way)"),
     LOG_FORMAT("CHAT_LOG_FORMAT", "--log-format", "text", "text or json (one JSON object per line)");
 

@@ -104,7 +104,7 @@ class ChatConfigTest {
         d.put(Setting.WEBHOOK_ALLOW_PRIVATE, "false"); // public addresses only (SSRF)
         d.put(Setting.WEBHOOK_TIMEOUT, "10s");
         d.put(Setting.WEBHOOK_RETRY_BASE, "10s");
-        d.put(Setting.WEBHOOK_ATTEMPTS, "12");   // about 4 hours with the back-off
+        d.put(Setting.WEBHOOK_ATTEMPTS, "12");   // about 2 to 3.5 hours with the back-off
         return d;
     }
 

@@ -205,7 +205,7 @@ public final class WebhookDispatcher implements AutoCloseable {
                         failures++;
                         boolean disabled = failures >= settings.attempts();
                         outcomes.accept(disabled ? "disabled" : "failed");
-                        hooks.failed(node, id, failures, error, now, disabled ? 0 : now + backoff(failures), disabled);
+                        hooks.failed(node, id, failures, error, now, disabled ? 0 : now + backoff(settings.retryBase().toMillis(), failures), disabled);
                         if (disabled) log.info("webhook {} of {} disabled after {} failures in a row: {}", id, w.room(), failures, error);
                         return;
                     }
@@ -265,8 +265,7 @@ public final class WebhookDispatcher implements AutoCloseable {
      * at most {@link #MAX_BACKOFF_MILLIS}, of which a random half ("equal jitter"), so that the
      * webhooks of a receiver that went down together do not all come back at the same moment.
      */
-    long backoff(int failures) {
-        long base = settings.retryBase().toMillis();
+    static long backoff(long base, int failures) {
         long full = Math.min(MAX_BACKOFF_MILLIS, base << Math.min(failures - 1, 30));
         if (full <= 0) full = MAX_BACKOFF_MILLIS; // the shift went past a long
         return full / 2 + ThreadLocalRandom.current().nextLong(full / 2 + 1);

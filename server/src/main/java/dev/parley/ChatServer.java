@@ -39,6 +39,9 @@ import dev.parley.store.MessageChanges;
 import dev.parley.store.RoomStore;
 import dev.parley.store.StoreException;
 import dev.parley.store.UserStore;
+import dev.parley.store.WebhookStore;
+import dev.parley.webhook.UrlGuard;
+import dev.parley.webhook.WebhookDispatcher;
 import dev.parley.ws.CloseCode;
 import dev.parley.work.Blocking;
 import dev.parley.work.BoundedPool;
@@ -97,6 +100,7 @@ public final class ChatServer {
     private final TokenService tokens;
     private final Sessions sessions;
     private final RetentionSweep retention;
+    private final WebhookDispatcher webhooks;
     private final BoundedPool passwords;
     private final BoundedPool searches;
     private final NetworkTransport.Choice transport;
@@ -200,12 +204,20 @@ public final class ChatServer {
             ChatService chat = new ChatService(vertx, new Limits(config), users, store, roomStore, new MessageChanges(db), delivery, presence,
                     new PasswordHasher(config.bcryptCost()), tokens, sessions, throttle, passwords, config.registrationOpen(),
                     config.tokenTtl(), config.admins(), config.roomCreationByAnyone(), usedTickets, new BotStore(db), searches);
+            // Rooms' webhooks: delivered from the store by threads of their own, never on the send path.
+            UrlGuard urls = new UrlGuard(config.webhookAllowPrivate());
+            WebhookStore hooks = new WebhookStore(db);
+            this.webhooks = new WebhookDispatcher(hooks, store, urls, config.nodeId(),
+                    new WebhookDispatcher.Settings(config.webhookTimeout(), config.webhookRetryBase(), config.webhookAttempts()), System::currentTimeMillis,
+                    metrics::webhookDelivery);
+            webhooks.start();
+            undo.push(webhooks::close);
             this.ws = new WsEndpoint(vertx, config, chat, metrics);
             ws.start();
             // Bounded: the pool gives up on a connection after 1.5 s, but a hung database can hold every
             // worker, and a scrape of /metrics, which checks readiness too, must still answer.
             this.health = new Health(() -> Blocking.run(vertx, db::healthy).timeout(3, TimeUnit.SECONDS), broker, presence, config.nodeId());
-            this.router = HttpRoutes.create(vertx, config, chat, tokens, metrics, health);
+            this.router = HttpRoutes.create(vertx, config, chat, chat.webhooks(hooks, urls), tokens, metrics, health);
             this.adminRouter = AdminRoutes.create(vertx, metrics, health);
         } catch (RuntimeException | Error e) {
             while (!undo.isEmpty()) {
@@ -394,6 +406,7 @@ public final class ChatServer {
         delivery.close();
         Promise<Void> done = Promise.promise();
         Blocking.run(vertx, () -> {
+            webhooks.close(); // gives its leases up: another node goes on at once
             retention.close(); // waits for a transaction under way
             store.close(config.drainTimeout());
             return null;

@@ -97,6 +97,11 @@ public final class ChatService {
         return posts;
     }
 
+    /** The rooms' outgoing webhooks (PROTOCOL.md, webhooks), over their store and the check of their URLs. */
+    public Webhooks webhooks(dev.parley.store.WebhookStore hooks, dev.parley.webhook.UrlGuard guard) {
+        return new Webhooks(limits, roomStore, hooks, guard, accounts::isAdmin, w -> blocking(w));
+    }
+
     /** Edits, deletions and reactions of messages. */
     public MessageEdits edits() {
         return edits;

@@ -40,7 +40,9 @@ final class RoomRules {
         /** Delete someone else's message (anyone may delete their own). */
         DELETE_MESSAGE,
         /** Set how long the room keeps its messages: shortening it deletes history for everyone, as deleting the room does. */
-        SET_RETENTION
+        SET_RETENTION,
+        /** Register, list, remove and re-enable the room's webhooks: they send the whole room to a URL, and show where. */
+        MANAGE_WEBHOOKS
     }
 
     private static final Map<Action, EnumSet<Role>> WHO = Map.of(
@@ -51,7 +53,8 @@ final class RoomRules {
             Action.DELETE_ROOM, EnumSet.of(Role.OWNER, Role.ADMIN),
             Action.LIST_BANS, EnumSet.of(Role.MODERATOR, Role.OWNER, Role.ADMIN),
             Action.DELETE_MESSAGE, EnumSet.of(Role.MODERATOR, Role.OWNER, Role.ADMIN),
-            Action.SET_RETENTION, EnumSet.of(Role.OWNER, Role.ADMIN));
+            Action.SET_RETENTION, EnumSet.of(Role.OWNER, Role.ADMIN),
+            Action.MANAGE_WEBHOOKS, EnumSet.of(Role.OWNER, Role.ADMIN));
 
     /**
      * Whether {@code actor} may do {@code action} in a room of {@code kind}. A direct room has no

@@ -105,7 +105,11 @@ public record ChatConfig(
         int maxConnectionsPerIp,
         int maxConnectionsPerUser,
         int retentionDays,
-        long retentionMessages) {
+        long retentionMessages,
+        boolean webhookAllowPrivate,
+        Duration webhookTimeout,
+        Duration webhookRetryBase,
+        int webhookAttempts) {
     private static final Logger log = LoggerFactory.getLogger(ChatConfig.class);
 
     /**
@@ -217,7 +221,11 @@ public record ChatConfig(
                 integer(v, Setting.MAX_CONNECTIONS_PER_IP, 0, 10_000_000),
                 integer(v, Setting.MAX_CONNECTIONS_PER_USER, 0, 10_000_000),
                 integer(v, Setting.RETENTION_DAYS, 0, MAX_RETENTION_DAYS),
-                longInteger(v, Setting.RETENTION_MESSAGES, 0, MAX_RETENTION_MESSAGES));
+                longInteger(v, Setting.RETENTION_MESSAGES, 0, MAX_RETENTION_MESSAGES),
+                trueFalse(v, Setting.WEBHOOK_ALLOW_PRIVATE),
+                duration(v, Setting.WEBHOOK_TIMEOUT),
+                duration(v, Setting.WEBHOOK_RETRY_BASE),
+                integer(v, Setting.WEBHOOK_ATTEMPTS, 1, 100));
         c.validate();
         for (String w : c.warnings()) log.warn(w);
         return c;
@@ -555,6 +563,10 @@ public record ChatConfig(
         out.put(Setting.MAX_CONNECTIONS_PER_USER.env, String.valueOf(maxConnectionsPerUser));
         out.put(Setting.RETENTION_DAYS.env, retentionDays == 0 ? "0 (for ever)" : String.valueOf(retentionDays));
         out.put(Setting.RETENTION_MESSAGES.env, retentionMessages == 0 ? "0 (no limit)" : String.valueOf(retentionMessages));
+        out.put(Setting.WEBHOOK_ALLOW_PRIVATE.env, String.valueOf(webhookAllowPrivate));
+        out.put(Setting.WEBHOOK_TIMEOUT.env, webhookTimeout.toString());
+        out.put(Setting.WEBHOOK_RETRY_BASE.env, webhookRetryBase.toString());
+        out.put(Setting.WEBHOOK_ATTEMPTS.env, String.valueOf(webhookAttempts));
         return out;
     }
 
@@ -569,6 +581,14 @@ public record ChatConfig(
     /** Accepts 250ms, 90s, 30m, 24h, 7d, or an ISO-8601 duration such as PT1H. */
     public static Duration parseDuration(String raw) {
         return SettingValues.parseDuration(raw);
+    }
+
+    private static boolean trueFalse(Map<Setting, String> v, Setting s) {
+        return switch (v.get(s).toLowerCase(Locale.ROOT)) {
+            case "true" -> true;
+            case "false" -> false;
+            default -> throw new ConfigException(s.env + ": " + v.get(s) + " (expected: true or false)");
+        };
     }
 
     private static boolean onOff(Map<Setting, String> v, Setting s) {

@@ -70,6 +70,10 @@ public enum Setting {
     ROOM_CREATION("CHAT_ROOM_CREATION", "--room-creation", "anyone", "who may make rooms (POST /api/rooms, or a join of a name not taken): anyone or admins"),
     RETENTION_DAYS("CHAT_RETENTION_DAYS", "--retention-days", "0", "messages (and room events) older than this many days are removed by a background sweep, unless a room keeps them less long; also the most a room may set; 0 keeps them for ever (up to 36500)"),
     RETENTION_MESSAGES("CHAT_RETENTION_MESSAGES", "--retention-messages", "0", "each room keeps at most its newest this many messages (and room events); older ones are removed by the sweep once 10 minutes old; also the most a room may set; 0 means no limit"),
+    WEBHOOK_ALLOW_PRIVATE("CHAT_WEBHOOK_ALLOW_PRIVATE", "--webhook-allow-private", "false", "true lets rooms' webhooks call loopback, private and link-local addresses (on-premises receivers); false, the default, refuses them (SSRF)"),
+    WEBHOOK_TIMEOUT("CHAT_WEBHOOK_TIMEOUT", "--webhook-timeout", "10s", "how long a webhook delivery may take to connect, and then to be answered, before it counts as a failure"),
+    WEBHOOK_RETRY_BASE("CHAT_WEBHOOK_RETRY_BASE", "--webhook-retry-base", "10s", "the wait after a webhook's first failed delivery; it doubles with each failure in a row (at most 1h), with jitter"),
+    WEBHOOK_ATTEMPTS("CHAT_WEBHOOK_ATTEMPTS", "--webhook-attempts", "12", "failed deliveries in a row after which a webhook is disabled (about 2 to 3.5 hours with the default back-off); 1 to 100"),
     API_DOCS("CHAT_API_DOCS", "--api-docs", "on", "on or off: the API docs page at /docs (/openapi.yaml and /asyncapi.yaml are served either way)"),
     LOG_FORMAT("CHAT_LOG_FORMAT", "--log-format", "text", "text or json (one JSON object per line)");
 

@@ -4,6 +4,7 @@ import dev.parley.auth.TokenService;
 import dev.parley.chat.Bots;
 import dev.parley.chat.ChatException;
 import dev.parley.chat.ChatService;
+import dev.parley.chat.Webhooks;
 import dev.parley.chat.ErrorCode;
 import dev.parley.chat.HistoryPage;
 import dev.parley.chat.Limits;
@@ -54,6 +55,9 @@ final class ApiRoutes {
             Map.entry(Pattern.compile("/api/rooms/[^/]+/messages"), List.of("GET", "HEAD", "POST")),
             Map.entry(Pattern.compile("/api/rooms/[^/]+/(presence|members|bans)"), List.of("GET", "HEAD")),
             Map.entry(Pattern.compile("/api/rooms/[^/]+/retention"), List.of("PUT")),
+            Map.entry(Pattern.compile("/api/rooms/[^/]+/webhooks"), List.of("GET", "HEAD", "POST")),
+            Map.entry(Pattern.compile("/api/rooms/[^/]+/webhooks/[^/]+"), List.of("DELETE")),
+            Map.entry(Pattern.compile("/api/rooms/[^/]+/webhooks/[^/]+/enabled"), List.of("PUT")),
             Map.entry(Pattern.compile("/api/rooms/[^/]+/(members|bans)/[^/]+"), List.of("PUT", "DELETE")));
 
     private final ChatService chat;
@@ -63,9 +67,11 @@ final class ApiRoutes {
     private final SessionRoutes sessionRoutes;
     private final RequestPace pace;
     private final BotRoutes botRoutes;
+    private final Webhooks webhooks;
 
-    ApiRoutes(ChatService chat, TokenService tokens, ChatMetrics metrics, ClientAddress clients) {
+    ApiRoutes(ChatService chat, Webhooks webhooks, TokenService tokens, ChatMetrics metrics, ClientAddress clients) {
         this.chat = requireNonNull(chat, "chat");
+        this.webhooks = requireNonNull(webhooks, "webhooks");
         this.tokens = requireNonNull(tokens, "tokens");
         this.metrics = requireNonNull(metrics, "metrics");
         this.clients = requireNonNull(clients, "clients");
@@ -96,6 +102,7 @@ final class ApiRoutes {
         new RoomRoutes(chat.rooms(), metrics).mount(router);
         new SearchRoutes(chat.search(), metrics).mount(router);
         botRoutes.mount(router);
+        new WebhookRoutes(webhooks, metrics).mount(router);
         router.route("/api/*").handler(ctx -> HttpErrors.refuse(ctx.response(), metrics, ErrorCode.NOT_FOUND,
                 "no such API route: " + ctx.request().method() + " " + ctx.request().path()));
     }

@@ -70,6 +70,8 @@ public final class ChatMetrics {
     /** Buckets of the latency histograms: a few, so that a cluster's quantiles add up in PromQL without many series. */
     private static final Duration[] LATENCY_BUCKETS = Stream.of(1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10_000, 30_000)
             .map(Duration::ofMillis).toArray(Duration[]::new);
+    /** Webhook deliveries tried, by {@code outcome}: delivered (a 2xx), failed (to be retried), disabled (the failure that gave up). */
+    public static final String WEBHOOK_DELIVERIES = PREFIX + "webhook.deliveries";
 
     private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     private final AtomicInteger connections = new AtomicInteger();
@@ -88,6 +90,7 @@ public final class ChatMetrics {
     private final Counter resumedFully;
     private final Counter resumedPartly;
     private final Counter retentionSwept;
+    private final Map<String, Counter> webhookDeliveries = new ConcurrentHashMap<>();
     private volatile LongSupplier journalForces = () -> 0;
     private final Timer ackLatency;
     private final Timer brokerLag;
@@ -131,6 +134,9 @@ public final class ChatMetrics {
             dependencies.put(d, up);
             Gauge.builder(DEPENDENCY_UP, up, AtomicInteger::get).tag("dependency", d)
                     .description("1 while the backend answers, as of the last scrape").register(registry);
+        }
+        for (String outcome : new String[]{"delivered", "failed", "disabled"}) {
+            webhookDeliveries.put(outcome, Counter.builder(WEBHOOK_DELIVERIES).tag("outcome", outcome).description("webhook deliveries tried").register(registry));
         }
     }
 
@@ -243,6 +249,12 @@ public final class ChatMetrics {
         journalForces = forces;
         FunctionCounter.builder(JOURNAL_SYNCS, this, m -> (double) m.journalForces.getAsLong())
                 .description("journal writes synced to the disk (one per group commit with CHAT_JOURNAL_SYNC=commit)").register(registry);
+    }
+
+    /** A webhook delivery's outcome: {@code delivered}, {@code failed} or {@code disabled}. */
+    public void webhookDelivery(String outcome) {
+        Counter c = webhookDeliveries.get(outcome);
+        if (c != null) c.increment();
     }
 
     /** Messages and room events a pass of the retention sweep removed. */

@@ -102,6 +102,10 @@ class ChatConfigTest {
         d.put(Setting.MAX_CONNECTIONS_PER_USER, "100");
         d.put(Setting.RETENTION_DAYS, "0");       // for ever
         d.put(Setting.RETENTION_MESSAGES, "0");   // no limit
+        d.put(Setting.WEBHOOK_ALLOW_PRIVATE, "false"); // public addresses only (SSRF)
+        d.put(Setting.WEBHOOK_TIMEOUT, "10s");
+        d.put(Setting.WEBHOOK_RETRY_BASE, "10s");
+        d.put(Setting.WEBHOOK_ATTEMPTS, "12");   // about 2 to 3.5 hours with the back-off
         return d;
     }
 
@@ -177,6 +181,10 @@ class ChatConfigTest {
         assertThat(c.maxConnectionsPerUser()).isEqualTo(100);
         assertThat(c.retentionDays()).isZero();
         assertThat(c.retentionMessages()).isZero();
+        assertThat(c.webhookAllowPrivate()).isFalse();
+        assertThat(c.webhookTimeout()).isEqualTo(Duration.ofSeconds(10));
+        assertThat(c.webhookRetryBase()).isEqualTo(Duration.ofSeconds(10));
+        assertThat(c.webhookAttempts()).isEqualTo(12);
     }
 
     @Test
@@ -262,6 +270,10 @@ class ChatConfigTest {
         values.put(Setting.MAX_CONNECTIONS_PER_USER, "3");
         values.put(Setting.RETENTION_DAYS, "90");
         values.put(Setting.RETENTION_MESSAGES, "5000000");
+        values.put(Setting.WEBHOOK_ALLOW_PRIVATE, "TRUE");
+        values.put(Setting.WEBHOOK_TIMEOUT, "3s");
+        values.put(Setting.WEBHOOK_RETRY_BASE, "50ms");
+        values.put(Setting.WEBHOOK_ATTEMPTS, "3");
         // All but CHAT_CLUSTER_KEY_FILE, which may not be given with CHAT_CLUSTER_KEY: its own test below.
         assertThat(values.keySet()).containsExactlyInAnyOrderElementsOf(EnumSet.complementOf(EnumSet.of(Setting.CLUSTER_KEY_FILE)));
 
@@ -334,6 +346,10 @@ class ChatConfigTest {
             assertThat(c.maxConnectionsPerUser()).isEqualTo(3);
             assertThat(c.retentionDays()).isEqualTo(90);
             assertThat(c.retentionMessages()).isEqualTo(5_000_000);
+            assertThat(c.webhookAllowPrivate()).isTrue();
+            assertThat(c.webhookTimeout()).isEqualTo(Duration.ofSeconds(3));
+            assertThat(c.webhookRetryBase()).isEqualTo(Duration.ofMillis(50));
+            assertThat(c.webhookAttempts()).isEqualTo(3);
         }
     }
 
@@ -509,6 +525,11 @@ class ChatConfigTest {
                 Arguments.of(Setting.RETENTION_DAYS, "36501", whole + "0 to 36500"),
                 Arguments.of(Setting.RETENTION_MESSAGES, "1000000001", whole + "0 to 1000000000"),
                 Arguments.of(Setting.RETENTION_MESSAGES, "1e6", whole + "0 to 1000000000"),
+                Arguments.of(Setting.WEBHOOK_ALLOW_PRIVATE, "yes", "expected: true or false"),
+                Arguments.of(Setting.WEBHOOK_TIMEOUT, "0s", positive),
+                Arguments.of(Setting.WEBHOOK_RETRY_BASE, "soon", duration),
+                Arguments.of(Setting.WEBHOOK_ATTEMPTS, "0", whole + "1 to 100"),
+                Arguments.of(Setting.WEBHOOK_ATTEMPTS, "101", whole + "1 to 100"),
                 Arguments.of(Setting.ROOM_CREATION, "everyone", "expected: anyone or admins"),
                 Arguments.of(Setting.JOURNAL_SYNC, "always", "expected: none or commit"),
                 Arguments.of(Setting.TRANSPORT, "kqueue", "expected: auto, io_uring, epoll or nio"),

@@ -1,0 +1,45 @@
+package dev.parley.webhook;
+
+import org.junit.jupiter.api.Test;
+
+import java.net.InetAddress;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/** Which addresses and URLs a webhook may call (SSRF): each class of address refused, and the form of a URL. No DNS: literals only. */
+class UrlGuardTest {
+    @Test
+    void loopback_private_link_local_shared_and_reserved_addresses_are_not_public() throws Exception {
+        for (String a : new String[]{"127.0.0.1", "127.1.2.3", "10.0.0.1", "172.16.0.1", "172.31.255.255", "192.168.0.1", "169.254.169.254",
+                "100.64.0.1", "100.127.255.255", "0.0.0.0", "0.1.2.3", "224.0.0.1", "240.0.0.1", "255.255.255.255", "192.0.0.8", "198.18.0.1",
+                "::1", "::", "fe80::1", "fc00::1", "fd12:3456::1", "fec0::1", "ff02::1", "::ffff:127.0.0.1", "::ffff:10.0.0.1",
+                "64:ff9b::a9fe:a9fe", "::7f00:1"}) {
+            assertThat(UrlGuard.isPublic(InetAddress.getByName(a))).as(a).isFalse();
+        }
+    }
+
+    @Test
+    void public_addresses_are() throws Exception {
+        for (String a : new String[]{"8.8.8.8", "1.1.1.1", "203.0.113.7", "100.128.0.1", "172.32.0.1", "2606:4700:4700::1111", "::ffff:8.8.8.8"}) {
+            assertThat(UrlGuard.isPublic(InetAddress.getByName(a))).as(a).isTrue();
+        }
+    }
+
+    @Test
+    void a_url_must_be_http_or_https_with_a_host_and_no_credentials() throws Exception {
+        assertThat(UrlGuard.parse("https://203.0.113.7:8443/hook?x=1").getPort()).isEqualTo(8443);
+        for (String url : new String[]{"", "ftp://a.example/", "gopher://a.example/", "javascript:alert(1)", "https:///x", "https://u:p@a.example/",
+                "https://a.example/#frag", "http://a.example/" + "x".repeat(UrlGuard.MAX_LENGTH)}) {
+            assertThatThrownBy(() -> UrlGuard.parse(url)).as(url).isInstanceOf(UrlGuard.Refused.class);
+        }
+    }
+
+    @Test
+    void private_addresses_pass_only_when_allowed() throws Exception {
+        assertThatThrownBy(() -> new UrlGuard(false).check("http://127.0.0.1:9/hook")).isInstanceOf(UrlGuard.Refused.class)
+                .hasMessageContaining("CHAT_WEBHOOK_ALLOW_PRIVATE");
+        assertThat(new UrlGuard(true).check("http://127.0.0.1:9/hook").getHost()).isEqualTo("127.0.0.1");
+        assertThat(new UrlGuard(false).check("https://203.0.113.7/hook").getHost()).isEqualTo("203.0.113.7");
+    }
+}

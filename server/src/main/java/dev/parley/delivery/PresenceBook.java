@@ -27,6 +27,11 @@ final class PresenceBook {
         else announced.remove(user);
     }
 
+    /** How many users the members were told are present; -1 before the first join. */
+    int count() {
+        return announced == null ? -1 : announced.size();
+    }
+
     /** The notices that would make the book agree with {@code presentNow}; nothing before the first join. */
     List<Notice> missed(String room, List<String> presentNow) {
         List<Notice> changes = new ArrayList<>();

@@ -77,25 +77,6 @@ public final class Delivery {
     }
 
     /**
-     * Presence in big rooms (PROTOCOL.md): a room with more than {@code above} users online gets its
-     * changes as one summary per {@code every} instead of a frame per change; {@code above} 0: never.
-     */
-    public record PresenceBatching(int above, Duration every) {
-        public static final PresenceBatching OFF = new PresenceBatching(0, Duration.ofSeconds(2));
-
-        public PresenceBatching {
-            if (above < 0) throw new IllegalArgumentException("above: " + above);
-            requireNonNull(every, "every");
-        }
-    }
-
-    /** Without presence batching: a presence frame per change, whatever the room's size. */
-    public Delivery(Vertx vertx, MessageStore store, Broker broker, Presence presence, int replayLimit, long gapMillis,
-                    Duration presenceTtl, Observer observer) {
-        this(vertx, store, broker, presence, replayLimit, gapMillis, presenceTtl, PresenceBatching.OFF, observer);
-    }
-
-    /**
      * @param replayLimit the most messages a join replays, and a fill reads at once
      * @param gapMillis   how long a gap may wait for the broker before it is read from the store
      * @param presenceTtl how long a dead node's presence entries live (the resync after an outage waits for them)

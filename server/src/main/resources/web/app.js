@@ -66,6 +66,7 @@
  *                               data-seq, data-event (its type), .event-text (the server's `text`), .time
  *     li.message                data-seq (set once acked), data-client-id, data-from,
  *                               data-status = sending|sent|failed; class .own for our messages;
+ *                               data-bot="true" and a .bot-badge "BOT" after .from for a bot's message;
  *                               children .from, .time (<time datetime=ISO>), .text, .status,
  *                               .text .mention (an @name the message mentions; .mention.me for the
  *                               user), class .mentions-me on a message that mentions the user,
@@ -966,10 +967,13 @@ function messageNode(m, status) {
   avatar.style.backgroundColor = avatarColor(from);
   const time = h('time', { class: 'time' });
   const quote = Number.isInteger(m.replyTo) ? h('div', { class: 'quote', 'data-reply-to': String(m.replyTo) }) : null;
-  const li = h('li', { class: from === me ? 'message own' : 'message', 'data-from': from },
+  const li = h('li', { class: from === me ? 'message own' : 'message', 'data-from': from, ...(m.bot === true ? { 'data-bot': 'true' } : {}) },
     avatar,
     h('div', { class: 'body' },
-      h('div', { class: 'meta' }, h('span', { class: 'from' }, from), time, h('span', { class: 'status' })),
+      h('div', { class: 'meta' }, h('span', { class: 'from' }, from),
+        // A bot's message says so, in words a screen reader reads out too: a bot may carry any name.
+        ...(m.bot === true ? [h('span', { class: 'bot-badge', title: 'sent by a bot account' }, 'BOT')] : []),
+        time, h('span', { class: 'status' })),
       ...(quote ? [quote] : []),
       h('div', { class: 'text' }),
       h('div', { class: 'reactions' }),

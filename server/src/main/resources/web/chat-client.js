@@ -192,6 +192,7 @@ function toMessage(m, room) {
   if (m.event && typeof m.event === 'object' && typeof m.event.type === 'string') out.event = { ...m.event };
   // A reply, and what changed the message since it was sent (PROTOCOL.md, changes of a message).
   if (Number.isInteger(m.replyTo)) out.replyTo = m.replyTo;
+  if (m.bot === true) out.bot = true; // sent by a bot account (PROTOCOL.md, server API and bots)
   if (typeof m.editedAt === 'string') out.editedAt = m.editedAt;
   if (m.deleted === true) out.deleted = true;
   if (Array.isArray(m.reactions)) out.reactions = m.reactions.filter((r) => r && typeof r.emoji === 'string').map((r) => ({ emoji: r.emoji, count: Number(r.count) || 0, users: Array.isArray(r.users) ? r.users.filter((u) => typeof u === 'string') : [] }));

@@ -34,6 +34,7 @@ import dev.parley.store.Journal;
 import dev.parley.store.MessageStore;
 import dev.parley.store.RetentionStore;
 import dev.parley.store.RetentionSweep;
+import dev.parley.store.BotStore;
 import dev.parley.store.RevocationStore;
 import dev.parley.store.MessageChanges;
 import dev.parley.store.RoomStore;
@@ -200,7 +201,7 @@ public final class ChatServer {
             undo.push(usedTickets::close);
             ChatService chat = new ChatService(vertx, new Limits(config), users, store, roomStore, new MessageChanges(db), delivery, presence,
                     new PasswordHasher(config.bcryptCost()), tokens, sessions, throttle, passwords, config.registrationOpen(),
-                    config.tokenTtl(), config.admins(), config.roomCreationByAnyone(), usedTickets, searches);
+                    config.tokenTtl(), config.admins(), config.roomCreationByAnyone(), usedTickets, new BotStore(db), searches);
             this.ws = new WsEndpoint(vertx, config, chat, metrics);
             ws.start();
             // Bounded: the pool gives up on a connection after 1.5 s, but a hung database can hold every

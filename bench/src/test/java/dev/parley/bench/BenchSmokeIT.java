@@ -98,7 +98,7 @@ class BenchSmokeIT {
     void the_jar_describes_the_bench_scenarios() throws Exception {
         Result r = bench("--help");
         assertThat(r.exit()).isZero();
-        assertThat(r.stdout()).contains("fanout", "saturation", "capacity");
+        assertThat(r.stdout()).contains("fanout", "saturation", "capacity", "load", "query");
     }
 
     private record Result(int exit, String stdout) {

@@ -21,9 +21,10 @@ import java.util.Arrays;
  * with an HMAC-SHA256 tag under the cluster's key.
  *
  * <pre>
- * byte version (2) · byte kind ('M' message, 'R' reply, 'E' room event, 'T' typing, 'P' presence, 'K' read marker) · str origin · str room · then
+ * byte version (2) · byte kind ('M' message, 'R' reply, 'B' a bot's message, 'E' room event, 'T' typing, 'P' presence, 'K' read marker) · str origin · str room · then
  *   M: long seq · str id · str from · str text · long ts · str clientId
  *   R: as M, then long replyTo
+ *   B: as R (replyTo 0 for none); a node that does not know 'B' drops it as a lost event and reads it from the store
  *   E: as M, then str event type · str event fields (JSON)
  *   T: str user
  *   P: str user · byte online
@@ -86,9 +87,10 @@ final class BrokerCodec {
                 byte[] id = utf8(m.id()), from = utf8(m.from()), text = utf8(m.text()), cid = utf8(m.clientId());
                 RoomChange e = m.event();
                 byte[] type = e == null ? null : utf8(e.type()), fields = e == null ? null : utf8(e.json());
-                boolean reply = e == null && m.replyTo() > 0;
+                boolean bot = e == null && m.bot();
+                boolean reply = e == null && (m.replyTo() > 0 || bot);
                 int extra = e != null ? 4 + type.length + 4 + fields.length : reply ? 8 : 0;
-                ByteBuffer b = header(e != null ? 'E' : reply ? 'R' : 'M', o, room, 8 + 4 + id.length + 4 + from.length + 4 + text.length + 8 + 4 + cid.length + extra);
+                ByteBuffer b = header(e != null ? 'E' : bot ? 'B' : reply ? 'R' : 'M', o, room, 8 + 4 + id.length + 4 + from.length + 4 + text.length + 8 + 4 + cid.length + extra);
                 b.putLong(m.seq());
                 put(b, id);
                 put(b, from);
@@ -146,14 +148,14 @@ final class BrokerCodec {
             String origin = str(b);
             String room = str(b);
             RoomEvent event = switch (kind) {
-                case 'M', 'R', 'E' -> {
+                case 'M', 'R', 'B', 'E' -> {
                     long seq = b.getLong();
                     String id = str(b), from = str(b), text = str(b);
                     long ts = b.getLong();
                     String clientId = str(b);
                     RoomChange e = kind == 'E' ? parseEvent(str(b), str(b)) : null;
-                    long replyTo = kind == 'R' ? b.getLong() : 0;
-                    yield new RoomEvent.MessageCommitted(new Message(room, seq, id, from, text, ts, clientId, e, replyTo, null));
+                    long replyTo = kind == 'R' || kind == 'B' ? b.getLong() : 0;
+                    yield new RoomEvent.MessageCommitted(new Message(room, seq, id, from, text, ts, clientId, e, replyTo, null, kind == 'B'));
                 }
                 case 'T' -> new RoomEvent.Typing(room, str(b));
                 case 'P' -> new RoomEvent.PresenceChanged(room, str(b), b.get() == 1);

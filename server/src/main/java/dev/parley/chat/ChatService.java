@@ -52,6 +52,8 @@ public final class ChatService {
     private final UserRooms userRooms;
     private final MessageEdits edits;
     private final Search search;
+    private final Bots bots;
+    private final Posts posts;
 
     /**
      * @param throttle     counts attempts at passwords and registrations, before any is checked
@@ -62,7 +64,7 @@ public final class ChatService {
                        Presence presence, PasswordHasher hasher, TokenService tokens, Sessions sessions, LoginThrottle throttle,
                        BoundedPool passwords, boolean registrationOpen,
                        java.time.Duration tokenTtl, java.util.Collection<String> admins, boolean roomCreationByAnyone,
-                       dev.parley.auth.UsedTickets usedTickets, BoundedPool searches) {
+                       dev.parley.auth.UsedTickets usedTickets, dev.parley.store.BotStore botStore, BoundedPool searches) {
         this.vertx = requireNonNull(vertx, "vertx");
         this.limits = requireNonNull(limits, "limits");
         this.store = requireNonNull(store, "store");
@@ -81,6 +83,18 @@ public final class ChatService {
         this.browserSessions = new BrowserSessions(vertx, tokens, sessions, usedTickets);
         this.edits = new MessageEdits(limits, requireNonNull(changes, "changes"), delivery, accounts::isAdmin, w -> blocking(w));
         this.search = new Search(vertx, limits, store, rooms, searches);
+        this.bots = new Bots(vertx, limits, requireNonNull(botStore, "botStore"), sessions, accounts::isAdmin);
+        this.posts = new Posts(vertx, limits, roomStore, store);
+    }
+
+    /** Bot accounts and their API keys (PROTOCOL.md, "Server API and bots"). */
+    public Bots bots() {
+        return bots;
+    }
+
+    /** Messages posted over HTTP, by bots and users alike. */
+    public Posts posts() {
+        return posts;
     }
 
     /** Edits, deletions and reactions of messages. */
@@ -121,6 +135,8 @@ public final class ChatService {
      * keys, and the first sign-in of its user makes their account, so it runs off the loop.
      */
     public Future<Optional<TokenService.Identity>> authenticate(String token) {
+        // A bot's API key is no token, and acts on the HTTP API only (Bots.authenticate): never parsed as a JWT.
+        if (Bots.isKey(token)) return Future.succeededFuture(Optional.empty());
         if (!tokens.usesJwks()) return Future.succeededFuture(tokens.verify(token).filter(sessions::valid));
         return Blocking.run(vertx, () -> tokens.verify(token).filter(sessions::valid).filter(accounts::linked));
     }

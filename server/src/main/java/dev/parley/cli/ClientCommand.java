@@ -122,7 +122,9 @@ public final class ClientCommand implements Callable<Integer> {
         String time = TIME.format(Instant.parse(m.path("ts").asText(Instant.now().toString())));
         // A room event (someone added, removed, banned...) is the room's news, not a line of its sender's.
         if (m.has("event")) out.println("[" + time + "] -- " + shown(m.path("text").asText()));
-        else out.println("[" + time + "] " + shown(m.path("from").asText()) + ": " + shown(m.path("text").asText()));
+        // A bot's message is marked after its name, where no name can put it: [BOT] has a space and brackets.
+        else out.println("[" + time + "] " + shown(m.path("from").asText()) + (m.path("bot").asBoolean(false) ? " [BOT]" : "") + ": "
+                + shown(m.path("text").asText()));
     }
 
     /**

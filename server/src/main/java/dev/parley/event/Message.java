@@ -29,6 +29,7 @@ public final class Message {
     private final RoomChange event; // null for a message someone sent
     private final long replyTo; // 0: none
     private final State state; // null: unchanged since it was sent
+    private final boolean bot; // sent by a bot account (PROTOCOL.md, bots), kept with the message
     private final Memo encoded = new Memo();
     private List<String> mentions; // computed on first use (any thread: the same list whoever computes it)
 
@@ -63,6 +64,12 @@ public final class Message {
      */
     public Message(String room, long seq, String id, String from, String text, long tsMillis, String clientId, RoomChange event,
                    long replyTo, State state) {
+        this(room, seq, id, from, text, tsMillis, clientId, event, replyTo, state, false);
+    }
+
+    /** @param bot whether a bot account sent it: every client marks it so */
+    public Message(String room, long seq, String id, String from, String text, long tsMillis, String clientId, RoomChange event,
+                   long replyTo, State state, boolean bot) {
         this.room = requireNonNull(room, "room");
         this.seq = seq;
         this.id = requireNonNull(id, "id");
@@ -73,11 +80,12 @@ public final class Message {
         this.event = event;
         this.replyTo = replyTo;
         this.state = state;
+        this.bot = bot;
     }
 
     /** The same message with another state (a store read adds its reactions). */
     public Message withState(State state) {
-        return new Message(room, seq, id, from, text, tsMillis, clientId, event, replyTo, state);
+        return new Message(room, seq, id, from, text, tsMillis, clientId, event, replyTo, state, bot);
     }
 
     public String room() { return room; }
@@ -93,6 +101,8 @@ public final class Message {
     public long replyTo() { return replyTo; }
     /** What changed it since it was sent (as read from the store), or null. */
     public State state() { return state; }
+    /** Whether a bot account sent it. */
+    public boolean bot() { return bot; }
 
     /** Whom the text mentions ({@link Mentions#of}); none for a room event. */
     public List<String> mentions() {

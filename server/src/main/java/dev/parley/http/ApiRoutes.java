@@ -1,6 +1,7 @@
 package dev.parley.http;
 
 import dev.parley.auth.TokenService;
+import dev.parley.chat.Bots;
 import dev.parley.chat.ChatException;
 import dev.parley.chat.ChatService;
 import dev.parley.chat.ErrorCode;
@@ -42,11 +43,16 @@ final class ApiRoutes {
             Map.entry(Pattern.compile("/api/auth/(logout|password|refresh|ticket)"), List.of("POST")),
             Map.entry(Pattern.compile("/api/auth/account"), List.of("DELETE")),
             Map.entry(Pattern.compile("/api/admin/users/[^/]+/disabled"), List.of("PUT", "DELETE")),
+            Map.entry(Pattern.compile("/api/admin/bots"), List.of("GET", "POST")),
+            Map.entry(Pattern.compile("/api/admin/bots/[^/]+/keys"), List.of("GET", "POST")),
+            Map.entry(Pattern.compile("/api/admin/bots/[^/]+/keys/[^/]+"), List.of("DELETE")),
+            Map.entry(Pattern.compile("/api/admin/bots/[^/]+/keys/[^/]+/rotate"), List.of("POST")),
             Map.entry(Pattern.compile("/api/rooms"), List.of("GET", "HEAD", "POST")),
             Map.entry(Pattern.compile("/api/dms"), List.of("POST")),
             Map.entry(Pattern.compile("/api/search"), List.of("GET", "HEAD")),
             Map.entry(Pattern.compile("/api/rooms/[^/]+"), List.of("GET", "HEAD", "DELETE")),
-            Map.entry(Pattern.compile("/api/rooms/[^/]+/(messages|presence|members|bans)"), List.of("GET", "HEAD")),
+            Map.entry(Pattern.compile("/api/rooms/[^/]+/messages"), List.of("GET", "HEAD", "POST")),
+            Map.entry(Pattern.compile("/api/rooms/[^/]+/(presence|members|bans)"), List.of("GET", "HEAD")),
             Map.entry(Pattern.compile("/api/rooms/[^/]+/retention"), List.of("PUT")),
             Map.entry(Pattern.compile("/api/rooms/[^/]+/(members|bans)/[^/]+"), List.of("PUT", "DELETE")));
 
@@ -56,6 +62,7 @@ final class ApiRoutes {
     private final ClientAddress clients;
     private final SessionRoutes sessionRoutes;
     private final RequestPace pace;
+    private final BotRoutes botRoutes;
 
     ApiRoutes(ChatService chat, TokenService tokens, ChatMetrics metrics, ClientAddress clients) {
         this.chat = requireNonNull(chat, "chat");
@@ -64,6 +71,7 @@ final class ApiRoutes {
         this.clients = requireNonNull(clients, "clients");
         this.sessionRoutes = new SessionRoutes(chat.browserSessions(), chat.accounts(), metrics);
         this.pace = new RequestPace(chat.limits().apiRate(), metrics);
+        this.botRoutes = new BotRoutes(chat.bots(), chat.posts(), metrics);
     }
 
     void mount(Router router) {
@@ -76,6 +84,7 @@ final class ApiRoutes {
         router.route("/api/*").handler(this::methodAllowed);
         sessionRoutes.mountBeforeToken(router); // the browser's cookie stands in for a token there
         router.route("/api/*").handler(this::authenticate);
+        router.route("/api/*").handler(botRoutes::inScope); // a bot's key: its rooms and actions only
         router.route("/api/*").handler(pace::admit);
         sessionRoutes.mountAfterToken(router);
         new AccountRoutes(chat.accounts(), sessionRoutes, metrics).mount(router);
@@ -86,6 +95,7 @@ final class ApiRoutes {
         });
         new RoomRoutes(chat.rooms(), metrics).mount(router);
         new SearchRoutes(chat.search(), metrics).mount(router);
+        botRoutes.mount(router);
         router.route("/api/*").handler(ctx -> HttpErrors.refuse(ctx.response(), metrics, ErrorCode.NOT_FOUND,
                 "no such API route: " + ctx.request().method() + " " + ctx.request().path()));
     }
@@ -207,6 +217,22 @@ final class ApiRoutes {
     private void authenticate(RoutingContext ctx) {
         String auth = ctx.request().getHeader(HttpHeaders.AUTHORIZATION);
         String token = auth != null && auth.regionMatches(true, 0, "Bearer ", 0, 7) ? auth.substring(7).trim() : null;
+        if (Bots.isKey(token)) { // a bot's API key, never shown to TokenService
+            chat.bots().authenticate(token).onComplete(ar -> {
+                if (ar.failed()) {
+                    HttpErrors.send(ctx, metrics, ar.cause());
+                } else if (ar.result().isEmpty()) {
+                    HttpErrors.send(ctx, metrics, new ChatException(ErrorCode.UNAUTHORIZED, "the API key is unknown or revoked"));
+                } else {
+                    Bots.BotKey key = ar.result().get();
+                    ctx.put(USER, key.bot());
+                    ctx.put(IDENTITY, key.identity());
+                    ctx.put(BotRoutes.KEY, key);
+                    ctx.next();
+                }
+            });
+            return;
+        }
         chat.authenticate(token).onComplete(ar -> {
             if (ar.failed() || ar.result().isEmpty()) {
                 HttpErrors.send(ctx, metrics, new ChatException(ErrorCode.UNAUTHORIZED, "a valid bearer token is required"));
@@ -245,6 +271,7 @@ final class ApiRoutes {
         JsonObject o = new JsonObject().put("type", "message").put("room", m.room()).put("seq", m.seq()).put("id", m.id())
                 .put("from", m.from()).put("text", m.text()).put("ts", m.ts()).put("clientId", m.clientId());
         if (m.replyTo() > 0) o.put("replyTo", m.replyTo());
+        if (m.bot()) o.put("bot", true);
         if (!m.mentions().isEmpty()) o.put("mentions", new JsonArray(m.mentions()));
         if (m.event() != null) o.put("event", new JsonObject().put("type", m.event().type()).mergeIn(new JsonObject(m.event().json())));
         Message.State st = m.state();
@@ -294,6 +321,11 @@ final class ApiRoutes {
     /** A token answer, as register and login give it. */
     static JsonObject tokenJson(TokenService.Issued t) {
         return new JsonObject().put("token", t.token()).put("username", t.username()).put("expiresAt", Message.formatTs(t.expiresAt().toEpochMilli()));
+    }
+
+    /** The verified identity of the request: a user's token, or a bot's key. */
+    static TokenService.Identity identity(RoutingContext ctx) {
+        return ctx.get(IDENTITY);
     }
 
     private void reply(RoutingContext ctx, int status, Future<?> result) {

@@ -67,7 +67,7 @@ final class GroupCommitWriter {
     }
 
     /** @param replyTo the seq of the message it answers, 0 if none */
-    record Pending(String room, String sender, String clientId, String text, long replyTo, CompletableFuture<Appended> result, long queuedAt)
+    record Pending(String room, String sender, String clientId, String text, long replyTo, boolean bot, CompletableFuture<Appended> result, long queuedAt)
             implements Work {
         @Override
         public void fail(Throwable t) {
@@ -110,9 +110,9 @@ final class GroupCommitWriter {
     }
 
     /** Queues a message for the next group commit. Completes on the writer thread. */
-    CompletableFuture<Appended> append(String room, String sender, String clientId, String text, long replyTo) {
+    CompletableFuture<Appended> append(String room, String sender, String clientId, String text, long replyTo, boolean bot) {
         CompletableFuture<Appended> result = new CompletableFuture<>();
-        enqueue(new Pending(room, sender, clientId, text, replyTo, result, System.nanoTime()));
+        enqueue(new Pending(room, sender, clientId, text, replyTo, bot, result, System.nanoTime()));
         return result;
     }
 

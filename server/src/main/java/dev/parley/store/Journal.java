@@ -34,8 +34,9 @@ import java.util.zip.CRC32C;
  *
  * <p>The file is an 8-byte header, then records: payload length (int), CRC32C of the payload (int),
  * payload = message count (int), then per message room, seq, id, sender, ts, clientId, text (strings
- * as an int length and UTF-8 bytes), and replyTo (long) when the count has {@link #WITH_REPLIES} set:
- * records written before replies lack it, and are read as they were written. When the count has
+ * as an int length and UTF-8 bytes), and replyTo (long) when the count has {@link #WITH_REPLIES} set,
+ * then a flags byte (1: a bot's message) when it has {@link #WITH_FLAGS} set: records written before
+ * replies or bots lack them, and are read as they were written. When the count has
  * {@link #WITH_MARKS} set, the messages are followed by read markers raised in the same commit: their
  * count (int), then per marker room, user key (strings) and seq (long); see {@link Mark}. A record cut short by a crash (a write that never returned, so
  * never acknowledged) fails its length or CRC check and ends the replay. Only the writer thread
@@ -49,8 +50,10 @@ public final class Journal implements AutoCloseable {
     private static final int MAX_RECORD = 256 << 20;
     /** A flag on a record's message count: each message ends with its replyTo (see the class comment). */
     private static final int WITH_REPLIES = 1 << 30;
+    /** A flag on a record's message count: each message ends with a flags byte, after its replyTo. */
+    private static final int WITH_FLAGS = 1 << 29;
     /** A flag on a record's message count: read markers follow the messages (see the class comment). */
-    private static final int WITH_MARKS = 1 << 29;
+    private static final int WITH_MARKS = 1 << 28;
 
     /** A read marker raised to {@code seq} for the user of lower-case key {@code userKey} (store.ReadMarkers). */
     public record Mark(String room, String userKey, long seq) {}
@@ -297,7 +300,7 @@ public final class Journal implements AutoCloseable {
         b.clear();
         b.position(RECORD_HEADER);
         b = ensure(b, 4);
-        b.putInt(messages.size() | WITH_REPLIES | (marks.isEmpty() ? 0 : WITH_MARKS));
+        b.putInt(messages.size() | WITH_REPLIES | WITH_FLAGS | (marks.isEmpty() ? 0 : WITH_MARKS));
         for (Message m : messages) {
             b = putString(b, m.room());
             b = ensure(b, 8);
@@ -310,6 +313,8 @@ public final class Journal implements AutoCloseable {
             b = putString(b, m.text());
             b = ensure(b, 8);
             b.putLong(m.replyTo());
+            b = ensure(b, 1);
+            b.put((byte) (m.bot() ? 1 : 0));
         }
         if (!marks.isEmpty()) {
             b = ensure(b, 4);
@@ -352,8 +357,9 @@ public final class Journal implements AutoCloseable {
         try {
             int head = p.getInt();
             boolean replies = (head & WITH_REPLIES) != 0;
+            boolean flags = (head & WITH_FLAGS) != 0;
             boolean withMarks = (head & WITH_MARKS) != 0;
-            int count = head & ~(WITH_REPLIES | WITH_MARKS);
+            int count = head & ~(WITH_REPLIES | WITH_FLAGS | WITH_MARKS);
             List<Message> out = new ArrayList<>(Math.min(count, 4096));
             for (int i = 0; i < count; i++) {
                 String room = getString(p);
@@ -364,7 +370,8 @@ public final class Journal implements AutoCloseable {
                 String clientId = getString(p);
                 String text = getString(p);
                 long replyTo = replies ? p.getLong() : 0;
-                out.add(new Message(room, seq, id, sender, text, ts, clientId, null, replyTo, null));
+                boolean bot = flags && (p.get() & 1) != 0;
+                out.add(new Message(room, seq, id, sender, text, ts, clientId, null, replyTo, null, bot));
             }
             if (withMarks) {
                 int n = p.getInt();

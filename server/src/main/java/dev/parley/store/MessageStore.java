@@ -116,7 +116,12 @@ public final class MessageStore implements AutoCloseable {
      * to no message of the room fails with {@link MissingTargetException}, and is not stored.
      */
     public CompletableFuture<Appended> append(String room, String sender, String clientId, String text, long replyTo) {
-        return writer.append(room, sender, clientId, text, replyTo);
+        return writer.append(room, sender, clientId, text, replyTo, false);
+    }
+
+    /** The same for a message of a bot account ({@code bot}), which is stored and delivered marked as such. */
+    public CompletableFuture<Appended> append(String room, String sender, String clientId, String text, long replyTo, boolean bot) {
+        return writer.append(room, sender, clientId, text, replyTo, bot);
     }
 
     /** Appends waiting for a commit. */

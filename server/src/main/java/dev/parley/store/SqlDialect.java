@@ -47,7 +47,7 @@ enum SqlDialect {
         @Override
         String appendOne() {
             return "WITH r AS (UPDATE rooms SET last_seq = last_seq + 1 WHERE name = ? RETURNING last_seq) "
-                    + "INSERT INTO messages (" + COLUMNS + ", mentions) SELECT ?, last_seq, ?, ?, ?, ?, ?, ?, ? FROM r RETURNING seq";
+                    + "INSERT INTO messages (" + COLUMNS + ", mentions, bot) SELECT ?, last_seq, ?, ?, ?, ?, ?, ?, ?, ? FROM r RETURNING seq";
         }
 
         @Override
@@ -68,9 +68,9 @@ enum SqlDialect {
      * What reads select: the columns of a message, then those of a room event (null for a message),
      * then its current state (edited, deleted, the seq of its last change).
      */
-    static final String READ_COLUMNS = COLUMNS + ", kind, event_data, edited_at, deleted, last_change";
+    static final String READ_COLUMNS = COLUMNS + ", kind, event_data, edited_at, deleted, last_change, bot";
     /** A message someone sent, with whom it mentions: {@link #bindMessage}. */
-    static final String INSERT_MESSAGE = "INSERT INTO messages (" + COLUMNS + ", mentions) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)";
+    static final String INSERT_MESSAGE = "INSERT INTO messages (" + COLUMNS + ", mentions, bot) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
     static final String INSERT_ROOM = "INSERT INTO rooms (name, last_seq, created_at) VALUES (?, 0, ?) ON CONFLICT DO NOTHING";
 
     /** The dialect of the database {@code c} is connected to: PostgreSQL, or else the embedded H2. */
@@ -102,10 +102,11 @@ enum SqlDialect {
         else ps.setNull(8, Types.BIGINT);
     }
 
-    /** The parameters of {@link #INSERT_MESSAGE}: {@link #bind}, then the mentions. */
+    /** The parameters of {@link #INSERT_MESSAGE}: {@link #bind}, then the mentions and whether a bot sent it. */
     static void bindMessage(PreparedStatement ps, Message m) throws SQLException {
         bind(ps, m);
         ps.setString(9, mentionsColumn(m.mentions()));
+        ps.setBoolean(10, m.bot());
     }
 
     /**
@@ -129,6 +130,6 @@ enum SqlDialect {
         long lastChange = rs.getLong(13);
         Message.State state = editedAt == 0 && !deleted && lastChange == 0 ? null : new Message.State(editedAt, deleted, List.of(), lastChange);
         return new Message(rs.getString(1), rs.getLong(2), rs.getString(3), rs.getString(4), rs.getString(5), rs.getLong(6), rs.getString(7), event,
-                rs.getLong(8), state);
+                rs.getLong(8), state, rs.getBoolean(14));
     }
 }

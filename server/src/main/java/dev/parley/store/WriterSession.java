@@ -111,7 +111,7 @@ final class WriterSession implements AutoCloseable {
                     results[i] = new Appended(prior, true);
                     continue;
                 }
-                Message m = new Message(room, ++seq, Ids.next(now), p.sender(), p.text(), now, p.clientId(), null, p.replyTo(), null);
+                Message m = new Message(room, ++seq, Ids.next(now), p.sender(), p.text(), now, p.clientId(), null, p.replyTo(), null, p.bot());
                 known.put(key, m);
                 results[i] = new Appended(m, false);
                 fresh.add(m);
@@ -149,6 +149,7 @@ final class WriterSession implements AutoCloseable {
         if (p.replyTo() > 0) ps.setLong(8, p.replyTo());
         else ps.setNull(8, java.sql.Types.BIGINT);
         ps.setString(9, SqlDialect.mentionsColumn(dev.parley.event.Mentions.of(p.text())));
+        ps.setBoolean(10, p.bot());
         long seq;
         connection.setAutoCommit(true); // no transaction is open here, so this sends nothing
         try (ResultSet rs = ps.executeQuery()) {
@@ -157,7 +158,7 @@ final class WriterSession implements AutoCloseable {
         } finally {
             connection.setAutoCommit(false);
         }
-        Message m = new Message(room, seq, id, p.sender(), p.text(), now, p.clientId(), null, p.replyTo(), null);
+        Message m = new Message(room, seq, id, p.sender(), p.text(), now, p.clientId(), null, p.replyTo(), null, p.bot());
         results[0] = new Appended(m, false);
         fresh.add(m);
         return true;
@@ -197,7 +198,7 @@ final class WriterSession implements AutoCloseable {
                 continue;
             }
             Pending p = batch.get(i);
-            Message m = new Message(room, ++seq, Ids.next(now), p.sender(), p.text(), now, p.clientId(), null, p.replyTo(), null);
+            Message m = new Message(room, ++seq, Ids.next(now), p.sender(), p.text(), now, p.clientId(), null, p.replyTo(), null, p.bot());
             results[i] = new Appended(m, false);
             fresh.add(m);
             bindMessage(insert, m);

@@ -208,6 +208,7 @@ final class FrameCodec {
         g.writeStringField("ts", m.ts());
         g.writeStringField("clientId", m.clientId());
         if (m.replyTo() > 0) g.writeNumberField("replyTo", m.replyTo());
+        if (m.bot()) g.writeBooleanField("bot", true);
         List<String> mentions = m.mentions();
         if (!mentions.isEmpty()) {
             g.writeArrayFieldStart("mentions");

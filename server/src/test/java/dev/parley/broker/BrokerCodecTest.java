@@ -60,6 +60,19 @@ class BrokerCodecTest {
     }
 
     @Test
+    void a_bots_message_keeps_its_mark_with_or_without_a_replyTo() {
+        for (long replyTo : new long[] {0, 42}) {
+            Message bot = new Message("lobby", 45, "01J1", "deploybot", "v1.2 is out", 1_700_000_000_700L, "d-1", null, replyTo, null, true);
+            Message back = ((RoomEvent.MessageCommitted) CODEC.decode(CODEC.encode("n1", new RoomEvent.MessageCommitted(bot))).event()).message();
+            assertThat(back.bot()).isTrue();
+            assertThat(back.replyTo()).isEqualTo(replyTo);
+            assertThat(back.text()).isEqualTo("v1.2 is out");
+        }
+        Message person = new Message("lobby", 46, "01J2", "alice", "thanks", 1_700_000_000_800L, "c-9");
+        assertThat(((RoomEvent.MessageCommitted) CODEC.decode(CODEC.encode("n1", new RoomEvent.MessageCommitted(person))).event()).message().bot()).isFalse();
+    }
+
+    @Test
     void a_record_changed_in_any_byte_is_refused_as_not_authentic() {
         byte[] record = CODEC.encode("n1", MESSAGE);
         for (int i = 0; i < record.length; i++) {

@@ -67,14 +67,16 @@ class ClientCommandTest {
     }
 
     @Test
-    void a_room_event_prints_as_the_rooms_news_not_as_a_line_of_its_sender() throws Exception {
+    void a_room_event_prints_as_the_rooms_news_not_as_a_line_of_its_sender_and_a_bots_message_is_marked() throws Exception {
         var json = new com.fasterxml.jackson.databind.ObjectMapper();
         ByteArrayOutputStream printed = new ByteArrayOutputStream();
         PrintStream out = new PrintStream(printed, true, StandardCharsets.UTF_8);
         ClientCommand.print(out, json.readTree("{\"type\":\"message\",\"from\":\"alice\",\"text\":\"alice banned bob\","
                 + "\"ts\":\"2026-12-06T11:02:41.318Z\",\"event\":{\"type\":\"banned\",\"user\":\"bob\",\"by\":\"alice\"}}"));
         ClientCommand.print(out, json.readTree("{\"type\":\"message\",\"from\":\"alice\",\"text\":\"hi\",\"ts\":\"2026-12-06T11:02:41.318Z\"}"));
+        ClientCommand.print(out, json.readTree("{\"type\":\"message\",\"from\":\"deploybot\",\"text\":\"v1.2 is out\",\"ts\":\"2026-12-06T11:02:42.318Z\",\"bot\":true}"));
         String lines = printed.toString(StandardCharsets.UTF_8);
-        assertThat(lines).contains("] -- alice banned bob").doesNotContain("alice: alice banned bob").contains("] alice: hi");
+        assertThat(lines).contains("] -- alice banned bob").doesNotContain("alice: alice banned bob").contains("] alice: hi")
+                .contains("] deploybot [BOT]: v1.2 is out").doesNotContain("alice [BOT]");
     }
 }

@@ -1,5 +1,7 @@
 package dev.parley.cluster;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.parley.config.Setting;
 import dev.parley.testing.Await;
 import dev.parley.testing.Cluster;
 import dev.parley.testing.ParleyServer;
@@ -19,7 +21,8 @@ import static org.assertj.core.api.Assertions.assertThat;
  */
 class RevocationClusterIT {
     @RegisterExtension
-    static Cluster cluster = Cluster.of(2);
+    static Cluster cluster = Cluster.of(2).with(Setting.ADMINS, "revocation_admin");
+    static final String ADMIN = "revocation_admin";
 
     private static final Duration DEADLINE = Duration.ofSeconds(5);
 
@@ -80,5 +83,30 @@ class RevocationClusterIT {
 
         assertThat(cluster.node(2).http().get("/api/rooms", token).status()).isEqualTo(401);
         assertThat(cluster.node(2).http().get("/api/rooms", other).status()).isEqualTo(200);
+    }
+
+    @Test
+    void a_bots_post_on_one_node_reaches_the_other_marked_bot_and_its_key_revoked_on_one_node_is_refused_by_the_other() {
+        String admin = cluster.node(1).http().register(ADMIN);
+        String bob = ParleyServer.unique("bob"), tb = cluster.node(2).http().register(bob);
+        String bot = ParleyServer.unique("relay");
+        JsonNode made = cluster.node(1).http().request("POST", "/api/admin/bots", admin, "{\"name\":\"" + bot + "\"}").json();
+        String key = made.get("key").get("key").asText(), keyId = made.get("key").get("id").asText();
+        String room = "relayed-" + System.nanoTime();
+        assertThat(cluster.node(2).http().request("POST", "/api/rooms", tb, "{\"name\":\"" + room + "\",\"visibility\":\"public\"}").status()).isEqualTo(201);
+        try (WsClient onTwo = connected(cluster.node(2), tb)) {
+            onTwo.send("type", "join", "room", room, "ref", "j");
+            onTwo.await("joined", "j");
+            assertThat(cluster.node(1).http().request("POST", "/api/rooms/" + room + "/messages", key,
+                    "{\"text\":\"from node 1\",\"clientId\":\"c-1\"}").status()).isEqualTo(201);
+            JsonNode m = onTwo.awaitMessages(room, 1, DEADLINE).get(0);
+            assertThat(m.get("from").asText()).isEqualTo(bot);
+            assertThat(m.get("bot").asBoolean()).isTrue();
+        }
+        assertThat(cluster.node(2).http().get("/api/rooms/" + room + "/messages", key).status()).isEqualTo(200); // node 2 caches the key
+
+        assertThat(cluster.node(1).http().request("DELETE", "/api/admin/bots/" + bot + "/keys/" + keyId, admin, null).status()).isEqualTo(204);
+        Await.until("node 2 to refuse the revoked key", DEADLINE, () -> cluster.node(2).http().get("/api/rooms/" + room + "/messages", key).status() == 401);
+        assertThat(cluster.node(1).http().get("/api/rooms/" + room + "/messages", key).status()).isEqualTo(401);
     }
 }

@@ -44,7 +44,7 @@ class BodyFuzzTest {
     static ParleyServer server;
     static int logMark;
     /** Holders of tokens for the routes; the victim is only ever acted upon. */
-    static String admin, owner, account, leaver, victim, room;
+    static String admin, owner, account, leaver, victim, room, bot;
     static String adminToken, ownerToken, accountToken, accountPassword;
     static volatile String leaverToken;
     /** A user of browser sessions, and the refresh token of one, as its cookie holds it, and its access token. */
@@ -80,6 +80,9 @@ class BodyFuzzTest {
         room = "fuzz-" + Long.toString(System.nanoTime() % 1_000_000, 36);
         Http.Response made = http.request("POST", "/api/rooms", ownerToken, "{\"name\":\"" + room + "\",\"visibility\":\"private\"}");
         assertThat(made.status()).as(made.body()).isEqualTo(201);
+        bot = ParleyServer.unique("fzbot");
+        Http.Response madeBot = http.request("POST", "/api/admin/bots", adminToken, "{\"name\":\"" + bot + "\"}");
+        assertThat(madeBot.status()).as(madeBot.body()).isEqualTo(201);
         logMark = CapturedLogs.mark();
     }
 
@@ -161,6 +164,34 @@ class BodyFuzzTest {
         Random r = new Random(seed);
         String path = "/api/admin/users/" + pathUser(r, admin) + "/disabled";
         fuzz(r.nextBoolean() ? "PUT" : "DELETE", path, adminToken, FuzzJson.sample(r, FuzzJson.fields("disabled", List.of("true"))), Set.of(204));
+    }
+
+    @Property(tries = TRIES)
+    void bots(@ForAll long seed) {
+        Random r = new Random(seed);
+        String fresh = literal("fzb" + Long.toString(r.nextLong() & 0xffffffffL, 36));
+        fuzz("POST", "/api/admin/bots", adminToken, FuzzJson.sample(r, FuzzJson.fields(
+                "name", List.of(fresh, fresh, "\"" + victim + "\"", "\"nobody\\u0000\""),
+                "rooms", SCOPE_ROOMS, "actions", SCOPE_ACTIONS)), Set.of(201));
+    }
+
+    @Property(tries = TRIES)
+    void bot_keys(@ForAll long seed) {
+        Random r = new Random(seed);
+        String path = "/api/admin/bots/" + (r.nextBoolean() ? bot : pathUser(r, admin)) + "/keys";
+        fuzz("POST", path, adminToken, FuzzJson.sample(r, FuzzJson.fields("rooms", SCOPE_ROOMS, "actions", SCOPE_ACTIONS)), Set.of(201));
+    }
+
+    private static final List<String> SCOPE_ROOMS = List.of("\"*\"", "[\"lobby\"]", "[]", "[\"{x}\"]", "\"all\"", "[1]", "null");
+    private static final List<String> SCOPE_ACTIONS = List.of("[\"post\"]", "[\"post\",\"read\",\"manage\"]", "[]", "[\"fly\"]", "\"post\"", "null");
+
+    @Property(tries = TRIES)
+    void posted_messages(@ForAll long seed) {
+        Random r = new Random(seed);
+        String path = "/api/rooms/" + pathRoom(r) + "/messages";
+        fuzz("POST", path, ownerToken, FuzzJson.sample(r, FuzzJson.fields(
+                "text", List.of("\"hello\"", "\"\"", "\"   \"", "\"\\ud800 half a pair\"", "null"),
+                "clientId", List.of("\"c-1\"", literal("c-" + r.nextInt(1000)), "\"\"", literal("x".repeat(65)), "7"))), Set.of(200, 201));
     }
 
     @Property(tries = TRIES)

@@ -61,7 +61,7 @@ class RefusalsTest {
         assertThat(health.head()).contains("\r\nallow: get, head\r\n");
         assertThat(rooms.head()).contains("\r\nallow: get, head, post\r\n");
         assertThat(login.head()).contains("\r\nallow: post\r\n");
-        assertThat(messages.head()).contains("\r\nallow: get, head\r\n");
+        assertThat(messages.head()).contains("\r\nallow: get, head, post\r\n");
     }
 
     @Test

@@ -56,6 +56,20 @@ class JournalTest {
     }
 
     @Test
+    void a_bots_message_comes_back_marked_as_one() throws IOException {
+        Path file = tmp.resolve("parley.journal");
+        Message bot = new Message("alpha", 2, "01HX3", "deploybot", "v1.2 is out", 1_700_000_000_000L, "d-1", null, 0, null, true);
+        try (Journal j = Journal.open(file)) {
+            j.append(List.of(message("alpha", 1, "lunch?"), bot));
+        }
+        List<Message> all = new ArrayList<>();
+        try (Journal j = Journal.open(file)) {
+            j.replay(all::addAll);
+        }
+        assertThat(all).extracting(Message::bot).containsExactly(false, true);
+    }
+
+    @Test
     void a_batch_larger_than_the_buffer_is_written_whole() throws IOException {
         Path file = tmp.resolve("parley.journal");
         String text = "x".repeat(4000);

@@ -1654,10 +1654,12 @@ client.on('read', ({ room, ...state }) => {
   updateTitle();
 });
 
-client.on('presence', ({ room, user, status, online }) => {
+client.on('presence', ({ room, user, status, online, left }) => {
   const entry = directory.get(room);
   if (entry) entry.online = online;
-  if (status === 'offline') { const v = views.get(room); if (v) stopTyping(v, user); }
+  const v = views.get(room);
+  if (v && status === 'offline') stopTyping(v, user);
+  if (v && status === 'summary') for (const u of left) stopTyping(v, u);
   if (room === current) { renderPresence(); renderRoster(); }
   renderRooms();
 });

@@ -40,6 +40,8 @@
  *   history      {room, messages, hasMore, initial, historyStart}
  *                (historyStart: the seq the room's history starts at, 1 unless its retention removed older ones)
  *   presence     {room, user, status, online, members}
+ *                in a big room (PROTOCOL.md "Presence in big rooms") one per presence_summary frame:
+ *                status 'summary', no user, and joined / left, the names it added and removed
  *   typing       {room, user}
  *   pong         {}
  *   error        {code, message, ref?, room?, frame?}   frame: the type of the frame it answers
@@ -1160,6 +1162,7 @@ export class ChatClient extends EventTarget {
       case 'ack': this._onAck(f); break;
       case 'history': this._onHistory(f); break;
       case 'presence': this._onPresence(f); break;
+      case 'presence_summary': this._onPresenceSummary(f); break;
       case 'typing': if (this._rooms.has(f.room)) this._emit('typing', { room: f.room, user: f.user }); break;
       case 'left': this._onLeft(f); break;
       case 'pong': this._emit('pong', {}); break;
@@ -1348,6 +1351,17 @@ export class ChatClient extends EventTarget {
     if (f.status === 'online' && !had) { r.members.add(f.user); r.online = (r.online ?? 0) + 1; }
     if (f.status === 'offline' && had) { r.members.delete(f.user); r.online = Math.max(0, (r.online ?? 1) - 1); }
     this._emit('presence', { room: r.name, user: f.user, status: f.status, online: r.online, members: [...r.members] });
+  }
+
+  /** A big room's presence over the last interval: set operations, and the server's count. */
+  _onPresenceSummary(f) {
+    const r = this._rooms.get(f.room);
+    if (!r) return;
+    const joined = Array.isArray(f.joined) ? f.joined : [], left = Array.isArray(f.left) ? f.left : [];
+    for (const u of joined) r.members.add(u);
+    for (const u of left) r.members.delete(u);
+    r.online = Number.isInteger(f.online) ? f.online : r.members.size;
+    this._emit('presence', { room: r.name, status: 'summary', joined, left, online: r.online, members: [...r.members] });
   }
 
   _onLeft(f) {

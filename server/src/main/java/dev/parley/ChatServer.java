@@ -18,6 +18,7 @@ import dev.parley.chat.ErrorCode;
 import dev.parley.chat.Sessions;
 import dev.parley.config.ChatConfig;
 import dev.parley.delivery.Delivery;
+import dev.parley.delivery.PresenceBatching;
 import dev.parley.event.Message;
 import dev.parley.http.AdminRoutes;
 import dev.parley.http.Health;
@@ -147,7 +148,8 @@ public final class ChatServer {
             this.store = new MessageStore(db, journal, config.appendBatchMax(), config.appendLinger().toNanos(),
                     this::committed, metrics::batchCommitted);
             undo.push(() -> store.close(Duration.ofSeconds(5)));
-            this.delivery = new Delivery(vertx, store, broker, presence, config.effectiveReplayLimit(), 100, config.presenceTtl(), new Delivery.Observer() {
+            this.delivery = new Delivery(vertx, store, broker, presence, config.effectiveReplayLimit(), 100, config.presenceTtl(),
+                    new PresenceBatching(config.presenceBatchThreshold(), config.presenceBatchInterval()), new Delivery.Observer() {
                 @Override
                 public void delivered(int messages) {
                     metrics.delivered(messages);

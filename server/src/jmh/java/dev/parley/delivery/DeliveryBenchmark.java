@@ -93,7 +93,7 @@ public class DeliveryBenchmark {
         vertx = Vertx.vertx();
         db = new Database("jdbc:h2:mem:hub" + System.nanoTime() + ";DB_CLOSE_DELAY=-1;MODE=PostgreSQL;DATABASE_TO_LOWER=TRUE", "", "", 2);
         store = new MessageStore(db, 512, committed -> {}, MessageStore.BatchObserver.NONE);
-        delivery = new Delivery(vertx, store, new LocalBroker(), new LocalPresence(), 1000, 100, Duration.ofSeconds(1), Delivery.Observer.NONE);
+        delivery = new Delivery(vertx, store, new LocalBroker(), new LocalPresence(), 1000, 100, Duration.ofSeconds(1), PresenceBatching.OFF, Delivery.Observer.NONE);
         delivery.start();
         store.start();
         subs = new Counting[subscribers];

@@ -49,6 +49,8 @@ public record ChatConfig(
         int databasePoolSize,
         String redisUrl,
         Duration presenceTtl,
+        int presenceBatchThreshold,
+        Duration presenceBatchInterval,
         String clusterKey,
         String clusterKeyFile,
         String jwtSecret,
@@ -165,6 +167,8 @@ public record ChatConfig(
                 integer(v, Setting.DATABASE_POOL_SIZE, 1, 200),
                 v.get(Setting.REDIS_URL),
                 duration(v, Setting.PRESENCE_TTL),
+                integer(v, Setting.PRESENCE_BATCH_THRESHOLD, 0, 1_000_000),
+                duration(v, Setting.PRESENCE_BATCH_INTERVAL),
                 readClusterKey(v.get(Setting.CLUSTER_KEY), v.get(Setting.CLUSTER_KEY_FILE)),
                 v.get(Setting.CLUSTER_KEY_FILE),
                 v.get(Setting.JWT_SECRET),
@@ -306,6 +310,9 @@ public record ChatConfig(
         }
         if (presenceTtl.compareTo(java.time.Duration.ofMillis(300)) < 0) {
             throw new ConfigException(Setting.PRESENCE_TTL.env + ": " + presenceTtl + " (expected: at least 300ms)");
+        }
+        if (presenceBatchInterval.compareTo(Duration.ofMillis(50)) < 0 || presenceBatchInterval.compareTo(Duration.ofMinutes(1)) > 0) {
+            throw new ConfigException(Setting.PRESENCE_BATCH_INTERVAL.env + ": " + presenceBatchInterval + " (expected: 50ms to 1m)");
         }
         if (!jwtSecret.isEmpty() && jwtSecret.getBytes(java.nio.charset.StandardCharsets.UTF_8).length < 32) {
             throw new ConfigException(Setting.JWT_SECRET.env + ": too short (expected: at least 32 bytes)");
@@ -504,6 +511,8 @@ public record ChatConfig(
         out.put(Setting.DATABASE_PASSWORD.env, databasePassword.isEmpty() ? "" : "****");
         out.put(Setting.REDIS_URL.env, maskRedisUrl(redisUrl));
         out.put(Setting.PRESENCE_TTL.env, presenceTtl.toString());
+        out.put(Setting.PRESENCE_BATCH_THRESHOLD.env, String.valueOf(presenceBatchThreshold));
+        out.put(Setting.PRESENCE_BATCH_INTERVAL.env, presenceBatchInterval.toString());
         out.put(Setting.CLUSTER_KEY.env, !clusterKey.isEmpty() ? "****" : clustered() ? "(derived from " + Setting.JWT_SECRET.env + ")" : "");
         out.put(Setting.CLUSTER_KEY_FILE.env, clusterKeyFile);
         out.put(Setting.JWT_SECRET.env, jwtSecret.isEmpty() ? "(generated)" : "****");

@@ -18,6 +18,8 @@ public enum Setting {
     DATABASE_POOL_SIZE("CHAT_DATABASE_POOL_SIZE", "--database-pool-size", "8", "JDBC connections in the pool"),
     REDIS_URL("CHAT_REDIS_URL", "--redis-url", "", "redis://[[user]:password@]host[:port] to join a cluster, or rediss:// for TLS (verifyPeer=FULL by default; ?verifyPeer=CA or NONE); empty means the in-process broker"),
     PRESENCE_TTL("CHAT_PRESENCE_TTL", "--presence-ttl", "15s", "in a cluster, how long a node's presence entries outlive their last refresh (every third of it): the users of a node that died go offline within about 4/3 of this"),
+    PRESENCE_BATCH_THRESHOLD("CHAT_PRESENCE_BATCH_THRESHOLD", "--presence-batch-threshold", "100", "a room with more users online than this gets its presence as one presence_summary frame per interval instead of a presence frame per arrival and departure; 0 means never"),
+    PRESENCE_BATCH_INTERVAL("CHAT_PRESENCE_BATCH_INTERVAL", "--presence-batch-interval", "2s", "how often a big room's presence changes are sent, as one presence_summary frame to each member"),
     CLUSTER_KEY("CHAT_CLUSTER_KEY", "--cluster-key", "", "in a cluster, the key (at least 32 UTF-8 bytes, the same on every node) of the HMAC-SHA256 that authenticates every event between nodes; empty means derived from CHAT_JWT_SECRET"),
     CLUSTER_KEY_FILE("CHAT_CLUSTER_KEY_FILE", "--cluster-key-file", "", "a file holding CHAT_CLUSTER_KEY (white space at either end ignored), instead of the variable"),
     JWT_SECRET("CHAT_JWT_SECRET", "--jwt-secret", "", "HS256 key, at least 32 UTF-8 bytes; empty means generated and kept in the data dir"),

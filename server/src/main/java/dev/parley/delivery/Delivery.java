@@ -50,7 +50,9 @@ public final class Delivery {
     private final Duration presenceTtl;
     private final Observer observer;
     private final RoomHub hub;
+    private final PresenceBatching batching;
     private long reconcileTimer = -1;
+    private long presenceTimer = -1;
     private volatile boolean closed;
 
     /** Told about deliveries, resumes and repairs: the metrics listen here. */
@@ -78,9 +80,10 @@ public final class Delivery {
      * @param replayLimit the most messages a join replays, and a fill reads at once
      * @param gapMillis   how long a gap may wait for the broker before it is read from the store
      * @param presenceTtl how long a dead node's presence entries live (the resync after an outage waits for them)
+     * @param batching    when presence changes go out as summaries
      */
     public Delivery(Vertx vertx, MessageStore store, Broker broker, Presence presence, int replayLimit, long gapMillis,
-                    Duration presenceTtl, Observer observer) {
+                    Duration presenceTtl, PresenceBatching batching, Observer observer) {
         this.vertx = requireNonNull(vertx, "vertx");
         this.store = requireNonNull(store, "store");
         this.broker = requireNonNull(broker, "broker");
@@ -89,23 +92,30 @@ public final class Delivery {
         this.gapMillis = gapMillis;
         this.presenceTtl = requireNonNull(presenceTtl, "presenceTtl");
         this.observer = requireNonNull(observer, "observer");
+        this.batching = requireNonNull(batching, "batching");
         this.hub = new RoomHub(observer::delivered, (room, subscriber, gone) -> {
             // A room event took the subscriber out: as a leave, but decided by the event.
             if (gone) broker.unsubscribe(room);
             leavePresence(room, subscriber.user());
-        });
+        }, batching.above());
     }
 
-    /** Becomes the broker's handler and, in a cluster, starts the reconcile timer. */
+    /** Becomes the broker's handler, starts the presence summaries and, in a cluster, the reconcile timer. */
     public void start() {
         broker.start(this::received);
         if (broker.distributed()) reconcileTimer = vertx.setPeriodic(RECONCILE_MILLIS, new Reconciler());
+        // Each node summarises what it learns, from its own connections and the broker alike: every
+        // node's book hears the same changes, so their counts agree within an interval.
+        if (batching.above() > 0) {
+            presenceTimer = vertx.setPeriodic(batching.every().toMillis(), id -> HandOff.run(hub::flushPresence));
+        }
     }
 
     /** Stops the timers; deliveries still under way finish. */
     public void close() {
         closed = true;
         if (reconcileTimer >= 0) vertx.cancelTimer(reconcileTimer);
+        if (presenceTimer >= 0) vertx.cancelTimer(presenceTimer);
     }
 
     // --- events in ---

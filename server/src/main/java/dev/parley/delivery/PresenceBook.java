@@ -4,27 +4,45 @@ import dev.parley.event.Notice;
 
 import java.util.ArrayList;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 
 /**
  * Who one room's members on this node were last told is present. The broker delivers presence
  * changes at most once, so arrivals and departures on other nodes during a Redis outage reach nobody
  * here; once Redis is back, {@link #missed} compares this book with who is present now, and the
- * difference is announced. Not thread-safe: the hub keeps one per room, under the room's lock.
+ * difference is announced. Its size is the room's online count in presence summaries
+ * ({@link PresenceBatch}). Not thread-safe: the hub keeps one per room, under the room's lock.
  */
 final class PresenceBook {
     private Set<String> announced; // null until the room's first join read who is present
+    // Changes that came before that read was handed over: the read may be older than some of them.
+    // Applied over it, in order, since each is a set operation. The last change of each user is enough.
+    private Map<String, Boolean> early = new LinkedHashMap<>();
 
     /** A join read who is present: the first one of the room starts the book. */
     void seen(List<String> present) {
-        if (announced == null) announced = new HashSet<>(present);
+        if (announced != null) return;
+        announced = new HashSet<>(present);
+        early.forEach(this::changed);
+        early = null;
     }
 
     void changed(String user, boolean online) {
-        if (announced == null) return;
+        if (announced == null) {
+            early.remove(user);
+            early.put(user, online);
+            return;
+        }
         if (online) announced.add(user);
         else announced.remove(user);
+    }
+
+    /** How many users the members were told are present; -1 before the first join. */
+    int count() {
+        return announced == null ? -1 : announced.size();
     }
 
     /** The notices that would make the book agree with {@code presentNow}; nothing before the first join. */

@@ -31,6 +31,8 @@ final class RoomHub {
     private final ConcurrentHashMap<String, Room> rooms = new ConcurrentHashMap<>();
     private final IntConsumer delivered;
     private final Removals removals;
+    private final int batchAbove;
+    private final java.util.Set<Room> batched = ConcurrentHashMap.newKeySet(); // rooms whose batch holds changes
 
     /** Told, after the room's lock, of each subscriber a room event took out of a room. */
     interface Removals {
@@ -38,10 +40,15 @@ final class RoomHub {
         void removed(String room, Subscriber subscriber, boolean roomGone);
     }
 
-    /** @param delivered told how many messages were handed to subscribers, a call at a time (metrics) */
-    RoomHub(IntConsumer delivered, Removals removals) {
+    /**
+     * @param delivered  told how many messages were handed to subscribers, a call at a time (metrics)
+     * @param batchAbove a room with more users online than this gets its presence changes in summaries
+     *                   ({@link #flushPresence}); 0: never
+     */
+    RoomHub(IntConsumer delivered, Removals removals, int batchAbove) {
         this.delivered = requireNonNull(delivered, "delivered");
         this.removals = requireNonNull(removals, "removals");
+        this.batchAbove = batchAbove;
     }
 
     /** One room with local members. */
@@ -49,6 +56,7 @@ final class RoomHub {
         final String name;
         final Sequencer<Membership> order = new Sequencer<>();
         final PresenceBook presence = new PresenceBook();
+        final PresenceBatch batch = new PresenceBatch();
         boolean filling;
         boolean dead;
 
@@ -251,16 +259,47 @@ final class RoomHub {
         Room r = rooms.get(notice.room());
         if (r == null) return;
         synchronized (r) {
-            if (notice.kind() != Notice.Kind.TYPING) r.presence.changed(notice.user(), notice.kind() == Notice.Kind.ONLINE);
-            for (Sequencer.Stream<Membership> s : r.order.streams()) {
-                Membership m = s.member();
-                if (m.subscriber.user().equals(notice.user())) continue;
-                if (s.joining()) {
-                    if (m.notices == null) m.notices = new ArrayList<>(4);
-                    m.notices.add(notice);
-                } else {
-                    m.subscriber.notice(notice, handOff);
+            if (notice.kind() != Notice.Kind.TYPING) {
+                boolean online = notice.kind() == Notice.Kind.ONLINE;
+                r.presence.changed(notice.user(), online);
+                // While a batch holds changes, later ones join it, whatever the count: so that a
+                // change is never told before an earlier one.
+                if (batchAbove > 0 && (!r.batch.isEmpty() || r.presence.count() > batchAbove)) {
+                    r.batch.changed(notice.user(), online);
+                    batched.add(r);
+                    return;
                 }
+            }
+            tell(r, notice, notice.user(), handOff);
+        }
+    }
+
+    /** Under the room's lock: to every member but {@code except}'s connections; a member still joining gets it after {@code joined}. */
+    private static void tell(Room r, Notice notice, String except, HandOff handOff) {
+        for (Sequencer.Stream<Membership> s : r.order.streams()) {
+            Membership m = s.member();
+            if (except != null && m.subscriber.user().equals(except)) continue;
+            if (s.joining()) {
+                if (m.notices == null) m.notices = new ArrayList<>(4);
+                m.notices.add(notice);
+            } else {
+                m.subscriber.notice(notice, handOff);
+            }
+        }
+    }
+
+    /**
+     * Sends each big room with changes since its last summary one {@code presence_summary}: one
+     * notice per room, encoded once for all its members, the users it names included. Any thread;
+     * run every interval.
+     */
+    void flushPresence(HandOff handOff) {
+        for (Room r : batched) {
+            batched.remove(r);
+            synchronized (r) {
+                if (r.dead || r.batch.isEmpty()) continue;
+                Notice.Summary summary = r.batch.drain(Math.max(0, r.presence.count()));
+                tell(r, Notice.summary(r.name, summary), null, handOff);
             }
         }
     }

@@ -57,6 +57,7 @@ final class Connection implements Subscriber {
     private final Counter messagesOut;
     private final Counter typingOut;
     private final Counter presenceOut;
+    private final Counter summaryOut;
     private final FrameLimits limits;
     // Joined, by name, with the seat the join gave. With the rooms being joined, these are the rooms
     // the connection holds: counted against the caps on rooms (enterRoom when a room is taken on,
@@ -95,6 +96,7 @@ final class Connection implements Subscriber {
         this.messagesOut = metrics.frameOutCounter("message");
         this.typingOut = metrics.frameOutCounter("typing");
         this.presenceOut = metrics.frameOutCounter("presence");
+        this.summaryOut = metrics.frameOutCounter("presence_summary");
         this.limits = new FrameLimits(chat.limits());
     }
 
@@ -386,7 +388,11 @@ final class Connection implements Subscriber {
     @Override
     public void notice(Notice notice, HandOff handOff) {
         if (outbox.offerDroppable(FrameCodec.notice(notice), handOff)) {
-            (notice.kind() == Notice.Kind.TYPING ? typingOut : presenceOut).increment();
+            (switch (notice.kind()) {
+                case TYPING -> typingOut;
+                case SUMMARY -> summaryOut;
+                default -> presenceOut;
+            }).increment();
         } else {
             metrics.ephemeralDropped();
         }

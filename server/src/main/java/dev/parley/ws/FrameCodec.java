@@ -317,13 +317,25 @@ final class FrameCodec {
         });
     }
 
-    /** A typing or presence frame, shared by every recipient like a message frame (heap: it is small). */
+    /** A typing, presence or presence_summary frame, shared by every recipient like a message frame (heap: it is small). */
     static ByteBuf notice(Notice n) {
         return n.encoded(notice -> Unpooled.unreleasableBuffer(frame(g -> {
             if (notice.kind() == Notice.Kind.TYPING) {
                 g.writeStringField("type", "typing");
                 g.writeStringField("room", notice.room());
                 g.writeStringField("user", notice.user());
+            } else if (notice.kind() == Notice.Kind.SUMMARY) {
+                Notice.Summary s = notice.summary();
+                g.writeStringField("type", "presence_summary");
+                g.writeStringField("room", notice.room());
+                g.writeNumberField("online", s.online());
+                g.writeArrayFieldStart("joined");
+                for (String u : s.joined()) g.writeString(u);
+                g.writeEndArray();
+                g.writeArrayFieldStart("left");
+                for (String u : s.left()) g.writeString(u);
+                g.writeEndArray();
+                g.writeNumberField("more", s.more());
             } else {
                 g.writeStringField("type", "presence");
                 g.writeStringField("room", notice.room());

@@ -88,6 +88,8 @@ class ChatConfigTest {
         d.put(Setting.DRAIN_TIMEOUT, "10s");
         d.put(Setting.FLUSH_INTERVAL, "3ms");
         d.put(Setting.PRESENCE_TTL, "15s");
+        d.put(Setting.PRESENCE_BATCH_THRESHOLD, "100");
+        d.put(Setting.PRESENCE_BATCH_INTERVAL, "2s");
         d.put(Setting.LOG_FORMAT, "text");
         d.put(Setting.ADMINS, "");                // nobody
         d.put(Setting.ROOM_CREATION, "anyone");
@@ -168,6 +170,8 @@ class ChatConfigTest {
         assertThat(c.eventLoopCount()).isEqualTo(Runtime.getRuntime().availableProcessors());
         assertThat(c.drainTimeout()).isEqualTo(Duration.ofSeconds(10));
         assertThat(c.presenceTtl()).isEqualTo(Duration.ofSeconds(15));
+        assertThat(c.presenceBatchThreshold()).isEqualTo(100);
+        assertThat(c.presenceBatchInterval()).isEqualTo(Duration.ofSeconds(2));
         assertThat(c.logFormat()).isEqualTo("text");
         assertThat(c.adminHost()).isEqualTo("127.0.0.1");
         assertThat(c.adminPort()).isEqualTo(9180);
@@ -254,6 +258,8 @@ class ChatConfigTest {
         values.put(Setting.EVENT_LOOPS, "3");
         values.put(Setting.DRAIN_TIMEOUT, "1500ms");
         values.put(Setting.PRESENCE_TTL, "4s");
+        values.put(Setting.PRESENCE_BATCH_THRESHOLD, "7");
+        values.put(Setting.PRESENCE_BATCH_INTERVAL, "500ms");
         values.put(Setting.LOG_FORMAT, "JSON");
         values.put(Setting.ADMINS, "root,Ops.Lead");
         values.put(Setting.ROOM_CREATION, "Admins");
@@ -329,6 +335,8 @@ class ChatConfigTest {
             assertThat(c.eventLoopCount()).isEqualTo(3);
             assertThat(c.drainTimeout()).isEqualTo(Duration.ofMillis(1500));
             assertThat(c.presenceTtl()).isEqualTo(Duration.ofSeconds(4));
+            assertThat(c.presenceBatchThreshold()).isEqualTo(7);
+            assertThat(c.presenceBatchInterval()).isEqualTo(Duration.ofMillis(500));
             assertThat(c.logFormat()).isEqualTo("json");
             assertThat(c.admins()).containsExactly("root", "Ops.Lead");
             assertThat(c.roomCreationByAnyone()).isFalse();
@@ -510,6 +518,9 @@ class ChatConfigTest {
                 Arguments.of(Setting.DRAIN_TIMEOUT, "10", duration),
                 Arguments.of(Setting.PRESENCE_TTL, "100ms", "expected: at least 300ms"),
                 Arguments.of(Setting.PRESENCE_TTL, "15", duration),
+                Arguments.of(Setting.PRESENCE_BATCH_THRESHOLD, "-1", "expected: a whole number from 0 to 1000000"),
+                Arguments.of(Setting.PRESENCE_BATCH_INTERVAL, "10ms", "expected: 50ms to 1m"),
+                Arguments.of(Setting.PRESENCE_BATCH_INTERVAL, "2m", "expected: 50ms to 1m"),
                 Arguments.of(Setting.LOG_FORMAT, "xml", "expected: text or json"),
                 Arguments.of(Setting.OUTBOX_BUDGET, "-1", whole + "0 to 1099511627776"),
                 Arguments.of(Setting.OUTBOX_BUDGET, "lots", whole + "0 to 1099511627776"),

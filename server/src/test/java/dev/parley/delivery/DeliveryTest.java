@@ -136,7 +136,7 @@ class DeliveryTest {
         db = new Database(url, "", "", 2);
         presence = new GatedPresence();
         store = new MessageStore(db, 64, committed -> delivery.committed(committed), MessageStore.BatchObserver.NONE);
-        delivery = new Delivery(vertx, store, new LocalBroker(), presence, 100, 100, Duration.ofSeconds(1), Delivery.Observer.NONE);
+        delivery = new Delivery(vertx, store, new LocalBroker(), presence, 100, 100, Duration.ofSeconds(1), PresenceBatching.OFF, Delivery.Observer.NONE);
         delivery.start();
         store.start();
     }

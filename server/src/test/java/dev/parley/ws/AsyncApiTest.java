@@ -35,7 +35,10 @@ import static org.assertj.core.api.Assertions.assertThat;
  */
 class AsyncApiTest {
     @RegisterExtension
-    static ParleyServer server = ParleyServer.create();
+    static ParleyServer server = ParleyServer.create()
+            // A room of three is a big room here: the session sees a presence_summary.
+            .with(dev.parley.config.Setting.PRESENCE_BATCH_THRESHOLD, "2")
+            .with(dev.parley.config.Setting.PRESENCE_BATCH_INTERVAL, "100ms");
 
     static final AsyncApiDocument DOC = AsyncApiDocument.load();
     static final String THUMBS = "\uD83D\uDC4D";
@@ -107,6 +110,12 @@ class AsyncApiTest {
         reply(a, "pong", "type", "ping");
         good(a, "type", "refresh", "token", http.login(alice));
         reply(a, "pong", "type", "ping"); // a refresh that works is answered by nothing
+        // A third user makes the room big: her arrival comes as a summary; her departure, which
+        // makes it small again, as a presence frame.
+        reply(c, "joined", "type", "join", "room", pub);
+        a.await(f -> is("presence_summary").test(f) && f.path("online").asInt() == 3, T, "a summary with carol");
+        reply(c, "left", "type", "leave", "room", pub);
+        a.await(Ws.presence(pub, carol, "offline"), T, "carol offline");
 
         // Refusals: the connection lives on after each.
         refused(b, "forbidden", "type", "edit", "room", pub, "seq", hello, "text", "not mine");

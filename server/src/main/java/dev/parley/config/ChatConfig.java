@@ -104,7 +104,8 @@ public record ChatConfig(
         int maxConnectionsPerIp,
         int maxConnectionsPerUser,
         int retentionDays,
-        long retentionMessages) {
+        long retentionMessages,
+        double upgradeRate) {
     private static final Logger log = LoggerFactory.getLogger(ChatConfig.class);
 
     /**
@@ -215,7 +216,8 @@ public record ChatConfig(
                 integer(v, Setting.MAX_CONNECTIONS_PER_IP, 0, 10_000_000),
                 integer(v, Setting.MAX_CONNECTIONS_PER_USER, 0, 10_000_000),
                 integer(v, Setting.RETENTION_DAYS, 0, MAX_RETENTION_DAYS),
-                longInteger(v, Setting.RETENTION_MESSAGES, 0, MAX_RETENTION_MESSAGES));
+                longInteger(v, Setting.RETENTION_MESSAGES, 0, MAX_RETENTION_MESSAGES),
+                decimal(v, Setting.UPGRADE_RATE));
         c.validate();
         for (String w : c.warnings()) log.warn(w);
         return c;
@@ -309,6 +311,9 @@ public record ChatConfig(
         }
         if (!(rateLimit > 0) || Double.isInfinite(rateLimit)) { // NaN too: a NaN bucket never refills
             throw new ConfigException(Setting.RATE_LIMIT.env + ": " + rateLimit + " (expected: a finite number > 0)");
+        }
+        if (!(upgradeRate >= 0) || Double.isInfinite(upgradeRate)) { // NaN too
+            throw new ConfigException(Setting.UPGRADE_RATE.env + ": " + upgradeRate + " (expected: a finite number >= 0; 0 means no limit)");
         }
         if (maxRoomsPerUser < maxRoomsPerConnection) { // a cap per connection that a connection could never reach
             throw new ConfigException(Setting.MAX_ROOMS_PER_USER.env + ": " + maxRoomsPerUser + " (expected: at least "
@@ -552,6 +557,7 @@ public record ChatConfig(
         out.put(Setting.MAX_CONNECTIONS_PER_USER.env, String.valueOf(maxConnectionsPerUser));
         out.put(Setting.RETENTION_DAYS.env, retentionDays == 0 ? "0 (for ever)" : String.valueOf(retentionDays));
         out.put(Setting.RETENTION_MESSAGES.env, retentionMessages == 0 ? "0 (no limit)" : String.valueOf(retentionMessages));
+        out.put(Setting.UPGRADE_RATE.env, upgradeRate == 0 ? "0 (no limit)" : String.valueOf(upgradeRate));
         return out;
     }
 

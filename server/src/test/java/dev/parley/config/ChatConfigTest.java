@@ -101,6 +101,7 @@ class ChatConfigTest {
         d.put(Setting.MAX_CONNECTIONS_PER_USER, "100");
         d.put(Setting.RETENTION_DAYS, "0");       // for ever
         d.put(Setting.RETENTION_MESSAGES, "0");   // no limit
+        d.put(Setting.UPGRADE_RATE, "1000");      // 19,000 clients of a restarted node back in about 20 s (CONFIG.md)
         return d;
     }
 
@@ -176,6 +177,7 @@ class ChatConfigTest {
         assertThat(c.maxConnectionsPerUser()).isEqualTo(100);
         assertThat(c.retentionDays()).isZero();
         assertThat(c.retentionMessages()).isZero();
+        assertThat(c.upgradeRate()).isEqualTo(1000);
     }
 
     @Test
@@ -260,6 +262,7 @@ class ChatConfigTest {
         values.put(Setting.MAX_CONNECTIONS_PER_USER, "3");
         values.put(Setting.RETENTION_DAYS, "90");
         values.put(Setting.RETENTION_MESSAGES, "5000000");
+        values.put(Setting.UPGRADE_RATE, "2.5");
         // All but CHAT_CLUSTER_KEY_FILE, which may not be given with CHAT_CLUSTER_KEY: its own test below.
         assertThat(values.keySet()).containsExactlyInAnyOrderElementsOf(EnumSet.complementOf(EnumSet.of(Setting.CLUSTER_KEY_FILE)));
 
@@ -331,6 +334,7 @@ class ChatConfigTest {
             assertThat(c.maxConnectionsPerUser()).isEqualTo(3);
             assertThat(c.retentionDays()).isEqualTo(90);
             assertThat(c.retentionMessages()).isEqualTo(5_000_000);
+            assertThat(c.upgradeRate()).isEqualTo(2.5);
         }
     }
 
@@ -506,6 +510,9 @@ class ChatConfigTest {
                 Arguments.of(Setting.RETENTION_DAYS, "36501", whole + "0 to 36500"),
                 Arguments.of(Setting.RETENTION_MESSAGES, "1000000001", whole + "0 to 1000000000"),
                 Arguments.of(Setting.RETENTION_MESSAGES, "1e6", whole + "0 to 1000000000"),
+                Arguments.of(Setting.UPGRADE_RATE, "-1", "expected: a finite number >= 0; 0 means no limit"),
+                Arguments.of(Setting.UPGRADE_RATE, "NaN", "expected: a finite number >= 0; 0 means no limit"),
+                Arguments.of(Setting.UPGRADE_RATE, "fast", "expected: a number"),
                 Arguments.of(Setting.ROOM_CREATION, "everyone", "expected: anyone or admins"),
                 Arguments.of(Setting.JOURNAL_SYNC, "always", "expected: none or commit"),
                 Arguments.of(Setting.JOURNAL_SYNC, "fsync", "expected: none or commit"),

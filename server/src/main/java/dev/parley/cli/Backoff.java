@@ -11,23 +11,23 @@ import java.util.random.RandomGenerator;
  * honoured, with under a second of jitter (the server already spread its refusals over the seconds it
  * names); a close that says to stay away (4029, 1008) waits at least that long first. Not thread-safe.
  */
-final class Backoff {
+public final class Backoff {
     static final long FIRST_MILLIS = 1_000;
     static final long MAX_MILLIS = 30_000;
     /** A connection up this long was a success: the next drop starts from the first wait again. */
     static final long STABLE_MILLIS = 10_000;
     /** Close codes after which reconnecting cannot help (PROTOCOL.md 10): a broken client, a revoked session, a frame too big. */
-    static final Set<Integer> FINAL_CODES = Set.of(1000, 1002, 1008, 1009, 4003);
+    public static final Set<Integer> FINAL_CODES = Set.of(1000, 1002, 1008, 1009, 4003);
 
     private final RandomGenerator random;
     private int attempt;
 
-    Backoff(RandomGenerator random) {
+    public Backoff(RandomGenerator random) {
         this.random = random;
     }
 
     /** The wait before the next attempt, after a close with {@code closeCode} (or -1) or a refusal with {@code retryAfterSeconds} (or 0). */
-    long nextMillis(int closeCode, long retryAfterSeconds) {
+    public long nextMillis(int closeCode, long retryAfterSeconds) {
         long ceiling = Math.min(MAX_MILLIS, FIRST_MILLIS << Math.min(attempt, 15));
         attempt++;
         if (retryAfterSeconds > 0) return retryAfterSeconds * 1_000 + (long) (random.nextDouble() * FIRST_MILLIS);
@@ -40,7 +40,7 @@ final class Backoff {
     }
 
     /** A connection ended after being up {@code millis}: long enough, and the waits start again from the first. */
-    void wasUp(long millis) {
+    public void wasUp(long millis) {
         if (millis >= STABLE_MILLIS) attempt = 0;
     }
 }

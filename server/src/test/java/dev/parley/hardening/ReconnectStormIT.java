@@ -63,10 +63,12 @@ class ReconnectStormIT {
             }
             for (int i = 0; i < CLIENTS; i++) clients.add(new StormClient(ws, tokens.get(i).get(), "storm-" + (i % ROOMS), i < ROOMS));
         }
+        phase("node up, users registered", began);
         ExecutorService running = Executors.newVirtualThreadPerTaskExecutor();
         try {
             for (StormClient c : clients) running.submit(c::run);
             Await.until("every client joined", Duration.ofSeconds(30), () -> clients.stream().allMatch(c -> c.joinedNow));
+            phase("every client joined", began);
             for (StormClient c : clients) c.sending = true;
             Await.until("traffic in every room", Duration.ofSeconds(10), () -> clients.stream().allMatch(c -> c.lastSeq() >= 3));
             // 300 clients at once against 50 upgrades a second: the surplus was refused, and came back on its turn.
@@ -77,6 +79,7 @@ class ReconnectStormIT {
             long killed = System.nanoTime();
             JarProcess again = processes.restart(node, "storm-again");
             long ready = System.nanoTime();
+            phase("node ready again", began);
             Await.until("every client resumed with since", Duration.ofSeconds(30), () -> clients.stream().allMatch(c -> c.resumedAfter(killed)));
             long resumed = System.nanoTime();
             Thread.sleep(1_000); // traffic after the storm too
@@ -129,6 +132,10 @@ class ReconnectStormIT {
             for (StormClient c : clients) c.stop = true;
             running.shutdownNow();
         }
+    }
+
+    private static void phase(String what, long began) {
+        System.out.printf("[ReconnectStormIT] %5.1f s: %s%n", (System.nanoTime() - began) / 1e9, what);
     }
 
     private static long last(List<JsonNode> messages) {

@@ -80,7 +80,9 @@ class ReconnectStormIT {
             JarProcess again = processes.restart(node, "storm-again");
             long ready = System.nanoTime();
             phase("node ready again", began);
-            Await.until("every client resumed with since", Duration.ofSeconds(30), () -> clients.stream().allMatch(c -> c.resumedAfter(killed)));
+            // A deadline, not a measure: the longer the node was away, the longer a client's next wait (up to
+            // 30 s by the rule), then the turns of the refused (300 at 50 a second: 6 s).
+            Await.until("every client resumed with since", Duration.ofSeconds(45), () -> clients.stream().allMatch(c -> c.resumedAfter(killed)));
             long resumed = System.nanoTime();
             Thread.sleep(1_000); // traffic after the storm too
             for (StormClient c : clients) c.sending = false;

@@ -495,8 +495,8 @@ class WebClientIT {
         }
         String clientId = offline.getAttribute("data-client-id");
 
-        // The retry delay has grown while the server was away (at most 15 s between attempts).
-        var reconnect = new LocatorAssertions.HasAttributeOptions().setTimeout(Duration.ofSeconds(30).toMillis());
+        // The retry delay has grown while the server was away (at most 30 s between attempts, PROTOCOL.md 10).
+        var reconnect = new LocatorAssertions.HasAttributeOptions().setTimeout(Duration.ofSeconds(45).toMillis());
         for (ChatPage p : List.of(a, b)) {
             assertThat(p.connStatus()).hasAttribute("data-state", "open", reconnect);
             assertThat(p.connStatus()).isHidden();

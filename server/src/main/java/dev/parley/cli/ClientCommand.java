@@ -26,6 +26,10 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
+/*
+ * Over 400 lines: the reconnecting connection (Link) and its frames (Printer) are the client itself, and
+ * read best beside the command that drives them.
+ */
 /**
  * {@code client}: chat from a terminal. Logs in (or registers), joins a room, prints its messages
  * and sends each line typed; reconnects and resumes when the connection drops ({@link Backoff}). A
@@ -96,10 +100,13 @@ public final class ClientCommand implements Callable<Integer> {
         }
         // Input ended (Ctrl-D or a pipe): wait until what was sent is acked and shown, then leave.
         // (An ack may overtake its message: the message waits for the join's replay to go first.)
-        long deadline = System.nanoTime() + 15_000_000_000L;
+        // Long enough for a reconnect: the back-off's longest wait is 30 s.
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(45);
         while (!link.closed.isDone() && !link.settled() && System.nanoTime() < deadline) Thread.sleep(20);
+        boolean settled = link.settled();
         link.stop();
-        return 0;
+        if (!settled) System.err.println("some lines were not acknowledged by the server: they may not have been sent");
+        return settled ? 0 : 1;
     }
 
     /** Logs in (or registers) and returns the token; null after saying why it could not. */
@@ -123,6 +130,7 @@ public final class ClientCommand implements Callable<Integer> {
      * server stored already is not stored again).
      */
     private final class Link {
+        private static final long HANDSHAKE_SECONDS = 15;
         private final PrintStream out;
         private final HttpClient http;
         private final URI ws;
@@ -142,6 +150,7 @@ public final class ClientCommand implements Callable<Integer> {
         private WebSocket socket; // the one joined, else null; guarded by this
         private long lastSeq = -1; // the last seq printed; -1 until the first join; guarded by this
         private volatile long openedAt;
+        private volatile WebSocket current; // the connection of the latest attempt that opened
         private volatile boolean stopping;
 
         Link(PrintStream out, HttpClient http, URI ws, String token, Callable<String> relogin) {
@@ -154,7 +163,10 @@ public final class ClientCommand implements Callable<Integer> {
 
         void open() {
             if (stopping) return;
-            http.newWebSocketBuilder().header("Authorization", "Bearer " + token).buildAsync(ws, new Printer(this))
+            // A deadline on the whole handshake: a node going down may take the TCP connection and never answer.
+            http.newWebSocketBuilder().connectTimeout(java.time.Duration.ofSeconds(HANDSHAKE_SECONDS))
+                    .header("Authorization", "Bearer " + token).buildAsync(ws, new Printer(this))
+                    .orTimeout(HANDSHAKE_SECONDS, TimeUnit.SECONDS)
                     .whenComplete((socket, failure) -> {
                         if (failure == null) opened(socket);
                         else refused(failure);
@@ -162,13 +174,29 @@ public final class ClientCommand implements Callable<Integer> {
         }
 
         private void opened(WebSocket s) {
+            current = s;
             openedAt = System.nanoTime();
             ObjectNode join = JSON.createObjectNode().put("type", "join").put("room", room).put("ref", "join");
             synchronized (this) {
                 if (lastSeq >= 0) join.put("since", lastSeq);
             }
-            s.sendText(join.toString(), true);
+            write(s, join.toString());
         }
+
+        /**
+         * Sends one frame after the ones before it on {@code s}: the JDK's WebSocket takes one send at a
+         * time, and refuses (in the returned future) one made while another is under way.
+         */
+        private synchronized void write(WebSocket s, String frame) {
+            if (s != writingTo) {
+                writingTo = s;
+                writing = CompletableFuture.completedFuture(null);
+            }
+            writing = writing.handle((ok, failed) -> null).thenCompose(v -> s.sendText(frame, true));
+        }
+
+        private WebSocket writingTo; // guarded by this
+        private CompletableFuture<?> writing = CompletableFuture.completedFuture(null); // guarded by this
 
         /** The upgrade failed: a refusal's Retry-After is honoured; a 401 logs in again, once. */
         private void refused(Throwable failure) {
@@ -199,7 +227,7 @@ public final class ClientCommand implements Callable<Integer> {
                 retryAfter = r.headers().firstValue("Retry-After").map(Link::seconds).orElse(0L);
                 out.println("-- the server refused the connection (" + r.statusCode() + ")");
             } else {
-                out.println("-- could not connect: " + cause.getMessage());
+                out.println("-- could not connect: " + cause);
             }
             again(-1, retryAfter);
         }
@@ -215,7 +243,11 @@ public final class ClientCommand implements Callable<Integer> {
         }
 
         /** The connection ended with {@code code}: reconnect, unless it cannot help or we are leaving. */
-        void lost(int code) {
+        void lost(WebSocket ws, int code) {
+            if (ws != current) { // an attempt given up on (its handshake ran past the deadline) that opened after all
+                ws.abort();
+                return;
+            }
             synchronized (this) {
                 socket = null;
             }
@@ -250,7 +282,7 @@ public final class ClientCommand implements Callable<Integer> {
             synchronized (this) {
                 if (lastSeq < 0) lastSeq = roomLastSeq;
                 socket = s;
-                for (var e : unacked.entrySet()) s.sendText(sendFrame(e.getKey(), e.getValue()), true);
+                for (var e : unacked.entrySet()) write(s, sendFrame(e.getKey(), e.getValue()));
             }
             firstJoin.complete(null);
         }
@@ -260,7 +292,7 @@ public final class ClientCommand implements Callable<Integer> {
             unechoed.add(clientId);
             synchronized (this) {
                 unacked.put(clientId, text);
-                if (socket != null) socket.sendText(sendFrame(clientId, text), true);
+                if (socket != null) write(socket, sendFrame(clientId, text));
             }
         }
 
@@ -388,14 +420,14 @@ public final class ClientCommand implements Callable<Integer> {
         @Override
         public CompletionStage<?> onClose(WebSocket ws, int code, String reason) {
             link.out.println("-- connection closed: " + code + " " + shown(reason));
-            link.lost(code);
+            link.lost(ws, code);
             return null;
         }
 
         @Override
         public void onError(WebSocket ws, Throwable error) {
             link.out.println("-- connection failed: " + error.getMessage());
-            link.lost(-1);
+            link.lost(ws, -1);
         }
     }
 }

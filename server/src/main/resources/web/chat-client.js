@@ -96,10 +96,16 @@ export const DEFAULT_LIMITS = Object.freeze({
 /** The default room-name rule; a server may have another (ChatClient.isValidRoomName knows it). */
 export const ROOM_NAME_RE = /^[a-z0-9][a-z0-9_-]{0,63}$/;
 
-const BACKOFF_MIN_MS = 500;
-const BACKOFF_MAX_MS = 15_000;
+// Reconnecting follows PROTOCOL.md 10, the rule of every client Parley ships ("full jitter"): attempt n
+// waits a random time in [0, min(30 s, 1 s x 2^n)), so that the clients of a node that went down come
+// back spread over a second, and over twice as long each time the node cannot take them all; n starts
+// again once a connection has lasted 10 s (a connection closed soon after opening, by 4002 for
+// example, is a failure too). Where the server said to stay away (4029, 1008) the wait starts there.
+// (A browser cannot see the Retry-After of a refused upgrade; the doubling stands in for it.)
+const BACKOFF_FIRST_MS = 1_000;
+const BACKOFF_MAX_MS = 30_000;
 const BACKOFF_FLOOR_MS = { 4029: 30_000, 1008: 60_000 }; // the server asked us to go away for a while
-const STABLE_AFTER_MS = 5_000; // only a connection that lasts this long resets the backoff
+const STABLE_AFTER_MS = 10_000; // only a connection that lasts this long resets the backoff
 const HEARTBEAT_MS = 25_000;
 const TYPING_EVERY_MS = 2_000;
 const MAX_REFS = 1_000;
@@ -113,6 +119,7 @@ const RENEW_RETRY_MS = 5_000;
 // reserve and the pace is a tenth under the rate, because the server counts from when it reads
 // each send, and a burst it reads late (its event loop busy) makes the next send look early. If
 // the server refuses one all the same, it waits and goes again, and the pace halves.
+// Each room has at most one send on the wire: the next goes once the server has answered it (see _pump).
 const PACE = 0.9;
 const burstOf = (limits) => Math.max(1, limits.sendBurst - 1);
 const RATE_LIMITED_WAIT_MS = 1_000;
@@ -288,7 +295,8 @@ export class ChatClient extends EventTarget {
     this._everOpened = false;
     this._unauthorizedSent = false;
     this._timers = { retry: null, stable: null, heartbeat: null, pace: null, renew: null };
-    this._paced = [];          // sends waiting for the pace, in the order they were typed
+    this._onWire = new Map();  // room -> clientId of its send on this connection, not answered yet
+    this._holdUntil = 0;       // after a send refused for the rate, nothing goes before this (Date.now())
     this.limits = { ...DEFAULT_LIMITS };
     this._limitsLoaded = false;
     this._limitsPromise = null;
@@ -647,6 +655,7 @@ export class ChatClient extends EventTarget {
     globalThis.removeEventListener?.('online', this._wake);
     const ws = this._ws;
     this._ws = null;
+    this._onWire.clear(); // whatever was on the wire goes again, in its place, on the next connection
     for (const r of this._rooms.values()) { r.ready = false; r.loadingOlder = false; }
     if (ws) try { ws.close(1000, 'bye'); } catch { /* already closing */ }
     this._setState('closed');
@@ -658,7 +667,6 @@ export class ChatClient extends EventTarget {
    */
   logout({ keepUnsent = false } = {}) {
     this.close();
-    this._paced = [];
     clearTimeout(this._timers.pace);
     this._timers.pace = null;
     this._unacked.clear();
@@ -752,6 +760,7 @@ export class ChatClient extends EventTarget {
 
   _onClose(code, opened) {
     this._ws = null;
+    this._onWire.clear(); // unanswered sends go again, in their order, once their rooms are joined again
     clearTimeout(this._timers.stable);
     clearInterval(this._timers.heartbeat);
     for (const r of this._rooms.values()) { r.ready = false; r.loadingOlder = false; }
@@ -778,9 +787,8 @@ export class ChatClient extends EventTarget {
 
   _retry(code) {
     if (this._stopped || this._ws || this._opening) return;
-    const base = Math.min(BACKOFF_MAX_MS, BACKOFF_MIN_MS * 2 ** Math.min(this._attempt++, 10));
-    const span = Math.max(base, BACKOFF_FLOOR_MS[code] ?? 0);
-    const delay = Math.round(span * (0.5 + Math.random() * 0.5)); // jitter spreads a fleet's reconnects
+    const ceiling = Math.min(BACKOFF_MAX_MS, BACKOFF_FIRST_MS * 2 ** Math.min(this._attempt++, 15));
+    const delay = Math.round((BACKOFF_FLOOR_MS[code] ?? 0) + Math.random() * ceiling);
     clearTimeout(this._timers.retry);
     this._timers.retry = setTimeout(() => { this._timers.retry = null; this._open(); }, delay);
     this._setState('reconnecting', { code, delay });
@@ -866,7 +874,7 @@ export class ChatClient extends EventTarget {
     if (!this._rooms.delete(room)) return false;
     for (const [id, e] of this._unacked) if (e.room === room) this._unacked.delete(id);
     for (const [id, e] of this._failed) if (e.room === room) this._failed.delete(id);
-    this._paced = this._paced.filter((e) => e.room !== room);
+    this._onWire.delete(room);
     this._restored = this._restored.filter((e) => e.room !== room);
     this._saveUnsent();
     return true;
@@ -893,7 +901,7 @@ export class ChatClient extends EventTarget {
     this._remember(entry.clientId);
     this._saveUnsent();
     this._emitPending(entry);
-    this._transmit(entry);
+    this._pump();
     return entry.clientId;
   }
 
@@ -904,9 +912,9 @@ export class ChatClient extends EventTarget {
     this._failed.delete(clientId);
     delete entry.failed;
     if (!this._rooms.has(entry.room)) { this._fail(entry, 'not_joined', `You left #${entry.room}.`); return false; }
-    this._unacked.set(clientId, entry);
+    this._unacked.set(clientId, entry); // last in line: after everything typed before the retry
     this._saveUnsent();
-    this._transmit(entry);
+    this._pump();
     return true;
   }
 
@@ -917,17 +925,27 @@ export class ChatClient extends EventTarget {
     return true;
   }
 
-  // Not yet joined (or disconnected): the entry waits in _unacked and goes out on `joined`.
-  _transmit(entry) {
-    if (this._refuseLocally(entry)) return;
-    if (!this._rooms.get(entry.room)?.ready) return;
-    // Behind others that wait, or over the pace: wait too, in order.
-    if (this._paced.length || !this._takeSendToken()) {
-      if (!this._paced.includes(entry)) this._paced.push(entry);
-      this._schedulePace(this._nextTokenMs());
-      return;
+  /**
+   * Puts on the wire, for each room, its first unsent entry of `_unacked` (the order they were typed),
+   * if the room is joined, nothing of it is on the wire already, and the pace allows; the rest waits.
+   * One send per room at a time, the next once the server has answered (`_settle`, `_onError`): a send
+   * the server refuses for the rate goes again first, and no later one can be stored before it. (With
+   * several on the wire, one refused while the next were already on their way was overtaken by them:
+   * the server takes each send on its own.) The wait is a round trip per message of a room, far below a
+   * person's pace; a burst is bound by the rate anyway.
+   */
+  _pump() {
+    const hold = this._holdUntil - Date.now();
+    if (hold > 0) { this._schedulePace(hold); return; }
+    const looked = new Set(this._onWire.keys()); // rooms whose next send waits for an answer, or was looked at
+    for (const entry of [...this._unacked.values()]) {
+      if (looked.has(entry.room)) continue;
+      looked.add(entry.room);
+      if (!this._rooms.get(entry.room)?.ready) continue; // goes out on `joined`
+      if (this._refuseLocally(entry)) { looked.delete(entry.room); continue; } // failed: the next of its room may go
+      if (!this._takeSendToken()) { this._schedulePace(this._nextTokenMs()); return; }
+      if (this._send(entry)) this._onWire.set(entry.room, entry.clientId);
     }
-    this._send(entry);
   }
 
   /**
@@ -949,11 +967,11 @@ export class ChatClient extends EventTarget {
     return false;
   }
 
+  /** Returns whether the frame went on the wire. */
   _send(entry) {
-    if (this._refuseLocally(entry)) return; // the limits may have arrived since it was queued
     const frame = { type: 'send', room: entry.room, text: entry.text, clientId: entry.clientId };
     if (entry.replyTo) frame.replyTo = entry.replyTo;
-    this._frame(frame, { room: entry.room, clientId: entry.clientId });
+    return this._frame(frame, { room: entry.room, clientId: entry.clientId }) !== null;
   }
 
   // --- the changes of a message (PROTOCOL.md, edit, delete, react) ------------------------
@@ -999,21 +1017,17 @@ export class ChatClient extends EventTarget {
 
   _schedulePace(ms) {
     if (this._timers.pace) return;
-    this._timers.pace = setTimeout(() => {
-      this._timers.pace = null;
-      while (this._paced.length) {
-        const entry = this._paced[0];
-        if (!this._unacked.has(entry.clientId) || !this._rooms.get(entry.room)?.ready) { this._paced.shift(); continue; }
-        if (!this._takeSendToken()) break;
-        this._paced.shift();
-        this._send(entry);
-      }
-      if (this._paced.length) this._schedulePace(this._nextTokenMs());
-    }, ms);
+    this._timers.pace = setTimeout(() => { this._timers.pace = null; this._pump(); }, ms);
+  }
+
+  /** The room's send on the wire is answered (stored, or refused): its next may go. */
+  _offWire(entry) {
+    if (this._onWire.get(entry.room) === entry.clientId) this._onWire.delete(entry.room);
   }
 
   _fail(entry, code, message) {
     this._unacked.delete(entry.clientId);
+    this._offWire(entry);
     entry.failed = { code, message }; // kept with it, so that a reload shows why
     this._failed.set(entry.clientId, entry);
     this._saveUnsent();
@@ -1200,7 +1214,7 @@ export class ChatClient extends EventTarget {
     });
     if (r.readWant > (r.readSeq ?? -1)) this._scheduleRead(r); // asked for while the connection was away
     this._drain(r);
-    for (const e of [...this._unacked.values()]) if (e.room === r.name) this._transmit(e);
+    this._pump(); // the room's unsent messages, in order, one at a time
     if (!r.loadedOlder && r.hasOlder) this.loadOlder(r.name); // the first screenful
     if (r.buffer.size || r.target > r.lastSeq) this._catchUp(r);
   }
@@ -1318,8 +1332,10 @@ export class ChatClient extends EventTarget {
   _settle(entry, { seq, id, ts }, earlier = false) {
     this._unacked.delete(entry.clientId);
     this._failed.delete(entry.clientId);
+    this._offWire(entry);
     this._saveUnsent();
     this._emit('ack', { room: entry.room, clientId: entry.clientId, seq, id, ts, earlier });
+    this._pump();
   }
 
   _onHistory(f) {
@@ -1381,18 +1397,23 @@ export class ChatClient extends EventTarget {
       const entry = this._unacked.get(info.clientId);
       if (entry && f.code === 'rate_limited') {
         // The server is stricter than the pace (limits not known, or changed): this send goes
-        // again first, after a pause long enough for a token, and the pace halves (PROTOCOL.md
-        // 12: wait, then resend with the same clientId).
+        // again first (it keeps its place in _unacked, and nothing of its room went after it),
+        // after a pause long enough for a token, and the pace halves (PROTOCOL.md 12: wait, then
+        // resend with the same clientId).
+        this._offWire(entry);
         this._sendRate = Math.max(this.limits.sendRate / 16, this._sendRate / 2);
         this._sendTokens = 0;
         this._tokensAt = Date.now();
-        if (!this._paced.includes(entry)) this._paced.unshift(entry);
+        this._holdUntil = Date.now() + Math.max(RATE_LIMITED_WAIT_MS, 1000 / this.limits.sendRate);
         clearTimeout(this._timers.pace);
         this._timers.pace = null;
-        this._schedulePace(Math.max(RATE_LIMITED_WAIT_MS, 1000 / this.limits.sendRate));
+        this._pump();
         return;
       }
-      if (entry) this._fail(entry, f.code, detail.message);
+      if (entry) {
+        this._fail(entry, f.code, detail.message);
+        this._pump();
+      }
     } else if (info?.type === 'join') {
       const r = this._rooms.get(info.room);
       if (r && ['rate_limited', 'unavailable', 'internal'].includes(f.code)) {

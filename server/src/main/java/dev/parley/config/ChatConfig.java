@@ -111,7 +111,8 @@ public record ChatConfig(
         boolean webhookAllowPrivate,
         Duration webhookTimeout,
         Duration webhookRetryBase,
-        int webhookAttempts) {
+        int webhookAttempts,
+        double upgradeRate) {
     private static final Logger log = LoggerFactory.getLogger(ChatConfig.class);
 
     /**
@@ -229,7 +230,8 @@ public record ChatConfig(
                 trueFalse(v, Setting.WEBHOOK_ALLOW_PRIVATE),
                 duration(v, Setting.WEBHOOK_TIMEOUT),
                 duration(v, Setting.WEBHOOK_RETRY_BASE),
-                integer(v, Setting.WEBHOOK_ATTEMPTS, 1, 100));
+                integer(v, Setting.WEBHOOK_ATTEMPTS, 1, 100),
+                decimal(v, Setting.UPGRADE_RATE));
         c.validate();
         for (String w : c.warnings()) log.warn(w);
         return c;
@@ -326,6 +328,9 @@ public record ChatConfig(
         }
         if (!(rateLimit > 0) || Double.isInfinite(rateLimit)) { // NaN too: a NaN bucket never refills
             throw new ConfigException(Setting.RATE_LIMIT.env + ": " + rateLimit + " (expected: a finite number > 0)");
+        }
+        if (!(upgradeRate >= 0) || Double.isInfinite(upgradeRate)) { // NaN too
+            throw new ConfigException(Setting.UPGRADE_RATE.env + ": " + upgradeRate + " (expected: a finite number >= 0; 0 means no limit)");
         }
         if (maxRoomsPerUser < maxRoomsPerConnection) { // a cap per connection that a connection could never reach
             throw new ConfigException(Setting.MAX_ROOMS_PER_USER.env + ": " + maxRoomsPerUser + " (expected: at least "
@@ -576,6 +581,7 @@ public record ChatConfig(
         out.put(Setting.WEBHOOK_TIMEOUT.env, webhookTimeout.toString());
         out.put(Setting.WEBHOOK_RETRY_BASE.env, webhookRetryBase.toString());
         out.put(Setting.WEBHOOK_ATTEMPTS.env, String.valueOf(webhookAttempts));
+        out.put(Setting.UPGRADE_RATE.env, upgradeRate == 0 ? "0 (no limit)" : String.valueOf(upgradeRate));
         return out;
     }
 

@@ -49,7 +49,7 @@ public final class ChatMetrics {
     public static final String OUTBOX_BUDGET = PREFIX + "outbox.budget.bytes";
     /** Bytes written to connections' channels that their sockets have not taken yet (Netty's buffers). */
     public static final String SOCKET_PENDING_BYTES = PREFIX + "socket.pending.bytes";
-    /** WebSocket upgrades refused for a connection cap, by {@code reason}: node, address or user. */
+    /** WebSocket upgrades refused for a connection cap, by {@code reason}: node, address or user; or past the node's rate of upgrades: rate. */
     public static final String CONNECTIONS_REFUSED = PREFIX + "connections.refused";
     /** Messages and room events removed by the retention sweep (CHAT_RETENTION_DAYS, CHAT_RETENTION_MESSAGES, rooms' own). */
     public static final String RETENTION_SWEPT = PREFIX + "retention.swept";
@@ -202,14 +202,14 @@ public final class ChatMetrics {
                 .description("connections closed with 4002 as too slow, by reason").register(registry));
     }
 
-    /** A WebSocket upgrade refused for a connection cap: {@code node}, {@code address} or {@code user}. */
+    /** A WebSocket upgrade refused for a connection cap ({@code node}, {@code address} or {@code user}) or for the node's rate of upgrades ({@code rate}). */
     public void connectionRefused(String reason) {
         refusalCounter(reason).increment();
     }
 
     public Counter refusalCounter(String reason) {
         return refusals.computeIfAbsent(reason, r -> Counter.builder(CONNECTIONS_REFUSED).tag("reason", r)
-                .description("WebSocket upgrades refused for a connection cap, by cap").register(registry));
+                .description("WebSocket upgrades refused for a connection cap or the rate of upgrades, by reason").register(registry));
     }
 
     /** The outboxes' bytes queued and their budget, read when scraped. */

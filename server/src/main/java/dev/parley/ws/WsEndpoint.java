@@ -40,8 +40,8 @@ import java.util.concurrent.TimeUnit;
 import static java.util.Objects.requireNonNull;
 
 /**
- * {@code GET /ws}: checks the Origin (403), the connection caps (503 or 429, with Retry-After) and the
- * token (401) before upgrading, so that a rejected client never gets a socket, then does the WebSocket
+ * {@code GET /ws}: checks the Origin (403), the connection caps (503 or 429, with Retry-After), the
+ * node's rate of upgrades (503, with Retry-After: {@link UpgradeRate}) and the token (401) before upgrading, so that a rejected client never gets a socket, then does the WebSocket
  * handshake on the Netty channel. Keeps the set of open connections for the heartbeat, the drain and
  * the outboxes' budget. The token arrives in the Authorization header or the query string, or stands
  * behind a single-use ticket in the query string (what browsers use, so that no lasting secret is in
@@ -66,11 +66,14 @@ public final class WsEndpoint {
     static final int RETRY_AFTER_NODE_FULL_SECONDS = 5;
     /** Seconds a client refused for its address's or its user's cap is told to wait: until one of its own connections ends. */
     static final int RETRY_AFTER_CAPPED_SECONDS = 30;
+    /** The {@code reason} of the refusal metric for an upgrade past {@code CHAT_UPGRADE_RATE}. */
+    static final String RATE_REFUSAL = "rate";
     /** How often the outboxes' bytes are compared with their budget (and at once for a big frame, see {@link OutboxBudget}). */
     private static final long BUDGET_CHECK_MILLIS = 100;
 
     private final OutboxBudget outboxBudget;
     private final ConnectionCaps caps;
+    private final UpgradeRate upgradeRate; // null: no limit
     private final ClientAddress clientAddress;
     private long heartbeatTimer = -1;
     private long budgetTimer = -1;
@@ -85,9 +88,11 @@ public final class WsEndpoint {
         this.outboxBudget = new OutboxBudget(config.effectiveOutboxBudget());
         this.caps = new ConnectionCaps(config.maxConnections(), config.maxConnectionsPerIp(), config.maxConnectionsPerUser());
         this.clientAddress = new ClientAddress(config.trustedProxies());
+        this.upgradeRate = config.upgradeRate() > 0 ? new UpgradeRate(config.upgradeRate()) : null;
         // Every reason from the start, at 0: a dashboard sees the series before the first close.
         for (Outbox.Overflow o : Outbox.Overflow.values()) metrics.slowConsumerCounter(o.metric);
         for (ConnectionCaps.Refusal r : ConnectionCaps.Refusal.values()) metrics.refusalCounter(r.metric);
+        metrics.refusalCounter(RATE_REFUSAL);
         metrics.outboxes(outboxBudget::queued, outboxBudget.limit(), this::socketPendingBytes);
         // Asked for between ticks from any thread (an event loop, the group-commit writer): run on an event loop of its own.
         Context budgetContext = vertx.getOrCreateContext();
@@ -164,6 +169,17 @@ public final class WsEndpoint {
         ConnectionCaps.Slot slot = caps.admit(addressOf(req));
         if (slot.refusal() != null) {
             refuseForCap(req, slot.refusal());
+            return;
+        }
+        // After the caps (a client they refuse takes no turn from the others), before the token: past the
+        // rate an upgrade costs the node nothing more than this answer.
+        int retryAfter = upgradeRate == null ? 0 : upgradeRate.admit();
+        if (retryAfter > 0) {
+            slot.release();
+            metrics.connectionRefused(RATE_REFUSAL);
+            log.debug("upgrade refused: past {} upgrades a second", config.upgradeRate());
+            req.response().putHeader(HttpHeaderNames.RETRY_AFTER, String.valueOf(retryAfter));
+            refuse(req, ErrorCode.UNAVAILABLE, "this node is taking as many new connections a second as it may; retry after the seconds of Retry-After, or connect to another node");
             return;
         }
         // A header's token first, then a ticket (browsers: PROTOCOL.md 5), then a token in the query.

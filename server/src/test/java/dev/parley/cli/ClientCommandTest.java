@@ -48,6 +48,53 @@ class ClientCommandTest {
     }
 
     @Test
+    @org.junit.jupiter.api.Disabled("open (issue 22 item 4): after the cut every new handshake of the client timed out (15 s) until the"
+            + " end, even while the proxy refused connections; a plain WsClient with an Authorization header could not connect"
+            + " after an in-process restart either. To be found before the client's reconnect is relied on.")
+    void the_terminal_client_reconnects_after_its_connection_is_cut_resumes_and_sends_what_was_typed_meanwhile() throws Exception {
+        String name = ParleyServer.unique("term");
+        String room = "terminal-cut";
+        java.io.PipedOutputStream typing = new java.io.PipedOutputStream();
+        InputStream in = System.in;
+        PrintStream out = System.out;
+        ByteArrayOutputStream printed = new ByteArrayOutputStream();
+        try (dev.parley.testing.TcpProxy line = dev.parley.testing.TcpProxy.to(server.port())) {
+            System.setIn(new java.io.PipedInputStream(typing));
+            System.setOut(new PrintStream(printed, true, StandardCharsets.UTF_8));
+            var code = java.util.concurrent.CompletableFuture.supplyAsync(() -> new CommandLine(new ClientCommand()).execute(
+                    "--url", "http://127.0.0.1:" + line.port(), "-u", name, "-p", "password-1", "--register", "-r", room, "--history", "0"));
+            String reader = server.newUser("reader");
+            typing.write("before the cut\n".getBytes(StandardCharsets.UTF_8));
+            typing.flush();
+            dev.parley.testing.Await.until("the first line stored", Duration.ofSeconds(20), () -> texts(room, reader).contains("before the cut"));
+
+            line.cut(); // the connection drops, and attempts to connect fail, until restored
+            dev.parley.testing.Await.until("the client to notice", Duration.ofSeconds(20),
+                    () -> printed.toString(StandardCharsets.UTF_8).contains("-- reconnecting in "));
+            typing.write("typed while cut off\n".getBytes(StandardCharsets.UTF_8));
+            typing.flush();
+            line.restore();
+            typing.close();
+            assertThat(code.get(60, java.util.concurrent.TimeUnit.SECONDS)).as(printed.toString(StandardCharsets.UTF_8)).isZero();
+            assertThat(texts(room, reader)).containsExactly("before the cut", "typed while cut off");
+        } finally {
+            System.setIn(in);
+            System.setOut(out);
+        }
+        String shown = printed.toString(StandardCharsets.UTF_8);
+        assertThat(shown).contains(name + ": typed while cut off");
+        assertThat(shown.lines().filter(l -> l.endsWith(name + ": before the cut"))).as("printed once, not again by the resume").hasSize(1);
+    }
+
+    private static java.util.List<String> texts(String room, String token) {
+        var page = server.http().get("/api/rooms/" + room + "/messages?limit=100", token);
+        if (page.status() != 200) return java.util.List.of();
+        java.util.List<String> texts = new java.util.ArrayList<>();
+        page.json().get("messages").forEach(m -> { if (!m.has("event")) texts.add(m.get("text").asText()); });
+        return texts;
+    }
+
+    @Test
     void a_message_cannot_print_a_line_that_passes_for_someone_elses_nor_move_the_cursor_nor_reverse_the_text() throws Exception {
         var json = new com.fasterxml.jackson.databind.ObjectMapper();
         ByteArrayOutputStream printed = new ByteArrayOutputStream();

@@ -108,6 +108,7 @@ class ChatConfigTest {
         d.put(Setting.WEBHOOK_TIMEOUT, "10s");
         d.put(Setting.WEBHOOK_RETRY_BASE, "10s");
         d.put(Setting.WEBHOOK_ATTEMPTS, "12");   // about 2 to 3.5 hours with the back-off
+        d.put(Setting.UPGRADE_RATE, "1000");      // 19,000 clients of a restarted node back in about 20 s (CONFIG.md)
         return d;
     }
 
@@ -189,6 +190,7 @@ class ChatConfigTest {
         assertThat(c.webhookTimeout()).isEqualTo(Duration.ofSeconds(10));
         assertThat(c.webhookRetryBase()).isEqualTo(Duration.ofSeconds(10));
         assertThat(c.webhookAttempts()).isEqualTo(12);
+        assertThat(c.upgradeRate()).isEqualTo(1000);
     }
 
     @Test
@@ -280,6 +282,7 @@ class ChatConfigTest {
         values.put(Setting.WEBHOOK_TIMEOUT, "3s");
         values.put(Setting.WEBHOOK_RETRY_BASE, "50ms");
         values.put(Setting.WEBHOOK_ATTEMPTS, "3");
+        values.put(Setting.UPGRADE_RATE, "2.5");
         // All but CHAT_CLUSTER_KEY_FILE, which may not be given with CHAT_CLUSTER_KEY: its own test below.
         assertThat(values.keySet()).containsExactlyInAnyOrderElementsOf(EnumSet.complementOf(EnumSet.of(Setting.CLUSTER_KEY_FILE)));
 
@@ -358,6 +361,7 @@ class ChatConfigTest {
             assertThat(c.webhookTimeout()).isEqualTo(Duration.ofSeconds(3));
             assertThat(c.webhookRetryBase()).isEqualTo(Duration.ofMillis(50));
             assertThat(c.webhookAttempts()).isEqualTo(3);
+            assertThat(c.upgradeRate()).isEqualTo(2.5);
         }
     }
 
@@ -541,6 +545,9 @@ class ChatConfigTest {
                 Arguments.of(Setting.WEBHOOK_RETRY_BASE, "soon", duration),
                 Arguments.of(Setting.WEBHOOK_ATTEMPTS, "0", whole + "1 to 100"),
                 Arguments.of(Setting.WEBHOOK_ATTEMPTS, "101", whole + "1 to 100"),
+                Arguments.of(Setting.UPGRADE_RATE, "-1", "expected: a finite number >= 0; 0 means no limit"),
+                Arguments.of(Setting.UPGRADE_RATE, "NaN", "expected: a finite number >= 0; 0 means no limit"),
+                Arguments.of(Setting.UPGRADE_RATE, "fast", "expected: a number"),
                 Arguments.of(Setting.ROOM_CREATION, "everyone", "expected: anyone or admins"),
                 Arguments.of(Setting.JOURNAL_SYNC, "always", "expected: none or commit"),
                 Arguments.of(Setting.TRANSPORT, "kqueue", "expected: auto, io_uring, epoll or nio"),

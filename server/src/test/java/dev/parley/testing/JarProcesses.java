@@ -79,6 +79,8 @@ public final class JarProcesses implements BeforeEachCallback, AfterEachCallback
             env.put("CHAT_NODE_ID", name);
             env.putAll(settings);
             JarProcess p = start(name, dir, List.of("serve"), env);
+            p.env = Map.copyOf(env);
+            p.workDir = dir;
             p.port = Integer.parseInt(env.get("CHAT_PORT"));
             p.adminPort = Integer.parseInt(env.get("CHAT_ADMIN_PORT"));
             p.awaitReady(p.port, Duration.ofSeconds(90));
@@ -86,6 +88,22 @@ public final class JarProcesses implements BeforeEachCallback, AfterEachCallback
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+    }
+
+    /**
+     * Starts a node again as {@link #node} started {@code before} (stopped or killed by now): the same
+     * settings, data dir and ports. Returns once it is ready.
+     */
+    public JarProcess restart(JarProcess before, String name) {
+        if (before.env == null) throw new IllegalArgumentException(before.name + " was not started by node()");
+        if (before.isAlive()) throw new IllegalStateException(before.name + " is still running");
+        JarProcess p = start(name, before.workDir, List.of("serve"), before.env);
+        p.env = before.env;
+        p.workDir = before.workDir;
+        p.port = before.port;
+        p.adminPort = before.adminPort;
+        p.awaitReady(p.port, Duration.ofSeconds(90));
+        return p;
     }
 
     /** Starts {@code java -jar <jar> <args>} in {@code workDir}, without any CHAT_* variable of this environment. */
@@ -120,6 +138,8 @@ public final class JarProcesses implements BeforeEachCallback, AfterEachCallback
         private final Path log;
         private int port = -1;
         private int adminPort = -1;
+        private Map<String, String> env; // as node() started it, for restart()
+        private Path workDir;
 
         private JarProcess(String name, Process process, Path log) {
             this.name = name;

@@ -38,10 +38,13 @@ public final class WsClient implements AutoCloseable {
     /** The upgrade was refused with this HTTP status. */
     public static final class Refused extends RuntimeException {
         public final int status;
+        /** The refusal's {@code Retry-After} in seconds, or 0 if it had none. */
+        public final long retryAfter;
 
-        Refused(int status) {
-            super("upgrade refused with HTTP " + status);
+        Refused(int status, long retryAfter) {
+            super("upgrade refused with HTTP " + status + (retryAfter > 0 ? ", Retry-After " + retryAfter : ""));
             this.status = status;
+            this.retryAfter = retryAfter;
         }
     }
 
@@ -64,7 +67,10 @@ public final class WsClient implements AutoCloseable {
             c.socket = b.buildAsync(uri, c.listener()).get(10, TimeUnit.SECONDS);
             return c;
         } catch (ExecutionException | CompletionException e) {
-            if (e.getCause() instanceof WebSocketHandshakeException h) throw new Refused(h.getResponse().statusCode());
+            if (e.getCause() instanceof WebSocketHandshakeException h) {
+                long retryAfter = h.getResponse().headers().firstValue("Retry-After").map(Long::parseLong).orElse(0L);
+                throw new Refused(h.getResponse().statusCode(), retryAfter);
+            }
             throw new AssertionError("cannot connect to " + uri.getPath(), e.getCause());
         } catch (InterruptedException | TimeoutException e) {
             throw new AssertionError("cannot connect to " + uri.getPath(), e);

@@ -63,8 +63,8 @@ class QueuedSendsWebIT {
         assertThat(b.messages()).hasCount(1); // nothing went out meanwhile
 
         phone.unroute(TICKETS);
-        // The page reconnects by itself (its retries are at most 15 s apart), and sends them.
-        assertThat(waiting).hasCount(0, new LocatorAssertions.HasCountOptions().setTimeout(30_000));
+        // The page reconnects by itself (its retries are at most 30 s apart, PROTOCOL.md 10), and sends them.
+        assertThat(waiting).hasCount(0, new LocatorAssertions.HasCountOptions().setTimeout(45_000));
         List<String> expected = List.of("the first one", "queued one", "queued two");
         for (ChatPage p : List.of(a, b)) {
             assertThat(p.messages()).hasCount(3);

@@ -24,7 +24,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * The quick start, as a newcomer runs it: {@code java -jar parley.jar serve} in an empty folder, no
- * settings (only a free port instead of 8080), then two users chat, then Ctrl-C / SIGTERM.
+ * settings (only free ports instead of 8080 and the admin listener's 9180), then two users chat, then Ctrl-C / SIGTERM.
  */
 class QuickStartIT {
     private static final Duration WAIT = Duration.ofSeconds(60);

@@ -121,6 +121,9 @@ public final class JarProcesses implements BeforeEachCallback, AfterEachCallback
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
         Map<String, String> env = pb.environment();
         env.keySet().removeIf(k -> k.startsWith("CHAT_") || k.equals("PARLEY_LOG_LEVEL"));
+        // Integration tests run side by side (server/pom.xml): the default admin port, 9180, would be
+        // shared by two nodes of two tests, and the second would not start.
+        env.put("CHAT_ADMIN_PORT", String.valueOf(Ports.free()));
         env.putAll(extraEnv);
         try {
             JarProcess p = new JarProcess(name, pb.start(), log);

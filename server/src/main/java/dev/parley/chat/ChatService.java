@@ -35,6 +35,9 @@ import static java.util.Objects.requireNonNull;
  * both call these. Every method runs on an event loop and returns a Future; blocking work goes
  * through {@link Blocking}. This is where requests are validated (once) and where the store's
  * failures become the protocol's error codes ({@link #translate}, the one place).
+ *
+ * <p>Just over 400 lines: it hands most use cases to their own classes (Accounts, Rooms, MessageEdits,
+ * Search, Bots, Posts, Webhooks) and keeps the send, join and read paths, which share its checks.
  */
 public final class ChatService {
     private final Vertx vertx;

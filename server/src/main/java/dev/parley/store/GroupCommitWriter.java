@@ -33,6 +33,10 @@ import static java.util.Objects.requireNonNull;
  * markers commit first, in their own transaction, so that a message the database refuses cannot take
  * them down with it; they complete once what holds them is durable.
  *
+ * <p>Over 400 lines because the queue, the batch's commit with its retries and refusals, the
+ * journal and its checkpoint, and the read markers all belong to the one writer thread: split, each
+ * part would need the thread's state passed around.
+ *
  * <p>{@link #start} starts the thread; {@link #close} stops taking appends, commits what is queued and
  * stops it. Every append completes: committed, failed, or failed as "store is closed".
  */

@@ -365,11 +365,6 @@ public final class ChatServer {
         return transport.name();
     }
 
-    /** The searches' own threads; a test fills them to see a search refused. */
-    public BoundedPool searches() {
-        return searches;
-    }
-
     public ChatConfig config() {
         return config;
     }

@@ -201,36 +201,4 @@ class SearchApiTest {
         String other = server().http().register(ParleyServer.unique("patient"));
         assertThat(search(other, q("anything")).status()).isEqualTo(200);
     }
-
-    @Test
-    void a_search_when_the_nodes_search_threads_and_their_queue_are_taken_is_refused_with_a_retry_after() throws Exception {
-        String token = server().http().register(ParleyServer.unique("busy"));
-        java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
-        java.util.concurrent.CountDownLatch started = new java.util.concurrent.CountDownLatch(dev.parley.chat.Search.THREADS);
-        var pool = server().server().searches();
-        var vertx = server().server().vertx();
-        try {
-            // What long scans would do: every search thread busy, every waiting place taken. Held
-            // tasks are given until the pool refuses one with both threads started (a refusal
-            // before that may only mean the threads had not taken their first tasks yet).
-            for (int given = 0; ; given++) {
-                assertThat(given).as("tasks given to the search pool").isLessThan(1000);
-                io.vertx.core.Future<Boolean> held = pool.run(vertx, () -> {
-                    started.countDown();
-                    return release.await(30, java.util.concurrent.TimeUnit.SECONDS);
-                });
-                if (held.failed() && started.getCount() == 0) break;
-                if (held.failed()) Thread.sleep(10);
-            }
-            Http.Response r = search(token, q("anything"));
-            assertThat(r.status()).as(r.body()).isEqualTo(503);
-            assertThat(r.json().get("error").asText()).isEqualTo("unavailable");
-            assertThat(r.header("Retry-After")).hasValueSatisfying(v -> assertThat(Integer.parseInt(v)).isBetween(1, 60));
-            // Meanwhile the rest of the node serves: a room list does not wait for the searches.
-            assertThat(server().http().get("/api/rooms", token).status()).isEqualTo(200);
-        } finally {
-            release.countDown();
-        }
-        dev.parley.testing.Await.until("searches served again once the threads are free", () -> search(token, q("anything")).status() == 200);
-    }
 }

@@ -321,12 +321,14 @@ abstract class MessageStoreContract {
         }
         more.add(store.append("alpha", "alice", "c0", "retry of zero"));
         more.add(store.append("alpha", "alice", "c3", "retry of three, in the same batch"));
+        // Waited for as futures of their own: get() of an append may return before its callbacks ran.
+        List<CompletableFuture<MessageStore.Appended>> seen = new ArrayList<>();
         for (var f : more) {
-            f.whenComplete((a, err) -> seenAtCompletion.add(a.message().id() + ":" + rec.messages().stream().anyMatch(m -> m.id().equals(a.message().id()))));
+            seen.add(f.whenComplete((a, err) -> seenAtCompletion.add(a.message().id() + ":" + rec.messages().stream().anyMatch(m -> m.id().equals(a.message().id())))));
         }
         gate.open();
         get(first);
-        for (var f : more) get(f);
+        for (var f : seen) get(f);
 
         assertThat(seqs(rec.messages().stream().filter(m -> m.room().equals("alpha")).toList())).containsExactly(1L, 2L, 3L, 4L, 5L, 6L);
         assertThat(seqs(rec.messages().stream().filter(m -> m.room().equals("beta")).toList())).containsExactly(1L, 2L, 3L, 4L, 5L);

@@ -10,6 +10,7 @@ import dev.parley.chat.HistoryPage;
 import dev.parley.chat.Limits;
 import dev.parley.chat.Search;
 import dev.parley.event.Message;
+import dev.parley.event.MessageJson;
 import dev.parley.metrics.ChatMetrics;
 import io.vertx.core.Future;
 import io.vertx.core.http.HttpHeaders;
@@ -275,27 +276,7 @@ final class ApiRoutes {
 
     /** A message object (PROTOCOL.md 2), as HTTP pages carry it: history and search results alike. */
     static JsonObject messageJson(Message m) {
-        JsonObject o = new JsonObject().put("type", "message").put("room", m.room()).put("seq", m.seq()).put("id", m.id())
-                .put("from", m.from()).put("text", m.text()).put("ts", m.ts()).put("clientId", m.clientId());
-        if (m.replyTo() > 0) o.put("replyTo", m.replyTo());
-        if (m.bot()) o.put("bot", true);
-        if (!m.mentions().isEmpty()) o.put("mentions", new JsonArray(m.mentions()));
-        if (m.event() != null) o.put("event", new JsonObject().put("type", m.event().type()).mergeIn(new JsonObject(m.event().json())));
-        Message.State st = m.state();
-        if (st != null) {
-            // As FrameCodec writes them into message frames: one shape wherever a message appears.
-            if (st.editedAt() > 0) o.put("editedAt", Message.formatTs(st.editedAt()));
-            if (st.deleted()) o.put("deleted", true);
-            if (!st.reactions().isEmpty()) {
-                JsonArray reactions = new JsonArray();
-                for (Message.Reaction r : st.reactions()) {
-                    reactions.add(new JsonObject().put("emoji", r.emoji()).put("count", r.count()).put("users", new JsonArray(r.users())));
-                }
-                o.put("reactions", reactions);
-            }
-            if (st.lastChange() > 0) o.put("lastChange", st.lastChange());
-        }
-        return o;
+        return MessageJson.of(m);
     }
 
     /** A query parameter that must be an integer when present; ChatService.history checks its range. */

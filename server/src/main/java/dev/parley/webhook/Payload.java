@@ -1,7 +1,7 @@
 package dev.parley.webhook;
 
 import dev.parley.event.Message;
-import io.vertx.core.json.JsonArray;
+import dev.parley.event.MessageJson;
 import io.vertx.core.json.JsonObject;
 
 import java.nio.charset.StandardCharsets;
@@ -16,30 +16,7 @@ final class Payload {
 
     static byte[] of(String webhook, EventKind kind, Message m) {
         JsonObject body = new JsonObject().put("id", m.id()).put("webhook", webhook).put("type", kind.wire()).put("room", m.room())
-                .put("seq", m.seq()).put("ts", m.ts()).put("message", message(m));
+                .put("seq", m.seq()).put("ts", m.ts()).put("message", MessageJson.of(m));
         return body.encode().getBytes(StandardCharsets.UTF_8);
-    }
-
-    /** A message object, as HTTP pages carry it (http.ApiRoutes.messageJson: one shape wherever a message appears). */
-    private static JsonObject message(Message m) {
-        JsonObject o = new JsonObject().put("type", "message").put("room", m.room()).put("seq", m.seq()).put("id", m.id())
-                .put("from", m.from()).put("text", m.text()).put("ts", m.ts()).put("clientId", m.clientId());
-        if (m.replyTo() > 0) o.put("replyTo", m.replyTo());
-        if (!m.mentions().isEmpty()) o.put("mentions", new JsonArray(m.mentions()));
-        if (m.event() != null) o.put("event", new JsonObject().put("type", m.event().type()).mergeIn(new JsonObject(m.event().json())));
-        Message.State st = m.state();
-        if (st != null) {
-            if (st.editedAt() > 0) o.put("editedAt", Message.formatTs(st.editedAt()));
-            if (st.deleted()) o.put("deleted", true);
-            if (!st.reactions().isEmpty()) {
-                JsonArray reactions = new JsonArray();
-                for (Message.Reaction r : st.reactions()) {
-                    reactions.add(new JsonObject().put("emoji", r.emoji()).put("count", r.count()).put("users", new JsonArray(r.users())));
-                }
-                o.put("reactions", reactions);
-            }
-            if (st.lastChange() > 0) o.put("lastChange", st.lastChange());
-        }
-        return o;
     }
 }

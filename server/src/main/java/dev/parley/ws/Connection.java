@@ -467,7 +467,7 @@ final class Connection implements Subscriber {
         // Nothing more fits in the outbox: a close waiting for owed answers gives up on them.
         if (closing != null) closing.deadline().cancel(false);
         log.warn("closing slow connection of user={} ({}): the client is not reading; queued {} of {} frames, {} of {} bytes",
-                user, why.metric, outbox.size(), config.outboxFrames(), outbox.bytes(), config.outboxBytes());
+                user, why.metric, outbox.framesAtOverflow(), config.outboxFrames(), outbox.bytesAtOverflow(), config.outboxBytes());
         metrics.slowConsumerClosed(why.metric);
         frames.close(why.close.code, why.close.reason, false);
         leaveEverything(); // as in close(): a client that reads nothing will not answer the close frame either

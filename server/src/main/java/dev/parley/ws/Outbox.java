@@ -86,6 +86,8 @@ final class Outbox implements Runnable {
     private final AtomicBoolean scheduled = new AtomicBoolean();
     private final long flushIntervalNanos;
     private volatile boolean closed;
+    private int framesAtOverflow;
+    private long bytesAtOverflow;
     private volatile boolean urgent; // a reply ({@code joined}) was queued from a batch: its write is not paced
     private long lastFlushNanos; // event loop only
     private boolean flushPending; // event loop only
@@ -251,7 +253,21 @@ final class Outbox implements Runnable {
     void overflow(Overflow why) {
         if (closed) return;
         closed = true;
-        ctx.executor().execute(() -> onOverflow.accept(why));
+        // What it held when it gave up, for the log: by the time the close runs, the queue may be dropped already.
+        long q = queued.get();
+        framesAtOverflow = (int) (q >>> BYTE_BITS);
+        bytesAtOverflow = q & BYTE_MASK;
+        ctx.executor().execute(() -> onOverflow.accept(why)); // the task's hand-off makes the two fields visible there
+    }
+
+    /** Frames queued when it gave up ({@link #overflow}); read on the event loop after. */
+    int framesAtOverflow() {
+        return framesAtOverflow;
+    }
+
+    /** Bytes queued when it gave up ({@link #overflow}); read on the event loop after. */
+    long bytesAtOverflow() {
+        return bytesAtOverflow;
     }
 
     /**

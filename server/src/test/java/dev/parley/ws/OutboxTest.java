@@ -272,6 +272,9 @@ class OutboxTest {
             written.addAll(unflushed);
 
             assertThat(written).as("the frames written, in order").contains("close");
+            // What the slow-consumer log reports: the four frames it held when it gave up, not what is left after the close.
+            assertThat(outbox[0].framesAtOverflow()).isEqualTo(4);
+            assertThat(outbox[0].bytesAtOverflow()).isPositive();
             assertThat(written.subList(written.indexOf("close") + 1, written.size())).as("written after the close frame").isEmpty();
             ch.close().sync();
             peer.close().sync();

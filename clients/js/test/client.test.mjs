@@ -3,6 +3,9 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { fileURLToPath } from 'node:url';
 import WebSocket from 'ws';
 import { closeAll, fresh, newClient, next, record, serverUrl, signedUp, tcpProxy, until } from './helpers.mjs';
 
@@ -193,4 +196,32 @@ test('refusals come with their code: HTTP, a join, a send, and a text too long',
   await bob.loadLimits(); // the server's room-name rule, which join() checks names against
   assert.throws(() => bob.send('not-joined-here', 'hi'), (e) => e.code === 'not_joined');
   assert.throws(() => bob.join('Not A Room!'), (e) => e.code === 'bad_request');
+});
+
+test('examples/node.mjs: prints what others say, sends each line piped in, and leaves once it is stored', async () => {
+  const bob = await signedUp('bob');
+  const room = fresh('js');
+  await joinAll(room, bob);
+  const bobSeen = record(bob, 'message');
+  const user = fresh('example');
+  const example = spawn(process.execPath, [fileURLToPath(new URL('../examples/node.mjs', import.meta.url)), serverUrl(), room, '--register'], {
+    env: { ...process.env, PARLEY_USER: user, PARLEY_PASSWORD: PASSWORD },
+  });
+  let out = '';
+  let err = '';
+  example.stdout.on('data', (b) => { out += b; });
+  example.stderr.on('data', (b) => { err += b; });
+  const exited = once(example, 'exit');
+  try {
+    await until(`the example to join (its stderr: ${err})`, () => err.includes(`[joined #${room} at seq`));
+    await sendAcked(bob, room, 'hi example');
+    await until('the example to print it', () => out.includes(`${bob.username}: hi example`));
+    example.stdin.end('hello from the example\n');
+    const [code] = await exited;
+    assert.equal(code, 0, `exit code; stdout:\n${out}\nstderr:\n${err}`);
+  } finally {
+    example.kill();
+  }
+  assert.match(err, /\[stored as #\d+\]/);
+  await until('bob to get the line', () => delivered(bobSeen, room).some((m) => m.from === user && m.text === 'hello from the example'));
 });

@@ -40,3 +40,10 @@ test('the package exports what its manifest says', async () => {
   const self = await import('parley-client');
   assert.equal(self.ChatClient, module.ChatClient);
 });
+
+test('examples/browser.html is the example docs/WEB_CLIENT.md shows, which WebClientIT runs in Chromium', async () => {
+  const doc = await readFile(new URL('../../../docs/WEB_CLIENT.md', import.meta.url), 'utf8');
+  const block = /```html\n([\s\S]*?)```/.exec(doc);
+  assert.ok(block, 'an html example in docs/WEB_CLIENT.md');
+  assert.equal(await readFile(new URL('../examples/browser.html', import.meta.url), 'utf8'), block[1]);
+});

@@ -732,6 +732,9 @@ export class ChatClient extends EventTarget {
     ws.onopen = () => { if (ws === this._ws) { opened = true; this._onOpen(); } };
     ws.onmessage = (ev) => { if (ws === this._ws) this._onFrame(ev.data); };
     ws.onclose = (ev) => { if (ws === this._ws) this._onClose(ev.code, opened); };
+    // A close always follows an error, and is where it is handled. The listener is for Node's `ws`
+    // package, which throws an 'error' event nobody listens to (a refused or cut-off upgrade).
+    ws.onerror = () => {};
   }
 
   _onOpen() {

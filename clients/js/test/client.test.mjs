@@ -35,14 +35,14 @@ async function sendAcked(client, room, text) {
   return acked;
 }
 
-test('the server serves this package\'s chat-client.js to browsers, byte for byte', async () => {
+test('the server serves this package\'s chat-client.js to browsers, byte for byte', { timeout: 60_000 }, async () => {
   const res = await fetch(`${serverUrl()}/chat-client.js`);
   assert.equal(res.status, 200);
   assert.match(res.headers.get('content-type') ?? '', /javascript/);
   assert.equal(await res.text(), await readFile(new URL('../chat-client.js', import.meta.url), 'utf8'));
 });
 
-test('connect, join, send: a pending copy, the ack, the echo, and the other member gets it once', async () => {
+test('connect, join, send: a pending copy, the ack, the echo, and the other member gets it once', { timeout: 60_000 }, async () => {
   const alice = await signedUp('alice');
   const bob = await signedUp('bob');
   const room = fresh('js');
@@ -73,7 +73,7 @@ test('connect, join, send: a pending copy, the ack, the echo, and the other memb
   assert.deepEqual(page.messages.filter((m) => m.clientId === ack.clientId).map((m) => m.seq), [ack.seq]);
 });
 
-test('the connection drops: the client reconnects, joins with since, and nothing is lost or doubled', async () => {
+test('the connection drops: the client reconnects, joins with since, and nothing is lost or doubled', { timeout: 60_000 }, async () => {
   const proxy = await tcpProxy();
   try {
     const alice = newClient(proxy.url);
@@ -125,7 +125,7 @@ test('the connection drops: the client reconnects, joins with since, and nothing
   }
 });
 
-test('paced sends: a burst past the server\'s burst goes out at its rate, in order, none refused', async () => {
+test('paced sends: a burst past the server\'s burst goes out at its rate, in order, none refused', { timeout: 60_000 }, async () => {
   const frames = [];
   class RecordingWebSocket extends WebSocket {
     constructor(url) {
@@ -156,7 +156,7 @@ test('paced sends: a burst past the server\'s burst goes out at its rate, in ord
   assert.deepEqual(stored.messages.slice(0, count).map((m) => m.text), ids.map((_, i) => `burst ${i + 1}`));
 });
 
-test('refusals come with their code: HTTP, a join, a send, and a text too long', async () => {
+test('refusals come with their code: HTTP, a join, a send, and a text too long', { timeout: 60_000 }, async () => {
   const alice = await signedUp('alice');
   const bob = await signedUp('bob');
 
@@ -198,7 +198,7 @@ test('refusals come with their code: HTTP, a join, a send, and a text too long',
   assert.throws(() => bob.join('Not A Room!'), (e) => e.code === 'bad_request');
 });
 
-test('examples/node.mjs: prints what others say, sends each line piped in, and leaves once it is stored', async () => {
+test('examples/node.mjs: prints what others say, sends each line piped in, and leaves once it is stored', { timeout: 60_000 }, async () => {
   const bob = await signedUp('bob');
   const room = fresh('js');
   await joinAll(room, bob);
@@ -217,7 +217,8 @@ test('examples/node.mjs: prints what others say, sends each line piped in, and l
     await sendAcked(bob, room, 'hi example');
     await until('the example to print it', () => out.includes(`${bob.username}: hi example`));
     example.stdin.end('hello from the example\n');
-    const [code] = await exited;
+    const [code] = await Promise.race([exited, new Promise((_, reject) => setTimeout(
+      () => reject(new Error(`the example did not exit; stdout:\n${out}\nstderr:\n${err}`)), 15_000).unref())]);
     assert.equal(code, 0, `exit code; stdout:\n${out}\nstderr:\n${err}`);
   } finally {
     example.kill();

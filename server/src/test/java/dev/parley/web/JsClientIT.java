@@ -6,6 +6,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -13,6 +14,8 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -42,12 +45,20 @@ class JsClientIT {
         String version = run("node-version", List.of("node", "--version"), Map.of(), Duration.ofSeconds(30)).output.trim();
         assertThat(Integer.parseInt(version.replaceFirst("^v(\\d+)\\..*$", "$1")))
                 .as("clients/js needs Node.js 20 or newer (`node --version` says %s)", version).isGreaterThanOrEqualTo(20);
-        Result install = run("npm-ci", List.of("npm", "ci", "--no-audit", "--no-fund", "--loglevel=error"), Map.of(), NPM_TIMEOUT);
-        assertThat(install.exit).as("npm ci in clients/js:%n%s", install.output).isZero();
-        Result types = run("tsc", List.of("node", "node_modules/typescript/bin/tsc", "-p", "."), Map.of(), NPM_TIMEOUT);
-        assertThat(types.exit).as("tsc -p clients/js (index.d.ts against test/usage.ts):%n%s", types.output).isZero();
-
+        // The install and the type check go on while the jar starts (most of this test's time).
+        CompletableFuture<Void> prepared = CompletableFuture.runAsync(() -> {
+            Result install = run("npm-ci", List.of("npm", "ci", "--no-audit", "--no-fund", "--loglevel=error"), Map.of(), NPM_TIMEOUT);
+            assertThat(install.exit).as("npm ci in clients/js:%n%s", install.output).isZero();
+            Result types = run("tsc", List.of("node", "node_modules/typescript/bin/tsc", "-p", "."), Map.of(), NPM_TIMEOUT);
+            assertThat(types.exit).as("tsc -p clients/js (index.d.ts against test/usage.ts):%n%s", types.output).isZero();
+        });
         JarProcess node = processes.node("js", Map.of("CHAT_RATE_LIMIT", "10", "CHAT_RATE_BURST", "5"));
+        try {
+            prepared.get(NPM_TIMEOUT.toMillis() * 2, TimeUnit.MILLISECONDS);
+        } catch (ExecutionException e) {
+            throw e.getCause() instanceof AssertionError a ? a : new AssertionError(e.getCause());
+        }
+
         List<String> command = new ArrayList<>(List.of("node", "--test", "--test-reporter=tap"));
         try (Stream<Path> files = Files.list(PACKAGE.resolve("test"))) {
             files.map(f -> PACKAGE.relativize(f).toString()).filter(f -> f.endsWith(".test.mjs")).sorted().forEach(command::add);
@@ -70,22 +81,29 @@ class JsClientIT {
     private record Result(int exit, String output) {}
 
     /** Runs {@code command} in clients/js, its output (both streams) to a file; kills it past {@code timeout}. */
-    private static Result run(String name, List<String> command, Map<String, String> env, Duration timeout) throws IOException, InterruptedException {
-        Path log = Files.createTempFile("parley-js-" + name, ".log");
-        ProcessBuilder pb = new ProcessBuilder(command).directory(PACKAGE.toFile()).redirectErrorStream(true)
-                .redirectOutput(log.toFile());
-        pb.environment().putAll(env);
-        Process p = pb.start();
+    private static Result run(String name, List<String> command, Map<String, String> env, Duration timeout) {
         try {
-            if (!p.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
-                p.descendants().forEach(ProcessHandle::destroyForcibly);
-                p.destroyForcibly();
-                p.waitFor(10, TimeUnit.SECONDS);
-                throw new AssertionError(String.join(" ", command) + " still ran after " + timeout + ":\n" + Files.readString(log, StandardCharsets.UTF_8));
+            Path log = Files.createTempFile("parley-js-" + name, ".log");
+            ProcessBuilder pb = new ProcessBuilder(command).directory(PACKAGE.toFile()).redirectErrorStream(true)
+                    .redirectOutput(log.toFile());
+            pb.environment().putAll(env);
+            Process p = pb.start();
+            try {
+                if (!p.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
+                    p.descendants().forEach(ProcessHandle::destroyForcibly);
+                    p.destroyForcibly();
+                    p.waitFor(10, TimeUnit.SECONDS);
+                    throw new AssertionError(String.join(" ", command) + " still ran after " + timeout + ":\n" + Files.readString(log, StandardCharsets.UTF_8));
+                }
+                return new Result(p.exitValue(), Files.readString(log, StandardCharsets.UTF_8));
+            } finally {
+                Files.deleteIfExists(log);
             }
-            return new Result(p.exitValue(), Files.readString(log, StandardCharsets.UTF_8));
-        } finally {
-            Files.deleteIfExists(log);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot run " + command + " (is Node.js installed?)", e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new AssertionError(e);
         }
     }
 }

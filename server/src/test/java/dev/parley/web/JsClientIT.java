@@ -52,7 +52,9 @@ class JsClientIT {
             Result types = run("tsc", List.of("node", "node_modules/typescript/bin/tsc", "-p", "."), Map.of(), NPM_TIMEOUT);
             assertThat(types.exit).as("tsc -p clients/js (index.d.ts against test/usage.ts):%n%s", types.output).isZero();
         });
+        long start = System.nanoTime();
         JarProcess node = processes.node("js", Map.of("CHAT_RATE_LIMIT", "10", "CHAT_RATE_BURST", "5"));
+        long ready = System.nanoTime();
         try {
             prepared.get(NPM_TIMEOUT.toMillis() * 2, TimeUnit.MILLISECONDS);
         } catch (ExecutionException e) {
@@ -63,12 +65,15 @@ class JsClientIT {
         try (Stream<Path> files = Files.list(PACKAGE.resolve("test"))) {
             files.map(f -> PACKAGE.relativize(f).toString()).filter(f -> f.endsWith(".test.mjs")).sorted().forEach(command::add);
         }
+        long installed = System.nanoTime();
         Result tests = run("node-test", command, Map.of("PARLEY_URL", node.baseUrl()), TEST_TIMEOUT);
+        long done = System.nanoTime();
         assertThat(tests.exit).as("node --test in clients/js failed:%n%s", tests.output).isZero();
         assertThat(count(tests.output, "fail")).as(tests.output).isZero();
         assertThat(count(tests.output, "skipped")).as(tests.output).isZero();
         assertThat(count(tests.output, "pass")).as(tests.output).isGreaterThanOrEqualTo(TESTS);
-        System.out.printf("[JsClientIT] clients/js: tsc clean, node --test %d passed (%s)%n", count(tests.output, "pass"), version);
+        System.out.printf("[JsClientIT] clients/js: tsc clean, node --test %d passed (%s); jar ready in %d ms, npm ci and tsc done %d ms later, tests %d ms%n",
+                count(tests.output, "pass"), version, (ready - start) / 1_000_000, (installed - ready) / 1_000_000, (done - installed) / 1_000_000);
     }
 
     /** A number of the TAP summary, {@code # pass 8}. */

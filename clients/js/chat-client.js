@@ -1,11 +1,14 @@
 /**
  * ChatClient: the Parley protocol v1 (docs/PROTOCOL.md) over HTTP + WebSocket, without any UI.
  *
- * One file of over 900 lines on purpose: docs/WEB_CLIENT.md promises a client any page can load
- * with one script tag, no build step and no dependency. It is to become a package of its own
- * (issue 23, clients/js), where it can be split into modules behind a bundle.
+ * The package parley-client (clients/js: README.md, index.d.ts for the types, examples/). One file of
+ * over 900 lines on purpose: the server serves this very file to browsers at /chat-client.js (the
+ * web client's app.js imports it), and docs/WEB_CLIENT.md promises a client any page can load with
+ * one script tag, no build step and no dependency.
  *
  *   const client = new ChatClient();              // same origin; or new ChatClient('https://host')
+ *   // Node 20 (no WebSocket of its own): new ChatClient('http://host:8080', { WebSocket }),
+ *   // with `import WebSocket from 'ws'`; Node 22 and browsers need no option.
  *   await client.login('alice', 'secret-pass');   // or client.setAuth({token, username, expiresAt})
  *   // A page of the server's origin: new ChatClient(undefined, {session: 'cookie'}), then
  *   // login(), or resume() after a reload: see "Sessions" below.
@@ -729,6 +732,9 @@ export class ChatClient extends EventTarget {
     ws.onopen = () => { if (ws === this._ws) { opened = true; this._onOpen(); } };
     ws.onmessage = (ev) => { if (ws === this._ws) this._onFrame(ev.data); };
     ws.onclose = (ev) => { if (ws === this._ws) this._onClose(ev.code, opened); };
+    // A close always follows an error, and is where it is handled. The listener is for Node's `ws`
+    // package, which throws an 'error' event nobody listens to (a refused or cut-off upgrade).
+    ws.onerror = () => {};
   }
 
   _onOpen() {

@@ -21,13 +21,14 @@ import static org.assertj.core.api.Assertions.assertThat;
  * The admin page (docs/WEB_CLIENT.md): an administrator signs in, opens "Admin" and sees this node,
  * a room with its member count, the users; disables a user, whose open page is signed out and whose
  * next sign-in is refused; makes a bot and sees its key once; sees a failing webhook's failure.
- * Someone who is no administrator has no "Admin" button.
+ * Someone who is no administrator has no "Admin" button. The page passes axe's WCAG A and AA rules.
  */
 class AdminPageIT {
     static final String ADMIN = "page_admin";
     @RegisterExtension
     static ParleyServer server = ParleyServer.create()
             .with(Setting.ADMINS, ADMIN)
+            .with(Setting.API_RATE, "1000") // the wait for the webhook's failure reads the list often
             .with(Setting.WEBHOOK_ALLOW_PRIVATE, "true")
             .with(Setting.WEBHOOK_RETRY_BASE, "50ms")
             .with(Setting.WEBHOOK_ATTEMPTS, "2");
@@ -110,6 +111,9 @@ class AdminPageIT {
         assertThat(hookRow.locator(".failures")).not().hasText("0");
         assertThat(hookRow.locator(".last-error")).not().hasText("—");
         assertThat(hookRow).hasAttribute("data-status", java.util.regex.Pattern.compile("failing|disabled"));
+
+        // Every part filled in, as a screen reader's user meets it: no serious or critical axe violation.
+        new AxeScan().scan(p, "the admin page").assertNone();
 
         // Back to the chat.
         p.getByRole(AriaRole.BUTTON, new Page.GetByRoleOptions().setName("Back to chat")).click();

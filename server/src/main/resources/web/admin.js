@@ -11,16 +11,16 @@
  *   #admin-view                the page (#chat-view is hidden meanwhile); #admin-close "Back to chat",
  *                              #admin-refresh "Refresh", #admin-error (role=alert)
  *   #admin-nodes > li[data-node][data-status=UP|DOWN]   .node-id, .node-self ("this node"), .node-checks, .node-connections
- *   #admin-rooms tbody > tr[data-room]   td.kind, td.members, td.online, td.last-seq, td.last-activity
+ *   #admin-rooms tbody > tr[data-room]   td.kind, td.members, td.online-now, td.last-seq, td.last-activity
  *   #admin-users-form, #admin-user-prefix   search by the start of a name
- *   #admin-users tbody > tr[data-user][data-disabled=true|false]   td.kind (bot, admin), td.status
+ *   #admin-users tbody > tr[data-user][data-disabled=true|false]   td.kind (bot, admin), td.state
  *                              ("Active" / "Disabled"), .disable-btn / .enable-btn, .revoke-btn "Revoke sessions";
  *                              buttons named "<Action>: <user>" for assistive tech
  *   #admin-bot-form: #admin-bot-name, #admin-bot-rooms, input[name=bot-action], #admin-bot-create; #admin-bot-error
  *   #admin-new-key (role=alert)  a new key, shown once: #admin-new-key-value, #admin-new-key-done
  *   #admin-bots > li[data-bot]  .keys-btn "Keys", .add-key-btn "New key"; .bot-keys > li[data-key]
  *                              (.key-prefix, .key-scope, .rotate-btn "Rotate", .revoke-key-btn "Revoke")
- *   #admin-webhooks tbody > tr[data-webhook][data-status=active|failing|disabled]   td.failures, td.last-error
+ *   #admin-webhooks tbody > tr[data-webhook][data-status=active|failing|disabled]   td.state, td.failures, td.last-error
  *   #admin-webhooks-failing    only failing and disabled webhooks
  *   #admin-rooms-more, #admin-users-more, #admin-webhooks-more   the next page, when there is one
  */
@@ -151,7 +151,7 @@ export class AdminPage {
       const { rooms, next } = await this.request('GET', `/api/admin/rooms${q}`);
       const rows = rooms.map((r) => el('tr', { 'data-room': r.name },
         el('th', { scope: 'row' }, el('bdi', {}, r.name)), td('kind', r.kind), td('members', String(r.members)),
-        td('online', String(r.online)), td('last-seq', String(r.lastSeq)),
+        td('online-now', String(r.online)), td('last-seq', String(r.lastSeq)),
         td('last-activity', r.lastActivityAt ? el('time', { datetime: r.lastActivityAt }, when(r.lastActivityAt)) : '—')));
       if (more) this.ui.rooms.append(...rows); else this.ui.rooms.replaceChildren(...rows);
       this.cursors.rooms = next;
@@ -188,7 +188,7 @@ export class AdminPage {
     if (!u.bot && !u.disabled) actions.append(button('revoke-btn', 'Revoke sessions', `Revoke sessions: ${u.username}`));
     const row = el('tr', { 'data-user': u.username, 'data-disabled': String(u.disabled) },
       el('th', { scope: 'row' }, el('bdi', {}, u.username)), td('kind', kinds.join(', ') || 'person'),
-      td('created', el('time', { datetime: u.createdAt }, when(u.createdAt))), td('status', u.disabled ? 'Disabled' : 'Active'), actions);
+      td('created', el('time', { datetime: u.createdAt }, when(u.createdAt))), td('state', u.disabled ? 'Disabled' : 'Active'), actions);
     actions.addEventListener('click', (e) => {
       const b = e.target.closest('button');
       if (!b) return;
@@ -345,7 +345,7 @@ export class AdminPage {
     try {
       const { webhooks, next } = await this.request('GET', `/api/admin/webhooks${q ? `?${q}` : ''}`);
       const rows = webhooks.map((w) => el('tr', { 'data-webhook': w.id, 'data-status': w.status },
-        el('th', { scope: 'row' }, el('bdi', {}, w.room)), td('url', el('bdi', {}, w.url)), td('status', w.status),
+        el('th', { scope: 'row' }, el('bdi', {}, w.room)), td('url', el('bdi', {}, w.url)), td('state', w.status),
         td('failures', String(w.failures)), td('last-error', w.lastError ?? '—'),
         td('last-attempt', when(w.lastAttemptAt)), td('next-attempt', when(w.nextAttemptAt))));
       if (more) this.ui.webhooks.append(...rows); else this.ui.webhooks.replaceChildren(...rows);

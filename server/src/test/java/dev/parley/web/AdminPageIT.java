@@ -79,11 +79,11 @@ class AdminPageIT {
         p.getByLabel("Name starts with").fill(victim);
         p.getByLabel("Name starts with").press("Enter");
         Locator victimRow = p.locator("#admin-users tr[data-user=\"" + victim + "\"]");
-        assertThat(victimRow.locator(".status")).hasText("Active");
+        assertThat(victimRow.locator(".state")).hasText("Active");
         assertThat(p.locator("#admin-users tbody tr")).hasCount(1);
         victimRow.getByRole(AriaRole.BUTTON, new Locator.GetByRoleOptions().setName("Disable: " + victim)).click();
         assertThat(victimRow).hasAttribute("data-disabled", "true");
-        assertThat(victimRow.locator(".status")).hasText("Disabled");
+        assertThat(victimRow.locator(".state")).hasText("Disabled");
         assertThat(v.page.locator("#auth-view")).isVisible(); // its connection closed with 4003: signed out
         v.fillCredentials(victim, "victim-password");
         v.page.locator("#password").press("Enter");
@@ -114,6 +114,8 @@ class AdminPageIT {
 
         // Every part filled in, as a screen reader's user meets it: no serious or critical axe violation.
         new AxeScan().scan(p, "the admin page").assertNone();
+        p.locator("#admin-view").evaluate("view => { view.scrollTop = 0; }");
+        p.screenshot(new Page.ScreenshotOptions().setPath(Chromium.SCREENSHOTS.resolve("admin-page.png"))); // the top of it, to look at
 
         // Back to the chat.
         p.getByRole(AriaRole.BUTTON, new Page.GetByRoleOptions().setName("Back to chat")).click();

@@ -45,6 +45,7 @@ final class ClusterNodes {
     }
 
     void start() {
+        if (!directory.shared()) return; // a single node: its own health is checked when it is asked
         report();
         timer = vertx.setPeriodic(REPORT_EVERY_MILLIS, id -> report());
     }

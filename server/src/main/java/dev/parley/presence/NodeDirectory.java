@@ -62,6 +62,11 @@ public final class NodeDirectory {
         return new NodeDirectory(node, requireNonNull(client, "client"));
     }
 
+    /** Whether other nodes read what this one reports (else there is nobody to report to). */
+    public boolean shared() {
+        return redis != null;
+    }
+
     /** Writes this node's state, good until {@code expiresAt}. */
     public CompletionStage<Void> report(String state, long expiresAt) {
         if (redis == null) return CompletableFuture.completedFuture(null);

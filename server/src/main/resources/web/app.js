@@ -82,6 +82,7 @@
  *                                none): li[role=option][data-user], .active the one Enter/Tab takes;
  *                                arrows move, Escape closes
  *   #notice                      role=status; transient errors
+ *   #admin-btn, #admin-view      the admin page, for the server's administrators: see admin.js
  *   window.parleyApp = { client }   the ChatClient instance
  *
  * Rules come from the server (GET /api/limits, read before anything else; its defaults stand in if
@@ -96,6 +97,7 @@
  * sessionStorage: parley.drafts:<user> = {room: text typed, not sent}, kept when a session ends by itself.
  */
 import { ChatClient, DEFAULT_LIMITS, expiryMillis, readState } from './chat-client.js';
+import { AdminPage } from './admin.js';
 
 /** Where versions before cookie sessions kept the token: cleared on load. */
 const LEGACY_SESSION_KEY = 'parley.session';
@@ -142,6 +144,12 @@ const ui = {
 const tabStorage = (() => { try { return window.sessionStorage; } catch { return null; } })();
 const client = new ChatClient(undefined, { storage: tabStorage, session: 'cookie' });
 window.parleyApp = { client };
+// The admin page (admin.js): for the server's administrators only; the chat is hidden while it is open.
+// ChatClient has no admin API of its own: its _request (the token, and renewing it on a 401) serves.
+const admin = new AdminPage({
+  request: (method, path, body) => client._request(method, path, body),
+  onShow: (open) => { ui.chatView.hidden = open; },
+});
 
 let me = null;             // signed-in username
 let current = null;        // room in view
@@ -343,6 +351,7 @@ function startSession(s) {
   showRoom(joined.includes(saved) ? saved : (joined[0] ?? null));
 
   refreshDirectory();
+  admin.probe(me);
   refreshTimer = setInterval(() => { if (!document.hidden) refreshDirectory(); }, ROOM_REFRESH_MS);
   // The session's end, warned of before: the access token within it is renewed by the client as it goes.
   scheduleSessionEnd(s.sessionExpiresAt ? expiryMillis(s.sessionExpiresAt) : expiryMillis(s.expiresAt, s.token));
@@ -350,6 +359,7 @@ function startSession(s) {
 }
 
 function endSession(reason = '') {
+  admin.reset();
   if (reason && me) keepDrafts(me); // not a log out: what was typed waits for the next sign-in in this tab
   clearInterval(refreshTimer);
   clearTimeout(refreshSoonTimer);

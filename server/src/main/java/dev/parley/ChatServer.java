@@ -11,6 +11,7 @@ import dev.parley.broker.Broker;
 import dev.parley.broker.LocalBroker;
 import dev.parley.broker.RedisBroker;
 import dev.parley.broker.RedisClients;
+import dev.parley.chat.Admin;
 import dev.parley.chat.ChatService;
 import dev.parley.chat.Limits;
 import dev.parley.chat.Names;
@@ -27,8 +28,10 @@ import dev.parley.http.HttpRoutes;
 import dev.parley.http.RequestHeadDeadline;
 import dev.parley.metrics.ChatMetrics;
 import dev.parley.presence.LocalPresence;
+import dev.parley.presence.NodeDirectory;
 import dev.parley.presence.Presence;
 import dev.parley.presence.RedisPresence;
+import dev.parley.store.AdminQueries;
 import dev.parley.store.Database;
 import dev.parley.store.Journal;
 import dev.parley.store.MessageStore;
@@ -86,6 +89,8 @@ public final class ChatServer {
     private static final Duration ATTEMPTS_TIMEOUT = Duration.ofMillis(500);
     /** How long a WebSocket upgrade waits for Redis to claim its ticket before this node goes by its own memory (UsedTickets). */
     private static final Duration TICKETS_TIMEOUT = Duration.ofMillis(500);
+    /** How long a report to, or a read of, the cluster's list of nodes waits for Redis (ClusterNodes). */
+    private static final Duration NODES_TIMEOUT = Duration.ofSeconds(1);
 
     private final ChatConfig config;
     private final Vertx vertx;
@@ -107,6 +112,7 @@ public final class ChatServer {
     private final NetworkTransport.Choice transport;
     private final RedisAttempts redisAttempts; // null unless clustered
     private final UsedTickets usedTickets;
+    private final ClusterNodes nodes;
     private final Router router;
     private final Router adminRouter;
     private final AtomicInteger port = new AtomicInteger();
@@ -219,7 +225,16 @@ public final class ChatServer {
             // Bounded: the pool gives up on a connection after 1.5 s, but a hung database can hold every
             // worker, and a scrape of /metrics, which checks readiness too, must still answer.
             this.health = new Health(() -> Blocking.run(vertx, db::healthy).timeout(3, TimeUnit.SECONDS), broker, presence, config.nodeId());
-            this.router = HttpRoutes.create(vertx, config, chat, chat.webhooks(hooks, urls), tokens, metrics, health);
+            // The administrators' view of the cluster: each node reports itself to the others through Redis.
+            NodeDirectory directory = redisResources == null ? NodeDirectory.local(config.nodeId()) : NodeDirectory.redis(config.nodeId(),
+                    RedisClients.client(redisResources, config.redisUrl(), "parley-nodes-" + config.nodeId(), NODES_TIMEOUT,
+                            ClientOptions.DisconnectedBehavior.REJECT_COMMANDS));
+            this.nodes = new ClusterNodes(vertx, directory, health, metrics, config.nodeId());
+            undo.push(nodes::close);
+            nodes.start();
+            Admin admin = new Admin(vertx, new AdminQueries(db), users, hooks, presence, sessions, chat.accounts()::isAdmin, config.tokenTtl(),
+                    nodes::list);
+            this.router = HttpRoutes.create(vertx, config, chat, chat.webhooks(hooks, urls), admin, tokens, metrics, health);
             this.adminRouter = AdminRoutes.create(vertx, metrics, health);
         } catch (RuntimeException | Error e) {
             while (!undo.isEmpty()) {
@@ -404,6 +419,7 @@ public final class ChatServer {
         Promise<Void> done = Promise.promise();
         Blocking.run(vertx, () -> {
             webhooks.close(); // gives its leases up: another node goes on at once
+            nodes.close(); // out of the cluster's list of nodes
             retention.close(); // waits for a transaction under way
             store.close(config.drainTimeout());
             return null;

@@ -177,7 +177,7 @@ public final class Webhooks {
         return ChatException.notFound("no webhook " + (id.length() > 40 ? id.substring(0, 40) + "…" : id));
     }
 
-    private static View view(WebhookStore.Webhook w) {
+    static View view(WebhookStore.Webhook w) {
         return new View(w.id(), w.room(), w.url(), names(EventKind.split(w.events())), w.status(), w.failures(), w.lastError(), w.lastAttemptAt(),
                 w.lastDeliveredAt(), w.lastSeq(), WebhookStore.FAILING.equals(w.status()) && w.nextAttemptAt() > 0 ? w.nextAttemptAt() : null,
                 w.createdBy(), w.createdAt());

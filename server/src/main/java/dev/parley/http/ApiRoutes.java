@@ -1,6 +1,7 @@
 package dev.parley.http;
 
 import dev.parley.auth.TokenService;
+import dev.parley.chat.Admin;
 import dev.parley.chat.Bots;
 import dev.parley.chat.ChatException;
 import dev.parley.chat.ChatService;
@@ -45,6 +46,8 @@ final class ApiRoutes {
             Map.entry(Pattern.compile("/api/auth/(logout|password|refresh|ticket)"), List.of("POST")),
             Map.entry(Pattern.compile("/api/auth/account"), List.of("DELETE")),
             Map.entry(Pattern.compile("/api/admin/users/[^/]+/disabled"), List.of("PUT", "DELETE")),
+            Map.entry(Pattern.compile("/api/admin/(nodes|rooms|users|webhooks)"), List.of("GET", "HEAD")),
+            Map.entry(Pattern.compile("/api/admin/users/[^/]+/sessions/revoke"), List.of("POST")),
             Map.entry(Pattern.compile("/api/admin/bots"), List.of("GET", "POST")),
             Map.entry(Pattern.compile("/api/admin/bots/[^/]+/keys"), List.of("GET", "POST")),
             Map.entry(Pattern.compile("/api/admin/bots/[^/]+/keys/[^/]+"), List.of("DELETE")),
@@ -69,10 +72,12 @@ final class ApiRoutes {
     private final RequestPace pace;
     private final BotRoutes botRoutes;
     private final Webhooks webhooks;
+    private final Admin admin;
 
-    ApiRoutes(ChatService chat, Webhooks webhooks, TokenService tokens, ChatMetrics metrics, ClientAddress clients) {
+    ApiRoutes(ChatService chat, Webhooks webhooks, Admin admin, TokenService tokens, ChatMetrics metrics, ClientAddress clients) {
         this.chat = requireNonNull(chat, "chat");
         this.webhooks = requireNonNull(webhooks, "webhooks");
+        this.admin = requireNonNull(admin, "admin");
         this.tokens = requireNonNull(tokens, "tokens");
         this.metrics = requireNonNull(metrics, "metrics");
         this.clients = requireNonNull(clients, "clients");
@@ -104,6 +109,7 @@ final class ApiRoutes {
         new SearchRoutes(chat.search(), metrics).mount(router);
         botRoutes.mount(router);
         new WebhookRoutes(webhooks, metrics).mount(router);
+        new AdminApiRoutes(admin, metrics).mount(router);
         router.route("/api/*").handler(ctx -> HttpErrors.refuse(ctx.response(), metrics, ErrorCode.NOT_FOUND,
                 "no such API route: " + ctx.request().method() + " " + ctx.request().path()));
     }

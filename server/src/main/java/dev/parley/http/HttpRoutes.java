@@ -1,6 +1,7 @@
 package dev.parley.http;
 
 import dev.parley.auth.TokenService;
+import dev.parley.chat.Admin;
 import dev.parley.chat.ChatService;
 import dev.parley.chat.Webhooks;
 import dev.parley.config.ChatConfig;
@@ -27,7 +28,8 @@ public final class HttpRoutes {
 
     private HttpRoutes() {}
 
-    public static Router create(Vertx vertx, ChatConfig config, ChatService chat, Webhooks webhooks, TokenService tokens, ChatMetrics metrics, Health health) {
+    public static Router create(Vertx vertx, ChatConfig config, ChatService chat, Webhooks webhooks, Admin admin, TokenService tokens,
+                                ChatMetrics metrics, Health health) {
         Router router = Router.router(vertx);
         String cspApp = appPolicy(config.allowedOrigins());
         router.route().handler(ctx -> {
@@ -37,7 +39,7 @@ public final class HttpRoutes {
             h.set("Content-Security-Policy", ctx.request().path().startsWith("/docs") ? CSP_DOCS : cspApp);
             ctx.next();
         });
-        new ApiRoutes(chat, webhooks, tokens, metrics, new ClientAddress(config.trustedProxies())).mount(router);
+        new ApiRoutes(chat, webhooks, admin, tokens, metrics, new ClientAddress(config.trustedProxies())).mount(router);
         health.mount(router, false);
         getOrHead(router, "/openapi.yaml").handler(JarFiles.single(vertx, "/openapi.yaml", "openapi.yaml"));
         getOrHead(router, "/asyncapi.yaml").handler(JarFiles.single(vertx, "/asyncapi.yaml", "asyncapi.yaml"));

@@ -64,7 +64,7 @@ final class WebhookRoutes {
                 .map(c -> json(c.webhook()).put("secret", c.secret())));
     }
 
-    private static JsonObject json(Webhooks.View v) {
+    static JsonObject json(Webhooks.View v) {
         return new JsonObject().put("id", v.id()).put("room", v.room()).put("url", v.url()).put("events", new JsonArray(v.events()))
                 .put("status", v.status()).put("failures", v.failures()).put("lastError", v.lastError())
                 .put("lastAttemptAt", ts(v.lastAttemptAt())).put("lastDeliveredAt", ts(v.lastDeliveredAt())).put("lastDeliveredSeq", v.lastDeliveredSeq())

@@ -116,6 +116,16 @@ public final class WebhookStore {
         return query("SELECT " + COLUMNS + " FROM webhooks w WHERE w.room = ? AND NOT " + ROOM_GONE + " ORDER BY w.created_at, w.id", room);
     }
 
+    /**
+     * Up to {@code limit + 1} webhooks of every room, by id after {@code cursor} (ids grow with time:
+     * oldest first), for the administrators; with {@code troubled}, only those failing or disabled.
+     * None of a room deleted since.
+     */
+    public List<Webhook> page(String cursor, int limit, boolean troubled) {
+        return query("SELECT " + COLUMNS + " FROM webhooks w WHERE w.id > ?" + (troubled ? " AND w.status <> '" + ACTIVE + "'" : "")
+                + " AND NOT " + ROOM_GONE + " ORDER BY w.id LIMIT " + (limit + 1), cursor == null ? "" : cursor);
+    }
+
     public Optional<Webhook> find(String room, String id) {
         return query("SELECT " + COLUMNS + " FROM webhooks w WHERE w.room = ? AND w.id = ? AND NOT " + ROOM_GONE, room, id).stream().findFirst();
     }

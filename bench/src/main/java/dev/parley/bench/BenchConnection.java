@@ -515,8 +515,8 @@ final class BenchConnection extends ChannelInboundHandlerAdapter {
             if (sender != null) sender.stop();
             return;
         }
-        loop.schedule(() -> {
+        reconnect.policy.schedule(loop, () -> {
             if (!stopped) reconnect.policy.open(this);
-        }, wait, TimeUnit.MILLISECONDS);
+        }, wait);
     }
 }

@@ -1,6 +1,9 @@
 package dev.parley.bench;
 
+import io.netty.channel.EventLoop;
+
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import java.util.random.RandomGenerator;
 
@@ -24,18 +27,33 @@ final class Reconnect {
 
         private final Consumer<BenchConnection> opener;
         private final RandomGenerator random;
+        private final Scheduler scheduler;
         /** Run-clock time from which a drop counts as the storm's; none before the command says. */
         volatile long stormFrom = Long.MAX_VALUE;
 
         /** @param opener opens a new socket for the connection (on its loop) */
         Policy(Consumer<BenchConnection> opener, RandomGenerator random) {
+            this(opener, random, (loop, task, millis) -> loop.schedule(task, millis, TimeUnit.MILLISECONDS));
+        }
+
+        /** @param scheduler runs the next attempt after the wait: the loop's timer, or a test's hand */
+        Policy(Consumer<BenchConnection> opener, RandomGenerator random, Scheduler scheduler) {
             this.opener = requireNonNull(opener, "opener");
             this.random = requireNonNull(random, "random");
+            this.scheduler = requireNonNull(scheduler, "scheduler");
         }
 
         void open(BenchConnection c) {
             opener.accept(c);
         }
+
+        void schedule(EventLoop loop, Runnable attempt, long millis) {
+            scheduler.schedule(loop, attempt, millis);
+        }
+    }
+
+    interface Scheduler {
+        void schedule(EventLoop loop, Runnable attempt, long millis);
     }
 
     final Policy policy;

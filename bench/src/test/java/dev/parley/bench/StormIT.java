@@ -45,13 +45,14 @@ class StormIT {
             server.waitFor(30, TimeUnit.SECONDS);
         }
         if (pidFile != null && Files.exists(pidFile)) {
-            ProcessHandle.of(Long.parseLong(Files.readString(pidFile).trim())).ifPresent(p -> {
-                p.destroy();
-                p.onExit().orTimeout(30, TimeUnit.SECONDS).exceptionally(e -> {
-                    p.destroyForcibly();
-                    return p;
-                }).join();
-            });
+            long pid = Long.parseLong(Files.readString(pidFile).trim());
+            ProcessHandle.of(pid).ifPresent(ProcessHandle::destroy);
+            // Not this JVM's child (the bench's restart command started it): watch /proc, where a zombie counts as gone.
+            try {
+                Await.until("the restarted node to exit", Duration.ofSeconds(30), () -> Storm.gone(pid));
+            } finally {
+                ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly);
+            }
         }
     }
 

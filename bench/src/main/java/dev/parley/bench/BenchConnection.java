@@ -49,6 +49,8 @@ final class BenchConnection extends ChannelInboundHandlerAdapter {
     private static final byte[] SINCE = Scan.ascii("\",\"since\":");
     private static final byte[] NOT_RECOVERED = Scan.ascii("\"recovered\":false");
     private static final byte[] CLOSE_NORMAL = {0x03, (byte) 0xE8};
+    /** How long a reconnecting socket may take from TCP connected to joined before it is given up as a failed attempt. */
+    private static final long ATTEMPT_TIMEOUT_SECONDS = 30;
 
     final Target target;
     private final String token;
@@ -70,6 +72,7 @@ final class BenchConnection extends ChannelInboundHandlerAdapter {
     /** Joined on the current socket; volatile for the progress line. */
     private volatile boolean joinedNow;
     private int refusedWith; // the status of the current socket's refused upgrade, or 0
+    private boolean timedOut; // the current socket was closed for taking too long to join
     private String lastFailure = "";
     private ChannelHandlerContext ctx;
     private ByteBuf pending; // bytes of an incomplete frame (or of the upgrade response)
@@ -127,6 +130,16 @@ final class BenchConnection extends ChannelInboundHandlerAdapter {
         joinedNow = false;
         closeCode = -1;
         refusedWith = 0;
+        timedOut = false;
+        if (reconnect != null) {
+            Channel attempt = channel;
+            ctx.executor().schedule(() -> {
+                if (channel == attempt && attempt.isActive() && !joinedNow) { // a server that took the socket and never answered
+                    timedOut = true;
+                    attempt.close();
+                }
+            }, ATTEMPT_TIMEOUT_SECONDS, TimeUnit.SECONDS);
+        }
         byte[] nonce = new byte[16];
         ThreadLocalRandom.current().nextBytes(nonce);
         String key = Base64.getEncoder().encodeToString(nonce);
@@ -467,7 +480,7 @@ final class BenchConnection extends ChannelInboundHandlerAdapter {
                 pending.release();
                 pending = null;
             }
-            if (!stopped) dropped(ctx.channel().eventLoop(), open ? (closeCode >= 0 ? "closed " + closeCode : "dropped") : null);
+            if (!stopped) dropped(ctx.channel().eventLoop(), timedOut ? "timed out" : open ? (closeCode >= 0 ? "closed " + closeCode : "dropped") : null);
             return;
         }
         if (!closing) disconnected();

@@ -4,6 +4,7 @@ import java.io.PrintStream;
 import java.net.InetAddress;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
@@ -102,6 +103,10 @@ final class Fleet implements AutoCloseable {
         failed = failures;
         if (failures > 0) {
             err.printf("%d of %d connections failed; the first: %s%n", failures, total, first);
+            if (reconnecting) {
+                err.printf("how sockets ended: %s; error frames: %s%n", client.onEachLoop(s -> new TreeMap<>(s.reconnects)),
+                        client.onEachLoop(s -> new TreeMap<>(s.errors)));
+            }
             if (!tolerateFailures) {
                 close();
                 throw new IllegalStateException(failures + " of " + total + " connections failed: " + first, first);

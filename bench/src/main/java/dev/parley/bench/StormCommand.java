@@ -280,8 +280,10 @@ final class StormCommand implements Callable<Integer> {
             out.put("bench", Report.usage(bench));
             for (int i = 0; i < timeline.size(); i++) timeline.get(i).put("seconds", seconds(timelineAt.get(i) - signalAt));
             if (common.json) out.put("timeline", timeline);
+            // Error frames are reported, not judged: a draining node answers a send with unavailable, and the send,
+            // unacknowledged, goes again on the next connection. sent == acked says whether every one got through.
             boolean correct = failure == null && allBack && losses == 0 && extra == 0 && c.duplicates() == 0 && c.outOfOrder() == 0
-                    && sent == acked && c.errorCount() == 0;
+                    && sent == acked;
             out.put("correct", correct);
             return correct;
         }

@@ -26,6 +26,9 @@ import java.util.concurrent.TimeUnit;
  * is killed and started again, or drained to another node, and the bench measures how long until its
  * clients are all back, what the node spent meanwhile, and that no acknowledged message was lost,
  * doubled or reordered across it.
+ *
+ * <p>Just over 400 lines: the options, the run's phases and its report read as one story; the node's
+ * side is in {@link Storm}, the connections' in {@link Reconnect}.
  */
 @Command(name = "storm", mixinStandardHelpOptions = true, sortOptions = false,
         description = {"Reconnect storm: a node killed (or drained) under traffic; time until every client resumed, nothing lost.",

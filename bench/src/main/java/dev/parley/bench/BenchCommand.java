@@ -14,9 +14,10 @@ import picocli.CommandLine.Command;
         description = {"Load generator: speaks the chat protocol to running servers and measures them.",
                 "Raise the server's limits for load runs: serve --rate-limit 100000 --rate-burst 100000 --registrations-per-ip 1000000 --max-connections-per-ip 0.",
                 "load fills a STOPPED server's store (H2 or PostgreSQL) for query, which measures search, history and resume latency on it.",
+                "storm kills (or drains) a node under traffic and measures how its clients come back.",
                 "docs/BENCHMARKS.md has the method and the numbers."},
         subcommands = {FanoutCommand.class, SaturationCommand.class, CapacityCommand.class, StubCommand.class, ChartCommand.class,
-                LoadCommand.class, QueryCommand.class})
+                LoadCommand.class, QueryCommand.class, StormCommand.class})
 public final class BenchCommand implements Runnable {
     /** Its stdout is the report (JSON with --json): the few log lines go to stderr (logback.xml). */
     public static void main(String[] args) {

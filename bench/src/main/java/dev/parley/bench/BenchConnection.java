@@ -3,9 +3,12 @@ package dev.parley.bench;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.EventLoop;
 
+import java.net.InetAddress;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -13,6 +16,7 @@ import java.util.Arrays;
 import java.util.Base64;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
 
 import static java.util.Objects.requireNonNull;
 
@@ -25,16 +29,30 @@ import static java.util.Objects.requireNonNull;
  * <p>It joins one room and tracks the seqs it receives there: a seq below the highest seen and not
  * seen before is an order violation, one seen before a duplicate; losses are counted at the end
  * against what the room's senders had acknowledged.
+ *
+ * <p>With a {@link Reconnect} (bench storm) it outlives its sockets: after a drop it waits as the
+ * reconnect rule says, opens another, rejoins with {@code since} = the highest seq it has, and its
+ * sender re-sends what was not acknowledged. The tracking of seqs goes on across them, so a message
+ * replayed twice or skipped at the seam counts as for any other. Hence {@code @Sharable}: one socket
+ * at a time, the next added once the last one ended, all on the same event loop.
+ *
+ * <p>Over 400 lines: the upgrade, the frame decoder, the seq tracking and the coming back share one
+ * socket's state on one loop; apart, each would reach into the others' fields.
  */
+@ChannelHandler.Sharable
 final class BenchConnection extends ChannelInboundHandlerAdapter {
     private static final int MAX_FRAME = 1 << 20;
     private static final int MAX_HEADERS = 16 * 1024;
     private static final int MESSAGE_FIELDS_AT = Scan.ascii("{\"type\":\"message\",\"room\":\"").length;
     private static final String GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
     private static final byte[] JOIN_HEAD = Scan.ascii("{\"type\":\"join\",\"room\":\"");
+    private static final byte[] SINCE = Scan.ascii("\",\"since\":");
+    private static final byte[] NOT_RECOVERED = Scan.ascii("\"recovered\":false");
     private static final byte[] CLOSE_NORMAL = {0x03, (byte) 0xE8};
+    /** How long a reconnecting socket may take from TCP connected to joined before it is given up as a failed attempt. */
+    private static final long ATTEMPT_TIMEOUT_SECONDS = 30;
 
-    private final Target target;
+    final Target target;
     private final String token;
     final String room;
     private final int seqAt; // where seq's digits start in this room's message frames
@@ -44,6 +62,18 @@ final class BenchConnection extends ChannelInboundHandlerAdapter {
 
     Channel channel;
     Sender sender;
+    /** Its client event loop, and the local address to connect from (null: the system's choice). */
+    EventLoop loop;
+    InetAddress source;
+    /** How this connection comes back after a drop; null: it does not (a drop ends it). */
+    Reconnect reconnect;
+    /** The bench closed it for good: no reconnect. */
+    private boolean stopped;
+    /** Joined on the current socket; volatile for the progress line. */
+    private volatile boolean joinedNow;
+    private int refusedWith; // the status of the current socket's refused upgrade, or 0
+    private boolean timedOut; // the current socket was closed for taking too long to join
+    private String lastFailure = "";
     private ChannelHandlerContext ctx;
     private ByteBuf pending; // bytes of an incomplete frame (or of the upgrade response)
     private boolean open;
@@ -79,12 +109,37 @@ final class BenchConnection extends ChannelInboundHandlerAdapter {
         return open && !closing && channel != null && channel.isActive();
     }
 
+    /** Joined its room on the current socket: what a send waits for. */
+    boolean isJoined() {
+        return joinedNow && isOpen();
+    }
+
+    boolean reconnects() {
+        return reconnect != null;
+    }
+
     // --- the upgrade ---
 
     @Override
     public void channelActive(ChannelHandlerContext ctx) {
         this.ctx = ctx;
         this.channel = ctx.channel();
+        open = false; // a new socket (after a reconnect): nothing of the last one holds
+        closing = false;
+        disconnected = false;
+        joinedNow = false;
+        closeCode = -1;
+        refusedWith = 0;
+        timedOut = false;
+        if (reconnect != null) {
+            Channel attempt = channel;
+            ctx.executor().schedule(() -> {
+                if (channel == attempt && attempt.isActive() && !joinedNow) { // a server that took the socket and never answered
+                    timedOut = true;
+                    attempt.close();
+                }
+            }, ATTEMPT_TIMEOUT_SECONDS, TimeUnit.SECONDS);
+        }
         byte[] nonce = new byte[16];
         ThreadLocalRandom.current().nextBytes(nonce);
         String key = Base64.getEncoder().encodeToString(nonce);
@@ -154,6 +209,8 @@ final class BenchConnection extends ChannelInboundHandlerAdapter {
         if (!status.startsWith("HTTP/1.1 101")) {
             String body = buf.toString(StandardCharsets.UTF_8);
             buf.skipBytes(buf.readableBytes());
+            refusedWith = Reconnect.statusCode(status);
+            if (reconnect != null) reconnect.refused(refusedWith, Reconnect.retryAfter(head));
             fail("upgrade refused: " + status + (body.isBlank() ? "" : " " + body.strip()));
             return false;
         }
@@ -162,9 +219,16 @@ final class BenchConnection extends ChannelInboundHandlerAdapter {
             return false;
         }
         open = true;
+        if (reconnect != null) reconnect.up(clock.now());
         ByteBuf join = ctx.alloc().heapBuffer(64 + room.length());
         join.writeBytes(JOIN_HEAD).writeCharSequence(room, StandardCharsets.US_ASCII);
-        join.writeByte('"').writeByte('}');
+        if (baseSeq >= 0) { // again, after a drop: resume after the highest seq received (PROTOCOL.md 9.4)
+            join.writeBytes(SINCE);
+            Scan.writeDecimal(join, highestSeq);
+            join.writeByte('}');
+        } else {
+            join.writeByte('"').writeByte('}');
+        }
         writeFrame(0x1, join);
         ctx.flush();
         return true;
@@ -215,11 +279,11 @@ final class BenchConnection extends ChannelInboundHandlerAdapter {
                 case 0xA -> { }
                 case 0x8 -> {
                     closeCode = len >= 2 ? buf.getUnsignedShort(at) : 1005;
-                    if (!closing) {
+                    if (!closing && reconnect == null) {
                         disconnected();
                         stats.error("closed " + closeCode);
                     }
-                    close();
+                    closeSocket();
                     return;
                 }
                 default -> stats.unknownFrames++;
@@ -307,14 +371,17 @@ final class BenchConnection extends ChannelInboundHandlerAdapter {
     private void joined(byte[] a, int len) {
         stats.otherFrames++;
         long last = Scan.number(a, Scan.after(a, 0, len, Scan.LAST_SEQ), len);
-        if (baseSeq < 0) {
-            baseSeq = Math.max(0, last);
-            highestSeq = baseSeq;
-            markedSeq = baseSeq;
-            if (readEveryNanos > 0) {
-                ctx.executor().scheduleAtFixedRate(this::markRead, readEveryNanos, readEveryNanos, java.util.concurrent.TimeUnit.NANOSECONDS);
-            }
+        joinedNow = true;
+        if (baseSeq >= 0) { // a rejoin with since
+            if (Scan.after(a, 0, len, NOT_RECOVERED) >= 0) stats.reconnect("not recovered"); // more missed than the replay limit
+            if (reconnect != null) reconnect.joined(clock.now());
+            if (sender != null) sender.resend();
+            return;
         }
+        baseSeq = Math.max(0, last);
+        highestSeq = baseSeq;
+        markedSeq = baseSeq;
+        if (readEveryNanos > 0) ctx.executor().scheduleAtFixedRate(this::markRead, readEveryNanos, readEveryNanos, TimeUnit.NANOSECONDS);
         joined.complete(this);
     }
 
@@ -363,13 +430,22 @@ final class BenchConnection extends ChannelInboundHandlerAdapter {
 
     // --- closing ---
 
-    /** Closes with 1000; from any thread. */
+    /** Closes with 1000, for good (no reconnect); from any thread. */
     void close() {
-        if (channel == null) return;
+        if (channel == null) {
+            stopped = true; // not connected yet (or never): a reconnect waiting in the back-off sees it
+            return;
+        }
         if (!channel.eventLoop().inEventLoop()) {
             channel.eventLoop().execute(this::close);
             return;
         }
+        stopped = true;
+        closeSocket();
+    }
+
+    /** Closes the current socket with 1000 (answering the server's close, or for good). */
+    private void closeSocket() {
         if (closing) return;
         closing = true;
         if (open && channel.isActive()) {
@@ -390,13 +466,23 @@ final class BenchConnection extends ChannelInboundHandlerAdapter {
     }
 
     private void fail(String why) {
-        joined.completeExceptionally(new IllegalStateException(why));
+        if (reconnect == null) joined.completeExceptionally(new IllegalStateException(why));
+        else lastFailure = why;
         closing = true;
         channel.close();
     }
 
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
+        joinedNow = false;
+        if (reconnect != null) {
+            if (pending != null) {
+                pending.release();
+                pending = null;
+            }
+            if (!stopped) dropped(ctx.channel().eventLoop(), timedOut ? "timed out" : open ? (closeCode >= 0 ? "closed " + closeCode : "dropped") : null);
+            return;
+        }
         if (!closing) disconnected();
         joined.completeExceptionally(new IllegalStateException("connection closed before joined"));
         if (sender != null) sender.stop();
@@ -408,7 +494,42 @@ final class BenchConnection extends ChannelInboundHandlerAdapter {
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-        joined.completeExceptionally(cause);
+        if (reconnect == null) joined.completeExceptionally(cause);
+        else lastFailure = String.valueOf(cause);
         ctx.close();
+    }
+
+    // --- coming back (with a Reconnect) ---
+
+    /** A socket could not be opened; on {@code loop}, this connection's. */
+    void connectFailed(EventLoop loop, Throwable cause) {
+        if (reconnect == null) {
+            joined.completeExceptionally(cause);
+            return;
+        }
+        if (stopped) return;
+        lastFailure = String.valueOf(cause);
+        closeCode = -1;
+        open = false;
+        dropped(loop, "connect failed");
+    }
+
+    /**
+     * The socket ended without the bench asking: counts why ({@code what}; null: the upgrade was refused
+     * or failed, counted there), and opens the next after the rule's wait, or gives up.
+     */
+    private void dropped(EventLoop loop, String what) {
+        stats.reconnect(what != null ? what : refusedWith > 0 ? "refused " + refusedWith : "upgrade failed");
+        long wait = reconnect.next(clock.now(), open ? closeCode : -1);
+        open = false;
+        if (wait < 0) {
+            stats.reconnect("gave up");
+            joined.completeExceptionally(new IllegalStateException("not reconnecting: " + (what != null ? what : lastFailure)));
+            if (sender != null) sender.stop();
+            return;
+        }
+        reconnect.policy.schedule(loop, () -> {
+            if (!stopped) reconnect.policy.open(this);
+        }, wait);
     }
 }

@@ -57,20 +57,33 @@ final class Client implements AutoCloseable {
 
     /** Opens a WebSocket to {@code target}, from {@code source} if not null, and joins {@code room}. */
     BenchConnection connect(int index, Target target, InetAddress source, String token, String room) {
+        return connect(index, target, source, token, room, null);
+    }
+
+    /** The same, for a connection that comes back after a drop as {@code reconnect} says (null: it does not). */
+    BenchConnection connect(int index, Target target, InetAddress source, String token, String room, Reconnect.Policy reconnect) {
         int l = index % loops.size();
         BenchConnection c = new BenchConnection(target, token, room, stats.get(l), clock);
         c.readEveryNanos = readEveryNanos;
+        c.loop = loops.get(l);
+        c.source = source;
+        if (reconnect != null) c.reconnect = new Reconnect(reconnect);
+        open(c);
+        return c;
+    }
+
+    /** Opens a socket for {@code c} (again, after a drop), on its loop. */
+    void open(BenchConnection c) {
         ChannelFuture f = new Bootstrap()
-                .group(loops.get(l))
+                .group(c.loop)
                 .channel(NioSocketChannel.class)
                 .option(ChannelOption.TCP_NODELAY, true)
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, 10_000)
                 .handler(c)
-                .connect(target.address(), source == null ? null : new InetSocketAddress(source, 0));
+                .connect(c.target.address(), c.source == null ? null : new InetSocketAddress(c.source, 0));
         f.addListener(done -> {
-            if (!done.isSuccess()) c.joined.completeExceptionally(done.cause());
+            if (!done.isSuccess()) c.connectFailed(c.loop, done.cause());
         });
-        return c;
     }
 
     /** Runs {@code f} on every loop and returns the results: exact, since each runs where its stats are written. */

@@ -4,6 +4,7 @@ import java.io.PrintStream;
 import java.net.InetAddress;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
@@ -11,7 +12,9 @@ import java.util.concurrent.TimeUnit;
 /**
  * The connections of a run: {@code rooms x members} WebSockets, each joined to its room, the first
  * {@code senders} members of each room also sending. Opening it registers the users and connects
- * with a bounded number of attempts in flight; closing it closes every socket.
+ * with a bounded number of attempts in flight; closing it closes every socket. A reconnecting fleet
+ * (bench storm) gives each connection a {@link Reconnect}: a refused or dropped socket comes back as
+ * PROTOCOL.md 10 says, from the first connect on.
  */
 final class Fleet implements AutoCloseable {
     final Client client;
@@ -20,6 +23,8 @@ final class Fleet implements AutoCloseable {
     final List<Sender> senders = new ArrayList<>();
     final int failed;
     final double connectSeconds;
+    /** What the connections of a reconnecting fleet share; null in the others. */
+    final Reconnect.Policy reconnect;
 
     record Room(String name, List<BenchConnection> members, List<Sender> senders) {
         long acked() {
@@ -32,15 +37,20 @@ final class Fleet implements AutoCloseable {
     /** A fleet where every connection is a member and none sends (the capacity scenario), calling {@code beforeConnect} once the users are registered and before the first connection. */
     static Fleet idle(CommonOptions o, int connections, int roomCount, PrintStream err, Runnable beforeConnect) throws InterruptedException {
         int perRoom = (connections + roomCount - 1) / roomCount;
-        return new Fleet(o, connections, roomCount, perRoom, 0, 16, err, true, beforeConnect);
+        return new Fleet(o, connections, roomCount, perRoom, 0, 16, err, true, false, beforeConnect);
     }
 
     static Fleet open(CommonOptions o, int roomCount, int members, int sendersPerRoom, int payload, PrintStream err) throws InterruptedException {
-        return new Fleet(o, roomCount * members, roomCount, members, sendersPerRoom, payload, err, false, () -> {});
+        return new Fleet(o, roomCount * members, roomCount, members, sendersPerRoom, payload, err, false, false, () -> {});
+    }
+
+    /** The same, each connection coming back after a drop (bench storm). */
+    static Fleet reconnecting(CommonOptions o, int roomCount, int members, int sendersPerRoom, int payload, PrintStream err) throws InterruptedException {
+        return new Fleet(o, roomCount * members, roomCount, members, sendersPerRoom, payload, err, false, true, () -> {});
     }
 
     private Fleet(CommonOptions o, int total, int roomCount, int perRoom, int sendersPerRoom, int payload, PrintStream err,
-                  boolean tolerateFailures, Runnable beforeConnect) throws InterruptedException {
+                  boolean tolerateFailures, boolean reconnecting, Runnable beforeConnect) throws InterruptedException {
         String runId = o.runId();
         List<Target> targets = o.targets();
         List<InetAddress> sources = o.sources(total);
@@ -52,6 +62,9 @@ final class Fleet implements AutoCloseable {
                 (System.nanoTime() - t0) / 1e9, total, roomCount, o.threads,
                 sources.isEmpty() ? "" : ", from " + sources.size() + " source addresses");
         client = new Client(o.threads, new RunClock(), o.readEvery == null ? 0 : o.readEvery.toNanos());
+        reconnect = reconnecting ? new Reconnect.Policy(client::open, Reconnect.Policy.THREAD_LOCAL) : null;
+        // A reconnecting fleet's first connects may be refused (the node's rate of upgrades) and come back on their turn.
+        long joinTimeoutSeconds = reconnecting ? Math.max(120, total / 100) : 30;
         beforeConnect.run();
         for (int r = 0; r < roomCount; r++) rooms.add(new Room(runId + "-r" + r, new ArrayList<>(), new ArrayList<>()));
         Semaphore inFlight = new Semaphore(Math.max(1, o.connectConcurrency));
@@ -63,8 +76,8 @@ final class Fleet implements AutoCloseable {
             Target target = targets.get(i % targets.size());
             InetAddress source = sources.isEmpty() ? null : sources.get(i % sources.size());
             inFlight.acquire();
-            BenchConnection c = client.connect(i, target, source, tokens.get(i % users), room.name());
-            CompletableFuture<BenchConnection> j = c.joined.orTimeout(30, TimeUnit.SECONDS);
+            BenchConnection c = client.connect(i, target, source, tokens.get(i % users), room.name(), reconnect);
+            CompletableFuture<BenchConnection> j = c.joined.orTimeout(joinTimeoutSeconds, TimeUnit.SECONDS);
             j.whenComplete((x, e) -> inFlight.release());
             joins.add(j);
             connections.add(c);
@@ -90,6 +103,10 @@ final class Fleet implements AutoCloseable {
         failed = failures;
         if (failures > 0) {
             err.printf("%d of %d connections failed; the first: %s%n", failures, total, first);
+            if (reconnecting) {
+                err.printf("how sockets ended: %s; error frames: %s%n", client.onEachLoop(s -> new TreeMap<>(s.reconnects)),
+                        client.onEachLoop(s -> new TreeMap<>(s.errors)));
+            }
             if (!tolerateFailures) {
                 close();
                 throw new IllegalStateException(failures + " of " + total + " connections failed: " + first, first);
@@ -106,6 +123,32 @@ final class Fleet implements AutoCloseable {
             for (BenchConnection c : r.members()) lost += Math.max(0, acked - c.distinct());
         }
         return lost;
+    }
+
+    /**
+     * Messages members received beyond what the room's senders had acknowledged, over the whole run:
+     * with only the bench sending, a message stored twice (a retry that was not recognised) or one
+     * never acknowledged. Call after a loop sync.
+     */
+    long extra() {
+        long extra = 0;
+        for (Room r : rooms) {
+            long acked = r.acked();
+            for (BenchConnection c : r.members()) extra += Math.max(0, c.distinct() - acked);
+        }
+        return extra;
+    }
+
+    long resent() {
+        return senders.stream().mapToLong(s -> s.resent).sum();
+    }
+
+    long skipped() {
+        return senders.stream().mapToLong(s -> s.skipped).sum();
+    }
+
+    long repeatedAcks() {
+        return senders.stream().mapToLong(s -> s.repeatedAcks).sum();
     }
 
     /** Deliveries the acks so far promise: each acked message to every member of its room. */

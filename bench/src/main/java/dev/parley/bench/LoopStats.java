@@ -27,6 +27,8 @@ final class LoopStats {
     long unknownFrames;
     long disconnects;
     final Map<String, Long> errors = new TreeMap<>();
+    /** bench storm: how sockets ended ("closed 1001", "refused 503", "dropped", "connect failed"...), and rejoins "not recovered". */
+    final Map<String, Long> reconnects = new TreeMap<>();
     /** Where the loop's connections copy a text frame to scan it: one array per loop, reused. */
     private byte[] scratch = new byte[64 * 1024];
 
@@ -70,6 +72,10 @@ final class LoopStats {
 
     void error(String code) {
         errors.merge(code, 1L, Long::sum);
+    }
+
+    void reconnect(String what) {
+        reconnects.merge(what, 1L, Long::sum);
     }
 
     /** Counters at one instant; taken on the loop for exact totals. */

@@ -172,6 +172,17 @@ final class ProcStats implements AutoCloseable {
         }
     }
 
+    /** CPU ticks ({@code utime + stime}) of the process itself, or -1 if it is gone: one read of its stat, for readings a second apart. */
+    static long ownTicks(long pid) {
+        try {
+            String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
+            String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+            return Long.parseLong(f[11]) + Long.parseLong(f[12]);
+        } catch (IOException | RuntimeException e) {
+            return -1;
+        }
+    }
+
     /** Parent pid to its children, for every process /proc shows. */
     private static Map<Long, List<Long>> children() {
         Map<Long, List<Long>> out = new HashMap<>();

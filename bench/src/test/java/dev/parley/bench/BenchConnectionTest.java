@@ -14,7 +14,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /** The bench's receive path, fed bytes as a server would send them, through Netty's EmbeddedChannel. */
 class BenchConnectionTest {
-    private static final Pattern KEY = Pattern.compile("Sec-WebSocket-Key: (\\S+)");
+    static final Pattern KEY = Pattern.compile("Sec-WebSocket-Key: (\\S+)");
 
     private final RunClock clock = new RunClock();
     private final LoopStats stats = new LoopStats();
@@ -95,21 +95,21 @@ class BenchConnectionTest {
         assertThat(channel.isOpen()).isFalse();
     }
 
-    private static String message(long seq) {
+    static String message(long seq) {
         return message(seq, "000000000000001xxxx");
     }
 
-    private static String message(long seq, String text) {
+    static String message(long seq, String text) {
         return "{\"type\":\"message\",\"room\":\"room-1\",\"seq\":" + seq + ",\"id\":\"01JDQ3ZK5V8W0000000000000\",\"from\":\"u1\","
                 + "\"text\":\"" + text + "\",\"ts\":\"2026-11-23T15:04:05.123Z\",\"clientId\":\"7\"}";
     }
 
-    private static ByteBuf bytes(String s) {
+    static ByteBuf bytes(String s) {
         return Unpooled.copiedBuffer(s, StandardCharsets.US_ASCII);
     }
 
     /** An unmasked server text frame. */
-    private static ByteBuf frame(String json) {
+    static ByteBuf frame(String json) {
         byte[] p = json.getBytes(StandardCharsets.UTF_8);
         ByteBuf b = Unpooled.buffer();
         b.writeByte(0x81);
@@ -118,12 +118,12 @@ class BenchConnectionTest {
         return b.writeBytes(p);
     }
 
-    private static String unmask(ByteBuf frame) {
+    static String unmask(ByteBuf frame) {
         assertThat(frame.getByte(0) & 0xff).isEqualTo(0x81);
         return unmaskPayload(frame);
     }
 
-    private static String unmaskPayload(ByteBuf frame) {
+    static String unmaskPayload(ByteBuf frame) {
         int b1 = frame.getByte(1) & 0xff;
         assertThat(b1 & 0x80).as("client frames are masked").isNotZero();
         int len = b1 & 0x7f, at = 2;

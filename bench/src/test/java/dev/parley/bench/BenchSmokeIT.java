@@ -98,7 +98,7 @@ class BenchSmokeIT {
     void the_jar_describes_the_bench_scenarios() throws Exception {
         Result r = bench("--help");
         assertThat(r.exit()).isZero();
-        assertThat(r.stdout()).contains("fanout", "saturation", "capacity", "load", "query");
+        assertThat(r.stdout()).contains("fanout", "saturation", "capacity", "load", "query", "storm");
     }
 
     private record Result(int exit, String stdout) {
@@ -128,7 +128,7 @@ class BenchSmokeIT {
         }
     }
 
-    private static String java() {
+    static String java() {
         return ProcessHandle.current().info().command().orElse("java");
     }
 
@@ -140,7 +140,7 @@ class BenchSmokeIT {
         return jar("parley.bench.jar", "the bench's jar");
     }
 
-    private static String jar(String property, String what) {
+    static String jar(String property, String what) {
         String jar = System.getProperty(property);
         assertThat(jar).as("system property " + property + " (set by failsafe)").isNotNull();
         assertThat(Path.of(jar)).as(what + ", built; run ./mvnw verify from the root").exists();

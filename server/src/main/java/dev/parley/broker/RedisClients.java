@@ -80,11 +80,11 @@ public final class RedisClients {
                 return switch (scheme) {
                     case "redis", "rediss" -> new Target(Kind.STANDALONE, List.of(RedisURI.create(url)));
                     case "redis-sentinel", "rediss-sentinel" -> {
-                        RedisURI uri = RedisURI.create(url);
-                        if (uri.getSentinelMasterId() == null || uri.getSentinelMasterId().isEmpty()) {
+                        int hash = url.indexOf('#');
+                        if (hash < 0 || hash == url.length() - 1) {
                             throw new IllegalArgumentException("a Sentinel URL names its master after '#': " + scheme + "://host:26379#mymaster");
                         }
-                        yield new Target(Kind.SENTINEL, List.of(uri));
+                        yield new Target(Kind.SENTINEL, List.of(RedisURI.create(url)));
                     }
                     case "redis-cluster", "rediss-cluster" -> new Target(Kind.CLUSTER, seeds(scheme.startsWith("rediss") ? "rediss" : "redis",
                             url.substring(scheme.length() + 3)));

@@ -108,9 +108,28 @@ public final class RedisCluster implements AutoCloseable {
     }
 
     private void awaitHealthy(int masters, int replicas, Duration timeout) {
+        try {
+            awaitHealthy0(masters, replicas, timeout);
+        } catch (AssertionError e) {
+            StringBuilder state = new StringBuilder();
+            for (int port : livePorts()) state.append(port).append(": ").append(clusterInfo(port).lines().filter(l -> l.startsWith("cluster_state")).findFirst().orElse("(no cluster_state)"))
+                    .append('\n').append(nodesText(port));
+            throw new AssertionError(e.getMessage() + "\n" + state, e);
+        }
+    }
+
+    private String nodesText(int port) {
+        try (var c = connect(port)) {
+            return c.sync().clusterNodes();
+        } catch (RuntimeException e) {
+            return e.toString() + "\n";
+        }
+    }
+
+    private void awaitHealthy0(int masters, int replicas, Duration timeout) {
         Await.until("the cluster to be ok on every node, with " + masters + " primaries and their replicas in sync", timeout, () -> {
             for (int port : livePorts()) {
-                if (!info(port, "cluster").contains("cluster_state:ok")) return false;
+                if (!clusterInfo(port).contains("cluster_state:ok")) return false;
                 List<Node> nodes = nodes(port);
                 if (nodes.stream().filter(n -> n.master() && !n.slots().isEmpty()).count() != masters) return false;
                 if (nodes.stream().filter(n -> !n.master()).count() != (long) masters * replicas) return false;
@@ -157,7 +176,7 @@ public final class RedisCluster implements AutoCloseable {
         Await.until("a replica to serve slot " + slot + " in place of port " + port, timeout, () -> {
             for (int p : livePorts()) {
                 Optional<Node> owner = nodes(p).stream().filter(n -> n.master() && n.owns(slot) && !n.failed()).findFirst();
-                if (owner.isEmpty() || owner.get().port() == port || !info(p, "cluster").contains("cluster_state:ok")) return false;
+                if (owner.isEmpty() || owner.get().port() == port || !clusterInfo(p).contains("cluster_state:ok")) return false;
             }
             return true;
         });
@@ -199,6 +218,15 @@ public final class RedisCluster implements AutoCloseable {
             slots.add(new int[] {Integer.parseInt(r[0]), Integer.parseInt(r[r.length - 1])});
         }
         return new Node(f[0], port, List.of(f[2].split(",")), f[3], slots);
+    }
+
+    /** CLUSTER INFO (INFO's cluster section says only whether cluster mode is on). */
+    private String clusterInfo(int port) {
+        try (var c = connect(port)) {
+            return c.sync().clusterInfo();
+        } catch (RuntimeException e) {
+            return "";
+        }
     }
 
     private String info(int port, String section) {

@@ -129,6 +129,11 @@ public final class RedisBroker implements Broker {
             publishing.shutdownNow();
             throw new IllegalStateException("cannot connect to Redis at " + this.url + ": " + RedisClients.masked(String.valueOf(e.getMessage())), e);
         }
+        if (!(pub instanceof RedisPublisher)) {
+            // Lettuce's publisher is unhealthy for a while after a failed publish, and becomes healthy
+            // again with time rather than with an event: looked at twice a second, for the log.
+            publishing.scheduleWithFixedDelay(this::healthChanged, 500, 500, TimeUnit.MILLISECONDS);
+        }
         log.info("Redis broker connected to {} ({}) as {}", this.url, target.kind().name().toLowerCase(java.util.Locale.ROOT), origin);
     }
 

@@ -248,13 +248,24 @@ final class ShardedSubscriptions implements Subscriptions {
         }
     }
 
+    /**
+     * Down while a room may miss messages: subscribed at a node whose connection is down, or not
+     * subscribed anywhere (its slot has no live primary, or its subscribe failed). A new room waiting
+     * only for this node's first connection to its primary is not counted: nothing was missed there yet.
+     */
     private void updateHealth() {
         boolean now = !closed;
-        for (String at : rooms.values()) {
-            if (at == null || down.contains(at)) {
-                now = false;
-                break;
+        Partitions partitions = null;
+        for (Map.Entry<String, String> e : rooms.entrySet()) {
+            String at = e.getValue();
+            if (at != null && !down.contains(at)) continue;
+            if (at == null) {
+                if (partitions == null) partitions = client.getPartitions();
+                String owner = owner(partitions, e.getKey());
+                if (owner != null && connecting.contains(owner)) continue;
             }
+            now = false;
+            break;
         }
         if (now == up) return;
         up = now;

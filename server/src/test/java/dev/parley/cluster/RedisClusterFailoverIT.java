@@ -61,7 +61,9 @@ class RedisClusterFailoverIT {
                     Setting.REDIS_URL.env, redis.url(), Setting.EVENT_LOOPS.env, "2",
                     Setting.RATE_LIMIT.env, "10000", Setting.RATE_BURST.env, "10000", Setting.MAX_IN_FLIGHT.env, "100000",
                     Setting.ROOMS_PER_HOUR.env, "0");
-            JarProcess a = processes.node("a", settings), b = processes.node("b", settings);
+            // Side by side: each waits seconds for its JVM.
+            CompletableFuture<JarProcess> startingB = CompletableFuture.supplyAsync(() -> processes.node("b", settings));
+            JarProcess a = processes.node("a", settings), b = startingB.join();
             List<JarProcess> nodes = List.of(a, b);
 
             // One room per primary: rooms spread over the shards by their channels' slots.

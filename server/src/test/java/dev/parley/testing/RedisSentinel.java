@@ -54,7 +54,7 @@ public final class RedisSentinel implements AutoCloseable {
                     () -> s.info(s.ports.get(1), "replication").contains("master_link_status:up")
                             && s.info(s.sentinelPort, "sentinel").contains("slaves=1"));
             return s;
-        } catch (RuntimeException e) {
+        } catch (RuntimeException | Error e) { // an Await's AssertionError too: no server is left running
             s.close();
             throw e;
         }

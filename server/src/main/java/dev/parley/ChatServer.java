@@ -200,14 +200,16 @@ public final class ChatServer {
             this.searches = new BoundedPool("parley-search", dev.parley.chat.Search.THREADS, dev.parley.chat.Search.WAITING);
             undo.push(searches::close);
             // In a cluster the attempts at passwords are counted in Redis, by every node together.
-            this.redisAttempts = redisResources == null ? null : new RedisAttempts(RedisClients.client(redisResources, config.redisUrl(),
-                    "parley-attempts-" + config.nodeId(), ATTEMPTS_TIMEOUT, ClientOptions.DisconnectedBehavior.REJECT_COMMANDS), new LocalAttempts());
+            this.redisAttempts = redisResources == null ? null : new RedisAttempts(RedisClients.connect(redisResources, config.redisUrl(),
+                    "parley-attempts-" + config.nodeId(), ATTEMPTS_TIMEOUT, ClientOptions.DisconnectedBehavior.REJECT_COMMANDS, "to count login attempts"),
+                    new LocalAttempts());
             if (redisAttempts != null) undo.push(redisAttempts::close);
             AttemptCounter attempts = redisAttempts != null ? redisAttempts : new LocalAttempts();
             LoginThrottle throttle = new LoginThrottle(attempts, config.loginFailuresPerIp(), config.registrationsPerIp());
             // In a cluster a WebSocket ticket is claimed in Redis too, so that it opens one connection on any node.
-            this.usedTickets = redisResources == null ? new UsedTickets() : new UsedTickets(RedisClients.client(redisResources,
-                    config.redisUrl(), "parley-tickets-" + config.nodeId(), TICKETS_TIMEOUT, ClientOptions.DisconnectedBehavior.REJECT_COMMANDS));
+            this.usedTickets = redisResources == null ? new UsedTickets() : new UsedTickets(RedisClients.connect(redisResources,
+                    config.redisUrl(), "parley-tickets-" + config.nodeId(), TICKETS_TIMEOUT, ClientOptions.DisconnectedBehavior.REJECT_COMMANDS,
+                    "to keep WebSocket tickets single-use"));
             undo.push(usedTickets::close);
             ChatService chat = new ChatService(vertx, new Limits(config), users, store, roomStore, new MessageChanges(db), delivery, presence,
                     new PasswordHasher(config.bcryptCost()), tokens, sessions, throttle, passwords, config.registrationOpen(),

@@ -1,10 +1,8 @@
 package dev.parley.auth;
 
-import io.lettuce.core.RedisClient;
+import dev.parley.broker.RedisClients;
 import io.lettuce.core.ScriptOutputType;
-import io.lettuce.core.api.StatefulRedisConnection;
-import io.lettuce.core.api.async.RedisAsyncCommands;
-import io.lettuce.core.codec.StringCodec;
+import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -35,25 +33,19 @@ public final class RedisAttempts implements AttemptCounter {
     private static final String PREFIX = "parley:attempts:";
     private static final long WARN_EVERY_MILLIS = 30_000;
 
-    private final RedisClient client;
-    private final StatefulRedisConnection<String, String> connection;
-    private final RedisAsyncCommands<String, String> redis;
+    private final RedisClients.Commands connection;
+    private final RedisClusterAsyncCommands<String, String> redis;
     private final LocalAttempts fallback;
     private final AtomicLong lastWarning = new AtomicLong();
 
     /**
-     * @param client a client of its own (its command timeout bounds how long a login waits for
-     *               Redis), which {@link #close} shuts down
+     * @param connection a connection with a client of its own (its command timeout bounds how long a
+     *                   login waits for Redis), which {@link #close} closes; one Redis or a cluster
+     *                   (each attempt's script has one key)
      */
-    public RedisAttempts(RedisClient client, LocalAttempts fallback) {
-        this.client = requireNonNull(client, "client");
+    public RedisAttempts(RedisClients.Commands connection, LocalAttempts fallback) {
+        this.connection = requireNonNull(connection, "connection");
         this.fallback = requireNonNull(fallback, "fallback");
-        try {
-            this.connection = client.connect(StringCodec.UTF8);
-        } catch (RuntimeException e) {
-            client.shutdown();
-            throw new IllegalStateException("cannot connect to Redis to count login attempts: " + e.getMessage(), e);
-        }
         this.redis = connection.async();
     }
 
@@ -88,7 +80,6 @@ public final class RedisAttempts implements AttemptCounter {
 
     public void close() {
         connection.close();
-        client.shutdown();
     }
 
     private void warn(Throwable err) {

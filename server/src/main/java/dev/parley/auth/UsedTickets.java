@@ -1,9 +1,7 @@
 package dev.parley.auth;
 
-import io.lettuce.core.RedisClient;
+import dev.parley.broker.RedisClients;
 import io.lettuce.core.SetArgs;
-import io.lettuce.core.api.StatefulRedisConnection;
-import io.lettuce.core.codec.StringCodec;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -38,8 +36,7 @@ public final class UsedTickets implements AutoCloseable {
     private final Map<String, Long> used = new ConcurrentHashMap<>();
     private final AtomicLong lastSweep = new AtomicLong();
     private final AtomicLong lastWarning = new AtomicLong();
-    private final RedisClient client; // null on a single node
-    private final StatefulRedisConnection<String, String> redis;
+    private final RedisClients.Commands redis; // null on a single node
 
     private final LongSupplier clock;
 
@@ -51,27 +48,17 @@ public final class UsedTickets implements AutoCloseable {
     /**
      * For a cluster node.
      *
-     * @param client a client of its own (its command timeout bounds how long an upgrade waits for
-     *               Redis), which {@link #close} shuts down
+     * @param redis a connection with a client of its own (its command timeout bounds how long an
+     *              upgrade waits for Redis), which {@link #close} closes; one Redis or a cluster
      */
-    public UsedTickets(RedisClient client) {
-        this(System::currentTimeMillis, requireNonNull(client, "client"));
+    public UsedTickets(RedisClients.Commands redis) {
+        this(System::currentTimeMillis, requireNonNull(redis, "redis"));
     }
 
-    /** With the clock of the sweeps (tests move it); {@code client} null for none. */
-    UsedTickets(LongSupplier clock, RedisClient client) {
+    /** With the clock of the sweeps (tests move it); {@code redis} null for none. */
+    UsedTickets(LongSupplier clock, RedisClients.Commands redis) {
         this.clock = requireNonNull(clock, "clock");
-        this.client = client;
-        if (client == null) {
-            this.redis = null;
-            return;
-        }
-        try {
-            this.redis = client.connect(StringCodec.UTF8);
-        } catch (RuntimeException e) {
-            client.shutdown();
-            throw new IllegalStateException("cannot connect to Redis to keep WebSocket tickets single-use: " + e.getMessage(), e);
-        }
+        this.redis = redis;
     }
 
     /**
@@ -118,6 +105,5 @@ public final class UsedTickets implements AutoCloseable {
     @Override
     public void close() {
         if (redis != null) redis.close();
-        if (client != null) client.shutdown();
     }
 }

@@ -2,12 +2,6 @@ package dev.parley.broker;
 
 import dev.parley.event.RoomEvent;
 import io.lettuce.core.ClientOptions;
-import io.lettuce.core.RedisChannelHandler;
-import io.lettuce.core.RedisClient;
-import io.lettuce.core.RedisConnectionStateListener;
-import io.lettuce.core.codec.ByteArrayCodec;
-import io.lettuce.core.pubsub.RedisPubSubAdapter;
-import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
 import io.lettuce.core.resource.ClientResources;
 import io.vertx.core.Future;
 import org.slf4j.Logger;
@@ -16,7 +10,6 @@ import org.slf4j.LoggerFactory;
 import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
 import java.io.IOException;
-import java.net.SocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
 import java.time.Duration;
@@ -40,14 +33,18 @@ import static java.util.Objects.requireNonNull;
 /**
  * The broker of a cluster: events travel between nodes over Redis Pub/Sub, one channel per room
  * ({@code parley:room:<room>}). Choose it when several nodes share one PostgreSQL; a single node
- * needs only {@link LocalBroker}.
+ * needs only {@link LocalBroker}. The Redis is one server, a master found through Sentinel, or a
+ * Redis Cluster ({@link RedisClients.Target}); on a cluster the channels are sharded
+ * ({@code SPUBLISH}, {@code SSUBSCRIBE}): each room's events go through the shard owning its
+ * channel's hash slot only, so the rooms' traffic spreads over the primaries.
  *
  * <ul>
  *   <li>A node subscribes to a room's channel while the room has local members: one subscription
  *       per room, not per connection. Subscribe and unsubscribe are counted, so that a leave and a
  *       join racing on the node cannot leave a room with members unsubscribed.</li>
  *   <li>{@link #publish} queues the event for a single publishing thread that encodes it once and
- *       publishes it through {@link RedisPublisher} (no replies). The node has delivered it to its
+ *       publishes it through a {@link Publisher}: {@link RedisPublisher} (no replies) on one server,
+ *       {@link LettucePublisher} on a cluster or through Sentinel. The node has delivered it to its
  *       own members already, so local delivery never depends on Redis. It never blocks: the
  *       group-commit writer thread calls it. While Redis is down, or if the queue is full, the event
  *       is dropped; the delivery reads missed messages from the store.</li>
@@ -55,10 +52,10 @@ import static java.util.Objects.requireNonNull;
  *   <li>Every record carries an HMAC under the cluster key ({@link BrokerCodec}); one that does not
  *       verify is dropped and counted, so whoever can write to Redis cannot make a node deliver a
  *       message nobody sent, nor the real one be taken for its duplicate.</li>
- *   <li>Lettuce reconnects the subscribing connection by itself and resubscribes every channel it
- *       had; a subscribe asked for while Redis is down waits in Lettuce's reconnect buffer. The
- *       publisher reconnects itself. {@link #healthy()} is false while either connection is down,
- *       which makes the delivery poll the store.</li>
+ *   <li>The {@link Subscriptions} keep every subscribed room subscribed across reconnects and, on a
+ *       cluster, failovers ({@link ChannelSubscriptions}, {@link ShardedSubscriptions}). The
+ *       publishers reconnect themselves. {@link #healthy()} is false while either half may miss
+ *       events, which makes the delivery poll the store.</li>
  * </ul>
  */
 public final class RedisBroker implements Broker {
@@ -78,9 +75,8 @@ public final class RedisBroker implements Broker {
     private final LongAdder rejectedSinceLog = new LongAdder();
     private final String url;
     private final String origin;
-    private final RedisClient subClient;
-    private final StatefulRedisPubSubConnection<byte[], byte[]> sub;
-    private final RedisPublisher pub;
+    private final Subscriptions subs;
+    private final Publisher pub;
     private final Map<String, Integer> subscriptions = new HashMap<>(); // guarded by itself
     private final ConcurrentLinkedQueue<Object> outgoing = new ConcurrentLinkedQueue<>();
     private final AtomicInteger queuedEvents = new AtomicInteger();
@@ -88,7 +84,6 @@ public final class RedisBroker implements Broker {
     private final ScheduledExecutorService publishing;
     private final LongAdder dropped = new LongAdder();
     private volatile Consumer<RoomEvent> handler = event -> {};
-    private volatile boolean subUp = true;
     private final AtomicBoolean closing = new AtomicBoolean();
     private volatile boolean closed;
     private boolean reportedUp = true; // guarded by this
@@ -112,28 +107,34 @@ public final class RedisBroker implements Broker {
         this.url = RedisClients.masked(requireNonNull(url, "url"));
         this.origin = requireNonNull(nodeId, "nodeId") + "#" + Integer.toHexString(ThreadLocalRandom.current().nextInt(0x100000, 0xffffff));
         requireNonNull(resources, "resources");
-        // Subscriptions wait in the reconnect buffer while Redis is down, and must not time out there.
-        this.subClient = RedisClients.client(resources, url, "parley-sub-" + nodeId, null, ClientOptions.DisconnectedBehavior.DEFAULT);
+        RedisClients.Target target;
+        try {
+            target = RedisClients.Target.parse(url);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalStateException(e.getMessage(), e);
+        }
         this.publishing = Executors.newSingleThreadScheduledExecutor(Thread.ofPlatform().name("parley-redis-publish").daemon(true).factory());
         // Publishing is at most once: while Redis is down, events are dropped rather than buffered.
+        Publisher p = null;
         try {
-            this.pub = new RedisPublisher(url, "parley-pub-" + nodeId, RedisClients.CONNECT_TIMEOUT, publishing, this::healthChanged);
-        } catch (RuntimeException e) {
-            subClient.shutdown();
-            publishing.shutdownNow();
-            throw new IllegalStateException("cannot use the Redis URL " + this.url + ": " + e.getMessage(), e);
-        }
-        try {
-            pub.connect();
-            this.sub = subClient.connectPubSub(ByteArrayCodec.INSTANCE);
+            p = publisher(target, url, "parley-pub-" + nodeId, resources);
+            this.pub = p;
+            // Subscriptions wait in the reconnect buffer while Redis is down, and must not time out there.
+            this.subs = target.cluster()
+                    ? new ShardedSubscriptions(resources, url, "parley-sub-" + nodeId, publishing, this::healthChanged)
+                    : new ChannelSubscriptions(RedisClients.client(resources, url, "parley-sub-" + nodeId, null, ClientOptions.DisconnectedBehavior.DEFAULT),
+                    this::healthChanged);
         } catch (IOException | RuntimeException e) {
-            pub.closeNow();
-            subClient.shutdown();
+            if (p != null) p.closeNow();
             publishing.shutdownNow();
-            throw new IllegalStateException("cannot connect to Redis at " + this.url + ": " + e.getMessage(), e);
+            throw new IllegalStateException("cannot connect to Redis at " + this.url + ": " + RedisClients.masked(String.valueOf(e.getMessage())), e);
         }
-        this.sub.addListener(subscriberState());
-        log.info("Redis broker connected to {} as {}", this.url, origin);
+        if (!(pub instanceof RedisPublisher)) {
+            // Lettuce's publisher is unhealthy for a while after a failed publish, and becomes healthy
+            // again with time rather than with an event: looked at twice a second, for the log.
+            publishing.scheduleWithFixedDelay(this::healthChanged, 500, 500, TimeUnit.MILLISECONDS);
+        }
+        log.info("Redis broker connected to {} ({}) as {}", this.url, target.kind().name().toLowerCase(java.util.Locale.ROOT), origin);
     }
 
     /**
@@ -155,22 +156,33 @@ public final class RedisBroker implements Broker {
         }
     }
 
+    /**
+     * One server: the socket without replies, the fast path. Sentinel and a cluster: Lettuce's
+     * connection, which finds the master (or each channel's shard) and follows it through a failover.
+     */
+    private Publisher publisher(RedisClients.Target target, String url, String name, ClientResources resources) throws IOException {
+        if (target.kind() != RedisClients.Kind.STANDALONE) return new LettucePublisher(resources, target, url, name, dropped::increment, this::healthChanged);
+        RedisPublisher p;
+        try {
+            p = new RedisPublisher(url, name, RedisClients.CONNECT_TIMEOUT, publishing, this::healthChanged);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("cannot use the Redis URL " + this.url + ": " + e.getMessage(), e);
+        }
+        p.connect();
+        return p;
+    }
+
     @Override
     public void start(Consumer<RoomEvent> handler) {
         this.handler = requireNonNull(handler, "handler");
-        sub.addListener(new RedisPubSubAdapter<>() {
-            @Override
-            public void message(byte[] channel, byte[] message) {
-                receive(message);
-            }
-        });
+        subs.start(this::receive);
     }
 
     // --- out ---
 
     @Override
     public void publish(RoomEvent event) {
-        if (closing.get() || !pub.up()) {
+        if (closing.get() || !pub.takes()) {
             dropped.increment();
             return;
         }
@@ -234,18 +246,15 @@ public final class RedisBroker implements Broker {
             try {
                 if (item instanceof RoomEvent event) {
                     queuedEvents.decrementAndGet();
-                    if (!pub.up()) {
+                    if (!pub.takes()) {
                         dropped.increment();
                         continue;
                     }
                     pub.add(channel(event.room()), codec.encode(origin, event));
                     published++;
                 } else if (item instanceof Subscription s) {
-                    // The subscription connection flushes each command itself.
-                    var f = s.subscribe() ? sub.async().subscribe(channel(s.room())) : sub.async().unsubscribe(channel(s.room()));
-                    f.whenComplete((v, err) -> {
-                        if (err != null && !closed) log.warn("Redis {} of room {} failed: {}", s.subscribe() ? "subscribe" : "unsubscribe", s.room(), err.toString());
-                    });
+                    if (s.subscribe()) subs.subscribe(s.room());
+                    else subs.unsubscribe(s.room());
                 }
             } catch (RuntimeException e) {
                 // A closed connection throws instead of failing the future.
@@ -293,23 +302,8 @@ public final class RedisBroker implements Broker {
 
     // --- health ---
 
-    private RedisConnectionStateListener subscriberState() {
-        return new RedisConnectionStateListener() {
-            @Override
-            public void onRedisConnected(RedisChannelHandler<?, ?> connection, SocketAddress address) {
-                subUp = true;
-                healthChanged();
-            }
-
-            @Override
-            public void onRedisDisconnected(RedisChannelHandler<?, ?> connection) {
-                subUp = false;
-                healthChanged();
-            }
-        };
-    }
-
     private void healthChanged() {
+        if (subs == null) return; // the constructor runs: the publisher's first state is no change
         boolean up = healthy();
         int rooms;
         synchronized (this) {
@@ -320,7 +314,7 @@ public final class RedisBroker implements Broker {
             rooms = subscriptions.size();
         }
         if (up) {
-            log.info("Redis broker reconnected to {} (subscribed rooms: {}, resubscribed by Lettuce); messages missed meanwhile are read from the store", url, rooms);
+            log.info("Redis broker reconnected to {} (subscribed rooms: {}, subscribed again); messages missed meanwhile are read from the store", url, rooms);
         } else {
             log.warn("Redis broker lost {}: other nodes' messages now come from the store (polled) until it is back", url);
         }
@@ -337,7 +331,9 @@ public final class RedisBroker implements Broker {
 
     @Override
     public boolean healthy() {
-        return subUp && pub.up() && !closed;
+        Subscriptions s = subs; // null while the constructor runs: the publisher reports its state from there
+        Publisher p = pub;
+        return s != null && p != null && s.up() && p.up() && !closed;
     }
 
     @Override
@@ -376,10 +372,7 @@ public final class RedisBroker implements Broker {
                 pub.closeNow();
             }
             closed = true;
-            sub.closeAsync()
-                    .exceptionally(err -> null)
-                    .thenCompose(x -> subClient.shutdownAsync(0, 2, TimeUnit.SECONDS))
-                    .whenComplete((x, err) -> done.complete(null));
+            subs.close().whenComplete((x, err) -> done.complete(null));
         });
         return Future.fromCompletionStage(done);
     }

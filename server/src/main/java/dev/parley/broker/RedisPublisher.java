@@ -48,7 +48,7 @@ import static java.util.Objects.requireNonNull;
  * nothing on it, so end of stream or an error is the news); a write that Redis does not take within
  * {@link #WRITE_TIMEOUT} closes the connection; reconnecting with a back-off of 0.1 to 1 s.
  */
-final class RedisPublisher {
+final class RedisPublisher implements Publisher {
     private static final Logger log = LoggerFactory.getLogger(RedisPublisher.class);
     static final Duration WRITE_TIMEOUT = Duration.ofSeconds(5);
     private static final long FIRST_RETRY_MILLIS = 100;
@@ -91,7 +91,7 @@ final class RedisPublisher {
     RedisPublisher(String url, String name, Duration connectTimeout, ScheduledExecutorService thread, Runnable stateChanged) {
         RedisURI uri = RedisURI.create(requireNonNull(url, "url"));
         if (uri.getSentinels() != null && !uri.getSentinels().isEmpty() || uri.getSocket() != null) {
-            throw new IllegalArgumentException("the Redis URL must be redis:// or rediss://[[user]:password@]host[:port] (Sentinel and Unix sockets are not supported)");
+            throw new IllegalArgumentException("this publisher takes redis:// or rediss://[[user]:password@]host[:port] (Sentinel goes through LettucePublisher; Unix sockets are not supported)");
         }
         this.tls = uri.isSsl() ? tls(uri.getVerifyMode()) : null;
         this.verifyHost = uri.isSsl() && uri.getVerifyMode() == SslVerifyMode.FULL;
@@ -105,12 +105,19 @@ final class RedisPublisher {
         this.stateChanged = requireNonNull(stateChanged, "stateChanged");
     }
 
-    boolean up() {
+    @Override
+    public boolean takes() {
+        return up();
+    }
+
+    @Override
+    public boolean up() {
         return current.get() != null;
     }
 
     /** Queues a {@code PUBLISH} for the next {@link #flush}. */
-    void add(byte[] channel, byte[] message) {
+    @Override
+    public void add(byte[] channel, byte[] message) {
         command(PUBLISH, channel, message);
         commands++;
     }
@@ -120,7 +127,8 @@ final class RedisPublisher {
      *
      * @return how many of the queued events may not have reached Redis (0, or all of them)
      */
-    int flush() {
+    @Override
+    public int flush() {
         if (commands == 0) return 0;
         int n = commands;
         Socket s = current.get();
@@ -201,7 +209,8 @@ final class RedisPublisher {
      * {@code PUBLISH} written before it has been taken. Then closes. Once the publishing thread has
      * stopped.
      */
-    void close(Duration wait) {
+    @Override
+    public void close(Duration wait) {
         closed = true;
         Socket s = current.get();
         if (s == null) return;
@@ -226,7 +235,8 @@ final class RedisPublisher {
      * Closes without a word to Redis, on any thread: what the publishing thread is writing fails
      * (the way out of a write to a Redis that takes nothing).
      */
-    void closeNow() {
+    @Override
+    public void closeNow() {
         closed = true;
         Socket s = current.getAndSet(null);
         if (s != null) closeQuietly(s);

@@ -282,7 +282,7 @@ public record ChatConfig(
     /** A Redis URL with user info (Lettuce reads a lone one as the password), or a JDBC URL with a password parameter. */
     static boolean carriesPassword(Setting s, String value) {
         return switch (s) {
-            case REDIS_URL -> value.matches("(?s)[A-Za-z]+://[^/@]*@.*");
+            case REDIS_URL -> value.matches("(?s)[A-Za-z-]+://[^/@]*@.*");
             case DATABASE_URL -> value.toLowerCase(Locale.ROOT).contains("password=");
             default -> false;
         };
@@ -292,9 +292,7 @@ public record ChatConfig(
         if (!databaseUrl.startsWith("jdbc:h2:") && !databaseUrl.startsWith("jdbc:postgresql:")) {
             throw new ConfigException(Setting.DATABASE_URL.env + ": " + maskDatabaseUrl(databaseUrl) + " (expected: a jdbc:h2: or jdbc:postgresql: URL)");
         }
-        if (!redisUrl.isEmpty() && !redisUrl.startsWith("redis://") && !redisUrl.startsWith("rediss://")) {
-            throw new ConfigException(Setting.REDIS_URL.env + ": " + maskRedisUrl(redisUrl) + " (expected: redis://[[user]:password@]host[:port], or rediss:// for TLS)");
-        }
+        validateRedisUrl();
         validateJwks();
         if (tokenTtl.compareTo(java.time.Duration.ofSeconds(1)) < 0) { // a token's exp is in whole seconds
             throw new ConfigException(Setting.TOKEN_TTL.env + ": " + tokenTtl + " (expected: at least 1s)");
@@ -587,6 +585,26 @@ public record ChatConfig(
 
     private static String maskDatabaseUrl(String url) {
         return url.replaceAll("(?i)(password=)[^&;]*", "$1****");
+    }
+
+    /**
+     * The three forms of a Redis: one server, a Sentinel group (Lettuce's URL: the Sentinels, then the
+     * master's name after '#'), a Redis Cluster (its nodes, or some of them). The URL is parsed again
+     * by the broker; what is checked here is what a typo most often gets wrong.
+     */
+    private void validateRedisUrl() {
+        if (redisUrl.isEmpty()) return;
+        String scheme = redisUrl.contains("://") ? redisUrl.substring(0, redisUrl.indexOf("://")) : "";
+        boolean known = switch (scheme) {
+            case "redis", "rediss", "redis-cluster", "rediss-cluster" -> true;
+            case "redis-sentinel", "rediss-sentinel" -> redisUrl.indexOf('#') > 0 && !redisUrl.endsWith("#");
+            default -> false;
+        };
+        if (!known) {
+            throw new ConfigException(Setting.REDIS_URL.env + ": " + maskRedisUrl(redisUrl) + " (expected: redis://[[user]:password@]host[:port]"
+                    + " (one Redis), redis-sentinel://[[user]:password@]host[:port][,host[:port]...]#master (a master found through Sentinel),"
+                    + " or redis-cluster://[[user]:password@]host[:port][,host[:port]...] (a Redis Cluster, 7 or newer); rediss... for TLS)");
+        }
     }
 
     private static String maskRedisUrl(String url) {

@@ -3,12 +3,9 @@ package dev.parley.presence;
 import dev.parley.broker.RedisClients;
 import io.lettuce.core.ClientOptions;
 import io.lettuce.core.RedisChannelHandler;
-import io.lettuce.core.RedisClient;
 import io.lettuce.core.RedisConnectionStateListener;
 import io.lettuce.core.ScriptOutputType;
-import io.lettuce.core.api.StatefulRedisConnection;
-import io.lettuce.core.api.async.RedisAsyncCommands;
-import io.lettuce.core.codec.StringCodec;
+import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
 import io.lettuce.core.resource.ClientResources;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
@@ -98,9 +95,8 @@ public final class RedisPresence implements Presence {
     private final String node;
     private final long ttlMillis;
     private final Announcer announcer;
-    private final RedisClient client;
-    private final StatefulRedisConnection<String, String> connection;
-    private final RedisAsyncCommands<String, String> redis;
+    private final RedisClients.Commands connection;
+    private final RedisClusterAsyncCommands<String, String> redis;
     private final ScheduledExecutorService refresher;
     private final long refreshMillis;
     private final Object lock = new Object();
@@ -134,17 +130,14 @@ public final class RedisPresence implements Presence {
         this.node = nodeId + "#" + Integer.toHexString(ThreadLocalRandom.current().nextInt(0x100000, 0xffffff));
         this.ttlMillis = requireNonNull(ttl, "ttl").toMillis();
         this.announcer = requireNonNull(announcer, "announcer");
-        this.client = RedisClients.client(requireNonNull(resources, "resources"), url, "parley-presence-" + nodeId, COMMAND_TIMEOUT,
-                ClientOptions.DisconnectedBehavior.REJECT_COMMANDS);
-        try {
-            this.connection = client.connect(StringCodec.UTF8);
-        } catch (RuntimeException e) {
-            client.shutdown();
-            throw new IllegalStateException("cannot connect to Redis at " + this.url + ": " + e.getMessage(), e);
-        }
+        this.connection = RedisClients.connect(requireNonNull(resources, "resources"), url, "parley-presence-" + nodeId, COMMAND_TIMEOUT,
+                ClientOptions.DisconnectedBehavior.REJECT_COMMANDS, "for presence");
         this.redis = connection.async();
         this.refresher = Executors.newSingleThreadScheduledExecutor(Thread.ofPlatform().name("parley-presence-refresh").daemon(true).factory());
-        connection.addListener(new RedisConnectionStateListener() {
+        // On a cluster the connection's state is one node's (Lettuce's default connection), not that
+        // of the shards the rooms' keys live on: there the commands' failures alone tell (see failed),
+        // and the periodic refresh writes the entries again once they succeed.
+        if (!connection.cluster()) connection.connection().addListener(new RedisConnectionStateListener() {
             @Override
             public void onRedisConnected(RedisChannelHandler<?, ?> c, SocketAddress address) {
                 connected = true;
@@ -504,8 +497,6 @@ public final class RedisPresence implements Presence {
                     .orTimeout(2, TimeUnit.SECONDS)
                     .handle((x, err) -> null)
                     .thenCompose(x -> connection.closeAsync())
-                    .handle((x, err) -> null)
-                    .thenCompose(x -> client.shutdownAsync(0, 2, TimeUnit.SECONDS))
                     .whenComplete((x, err) -> done.complete(null));
         });
         return Future.fromCompletionStage(done);

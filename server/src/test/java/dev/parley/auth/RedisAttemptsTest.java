@@ -46,8 +46,8 @@ class RedisAttemptsTest {
     }
 
     private RedisAttempts node() {
-        RedisAttempts n = new RedisAttempts(RedisClients.client(resources, redis.url(), "parley-attempts-test", Duration.ofMillis(500),
-                ClientOptions.DisconnectedBehavior.REJECT_COMMANDS), new LocalAttempts());
+        RedisAttempts n = new RedisAttempts(RedisClients.connect(resources, redis.url(), "parley-attempts-test", Duration.ofMillis(500),
+                ClientOptions.DisconnectedBehavior.REJECT_COMMANDS, "for the test"), new LocalAttempts());
         nodes.add(n);
         return n;
     }

@@ -45,9 +45,8 @@ class UsedTicketsTest {
     }
 
     private UsedTickets clusterNode() {
-        RedisClient client = RedisClients.client(resources, redis.url(), "tickets-test", Duration.ofMillis(500),
-                ClientOptions.DisconnectedBehavior.REJECT_COMMANDS);
-        UsedTickets t = new UsedTickets(client);
+        UsedTickets t = new UsedTickets(RedisClients.connect(resources, redis.url(), "tickets-test", Duration.ofMillis(500),
+                ClientOptions.DisconnectedBehavior.REJECT_COMMANDS, "for the test"));
         nodes.add(t);
         return t;
     }

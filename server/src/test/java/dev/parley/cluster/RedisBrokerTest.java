@@ -203,9 +203,10 @@ class RedisBrokerTest implements BrokerContract {
     }
 
     @Test
-    void a_redis_url_the_publisher_cannot_use_is_refused_with_what_it_can() {
-        org.assertj.core.api.Assertions.assertThatThrownBy(() -> new RedisBroker("redis-sentinel://127.0.0.1:" + redis.port() + "#mymaster", "sentinel", resources, KEY, rejected::add))
-                .hasMessageContaining("redis:// or rediss://");
+    void a_redis_url_of_no_known_form_is_refused_with_the_forms_it_can_take() {
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> new RedisBroker("http://:pw@127.0.0.1:" + redis.port(), "http", resources, KEY, rejected::add))
+                .hasMessageContaining("expected redis://, rediss://, redis-sentinel://, rediss-sentinel://, redis-cluster:// or rediss-cluster://")
+                .satisfies(e -> assertThat(e.getMessage()).doesNotContain(":pw@"));
     }
 
     @Test

@@ -457,7 +457,10 @@ class ChatConfigTest {
                 Arguments.of(Setting.ALLOWED_ORIGINS, "https://a.example; script-src *", "expected: comma-separated origins"),
                 Arguments.of(Setting.DATABASE_URL, "jdbc:mysql://db/chat", "expected: a jdbc:h2: or jdbc:postgresql: URL"),
                 Arguments.of(Setting.DATABASE_POOL_SIZE, "0", whole + "1 to 200"),
-                Arguments.of(Setting.REDIS_URL, "cache:6379", "expected: redis://[[user]:password@]host[:port], or rediss:// for TLS"),
+                Arguments.of(Setting.REDIS_URL, "cache:6379", "expected: redis://[[user]:password@]host[:port] (one Redis), redis-sentinel://"),
+                Arguments.of(Setting.REDIS_URL, "redis-sentinel://sentinel:26379", "expected: redis://[[user]:password@]host[:port] (one Redis), redis-sentinel://"),
+                Arguments.of(Setting.REDIS_URL, "redis-sentinel://sentinel:26379#", "expected: redis://[[user]:password@]host[:port] (one Redis), redis-sentinel://"),
+                Arguments.of(Setting.REDIS_URL, "rediscluster://cache:7000", "expected: redis://[[user]:password@]host[:port] (one Redis), redis-sentinel://"),
                 Arguments.of(Setting.JWT_SECRET, "too-short-secret", "expected: at least 32 bytes"),
                 Arguments.of(Setting.CLUSTER_KEY, "too-short-key", "expected: at least 32 bytes"),
                 Arguments.of(Setting.CLUSTER_KEY_FILE, "/nonexistent/parley-cluster-key", "expected: a readable file holding the key"),
@@ -802,6 +805,18 @@ class ChatConfigTest {
     }
 
     @Test
+    void a_redis_url_names_one_server_a_sentinel_group_or_a_redis_cluster_and_is_shown_masked() {
+        for (String url : List.of("redis://cache:6379", "rediss://cache:6380?verifyPeer=CA", "redis-sentinel://s1:26379,s2:26379/0#mymaster",
+                "rediss-sentinel://s1:26379#mymaster", "redis-cluster://c1:7000,c2:7001,c3:7002", "rediss-cluster://c1:7000")) {
+            ChatConfig c = ChatConfig.load(Map.of("CHAT_REDIS_URL", url), Map.of());
+            assertThat(c.redisUrl()).isEqualTo(url);
+            assertThat(c.clustered()).isTrue();
+        }
+        ChatConfig c = ChatConfig.load(Map.of("CHAT_REDIS_URL", "redis-cluster://parley:hunter2@c1:7000,c2:7001"), Map.of());
+        assertThat(c.describe()).containsEntry("CHAT_REDIS_URL", "redis-cluster://****@c1:7000,c2:7001");
+    }
+
+    @Test
     void secrets_given_as_flags_which_ps_shows_to_every_user_are_refused_without_repeating_them() {
         Map<Setting, String> refused = Map.of(
                 Setting.JWT_SECRET, "0123456789abcdef0123456789abcdef-hunter2",
@@ -814,6 +829,10 @@ class ChatConfigTest {
                 .hasMessageContaining("expected: the variable " + s.env + ", or " + s.env + "_FILE")
                 .hasMessageNotContaining("hunter2"));
         assertThatThrownBy(() -> ChatConfig.refuseSecretFlags(Map.of(Setting.REDIS_URL, "rediss://hunter2@cache:6379"))).isInstanceOf(ConfigException.class);
+        assertThatThrownBy(() -> ChatConfig.refuseSecretFlags(Map.of(Setting.REDIS_URL, "redis-cluster://parley:hunter2@c1:7000,c2:7000")))
+                .isInstanceOf(ConfigException.class).hasMessageNotContaining("hunter2");
+        assertThatThrownBy(() -> ChatConfig.refuseSecretFlags(Map.of(Setting.REDIS_URL, "redis-sentinel://:hunter2@s1:26379#mymaster")))
+                .isInstanceOf(ConfigException.class).hasMessageNotContaining("hunter2");
 
         // What carries no secret passes.
         ChatConfig.refuseSecretFlags(Map.of(Setting.REDIS_URL, "redis://cache:6379", Setting.DATABASE_URL, "jdbc:postgresql://db/chat",

@@ -24,7 +24,7 @@ import java.util.concurrent.TimeUnit;
  * {@code @RegisterExtension final JarProcesses processes = new JarProcesses();}.
  */
 public final class JarProcesses implements BeforeEachCallback, AfterEachCallback, TestWatcher {
-    private final List<JarProcess> started = new ArrayList<>();
+    private final List<JarProcess> started = java.util.Collections.synchronizedList(new ArrayList<>()); // nodes may start side by side
     private Path logDir;
 
     @Override

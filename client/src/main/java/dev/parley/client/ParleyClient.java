@@ -45,7 +45,12 @@ public final class ParleyClient {
         this(baseUrl, HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(10)).build());
     }
 
-    /** The same on an HttpClient of the caller's (its executor, proxy, TLS settings). */
+    /**
+     * The same on an HttpClient of the caller's (its executor, proxy, TLS settings). Note that the
+     * JDK's HttpClient completes what it answers through CompletableFuture's default executor, the
+     * common pool: a program that keeps the common pool's threads busy or blocked delays every
+     * answer, WebSocket handshakes included, until their deadline.
+     */
     public ParleyClient(String baseUrl, HttpClient http) {
         String url = requireNonNull(baseUrl, "baseUrl").trim();
         if (!url.startsWith("http://") && !url.startsWith("https://")) {

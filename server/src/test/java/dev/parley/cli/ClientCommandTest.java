@@ -60,8 +60,12 @@ class ClientCommandTest {
         try (dev.parley.testing.TcpProxy line = dev.parley.testing.TcpProxy.to(server.port())) {
             System.setIn(new java.io.PipedInputStream(typing));
             System.setOut(new PrintStream(printed, true, StandardCharsets.UTF_8));
-            var code = java.util.concurrent.CompletableFuture.supplyAsync(() -> new CommandLine(new ClientCommand()).execute(
-                    "--url", "http://127.0.0.1:" + line.port(), "-u", name, "-p", "password-1", "--register", "-r", room, "--history", "0"));
+            // On a thread of its own, not in the common pool, where it would block a thread for the whole test:
+            // the JDK's HttpClient completes its answers (WebSocket handshakes too) through the common pool, and
+            // every reconnect's handshake then went unanswered until its deadline (why this test was disabled).
+            var code = new java.util.concurrent.CompletableFuture<Integer>();
+            Thread.ofPlatform().name("terminal-client").daemon(true).start(() -> code.complete(new CommandLine(new ClientCommand()).execute(
+                    "--url", "http://127.0.0.1:" + line.port(), "-u", name, "-p", "password-1", "--register", "-r", room, "--history", "0")));
             String reader = server.newUser("reader");
             typing.write("before the cut\n".getBytes(StandardCharsets.UTF_8));
             typing.flush();

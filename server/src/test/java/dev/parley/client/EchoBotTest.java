@@ -55,7 +55,7 @@ class EchoBotTest {
         String admin = server.http().register(ADMIN);
         String room = ParleyServer.unique("keyed").replace("_", "-");
         String carol = server.newUser("carol");
-        assertThat(server.http().request("POST", "/api/rooms", carol, "{\"name\":\"" + room + "\"}").status()).isEqualTo(201);
+        assertThat(server.http().request("POST", "/api/rooms", carol, "{\"name\":\"" + room + "\",\"visibility\":\"public\"}").status()).isEqualTo(201);
         String botName = ParleyServer.unique("echobot");
         var made = server.http().request("POST", "/api/admin/bots", admin,
                 "{\"name\":\"" + botName + "\",\"rooms\":[\"" + room + "\"],\"actions\":[\"read\",\"post\"]}");

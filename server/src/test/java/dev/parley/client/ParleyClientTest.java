@@ -121,7 +121,7 @@ class ParleyClientTest {
         ParleyClient parley = new ParleyClient(server.baseUrl());
         Session s = parley.register(ParleyServer.unique("poster"), "password-1");
         String room = ParleyServer.unique("posts").replace("_", "-");
-        assertThat(server.http().request("POST", "/api/rooms", s.token(), "{\"name\":\"" + room + "\"}").status()).isEqualTo(201);
+        assertThat(server.http().request("POST", "/api/rooms", s.token(), "{\"name\":\"" + room + "\",\"visibility\":\"public\"}").status()).isEqualTo(201);
         Event.Ack first = parley.post(s.token(), room, "one", "p-1");
         Event.Ack again = parley.post(s.token(), room, "one", "p-1");
         parley.post(s.token(), room, "two", "p-2");

@@ -44,4 +44,16 @@ class ArchitectureTest {
     static final ArchRule the_shared_values_are_a_leaf = noClasses()
             .that().resideInAPackage("dev.parley.event..")
             .should().dependOnClassesThat(resideInAPackage("dev.parley..").and(resideOutsideOfPackage("dev.parley.event..")));
+
+    /** The client library (client/) is its own module, for users too: it imports nothing of the server. */
+    @ArchTest
+    static final ArchRule the_client_library_knows_nothing_of_the_server = noClasses()
+            .that().resideInAPackage("dev.parley.client..")
+            .should().dependOnClassesThat(resideInAPackage("dev.parley..").and(resideOutsideOfPackage("dev.parley.client..")));
+
+    /** In the server, only the commands ({@code parley client}) talk to a server as a client does. */
+    @ArchTest
+    static final ArchRule only_the_commands_use_the_client_library = noClasses()
+            .that().resideOutsideOfPackages("dev.parley.client..", "dev.parley.cli..")
+            .should().dependOnClassesThat().resideInAPackage("dev.parley.client..");
 }

@@ -1,9 +1,9 @@
 package dev.parley.bench;
 
-import java.net.URI;
+import dev.parley.client.ParleyClient;
+import dev.parley.client.ParleyException;
+
 import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -11,17 +11,15 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.Semaphore;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 /**
- * Registers the run's users over HTTP ({@code POST /api/auth/register}) and returns their tokens.
+ * Registers the run's users over HTTP ({@code POST /api/auth/register}, through the client library's
+ * {@link ParleyClient}) and returns their tokens.
  * Names carry the run id, so runs against the same database never collide; a name that is taken
  * anyway is logged in instead. User {@code i} registers on node {@code i % nodes}.
  */
 final class Registrar {
     static final String PASSWORD = "bench-password-0";
-    private static final Pattern TOKEN = Pattern.compile("\"token\"\\s*:\\s*\"([^\"]+)\"");
 
     private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
             .connectTimeout(Duration.ofSeconds(10)).build();
@@ -64,20 +62,10 @@ final class Registrar {
     }
 
     private String token(Target node, String name) throws Exception {
-        String body = "{\"username\":\"" + name + "\",\"password\":\"" + PASSWORD + "\"}";
-        HttpResponse<String> r = post(node, "/api/auth/register", body);
-        if (r.statusCode() == 409) r = post(node, "/api/auth/login", body);
-        if (r.statusCode() != 201 && r.statusCode() != 200) {
-            throw new IllegalStateException("register " + name + " at " + node.url() + ": HTTP " + r.statusCode() + " " + r.body());
+        try {
+            return new ParleyClient(node.url(), http).registerOrLogin(name, PASSWORD).token();
+        } catch (ParleyException e) {
+            throw new IllegalStateException("register " + name + " at " + node.url() + ": HTTP " + e.status() + " " + e.code() + ": " + e.getMessage(), e);
         }
-        Matcher m = TOKEN.matcher(r.body());
-        if (!m.find()) throw new IllegalStateException("register " + name + ": no token in " + r.body());
-        return m.group(1);
-    }
-
-    private HttpResponse<String> post(Target node, String path, String json) throws Exception {
-        HttpRequest req = HttpRequest.newBuilder(URI.create(node.url() + path)).timeout(Duration.ofSeconds(30))
-                .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(json)).build();
-        return http.send(req, HttpResponse.BodyHandlers.ofString());
     }
 }

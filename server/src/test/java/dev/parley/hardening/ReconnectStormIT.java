@@ -1,7 +1,7 @@
 package dev.parley.hardening;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.parley.cli.Backoff;
+import dev.parley.client.Backoff;
 import dev.parley.testing.Await;
 import dev.parley.testing.Http;
 import dev.parley.testing.JarProcesses;

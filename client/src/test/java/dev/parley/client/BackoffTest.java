@@ -1,4 +1,4 @@
-package dev.parley.cli;
+package dev.parley.client;
 
 import org.junit.jupiter.api.Test;
 

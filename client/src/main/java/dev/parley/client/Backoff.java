@@ -1,4 +1,4 @@
-package dev.parley.cli;
+package dev.parley.client;
 
 import java.util.Set;
 import java.util.random.RandomGenerator;

@@ -3,45 +3,30 @@ package dev.parley.bench;
 import java.util.random.RandomGenerator;
 
 /**
- * The reconnect rule of PROTOCOL.md section 10, which every client Parley ships follows: attempt n
- * (n = 0 for the first after a drop) waits a random time anywhere in [0, min(30 s, 1 s x 2^n)) ("full
- * jitter"); n starts again once a connection has lasted 10 s; a refused upgrade's {@code Retry-After}
- * is waited, plus under a second; 4029 and 1008 are floors of 30 s and 60 s under the draw.
- *
- * <p>The server's module has the same rule for {@code parley client} ({@code cli/Backoff.java}); the
- * bench imports nothing of the server, so it keeps this copy, and BackoffTest pins the same numbers.
- * What the bench adds is when not to come back at all ({@link #finalClose}, {@link #finalRefusal}).
- * Not thread-safe: one per connection, used on its event loop.
+ * The reconnect rule of PROTOCOL.md section 10, which every client Parley ships follows: the waits are
+ * the client library's ({@link dev.parley.client.Backoff}: full jitter, Retry-After, the floors after
+ * 4029 and 1008), so the bench and {@code parley client} cannot drift apart. What the bench adds is
+ * when not to come back at all ({@link #finalClose}, {@link #finalRefusal}). Not thread-safe: one per
+ * connection, used on its event loop.
  */
 final class Backoff {
-    static final long FIRST_MILLIS = 1_000;
-    static final long MAX_MILLIS = 30_000;
-    /** A connection up this long was a success: the next drop starts from the first wait again. */
+    /** A connection up this long was a success: the next drop starts from the first wait again (the library's rule). */
     static final long STABLE_MILLIS = 10_000;
 
-    private final RandomGenerator random;
-    private int attempt;
+    private final dev.parley.client.Backoff rule;
 
     Backoff(RandomGenerator random) {
-        this.random = random;
+        this.rule = new dev.parley.client.Backoff(random);
     }
 
     /** The wait before the next attempt, after a close with {@code closeCode} (or -1) or a refusal with {@code retryAfterSeconds} (or 0). */
     long nextMillis(int closeCode, long retryAfterSeconds) {
-        long ceiling = Math.min(MAX_MILLIS, FIRST_MILLIS << Math.min(attempt, 15));
-        attempt++;
-        if (retryAfterSeconds > 0) return retryAfterSeconds * 1_000 + (long) (random.nextDouble() * FIRST_MILLIS);
-        long floor = switch (closeCode) {
-            case 4029 -> 30_000; // the rate limits were passed again and again: wait, then send more slowly
-            case 1008 -> 60_000;
-            default -> 0;
-        };
-        return floor + (long) (random.nextDouble() * ceiling);
+        return rule.nextMillis(closeCode, retryAfterSeconds);
     }
 
     /** A connection ended after being up {@code millis}: long enough, and the waits start again from the first. */
     void wasUp(long millis) {
-        if (millis >= STABLE_MILLIS) attempt = 0;
+        rule.wasUp(millis);
     }
 
     /**

@@ -229,8 +229,8 @@ public final class ChatServer {
             this.health = new Health(() -> Blocking.run(vertx, db::healthy).timeout(3, TimeUnit.SECONDS), broker, presence, config.nodeId());
             // The administrators' view of the cluster: each node reports itself to the others through Redis.
             NodeDirectory directory = redisResources == null ? NodeDirectory.local(config.nodeId()) : NodeDirectory.redis(config.nodeId(),
-                    RedisClients.client(redisResources, config.redisUrl(), "parley-nodes-" + config.nodeId(), NODES_TIMEOUT,
-                            ClientOptions.DisconnectedBehavior.REJECT_COMMANDS));
+                    RedisClients.connect(redisResources, config.redisUrl(), "parley-nodes-" + config.nodeId(), NODES_TIMEOUT,
+                            ClientOptions.DisconnectedBehavior.REJECT_COMMANDS, "to list the cluster's nodes"));
             this.nodes = new ClusterNodes(vertx, directory, health, metrics, config.nodeId());
             undo.push(nodes::close);
             nodes.start();

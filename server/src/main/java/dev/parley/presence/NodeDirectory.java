@@ -1,9 +1,7 @@
 package dev.parley.presence;
 
-import io.lettuce.core.RedisClient;
-import io.lettuce.core.api.StatefulRedisConnection;
-import io.lettuce.core.api.async.RedisAsyncCommands;
-import io.lettuce.core.codec.StringCodec;
+import dev.parley.broker.RedisClients;
+import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -31,25 +29,13 @@ public final class NodeDirectory {
     public record Entry(String node, String state, long expiresAt) {}
 
     private final String node;
-    private final RedisClient client;
-    private final StatefulRedisConnection<String, String> connection;
-    private final RedisAsyncCommands<String, String> redis;
+    private final RedisClients.Commands connection;
+    private final RedisClusterAsyncCommands<String, String> redis;
 
-    private NodeDirectory(String node, RedisClient client) {
+    private NodeDirectory(String node, RedisClients.Commands connection) {
         this.node = requireNonNull(node, "node");
-        this.client = client;
-        if (client == null) {
-            this.connection = null;
-            this.redis = null;
-            return;
-        }
-        try {
-            this.connection = client.connect(StringCodec.UTF8);
-        } catch (RuntimeException e) {
-            client.shutdown();
-            throw new IllegalStateException("cannot connect to Redis to list the cluster's nodes: " + e.getMessage(), e);
-        }
-        this.redis = connection.async();
+        this.connection = connection;
+        this.redis = connection == null ? null : connection.async(); // one key: any Redis, Sentinel or a cluster
     }
 
     /** A single node's: nobody else to list. */
@@ -57,9 +43,9 @@ public final class NodeDirectory {
         return new NodeDirectory(node, null);
     }
 
-    /** @param client a client of its own (its command timeout bounds a report or a read), which {@link #close} shuts down */
-    public static NodeDirectory redis(String node, RedisClient client) {
-        return new NodeDirectory(node, requireNonNull(client, "client"));
+    /** @param connection a connection of its own (its command timeout bounds a report or a read), which {@link #close} closes */
+    public static NodeDirectory redis(String node, RedisClients.Commands connection) {
+        return new NodeDirectory(node, requireNonNull(connection, "connection"));
     }
 
     /** Whether other nodes read what this one reports (else there is nobody to report to). */
@@ -122,6 +108,5 @@ public final class NodeDirectory {
             // Redis is down or slow: the entry expires on its own
         }
         connection.close();
-        client.shutdown();
     }
 }

@@ -35,8 +35,8 @@ class NodeDirectoryTest {
     }
 
     private static NodeDirectory node(String id) {
-        return NodeDirectory.redis(id, RedisClients.client(resources, redis.url(), "parley-nodes-test", Duration.ofSeconds(1),
-                ClientOptions.DisconnectedBehavior.REJECT_COMMANDS));
+        return NodeDirectory.redis(id, RedisClients.connect(resources, redis.url(), "parley-nodes-test", Duration.ofSeconds(1),
+                ClientOptions.DisconnectedBehavior.REJECT_COMMANDS, "to list nodes"));
     }
 
     private static List<NodeDirectory.Entry> others(NodeDirectory d, long now) {

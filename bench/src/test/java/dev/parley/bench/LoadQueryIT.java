@@ -97,6 +97,19 @@ class LoadQueryIT {
         assertThat(log("bench.err")).containsPattern("room load[0-9]+ exists already");
         startServer("--database-url", database, "--database-user", "postgres");
         checkThroughTheApi();
+
+        // --kinds: only the kinds named, in that order (a grown store's run skips the scans).
+        Result query = bench("query", "--url", url, "--rooms", String.valueOf(ROOMS), "--sample-rooms", "4", "--requests", "4",
+                "--warmup-requests", "1", "--users", "4", "--concurrency", "2", "--kinds", "joinSince,historyDeep", "--quiet", "--json");
+        JsonNode report = query.json();
+        assertThat(query.exit()).as(report + "\n" + log("bench.err")).isZero();
+        assertThat(report.at("/historyDeep/latency/count").asLong()).isEqualTo(4);
+        assertThat(report.at("/joinSince/latency/count").asLong()).isEqualTo(4);
+        assertThat(report.has("searchRareEveryRoom")).isFalse();
+        assertThat(report.has("historyNewest")).isFalse();
+        Result wrong = bench("query", "--url", url, "--kinds", "historyDeepest", "--quiet");
+        assertThat(wrong.exit()).isNotZero();
+        assertThat(log("bench.err")).contains("unknown kind historyDeepest");
     }
 
     /** Loads the small store with the server's jar started once first (its migrations), and returns the report. */

@@ -40,6 +40,9 @@ import static java.util.Objects.requireNonNull;
  * one for another: access tokens (the bearer tokens of every client), refresh tokens (the web
  * client's cookie, PROTOCOL.md 3.2) and WebSocket tickets (PROTOCOL.md 5). A browser session's
  * access and refresh tokens carry its id ({@code sid}), by which a logout revokes all of them.
+ *
+ * <p>Over 400 lines: issuing and verifying the three kinds and the outside identity provider's tokens
+ * share the claim checks, which must not differ between them.
  */
 public final class TokenService {
     /**

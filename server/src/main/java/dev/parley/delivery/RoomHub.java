@@ -26,6 +26,9 @@ import static java.util.Objects.requireNonNull;
  * precede {@code joined}, a room dying and made again sent one connection two streams, and the
  * thread that happened to be delivering a busy room (the commit writer, a Redis thread) could be
  * kept at it by every other thread's messages.
+ *
+ * <p>Just over 400 lines: the room's members, its order and the lock that keeps them together are one
+ * piece; what is not under the lock (the queues, the fill) lives in Delivery and its HandOff.
  */
 final class RoomHub {
     private final ConcurrentHashMap<String, Room> rooms = new ConcurrentHashMap<>();

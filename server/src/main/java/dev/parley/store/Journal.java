@@ -41,6 +41,9 @@ import java.util.zip.CRC32C;
  * count (int), then per marker room, user key (strings) and seq (long); see {@link Mark}. A record cut short by a crash (a write that never returned, so
  * never acknowledged) fails its length or CRC check and ends the replay. Only the writer thread
  * appends; the file is emptied once H2 has written everything it holds.
+ *
+ * <p>Just over 400 lines: the record format is written and read in this one file, so that a change
+ * to one side is seen next to the other.
  */
 public final class Journal implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Journal.class);

@@ -115,30 +115,70 @@ final class MessageReads {
      * See {@link MessageStore#page}. The start is read first and bounds the page, so that the page
      * never holds a row below the start it gives (one a sweep has not deleted yet); a sweep that
      * moves it meanwhile makes it a moment old, as any read of a room that goes on is.
+     *
+     * <p>A page backwards (the newest, or before a seq) reads a window of seqs first: H2 cannot walk
+     * an index backwards, so {@code ORDER BY seq DESC} over the whole room reads every row of the room
+     * and sorts them (EXPLAIN's scanCount is the room's size: 16 ms at 1,000 messages, BENCHMARKS.md
+     * entry 49). A room's seqs are dense, so the newest {@code limit + 1} rows below the upper bound
+     * lie within {@link #WINDOW} times that many seqs; the whole range is read only when the window
+     * falls short (rows cut from the middle by a sweep of a deleted room's life, or a window reaching
+     * below the start). PostgreSQL reads backwards either way, and takes the same path.
      */
     Page page(String room, Long before, Long after, int limit) {
         boolean forward = after != null;
-        String sql = "SELECT " + READ_COLUMNS + " FROM messages WHERE room = ? AND seq >= ?"
-                + (before != null ? " AND seq < ?" : "") + (after != null ? " AND seq > ?" : "")
-                + (forward ? " ORDER BY seq ASC" : " ORDER BY seq DESC") + " LIMIT ?";
-        try (Connection c = db.connection(); PreparedStatement ps = c.prepareStatement(sql)) {
-            long start = historyStart(c, room);
-            int i = 1;
-            ps.setString(i++, room);
-            ps.setLong(i++, start);
-            if (before != null) ps.setLong(i++, before);
-            if (after != null) ps.setLong(i++, after);
-            ps.setInt(i, limit + 1);
-            List<Message> rows = new ArrayList<>(limit + 1);
-            try (ResultSet rs = ps.executeQuery()) {
-                while (rs.next()) rows.add(SqlDialect.read(rs));
+        try (Connection c = db.connection()) {
+            long[] bounds = bounds(c, room);
+            long start = bounds[0];
+            List<Message> rows = null;
+            if (!forward) {
+                long upper = before != null ? before : bounds[1] + 1;
+                long lower = upper - WINDOW * (limit + 1L);
+                if (lower > start) {
+                    rows = select(c, room, lower, upper, null, limit + 1);
+                    if (rows.size() <= limit) rows = null; // short: the page may reach below the window
+                }
             }
+            if (rows == null) rows = select(c, room, start, before, after, limit + 1);
             boolean hasMore = rows.size() > limit;
             if (hasMore) rows.remove(rows.size() - 1);
             if (!forward) Collections.reverse(rows);
             return new Page(withReactions(c, room, rows), hasMore, start);
         } catch (SQLException e) {
             throw new StoreException("could not read history", e);
+        }
+    }
+
+    /** How many times a page's rows the window of a backwards page spans in seqs (see {@link #page}). */
+    static final int WINDOW = 2;
+
+    /** The room's history start and last seq (1 and 0 for no room). */
+    private static long[] bounds(Connection c, String room) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("SELECT first_seq, last_seq FROM rooms WHERE name = ?")) {
+            ps.setString(1, room);
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next() ? new long[]{Math.max(1, rs.getLong(1)), rs.getLong(2)} : new long[]{1, 0};
+            }
+        }
+    }
+
+    /** Up to {@code limit} rows with {@code seq >= from} and below {@code before} or above {@code after}: ascending after a seq, else descending. */
+    private static List<Message> select(Connection c, String room, long from, Long before, Long after, int limit) throws SQLException {
+        boolean forward = after != null;
+        String sql = "SELECT " + READ_COLUMNS + " FROM messages WHERE room = ? AND seq >= ?"
+                + (before != null ? " AND seq < ?" : "") + (after != null ? " AND seq > ?" : "")
+                + (forward ? " ORDER BY seq ASC" : " ORDER BY seq DESC") + " LIMIT ?";
+        try (PreparedStatement ps = c.prepareStatement(sql)) {
+            int i = 1;
+            ps.setString(i++, room);
+            ps.setLong(i++, from);
+            if (before != null) ps.setLong(i++, before);
+            if (after != null) ps.setLong(i++, after);
+            ps.setInt(i, limit);
+            List<Message> rows = new ArrayList<>(limit);
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) rows.add(SqlDialect.read(rs));
+            }
+            return rows;
         }
     }
 

@@ -461,6 +461,32 @@ abstract class MessageStoreContract {
         assertPage(store.page("alpha", null, 0L, 7), oneTo(7), false);
     }
 
+    /**
+     * A page backwards reads a window of seqs first and the whole range only when the window falls
+     * short (MessageReads.page): in a room longer than the window, every page is still exact.
+     */
+    @Test
+    void paging_backwards_through_a_long_room_from_the_newest_reads_it_all_in_order() {
+        MessageStore store = open(target, 512, new Recorder());
+        appendN(store, "alpha", 30);
+        appendN(store, "beta", 5);
+        assertPage(store.page("alpha", null, null, 3), List.of(28L, 29L, 30L), true);
+        assertPage(store.page("alpha", 20L, null, 4), List.of(16L, 17L, 18L, 19L), true);
+        assertPage(store.page("alpha", 1_000L, null, 4), List.of(27L, 28L, 29L, 30L), true); // the window above the room is empty
+        assertPage(store.page("alpha", 6L, null, 4), List.of(2L, 3L, 4L, 5L), true);
+        assertPage(store.page("alpha", 5L, null, 4), List.of(1L, 2L, 3L, 4L), false);
+
+        List<Long> read = new ArrayList<>();
+        Long before = null;
+        MessageStore.Page page;
+        do {
+            page = store.page("alpha", before, null, 4);
+            read.addAll(0, seqs(page.messages()));
+            before = page.messages().get(0).seq();
+        } while (page.hasMore());
+        assertThat(read).containsExactlyElementsOf(oneTo(30));
+    }
+
     /** {@code after} 0 is the start of the room (seqs start at 1): paging forward from it reads the room from its first message. */
     @Test
     void page_after_0_is_the_first_messages_of_the_room_and_paging_on_reads_it_all_in_order() {

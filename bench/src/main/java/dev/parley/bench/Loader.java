@@ -27,7 +27,8 @@ import java.util.function.Supplier;
  * server's schema</b> by hand: it was written against Flyway version {@value #SCHEMA_VERSION}
  * ({@code server/src/main/resources/db/migration/V10__retention.sql}, with {@code db/h2} and
  * {@code db/postgresql} V9; V11 added users.bot and messages.bot with defaults, which a loaded
- * user or message leaves false; V12 only added tables of its own, webhooks), and refuses a database at any other version ({@link #checkSchema}).
+ * user or message leaves false; V12 only added tables of its own, webhooks; V13 set the search index's
+ * fastupdate off, which the index made again after a load keeps, as it is made from its own definition), and refuses a database at any other version ({@link #checkSchema}).
  * A migration that changes users, rooms, room_members, read_markers or messages must be read here
  * and {@link #SCHEMA_VERSION} raised with it.
  *
@@ -54,7 +55,7 @@ import java.util.function.Supplier;
  */
 final class Loader {
     /** The Flyway version of the schema this loader writes (see the class comment). */
-    static final String SCHEMA_VERSION = "12";
+    static final String SCHEMA_VERSION = "13";
     /** Rooms are written in transactions of about this many messages. */
     private static final long TRANSACTION = 50_000;
     private static final int BATCH = 1_000;

@@ -35,4 +35,14 @@ class MessageSearchOnPostgresTest extends MessageSearchTest {
             assertThat(plan.toString()).contains("messages_search");
         }
     }
+
+    /** V13: no pending list, whose merge into the index stalled one commit in a few thousand (BENCHMARKS.md entry 50). */
+    @Test
+    void the_word_index_has_no_pending_list() throws SQLException {
+        try (Connection c = db.connection(); Statement st = c.createStatement();
+             ResultSet rs = st.executeQuery("SELECT array_to_string(reloptions, ',') FROM pg_class WHERE relname = 'messages_search'")) {
+            assertThat(rs.next()).isTrue();
+            assertThat(rs.getString(1)).isEqualTo("fastupdate=off");
+        }
+    }
 }

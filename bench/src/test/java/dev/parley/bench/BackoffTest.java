@@ -35,6 +35,15 @@ class BackoffTest {
             for (int i = 0; i < 3; i++) assertThat(ours.nextMillis(close, 0)).as("close %d", close).isEqualTo(library.nextMillis(close, 0));
         }
         assertThat(new Backoff(drawing(0.5)).nextMillis(-1, 7)).isEqualTo(new dev.parley.client.Backoff(drawing(0.5)).nextMillis(-1, 7));
+        var ours = new Backoff(drawing(0.5));
+        var library = new dev.parley.client.Backoff(drawing(0.5));
+        for (long up : new long[]{0, Backoff.STABLE_MILLIS - 1, Backoff.STABLE_MILLIS}) {
+            ours.nextMillis(-1, 0);
+            library.nextMillis(-1, 0);
+            ours.wasUp(up);
+            library.wasUp(up);
+            assertThat(ours.nextMillis(4002, 0)).as("after a connection up %d ms", up).isEqualTo(library.nextMillis(4002, 0));
+        }
     }
 
     @Test

@@ -96,18 +96,9 @@ final class MessageReads {
     /** Where the room's history starts: the seq of the oldest message or event it may hold (1 unless cut), 1 for no room. */
     long historyStart(String room) {
         try (Connection c = db.connection()) {
-            return historyStart(c, room);
+            return bounds(c, room)[0];
         } catch (SQLException e) {
             throw new StoreException("could not read room", e);
-        }
-    }
-
-    private static long historyStart(Connection c, String room) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement("SELECT first_seq FROM rooms WHERE name = ?")) {
-            ps.setString(1, room);
-            try (ResultSet rs = ps.executeQuery()) {
-                return rs.next() ? Math.max(1, rs.getLong(1)) : 1;
-            }
         }
     }
 
@@ -118,11 +109,12 @@ final class MessageReads {
      *
      * <p>A page backwards (the newest, or before a seq) reads a window of seqs first: H2 cannot walk
      * an index backwards, so {@code ORDER BY seq DESC} over the whole room reads every row of the room
-     * and sorts them (EXPLAIN's scanCount is the room's size: 16 ms at 1,000 messages, BENCHMARKS.md
-     * entry 49). A room's seqs are dense, so the newest {@code limit + 1} rows below the upper bound
-     * lie within {@link #WINDOW} times that many seqs; the whole range is read only when the window
-     * falls short (rows cut from the middle by a sweep of a deleted room's life, or a window reaching
-     * below the start). PostgreSQL reads backwards either way, and takes the same path.
+     * and sorts them (EXPLAIN's scanCount is the room's size; the newest page took twice a page near
+     * the start at 1,000 messages, BENCHMARKS.md entry 49). A room's seqs are dense, so the newest
+     * {@code limit + 1} rows below the upper bound lie within {@link #WINDOW} times that many seqs; the
+     * whole range is read only when the window falls short of a page (a {@code before} past the room's
+     * last seq, or seqs without a row) and does not already reach the start. PostgreSQL reads
+     * backwards either way, and takes the same path.
      */
     Page page(String room, Long before, Long after, int limit) {
         boolean forward = after != null;

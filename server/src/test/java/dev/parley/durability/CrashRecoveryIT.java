@@ -52,7 +52,11 @@ class CrashRecoveryIT {
         int port = Ports.free();
         List<String> args = List.of("serve", "--port", String.valueOf(port), "--data-dir", dataDir.toString(),
                 // the burst is one client sending as fast as it can, far beyond the default 20/s
-                "--rate-limit", "100000", "--rate-burst", "100000", "--max-in-flight", "100000");
+                "--rate-limit", "100000", "--rate-burst", "100000", "--max-in-flight", "100000",
+                // Each sender is a member and reads every send of the burst (8,000 messages and its 2,000 acks):
+                // an outbox that holds them all keeps a client slowed by a busy CI machine from being closed as
+                // a slow consumer (4002), which is another test's subject.
+                "--outbox-frames", "16384");
         JarProcess first = processes.start("first", tmp, args, SECRET_ENV);
         first.awaitReady(port, WAIT);
         assertThat(dataDir.resolve("parley.mv.db")).exists();
@@ -185,7 +189,11 @@ class CrashRecoveryIT {
         Path dataDir = tmp.resolve("data");
         int port = Ports.free();
         List<String> args = List.of("serve", "--port", String.valueOf(port), "--data-dir", dataDir.toString(),
-                "--rate-limit", "100000", "--rate-burst", "100000", "--max-in-flight", "100000");
+                "--rate-limit", "100000", "--rate-burst", "100000", "--max-in-flight", "100000",
+                // Each sender is a member and reads every send of the burst (8,000 messages and its 2,000 acks):
+                // an outbox that holds them all keeps a client slowed by a busy CI machine from being closed as
+                // a slow consumer (4002), which is another test's subject.
+                "--outbox-frames", "16384");
         JarProcess first = processes.start("first", tmp, args, SECRET_ENV);
         first.awaitReady(port, WAIT);
         Http http = new Http("http://127.0.0.1:" + port);
@@ -208,7 +216,10 @@ class CrashRecoveryIT {
                 }
             }));
         }
-        Await.until("a quarter of the sends acked", WAIT, () -> clients.stream().mapToInt(c -> c.frames("ack").size()).sum() >= 2000);
+        Await.until("a quarter of the sends acked", WAIT, () -> {
+            assertThat(clients.stream().map(WsClient::closeCode).toList()).as("close codes before the SIGTERM").containsOnlyNulls();
+            return clients.stream().mapToInt(c -> c.frames("ack").size()).sum() >= 2000;
+        });
         long start = System.nanoTime();
         first.terminate();
         int exit = first.waitFor(Duration.ofSeconds(10));

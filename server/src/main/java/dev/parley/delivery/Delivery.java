@@ -15,7 +15,7 @@ import org.slf4j.LoggerFactory;
 
 import java.time.Duration;
 import java.util.List;
-import java.util.function.Supplier;
+import java.util.function.Function;
 
 import static java.util.Objects.requireNonNull;
 
@@ -199,13 +199,13 @@ public final class Delivery {
         if (again != null) {
             // It goes on from what it was given, so that nothing arrives twice and nothing is skipped.
             long from = since == null ? again.given() : Math.max(since, again.given());
-            return open(again.membership(), room, from, ref, () -> presence.members(room), 0)
+            return open(again.membership(), room, from, ref, Future.succeededFuture(), 0)
                     .<Seat>map(seat)
                     .recover(err -> leavePresence(room, user).transform(x -> Future.failedFuture(err)));
         }
         Future<Boolean> present = presence.join(room, user);
         RoomHub.Registered registered = register(subscriber, room, seat);
-        return open(registered.membership(), room, since, ref, () -> present.compose(first -> presence.members(room)), 0)
+        return open(registered.membership(), room, since, ref, present, 0)
                 .<Seat>map(seat)
                 .onSuccess(x -> {
                     // Not for a user an event took out during the join: their leave announced them gone.
@@ -243,8 +243,12 @@ public final class Delivery {
     /** The most times a join reads the store again because its read was older than what it kept (see {@link Sequencer}). */
     private static final int MAX_REREADS = 5;
 
-    private Future<Void> open(RoomHub.Membership member, String room, Long since, String ref,
-                              Supplier<Future<List<String>>> presentUsersAfterRegistering, int rereads) {
+    /**
+     * @param presentJoined the user's presence join (done or under way): who is present is read after
+     *                      it, so that the list names the user. Read only for the room's first join on
+     *                      this node; later joins list the room's presence book ({@link RoomHub#open}).
+     */
+    private Future<Void> open(RoomHub.Membership member, String room, Long since, String ref, Future<?> presentJoined, int rereads) {
         Seat seat = member.seat;
         long checked = seat.accessSeq();
         Future<Replay> stored = Blocking.run(vertx, () -> {
@@ -265,7 +269,11 @@ public final class Delivery {
             return new Replay(last, from, replay, recovered, changes, read, start);
         });
         // Read after registering: a presence change from now on reaches this member (after joined).
-        Future<List<String>> presentUsers = presentUsersAfterRegistering.get();
+        // Null once the room's book knows who is present: a join then reads nothing more (O(1) per
+        // join instead of every present name, which made a join storm into a big room O(members²)).
+        Future<List<String>> presentUsers = hub.presenceKnown(member)
+                ? presentJoined.map(x -> (List<String>) null)
+                : presentJoined.compose(x -> presence.members(room));
         return Future.all(stored, presentUsers).transform(both -> {
             Sequencer.Opened opened;
             try {
@@ -273,13 +281,13 @@ public final class Delivery {
                 Replay replay = stored.result();
                 if (!seat.catchUp(member.subscriber.user(), replay.changes, replay.last)) throw new Refused(room);
                 List<String> users = presentUsers.result();
-                List<String> listed = users.size() > MAX_MEMBERS_LISTED ? users.subList(0, MAX_MEMBERS_LISTED) : users;
-                Subscriber.Joined joined = new Subscriber.Joined(room, ref, replay.last, users.size(), listed, replay.recovered, replay.read, replay.start);
+                Function<PresenceBook.Listing, Subscriber.Joined> joined = listing -> new Subscriber.Joined(
+                        room, ref, replay.last, listing.count(), listing.names(), replay.recovered, replay.read, replay.start);
                 subscriber(member).prepare(replay.messages); // encoded here, on the joining loop, not under the room's lock
                 opened = HandOff.call(handOff -> hub.open(member, joined, replay.last, replay.from, replay.messages, users, handOff));
                 if (opened == Sequencer.Opened.REREAD) {
                     if (rereads >= MAX_REREADS) throw new IllegalStateException("the room moved on " + MAX_REREADS + " times during the join");
-                    return open(member, room, since, ref, () -> presentUsers, rereads + 1);
+                    return open(member, room, since, ref, presentJoined, rereads + 1);
                 }
                 if (since != null) observer.resumed(replay.recovered);
             } catch (Throwable err) {

@@ -7,6 +7,7 @@ import dev.parley.event.RoomEvent;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Function;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.IntConsumer;
 
@@ -194,19 +195,30 @@ final class RoomHub {
 
     /**
      * The join's store read is done: the member gets {@code joined}, then the replay and what came
-     * meanwhile, each seq once, then live messages. The first join of the room also records whom its
-     * members were told are present. Nothing is sent if the read is too old to open with
-     * ({@link Sequencer.Opened#REREAD}): the caller reads again.
+     * meanwhile, each seq once, then live messages. {@code joined} lists who is present: the room's
+     * first join on this node reads that from the presence store ({@code present}, sorted), and starts
+     * the room's presence book with it; later joins pass null and list the book (see
+     * {@link #presenceKnown}). Nothing is sent if
+     * the read is too old to open with ({@link Sequencer.Opened#REREAD}): the caller reads again.
      */
-    Sequencer.Opened open(Membership m, Subscriber.Joined joined, long roomLast, long from, List<Message> replay, List<String> present, HandOff handOff) {
+    Sequencer.Opened open(Membership m, Function<PresenceBook.Listing, Subscriber.Joined> joinedOf, long roomLast, long from,
+                          List<Message> replay, List<String> present, HandOff handOff) {
         Room r = m.room;
         Out out = new Out(handOff);
         Sequencer.Opened opened;
         boolean gone;
         synchronized (r) {
             if (r.order.tooOld(m.stream, roomLast)) return Sequencer.Opened.REREAD;
-            r.presence.seen(present);
-            m.subscriber.joined(joined, handOff);
+            PresenceBook.Listing listing;
+            if (present != null) {
+                r.presence.seen(present);
+                listing = new PresenceBook.Listing(present.size(), List.copyOf(present.subList(0, Math.min(present.size(), Delivery.MAX_MEMBERS_LISTED))));
+            } else if (r.presence.started()) {
+                listing = r.presence.listing(m.subscriber.user(), Delivery.MAX_MEMBERS_LISTED);
+            } else {
+                throw new IllegalStateException("a join of " + r.name + " read no presence, and none had before");
+            }
+            m.subscriber.joined(joinedOf.apply(listing), handOff);
             opened = r.order.open(m.stream, roomLast, from, replay, out);
             if (m.notices != null) {
                 if (!m.seat.removed()) for (Notice n : m.notices) m.subscriber.notice(n, handOff);
@@ -221,6 +233,16 @@ final class RoomHub {
         if (out.messages > 0) delivered.accept(out.messages);
         told(r, out, gone);
         return opened;
+    }
+
+    /**
+     * Whether a join of the membership's room may skip reading who is present: the room's presence
+     * book has started, and it lives as long as the membership's room does.
+     */
+    boolean presenceKnown(Membership m) {
+        synchronized (m.room) {
+            return m.room.presence.started();
+        }
     }
 
     /** Removes the membership. @return true if it was the room's last: the room is gone (unsubscribe) */

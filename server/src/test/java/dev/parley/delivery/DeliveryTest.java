@@ -28,6 +28,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Supplier;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -94,6 +95,7 @@ class DeliveryTest {
         final LocalPresence real = new LocalPresence();
         volatile Supplier<Future<Void>> beforeJoin = Future::succeededFuture;
         volatile Supplier<Future<Void>> beforeMembers = Future::succeededFuture;
+        final AtomicInteger membersRead = new AtomicInteger();
 
         @Override
         public void start() {}
@@ -110,6 +112,7 @@ class DeliveryTest {
 
         @Override
         public Future<List<String>> members(String room) {
+            membersRead.incrementAndGet();
             return beforeMembers.get().compose(x -> real.members(room));
         }
 
@@ -180,6 +183,23 @@ class DeliveryTest {
         await(delivery.join(alice, "lobby", null, "j1", new Seat(0, 0)));
 
         assertThat(alice.heard).containsExactly("joined [alice]", "ONLINE carol");
+    }
+
+    @Test
+    void only_a_rooms_first_join_reads_every_present_user_and_later_joins_list_whom_the_room_was_told_of() throws Exception {
+        Recorder alice = new Recorder("alice");
+        Recorder bob = new Recorder("bob");
+        Recorder carol = new Recorder("carol");
+        await(delivery.join(alice, "lobby", null, "a", new Seat(0, 0)));
+        await(delivery.join(bob, "lobby", null, "b", new Seat(0, 0)));
+        Await.until("both arrivals told", Duration.ofSeconds(10), () -> alice.heard.contains("ONLINE bob")
+                && (bob.heard.contains("joined [alice, bob]") || bob.heard.contains("ONLINE alice")));
+
+        await(delivery.join(carol, "lobby", null, "c", new Seat(0, 0)));
+
+        assertThat(carol.heard).first().isEqualTo("joined [alice, bob, carol]");
+        // A join that read every present name made a join storm into a big room O(members²).
+        assertThat(presence.membersRead).hasValue(1);
     }
 
     @Test

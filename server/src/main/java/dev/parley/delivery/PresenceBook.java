@@ -3,6 +3,7 @@ package dev.parley.delivery;
 import dev.parley.event.Notice;
 
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -58,19 +59,17 @@ final class PresenceBook {
      * Only once {@link #started}.
      */
     Listing listing(String self, int limit) {
-        boolean selfListed = announced.contains(self);
-        List<String> names = new ArrayList<>(Math.min(limit, announced.size() + 1));
-        boolean selfAdded = selfListed;
+        List<String> names = new ArrayList<>(Math.min(limit, announced.size()) + 1);
         for (String u : announced) {
             if (names.size() == limit) break;
-            if (!selfAdded && self.compareTo(u) < 0) {
-                names.add(self);
-                selfAdded = true;
-                if (names.size() == limit) break;
-            }
             names.add(u);
         }
-        if (!selfAdded && names.size() < limit) names.add(self);
+        boolean selfListed = announced.contains(self);
+        if (!selfListed) {
+            int at = -Collections.binarySearch(names, self) - 1; // where it sorts among the first names
+            if (at < limit) names.add(at, self);
+            if (names.size() > limit) names.remove(limit);
+        }
         return new Listing(announced.size() + (selfListed ? 0 : 1), List.copyOf(names));
     }
 

@@ -7,8 +7,8 @@ import dev.parley.event.RoomEvent;
 
 import java.util.ArrayList;
 import java.util.List;
-import java.util.function.Function;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Function;
 import java.util.function.IntConsumer;
 
 import static java.util.Objects.requireNonNull;
@@ -198,8 +198,8 @@ final class RoomHub {
      * meanwhile, each seq once, then live messages. {@code joined} lists who is present: the room's
      * first join on this node reads that from the presence store ({@code present}, sorted), and starts
      * the room's presence book with it; later joins pass null and list the book (see
-     * {@link #presenceKnown}). Nothing is sent if
-     * the read is too old to open with ({@link Sequencer.Opened#REREAD}): the caller reads again.
+     * {@link #presenceKnown}). Nothing is sent if the read is too old to open with
+     * ({@link Sequencer.Opened#REREAD}): the caller reads again.
      */
     Sequencer.Opened open(Membership m, Function<PresenceBook.Listing, Subscriber.Joined> joinedOf, long roomLast, long from,
                           List<Message> replay, List<String> present, HandOff handOff) {

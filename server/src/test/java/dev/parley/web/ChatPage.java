@@ -211,6 +211,16 @@ final class ChatPage {
         return this;
     }
 
+    /**
+     * Sends and waits for the ack. Messages from two pages are ordered by the room, so a test
+     * that expects one page's message before another's must wait for the first to be acked.
+     */
+    ChatPage sendAcked(String text) {
+        send(text);
+        assertThat(message(text)).hasAttribute("data-status", "sent");
+        return this;
+    }
+
     Locator messages() {
         return page.locator("#messages li.message");
     }

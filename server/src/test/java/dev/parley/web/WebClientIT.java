@@ -341,7 +341,7 @@ class WebClientIT {
         m.composer().pressSequentially("<b>");
         assertThat(a.page.locator("#typing")).hasText(hostile + " is typing…");
         m.send(IMG_XSS);
-        m.send(SCRIPT_XSS);
+        m.sendAcked(SCRIPT_XSS);
         a.send(IMG_XSS + " " + SCRIPT_XSS);
         String links = "javascript:window.__xss=1 https://example.com/\"onmouseover=\"window.__xss=1";
         a.send(links);
@@ -471,7 +471,7 @@ class WebClientIT {
         String room = room("restart");
         ChatPage a = member("alice", room);
         ChatPage b = member("bob", room);
-        a.send("before the restart, from alice");
+        a.sendAcked("before the restart, from alice");
         b.send("before the restart, from bob");
         assertThat(a.messages()).hasCount(2);
         assertThat(b.messages()).hasCount(2);
@@ -504,8 +504,8 @@ class WebClientIT {
         assertThat(offline).hasAttribute("data-status", "sent");
         assertThat(offline).hasAttribute("data-seq", "3");
         for (ChatPage p : List.of(a, b)) assertThat(p.page.locator("#presence-list > li")).hasCount(2);
-        b.send("after the restart, from bob");
-        a.send("after the restart, from alice");
+        b.sendAcked("after the restart, from bob");
+        a.sendAcked("after the restart, from alice");
         b.send("and the last one");
 
         List<String> expected = List.of("before the restart, from alice", "before the restart, from bob",

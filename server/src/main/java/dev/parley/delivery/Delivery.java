@@ -257,8 +257,7 @@ public final class Delivery {
             long from = last;
             if (since != null && since < last) {
                 from = Math.max(since, last - replayLimit);
-                // Shared with the room's other joins: in a reconnect storm they all replay the same seqs.
-                replay = member.room.replays.share(store.range(room, from, last));
+                replay = store.range(room, from, last);
             }
             // Changes of the room since the user's access was checked: rare, and read only then.
             List<Message> changes = last > checked ? store.events(room, checked, last) : List.of();

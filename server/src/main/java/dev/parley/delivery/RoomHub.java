@@ -61,7 +61,6 @@ final class RoomHub {
         final Sequencer<Membership> order = new Sequencer<>();
         final PresenceBook presence = new PresenceBook();
         final PresenceBatch batch = new PresenceBatch();
-        final ReplayShare replays = new ReplayShare();
         boolean filling;
         boolean dead;
 

@@ -112,8 +112,7 @@ public record ChatConfig(
         Duration webhookTimeout,
         Duration webhookRetryBase,
         int webhookAttempts,
-        double upgradeRate,
-        int maxJoining) {
+        double upgradeRate) {
     private static final Logger log = LoggerFactory.getLogger(ChatConfig.class);
 
     /**
@@ -232,8 +231,7 @@ public record ChatConfig(
                 duration(v, Setting.WEBHOOK_TIMEOUT),
                 duration(v, Setting.WEBHOOK_RETRY_BASE),
                 integer(v, Setting.WEBHOOK_ATTEMPTS, 1, 100),
-                decimal(v, Setting.UPGRADE_RATE),
-                integer(v, Setting.MAX_JOINING, 0, 10_000_000));
+                decimal(v, Setting.UPGRADE_RATE));
         c.validate();
         for (String w : c.warnings()) log.warn(w);
         return c;
@@ -582,7 +580,6 @@ public record ChatConfig(
         out.put(Setting.WEBHOOK_RETRY_BASE.env, webhookRetryBase.toString());
         out.put(Setting.WEBHOOK_ATTEMPTS.env, String.valueOf(webhookAttempts));
         out.put(Setting.UPGRADE_RATE.env, upgradeRate == 0 ? "0 (no limit)" : String.valueOf(upgradeRate));
-        out.put(Setting.MAX_JOINING.env, maxJoining == 0 ? "0 (no limit)" : String.valueOf(maxJoining));
         return out;
     }
 

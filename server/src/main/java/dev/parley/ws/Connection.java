@@ -64,7 +64,6 @@ final class Connection implements Subscriber {
     // release when it is let go).
     private final Map<String, Seat> rooms = new HashMap<>(4);
     private JoinWaits joining; // null when no join is in progress, which is most of the time
-    private Runnable firstJoinAnswered; // ConnectionCaps: the connection stops counting as joining; null once run
     private TokenService.Identity identity; // the token it lives on (who, until when, which); a refresh replaces it
     private ScheduledFuture<?> expiryTimer;
     private volatile long lastHeardNanos = System.nanoTime();
@@ -192,10 +191,6 @@ final class Connection implements Subscriber {
         rooms.remove(room);
         owed++;
         chat.join(this, room, j.since(), j.ref(), this::open).onComplete(ar -> {
-            if (firstJoinAnswered != null) {
-                firstJoinAnswered.run();
-                firstJoinAnswered = null;
-            }
             ArrayDeque<ClientFrame> waiting = joining.end(room);
             if (joining.isEmpty()) joining = null;
             if (ar.succeeded()) {
@@ -528,11 +523,6 @@ final class Connection implements Subscriber {
     }
 
     /** The TCP connection ended, whoever ended it. */
-    /** Runs {@code r} when the connection's first join is answered (on its event loop). */
-    void onFirstJoinAnswered(Runnable r) {
-        firstJoinAnswered = r;
-    }
-
     void onClosed() {
         leaveEverything();
         endpoint.closed(this);

@@ -20,7 +20,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 final class ConnectionCaps {
     /** Which cap refused a connection; {@link #metric} is the {@code reason} of the refusal metric. */
     enum Refusal {
-        NODE("node"), ADDRESS("address"), USER("user"), JOINING("joining");
+        NODE("node"), ADDRESS("address"), USER("user");
 
         final String metric;
 
@@ -32,22 +32,14 @@ final class ConnectionCaps {
     private final int perNode;
     private final int perAddress;
     private final int perUser;
-    private final int joiningCap;
     private final AtomicInteger node = new AtomicInteger();
-    private final AtomicInteger joining = new AtomicInteger();
     private final ConcurrentHashMap<String, Integer> byAddress = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<String, Integer> byUser = new ConcurrentHashMap<>();
 
     ConnectionCaps(int perNode, int perAddress, int perUser) {
-        this(perNode, perAddress, perUser, 0);
-    }
-
-    /** @param joiningCap connections taken that have not yet answered their first join ({@code CHAT_MAX_JOINING}); 0: no cap */
-    ConnectionCaps(int perNode, int perAddress, int perUser, int joiningCap) {
         this.perNode = perNode;
         this.perAddress = perAddress;
         this.perUser = perUser;
-        this.joiningCap = joiningCap;
     }
 
     /**
@@ -55,15 +47,11 @@ final class ConnectionCaps {
      * refused it, if one did; a refused slot holds nothing.
      */
     Slot admit(String address) {
-        // Checked, not reserved: a few upgrades of the same moment may pass it together, which a
-        // cap on a storm's queue can afford.
-        if (joiningCap > 0 && joining.get() >= joiningCap) return new Slot(Refusal.JOINING, null);
         if (perNode > 0 && node.getAndUpdate(n -> n < perNode ? n + 1 : n) >= perNode) return new Slot(Refusal.NODE, null);
         if (!take(byAddress, address, perAddress)) {
             if (perNode > 0) node.decrementAndGet();
             return new Slot(Refusal.ADDRESS, null);
         }
-        if (joiningCap > 0) joining.incrementAndGet();
         return new Slot(null, address);
     }
 
@@ -73,11 +61,6 @@ final class ConnectionCaps {
 
     int openFrom(String address) {
         return byAddress.getOrDefault(address, 0);
-    }
-
-    /** Connections taken that have not yet answered their first join (counted only under a cap). */
-    int joining() {
-        return joining.get();
     }
 
     int openFor(String user) {
@@ -108,24 +91,11 @@ final class ConnectionCaps {
         private final String address;
         private String user; // lowercase; set once, before the upgrade
         private boolean released;
-        private boolean joiningCounted;
 
         private Slot(Refusal refusal, String address) {
             this.refusal = refusal;
             this.address = address;
             this.released = refusal != null;
-            this.joiningCounted = refusal == null && joiningCap > 0;
-        }
-
-        /**
-         * The connection no longer counts as joining: its first join was answered, or it has been
-         * open {@link WsEndpoint#JOIN_GRACE_SECONDS} (a client that joins nothing holds no place for
-         * good). Any later call does nothing.
-         */
-        synchronized void joined() {
-            if (!joiningCounted) return;
-            joiningCounted = false;
-            joining.decrementAndGet();
         }
 
         /** The cap that refused the connection, or null if it was admitted. */
@@ -146,7 +116,6 @@ final class ConnectionCaps {
 
         /** Gives every place back; any later call does nothing. */
         synchronized void release() {
-            joined();
             if (released) return;
             released = true;
             if (perNode > 0) node.decrementAndGet();

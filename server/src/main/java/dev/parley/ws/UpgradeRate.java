@@ -50,11 +50,6 @@ final class UpgradeRate {
     /** @return 0 if the upgrade may go on; else the seconds (1 to {@link #MAX_RETRY_AFTER_SECONDS}) to tell the client to wait */
     synchronized int admit() {
         if (bucket.tryAcquire()) return 0;
-        return turn();
-    }
-
-    /** The seconds to tell a client refused for another reason to wait: the next turn, as for a refusal past the rate. */
-    synchronized int turn() {
         long now = clock.getAsLong();
         // The next turn after the last one given, and never sooner than a second: Retry-After counts in whole seconds.
         long turn = Math.max(now + SECOND, lastTurn + turnNanos);

@@ -64,8 +64,6 @@ public final class WsEndpoint {
     public static final long DRAIN_CLOSE_MILLIS = Connection.OWED_ANSWERS_WAIT_MILLIS + 1_000;
     /** Seconds a client refused for the node's cap is told to wait (Retry-After): soon, or another node. */
     static final int RETRY_AFTER_NODE_FULL_SECONDS = 5;
-    /** How long a new connection counts as joining at most (CHAT_MAX_JOINING), if it answers no join before. */
-    static final int JOIN_GRACE_SECONDS = 10;
     /** Seconds a client refused for its address's or its user's cap is told to wait: until one of its own connections ends. */
     static final int RETRY_AFTER_CAPPED_SECONDS = 30;
     /** The {@code reason} of the refusal metric for an upgrade past {@code CHAT_UPGRADE_RATE}. */
@@ -88,7 +86,7 @@ public final class WsEndpoint {
         this.metrics = requireNonNull(metrics, "metrics");
         this.decoderConfig = Handshake.decoderConfig(config.maxFrameBytes());
         this.outboxBudget = new OutboxBudget(config.effectiveOutboxBudget());
-        this.caps = new ConnectionCaps(config.maxConnections(), config.maxConnectionsPerIp(), config.maxConnectionsPerUser(), config.maxJoining());
+        this.caps = new ConnectionCaps(config.maxConnections(), config.maxConnectionsPerIp(), config.maxConnectionsPerUser());
         this.clientAddress = new ClientAddress(config.trustedProxies());
         this.upgradeRate = config.upgradeRate() > 0 ? new UpgradeRate(config.upgradeRate()) : null;
         // Every reason from the start, at 0: a dashboard sees the series before the first close.
@@ -215,10 +213,6 @@ public final class WsEndpoint {
         metrics.connectionRefused(cap.metric);
         log.debug("upgrade refused: the cap of connections per {} is reached", cap.metric);
         switch (cap) {
-            case JOINING -> {
-                req.response().putHeader(HttpHeaderNames.RETRY_AFTER, String.valueOf(upgradeRate == null ? 1 : upgradeRate.turn()));
-                refuse(req, ErrorCode.UNAVAILABLE, "this node is taking back as many clients at once as it may; retry after the seconds of Retry-After, or connect to another node");
-            }
             case NODE -> {
                 req.response().putHeader(HttpHeaderNames.RETRY_AFTER, String.valueOf(RETRY_AFTER_NODE_FULL_SECONDS));
                 refuse(req, ErrorCode.UNAVAILABLE, "this node holds as many connections as it takes; retry later, or connect to another node");
@@ -296,9 +290,6 @@ public final class WsEndpoint {
             if (shaken == null) return; // the client left
             Connection c = new Connection(frames, context, config, chat, metrics, this, identity);
             frames.connection(c);
-            // Counts as joining until its first join is answered, its close, or the grace: whichever comes first.
-            c.onFirstJoinAnswered(slot::joined);
-            channel.eventLoop().schedule(slot::joined, JOIN_GRACE_SECONDS, TimeUnit.SECONDS);
             shaken.addListener(f -> {
                 if (!f.isSuccess()) {
                     log.debug("WebSocket handshake failed: {}", f.cause().toString());

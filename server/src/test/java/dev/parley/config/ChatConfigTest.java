@@ -109,7 +109,6 @@ class ChatConfigTest {
         d.put(Setting.WEBHOOK_RETRY_BASE, "10s");
         d.put(Setting.WEBHOOK_ATTEMPTS, "12");   // about 2 to 3.5 hours with the back-off
         d.put(Setting.UPGRADE_RATE, "1000");      // 19,000 clients of a restarted node back in about 20 s (CONFIG.md)
-        d.put(Setting.MAX_JOINING, "500");        // a storm's clients served a bounded number at a time (BENCHMARKS.md entry 57)
         return d;
     }
 
@@ -192,7 +191,6 @@ class ChatConfigTest {
         assertThat(c.webhookRetryBase()).isEqualTo(Duration.ofSeconds(10));
         assertThat(c.webhookAttempts()).isEqualTo(12);
         assertThat(c.upgradeRate()).isEqualTo(1000);
-        assertThat(c.maxJoining()).isEqualTo(500);
     }
 
     @Test
@@ -285,7 +283,6 @@ class ChatConfigTest {
         values.put(Setting.WEBHOOK_RETRY_BASE, "50ms");
         values.put(Setting.WEBHOOK_ATTEMPTS, "3");
         values.put(Setting.UPGRADE_RATE, "2.5");
-        values.put(Setting.MAX_JOINING, "40");
         // All but CHAT_CLUSTER_KEY_FILE, which may not be given with CHAT_CLUSTER_KEY: its own test below.
         assertThat(values.keySet()).containsExactlyInAnyOrderElementsOf(EnumSet.complementOf(EnumSet.of(Setting.CLUSTER_KEY_FILE)));
 
@@ -365,7 +362,6 @@ class ChatConfigTest {
             assertThat(c.webhookRetryBase()).isEqualTo(Duration.ofMillis(50));
             assertThat(c.webhookAttempts()).isEqualTo(3);
             assertThat(c.upgradeRate()).isEqualTo(2.5);
-            assertThat(c.maxJoining()).isEqualTo(40);
         }
     }
 
@@ -555,7 +551,6 @@ class ChatConfigTest {
                 Arguments.of(Setting.UPGRADE_RATE, "-1", "expected: a finite number >= 0; 0 means no limit"),
                 Arguments.of(Setting.UPGRADE_RATE, "NaN", "expected: a finite number >= 0; 0 means no limit"),
                 Arguments.of(Setting.UPGRADE_RATE, "fast", "expected: a number"),
-                Arguments.of(Setting.MAX_JOINING, "-1", whole + "0 to 10000000"),
                 Arguments.of(Setting.ROOM_CREATION, "everyone", "expected: anyone or admins"),
                 Arguments.of(Setting.JOURNAL_SYNC, "always", "expected: none or commit"),
                 Arguments.of(Setting.TRANSPORT, "kqueue", "expected: auto, io_uring, epoll or nio"),

@@ -133,32 +133,4 @@ class ConnectionCapsTest {
         assertThat(ConnectionCaps.addressKey(InetAddress.getByName("192.0.2.7"))).isEqualTo("192.0.2.7");
         assertThat(ConnectionCaps.addressKey(InetAddress.getByName("::ffff:192.0.2.7"))).isEqualTo("192.0.2.7");
     }
-
-    @Test
-    void the_joining_cap_counts_connections_until_their_first_join_or_their_release_and_each_only_once() {
-        ConnectionCaps caps = new ConnectionCaps(0, 0, 0, 2);
-        ConnectionCaps.Slot a = caps.admit("10.0.0.1");
-        ConnectionCaps.Slot b = caps.admit("10.0.0.2");
-        assertThat(caps.admit("10.0.0.3").refusal()).isEqualTo(ConnectionCaps.Refusal.JOINING);
-        assertThat(caps.joining()).isEqualTo(2);
-
-        a.joined();
-        a.joined(); // the grace's timer after the first join: nothing more
-        assertThat(caps.joining()).isEqualTo(1);
-        ConnectionCaps.Slot c = caps.admit("10.0.0.3");
-        assertThat(c.refusal()).isNull();
-
-        b.release(); // closed before it joined
-        a.release(); // joined already: counted out once only
-        assertThat(caps.joining()).isEqualTo(1);
-        c.joined();
-        assertThat(caps.joining()).isZero();
-    }
-
-    @Test
-    void without_a_joining_cap_nothing_is_counted() {
-        ConnectionCaps caps = new ConnectionCaps(0, 0, 0);
-        for (int i = 0; i < 1000; i++) assertThat(caps.admit("10.0.0.1").refusal()).isNull();
-        assertThat(caps.joining()).isZero();
-    }
 }

@@ -186,21 +186,17 @@ final class FrameCodec {
     }
 
     /**
-     * The message frame, shared by every recipient on this node. It lives in JDK-managed direct
-     * memory (freed by the garbage collector with the Message), so sockets write it without a copy,
-     * and it is unreleasable because many writes hold duplicates of it at once.
+     * The message frame, shared by every recipient on this node: encoded once, and unreleasable
+     * because many outboxes hold it at once. It is a heap buffer, freed by the garbage collector
+     * with the Message: each outbox copies it into the one buffer it writes ({@link Outbox}), so a
+     * direct buffer of its own (and its cleaner) would buy nothing, and cost one per message of a
+     * join's replay, which is encoded for that join alone.
      */
     static ByteBuf message(Message m) {
-        return m.encoded(msg -> {
-            ByteBuf heap = frame(g -> {
-                g.writeStringField("type", "message");
-                writeMessageFields(g, msg);
-            });
-            java.nio.ByteBuffer direct = java.nio.ByteBuffer.allocateDirect(heap.readableBytes());
-            heap.readBytes(direct);
-            direct.flip();
-            return Unpooled.unreleasableBuffer(Unpooled.wrappedBuffer(direct));
-        });
+        return m.encoded(msg -> Unpooled.unreleasableBuffer(frame(g -> {
+            g.writeStringField("type", "message");
+            writeMessageFields(g, msg);
+        })));
     }
 
     private static void writeMessageFields(JsonGenerator g, Message m) throws IOException {

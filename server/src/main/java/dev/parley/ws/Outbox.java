@@ -20,7 +20,11 @@ import static java.util.Objects.requireNonNull;
 /**
  * A connection's bounded outgoing queue (PROTOCOL.md guarantee 8). Any thread may offer a frame;
  * the connection's event loop writes queued frames to the Netty channel without flushing and then
- * flushes once, so a burst costs one socket write per connection instead of one per frame.
+ * flushes once, so a burst costs one socket write per connection instead of one per frame. The
+ * frames of one write are copied into one buffer from the channel's pool (those below
+ * {@link #MAX_GATHERED_FRAME}; a bigger one goes as it is): Netty then holds one entry for them
+ * until the socket takes them, not one per frame, and a frame encoded for this connection alone (a
+ * join's replay) is garbage as soon as it is copied (BENCHMARKS.md entry 58).
  *
  * <p>The queue is bounded in frames and in bytes. Past half the frames, droppable frames (typing,
  * presence) are refused; when either bound is reached the connection is too slow and
@@ -48,6 +52,10 @@ import static java.util.Objects.requireNonNull;
  */
 final class Outbox implements Runnable {
     private static final int MAX_FRAMES_PER_FLUSH = 512;
+    /** Frames below this size are copied into one buffer per write (see {@link #write}); bigger ones go as they are. */
+    static final int MAX_GATHERED_FRAME = 16 << 10;
+    /** The most one gathered buffer holds: Netty's high water mark, past which the socket is unwritable anyway. */
+    private static final int MAX_GATHERED_BYTES = 64 << 10;
     /**
      * Frames queued in the high bits, their bytes in the low {@value #BYTE_BITS}: one atomic add per
      * frame keeps both, as one counter did before there were two bounds.
@@ -314,9 +322,27 @@ final class Outbox implements Runnable {
         ByteBuf frame;
         while (written < MAX_FRAMES_PER_FLUSH && ctx.channel().isWritable() && (frame = queue.poll()) != null) {
             bytes += taken(frame);
-            // A duplicate: the same bytes may be queued on many connections at once.
-            ctx.write(frame.duplicate(), ctx.voidPromise());
             written++;
+            if (frame.readableBytes() >= MAX_GATHERED_FRAME) {
+                // Too big to copy for nothing: a duplicate, since the same bytes may be queued on many connections at once.
+                ctx.write(frame.duplicate(), ctx.voidPromise());
+                continue;
+            }
+            // Small frames leave in one buffer of their own, up to what the socket takes before it is
+            // unwritable: one entry in Netty's queue instead of one per frame, and the queued frames
+            // (shared, or a join's replay) are not held until the socket takes them.
+            long wanted = Math.min(Math.min(ctx.channel().bytesBeforeUnwritable(), MAX_GATHERED_BYTES), frame.readableBytes() + bytes());
+            ByteBuf gathered = ctx.alloc().directBuffer((int) Math.max(frame.readableBytes(), wanted));
+            gathered.writeBytes(frame, frame.readerIndex(), frame.readableBytes());
+            ByteBuf next;
+            while (written < MAX_FRAMES_PER_FLUSH && (next = queue.peek()) != null
+                    && next.readableBytes() < MAX_GATHERED_FRAME && next.readableBytes() <= gathered.writableBytes()) {
+                queue.poll();
+                bytes += taken(next);
+                written++;
+                gathered.writeBytes(next, next.readerIndex(), next.readableBytes());
+            }
+            ctx.write(gathered, ctx.voidPromise());
         }
         if (bytes > 0) budget.add(-bytes); // once per run: the node's sum is shared by every thread, and read only every 100 ms
         if (heldPong != null && queue.isEmpty() && ctx.channel().isWritable()) {

@@ -192,6 +192,32 @@ class OutboxTest {
         assertThat(writes).containsExactly(List.of("a"), List.of("b"));
     }
 
+    @Test
+    void the_frames_of_a_batch_leave_in_one_buffer_in_order_and_a_big_frame_goes_on_its_own() {
+        Outbox o = outbox(0);
+        String big = "b".repeat(Outbox.MAX_GATHERED_FRAME);
+        HandOff handOff = HandOff.open(); // a batch of deliveries: queued, written when it is handed over
+        for (String f : List.of("m1", "m2", big, "m3", "m4")) assertThat(o.offer(frame(f), handOff)).isTrue();
+        handOff.release();
+        channel.runPendingTasks();
+
+        assertThat(writes).containsExactly(List.of("m1m2", big, "m3m4"));
+        assertThat(o.size()).isZero();
+        assertThat(o.bytes()).isZero();
+    }
+
+    @Test
+    void a_gathered_buffer_holds_no_more_than_the_socket_takes_before_it_is_unwritable() {
+        Outbox o = outbox(0);
+        channel.config().setWriteBufferWaterMark(new io.netty.channel.WriteBufferWaterMark(8, 16));
+        HandOff handOff = HandOff.open();
+        for (String f : List.of("aaaa", "bbbb", "cccc", "dddd", "eeee", "ffff")) o.offer(frame(f), handOff);
+        handOff.release();
+        channel.runPendingTasks();
+
+        assertThat(writes).containsExactly(List.of("aaaabbbbccccdddd", "eeeeffff"));
+    }
+
     /**
      * The writer thread delivers a message and then completes its ack, which the connection queues
      * from its own event loop. On a real loop (EmbeddedChannel runs everything in the caller's

@@ -58,6 +58,7 @@ import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
+import io.vertx.core.WorkerExecutor;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.ext.web.Router;
@@ -225,8 +226,13 @@ public final class ChatServer {
             this.ws = new WsEndpoint(vertx, config, chat, metrics);
             ws.start();
             // Bounded: the pool gives up on a connection after 1.5 s, but a hung database can hold every
-            // worker, and a scrape of /metrics, which checks readiness too, must still answer.
-            this.health = new Health(() -> Blocking.run(vertx, db::healthy).timeout(3, TimeUnit.SECONDS), broker, presence, config.nodeId());
+            // worker, and a scrape of /metrics, which checks readiness too, must still answer. On a
+            // thread of its own: behind the shared workers' queue, which a reconnect storm fills with
+            // thousands of joins' reads, the check timed out and the node said it was not ready for
+            // the whole storm of its clients coming back (BENCHMARKS.md entry 58).
+            WorkerExecutor healthWorker = vertx.createSharedWorkerExecutor("parley-health", 1);
+            undo.push(healthWorker::close);
+            this.health = new Health(() -> Blocking.run(healthWorker, db::healthy).timeout(3, TimeUnit.SECONDS), broker, presence, config.nodeId());
             // The administrators' view of the cluster: each node reports itself to the others through Redis.
             NodeDirectory directory = redisResources == null ? NodeDirectory.local(config.nodeId()) : NodeDirectory.redis(config.nodeId(),
                     RedisClients.connect(redisResources, config.redisUrl(), "parley-nodes-" + config.nodeId(), NODES_TIMEOUT,

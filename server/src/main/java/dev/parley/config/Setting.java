@@ -15,7 +15,7 @@ public enum Setting {
     DATABASE_URL("CHAT_DATABASE_URL", "--database-url", "", "a jdbc:h2: or jdbc:postgresql: URL; empty means an H2 file in the data dir"),
     DATABASE_USER("CHAT_DATABASE_USER", "--database-user", "", "database user"),
     DATABASE_PASSWORD("CHAT_DATABASE_PASSWORD", "--database-password", "", "database password (masked in logs)"),
-    DATABASE_POOL_SIZE("CHAT_DATABASE_POOL_SIZE", "--database-pool-size", "8", "JDBC connections in the pool"),
+    DATABASE_POOL_SIZE("CHAT_DATABASE_POOL_SIZE", "--database-pool-size", "8", "JDBC connections in the pool (the readiness check holds one more of its own)"),
     REDIS_URL("CHAT_REDIS_URL", "--redis-url", "", "redis://[[user]:password@]host[:port] to join a cluster; redis-sentinel://host:26379[,host:26379...]#master for a master found through Sentinel; redis-cluster://host:port[,host:port...] for a Redis Cluster (7+, sharded Pub/Sub); rediss... for TLS (verifyPeer=FULL by default; ?verifyPeer=CA or NONE); empty means the in-process broker"),
     PRESENCE_TTL("CHAT_PRESENCE_TTL", "--presence-ttl", "15s", "in a cluster, how long a node's presence entries outlive their last refresh (every third of it): the users of a node that died go offline within about 4/3 of this"),
     PRESENCE_BATCH_THRESHOLD("CHAT_PRESENCE_BATCH_THRESHOLD", "--presence-batch-threshold", "100", "a room with more users online than this gets its presence as one presence_summary frame per interval instead of a presence frame per arrival and departure; 0 means never"),

@@ -18,6 +18,7 @@ public final class Database implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Database.class);
 
     private final HikariDataSource pool;
+    private final HikariDataSource healthPool;
     private final boolean h2File;
     private final boolean sync;
     private volatile boolean checkpointAllowed = true;
@@ -33,13 +34,46 @@ public final class Database implements AutoCloseable {
      */
     public Database(String url, String user, String password, int poolSize, boolean sync) {
         this.sync = sync;
+        this.pool = new HikariDataSource(config(url, user, password, poolSize, "parley-db"));
+        this.h2File = url.startsWith("jdbc:h2:file:");
+        // db/migration holds what both databases run alike; a version whose DDL differs has a file in
+        // each of db/postgresql and db/h2 (V9: PostgreSQL's full-text index, which H2 has no form of).
+        String own = url.startsWith("jdbc:postgresql:") ? "classpath:db/postgresql" : "classpath:db/h2";
+        Flyway.configure().dataSource(pool).locations("classpath:db/migration", own).load().migrate();
+        try (Connection c = pool.getConnection()) {
+            persist(c);
+        } catch (SQLException e) {
+            pool.close();
+            throw new StoreException("could not write the schema", e);
+        }
+        // One connection of its own for the readiness check: in a reconnect storm the pool's
+        // connections are all busy with joins' reads, and a check waiting its turn for one past the
+        // pool's timeout took the node for down (BENCHMARKS.md entry 58). Opened when first asked for.
+        HikariConfig health = config(url, user, password, 1, "parley-db-health");
+        health.setMinimumIdle(0);
+        health.setInitializationFailTimeout(-1);
+        this.healthPool = new HikariDataSource(health);
+        log.info("database ready url={}", url.replaceAll("(?i)(password=)[^&;]*", "$1****"));
+    }
+
+    private static final class EvictBrokenH2Connections implements SQLExceptionOverride {
+        @java.lang.Override
+        public Override adjudicate(SQLException e) {
+            return switch (e.getErrorCode()) {
+                case ErrorCode.CONNECTION_BROKEN_1, ErrorCode.DATABASE_IS_CLOSED, ErrorCode.DATABASE_CALLED_AT_SHUTDOWN -> Override.MUST_EVICT;
+                default -> Override.CONTINUE_EVICT;
+            };
+        }
+    }
+
+    private static HikariConfig config(String url, String user, String password, int poolSize, String name) {
         HikariConfig hc = new HikariConfig();
         hc.setJdbcUrl(url);
         if (!user.isEmpty()) hc.setUsername(user);
         if (!password.isEmpty()) hc.setPassword(password);
         hc.setMaximumPoolSize(poolSize);
         hc.setMinimumIdle(Math.min(2, poolSize));
-        hc.setPoolName("parley-db");
+        hc.setPoolName(name);
         // Fail fast while the database is down, so a send gets `unavailable` in about a second
         // instead of hanging; the pool reconnects by itself when the database is back.
         hc.setConnectionTimeout(1500);
@@ -55,29 +89,7 @@ public final class Database implements AutoCloseable {
             hc.addDataSourceProperty("socketTimeout", "30");
             hc.addDataSourceProperty("connectTimeout", "5");
         }
-        this.pool = new HikariDataSource(hc);
-        this.h2File = url.startsWith("jdbc:h2:file:");
-        // db/migration holds what both databases run alike; a version whose DDL differs has a file in
-        // each of db/postgresql and db/h2 (V9: PostgreSQL's full-text index, which H2 has no form of).
-        String own = url.startsWith("jdbc:postgresql:") ? "classpath:db/postgresql" : "classpath:db/h2";
-        Flyway.configure().dataSource(pool).locations("classpath:db/migration", own).load().migrate();
-        try (Connection c = pool.getConnection()) {
-            persist(c);
-        } catch (SQLException e) {
-            pool.close();
-            throw new StoreException("could not write the schema", e);
-        }
-        log.info("database ready url={}", url.replaceAll("(?i)(password=)[^&;]*", "$1****"));
-    }
-
-    private static final class EvictBrokenH2Connections implements SQLExceptionOverride {
-        @java.lang.Override
-        public Override adjudicate(SQLException e) {
-            return switch (e.getErrorCode()) {
-                case ErrorCode.CONNECTION_BROKEN_1, ErrorCode.DATABASE_IS_CLOSED, ErrorCode.DATABASE_CALLED_AT_SHUTDOWN -> Override.MUST_EVICT;
-                default -> Override.CONTINUE_EVICT;
-            };
-        }
+        return hc;
     }
 
     public DataSource dataSource() {
@@ -122,7 +134,7 @@ public final class Database implements AutoCloseable {
 
     /** True if a connection can be had and answers, within about a second. */
     public boolean healthy() {
-        try (Connection c = pool.getConnection()) {
+        try (Connection c = healthPool.getConnection()) {
             return c.isValid(1);
         } catch (SQLException e) {
             return false;
@@ -131,6 +143,7 @@ public final class Database implements AutoCloseable {
 
     @Override
     public void close() {
+        healthPool.close();
         pool.close();
     }
 }

@@ -2,6 +2,7 @@ package dev.parley.work;
 
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.core.WorkerExecutor;
 
 import java.util.concurrent.Callable;
 import java.util.function.BooleanSupplier;
@@ -31,6 +32,14 @@ public final class Blocking {
             if (!wanted.getAsBoolean()) throw new Abandoned();
             return work.call();
         }, false);
+    }
+
+    /**
+     * The same on a pool of its own, for work that must not wait behind the shared pool's queue:
+     * the readiness check, which a reconnect storm's thousands of joins would otherwise hold up.
+     */
+    public static <T> Future<T> run(WorkerExecutor pool, Callable<T> work) {
+        return pool.executeBlocking(work, false);
     }
 
     /** Work not run: whoever asked for it was gone when its turn came. */

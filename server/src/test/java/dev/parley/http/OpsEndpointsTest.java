@@ -35,6 +35,36 @@ class OpsEndpointsTest {
         assertThat(ready.json().get("status").asText()).isEqualTo("UP");
     }
 
+    /**
+     * A reconnect storm fills the shared worker pool with joins' store reads; the readiness check
+     * waited behind them, timed out and said DOWN for the whole storm (BENCHMARKS.md entry 58).
+     */
+    @Test
+    void ready_answers_up_while_every_shared_worker_is_busy() throws Exception {
+        java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.CountDownLatch started = new java.util.concurrent.CountDownLatch(1);
+        java.util.List<io.vertx.core.Future<Object>> busy = new java.util.ArrayList<>();
+        try {
+            for (int i = 0; i < 64; i++) { // more than the shared pool's 20 threads: the rest queue
+                busy.add(server.server().vertx().executeBlocking(() -> {
+                    started.countDown();
+                    return release.await(30, java.util.concurrent.TimeUnit.SECONDS);
+                }, false));
+            }
+            assertThat(started.await(10, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+
+            Http.Response ready = server.http().get("/health/ready", null);
+            Http.Response detailed = server.admin().get("/health/ready", null);
+
+            assertThat(ready.status()).isEqualTo(200);
+            assertThat(detailed.status()).isEqualTo(200);
+            assertThat(detailed.json().get("checks").get("database").asText()).isEqualTo("UP");
+        } finally {
+            release.countDown();
+        }
+        for (io.vertx.core.Future<Object> f : busy) f.toCompletionStage().toCompletableFuture().get(10, java.util.concurrent.TimeUnit.SECONDS);
+    }
+
     @Test
     void metrics_show_the_parley_meters_in_the_prometheus_text_format() {
         String token = server.newUser("metered");

@@ -126,6 +126,20 @@ final class Fleet implements AutoCloseable {
     }
 
     /**
+     * Of {@link #losses}, what the members that are not joined at the end lack: a member that did not
+     * come back (a storm's client still away, or one that gave up) has not been given what its room
+     * stored meanwhile, which its resume would replay. Call after a loop sync.
+     */
+    long lossesOfAbsent() {
+        long lost = 0;
+        for (Room r : rooms) {
+            long acked = r.acked();
+            for (BenchConnection c : r.members()) if (!c.isJoined()) lost += Math.max(0, acked - c.distinct());
+        }
+        return lost;
+    }
+
+    /**
      * Messages members received beyond what the room's senders had acknowledged, over the whole run:
      * with only the bench sending, a message stored twice (a retry that was not recognised) or one
      * never acknowledged. Call after a loop sync.

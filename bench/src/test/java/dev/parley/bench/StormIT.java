@@ -102,6 +102,7 @@ class StormIT {
         assertThat(sent).as(context).isPositive();
         assertThat(report.get("acked").asLong()).as(context).isEqualTo(sent);
         assertThat(report.get("losses").asLong()).as(context).isZero();
+        assertThat(report.get("undeliveredToAbsent").asLong()).as(context).isZero();
         assertThat(report.get("extra").asLong()).as(context).isZero();
         assertThat(report.get("duplicates").asLong()).as(context).isZero();
         assertThat(report.get("orderViolations").asLong()).as(context).isZero();

@@ -432,7 +432,7 @@ class MessageChangesTest {
             for (String ref : refs) answers.add(a.await(RoomKit.answerTo(ref), T, "an answer to " + ref));
             long limited = answers.stream().filter(x -> "rate_limited".equals(x.path("code").asText())).count();
             assertThat(limited).as(answers.toString()).isGreaterThan(0);
-            assertThat(answers.stream().filter(x -> "ack".equals(x.path("type").asText())).count()).isGreaterThanOrEqualTo(20);
+            assertThat(answers.stream().filter(x -> "ack".equals(x.path("type").asText())).count()).as(answers.toString()).isGreaterThanOrEqualTo(20);
             // sends have a bucket of their own
             RoomKit.send(a, room, "still sending");
         }

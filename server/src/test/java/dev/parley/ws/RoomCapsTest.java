@@ -194,7 +194,7 @@ class RoomCapsTest {
         List<String> frames = new ArrayList<>();
         for (int i = 1; i <= 40; i++) frames.add("{\"type\":\"history\",\"room\":\"" + room + "\",\"ref\":\"h" + i + "\"}");
         try (RawWebSocket raw = RawWebSocket.open(server.port(), token)) {
-            raw.sendTextsAtOnce(frames); // read together: none is answered before the last is taken or refused
+            raw.sendTextsAtOnce(frames); // in one write: mostly read at once, so that most are taken or refused before any is answered
 
             int pages = 0, busy = 0;
             for (int i = 0; i < 40; i++) {
@@ -203,7 +203,10 @@ class RoomCapsTest {
                 else if ("rate_limited".equals(f.path("code").asText()) && f.path("message").asText().contains("wait for their answers")) busy++;
             }
             assertThat(pages + busy).as("every frame answered, with a page or as too many in flight").isEqualTo(40);
-            assertThat(pages).isBetween(4, 8);
+            // At least the cap's worth of pages, and refusals past it. More pages than the cap when the
+            // frames reach the node in more than one read (a slow machine splits them; CI saw 10 once).
+            assertThat(pages).isGreaterThanOrEqualTo(4);
+            assertThat(busy).as("refused as too many in flight").isPositive();
         } catch (java.io.IOException e) {
             throw new java.io.UncheckedIOException(e);
         }

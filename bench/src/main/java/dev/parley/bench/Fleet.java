@@ -117,12 +117,7 @@ final class Fleet implements AutoCloseable {
 
     /** Messages the room's members should have received and did not, over the whole run. Call after a loop sync. */
     long losses() {
-        long lost = 0;
-        for (Room r : rooms) {
-            long acked = r.acked();
-            for (BenchConnection c : r.members()) lost += Math.max(0, acked - c.distinct());
-        }
-        return lost;
+        return shortfall(c -> true);
     }
 
     /**
@@ -131,10 +126,15 @@ final class Fleet implements AutoCloseable {
      * stored meanwhile, which its resume would replay. Call after a loop sync.
      */
     long lossesOfAbsent() {
+        return shortfall(c -> !c.isJoined());
+    }
+
+    /** What the members that {@code counted} lack of what their room's senders had acknowledged. */
+    private long shortfall(java.util.function.Predicate<BenchConnection> counted) {
         long lost = 0;
         for (Room r : rooms) {
             long acked = r.acked();
-            for (BenchConnection c : r.members()) if (!c.isJoined()) lost += Math.max(0, acked - c.distinct());
+            for (BenchConnection c : r.members()) if (counted.test(c)) lost += Math.max(0, acked - c.distinct());
         }
         return lost;
     }

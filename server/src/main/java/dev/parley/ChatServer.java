@@ -58,7 +58,6 @@ import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
-import io.vertx.core.WorkerExecutor;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.ext.web.Router;
@@ -74,6 +73,9 @@ import java.util.ArrayDeque;
 import java.util.Arrays;
 import java.util.Deque;
 import java.util.List;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -116,6 +118,8 @@ public final class ChatServer {
     private final ClusterNodes nodes;
     private final Router router;
     private final Router adminRouter;
+    private final Vertx adminVertx;
+    private final ExecutorService healthThread;
     private final AtomicInteger port = new AtomicInteger();
     private final AtomicInteger adminPort = new AtomicInteger();
     private String deploymentId;
@@ -230,9 +234,11 @@ public final class ChatServer {
             // thread of its own: behind the shared workers' queue, which a reconnect storm fills with
             // thousands of joins' reads, the check timed out and the node said it was not ready for
             // the whole storm of its clients coming back (BENCHMARKS.md entry 58).
-            WorkerExecutor healthWorker = vertx.createSharedWorkerExecutor("parley-health", 1);
-            undo.push(healthWorker::close);
-            this.health = new Health(() -> Blocking.run(healthWorker, db::healthy).timeout(3, TimeUnit.SECONDS), broker, presence, config.nodeId());
+            ExecutorService healthThread = new ThreadPoolExecutor(1, 1, 0, TimeUnit.MILLISECONDS, new ArrayBlockingQueue<>(8),
+                    Thread.ofPlatform().name("parley-health").daemon(true).factory());
+            undo.push(healthThread::shutdownNow);
+            this.healthThread = healthThread;
+            this.health = new Health(() -> Blocking.run(healthThread, Duration.ofSeconds(3), db::healthy), broker, presence, config.nodeId());
             // The administrators' view of the cluster: each node reports itself to the others through Redis.
             NodeDirectory directory = redisResources == null ? NodeDirectory.local(config.nodeId()) : NodeDirectory.redis(config.nodeId(),
                     RedisClients.connect(redisResources, config.redisUrl(), "parley-nodes-" + config.nodeId(), NODES_TIMEOUT,
@@ -243,7 +249,13 @@ public final class ChatServer {
             Admin admin = new Admin(vertx, new AdminQueries(db), users, hooks, presence, sessions, chat.accounts()::isAdmin, config.tokenTtl(),
                     nodes::list);
             this.router = HttpRoutes.create(vertx, config, chat, chat.webhooks(hooks, urls), admin, tokens, metrics, health);
-            this.adminRouter = AdminRoutes.create(vertx, metrics, health);
+            // The admin listener runs on a Vert.x of its own, one event loop: in a reconnect storm the
+            // node's loops take seconds a turn, and /health/ready and /metrics, which an orchestrator
+            // and Prometheus read with a timeout, would wait for them (BENCHMARKS.md entry 59).
+            this.adminVertx = Vertx.builder().with(new VertxOptions().setEventLoopPoolSize(1).setWorkerPoolSize(1)
+                    .setInternalBlockingPoolSize(1)).withTransport(transport.transport()).build();
+            undo.push(() -> adminVertx.close());
+            this.adminRouter = AdminRoutes.create(adminVertx, metrics, health);
         } catch (RuntimeException | Error e) {
             while (!undo.isEmpty()) {
                 try {
@@ -338,8 +350,9 @@ public final class ChatServer {
     /**
      * The admin listener: {@code /metrics} and the health checks in detail, for Prometheus and
      * operators, on an address of its own ({@code CHAT_ADMIN_HOST}, loopback by default) so that the
-     * public port, which a load balancer exposes to the internet, shows neither. One server, not one
-     * per event loop: a scrape every few seconds needs no more.
+     * public port, which a load balancer exposes to the internet, shows neither. One server on the
+     * admin Vert.x's one event loop: a scrape every few seconds needs no more, and the node's own
+     * loops, however busy, do not hold its answers up.
      */
     private Future<Void> listenAdmin() {
         HttpServerOptions options = new HttpServerOptions()
@@ -348,7 +361,7 @@ public final class ChatServer {
                 .setHttp2ClearTextEnabled(false)
                 .setIdleTimeout((int) Math.min(Integer.MAX_VALUE, config.heartbeatTimeout().toMillis()))
                 .setIdleTimeoutUnit(TimeUnit.MILLISECONDS);
-        return vertx.createHttpServer(options).invalidRequestHandler(HttpErrors.invalidRequests(metrics)).requestHandler(adminRouter)
+        return adminVertx.createHttpServer(options).invalidRequestHandler(HttpErrors.invalidRequests(metrics)).requestHandler(adminRouter)
                 .listen().<Void>map(s -> {
                     adminPort.set(s.actualPort());
                     log.info("admin (metrics, health) on http://{}:{}", config.adminHost(), adminPort());
@@ -443,7 +456,8 @@ public final class ChatServer {
                     usedTickets.close();
                     if (redisResources != null) redisResources.shutdown(0, 2, java.util.concurrent.TimeUnit.SECONDS);
                     db.close();
-                    vertx.close().onComplete(y -> {
+                    healthThread.shutdownNow();
+                    vertx.close().transform(y -> adminVertx.close()).onComplete(y -> {
                         log.info("stopped node={}", config.nodeId());
                         done.complete();
                     });

@@ -1,5 +1,6 @@
 package dev.parley.http;
 
+import dev.parley.config.Setting;
 import dev.parley.testing.Await;
 import dev.parley.testing.Http;
 import dev.parley.testing.ParleyServer;
@@ -21,8 +22,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /** PROTOCOL.md section 1: health, metrics (on the admin listener), the OpenAPI description and its page, the web client. */
 class OpsEndpointsTest {
+    // One event loop, so that a test can hold all of the node's loops.
     @RegisterExtension
-    static ParleyServer server = ParleyServer.create();
+    static ParleyServer server = ParleyServer.create().with(Setting.EVENT_LOOPS, "1");
 
     @Test
     void live_and_ready_answer_200_up_without_a_token() {
@@ -63,6 +65,41 @@ class OpsEndpointsTest {
             release.countDown();
         }
         for (io.vertx.core.Future<Object> f : busy) f.toCompletionStage().toCompletableFuture().get(10, java.util.concurrent.TimeUnit.SECONDS);
+    }
+
+    /**
+     * The admin listener has a Vert.x and an event loop of its own: a node whose loop is held for
+     * seconds (a reconnect storm's turns at its peak) still answers readiness and metrics there, where
+     * an orchestrator and Prometheus read them with a timeout (BENCHMARKS.md entry 59).
+     */
+    @Test
+    void the_admin_listener_answers_while_the_nodes_event_loop_is_held() throws Exception {
+        java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.CountDownLatch held = new java.util.concurrent.CountDownLatch(1);
+        server.server().vertx().runOnContext(x -> {
+            held.countDown();
+            try {
+                release.await(30, java.util.concurrent.TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        });
+        try {
+            assertThat(held.await(10, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+
+            Http.Response live = server.admin().get("/health/live", null);
+            Http.Response ready = server.admin().get("/health/ready", null);
+            HttpResponse<String> metrics = adminRaw("/metrics");
+
+            assertThat(live.status()).isEqualTo(200);
+            assertThat(ready.status()).isEqualTo(200);
+            assertThat(ready.json().get("checks").get("database").asText()).isEqualTo("UP");
+            assertThat(metrics.statusCode()).isEqualTo(200);
+            assertThat(value(metrics.body(), "parley_ready")).isEqualTo(1);
+        } finally {
+            release.countDown();
+        }
+        assertThat(server.http().get("/health/ready", null).status()).isEqualTo(200); // and the node goes on
     }
 
     @Test

@@ -16,7 +16,9 @@ import java.util.TreeSet;
 /**
  * The points of {@code bench chart}: reads result files (what {@code --json} prints) and picks the
  * named fields out of them. A fanout or capacity result is one point; a saturation result is one
- * point per element of its {@code steps}. A field is a dotted path ({@code latency.p99},
+ * point per element of its {@code steps}, a storm result (with {@code --json}) one per second of
+ * its {@code timeline} ({@code seconds} from the signal, {@code joined}, {@code cores},
+ * {@code rssKiB}). A field is a dotted path ({@code latency.p99},
  * {@code server.cores}); it is looked up in the point, then in the whole result (a step's
  * {@code config.members}), then in the result's {@code config} (so {@code members} is enough).
  * Everything that can be wrong with the input is an {@link IllegalArgumentException} whose message
@@ -46,6 +48,7 @@ final class ChartData {
         Map<String, List<Point>> series = new LinkedHashMap<>();
         for (Path file : files) {
             for (Located p : points(file)) {
+                if (p.reading() && (unread(p, xField) || unread(p, yField))) continue;
                 double x = number(p, xField);
                 double y = number(p, yField);
                 String name = seriesField == null ? yField : seriesName(p, seriesField);
@@ -60,8 +63,13 @@ final class ChartData {
         return out;
     }
 
-    /** One point and where it came from, for lookups and error messages. */
-    private record Located(Path file, String where, JsonNode point, JsonNode result) {
+    /**
+     * One point and where it came from, for lookups and error messages.
+     *
+     * @param reading a second of a storm's timeline, whose fields are null for a second the bench
+     *                could not read (the server's CPU while it restarts): such a point is left out
+     */
+    private record Located(Path file, String where, JsonNode point, JsonNode result, boolean reading) {
         String describe() {
             return file.getFileName() + (where.isEmpty() ? "" : ", " + where);
         }
@@ -91,13 +99,24 @@ final class ChartData {
     private static void addResult(List<Located> out, Path file, String where, JsonNode result) {
         if (!result.isObject()) throw new IllegalArgumentException(file.getFileName() + where + ": a result is a JSON object, this is " + result.getNodeType());
         JsonNode steps = result.get("steps");
+        JsonNode timeline = result.get("timeline");
         if (steps != null && steps.isArray()) {
             for (int i = 0; i < steps.size(); i++) {
-                out.add(new Located(file, (where.isEmpty() ? "" : where + ".") + "steps[" + i + "]", steps.get(i), result));
+                out.add(new Located(file, (where.isEmpty() ? "" : where + ".") + "steps[" + i + "]", steps.get(i), result, false));
+            }
+        } else if (timeline != null && timeline.isArray()) {
+            for (int i = 0; i < timeline.size(); i++) {
+                out.add(new Located(file, (where.isEmpty() ? "" : where + ".") + "timeline[" + i + "]", timeline.get(i), result, true));
             }
         } else {
-            out.add(new Located(file, where, result, result));
+            out.add(new Located(file, where, result, result, false));
         }
+    }
+
+    /** A field the point has, null: a reading not taken. */
+    private static boolean unread(Located p, String field) {
+        JsonNode v = path(p.point(), field);
+        return v != null && v.isNull();
     }
 
     private static double number(Located p, String field) {
@@ -157,7 +176,7 @@ final class ChartData {
         TreeSet<String> fields = new TreeSet<>();
         leaves(p.point(), "", fields);
         if (p.result() != p.point()) leaves(p.result(), "", fields);
-        fields.removeIf(f -> f.startsWith("steps."));
+        fields.removeIf(f -> f.startsWith("steps.") || f.startsWith("timeline."));
         return new IllegalArgumentException(p.describe() + ": no field \"" + field + "\". Fields of this point: "
                 + String.join(", ", fields) + (fields.contains("server.cores") && fields.contains("deliveredPerSecond") ? ", " + CPU_PER_DELIVERY_US : ""));
     }

@@ -379,7 +379,7 @@ final class StormCommand implements Callable<Integer> {
             t.put("seconds", null); // from the signal: put in at the end, when the signal's time is known
             t.put("joined", joined);
             t.put("cores", Double.isNaN(cores) ? null : Report.round(cores));
-            t.put("rssKiB", rss);
+            t.put("rssKiB", watched.isEmpty() ? null : rss); // no node watched: between a kill and the new node's ready
             timeline.add(t);
             timelineAt.add(now);
             if (common.quiet) return;

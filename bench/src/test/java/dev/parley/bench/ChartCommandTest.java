@@ -148,6 +148,37 @@ class ChartCommandTest {
         assertThat(pointsPerSeries(xml(byMembers.out()))).containsExactly(Map.entry("members 100", 5));
     }
 
+    /** A storm's timeline, as StormCommand writes it with --json: a reading a second, null where the server's CPU was not read. */
+    private Path storm(String label, String cores2) throws Exception {
+        Path f = dir.resolve(label + ".json");
+        Files.writeString(f, """
+                {"scenario":"storm","label":"%s","config":{"connections":19000,"rooms":100},"resume":{"allSeconds":29.2},
+                 "timeline":[{"seconds":-1.0,"joined":19000,"cores":0.4,"rssKiB":300000},
+                             {"seconds":0.0,"joined":0,"cores":null,"rssKiB":0},
+                             {"seconds":1.0,"joined":0,"cores":%s,"rssKiB":190000},
+                             {"seconds":2.0,"joined":9000,"cores":1.0,"rssKiB":400000},
+                             {"seconds":3.0,"joined":19000,"cores":0.5,"rssKiB":500000}]}
+                """.formatted(label, cores2));
+        return f;
+    }
+
+    @Test
+    void a_storm_result_is_one_point_per_second_of_its_timeline_leaving_out_seconds_not_read() throws Exception {
+        Path a = storm("main", "null"), b = storm("admin loop", "0.9");
+
+        Run joined = chart(a.toString(), b.toString(), "--x", "seconds", "--y", "joined", "--series", "label");
+        Run cores = chart(a.toString(), b.toString(), "--x", "seconds", "--y", "cores", "--series", "label");
+
+        assertThat(joined.status()).as(joined.err()).isZero();
+        assertThat(pointsPerSeries(xml(joined.out()))).containsOnly(Map.entry("main", 5), Map.entry("admin loop", 5));
+        assertThat(cores.status()).as(cores.err()).isZero();
+        assertThat(pointsPerSeries(xml(cores.out()))).containsOnly(Map.entry("main", 3), Map.entry("admin loop", 4));
+        // A field no second has is still refused, naming the second and what it has.
+        Run missing = chart(a.toString(), "--x", "seconds", "--y", "resumed");
+        assertThat(missing.status()).isEqualTo(2);
+        assertThat(missing.err()).contains("main.json, timeline[0]: no field \"resumed\"", "joined", "rssKiB");
+    }
+
     @Test
     void the_same_results_make_the_same_bytes() throws Exception {
         List<Path> files = roomSizes();

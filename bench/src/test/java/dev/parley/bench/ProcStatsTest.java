@@ -29,6 +29,20 @@ class ProcStatsTest {
     /** A fixed amount of work for the shell, about half a second of CPU here; a line on stdout when done. */
     private static final String BUSY = "i=0; while [ $i -lt 400000 ]; do i=$((i+1)); done";
 
+    /** A storm's timeline: between the kill and the new node's ready no node is watched, and that second is unknown, not idle. */
+    @Test
+    void a_cpu_window_with_no_process_read_at_both_ends_is_unknown_not_idle() throws Exception {
+        CpuWindows cpu = new CpuWindows();
+        List<Long> self = List.of(ProcessHandle.current().pid());
+        assertThat(cpu.sample(self)).isNaN(); // the first call
+        Thread.sleep(600);
+        assertThat(cpu.sample(List.of())).isNaN(); // none watched
+        Thread.sleep(600);
+        assertThat(cpu.sample(self)).isNaN(); // read at the end of the window only
+        Thread.sleep(600);
+        assertThat(cpu.sample(self)).isNotNaN().isGreaterThanOrEqualTo(0);
+    }
+
     @Test
     void a_process_counts_the_cpu_of_children_that_ended() throws Exception {
         // The shell only waits: the work is its child's, which ends and is waited for (in its cutime).

@@ -49,6 +49,7 @@ import dev.parley.webhook.WebhookDispatcher;
 import dev.parley.ws.CloseCode;
 import dev.parley.work.Blocking;
 import dev.parley.work.BoundedPool;
+import dev.parley.work.SharedCheck;
 import dev.parley.ws.WsEndpoint;
 import io.lettuce.core.ClientOptions;
 import io.lettuce.core.resource.ClientResources;
@@ -238,7 +239,8 @@ public final class ChatServer {
                     Thread.ofPlatform().name("parley-health").daemon(true).factory());
             undo.push(healthThread::shutdownNow);
             this.healthThread = healthThread;
-            this.health = new Health(() -> Blocking.run(healthThread, Duration.ofSeconds(3), db::healthy), broker, presence, config.nodeId());
+            SharedCheck<Boolean> databaseUp = new SharedCheck<>(healthThread, Duration.ofSeconds(3), db::healthy);
+            this.health = new Health(databaseUp::get, broker, presence, config.nodeId());
             // The administrators' view of the cluster: each node reports itself to the others through Redis.
             NodeDirectory directory = redisResources == null ? NodeDirectory.local(config.nodeId()) : NodeDirectory.redis(config.nodeId(),
                     RedisClients.connect(redisResources, config.redisUrl(), "parley-nodes-" + config.nodeId(), NODES_TIMEOUT,

@@ -120,4 +120,19 @@ class ChatServerStartTest {
         assertThat(failure).hasMessageContaining("journal");
         Await.until("the failed node's threads to end", Duration.ofSeconds(10), () -> nodeThreadsStartedSince(before).isEmpty());
     }
+
+    /** The last step of a start fails (the admin listener's port is taken): the node built everything, the admin Vert.x and the readiness thread too. */
+    @Test
+    void a_start_whose_admin_port_is_taken_leaves_no_thread_of_the_node_behind() throws Exception {
+        try (ServerSocket taken = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
+            Set<Long> before = Thread.getAllStackTraces().keySet().stream().map(Thread::threadId).collect(Collectors.toSet());
+            ChatConfig config = ChatConfig.load(Map.of(), Map.of(Setting.HOST, "127.0.0.1", Setting.PORT, "0",
+                    Setting.ADMIN_PORT, String.valueOf(taken.getLocalPort()), Setting.DATA_DIR, dir.toString(), Setting.BCRYPT_COST, "4"));
+
+            Throwable failure = catchThrowable(() -> ChatServer.start(config).toCompletionStage().toCompletableFuture().get(20, TimeUnit.SECONDS));
+
+            assertThat(failure).hasMessageContaining("CHAT_ADMIN_PORT");
+            Await.until("the failed node's threads to end", Duration.ofSeconds(10), () -> nodeThreadsStartedSince(before).isEmpty());
+        }
+    }
 }

@@ -154,7 +154,7 @@ class ChartCommandTest {
         Files.writeString(f, """
                 {"scenario":"storm","label":"%s","config":{"connections":19000,"rooms":100},"resume":{"allSeconds":29.2},
                  "timeline":[{"seconds":-1.0,"joined":19000,"cores":0.4,"rssKiB":300000},
-                             {"seconds":0.0,"joined":0,"cores":null,"rssKiB":0},
+                             {"seconds":0.0,"joined":0,"cores":null,"rssKiB":null},
                              {"seconds":1.0,"joined":0,"cores":%s,"rssKiB":190000},
                              {"seconds":2.0,"joined":9000,"cores":1.0,"rssKiB":400000},
                              {"seconds":3.0,"joined":19000,"cores":0.5,"rssKiB":500000}]}

@@ -1,15 +1,9 @@
 package dev.parley.work;
 
-import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 
-import java.time.Duration;
 import java.util.concurrent.Callable;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 
 /**
@@ -37,32 +31,6 @@ public final class Blocking {
             if (!wanted.getAsBoolean()) throw new Abandoned();
             return work.call();
         }, false);
-    }
-
-    /**
-     * The same on a pool of its own, for work that must not wait behind the shared pool's queue:
-     * the readiness check, which a reconnect storm's thousands of joins would otherwise hold up. The
-     * future completes on the caller's context whichever Vert.x instance it belongs to (the admin
-     * listener has one of its own, so that a busy event loop cannot hold its answers up), or fails
-     * with a {@link java.util.concurrent.TimeoutException} after {@code timeout}, or at once when the
-     * pool refuses the work.
-     */
-    public static <T> Future<T> run(ExecutorService pool, Duration timeout, Callable<T> work) {
-        CompletableFuture<T> done = new CompletableFuture<>();
-        try {
-            pool.execute(() -> {
-                try {
-                    done.complete(work.call());
-                } catch (Throwable t) {
-                    done.completeExceptionally(t);
-                }
-            });
-        } catch (RejectedExecutionException e) {
-            return Future.failedFuture(e);
-        }
-        done.orTimeout(timeout.toMillis(), TimeUnit.MILLISECONDS);
-        Context caller = Vertx.currentContext();
-        return caller == null ? Future.fromCompletionStage(done) : Future.fromCompletionStage(done, caller);
     }
 
     /** Work not run: whoever asked for it was gone when its turn came. */

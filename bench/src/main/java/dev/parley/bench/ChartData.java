@@ -47,7 +47,7 @@ final class ChartData {
         if (files.isEmpty()) throw new IllegalArgumentException("no result files given");
         Map<String, List<Point>> series = new LinkedHashMap<>();
         for (Path file : files) {
-            for (Located p : points(file)) {
+            for (Located p : points(file, xField, yField)) {
                 if (p.reading() && (unread(p, xField) || unread(p, yField))) continue;
                 double x = number(p, xField);
                 double y = number(p, yField);
@@ -75,7 +75,7 @@ final class ChartData {
         }
     }
 
-    private static List<Located> points(Path file) {
+    private static List<Located> points(Path file, String xField, String yField) {
         JsonNode root;
         try {
             String text = Files.readString(file);
@@ -89,14 +89,19 @@ final class ChartData {
         List<Located> out = new ArrayList<>();
         if (root.isArray()) {
             // Several results in one file, as jq -s writes them.
-            for (int i = 0; i < root.size(); i++) addResult(out, file, "[" + i + "]", root.get(i));
+            for (int i = 0; i < root.size(); i++) addResult(out, file, "[" + i + "]", root.get(i), xField, yField);
         } else {
-            addResult(out, file, "", root);
+            addResult(out, file, "", root, xField, yField);
         }
         return out;
     }
 
-    private static void addResult(List<Located> out, Path file, String where, JsonNode result) {
+    /**
+     * A storm's timeline is its points only when the chart asks for a field of a second (its x or its
+     * y is in the timeline's entries): a chart of {@code resume.allSeconds} across storms takes one
+     * point a run, as before timelines were charted.
+     */
+    private static void addResult(List<Located> out, Path file, String where, JsonNode result, String xField, String yField) {
         if (!result.isObject()) throw new IllegalArgumentException(file.getFileName() + where + ": a result is a JSON object, this is " + result.getNodeType());
         JsonNode steps = result.get("steps");
         JsonNode timeline = result.get("timeline");
@@ -104,7 +109,8 @@ final class ChartData {
             for (int i = 0; i < steps.size(); i++) {
                 out.add(new Located(file, (where.isEmpty() ? "" : where + ".") + "steps[" + i + "]", steps.get(i), result, false));
             }
-        } else if (timeline != null && timeline.isArray()) {
+        } else if (timeline != null && timeline.isArray() && !timeline.isEmpty()
+                && (path(timeline.get(0), xField) != null || path(timeline.get(0), yField) != null)) {
             for (int i = 0; i < timeline.size(); i++) {
                 out.add(new Located(file, (where.isEmpty() ? "" : where + ".") + "timeline[" + i + "]", timeline.get(i), result, true));
             }

@@ -177,6 +177,10 @@ class ChartCommandTest {
         Run missing = chart(a.toString(), "--x", "seconds", "--y", "resumed");
         assertThat(missing.status()).isEqualTo(2);
         assertThat(missing.err()).contains("main.json, timeline[0]: no field \"resumed\"", "joined", "rssKiB");
+        // Fields of the whole run make one point a run, as before timelines were charted.
+        Run perRun = chart(a.toString(), b.toString(), "--x", "connections", "--y", "resume.allSeconds", "--series", "label");
+        assertThat(perRun.status()).as(perRun.err()).isZero();
+        assertThat(pointsPerSeries(xml(perRun.out()))).containsOnly(Map.entry("main", 1), Map.entry("admin loop", 1));
     }
 
     @Test

@@ -74,9 +74,6 @@ import java.util.ArrayDeque;
 import java.util.Arrays;
 import java.util.Deque;
 import java.util.List;
-import java.util.concurrent.ArrayBlockingQueue;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -120,7 +117,7 @@ public final class ChatServer {
     private final Router router;
     private final Router adminRouter;
     private final Vertx adminVertx;
-    private final ExecutorService healthThread;
+    private final SharedCheck<Boolean> databaseUp;
     private final AtomicInteger port = new AtomicInteger();
     private final AtomicInteger adminPort = new AtomicInteger();
     private String deploymentId;
@@ -235,11 +232,9 @@ public final class ChatServer {
             // thread of its own: behind the shared workers' queue, which a reconnect storm fills with
             // thousands of joins' reads, the check timed out and the node said it was not ready for
             // the whole storm of its clients coming back (BENCHMARKS.md entry 58).
-            ExecutorService healthThread = new ThreadPoolExecutor(1, 1, 0, TimeUnit.MILLISECONDS, new ArrayBlockingQueue<>(8),
-                    Thread.ofPlatform().name("parley-health").daemon(true).factory());
-            undo.push(healthThread::shutdownNow);
-            this.healthThread = healthThread;
-            SharedCheck<Boolean> databaseUp = new SharedCheck<>(healthThread, Duration.ofSeconds(3), db::healthy);
+            SharedCheck<Boolean> databaseUp = new SharedCheck<>("parley-health", Duration.ofSeconds(3), db::healthy);
+            undo.push(databaseUp::close);
+            this.databaseUp = databaseUp;
             this.health = new Health(databaseUp::get, broker, presence, config.nodeId());
             // The administrators' view of the cluster: each node reports itself to the others through Redis.
             NodeDirectory directory = redisResources == null ? NodeDirectory.local(config.nodeId()) : NodeDirectory.redis(config.nodeId(),
@@ -458,7 +453,7 @@ public final class ChatServer {
                     usedTickets.close();
                     if (redisResources != null) redisResources.shutdown(0, 2, java.util.concurrent.TimeUnit.SECONDS);
                     db.close();
-                    healthThread.shutdownNow();
+                    databaseUp.close();
                     vertx.close().transform(y -> adminVertx.close()).onComplete(y -> {
                         log.info("stopped node={}", config.nodeId());
                         done.complete();

@@ -5,10 +5,12 @@ import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 
 import java.time.Duration;
+import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 
@@ -22,15 +24,29 @@ import java.util.concurrent.atomic.AtomicReference;
  * after the timeout, or at once when the pool refuses the work (its queue full behind a hung probe).
  */
 public final class SharedCheck<T> {
+    /** Runs queued behind a hung one, at most: past it, a check is refused at once. */
+    private static final int QUEUE = 8;
+
     private final ExecutorService pool;
     private final Duration timeout;
     private final Callable<T> work;
     private final AtomicReference<CompletableFuture<T>> current = new AtomicReference<>();
 
-    public SharedCheck(ExecutorService pool, Duration timeout, Callable<T> work) {
+    /** A check on a thread of its own, named {@code threadName}; {@link #close} stops it. */
+    public SharedCheck(String threadName, Duration timeout, Callable<T> work) {
+        this(new ThreadPoolExecutor(1, 1, 0, TimeUnit.MILLISECONDS, new ArrayBlockingQueue<>(QUEUE),
+                Thread.ofPlatform().name(threadName).daemon(true).factory()), timeout, work);
+    }
+
+    SharedCheck(ExecutorService pool, Duration timeout, Callable<T> work) {
         this.pool = pool;
         this.timeout = timeout;
         this.work = work;
+    }
+
+    /** Stops the thread: a check under way is interrupted, and later ones are refused. */
+    public void close() {
+        pool.shutdownNow();
     }
 
     /** The answer of the run under way, or of a new one if none is. */

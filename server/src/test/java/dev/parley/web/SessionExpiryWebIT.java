@@ -42,12 +42,30 @@ class SessionExpiryWebIT {
                 new Page.WaitForFunctionOptions().setTimeout(60_000).setPollingInterval(250));
     }
 
+    /**
+     * Both scenarios in one test, their sessions ending at the same moment, so that one wait covers
+     * both: each is about what happens past a session's end, and the two waits were a minute of the
+     * test run's budget. Playwright's objects belong to one thread, hence one test rather than two at once.
+     */
     @Test
-    void the_warning_before_the_session_ends_signs_in_again_and_every_tab_goes_on() {
+    void the_warning_before_the_session_ends_signs_in_again_on_a_desktop_and_is_put_off_on_a_phone_keeping_what_was_typed() {
+        Instant end = Instant.now().plusSeconds(35);
+        Desktop desktop = desktopRenewsBefore(end);
+        Phone phone = phonePutsOffBefore(end);
+        waitPast(desktop.a.page, end.plusSeconds(3));
+        desktopGoesOnPast(desktop);
+        phoneEndsKeepingWhatWasTyped(phone);
+    }
+
+    private record Desktop(String name, ChatPage a, ChatPage second, AtomicInteger sockets, int opened) {}
+
+    private record Phone(ChatPage p, String room) {}
+
+    /** Signing in again from the warning, before {@code end}: the page and its second tab take the new session up. */
+    private Desktop desktopRenewsBefore(Instant end) {
         String name = ParleyServer.unique("alice");
         server.http().register(name);
         String room = room("renew");
-        Instant end = Instant.now().plusSeconds(30);
         Page first = browser.newPage("alice");
         AtomicInteger sockets = new AtomicInteger();
         first.onWebSocket(ws -> sockets.incrementAndGet());
@@ -74,11 +92,13 @@ class SessionExpiryWebIT {
         assertThat(warning).isHidden();
         assertThat(a.page.locator("#notice")).containsText("You are signed in until");
         assertThat(second.page.locator("#session-warning")).isHidden(); // the other tab took the new session up
-        int opened = sockets.get();
+        return new Desktop(name, a, second, sockets, sockets.get());
+    }
 
-        // Past the first session's end: both tabs still signed in, this one on the same connection.
-        waitPast(a.page, end.plusSeconds(3));
-        for (ChatPage p : java.util.List.of(a, second)) {
+    /** Past the first session's end: both tabs still signed in, the first on the same connection. */
+    private void desktopGoesOnPast(Desktop d) {
+        ChatPage a = d.a;
+        for (ChatPage p : java.util.List.of(a, d.second)) {
             assertThat(p.page.locator("#chat-view")).isVisible();
             assertThat(p.page.locator("#session-warning")).isHidden();
             assertThat(p.connStatus()).isHidden();
@@ -86,20 +106,19 @@ class SessionExpiryWebIT {
         assertThat(a.composer()).hasValue("half a thought");
         a.send("still here after the first session ended");
         assertThat(a.message("still here after the first session ended")).hasAttribute("data-status", "sent");
-        assertThat(second.message("still here after the first session ended")).isVisible();
-        assertThat(sockets.get()).as("WebSockets the first tab opened").isEqualTo(opened);
+        assertThat(d.second.message("still here after the first session ended")).isVisible();
+        assertThat(d.sockets.get()).as("WebSockets the first tab opened").isEqualTo(d.opened);
         // A reload picks up the new session from the cookie.
         a.page.reload();
-        a.expectSignedIn(name);
+        a.expectSignedIn(d.name);
         assertThat(a.page.locator("#session-warning")).isHidden();
     }
 
-    @Test
-    void on_a_phone_the_warning_can_be_put_off_and_the_session_then_ends_keeping_what_was_typed() {
+    /** On a phone, before {@code end}: the warning is scanned, fits the screen, and is put off; then something is typed. */
+    private Phone phonePutsOffBefore(Instant end) {
         String name = ParleyServer.unique("pat");
         server.http().register(name);
         String room = room("phone-end");
-        Instant end = Instant.now().plusSeconds(30);
         ChatPage p = signedIn(browser.newPhonePage("pat", 390, 844), name, end).join(room);
 
         Locator warning = p.page.locator("#session-warning");
@@ -111,12 +130,17 @@ class SessionExpiryWebIT {
         p.page.getByRole(AriaRole.BUTTON, new Page.GetByRoleOptions().setName("Not now")).click();
         assertThat(warning).isHidden();
         p.composer().fill("typed before the end");
+        return new Phone(p, room);
+    }
 
+    /** The put-off session ends: the page says so, and logging in again brings back the room and what was typed. */
+    private void phoneEndsKeepingWhatWasTyped(Phone phone) {
+        ChatPage p = phone.p;
         assertThat(p.authError()).hasText("Your session has expired. Please log in again.",
                 new LocatorAssertions.HasTextOptions().setTimeout(45_000));
-        assertThat(warning).isHidden();
-        p.login(name, "password-" + name);
-        assertThat(p.page.locator("#current-room")).hasText(room);
+        assertThat(p.page.locator("#session-warning")).isHidden();
+        p.login(p.name, "password-" + p.name);
+        assertThat(p.page.locator("#current-room")).hasText(phone.room);
         assertThat(p.composer()).hasValue("typed before the end");
     }
 }

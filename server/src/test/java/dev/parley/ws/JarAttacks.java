@@ -129,6 +129,7 @@ final class JarAttacks {
         final AtomicLong mostHeld = new AtomicLong();
         private final AtomicBoolean stop = new AtomicBoolean();
         private final Thread thread;
+        private volatile RuntimeException lastFailure;
 
         Sampler(Http http) {
             metrics = new Metrics(http);
@@ -142,7 +143,7 @@ final class JarAttacks {
                     } catch (InterruptedException e) {
                         return;
                     } catch (RuntimeException e) {
-                        // a scrape that failed: the next one will do
+                        lastFailure = e; // a scrape that failed: the next one will do
                     }
                 }
             });
@@ -155,6 +156,14 @@ final class JarAttacks {
 
         double value(String name, String label) {
             return metrics.value(name, label);
+        }
+
+        /** The samples of {@code name} by their labels, and the last scrape that failed if any: for a failure's message. */
+        String byLabel(String name) {
+            Map<String, String> samples = new java.util.TreeMap<>();
+            Matcher m = Pattern.compile("(?m)^" + Pattern.quote(name) + "(\\{[^}]*\\})? (\\S+)$").matcher(metrics.text);
+            while (m.find()) samples.put(String.valueOf(m.group(1)), m.group(2));
+            return samples + (lastFailure == null ? "" : " (the last scrape that failed: " + lastFailure + ")");
         }
 
         @Override
@@ -175,7 +184,9 @@ final class JarAttacks {
         }
 
         void refresh() {
-            text = http.get("/metrics", null).body();
+            Http.Response r = http.get("/metrics", null);
+            if (r.status() != 200) throw new IllegalStateException("/metrics answered " + r.status());
+            text = r.body();
         }
 
         /** The sum of the samples of {@code name} whose labels contain {@code label} (all if null). */

@@ -160,9 +160,8 @@ final class JarAttacks {
 
         /** The samples of {@code name} by their labels, and the last scrape that failed if any: for a failure's message. */
         String byLabel(String name) {
-            Map<String, String> samples = new java.util.TreeMap<>();
-            Matcher m = Pattern.compile("(?m)^" + Pattern.quote(name) + "(\\{[^}]*\\})? (\\S+)$").matcher(metrics.text);
-            while (m.find()) samples.put(String.valueOf(m.group(1)), m.group(2));
+            Map<String, Double> samples = new java.util.TreeMap<>();
+            metrics.samples(name, (labels, value) -> samples.merge(String.valueOf(labels), value, Double::sum));
             return samples + (lastFailure == null ? "" : " (the last scrape that failed: " + lastFailure + ")");
         }
 
@@ -191,12 +190,17 @@ final class JarAttacks {
 
         /** The sum of the samples of {@code name} whose labels contain {@code label} (all if null). */
         double value(String name, String label) {
-            double sum = 0;
+            double[] sum = {0};
+            samples(name, (labels, value) -> {
+                if (label == null || (labels != null && labels.contains(label))) sum[0] += value;
+            });
+            return sum[0];
+        }
+
+        /** Each sample of {@code name}: its labels ({@code {...}}, or null for none) and its value. */
+        void samples(String name, java.util.function.ObjDoubleConsumer<String> each) {
             Matcher m = Pattern.compile("(?m)^" + Pattern.quote(name) + "(\\{[^}]*\\})? (\\S+)$").matcher(text);
-            while (m.find()) {
-                if (label == null || (m.group(1) != null && m.group(1).contains(label))) sum += Double.parseDouble(m.group(2));
-            }
-            return sum;
+            while (m.find()) each.accept(m.group(1), Double.parseDouble(m.group(2)));
         }
 
         long heapUsed() {

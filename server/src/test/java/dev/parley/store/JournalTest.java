@@ -90,12 +90,16 @@ class JournalTest {
     @Test
     void a_record_cut_short_by_a_crash_ends_the_replay_and_is_cut_off_before_new_appends() throws IOException {
         Path file = tmp.resolve("parley.journal");
+        long end;
         try (Journal j = Journal.open(file)) {
             j.append(List.of(message("alpha", 1, "whole")));
-            j.append(List.of(message("alpha", 2, "torn")));
+            j.append(List.of(message("alpha", 2, "torn, and longer than what is written after it")));
+            end = j.end();
         }
+        // A write that never finished: the end of the record (its flags, replyTo and the end of its text)
+        // never reached the file, which still has zeros there.
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.WRITE)) {
-            ch.truncate(ch.size() - 3);
+            ch.write(ByteBuffer.allocate(20), end - 20);
         }
         List<Message> all = new ArrayList<>();
         try (Journal j = Journal.open(file)) {
@@ -112,22 +116,26 @@ class JournalTest {
     @Test
     void a_record_whose_checksum_does_not_match_ends_the_replay() throws IOException {
         Path file = tmp.resolve("parley.journal");
-        long secondAt;
+        long end;
         try (Journal j = Journal.open(file)) {
             j.append(List.of(message("alpha", 1, "good")));
-            secondAt = Files.size(file);
             j.append(List.of(message("alpha", 2, "also good")));
             j.append(List.of(message("alpha", 3, "damaged")));
+            end = j.end();
         }
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.WRITE)) {
-            ch.write(ByteBuffer.wrap(new byte[] {'#'}), Files.size(file) - 12); // inside the last record
+            ch.write(ByteBuffer.wrap(new byte[] {'#'}), end - 12); // inside the last record
         }
         List<Message> all = new ArrayList<>();
         try (Journal j = Journal.open(file)) {
             j.replay(all::addAll);
+            j.append(List.of(message("alpha", 3, "written again")));
         }
-        assertThat(all).extracting(Message::text).containsExactly("good", "also good");
-        assertThat(Files.size(file)).isGreaterThan(secondAt);
+        all.clear();
+        try (Journal j = Journal.open(file)) {
+            j.replay(all::addAll);
+        }
+        assertThat(all).extracting(Message::text).containsExactly("good", "also good", "written again");
     }
 
     @Test
@@ -135,15 +143,87 @@ class JournalTest {
         Path file = tmp.resolve("parley.journal");
         try (Journal j = Journal.open(file)) {
             j.append(List.of(message("alpha", 1, "old")));
+            j.append(List.of(message("alpha", 2, "older records stay in the file after a clear, behind the new ones")));
+            j.append(List.of(message("alpha", 3, "and are never read again")));
             j.clear();
             assertThat(j.size()).isZero();
-            j.append(List.of(message("alpha", 2, "new")));
+            j.append(List.of(message("alpha", 4, "new")));
         }
         List<Message> all = new ArrayList<>();
         try (Journal j = Journal.open(file)) {
             j.replay(all::addAll);
         }
         assertThat(all).extracting(Message::text).containsExactly("new");
+    }
+
+    @Test
+    void the_file_is_written_in_place_so_an_append_does_not_change_its_length() throws IOException {
+        Path file = tmp.resolve("parley.journal");
+        try (Journal j = Journal.open(file)) {
+            long length = Files.size(file);
+            assertThat(length).as("zeros ahead of the records").isGreaterThanOrEqualTo(Journal.CHUNK);
+            for (int i = 1; i <= 100; i++) j.append(List.of(message("alpha", i, "message " + i)));
+            assertThat(Files.size(file)).isEqualTo(length);
+            j.clear();
+            assertThat(Files.size(file)).as("emptied, not cut back").isEqualTo(length);
+        }
+    }
+
+    @Test
+    void records_past_the_zeros_grow_the_file_and_all_come_back() throws IOException {
+        Path file = tmp.resolve("parley.journal");
+        String text = "y".repeat(100_000);
+        int n = (int) (2 * Journal.CHUNK / text.length()) + 1;
+        try (Journal j = Journal.open(file)) {
+            for (int i = 1; i <= n; i++) j.append(List.of(message("alpha", i, text + i)));
+        }
+        assertThat(Files.size(file)).isGreaterThan(2 * Journal.CHUNK);
+        List<Message> all = new ArrayList<>();
+        try (Journal j = Journal.open(file)) {
+            j.replay(all::addAll);
+        }
+        assertThat(all).hasSize(n);
+        assertThat(all.get(n - 1).text()).isEqualTo(text + n);
+    }
+
+    @Test
+    void a_journal_of_the_first_version_is_replayed_and_begun_again_in_this_one_when_emptied() throws IOException {
+        Path file = tmp.resolve("parley.journal");
+        // As the first version wrote it: "PARLEYJ1", then records whose checksum covers the payload alone.
+        ByteBuffer payload = ByteBuffer.allocate(256);
+        payload.putInt(1);
+        putString(payload, "alpha");
+        payload.putLong(5);
+        putString(payload, "id-5");
+        putString(payload, "alice");
+        payload.putLong(1_700_000_000_005L);
+        putString(payload, "c-5");
+        putString(payload, "from before the upgrade");
+        payload.flip();
+        java.util.zip.CRC32C crc = new java.util.zip.CRC32C();
+        crc.update(payload.array(), 0, payload.limit());
+        ByteBuffer file1 = ByteBuffer.allocate(16 + payload.limit());
+        file1.put("PARLEYJ1".getBytes(java.nio.charset.StandardCharsets.US_ASCII)).putInt(payload.limit()).putInt((int) crc.getValue()).put(payload).flip();
+        Files.write(file, java.util.Arrays.copyOf(file1.array(), file1.limit()));
+
+        List<Message> all = new ArrayList<>();
+        try (Journal j = Journal.open(file)) {
+            assertThat(j.replay(all::addAll)).isEqualTo(1);
+            j.clear();
+            j.append(List.of(message("alpha", 6, "after the upgrade")));
+        }
+        assertThat(all).extracting(Message::text).containsExactly("from before the upgrade");
+        assertThat(new String(Files.readAllBytes(file), 0, 8, java.nio.charset.StandardCharsets.US_ASCII)).isEqualTo("PARLEYJ2");
+        all.clear();
+        try (Journal j = Journal.open(file)) {
+            j.replay(all::addAll);
+        }
+        assertThat(all).extracting(Message::text).containsExactly("after the upgrade");
+    }
+
+    private static void putString(ByteBuffer b, String s) {
+        byte[] bytes = s.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        b.putInt(bytes.length).put(bytes);
     }
 
     @Test

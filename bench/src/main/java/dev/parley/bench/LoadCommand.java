@@ -163,10 +163,29 @@ final class LoadCommand implements Callable<Integer> {
     /** The server puts the journal's records into the database at its start: loading before that would write seqs it then finds taken. */
     static void refuseUnreplayedJournal(Path dataDir) throws IOException {
         Path journal = dataDir.resolve("parley.journal");
-        if (Files.exists(journal) && Files.size(journal) > 8) {
+        if (Files.exists(journal) && mayHoldRecords(journal)) {
             throw new IllegalStateException(journal + " holds messages the server has not yet written into its database (it stopped uncleanly):"
                     + " start it once and stop it, then load");
         }
+    }
+
+    /**
+     * Whether the server's journal (its store.Journal, which this module does not link) may hold
+     * records. A first-version file ({@code PARLEYJ1}) is empty at its 8-byte header's length. The
+     * current one ({@code PARLEYJ2}, a 16-byte header) is filled with zeros ahead of its records, and
+     * the server zeroes its first record's length whenever it empties it, at every start and clean stop.
+     */
+    static boolean mayHoldRecords(Path journal) throws IOException {
+        byte[] head;
+        try (var in = Files.newInputStream(journal)) {
+            head = in.readNBytes(24);
+        }
+        if (head.length < 8) return false;
+        String magic = new String(head, 0, 8, java.nio.charset.StandardCharsets.US_ASCII);
+        if (magic.equals("PARLEYJ1")) return Files.size(journal) > 8;
+        if (!magic.equals("PARLEYJ2")) return true; // not ours to judge: the server will say
+        for (int i = 16; i < head.length; i++) if (head[i] != 0) return true;
+        return false;
     }
 
     private static void progress(Loader loader, long start) {

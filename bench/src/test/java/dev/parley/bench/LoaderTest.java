@@ -65,6 +65,15 @@ class LoaderTest {
         assertThatCode(() -> LoadCommand.refuseUnreplayedJournal(dir)).doesNotThrowAnyException(); // empty
         Files.write(dir.resolve("parley.journal"), "PARLEYJ1 and a record".getBytes());
         assertThatThrownBy(() -> LoadCommand.refuseUnreplayedJournal(dir)).hasMessageContaining("start it once and stop it");
+        // The current format: a 16-byte header, then zeros where no record is.
+        byte[] empty = new byte[4096];
+        System.arraycopy("PARLEYJ2".getBytes(), 0, empty, 0, 8);
+        empty[15] = 42; // the generation
+        Files.write(dir.resolve("parley.journal"), empty);
+        assertThatCode(() -> LoadCommand.refuseUnreplayedJournal(dir)).doesNotThrowAnyException();
+        empty[16 + 3] = 57; // a record's length
+        Files.write(dir.resolve("parley.journal"), empty);
+        assertThatThrownBy(() -> LoadCommand.refuseUnreplayedJournal(dir)).hasMessageContaining("start it once and stop it");
     }
 
     @Test

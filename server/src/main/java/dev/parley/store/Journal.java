@@ -38,9 +38,12 @@ import java.util.zip.CRC32C;
  * journal); after a write inside the file it has only the data to write. Measured on this project's
  * machine: 30 µs of CPU a sync instead of 49, and 155 µs instead of 190 at the median
  * (docs/BENCHMARKS.md, entry 61). Records of an earlier filling then stay behind the new ones, so
- * each filling has a <em>generation</em>, a number in the file's header that every record's checksum
- * covers: a replay stops at the first record that is not of the header's generation, as it stops at
- * zeros or at a record cut short.
+ * each filling has a <em>generation</em>, a random number in the file's header that every record's
+ * checksum covers: a replay stops at the first record that is not of the header's generation, as it
+ * stops at zeros or at a record cut short. Random rather than counted, so that no generation comes
+ * back after a crash (a header that never reached the disk), and so that no text a user sent,
+ * left behind the records, can be made to pass for a record of the generation that follows. The
+ * new header is synced before the first record of its generation when the journal {@link #syncs}.
  *
  * <p>The file is a 16-byte header ({@code PARLEYJ2} and the generation, a long), then records:
  * payload length (int), CRC32C of the generation's 8 bytes followed by the payload (int),
@@ -69,7 +72,7 @@ public final class Journal implements AutoCloseable {
     /** How much the file grows by, in zeros, when the records reach its end (a sync of its length each time). */
     static final long CHUNK = 4 << 20;
     /** A file grown past this (a checkpoint that kept failing) is cut back when next emptied. */
-    private static final long KEEP = 16 * CHUNK;
+    static final long KEEP = 16 * CHUNK;
     /** Far above any real record (a batch of 1,024 messages at the text limit); a larger length is damage. */
     private static final int MAX_RECORD = 256 << 20;
     /** A flag on a record's message count: each message ends with its replyTo (see the class comment). */
@@ -79,6 +82,7 @@ public final class Journal implements AutoCloseable {
     /** A flag on a record's message count: read markers follow the messages (see the class comment). */
     private static final int WITH_MARKS = 1 << 28;
     private static final ByteBuffer ZEROS = ByteBuffer.allocate(64 << 10).asReadOnlyBuffer();
+    private static final java.security.SecureRandom GENERATIONS = new java.security.SecureRandom();
 
     /** A read marker raised to {@code seq} for the user of lower-case key {@code userKey} (store.ReadMarkers). */
     public record Mark(String room, String userKey, long seq) {}
@@ -88,14 +92,18 @@ public final class Journal implements AutoCloseable {
     private final boolean sync;
     private final CRC32C crc = new CRC32C();
     private ByteBuffer buffer = ByteBuffer.allocate(64 << 10);
-    /** The header's generation; 0 for a file of the first version, whose checksums cover no generation. */
+    /** The header's generation, which every checksum covers but in a file of the first version. */
     private long generation;
+    /** A file of the first version: checksums of the payload alone, records appended at its end. */
+    private boolean firstVersion;
     private final byte[] generationBytes = new byte[8];
     private int headerLength;
     /** Where the next record goes. */
     private long end;
-    /** The file's length: zeros (or records of earlier generations) from {@link #end} to here. */
+    /** How far the file is known to be filled: zeros (or records of earlier generations) from {@link #end} to here. */
     private long allocated;
+    /** Set when a new header failed and the old one could not be put back: appends then fail. */
+    private IOException broken;
     /** Appends forced to the disk: what shows that the sync is done, not only configured. Written by the writer thread only. */
     private volatile long forces;
 
@@ -120,17 +128,26 @@ public final class Journal implements AutoCloseable {
         try {
             Journal j = new Journal(path, ch, sync);
             long size = ch.size();
-            if (size < HEADER_V1) {
-                j.startOver(1);
-            } else {
-                ByteBuffer head = ByteBuffer.allocate(HEADER);
+            byte[] magic = new byte[HEADER_V1];
+            ByteBuffer head = ByteBuffer.allocate(HEADER);
+            if (size >= HEADER_V1) {
                 head.limit((int) Math.min(HEADER, size));
                 readFully(ch, head, 0);
-                byte[] magic = java.util.Arrays.copyOf(head.array(), HEADER_V1);
+                head.get(0, magic);
+            }
+            // A file shorter than a header, or whose header is zeros, was cut short while it was made
+            // (or, in this version, before its header was whole): it holds no record, and starts over.
+            boolean unmade = size < HEADER_V1 || java.util.Arrays.equals(magic, new byte[HEADER_V1])
+                    || (java.util.Arrays.equals(magic, MAGIC) && size < HEADER);
+            if (unmade) {
+                j.allocated = size;
+                j.startOver();
+            } else {
                 if (java.util.Arrays.equals(magic, MAGIC_V1)) {
                     j.headerLength = HEADER_V1;
+                    j.firstVersion = true;
                     j.allocated = size;
-                } else if (java.util.Arrays.equals(magic, MAGIC) && size >= HEADER) {
+                } else if (java.util.Arrays.equals(magic, MAGIC)) {
                     j.headerLength = HEADER;
                     j.setGeneration(head.getLong(HEADER_V1));
                     j.allocated = size;
@@ -197,27 +214,24 @@ public final class Journal implements AutoCloseable {
 
     /**
      * Reads the records from the header on, handing each to {@code batch} and {@code marks} when they
-     * are not null, and returns the offset just past the last whole one. What follows it is put
-     * out of a replay's reach: a first-version file is cut there; in this version a record cut short
-     * has its length zeroed, so that an append there cannot leave part of it readable after its own end.
+     * are not null, and returns the offset just past the last whole one, where the next append goes.
+     * A first-version file is cut there; in this version what follows (zeros, a record cut short, an
+     * earlier generation's records) stays, and fails the checks of a later replay as it did this one.
      */
     private long scan(Consumer<List<Message>> batch, Consumer<List<Mark>> marks) throws IOException {
         long pos = headerLength;
         long size = channel.size();
         ByteBuffer head = ByteBuffer.allocate(RECORD_HEADER);
-        boolean torn = false;
         while (pos + RECORD_HEADER <= size) {
             head.clear();
             readFully(channel, head, pos);
             int length = head.getInt(0);
             int sum = head.getInt(4);
             if (length == 0 && sum == 0) break; // the zeros ahead of the records
-            torn = true;
             if (length < 4 || length > MAX_RECORD || pos + RECORD_HEADER + length > size) break;
             ByteBuffer payload = ByteBuffer.allocate(length);
             readFully(channel, payload, pos + RECORD_HEADER);
             if (checksum(payload.array(), 0, length) != sum) break;
-            torn = false;
             if (batch != null) {
                 List<Mark> markers = new ArrayList<>();
                 List<Message> decoded = decode(payload, markers);
@@ -226,13 +240,10 @@ public final class Journal implements AutoCloseable {
             }
             pos += RECORD_HEADER + length;
         }
-        if (generation == 0 && pos < size) {
+        if (firstVersion && pos < size) {
             log.warn("journal {}: dropping {} bytes after the last whole record (a write cut short by a crash)", path, size - pos);
             channel.truncate(pos);
             allocated = pos;
-        } else if (torn) {
-            // Either a record cut short by a crash or one of an earlier generation: neither is read again.
-            channel.write(ByteBuffer.allocate(RECORD_HEADER), pos);
         }
         return pos;
     }
@@ -240,9 +251,10 @@ public final class Journal implements AutoCloseable {
     /**
      * Appends one record. When this returns the record is on the disk if the journal {@link #syncs},
      * else in the operating system's hands. On a failure (of the write or of the sync) the record's
-     * start is zeroed (in a first-version file, the file is cut back to its last whole record), so a
-     * later append never follows a partial one, and the caller fails the commit: a record whose sync
-     * failed may not be on the disk, so its messages must not be acknowledged.
+     * length is zeroed (in a first-version file, the file is cut back to its last whole record), so
+     * that a record written whole but not known to be on the disk is not replayed if nothing is
+     * appended after it, and the caller fails the commit: a record whose sync failed may not be on
+     * the disk, so its messages must not be acknowledged.
      */
     public void append(List<Message> messages) throws IOException {
         append(messages, List.of(), true);
@@ -256,9 +268,10 @@ public final class Journal implements AutoCloseable {
      */
     public void append(List<Message> messages, List<Mark> marks, boolean force) throws IOException {
         ByteBuffer b = encode(messages, marks);
+        if (broken != null) throw new IOException("the journal's header could not be written: " + broken.getMessage(), broken);
         long at = end;
         try {
-            if (generation != 0 && at + b.remaining() > allocated) grow(at + b.remaining());
+            if (!firstVersion && at + b.remaining() > allocated) grow(at + b.remaining());
             while (b.hasRemaining()) at += channel.write(b, at);
             if (sync && force) {
                 // The data, and the file's length when it grew (fdatasync): what a replay after a power cut reads.
@@ -267,7 +280,7 @@ public final class Journal implements AutoCloseable {
             }
         } catch (IOException e) {
             try {
-                if (generation == 0) channel.truncate(end);
+                if (firstVersion) channel.truncate(end);
                 else channel.write(ByteBuffer.allocate(RECORD_HEADER), end);
             } catch (IOException again) {
                 e.addSuppressed(again);
@@ -275,7 +288,7 @@ public final class Journal implements AutoCloseable {
             throw e;
         }
         end = at;
-        if (generation == 0) allocated = Math.max(allocated, at);
+        if (firstVersion) allocated = Math.max(allocated, at);
     }
 
     /** Syncs every record appended so far, if the journal {@link #syncs}. */
@@ -286,31 +299,54 @@ public final class Journal implements AutoCloseable {
     }
 
     /**
-     * Forgets every record: call once the database has written all of them itself. The next
-     * generation begins; its header needs no sync of its own, since the next acknowledged record's
-     * sync carries it, and until then a replay of the last generation finds only what the
-     * database already holds.
+     * Forgets every record: call once the database has written all of them itself. A new generation
+     * begins. On a failure the journal keeps its records and generation; if its old header could
+     * not be put back either, every append fails until a clear succeeds.
      */
     public void clear() throws IOException {
-        startOver(generation + 1);
+        startOver();
     }
 
-    /** Writes the header of {@code next}, a generation, and makes sure zeros lie ahead of the records. */
-    private void startOver(long next) throws IOException {
-        if (generation == 0 || allocated > KEEP) {
-            // A first-version file's records, or a file grown too long: it is begun again from nothing.
-            channel.truncate(0);
-            allocated = 0;
+    /** Writes the header of a new generation, then makes sure zeros lie ahead of the records. */
+    private void startOver() throws IOException {
+        long next;
+        do next = GENERATIONS.nextLong(); while (next == 0 || next == generation);
+        boolean hadHeader = allocated >= HEADER;
+        ByteBuffer old = ByteBuffer.allocate(HEADER);
+        if (hadHeader) readFully(channel, old, 0);
+        try {
+            writeAt(ByteBuffer.allocate(HEADER).put(MAGIC).putLong(next).flip(), 0);
+            // Zero the first record's place: what an earlier generation left there is dead either way.
+            writeAt(ByteBuffer.allocate(RECORD_HEADER), HEADER);
+            // Synced before any record of the generation: else a power cut could leave records of the
+            // new generation behind the old header.
+            if (sync) channel.force(false);
+        } catch (IOException e) {
+            try {
+                if (hadHeader) writeAt(old, 0);
+                broken = null;
+            } catch (IOException again) {
+                e.addSuppressed(again);
+                broken = e;
+            }
+            throw e;
         }
+        broken = null;
         setGeneration(next);
-        ByteBuffer head = ByteBuffer.allocate(HEADER).put(MAGIC).putLong(next).flip();
-        while (head.hasRemaining()) channel.write(head, head.position());
+        firstVersion = false;
         headerLength = HEADER;
         end = HEADER;
-        allocated = Math.max(allocated, HEADER);
+        allocated = Math.max(allocated, HEADER + RECORD_HEADER);
+        // A file grown far past a chunk (checkpoints that kept failing) is cut back, never below its header.
+        if (allocated > KEEP) {
+            channel.truncate(HEADER + CHUNK);
+            allocated = HEADER + CHUNK;
+        }
         if (allocated < HEADER + CHUNK) grow(HEADER + CHUNK);
-        // Zero the first record's place: what an earlier generation left there is dead either way.
-        channel.write(ByteBuffer.allocate(RECORD_HEADER), HEADER);
+    }
+
+    private void writeAt(ByteBuffer b, long at) throws IOException {
+        while (b.hasRemaining()) at += channel.write(b, at);
     }
 
     /** Fills the file with zeros from its end until it is at least {@code needed} long, a chunk at a time. */
@@ -334,7 +370,7 @@ public final class Journal implements AutoCloseable {
     /** The record checksum: over the generation's bytes, then the payload (the payload alone in a first-version file). */
     private int checksum(byte[] payload, int offset, int length) {
         crc.reset();
-        if (generation != 0) crc.update(generationBytes, 0, 8);
+        if (!firstVersion) crc.update(generationBytes, 0, 8);
         crc.update(payload, offset, length);
         return (int) crc.getValue();
     }
@@ -504,7 +540,8 @@ public final class Journal implements AutoCloseable {
             }
             return out;
         } catch (RuntimeException e) {
-            // The CRC matched, so this is not a torn write: the file is not what this version wrote.
+            // The CRC matched, with the header's random generation in it: not a torn write, nor what an
+            // earlier generation left; the file is not what this version wrote.
             throw new IOException("journal record is not readable: " + e, e);
         }
     }

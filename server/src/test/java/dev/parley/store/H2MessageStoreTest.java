@@ -81,6 +81,7 @@ class H2MessageStoreTest extends MessageStoreContract {
                 for (int i = 1; i <= 200; i++) {
                     store.append("alpha", "alice", "c" + i, "message number " + i + " of a journal that passes its limit").join();
                     assertThat(journal.size()).as("records after append %d", i).isLessThan(2048 + 1024);
+                    assertThat(java.nio.file.Files.size(t.journal())).as("the file after append %d", i).isLessThan(2 * Journal.CHUNK);
                 }
                 assertThat(store.range("alpha", 0, 1000)).hasSize(200);
             }

@@ -91,6 +91,7 @@ class JournalSyncTest {
                 for (int i = 1; i <= 100; i++) {
                     store.append("alpha", "alice", "c" + i, "message number " + i + " of a synced journal that passes its limit").join();
                     assertThat(journal.size()).as("records after append %d", i).isLessThan(2048 + 1024);
+                    assertThat(java.nio.file.Files.size(file)).as("the file after append %d", i).isLessThan(2 * Journal.CHUNK);
                 }
                 assertThat(journal.forces()).isEqualTo(100);
             }

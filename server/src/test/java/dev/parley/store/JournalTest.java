@@ -187,6 +187,55 @@ class JournalTest {
     }
 
     @Test
+    void each_clear_begins_a_generation_of_its_own_in_the_header() throws IOException {
+        Path file = tmp.resolve("parley.journal");
+        java.util.Set<Long> seen = new java.util.HashSet<>();
+        try (Journal j = Journal.open(file)) {
+            for (int i = 0; i < 5; i++) {
+                long generation = ByteBuffer.wrap(Files.readAllBytes(file), 8, 8).getLong();
+                assertThat(generation).isNotZero();
+                assertThat(seen.add(generation)).as("generation %d is new", i).isTrue();
+                j.append(List.of(message("alpha", i + 1, "in generation " + i)));
+                j.clear();
+            }
+        }
+    }
+
+    @Test
+    void a_file_grown_far_past_a_chunk_is_cut_back_when_emptied_and_keeps_its_header() throws IOException {
+        Path file = tmp.resolve("parley.journal");
+        String text = "z".repeat(1 << 20);
+        try (Journal j = Journal.open(file)) {
+            for (int i = 1; Files.size(file) <= Journal.KEEP; i++) j.append(List.of(message("alpha", i, text)));
+            j.clear();
+            assertThat(Files.size(file)).isLessThan(2 * Journal.CHUNK);
+            j.append(List.of(message("alpha", 1000, "after the cut")));
+        }
+        List<Message> all = new ArrayList<>();
+        try (Journal j = Journal.open(file)) {
+            j.replay(all::addAll);
+        }
+        assertThat(all).extracting(Message::text).containsExactly("after the cut");
+    }
+
+    @Test
+    void a_file_cut_short_while_it_was_made_starts_over_empty() throws IOException {
+        Path file = tmp.resolve("parley.journal");
+        for (byte[] start : List.of("PARLEYJ2\0\0\0".getBytes(java.nio.charset.StandardCharsets.US_ASCII), new byte[4096])) {
+            Files.write(file, start);
+            List<Message> all = new ArrayList<>();
+            try (Journal j = Journal.open(file)) {
+                assertThat(j.replay(all::addAll)).isZero();
+                j.append(List.of(message("alpha", 1, "first")));
+            }
+            try (Journal j = Journal.open(file)) {
+                j.replay(all::addAll);
+            }
+            assertThat(all).extracting(Message::text).containsExactly("first");
+        }
+    }
+
+    @Test
     void a_journal_of_the_first_version_is_replayed_and_begun_again_in_this_one_when_emptied() throws IOException {
         Path file = tmp.resolve("parley.journal");
         // As the first version wrote it: "PARLEYJ1", then records whose checksum covers the payload alone.

@@ -316,8 +316,6 @@ public final class Journal implements AutoCloseable {
         if (hadHeader) readFully(channel, old, 0);
         try {
             writeAt(ByteBuffer.allocate(HEADER).put(MAGIC).putLong(next).flip(), 0);
-            // Zero the first record's place: what an earlier generation left there is dead either way.
-            writeAt(ByteBuffer.allocate(RECORD_HEADER), HEADER);
             // Synced before any record of the generation: else a power cut could leave records of the
             // new generation behind the old header.
             if (sync) channel.force(false);
@@ -336,6 +334,11 @@ public final class Journal implements AutoCloseable {
         firstVersion = false;
         headerLength = HEADER;
         end = HEADER;
+        allocated = Math.max(allocated, HEADER);
+        // Zero the first record's place. A replay does not need it (what an earlier generation left
+        // there fails its checksum), but `bench load`, which does not link this class, reads an empty
+        // journal by it.
+        writeAt(ByteBuffer.allocate(RECORD_HEADER), HEADER);
         allocated = Math.max(allocated, HEADER + RECORD_HEADER);
         // A file grown far past a chunk (checkpoints that kept failing) is cut back, never below its header.
         if (allocated > KEEP) {

@@ -241,7 +241,8 @@ final class GroupCommitWriter {
     /**
      * Has H2 write everything committed (so far only in memory and the journal) to its file, then
      * empties the journal. Runs on the writer thread, which alone appends, so nothing committed can
-     * slip in between. On failure the journal is kept and grows until the next try.
+     * slip in between. On failure the journal is kept and grows until the next try (if the journal
+     * could not even put its old header back, its next append tries the clear again: Journal.append).
      */
     private void checkpoint() {
         try {

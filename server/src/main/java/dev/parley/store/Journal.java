@@ -33,7 +33,7 @@ import java.util.zip.CRC32C;
  * it held, a checkpoint then has H2 sync its file too ({@code CHECKPOINT SYNC}).
  *
  * <p>The file is written in place, never appended to: it is filled with zeros ahead of the records
- * ({@link #CHUNK} at a time) and never cut back when emptied. An {@code fdatasync} after a write that
+ * ({@link #CHUNK} at a time) and not cut back when emptied (but past {@link #KEEP}). An {@code fdatasync} after a write that
  * makes a file longer must also put the file's new length on the disk (on ext4 a commit of its own
  * journal); after a write inside the file it has only the data to write. Measured on this project's
  * machine: 30 µs of CPU a sync instead of 49, and 155 µs instead of 190 at the median
@@ -46,21 +46,18 @@ import java.util.zip.CRC32C;
  * new header is synced before the first record of its generation when the journal {@link #syncs}.
  *
  * <p>The file is a 16-byte header ({@code PARLEYJ2} and the generation, a long), then records:
- * payload length (int), CRC32C of the generation's 8 bytes followed by the payload (int),
- * payload = message count (int), then per message room, seq, id, sender, ts, clientId, text (strings
- * as an int length and UTF-8 bytes), and replyTo (long) when the count has {@link #WITH_REPLIES} set,
- * then a flags byte (1: a bot's message) when it has {@link #WITH_FLAGS} set: records written before
- * replies or bots lack them, and are read as they were written. When the count has
- * {@link #WITH_MARKS} set, the messages are followed by read markers raised in the same commit: their
- * count (int), then per marker room, user key (strings) and seq (long); see {@link Mark}. A record cut short by a crash (a write that never returned, so
- * never acknowledged) fails its length or CRC check and ends the replay. Only the writer thread
+ * payload length (int), CRC32C of the generation's 8 bytes followed by the payload (int), and the
+ * payload, the commit's messages and read markers as {@link JournalRecords} writes and reads them.
+ * A record cut short by a crash (a write that never returned, so never acknowledged) fails its
+ * length or CRC check and ends the replay. Only the writer thread
  * appends; the file is emptied once H2 has written everything it holds. A file of the first version
  * ({@code PARLEYJ1}: an 8-byte header, no generation, checksums of the payload alone, records appended
  * at its end) is still read, and starts over in this version when it is emptied, as {@link #recover}
  * does at every start.
  *
- * <p>Over 400 lines: the record format is written and read in this one file, so that a change
- * to one side is seen next to the other.
+ * <p>Over 400 lines: the file's own format (header, generations, zeros ahead, the first version)
+ * is written and read here, so that a change to one side is seen next to the other, with the
+ * replay into the database that depends on it; the payload's format is {@link JournalRecords}.
  */
 public final class Journal implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Journal.class);
@@ -75,12 +72,6 @@ public final class Journal implements AutoCloseable {
     static final long KEEP = 16 * CHUNK;
     /** Far above any real record (a batch of 1,024 messages at the text limit); a larger length is damage. */
     private static final int MAX_RECORD = 256 << 20;
-    /** A flag on a record's message count: each message ends with its replyTo (see the class comment). */
-    private static final int WITH_REPLIES = 1 << 30;
-    /** A flag on a record's message count: each message ends with a flags byte, after its replyTo. */
-    private static final int WITH_FLAGS = 1 << 29;
-    /** A flag on a record's message count: read markers follow the messages (see the class comment). */
-    private static final int WITH_MARKS = 1 << 28;
     private static final ByteBuffer ZEROS = ByteBuffer.allocate(64 << 10).asReadOnlyBuffer();
     private static final java.security.SecureRandom GENERATIONS = new java.security.SecureRandom();
 
@@ -91,7 +82,7 @@ public final class Journal implements AutoCloseable {
     private final FileChannel channel;
     private final boolean sync;
     private final CRC32C crc = new CRC32C();
-    private ByteBuffer buffer = ByteBuffer.allocate(64 << 10);
+    private final JournalRecords records = new JournalRecords();
     /** The header's generation, which every checksum covers but in a file of the first version. */
     private long generation;
     /** A file of the first version: checksums of the payload alone, records appended at its end. */
@@ -100,8 +91,13 @@ public final class Journal implements AutoCloseable {
     private int headerLength;
     /** Where the next record goes. */
     private long end;
-    /** How far the file is known to be filled: zeros (or records of earlier generations) from {@link #end} to here. */
+    /**
+     * How far the file is known to be filled. From {@link #end} to here lie zeros, records of earlier
+     * generations, or what a crash or a failed append left of a record of this one.
+     */
     private long allocated;
+    /** New headers synced (see {@link #startOver}); read by tests. */
+    private long headerSyncs;
     /** Set when a new header failed and the old one could not be put back: appends then fail. */
     private IOException broken;
     /** Appends forced to the disk: what shows that the sync is done, not only configured. Written by the writer thread only. */
@@ -137,7 +133,7 @@ public final class Journal implements AutoCloseable {
             }
             // A file shorter than a header, or whose header is zeros, was cut short while it was made
             // (or, in this version, before its header was whole): it holds no record, and starts over.
-            boolean unmade = size < HEADER_V1 || java.util.Arrays.equals(magic, new byte[HEADER_V1])
+            boolean unmade = size < HEADER_V1 || (java.util.Arrays.equals(magic, new byte[HEADER_V1]) && size <= 2 * CHUNK)
                     || (java.util.Arrays.equals(magic, MAGIC) && size < HEADER);
             if (unmade) {
                 j.allocated = size;
@@ -188,6 +184,11 @@ public final class Journal implements AutoCloseable {
         return end - headerLength;
     }
 
+    /** How many new headers were synced before their generation's first record. */
+    long headerSyncs() {
+        return headerSyncs;
+    }
+
     /** Where the next record goes: the file's offset just past the last whole record. */
     long end() {
         return end;
@@ -195,8 +196,12 @@ public final class Journal implements AutoCloseable {
 
     /**
      * Hands each whole record's messages to {@code batch}, in the order they were appended, and
-     * returns how many messages there were. Stops at the first damaged record: it can only be the
-     * last one, cut short by a crash before its commit was acknowledged.
+     * returns how many messages there were. Stops at the first place that holds no whole record of
+     * the header's generation: the zeros ahead of the records, an earlier generation's records, or
+     * a record cut short by a crash before its commit was acknowledged. (Without a sync per commit a
+     * power cut can keep a later record's pages and lose an earlier one's; the replay then stops at
+     * the earlier one.) Appending after a replay without a {@link #clear}, as tests do, writes over
+     * what it stopped at; {@link #recover} always begins a new generation first.
      */
     public long replay(Consumer<List<Message>> batch) throws IOException {
         return replay(batch, marks -> {});
@@ -234,7 +239,7 @@ public final class Journal implements AutoCloseable {
             if (checksum(payload.array(), 0, length) != sum) break;
             if (batch != null) {
                 List<Mark> markers = new ArrayList<>();
-                List<Message> decoded = decode(payload, markers);
+                List<Message> decoded = JournalRecords.decode(payload, markers);
                 batch.accept(decoded);
                 if (!markers.isEmpty()) marks.accept(markers);
             }
@@ -268,7 +273,11 @@ public final class Journal implements AutoCloseable {
      */
     public void append(List<Message> messages, List<Mark> marks, boolean force) throws IOException {
         ByteBuffer b = encode(messages, marks);
-        if (broken != null) throw new IOException("the journal's header could not be written: " + broken.getMessage(), broken);
+        if (broken != null) {
+            // A clear failed and could not put the old header back; the database held every record
+            // then, so a new generation may begin now, or the commit fails as the clear did.
+            startOver();
+        }
         long at = end;
         try {
             if (!firstVersion && at + b.remaining() > allocated) grow(at + b.remaining());
@@ -311,21 +320,31 @@ public final class Journal implements AutoCloseable {
     private void startOver() throws IOException {
         long next;
         do next = GENERATIONS.nextLong(); while (next == 0 || next == generation);
-        boolean hadHeader = allocated >= HEADER;
-        ByteBuffer old = ByteBuffer.allocate(HEADER);
-        if (hadHeader) readFully(channel, old, 0);
+        // What to put back if the new header fails: the header as it is (for a first-version file
+        // with the start of its first record). Once broken, what is on the disk is not to be trusted.
+        ByteBuffer old = null;
+        if (broken == null && allocated >= HEADER) {
+            old = ByteBuffer.allocate(HEADER);
+            readFully(channel, old, 0);
+        }
         try {
             writeAt(ByteBuffer.allocate(HEADER).put(MAGIC).putLong(next).flip(), 0);
             // Synced before any record of the generation: else a power cut could leave records of the
             // new generation behind the old header.
-            if (sync) channel.force(false);
+            if (sync) {
+                channel.force(false);
+                headerSyncs++;
+            }
         } catch (IOException e) {
-            try {
-                if (hadHeader) writeAt(old, 0);
-                broken = null;
-            } catch (IOException again) {
-                e.addSuppressed(again);
+            if (old == null) {
                 broken = e;
+            } else {
+                try {
+                    writeAt(old, 0);
+                } catch (IOException again) {
+                    e.addSuppressed(again);
+                    broken = e;
+                }
             }
             throw e;
         }
@@ -335,6 +354,15 @@ public final class Journal implements AutoCloseable {
         headerLength = HEADER;
         end = HEADER;
         allocated = Math.max(allocated, HEADER);
+        // The journal is emptied from here on; what follows only tidies it, and a failure is not the clear's.
+        try {
+            tidy();
+        } catch (IOException e) {
+            log.warn("journal {}: emptied, but laying zeros ahead of its records failed (the next append tries again): {}", path, e.toString());
+        }
+    }
+
+    private void tidy() throws IOException {
         // Zero the first record's place. A replay does not need it (what an earlier generation left
         // there fails its checksum), but `bench load`, which does not link this class, reads an empty
         // journal by it.
@@ -462,98 +490,12 @@ public final class Journal implements AutoCloseable {
     }
 
     private ByteBuffer encode(List<Message> messages, List<Mark> marks) {
-        ByteBuffer b = buffer;
-        b.clear();
-        b.position(RECORD_HEADER);
-        b = ensure(b, 4);
-        b.putInt(messages.size() | WITH_REPLIES | WITH_FLAGS | (marks.isEmpty() ? 0 : WITH_MARKS));
-        for (Message m : messages) {
-            b = putString(b, m.room());
-            b = ensure(b, 8);
-            b.putLong(m.seq());
-            b = putString(b, m.id());
-            b = putString(b, m.from());
-            b = ensure(b, 8);
-            b.putLong(m.tsMillis());
-            b = putString(b, m.clientId());
-            b = putString(b, m.text());
-            b = ensure(b, 8);
-            b.putLong(m.replyTo());
-            b = ensure(b, 1);
-            b.put((byte) (m.bot() ? 1 : 0));
-        }
-        if (!marks.isEmpty()) {
-            b = ensure(b, 4);
-            b.putInt(marks.size());
-            for (Mark k : marks) {
-                b = putString(b, k.room());
-                b = putString(b, k.userKey());
-                b = ensure(b, 8);
-                b.putLong(k.seq());
-            }
-        }
+        ByteBuffer b = records.encode(messages, marks, RECORD_HEADER);
         int length = b.position() - RECORD_HEADER;
         b.putInt(0, length);
         b.putInt(4, checksum(b.array(), RECORD_HEADER, length));
         b.flip();
         return b;
-    }
-
-    private ByteBuffer putString(ByteBuffer b, String s) {
-        byte[] bytes = s.getBytes(StandardCharsets.UTF_8);
-        b = ensure(b, 4 + bytes.length);
-        b.putInt(bytes.length);
-        b.put(bytes);
-        return b;
-    }
-
-    /** The buffer with room for {@code more} bytes, grown (and kept) if it had none. */
-    private ByteBuffer ensure(ByteBuffer b, int more) {
-        if (b.remaining() >= more) return b;
-        ByteBuffer bigger = ByteBuffer.allocate(Math.max(b.capacity() * 2, b.position() + more));
-        b.flip();
-        bigger.put(b);
-        buffer = bigger;
-        return bigger;
-    }
-
-    private static List<Message> decode(ByteBuffer p, List<Mark> marks) throws IOException {
-        try {
-            int head = p.getInt();
-            boolean replies = (head & WITH_REPLIES) != 0;
-            boolean flags = (head & WITH_FLAGS) != 0;
-            boolean withMarks = (head & WITH_MARKS) != 0;
-            int count = head & ~(WITH_REPLIES | WITH_FLAGS | WITH_MARKS);
-            List<Message> out = new ArrayList<>(Math.min(count, 4096));
-            for (int i = 0; i < count; i++) {
-                String room = getString(p);
-                long seq = p.getLong();
-                String id = getString(p);
-                String sender = getString(p);
-                long ts = p.getLong();
-                String clientId = getString(p);
-                String text = getString(p);
-                long replyTo = replies ? p.getLong() : 0;
-                boolean bot = flags && (p.get() & 1) != 0;
-                out.add(new Message(room, seq, id, sender, text, ts, clientId, null, replyTo, null, bot));
-            }
-            if (withMarks) {
-                int n = p.getInt();
-                for (int i = 0; i < n; i++) marks.add(new Mark(getString(p), getString(p), p.getLong()));
-            }
-            return out;
-        } catch (RuntimeException e) {
-            // The CRC matched, with the header's random generation in it: not a torn write, nor what an
-            // earlier generation left; the file is not what this version wrote.
-            throw new IOException("journal record is not readable: " + e, e);
-        }
-    }
-
-    private static String getString(ByteBuffer p) {
-        int n = p.getInt();
-        String s = new String(p.array(), p.position(), n, StandardCharsets.UTF_8);
-        p.position(p.position() + n);
-        return s;
     }
 
     /** Forces a directory's entries (a file made in it) to the disk, where the platform can. */

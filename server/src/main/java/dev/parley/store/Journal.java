@@ -36,7 +36,7 @@ import java.util.zip.CRC32C;
  * ({@link #CHUNK} at a time) and not cut back when emptied (but past {@link #KEEP}). An {@code fdatasync} after a write that
  * makes a file longer must also put the file's new length on the disk (on ext4 a commit of its own
  * journal); after a write inside the file it has only the data to write. Measured on this project's
- * machine: 30 µs of CPU a sync instead of 49, and 155 µs instead of 190 at the median
+ * machine: 30 µs of CPU a sync instead of 49, and about 155 µs instead of 185 at the median
  * (docs/BENCHMARKS.md, entry 61). Records of an earlier filling then stay behind the new ones, so
  * each filling has a <em>generation</em>, a random number in the file's header that every record's
  * checksum covers: a replay stops at the first record that is not of the header's generation, as it

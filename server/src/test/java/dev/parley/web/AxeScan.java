@@ -51,8 +51,8 @@ final class AxeScan {
         // axe would judge as it is at that instant. Endless animations (the reconnecting spinner) stay.
         page.waitForFunction("() => document.getAnimations().every(a => a.playState !== 'running' || a.effect.getComputedTiming().iterations === Infinity)");
         // Waiting is not enough: the typing line's own timer can end it during the scan, and CI caught it
-        // fading out (contrast 1.02). Scanned as a reader who asked for reduced motion sees it, the line
-        // is either shown or hidden, never between; the page's other rules are the same.
+        // fading out (contrast 1.02). Scanned as a reader who asked for reduced motion would see it, the
+        // line is either shown or hidden, never between; the page's other rules are the same.
         page.emulateMedia(new Page.EmulateMediaOptions().setReducedMotion(ReducedMotion.REDUCE));
         AxeResults results;
         try {

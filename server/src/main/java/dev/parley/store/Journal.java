@@ -98,7 +98,7 @@ public final class Journal implements AutoCloseable {
     private long allocated;
     /** New headers synced (see {@link #startOver}); read by tests. */
     private long headerSyncs;
-    /** Set when a new header failed and the old one could not be put back: appends then fail. */
+    /** Set when a new header failed and the old one could not be put back: the next append then tries the clear again. */
     private IOException broken;
     /** Appends forced to the disk: what shows that the sync is done, not only configured. Written by the writer thread only. */
     private volatile long forces;
@@ -290,7 +290,7 @@ public final class Journal implements AutoCloseable {
         } catch (IOException e) {
             try {
                 if (firstVersion) channel.truncate(end);
-                else channel.write(ByteBuffer.allocate(RECORD_HEADER), end);
+                else writeAt(ByteBuffer.allocate(RECORD_HEADER), end);
             } catch (IOException again) {
                 e.addSuppressed(again);
             }
@@ -310,7 +310,7 @@ public final class Journal implements AutoCloseable {
     /**
      * Forgets every record: call once the database has written all of them itself. A new generation
      * begins. On a failure the journal keeps its records and generation; if its old header could
-     * not be put back either, every append fails until a clear succeeds.
+     * not be put back either, the next append tries the clear again before it writes.
      */
     public void clear() throws IOException {
         startOver();

@@ -48,10 +48,7 @@ class JournalTest {
         try (Journal j = Journal.open(file)) {
             j.append(List.of(message("alpha", 1, "lunch?"), reply));
         }
-        List<Message> all = new ArrayList<>();
-        try (Journal j = Journal.open(file)) {
-            j.replay(all::addAll);
-        }
+        List<Message> all = replayed(file);
         assertThat(all).extracting(Message::replyTo).containsExactly(0L, 1L);
     }
 
@@ -62,10 +59,7 @@ class JournalTest {
         try (Journal j = Journal.open(file)) {
             j.append(List.of(message("alpha", 1, "lunch?"), bot));
         }
-        List<Message> all = new ArrayList<>();
-        try (Journal j = Journal.open(file)) {
-            j.replay(all::addAll);
-        }
+        List<Message> all = replayed(file);
         assertThat(all).extracting(Message::bot).containsExactly(false, true);
     }
 
@@ -78,10 +72,7 @@ class JournalTest {
             j.append(batch);
             j.append(List.of(message("alpha", 1025, "after")));
         }
-        List<Message> all = new ArrayList<>();
-        try (Journal j = Journal.open(file)) {
-            j.replay(all::addAll);
-        }
+        List<Message> all = replayed(file);
         assertThat(all).hasSize(1025);
         assertThat(all.get(1023).text()).isEqualTo(text + 1024);
         assertThat(all.get(1024).text()).isEqualTo("after");
@@ -106,10 +97,7 @@ class JournalTest {
             assertThat(j.replay(all::addAll)).isEqualTo(1);
             j.append(List.of(message("alpha", 2, "again")));
         }
-        all.clear();
-        try (Journal j = Journal.open(file)) {
-            j.replay(all::addAll);
-        }
+        all = replayed(file);
         assertThat(all).extracting(Message::text).containsExactly("whole", "again");
     }
 
@@ -131,10 +119,7 @@ class JournalTest {
             j.replay(all::addAll);
             j.append(List.of(message("alpha", 3, "written again")));
         }
-        all.clear();
-        try (Journal j = Journal.open(file)) {
-            j.replay(all::addAll);
-        }
+        all = replayed(file);
         assertThat(all).extracting(Message::text).containsExactly("good", "also good", "written again");
     }
 
@@ -149,10 +134,7 @@ class JournalTest {
             assertThat(j.size()).isZero();
             j.append(List.of(message("alpha", 4, "new")));
         }
-        List<Message> all = new ArrayList<>();
-        try (Journal j = Journal.open(file)) {
-            j.replay(all::addAll);
-        }
+        List<Message> all = replayed(file);
         assertThat(all).extracting(Message::text).containsExactly("new");
     }
 
@@ -178,10 +160,7 @@ class JournalTest {
             for (int i = 1; i <= n; i++) j.append(List.of(message("alpha", i, text + i)));
         }
         assertThat(Files.size(file)).isGreaterThan(2 * Journal.CHUNK);
-        List<Message> all = new ArrayList<>();
-        try (Journal j = Journal.open(file)) {
-            j.replay(all::addAll);
-        }
+        List<Message> all = replayed(file);
         assertThat(all).hasSize(n);
         assertThat(all.get(n - 1).text()).isEqualTo(text + n);
     }
@@ -216,10 +195,7 @@ class JournalTest {
             assertThat(Files.size(file)).isLessThan(2 * Journal.CHUNK);
             j.append(List.of(message("alpha", 1000, "after the cut")));
         }
-        List<Message> all = new ArrayList<>();
-        try (Journal j = Journal.open(file)) {
-            j.replay(all::addAll);
-        }
+        List<Message> all = replayed(file);
         assertThat(all).extracting(Message::text).containsExactly("after the cut");
     }
 
@@ -276,16 +252,7 @@ class JournalTest {
     void a_journal_of_the_first_version_is_replayed_and_begun_again_in_this_one_when_emptied() throws IOException {
         Path file = tmp.resolve("parley.journal");
         // As the first version wrote it: "PARLEYJ1", then records whose checksum covers the payload alone.
-        ByteBuffer payload = ByteBuffer.allocate(256);
-        payload.putInt(1);
-        putString(payload, "alpha");
-        payload.putLong(5);
-        putString(payload, "id-5");
-        putString(payload, "alice");
-        payload.putLong(1_700_000_000_005L);
-        putString(payload, "c-5");
-        putString(payload, "from before the upgrade");
-        payload.flip();
+        ByteBuffer payload = firstRecordPayload("from before the upgrade");
         java.util.zip.CRC32C crc = new java.util.zip.CRC32C();
         crc.update(payload.array(), 0, payload.limit());
         ByteBuffer file1 = ByteBuffer.allocate(16 + payload.limit());
@@ -300,10 +267,7 @@ class JournalTest {
         }
         assertThat(all).extracting(Message::text).containsExactly("from before the upgrade");
         assertThat(new String(Files.readAllBytes(file), 0, 8, java.nio.charset.StandardCharsets.US_ASCII)).isEqualTo("PARLEYJ2");
-        all.clear();
-        try (Journal j = Journal.open(file)) {
-            j.replay(all::addAll);
-        }
+        all = replayed(file);
         assertThat(all).extracting(Message::text).containsExactly("after the upgrade");
     }
 
@@ -318,6 +282,15 @@ class JournalTest {
         Files.writeString(file, "some other file entirely");
         assertThatThrownBy(() -> Journal.open(file)).isInstanceOf(IOException.class).hasMessageContaining("not a Parley journal");
         assertThat(Files.readString(file)).isEqualTo("some other file entirely");
+    }
+
+    /** Every message a fresh open and replay of {@code file} hands back, in order. */
+    private static List<Message> replayed(Path file) throws IOException {
+        List<Message> all = new ArrayList<>();
+        try (Journal j = Journal.open(file)) {
+            j.replay(all::addAll);
+        }
+        return all;
     }
 
     static Message message(String room, long seq, String text) {

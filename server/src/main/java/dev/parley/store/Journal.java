@@ -16,6 +16,7 @@ import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Consumer;
+import java.util.function.UnaryOperator;
 import java.util.zip.CRC32C;
 
 /**
@@ -120,7 +121,12 @@ public final class Journal implements AutoCloseable {
      * @param sync whether each {@link #append} reaches the disk before it returns ({@code CHAT_JOURNAL_SYNC=commit})
      */
     public static Journal open(Path path, boolean sync) throws IOException {
-        FileChannel ch = FileChannel.open(path, StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE);
+        return open(path, sync, UnaryOperator.identity());
+    }
+
+    /** As {@link #open(Path, boolean)}, through {@code channels}: tests wrap the file's channel in one that fails when told. */
+    static Journal open(Path path, boolean sync, UnaryOperator<FileChannel> channels) throws IOException {
+        FileChannel ch = channels.apply(FileChannel.open(path, StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE));
         try {
             Journal j = new Journal(path, ch, sync);
             long size = ch.size();
@@ -272,12 +278,13 @@ public final class Journal implements AutoCloseable {
      * instead of costing a sync of their own.
      */
     public void append(List<Message> messages, List<Mark> marks, boolean force) throws IOException {
-        ByteBuffer b = encode(messages, marks);
         if (broken != null) {
             // A clear failed and could not put the old header back; the database held every record
-            // then, so a new generation may begin now, or the commit fails as the clear did.
+            // then, so a new generation may begin now, or the commit fails as the clear did. Before
+            // the encoding: the record's checksum covers the generation it is written in.
             startOver();
         }
+        ByteBuffer b = encode(messages, marks);
         long at = end;
         try {
             if (!firstVersion && at + b.remaining() > allocated) grow(at + b.remaining());

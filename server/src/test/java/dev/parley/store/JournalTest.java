@@ -285,7 +285,7 @@ class JournalTest {
     }
 
     /** Every message a fresh open and replay of {@code file} hands back, in order. */
-    private static List<Message> replayed(Path file) throws IOException {
+    static List<Message> replayed(Path file) throws IOException {
         List<Message> all = new ArrayList<>();
         try (Journal j = Journal.open(file)) {
             j.replay(all::addAll);

@@ -226,7 +226,7 @@ final class GroupCommitWriter {
      * commit's, shared by every message in it. If the write (or the sync) fails the transaction is
      * rolled back, so the journal never lacks a committed message; if the commit fails after the
      * write, the journal holds messages that were not acknowledged, which a replay stores and a retry
-     * of the send then finds.
+     * of the send then finds, unless a later commit took their seqs again (Journal.recover).
      */
     private void journal(List<Message> fresh) throws SQLException {
         if (journal == null || fresh.isEmpty()) return;

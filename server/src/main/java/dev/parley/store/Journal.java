@@ -14,7 +14,9 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.function.Consumer;
 import java.util.function.UnaryOperator;
 import java.util.zip.CRC32C;
@@ -447,6 +449,15 @@ public final class Journal implements AutoCloseable {
             }
             return;
         }
+        // A seq held twice was taken again: the commit of the first record failed after it was written
+        // (GroupCommitWriter.commit), and its rollback gave the seq back. The later record is the one
+        // stored and acknowledged; put back first, the earlier one would take its place.
+        Map<String, Message> bySeq = new LinkedHashMap<>();
+        for (Message m : messages) {
+            String key = m.room() + '\u0000' + m.seq();
+            bySeq.remove(key);
+            bySeq.put(key, m);
+        }
         int restored = 0;
         try (Connection c = db.connection()) {
             c.setAutoCommit(false);
@@ -454,7 +465,7 @@ public final class Journal implements AutoCloseable {
                  PreparedStatement first = c.prepareStatement("SELECT first_seq FROM rooms WHERE name = ?");
                  PreparedStatement insert = c.prepareStatement(SqlDialect.INSERT_MESSAGE + " ON CONFLICT DO NOTHING");
                  PreparedStatement bump = c.prepareStatement("UPDATE rooms SET last_seq = GREATEST(last_seq, ?) WHERE name = ?")) {
-                for (Message m : messages) {
+                for (Message m : bySeq.values()) {
                     room.setString(1, m.room());
                     room.setLong(2, m.tsMillis());
                     room.executeUpdate();

@@ -61,6 +61,13 @@ final class GroupCommitWriter {
     /** Written under this object's lock, except to CLOSED by the writer thread as it ends. */
     private volatile int state = NEW;
     private WriterSession session; // the writer thread's only
+    /**
+     * Set when a session ended on a failure: the database may have been closed and opened again by
+     * the pool, and an H2 closed by a fault (a full disk, say) opens without the commits it had not
+     * written yet. Before the next commit takes a seq, the journal's records are stored again (the
+     * writer thread's only).
+     */
+    private boolean restoreFromJournal;
 
     /** What the writer is given to store: a message, or a read marker. */
     sealed interface Work permits Pending, MarkWork {
@@ -225,13 +232,18 @@ final class GroupCommitWriter {
      * the acks that follow the commit promise what a power cut cannot take back; the sync is the
      * commit's, shared by every message in it. If the write (or the sync) fails the transaction is
      * rolled back, so the journal never lacks a committed message; if the commit fails after the
-     * write, the journal holds messages that were not acknowledged, which a replay stores and a retry
-     * of the send then finds, unless a later commit took their seqs again (Journal.recover).
+     * write, the record is taken back ({@link #retract}). Should that fail too, the journal holds
+     * messages that were not acknowledged, which a replay stores and a retry of the send then finds,
+     * unless a later commit took their seqs again (Journal.recover keeps the later record).
+     *
+     * @return where the record begins in the journal, or -1 if nothing was written
      */
-    private void journal(List<Message> fresh) throws SQLException {
-        if (journal == null || fresh.isEmpty()) return;
+    private long journal(List<Message> fresh) throws SQLException {
+        if (journal == null || fresh.isEmpty()) return -1;
+        long at = journal.end();
         try {
             journal.append(fresh);
+            return at;
         } catch (IOException e) {
             // SQLSTATE 58030, an I/O error: the batch fails as if the database were unavailable.
             throw new SQLException("journal write failed: " + e.getMessage(), "58030", e);
@@ -244,6 +256,16 @@ final class GroupCommitWriter {
      * slip in between. On failure the journal is kept and grows until the next try (if the journal
      * could not even put its old header back, its next append tries the clear again: Journal.append).
      */
+    /** Takes back the record a failed commit wrote at {@code at} (nothing if -1): its messages were not stored, nor will be acknowledged. */
+    private void retract(long at) {
+        if (at < 0) return;
+        try {
+            journal.retract(at);
+        } catch (IOException e) {
+            log.warn("a failed commit's journal record could not be taken back (a replay stores it; its seqs go to the next record): {}", e.toString());
+        }
+    }
+
     private void checkpoint() {
         try {
             WriterSession w = session();
@@ -330,6 +352,7 @@ final class GroupCommitWriter {
         long start = System.nanoTime();
         List<Appended> results;
         List<Message> fresh = new ArrayList<>(batch.size());
+        long journaledAt = -1;
         try {
             WriterSession w = session();
             try {
@@ -341,10 +364,11 @@ final class GroupCommitWriter {
                     return;
                 }
                 results = w.appendAll(batch, fresh, false);
-                journal(fresh);
+                journaledAt = journal(fresh);
                 w.connection.commit();
             } catch (SQLException e) {
                 rollbackQuietly(w.connection);
+                retract(journaledAt);
                 if (!integrityViolation(e)) {
                     if (!refusesData(e)) endSession();
                     throw e;
@@ -355,6 +379,7 @@ final class GroupCommitWriter {
                 results = appendWithLookup(w, batch, fresh);
             } catch (RuntimeException e) {
                 rollbackQuietly(w.connection);
+                retract(journaledAt);
                 endSession();
                 throw e;
             }
@@ -390,13 +415,15 @@ final class GroupCommitWriter {
     }
 
     private List<Appended> appendWithLookup(WriterSession w, List<Pending> batch, List<Message> fresh) throws SQLException {
+        long journaledAt = -1;
         try {
             List<Appended> results = w.appendAll(batch, fresh, true);
-            journal(fresh);
+            journaledAt = journal(fresh);
             w.connection.commit();
             return results;
         } catch (SQLException | RuntimeException e) {
             rollbackQuietly(w.connection);
+            retract(journaledAt);
             if (!(e instanceof SQLException s && refusesData(s))) endSession();
             throw e;
         }
@@ -429,17 +456,33 @@ final class GroupCommitWriter {
      */
     private WriterSession session() throws SQLException {
         long now = System.nanoTime();
-        if (session != null && now - session.borrowedAt > SESSION_RENEW_NANOS) endSession();
+        if (session != null && now - session.borrowedAt > SESSION_RENEW_NANOS) {
+            session.close(); // a renewal, not a failure
+            session = null;
+        }
         if (session != null && now - session.lastUsed > SESSION_IDLE_CHECK_NANOS && !session.connection.isValid(1)) endSession();
-        if (session == null) session = new WriterSession(db.connection(), now, journal != null);
+        if (session == null) {
+            if (restoreFromJournal && journal != null && journal.size() > 0) {
+                try {
+                    journal.recover(db); // stores what the database lacks, then has it written and empties the journal
+                } catch (StoreException e) {
+                    throw new SQLException("the journal could not be stored again after a database failure: " + e.getMessage(), "58030", e);
+                }
+                log.info("the journal's records were stored again after a database failure");
+            }
+            restoreFromJournal = false;
+            session = new WriterSession(db.connection(), now, journal != null);
+        }
         session.lastUsed = now;
         return session;
     }
 
+    /** Lets go of the session after a failure (see {@link #restoreFromJournal}). */
     private void endSession() {
         if (session == null) return;
         session.close();
         session = null;
+        restoreFromJournal = true;
     }
 
     private static void rollbackQuietly(Connection c) {

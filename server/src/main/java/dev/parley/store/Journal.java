@@ -309,6 +309,19 @@ public final class Journal implements AutoCloseable {
         if (firstVersion) allocated = Math.max(allocated, at);
     }
 
+    /**
+     * Takes back the last record, which begins at {@code at} (its {@link #end} before the append):
+     * the commit it was written for failed, so its messages were not stored and must not be replayed.
+     * The writer appends nothing between, so no record follows it. Synced if the journal syncs.
+     */
+    void retract(long at) throws IOException {
+        if (at < headerLength || at > end) throw new IllegalArgumentException("no record of this generation begins at " + at);
+        if (firstVersion) channel.truncate(at);
+        else writeAt(ByteBuffer.allocate(RECORD_HEADER), at);
+        if (sync) channel.force(false);
+        end = at;
+    }
+
     /** Syncs every record appended so far, if the journal {@link #syncs}. */
     public void force() throws IOException {
         if (!sync) return;
@@ -428,8 +441,10 @@ public final class Journal implements AutoCloseable {
 
     /**
      * Stores what the journal holds and the database lacks: the commits of the last half second or so
-     * before a crash, which H2 had not written yet. A message already stored (same room and seq) is
-     * skipped, so a journal that was not emptied before a clean stop replays to no effect.
+     * before a crash, which H2 had not written yet; then has the database write everything and
+     * empties the journal. A message already stored (same room and seq) is skipped, so a journal that
+     * was not emptied before a clean stop replays to no effect. Run at start, and by the writer after
+     * a database failure (an H2 closed by a fault and opened again lacks what it had not written).
      */
     void recover(Database db) {
         List<Message> messages = new ArrayList<>();

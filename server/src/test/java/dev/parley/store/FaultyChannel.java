@@ -19,6 +19,7 @@ final class FaultyChannel extends FileChannel {
     private int writesToPass;
     private int writesToFail;
     private int forcesToFail;
+    private Runnable beforeForce;
 
     FaultyChannel(FileChannel real) {
         this.real = real;
@@ -50,8 +51,16 @@ final class FaultyChannel extends FileChannel {
         return real.write(src, position);
     }
 
+    /** Runs {@code action} once, at the next sync, before it: what else fails while the disk syncs. */
+    void beforeNextForce(Runnable action) {
+        beforeForce = action;
+    }
+
     @Override
     public void force(boolean metaData) throws IOException {
+        Runnable action = beforeForce;
+        beforeForce = null;
+        if (action != null) action.run();
         if (forcesToFail > 0) {
             forcesToFail--;
             throw new IOException("injected: sync failed");

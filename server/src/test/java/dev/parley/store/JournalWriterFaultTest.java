@@ -32,8 +32,8 @@ import static org.assertj.core.api.Assertions.assertThat;
  *
  * <p>A crash is played as the other journal tests play it (DeletedRoomJournalTest): the journal file
  * as it was at the crash is put back after a clean close. The clean close has H2 write everything,
- * so what H2 would lose in a real crash (the commits it had not written yet, with its write delay)
- * is then taken out of it by hand ({@link #crashedWith}): what comes back can only come from the journal.
+ * so what H2 would lose in a real crash (the commits since its last checkpoint) is then taken out of
+ * it by hand ({@link #crashedWith}): what comes back can only come from the journal.
  */
 class JournalWriterFaultTest {
     private static final String ROOM = "alpha";
@@ -96,12 +96,27 @@ class JournalWriterFaultTest {
         return Files.copy(file, tmp.resolve(name));
     }
 
-    /** A crash: the journal as {@code snapshot} holds it, and H2 as if it had written none of the room's pages. */
-    private void crashedWith(Path snapshot) throws Exception {
+    /**
+     * A crash: the journal as {@code snapshot} holds it, and H2 as if it had written the room's
+     * messages up to seq {@code written} only (those of its last checkpoint: after a failure the
+     * writer stores the journal again and has H2 write it before it empties the journal).
+     */
+    private void crashedWith(Path snapshot, long written) throws Exception {
         Files.copy(snapshot, file, StandardCopyOption.REPLACE_EXISTING);
-        try (Connection c = db.connection(); Statement st = c.createStatement()) {
-            st.executeUpdate("DELETE FROM messages WHERE room = '" + ROOM + "'");
-            st.executeUpdate("UPDATE rooms SET last_seq = 0 WHERE name = '" + ROOM + "'");
+        lose(written);
+    }
+
+    /** Takes the room's messages past seq {@code written} out of H2, as a crash or a reopen after a fault would. */
+    private void lose(long written) throws Exception {
+        for (int attempt = 1; ; attempt++) {
+            // After SHUTDOWN IMMEDIATELY the pool may first hand out a connection to the closed database, then evicts it.
+            try (Connection c = db.connection(); Statement st = c.createStatement()) {
+                st.executeUpdate("DELETE FROM messages WHERE room = '" + ROOM + "' AND seq > " + written);
+                st.executeUpdate("UPDATE rooms SET last_seq = " + written + " WHERE name = '" + ROOM + "'");
+                return;
+            } catch (java.sql.SQLException e) {
+                if (attempt == 5) throw e;
+            }
         }
     }
 
@@ -150,9 +165,9 @@ class JournalWriterFaultTest {
     /**
      * Two crashes. Right after the refusal: the refused record's bytes reached the file before its
      * sync failed, and only its zeroed length keeps a replay from storing it (at seq 3, which H2
-     * never had). After the next send: that send's record was written where the refused one was, so
-     * the replay reaches it; one written past the refused record would sit behind that zeroed
-     * length, and an acknowledged message would be lost.
+     * never had). After the next send: the failure made the writer store the journal again and
+     * have H2 write it before that send, so the crash takes only the next send from H2, and the
+     * journal brings it back at the refused send's seq.
      */
     @Test
     void a_crash_after_a_refused_send_brings_back_the_acknowledged_messages_and_never_the_refused_one() throws Exception {
@@ -167,12 +182,12 @@ class JournalWriterFaultTest {
             afterNext = snapshot("after-next.journal");
         }
 
-        crashedWith(atRefusal);
+        crashedWith(atRefusal, 0);
         try (MessageStore store = reopen()) {
             assertThat(history(store)).containsExactly("1 one", "2 two");
             assertThat(store.lastSeq(ROOM)).hasValue(2);
         }
-        crashedWith(afterNext);
+        crashedWith(afterNext, 2); // the failure made the writer store the journal again, and H2 write 1 and 2
         try (MessageStore store = reopen()) {
             assertThat(history(store)).containsExactly("1 one", "2 two", "3 three");
             assertThat(send(store, "bob", "b2", "four").message().seq()).isEqualTo(4);
@@ -203,7 +218,7 @@ class JournalWriterFaultTest {
             assertThat(kept.replay(batch -> {})).as("messages replayed from the kept journal").isEqualTo(texts.size());
         }
 
-        crashedWith(atCrash);
+        crashedWith(atCrash, 0); // the checkpoint failed: H2 wrote nothing it is known to have
         try (MessageStore store = reopen()) {
             assertThat(history(store)).as("every acknowledged message, at its seq")
                     .containsExactlyElementsOf(IntStream.range(0, texts.size()).mapToObj(i -> (i + 1) + " " + texts.get(i)).toList());
@@ -248,6 +263,69 @@ class JournalWriterFaultTest {
         try (MessageStore store = reopen()) {
             assertThat(history(store)).containsExactly("1 one", "2 two");
             assertThat(send(store, "bob", "b1", "three").message().seq()).isEqualTo(3);
+        }
+    }
+
+    /**
+     * H2 closed by a fault while the journal syncs a commit (SHUTDOWN IMMEDIATELY: no pages written,
+     * as when H2 stops on a full disk), so the commit fails after its record was written. The record
+     * is taken back: neither the database, once open again, nor a crash's replay stores the refused
+     * message, whose seq goes to the next send.
+     */
+    @Test
+    void a_commit_that_fails_after_its_record_was_written_takes_the_record_back() throws Exception {
+        Path atCrash;
+        try (MessageStore store = open(GroupCommitWriter.JOURNAL_CHECKPOINT_BYTES)) {
+            send(store, "alice", "c1", "one");
+            send(store, "alice", "c2", "two");
+            disk.beforeNextForce(this::shutDownImmediately);
+            assertThat(store.append(ROOM, "alice", "c3", "refused")).failsWithin(10, TimeUnit.SECONDS)
+                    .withThrowableOfType(ExecutionException.class).havingCause().isInstanceOf(StoreException.class);
+            assertThat(journal.replay(batch -> {})).as("messages the journal keeps").isEqualTo(2);
+            assertThat(sendRetrying(store, "bob", "b1", "three").message().seq()).isEqualTo(3);
+            assertThat(history(store)).containsExactly("1 one", "2 two", "3 three");
+            atCrash = snapshot("at-crash.journal");
+        }
+        crashedWith(atCrash, 2); // the failure made the writer store the journal again, and H2 write 1 and 2
+        try (MessageStore store = reopen()) {
+            assertThat(history(store)).containsExactly("1 one", "2 two", "3 three");
+        }
+    }
+
+    /**
+     * H2 closed by a fault and opened again by the pool without the commits it had not written (made
+     * certain here by taking them out by hand): before the next send takes a seq, the writer stores
+     * the journal's records again, so acknowledged messages are not lost and their seqs not reused.
+     */
+    @Test
+    void a_database_opened_again_without_its_last_commits_gets_them_back_from_the_journal_before_the_next_send() throws Exception {
+        try (MessageStore store = open(GroupCommitWriter.JOURNAL_CHECKPOINT_BYTES)) {
+            send(store, "alice", "c1", "one");
+            send(store, "alice", "c2", "two");
+            shutDownImmediately();
+            lose(0); // the pool opens H2 again, which lacks both
+
+            assertThat(sendRetrying(store, "bob", "b1", "three").message().seq()).as("not a seq already acknowledged").isEqualTo(3);
+            assertThat(history(store)).containsExactly("1 one", "2 two", "3 three");
+        }
+    }
+
+    private void shutDownImmediately() {
+        try (Connection c = db.connection(); Statement st = c.createStatement()) {
+            st.execute("SHUTDOWN IMMEDIATELY");
+        } catch (java.sql.SQLException e) {
+            // H2 may report its own shutdown on the statement that asked for it
+        }
+    }
+
+    /** A send as a client makes it: once more with the same clientId when the store was unavailable (the writer's connection died with H2). */
+    private static MessageStore.Appended sendRetrying(MessageStore store, String sender, String clientId, String text) throws Exception {
+        for (int attempt = 1; ; attempt++) {
+            try {
+                return send(store, sender, clientId, text);
+            } catch (ExecutionException e) {
+                if (attempt == 3 || !(e.getCause() instanceof StoreException)) throw e;
+            }
         }
     }
 }

@@ -233,20 +233,33 @@ final class GroupCommitWriter {
      * commit's, shared by every message in it. If the write (or the sync) fails the transaction is
      * rolled back, so the journal never lacks a committed message; if the commit fails after the
      * write, the record is taken back ({@link #retract}). Should that fail too, the journal holds
-     * messages that were not acknowledged, which a replay stores and a retry of the send then finds,
-     * unless a later commit took their seqs again (Journal.recover keeps the later record).
+     * messages that were not acknowledged, which a replay stores (the writer's own, before its next
+     * commit, or the next start's) and a retry of the send then finds.
      *
-     * @return where the record begins in the journal, or -1 if nothing was written
+     * @return whether a record was written
      */
-    private long journal(List<Message> fresh) throws SQLException {
-        if (journal == null || fresh.isEmpty()) return -1;
-        long at = journal.end();
+    private boolean journal(List<Message> fresh) throws SQLException {
+        if (journal == null || fresh.isEmpty()) return false;
         try {
             journal.append(fresh);
-            return at;
+            return true;
         } catch (IOException e) {
             // SQLSTATE 58030, an I/O error: the batch fails as if the database were unavailable.
             throw new SQLException("journal write failed: " + e.getMessage(), "58030", e);
+        }
+    }
+
+    /**
+     * Takes back the journal's last record, written for a commit that failed: its messages were not
+     * stored, nor will be acknowledged. If that fails too, the record stays, and a replay (at start,
+     * or the writer's after a database failure) stores its messages at their seqs: the sender, told
+     * the store was unavailable, finds its message there when it sends again.
+     */
+    private void retract() {
+        try {
+            journal.retract();
+        } catch (IOException | RuntimeException e) {
+            log.warn("a failed commit's journal record could not be taken back (a replay will store its messages): {}", e.toString());
         }
     }
 
@@ -256,16 +269,6 @@ final class GroupCommitWriter {
      * slip in between. On failure the journal is kept and grows until the next try (if the journal
      * could not even put its old header back, its next append tries the clear again: Journal.append).
      */
-    /** Takes back the record a failed commit wrote at {@code at} (nothing if -1): its messages were not stored, nor will be acknowledged. */
-    private void retract(long at) {
-        if (at < 0) return;
-        try {
-            journal.retract(at);
-        } catch (IOException e) {
-            log.warn("a failed commit's journal record could not be taken back (a replay stores it; its seqs go to the next record): {}", e.toString());
-        }
-    }
-
     private void checkpoint() {
         try {
             WriterSession w = session();
@@ -352,7 +355,7 @@ final class GroupCommitWriter {
         long start = System.nanoTime();
         List<Appended> results;
         List<Message> fresh = new ArrayList<>(batch.size());
-        long journaledAt = -1;
+        boolean journaled = false;
         try {
             WriterSession w = session();
             try {
@@ -364,11 +367,11 @@ final class GroupCommitWriter {
                     return;
                 }
                 results = w.appendAll(batch, fresh, false);
-                journaledAt = journal(fresh);
+                journaled = journal(fresh);
                 w.connection.commit();
             } catch (SQLException e) {
                 rollbackQuietly(w.connection);
-                retract(journaledAt);
+                if (journaled) retract();
                 if (!integrityViolation(e)) {
                     if (!refusesData(e)) endSession();
                     throw e;
@@ -379,7 +382,7 @@ final class GroupCommitWriter {
                 results = appendWithLookup(w, batch, fresh);
             } catch (RuntimeException e) {
                 rollbackQuietly(w.connection);
-                retract(journaledAt);
+                if (journaled) retract();
                 endSession();
                 throw e;
             }
@@ -415,15 +418,15 @@ final class GroupCommitWriter {
     }
 
     private List<Appended> appendWithLookup(WriterSession w, List<Pending> batch, List<Message> fresh) throws SQLException {
-        long journaledAt = -1;
+        boolean journaled = false;
         try {
             List<Appended> results = w.appendAll(batch, fresh, true);
-            journaledAt = journal(fresh);
+            journaled = journal(fresh);
             w.connection.commit();
             return results;
         } catch (SQLException | RuntimeException e) {
             rollbackQuietly(w.connection);
-            retract(journaledAt);
+            if (journaled) retract();
             if (!(e instanceof SQLException s && refusesData(s))) endSession();
             throw e;
         }
@@ -457,14 +460,20 @@ final class GroupCommitWriter {
     private WriterSession session() throws SQLException {
         long now = System.nanoTime();
         if (session != null && now - session.borrowedAt > SESSION_RENEW_NANOS) {
-            session.close(); // a renewal, not a failure
-            session = null;
+            // A renewal, not a failure, unless the connection died meanwhile (H2 closed by a fault).
+            if (session.connection.isValid(1)) {
+                session.close();
+                session = null;
+            } else {
+                endSession();
+            }
         }
         if (session != null && now - session.lastUsed > SESSION_IDLE_CHECK_NANOS && !session.connection.isValid(1)) endSession();
         if (session == null) {
             if (restoreFromJournal && journal != null && journal.size() > 0) {
                 try {
-                    journal.recover(db); // stores what the database lacks, then has it written and empties the journal
+                    journal.recover(db, false); // stores what the database lacks, then has it written and empties the journal
+                    journalCheckpointAt = journal.size() + journalCheckpointBytes;
                 } catch (StoreException e) {
                     throw new SQLException("the journal could not be stored again after a database failure: " + e.getMessage(), "58030", e);
                 }

@@ -99,6 +99,8 @@ public final class Journal implements AutoCloseable {
      * generations, or what a crash or a failed append left of a record of this one.
      */
     private long allocated;
+    /** Where the last record appended begins, until it is taken back or the journal emptied; -1 if none. */
+    private long lastRecordAt = -1;
     /** New headers synced (see {@link #startOver}); read by tests. */
     private long headerSyncs;
     /** Set when a new header failed and the old one could not be put back: the next append then tries the clear again. */
@@ -305,21 +307,29 @@ public final class Journal implements AutoCloseable {
             }
             throw e;
         }
+        lastRecordAt = end;
         end = at;
         if (firstVersion) allocated = Math.max(allocated, at);
     }
 
     /**
-     * Takes back the last record, which begins at {@code at} (its {@link #end} before the append):
-     * the commit it was written for failed, so its messages were not stored and must not be replayed.
-     * The writer appends nothing between, so no record follows it. Synced if the journal syncs.
+     * Takes back the last record appended: the commit it was written for failed, so its messages
+     * were not stored and must not be replayed. The writer calls it before anything else is appended.
+     * Synced if the journal syncs.
+     *
+     * @throws IllegalStateException if there is no record to take back (none since the last clear or retract)
      */
-    void retract(long at) throws IOException {
-        if (at < headerLength || at > end) throw new IllegalArgumentException("no record of this generation begins at " + at);
-        if (firstVersion) channel.truncate(at);
-        else writeAt(ByteBuffer.allocate(RECORD_HEADER), at);
+    void retract() throws IOException {
+        if (lastRecordAt < 0) throw new IllegalStateException("no record to take back");
+        if (firstVersion) {
+            channel.truncate(lastRecordAt);
+            allocated = lastRecordAt;
+        } else {
+            writeAt(ByteBuffer.allocate(RECORD_HEADER), lastRecordAt);
+        }
         if (sync) channel.force(false);
-        end = at;
+        end = lastRecordAt;
+        lastRecordAt = -1;
     }
 
     /** Syncs every record appended so far, if the journal {@link #syncs}. */
@@ -371,6 +381,7 @@ public final class Journal implements AutoCloseable {
             throw e;
         }
         broken = null;
+        lastRecordAt = -1;
         setGeneration(next);
         firstVersion = false;
         headerLength = HEADER;
@@ -447,6 +458,17 @@ public final class Journal implements AutoCloseable {
      * a database failure (an H2 closed by a fault and opened again lacks what it had not written).
      */
     void recover(Database db) {
+        recover(db, true);
+    }
+
+    /**
+     * As {@link #recover(Database)}.
+     *
+     * @param mustEmpty whether a failure to empty the journal once its records are stored fails the
+     *                  recovery (at start), or only leaves the journal as it is (the writer's, after a
+     *                  database failure: its next checkpoint tries again, as after any failed one)
+     */
+    void recover(Database db, boolean mustEmpty) {
         List<Message> messages = new ArrayList<>();
         List<Mark> marks = new ArrayList<>();
         try {
@@ -510,7 +532,12 @@ public final class Journal implements AutoCloseable {
                 }
             }
             c.commit();
-            clearOnceWritten(db, c);
+            try {
+                clearOnceWritten(db, c);
+            } catch (SQLException | IOException e) {
+                if (mustEmpty) throw e;
+                log.warn("journal {}: its records are stored again, but it could not be emptied (kept until the next checkpoint): {}", path, e.toString());
+            }
         } catch (SQLException | IOException e) {
             throw new StoreException("could not restore the journal " + path + " into the database", e);
         }

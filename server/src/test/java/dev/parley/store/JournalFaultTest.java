@@ -138,4 +138,37 @@ class JournalFaultTest {
     private static byte[] head(Path file) throws IOException {
         return Arrays.copyOf(Files.readAllBytes(file), (int) HEADER);
     }
+
+    @Test
+    void a_record_taken_back_is_not_replayed_and_the_next_append_takes_its_place() throws IOException {
+        Path file = tmp.resolve("parley.journal");
+        try (Journal j = open(file, true)) {
+            j.append(List.of(message("alpha", 1, "kept")));
+            long end = j.end();
+            j.append(List.of(message("alpha", 2, "its commit failed")));
+            j.retract();
+            assertThat(j.end()).isEqualTo(end);
+            assertThatThrownBy(j::retract).as("only the last record, once").isInstanceOf(IllegalStateException.class);
+            j.append(List.of(message("alpha", 2, "next")));
+        }
+        assertThat(texts(replayed(file))).containsExactly("kept", "next");
+    }
+
+    @Test
+    void the_record_taken_back_after_a_broken_clear_is_the_one_the_new_generation_began_with() throws IOException {
+        Path file = tmp.resolve("parley.journal");
+        try (Journal j = open(file, true)) {
+            for (int i = 1; i <= 50; i++) j.append(List.of(message("alpha", i, "in the database " + i)));
+            disk.failForces(1);
+            disk.failWrites(at -> at == 0, 1, 1);
+            assertThatThrownBy(j::clear).isInstanceOf(IOException.class);
+            // This append begins the new generation, so its record is written at the start, far
+            // before where the journal ended: that is the place to take back.
+            j.append(List.of(message("alpha", 51, "its commit failed")));
+            j.retract();
+            assertThat(j.size()).isZero();
+        }
+        assertThat(replayed(file)).isEmpty();
+    }
 }
+

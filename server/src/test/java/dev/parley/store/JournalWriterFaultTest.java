@@ -165,9 +165,9 @@ class JournalWriterFaultTest {
     /**
      * Two crashes. Right after the refusal: the refused record's bytes reached the file before its
      * sync failed, and only its zeroed length keeps a replay from storing it (at seq 3, which H2
-     * never had). After the next send: the failure made the writer store the journal again and
-     * have H2 write it before that send, so the crash takes only the next send from H2, and the
-     * journal brings it back at the refused send's seq.
+     * never had). After the next send, the crash takes that send from H2 (the failure made the
+     * writer store the journal again and have H2 write 1 and 2 first), and the journal brings it
+     * back at the refused send's seq.
      */
     @Test
     void a_crash_after_a_refused_send_brings_back_the_acknowledged_messages_and_never_the_refused_one() throws Exception {
@@ -281,6 +281,7 @@ class JournalWriterFaultTest {
             disk.beforeNextForce(this::shutDownImmediately);
             assertThat(store.append(ROOM, "alice", "c3", "refused")).failsWithin(10, TimeUnit.SECONDS)
                     .withThrowableOfType(ExecutionException.class).havingCause().isInstanceOf(StoreException.class);
+            // Read on the test's thread: the writer is idle until the next send.
             assertThat(journal.replay(batch -> {})).as("messages the journal keeps").isEqualTo(2);
             assertThat(sendRetrying(store, "bob", "b1", "three").message().seq()).isEqualTo(3);
             assertThat(history(store)).containsExactly("1 one", "2 two", "3 three");
@@ -306,6 +307,30 @@ class JournalWriterFaultTest {
             lose(0); // the pool opens H2 again, which lacks both
 
             assertThat(sendRetrying(store, "bob", "b1", "three").message().seq()).as("not a seq already acknowledged").isEqualTo(3);
+            assertThat(history(store)).containsExactly("1 one", "2 two", "3 three");
+        }
+    }
+
+    /**
+     * After a failure the writer stores the journal again, then has H2 write it and empties the
+     * journal. If only the emptying fails (the new header's write), the send waiting for it still
+     * goes through, and the journal keeps every record until the next checkpoint, as after any
+     * checkpoint that failed.
+     */
+    @Test
+    void a_restore_whose_journal_cannot_be_emptied_still_lets_the_next_send_through() throws Exception {
+        Path atCrash;
+        try (MessageStore store = open(GroupCommitWriter.JOURNAL_CHECKPOINT_BYTES)) {
+            send(store, "alice", "c1", "one");
+            send(store, "alice", "c2", "two");
+            refusedSend(store);
+            disk.failWrites(at -> at == 0, 1);
+            assertThat(send(store, "bob", "b1", "three").message().seq()).isEqualTo(3);
+            assertThat(history(store)).containsExactly("1 one", "2 two", "3 three");
+            atCrash = snapshot("at-crash.journal");
+        }
+        crashedWith(atCrash, 0); // the journal was kept: it alone brings back all three
+        try (MessageStore store = reopen()) {
             assertThat(history(store)).containsExactly("1 one", "2 two", "3 three");
         }
     }

@@ -142,7 +142,7 @@ public final class ChatServer {
             // checkpoint that lets the journal be emptied) is synced too: else a power cut could take
             // those back while every message survived.
             this.db = new Database(config.databaseUrl(), config.databaseUser(), config.databasePassword(), config.databasePoolSize(),
-                    config.journalSync() && config.embeddedDatabase());
+                    config.journalSync() && config.embeddedDatabase(), config.embeddedDatabase());
             undo.push(db::close);
             this.redisResources = config.clustered() ? RedisClients.resources() : null;
             if (redisResources != null) undo.push(() -> redisResources.shutdown());
@@ -153,7 +153,10 @@ public final class ChatServer {
             this.presence = newPresence(config, redisResources, this::presenceGone);
             undo.push(presence::close);
             Journal journal = journal(config);
-            if (journal != null) metrics.journalSyncs(journal::forces);
+            if (journal != null) {
+                metrics.journalSyncs(journal::forces);
+                journal.onSync(metrics::journalSynced);
+            }
             this.store = new MessageStore(db, journal, config.appendBatchMax(), config.appendLinger().toNanos(),
                     this::committed, metrics::batchCommitted);
             undo.push(() -> store.close(Duration.ofSeconds(5)));

@@ -22,6 +22,14 @@ public final class Database implements AutoCloseable {
     private final boolean h2File;
     private final boolean sync;
     private volatile boolean checkpointAllowed = true;
+    /**
+     * The embedded database only: a connection held open for the node's life, outside the pools, so
+     * that H2 never closes (and opens again) on its own while the node runs; and the H2 database it
+     * is a connection to. See {@link #connection}.
+     */
+    private final Connection anchor;
+    private final Object engine;
+    private volatile boolean reopened;
 
     public Database(String url, String user, String password, int poolSize) {
         this(url, user, password, poolSize, false);
@@ -33,6 +41,15 @@ public final class Database implements AutoCloseable {
      *             or room change that was answered, as the journal's sync keeps every acknowledged message
      */
     public Database(String url, String user, String password, int poolSize, boolean sync) {
+        this(url, user, password, poolSize, sync, false);
+    }
+
+    /**
+     * @param embedded whether this is the embedded default, whose messages are in a journal for the
+     *                 moments before H2 writes them: then a database that H2 closed on a fault and the
+     *                 pool opened again (without those moments) is refused, see {@link #connection}
+     */
+    public Database(String url, String user, String password, int poolSize, boolean sync, boolean embedded) {
         this.sync = sync;
         this.pool = new HikariDataSource(config(url, user, password, poolSize, "parley-db"));
         this.h2File = url.startsWith("jdbc:h2:file:");
@@ -45,6 +62,18 @@ public final class Database implements AutoCloseable {
         } catch (SQLException e) {
             pool.close();
             throw new StoreException("could not write the schema", e);
+        }
+        if (embedded && h2File) {
+            try {
+                this.anchor = java.sql.DriverManager.getConnection(url, user, password);
+                this.engine = h2Engine(anchor);
+            } catch (SQLException e) {
+                pool.close();
+                throw new StoreException("could not open the database", e);
+            }
+        } else {
+            this.anchor = null;
+            this.engine = null;
         }
         // One connection of its own for the readiness check: in a reconnect storm the pool's
         // connections are all busy with joins' reads, and a check waiting its turn for one past the
@@ -96,8 +125,40 @@ public final class Database implements AutoCloseable {
         return pool;
     }
 
+    /**
+     * A connection from the pool. On the embedded database, refused (SQLSTATE 08006, as a database
+     * that is down) once H2 has been opened again under the node: H2 closes itself on a fault (a full
+     * disk), the pool then opens it again, and it lacks the commits it had not written yet, which the
+     * journal holds. A node writing on would give their seqs to new messages and events, so until a
+     * restart (whose start restores the journal first) nothing is read or written, and the readiness
+     * check says the database is down.
+     */
     public Connection connection() throws SQLException {
-        return pool.getConnection();
+        Connection c = pool.getConnection();
+        if (engine != null) sameDatabase(c);
+        return c;
+    }
+
+    private void sameDatabase(Connection c) throws SQLException {
+        if (!reopened) {
+            try {
+                if (h2Engine(c) == engine) return;
+            } catch (SQLException | RuntimeException e) {
+                c.close();
+                throw e;
+            }
+            reopened = true;
+            log.error("the database was closed by a fault and opened again without the commits H2 had not written: "
+                    + "refusing every read and write until the node is restarted, which restores them from the journal");
+        }
+        c.close();
+        throw new SQLException("the database was closed by a fault; restart the node", "08006");
+    }
+
+    /** The H2 database a connection is to: another object once H2 has closed it and opened it again. */
+    private static Object h2Engine(Connection c) throws SQLException {
+        org.h2.engine.Session s = c.unwrap(org.h2.jdbc.JdbcConnection.class).getSession();
+        return s instanceof org.h2.engine.SessionLocal local ? local.getDatabase() : null;
     }
 
     /**
@@ -135,6 +196,7 @@ public final class Database implements AutoCloseable {
     /** True if a connection can be had and answers, within about a second. */
     public boolean healthy() {
         try (Connection c = healthPool.getConnection()) {
+            if (engine != null) sameDatabase(c);
             return c.isValid(1);
         } catch (SQLException e) {
             return false;
@@ -145,5 +207,12 @@ public final class Database implements AutoCloseable {
     public void close() {
         healthPool.close();
         pool.close();
+        if (anchor != null) {
+            try {
+                anchor.close(); // the last connection: H2 writes what it holds and closes, as it did without one
+            } catch (SQLException e) {
+                log.warn("closing the database failed: {}", e.toString());
+            }
+        }
     }
 }

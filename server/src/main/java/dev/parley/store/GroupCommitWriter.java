@@ -61,13 +61,6 @@ final class GroupCommitWriter {
     /** Written under this object's lock, except to CLOSED by the writer thread as it ends. */
     private volatile int state = NEW;
     private WriterSession session; // the writer thread's only
-    /**
-     * Set when a session ended on a failure: the database may have been closed and opened again by
-     * the pool, and an H2 closed by a fault (a full disk, say) opens without the commits it had not
-     * written yet. Before the next commit takes a seq, the journal's records are stored again (the
-     * writer thread's only).
-     */
-    private boolean restoreFromJournal;
 
     /** What the writer is given to store: a message, or a read marker. */
     sealed interface Work permits Pending, MarkWork {
@@ -233,8 +226,8 @@ final class GroupCommitWriter {
      * commit's, shared by every message in it. If the write (or the sync) fails the transaction is
      * rolled back, so the journal never lacks a committed message; if the commit fails after the
      * write, the record is taken back ({@link #retract}). Should that fail too, the journal holds
-     * messages that were not acknowledged, which a replay stores (the writer's own, before its next
-     * commit, or the next start's) and a retry of the send then finds.
+     * messages that were not acknowledged, which the next start's replay stores (unless a later commit
+     * took their seqs: Journal.recover keeps the later record) and a retry of the send then finds.
      *
      * @return whether a record was written
      */
@@ -251,9 +244,9 @@ final class GroupCommitWriter {
 
     /**
      * Takes back the journal's last record, written for a commit that failed: its messages were not
-     * stored, nor will be acknowledged. If that fails too, the record stays, and a replay (at start,
-     * or the writer's after a database failure) stores its messages at their seqs: the sender, told
-     * the store was unavailable, finds its message there when it sends again.
+     * stored, nor will be acknowledged. If that fails too, the record stays, and the next start's
+     * replay may store its messages: the sender, told the store was unavailable, then finds its
+     * message there when it sends again.
      */
     private void retract() {
         try {
@@ -459,39 +452,17 @@ final class GroupCommitWriter {
      */
     private WriterSession session() throws SQLException {
         long now = System.nanoTime();
-        if (session != null && now - session.borrowedAt > SESSION_RENEW_NANOS) {
-            // A renewal, not a failure, unless the connection died meanwhile (H2 closed by a fault).
-            if (session.connection.isValid(1)) {
-                session.close();
-                session = null;
-            } else {
-                endSession();
-            }
-        }
+        if (session != null && now - session.borrowedAt > SESSION_RENEW_NANOS) endSession();
         if (session != null && now - session.lastUsed > SESSION_IDLE_CHECK_NANOS && !session.connection.isValid(1)) endSession();
-        if (session == null) {
-            if (restoreFromJournal && journal != null && journal.size() > 0) {
-                try {
-                    journal.recover(db, false); // stores what the database lacks, then has it written and empties the journal
-                    journalCheckpointAt = journal.size() + journalCheckpointBytes;
-                } catch (StoreException e) {
-                    throw new SQLException("the journal could not be stored again after a database failure: " + e.getMessage(), "58030", e);
-                }
-                log.info("the journal's records were stored again after a database failure");
-            }
-            restoreFromJournal = false;
-            session = new WriterSession(db.connection(), now, journal != null);
-        }
+        if (session == null) session = new WriterSession(db.connection(), now, journal != null);
         session.lastUsed = now;
         return session;
     }
 
-    /** Lets go of the session after a failure (see {@link #restoreFromJournal}). */
     private void endSession() {
         if (session == null) return;
         session.close();
         session = null;
-        restoreFromJournal = true;
     }
 
     private static void rollbackQuietly(Connection c) {

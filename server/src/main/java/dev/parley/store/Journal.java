@@ -18,6 +18,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Consumer;
+import java.util.function.LongConsumer;
 import java.util.function.UnaryOperator;
 import java.util.zip.CRC32C;
 
@@ -105,6 +106,8 @@ public final class Journal implements AutoCloseable {
     private long headerSyncs;
     /** Set when a new header failed and the old one could not be put back: the next append then tries the clear again. */
     private IOException broken;
+    /** Told how long each sync of records took, in nanoseconds, on the writer thread: a metric's. */
+    private volatile LongConsumer syncTimes = nanos -> {};
     /** Appends forced to the disk: what shows that the sync is done, not only configured. Written by the writer thread only. */
     private volatile long forces;
 
@@ -295,7 +298,9 @@ public final class Journal implements AutoCloseable {
             while (b.hasRemaining()) at += channel.write(b, at);
             if (sync && force) {
                 // The data, and the file's length when it grew (fdatasync): what a replay after a power cut reads.
+                long began = System.nanoTime();
                 channel.force(false);
+                syncTimes.accept(System.nanoTime() - began);
                 forces++;
             }
         } catch (IOException e) {
@@ -335,8 +340,18 @@ public final class Journal implements AutoCloseable {
     /** Syncs every record appended so far, if the journal {@link #syncs}. */
     public void force() throws IOException {
         if (!sync) return;
+        long began = System.nanoTime();
         channel.force(false);
+        syncTimes.accept(System.nanoTime() - began);
         forces++;
+    }
+
+    /**
+     * Tells {@code nanos} how long each sync of records takes (not the header's of a new generation):
+     * the disk's own share of an ack's wait, which on a slow virtual disk makes the tail (BENCHMARKS.md entry 62).
+     */
+    public void onSync(LongConsumer nanos) {
+        syncTimes = java.util.Objects.requireNonNull(nanos, "nanos");
     }
 
     /**
@@ -454,21 +469,9 @@ public final class Journal implements AutoCloseable {
      * Stores what the journal holds and the database lacks: the commits of the last half second or so
      * before a crash, which H2 had not written yet; then has the database write everything and
      * empties the journal. A message already stored (same room and seq) is skipped, so a journal that
-     * was not emptied before a clean stop replays to no effect. Run at start, and by the writer after
-     * a database failure (an H2 closed by a fault and opened again lacks what it had not written).
+     * was not emptied before a clean stop replays to no effect.
      */
     void recover(Database db) {
-        recover(db, true);
-    }
-
-    /**
-     * As {@link #recover(Database)}.
-     *
-     * @param mustEmpty whether a failure to empty the journal once its records are stored fails the
-     *                  recovery (at start), or only leaves the journal as it is (the writer's, after a
-     *                  database failure: its next checkpoint tries again, as after any failed one)
-     */
-    void recover(Database db, boolean mustEmpty) {
         List<Message> messages = new ArrayList<>();
         List<Mark> marks = new ArrayList<>();
         try {
@@ -532,12 +535,7 @@ public final class Journal implements AutoCloseable {
                 }
             }
             c.commit();
-            try {
-                clearOnceWritten(db, c);
-            } catch (SQLException | IOException e) {
-                if (mustEmpty) throw e;
-                log.warn("journal {}: its records are stored again, but it could not be emptied (kept until the next checkpoint): {}", path, e.toString());
-            }
+            clearOnceWritten(db, c);
         } catch (SQLException | IOException e) {
             throw new StoreException("could not restore the journal " + path + " into the database", e);
         }

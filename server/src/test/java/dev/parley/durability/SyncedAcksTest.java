@@ -38,6 +38,11 @@ class SyncedAcksTest {
             }
         }
         assertThat(synced.server().metrics().scrape()).contains("parley_journal_syncs_total");
+        // Each sync's time is recorded too: as many as there were syncs, each taking some time.
+        var times = synced.server().metrics().registry().get(ChatMetrics.JOURNAL_SYNC_TIME).timer();
+        assertThat((double) times.count()).isEqualTo(syncs(synced));
+        assertThat(times.totalTime(java.util.concurrent.TimeUnit.NANOSECONDS)).isPositive();
+        assertThat(synced.server().metrics().scrape()).contains("parley_journal_sync_seconds_bucket{le=\"0.001\"}");
     }
 
     @Test
@@ -52,6 +57,7 @@ class SyncedAcksTest {
         }
         assertThat(commits(unsynced)).isGreaterThanOrEqualTo(1);
         assertThat(syncs(unsynced)).isZero();
+        assertThat(unsynced.server().metrics().registry().get(ChatMetrics.JOURNAL_SYNC_TIME).timer().count()).isZero();
     }
 
     private static double syncs(ParleyServer server) {

@@ -251,13 +251,7 @@ class JournalTest {
     @Test
     void a_journal_of_the_first_version_is_replayed_and_begun_again_in_this_one_when_emptied() throws IOException {
         Path file = tmp.resolve("parley.journal");
-        // As the first version wrote it: "PARLEYJ1", then records whose checksum covers the payload alone.
-        ByteBuffer payload = firstRecordPayload("from before the upgrade");
-        java.util.zip.CRC32C crc = new java.util.zip.CRC32C();
-        crc.update(payload.array(), 0, payload.limit());
-        ByteBuffer file1 = ByteBuffer.allocate(16 + payload.limit());
-        file1.put("PARLEYJ1".getBytes(java.nio.charset.StandardCharsets.US_ASCII)).putInt(payload.limit()).putInt((int) crc.getValue()).put(payload).flip();
-        Files.write(file, java.util.Arrays.copyOf(file1.array(), file1.limit()));
+        writeFirstVersion(file, "from before the upgrade");
 
         List<Message> all = new ArrayList<>();
         try (Journal j = Journal.open(file)) {
@@ -269,6 +263,35 @@ class JournalTest {
         assertThat(new String(Files.readAllBytes(file), 0, 8, java.nio.charset.StandardCharsets.US_ASCII)).isEqualTo("PARLEYJ2");
         all = replayed(file);
         assertThat(all).extracting(Message::text).containsExactly("after the upgrade");
+    }
+
+    @Test
+    void a_record_taken_back_from_a_journal_of_the_first_version_is_cut_off() throws IOException {
+        Path file = tmp.resolve("parley.journal");
+        writeFirstVersion(file, "from before the upgrade");
+        try (Journal j = Journal.open(file)) {
+            j.replay(batch -> {});
+            j.append(List.of(message("alpha", 6, "its commit failed")));
+            j.retract();
+        }
+        assertThat(replayed(file)).extracting(Message::text).containsExactly("from before the upgrade");
+        try (Journal j = Journal.open(file)) {
+            j.replay(batch -> {});
+            j.append(List.of(message("alpha", 6, "its commit failed")));
+            j.retract();
+            j.append(List.of(message("alpha", 6, "next")));
+        }
+        assertThat(replayed(file)).extracting(Message::text).containsExactly("from before the upgrade", "next");
+    }
+
+    /** A journal as the first version wrote it: "PARLEYJ1", then one record whose checksum covers the payload alone. */
+    private static void writeFirstVersion(Path file, String text) throws IOException {
+        ByteBuffer payload = firstRecordPayload(text);
+        java.util.zip.CRC32C crc = new java.util.zip.CRC32C();
+        crc.update(payload.array(), 0, payload.limit());
+        ByteBuffer file1 = ByteBuffer.allocate(16 + payload.limit());
+        file1.put("PARLEYJ1".getBytes(java.nio.charset.StandardCharsets.US_ASCII)).putInt(payload.limit()).putInt((int) crc.getValue()).put(payload).flip();
+        Files.write(file, java.util.Arrays.copyOf(file1.array(), file1.limit()));
     }
 
     private static void putString(ByteBuffer b, String s) {

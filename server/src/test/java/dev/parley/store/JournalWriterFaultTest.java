@@ -22,6 +22,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.stream.IntStream;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /**
  * What a user of the store sees when the journal's disk fails (JournalFaultTest covers the journal
@@ -51,7 +52,16 @@ class JournalWriterFaultTest {
     @BeforeEach
     void openDatabase() {
         file = tmp.resolve("parley.journal");
-        db = new Database(ChatConfig.load(Map.of(), Map.of(Setting.DATA_DIR, tmp.toString())).databaseUrl(), "", "", 4, true);
+        db = newDatabase();
+    }
+
+    /** As the server opens the embedded database: synced, and refused once H2 is opened again under it. */
+    private Database newDatabase() {
+        return new Database(url(), "", "", 4, true, true);
+    }
+
+    private String url() {
+        return ChatConfig.load(Map.of(), Map.of(Setting.DATA_DIR, tmp.toString())).databaseUrl();
     }
 
     @AfterEach
@@ -98,8 +108,7 @@ class JournalWriterFaultTest {
 
     /**
      * A crash: the journal as {@code snapshot} holds it, and H2 as if it had written the room's
-     * messages up to seq {@code written} only (those of its last checkpoint: after a failure the
-     * writer stores the journal again and has H2 write it before it empties the journal).
+     * messages up to seq {@code written} only (those of its last checkpoint).
      */
     private void crashedWith(Path snapshot, long written) throws Exception {
         Files.copy(snapshot, file, StandardCopyOption.REPLACE_EXISTING);
@@ -108,15 +117,9 @@ class JournalWriterFaultTest {
 
     /** Takes the room's messages past seq {@code written} out of H2, as a crash or a reopen after a fault would. */
     private void lose(long written) throws Exception {
-        for (int attempt = 1; ; attempt++) {
-            // After SHUTDOWN IMMEDIATELY the pool may first hand out a connection to the closed database, then evicts it.
-            try (Connection c = db.connection(); Statement st = c.createStatement()) {
-                st.executeUpdate("DELETE FROM messages WHERE room = '" + ROOM + "' AND seq > " + written);
-                st.executeUpdate("UPDATE rooms SET last_seq = " + written + " WHERE name = '" + ROOM + "'");
-                return;
-            } catch (java.sql.SQLException e) {
-                if (attempt == 5) throw e;
-            }
+        try (Connection c = db.connection(); Statement st = c.createStatement()) {
+            st.executeUpdate("DELETE FROM messages WHERE room = '" + ROOM + "' AND seq > " + written);
+            st.executeUpdate("UPDATE rooms SET last_seq = " + written + " WHERE name = '" + ROOM + "'");
         }
     }
 
@@ -165,9 +168,9 @@ class JournalWriterFaultTest {
     /**
      * Two crashes. Right after the refusal: the refused record's bytes reached the file before its
      * sync failed, and only its zeroed length keeps a replay from storing it (at seq 3, which H2
-     * never had). After the next send, the crash takes that send from H2 (the failure made the
-     * writer store the journal again and have H2 write 1 and 2 first), and the journal brings it
-     * back at the refused send's seq.
+     * never had). After the next send: that send's record was written where the refused one was, so
+     * the replay reaches it; one written past the refused record would sit behind that zeroed
+     * length, and an acknowledged message would be lost.
      */
     @Test
     void a_crash_after_a_refused_send_brings_back_the_acknowledged_messages_and_never_the_refused_one() throws Exception {
@@ -187,7 +190,7 @@ class JournalWriterFaultTest {
             assertThat(history(store)).containsExactly("1 one", "2 two");
             assertThat(store.lastSeq(ROOM)).hasValue(2);
         }
-        crashedWith(afterNext, 2); // the failure made the writer store the journal again, and H2 write 1 and 2
+        crashedWith(afterNext, 0);
         try (MessageStore store = reopen()) {
             assertThat(history(store)).containsExactly("1 one", "2 two", "3 three");
             assertThat(send(store, "bob", "b2", "four").message().seq()).isEqualTo(4);
@@ -269,12 +272,11 @@ class JournalWriterFaultTest {
     /**
      * H2 closed by a fault while the journal syncs a commit (SHUTDOWN IMMEDIATELY: no pages written,
      * as when H2 stops on a full disk), so the commit fails after its record was written. The record
-     * is taken back: neither the database, once open again, nor a crash's replay stores the refused
-     * message, whose seq goes to the next send.
+     * is taken back, and the node refuses the database the pool opens again; after a restart, which
+     * restores the journal, the refused message is nowhere and its seq goes to the next send.
      */
     @Test
     void a_commit_that_fails_after_its_record_was_written_takes_the_record_back() throws Exception {
-        Path atCrash;
         try (MessageStore store = open(GroupCommitWriter.JOURNAL_CHECKPOINT_BYTES)) {
             send(store, "alice", "c1", "one");
             send(store, "alice", "c2", "two");
@@ -283,56 +285,50 @@ class JournalWriterFaultTest {
                     .withThrowableOfType(ExecutionException.class).havingCause().isInstanceOf(StoreException.class);
             // Read on the test's thread: the writer is idle until the next send.
             assertThat(journal.replay(batch -> {})).as("messages the journal keeps").isEqualTo(2);
-            assertThat(sendRetrying(store, "bob", "b1", "three").message().seq()).isEqualTo(3);
-            assertThat(history(store)).containsExactly("1 one", "2 two", "3 three");
-            atCrash = snapshot("at-crash.journal");
         }
-        crashedWith(atCrash, 2); // the failure made the writer store the journal again, and H2 write 1 and 2
+        restartedAfterLosingAllBut(0);
         try (MessageStore store = reopen()) {
-            assertThat(history(store)).containsExactly("1 one", "2 two", "3 three");
-        }
-    }
-
-    /**
-     * H2 closed by a fault and opened again by the pool without the commits it had not written (made
-     * certain here by taking them out by hand): before the next send takes a seq, the writer stores
-     * the journal's records again, so acknowledged messages are not lost and their seqs not reused.
-     */
-    @Test
-    void a_database_opened_again_without_its_last_commits_gets_them_back_from_the_journal_before_the_next_send() throws Exception {
-        try (MessageStore store = open(GroupCommitWriter.JOURNAL_CHECKPOINT_BYTES)) {
-            send(store, "alice", "c1", "one");
-            send(store, "alice", "c2", "two");
-            shutDownImmediately();
-            lose(0); // the pool opens H2 again, which lacks both
-
-            assertThat(sendRetrying(store, "bob", "b1", "three").message().seq()).as("not a seq already acknowledged").isEqualTo(3);
-            assertThat(history(store)).containsExactly("1 one", "2 two", "3 three");
-        }
-    }
-
-    /**
-     * After a failure the writer stores the journal again, then has H2 write it and empties the
-     * journal. If only the emptying fails (the new header's write), the send waiting for it still
-     * goes through, and the journal keeps every record until the next checkpoint, as after any
-     * checkpoint that failed.
-     */
-    @Test
-    void a_restore_whose_journal_cannot_be_emptied_still_lets_the_next_send_through() throws Exception {
-        Path atCrash;
-        try (MessageStore store = open(GroupCommitWriter.JOURNAL_CHECKPOINT_BYTES)) {
-            send(store, "alice", "c1", "one");
-            send(store, "alice", "c2", "two");
-            refusedSend(store);
-            disk.failWrites(at -> at == 0, 1);
+            assertThat(history(store)).containsExactly("1 one", "2 two");
             assertThat(send(store, "bob", "b1", "three").message().seq()).isEqualTo(3);
-            assertThat(history(store)).containsExactly("1 one", "2 two", "3 three");
-            atCrash = snapshot("at-crash.journal");
         }
-        crashedWith(atCrash, 0); // the journal was kept: it alone brings back all three
+    }
+
+    /**
+     * H2 closed by a fault and opened again without the commits it had not written (made certain
+     * here by taking them out by hand): the node refuses that database, every read and write and its
+     * readiness check, rather than give an acknowledged message's seq to the next send; a restart
+     * restores the journal first.
+     */
+    @Test
+    void a_database_opened_again_after_a_fault_is_refused_until_a_restart_restores_the_journal() throws Exception {
+        try (MessageStore store = open(GroupCommitWriter.JOURNAL_CHECKPOINT_BYTES)) {
+            send(store, "alice", "c1", "one");
+            send(store, "alice", "c2", "two");
+            assertThat(db.healthy()).isTrue();
+            shutDownImmediately();
+            try (Connection c = java.sql.DriverManager.getConnection(url()); Statement st = c.createStatement()) { // opens H2 again
+                st.executeUpdate("DELETE FROM messages WHERE room = '" + ROOM + "'");
+                st.executeUpdate("UPDATE rooms SET last_seq = 0 WHERE name = '" + ROOM + "'");
+            }
+            for (int attempt = 1; attempt <= 3; attempt++) {
+                assertThat(store.append(ROOM, "bob", "b1", "three")).as("send %d after the reopen", attempt).failsWithin(10, TimeUnit.SECONDS)
+                        .withThrowableOfType(ExecutionException.class).havingCause().isInstanceOf(StoreException.class);
+            }
+            assertThatThrownBy(db::connection).hasMessageContaining("restart the node");
+            assertThat(db.healthy()).as("the readiness check's database").isFalse();
+        }
+        restartedAfterLosingAllBut(0);
         try (MessageStore store = reopen()) {
-            assertThat(history(store)).containsExactly("1 one", "2 two", "3 three");
+            assertThat(history(store)).containsExactly("1 one", "2 two");
+            assertThat(send(store, "bob", "b1", "three").message().seq()).as("not a seq already acknowledged").isEqualTo(3);
         }
+    }
+
+    /** The node restarted: a new pool on the same file, where H2 (whatever it wrote before the fault) lacks the room's messages past {@code written}. */
+    private void restartedAfterLosingAllBut(long written) throws Exception {
+        db.close();
+        db = newDatabase();
+        lose(written);
     }
 
     private void shutDownImmediately() {
@@ -340,17 +336,6 @@ class JournalWriterFaultTest {
             st.execute("SHUTDOWN IMMEDIATELY");
         } catch (java.sql.SQLException e) {
             // H2 may report its own shutdown on the statement that asked for it
-        }
-    }
-
-    /** A send as a client makes it: once more with the same clientId when the store was unavailable (the writer's connection died with H2). */
-    private static MessageStore.Appended sendRetrying(MessageStore store, String sender, String clientId, String text) throws Exception {
-        for (int attempt = 1; ; attempt++) {
-            try {
-                return send(store, sender, clientId, text);
-            } catch (ExecutionException e) {
-                if (attempt == 3 || !(e.getCause() instanceof StoreException)) throw e;
-            }
         }
     }
 }

@@ -69,10 +69,10 @@ public final class ChatMetrics {
     public static final String DEPENDENCY_UP = PREFIX + "dependency.up";
     /** 1 while the node drains (SIGTERM): not ready on purpose. */
     public static final String DRAINING = PREFIX + "draining";
-    /** Buckets of the latency histograms: a few, so that a cluster's quantiles add up in PromQL without many series. */
-    /** A sync takes about 0.1 ms on a good disk; this project's virtual one has bursts of 2 to 15 ms. */
+    /** Buckets of the journal's sync times, in µs: about 0.1 ms on a good disk; this project's virtual one has bursts of 2 to 15 ms. */
     private static final Duration[] SYNC_BUCKETS = Stream.of(100, 250, 500, 1000, 2000, 5000, 10_000, 25_000, 50_000, 100_000, 250_000, 1_000_000)
             .map(micros -> Duration.ofNanos(micros * 1_000L)).toArray(Duration[]::new);
+    /** Buckets of the latency histograms: a few, so that a cluster's quantiles add up in PromQL without many series. */
     private static final Duration[] LATENCY_BUCKETS = Stream.of(1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10_000, 30_000)
             .map(Duration::ofMillis).toArray(Duration[]::new);
     /** Webhook deliveries tried, by {@code outcome}: delivered (a 2xx), failed (to be retried), disabled (the failure that gave up). */

@@ -29,7 +29,7 @@ public final class Database implements AutoCloseable {
      */
     private final Connection anchor;
     private final Object engine;
-    private volatile boolean reopened;
+    private final java.util.concurrent.atomic.AtomicBoolean reopened = new java.util.concurrent.atomic.AtomicBoolean();
 
     public Database(String url, String user, String password, int poolSize) {
         this(url, user, password, poolSize, false);
@@ -64,13 +64,21 @@ public final class Database implements AutoCloseable {
             throw new StoreException("could not write the schema", e);
         }
         if (embedded && h2File) {
+            Connection held = null;
             try {
-                this.anchor = java.sql.DriverManager.getConnection(url, user, password);
-                this.engine = h2Engine(anchor);
-            } catch (SQLException e) {
+                held = java.sql.DriverManager.getConnection(url, user, password);
+                this.engine = h2Engine(held);
+                this.anchor = held;
+            } catch (SQLException | RuntimeException e) {
+                try {
+                    if (held != null) held.close();
+                } catch (SQLException again) {
+                    e.addSuppressed(again);
+                }
                 pool.close();
                 throw new StoreException("could not open the database", e);
             }
+            if (engine == null) log.warn("cannot tell this H2's engine apart: a database that H2 closes on a fault and the pool opens again will not be refused");
         } else {
             this.anchor = null;
             this.engine = null;
@@ -140,16 +148,17 @@ public final class Database implements AutoCloseable {
     }
 
     private void sameDatabase(Connection c) throws SQLException {
-        if (!reopened) {
+        if (!reopened.get()) {
             try {
                 if (h2Engine(c) == engine) return;
             } catch (SQLException | RuntimeException e) {
                 c.close();
                 throw e;
             }
-            reopened = true;
-            log.error("the database was closed by a fault and opened again without the commits H2 had not written: "
-                    + "refusing every read and write until the node is restarted, which restores them from the journal");
+            if (reopened.compareAndSet(false, true)) {
+                log.error("the database was closed by a fault and opened again without the commits H2 had not written: "
+                        + "refusing every read and write until the node is restarted, which restores them from the journal");
+            }
         }
         c.close();
         throw new SQLException("the database was closed by a fault; restart the node", "08006");

@@ -252,7 +252,7 @@ final class GroupCommitWriter {
         try {
             journal.retract();
         } catch (IOException | RuntimeException e) {
-            log.warn("a failed commit's journal record could not be taken back (a replay will store its messages): {}", e.toString());
+            log.warn("a failed commit's journal record could not be taken back (a replay may store its messages): {}", e.toString());
         }
     }
 

@@ -332,9 +332,11 @@ public final class Journal implements AutoCloseable {
         } else {
             writeAt(ByteBuffer.allocate(RECORD_HEADER), lastRecordAt);
         }
-        if (sync) channel.force(false);
+        // Zeroed (or cut) in the file: the next record goes in its place even if the sync fails, or
+        // it would sit behind the zeroed length, where no replay reaches it.
         end = lastRecordAt;
         lastRecordAt = -1;
+        if (sync) channel.force(false);
     }
 
     /** Syncs every record appended so far, if the journal {@link #syncs}. */

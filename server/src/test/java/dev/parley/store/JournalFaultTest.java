@@ -170,5 +170,17 @@ class JournalFaultTest {
         }
         assertThat(replayed(file)).isEmpty();
     }
-}
 
+    @Test
+    void a_record_taken_back_whose_sync_fails_still_gives_its_place_to_the_next() throws IOException {
+        Path file = tmp.resolve("parley.journal");
+        try (Journal j = open(file, true)) {
+            j.append(List.of(message("alpha", 1, "kept")));
+            j.append(List.of(message("alpha", 2, "its commit failed")));
+            disk.failForces(1);
+            assertThatThrownBy(j::retract).isInstanceOf(IOException.class);
+            j.append(List.of(message("alpha", 2, "next, acknowledged")));
+        }
+        assertThat(texts(replayed(file))).containsExactly("kept", "next, acknowledged");
+    }
+}

@@ -269,11 +269,13 @@ class JournalTest {
     void a_record_taken_back_from_a_journal_of_the_first_version_is_cut_off() throws IOException {
         Path file = tmp.resolve("parley.journal");
         writeFirstVersion(file, "from before the upgrade");
+        long size = Files.size(file);
         try (Journal j = Journal.open(file)) {
             j.replay(batch -> {});
             j.append(List.of(message("alpha", 6, "its commit failed")));
             j.retract();
         }
+        assertThat(Files.size(file)).as("cut back to where the record began").isEqualTo(size);
         assertThat(replayed(file)).extracting(Message::text).containsExactly("from before the upgrade");
         try (Journal j = Journal.open(file)) {
             j.replay(batch -> {});

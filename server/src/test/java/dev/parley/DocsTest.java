@@ -7,6 +7,8 @@ import org.junit.jupiter.api.Test;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -29,6 +31,30 @@ class DocsTest {
         String ci = Files.readString(Path.of(".ci/run"));
         assertThat(readme).contains("./parley serve").contains("./mvnw verify");
         assertThat(ci.lines().map(String::trim)).contains("./mvnw verify");
+    }
+
+    /**
+     * The server answers a body without {@code Content-Type: application/json} with 415 (PROTOCOL.md),
+     * so a documented {@code curl} that sends one without it fails as a reader pastes it (README's
+     * first register command did).
+     */
+    @Test
+    void every_documented_curl_that_sends_a_body_says_it_is_json() throws Exception {
+        List<Path> docs = new ArrayList<>(List.of(Path.of("README.md")));
+        try (var files = Files.list(Path.of("docs"))) {
+            files.filter(f -> f.toString().endsWith(".md")).sorted().forEach(docs::add);
+        }
+        int checked = 0;
+        for (Path doc : docs) {
+            // A command goes on over lines that end with a backslash.
+            String text = Files.readString(doc).replaceAll("\\\\\n\\s*", " ");
+            for (String line : text.lines().toList()) {
+                if (!line.contains("curl ") || !line.matches(".*\\s(-d|--data)\\s.*")) continue;
+                checked++;
+                assertThat(line).as(doc + ": " + line).contains("Content-Type: application/json");
+            }
+        }
+        assertThat(checked).as("curl commands with a body found").isGreaterThan(3);
     }
 
     @Test

@@ -10,8 +10,10 @@ import org.slf4j.LoggerFactory;
 
 import javax.sql.DataSource;
 import java.sql.Connection;
+import java.sql.DriverManager;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 /** The connection pool and the schema. H2 and PostgreSQL go through the same code and the same migrations. */
 public final class Database implements AutoCloseable {
@@ -29,7 +31,7 @@ public final class Database implements AutoCloseable {
      */
     private final Connection anchor;
     private final Object engine;
-    private final java.util.concurrent.atomic.AtomicBoolean reopened = new java.util.concurrent.atomic.AtomicBoolean();
+    private final AtomicBoolean reopened = new AtomicBoolean();
 
     public Database(String url, String user, String password, int poolSize) {
         this(url, user, password, poolSize, false);
@@ -66,7 +68,7 @@ public final class Database implements AutoCloseable {
         if (embedded && h2File) {
             Connection held = null;
             try {
-                held = java.sql.DriverManager.getConnection(url, user, password);
+                held = DriverManager.getConnection(url, user, password);
                 this.engine = h2Engine(held);
                 this.anchor = held;
             } catch (SQLException | RuntimeException e) {

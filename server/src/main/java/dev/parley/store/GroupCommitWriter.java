@@ -220,25 +220,32 @@ final class GroupCommitWriter {
     }
 
     /**
-     * Appends the transaction's new messages to the journal before it commits: once it commits, its
-     * senders may be acknowledged. A journal that syncs has them on the disk when this returns, so
+     * Appends the transaction's new messages to the journal, then commits the transaction (without a
+     * journal, only commits): once it commits, its senders may be acknowledged. A journal that syncs
+     * has them on the disk before the commit, so
      * the acks that follow the commit promise what a power cut cannot take back; the sync is the
      * commit's, shared by every message in it. If the write (or the sync) fails the transaction is
      * rolled back, so the journal never lacks a committed message; if the commit fails after the
      * write, the record is taken back ({@link #retract}). Should that fail too, the journal holds
      * messages that were not acknowledged, which the next start's replay stores (unless a later commit
      * took their seqs: Journal.recover keeps the later record) and a retry of the send then finds.
-     *
-     * @return whether a record was written
      */
-    private boolean journal(List<Message> fresh) throws SQLException {
-        if (journal == null || fresh.isEmpty()) return false;
+    private void journalAndCommit(WriterSession w, List<Message> fresh) throws SQLException {
+        if (journal == null || fresh.isEmpty()) {
+            w.connection.commit();
+            return;
+        }
         try {
             journal.append(fresh);
-            return true;
         } catch (IOException e) {
             // SQLSTATE 58030, an I/O error: the batch fails as if the database were unavailable.
             throw new SQLException("journal write failed: " + e.getMessage(), "58030", e);
+        }
+        try {
+            w.connection.commit();
+        } catch (SQLException | RuntimeException e) {
+            retract();
+            throw e;
         }
     }
 
@@ -348,7 +355,6 @@ final class GroupCommitWriter {
         long start = System.nanoTime();
         List<Appended> results;
         List<Message> fresh = new ArrayList<>(batch.size());
-        boolean journaled = false;
         try {
             WriterSession w = session();
             try {
@@ -360,11 +366,9 @@ final class GroupCommitWriter {
                     return;
                 }
                 results = w.appendAll(batch, fresh, false);
-                journaled = journal(fresh);
-                w.connection.commit();
+                journalAndCommit(w, fresh);
             } catch (SQLException e) {
                 rollbackQuietly(w.connection);
-                if (journaled) retract();
                 if (!integrityViolation(e)) {
                     if (!refusesData(e)) endSession();
                     throw e;
@@ -375,7 +379,6 @@ final class GroupCommitWriter {
                 results = appendWithLookup(w, batch, fresh);
             } catch (RuntimeException e) {
                 rollbackQuietly(w.connection);
-                if (journaled) retract();
                 endSession();
                 throw e;
             }
@@ -411,15 +414,12 @@ final class GroupCommitWriter {
     }
 
     private List<Appended> appendWithLookup(WriterSession w, List<Pending> batch, List<Message> fresh) throws SQLException {
-        boolean journaled = false;
         try {
             List<Appended> results = w.appendAll(batch, fresh, true);
-            journaled = journal(fresh);
-            w.connection.commit();
+            journalAndCommit(w, fresh);
             return results;
         } catch (SQLException | RuntimeException e) {
             rollbackQuietly(w.connection);
-            if (journaled) retract();
             if (!(e instanceof SQLException s && refusesData(s))) endSession();
             throw e;
         }

@@ -17,6 +17,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.function.Consumer;
 import java.util.function.LongConsumer;
 import java.util.function.UnaryOperator;
@@ -296,13 +297,8 @@ public final class Journal implements AutoCloseable {
         try {
             if (!firstVersion && at + b.remaining() > allocated) grow(at + b.remaining());
             while (b.hasRemaining()) at += channel.write(b, at);
-            if (sync && force) {
-                // The data, and the file's length when it grew (fdatasync): what a replay after a power cut reads.
-                long began = System.nanoTime();
-                channel.force(false);
-                syncTimes.accept(System.nanoTime() - began);
-                forces++;
-            }
+            // The data, and the file's length when it grew (fdatasync): what a replay after a power cut reads.
+            if (sync && force) syncRecords();
         } catch (IOException e) {
             try {
                 if (firstVersion) channel.truncate(end);
@@ -341,7 +337,11 @@ public final class Journal implements AutoCloseable {
 
     /** Syncs every record appended so far, if the journal {@link #syncs}. */
     public void force() throws IOException {
-        if (!sync) return;
+        if (sync) syncRecords();
+    }
+
+    /** Syncs the records to the disk, timed for {@link #onSync} and counted in {@link #forces}. */
+    private void syncRecords() throws IOException {
         long began = System.nanoTime();
         channel.force(false);
         syncTimes.accept(System.nanoTime() - began);
@@ -353,7 +353,7 @@ public final class Journal implements AutoCloseable {
      * the disk's own share of an ack's wait, which on a slow virtual disk makes the tail (BENCHMARKS.md entry 62).
      */
     public void onSync(LongConsumer nanos) {
-        syncTimes = java.util.Objects.requireNonNull(nanos, "nanos");
+        syncTimes = Objects.requireNonNull(nanos, "nanos");
     }
 
     /**

@@ -11,9 +11,14 @@ import org.slf4j.LoggerFactory;
 import javax.sql.DataSource;
 import java.sql.Connection;
 import java.sql.DriverManager;
+import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
 
 /** The connection pool and the schema. H2 and PostgreSQL go through the same code and the same migrations. */
 public final class Database implements AutoCloseable {
@@ -32,6 +37,9 @@ public final class Database implements AutoCloseable {
     private final Connection anchor;
     private final Object engine;
     private final AtomicBoolean reopened = new AtomicBoolean();
+    private final AtomicLong prepared = new AtomicLong();
+    /** Tests only: runs inside {@link #commitDurably} between the write and the commit. */
+    private volatile Consumer<Connection> afterPreparedWrite = c -> { };
 
     public Database(String url, String user, String password, int poolSize) {
         this(url, user, password, poolSize, false);
@@ -58,6 +66,7 @@ public final class Database implements AutoCloseable {
         // db/migration holds what both databases run alike; a version whose DDL differs has a file in
         // each of db/postgresql and db/h2 (V9: PostgreSQL's full-text index, which H2 has no form of).
         String own = url.startsWith("jdbc:postgresql:") ? "classpath:db/postgresql" : "classpath:db/h2";
+        if (h2File) commitInDoubt();
         Flyway.configure().dataSource(pool).locations("classpath:db/migration", own).load().migrate();
         try (Connection c = pool.getConnection()) {
             persist(c);
@@ -170,6 +179,52 @@ public final class Database implements AutoCloseable {
     private static Object h2Engine(Connection c) throws SQLException {
         org.h2.engine.Session s = c.unwrap(org.h2.jdbc.JdbcConnection.class).getSession();
         return s instanceof org.h2.engine.SessionLocal local ? local.getDatabase() : null;
+    }
+
+    /**
+     * Commits {@code c}'s transaction, a change that takes a room's seq (a membership, edit or
+     * reaction event), so that no one reads it before it is on the disk. The journal holds only
+     * messages; committed first and written after, such an event could be read (a join's replay, a
+     * history page) and the next seq given to a message, acknowledged from the journal, before a
+     * crash took the event back: a hole in the room's seqs after the restart, or the event's seq
+     * given to another one that a client that saw it would never fetch. On an H2 file the
+     * transaction is prepared (PREPARE COMMIT: its rows stay unseen and the room's row locked, so
+     * the room's next seq waits), written with H2's pages ({@link #persist}), then committed. A
+     * crash after the write leaves it in doubt, and the next start commits it ({@link #commitInDoubt}):
+     * its commit was never written, though it may have been answered. A write that fails closes H2
+     * (as on a full disk), which {@link #connection} then refuses until a restart, so no later seq
+     * can be given while the prepared one may still be on the disk. Elsewhere, a plain commit
+     * (PostgreSQL's is durable).
+     */
+    public void commitDurably(Connection c) throws SQLException {
+        if (h2File && checkpointAllowed) {
+            try (Statement st = c.createStatement()) {
+                st.execute("PREPARE COMMIT parley_" + prepared.incrementAndGet());
+            }
+            persist(c);
+            afterPreparedWrite.accept(c);
+        }
+        c.commit();
+    }
+
+    /** Tests only: an action run after each prepared change is written, before it is committed. */
+    void afterPreparedWrite(Consumer<Connection> action) {
+        this.afterPreparedWrite = action;
+    }
+
+    /** Commits what {@link #commitDurably} had prepared and written when the node stopped without committing it. */
+    private void commitInDoubt() {
+        try (Connection c = pool.getConnection(); Statement st = c.createStatement()) {
+            List<String> names = new ArrayList<>();
+            try (ResultSet rs = st.executeQuery("SELECT transaction_name FROM information_schema.in_doubt")) {
+                while (rs.next()) names.add(rs.getString(1));
+            }
+            for (String name : names) st.execute("COMMIT TRANSACTION \"" + name.replace("\"", "\"\"") + "\"");
+            if (!names.isEmpty()) log.info("committed {} room changes that were written but not yet committed when the node stopped", names.size());
+        } catch (SQLException e) {
+            pool.close();
+            throw new StoreException("could not commit the room changes the node had prepared when it stopped", e);
+        }
     }
 
     /**

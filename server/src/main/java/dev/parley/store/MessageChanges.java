@@ -133,8 +133,7 @@ public final class MessageChanges {
                     return null;
                 }
                 update(c, "UPDATE rooms SET last_seq = ? WHERE name = ?", event.seq(), room);
-                c.commit();
-                db.persist(c);
+                db.commitDurably(c); // seen by no one before it is on the disk
                 return event;
             } catch (SQLException | RuntimeException e) {
                 c.rollback();

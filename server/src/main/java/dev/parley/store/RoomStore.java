@@ -325,8 +325,8 @@ public final class RoomStore {
             c.setAutoCommit(false);
             try {
                 Changed<T> changed = change(c, room, actor, target, decide);
-                c.commit();
-                if (!changed.events().isEmpty()) db.persist(c);
+                if (changed.events().isEmpty()) c.commit();
+                else db.commitDurably(c); // seen by no one before it is on the disk
                 return changed;
             } catch (SQLException | RuntimeException e) {
                 c.rollback();

@@ -408,7 +408,11 @@ final class GroupCommitWriter {
                 log.error("commit listener failed", e);
             }
         }
-        for (int i = 0; i < batch.size(); i++) batch.get(i).result().complete(results.get(i));
+        for (int i = 0; i < batch.size(); i++) {
+            Appended a = results.get(i);
+            if (a != null) batch.get(i).result().complete(a);
+            else batch.get(i).result().completeExceptionally(new MissingTargetException("no room " + batch.get(i).room()));
+        }
         // After the acks: the checkpoint writes every page H2 has not written yet, which takes a while.
         if (journal != null && journal.size() >= journalCheckpointAt) checkpoint();
     }

@@ -158,7 +158,8 @@ public final class RoomStore {
             try {
                 // A deleted room made again goes on from its deletion's event, which stays in its history.
                 try (PreparedStatement undelete = c.prepareStatement(
-                        "UPDATE rooms SET deleted = FALSE, kind = 'public', topic = NULL, direct_users = NULL, members = 0, skeleton = ? WHERE name = ? AND deleted")) {
+                        "UPDATE rooms SET deleted = FALSE, kind = 'public', topic = NULL, direct_users = NULL, members = 0, skeleton = ?,"
+                                + " retention_days = NULL, retention_messages = NULL WHERE name = ? AND deleted")) {
                     undelete.setString(1, key);
                     undelete.setString(2, room);
                     undelete.executeUpdate();
@@ -397,7 +398,8 @@ public final class RoomStore {
                     try {
                         if (exists) {
                             // A deleted room made again goes on from its deletion's event, which stays in its history.
-                            update(c, "UPDATE rooms SET deleted = FALSE, kind = ?, topic = ?, direct_users = ?, members = 0, skeleton = ? WHERE name = ?",
+                            update(c, "UPDATE rooms SET deleted = FALSE, kind = ?, topic = ?, direct_users = ?, members = 0, skeleton = ?,"
+                                    + " retention_days = NULL, retention_messages = NULL WHERE name = ?",
                                     cr.kind(), cr.topic(), cr.directUsers(), cr.key(), room);
                         } else {
                             try (PreparedStatement ps = c.prepareStatement(
@@ -443,7 +445,9 @@ public final class RoomStore {
                     update(c, "DELETE FROM room_bans WHERE room = ?", room);
                     // A room made again under the name is another room: nobody has read any of it.
                     update(c, "DELETE FROM read_markers WHERE room = ?", room);
-                    update(c, "UPDATE rooms SET deleted = TRUE, kind = 'public', topic = NULL, direct_users = NULL, first_seq = ? WHERE name = ?",
+                    update(c, "UPDATE rooms SET deleted = TRUE, kind = 'public', topic = NULL, direct_users = NULL, first_seq = ?,"
+                            // its own settings go with it (a room made again under the name starts without)
+                            + " retention_days = NULL, retention_messages = NULL WHERE name = ?",
                             firstEvent < 0 ? seq + 1 : firstEvent, room);
                 }
                 case Write.Event e -> {

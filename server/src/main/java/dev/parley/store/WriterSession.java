@@ -10,6 +10,7 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.HashMap;
 import java.util.List;
@@ -31,6 +32,8 @@ import static java.util.Objects.requireNonNull;
 final class WriterSession implements AutoCloseable {
     /** Most keys (or rooms) one statement looks up or locks with an IN list. */
     private static final int IN_LIST_CHUNK = 128;
+    /** {@link #lockRooms}' last seq of a deleted room, whose messages are refused. */
+    private static final long DELETED = -1;
 
     final Connection connection;
     final long borrowedAt;
@@ -78,6 +81,11 @@ final class WriterSession implements AutoCloseable {
      * Stores the batch in the current transaction. Without {@code lookup} it assumes no retries (the
      * common case, and one query fewer a room): a retry then breaks the unique key and the caller
      * runs the batch again with {@code lookup}, which finds the stored copies first.
+     *
+     * <p>A message to a deleted room gets no result (null at its index) and is not stored: the send
+     * was checked against its sender's seat before the deletion reached it, and stored after the
+     * deletion it would be read by whoever takes the room's name next. Checked here, under the room's
+     * lock, where the deletion's commit is ordered with the append.
      */
     List<Appended> appendAll(List<Pending> batch, List<Message> fresh, boolean lookup) throws SQLException {
         // Rooms are locked in name order so that two nodes committing the same rooms cannot deadlock.
@@ -101,6 +109,7 @@ final class WriterSession implements AutoCloseable {
         for (Map.Entry<String, List<Integer>> e : byRoom.entrySet()) {
             String room = e.getKey();
             Long locked = lastSeqs.get(room);
+            if (locked != null && locked == DELETED) continue; // their results stay null: refused, see below
             long seq = locked != null ? locked : lockRoom(room);
             Map<String, Message> known = lookup ? existing(room, batch, e.getValue()) : new HashMap<>();
             for (int i : e.getValue()) {
@@ -124,7 +133,7 @@ final class WriterSession implements AutoCloseable {
         }
         insert.executeBatch();
         bump.executeBatch();
-        return List.of(results);
+        return Arrays.asList(results);
     }
 
     /**
@@ -211,7 +220,8 @@ final class WriterSession implements AutoCloseable {
     /**
      * Locks the rows of the rooms that exist, in name order (two nodes committing the same rooms
      * cannot deadlock), one statement per 128 rooms instead of one per room: a batch that spans a
-     * hundred rooms spent most of its time locking them one by one. Returns their last seqs. A room
+     * hundred rooms spent most of its time locking them one by one. Returns their last seqs
+     * ({@link #DELETED} for a deleted room). A room
      * that does not exist yet (rooms are created on join, so this is rare) is created and locked
      * after the others; should that ever deadlock with another node, the database aborts one of
      * the two transactions and its senders get {@code unavailable} and retry.
@@ -221,10 +231,10 @@ final class WriterSession implements AutoCloseable {
         for (int from = 0; from < sortedRooms.size(); from += IN_LIST_CHUNK) {
             List<String> chunk = sortedRooms.subList(from, Math.min(sortedRooms.size(), from + IN_LIST_CHUNK));
             int slots = lookupSlots(chunk.size());
-            PreparedStatement ps = shaped(lockRooms, slots, "SELECT name, last_seq FROM rooms WHERE name IN (%s) ORDER BY name FOR UPDATE", "?");
+            PreparedStatement ps = shaped(lockRooms, slots, "SELECT name, last_seq, deleted FROM rooms WHERE name IN (%s) ORDER BY name FOR UPDATE", "?");
             for (int n = 0; n < slots; n++) ps.setString(n + 1, chunk.get(Math.min(n, chunk.size() - 1)));
             try (ResultSet rs = ps.executeQuery()) {
-                while (rs.next()) out.put(rs.getString(1), rs.getLong(2));
+                while (rs.next()) out.put(rs.getString(1), rs.getBoolean(3) ? DELETED : rs.getLong(2));
             }
         }
         return out;

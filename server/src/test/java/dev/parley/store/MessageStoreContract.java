@@ -647,6 +647,43 @@ abstract class MessageStoreContract {
         assertThat(seqs(reader.range("alpha", 0, 100))).containsExactlyElementsOf(oneTo(21));
     }
 
+    @Test
+    void a_message_that_reaches_the_store_after_its_room_was_deleted_is_refused_and_not_stored() throws Exception {
+        Recorder rec = new Recorder();
+        Database db = track(target.open());
+        MessageStore store = track(target.store(db, 512, rec, rec));
+        RoomStore rooms = new RoomStore(db);
+        assertThat(rooms.accessOrCreate("gone", "alice", Names::key).room()).isNotNull();
+        assertThat(append(store, "gone", "alice", "g1", "before").message().seq()).isEqualTo(1);
+        rooms.change("gone", "alice", null, st -> new RoomStore.Plan<>(List.of(new RoomStore.Write.SetRetention(7, 1234L)), null));
+        rooms.change("gone", "alice", null, st -> new RoomStore.Plan<>(List.of(new RoomStore.Write.DeleteRoom()), null));
+        long deletedAt = store.lastSeq("gone").orElseThrow();
+
+        // Alone (a batch of one room), and in batches with a room that is not deleted: only the
+        // deleted room's sends fail, with the error a client is told as not_found.
+        assertThatThrownBy(() -> get(store.append("gone", "bob", "g2", "after"))).hasCauseInstanceOf(MissingTargetException.class);
+        for (int round = 0; round < 5; round++) {
+            CompletableFuture<MessageStore.Appended> toGone = store.append("gone", "bob", "x" + round, "after");
+            CompletableFuture<MessageStore.Appended> toLive = store.append("live", "bob", "y" + round, "fine");
+            assertThat(get(toLive).message().seq()).isEqualTo(round + 1);
+            assertThatThrownBy(() -> get(toGone)).hasCauseInstanceOf(MissingTargetException.class);
+        }
+        assertThat(store.lastSeq("gone")).as("the deleted room's last seq").hasValue(deletedAt);
+        assertThat(rec.messages()).extracting(Message::clientId).as("what was committed and delivered")
+                .containsExactly("g1", "y0", "y1", "y2", "y3", "y4");
+
+        // Made again under its name, the room takes sends again, after the deletion's seq, and
+        // has none of the old room's settings (its retention would have cut the new room's history).
+        assertThat(rooms.accessOrCreate("gone", "carol", Names::key).room()).isNotNull();
+        assertThat(append(store, "gone", "carol", "g3", "new room").message().seq()).isEqualTo(deletedAt + 1);
+        try (Connection c = db.connection(); Statement st = c.createStatement();
+             var rs = st.executeQuery("SELECT retention_days, retention_messages FROM rooms WHERE name = 'gone'")) {
+            assertThat(rs.next()).isTrue();
+            assertThat(rs.getObject(1)).as("retention days of the room made again").isNull();
+            assertThat(rs.getObject(2)).as("retention messages of the room made again").isNull();
+        }
+    }
+
     // --- users ---
 
     @Test

@@ -27,6 +27,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 
 /**
  * One WebSocket: decodes frames, calls ChatService, and queues replies and deliveries on its
@@ -71,6 +72,8 @@ final class Connection implements Subscriber {
     private int errorsInWindow;
     /** Frames taken and not answered yet (in flight): sends in the store, history reads, joins, refreshes. */
     private int owed;
+    /** The last change (edit, delete, react) this connection asked for: the next is made after it. */
+    private io.vertx.core.Future<?> changes = io.vertx.core.Future.succeededFuture();
     /** A close decided by the server, waiting for what is owed; null otherwise (allocated only then). */
     private PendingClose closing;
     /** Volatile: work queued for this connection on a worker reads it, and is not run once it is set. */
@@ -138,9 +141,9 @@ final class Connection implements Subscriber {
                 case ClientFrame.Typing t -> typing(t);
                 case ClientFrame.History h -> history(h);
                 case ClientFrame.Refresh r -> refresh(r);
-                case ClientFrame.Edit e -> changed(e.ref(), chat.edits().edit(this, e.room(), e.seq(), e.text()));
-                case ClientFrame.Delete d -> changed(d.ref(), chat.edits().delete(this, d.room(), d.seq()));
-                case ClientFrame.React r -> changed(r.ref(), chat.edits().react(this, r.room(), r.seq(), r.emoji(), r.on()));
+                case ClientFrame.Edit e -> changed(e.ref(), () -> chat.edits().edit(this, e.room(), e.seq(), e.text()));
+                case ClientFrame.Delete d -> changed(d.ref(), () -> chat.edits().delete(this, d.room(), d.seq()));
+                case ClientFrame.React r -> changed(r.ref(), () -> chat.edits().react(this, r.room(), r.seq(), r.emoji(), r.on()));
                 case ClientFrame.Read r -> read(r);
                 case ClientFrame.Ping p -> {
                     if (outbox.offerPong(FrameCodec.pong(p.ref()))) metrics.frameOutCounter("pong").increment();
@@ -284,8 +287,22 @@ final class Connection implements Subscriber {
     }
 
     /** An edit, delete or react: answered with an ack once its event is durable (or it changed nothing). */
-    private void changed(String ref, io.vertx.core.Future<dev.parley.chat.MessageEdits.Change> change) {
+    /**
+     * Makes one change (edit, delete, react) after this connection's previous one is made: each is
+     * stored on a worker thread, and run side by side, three edits sent in a row were stored in any
+     * order (the message kept the second's text) and an un-react sent last could be stored first.
+     * The frames in flight bound how many wait here.
+     */
+    private void changed(String ref, Supplier<io.vertx.core.Future<dev.parley.chat.MessageEdits.Change>> make) {
         owed++;
+        io.vertx.core.Future<dev.parley.chat.MessageEdits.Change> change = changes.transform(previous -> {
+            try {
+                return make.get();
+            } catch (RuntimeException e) { // a refusal (not_joined, bad_request, ...) is answered below
+                return io.vertx.core.Future.failedFuture(e);
+            }
+        });
+        changes = change;
         change.onComplete(ar -> {
             if (ar.succeeded()) queue(FrameCodec.changeAck(ref, ar.result()), "ack");
             else reject(ref, ar.cause());

@@ -137,6 +137,38 @@ class MessageChangesTest {
     }
 
     @Test
+    void changes_sent_in_a_row_on_one_connection_are_made_in_the_order_sent() {
+        String room = publicRoom();
+        try (WsClient a = kit.connect(alice)) {
+            RoomKit.join(a, room);
+            long seq = RoomKit.send(a, room, "draft").get("seq").asLong();
+            // Sent without waiting for the answers, as a client that edits quickly does; within the burst of changes.
+            List<String> refs = new ArrayList<>();
+            for (int i = 1; i <= 8; i++) {
+                String ref = RoomKit.ref("edit");
+                refs.add(ref);
+                a.send("type", "edit", "ref", ref, "room", room, "seq", seq, "text", "version " + i);
+            }
+            for (int i = 1; i <= 8; i++) {
+                String ref = RoomKit.ref("react");
+                refs.add(ref);
+                a.send("type", "react", "ref", ref, "room", room, "seq", seq, "emoji", THUMBS, "on", i % 2 == 1);
+            }
+            List<Long> eventSeqs = new ArrayList<>();
+            for (String ref : refs) {
+                JsonNode ack = a.await(RoomKit.answerTo(ref), T, "the answer to " + ref);
+                acked(ack);
+                eventSeqs.add(ack.path("seq").asLong(-1)); // none: the change found the message so already
+            }
+            assertThat(eventSeqs).as("the events' seqs, in the order their frames were sent").isSorted().doesNotHaveDuplicates().doesNotContain(-1L);
+            JsonNode now = kit.messagesAfter(alice, room, seq - 1).get(0);
+            assertThat(now.get("seq").asLong()).isEqualTo(seq);
+            assertThat(now.get("text").asText()).as("the text after the last edit sent").isEqualTo("version 8");
+            assertThat(now.has("reactions")).as("a reaction left after an un-react sent last: " + now).isFalse();
+        }
+    }
+
+    @Test
     void an_edit_is_refused_for_someone_elses_message_a_seq_the_room_lacks_a_room_event_and_a_text_too_long() {
         String room = publicRoom(); // seq 1 is its room_created event
         try (WsClient a = kit.connect(alice); WsClient b = kit.connect(bob)) {

@@ -177,7 +177,7 @@ final class Connection implements Subscriber {
     /** @return whether the frame waits for a join in progress (see {@link JoinWaits}), or was refused for waiting */
     private boolean putAside(ClientFrame frame) {
         try {
-            return joining.putAside(frame);
+            return joining.putAside(frame, config.maxInFlight(), owed);
         } catch (ChatException e) {
             reject(frame.ref(), e);
             return true;

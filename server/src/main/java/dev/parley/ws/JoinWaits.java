@@ -1,6 +1,7 @@
 package dev.parley.ws;
 
 import dev.parley.chat.ChatException;
+import dev.parley.chat.ErrorCode;
 
 import java.util.ArrayDeque;
 import java.util.HashMap;
@@ -48,9 +49,11 @@ final class JoinWaits {
      * Puts the frame aside if it must wait for a join.
      *
      * @return whether it was put aside, to be handled when the join completes
-     * @throws ChatException if too many frames wait for that join already
+     * @param inFlight the connection's frames in flight (sent and not yet answered)
+     * @throws ChatException if too many frames wait for that join already, or with the frames in
+     *         flight the connection would have more than {@code maxInFlight} waiting for answers
      */
-    boolean putAside(ClientFrame frame) {
+    boolean putAside(ClientFrame frame, int maxInFlight, int inFlight) {
         String room = switch (frame) {
             case ClientFrame.Join j -> j.room();
             case ClientFrame.Leave l -> l.room();
@@ -63,6 +66,12 @@ final class JoinWaits {
             default -> null;
         };
         if (room == null || !joining.containsKey(room)) return false;
+        // A frame set aside waits for its answer like one in flight, and is counted with them: else
+        // a connection with many joins pending could hold thousands of frames (of any size, their
+        // texts checked only when handled) past the cap on frames in flight.
+        if (inFlight + waiting() >= maxInFlight) {
+            throw new ChatException(ErrorCode.RATE_LIMITED, "more than " + maxInFlight + " frames of this connection wait for their answers; wait for some first");
+        }
         ArrayDeque<ClientFrame> waiting = joining.get(room);
         if (waiting == null) joining.put(room, waiting = new ArrayDeque<>(4));
         if (waiting.size() >= MAX_WAITING) {
@@ -70,6 +79,13 @@ final class JoinWaits {
         }
         waiting.add(frame);
         return true;
+    }
+
+    /** How many frames wait, for all the joins: a connection holds at most 100 rooms, and this runs only for a frame set aside. */
+    private int waiting() {
+        int n = 0;
+        for (ArrayDeque<ClientFrame> w : joining.values()) if (w != null) n += w.size();
+        return n;
     }
 
     /** The room's join completed. @return the frames that waited for it, in order (null if none) */

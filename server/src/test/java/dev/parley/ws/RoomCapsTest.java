@@ -211,4 +211,31 @@ class RoomCapsTest {
             throw new java.io.UncheckedIOException(e);
         }
     }
+
+    @Test
+    void frames_that_wait_for_a_join_count_as_in_flight_and_past_the_cap_are_refused_at_once() {
+        String token = server.newUser("eager");
+        String room = Ws.room("eager");
+        List<String> frames = new ArrayList<>();
+        frames.add("{\"type\":\"join\",\"room\":\"" + room + "\",\"ref\":\"j\"}");
+        for (int i = 1; i <= 30; i++) frames.add("{\"type\":\"send\",\"room\":\"" + room + "\",\"text\":\"early " + i + "\",\"clientId\":\"e" + i + "\",\"ref\":\"e" + i + "\"}");
+        try (RawWebSocket raw = RawWebSocket.open(server.port(), token)) {
+            raw.sendTextsAtOnce(frames);
+            List<String> answers = new ArrayList<>();
+            while (answers.size() < 31) {
+                JsonNode f = Http.JSON.readTree(raw.readText(Ws.T).text());
+                String type = f.path("type").asText();
+                if (type.equals("joined") || type.equals("ack")) answers.add(type);
+                else if (type.equals("error")) answers.add(f.path("code").asText() + (f.path("message").asText().contains("wait for their answers") ? " in flight" : ""));
+            }
+            // The join is one frame in flight, so three sends may wait for it (CHAT_MAX_IN_FLIGHT 4 here);
+            // the others are refused as they come, before the join is answered, not kept until it is.
+            int joined = answers.indexOf("joined");
+            assertThat(answers.subList(0, joined)).as("answers before joined: " + answers).contains("rate_limited in flight");
+            assertThat(answers).as("every frame answered").hasSize(31).containsOnly("joined", "ack", "rate_limited in flight");
+            assertThat(answers.stream().filter("ack"::equals).count()).as("sends taken: " + answers).isBetween(3L, 30L);
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
 }

@@ -33,8 +33,14 @@ final class ReadMarkers {
     /** The most seqs back from the newest a count looks at: a user further behind sees the count of these. */
     static final int COUNT_WINDOW = 1000;
 
-    private static final String COUNT = "SELECT COUNT(*), COALESCE(SUM(CASE WHEN POSITION(? IN mentions) > 0 THEN 1 ELSE 0 END), 0)"
-            + " FROM messages WHERE room = ?" + MessageReads.SINCE_DELETION + " AND seq > ? AND seq <= ? AND kind IS NULL AND NOT deleted AND LOWER(sender) <> ?";
+    /**
+     * Per sender, since the user's own messages do not count: compared in Java, with the user key's
+     * own lower case ({@link RoomStore#key}). SQL's LOWER follows the JVM's locale on H2 (in Turkish,
+     * "Ivan" lowered is not "ivan", and a user's own messages were counted as unread) and the
+     * database's on PostgreSQL (ASCII only under the C locale).
+     */
+    private static final String COUNT = "SELECT sender, COUNT(*), COALESCE(SUM(CASE WHEN POSITION(? IN mentions) > 0 THEN 1 ELSE 0 END), 0)"
+            + " FROM messages WHERE room = ?" + MessageReads.SINCE_DELETION + " AND seq > ? AND seq <= ? AND kind IS NULL AND NOT deleted GROUP BY sender";
 
     /** Raises a marker (room, user key, seq) durably; completes when it is. */
     interface Raiser {
@@ -184,11 +190,15 @@ final class ReadMarkers {
             ps.setString(3, room);
             ps.setLong(4, Math.max(marker, upTo - COUNT_WINDOW));
             ps.setLong(5, upTo);
-            ps.setString(6, key);
+            int unread = 0, mentions = 0;
             try (ResultSet rs = ps.executeQuery()) {
-                rs.next();
-                return new ReadState(room, marker, upTo, rs.getInt(1), rs.getInt(2));
+                while (rs.next()) {
+                    if (RoomStore.key(rs.getString(1)).equals(key)) continue;
+                    unread += rs.getInt(2);
+                    mentions += rs.getInt(3);
+                }
             }
+            return new ReadState(room, marker, upTo, unread, mentions);
         }
     }
 }

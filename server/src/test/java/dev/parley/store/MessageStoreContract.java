@@ -19,6 +19,7 @@ import java.util.HashSet;
 import java.sql.Connection;
 import java.sql.Statement;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
@@ -681,6 +682,26 @@ abstract class MessageStoreContract {
             assertThat(rs.next()).isTrue();
             assertThat(rs.getObject(1)).as("retention days of the room made again").isNull();
             assertThat(rs.getObject(2)).as("retention messages of the room made again").isNull();
+        }
+    }
+
+    @Test
+    void a_users_own_messages_are_not_unread_whatever_the_locale_and_whatever_the_letters_of_the_name() {
+        Locale before = Locale.getDefault();
+        Locale.setDefault(Locale.forLanguageTag("tr-TR")); // H2's LOWER follows it: "Ivan" lowered was "ıvan"
+        try {
+            MessageStore store = open(target, 512, new Recorder());
+            long first = append(store, "read", "bob", "r1", "hello").message().seq();
+            store.markRead("read", "Ivan", first);
+            store.markRead("read", "Émile", first);
+            append(store, "read", "Ivan", "r2", "mine");
+            append(store, "read", "Émile", "r3", "à moi");
+            long last = append(store, "read", "bob", "r4", "@Ivan @Émile yours").message().seq();
+
+            assertThat(store.readStates("Ivan", Map.of("read", last)).get("read").unread()).as("unread for Ivan").isEqualTo(2);
+            assertThat(store.readStates("Émile", Map.of("read", last)).get("read").unread()).as("unread for Émile").isEqualTo(2);
+        } finally {
+            Locale.setDefault(before);
         }
     }
 

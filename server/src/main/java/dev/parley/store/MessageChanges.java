@@ -101,8 +101,8 @@ public final class MessageChanges {
             Message event = event(room, r.lastSeq + 1, user, text, RoomChange.reaction(seq, emoji, on, user));
             RoomStore.insertEvent(c, event);
             if (on) {
-                update(c, "INSERT INTO message_reactions (room, seq, emoji, user_key, username, reacted_at) VALUES (?, ?, ?, ?, ?, ?)",
-                        room, seq, emoji, key, user, event.tsMillis());
+                update(c, "INSERT INTO message_reactions (room, seq, emoji, user_key, username, reacted_at, reacted_seq) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                        room, seq, emoji, key, user, event.tsMillis(), event.seq());
             } else {
                 update(c, "DELETE FROM message_reactions WHERE room = ? AND seq = ? AND emoji = ? AND user_key = ?", room, seq, emoji, key);
             }

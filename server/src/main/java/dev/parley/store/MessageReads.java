@@ -206,6 +206,7 @@ final class MessageReads {
      * The messages with their reactions: read only for those some change touched (a reaction sets
      * {@code last_change}), so a page of messages nobody reacted to costs no second query. Each
      * emoji lists at most {@link #USERS_LISTED} of its users, the first to react; its count is exact.
+     * Emoji and users come in the order of the reactions' events (their seqs), as live clients saw them.
      */
     static List<Message> withReactions(Connection c, String room, List<Message> rows) throws SQLException {
         List<Long> touched = new ArrayList<>();
@@ -216,7 +217,7 @@ final class MessageReads {
             List<Long> chunk = touched.subList(from, Math.min(touched.size(), from + 100));
             String marks = String.join(",", Collections.nCopies(chunk.size(), "?"));
             try (PreparedStatement ps = c.prepareStatement("SELECT seq, emoji, username FROM message_reactions WHERE room = ? AND seq IN (" + marks
-                    + ") ORDER BY seq, reacted_at, user_key")) {
+                    + ") ORDER BY seq, reacted_seq NULLS FIRST, reacted_at, user_key")) {
                 ps.setString(1, room);
                 for (int k = 0; k < chunk.size(); k++) ps.setLong(k + 2, chunk.get(k));
                 try (ResultSet rs = ps.executeQuery()) {

@@ -705,6 +705,25 @@ abstract class MessageStoreContract {
         }
     }
 
+    @Test
+    void reactions_are_listed_in_the_order_of_their_events_whatever_the_clocks_of_the_nodes_that_made_them() throws Exception {
+        Database db = track(target.open());
+        MessageStore store = track(target.store(db, 512, new Recorder(), new Recorder()));
+        MessageChanges changes = new MessageChanges(db);
+        long seq = append(store, "emoji", "bob", "e1", "react to me").message().seq();
+        changes.react("emoji", seq, "zed", "\uD83D\uDC4D", true, t -> { });
+        changes.react("emoji", seq, "amy", "\u2764\uFE0F", true, t -> { });
+        changes.react("emoji", seq, "amy", "\uD83D\uDC4D", true, t -> { });
+        // Made on another node whose clock is a minute ahead: zed's reactions look the newest by time.
+        try (Connection c = db.connection(); Statement st = c.createStatement()) {
+            st.executeUpdate("UPDATE message_reactions SET reacted_at = reacted_at + 60000 WHERE user_key = 'zed'");
+        }
+        Message m = store.range("emoji", seq - 1, seq).get(0);
+        assertThat(m.state().reactions()).extracting(Message.Reaction::emoji).as("emoji, by their first reaction's event")
+                .containsExactly("\uD83D\uDC4D", "\u2764\uFE0F");
+        assertThat(m.state().reactions().get(0).users()).as("users of the first emoji, by their events").containsExactly("zed", "amy");
+    }
+
     // --- users ---
 
     @Test

@@ -11,6 +11,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CompletionException;
 
 import static java.util.Objects.requireNonNull;
@@ -47,8 +48,18 @@ final class ReadMarkers {
         CompletableFuture<Void> raise(String room, String userKey, long seq);
     }
 
+    /** The most counts {@link #counts} keeps; past it they start again (bounded memory, at worst a count more each). */
+    static final int COUNTS_KEPT = 20_000;
+
     private final Database db;
     private final Raiser raiser;
+    /**
+     * The last count of each user and room, by user key and room: good while the marker and the
+     * room's last seq are those it was made for (an edit, a deletion or a new message is an event
+     * with a new seq; retention cutting the history leaves it as it was until the next). A client lists its rooms often, and each count reads up to {@link #COUNT_WINDOW}
+     * rows: a user behind in 100 rooms cost the node 35 ms a listing, 20 listings a second.
+     */
+    private final ConcurrentHashMap<String, ReadState> counts = new ConcurrentHashMap<>();
 
     ReadMarkers(Database db, Raiser raiser) {
         this.db = requireNonNull(db, "db");
@@ -181,9 +192,19 @@ final class ReadMarkers {
     }
 
     /** The counts after {@code marker} up to {@code upTo}: none (and no statement) for a user caught up. */
-    private static ReadState count(Connection c, String room, String user, long marker, long upTo) throws SQLException {
+    private ReadState count(Connection c, String room, String user, long marker, long upTo) throws SQLException {
         if (marker >= upTo) return ReadState.caughtUp(room, marker, upTo);
         String key = RoomStore.key(user);
+        String cached = key + '\u0000' + room;
+        ReadState known = counts.get(cached);
+        if (known != null && known.seq() == marker && known.lastSeq() == upTo) return known;
+        ReadState state = countNow(c, room, key, marker, upTo);
+        if (counts.size() >= COUNTS_KEPT) counts.clear();
+        counts.put(cached, state);
+        return state;
+    }
+
+    private static ReadState countNow(Connection c, String room, String key, long marker, long upTo) throws SQLException {
         try (PreparedStatement ps = c.prepareStatement(COUNT)) {
             ps.setString(1, " " + key + " ");
             ps.setString(2, room);

@@ -724,6 +724,27 @@ abstract class MessageStoreContract {
         assertThat(m.state().reactions().get(0).users()).as("users of the first emoji, by their events").containsExactly("zed", "amy");
     }
 
+    @Test
+    void an_unread_count_is_made_again_only_when_the_marker_or_the_rooms_last_seq_moved() throws Exception {
+        Database db = track(target.open());
+        MessageStore store = track(target.store(db, 512, new Recorder(), new Recorder()));
+        long first = append(store, "count", "bob", "c1", "one").message().seq();
+        store.markRead("count", "amy", first);
+        append(store, "count", "bob", "c2", "two");
+        long last = append(store, "count", "bob", "c3", "three").message().seq();
+        assertThat(store.readStates("amy", Map.of("count", last)).get("count").unread()).isEqualTo(2);
+
+        // Taken out behind the store's back: a count made again would see one fewer.
+        try (Connection c = db.connection(); Statement st = c.createStatement()) {
+            st.executeUpdate("DELETE FROM messages WHERE room = 'count' AND client_id = 'c2'");
+        }
+        assertThat(store.readStates("amy", Map.of("count", last)).get("count").unread()).as("the same marker and last seq: the count kept").isEqualTo(2);
+        long newer = append(store, "count", "bob", "c4", "four").message().seq();
+        assertThat(store.readStates("amy", Map.of("count", newer)).get("count").unread()).as("a new last seq: counted again").isEqualTo(2);
+        store.markRead("count", "amy", last);
+        assertThat(store.readStates("amy", Map.of("count", newer)).get("count").unread()).as("a new marker: counted again").isEqualTo(1);
+    }
+
     // --- users ---
 
     @Test

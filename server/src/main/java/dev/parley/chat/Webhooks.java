@@ -25,8 +25,8 @@ import static java.util.Objects.requireNonNull;
  * A room's outgoing webhooks (PROTOCOL.md, webhooks): registering one (its secret is answered once),
  * listing them with how their deliveries fare, removing one, and taking a disabled one up again.
  * The room's owner and administrators only, as for its retention: a webhook sends the whole room
- * away. A private room's non-member is answered as for a room that does not exist. The deliveries
- * themselves are {@code webhook.WebhookDispatcher}'s.
+ * away. A private room's non-member, an administrator too, is answered as for a room that does not
+ * exist. The deliveries themselves are {@code webhook.WebhookDispatcher}'s.
  */
 public final class Webhooks {
     /** Webhooks a room may have at most. */
@@ -145,12 +145,15 @@ public final class Webhooks {
     /**
      * The room's name if the user may manage its webhooks: 404 if they may not see it (as for a room
      * that does not exist), 403 if they may see it but are not its owner or an administrator. Blocking.
+     *
+     * <p>An administrator is no exception to seeing: a webhook reads every later message of the room,
+     * and an administrator reads a private room only as a member, which its members see in the
+     * timeline (SECURITY.md). So a private or direct room they are no member of is not found for them either.
      */
     private String manage(String user, String room) {
         RoomStore.Access a = rooms.access(room, user);
-        boolean admin = isAdmin.test(user);
-        if (a.room() == null || !admin && !RoomStore.PUBLIC.equals(a.room().kind()) && a.member() == null) throw Rooms.notFound(room);
-        Role role = admin ? Role.ADMIN : Role.of(a.member() == null ? null : a.member().role());
+        if (a.room() == null || !RoomStore.PUBLIC.equals(a.room().kind()) && a.member() == null) throw Rooms.notFound(room);
+        Role role = isAdmin.test(user) ? Role.ADMIN : Role.of(a.member() == null ? null : a.member().role());
         if (!RoomRules.may(role, Action.MANAGE_WEBHOOKS, a.room().kind())) {
             throw new ChatException(ErrorCode.FORBIDDEN, "you may not manage the webhooks of " + room + ": its owner and administrators may");
         }

@@ -66,6 +66,19 @@ final class RoomRules {
     }
 
     /**
+     * Whether someone may manage a room's webhooks: as {@link #may} says, and in a private or direct
+     * room only as a member, administrators too (a webhook reads the room, and an administrator reads
+     * a private room only as a member, which its members see).
+     *
+     * @param admin whether they are a server administrator
+     * @param role  their stored role in the room, null if they are no member
+     */
+    static boolean mayManageWebhooks(boolean admin, String role, String kind) {
+        if (!"public".equals(kind) && role == null) return false;
+        return may(admin ? Role.ADMIN : Role.of(role), Action.MANAGE_WEBHOOKS, kind);
+    }
+
+    /**
      * Whether {@code actor} may moderate (remove, ban, mute) someone of role {@code target}: a
      * moderator only plain members (and non-members), the owner and admins anyone but the owner.
      */

@@ -367,11 +367,13 @@ public final class Rooms {
                     RoomStore.Member owner = s.owner();
                     if (owner != null && !owner.user().equalsIgnoreCase(peer)) {
                         writes.add(new Write.PutMember(owner.user(), "moderator", owner.mutedUntil()));
+                        endWebhooksUnlessAllowed(writes, kind, owner.user(), "moderator");
                         writes.add(event(user, owner.user() + " is a moderator now", new RoomChange(RoomChange.ROLE_CHANGED, owner.user(), user, "moderator", null, null, null, null)));
                     }
                 } else {
                     if (!RoomRules.may(actor, Action.SET_ROLE, kind)) throw forbidden("change roles in " + room);
                     writes.add(new Write.PutMember(peer, role, tm == null ? null : tm.mutedUntil()));
+                    endWebhooksUnlessAllowed(writes, kind, peer, role);
                     writes.add(event(user, user + " made " + peer + " a " + role, new RoomChange(RoomChange.ROLE_CHANGED, peer, user, role, null, null, null, null)));
                 }
                 now = role;
@@ -414,7 +416,11 @@ public final class Rooms {
                 if (tm == null) throw ChatException.notFound("you are no member of " + room);
                 if (RoomStore.DIRECT.equals(kind)) throw forbidden("leave a direct room");
                 if ("owner".equals(tm.role())) throw ChatException.badRequest("the owner cannot leave: hand the ownership over first, or delete the room");
-                return new Plan<>(List.of(new Write.DeleteMember(peer), event(peer, peer + " left", RoomChange.of(RoomChange.MEMBER_LEFT, peer, null))), null);
+                List<Write> writes = new ArrayList<>();
+                writes.add(new Write.DeleteMember(peer));
+                endWebhooksUnlessAllowed(writes, kind, peer, null);
+                writes.add(event(peer, peer + " left", RoomChange.of(RoomChange.MEMBER_LEFT, peer, null)));
+                return new Plan<>(writes, null);
             }
             if (!RoomRules.may(actor, Action.MODERATE, kind)) throw forbidden("remove members of " + room);
             if (tm != null && "owner".equals(tm.role())) throw ChatException.badRequest("the owner cannot be removed");
@@ -423,6 +429,7 @@ public final class Rooms {
             if (tm == null && !RoomStore.PUBLIC.equals(kind)) throw ChatException.notFound(peer + " is no member of " + room);
             List<Write> writes = new ArrayList<>();
             if (tm != null) writes.add(new Write.DeleteMember(peer));
+            endWebhooksUnlessAllowed(writes, kind, peer, null);
             writes.add(event(user, user + " removed " + peer, RoomChange.of(RoomChange.MEMBER_REMOVED, peer, user)));
             return new Plan<>(writes, null);
         });
@@ -449,6 +456,7 @@ public final class Rooms {
             if (until != null && until <= s.now()) throw ChatException.badRequest("until must be in the future");
             List<Write> writes = new ArrayList<>();
             if (tm != null) writes.add(new Write.DeleteMember(peer));
+            endWebhooksUnlessAllowed(writes, kind, peer, null);
             writes.add(new Write.PutBan(peer, user, r, until));
             String text = user + " banned " + peer + (until == null ? "" : " until " + dev.parley.event.Message.formatTs(until)) + (r == null ? "" : ": " + r);
             writes.add(event(user, text, new RoomChange(RoomChange.BANNED, peer, user, null, r, until, null, null)));
@@ -515,6 +523,19 @@ public final class Rooms {
     private String account(String name, boolean deletedToo) {
         return users.find(name).filter(u -> deletedToo || !u.deleted()).map(UserStore.User::username)
                 .orElseThrow(() -> ChatException.notFound("no user " + name));
+    }
+
+    /**
+     * Ends {@code user}'s webhooks of the room if, after this change, they may no longer manage the
+     * room's webhooks (a removal, a ban, leaving, handing the ownership over). A webhook sends the room
+     * to whoever registered it: it lasts no longer than their right to register it. In the change's
+     * own transaction, so nothing of the room from the change on is delivered to them, and no
+     * delivery has to ask who may still read.
+     *
+     * @param role their role after the change, null if they are no member
+     */
+    private void endWebhooksUnlessAllowed(List<Write> writes, String kind, String user, String role) {
+        if (!RoomRules.mayManageWebhooks(admin(user), role, kind)) writes.add(new Write.DeleteWebhooksBy(user));
     }
 
     private static Write.Event event(String from, String text, RoomChange change) {

@@ -1,7 +1,5 @@
 package dev.parley.chat;
 
-import dev.parley.chat.RoomRules.Action;
-import dev.parley.chat.RoomRules.Role;
 import dev.parley.event.Ids;
 import dev.parley.store.RoomStore;
 import dev.parley.store.WebhookStore;
@@ -26,7 +24,8 @@ import static java.util.Objects.requireNonNull;
  * listing them with how their deliveries fare, removing one, and taking a disabled one up again.
  * The room's owner and administrators only, as for its retention: a webhook sends the whole room
  * away. A private room's non-member, an administrator too, is answered as for a room that does not
- * exist. The deliveries themselves are {@code webhook.WebhookDispatcher}'s.
+ * exist. A webhook lasts as long as whoever registered it may manage them: the room change that
+ * takes that away ends it ({@code Rooms}). The deliveries themselves are {@code webhook.WebhookDispatcher}'s.
  */
 public final class Webhooks {
     /** Webhooks a room may have at most. */
@@ -93,7 +92,11 @@ public final class Webhooks {
             }
             long now = System.currentTimeMillis();
             String secret = Signature.newSecret();
-            WebhookStore.Added added = hooks.add("wh_" + Ids.next(now), name, url, EventKind.join(kinds), secret, user, now, MAX_PER_ROOM);
+            // Checked again under the room's lock: a change that takes the right away (a removal, a ban,
+            // a handover) ends the user's webhooks in its own transaction, so one added after it would
+            // outlive it.
+            WebhookStore.Added added = hooks.add("wh_" + Ids.next(now), name, url, EventKind.join(kinds), secret, user, now, MAX_PER_ROOM,
+                    (kind, role) -> mayManage(user, room, kind, role));
             if (added.refusal() == WebhookStore.Refusal.NO_ROOM) throw Rooms.notFound(room);
             if (added.refusal() == WebhookStore.Refusal.TOO_MANY) {
                 throw new ChatException(ErrorCode.CONFLICT, "room " + room + " has " + MAX_PER_ROOM + " webhooks, the most it may have; delete one first");
@@ -152,12 +155,17 @@ public final class Webhooks {
      */
     private String manage(String user, String room) {
         RoomStore.Access a = rooms.access(room, user);
-        if (a.room() == null || !RoomStore.PUBLIC.equals(a.room().kind()) && a.member() == null) throw Rooms.notFound(room);
-        Role role = isAdmin.test(user) ? Role.ADMIN : Role.of(a.member() == null ? null : a.member().role());
-        if (!RoomRules.may(role, Action.MANAGE_WEBHOOKS, a.room().kind())) {
+        if (a.room() == null) throw Rooms.notFound(room);
+        mayManage(user, room, a.room().kind(), a.member() == null ? null : a.member().role());
+        return a.room().name();
+    }
+
+    /** Refuses as {@link #manage} does, given the room's kind and the user's role in it (null: no member). */
+    private void mayManage(String user, String room, String kind, String role) {
+        if (!RoomStore.PUBLIC.equals(kind) && role == null) throw Rooms.notFound(room);
+        if (!RoomRules.mayManageWebhooks(isAdmin.test(user), role, kind)) {
             throw new ChatException(ErrorCode.FORBIDDEN, "you may not manage the webhooks of " + room + ": its owner and administrators may");
         }
-        return a.room().name();
     }
 
     private static Set<EventKind> kinds(List<String> events) {

@@ -116,6 +116,13 @@ public final class RoomStore {
         /** Sets the room's own retention; a null is the server's default (RetentionStore). */
         record SetRetention(Integer days, Long messages) implements Write {}
 
+        /**
+         * Deletes the room's webhooks that {@code user} registered (WebhookStore): the caller decided
+         * they may no longer manage them. In the change's transaction, so that nothing of the room
+         * from the change on is delivered to them.
+         */
+        record DeleteWebhooksBy(String user) implements Write {}
+
         /** A room event, stored with the room's next seq; {@code from} is who made the change. */
         record Event(String from, String text, RoomChange change) implements Write {}
     }
@@ -437,6 +444,7 @@ public final class RoomStore {
                 }
                 case Write.DeleteBan db -> update(c, "DELETE FROM room_bans WHERE room = ? AND user_key = ?", room, key(db.user()));
                 case Write.SetRetention sr -> update(c, "UPDATE rooms SET retention_days = ?, retention_messages = ? WHERE name = ?", sr.days(), sr.messages(), room);
+                case Write.DeleteWebhooksBy dw -> deleteWebhooksBy(c, room, dw.user());
                 case Write.DeleteRoom d -> {
                     // Reads start at the deletion's event from now on; the messages below it are purged
                     // after the commit (purge), not here, where the room's row is locked: a room's
@@ -514,6 +522,23 @@ public final class RoomStore {
     private static Message event(String room, long seq, long now, Write.Event e) {
         String id = Ids.next(now);
         return new Message(room, seq, id, e.from(), e.text(), now, "event-" + id, e.change());
+    }
+
+    /**
+     * Compared by {@link #key} in Java, as users are everywhere here: SQL's LOWER is not Java's in every
+     * script. A room has a handful of webhooks (at most 10, and those of a deletion not yet delivered).
+     */
+    private static void deleteWebhooksBy(Connection c, String room, String user) throws SQLException {
+        List<String> ids = new ArrayList<>();
+        try (PreparedStatement ps = c.prepareStatement("SELECT id, created_by FROM webhooks WHERE room = ?")) {
+            ps.setString(1, room);
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    if (key(rs.getString(2)).equals(key(user))) ids.add(rs.getString(1));
+                }
+            }
+        }
+        for (String id : ids) update(c, "DELETE FROM webhooks WHERE id = ?", id);
     }
 
     private static Member member(Connection c, String room, String user) throws SQLException {

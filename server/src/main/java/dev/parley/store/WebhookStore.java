@@ -8,6 +8,7 @@ import java.sql.Types;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.function.BiConsumer;
 
 import static java.util.Objects.requireNonNull;
 
@@ -56,13 +57,19 @@ public final class WebhookStore {
      * already. The room's row is locked meanwhile, so two requests at once cannot both be the last
      * one allowed, and the start is exactly where the room stood.
      *
+     * @param allowed given the room's kind and {@code by}'s role in it (null: no member), read under
+     *                that lock; throws to refuse, and nothing is added. A room change (RoomStore)
+     *                holds the same lock, so one that takes {@code by}'s right away, and ends their
+     *                webhooks, is either seen here or comes after the webhook and ends it too.
      */
-    public Added add(String id, String room, String url, String events, String secret, String by, long now, int max) {
+    public Added add(String id, String room, String url, String events, String secret, String by, long now, int max,
+                     BiConsumer<String, String> allowed) {
         try (Connection c = db.connection()) {
             c.setAutoCommit(false);
             try {
                 long last;
-                try (PreparedStatement ps = c.prepareStatement("SELECT last_seq FROM rooms WHERE name = ? AND deleted = FALSE FOR UPDATE")) {
+                String kind;
+                try (PreparedStatement ps = c.prepareStatement("SELECT last_seq, kind FROM rooms WHERE name = ? AND deleted = FALSE FOR UPDATE")) {
                     ps.setString(1, room);
                     try (ResultSet rs = ps.executeQuery()) {
                         if (!rs.next()) {
@@ -70,8 +77,18 @@ public final class WebhookStore {
                             return new Added(null, Refusal.NO_ROOM);
                         }
                         last = rs.getLong(1);
+                        kind = rs.getString(2);
                     }
                 }
+                String role = null;
+                try (PreparedStatement ps = c.prepareStatement("SELECT role FROM room_members WHERE room = ? AND user_key = ?")) {
+                    ps.setString(1, room);
+                    ps.setString(2, RoomStore.key(by));
+                    try (ResultSet rs = ps.executeQuery()) {
+                        if (rs.next()) role = rs.getString(1);
+                    }
+                }
+                allowed.accept(kind, role);
                 if (count(c, room) >= max) {
                     c.rollback();
                     return new Added(null, Refusal.TOO_MANY);

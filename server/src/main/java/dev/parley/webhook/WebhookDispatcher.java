@@ -185,6 +185,10 @@ public final class WebhookDispatcher implements AutoCloseable {
             if (w == null || w.nextAttemptAt() > clock.getAsLong()) return;
             MessageStore.Page page = messages.page(w.room(), null, w.lastSeq(), PAGE);
             if (page.messages().isEmpty()) return;
+            // Asked again after the page is read: a room change that ended the webhook (its creator
+            // removed, banned, no longer owner) commits with its event, so if the page holds that
+            // event, the webhook is gone here. Nothing from the change on is sent.
+            if (hooks.leased(node, id, clock.getAsLong()).isEmpty()) return;
             Set<EventKind> kinds = EventKind.split(w.events());
             int failures = w.failures();
             long skipped = -1; // the last seq passed over since the last write: not of the webhook's kinds

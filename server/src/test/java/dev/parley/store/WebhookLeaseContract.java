@@ -4,6 +4,8 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
+import java.util.function.BiConsumer;
+
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
@@ -13,6 +15,9 @@ import static org.assertj.core.api.Assertions.assertThat;
  * PostgreSQL ({@link WebhookLeaseOnPostgresTest}), where the nodes of a cluster share it.
  */
 abstract class WebhookLeaseContract {
+    /** Who may add one is chat's to decide (chat.Webhooks); here anyone may. */
+    private static final BiConsumer<String, String> ANYONE = (kind, role) -> {};
+
     private Database db;
     private WebhookStore hooks;
     private MessageStore messages;
@@ -36,7 +41,7 @@ abstract class WebhookLeaseContract {
     @Test
     void the_first_node_to_claim_delivers_until_its_lease_expires_and_then_the_other_takes_over() throws Exception {
         messages.ensureRoom("r");
-        assertThat(hooks.add("wh_1", "r", "http://x/", "message", "whsec_k", "alice", 0, 10).webhook()).isNotNull();
+        assertThat(hooks.add("wh_1", "r", "http://x/", "message", "whsec_k", "alice", 0, 10, ANYONE).webhook()).isNotNull();
         messages.append("r", "alice", "c1", "hello").get();
 
         hooks.claim("a", 1_000, 31_000, 21_000);
@@ -68,7 +73,7 @@ abstract class WebhookLeaseContract {
     @Test
     void a_disabled_webhook_is_claimed_by_nobody_until_it_is_enabled() throws Exception {
         messages.ensureRoom("r");
-        hooks.add("wh_2", "r", "http://x/", "message", "whsec_k", "alice", 0, 10);
+        hooks.add("wh_2", "r", "http://x/", "message", "whsec_k", "alice", 0, 10, ANYONE);
         messages.append("r", "alice", "c1", "hello").get();
         hooks.claim("a", 1_000, 31_000, 21_000);
         assertThat(hooks.failed("a", "wh_2", 3, "HTTP 500", 1_001, 0, true)).isTrue();
@@ -84,9 +89,9 @@ abstract class WebhookLeaseContract {
     @Test
     void a_room_holds_at_most_its_number_of_webhooks() {
         messages.ensureRoom("r");
-        assertThat(hooks.add("wh_a", "r", "http://x/", "message", "s", "alice", 0, 2).refusal()).isNull();
-        assertThat(hooks.add("wh_b", "r", "http://x/", "message", "s", "alice", 0, 2).refusal()).isNull();
-        assertThat(hooks.add("wh_c", "r", "http://x/", "message", "s", "alice", 0, 2).refusal()).isEqualTo(WebhookStore.Refusal.TOO_MANY);
-        assertThat(hooks.add("wh_d", "nowhere", "http://x/", "message", "s", "alice", 0, 2).refusal()).isEqualTo(WebhookStore.Refusal.NO_ROOM);
+        assertThat(hooks.add("wh_a", "r", "http://x/", "message", "s", "alice", 0, 2, ANYONE).refusal()).isNull();
+        assertThat(hooks.add("wh_b", "r", "http://x/", "message", "s", "alice", 0, 2, ANYONE).refusal()).isNull();
+        assertThat(hooks.add("wh_c", "r", "http://x/", "message", "s", "alice", 0, 2, ANYONE).refusal()).isEqualTo(WebhookStore.Refusal.TOO_MANY);
+        assertThat(hooks.add("wh_d", "nowhere", "http://x/", "message", "s", "alice", 0, 2, ANYONE).refusal()).isEqualTo(WebhookStore.Refusal.NO_ROOM);
     }
 }

@@ -23,8 +23,10 @@ import static org.assertj.core.api.Assertions.assertThat;
  * are allowed, since the receivers are on 127.0.0.1.
  */
 class WebhookDeliveryTest {
+    static final String ADMIN = ParleyServer.unique("hookadmin");
     @RegisterExtension
     static ParleyServer server = ParleyServer.create()
+            .with(Setting.ADMINS, ADMIN)
             .with(Setting.WEBHOOK_ALLOW_PRIVATE, "true")
             .with(Setting.WEBHOOK_RETRY_BASE, "50ms")
             .with(Setting.WEBHOOK_ATTEMPTS, "3")
@@ -38,10 +40,14 @@ class WebhookDeliveryTest {
     private record Owner(String user, String token, String room) {}
 
     private static Owner owner() {
+        return owner("public");
+    }
+
+    private static Owner owner(String visibility) {
         String user = ParleyServer.unique("owner");
         String token = server.http().register(user);
         String room = "hooks-" + ROOMS.incrementAndGet() + "-" + Long.toString(System.nanoTime() % 1_000_000, 36);
-        Http.Response made = server.http().request("POST", "/api/rooms", token, "{\"name\":\"" + room + "\",\"visibility\":\"public\"}");
+        Http.Response made = server.http().request("POST", "/api/rooms", token, "{\"name\":\"" + room + "\",\"visibility\":\"" + visibility + "\"}");
         assertThat(made.status()).as(made.body()).isEqualTo(201);
         return new Owner(user, token, room);
     }
@@ -136,6 +142,74 @@ class WebhookDeliveryTest {
             assertThat(shown.get("failures").asInt()).isZero();
             assertThat(shown.get("lastDeliveredAt").isNull()).isFalse();
             assertThat(shown.has("secret")).isFalse();
+        }
+    }
+
+    private static Http.Response call(String method, String path, String token, String json) {
+        return server.http().request(method, path, token, json);
+    }
+
+    /** Posts a message over HTTP; returns its seq. */
+    private static long post(String token, String room, String text) {
+        Http.Response r = call("POST", "/api/rooms/" + room + "/messages", token, "{\"text\":\"" + text + "\",\"clientId\":\"" + text + "\"}");
+        assertThat(r.status()).as(r.body()).isEqualTo(201);
+        return r.json().get("seq").asLong();
+    }
+
+    private static List<String> ids(String token, String room) {
+        Http.Response r = server.http().get("/api/rooms/" + room + "/webhooks", token);
+        assertThat(r.status()).as(r.body()).isEqualTo(200);
+        List<String> ids = new ArrayList<>();
+        for (JsonNode w : r.json().get("webhooks")) ids.add(w.get("id").asText());
+        return ids;
+    }
+
+    @Test
+    void a_webhook_stops_once_its_creator_hands_the_ownership_over_and_gets_nothing_after_they_are_banned() {
+        Owner alice = owner("private");
+        String room = alice.room();
+        String bob = ParleyServer.unique("bob"), bobToken = server.http().register(bob);
+        assertThat(call("PUT", "/api/rooms/" + room + "/members/" + bob, alice.token(), "{}").status()).isEqualTo(201);
+        try (Receiver alices = new Receiver(); Receiver bobs = new Receiver()) {
+            String hook = register(alice, alices.url(), "[\"message\"]").get("id").asText();
+            long before = post(alice.token(), room, "before");
+            Await.until("alice's webhook delivers", WAIT, () -> alices.accepted().size() == 1);
+
+            // A moderator may not manage the room's webhooks: hers end with the handover.
+            assertThat(call("PUT", "/api/rooms/" + room + "/members/" + bob, alice.token(), "{\"role\":\"owner\"}").status()).isEqualTo(200);
+            assertThat(ids(bobToken, room)).doesNotContain(hook).isEmpty();
+            assertThat(call("PUT", "/api/rooms/" + room + "/bans/" + alice.user(), bobToken, "{}").status()).isEqualTo(204);
+            String bobsHook = register(new Owner(bob, bobToken, room), bobs.url(), "[\"message\"]").get("id").asText();
+            long after = post(bobToken, room, "after");
+
+            Await.until("bob's webhook delivers", WAIT, () -> bobs.accepted().size() == 1);
+            assertThat(seqs(bobs.accepted())).containsExactly(after);
+            assertThat(seqs(alices.received())).as("alice, banned, gets nothing of the room").containsExactly(before);
+            assertThat(ids(bobToken, room)).containsExactly(bobsHook);
+        }
+    }
+
+    @Test
+    void an_administrator_s_webhook_of_a_private_room_ends_when_they_are_removed_leave_or_are_banned() {
+        Owner o = owner("private");
+        String room = o.room();
+        String admin = server.http().register(ADMIN);
+        Owner asAdmin = new Owner(ADMIN, admin, room);
+        try (Receiver admins = new Receiver(); Receiver owners = new Receiver()) {
+            String ownersHook = register(o, owners.url(), "[\"message\"]").get("id").asText();
+            String[][] ends = {{"DELETE", "/members/" + ADMIN, o.token()}, {"DELETE", "/members/" + ADMIN, admin}, {"PUT", "/bans/" + ADMIN, o.token()}};
+            for (String[] end : ends) {
+                assertThat(call("PUT", "/api/rooms/" + room + "/members/" + ADMIN, admin, "{}").status()).isEqualTo(201);
+                String hook = register(asAdmin, admins.url(), "[\"message\"]").get("id").asText();
+                assertThat(ids(o.token(), room)).contains(hook);
+                Http.Response r = call(end[0], "/api/rooms/" + room + end[1], end[2], end[0].equals("PUT") ? "{}" : null);
+                assertThat(r.status()).as(r.body()).isEqualTo(204);
+                assertThat(ids(o.token(), room)).as("after " + end[0] + " " + end[1]).containsExactly(ownersHook);
+            }
+            long sent = post(o.token(), room, "members only");
+            Await.until("the owner's webhook delivers", WAIT, () -> owners.accepted().size() == 1);
+            assertThat(seqs(owners.accepted())).containsExactly(sent);
+            assertThat(admins.received()).as("the administrator, no member, gets nothing of the room").isEmpty();
         }
     }
 

@@ -80,15 +80,19 @@ public final class Webhooks {
         }
         return blocking(() -> {
             String name = manage(user, room);
-            try {
-                guard.check(url); // resolves the host: off the event loop
-            } catch (UrlGuard.Refused e) {
-                throw ChatException.badRequest(e.getMessage());
-            }
+            // Before the quota is taken: a room that is full uses none of it. (add counts again under the room's lock.)
+            if (hooks.count(name) >= MAX_PER_ROOM) throw full(room);
+            // Before the URL's check, which resolves its host: the quota bounds a user's lookups too, so
+            // a URL refused counts as a registration.
             long wait = quota.take(user);
             if (wait > 0) {
                 throw new ChatException(ErrorCode.QUOTA_EXCEEDED, "you may register " + CREATIONS_PER_HOUR + " webhooks an hour; wait "
                         + Math.max(1, wait / 1000) + " s", Math.max(1, (wait + 999) / 1000));
+            }
+            try {
+                guard.check(url); // resolves the host: off the event loop
+            } catch (UrlGuard.Refused e) {
+                throw ChatException.badRequest(e.getMessage());
             }
             long now = System.currentTimeMillis();
             String secret = Signature.newSecret();
@@ -98,9 +102,7 @@ public final class Webhooks {
             WebhookStore.Added added = hooks.add("wh_" + Ids.next(now), name, url, EventKind.join(kinds), secret, user, now, MAX_PER_ROOM,
                     (kind, role) -> mayManage(user, room, kind, role));
             if (added.refusal() == WebhookStore.Refusal.NO_ROOM) throw Rooms.notFound(room);
-            if (added.refusal() == WebhookStore.Refusal.TOO_MANY) {
-                throw new ChatException(ErrorCode.CONFLICT, "room " + room + " has " + MAX_PER_ROOM + " webhooks, the most it may have; delete one first");
-            }
+            if (added.refusal() == WebhookStore.Refusal.TOO_MANY) throw full(room); // filled meanwhile
             return new Created(view(added.webhook()), secret);
         });
     }
@@ -182,6 +184,10 @@ public final class Webhooks {
 
     private static List<String> names(Set<EventKind> kinds) {
         return kinds.stream().map(EventKind::wire).toList();
+    }
+
+    private static ChatException full(String room) {
+        return new ChatException(ErrorCode.CONFLICT, "room " + room + " has " + MAX_PER_ROOM + " webhooks, the most it may have; delete one first");
     }
 
     private static ChatException noWebhook(String id) {

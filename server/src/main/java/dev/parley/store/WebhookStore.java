@@ -118,6 +118,15 @@ public final class WebhookStore {
         }
     }
 
+    /** How many webhooks the room has (none of a room deleted since). {@link #add} counts again under the room's lock. */
+    public int count(String room) {
+        try (Connection c = db.connection()) {
+            return count(c, room);
+        } catch (SQLException e) {
+            throw new StoreException("could not read webhooks", e);
+        }
+    }
+
     private static int count(Connection c, String room) throws SQLException {
         try (PreparedStatement ps = c.prepareStatement("SELECT COUNT(*) FROM webhooks w WHERE w.room = ? AND NOT " + ROOM_GONE)) {
             ps.setString(1, room);

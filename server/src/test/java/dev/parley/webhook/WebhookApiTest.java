@@ -177,12 +177,28 @@ class WebhookApiTest {
             assertThat(r.status()).as(r.body()).isEqualTo(201);
             ids[i] = r.json().get("id").asText();
         }
-        refused(register(token, room), 409, "conflict");
+        for (int i = 0; i < 5; i++) refused(register(token, room), 409, "conflict"); // the room is full: none of the quota used
         for (String id : ids) assertThat(call("DELETE", "/api/rooms/" + room + "/webhooks/" + id, token, null).status()).isEqualTo(204);
-        for (int i = 0; i < 9; i++) assertThat(register(token, room).status()).isEqualTo(201); // 20 asked for this hour, the refused one too
-        Http.Response r = register(token, room);
+        for (int i = 0; i < 10; i++) {
+            Http.Response r = register(token, room);
+            assertThat(r.status()).as("registration " + (11 + i) + " this hour: " + r.body()).isEqualTo(201);
+        }
+        Http.Response r = register(token, room(token, "public")); // the 21st this hour, to a room with room for it
         refused(r, 429, "quota_exceeded");
         assertThat(r.header("Retry-After")).isPresent();
+    }
+
+    @Test
+    void a_registration_whose_url_is_refused_counts_toward_the_quota_since_its_host_was_looked_up() {
+        String token = server.newUser("owner");
+        String room = room(token, "public");
+        for (int i = 0; i < 20; i++) refused(register(token, room, "{\"url\":\"http://127.0.0.1/hook\",\"events\":[\"room\"]}"), 400, "bad_request");
+        refused(register(token, room), 429, "quota_exceeded");
+        // A body refused before any lookup takes none of it.
+        String other = server.newUser("owner");
+        String hers = room(other, "public");
+        for (int i = 0; i < 25; i++) refused(register(other, hers, "{\"url\":42}"), 400, "bad_request");
+        assertThat(register(other, hers).status()).isEqualTo(201);
     }
 
     @Test

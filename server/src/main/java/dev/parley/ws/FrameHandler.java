@@ -17,7 +17,6 @@ import io.netty.handler.codec.http.websocketx.CorruptedWebSocketFrameException;
 import io.netty.handler.codec.http.websocketx.PingWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.PongWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
-import io.netty.handler.codec.http.websocketx.WebSocketCloseStatus;
 import io.netty.handler.codec.http.websocketx.WebSocketFrame;
 import io.netty.util.CharsetUtil;
 import io.netty.util.ReferenceCountUtil;
@@ -249,8 +248,9 @@ final class FrameHandler extends ChannelInboundHandlerAdapter {
         releaseHeldPong();
         int code = close.statusCode();
         // Echo the client's code (none if it sent none), then end the TCP connection. (Netty's decoder
-        // has refused codes a close frame may not carry.)
-        CloseWebSocketFrame answer = WebSocketCloseStatus.isValidStatusCode(code) ? new CloseWebSocketFrame(code, null) : new CloseWebSocketFrame();
+        // has refused codes a close frame may not carry.) An empty close frame reads as -1, which
+        // Netty's WebSocketCloseStatus.isValidStatusCode accepts and which would go out as 65535.
+        CloseWebSocketFrame answer = code >= 1000 ? new CloseWebSocketFrame(code, null) : new CloseWebSocketFrame();
         ctx.writeAndFlush(answer).addListener(ChannelFutureListener.CLOSE);
         endWithin(CLOSING_TIMEOUT_SECONDS); // a client that reads nothing never lets the echo be written
     }

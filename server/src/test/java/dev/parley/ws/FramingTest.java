@@ -135,6 +135,19 @@ class FramingTest {
     }
 
     @Test
+    void an_empty_close_from_the_client_is_answered_with_an_empty_close_and_then_the_server_ends_the_connection() {
+        try (RawWebSocket ws = RawWebSocket.open(server.port(), token)) {
+            ws.send(RawWebSocket.CLOSE, new byte[0]); // no status code (RFC 6455 section 5.5.1)
+
+            RawWebSocket.Frame close = ws.readUntilClosed(Ws.T);
+
+            assertThat(close).as("a close frame").isNotNull();
+            assertThat(close.payload()).as("no code in the answer either (Netty's -1 went out as 65535)").isEmpty();
+            assertThat(ws.read(Ws.T)).as("the end of the TCP stream").isNull();
+        }
+    }
+
+    @Test
     void after_a_close_from_the_server_the_client_answer_ends_the_connection() {
         try (RawWebSocket ws = RawWebSocket.open(server.port(), token)) {
             ws.send(RawWebSocket.TEXT, bytes("{\"type\":\"ping\",\"pad\":\"" + "p".repeat(10_000)), false);

@@ -174,12 +174,21 @@ final class Connection implements Subscriber {
         return v == FrameLimits.Verdict.TAKE;
     }
 
-    /** @return whether the frame waits for a join in progress (see {@link JoinWaits}), or was refused for waiting */
+    /**
+     * @return whether the frame waits for a join in progress (see {@link JoinWaits}), or was refused
+     *         for waiting: {@code rate_limited}, which counts towards 4029 as a frame past the
+     *         frames in flight does (a client that keeps sending past the cap is flooding)
+     */
     private boolean putAside(ClientFrame frame) {
         try {
             return joining.putAside(frame, config.maxInFlight(), owed);
         } catch (ChatException e) {
-            reject(frame.ref(), e);
+            if (limits.refused() == FrameLimits.Verdict.CLOSE) {
+                log.warn("closing connection of user={}: it kept sending past its rate limits", user);
+                close(CloseCode.RATE_LIMITED);
+            } else {
+                reject(frame.ref(), e);
+            }
             return true;
         }
     }

@@ -13,7 +13,8 @@ import dev.parley.chat.RateLimiter;
  *
  * <p>{@code send} keeps the rule it always had: more than twice its burst refused within 10 s
  * closes. The other kinds share one count ({@link Limits#REFUSALS_BEFORE_CLOSE}), which refusals
- * for too many frames in flight join: a client that keeps running into any of them is flooding.
+ * for too many frames in flight, or waiting for one join ({@link JoinWaits#MAX_WAITING}), join: a
+ * client that keeps running into any of them is flooding.
  */
 final class FrameLimits {
     private static final long WINDOW_NANOS = 10_000_000_000L;
@@ -119,7 +120,7 @@ final class FrameLimits {
         return d == Math.rint(d) ? String.valueOf((long) d) : String.valueOf(d);
     }
 
-    /** A frame refused for another reason that counts as flooding: too many in flight. */
+    /** A frame refused for another reason that counts as flooding: too many in flight, or waiting for one join. */
     Verdict refused() {
         window();
         return ++othersRefused > Limits.REFUSALS_BEFORE_CLOSE ? Verdict.CLOSE : Verdict.REFUSE;

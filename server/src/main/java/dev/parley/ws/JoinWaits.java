@@ -17,7 +17,11 @@ import java.util.Map;
  * progress, which is seldom: an idle connection holds none. Event loop only.
  */
 final class JoinWaits {
-    /** The most frames that may wait for one join; past it they are refused. */
+    /**
+     * The most frames that may wait for one join; past it they are refused with {@code rate_limited}
+     * (the frame is good, only early: sent again after {@code joined} it is taken), and the refusals
+     * count towards the connection's 4029 as those for too many frames in flight do (Connection).
+     */
     static final int MAX_WAITING = 64;
 
     // Each room with a join in progress, and the frames waiting for it (null while none wait).
@@ -50,8 +54,9 @@ final class JoinWaits {
      *
      * @return whether it was put aside, to be handled when the join completes
      * @param inFlight the connection's frames in flight (sent and not yet answered)
-     * @throws ChatException if too many frames wait for that join already, or with the frames in
-     *         flight the connection would have more than {@code maxInFlight} waiting for answers
+     * @throws ChatException {@code rate_limited} if too many frames wait for that join already, or
+     *         with the frames in flight the connection would have more than {@code maxInFlight}
+     *         waiting for answers
      */
     boolean putAside(ClientFrame frame, int maxInFlight, int inFlight) {
         String room = switch (frame) {
@@ -75,7 +80,7 @@ final class JoinWaits {
         ArrayDeque<ClientFrame> waiting = joining.get(room);
         if (waiting == null) joining.put(room, waiting = new ArrayDeque<>(4));
         if (waiting.size() >= MAX_WAITING) {
-            throw ChatException.badRequest("more than " + MAX_WAITING + " frames about " + room + " wait for its join; wait for joined");
+            throw new ChatException(ErrorCode.RATE_LIMITED, "more than " + MAX_WAITING + " frames about " + room + " wait for its join; wait for joined");
         }
         waiting.add(frame);
         return true;

@@ -1,8 +1,10 @@
 package dev.parley.ws;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.parley.chat.Limits;
 import dev.parley.config.Setting;
 import dev.parley.testing.Await;
+import dev.parley.testing.Http;
 import dev.parley.testing.ParleyServer;
 import dev.parley.testing.WsClient;
 import org.junit.jupiter.api.Test;
@@ -68,6 +70,53 @@ class JoinOrderTest {
             assertThat(c.await(Ws.is("error", "s"), Ws.T, "error for the send").get("code").asText()).isEqualTo("not_joined");
             assertThat(c.frames("ack")).isEmpty();
             assertThat(Ws.history(server, server.newUser("reader"), room)).isEmpty();
+        }
+    }
+
+    /** A join and {@code sends} sends of its room, all in one write: the sends arrive before the join can complete. */
+    private static List<String> joinAndSends(String room, int sends) {
+        List<String> frames = new ArrayList<>();
+        frames.add("{\"type\":\"join\",\"room\":\"" + room + "\",\"ref\":\"j\"}");
+        for (int i = 1; i <= sends; i++) frames.add("{\"type\":\"send\",\"room\":\"" + room + "\",\"text\":\"m\",\"clientId\":\"c" + i + "\",\"ref\":\"s" + i + "\"}");
+        return frames;
+    }
+
+    @Test
+    void past_the_frames_that_may_wait_for_one_join_a_frame_is_refused_as_rate_limited_and_the_others_are_taken() throws Exception {
+        String room = Ws.room("eager");
+        int over = 5;
+        try (RawWebSocket ws = RawWebSocket.open(server.port(), server.newUser("eager"))) {
+            ws.sendTextsAtOnce(joinAndSends(room, JoinWaits.MAX_WAITING + over));
+
+            List<String> refused = new ArrayList<>(), acked = new ArrayList<>();
+            while (acked.size() < JoinWaits.MAX_WAITING) {
+                RawWebSocket.Frame f = ws.readText(Ws.T);
+                assertThat(f).as("acked %s, refused %s", acked, refused).isNotNull();
+                JsonNode n = Http.JSON.readTree(f.text());
+                String type = n.get("type").asText();
+                if (type.equals("error")) {
+                    assertThat(n.get("code").asText()).as(f.text()).isEqualTo("rate_limited"); // a good frame, only early
+                    refused.add(n.get("ref").asText());
+                } else if (type.equals("ack")) {
+                    acked.add(n.get("ref").asText());
+                }
+            }
+            List<String> late = new ArrayList<>();
+            for (int i = JoinWaits.MAX_WAITING + 1; i <= JoinWaits.MAX_WAITING + over; i++) late.add("s" + i);
+            assertThat(refused).isEqualTo(late);
+            assertThat(acked).hasSize(JoinWaits.MAX_WAITING).doesNotContainAnyElementsOf(late);
+        }
+    }
+
+    @Test
+    void a_flood_of_frames_past_those_that_may_wait_for_one_join_closes_with_4029() {
+        String room = Ws.room("flood");
+        try (RawWebSocket ws = RawWebSocket.open(server.port(), server.newUser("flooder"))) {
+            ws.sendTextsAtOnce(joinAndSends(room, JoinWaits.MAX_WAITING + Limits.REFUSALS_BEFORE_CLOSE + 1));
+
+            RawWebSocket.Frame close = ws.readUntilClosed(Ws.T);
+            assertThat(close).as("a close frame").isNotNull();
+            assertThat(close.closeCode()).as("rate limit exceeded repeatedly").isEqualTo(4029);
         }
     }
 

@@ -270,8 +270,9 @@ public final class ChatService {
         if (accounts.isAdmin(user)) return;
         long wait = creations.take(user);
         if (wait > 0) {
+            long seconds = Math.max(1, (wait + 999) / 1000);
             throw new ChatException(ErrorCode.QUOTA_EXCEEDED, "you have made the most rooms one user may make in an hour ("
-                    + limits.roomsPerHour() + "); the next one in " + Math.max(1, (wait + 999) / 1000) + " s");
+                    + limits.roomsPerHour() + "); the next one in " + seconds + " s", seconds); // over HTTP, Retry-After too
         }
     }
 

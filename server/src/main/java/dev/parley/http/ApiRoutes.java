@@ -48,8 +48,8 @@ final class ApiRoutes {
             Map.entry(Pattern.compile("/api/admin/users/[^/]+/disabled"), List.of("PUT", "DELETE")),
             Map.entry(Pattern.compile("/api/admin/(nodes|rooms|users|webhooks)"), List.of("GET", "HEAD")),
             Map.entry(Pattern.compile("/api/admin/users/[^/]+/sessions/revoke"), List.of("POST")),
-            Map.entry(Pattern.compile("/api/admin/bots"), List.of("GET", "POST")),
-            Map.entry(Pattern.compile("/api/admin/bots/[^/]+/keys"), List.of("GET", "POST")),
+            Map.entry(Pattern.compile("/api/admin/bots"), List.of("GET", "HEAD", "POST")),
+            Map.entry(Pattern.compile("/api/admin/bots/[^/]+/keys"), List.of("GET", "HEAD", "POST")),
             Map.entry(Pattern.compile("/api/admin/bots/[^/]+/keys/[^/]+"), List.of("DELETE")),
             Map.entry(Pattern.compile("/api/admin/bots/[^/]+/keys/[^/]+/rotate"), List.of("POST")),
             Map.entry(Pattern.compile("/api/rooms"), List.of("GET", "HEAD", "POST")),
@@ -189,7 +189,7 @@ final class ApiRoutes {
                 .put("historyBurst", l.history().burst())
                 .put("pingRate", number(Limits.PING.rate()))
                 .put("pingBurst", Limits.PING.burst())
-                .put("changeRate", Limits.CHANGE.rate())
+                .put("changeRate", number(Limits.CHANGE.rate()))
                 .put("changeBurst", Limits.CHANGE.burst())
                 .put("maxReactionsPerMessage", Limits.MAX_EMOJI_PER_MESSAGE)
                 .put("refreshRate", number(Limits.REFRESH.rate()))

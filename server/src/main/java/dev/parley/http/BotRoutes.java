@@ -42,12 +42,12 @@ final class BotRoutes {
 
     void mount(Router router) {
         router.post("/api/admin/bots").handler(this::create);
-        router.get("/api/admin/bots").handler(ctx -> reply(ctx, 200, bots.list(ApiRoutes.identity(ctx)).map(list -> {
+        HttpRoutes.getOrHead(router, "/api/admin/bots").handler(ctx -> reply(ctx, 200, bots.list(ApiRoutes.identity(ctx)).map(list -> {
             JsonArray out = new JsonArray();
             for (Bots.Bot b : list) out.add(botJson(b));
             return new JsonObject().put("bots", out);
         })));
-        router.get("/api/admin/bots/:bot/keys").handler(ctx -> reply(ctx, 200, bots.keys(ApiRoutes.identity(ctx), ctx.pathParam("bot")).map(list -> {
+        HttpRoutes.getOrHead(router, "/api/admin/bots/:bot/keys").handler(ctx -> reply(ctx, 200, bots.keys(ApiRoutes.identity(ctx), ctx.pathParam("bot")).map(list -> {
             JsonArray out = new JsonArray();
             for (Bots.KeyInfo k : list) out.add(keyJson(k));
             return new JsonObject().put("bot", ctx.pathParam("bot")).put("keys", out);

@@ -135,6 +135,12 @@ class BotsApiTest {
         assertThat(keys.get(1).get("actions").toString()).isEqualTo("[\"post\"]");
         assertThat(keys.get(1).get("lastUsedAt").isNull()).isTrue();
         assertThat(call("GET", "/api/admin/bots", admin, null).json().get("bots").toString()).contains("\"name\":\"" + botName + "\"");
+        // Every GET route answers HEAD too (PROTOCOL.md 3.1): the same status, no body.
+        for (String path : List.of("/api/admin/bots", "/api/admin/bots/" + botName + "/keys")) {
+            Http.Response head = call("HEAD", path, admin, null);
+            assertThat(head.status()).as("HEAD " + path + ": " + head.body()).isEqualTo(200);
+            assertThat(head.body()).as("HEAD " + path).isEmpty();
+        }
 
         // rotation: a new key of the same scope at once, the old one refused at once
         String firstId = keys.get(0).get("id").asText();

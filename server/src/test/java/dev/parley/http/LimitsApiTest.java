@@ -75,6 +75,12 @@ class LimitsApiTest {
         assertThat(l.get("maxRoomsPerConnection").asInt()).isEqualTo(12);
         assertThat(l.get("maxRoomsPerUser").asInt()).isEqualTo(30);
         assertThat(l.get("roomsPerHour").asInt()).isEqualTo(9);
+        // A whole number is written as one (5, not 5.0), as PROTOCOL.md 3.5 shows them; only a rate
+        // such as 2.5 or 0.1 has a fraction.
+        for (var field : l.properties()) {
+            JsonNode v = field.getValue();
+            if (v.isFloatingPointNumber()) assertThat(v.asDouble() % 1).as(field.getKey() + " is " + v + " in " + r.body()).isNotZero();
+        }
     }
 
     @Test

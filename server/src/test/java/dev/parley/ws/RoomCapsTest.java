@@ -144,6 +144,10 @@ class RoomCapsTest {
         assertThat(post.status()).isEqualTo(429);
         assertThat(post.json().get("error").asText()).isEqualTo("quota_exceeded");
         assertThat(post.json().get("message").asText()).contains("in an hour (6)");
+        // The message says when the next one may be made; Retry-After says the same to a program (PROTOCOL.md 3.1).
+        java.util.regex.Matcher next = java.util.regex.Pattern.compile("the next one in (\\d+) s").matcher(post.json().get("message").asText());
+        assertThat(next.find()).as(post.body()).isTrue();
+        assertThat(post.header("Retry-After")).as("Retry-After").hasValue(next.group(1));
         assertThat(server.http().request("POST", "/api/rooms", other, "{\"name\":\"" + Ws.room("posted") + "\",\"visibility\":\"private\"}").status())
                 .as("another user's quota").isEqualTo(201);
     }

@@ -108,6 +108,10 @@ export const ROOM_NAME_RE = /^[a-z0-9][a-z0-9_-]{0,63}$/;
 const BACKOFF_FIRST_MS = 1_000;
 const BACKOFF_MAX_MS = 30_000;
 const BACKOFF_FLOOR_MS = { 4029: 30_000, 1008: 60_000 }; // the server asked us to go away for a while
+// Closes after which the same would happen again (PROTOCOL.md 10): 1002, the WebSocket library broke
+// the framing; 1009, a frame over the server's limit. The client stays closed (state 'closed' with
+// the code) until connect() is called again. (4003 and 4001 end the session: see _onClose.)
+const FINAL_CLOSE_CODES = new Set([1002, 1009]);
 const STABLE_AFTER_MS = 10_000; // only a connection that lasts this long resets the backoff
 const HEARTBEAT_MS = 25_000;
 const TYPING_EVERY_MS = 2_000;
@@ -652,6 +656,11 @@ export class ChatClient extends EventTarget {
 
   /** Closes the socket and stops reconnecting; rooms and unsent messages are kept. */
   close() {
+    this._halt();
+  }
+
+  /** close(), saying why in the 'closed' state's detail (a close code the server ended with). */
+  _halt(detail = {}) {
     this._stopped = true;
     this._opening = 0; // a ticket on its way opens nothing
     this._clearTimers();
@@ -661,7 +670,7 @@ export class ChatClient extends EventTarget {
     this._onWire.clear(); // whatever was on the wire goes again, in its place, on the next connection
     for (const r of this._rooms.values()) { r.ready = false; r.loadingOlder = false; }
     if (ws) try { ws.close(1000, 'bye'); } catch { /* already closing */ }
-    this._setState('closed');
+    this._setState('closed', detail);
   }
 
   /**
@@ -781,6 +790,7 @@ export class ChatClient extends EventTarget {
     // Logged out (here or everywhere), password changed, account disabled or deleted: the token is
     // dead on every node, so reconnecting with it is pointless.
     if (code === 4003) { this._unauthorized('session_revoked'); return; }
+    if (FINAL_CLOSE_CODES.has(code)) { this._halt({ code }); return; }
     if (!opened) {
       // A browser hides the status of a refused upgrade; ask the HTTP API whether the token is the problem.
       if (!this._cookieSession && expiryMillis(this.expiresAt, this.token) <= Date.now()) { this._unauthorized('token_expired'); return; }

@@ -200,6 +200,33 @@ describe('ChatClient against a real server', { concurrency: true }, () => {
     assert.throws(() => bob.join('Not A Room!'), (e) => e.code === 'bad_request');
   });
 
+  test('after a close with 1002 or 1009 the client stays closed and says the code, as PROTOCOL.md 10 asks', { timeout: 60_000 }, async () => {
+    // What a broken WebSocket library (1002) or a frame over the limit (1009) would do, provoked
+    // under the client: the same would happen again, so reconnecting by itself would loop.
+    const breakers = {
+      1002: (ws) => ws._socket.write(Buffer.from([0x81, 0x02, 0x68, 0x69])), // an unmasked text frame: a client must mask
+      1009: (ws) => ws.send(JSON.stringify({ type: 'ping', pad: 'x'.repeat(20_000) })), // over the server's 16 KiB
+    };
+    for (const [code, breakFraming] of Object.entries(breakers)) {
+      const alice = await signedUp('alice');
+      const room = fresh('js');
+      await joinAll(room, alice);
+      const states = record(alice, 'state');
+      const closed = next(alice, 'state', (d) => d.state !== 'open');
+      breakFraming(alice._ws);
+      const after = await closed;
+      assert.deepEqual([after.state, after.code], ['closed', Number(code)], `after ${code}: ${JSON.stringify(states)}`);
+      await new Promise((r) => setTimeout(r, 1_500)); // past the first reconnect's wait (under 1 s)
+      assert.equal(alice.state, 'closed', `after ${code}: ${JSON.stringify(states)}`);
+      assert.deepEqual(states.map((s) => s.state), ['closed'], `after ${code}`);
+
+      // connect() is the way back.
+      const rejoined = next(alice, 'joined', (d) => d.room === room);
+      alice.connect();
+      await rejoined;
+    }
+  });
+
   test('examples/node.mjs: prints what others say, sends each line piped in, and leaves once it is stored', { timeout: 60_000 }, async () => {
     const bob = await signedUp('bob');
     const room = fresh('js');

@@ -17,6 +17,7 @@
  *                                devices are signed out within a second), then signs out
  *   #conn-status                 role=status; data-state = connecting|open|reconnecting|closed;
  *                                hidden while open, text "Connecting…" / "Reconnecting…" otherwise
+ *                                ("Disconnected (1009): reload the page" after a close that is not reopened)
  *   #session-warning             (form) shown a few minutes before the session ends: #session-warning-text
  *                                (role=alert) "Your session ends at 14:05, …"; #session-password ("Your password"),
  *                                #session-stay "Stay signed in" (a new session, the connection goes on),
@@ -1603,15 +1604,18 @@ function stopTyping(v, user) {
   if (v.room === current) renderTyping();
 }
 
-function updateConn(state) {
+function updateConn(state, code) {
   ui.conn.dataset.state = state;
   ui.conn.textContent = { connecting: 'Connecting…', reconnecting: 'Reconnecting…', closed: 'Disconnected' }[state] ?? '';
+  // Closed by the server with a code after which the client does not reconnect by itself (1002, 1009:
+  // PROTOCOL.md 10): a reload starts afresh.
+  if (state === 'closed' && (code === 1002 || code === 1009)) ui.conn.textContent = `Disconnected (${code}): reload the page`;
   ui.conn.hidden = state === 'open' || !me;
 }
 
 // --- client events ----------------------------------------------------------------------
 
-client.on('state', ({ state }) => updateConn(state));
+client.on('state', ({ state, code }) => updateConn(state, code));
 client.on('message', onMessage);
 client.on('history', onHistory);
 

@@ -38,7 +38,11 @@ class AsyncApiTest {
     static ParleyServer server = ParleyServer.create()
             // A room of three is a big room here: the session sees a presence_summary.
             .with(dev.parley.config.Setting.PRESENCE_BATCH_THRESHOLD, "2")
-            .with(dev.parley.config.Setting.PRESENCE_BATCH_INTERVAL, "100ms");
+            .with(dev.parley.config.Setting.PRESENCE_BATCH_INTERVAL, "100ms")
+            .with(dev.parley.config.Setting.ADMINS, AsyncApiTest.ADMIN);
+
+    /** The administrator who makes the session's bot. */
+    static final String ADMIN = "asyncapi_admin";
 
     static final AsyncApiDocument DOC = AsyncApiDocument.load();
     static final String THUMBS = "\uD83D\uDC4D";
@@ -107,6 +111,11 @@ class AsyncApiTest {
         b2.await(f -> is("read").test(f) && !f.has("ref"), T, "bob's marker on his other connection");
         JsonNode page = reply(a, "history", "type", "history", "room", pub, "before", last + 1, "limit", 100);
         assertThat(page.get("messages")).hasSize((int) last);
+        // A bot's post over HTTP reaches the members as a message marked bot.
+        String botKey = parse(http.request("POST", "/api/admin/bots", http.register(ADMIN), json("name", ParleyServer.unique("bot"))).body())
+                .get("key").get("key").asText();
+        ok(http.request("POST", "/api/rooms/" + pub + "/messages", botKey, json("text", "deployed", "clientId", "bot-1")), 201);
+        a.await(f -> is("message").test(f) && f.path("bot").asBoolean(), T, "the bot's message");
         reply(a, "pong", "type", "ping");
         good(a, "type", "refresh", "token", http.login(alice));
         reply(a, "pong", "type", "ping"); // a refresh that works is answered by nothing

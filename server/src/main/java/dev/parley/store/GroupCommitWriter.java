@@ -231,6 +231,9 @@ final class GroupCommitWriter {
      * took their seqs: Journal.recover keeps the later record) and a retry of the send then finds.
      */
     private void journalAndCommit(WriterSession w, List<Message> fresh) throws SQLException {
+        // After the rooms are locked: a room change that failed to be written after its prepare
+        // released its room's lock only once the database was marked refused (Database.commitDurably).
+        db.requireUsable();
         if (journal == null || fresh.isEmpty()) {
             w.connection.commit();
             return;

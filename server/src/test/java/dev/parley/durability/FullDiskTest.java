@@ -42,6 +42,7 @@ class FullDiskTest {
         Process m = new ProcessBuilder("mount", "-t", "tmpfs", "-o", "size=24m", "tmpfs", mount.toString()).redirectErrorStream(true).start();
         String output = new String(m.getInputStream().readAllBytes()).trim();
         boolean mounted = m.waitFor(10, TimeUnit.SECONDS) && m.exitValue() == 0;
+        if (!mounted) Files.deleteIfExists(mount);
         assumeTrue(mounted, () -> "cannot mount a tmpfs here: " + output);
         // One send at a time, answered before the next: the rate limit is not what is tested here.
         ParleyServer node = ParleyServer.create().with(Setting.DATA_DIR, mount.resolve("data").toString())

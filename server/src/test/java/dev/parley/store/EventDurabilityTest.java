@@ -105,6 +105,39 @@ class EventDurabilityTest {
         }
     }
 
+    @Test
+    void a_change_whose_write_fails_after_its_prepare_makes_the_node_refuse_the_database_until_a_restart() throws Exception {
+        Path dir = Files.createDirectories(tmp.resolve("failing"));
+        Database db = open(dir);
+        MessageStore store = store(db, dir);
+        try {
+            assertThat(store.append(ROOM, "bob", "m1", "target").get(10, TimeUnit.SECONDS).message().seq()).isEqualTo(1);
+            db.afterPreparedWrite(c -> {
+                throw new IllegalStateException("the disk's sync failed");
+            });
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> new MessageChanges(db).react(ROOM, 1, "alice", "\uD83D\uDC4D", true, t -> { }))
+                    .hasMessageContaining("sync failed");
+            // The prepared reaction may be in the file, and a restart would commit it at seq 2: no
+            // message may be given seq 2 meanwhile. Refused, as with the database down.
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> store.append(ROOM, "bob", "m2", "after").get(10, TimeUnit.SECONDS))
+                    .hasCauseInstanceOf(StoreException.class);
+            assertThat(db.healthy()).as("the readiness check's answer").isFalse();
+        } finally {
+            store.close();
+            db.close();
+        }
+        Database again = open(dir);
+        MessageStore restarted = store(again, dir);
+        try {
+            assertThat(restarted.range(ROOM, 0, 100)).extracting(Message::clientId).as("after a restart").startsWith("m1").doesNotContain("m2");
+            long next = restarted.append(ROOM, "bob", "m3", "after the restart").get(10, TimeUnit.SECONDS).message().seq();
+            assertThat(next).as("the next seq after what the disk holds").isEqualTo(restarted.lastSeq(ROOM).orElseThrow());
+        } finally {
+            restarted.close();
+            again.close();
+        }
+    }
+
     private static void copy(Path from, Path to) {
         try (var files = Files.list(from)) {
             for (Path f : files.toList()) {

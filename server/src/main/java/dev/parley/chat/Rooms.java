@@ -197,9 +197,13 @@ public final class Rooms {
         });
     }
 
-    public Future<List<BanView>> bans(String user, String room) {
+    /** A page of the room's bans in force, by username, as members are paged: anyone with an account can be banned, so they may be many. */
+    public Future<Page<BanView>> bans(String user, String room, String cursor, Integer limit) {
+        int n;
         try {
             limits.room(room);
+            n = limit(limit);
+            if (cursor != null && (cursor.isEmpty() || cursor.length() > 64)) throw ChatException.badRequest("cursor must be a username");
         } catch (ChatException e) {
             return Future.failedFuture(e);
         }
@@ -207,7 +211,11 @@ public final class Rooms {
             RoomStore.Access a = admin(user) ? store.access(room, user) : readable(user, room);
             if (a.room() == null) throw notFound(room);
             if (!RoomRules.may(role(user, a.member()), Action.LIST_BANS, a.room().kind())) throw forbidden("see the bans of " + room);
-            return store.bans(room).stream().map(b -> new BanView(b.user(), b.by(), b.reason(), b.until(), b.at())).toList();
+            List<RoomStore.Ban> found = store.bans(room, cursor, n);
+            boolean more = found.size() > n;
+            List<RoomStore.Ban> page = more ? found.subList(0, n) : found;
+            return new Page<>(page.stream().map(b -> new BanView(b.user(), b.by(), b.reason(), b.until(), b.at())).toList(),
+                    more ? page.get(page.size() - 1).user() : null);
         });
     }
 

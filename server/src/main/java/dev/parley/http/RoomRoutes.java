@@ -173,14 +173,21 @@ final class RoomRoutes {
     }
 
     private void bans(RoutingContext ctx) {
+        Integer limit;
+        try {
+            limit = integer(ctx, "limit");
+        } catch (ChatException e) {
+            HttpErrors.send(ctx, metrics, e);
+            return;
+        }
         String room = ctx.pathParam("room");
-        reply(ctx, 200, rooms.bans(user(ctx), room).map(list -> {
+        reply(ctx, 200, rooms.bans(user(ctx), room, ctx.request().getParam("cursor"), limit).map(p -> {
             JsonArray out = new JsonArray();
-            for (Rooms.BanView b : list) {
+            for (Rooms.BanView b : p.items()) {
                 out.add(new JsonObject().put("user", b.user()).put("by", b.by()).put("reason", b.reason())
                         .put("until", b.until() == null ? null : Message.formatTs(b.until())).put("at", Message.formatTs(b.at())));
             }
-            return new JsonObject().put("room", room).put("bans", out);
+            return new JsonObject().put("room", room).put("bans", out).put("next", p.next());
         }));
     }
 

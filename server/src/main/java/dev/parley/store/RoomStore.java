@@ -300,13 +300,15 @@ public final class RoomStore {
         }
     }
 
-    /** The room's bans in force, by username. Blocking. */
-    public List<Ban> bans(String room) {
+    /** The room's bans in force, by username: up to {@code limit + 1} after {@code cursor} (a username, or null for the first). Blocking. */
+    public List<Ban> bans(String room, String cursor, int limit) {
         try (Connection c = db.connection();
              PreparedStatement ps = c.prepareStatement("SELECT username, banned_by, reason, banned_until, banned_at FROM room_bans WHERE room = ?"
-                     + " AND (banned_until IS NULL OR banned_until > ?) ORDER BY user_key")) {
+                     + " AND (banned_until IS NULL OR banned_until > ?) AND user_key > ? ORDER BY user_key LIMIT ?")) {
             ps.setString(1, room);
             ps.setLong(2, System.currentTimeMillis());
+            ps.setString(3, cursor == null ? "" : key(cursor));
+            ps.setInt(4, limit + 1);
             List<Ban> out = new ArrayList<>();
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) out.add(new Ban(rs.getString(1), rs.getString(2), rs.getString(3), nullableLong(rs, 4), rs.getLong(5)));

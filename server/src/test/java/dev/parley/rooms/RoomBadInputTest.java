@@ -14,6 +14,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
+import java.util.List;
 
 import static dev.parley.rooms.RoomKit.json;
 import static dev.parley.rooms.RoomKit.refused;
@@ -274,5 +275,28 @@ class RoomBadInputTest {
         refused(kit.get(alice, "/api/rooms/" + room + "/members?limit=0"), 400);
         refused(kit.get(alice, "/api/rooms/" + room + "/members?limit=501"), 400);
         refused(kit.get(alice, "/api/rooms/" + room + "/members?limit=x"), 400);
+    }
+
+    @Test
+    void bans_are_paged_like_members_and_a_bad_limit_or_cursor_is_refused() {
+        String room = room();
+        List<String> banned = new java.util.ArrayList<>();
+        for (int i = 0; i < 6; i++) {
+            User u = kit.user("banned" + i);
+            kit.ban(alice, room, u);
+            banned.add(u.name());
+        }
+        java.util.Collections.sort(banned, String.CASE_INSENSITIVE_ORDER);
+        JsonNode first = kit.get(alice, "/api/rooms/" + room + "/bans?limit=5").json();
+        assertThat(first.get("bans")).hasSize(5);
+        assertThat(first.get("next").asText()).isEqualTo(banned.get(4));
+        JsonNode second = kit.get(alice, "/api/rooms/" + room + "/bans?limit=5&cursor=" + first.get("next").asText()).json();
+        assertThat(second.get("bans")).hasSize(1);
+        assertThat(second.get("bans").get(0).get("user").asText()).isEqualTo(banned.get(5));
+        assertThat(second.get("next").isNull()).isTrue();
+        assertThat(kit.get(alice, "/api/rooms/" + room + "/bans").json().get("bans")).as("the default page").hasSize(6);
+        refused(kit.get(alice, "/api/rooms/" + room + "/bans?limit=501"), 400);
+        refused(kit.get(alice, "/api/rooms/" + room + "/bans?limit=0"), 400);
+        refused(kit.get(alice, "/api/rooms/" + room + "/bans?cursor=" + "x".repeat(65)), 400);
     }
 }

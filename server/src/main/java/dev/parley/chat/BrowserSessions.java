@@ -47,7 +47,12 @@ public final class BrowserSessions {
      * for a refresh token that is missing, malformed, forged, expired or revoked. No I/O.
      */
     public TokenService.Session refresh(String refreshToken) {
-        return tokens.renew(session(refreshToken).orElseThrow(BrowserSessions::unauthorized));
+        return renew(session(refreshToken).orElseThrow(BrowserSessions::unauthorized));
+    }
+
+    /** Fresh tokens of a session whose refresh token {@link #session} found good. No I/O. */
+    public TokenService.Session renew(TokenService.Identity session) {
+        return tokens.renew(session);
     }
 
     /** The identity of a refresh token that is still good (its session not ended nor revoked). No I/O. */
@@ -73,7 +78,7 @@ public final class BrowserSessions {
                 .map(first -> first ? Optional.of(t.get().access()) : Optional.empty());
     }
 
-    private static ChatException unauthorized() {
+    public static ChatException unauthorized() {
         return new ChatException(ErrorCode.UNAUTHORIZED, "no valid session: sign in again");
     }
 }

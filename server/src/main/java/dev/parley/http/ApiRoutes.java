@@ -81,8 +81,8 @@ final class ApiRoutes {
         this.tokens = requireNonNull(tokens, "tokens");
         this.metrics = requireNonNull(metrics, "metrics");
         this.clients = requireNonNull(clients, "clients");
-        this.sessionRoutes = new SessionRoutes(chat.browserSessions(), chat.accounts(), metrics);
         this.pace = new RequestPace(chat.limits().apiRate(), metrics);
+        this.sessionRoutes = new SessionRoutes(chat.browserSessions(), chat.accounts(), metrics, pace);
         this.botRoutes = new BotRoutes(chat.bots(), chat.posts(), metrics);
     }
 

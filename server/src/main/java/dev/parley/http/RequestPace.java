@@ -37,15 +37,20 @@ final class RequestPace {
     }
 
     void admit(RoutingContext ctx) {
-        String user = ctx.get(ApiRoutes.USER);
-        if (rate == 0 || user == null || allowed(user)) {
-            ctx.next();
-            return;
-        }
+        if (admitted(ctx, ctx.get(ApiRoutes.USER))) ctx.next();
+    }
+
+    /**
+     * For a route before the token check whose caller is known otherwise (a refresh by its cookie):
+     * whether the request of {@code user} is within the rate; if not, it has been answered 429.
+     */
+    boolean admitted(RoutingContext ctx, String user) {
+        if (rate == 0 || user == null || allowed(user)) return true;
         long seconds = Math.max(1, (long) Math.ceil(1.0 / rate)); // one token's refill
         ctx.response().putHeader(HttpHeaders.RETRY_AFTER, String.valueOf(seconds));
         HttpErrors.send(ctx, metrics, new ChatException(ErrorCode.RATE_LIMITED, "more than " + rate
                 + " API requests a second from one user; try again in " + seconds + " s"));
+        return false;
     }
 
     private boolean allowed(String user) {

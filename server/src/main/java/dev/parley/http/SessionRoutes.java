@@ -44,11 +44,13 @@ final class SessionRoutes {
     private final BrowserSessions browser;
     private final Accounts accounts;
     private final ChatMetrics metrics;
+    private final RequestPace pace;
 
-    SessionRoutes(BrowserSessions browser, Accounts accounts, ChatMetrics metrics) {
+    SessionRoutes(BrowserSessions browser, Accounts accounts, ChatMetrics metrics, RequestPace pace) {
         this.browser = requireNonNull(browser, "browser");
         this.accounts = requireNonNull(accounts, "accounts");
         this.metrics = requireNonNull(metrics, "metrics");
+        this.pace = requireNonNull(pace, "pace");
     }
 
     /** The routes that take no bearer token: mounted before the token check. */
@@ -99,7 +101,11 @@ final class SessionRoutes {
         Cookie c = ctx.request().getCookie(COOKIE);
         TokenService.Session s;
         try {
-            s = browser.refresh(c == null ? null : c.getValue());
+            TokenService.Identity id = browser.session(c == null ? null : c.getValue()).orElseThrow(BrowserSessions::unauthorized);
+            // Before the token check, so the API rate is applied here, by the cookie's user: each
+            // refresh signs two tokens on the event loop.
+            if (!pace.admitted(ctx, id.username())) return;
+            s = browser.renew(id);
         } catch (ChatException e) {
             if (c != null) clearCookie(ctx); // spent: the browser need not send it again
             HttpErrors.send(ctx, metrics, e);
@@ -123,6 +129,7 @@ final class SessionRoutes {
             return;
         }
         var session = browser.session(ctx.request().getCookie(COOKIE).getValue());
+        if (session.isPresent() && !pace.admitted(ctx, session.get().username())) return; // the session stays
         clearCookie(ctx); // after reading it: Vert.x keeps the request's cookies and the answer's in one jar
         if (session.isEmpty()) {
             HttpErrors.send(ctx, metrics, new ChatException(ErrorCode.UNAUTHORIZED, "no valid session"));

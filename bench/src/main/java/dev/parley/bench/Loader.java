@@ -28,7 +28,8 @@ import java.util.function.Supplier;
  * ({@code server/src/main/resources/db/migration/V10__retention.sql}, with {@code db/h2} and
  * {@code db/postgresql} V9; V11 added users.bot and messages.bot with defaults, which a loaded
  * user or message leaves false; V12 only added tables of its own, webhooks; V13 set the search index's
- * fastupdate off, which the index made again after a load keeps, as it is made from its own definition), and refuses a database at any other version ({@link #checkSchema}).
+ * fastupdate off, which the index made again after a load keeps, as it is made from its own definition;
+ * V14 added message_reactions.reacted_seq, and a load writes no reactions), and refuses a database at any other version ({@link #checkSchema}).
  * A migration that changes users, rooms, room_members, read_markers or messages must be read here
  * and {@link #SCHEMA_VERSION} raised with it.
  *
@@ -55,7 +56,7 @@ import java.util.function.Supplier;
  */
 final class Loader {
     /** The Flyway version of the schema this loader writes (see the class comment). */
-    static final String SCHEMA_VERSION = "13";
+    static final String SCHEMA_VERSION = "14";
     /** Rooms are written in transactions of about this many messages. */
     private static final long TRANSACTION = 50_000;
     private static final int BATCH = 1_000;

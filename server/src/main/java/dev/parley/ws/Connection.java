@@ -166,7 +166,8 @@ final class Connection implements Subscriber {
      */
     private boolean admitted(ClientFrame frame) {
         boolean sendHere = frame instanceof ClientFrame.Send s && inRoom(s.room());
-        FrameLimits.Verdict v = limits.admit(frame, sendHere, owed);
+        // Frames waiting for a join in progress wait for their answers too (JoinWaits).
+        FrameLimits.Verdict v = limits.admit(frame, sendHere, joining == null ? owed : owed + joining.waiting());
         if (v == FrameLimits.Verdict.CLOSE) {
             log.warn("closing connection of user={}: it kept sending past its rate limits", user);
             close(CloseCode.RATE_LIMITED);
@@ -295,9 +296,9 @@ final class Connection implements Subscriber {
         });
     }
 
-    /** An edit, delete or react: answered with an ack once its event is durable (or it changed nothing). */
     /**
-     * Makes one change (edit, delete, react) after this connection's previous one is made: each is
+     * An edit, delete or react: answered with an ack once its event is durable (or it changed
+     * nothing). Made after this connection's previous change is made: each is
      * stored on a worker thread, and run side by side, three edits sent in a row were stored in any
      * order (the message kept the second's text) and an un-react sent last could be stored first.
      * The frames in flight bound how many wait here.

@@ -75,6 +75,7 @@ final class JoinWaits {
         // a connection with many joins pending could hold thousands of frames (of any size, their
         // texts checked only when handled) past the cap on frames in flight.
         if (inFlight + waiting() >= maxInFlight) {
+            if (frame instanceof ClientFrame.Typing) return true; // dropped without a word, as typing past its rate is
             throw new ChatException(ErrorCode.RATE_LIMITED, "more than " + maxInFlight + " frames of this connection wait for their answers; wait for some first");
         }
         ArrayDeque<ClientFrame> waiting = joining.get(room);
@@ -86,8 +87,8 @@ final class JoinWaits {
         return true;
     }
 
-    /** How many frames wait, for all the joins: a connection holds at most 100 rooms, and this runs only for a frame set aside. */
-    private int waiting() {
+    /** How many frames wait, for all the joins: a connection holds at most 100 rooms, and this runs only while a join is in progress. */
+    int waiting() {
         int n = 0;
         for (ArrayDeque<ClientFrame> w : joining.values()) if (w != null) n += w.size();
         return n;

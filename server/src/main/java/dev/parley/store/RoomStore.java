@@ -137,6 +137,19 @@ public final class RoomStore {
         return user.toLowerCase(Locale.ROOT);
     }
 
+    /**
+     * A room made again under a deleted room's name is another room, which nobody has read: the
+     * deletion took its markers, and this takes those a read raised while the deletion committed
+     * (the writer raises a marker after its read checked the room), which would count the new room's
+     * messages as unread for a user who never joined it.
+     */
+    private static void clearMarkers(Connection c, String room) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("DELETE FROM read_markers WHERE room = ?")) {
+            ps.setString(1, room);
+            ps.executeUpdate();
+        }
+    }
+
     // --- reads ---
 
     /** The user's access to the room. Blocking. */
@@ -169,7 +182,7 @@ public final class RoomStore {
                                 + " retention_days = NULL, retention_messages = NULL WHERE name = ? AND deleted")) {
                     undelete.setString(1, key);
                     undelete.setString(2, room);
-                    undelete.executeUpdate();
+                    if (undelete.executeUpdate() > 0) clearMarkers(c, room);
                 }
                 // DO NOTHING also when a look-alike has the key: then there is still no room, below.
                 try (PreparedStatement ps = c.prepareStatement("INSERT INTO rooms (name, last_seq, created_at, skeleton) VALUES (?, 0, ?, ?) ON CONFLICT DO NOTHING")) {
@@ -410,6 +423,7 @@ public final class RoomStore {
                             update(c, "UPDATE rooms SET deleted = FALSE, kind = ?, topic = ?, direct_users = ?, members = 0, skeleton = ?,"
                                     + " retention_days = NULL, retention_messages = NULL WHERE name = ?",
                                     cr.kind(), cr.topic(), cr.directUsers(), cr.key(), room);
+                            clearMarkers(c, room);
                         } else {
                             try (PreparedStatement ps = c.prepareStatement(
                                     "INSERT INTO rooms (name, last_seq, created_at, kind, topic, direct_users, skeleton) VALUES (?, 0, ?, ?, ?, ?, ?)")) {

@@ -3,6 +3,7 @@ package dev.parley.store;
 import dev.parley.chat.Names;
 
 import dev.parley.event.Message;
+import dev.parley.event.ReadState;
 import dev.parley.testing.Await;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -743,6 +744,25 @@ abstract class MessageStoreContract {
         assertThat(store.readStates("amy", Map.of("count", newer)).get("count").unread()).as("a new last seq: counted again").isEqualTo(2);
         store.markRead("count", "amy", last);
         assertThat(store.readStates("amy", Map.of("count", newer)).get("count").unread()).as("a new marker: counted again").isEqualTo(1);
+    }
+
+    @Test
+    void a_room_made_again_under_a_deleted_rooms_name_has_no_reader_a_late_marker_of_the_old_one_would_give() throws Exception {
+        Database db = track(target.open());
+        MessageStore store = track(target.store(db, 512, new Recorder(), new Recorder()));
+        RoomStore rooms = new RoomStore(db);
+        assertThat(rooms.accessOrCreate("again", "alice", Names::key).room()).isNotNull();
+        long first = append(store, "again", "bob", "a1", "old room").message().seq();
+        rooms.change("again", "alice", null, st -> new RoomStore.Plan<>(List.of(new RoomStore.Write.DeleteRoom()), null));
+        // A read of the old room whose marker the writer raised after the deletion committed.
+        try (Connection c = db.connection(); Statement st = c.createStatement()) {
+            st.executeUpdate("INSERT INTO read_markers (user_key, room, seq) VALUES ('amy', 'again', " + first + ")");
+        }
+        assertThat(rooms.accessOrCreate("again", "carol", Names::key).room()).isNotNull();
+        long last = append(store, "again", "bob", "a2", "new room").message().seq();
+        ReadState amy = store.readStateOnJoin("again", "amy", last);
+        assertThat(amy.unread()).as("unread for amy, who never joined the new room").isZero();
+        assertThat(amy.seq()).isEqualTo(last);
     }
 
     // --- users ---

@@ -213,6 +213,10 @@ final class Connection implements Subscriber {
                     rooms.put(room, ar.result());
                 }
             } else {
+                // Out of the room, as said above: a join again that failed leaves the subscription
+                // the connection had, else it would go on receiving the room and, once closed, stay
+                // online in it (the close lets go of the rooms it holds, and it holds this one no more).
+                leaveQuietly(room);
                 if (!closed) chat.exitRoom(user, room);
                 reject(j.ref(), ar.cause());
             }

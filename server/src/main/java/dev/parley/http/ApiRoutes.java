@@ -86,7 +86,25 @@ final class ApiRoutes {
         this.botRoutes = new BotRoutes(chat.bots(), chat.posts(), metrics);
     }
 
+    /**
+     * Refuses a path with a {@code .} or {@code ..} segment, percent-encoded or not: the router
+     * resolves them, while the API key's scope and the method check read the path as it was sent,
+     * so a key scoped to room ops reached room lobby (and its posts, and search) through
+     * {@code /api/rooms/ops/../lobby/messages}. No client of the API needs such a path.
+     */
+    private void plainPath(RoutingContext ctx) {
+        for (String segment : ctx.request().path().split("/", -1)) {
+            String s = segment.replace("%2e", ".").replace("%2E", ".");
+            if (s.equals(".") || s.equals("..")) {
+                HttpErrors.send(ctx, metrics, ChatException.badRequest("a path may not hold . or .. segments"));
+                return;
+            }
+        }
+        ctx.next();
+    }
+
     void mount(Router router) {
+        router.route("/api/*").handler(this::plainPath);
         router.route("/api/*").handler(BodyHandler.create(false).setBodyLimit(16 * 1024));
         router.post("/api/auth/register").handler(ctx -> credentials(ctx, true));
         router.post("/api/auth/login").handler(ctx -> credentials(ctx, false));

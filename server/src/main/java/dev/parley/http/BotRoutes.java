@@ -156,6 +156,12 @@ final class BotRoutes {
         if (m.matches()) {
             room = URLDecoder.decode(m.group(1).replace("+", "%2B"), StandardCharsets.UTF_8);
             String rest = m.group(2) == null ? "" : m.group(2);
+            if (rest.equals("/webhooks") || rest.startsWith("/webhooks/")) {
+                // Not among a key's routes (PROTOCOL.md 3.8): a webhook would send the room's messages
+                // wherever the key's holder likes, which a key without read may not see.
+                HttpErrors.send(ctx, metrics, new ChatException(ErrorCode.FORBIDDEN, "an API key may not use " + path));
+                return;
+            }
             if (rest.equals("/messages") && method.equals("POST")) action = Bots.Action.POST;
             else if (read) action = Bots.Action.READ;
             else action = Bots.Action.MANAGE; // DELETE the room, retention, members, bans

@@ -222,6 +222,13 @@ class BotsApiTest {
         assertThat(call("POST", "/api/auth/logout", key, null).status()).isEqualTo(403);
         assertThat(call("POST", "/api/dms", key, "{\"user\":\"" + alice + "\"}").status()).isEqualTo(403);
         assertThat(call("GET", "/api/admin/bots", key, null).status()).isEqualTo(403);
+        // Dot segments, which the router resolves, do not lead a key out of its rooms or actions.
+        Http.Response dotted = call("POST", "/api/rooms/" + open + "/%2e%2e/" + other + "/messages", key, post("out of scope", "s-5"));
+        assertThat(dotted.status()).as(dotted.body()).isEqualTo(400);
+        assertThat(call("POST", "/api/rooms/" + open + "/x/%2E%2E/messages", key, post("in scope", "s-6")).status()).isEqualTo(400);
+        assertThat(call("GET", "/api/rooms/" + open + "/%2e%2e/%2e%2e/search?q=x", key, null).status()).isEqualTo(400);
+        assertThat(call("GET", "/api/rooms/" + other + "/messages?after=0", ta, null).body()).as("other's messages").doesNotContain("s-5");
+        assertThat(call("GET", "/api/rooms/" + open + "/./messages", ta, null).status()).as("for a user's token too").isEqualTo(400);
 
         // a private room the bot is no member of answers as a room that does not exist
         Http.Response notSeen = call("POST", "/api/rooms/" + hidden + "/messages", key, post("hello?", "s-3"));
@@ -243,6 +250,11 @@ class BotsApiTest {
         assertThat(call("GET", "/api/rooms/" + hidden, manager, null).status()).isEqualTo(404); // no member: nothing to see
         assertThat(call("DELETE", "/api/rooms/" + other, manager, null).status()).isEqualTo(403); // not its room
         assertThat(call("POST", "/api/rooms", manager, "{\"name\":\"" + Rooms.unique("made") + "\",\"visibility\":\"public\"}").status()).isEqualTo(403);
+        // Webhooks are no key's routes, whatever its actions: one would send the room's messages anywhere
+        // (refused before any route runs: without that, the route would answer 404 here, not a member).
+        Http.Response hook = call("POST", "/api/rooms/" + hidden + "/webhooks", manager, "{\"url\":\"https://192.0.2.7/h\",\"events\":[\"message\"]}");
+        assertThat(hook.status()).as(hook.body()).isEqualTo(403);
+        assertThat(call("GET", "/api/rooms/" + hidden + "/webhooks", manager, null).status()).isEqualTo(403);
         String carol = ParleyServer.unique("carol");
         server().http().register(carol);
         assertThat(call("PUT", "/api/rooms/" + hidden + "/members/" + managerName, ta, "{}").status()).isEqualTo(201);

@@ -891,7 +891,9 @@ function avatarColor(name) {
   return AVATAR_COLORS[x % AVATAR_COLORS.length];
 }
 
-const URL_RE = /\bhttps?:\/\/[^\s<>"']+/g;
+// A link ends at a direction control (U+061C, U+200E-F, U+202A-E, U+2066-9) as at a space: within
+// it, one would draw the address in another order than it goes to.
+const URL_RE = /\bhttps?:\/\/[^\s<>"'\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]+/g;
 const CLOSING = { ')': '(', ']': '[', '}': '{' };
 
 /**

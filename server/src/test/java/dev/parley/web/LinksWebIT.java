@@ -57,4 +57,23 @@ class LinksWebIT {
             }
         }
     }
+
+    @Test
+    void a_direction_control_can_neither_reverse_a_link_on_screen_nor_hide_inside_one() {
+        String room = "bidi-" + Long.toString(System.nanoTime() % 1_000_000, 36);
+        ChatPage a = new ChatPage(browser.newPage("alice"), "alice", server.baseUrl())
+                .register(ParleyServer.unique("alice"), "alice-password").join(room);
+        // A right-to-left override before the link: it drew "https://bank.com#/elpmaxe.live//:sptth".
+        a.send("verify here: \u202Ehttps://evil.example/#moc.knab//:sptth");
+        // Inside it: the link ends there.
+        a.send("see https://a.example/\u202Ex");
+        assertThat(a.messages()).hasCount(2);
+        Locator first = a.messages().nth(0).locator(".text a");
+        assertThat(first).hasAttribute("href", "https://evil.example/#moc.knab//:sptth");
+        // The link's first character is drawn at its left edge: left to right, as it goes.
+        Object offset = a.eval("() => { const el = document.querySelectorAll('#messages .text a')[0]; const r = document.createRange();"
+                + " r.setStart(el.firstChild, 0); r.setEnd(el.firstChild, 1); return r.getBoundingClientRect().left - el.getBoundingClientRect().left; }");
+        assertThat(((Number) offset).doubleValue()).as("where the link's first character is drawn, from its left edge").isLessThan(2.0);
+        assertThat(a.messages().nth(1).locator(".text a")).hasAttribute("href", "https://a.example/");
+    }
 }

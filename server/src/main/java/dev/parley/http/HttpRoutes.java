@@ -49,6 +49,12 @@ public final class HttpRoutes {
                 if (ctx.request().path().endsWith("/")) ctx.next();
                 else ctx.redirect("/docs/");
             });
+            // Only the scripts, styles and images our page loads: the webjar's own pages (a stock
+            // petstore index, an OAuth redirect page with an inline script) have no use on this origin.
+            getOrHead(router, "/docs/assets/*").handler(ctx -> {
+                if (ctx.request().path().endsWith(".html")) ctx.fail(404);
+                else ctx.next();
+            });
             getOrHead(router, "/docs/assets/*").handler(new JarFiles(vertx, "/docs/assets/", SWAGGER_UI, null));
             getOrHead(router, "/docs/*").handler(new JarFiles(vertx, "/docs/", "docs", "index.html"));
         } else {

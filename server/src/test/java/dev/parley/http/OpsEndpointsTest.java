@@ -225,6 +225,10 @@ class OpsEndpointsTest {
         assertThat(page.headers().firstValue("Content-Type").orElse("")).startsWith("text/html");
         assertThat(page.body()).contains("openapi.yaml");
         assertThat(raw("/docs/assets/swagger-ui-bundle.js").statusCode()).isEqualTo(200);
+        assertThat(raw("/docs/assets/swagger-ui.css").statusCode()).isEqualTo(200);
+        // The webjar's own pages are not served: a stock petstore page, an OAuth redirect page.
+        assertThat(raw("/docs/assets/index.html").statusCode()).isEqualTo(404);
+        assertThat(raw("/docs/assets/oauth2-redirect.html").statusCode()).isEqualTo(404);
     }
 
     @Test

@@ -179,7 +179,7 @@ public final class Rooms {
         try {
             limits.room(room);
             n = limit(limit);
-            if (cursor != null && (cursor.isEmpty() || cursor.length() > 64)) throw ChatException.badRequest("cursor must be a username");
+            userCursor(cursor);
         } catch (ChatException e) {
             return Future.failedFuture(e);
         }
@@ -188,12 +188,9 @@ public final class Rooms {
             // who talks with whom is the two users' business.
             RoomStore.Access a = store.access(room, user);
             if (!admin(user) || a.room() == null || RoomStore.DIRECT.equals(a.room().kind())) readable(user, room);
-            List<RoomStore.Member> found = store.members(room, cursor, n);
-            boolean more = found.size() > n;
-            List<RoomStore.Member> page = more ? found.subList(0, n) : found;
             long now = System.currentTimeMillis();
-            return new Page<>(page.stream().map(m -> new MemberView(m.user(), m.role(), m.mutedUntil() == null || m.mutedUntil() <= now ? null : m.mutedUntil())).toList(),
-                    more ? page.get(page.size() - 1).user() : null);
+            return page(store.members(room, cursor, n), n, RoomStore.Member::user,
+                    m -> new MemberView(m.user(), m.role(), m.mutedUntil() == null || m.mutedUntil() <= now ? null : m.mutedUntil()));
         });
     }
 
@@ -203,7 +200,7 @@ public final class Rooms {
         try {
             limits.room(room);
             n = limit(limit);
-            if (cursor != null && (cursor.isEmpty() || cursor.length() > 64)) throw ChatException.badRequest("cursor must be a username");
+            userCursor(cursor);
         } catch (ChatException e) {
             return Future.failedFuture(e);
         }
@@ -211,11 +208,7 @@ public final class Rooms {
             RoomStore.Access a = admin(user) ? store.access(room, user) : readable(user, room);
             if (a.room() == null) throw notFound(room);
             if (!RoomRules.may(role(user, a.member()), Action.LIST_BANS, a.room().kind())) throw forbidden("see the bans of " + room);
-            List<RoomStore.Ban> found = store.bans(room, cursor, n);
-            boolean more = found.size() > n;
-            List<RoomStore.Ban> page = more ? found.subList(0, n) : found;
-            return new Page<>(page.stream().map(b -> new BanView(b.user(), b.by(), b.reason(), b.until(), b.at())).toList(),
-                    more ? page.get(page.size() - 1).user() : null);
+            return page(store.bans(room, cursor, n), n, RoomStore.Ban::user, b -> new BanView(b.user(), b.by(), b.reason(), b.until(), b.at()));
         });
     }
 
@@ -556,6 +549,21 @@ public final class Rooms {
 
     private static long last(RoomStore.Changed<?> c) {
         return c.events().isEmpty() ? 0 : c.events().get(c.events().size() - 1).seq();
+    }
+
+    /** A cursor that is a username (a page of members or bans goes on after it). */
+    private static void userCursor(String cursor) {
+        if (cursor != null && (cursor.isEmpty() || cursor.length() > 64)) throw ChatException.badRequest("cursor must be a username");
+    }
+
+    /**
+     * The page of {@code found}, read as {@code n + 1} rows by username: the one past {@code n} says
+     * there is a next page, which goes on after this page's last name.
+     */
+    private static <S, V> Page<V> page(List<S> found, int n, Function<S, String> name, Function<S, V> view) {
+        boolean more = found.size() > n;
+        List<S> page = more ? found.subList(0, n) : found;
+        return new Page<>(page.stream().map(view).toList(), more ? name.apply(page.get(page.size() - 1)) : null);
     }
 
     private static int limit(Integer limit) {

@@ -137,6 +137,16 @@ final class RoomRoutes {
     }
 
     private void members(RoutingContext ctx) {
+        roomPage(ctx, "members", rooms::members, RoomRoutes::memberJson);
+    }
+
+    /** How {@link #roomPage} reads a page: members or bans. */
+    private interface PageRead<T> {
+        Future<Rooms.Page<T>> page(String user, String room, String cursor, Integer limit);
+    }
+
+    /** A room's listing paged by username (members, bans): {@code {"room", field: [...], "next"}}. */
+    private <T> void roomPage(RoutingContext ctx, String field, PageRead<T> read, java.util.function.Function<T, JsonObject> json) {
         Integer limit;
         try {
             limit = integer(ctx, "limit");
@@ -145,10 +155,10 @@ final class RoomRoutes {
             return;
         }
         String room = ctx.pathParam("room");
-        reply(ctx, 200, rooms.members(user(ctx), room, ctx.request().getParam("cursor"), limit).map(p -> {
-            JsonArray members = new JsonArray();
-            for (Rooms.MemberView m : p.items()) members.add(memberJson(m));
-            return new JsonObject().put("room", room).put("members", members).put("next", p.next());
+        reply(ctx, 200, read.page(user(ctx), room, ctx.request().getParam("cursor"), limit).map(p -> {
+            JsonArray items = new JsonArray();
+            for (T item : p.items()) items.add(json.apply(item));
+            return new JsonObject().put("room", room).put(field, items).put("next", p.next());
         }));
     }
 
@@ -173,22 +183,8 @@ final class RoomRoutes {
     }
 
     private void bans(RoutingContext ctx) {
-        Integer limit;
-        try {
-            limit = integer(ctx, "limit");
-        } catch (ChatException e) {
-            HttpErrors.send(ctx, metrics, e);
-            return;
-        }
-        String room = ctx.pathParam("room");
-        reply(ctx, 200, rooms.bans(user(ctx), room, ctx.request().getParam("cursor"), limit).map(p -> {
-            JsonArray out = new JsonArray();
-            for (Rooms.BanView b : p.items()) {
-                out.add(new JsonObject().put("user", b.user()).put("by", b.by()).put("reason", b.reason())
-                        .put("until", b.until() == null ? null : Message.formatTs(b.until())).put("at", Message.formatTs(b.at())));
-            }
-            return new JsonObject().put("room", room).put("bans", out).put("next", p.next());
-        }));
+        roomPage(ctx, "bans", rooms::bans, b -> new JsonObject().put("user", b.user()).put("by", b.by()).put("reason", b.reason())
+                .put("until", b.until() == null ? null : Message.formatTs(b.until())).put("at", Message.formatTs(b.at())));
     }
 
     private void ban(RoutingContext ctx) {

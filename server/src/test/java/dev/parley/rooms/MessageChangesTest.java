@@ -58,6 +58,12 @@ class MessageChangesTest {
     }
 
     private static JsonNode answer(WsClient c, String type, Object... fields) {
+        String ref = sent(c, type, fields);
+        return c.await(RoomKit.answerTo(ref), T, "an answer to " + type + " " + ref);
+    }
+
+    /** Sends a frame of {@code type} with a fresh ref, without waiting for its answer; returns the ref. */
+    private static String sent(WsClient c, String type, Object... fields) {
         String ref = RoomKit.ref(type);
         Object[] kv = new Object[fields.length + 4];
         kv[0] = "type";
@@ -66,7 +72,7 @@ class MessageChangesTest {
         kv[3] = ref;
         System.arraycopy(fields, 0, kv, 4, fields.length);
         c.send(kv);
-        return c.await(RoomKit.answerTo(ref), T, "an answer to " + type + " " + ref);
+        return ref;
     }
 
     static void acked(JsonNode a) {
@@ -144,16 +150,8 @@ class MessageChangesTest {
             long seq = RoomKit.send(a, room, "draft").get("seq").asLong();
             // Sent without waiting for the answers, as a client that edits quickly does; within the burst of changes.
             List<String> refs = new ArrayList<>();
-            for (int i = 1; i <= 8; i++) {
-                String ref = RoomKit.ref("edit");
-                refs.add(ref);
-                a.send("type", "edit", "ref", ref, "room", room, "seq", seq, "text", "version " + i);
-            }
-            for (int i = 1; i <= 8; i++) {
-                String ref = RoomKit.ref("react");
-                refs.add(ref);
-                a.send("type", "react", "ref", ref, "room", room, "seq", seq, "emoji", THUMBS, "on", i % 2 == 1);
-            }
+            for (int i = 1; i <= 8; i++) refs.add(sent(a, "edit", "room", room, "seq", seq, "text", "version " + i));
+            for (int i = 1; i <= 8; i++) refs.add(sent(a, "react", "room", room, "seq", seq, "emoji", THUMBS, "on", i % 2 == 1));
             List<Long> eventSeqs = new ArrayList<>();
             for (String ref : refs) {
                 JsonNode ack = a.await(RoomKit.answerTo(ref), T, "the answer to " + ref);
@@ -455,11 +453,7 @@ class MessageChangesTest {
             RoomKit.join(a, room);
             long seq = RoomKit.send(a, room, "click").get("seq").asLong();
             List<String> refs = new ArrayList<>();
-            for (int i = 0; i < 40; i++) {
-                String ref = RoomKit.ref("flood");
-                refs.add(ref);
-                a.send("type", "react", "ref", ref, "room", room, "seq", seq, "emoji", THUMBS, "on", i % 2 == 0);
-            }
+            for (int i = 0; i < 40; i++) refs.add(sent(a, "react", "room", room, "seq", seq, "emoji", THUMBS, "on", i % 2 == 0));
             List<JsonNode> answers = new ArrayList<>();
             for (String ref : refs) answers.add(a.await(RoomKit.answerTo(ref), T, "an answer to " + ref));
             long limited = answers.stream().filter(x -> "rate_limited".equals(x.path("code").asText())).count();

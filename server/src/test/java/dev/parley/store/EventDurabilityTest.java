@@ -18,6 +18,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /**
  * An event that takes a room's seq (a reaction here; memberships and edits go the same way,
@@ -34,20 +35,25 @@ class EventDurabilityTest {
     @TempDir
     Path tmp;
 
-    private static Database open(Path dir) {
-        return new Database(ChatConfig.load(Map.of(), Map.of(Setting.DATA_DIR, dir.toString())).databaseUrl(), "", "", 4, true, true);
-    }
-
-    private static MessageStore store(Database db, Path dir) {
-        Journal journal;
-        try {
-            journal = Journal.open(dir.resolve("parley.journal"), true);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
+    /** A node's store on the data dir, as the server opens the embedded one: synced, with its journal. */
+    private record Node(Database db, MessageStore store) implements AutoCloseable {
+        static Node at(Path dir) {
+            Database db = new Database(ChatConfig.load(Map.of(), Map.of(Setting.DATA_DIR, dir.toString())).databaseUrl(), "", "", 4, true, true);
+            try {
+                MessageStore store = new MessageStore(db, Journal.open(dir.resolve("parley.journal"), true), 64, 0, m -> { }, MessageStore.BatchObserver.NONE);
+                store.start();
+                return new Node(db, store);
+            } catch (IOException e) {
+                db.close();
+                throw new UncheckedIOException(e);
+            }
         }
-        MessageStore store = new MessageStore(db, journal, 64, 0, m -> { }, MessageStore.BatchObserver.NONE);
-        store.start();
-        return store;
+
+        @Override
+        public void close() {
+            store.close();
+            db.close();
+        }
     }
 
     @Test
@@ -59,10 +65,10 @@ class EventDurabilityTest {
         AtomicReference<CompletableFuture<MessageStore.Appended>> sentWhileWriting = new AtomicReference<>();
         AtomicReference<Boolean> sendDoneWhileWriting = new AtomicReference<>();
 
-        Database db = open(live);
-        MessageStore store = store(db, live);
         Message event;
-        try {
+        try (Node node = Node.at(live)) {
+            Database db = node.db();
+            MessageStore store = node.store();
             assertThat(store.append(ROOM, "bob", "m1", "target").get(10, TimeUnit.SECONDS).message().seq()).isEqualTo(1);
             db.afterPreparedWrite(c -> {
                 readWhileWriting.set(store.range(ROOM, 0, 100));
@@ -85,56 +91,42 @@ class EventDurabilityTest {
             assertThat(sendDoneWhileWriting.get()).as("the next message answered while the event was not yet committed").isFalse();
             assertThat(sentWhileWriting.get().get(10, TimeUnit.SECONDS).message().seq()).as("the next message's seq").isEqualTo(3);
             assertThat(store.range(ROOM, 0, 100)).extracting(Message::seq).containsExactly(1L, 2L, 3L);
-        } finally {
-            store.close();
-            db.close();
         }
 
         // The node stopped with the event written but not committed: the next start commits it.
-        Database again = open(crashed);
-        MessageStore restarted = store(again, crashed);
-        try {
+        try (Node again = Node.at(crashed)) {
+            MessageStore restarted = again.store();
             List<Message> history = restarted.range(ROOM, 0, 100);
             assertThat(history).extracting(Message::seq).containsExactly(1L, 2L);
             assertThat(history.get(1).id()).as("the event at seq 2 is the one written").isEqualTo(event.id());
             assertThat(restarted.append(ROOM, "carol", "m3", "after the restart").get(10, TimeUnit.SECONDS).message().seq())
                     .as("the seq of the first message after the restart").isEqualTo(3);
-        } finally {
-            restarted.close();
-            again.close();
         }
     }
 
     @Test
     void a_change_whose_write_fails_after_its_prepare_makes_the_node_refuse_the_database_until_a_restart() throws Exception {
         Path dir = Files.createDirectories(tmp.resolve("failing"));
-        Database db = open(dir);
-        MessageStore store = store(db, dir);
-        try {
+        try (Node node = Node.at(dir)) {
+            Database db = node.db();
+            MessageStore store = node.store();
             assertThat(store.append(ROOM, "bob", "m1", "target").get(10, TimeUnit.SECONDS).message().seq()).isEqualTo(1);
             db.afterPreparedWrite(c -> {
                 throw new IllegalStateException("the disk's sync failed");
             });
-            org.assertj.core.api.Assertions.assertThatThrownBy(() -> new MessageChanges(db).react(ROOM, 1, "alice", "\uD83D\uDC4D", true, t -> { }))
+            assertThatThrownBy(() -> new MessageChanges(db).react(ROOM, 1, "alice", "\uD83D\uDC4D", true, t -> { }))
                     .hasMessageContaining("sync failed");
             // The prepared reaction may be in the file, and a restart would commit it at seq 2: no
             // message may be given seq 2 meanwhile. Refused, as with the database down.
-            org.assertj.core.api.Assertions.assertThatThrownBy(() -> store.append(ROOM, "bob", "m2", "after").get(10, TimeUnit.SECONDS))
+            assertThatThrownBy(() -> store.append(ROOM, "bob", "m2", "after").get(10, TimeUnit.SECONDS))
                     .hasCauseInstanceOf(StoreException.class);
             assertThat(db.healthy()).as("the readiness check's answer").isFalse();
-        } finally {
-            store.close();
-            db.close();
         }
-        Database again = open(dir);
-        MessageStore restarted = store(again, dir);
-        try {
+        try (Node again = Node.at(dir)) {
+            MessageStore restarted = again.store();
             assertThat(restarted.range(ROOM, 0, 100)).extracting(Message::clientId).as("after a restart").startsWith("m1").doesNotContain("m2");
             long next = restarted.append(ROOM, "bob", "m3", "after the restart").get(10, TimeUnit.SECONDS).message().seq();
             assertThat(next).as("the next seq after what the disk holds").isEqualTo(restarted.lastSeq(ROOM).orElseThrow());
-        } finally {
-            restarted.close();
-            again.close();
         }
     }
 

@@ -221,9 +221,8 @@ public final class ChatServer {
                     new PasswordHasher(config.bcryptCost()), tokens, sessions, throttle, passwords, config.registrationOpen(),
                     config.tokenTtl(), config.admins(), config.roomCreationByAnyone(), usedTickets, new BotStore(db), searches);
             // Rooms' webhooks: delivered from the store by threads of their own, never on the send path.
-            UrlGuard urls = new UrlGuard(config.webhookAllowPrivate());
             WebhookStore hooks = new WebhookStore(db);
-            this.webhooks = new WebhookDispatcher(hooks, store, urls, config.nodeId(),
+            this.webhooks = new WebhookDispatcher(hooks, store, new UrlGuard(config.webhookAllowPrivate(), "webhook"), config.nodeId(),
                     new WebhookDispatcher.Settings(config.webhookTimeout(), config.webhookRetryBase(), config.webhookAttempts()), System::currentTimeMillis,
                     metrics::webhookDelivery);
             webhooks.start();
@@ -248,7 +247,7 @@ public final class ChatServer {
             nodes.start();
             Admin admin = new Admin(vertx, new AdminQueries(db), users, hooks, presence, sessions, chat.accounts()::isAdmin, config.tokenTtl(),
                     nodes::list);
-            this.router = HttpRoutes.create(vertx, config, chat, chat.webhooks(hooks, urls), admin, tokens, metrics, health);
+            this.router = HttpRoutes.create(vertx, config, chat, chat.webhooks(hooks, new UrlGuard(config.webhookAllowPrivate(), "webhook-registration")), admin, tokens, metrics, health);
             // The admin listener runs on a Vert.x of its own, one event loop: in a reconnect storm the
             // node's loops take seconds a turn, and /health/ready and /metrics, which an orchestrator
             // and Prometheus read with a timeout, would wait for them (BENCHMARKS.md entry 59).

@@ -91,6 +91,8 @@ public final class Webhooks {
             }
             try {
                 guard.check(url); // resolves the host: off the event loop
+            } catch (UrlGuard.Busy e) {
+                throw new ChatException(ErrorCode.UNAVAILABLE, e.getMessage(), 1);
             } catch (UrlGuard.Refused e) {
                 throw ChatException.badRequest(e.getMessage());
             }

@@ -6,7 +6,16 @@ import java.net.InetAddress;
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.net.UnknownHostException;
+import java.time.Duration;
 import java.util.Locale;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Future;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.SynchronousQueue;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * Which URLs a webhook may call: {@code http} or {@code https}, with a host, no user name or
@@ -18,21 +27,63 @@ import java.util.Locale;
  * <p>The check runs when a webhook is registered and again before every delivery, because a name's
  * addresses can change (DNS rebinding). The HTTP client resolves the name once more to connect, so a
  * name that changes its answer within that moment could still get through: an egress firewall is the
- * defence that closes it (docs/SECURITY.md). Blocking: it resolves the host.
+ * defence that closes it (docs/SECURITY.md).
+ *
+ * <p>Blocking: it resolves the host, on threads of its own. The system's resolver has no timeout we
+ * can set and may take many seconds for a name whose server does not answer, which a room's owner
+ * chooses; so the caller waits at most {@link #LOOKUP_TIMEOUT}, and at most {@link #LOOKUPS} lookups
+ * run at once (one more is refused at once, as busy). A lookup that outlives its wait goes on holding
+ * its thread until the resolver gives up, but no caller's.
  */
 public final class UrlGuard {
     public static final int MAX_LENGTH = 2000;
+    static final Duration LOOKUP_TIMEOUT = Duration.ofSeconds(3);
+    static final int LOOKUPS = 8;
+
+    /** How a host's addresses are found: the system's resolver, or a test's. */
+    public interface Lookup {
+        InetAddress[] all(String host) throws Exception;
+    }
 
     private final boolean allowPrivate;
+    private final Lookup lookup;
+    private final Duration timeout;
+    private final ThreadPoolExecutor lookups;
 
-    /** @param allowPrivate CHAT_WEBHOOK_ALLOW_PRIVATE: on-premises receivers, and tests */
-    public UrlGuard(boolean allowPrivate) {
+    /**
+     * @param allowPrivate CHAT_WEBHOOK_ALLOW_PRIVATE: on-premises receivers, and tests
+     * @param name names the lookup threads: registrations and deliveries each have a guard, so that
+     *             many registrations cannot take the lookups deliveries need
+     */
+    public UrlGuard(boolean allowPrivate, String name) {
+        this(allowPrivate, name, InetAddress::getAllByName, LOOKUP_TIMEOUT, LOOKUPS);
+    }
+
+    /** @param threads at most this many lookups at once; @param timeout a caller's longest wait for one */
+    public UrlGuard(boolean allowPrivate, String name, Lookup lookup, Duration timeout, int threads) {
         this.allowPrivate = allowPrivate;
+        this.lookup = lookup;
+        this.timeout = timeout;
+        AtomicInteger n = new AtomicInteger();
+        // No queue: a lookup waits for a free thread nowhere, it is refused as busy.
+        this.lookups = new ThreadPoolExecutor(threads, threads, 30, TimeUnit.SECONDS, new SynchronousQueue<>(), r -> {
+            Thread t = new Thread(r, "parley-" + name + "-dns-" + n.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        });
+        lookups.allowCoreThreadTimeOut(true);
     }
 
     /** A URL refused, with why in words a room's owner can act on. */
-    public static final class Refused extends Exception {
+    public static class Refused extends Exception {
         Refused(String message) {
+            super(message);
+        }
+    }
+
+    /** Refused for now only: every lookup thread is busy. Worth trying again in a moment. */
+    public static final class Busy extends Refused {
+        Busy(String message) {
             super(message);
         }
     }
@@ -41,12 +92,7 @@ public final class UrlGuard {
     public URI check(String url) throws Refused {
         URI uri = parse(url);
         if (!allowPrivate) {
-            InetAddress[] addresses;
-            try {
-                addresses = InetAddress.getAllByName(host(uri));
-            } catch (UnknownHostException e) {
-                throw new Refused("url: the host " + uri.getHost() + " has no address");
-            }
+            InetAddress[] addresses = resolve(uri);
             for (InetAddress a : addresses) {
                 if (!isPublic(a)) {
                     throw new Refused("url: " + uri.getHost() + " is a loopback, private or link-local address (" + a.getHostAddress()
@@ -55,6 +101,28 @@ public final class UrlGuard {
             }
         }
         return uri;
+    }
+
+    private InetAddress[] resolve(URI uri) throws Refused {
+        String host = host(uri);
+        Future<InetAddress[]> answer;
+        try {
+            answer = lookups.submit(() -> lookup.all(host));
+        } catch (RejectedExecutionException e) {
+            throw new Busy("url: too many host names are being looked up at once; try again in a moment");
+        }
+        try {
+            return answer.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (TimeoutException e) {
+            answer.cancel(true);
+            throw new Refused("url: the host " + uri.getHost() + " did not resolve within " + timeout.toMillis() + " ms");
+        } catch (ExecutionException e) {
+            throw new Refused("url: the host " + uri.getHost() + " has no address");
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            answer.cancel(true);
+            throw new Busy("url: the lookup of " + uri.getHost() + " was cut off");
+        }
     }
 
     /** The checks that need no DNS: the form of the URL. */

@@ -196,7 +196,12 @@ public final class WebhookDispatcher implements AutoCloseable {
                 if (closed) return;
                 EventKind kind = EventKind.of(m);
                 if (kinds.contains(kind)) {
-                    String error = send(w, kind, m);
+                    String error;
+                    try {
+                        error = send(w, kind, m);
+                    } catch (UrlGuard.Busy e) {
+                        return; // not the receiver's failure: the next poll tries again
+                    }
                     if (error != null && closed) return; // cut off by close(): not the receiver's failure
                     long now = clock.getAsLong();
                     if (error == null) {
@@ -227,10 +232,12 @@ public final class WebhookDispatcher implements AutoCloseable {
     }
 
     /** One delivery. @return null on a 2xx, else what went wrong, for the owner to read */
-    private String send(Webhook w, EventKind kind, Message m) {
+    private String send(Webhook w, EventKind kind, Message m) throws UrlGuard.Busy {
         URI uri;
         try {
             uri = guard.check(w.url());
+        } catch (UrlGuard.Busy e) {
+            throw e;
         } catch (UrlGuard.Refused e) {
             return e.getMessage();
         }

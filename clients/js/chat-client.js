@@ -468,10 +468,17 @@ export class ChatClient extends EventTarget {
 
   unban(room, user) { return this._request('DELETE', `/api/rooms/${seg(room)}/bans/${seg(user)}`); }
 
-  /** The room's bans (moderators and up): [{user, by, reason, until, at}]. */
+  /** The room's bans (moderators and up): [{user, by, reason, until, at}], every page of them. */
   async bans(room) {
-    const data = await this._request('GET', `/api/rooms/${seg(room)}/bans`);
-    return Array.isArray(data?.bans) ? data.bans : [];
+    const all = [];
+    let cursor = null;
+    do {
+      const query = cursor == null ? '?limit=500' : `?limit=500&cursor=${encodeURIComponent(cursor)}`;
+      const data = await this._request('GET', `/api/rooms/${seg(room)}/bans${query}`);
+      if (Array.isArray(data?.bans)) all.push(...data.bans);
+      cursor = typeof data?.next === 'string' ? data.next : null;
+    } while (cursor != null);
+    return all;
   }
 
   /**
@@ -504,7 +511,17 @@ export class ChatClient extends EventTarget {
     this._emit('limits', { limits: { ...limits } });
   }
 
-  presence(room) { return this._request('GET', `/api/rooms/${encodeURIComponent(room)}/presence`); }
+  /**
+   * One page of who is online in a room: {room, users, next}. Without `limit` a page holds up to
+   * 1000; pass the answer's `next` as `cursor` for the next page.
+   */
+  presence(room, { limit, cursor } = {}) {
+    const q = new URLSearchParams();
+    if (limit != null) q.set('limit', String(limit));
+    if (cursor != null) q.set('cursor', cursor);
+    const query = q.toString();
+    return this._request('GET', `/api/rooms/${encodeURIComponent(room)}/presence${query ? '?' + query : ''}`);
+  }
 
   /** One page of a room's messages, ascending: {room, messages, hasMore}. */
   history(room, { before, after, limit } = {}) {

@@ -269,7 +269,8 @@ export declare class ChatClient extends EventTarget {
   unban(room: string, user: string): Promise<unknown>;
   bans(room: string): Promise<Ban[]>;
   loadLimits(): Promise<Limits>;
-  presence(room: string): Promise<{ room: string; users: string[] }>;
+  /** One page of who is online; pass `next` as `cursor` for the next page. */
+  presence(room: string, options?: { limit?: number; cursor?: string }): Promise<{ room: string; users: string[]; next: string | null }>;
   history(room: string, page?: { before?: number; after?: number; limit?: number }): Promise<HistoryPage>;
 
   /** Opens the WebSocket, and keeps it open: reconnects with back-off and resumes every joined room. */

@@ -200,6 +200,30 @@ describe('ChatClient against a real server', { concurrency: true }, () => {
     assert.throws(() => bob.join('Not A Room!'), (e) => e.code === 'bad_request');
   });
 
+  test('presence comes a page at a time, and bans() gathers every page', { timeout: 60_000 }, async () => {
+    const alice = await signedUp('alice');
+    const bob = await signedUp('bob');
+    const carol = await signedUp('carol');
+    const room = fresh('pages');
+    await alice.createRoom({ name: room }); // alice owns it, so she may ban
+    await joinAll(room, alice, bob);
+    const online = [alice.username, bob.username].sort();
+    for (let i = 0; (await alice.presence(room)).users.length < 2; i++) {
+      assert.ok(i < 200, 'both online within 10 s');
+      await new Promise((r) => setTimeout(r, 50));
+    }
+
+    const first = await alice.presence(room, { limit: 1 });
+    assert.deepEqual([first.users, first.next], [[online[0]], online[0]]);
+    const second = await alice.presence(room, { limit: 1, cursor: first.next });
+    assert.deepEqual([second.users, second.next], [[online[1]], null]);
+    await assert.rejects(alice.presence(room, { limit: 0 }), (e) => e.status === 400 && e.code === 'bad_request');
+
+    await alice.ban(room, carol.username, { reason: 'spam' });
+    await alice.ban(room, bob.username);
+    assert.deepEqual((await alice.bans(room)).map((b) => b.user).sort(), [bob.username, carol.username].sort());
+  });
+
   test('after a close with 1002 or 1009 the client stays closed and says the code, as PROTOCOL.md 10 asks', { timeout: 60_000 }, async () => {
     // What a broken WebSocket library (1002) or a frame over the limit (1009) would do, provoked
     // under the client: the same would happen again, so reconnecting by itself would loop.

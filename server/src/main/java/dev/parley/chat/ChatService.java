@@ -24,6 +24,7 @@ import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 
+import java.util.Collections;
 import java.util.List;
 import java.util.Optional;
 import java.util.function.BooleanSupplier;
@@ -188,14 +189,28 @@ public final class ChatService {
         });
     }
 
-    /** Who is online in the room, for a user who may read it (else {@code not_found}, as for no room). */
-    public Future<List<String>> presence(String user, String room) {
+    /** The most users one page of a room's presence holds, and the default: a room of up to that many online answers as before paging. */
+    static final int PRESENCE_PAGE_MAX = 1000;
+
+    /**
+     * Who is online in the room, for a user who may read it (else {@code not_found}, as for no room):
+     * one page by username, after {@code cursor}, of at most {@code limit} (1..1000, default 1000).
+     */
+    public Future<Rooms.Page<String>> presence(String user, String room, String cursor, Integer limit) {
+        int n = limit == null ? PRESENCE_PAGE_MAX : limit;
         try {
             limits.room(room);
+            if (n < 1 || n > PRESENCE_PAGE_MAX) throw ChatException.badRequest("limit must be between 1 and " + PRESENCE_PAGE_MAX);
+            Rooms.userCursor(cursor);
         } catch (ChatException e) {
             return Future.failedFuture(e);
         }
-        return blocking(() -> rooms.readable(user, room)).compose(a -> presence.members(room));
+        return blocking(() -> rooms.readable(user, room)).compose(a -> presence.members(room)).map(online -> {
+            // Sorted by name by both presences; the page starts past the cursor.
+            int from = cursor == null ? 0 : -Collections.binarySearch(online, cursor + "\0") - 1;
+            int to = Math.min(online.size(), from + n);
+            return new Rooms.Page<>(List.copyOf(online.subList(from, to)), to < online.size() ? online.get(to - 1) : null);
+        });
     }
 
     // --- a connection's session ---

@@ -552,7 +552,7 @@ public final class Rooms {
     }
 
     /** A cursor that is a username (a page of members or bans goes on after it). */
-    private static void userCursor(String cursor) {
+    static void userCursor(String cursor) {
         if (cursor != null && (cursor.isEmpty() || cursor.length() > 64)) throw ChatException.badRequest("cursor must be a username");
     }
 

@@ -119,11 +119,7 @@ final class ApiRoutes {
         sessionRoutes.mountAfterToken(router);
         new AccountRoutes(chat.accounts(), sessionRoutes, metrics).mount(router);
         HttpRoutes.getOrHead(router, "/api/rooms/:room/messages").handler(this::messages);
-        HttpRoutes.getOrHead(router, "/api/rooms/:room/presence").handler(ctx -> {
-            String room = ctx.pathParam("room");
-            reply(ctx, 200, chat.presence(ctx.get(USER), room).map(users -> new JsonObject().put("room", room).put("users", new JsonArray(users))));
-        });
-        new RoomRoutes(chat.rooms(), metrics).mount(router);
+        new RoomRoutes(chat.rooms(), chat::presence, metrics).mount(router);
         new SearchRoutes(chat.search(), metrics).mount(router);
         botRoutes.mount(router);
         new WebhookRoutes(webhooks, metrics).mount(router);

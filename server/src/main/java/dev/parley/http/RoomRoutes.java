@@ -23,10 +23,13 @@ import static java.util.Objects.requireNonNull;
 /** The room routes of PROTOCOL.md 3.3 but a room's messages and presence: rooms, direct rooms, members and bans. */
 final class RoomRoutes {
     private final Rooms rooms;
+    private final PageRead<String> presence;
     private final ChatMetrics metrics;
 
-    RoomRoutes(Rooms rooms, ChatMetrics metrics) {
+    /** @param presence who is online in a room, a page of it (ChatService: presence is not the store's) */
+    RoomRoutes(Rooms rooms, PageRead<String> presence, ChatMetrics metrics) {
         this.rooms = requireNonNull(rooms, "rooms");
+        this.presence = requireNonNull(presence, "presence");
         this.metrics = requireNonNull(metrics, "metrics");
     }
 
@@ -36,6 +39,7 @@ final class RoomRoutes {
         router.post("/api/dms").handler(this::direct);
         HttpRoutes.getOrHead(router, "/api/rooms/:room").handler(ctx -> reply(ctx, 200, rooms.get(user(ctx), ctx.pathParam("room")).map(RoomRoutes::roomJson)));
         router.delete("/api/rooms/:room").handler(ctx -> reply(ctx, 204, rooms.delete(user(ctx), ctx.pathParam("room"))));
+        HttpRoutes.getOrHead(router, "/api/rooms/:room/presence").handler(ctx -> roomPage(ctx, "users", presence, name -> name));
         HttpRoutes.getOrHead(router, "/api/rooms/:room/members").handler(this::members);
         router.put("/api/rooms/:room/members/:user").handler(this::putMember);
         router.delete("/api/rooms/:room/members/:user").handler(ctx ->
@@ -140,13 +144,13 @@ final class RoomRoutes {
         roomPage(ctx, "members", rooms::members, RoomRoutes::memberJson);
     }
 
-    /** How {@link #roomPage} reads a page: members or bans. */
-    private interface PageRead<T> {
+    /** How {@link #roomPage} reads a page: members, bans or presence. */
+    interface PageRead<T> {
         Future<Rooms.Page<T>> page(String user, String room, String cursor, Integer limit);
     }
 
-    /** A room's listing paged by username (members, bans): {@code {"room", field: [...], "next"}}. */
-    private <T> void roomPage(RoutingContext ctx, String field, PageRead<T> read, java.util.function.Function<T, JsonObject> json) {
+    /** A room's listing paged by username (members, bans, presence): {@code {"room", field: [...], "next"}}. */
+    private <T> void roomPage(RoutingContext ctx, String field, PageRead<T> read, java.util.function.Function<T, Object> json) {
         Integer limit;
         try {
             limit = integer(ctx, "limit");

@@ -121,6 +121,49 @@ class RoomsApiTest {
     }
 
     @Test
+    void presence_is_paged_by_username_and_a_bad_limit_or_cursor_is_a_400() {
+        String room = Rooms.unique("crowd");
+        List<String> names = new ArrayList<>();
+        List<String> tokens = new ArrayList<>();
+        List<WsClient> clients = new ArrayList<>();
+        try {
+            for (int i = 0; i < 5; i++) {
+                String name = ParleyServer.unique("p" + i);
+                names.add(name);
+                tokens.add(server.http().register(name));
+                WsClient c = server.connect(tokens.get(i));
+                clients.add(c);
+                Rooms.join(c, room);
+            }
+            java.util.Collections.sort(names);
+            String token = tokens.get(0), path = "/api/rooms/" + room + "/presence";
+            awaitPresence(token, room, names); // no limit: everyone, as before paging (up to 1,000)
+            assertThat(server.http().get(path, token).json().get("next").isNull()).isTrue();
+
+            List<String> walked = new ArrayList<>();
+            String cursor = null;
+            int pages = 0;
+            do {
+                JsonNode page = server.http().get(path + "?limit=2" + (cursor == null ? "" : "&cursor=" + cursor), token).json();
+                assertThat(page.get("users").size()).isBetween(1, 2);
+                page.get("users").forEach(u -> walked.add(u.asText()));
+                cursor = page.get("next").isNull() ? null : page.get("next").asText();
+                pages++;
+            } while (cursor != null);
+            assertThat(walked).isEqualTo(names);
+            assertThat(pages).isEqualTo(3);
+
+            for (String query : new String[]{"?limit=0", "?limit=1001", "?limit=x", "?cursor="}) {
+                Http.Response bad = server.http().get(path + query, token);
+                assertThat(bad.status()).as(query).isEqualTo(400);
+                assertThat(bad.json().get("error").asText()).isEqualTo("bad_request");
+            }
+        } finally {
+            clients.forEach(WsClient::close);
+        }
+    }
+
+    @Test
     void presence_of_an_unknown_room_is_a_404_and_of_an_invalid_name_a_400() {
         String token = server.newUser("viewer");
 

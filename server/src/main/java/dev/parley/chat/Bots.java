@@ -26,6 +26,7 @@ import java.util.Locale;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.LongSupplier;
 import java.util.function.Predicate;
 import java.util.regex.Pattern;
 
@@ -42,10 +43,14 @@ import static java.util.Objects.requireNonNull;
  * make every API request cost tens of milliseconds of CPU (a lever for anyone sending keys), and a
  * salt would rule out finding the key by its hash with one indexed read.
  *
- * <p>A checked key is cached by its hash, so a request costs no database read. A revocation is a row
- * of the revocations table (a revoked token id {@code key:<id>}), which {@link Sessions} applies on
- * this node at once and every other node reads within its poll, under a second; each use of a cached
- * key asks {@link Sessions#valid}, which also refuses every key of a disabled or deleted bot.
+ * <p>A checked key is cached by its hash for {@link #CACHE_MILLIS}, so a request costs no database
+ * read. A revocation is a row of the revocations table (a revoked token id {@code key:<id>}), which
+ * {@link Sessions} applies on this node at once and every other node reads within its poll, under a
+ * second; each use of a cached key asks {@link Sessions#valid}, which also refuses every key of a
+ * disabled or deleted bot. The row expires {@link #REVOCATION_MILLIS} later, when no node can hold
+ * the key cached from before it any more (a node cut off from the store that long has let it go and
+ * reads the key's row, revoked, again); until this was so, every revoked key was kept on every node
+ * for good.
  */
 public final class Bots {
     private static final Logger log = LoggerFactory.getLogger(Bots.class);
@@ -55,6 +60,10 @@ public final class Bots {
     /** The rooms one key may name, at most. */
     public static final int MAX_KEY_ROOMS = 100;
     static final int CACHED_KEYS = 10_000;
+    /** How long a checked key is used without reading its row again. */
+    static final long CACHE_MILLIS = 5 * 60_000;
+    /** How long a key's revocation is kept: past the cache, with a margin for clocks and a slow poll. */
+    static final long REVOCATION_MILLIS = CACHE_MILLIS + 10 * 60_000;
     /** A key's last use is written at most this often per node. */
     static final long USE_NOTED_EVERY_MILLIS = 60_000;
 
@@ -113,11 +122,16 @@ public final class Bots {
     private final Sessions sessions;
     private final Predicate<String> isAdmin;
     private final SecureRandom random = new SecureRandom();
-    private final ConcurrentHashMap<String, BotKey> cache = new ConcurrentHashMap<>();
-    private final ConcurrentHashMap<String, Long> usesNoted = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<String, Cached> cache = new ConcurrentHashMap<>();
 
-    public Bots(Vertx vertx, Limits limits, BotStore store, Sessions sessions, Predicate<String> isAdmin) {
+    /** @param readAt when its row was about to be read: before any revocation the read did not see */
+    private record Cached(BotKey key, long readAt) {}
+    private final ConcurrentHashMap<String, Long> usesNoted = new ConcurrentHashMap<>();
+    private final LongSupplier clock;
+
+    public Bots(Vertx vertx, Limits limits, BotStore store, Sessions sessions, Predicate<String> isAdmin, LongSupplier clock) {
         this.vertx = requireNonNull(vertx, "vertx");
+        this.clock = requireNonNull(clock, "clock");
         this.limits = requireNonNull(limits, "limits");
         this.store = requireNonNull(store, "store");
         this.sessions = requireNonNull(sessions, "sessions");
@@ -136,22 +150,26 @@ public final class Bots {
     public Future<Optional<BotKey>> authenticate(String key) {
         if (key == null || !KEY_SHAPE.matcher(key).matches()) return Future.succeededFuture(Optional.empty());
         String hash = hash(key);
-        BotKey cached = cache.get(hash);
-        if (cached != null) return Future.succeededFuture(checked(cached));
+        Cached cached = cache.get(hash);
+        if (cached != null && clock.getAsLong() - cached.readAt() < CACHE_MILLIS) return Future.succeededFuture(checked(cached.key()));
         return Blocking.run(vertx, () -> {
+            long readAt = clock.getAsLong();
             Optional<BotStore.Key> row = store.byHash(hash).filter(k -> k.revokedAt() == null);
-            if (row.isEmpty()) return Optional.<BotKey>empty();
+            if (row.isEmpty()) {
+                cache.remove(hash);
+                return Optional.<BotKey>empty();
+            }
             BotStore.Key k = row.get();
             BotKey found = new BotKey(k.id(), k.bot(), scope(k), identity(k.bot(), k.id()));
             if (cache.size() >= CACHED_KEYS) cache.clear(); // bounded; at worst one read more per key
-            cache.put(hash, found);
+            cache.put(hash, new Cached(found, readAt));
             return checked(found);
         }).recover(ChatService::translate);
     }
 
     private Optional<BotKey> checked(BotKey k) {
         if (!sessions.valid(k.identity())) return Optional.empty();
-        long now = System.currentTimeMillis();
+        long now = clock.getAsLong();
         Long noted = usesNoted.get(k.id());
         if (noted == null || now - noted >= USE_NOTED_EVERY_MILLIS) {
             if (usesNoted.size() >= CACHED_KEYS) usesNoted.clear();
@@ -255,9 +273,10 @@ public final class Bots {
             for (BotStore.Key k : store.keys(name)) if (k.id().equals(keyId)) old = k;
             if (old == null) throw ChatException.notFound("no key " + keyId + " of " + name);
             Issued next = rotate ? issue(name, scope(old)) : null;
-            long now = System.currentTimeMillis();
-            // Never expires: the key is revoked for good, and a node must refuse it whatever it cached.
-            Revocation r = new Revocation(0, Sessions.TOKEN, name, tokenId(keyId), null, now, Long.MAX_VALUE);
+            long now = clock.getAsLong();
+            // Kept while a node may still hold the key cached from before; after that the key's row,
+            // revoked, refuses it.
+            Revocation r = new Revocation(0, Sessions.TOKEN, name, tokenId(keyId), null, now, now + REVOCATION_MILLIS);
             Optional<Long> id = store.revoke(name, keyId, now, r, next == null ? null : next.row(), next == null ? null : next.hash());
             if (id.isEmpty()) throw ChatException.notFound("no key " + keyId + " of " + name);
             sessions.applied(r.withId(id.get()));
@@ -271,7 +290,7 @@ public final class Bots {
         byte[] bytes = new byte[32];
         random.nextBytes(bytes);
         String key = KEY_PREFIX + Base64.getUrlEncoder().withoutPadding().encodeToString(bytes);
-        long now = System.currentTimeMillis();
+        long now = clock.getAsLong();
         BotStore.Key row = new BotStore.Key(Ids.next(now), bot, key.substring(0, 11), scope.rooms(), scope.actionsColumn(), now, null, null);
         return new Issued(row, hash(key), new NewKey(info(row), key));
     }

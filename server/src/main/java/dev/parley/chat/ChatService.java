@@ -87,7 +87,7 @@ public final class ChatService {
         this.browserSessions = new BrowserSessions(vertx, tokens, sessions, usedTickets);
         this.edits = new MessageEdits(limits, requireNonNull(changes, "changes"), delivery, accounts::isAdmin, w -> blocking(w));
         this.search = new Search(vertx, limits, store, rooms, searches);
-        this.bots = new Bots(vertx, limits, requireNonNull(botStore, "botStore"), sessions, accounts::isAdmin);
+        this.bots = new Bots(vertx, limits, requireNonNull(botStore, "botStore"), sessions, accounts::isAdmin, System::currentTimeMillis);
         this.posts = new Posts(vertx, limits, roomStore, store);
     }
 

@@ -37,6 +37,8 @@ class ContentSecurityPolicyTest {
             assertThat(csp.get("style-src")).as(path).isEqualTo("'self'");
             assertThat(csp.get("object-src")).as(path).isEqualTo("'none'");
             assertThat(csp.get("frame-ancestors")).as(path).isEqualTo("'none'");
+            assertThat(csp.get("require-trusted-types-for")).as(path).isEqualTo("'script'");
+            assertThat(csp.get("trusted-types")).as(path).isEqualTo("'none'");
         }
     }
 

@@ -113,6 +113,18 @@ public final class Chromium implements BeforeAllCallback, AfterAllCallback, Afte
         return page;
     }
 
+    /** What the page has reported so far (CSP violations, uncaught errors), taken: for a test that provokes one on purpose. */
+    public List<String> takeProblems(Page page) {
+        for (Tab t : tabs) {
+            if (t.page() == page) {
+                List<String> taken = List.copyOf(t.problems());
+                t.problems().removeAll(taken);
+                return taken;
+            }
+        }
+        throw new IllegalArgumentException("not a page of this browser");
+    }
+
     @Override
     public void afterEach(ExtensionContext context) throws IOException {
         String test = context.getRequiredTestMethod().getName();

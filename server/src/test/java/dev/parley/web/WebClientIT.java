@@ -328,6 +328,28 @@ class WebClientIT {
     }
 
     @Test
+    void the_page_takes_no_string_as_markup_or_script_trusted_types() {
+        ChatPage a = new ChatPage(browser.newPage("alice"), "alice", server.baseUrl())
+                .register(ParleyServer.unique("alice"), "alice-password").join(room("tt"));
+        a.send("hello");
+        assertThat(a.messages().last()).hasAttribute("data-status", "sent");
+        // A bug that let a string reach one of these would be refused by the browser, not run.
+        Object outcome = a.eval("() => ['innerHTML', 'script'].map(sink => { try {"
+                + " if (sink === 'innerHTML') document.createElement('div').innerHTML = '<img src=x onerror=1>';"
+                + " else document.createElement('script').text = 'window.__tt = 1';"
+                + " return sink + ' taken'; } catch (e) { return sink + ' ' + e.name; } }).join(', ')");
+        assertThat(outcome).isEqualTo("innerHTML TypeError, script TypeError");
+        // Each refusal is also reported as a violation of the policy (on the console, a moment later).
+        List<String> reported = new java.util.ArrayList<>();
+        dev.parley.testing.Await.until("two violations reported", java.time.Duration.ofSeconds(10), () -> {
+            a.page.waitForTimeout(50); // Playwright hands events over only while a call of it runs
+            reported.addAll(browser.takeProblems(a.page));
+            return reported.size() >= 2;
+        });
+        assertThat(reported).hasSize(2).allMatch(p -> p.contains("require-trusted-types-for"));
+    }
+
+    @Test
     void hostile_text_and_names_render_as_plain_text_and_never_run() {
         String room = room("xss");
         // Without the CSP, which would block injected handlers even if the client let markup through.

@@ -58,6 +58,7 @@ public final class ChatService {
     private final Search search;
     private final Bots bots;
     private final Posts posts;
+    private final TypingPace typingPace = new TypingPace(System::currentTimeMillis);
 
     /**
      * @param throttle     counts attempts at passwords and registrations, before any is checked
@@ -359,15 +360,15 @@ public final class ChatService {
 
     /**
      * Tells the room's other members that the user is typing (a connection keeps typing's rate
-     * itself: past it the frame is dropped without a word, as typing is a hint). Throws for a room
-     * not joined.
+     * itself: past it the frame is dropped without a word, as typing is a hint), at most once a
+     * second per user and room ({@link TypingPace}). Throws for a room not joined.
      */
     public void typing(Subscriber sub, String room) {
         limits.room(room);
         if (!sub.inRoom(room)) throw new ChatException(ErrorCode.NOT_JOINED, "join " + room + " first");
         Seat seat = sub.seat(room);
         if (seat != null && seat.mutedUntil() > System.currentTimeMillis()) return; // a hint: dropped, as past its rate
-        delivery.typing(room, sub.user());
+        if (typingPace.pass(room, sub.user())) delivery.typing(room, sub.user());
     }
 
     /** Refuses a send of a user muted in the room (as far as the room's events have reached this node). */

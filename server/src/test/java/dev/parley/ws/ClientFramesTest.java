@@ -94,6 +94,31 @@ class ClientFramesTest {
     }
 
     @Test
+    void a_user_typing_from_two_connections_reaches_the_others_at_most_once_a_second() {
+        String alice = ParleyServer.unique("alice"), bob = ParleyServer.unique("bob");
+        String ta = server.http().register(alice), tb = server.http().register(bob);
+        String room = Ws.room("typing-pace");
+        try (WsClient a1 = server.connect(ta); WsClient a2 = server.connect(ta); WsClient b = server.connect(tb)) {
+            Ws.join(a1, room);
+            Ws.join(a2, room);
+            Ws.join(b, room);
+
+            long start = System.nanoTime();
+            for (int i = 0; i < 5; i++) { // each connection within its own rate of 5 a second
+                a1.send("type", "typing", "room", room);
+                a2.send("type", "typing", "room", room);
+            }
+            Ws.alive(a1);
+            Ws.alive(a2); // every typing has been handled
+            b.await(Ws.is("typing"), Ws.T, "the first typing");
+            Ws.alive(b);
+            long seconds = (System.nanoTime() - start) / 1_000_000_000L;
+            // Ten were sent; one a second passes (two if the burst straddled a second).
+            assertThat(b.frames("typing")).hasSizeBetween(1, (int) seconds + 2).hasSizeLessThan(10);
+        }
+    }
+
+    @Test
     void typing_reaches_the_other_members_but_not_the_typist_and_is_never_stored() {
         String alice = ParleyServer.unique("alice"), bob = ParleyServer.unique("bob");
         String ta = server.http().register(alice), tb = server.http().register(bob);

@@ -252,7 +252,7 @@ public final class ChatService {
             Long muted = a.member() == null ? null : a.member().mutedUntil();
             return new Seat(a.room().lastSeq(), muted == null ? 0 : muted);
         }).compose(seat -> !wanted.getAsBoolean() ? Future.<Seat>failedFuture(new Blocking.Abandoned())
-                : delivery.join(sub, room, since, ref, seat).recover(err -> err instanceof Delivery.Refused
+                : delivery.join(sub, room, since, ref, seat, wanted).recover(err -> err instanceof Delivery.Refused
                 ? Future.failedFuture(new ChatException(ErrorCode.FORBIDDEN, "you may not join " + room))
                 : translate(err)));
     }

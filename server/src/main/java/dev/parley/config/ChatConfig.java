@@ -453,6 +453,16 @@ public record ChatConfig(
     }
 
     /**
+     * The most bytes of messages a join with {@code since} replays: an eighth of {@code CHAT_OUTBOX_BYTES}
+     * (2 MiB by default). The replay limit counts frames; a replay of big messages would pass the
+     * outbox's bytes long before its frames. An eighth lets a client resume several rooms at once;
+     * a thousand ordinary messages (a few hundred bytes each) stay well within it.
+     */
+    public long replayBytes() {
+        return outboxBytes / 8;
+    }
+
+    /**
      * The most bytes the outboxes of the node may hold together: {@code CHAT_OUTBOX_BUDGET}, or, for
      * 0, a quarter of the JVM's maximum heap, and never less than one outbox's bound. A quarter
      * leaves the rest of the heap to what the node holds anyway (connections, rooms, caches) and to

@@ -15,6 +15,7 @@ import org.slf4j.LoggerFactory;
 
 import java.time.Duration;
 import java.util.List;
+import java.util.function.BooleanSupplier;
 import java.util.function.Function;
 
 import static java.util.Objects.requireNonNull;
@@ -49,6 +50,7 @@ public final class Delivery {
     private final Broker broker;
     private final Presence presence;
     private final int replayLimit;
+    private final long replayBytes;
     private final long gapMillis;
     private final Duration presenceTtl;
     private final Observer observer;
@@ -87,6 +89,16 @@ public final class Delivery {
      */
     public Delivery(Vertx vertx, MessageStore store, Broker broker, Presence presence, int replayLimit, long gapMillis,
                     Duration presenceTtl, PresenceBatching batching, Observer observer) {
+        this(vertx, store, broker, presence, replayLimit, Long.MAX_VALUE, gapMillis, presenceTtl, batching, observer);
+    }
+
+    /**
+     * @param replayBytes the most bytes of messages a join replays (see {@link MessageStore#replayStart}):
+     *                    past it, as past {@code replayLimit}, only the newest are replayed
+     */
+    public Delivery(Vertx vertx, MessageStore store, Broker broker, Presence presence, int replayLimit, long replayBytes, long gapMillis,
+                    Duration presenceTtl, PresenceBatching batching, Observer observer) {
+        this.replayBytes = replayBytes;
         this.vertx = requireNonNull(vertx, "vertx");
         this.store = requireNonNull(store, "store");
         this.broker = requireNonNull(broker, "broker");
@@ -194,18 +206,27 @@ public final class Delivery {
      * (RoomHub's {@code Out}). Completes with the seat.
      */
     public Future<Seat> join(Subscriber subscriber, String room, Long since, String ref, Seat seat) {
+        return join(subscriber, room, since, ref, seat, () -> true);
+    }
+
+    /**
+     * The same; if the subscriber is no longer {@code wanted} (it closed) when the store read's turn
+     * comes, nothing is read and the join fails with {@link Blocking.Abandoned}: a client that asks
+     * for many replays and goes had them all read and encoded for nobody, minutes after it went.
+     */
+    public Future<Seat> join(Subscriber subscriber, String room, Long since, String ref, Seat seat, BooleanSupplier wanted) {
         String user = subscriber.user();
         RoomHub.Registered again = hub.replace(subscriber, room, seat);
         if (again != null) {
             // It goes on from what it was given, so that nothing arrives twice and nothing is skipped.
             long from = since == null ? again.given() : Math.max(since, again.given());
-            return open(again.membership(), room, from, ref, Future.succeededFuture(), 0)
+            return open(again.membership(), room, from, ref, Future.succeededFuture(), 0, wanted)
                     .<Seat>map(seat)
                     .recover(err -> leavePresence(room, user).transform(x -> Future.failedFuture(err)));
         }
         Future<Boolean> present = presence.join(room, user);
         RoomHub.Registered registered = register(subscriber, room, seat);
-        return open(registered.membership(), room, since, ref, present, 0)
+        return open(registered.membership(), room, since, ref, present, 0, wanted)
                 .<Seat>map(seat)
                 .onSuccess(x -> {
                     // Not for a user an event took out during the join: their leave announced them gone.
@@ -248,15 +269,21 @@ public final class Delivery {
      *                      it, so that the list names the user. Read only for the room's first join on
      *                      this node; later joins list the room's presence book ({@link RoomHub#open}).
      */
-    private Future<Void> open(RoomHub.Membership member, String room, Long since, String ref, Future<?> presentJoined, int rereads) {
+    private Future<Void> open(RoomHub.Membership member, String room, Long since, String ref, Future<?> presentJoined, int rereads,
+                              BooleanSupplier wanted) {
         Seat seat = member.seat;
         long checked = seat.accessSeq();
-        Future<Replay> stored = Blocking.run(vertx, () -> {
+        Future<Replay> stored = Blocking.run(vertx, wanted, () -> {
             long last = store.ensureRoom(room);
             List<Message> replay = List.of();
             long from = last;
             if (since != null && since < last) {
                 from = Math.max(since, last - replayLimit);
+                // And no more bytes than a share of the outbox: a replay is queued there at once, so a
+                // thousand messages of 4,000 characters (12 MB) in each of two rooms closed every client
+                // resuming both with 4002, again at each reconnect; and a join storm held each whole
+                // replay in memory at once, which took a node with 512 MB of heap down (a review's attack).
+                if (replayBytes < Long.MAX_VALUE) from = Math.max(from, store.replayStart(room, from, last, replayBytes));
                 replay = store.range(room, from, last);
             }
             // Changes of the room since the user's access was checked: rare, and read only then.
@@ -265,7 +292,7 @@ public final class Delivery {
             // Read after the replay: a retention sweep meanwhile can only make a resume say it is not
             // recovered when it was, never the other way.
             long start = store.historyStart(room);
-            boolean recovered = since == null || last - since <= replayLimit && since + 1 >= start;
+            boolean recovered = since == null || (since >= last || from == since) && since + 1 >= start;
             return new Replay(last, from, replay, recovered, changes, read, start);
         });
         // Read after registering: a presence change from now on reaches this member (after joined).
@@ -287,7 +314,7 @@ public final class Delivery {
                 opened = HandOff.call(handOff -> hub.open(member, joined, replay.last, replay.from, replay.messages, users, handOff));
                 if (opened == Sequencer.Opened.REREAD) {
                     if (rereads >= MAX_REREADS) throw new IllegalStateException("the room moved on " + MAX_REREADS + " times during the join");
-                    return open(member, room, since, ref, presentJoined, rereads + 1);
+                    return open(member, room, since, ref, presentJoined, rereads + 1, wanted);
                 }
                 if (since != null) observer.resumed(replay.recovered);
             } catch (Throwable err) {

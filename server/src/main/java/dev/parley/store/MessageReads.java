@@ -179,6 +179,40 @@ final class MessageReads {
         return between(room, after, upTo, "", "could not read messages");
     }
 
+    /**
+     * Where a replay of {@code (after, upTo]} must start to hold at most {@code maxBytes}: {@code after}
+     * if all of it fits, else the seq below the oldest of the newest messages that fit (at least the
+     * newest one). A message weighs {@link #REPLAY_WEIGHT_CHARS} bytes a character of its text (the
+     * most a character takes in UTF-8 but for a surrogate pair, which is two) plus
+     * {@link #REPLAY_WEIGHT_FIELDS} for its other fields. Reads two small columns of at most the
+     * range's rows, so that a replay of big messages is never read whole only to be cut.
+     */
+    long replayStart(String room, long after, long upTo, long maxBytes) {
+        try (Connection c = db.connection();
+             PreparedStatement ps = c.prepareStatement("SELECT seq, LENGTH(text) FROM messages WHERE room = ?" + SINCE_DELETION
+                     + " AND seq > ? AND seq <= ? ORDER BY seq DESC")) {
+            ps.setString(1, room);
+            ps.setString(2, room);
+            ps.setLong(3, after);
+            ps.setLong(4, upTo);
+            long bytes = 0;
+            boolean newest = true;
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    bytes += REPLAY_WEIGHT_FIELDS + REPLAY_WEIGHT_CHARS * rs.getLong(2);
+                    if (bytes > maxBytes && !newest) return rs.getLong(1);
+                    newest = false;
+                }
+            }
+            return after;
+        } catch (SQLException e) {
+            throw new StoreException("could not read the sizes of messages", e);
+        }
+    }
+
+    /** A replayed message's weight: per character of its text, and for the rest of its frame (room, id, sender, time, clientId). */
+    static final int REPLAY_WEIGHT_CHARS = 3, REPLAY_WEIGHT_FIELDS = 256;
+
     /** The room events (not the messages) with {@code after < seq <= upTo}, ascending. */
     List<Message> events(String room, long after, long upTo) {
         return between(room, after, upTo, " AND kind IS NOT NULL", "could not read room events");

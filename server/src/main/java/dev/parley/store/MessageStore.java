@@ -167,6 +167,11 @@ public final class MessageStore implements AutoCloseable {
         return reads.range(room, after, upTo);
     }
 
+    /** Where a replay of {@code (after, upTo]} starts to hold at most {@code maxBytes} (see {@link MessageReads#replayStart}). Blocking. */
+    public long replayStart(String room, long after, long upTo, long maxBytes) {
+        return reads.replayStart(room, after, upTo, maxBytes);
+    }
+
     /** The room events (not the messages) with {@code after < seq <= upTo}, ascending. Blocking. */
     public List<Message> events(String room, long after, long upTo) {
         return reads.events(room, after, upTo);

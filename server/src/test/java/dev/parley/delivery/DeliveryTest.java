@@ -64,8 +64,11 @@ class DeliveryTest {
             return true;
         }
 
+        volatile Joined lastJoined;
+
         @Override
         public void joined(Joined joined, HandOff handOff) {
+            lastJoined = joined;
             heard.add("joined " + joined.members());
         }
 
@@ -132,6 +135,9 @@ class DeliveryTest {
         }
     }
 
+    /** The bytes a join replays at most here: five messages of 4,000 characters, or many small ones. */
+    private static final long REPLAY_BYTES = 5 * (3 * 4000 + 256);
+
     @BeforeEach
     void start() {
         vertx = Vertx.vertx();
@@ -139,7 +145,8 @@ class DeliveryTest {
         db = new Database(url, "", "", 2);
         presence = new GatedPresence();
         store = new MessageStore(db, 64, committed -> delivery.committed(committed), MessageStore.BatchObserver.NONE);
-        delivery = new Delivery(vertx, store, new LocalBroker(), presence, 100, 100, Duration.ofSeconds(1), PresenceBatching.OFF, Delivery.Observer.NONE);
+        delivery = new Delivery(vertx, store, new LocalBroker(), presence, 100, REPLAY_BYTES, 100, Duration.ofSeconds(1), PresenceBatching.OFF,
+                Delivery.Observer.NONE);
         delivery.start();
         store.start();
     }
@@ -231,6 +238,38 @@ class DeliveryTest {
         assertThat(alice.heard).filteredOn(s -> s.startsWith("message")).containsExactly("message 1", "message 2");
         assertThat(delivery.localMembers("lobby")).isEqualTo(1);
         assertThat(await(presence.real.members("lobby"))).containsExactly("alice");
+    }
+
+    @Test
+    void a_replay_holds_no_more_bytes_than_its_bound_and_then_says_it_did_not_recover() throws Exception {
+        for (int i = 1; i <= 8; i++) store.append("lobby", "bob", "c-" + i, "x".repeat(4000)).get(10, TimeUnit.SECONDS);
+        Recorder alice = new Recorder("alice");
+        await(delivery.join(alice, "lobby", 0L, "j1", new Seat(0, 0)));
+
+        // A replay is queued on the outbox at once: eight such messages would be 32 KB where five fit.
+        Await.until("the replay delivered", Duration.ofSeconds(10), () -> alice.heard.contains("message 8"));
+        assertThat(alice.heard).filteredOn(s -> s.startsWith("message")).containsExactly("message 4", "message 5", "message 6", "message 7", "message 8");
+        assertThat(alice.lastJoined.recovered()).isFalse();
+
+        // Small messages are not cut: the same bound holds hundreds of them.
+        for (int i = 9; i <= 60; i++) store.append("lobby", "bob", "c-" + i, "hello " + i).get(10, TimeUnit.SECONDS);
+        Recorder carol = new Recorder("carol");
+        await(delivery.join(carol, "lobby", 8L, "j2", new Seat(0, 0)));
+        Await.until("the replay delivered", Duration.ofSeconds(10), () -> carol.heard.contains("message 60"));
+        assertThat(carol.heard).filteredOn(s -> s.startsWith("message")).hasSize(52);
+        assertThat(carol.lastJoined.recovered()).isTrue();
+    }
+
+    @Test
+    void a_join_whose_subscriber_is_gone_when_its_turn_comes_reads_no_replay() throws Exception {
+        store.append("lobby", "bob", "c-1", "one").get(10, TimeUnit.SECONDS);
+        Recorder alice = new Recorder("alice");
+
+        assertThatThrownBy(() -> await(delivery.join(alice, "lobby", 0L, "j1", new Seat(0, 0), () -> false)))
+                .hasCauseInstanceOf(dev.parley.work.Blocking.Abandoned.class);
+        assertThat(alice.heard).isEmpty();
+        assertThat(delivery.localMembers("lobby")).isZero();
+        assertThat(await(presence.real.members("lobby"))).isEmpty();
     }
 
     @Test

@@ -25,7 +25,9 @@ import dev.parley.http.AdminRoutes;
 import dev.parley.http.Health;
 import dev.parley.http.HttpErrors;
 import dev.parley.http.HttpRoutes;
+import dev.parley.http.ClientAddress;
 import dev.parley.http.RequestHeadDeadline;
+import dev.parley.http.SocketsPerAddress;
 import dev.parley.metrics.ChatMetrics;
 import dev.parley.presence.LocalPresence;
 import dev.parley.presence.NodeDirectory;
@@ -85,6 +87,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * wiring the project keeps in one place) and stopped in order.
  */
 public final class ChatServer {
+    /** The refusal metric's reason for a TCP connection closed at accept for its address's cap (SocketsPerAddress). */
+    static final String SOCKETS_REFUSED = "address_sockets";
     private static final Logger log = LoggerFactory.getLogger(ChatServer.class);
     /** How long a login waits for Redis to count it before this node counts it alone (RedisAttempts). */
     private static final Duration ATTEMPTS_TIMEOUT = Duration.ofMillis(500);
@@ -313,6 +317,10 @@ public final class ChatServer {
                 .setIdleTimeout((int) Math.min(Integer.MAX_VALUE, config.heartbeatTimeout().toMillis()))
                 .setIdleTimeoutUnit(TimeUnit.MILLISECONDS);
         int instances = config.port() == 0 ? 1 : config.eventLoopCount();
+        // One count for every event loop's server: an address's connections land on any of them.
+        metrics.refusalCounter(SOCKETS_REFUSED);
+        SocketsPerAddress sockets = new SocketsPerAddress(config.maxConnectionsPerIp(), new ClientAddress(config.trustedProxies()),
+                () -> metrics.connectionRefused(SOCKETS_REFUSED));
         return vertx.deployVerticle(() -> new VerticleBase() {
             @Override
             public Future<?> start() {
@@ -323,8 +331,9 @@ public final class ChatServer {
                 return vertx.createHttpServer(options).invalidRequestHandler(HttpErrors.invalidRequests(metrics))
                         // The idle timeout above starts again with every byte: a request head trickled a
                         // byte at a time would hold the socket for ever without a deadline of its own.
-                        .connectionHandler(conn -> RequestHeadDeadline.install(conn, headTimeoutNanos,
-                                () -> metrics.error(ErrorCode.REQUEST_TIMEOUT.wire())))
+                        .connectionHandler(conn -> {
+                            if (sockets.admit(conn)) RequestHeadDeadline.install(conn, headTimeoutNanos, () -> metrics.error(ErrorCode.REQUEST_TIMEOUT.wire()));
+                        })
                         .requestHandler(req -> {
                             if ("/ws".equals(req.path())) ws.handle(req);
                             else router.handle(req);

@@ -43,6 +43,11 @@ public final class ClientAddress {
         return client;
     }
 
+    /** Whether a connection from this address is one of {@code CHAT_TRUSTED_PROXIES}'. */
+    public boolean trustedProxy(String address) {
+        return trusted(address);
+    }
+
     private boolean trusted(String address) {
         for (AddressRange r : trustedProxies) if (r.contains(address)) return true;
         return false;

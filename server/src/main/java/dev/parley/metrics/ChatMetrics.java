@@ -208,14 +208,14 @@ public final class ChatMetrics {
                 .description("connections closed with 4002 as too slow, by reason").register(registry));
     }
 
-    /** A WebSocket upgrade refused for a connection cap ({@code node}, {@code address} or {@code user}) or for the node's rate of upgrades ({@code rate}). */
+    /** A WebSocket upgrade refused for a connection cap ({@code node}, {@code address} or {@code user}) or for the node's rate of upgrades ({@code rate}); a TCP connection closed at accept ({@code address_sockets}). */
     public void connectionRefused(String reason) {
         refusalCounter(reason).increment();
     }
 
     public Counter refusalCounter(String reason) {
         return refusals.computeIfAbsent(reason, r -> Counter.builder(CONNECTIONS_REFUSED).tag("reason", r)
-                .description("WebSocket upgrades refused for a connection cap or the rate of upgrades, by reason").register(registry));
+                .description("WebSocket upgrades refused for a connection cap or the rate of upgrades, and TCP connections closed at accept for their address's cap (address_sockets), by reason").register(registry));
     }
 
     /** The outboxes' bytes queued and their budget, read when scraped. */

@@ -1,7 +1,7 @@
 package dev.parley.ws;
 
-import java.net.Inet4Address;
-import java.net.Inet6Address;
+import dev.parley.http.SocketsPerAddress;
+
 import java.net.InetAddress;
 import java.util.Locale;
 import java.util.concurrent.ConcurrentHashMap;
@@ -124,19 +124,8 @@ final class ConnectionCaps {
         }
     }
 
-    /**
-     * The address a connection counts against: an IPv4 address as it is, an IPv6 address by its /64
-     * (one host commonly holds a whole /64: counted by full address, it could open as many
-     * connections as it likes). (An IPv4 client of a dual-stack socket reaches here as IPv4 already.)
-     */
+    /** The address a connection counts against: see {@link SocketsPerAddress#key}, which the two caps share. */
     static String addressKey(InetAddress address) {
-        if (address instanceof Inet6Address v6) {
-            byte[] b = v6.getAddress();
-            StringBuilder key = new StringBuilder(24);
-            for (int i = 0; i < 8; i += 2) key.append(Integer.toHexString(((b[i] & 0xff) << 8) | (b[i + 1] & 0xff))).append(':');
-            return key.append(":/64").toString();
-        }
-        if (address instanceof Inet4Address) return address.getHostAddress();
-        return String.valueOf(address);
+        return SocketsPerAddress.key(address);
     }
 }

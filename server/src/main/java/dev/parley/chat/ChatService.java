@@ -326,7 +326,8 @@ public final class ChatService {
         String user = sub.user();
         Context ctx = vertx.getOrCreateContext();
         Promise<Message> p = Promise.promise();
-        store.append(room, user, clientId, t, replyTo == null ? 0 : replyTo).whenComplete((v, err) -> ctx.runOnContext(x -> {
+        Seat seat = sub.seat(room);
+        store.append(room, user, clientId, t, replyTo == null ? 0 : replyTo, false, seat == null ? -1 : seat.accessSeq()).whenComplete((v, err) -> ctx.runOnContext(x -> {
             if (err == null) p.complete(v.message());
             else p.fail(err);
         }));

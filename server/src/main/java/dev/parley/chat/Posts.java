@@ -75,7 +75,7 @@ public final class Posts {
         }).recover(ChatService::translate).compose(a -> {
             Context ctx = vertx.getOrCreateContext();
             Promise<Posted> p = Promise.promise();
-            store.append(room, user, clientId, t, 0, bot).whenComplete((v, err) -> ctx.runOnContext(x -> {
+            store.append(room, user, clientId, t, 0, bot, a.room().lastSeq()).whenComplete((v, err) -> ctx.runOnContext(x -> {
                 if (err == null) p.complete(new Posted(v.message(), v.duplicate()));
                 else p.fail(err);
             }));

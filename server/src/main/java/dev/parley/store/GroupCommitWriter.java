@@ -71,7 +71,7 @@ final class GroupCommitWriter {
     }
 
     /** @param replyTo the seq of the message it answers, 0 if none */
-    record Pending(String room, String sender, String clientId, String text, long replyTo, boolean bot, CompletableFuture<Appended> result, long queuedAt)
+    record Pending(String room, String sender, String clientId, String text, long replyTo, boolean bot, long seat, CompletableFuture<Appended> result, long queuedAt)
             implements Work {
         @Override
         public void fail(Throwable t) {
@@ -113,10 +113,14 @@ final class GroupCommitWriter {
         state = RUNNING; // after the start: a thread that could not be started leaves the store closable as new
     }
 
-    /** Queues a message for the next group commit. Completes on the writer thread. */
-    CompletableFuture<Appended> append(String room, String sender, String clientId, String text, long replyTo, boolean bot) {
+    /**
+     * Queues a message for the next group commit. Completes on the writer thread. {@code seat}: the
+     * room's seq as of which the sender's access was checked (-1: not checked against the store);
+     * a room deleted after it refuses the message, whether or not its name was taken again since.
+     */
+    CompletableFuture<Appended> append(String room, String sender, String clientId, String text, long replyTo, boolean bot, long seat) {
         CompletableFuture<Appended> result = new CompletableFuture<>();
-        enqueue(new Pending(room, sender, clientId, text, replyTo, bot, result, System.nanoTime()));
+        enqueue(new Pending(room, sender, clientId, text, replyTo, bot, seat, result, System.nanoTime()));
         return result;
     }
 

@@ -116,12 +116,23 @@ public final class MessageStore implements AutoCloseable {
      * to no message of the room fails with {@link MissingTargetException}, and is not stored.
      */
     public CompletableFuture<Appended> append(String room, String sender, String clientId, String text, long replyTo) {
-        return writer.append(room, sender, clientId, text, replyTo, false);
+        return writer.append(room, sender, clientId, text, replyTo, false, -1);
     }
 
     /** The same for a message of a bot account ({@code bot}), which is stored and delivered marked as such. */
     public CompletableFuture<Appended> append(String room, String sender, String clientId, String text, long replyTo, boolean bot) {
-        return writer.append(room, sender, clientId, text, replyTo, bot);
+        return writer.append(room, sender, clientId, text, replyTo, bot, -1);
+    }
+
+    /**
+     * The same for a sender whose access to the room was checked as of the room's seq {@code seat}
+     * (a connection's seat, or the last seq an HTTP post's access check read): if the room was
+     * deleted after that seq, the message is refused ({@link RefusedException}) and not stored, also
+     * when the room's name was taken again meanwhile, so that it never lands in the next room of
+     * that name. -1: not checked (only a room deleted now refuses it).
+     */
+    public CompletableFuture<Appended> append(String room, String sender, String clientId, String text, long replyTo, boolean bot, long seat) {
+        return writer.append(room, sender, clientId, text, replyTo, bot, seat);
     }
 
     /** Appends waiting for a commit. */

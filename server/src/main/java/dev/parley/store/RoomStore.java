@@ -469,10 +469,13 @@ public final class RoomStore {
                     update(c, "DELETE FROM room_bans WHERE room = ?", room);
                     // A room made again under the name is another room: nobody has read any of it.
                     update(c, "DELETE FROM read_markers WHERE room = ?", room);
+                    // deleted_seq stays when the name is taken again: a send checked against a seat
+                    // below it was meant for this room, and is refused (WriterSession.appendAll).
+                    // (Its room_deleted event is the change's first; without one, the last seq.)
                     update(c, "UPDATE rooms SET deleted = TRUE, kind = 'public', topic = NULL, direct_users = NULL, first_seq = ?,"
                             // its own settings go with it (a room made again under the name starts without)
-                            + " retention_days = NULL, retention_messages = NULL WHERE name = ?",
-                            firstEvent < 0 ? seq + 1 : firstEvent, room);
+                            + " retention_days = NULL, retention_messages = NULL, deleted_seq = ? WHERE name = ?",
+                            firstEvent < 0 ? seq + 1 : firstEvent, firstEvent < 0 ? seq : firstEvent, room);
                 }
                 case Write.Event e -> {
                     Message m = event(room, ++seq, now, e);

@@ -25,7 +25,7 @@ enum SqlDialect {
         @Override
         String reserveSeqs() {
             // H2 has no UPDATE ... RETURNING; it reads what an UPDATE wrote through FINAL TABLE.
-            return "SELECT last_seq FROM FINAL TABLE (UPDATE rooms SET last_seq = last_seq + ? WHERE name = ? AND NOT deleted)";
+            return "SELECT last_seq FROM FINAL TABLE (UPDATE rooms SET last_seq = last_seq + ? WHERE name = ? AND NOT deleted AND deleted_seq <= ?)";
         }
 
         @Override
@@ -41,12 +41,12 @@ enum SqlDialect {
     POSTGRESQL {
         @Override
         String reserveSeqs() {
-            return "UPDATE rooms SET last_seq = last_seq + ? WHERE name = ? AND NOT deleted RETURNING last_seq";
+            return "UPDATE rooms SET last_seq = last_seq + ? WHERE name = ? AND NOT deleted AND deleted_seq <= ? RETURNING last_seq";
         }
 
         @Override
         String appendOne() {
-            return "WITH r AS (UPDATE rooms SET last_seq = last_seq + 1 WHERE name = ? AND NOT deleted RETURNING last_seq) "
+            return "WITH r AS (UPDATE rooms SET last_seq = last_seq + 1 WHERE name = ? AND NOT deleted AND deleted_seq <= ? RETURNING last_seq) "
                     + "INSERT INTO messages (" + COLUMNS + ", mentions, bot) SELECT ?, last_seq, ?, ?, ?, ?, ?, ?, ?, ? FROM r RETURNING seq";
         }
 

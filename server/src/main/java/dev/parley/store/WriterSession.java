@@ -85,7 +85,10 @@ final class WriterSession implements AutoCloseable {
      * <p>A message to a deleted room gets no result (null at its index) and is not stored: the send
      * was checked against its sender's seat before the deletion reached it, and stored after the
      * deletion it would be read by whoever takes the room's name next. Checked here, under the room's
-     * lock, where the deletion's commit is ordered with the append.
+     * lock, where the deletion's commit is ordered with the append. So is a message whose sender's
+     * access was checked before the room's last deletion ({@code Pending.seat} below
+     * {@code rooms.deleted_seq}) in a room whose name was taken again since: it was meant for the
+     * room that was deleted, whose members the new room's are not.
      */
     List<Appended> appendAll(List<Pending> batch, List<Message> fresh, boolean lookup) throws SQLException {
         // Rooms are locked in name order so that two nodes committing the same rooms cannot deadlock.
@@ -105,15 +108,17 @@ final class WriterSession implements AutoCloseable {
                     : appendToOneRoom(room, batch, byRoom.get(room), results, fresh, now);
             if (done) return List.of(results);
         }
-        Map<String, Long> lastSeqs = lockRooms(new ArrayList<>(byRoom.keySet()));
+        Map<String, long[]> lastSeqs = lockRooms(new ArrayList<>(byRoom.keySet()));
         for (Map.Entry<String, List<Integer>> e : byRoom.entrySet()) {
             String room = e.getKey();
-            Long locked = lastSeqs.get(room);
-            if (locked != null && locked == DELETED) continue; // their results stay null: refused, see below
-            long seq = locked != null ? locked : lockRoom(room);
+            long[] locked = lastSeqs.get(room);
+            if (locked != null && locked[0] == DELETED) continue; // their results stay null: refused, see below
+            long seq = locked != null ? locked[0] : lockRoom(room);
+            long deletedSeq = locked != null ? locked[1] : 0;
             Map<String, Message> known = lookup ? existing(room, batch, e.getValue()) : new HashMap<>();
             for (int i : e.getValue()) {
                 Pending p = batch.get(i);
+                if (seatOf(p) < deletedSeq) continue; // meant for the room deleted since: refused, as above
                 String key = p.sender() + '\u0000' + p.clientId();
                 Message prior = known.get(key);
                 if (prior != null) {
@@ -143,22 +148,24 @@ final class WriterSession implements AutoCloseable {
      * four (lock, insert, bump, commit). A retry breaks the unique key as on the general path, and
      * nothing is stored.
      *
-     * @return false if the room does not exist yet (nothing was done): the general path creates it
+     * @return false if the room does not exist yet, or was deleted after the sender's seat (nothing
+     *         was done): the general path creates it, or refuses the message
      */
     private boolean appendOne(String room, Pending p, Appended[] results, List<Message> fresh, long now) throws SQLException {
         String id = Ids.next(now);
         PreparedStatement ps = appendOne;
         ps.setString(1, room);
-        ps.setString(2, room);
-        ps.setString(3, id);
-        ps.setString(4, p.sender());
-        ps.setString(5, p.text());
-        ps.setLong(6, now);
-        ps.setString(7, p.clientId());
-        if (p.replyTo() > 0) ps.setLong(8, p.replyTo());
-        else ps.setNull(8, java.sql.Types.BIGINT);
-        ps.setString(9, SqlDialect.mentionsColumn(dev.parley.event.Mentions.of(p.text())));
-        ps.setBoolean(10, p.bot());
+        ps.setLong(2, seatOf(p));
+        ps.setString(3, room);
+        ps.setString(4, id);
+        ps.setString(5, p.sender());
+        ps.setString(6, p.text());
+        ps.setLong(7, now);
+        ps.setString(8, p.clientId());
+        if (p.replyTo() > 0) ps.setLong(9, p.replyTo());
+        else ps.setNull(9, java.sql.Types.BIGINT);
+        ps.setString(10, SqlDialect.mentionsColumn(dev.parley.event.Mentions.of(p.text())));
+        ps.setBoolean(11, p.bot());
         long seq;
         connection.setAutoCommit(true); // no transaction is open here, so this sends nothing
         try (ResultSet rs = ps.executeQuery()) {
@@ -181,7 +188,8 @@ final class WriterSession implements AutoCloseable {
      * H2 it is one change of the rooms table instead of two (H2 marks a row locked by writing it).
      * Sends repeated within the batch (same sender and clientId) share one seq, as on the general path.
      *
-     * @return false if the room does not exist yet (nothing was done): the general path creates it
+     * @return false if the room does not exist yet, or was deleted after a sender's seat (nothing was
+     *         done): the general path creates it, or refuses those messages
      */
     private boolean appendToOneRoom(String room, List<Pending> batch, List<Integer> indexes,
                                     Appended[] results, List<Message> fresh, long now) throws SQLException {
@@ -193,8 +201,11 @@ final class WriterSession implements AutoCloseable {
             Integer earlier = firstOfKey.putIfAbsent(batch.get(i).sender() + '\u0000' + batch.get(i).clientId(), i);
             first[n] = earlier != null ? earlier : i;
         }
+        long oldestSeat = Long.MAX_VALUE;
+        for (int i : indexes) oldestSeat = Math.min(oldestSeat, seatOf(batch.get(i)));
         reserveSeqs.setLong(1, firstOfKey.size());
         reserveSeqs.setString(2, room);
+        reserveSeqs.setLong(3, oldestSeat);
         long seq;
         try (ResultSet rs = reserveSeqs.executeQuery()) {
             if (!rs.next()) return false;
@@ -221,23 +232,28 @@ final class WriterSession implements AutoCloseable {
      * Locks the rows of the rooms that exist, in name order (two nodes committing the same rooms
      * cannot deadlock), one statement per 128 rooms instead of one per room: a batch that spans a
      * hundred rooms spent most of its time locking them one by one. Returns their last seqs
-     * ({@link #DELETED} for a deleted room). A room
+     * ({@link #DELETED} for a deleted room) and the seqs of their last deletions (0: never). A room
      * that does not exist yet (rooms are created on join, so this is rare) is created and locked
      * after the others; should that ever deadlock with another node, the database aborts one of
      * the two transactions and its senders get {@code unavailable} and retry.
      */
-    private Map<String, Long> lockRooms(List<String> sortedRooms) throws SQLException {
-        Map<String, Long> out = new HashMap<>();
+    private Map<String, long[]> lockRooms(List<String> sortedRooms) throws SQLException {
+        Map<String, long[]> out = new HashMap<>();
         for (int from = 0; from < sortedRooms.size(); from += IN_LIST_CHUNK) {
             List<String> chunk = sortedRooms.subList(from, Math.min(sortedRooms.size(), from + IN_LIST_CHUNK));
             int slots = lookupSlots(chunk.size());
-            PreparedStatement ps = shaped(lockRooms, slots, "SELECT name, last_seq, deleted FROM rooms WHERE name IN (%s) ORDER BY name FOR UPDATE", "?");
+            PreparedStatement ps = shaped(lockRooms, slots, "SELECT name, last_seq, deleted, deleted_seq FROM rooms WHERE name IN (%s) ORDER BY name FOR UPDATE", "?");
             for (int n = 0; n < slots; n++) ps.setString(n + 1, chunk.get(Math.min(n, chunk.size() - 1)));
             try (ResultSet rs = ps.executeQuery()) {
-                while (rs.next()) out.put(rs.getString(1), rs.getBoolean(3) ? DELETED : rs.getLong(2));
+                while (rs.next()) out.put(rs.getString(1), new long[]{rs.getBoolean(3) ? DELETED : rs.getLong(2), rs.getLong(4)});
             }
         }
         return out;
+    }
+
+    /** The seq as of which the sender's access was checked; a message not checked so passes every deletion but a current one. */
+    private static long seatOf(Pending p) {
+        return p.seat() < 0 ? Long.MAX_VALUE : p.seat();
     }
 
     /** Locks the room row for this transaction and returns its last seq, creating the room if needed. */

@@ -686,6 +686,44 @@ abstract class MessageStoreContract {
         }
     }
 
+    /**
+     * A send checked against its sender's seat in a room, queued, and committed after the room was
+     * deleted and its name taken again (by someone else, private perhaps: another room) must not land
+     * in the new room. Found against the jar with a cluster: a member on the other node, which had not
+     * yet learnt of the deletion (Redis down: up to a reconcile later), posted into the private room
+     * a stranger had made under the name, and was acked.
+     */
+    @Test
+    void a_message_checked_before_its_room_was_deleted_is_refused_after_the_name_is_taken_again() throws Exception {
+        Recorder rec = new Recorder();
+        Database db = track(target.open());
+        MessageStore store = track(target.store(db, 512, rec, rec));
+        RoomStore rooms = new RoomStore(db);
+        assertThat(rooms.accessOrCreate("reused", "alice", Names::key).room()).isNotNull();
+        long seat = append(store, "reused", "alice", "r1", "before").message().seq(); // bob's seat: he joined here
+        rooms.change("reused", "alice", null, st -> new RoomStore.Plan<>(List.of(new RoomStore.Write.Event("alice", "alice deleted the room",
+                dev.parley.event.RoomChange.of(dev.parley.event.RoomChange.ROOM_DELETED, null, "alice")), new RoomStore.Write.DeleteRoom()), null));
+        long deletedAt = store.lastSeq("reused").orElseThrow();
+        assertThat(rooms.accessOrCreate("reused", "carol", Names::key).room()).as("made again by carol").isNotNull();
+
+        // Alone (one statement on PostgreSQL), two of one room in a batch, and beside another room.
+        assertThatThrownBy(() -> get(store.append("reused", "bob", "b1", "for the old room", 0, false, seat)))
+                .hasCauseInstanceOf(MissingTargetException.class);
+        for (int round = 0; round < 5; round++) {
+            CompletableFuture<MessageStore.Appended> stale = store.append("reused", "bob", "s" + round, "for the old room", 0, false, seat);
+            CompletableFuture<MessageStore.Appended> fresh = store.append("reused", "carol", "f" + round, "new room", 0, false, deletedAt);
+            CompletableFuture<MessageStore.Appended> other = store.append("elsewhere", "bob", "o" + round, "fine", 0, false, 0);
+            assertThat(get(fresh).message().from()).isEqualTo("carol");
+            assertThat(get(other).message().seq()).isEqualTo(round + 1);
+            assertThatThrownBy(() -> get(stale)).hasCauseInstanceOf(MissingTargetException.class);
+        }
+        // A sender checked in the new room, and one not checked against the store at all, are stored.
+        assertThat(get(store.append("reused", "dave", "d1", "new room", 0, false, deletedAt + 3)).message().seq()).isGreaterThan(deletedAt);
+        assertThat(append(store, "reused", "erin", "e1", "new room").message().seq()).isGreaterThan(deletedAt);
+        assertThat(store.range("reused", deletedAt, deletedAt + 100)).extracting(Message::from).as("the new room's messages")
+                .doesNotContain("bob");
+    }
+
     @Test
     void a_users_own_messages_are_not_unread_whatever_the_locale_and_whatever_the_letters_of_the_name() {
         Locale before = Locale.getDefault();

@@ -56,7 +56,7 @@ import java.util.function.Supplier;
  */
 final class Loader {
     /** The Flyway version of the schema this loader writes (see the class comment). */
-    static final String SCHEMA_VERSION = "14";
+    static final String SCHEMA_VERSION = "15";
     /** Rooms are written in transactions of about this many messages. */
     private static final long TRANSACTION = 50_000;
     private static final int BATCH = 1_000;

@@ -49,6 +49,7 @@ public final class UrlGuard {
     private final Lookup lookup;
     private final Duration timeout;
     private final ThreadPoolExecutor lookups;
+    private final java.util.concurrent.atomic.AtomicLong busy = new java.util.concurrent.atomic.AtomicLong();
 
     /**
      * @param allowPrivate CHAT_WEBHOOK_ALLOW_PRIVATE: on-premises receivers, and tests
@@ -103,12 +104,18 @@ public final class UrlGuard {
         return uri;
     }
 
+    /** How many checks were refused as {@link Busy}. */
+    long busyRefusals() {
+        return busy.get();
+    }
+
     private InetAddress[] resolve(URI uri) throws Refused {
         String host = host(uri);
         Future<InetAddress[]> answer;
         try {
             answer = lookups.submit(() -> lookup.all(host));
         } catch (RejectedExecutionException e) {
+            busy.incrementAndGet();
             throw new Busy("url: too many host names are being looked up at once; try again in a moment");
         }
         try {

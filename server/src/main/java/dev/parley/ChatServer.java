@@ -164,7 +164,7 @@ public final class ChatServer {
             this.store = new MessageStore(db, journal, config.appendBatchMax(), config.appendLinger().toNanos(),
                     this::committed, metrics::batchCommitted);
             undo.push(() -> store.close(Duration.ofSeconds(5)));
-            this.delivery = new Delivery(vertx, store, broker, presence, config.effectiveReplayLimit(), config.replayBytes(), 100, config.presenceTtl(),
+            this.delivery = new Delivery(vertx, store, broker, presence, config.effectiveReplayLimit(), config.replayBytes(), config.maxTextLength(), 100, config.presenceTtl(),
                     new PresenceBatching(config.presenceBatchThreshold(), config.presenceBatchInterval()), new Delivery.Observer() {
                 @Override
                 public void delivered(int messages) {

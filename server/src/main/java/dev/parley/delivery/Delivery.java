@@ -51,6 +51,7 @@ public final class Delivery {
     private final Presence presence;
     private final int replayLimit;
     private final long replayBytes;
+    private final int maxTextLength;
     private final long gapMillis;
     private final Duration presenceTtl;
     private final Observer observer;
@@ -89,16 +90,19 @@ public final class Delivery {
      */
     public Delivery(Vertx vertx, MessageStore store, Broker broker, Presence presence, int replayLimit, long gapMillis,
                     Duration presenceTtl, PresenceBatching batching, Observer observer) {
-        this(vertx, store, broker, presence, replayLimit, Long.MAX_VALUE, gapMillis, presenceTtl, batching, observer);
+        this(vertx, store, broker, presence, replayLimit, Long.MAX_VALUE, 0, gapMillis, presenceTtl, batching, observer);
     }
 
     /**
      * @param replayBytes the most bytes of messages a join replays (see {@link MessageStore#replayStart}):
      *                    past it, as past {@code replayLimit}, only the newest are replayed
+     * @param maxTextLength CHAT_MAX_TEXT_LENGTH: a replay of so few messages that they could not
+     *                      pass {@code replayBytes} at this length is not weighed (one query less a join)
      */
-    public Delivery(Vertx vertx, MessageStore store, Broker broker, Presence presence, int replayLimit, long replayBytes, long gapMillis,
-                    Duration presenceTtl, PresenceBatching batching, Observer observer) {
+    public Delivery(Vertx vertx, MessageStore store, Broker broker, Presence presence, int replayLimit, long replayBytes, int maxTextLength,
+                    long gapMillis, Duration presenceTtl, PresenceBatching batching, Observer observer) {
         this.replayBytes = replayBytes;
+        this.maxTextLength = maxTextLength;
         this.vertx = requireNonNull(vertx, "vertx");
         this.store = requireNonNull(store, "store");
         this.broker = requireNonNull(broker, "broker");
@@ -283,7 +287,11 @@ public final class Delivery {
                 // thousand messages of 4,000 characters (12 MB) in each of two rooms closed every client
                 // resuming both with 4002, again at each reconnect; and a join storm held each whole
                 // replay in memory at once, which took a node with 512 MB of heap down (a review's attack).
-                if (replayBytes < Long.MAX_VALUE) from = Math.max(from, store.replayStart(room, from, last, replayBytes));
+                // Weighed only when it could pass the bound: a resume of a few messages, the common
+                // case (a reconnect storm's), costs no query more than before the bound.
+                if (MessageStore.replayMayExceed(last - from, maxTextLength, replayBytes)) {
+                    from = Math.max(from, store.replayStart(room, from, last, replayBytes));
+                }
                 replay = store.range(room, from, last);
             }
             // Changes of the room since the user's access was checked: rare, and read only then.

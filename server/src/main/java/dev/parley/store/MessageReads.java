@@ -199,7 +199,7 @@ final class MessageReads {
             boolean newest = true;
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
-                    bytes += REPLAY_WEIGHT_FIELDS + REPLAY_WEIGHT_CHARS * rs.getLong(2);
+                    bytes += weightOf(rs.getLong(2));
                     if (bytes > maxBytes && !newest) return rs.getLong(1);
                     newest = false;
                 }
@@ -212,6 +212,16 @@ final class MessageReads {
 
     /** A replayed message's weight: per character of its text, and for the rest of its frame (room, id, sender, time, clientId). */
     static final int REPLAY_WEIGHT_CHARS = 3, REPLAY_WEIGHT_FIELDS = 256;
+    /**
+     * The longest text of a room event (a topic or a reason of 250 characters, with the names and
+     * words around it), above the smallest CHAT_MAX_TEXT_LENGTH an operator might set.
+     */
+    static final int EVENT_TEXT_MAX = 1024;
+
+    /** What {@link #replayStart} counts for a message of {@code chars} characters. */
+    static long weightOf(long chars) {
+        return REPLAY_WEIGHT_FIELDS + REPLAY_WEIGHT_CHARS * chars;
+    }
 
     /** The room events (not the messages) with {@code after < seq <= upTo}, ascending. */
     List<Message> events(String room, long after, long upTo) {

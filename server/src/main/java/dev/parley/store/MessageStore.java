@@ -178,6 +178,15 @@ public final class MessageStore implements AutoCloseable {
         return reads.range(room, after, upTo);
     }
 
+    /**
+     * Whether {@code messages} messages could weigh more than {@code maxBytes} as {@link #replayStart}
+     * weighs them, were each text {@code maxTextLength} characters long (an event's text, at most
+     * {@link MessageReads#EVENT_TEXT_MAX}, when that is longer). False: no need to weigh them.
+     */
+    public static boolean replayMayExceed(long messages, int maxTextLength, long maxBytes) {
+        return maxBytes < Long.MAX_VALUE && messages * MessageReads.weightOf(Math.max(maxTextLength, MessageReads.EVENT_TEXT_MAX)) > maxBytes;
+    }
+
     /** Where a replay of {@code (after, upTo]} starts to hold at most {@code maxBytes} (see {@link MessageReads#replayStart}). Blocking. */
     public long replayStart(String room, long after, long upTo, long maxBytes) {
         return reads.replayStart(room, after, upTo, maxBytes);

@@ -145,7 +145,7 @@ class DeliveryTest {
         db = new Database(url, "", "", 2);
         presence = new GatedPresence();
         store = new MessageStore(db, 64, committed -> delivery.committed(committed), MessageStore.BatchObserver.NONE);
-        delivery = new Delivery(vertx, store, new LocalBroker(), presence, 100, REPLAY_BYTES, 100, Duration.ofSeconds(1), PresenceBatching.OFF,
+        delivery = new Delivery(vertx, store, new LocalBroker(), presence, 100, REPLAY_BYTES, 4000, 100, Duration.ofSeconds(1), PresenceBatching.OFF,
                 Delivery.Observer.NONE);
         delivery.start();
         store.start();

@@ -333,7 +333,8 @@ final class GroupCommitWriter {
             try {
                 for (MarkWork m : marks) {
                     Journal.Mark k = m.mark();
-                    ReadMarkers.raise(w.connection, k.userKey(), k.room(), k.seq());
+                    // Not for a room deleted (and perhaps made again) since the marker's read checked it.
+                    ReadMarkers.raiseIfCurrent(w.connection, k.userKey(), k.room(), k.seq());
                     record.add(k);
                 }
                 if (journal != null) {

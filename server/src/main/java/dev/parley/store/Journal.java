@@ -524,17 +524,9 @@ public final class Journal implements AutoCloseable {
                     bump.executeUpdate();
                 }
                 // After the messages, as they were committed: a marker never points past its room's last seq.
-                if (!marks.isEmpty()) {
-                    try (PreparedStatement live = c.prepareStatement("SELECT 1 FROM rooms WHERE name = ? AND NOT deleted")) {
-                        for (Mark k : marks) {
-                            live.setString(1, k.room());
-                            try (var rs = live.executeQuery()) {
-                                if (!rs.next()) continue; // the room is gone, and its markers with it
-                            }
-                            ReadMarkers.raise(c, k.userKey(), k.room(), k.seq());
-                        }
-                    }
-                }
+                // A marker of a room that is gone, or of one deleted since and made again under its
+                // name, is not put back: the deletion took it (ReadMarkers.raiseIfCurrent).
+                for (Mark k : marks) ReadMarkers.raiseIfCurrent(c, k.userKey(), k.room(), k.seq());
             }
             c.commit();
             clearOnceWritten(db, c);

@@ -182,6 +182,29 @@ final class ReadMarkers {
         update(c, key, room, seq); // another transaction made it meanwhile
     }
 
+    /**
+     * As {@link #raise}, but only for a marker of the room as it is now: nothing for a room that does
+     * not exist or is deleted (its deletion took its markers), nor for a {@code seq} below the room's
+     * last deletion ({@code rooms.deleted_seq}), which was read in the room deleted then: a room made
+     * again under its name is another room, which nobody has read (PROTOCOL.md, read state). The
+     * writer's raise and the journal's replay of one come here: a replay after a crash puts back
+     * every marker since the journal was last emptied, those of a room deleted and made again since
+     * included, which gave a user who never joined the new room the old room's marker, and the new
+     * room's messages as unread.
+     *
+     * @return whether the marker was raised (or was so already)
+     */
+    static boolean raiseIfCurrent(Connection c, String key, String room, long seq) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("SELECT deleted_seq FROM rooms WHERE name = ? AND NOT deleted")) {
+            ps.setString(1, room);
+            try (ResultSet rs = ps.executeQuery()) {
+                if (!rs.next() || seq < rs.getLong(1)) return false;
+            }
+        }
+        raise(c, key, room, seq);
+        return true;
+    }
+
     private static int update(Connection c, String key, String room, long seq) throws SQLException {
         try (PreparedStatement ps = c.prepareStatement("UPDATE read_markers SET seq = GREATEST(seq, ?) WHERE user_key = ? AND room = ?")) {
             ps.setLong(1, seq);

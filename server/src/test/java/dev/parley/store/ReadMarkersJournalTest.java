@@ -91,6 +91,49 @@ class ReadMarkersJournalTest {
         }
     }
 
+    @Test
+    void a_crash_puts_back_no_marker_of_a_room_deleted_and_made_again_under_its_name_since() throws Exception {
+        Path file = tmp.resolve("parley.journal");
+        try (Database db = new Database(url(), "", "", 4)) {
+            try (MessageStore store = new MessageStore(db, Journal.open(file), 64, 0, m -> {}, MessageStore.BatchObserver.NONE)) {
+                store.start();
+                store.ensureRoom("ops");
+                for (int i = 1; i <= 3; i++) store.append("ops", "alice", "c" + i, "old " + i).get(10, TimeUnit.SECONDS);
+                store.markRead("ops", "bob", 3); // in the journal, which nothing empties before the crash
+                RoomStore rooms = new RoomStore(db);
+                rooms.change("ops", "alice", null, s -> new RoomStore.Plan<>(List.of(
+                        new RoomStore.Write.Event("alice", "alice deleted the room", dev.parley.event.RoomChange.of(dev.parley.event.RoomChange.ROOM_DELETED, null, "alice")),
+                        new RoomStore.Write.DeleteRoom()), null));
+                rooms.purge("ops");
+                rooms.change("ops", "carol", null, s -> new RoomStore.Plan<>(List.of(
+                        new RoomStore.Write.CreateRoom("public", null, null),
+                        new RoomStore.Write.PutMember("carol", "owner", null),
+                        new RoomStore.Write.Event("carol", "carol made the public room ops",
+                                new dev.parley.event.RoomChange(dev.parley.event.RoomChange.ROOM_CREATED, null, "carol", null, null, null, "public", null))), null));
+                for (int i = 1; i <= 3; i++) store.append("ops", "carol", "n" + i, "new " + i).get(10, TimeUnit.SECONDS);
+                assertThat(marker(db, "bob", "ops")).as("the deletion took bob's marker").isNull();
+                // A read of the old room that the writer raises only now (its read checked the room before the deletion).
+                new GroupCommitWriterAccess(store).mark("ops", "bob", 3);
+                assertThat(marker(db, "bob", "ops")).as("not raised in the room made again").isNull();
+            }
+            // The journal was not emptied: a crash's replay reads every record since, bob's old marker included.
+            try (MessageStore again = new MessageStore(db, Journal.open(file), 64, 0, m -> {}, MessageStore.BatchObserver.NONE)) {
+                again.start();
+                assertThat(marker(db, "bob", "ops")).as("bob never joined the room made again").isNull();
+                assertThat(again.readStates("bob", Map.of("ops", again.lastSeq("ops").orElseThrow()))).isEmpty();
+            }
+        }
+    }
+
+    /** Raises a marker through the store's writer directly, as a read that checked the room earlier does. */
+    private record GroupCommitWriterAccess(MessageStore store) {
+        void mark(String room, String user, long seq) throws Exception {
+            java.lang.reflect.Field f = MessageStore.class.getDeclaredField("writer");
+            f.setAccessible(true);
+            ((GroupCommitWriter) f.get(store)).mark(room, user, seq).get(10, TimeUnit.SECONDS);
+        }
+    }
+
     private static Long marker(Database db, String user, String room) throws Exception {
         try (Connection c = db.connection();
              PreparedStatement ps = c.prepareStatement("SELECT seq FROM read_markers WHERE user_key = ? AND room = ?")) {

@@ -506,6 +506,7 @@ public final class Journal implements AutoCloseable {
             try (PreparedStatement room = c.prepareStatement(SqlDialect.INSERT_ROOM);
                  PreparedStatement first = c.prepareStatement("SELECT first_seq FROM rooms WHERE name = ?");
                  PreparedStatement insert = c.prepareStatement(SqlDialect.INSERT_MESSAGE + " ON CONFLICT DO NOTHING");
+                 PreparedStatement stale = c.prepareStatement("DELETE FROM messages WHERE room = ? AND sender = ? AND client_id = ? AND seq < ?");
                  PreparedStatement bump = c.prepareStatement("UPDATE rooms SET last_seq = GREATEST(last_seq, ?) WHERE name = ?")) {
                 for (Message m : bySeq.values()) {
                     room.setString(1, m.room());
@@ -513,11 +514,22 @@ public final class Journal implements AutoCloseable {
                     room.executeUpdate();
                     // A room deleted since: what it had before its deletion stays gone.
                     first.setString(1, m.room());
+                    long firstSeq = 0;
                     try (var rs = first.executeQuery()) {
-                        if (rs.next() && m.seq() < rs.getLong(1)) continue;
+                        if (rs.next()) firstSeq = rs.getLong(1);
                     }
+                    if (m.seq() < firstSeq) continue;
                     SqlDialect.bindMessage(insert, m);
-                    if (insert.executeUpdate() == 0) continue;
+                    if (insert.executeUpdate() == 0) {
+                        // Stored already; or its (sender, clientId) is held by a row of history the
+                        // room no longer has (a deleted room's, which the crash kept from its purge):
+                        // the writer deleted that row when it stored this message (WriterSession.existing).
+                        stale.setString(1, m.room());
+                        stale.setString(2, m.from());
+                        stale.setString(3, m.clientId());
+                        stale.setLong(4, firstSeq);
+                        if (firstSeq <= 0 || stale.executeUpdate() == 0 || insert.executeUpdate() == 0) continue;
+                    }
                     restored++;
                     bump.setLong(1, m.seq());
                     bump.setString(2, m.room());

@@ -115,7 +115,8 @@ final class WriterSession implements AutoCloseable {
             if (locked != null && locked[0] == DELETED) continue; // their results stay null: refused, see below
             long seq = locked != null ? locked[0] : lockRoom(room);
             long deletedSeq = locked != null ? locked[1] : 0;
-            Map<String, Message> known = lookup ? existing(room, batch, e.getValue()) : new HashMap<>();
+            long firstSeq = locked != null ? locked[2] : 0;
+            Map<String, Message> known = lookup ? existing(room, batch, e.getValue(), firstSeq) : new HashMap<>();
             for (int i : e.getValue()) {
                 Pending p = batch.get(i);
                 if (seatOf(p) < deletedSeq) continue; // meant for the room deleted since: refused, as above
@@ -232,7 +233,8 @@ final class WriterSession implements AutoCloseable {
      * Locks the rows of the rooms that exist, in name order (two nodes committing the same rooms
      * cannot deadlock), one statement per 128 rooms instead of one per room: a batch that spans a
      * hundred rooms spent most of its time locking them one by one. Returns their last seqs
-     * ({@link #DELETED} for a deleted room) and the seqs of their last deletions (0: never). A room
+     * ({@link #DELETED} for a deleted room), the seqs of their last deletions (0: never) and where
+     * their histories start ({@code first_seq}). A room
      * that does not exist yet (rooms are created on join, so this is rare) is created and locked
      * after the others; should that ever deadlock with another node, the database aborts one of
      * the two transactions and its senders get {@code unavailable} and retry.
@@ -242,10 +244,10 @@ final class WriterSession implements AutoCloseable {
         for (int from = 0; from < sortedRooms.size(); from += IN_LIST_CHUNK) {
             List<String> chunk = sortedRooms.subList(from, Math.min(sortedRooms.size(), from + IN_LIST_CHUNK));
             int slots = lookupSlots(chunk.size());
-            PreparedStatement ps = shaped(lockRooms, slots, "SELECT name, last_seq, deleted, deleted_seq FROM rooms WHERE name IN (%s) ORDER BY name FOR UPDATE", "?");
+            PreparedStatement ps = shaped(lockRooms, slots, "SELECT name, last_seq, deleted, deleted_seq, first_seq FROM rooms WHERE name IN (%s) ORDER BY name FOR UPDATE", "?");
             for (int n = 0; n < slots; n++) ps.setString(n + 1, chunk.get(Math.min(n, chunk.size() - 1)));
             try (ResultSet rs = ps.executeQuery()) {
-                while (rs.next()) out.put(rs.getString(1), new long[]{rs.getBoolean(3) ? DELETED : rs.getLong(2), rs.getLong(4)});
+                while (rs.next()) out.put(rs.getString(1), new long[]{rs.getBoolean(3) ? DELETED : rs.getLong(2), rs.getLong(4), rs.getLong(5)});
             }
         }
         return out;
@@ -275,9 +277,17 @@ final class WriterSession implements AutoCloseable {
      * row-value IN on all three columns of the (room, sender, client_id) unique index, so each key is
      * an index probe; {@code room = ? AND client_id IN (...)} used only the room prefix and scanned all
      * of the room's messages, which made appends slow down as rooms grew.
+     *
+     * <p>A row below the room's history start ({@code firstSeq}) is no earlier copy: it is what a
+     * deletion of the room left for its purge (under way, or never done when the node crashed after
+     * the deletion), or what the retention sweep has yet to delete. Its history is gone, so a send to
+     * the room made again under the name, with a clientId its sender had used in the room deleted, is
+     * a new message: such a row is deleted here, under the room's lock, with its reactions, where it
+     * was taken for the first copy (answered with a seq below the history's start, and not stored).
      */
-    private Map<String, Message> existing(String room, List<Pending> batch, List<Integer> indexes) throws SQLException {
+    private Map<String, Message> existing(String room, List<Pending> batch, List<Integer> indexes, long firstSeq) throws SQLException {
         Map<String, Message> found = new HashMap<>();
+        List<Long> gone = new ArrayList<>();
         for (int from = 0; from < indexes.size(); from += IN_LIST_CHUNK) {
             List<Integer> chunk = indexes.subList(from, Math.min(indexes.size(), from + IN_LIST_CHUNK));
             int slots = lookupSlots(chunk.size());
@@ -292,7 +302,17 @@ final class WriterSession implements AutoCloseable {
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
                     Message m = SqlDialect.read(rs);
-                    found.put(m.from() + '\u0000' + m.clientId(), m);
+                    if (m.seq() < firstSeq) gone.add(m.seq());
+                    else found.put(m.from() + '\u0000' + m.clientId(), m);
+                }
+            }
+        }
+        for (long seq : gone) {
+            for (String table : RetentionStore.TABLES_BY_SEQ) {
+                try (PreparedStatement ps = connection.prepareStatement("DELETE FROM " + table + " WHERE room = ? AND seq = ?")) {
+                    ps.setString(1, room);
+                    ps.setLong(2, seq);
+                    ps.executeUpdate();
                 }
             }
         }

@@ -38,18 +38,14 @@ final class PresenceBook {
         early = null;
     }
 
-    /**
-     * @return false if the members were told so already (an offline for someone they were not told
-     *         is present, an online for someone they were): a repeat that is not to be told again.
-     *         True before the book has started, when it cannot know.
-     */
-    boolean changed(String user, boolean online) {
+    void changed(String user, boolean online) {
         if (announced == null) {
             early.remove(user);
             early.put(user, online);
-            return true;
+            return;
         }
-        return online ? announced.add(user) : announced.remove(user);
+        if (online) announced.add(user);
+        else announced.remove(user);
     }
 
     /** Whether a join has read who is present, so that the book can answer {@link #listing}. */

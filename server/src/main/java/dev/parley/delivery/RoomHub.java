@@ -286,10 +286,7 @@ final class RoomHub {
         synchronized (r) {
             if (notice.kind() != Notice.Kind.TYPING) {
                 boolean online = notice.kind() == Notice.Kind.ONLINE;
-                // A repeat changes nothing the members were told: after a Redis outage, the leave a
-                // node could not write is written and announced again (to this node's members too),
-                // and another node's offline may name a user this node's members never saw online.
-                if (!r.presence.changed(notice.user(), online)) return;
+                r.presence.changed(notice.user(), online);
                 // While a batch holds changes, later ones join it, whatever the count: so that a
                 // change is never told before an earlier one.
                 if (batchAbove > 0 && (!r.batch.isEmpty() || r.presence.count() > batchAbove)) {

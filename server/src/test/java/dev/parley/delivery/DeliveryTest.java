@@ -335,27 +335,6 @@ class DeliveryTest {
         assertThat(seat.removed()).isFalse();
     }
 
-    /**
-     * After a Redis outage a node writes the leaves it could not write and announces them again,
-     * to its own members too, and another node's offlines may name users this node's members were
-     * never told were online. Found against the jar: a member was told the same user went offline
-     * twice, and one who joined during the outage was told of two users going offline it never saw.
-     */
-    @Test
-    void a_presence_change_the_members_were_told_already_is_not_told_again() throws Exception {
-        Recorder bob = new Recorder("bob");
-        await(delivery.join(bob, "lobby", null, "b", new Seat(0, 0)));
-        delivery.presenceChanged("lobby", "carol", true);
-        delivery.presenceChanged("lobby", "carol", false);
-        delivery.presenceChanged("lobby", "carol", false); // the leave written again once Redis is back
-        delivery.presenceChanged("lobby", "dave", false);  // never told online here
-        delivery.presenceChanged("lobby", "erin", true);
-        delivery.presenceChanged("lobby", "erin", true);
-        Await.until("bob heard erin", Duration.ofSeconds(10), () -> bob.heard.contains("ONLINE erin"));
-        assertThat(bob.heard.stream().filter(h -> !h.startsWith("joined")))
-                .containsExactly("ONLINE carol", "OFFLINE carol", "ONLINE erin");
-    }
-
     @Test
     void a_removal_replayed_from_before_the_access_check_does_not_take_the_member_out() throws Exception {
         Recorder bob = new Recorder("bob");

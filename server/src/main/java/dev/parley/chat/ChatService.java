@@ -324,6 +324,7 @@ public final class ChatService {
             return Future.failedFuture(e);
         }
         String user = sub.user();
+        typingPace.sent(room, user); // receivers end the indicator at the message: the next typing starts one
         Context ctx = vertx.getOrCreateContext();
         Promise<Message> p = Promise.promise();
         Seat seat = sub.seat(room);

@@ -7,7 +7,8 @@ import java.util.function.LongSupplier;
  * At most one {@code typing} per user and room a second is passed on from this node, however many
  * connections the user types from. A receiver shows the indicator for a few seconds, so the others
  * add nothing it can show, while each costs a frame to every member: five a second from each of a
- * user's connections, in a room of 10,000, was 50,000 frames a second per connection.
+ * user's connections, in a room of 10,000, was 50,000 frames a second per connection. A message
+ * from the user ends the indicator, so the user's next typing passes whenever it comes.
  */
 final class TypingPace {
     static final long EVERY_MILLIS = 1000;
@@ -36,6 +37,14 @@ final class TypingPace {
             last.values().removeIf(at -> now - at >= EVERY_MILLIS);
         }
         return passed[0];
+    }
+
+    /**
+     * The user sent a message to the room: receivers end its typing indicator there (PROTOCOL.md,
+     * typing), so the next typing, however soon, starts a new one and must pass.
+     */
+    void sent(String room, String user) {
+        if (!last.isEmpty()) last.remove(room + '\n' + user);
     }
 
     int remembered() {

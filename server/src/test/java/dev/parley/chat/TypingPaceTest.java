@@ -23,6 +23,16 @@ class TypingPaceTest {
     }
 
     @Test
+    void a_message_ends_the_indicator_so_the_next_typing_passes_at_once() {
+        assertThat(pace.pass("ops", "alice")).isTrue();
+        pace.sent("ops", "alice");
+        assertThat(pace.pass("ops", "alice")).isTrue();
+        assertThat(pace.pass("ops", "alice")).isFalse();
+        pace.sent("dev", "alice"); // another room's message
+        assertThat(pace.pass("ops", "alice")).isFalse();
+    }
+
+    @Test
     void what_it_remembers_is_swept_once_stale() {
         for (int i = 0; i <= 10_000; i++) pace.pass("room-" + i, "alice");
         assertThat(pace.remembered()).isEqualTo(10_001);

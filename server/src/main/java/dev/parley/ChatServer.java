@@ -200,6 +200,14 @@ public final class ChatServer {
                     metrics::retentionSwept, System::currentTimeMillis);
             retention.start();
             undo.push(retention::close);
+            // A deletion's purge that a stop or a crash cut short: done now, off the start's path
+            // (reads skip those rows already; their text must not stay on the disk for good).
+            vertx.executeBlocking(() -> {
+                long purged = 0;
+                for (String room : roomStore.unpurged()) purged += roomStore.purge(room);
+                if (purged > 0) log.info("purged {} messages of deleted rooms that an earlier stop left", purged);
+                return null;
+            }, false).onFailure(err -> log.warn("could not purge what deleted rooms left: {}", err.toString()));
             // Before the node serves: a token revoked before a restart stays refused after it.
             this.sessions = new Sessions(vertx, new RevocationStore(db), System::currentTimeMillis);
             sessions.start(users);

@@ -494,6 +494,25 @@ public final class RoomStore {
     }
 
     /**
+     * The rooms deleted at some time whose messages from before their deletion are still stored: the
+     * purge that follows a deletion ({@link #purge}) did not run or finish, because the node stopped
+     * or crashed first. Reads skip them, but their text must not stay on disk for good. One index
+     * probe per room ever deleted. Blocking.
+     */
+    public List<String> unpurged() {
+        List<String> out = new ArrayList<>();
+        try (Connection c = db.connection();
+             PreparedStatement ps = c.prepareStatement("SELECT name FROM rooms r WHERE deleted_seq > 0"
+                     + " AND EXISTS (SELECT 1 FROM messages m WHERE m.room = r.name AND m.seq < r.first_seq) ORDER BY name");
+             ResultSet rs = ps.executeQuery()) {
+            while (rs.next()) out.add(rs.getString(1));
+            return out;
+        } catch (SQLException e) {
+            throw new StoreException("could not read the rooms left to purge", e);
+        }
+    }
+
+    /**
      * Deletes a deleted room's messages below its deletion's event, a thousand at a time, each in
      * its own statement outside any lock: reads skip them already ({@code first_seq}). Blocking.
      *

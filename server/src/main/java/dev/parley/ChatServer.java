@@ -204,7 +204,13 @@ public final class ChatServer {
             // (reads skip those rows already; their text must not stay on the disk for good).
             vertx.executeBlocking(() -> {
                 long purged = 0;
-                for (String room : roomStore.unpurged()) purged += roomStore.purge(room);
+                for (String room : roomStore.unpurged()) {
+                    try {
+                        purged += roomStore.purge(room);
+                    } catch (RuntimeException e) {
+                        log.warn("could not purge what deleted room {} left (the next start tries again): {}", room, e.toString());
+                    }
+                }
                 if (purged > 0) log.info("purged {} messages of deleted rooms that an earlier stop left", purged);
                 return null;
             }, false).onFailure(err -> log.warn("could not purge what deleted rooms left: {}", err.toString()));

@@ -58,7 +58,7 @@ public final class ChatService {
     private final Search search;
     private final Bots bots;
     private final Posts posts;
-    private final TypingPace typingPace = new TypingPace(System::currentTimeMillis);
+    private final TypingPace typingPace = new TypingPace(() -> System.nanoTime() / 1_000_000); // monotonic: a clock stepped back drops no typing
 
     /**
      * @param throttle     counts attempts at passwords and registrations, before any is checked

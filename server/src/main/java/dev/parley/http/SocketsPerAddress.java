@@ -14,13 +14,14 @@ import java.util.concurrent.ConcurrentHashMap;
  * past the cap is closed as it is accepted, before it is read. The WebSocket caps count upgrades
  * only, so without this one address could hold every file descriptor of the node with plain HTTP
  * connections, each kept open by a request a minute (a review's attack: 19,980 from one address, and
- * nobody else was answered). The cap is {@code CHAT_MAX_CONNECTIONS_PER_IP} plus {@link #HEADROOM}
- * for the requests a client makes beside its WebSockets. A connection from a proxy of
+ * nobody else was answered). The cap is twice {@code CHAT_MAX_CONNECTIONS_PER_IP} plus
+ * {@link #HEADROOM}: many users behind one address (a NAT) each hold a WebSocket and a keep-alive
+ * HTTP connection or two beside it, and one past the cap is closed unanswered. A connection from a proxy of
  * {@code CHAT_TRUSTED_PROXIES} is not counted: its clients' addresses are known only from their
  * requests, where the WebSocket cap counts them.
  */
 public final class SocketsPerAddress {
-    /** HTTP connections an address may hold beyond its WebSockets' cap. */
+    /** Connections an address may hold beyond twice its WebSockets' cap. */
     public static final int HEADROOM = 64;
 
     private final int cap;
@@ -33,7 +34,7 @@ public final class SocketsPerAddress {
      * @param refused told of each connection closed for the cap (the metric)
      */
     public SocketsPerAddress(int webSocketsPerAddress, ClientAddress proxies, Runnable refused) {
-        this.cap = webSocketsPerAddress <= 0 ? 0 : webSocketsPerAddress + HEADROOM;
+        this.cap = webSocketsPerAddress <= 0 ? 0 : (int) Math.min(Integer.MAX_VALUE, 2L * webSocketsPerAddress + HEADROOM);
         this.proxies = proxies;
         this.refused = refused;
     }

@@ -506,7 +506,7 @@ public final class Journal implements AutoCloseable {
             try (PreparedStatement room = c.prepareStatement(SqlDialect.INSERT_ROOM);
                  PreparedStatement first = c.prepareStatement("SELECT first_seq FROM rooms WHERE name = ?");
                  PreparedStatement insert = c.prepareStatement(SqlDialect.INSERT_MESSAGE + " ON CONFLICT DO NOTHING");
-                 PreparedStatement stale = c.prepareStatement("DELETE FROM messages WHERE room = ? AND sender = ? AND client_id = ? AND seq < ?");
+                 PreparedStatement stale = c.prepareStatement("SELECT seq FROM messages WHERE room = ? AND sender = ? AND client_id = ? AND seq < ?");
                  PreparedStatement bump = c.prepareStatement("UPDATE rooms SET last_seq = GREATEST(last_seq, ?) WHERE name = ?")) {
                 for (Message m : bySeq.values()) {
                     room.setString(1, m.room());
@@ -528,7 +528,14 @@ public final class Journal implements AutoCloseable {
                         stale.setString(2, m.from());
                         stale.setString(3, m.clientId());
                         stale.setLong(4, firstSeq);
-                        if (firstSeq <= 0 || stale.executeUpdate() == 0 || insert.executeUpdate() == 0) continue;
+                        long staleSeq = -1;
+                        if (firstSeq > 0) {
+                            try (var rs = stale.executeQuery()) {
+                                if (rs.next()) staleSeq = rs.getLong(1);
+                            }
+                        }
+                        // With its reactions, as the writer deletes it (every table keyed by seq).
+                        if (staleSeq < 0 || RetentionStore.deleteRange(c, m.room(), staleSeq, staleSeq + 1) == 0 || insert.executeUpdate() == 0) continue;
                     }
                     restored++;
                     bump.setLong(1, m.seq());

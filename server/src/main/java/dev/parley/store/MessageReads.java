@@ -182,8 +182,10 @@ final class MessageReads {
     /**
      * Where a replay of {@code (after, upTo]} must start to hold at most {@code maxBytes}: {@code after}
      * if all of it fits, else the seq below the oldest of the newest messages that fit (at least the
-     * newest one). A message weighs {@link #REPLAY_WEIGHT_CHARS} bytes a character of its text (the
-     * most a character takes in UTF-8 but for a surrogate pair, which is two) plus
+     * newest one). A message weighs {@link #REPLAY_WEIGHT_CHARS} bytes a character of its text (on
+     * H2 a UTF-16 unit, of which a character takes at most 3 bytes in UTF-8, a surrogate pair 4 for
+     * two; on PostgreSQL a code point, up to 4 bytes: a replay of emoji there may pass the bound by a
+     * third, still far inside the outbox) plus
      * {@link #REPLAY_WEIGHT_FIELDS} for its other fields. Reads two small columns of at most the
      * range's rows, so that a replay of big messages is never read whole only to be cut.
      */

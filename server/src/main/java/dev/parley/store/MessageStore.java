@@ -127,7 +127,7 @@ public final class MessageStore implements AutoCloseable {
     /**
      * The same for a sender whose access to the room was checked as of the room's seq {@code seat}
      * (a connection's seat, or the last seq an HTTP post's access check read): if the room was
-     * deleted after that seq, the message is refused ({@link RefusedException}) and not stored, also
+     * deleted after that seq, the message is refused ({@link MissingTargetException}: {@code not_found}) and not stored, also
      * when the room's name was taken again meanwhile, so that it never lands in the next room of
      * that name. -1: not checked (only a room deleted now refuses it).
      */

@@ -39,6 +39,14 @@ public final class UrlGuard {
     public static final int MAX_LENGTH = 2000;
     static final Duration LOOKUP_TIMEOUT = Duration.ofSeconds(3);
     static final int LOOKUPS = 8;
+    /**
+     * How long a host whose lookup timed out is refused at once, without a lookup: its lookup goes
+     * on holding a thread until the system's resolver gives up, so a few webhooks of hosts that never
+     * answer, tried again and again, would otherwise hold every thread (and every other room's
+     * deliveries would wait as busy).
+     */
+    static final long TIMED_OUT_MILLIS = 60_000;
+    private static final int TIMED_OUT_KEPT = 10_000;
 
     /** How a host's addresses are found: the system's resolver, or a test's. */
     public interface Lookup {
@@ -50,6 +58,7 @@ public final class UrlGuard {
     private final Duration timeout;
     private final ThreadPoolExecutor lookups;
     private final java.util.concurrent.atomic.AtomicLong busy = new java.util.concurrent.atomic.AtomicLong();
+    private final java.util.concurrent.ConcurrentHashMap<String, Long> timedOut = new java.util.concurrent.ConcurrentHashMap<>();
 
     /**
      * @param allowPrivate CHAT_WEBHOOK_ALLOW_PRIVATE: on-premises receivers, and tests
@@ -110,7 +119,11 @@ public final class UrlGuard {
     }
 
     private InetAddress[] resolve(URI uri) throws Refused {
-        String host = host(uri);
+        String host = host(uri).toLowerCase(Locale.ROOT);
+        Long until = timedOut.get(host);
+        if (until != null && System.nanoTime() - until < 0) {
+            throw new Refused("url: the host " + uri.getHost() + " did not resolve within " + timeout.toMillis() + " ms (not tried again for a minute)");
+        }
         Future<InetAddress[]> answer;
         try {
             answer = lookups.submit(() -> lookup.all(host));
@@ -122,6 +135,8 @@ public final class UrlGuard {
             return answer.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
         } catch (TimeoutException e) {
             answer.cancel(true);
+            if (timedOut.size() >= TIMED_OUT_KEPT) timedOut.clear(); // bounded; at worst a lookup more
+            timedOut.put(host, System.nanoTime() + TIMED_OUT_MILLIS * 1_000_000);
             throw new Refused("url: the host " + uri.getHost() + " did not resolve within " + timeout.toMillis() + " ms");
         } catch (ExecutionException e) {
             throw new Refused("url: the host " + uri.getHost() + " has no address");

@@ -64,6 +64,25 @@ class UrlGuardTest {
     }
 
     @Test
+    void a_host_that_timed_out_is_refused_at_once_without_another_lookup() throws Exception {
+        CountDownLatch never = new CountDownLatch(1);
+        java.util.concurrent.atomic.AtomicInteger lookups = new java.util.concurrent.atomic.AtomicInteger();
+        UrlGuard guard = new UrlGuard(false, "test", host -> {
+            lookups.incrementAndGet();
+            never.await();
+            return new InetAddress[0];
+        }, Duration.ofMillis(100), 2);
+        try {
+            assertThatThrownBy(() -> guard.check("https://slow.example/a")).hasMessageContaining("did not resolve within 100 ms");
+            assertThatThrownBy(() -> guard.check("https://SLOW.example/b")).isNotInstanceOf(UrlGuard.Busy.class)
+                    .hasMessageContaining("not tried again for a minute");
+            assertThat(lookups.get()).as("the second check held no thread").isEqualTo(1);
+        } finally {
+            never.countDown();
+        }
+    }
+
+    @Test
     void lookups_past_the_threads_are_refused_as_busy_at_once() throws Exception {
         CountDownLatch started = new CountDownLatch(2), release = new CountDownLatch(1);
         UrlGuard guard = new UrlGuard(false, "test", host -> {

@@ -45,12 +45,15 @@ class WebhookLookupBusyTest {
             messages.ensureRoom("ops");
             WebhookStore hooks = new WebhookStore(db);
             hooks.add("wh_hangs", "ops", "https://hangs.example/hook", "message", "whsec_a", "alice", 0, 10, (kind, role) -> {});
-            hooks.add("wh_other", "ops", "https://other.example/hook", "message", "whsec_b", "alice", 0, 10, (kind, role) -> {});
             messages.append("ops", "alice", "c1", "hello").get();
             // One attempt: a failure counted would disable a webhook at once.
             try (WebhookDispatcher dispatcher = new WebhookDispatcher(hooks, messages, guard, "node-1",
                     new WebhookDispatcher.Settings(Duration.ofSeconds(5), Duration.ofMillis(50), 1), System::currentTimeMillis, outcomes::add)) {
                 dispatcher.start();
+                assertThat(held.await(30, java.util.concurrent.TimeUnit.SECONDS)).as("the hanging lookup under way").isTrue();
+                // Only now the other, so that the hanging one holds the only lookup thread first.
+                hooks.add("wh_other", "ops", "https://other.example/hook", "message", "whsec_b", "alice", 0, 10, (kind, role) -> {});
+                messages.append("ops", "alice", "c2", "hello again").get();
                 Await.until("the other webhook refused a lookup as busy twice (two rounds)", Duration.ofSeconds(30),
                         () -> held.getCount() == 0 && guard.busyRefusals() >= 2);
                 assertThat(outcomes).as("no outcome while the lookup hangs: busy is nobody's failure").isEmpty();

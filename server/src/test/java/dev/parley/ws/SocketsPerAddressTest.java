@@ -24,7 +24,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * never saw (a review's attack). Each test connects from an address of its own on the loopback net.
  */
 class SocketsPerAddressTest {
-    private static final int PER_IP = 2, CAP = PER_IP + SocketsPerAddress.HEADROOM;
+    private static final int PER_IP = 2, CAP = 2 * PER_IP + SocketsPerAddress.HEADROOM;
 
     @RegisterExtension
     static ParleyServer server = ParleyServer.create().with(Setting.MAX_CONNECTIONS_PER_IP, String.valueOf(PER_IP));

@@ -122,8 +122,11 @@ public final class JarProcesses implements BeforeEachCallback, AfterEachCallback
         Map<String, String> env = pb.environment();
         env.keySet().removeIf(k -> k.startsWith("CHAT_") || k.equals("PARLEY_LOG_LEVEL"));
         // Integration tests run side by side (server/pom.xml): the default admin port, 9180, would be
-        // shared by two nodes of two tests, and the second would not start.
-        env.put("CHAT_ADMIN_PORT", String.valueOf(Ports.free()));
+        // shared by two nodes of two tests, and the second would not start. Any port (0), not one
+        // picked free here: another process can take a port between its pick and the node's bind
+        // (CI once saw a node exit so, "the address is already in use"). node() picks one, as its
+        // callers read it.
+        env.put("CHAT_ADMIN_PORT", "0");
         env.putAll(extraEnv);
         try {
             JarProcess p = new JarProcess(name, pb.start(), log);

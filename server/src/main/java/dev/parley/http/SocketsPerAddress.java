@@ -7,7 +7,6 @@ import io.vertx.core.net.SocketAddress;
 import java.net.Inet4Address;
 import java.net.Inet6Address;
 import java.net.InetAddress;
-import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * The public listener's TCP connections, HTTP and WebSocket alike, counted per client address: one
@@ -24,24 +23,25 @@ public final class SocketsPerAddress {
     /** Connections an address may hold beyond twice its WebSockets' cap. */
     public static final int HEADROOM = 64;
 
-    private final int cap;
     private final ClientAddress proxies;
     private final Runnable refused;
-    private final ConcurrentHashMap<String, Integer> open = new ConcurrentHashMap<>();
+    private final CappedCounts open;
+    private final boolean counting;
 
     /**
      * @param webSocketsPerAddress CHAT_MAX_CONNECTIONS_PER_IP; 0 for no cap (nothing counted)
      * @param refused told of each connection closed for the cap (the metric)
      */
     public SocketsPerAddress(int webSocketsPerAddress, ClientAddress proxies, Runnable refused) {
-        this.cap = webSocketsPerAddress <= 0 ? 0 : (int) Math.min(Integer.MAX_VALUE, 2L * webSocketsPerAddress + HEADROOM);
+        this.open = new CappedCounts(webSocketsPerAddress <= 0 ? 0 : (int) Math.min(Integer.MAX_VALUE, 2L * webSocketsPerAddress + HEADROOM));
+        this.counting = webSocketsPerAddress > 0;
         this.proxies = proxies;
         this.refused = refused;
     }
 
     /** Counts a new connection, and closes it if its address holds the cap already. @return whether it was admitted */
     public boolean admit(HttpConnection conn) {
-        if (cap == 0) return true;
+        if (!counting) return true;
         SocketAddress peer = conn.remoteAddress();
         String ip = peer == null ? null : peer.hostAddress();
         if (ip == null || proxies.trustedProxy(ip)) return true;
@@ -51,20 +51,13 @@ public final class SocketsPerAddress {
         } catch (java.net.UnknownHostException e) {
             key = ip;
         }
-        boolean[] taken = {false};
-        open.compute(key, (k, n) -> {
-            int now = n == null ? 0 : n;
-            if (now >= cap) return n;
-            taken[0] = true;
-            return now + 1;
-        });
-        if (!taken[0]) {
+        if (!open.take(key)) {
             refused.run();
             conn.close();
             return false;
         }
         String counted = key;
-        Runnable giveBack = () -> open.computeIfPresent(counted, (k, n) -> n <= 1 ? null : n - 1);
+        Runnable giveBack = () -> open.giveBack(counted);
         // The Netty channel's end, not Vert.x's close handler: a WebSocket takes the channel over from
         // Vert.x (ws.Handshake), whose handlers then never hear of the close. Vert.x internal, as there.
         if (conn instanceof ConnectionBase c) c.channel().closeFuture().addListener(f -> giveBack.run());
@@ -73,7 +66,7 @@ public final class SocketsPerAddress {
     }
 
     int openFrom(String key) {
-        return open.getOrDefault(key, 0);
+        return open.held(key);
     }
 
     /**

@@ -1,10 +1,10 @@
 package dev.parley.ws;
 
+import dev.parley.http.CappedCounts;
 import dev.parley.http.SocketsPerAddress;
 
 import java.net.InetAddress;
 import java.util.Locale;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -30,16 +30,14 @@ final class ConnectionCaps {
     }
 
     private final int perNode;
-    private final int perAddress;
-    private final int perUser;
     private final AtomicInteger node = new AtomicInteger();
-    private final ConcurrentHashMap<String, Integer> byAddress = new ConcurrentHashMap<>();
-    private final ConcurrentHashMap<String, Integer> byUser = new ConcurrentHashMap<>();
+    private final CappedCounts byAddress;
+    private final CappedCounts byUser;
 
     ConnectionCaps(int perNode, int perAddress, int perUser) {
         this.perNode = perNode;
-        this.perAddress = perAddress;
-        this.perUser = perUser;
+        this.byAddress = new CappedCounts(perAddress);
+        this.byUser = new CappedCounts(perUser);
     }
 
     /**
@@ -48,7 +46,7 @@ final class ConnectionCaps {
      */
     Slot admit(String address) {
         if (perNode > 0 && node.getAndUpdate(n -> n < perNode ? n + 1 : n) >= perNode) return new Slot(Refusal.NODE, null);
-        if (!take(byAddress, address, perAddress)) {
+        if (!byAddress.take(address)) {
             if (perNode > 0) node.decrementAndGet();
             return new Slot(Refusal.ADDRESS, null);
         }
@@ -60,29 +58,11 @@ final class ConnectionCaps {
     }
 
     int openFrom(String address) {
-        return byAddress.getOrDefault(address, 0);
+        return byAddress.held(address);
     }
 
     int openFor(String user) {
-        return byUser.getOrDefault(user.toLowerCase(Locale.ROOT), 0);
-    }
-
-    private static boolean take(ConcurrentHashMap<String, Integer> counts, String key, int cap) {
-        if (cap <= 0) return true;
-        boolean[] taken = {false};
-        counts.compute(key, (k, n) -> {
-            int now = n == null ? 0 : n;
-            if (now >= cap) return n;
-            taken[0] = true;
-            return now + 1;
-        });
-        return taken[0];
-    }
-
-    private static void giveBack(ConcurrentHashMap<String, Integer> counts, String key, int cap) {
-        if (cap <= 0) return;
-        // The entry goes with the last connection: the maps hold only addresses and users connected now.
-        counts.computeIfPresent(key, (k, n) -> n <= 1 ? null : n - 1);
+        return byUser.held(user.toLowerCase(Locale.ROOT));
     }
 
     /** The places of one connection: the node's and the address's, then the user's once the token is known. */
@@ -109,7 +89,7 @@ final class ConnectionCaps {
          */
         Refusal addUser(String username) {
             String key = username.toLowerCase(Locale.ROOT); // one user whatever the letter case of the token's name
-            if (!take(byUser, key, perUser)) return Refusal.USER;
+            if (!byUser.take(key)) return Refusal.USER;
             user = key;
             return null;
         }
@@ -119,8 +99,8 @@ final class ConnectionCaps {
             if (released) return;
             released = true;
             if (perNode > 0) node.decrementAndGet();
-            giveBack(byAddress, address, perAddress);
-            if (user != null) giveBack(byUser, user, perUser);
+            byAddress.giveBack(address);
+            if (user != null) byUser.giveBack(user);
         }
     }
 

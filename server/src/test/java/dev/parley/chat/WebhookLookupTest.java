@@ -1,8 +1,8 @@
 package dev.parley.chat;
 
+import dev.parley.testing.RoomChanges;
 import dev.parley.config.ChatConfig;
 import dev.parley.config.Setting;
-import dev.parley.event.RoomChange;
 import dev.parley.store.Database;
 import dev.parley.store.RoomStore;
 import dev.parley.store.WebhookStore;
@@ -14,7 +14,6 @@ import org.junit.jupiter.api.Test;
 
 import java.net.InetAddress;
 import java.time.Duration;
-import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
@@ -38,11 +37,7 @@ class WebhookLookupTest {
     void open() {
         vertx = Vertx.vertx();
         db = new Database("jdbc:h2:mem:webhook-lookup;MODE=PostgreSQL;DATABASE_TO_LOWER=TRUE;DEFAULT_NULL_ORDERING=HIGH;DB_CLOSE_DELAY=-1", "", "", 2);
-        new RoomStore(db).change("ops", "alice", null, s -> new RoomStore.Plan<>(List.of(
-                new RoomStore.Write.CreateRoom("private", null, null),
-                new RoomStore.Write.PutMember("alice", "owner", null),
-                new RoomStore.Write.Event("alice", "alice made the private room ops",
-                        new RoomChange(RoomChange.ROOM_CREATED, null, "alice", null, null, null, "private", null))), null));
+        RoomChanges.make(new RoomStore(db), "ops", "alice", "private");
     }
 
     @AfterEach

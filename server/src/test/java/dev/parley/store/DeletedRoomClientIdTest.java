@@ -1,9 +1,9 @@
 package dev.parley.store;
 
+import dev.parley.testing.RoomChanges;
 import dev.parley.config.ChatConfig;
 import dev.parley.config.Setting;
 import dev.parley.event.Message;
-import dev.parley.event.RoomChange;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -12,7 +12,6 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
-import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
@@ -40,15 +39,9 @@ class DeletedRoomClientIdTest {
             Message old = store.append("ops", "alice", "deploy-1", "old secret").get(10, TimeUnit.SECONDS).message();
             store.append("ops", "alice", "deploy-2", "old secret 2").get(10, TimeUnit.SECONDS);
             RoomStore rooms = new RoomStore(db);
-            rooms.change("ops", "alice", null, s -> new RoomStore.Plan<>(List.of(
-                    new RoomStore.Write.Event("alice", "alice deleted the room", RoomChange.of(RoomChange.ROOM_DELETED, null, "alice")),
-                    new RoomStore.Write.DeleteRoom()), null));
+            RoomChanges.delete(rooms, "ops", "alice");
             // No purge: the node crashed right after the deletion (or the purge is still under way).
-            rooms.change("ops", "alice", null, s -> new RoomStore.Plan<>(List.of(
-                    new RoomStore.Write.CreateRoom("public", null, null),
-                    new RoomStore.Write.PutMember("alice", "owner", null),
-                    new RoomStore.Write.Event("alice", "alice made the public room ops",
-                            new RoomChange(RoomChange.ROOM_CREATED, null, "alice", null, null, null, "public", null))), null));
+            RoomChanges.make(rooms, "ops", "alice", "public");
             long start = store.historyStart("ops");
             assertThat(start).isEqualTo(3);
 

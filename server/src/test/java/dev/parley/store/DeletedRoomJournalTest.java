@@ -1,9 +1,9 @@
 package dev.parley.store;
 
+import dev.parley.testing.RoomChanges;
 import dev.parley.config.ChatConfig;
 import dev.parley.config.Setting;
 import dev.parley.event.Message;
-import dev.parley.event.RoomChange;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -31,15 +31,9 @@ class DeletedRoomJournalTest {
             store.append("ops", "alice", "c1", "old secret 1").get(10, TimeUnit.SECONDS);
             store.append("ops", "alice", "c2", "old secret 2").get(10, TimeUnit.SECONDS);
             RoomStore rooms = new RoomStore(db);
-            rooms.change("ops", "alice", null, s -> new RoomStore.Plan<>(List.of(
-                    new RoomStore.Write.Event("alice", "alice deleted the room", RoomChange.of(RoomChange.ROOM_DELETED, null, "alice")),
-                    new RoomStore.Write.DeleteRoom()), null));
+            RoomChanges.delete(rooms, "ops", "alice");
             assertThat(rooms.purge("ops")).isEqualTo(2);
-            rooms.change("ops", "carol", null, s -> new RoomStore.Plan<>(List.of(
-                    new RoomStore.Write.CreateRoom("private", null, null),
-                    new RoomStore.Write.PutMember("carol", "owner", null),
-                    new RoomStore.Write.Event("carol", "carol made the private room ops",
-                            new RoomChange(RoomChange.ROOM_CREATED, null, "carol", null, null, null, "private", null))), null));
+            RoomChanges.make(rooms, "ops", "carol", "private");
             // A crash now: the journal still holds the two old messages.
             Path crashed = tmp.resolve("crashed.journal");
             Files.copy(journal, crashed);

@@ -1,5 +1,6 @@
 package dev.parley.store;
 
+import dev.parley.testing.RoomChanges;
 import dev.parley.config.ChatConfig;
 import dev.parley.config.Setting;
 import dev.parley.event.ReadState;
@@ -101,15 +102,9 @@ class ReadMarkersJournalTest {
                 for (int i = 1; i <= 3; i++) store.append("ops", "alice", "c" + i, "old " + i).get(10, TimeUnit.SECONDS);
                 store.markRead("ops", "bob", 3); // in the journal, which nothing empties before the crash
                 RoomStore rooms = new RoomStore(db);
-                rooms.change("ops", "alice", null, s -> new RoomStore.Plan<>(List.of(
-                        new RoomStore.Write.Event("alice", "alice deleted the room", dev.parley.event.RoomChange.of(dev.parley.event.RoomChange.ROOM_DELETED, null, "alice")),
-                        new RoomStore.Write.DeleteRoom()), null));
+                RoomChanges.delete(rooms, "ops", "alice");
                 rooms.purge("ops");
-                rooms.change("ops", "carol", null, s -> new RoomStore.Plan<>(List.of(
-                        new RoomStore.Write.CreateRoom("public", null, null),
-                        new RoomStore.Write.PutMember("carol", "owner", null),
-                        new RoomStore.Write.Event("carol", "carol made the public room ops",
-                                new dev.parley.event.RoomChange(dev.parley.event.RoomChange.ROOM_CREATED, null, "carol", null, null, null, "public", null))), null));
+                RoomChanges.make(rooms, "ops", "carol", "public");
                 for (int i = 1; i <= 3; i++) store.append("ops", "carol", "n" + i, "new " + i).get(10, TimeUnit.SECONDS);
                 assertThat(marker(db, "bob", "ops")).as("the deletion took bob's marker").isNull();
                 // A read of the old room that the writer raises only now (its read checked the room before the deletion).

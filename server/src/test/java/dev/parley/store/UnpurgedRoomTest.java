@@ -1,8 +1,8 @@
 package dev.parley.store;
 
+import dev.parley.testing.RoomChanges;
 import dev.parley.config.ChatConfig;
 import dev.parley.config.Setting;
-import dev.parley.event.RoomChange;
 import dev.parley.testing.Await;
 import dev.parley.testing.ParleyServer;
 import org.junit.jupiter.api.Test;
@@ -12,7 +12,6 @@ import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.time.Duration;
-import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
@@ -48,9 +47,7 @@ class UnpurgedRoomTest {
             store.append("kept", "alice", "k1", "still here").get(10, TimeUnit.SECONDS);
             RoomStore rooms = new RoomStore(db);
             // The deletion commits; the node dies before its purge (Rooms.delete runs it after).
-            rooms.change("ops", "alice", null, st -> new RoomStore.Plan<>(List.of(
-                    new RoomStore.Write.Event("alice", "alice deleted the room", RoomChange.of(RoomChange.ROOM_DELETED, null, "alice")),
-                    new RoomStore.Write.DeleteRoom()), null));
+            RoomChanges.delete(rooms, "ops", "alice");
             store.close();
             assertThat(rooms.unpurged()).containsExactly("ops");
             assertThat(rows(db, "ops")).isEqualTo(4);

@@ -8,6 +8,7 @@ import java.net.URISyntaxException;
 import java.net.UnknownHostException;
 import java.time.Duration;
 import java.util.Locale;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
 import java.util.concurrent.RejectedExecutionException;
@@ -16,6 +17,7 @@ import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Which URLs a webhook may call: {@code http} or {@code https}, with a host, no user name or
@@ -57,8 +59,8 @@ public final class UrlGuard {
     private final Lookup lookup;
     private final Duration timeout;
     private final ThreadPoolExecutor lookups;
-    private final java.util.concurrent.atomic.AtomicLong busy = new java.util.concurrent.atomic.AtomicLong();
-    private final java.util.concurrent.ConcurrentHashMap<String, Long> timedOut = new java.util.concurrent.ConcurrentHashMap<>();
+    private final AtomicLong busy = new AtomicLong();
+    private final ConcurrentHashMap<String, Long> timedOut = new ConcurrentHashMap<>();
 
     /**
      * @param allowPrivate CHAT_WEBHOOK_ALLOW_PRIVATE: on-premises receivers, and tests

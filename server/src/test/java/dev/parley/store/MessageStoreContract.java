@@ -701,8 +701,7 @@ abstract class MessageStoreContract {
         RoomStore rooms = new RoomStore(db);
         assertThat(rooms.accessOrCreate("reused", "alice", Names::key).room()).isNotNull();
         long seat = append(store, "reused", "alice", "r1", "before").message().seq(); // bob's seat: he joined here
-        rooms.change("reused", "alice", null, st -> new RoomStore.Plan<>(List.of(new RoomStore.Write.Event("alice", "alice deleted the room",
-                dev.parley.event.RoomChange.of(dev.parley.event.RoomChange.ROOM_DELETED, null, "alice")), new RoomStore.Write.DeleteRoom()), null));
+        dev.parley.testing.RoomChanges.delete(rooms, "reused", "alice");
         long deletedAt = store.lastSeq("reused").orElseThrow();
         assertThat(rooms.accessOrCreate("reused", "carol", Names::key).room()).as("made again by carol").isNotNull();
 
